@@ -1,0 +1,66 @@
+package io.sharedmap.protocol;
+
+/**
+ * Request types. Codes are part of the wire format and never change; GET and SET keep the codes of
+ * the original module's lookup (0x00) and insert (0x01) messages.
+ *
+ * <table>
+ *   <caption>Opcodes</caption>
+ *   <tr><th>op</th><th>code</th><th>key</th><th>value</th><th>arg</th><th>replies</th></tr>
+ *   <tr><td>GET</td><td>0x00</td><td>key</td><td>empty</td><td>0</td><td>FOUND, NOT_FOUND</td></tr>
+ *   <tr><td>SET</td><td>0x01</td><td>key</td><td>value</td><td>0</td><td>CREATED, UPDATED</td></tr>
+ *   <tr><td>DELETE</td><td>0x02</td><td>key</td><td>empty</td><td>expected version, 0 = any</td>
+ *       <td>DELETED, NOT_FOUND, CONFLICT</td></tr>
+ *   <tr><td>CAS</td><td>0x03</td><td>key</td><td>value</td><td>expected version, 0 = absent</td>
+ *       <td>CREATED, UPDATED, CONFLICT</td></tr>
+ *   <tr><td>SCAN</td><td>0x04</td><td>prefix (may be empty)</td><td>cursor (empty = start)</td>
+ *       <td>page size 0..1000, 0 = 100</td><td>SCAN_PAGE</td></tr>
+ *   <tr><td>PING</td><td>0x05</td><td>empty</td><td>any, echoed</td><td>0</td><td>PONG</td></tr>
+ *   <tr><td>STATS</td><td>0x06</td><td>empty</td><td>empty</td><td>0</td><td>STATS</td></tr>
+ * </table>
+ *
+ * <p>Every request may also be answered with {@link Status#ERROR}.
+ */
+public enum Opcode {
+  GET(0x00),
+  SET(0x01),
+  DELETE(0x02),
+  CAS(0x03),
+  SCAN(0x04),
+  PING(0x05),
+  STATS(0x06);
+
+  private static final Opcode[] BY_CODE = new Opcode[256];
+
+  static {
+    for (Opcode op : values()) {
+      BY_CODE[op.code] = op;
+    }
+  }
+
+  private final int code;
+
+  Opcode(int code) {
+    this.code = code;
+  }
+
+  /** The byte on the wire. */
+  public int code() {
+    return code;
+  }
+
+  /** The opcode for a wire byte, or {@code null} when the byte names no opcode. */
+  public static Opcode fromCode(int code) {
+    return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
+  }
+
+  /** Whether the key must be 1 to {@link FrameDescriptor#MAX_KEY_LENGTH} bytes. */
+  boolean requiresKey() {
+    return this == GET || this == SET || this == DELETE || this == CAS;
+  }
+
+  /** Whether a value may accompany the request. */
+  boolean carriesValue() {
+    return this == SET || this == CAS || this == SCAN || this == PING;
+  }
+}

@@ -1,0 +1,212 @@
+package io.sharedmap.protocol;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Turns the bytes a client sends into hello, request and rejection events, incrementally: feed it
+ * whatever arrived, in pieces of any size, and poll events until it returns {@code null}. It does
+ * no I/O, so every partial-frame and malformed case can be tested from memory.
+ *
+ * <p>Rejections come in two kinds. A request whose framing is sound but whose content breaks a
+ * limit (key too long, value too large, bad argument) is rejected <em>without buffering its
+ * payload</em>: the framer reports it as soon as the header arrives, then discards the payload as
+ * it streams in, and the connection stays usable. A stream whose framing cannot be trusted (bad
+ * hello, unknown opcode, inconsistent lengths, non-zero flags) gets a fatal rejection, after which
+ * the framer yields nothing more; the caller answers with the error and closes.
+ *
+ * <p>Not thread-safe: one framer per connection, used by the thread that reads it.
+ */
+public final class RequestFramer {
+
+  /** What the framer found in the byte stream. */
+  public sealed interface Event permits Hello, Request, Rejected {}
+
+  /** The client hello was valid and asks for this protocol version. */
+  public record Hello(int version) implements Event {}
+
+  /** A complete, valid request. {@code key} and {@code value} are owned by the receiver. */
+  public record Request(Opcode opcode, byte[] key, byte[] value, long arg) implements Event {}
+
+  /** A request or stream broke the protocol; {@code fatal} means the connection must be closed. */
+  public record Rejected(ErrorCode code, String message, boolean fatal) implements Event {}
+
+  private enum State { HELLO, HEADER, PAYLOAD, SKIP, CLOSED }
+
+  private static final byte[] EMPTY = new byte[0];
+
+  private final int maxValueLength;
+  private final ByteBuffer headerBuffer = ByteBuffer.allocate(FrameDescriptor.HEADER_LENGTH);
+  private State state = State.HELLO;
+
+  private Opcode opcode;
+  private long arg;
+  private byte[] key;
+  private byte[] value;
+  private int keyFilled;
+  private int valueFilled;
+  private long skipRemaining;
+
+  /**
+   * @param maxValueLength the largest value accepted, 0 to {@link FrameDescriptor#ABSOLUTE_MAX_VALUE_LENGTH}
+   */
+  public RequestFramer(int maxValueLength) {
+    if (maxValueLength < 0 || maxValueLength > FrameDescriptor.ABSOLUTE_MAX_VALUE_LENGTH) {
+      throw new IllegalArgumentException("maxValueLength " + maxValueLength + " outside 0.."
+          + FrameDescriptor.ABSOLUTE_MAX_VALUE_LENGTH);
+    }
+    this.maxValueLength = maxValueLength;
+  }
+
+  /** Whether the framer has seen a fatal error and will yield nothing more. */
+  public boolean isClosed() {
+    return state == State.CLOSED;
+  }
+
+  /** Whether the framer is between frames (no partial frame buffered or being skipped). */
+  public boolean isIdle() {
+    return state == State.HEADER && headerBuffer.position() == 0;
+  }
+
+  /**
+   * Consumes bytes from {@code src} until one event is complete, and returns it; returns {@code
+   * null} once {@code src} is exhausted without completing an event (call again with more bytes).
+   */
+  public Event poll(ByteBuffer src) {
+    while (true) {
+      switch (state) {
+        case CLOSED -> {
+          src.position(src.limit());
+          return null;
+        }
+        case HELLO -> {
+          if (!fillHeader(src, FrameDescriptor.HELLO_LENGTH)) {
+            return null;
+          }
+          headerBuffer.flip();
+          try {
+            int version = HelloCodec.readClientHello(headerBuffer);
+            headerBuffer.clear();
+            state = State.HEADER;
+            return new Hello(version);
+          } catch (ProtocolException e) {
+            return fatal(e.code(), e.getMessage());
+          }
+        }
+        case HEADER -> {
+          if (!fillHeader(src, FrameDescriptor.HEADER_LENGTH)) {
+            return null;
+          }
+          headerBuffer.flip();
+          FrameHeader h = FrameHeader.read(headerBuffer);
+          headerBuffer.clear();
+          Event rejected = checkHeader(h);
+          if (rejected != null) {
+            return rejected;
+          }
+          key = h.keyLength() == 0 ? EMPTY : new byte[h.keyLength()];
+          value = h.valueLength() == 0 ? EMPTY : new byte[h.valueLength()];
+          keyFilled = 0;
+          valueFilled = 0;
+          state = State.PAYLOAD;
+        }
+        case PAYLOAD -> {
+          keyFilled += copy(src, key, keyFilled);
+          if (keyFilled == key.length) {
+            valueFilled += copy(src, value, valueFilled);
+          }
+          if (keyFilled < key.length || valueFilled < value.length) {
+            return null;
+          }
+          state = State.HEADER;
+          Request r = new Request(opcode, key, value, arg);
+          key = null;
+          value = null;
+          return r;
+        }
+        case SKIP -> {
+          int n = (int) Math.min(skipRemaining, src.remaining());
+          src.position(src.position() + n);
+          skipRemaining -= n;
+          if (skipRemaining > 0) {
+            return null;
+          }
+          state = State.HEADER;
+        }
+      }
+    }
+  }
+
+  private boolean fillHeader(ByteBuffer src, int length) {
+    int n = Math.min(length - headerBuffer.position(), src.remaining());
+    headerBuffer.put(headerBuffer.position(), src, src.position(), n);
+    headerBuffer.position(headerBuffer.position() + n);
+    src.position(src.position() + n);
+    return headerBuffer.position() == length;
+  }
+
+  private static int copy(ByteBuffer src, byte[] dst, int filled) {
+    int n = Math.min(dst.length - filled, src.remaining());
+    src.get(dst, filled, n);
+    return n;
+  }
+
+  private Rejected fatal(ErrorCode code, String message) {
+    state = State.CLOSED;
+    return new Rejected(code, message, true);
+  }
+
+  private Rejected skip(FrameHeader h, ErrorCode code, String message) {
+    skipRemaining = (long) h.keyLength() + h.valueLength();
+    state = skipRemaining == 0 ? State.HEADER : State.SKIP;
+    return new Rejected(code, message, false);
+  }
+
+  private Rejected checkHeader(FrameHeader h) {
+    String framing = h.framingProblem();
+    if (framing != null) {
+      return fatal(ErrorCode.MALFORMED_FRAME, "malformed frame: " + framing);
+    }
+    Opcode op = Opcode.fromCode(h.type());
+    if (op == null) {
+      return fatal(ErrorCode.UNKNOWN_OPCODE, String.format("unknown opcode 0x%02X", h.type()));
+    }
+    if (h.flags() != 0) {
+      return fatal(ErrorCode.MALFORMED_FRAME, "malformed frame: request flags must be 0 in protocol version "
+          + FrameDescriptor.PROTOCOL_VERSION + " but were " + h.flags());
+    }
+    if (h.keyLength() > FrameDescriptor.MAX_KEY_LENGTH) {
+      return skip(h, ErrorCode.KEY_TOO_LONG, op + ": key of " + h.keyLength() + " bytes exceeds the limit of "
+          + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
+    }
+    if (op.requiresKey() && h.keyLength() == 0) {
+      return skip(h, ErrorCode.KEY_EMPTY, op + ": key is empty; keys are 1 to "
+          + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
+    }
+    if (!op.requiresKey() && op != Opcode.SCAN && h.keyLength() != 0) {
+      return skip(h, ErrorCode.INVALID_ARGUMENT, op + ": takes no key but got " + h.keyLength() + " bytes");
+    }
+    if (!op.carriesValue() && h.valueLength() != 0) {
+      return skip(h, ErrorCode.INVALID_ARGUMENT, op + ": takes no value but got " + h.valueLength() + " bytes");
+    }
+    if (op == Opcode.SCAN && h.valueLength() > FrameDescriptor.MAX_KEY_LENGTH) {
+      return skip(h, ErrorCode.INVALID_ARGUMENT, "SCAN: cursor of " + h.valueLength()
+          + " bytes exceeds the key limit of " + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
+    }
+    if (h.valueLength() > maxValueLength) {
+      return skip(h, ErrorCode.VALUE_TOO_LARGE, op + ": value of " + h.valueLength()
+          + " bytes exceeds the limit of " + maxValueLength + " bytes");
+    }
+    String argProblem = switch (op) {
+      case DELETE, CAS -> h.arg() < 0 ? "expected version " + h.arg() + " is negative" : null;
+      case SCAN -> h.arg() < 0 || h.arg() > FrameDescriptor.MAX_SCAN_LIMIT
+          ? "page size " + h.arg() + " is outside 0.." + FrameDescriptor.MAX_SCAN_LIMIT : null;
+      default -> h.arg() != 0 ? "arg must be 0 but was " + h.arg() : null;
+    };
+    if (argProblem != null) {
+      return skip(h, ErrorCode.INVALID_ARGUMENT, op + ": " + argProblem);
+    }
+    opcode = op;
+    arg = h.arg();
+    return null;
+  }
+}

@@ -1,0 +1,96 @@
+package io.sharedmap.server;
+
+import io.sharedmap.protocol.FrameDescriptor;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * The daemon's parameters (the module parameters of the original). Every field is typed, ranged
+ * and defaulted; {@link #validate()} checks them all before anything is touched.
+ *
+ * @param dataDir directory holding the lock file, journal segments and snapshots
+ * @param socket the Unix domain socket path clients connect to
+ * @param durability what an acknowledgement promises, see {@link Durability}
+ * @param fsyncIntervalMs in {@code interval} mode, the longest time between fsyncs, 1..60000
+ * @param maxValueBytes largest value accepted, 0..{@value FrameDescriptor#ABSOLUTE_MAX_VALUE_LENGTH}
+ * @param maxConnections most client connections served at once, 1..65536
+ * @param snapshotMinJournalBytes a snapshot is taken once the journal written since the last one
+ *     reaches this size and also the size of the live data; 1 MiB..1 TiB
+ * @param drainTimeoutMs on stop, how long requests in flight may take to finish, 0..600000
+ */
+public record ServerConfig(
+    Path dataDir,
+    Path socket,
+    Durability durability,
+    int fsyncIntervalMs,
+    int maxValueBytes,
+    int maxConnections,
+    long snapshotMinJournalBytes,
+    int drainTimeoutMs) {
+
+  public static final Durability DEFAULT_DURABILITY = Durability.INTERVAL;
+  public static final int DEFAULT_FSYNC_INTERVAL_MS = 1000;
+  public static final int DEFAULT_MAX_VALUE_BYTES = FrameDescriptor.DEFAULT_MAX_VALUE_LENGTH;
+  public static final int DEFAULT_MAX_CONNECTIONS = 1024;
+  public static final long DEFAULT_SNAPSHOT_MIN_JOURNAL_BYTES = 64L * 1024 * 1024;
+  public static final int DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+
+  /** Longest socket path the kernel accepts (sun_path is 108 bytes including the terminating NUL). */
+  public static final int MAX_SOCKET_PATH_BYTES = 107;
+
+  /** A configuration with every default, for the given paths. */
+  public static ServerConfig defaults(Path dataDir, Path socket) {
+    return new ServerConfig(dataDir, socket, DEFAULT_DURABILITY, DEFAULT_FSYNC_INTERVAL_MS,
+        DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_SNAPSHOT_MIN_JOURNAL_BYTES,
+        DEFAULT_DRAIN_TIMEOUT_MS);
+  }
+
+  public ServerConfig withDurability(Durability d) {
+    return new ServerConfig(dataDir, socket, d, fsyncIntervalMs, maxValueBytes, maxConnections,
+        snapshotMinJournalBytes, drainTimeoutMs);
+  }
+
+  public ServerConfig withSnapshotMinJournalBytes(long bytes) {
+    return new ServerConfig(dataDir, socket, durability, fsyncIntervalMs, maxValueBytes, maxConnections,
+        bytes, drainTimeoutMs);
+  }
+
+  public ServerConfig withMaxValueBytes(int bytes) {
+    return new ServerConfig(dataDir, socket, durability, fsyncIntervalMs, bytes, maxConnections,
+        snapshotMinJournalBytes, drainTimeoutMs);
+  }
+
+  /**
+   * Checks every parameter against its range.
+   *
+   * @throws IllegalArgumentException naming the parameter, its value and the allowed range
+   */
+  public ServerConfig validate() {
+    if (dataDir == null) {
+      throw new IllegalArgumentException("--dir: a data directory is required");
+    }
+    if (socket == null) {
+      throw new IllegalArgumentException("--socket: a socket path is required");
+    }
+    if (durability == null) {
+      throw new IllegalArgumentException("--durability: must be one of always, interval, never");
+    }
+    int socketBytes = socket.toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8).length;
+    if (socketBytes > MAX_SOCKET_PATH_BYTES) {
+      throw new IllegalArgumentException("--socket: path " + socket.toAbsolutePath() + " is " + socketBytes
+          + " bytes; Unix socket paths are limited to " + MAX_SOCKET_PATH_BYTES + " bytes");
+    }
+    range("--fsync-interval-ms", fsyncIntervalMs, 1, 60_000);
+    range("--max-value-bytes", maxValueBytes, 0, FrameDescriptor.ABSOLUTE_MAX_VALUE_LENGTH);
+    range("--max-connections", maxConnections, 1, 65_536);
+    range("--snapshot-min-journal-bytes", snapshotMinJournalBytes, 1L << 20, 1L << 40);
+    range("--drain-timeout-ms", drainTimeoutMs, 0, 600_000);
+    return this;
+  }
+
+  private static void range(String name, long value, long min, long max) {
+    if (value < min || value > max) {
+      throw new IllegalArgumentException(name + ": " + value + " is outside the allowed range " + min + ".." + max);
+    }
+  }
+}
