@@ -1,0 +1,294 @@
+package io.sharedmap.client;
+
+import io.sharedmap.protocol.ErrorCodec;
+import io.sharedmap.protocol.FrameDescriptor;
+import io.sharedmap.protocol.FrameEncoder;
+import io.sharedmap.protocol.FrameHeader;
+import io.sharedmap.protocol.HelloCodec;
+import io.sharedmap.protocol.HelloCodec.ServerHello;
+import io.sharedmap.protocol.ProtocolException;
+import io.sharedmap.protocol.Status;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.Serial;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One connection to the daemon: a blocking Unix domain socket that has done the hello, and the
+ * buffers it reuses for every request.
+ *
+ * <p>Threading: used by one thread at a time; the pool hands a connection to exactly one caller,
+ * which writes its request and reads the reply itself (no hand-off to another thread).
+ *
+ * <p>Buffers: {@code out} holds whole requests (or a batch of pipelined requests) and goes out in
+ * one write; a request too large for it goes out as a gather write of header+key and the caller's
+ * value array. {@code in} is kept in read mode between replies, so bytes read past one reply (the
+ * next pipelined replies) stay buffered for the next {@link #readReply}. Values larger than {@code
+ * in} are streamed through it into their own array.
+ *
+ * <p>Failure: any I/O error or malformed reply closes the connection, and {@link #usable} turns
+ * false; the pool never hands out an unusable connection again.
+ */
+final class Connection implements AutoCloseable {
+  /** Size of each of the two buffers; also the largest pipelined batch sent in one write. */
+  static final int BUFFER_BYTES = 64 * 1024;
+
+  /** Longest reply value accepted: the largest value any daemon may be configured for, plus slack. */
+  private static final int MAX_REPLY_VALUE = FrameDescriptor.ABSOLUTE_MAX_VALUE_LENGTH + BUFFER_BYTES;
+
+  private final Path socket;
+  private final SocketChannel channel;
+  private final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER_BYTES);
+  private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER_BYTES).limit(0);
+  private final ByteBuffer[] gather = new ByteBuffer[2];
+  private ServerHello hello;
+  private boolean usable = true;
+  private boolean pooled;
+
+  private Connection(Path socket, SocketChannel channel) {
+    this.socket = socket;
+    this.channel = channel;
+  }
+
+  /**
+   * Connects and does the hello.
+   *
+   * @throws DaemonUnavailableException when nothing accepts the connection or it breaks during the hello
+   * @throws SharedMapException when the daemon refuses the connection (its ERROR reply, mapped)
+   */
+  static Connection open(Path socket) {
+    SocketChannel channel;
+    try {
+      channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+    } catch (IOException e) {
+      throw Errors.cannotConnect(socket, e);
+    }
+    Connection c = new Connection(socket, channel);
+    try {
+      channel.connect(UnixDomainSocketAddress.of(socket));
+      c.handshake();
+      return c;
+    } catch (IOException e) {
+      c.close();
+      throw Errors.cannotConnect(socket, e);
+    } catch (RuntimeException e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  private void handshake() throws IOException {
+    out.clear();
+    HelloCodec.writeClientHello(out, FrameDescriptor.PROTOCOL_VERSION);
+    out.flip();
+    while (out.hasRemaining()) {
+      channel.write(out);
+    }
+    Reply reply = readReply();
+    Status status = reply.statusOrNull();
+    if (status == Status.ERROR) {
+      throw Errors.forReply(ErrorCodec.decode(reply.value()));
+    }
+    if (status != Status.HELLO) {
+      throw fail(String.format("daemon on %s answered the hello with status 0x%02X instead of HELLO; is it a"
+          + " sharedmap daemon?", socket, reply.status()));
+    }
+    ServerHello h;
+    try {
+      h = HelloCodec.readServerHello(ByteBuffer.wrap(reply.value()));
+    } catch (ProtocolException e) {
+      throw fail("daemon on " + socket + " sent a bad HELLO: " + e.getMessage());
+    }
+    if (h.protocolVersion() != FrameDescriptor.PROTOCOL_VERSION) {
+      throw fail("daemon on " + socket + " speaks protocol version " + h.protocolVersion() + ", this client "
+          + FrameDescriptor.PROTOCOL_VERSION);
+    }
+    hello = h;
+  }
+
+  /** What the daemon said in its HELLO. */
+  ServerHello hello() {
+    return hello;
+  }
+
+  /** The socket this connection goes to. */
+  Path socket() {
+    return socket;
+  }
+
+  /** Whether the stream is intact and may be used (and pooled) again. */
+  boolean usable() {
+    return usable;
+  }
+
+  /** Whether this connection has been in the pool, i.e. may have gone stale while idle. */
+  boolean pooled() {
+    return pooled;
+  }
+
+  void markPooled() {
+    pooled = true;
+  }
+
+  /** Whether a request of {@code encodedLength} bytes fits in one buffer (and so in one batch). */
+  static boolean fitsBuffer(int encodedLength) {
+    return encodedLength <= BUFFER_BYTES;
+  }
+
+  /** Sends one request: one write when it fits the buffer, else a gather write of head and value. */
+  void send(Request r) throws SendFailure {
+    out.clear();
+    if (fitsBuffer(r.encodedLength())) {
+      FrameEncoder.writeRequest(out, r.opcode(), r.key(), r.value(), r.arg());
+      out.flip();
+      write(out, null);
+    } else {
+      FrameHeader.write(out, r.opcode().code(), 0, r.key().length, r.value().length, r.arg());
+      out.put(r.key());
+      out.flip();
+      write(out, ByteBuffer.wrap(r.value()));
+    }
+  }
+
+  /** Sends {@code requests} (which together fit the buffer) in one write. */
+  void sendBatch(List<Request> requests) throws SendFailure {
+    out.clear();
+    for (Request r : requests) {
+      FrameEncoder.writeRequest(out, r.opcode(), r.key(), r.value(), r.arg());
+    }
+    out.flip();
+    write(out, null);
+  }
+
+  private void write(ByteBuffer head, ByteBuffer tail) throws SendFailure {
+    long written = 0;
+    try {
+      if (tail == null) {
+        while (head.hasRemaining()) {
+          written += channel.write(head);
+        }
+      } else {
+        gather[0] = head;
+        gather[1] = tail;
+        while (tail.hasRemaining()) {
+          written += channel.write(gather);
+        }
+      }
+    } catch (IOException e) {
+      close();
+      throw new SendFailure(e, written > 0);
+    } finally {
+      gather[0] = null;
+      gather[1] = null;
+    }
+  }
+
+  /**
+   * Reads the next reply.
+   *
+   * @throws IOException when the stream ends or breaks (the connection is then closed)
+   * @throws ProtocolViolationException when the reply is malformed (the connection is then closed)
+   */
+  Reply readReply() throws IOException {
+    try {
+      fill(FrameDescriptor.HEADER_LENGTH);
+      FrameHeader h = FrameHeader.read(in);
+      String problem = h.framingProblem();
+      if (problem != null) {
+        throw fail("daemon on " + socket + " sent a malformed frame: " + problem);
+      }
+      if (h.valueLength() > MAX_REPLY_VALUE) {
+        throw fail("daemon on " + socket + " sent a reply of " + h.valueLength() + " bytes, more than any daemon"
+            + " may send (" + MAX_REPLY_VALUE + ")");
+      }
+      byte[] key = take(h.keyLength());
+      byte[] value = take(h.valueLength());
+      return new Reply(h.type(), h.flags(), key, value, h.arg());
+    } catch (IOException e) {
+      close();
+      throw e;
+    }
+  }
+
+  /** Makes at least {@code n <= BUFFER_BYTES} unread bytes available in {@code in}. */
+  private void fill(int n) throws IOException {
+    if (in.remaining() >= n) {
+      return;
+    }
+    in.compact();
+    try {
+      while (in.position() < n) {
+        readSome();
+      }
+    } finally {
+      in.flip();
+    }
+  }
+
+  /** Takes the next {@code length} bytes of the stream, reading through {@code in} as needed. */
+  private byte[] take(int length) throws IOException {
+    if (length == 0) {
+      return Bytes.EMPTY;
+    }
+    byte[] bytes = new byte[length];
+    int have = Math.min(length, in.remaining());
+    in.get(bytes, 0, have);
+    while (have < length) {
+      in.clear();
+      readSome();
+      in.flip();
+      int n = Math.min(length - have, in.remaining());
+      in.get(bytes, have, n);
+      have += n;
+    }
+    return bytes;
+  }
+
+  private void readSome() throws IOException {
+    if (channel.read(in) < 0) {
+      throw new EOFException("the daemon closed the connection");
+    }
+  }
+
+  private ProtocolViolationException fail(String message) {
+    close();
+    return Errors.violation(message);
+  }
+
+  /** Closes the socket; idempotent. */
+  @Override
+  public void close() {
+    usable = false;
+    try {
+      channel.close();
+    } catch (IOException ignored) {
+      // closing a socket we are abandoning: nothing to do
+    }
+  }
+
+  /** Writing a request failed. {@link #partlySent} says whether any of its bytes left. */
+  static final class SendFailure extends Exception {
+    @Serial private static final long serialVersionUID = 1L;
+
+    private final boolean partlySent;
+
+    SendFailure(IOException cause, boolean partlySent) {
+      super(cause);
+      this.partlySent = partlySent;
+    }
+
+    boolean partlySent() {
+      return partlySent;
+    }
+
+    @Override
+    public synchronized IOException getCause() {
+      return (IOException) super.getCause();
+    }
+  }
+}

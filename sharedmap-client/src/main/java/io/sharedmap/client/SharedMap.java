@@ -1,0 +1,461 @@
+package io.sharedmap.client;
+
+import io.sharedmap.client.Connection.SendFailure;
+import io.sharedmap.protocol.ErrorCode;
+import io.sharedmap.protocol.FrameDescriptor;
+import io.sharedmap.protocol.Opcode;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+/**
+ * A client of a sharedmap daemon: a durable map from byte-string keys to byte-string values that
+ * every process on the machine shares.
+ *
+ * <pre>{@code
+ * try (SharedMap map = SharedMap.connect(socket)) {
+ *   map.set("greeting", "hello");
+ *   String greeting = map.get("greeting").orElseThrow().valueAsString(); // "hello"
+ *
+ *   // Safe read-modify-write from any number of processes: read, compute, CAS, retry on conflict.
+ *   CasResult result;
+ *   do {
+ *     Optional<Entry> seen = map.get("visits");
+ *     long visits = seen.map(e -> Long.parseLong(e.valueAsString())).orElse(0L);
+ *     long expected = seen.map(Entry::version).orElse(0L); // 0: the key must not exist yet
+ *     result = map.compareAndSet("visits", expected, Long.toString(visits + 1));
+ *   } while (result instanceof CasResult.Conflict);
+ * }
+ * }</pre>
+ *
+ * <h2>What a reply promises</h2>
+ *
+ * <ul>
+ *   <li><b>Visibility.</b> Once a call that changes the map ({@link #set}, {@link #delete}, an
+ *       applied {@link #compareAndSet}, or a pipelined one once {@link Pipeline#sync()} returns)
+ *       has returned in process A, every request that any thread of any process sends afterwards
+ *       sees that change or a later one. So the return of A's call <i>happens-before</i> the
+ *       replies to every later request, in A or in a process B that learned of the return (through
+ *       the map itself, a pipe, a file...). Reads are linearizable per key.
+ *   <li><b>Versions.</b> Every change takes the next value of one store-wide counter: versions are
+ *       unique, increase in the order changes were applied, across keys and across daemon
+ *       restarts. {@link #compareAndSet} with the version a {@link #get} returned succeeds only if
+ *       nobody changed the key in between.
+ *   <li><b>Durability.</b> A change is acknowledged only once it is in the daemon's journal as far as
+ *       its durability mode promises: {@code interval} (default) survives {@code kill -9} of the
+ *       daemon, {@code always} also power loss, {@code never} may lose the last few milliseconds.
+ *       No reply shows a value before it is that durable, so a value any client has seen is never
+ *       lost by a crash the mode covers.
+ *   <li><b>Scans.</b> {@link #keys} and {@link #scan} return, in ascending unsigned byte order and
+ *       never twice, every key that matches and exists unchanged for the whole scan; a key created
+ *       or deleted meanwhile may or may not appear.
+ *   <li><b>Failures.</b> Results such as "not found" and "conflict" are values. Exceptions are
+ *       {@link SharedMapException}s. When a {@link DaemonUnavailableException} comes after the
+ *       request was sent, the request may or may not have been applied; requests that were
+ *       certainly not delivered are retried once on a fresh connection (so a daemon restart between
+ *       calls is invisible), never resent after delivery.
+ * </ul>
+ *
+ * <h2>Threads and connections</h2>
+ *
+ * <p>Thread-safe. Each call borrows a connection from a small pool (opening one when none is idle),
+ * writes its request and reads the reply on the calling thread, then returns the connection.
+ * Calls from several threads run in parallel on separate connections; calls from one thread are
+ * executed in the order made. Keys are 1 to {@value FrameDescriptor#MAX_KEY_LENGTH} bytes; values
+ * up to {@link #maxValueLength()}; both are checked before anything is sent. String keys and values
+ * are encoded as UTF-8. Byte arrays passed in or returned are not copied.
+ */
+public final class SharedMap implements AutoCloseable {
+  /** Idle connections kept for reuse; callers beyond this many at once open short-lived ones. */
+  static final int MAX_IDLE_CONNECTIONS = 16;
+
+  private final ConnectionPool pool;
+
+  private SharedMap(ConnectionPool pool) {
+    this.pool = pool;
+  }
+
+  /**
+   * Connects to the daemon on {@link SharedMapPaths#defaultSocket()}.
+   *
+   * @throws DaemonUnavailableException when no daemon answers there
+   */
+  public static SharedMap connect() {
+    return connect(SharedMapPaths.defaultSocket());
+  }
+
+  /**
+   * Connects to the daemon on {@code socket}, doing the hello on a first connection that then
+   * stays in the pool.
+   *
+   * @throws DaemonUnavailableException when no daemon answers there
+   * @throws SharedMapException when the daemon refuses the connection (e.g. at its connection limit)
+   */
+  public static SharedMap connect(Path socket) {
+    ConnectionPool pool = new ConnectionPool(Objects.requireNonNull(socket, "socket"), MAX_IDLE_CONNECTIONS);
+    pool.release(pool.open());
+    return new SharedMap(pool);
+  }
+
+  /** The socket this client connects to. */
+  public Path socket() {
+    return pool.socket();
+  }
+
+  /** The largest value the daemon accepts, as its most recent HELLO said. */
+  public int maxValueLength() {
+    return pool.hello().maxValueLength();
+  }
+
+  /** The value and version stored under {@code key}, or empty when there is none. */
+  public Optional<Entry> get(byte[] key) {
+    return call(getRequest(key), Replies::get);
+  }
+
+  /** {@link #get(byte[])} with a UTF-8 key. */
+  public Optional<Entry> get(String key) {
+    return get(Bytes.utf8(key));
+  }
+
+  /** Stores {@code value} under {@code key}, creating or replacing the entry. */
+  public SetResult set(byte[] key, byte[] value) {
+    return call(setRequest(key, value), Replies::set);
+  }
+
+  /** {@link #set(byte[], byte[])} with a UTF-8 key and value. */
+  public SetResult set(String key, String value) {
+    return set(Bytes.utf8(key), Bytes.utf8(value));
+  }
+
+  /** Removes the entry under {@code key}, whatever its version. */
+  public DeleteResult delete(byte[] key) {
+    return call(deleteRequest(key, 0), Replies::delete);
+  }
+
+  /** {@link #delete(byte[])} with a UTF-8 key. */
+  public DeleteResult delete(String key) {
+    return delete(Bytes.utf8(key));
+  }
+
+  /**
+   * Removes the entry under {@code key} only if its version is {@code expectedVersion}; otherwise
+   * returns {@link DeleteResult.Outcome#CONFLICT} with the current version.
+   *
+   * @param expectedVersion a version {@code > 0}, as returned by {@link #get} or a write
+   * @throws InvalidRequestException when {@code expectedVersion <= 0}
+   */
+  public DeleteResult delete(byte[] key, long expectedVersion) {
+    return call(conditionalDeleteRequest(key, expectedVersion), Replies::delete);
+  }
+
+  /**
+   * Stores {@code value} under {@code key} only if the key's version is {@code expectedVersion}
+   * ({@code 0}: only if the key does not exist).
+   *
+   * @return {@link CasResult.Applied} with the new version, or {@link CasResult.Conflict} with the
+   *     current one (0 when absent)
+   * @throws InvalidRequestException when {@code expectedVersion < 0}
+   */
+  public CasResult compareAndSet(byte[] key, long expectedVersion, byte[] value) {
+    return call(casRequest(key, expectedVersion, value), Replies::compareAndSet);
+  }
+
+  /** {@link #compareAndSet(byte[], long, byte[])} with a UTF-8 key and value. */
+  public CasResult compareAndSet(String key, long expectedVersion, String value) {
+    return compareAndSet(Bytes.utf8(key), expectedVersion, Bytes.utf8(value));
+  }
+
+  /**
+   * One page of the keys that start with {@code prefix}, in ascending unsigned byte order, starting
+   * strictly after {@code cursor}.
+   *
+   * @param prefix 0 to 1024 bytes; empty matches every key
+   * @param cursor empty to start, else the {@link ScanPage#nextCursor()} of the previous page
+   * @param limit most entries on the page, 1 to 1000, or 0 for the daemon's default (100); a page
+   *     also ends once it holds about 1 MiB
+   */
+  public ScanPage scan(byte[] prefix, byte[] cursor, int limit) {
+    Objects.requireNonNull(prefix, "prefix");
+    Objects.requireNonNull(cursor, "cursor");
+    if (prefix.length > FrameDescriptor.MAX_KEY_LENGTH) {
+      throw Errors.forCode(ErrorCode.KEY_TOO_LONG, "SCAN: prefix of " + prefix.length
+          + " bytes exceeds the key limit of " + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
+    }
+    if (cursor.length > FrameDescriptor.MAX_KEY_LENGTH) {
+      throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, "SCAN: cursor of " + cursor.length
+          + " bytes exceeds the key limit of " + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
+    }
+    int maxLimit = pool.hello().maxScanLimit();
+    if (limit < 0 || limit > maxLimit) {
+      throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, "SCAN: page size " + limit + " is outside 0.." + maxLimit);
+    }
+    return call(new Request(Opcode.SCAN, prefix, cursor, limit), Replies::scan);
+  }
+
+  /**
+   * Every key that starts with {@code prefix} (empty: every key), in ascending unsigned byte order,
+   * fetched page by page as the stream is consumed. Each page is one request; see the scan
+   * contract above for keys changed meanwhile.
+   */
+  public Stream<KeyInfo> keys(byte[] prefix) {
+    Objects.requireNonNull(prefix, "prefix");
+    scanCheckPrefix(prefix);
+    Iterator<KeyInfo> it = new Iterator<>() {
+      private Iterator<KeyInfo> page = Collections.emptyIterator();
+      private byte[] cursor = Bytes.EMPTY;
+      private boolean last;
+
+      @Override
+      public boolean hasNext() {
+        while (!page.hasNext() && !last) {
+          ScanPage p = scan(prefix, cursor, pool.hello().maxScanLimit());
+          page = p.entries().iterator();
+          cursor = p.nextCursor();
+          last = p.done();
+        }
+        return page.hasNext();
+      }
+
+      @Override
+      public KeyInfo next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        return page.next();
+      }
+    };
+    return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it,
+        Spliterator.ORDERED | Spliterator.DISTINCT | Spliterator.NONNULL), false);
+  }
+
+  /** Sends an empty PING and waits for the PONG: the daemon is there and serving. */
+  public void ping() {
+    call(new Request(Opcode.PING, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::ping);
+  }
+
+  /**
+   * The daemon's counters and settings, by name, in the daemon's order (e.g. {@code pid}, {@code
+   * socket}, {@code data_dir}, {@code uptime_ms}, {@code keys}). Unmodifiable.
+   */
+  public Map<String, String> stats() {
+    return call(new Request(Opcode.STATS, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::stats);
+  }
+
+  /** A new, empty pipeline on this client. */
+  public Pipeline pipelined() {
+    return new Pipeline(this);
+  }
+
+  /**
+   * Closes the idle connections; connections in use by other threads are closed when their calls
+   * return. Afterwards every call throws {@link IllegalStateException}. Idempotent.
+   */
+  @Override
+  public void close() {
+    pool.close();
+  }
+
+  @Override
+  public String toString() {
+    return "SharedMap[" + pool.socket() + "]";
+  }
+
+  // ---- requests, checked before anything is sent ----
+
+  Request getRequest(byte[] key) {
+    checkKey(Opcode.GET, key);
+    return new Request(Opcode.GET, key, Bytes.EMPTY, 0);
+  }
+
+  Request setRequest(byte[] key, byte[] value) {
+    checkKey(Opcode.SET, key);
+    checkValue(Opcode.SET, value);
+    return new Request(Opcode.SET, key, value, 0);
+  }
+
+  Request deleteRequest(byte[] key, long expectedVersion) {
+    checkKey(Opcode.DELETE, key);
+    return new Request(Opcode.DELETE, key, Bytes.EMPTY, expectedVersion);
+  }
+
+  Request conditionalDeleteRequest(byte[] key, long expectedVersion) {
+    if (expectedVersion <= 0) {
+      throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, "DELETE: expected version " + expectedVersion
+          + " is not a version (versions are > 0); use delete(key) to delete whatever is there");
+    }
+    return deleteRequest(key, expectedVersion);
+  }
+
+  Request casRequest(byte[] key, long expectedVersion, byte[] value) {
+    checkKey(Opcode.CAS, key);
+    checkValue(Opcode.CAS, value);
+    if (expectedVersion < 0) {
+      throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, "CAS: expected version " + expectedVersion
+          + " is negative; use 0 for \"the key must not exist\"");
+    }
+    return new Request(Opcode.CAS, key, value, expectedVersion);
+  }
+
+  private static void checkKey(Opcode op, byte[] key) {
+    Objects.requireNonNull(key, "key");
+    if (key.length == 0) {
+      throw Errors.forCode(ErrorCode.KEY_EMPTY, op + ": key is empty; keys are 1 to "
+          + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
+    }
+    if (key.length > FrameDescriptor.MAX_KEY_LENGTH) {
+      throw Errors.forCode(ErrorCode.KEY_TOO_LONG, op + ": key of " + key.length + " bytes exceeds the limit of "
+          + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
+    }
+  }
+
+  private static void scanCheckPrefix(byte[] prefix) {
+    if (prefix.length > FrameDescriptor.MAX_KEY_LENGTH) {
+      throw Errors.forCode(ErrorCode.KEY_TOO_LONG, "SCAN: prefix of " + prefix.length
+          + " bytes exceeds the key limit of " + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
+    }
+  }
+
+  private void checkValue(Opcode op, byte[] value) {
+    Objects.requireNonNull(value, "value");
+    int max = maxValueLength();
+    if (value.length > max) {
+      throw Errors.forCode(ErrorCode.VALUE_TOO_LARGE, op + ": value of " + value.length
+          + " bytes exceeds the daemon's limit of " + max + " bytes");
+    }
+  }
+
+  // ---- the call path: borrow, send (retrying once if certainly undelivered), read, release ----
+
+  /** Sends one or more requests on a connection. */
+  @FunctionalInterface
+  private interface Send {
+    void on(Connection c) throws SendFailure;
+  }
+
+  private <T> T call(Request request, Function<Reply, T> decoder) {
+    Connection c = pool.borrow();
+    try {
+      c = send(c, x -> x.send(request));
+      Reply reply = receive(c);
+      try {
+        return decoder.apply(reply);
+      } catch (ProtocolViolationException e) {
+        c.close();
+        throw e;
+      }
+    } finally {
+      pool.release(c);
+    }
+  }
+
+  /**
+   * Runs {@code send} on {@code c}; if that fails before a single byte left and {@code c} had been
+   * idle in the pool (the daemon restarted or dropped it meanwhile), runs it once more on a fresh
+   * connection. Returns the connection the request went out on.
+   */
+  private Connection send(Connection c, Send send) {
+    try {
+      send.on(c);
+      return c;
+    } catch (SendFailure first) {
+      if (first.partlySent() || !c.pooled()) {
+        throw sendFailed(first);
+      }
+      pool.discardIdle();
+      Connection fresh = pool.open();
+      try {
+        send.on(fresh);
+        return fresh;
+      } catch (SendFailure second) {
+        throw sendFailed(second);
+      }
+    }
+  }
+
+  private DaemonUnavailableException sendFailed(SendFailure f) {
+    return f.partlySent() ? Errors.connectionLost(pool.socket(), f.getCause())
+        : Errors.notSent(pool.socket(), f.getCause());
+  }
+
+  private Reply receive(Connection c) {
+    try {
+      Reply reply = c.readReply();
+      if (reply.closing()) {
+        c.close();
+      }
+      return reply;
+    } catch (IOException e) {
+      throw Errors.connectionLost(pool.socket(), e);
+    }
+  }
+
+  /** Sends a pipeline's requests in batches of one buffer each, reading each batch's replies. */
+  void sync(List<Pipeline.Pending<?>> ops) {
+    if (ops.isEmpty()) {
+      return;
+    }
+    Connection c = pool.borrow();
+    int done = 0;
+    try {
+      while (done < ops.size()) {
+        int from = done;
+        int end = batchEnd(ops, from);
+        List<Request> batch = ops.subList(from, end).stream().<Request>map(Pipeline.Pending::request).toList();
+        c = send(c, batch.size() == 1 ? x -> x.send(batch.getFirst()) : x -> x.sendBatch(batch));
+        for (int i = from; i < end; i++) {
+          Pipeline.Pending<?> p = ops.get(i);
+          Reply reply = receive(c);
+          try {
+            p.complete(reply);
+          } catch (ProtocolViolationException e) {
+            c.close();
+            throw e;
+          } catch (SharedMapException e) {
+            p.response().fail(e);
+            if (reply.closing()) {
+              done = i + 1;
+              throw e;
+            }
+          }
+          done = i + 1;
+        }
+      }
+    } catch (SharedMapException e) {
+      for (int i = done; i < ops.size(); i++) {
+        ops.get(i).response().fail(e);
+      }
+      throw e;
+    } finally {
+      pool.release(c);
+    }
+  }
+
+  /** End (exclusive) of the batch starting at {@code from}: as many requests as fit one buffer, at least one. */
+  private static int batchEnd(List<Pipeline.Pending<?>> ops, int from) {
+    int bytes = ops.get(from).request().encodedLength();
+    if (!Connection.fitsBuffer(bytes)) {
+      return from + 1;
+    }
+    int end = from + 1;
+    while (end < ops.size()) {
+      int next = ops.get(end).request().encodedLength();
+      if (!Connection.fitsBuffer(bytes + next)) {
+        break;
+      }
+      bytes += next;
+      end++;
+    }
+    return end;
+  }
+}
