@@ -1,26 +1,398 @@
 package io.sharedmap.server;
 
-/** STUB: replaced by the real implementation. */
+import io.sharedmap.protocol.ErrorCode;
+import io.sharedmap.protocol.Opcode;
+import io.sharedmap.server.engine.Engine;
+import io.sharedmap.server.engine.EngineConfig;
+import io.sharedmap.server.engine.RecoveryReport;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
+
+/**
+ * The sharedmap daemon: owns one data directory and serves it on one Unix domain socket.
+ *
+ * <p>Lifecycle, the insmod/rmmod of the original module:
+ *
+ * <ol>
+ *   <li>{@link #start}: validate the configuration, take the data directory's lock file (one daemon
+ *       per directory), recover the engine, replace a stale socket file (never a live daemon's),
+ *       bind, and accept. Returns once clients can connect.
+ *   <li>{@link #stop} (also on SIGTERM through the CLI's shutdown hook), like {@code rcu_barrier}
+ *       before unloading: stop accepting and remove the socket file; shut the input side of every
+ *       connection, so each finishes the requests it has read and sends their replies; wait up to
+ *       the drain timeout, then close what is left; close the engine (write and fsync the journal);
+ *       release the lock. Nothing acknowledged is lost by a stop.
+ * </ol>
+ *
+ * <p>Threads: one acceptor, one platform thread per connection, and the engine's two background
+ * threads. {@code connections} is a concurrent set owned by nobody; the acceptor adds, each
+ * connection thread removes itself.
+ */
 public final class SharedMapServer implements AutoCloseable {
-  private SharedMapServer() {}
+  private static final System.Logger LOG = System.getLogger(SharedMapServer.class.getName());
+  /** The version the daemon reports; kept in step with the Maven project version. */
+  public static final String VERSION = "0.1.0";
+
+  private final ServerConfig config;
+  private final Engine engine;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
+  private final ServerSocketChannel listener;
+  private final Thread acceptor;
+  private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+  private final ServerStats stats = new ServerStats();
+  private final long startedNanos = System.nanoTime();
+  private final AtomicLong connectionIds = new AtomicLong();
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private final Object stopLock = new Object();
+  private volatile boolean stopping;
+
+  private SharedMapServer(ServerConfig config, Engine engine, FileChannel lockChannel, FileLock lock,
+      ServerSocketChannel listener) {
+    this.config = config;
+    this.engine = engine;
+    this.lockChannel = lockChannel;
+    this.lock = lock;
+    this.listener = listener;
+    this.acceptor = Thread.ofPlatform().name("sharedmap-acceptor").daemon(true).unstarted(this::acceptLoop);
+  }
 
   /**
    * Recovers the data directory, binds the socket and starts serving. Returns once clients can
    * connect.
    *
+   * @throws IllegalArgumentException if a parameter is out of range (nothing touched)
    * @throws ServerStartException with a clear message (directory locked by another daemon, socket
    *     owned by a live daemon, unknown file format, corrupt snapshot, ...)
    */
   public static SharedMapServer start(ServerConfig config) throws ServerStartException {
     config.validate();
-    throw new ServerStartException("not implemented yet");
+    Path dir = config.dataDir().toAbsolutePath();
+    Path socket = config.socket().toAbsolutePath();
+    FileChannel lockChannel = null;
+    FileLock lock = null;
+    Engine engine = null;
+    ServerSocketChannel listener = null;
+    try {
+      try {
+        Files.createDirectories(dir);
+      } catch (IOException e) {
+        throw new ServerStartException("cannot create data directory " + dir + ": " + e, e);
+      }
+      lockChannel = FileChannel.open(dir.resolve("LOCK"), StandardOpenOption.CREATE, StandardOpenOption.READ,
+          StandardOpenOption.WRITE);
+      try {
+        lock = lockChannel.tryLock();
+      } catch (OverlappingFileLockException e) {
+        lock = null;
+      }
+      if (lock == null) {
+        String holder = readPid(lockChannel);
+        throw new ServerStartException("data directory " + dir + " is in use by another sharedmap daemon"
+            + (holder.isEmpty() ? "" : " (pid " + holder + ")") + "; stop it first or choose another --dir");
+      }
+      lockChannel.truncate(0);
+      lockChannel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+      lockChannel.force(true);
+
+      prepareSocketPath(socket);
+      engine = Engine.open(new EngineConfig(dir, config.durability(), config.fsyncIntervalMs(),
+          config.snapshotMinJournalBytes()));
+      listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+      listener.bind(UnixDomainSocketAddress.of(socket), 256);
+      ServerConfig resolved = new ServerConfig(dir, socket, config.durability(), config.fsyncIntervalMs(),
+          config.maxValueBytes(), config.maxConnections(), config.snapshotMinJournalBytes(), config.drainTimeoutMs());
+      SharedMapServer server = new SharedMapServer(resolved, engine, lockChannel, lock, listener);
+      server.acceptor.start();
+      RecoveryReport r = engine.recovery();
+      LOG.log(System.Logger.Level.INFO, "sharedmap " + VERSION + " serving " + socket + ", data " + dir
+          + ", durability " + config.durability() + "; recovered " + engine.stats().keys() + " keys (snapshot "
+          + r.snapshot() + " with " + r.snapshotEntries() + " entries, " + r.recordsReplayed() + " journal records in "
+          + r.segmentsReplayed() + " segments, last version " + r.lastVersion() + ") in " + r.durationMs() + " ms");
+      return server;
+    } catch (ServerStartException e) {
+      closeQuietly(listener, engine, lock, lockChannel);
+      throw e;
+    } catch (IOException e) {
+      closeQuietly(listener, engine, lock, lockChannel);
+      throw new ServerStartException("cannot start: " + e.getMessage(), e);
+    }
   }
 
-  /** Stops like rmmod after rcu_barrier: refuse new work, finish requests in flight, sync, exit. Idempotent. */
-  public void stop() {}
+  private static String readPid(FileChannel c) {
+    try {
+      ByteBuffer b = ByteBuffer.allocate(32);
+      c.read(b, 0);
+      return new String(b.array(), 0, b.position(), StandardCharsets.UTF_8).trim();
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /** Removes a stale socket file left by a dead daemon; refuses to touch a live daemon's or a non-socket. */
+  private static void prepareSocketPath(Path socket) throws IOException, ServerStartException {
+    Files.createDirectories(socket.getParent());
+    BasicFileAttributes attrs;
+    try {
+      attrs = Files.readAttributes(socket, BasicFileAttributes.class,
+          java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return;
+    }
+    if (!attrs.isOther()) {
+      throw new ServerStartException("socket path " + socket + " exists and is not a socket; refusing to remove it");
+    }
+    try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      probe.connect(UnixDomainSocketAddress.of(socket));
+      throw new ServerStartException("socket " + socket + " is served by a running daemon; stop it first"
+          + " (sharedmap stop --socket " + socket + ") or choose another --socket");
+    } catch (ConnectException e) {
+      Files.deleteIfExists(socket);
+      LOG.log(System.Logger.Level.INFO, "removed stale socket " + socket + " left by a daemon that is gone");
+    }
+  }
+
+  private static void closeQuietly(ServerSocketChannel listener, Engine engine, FileLock lock, FileChannel lockChannel) {
+    try {
+      if (listener != null) {
+        listener.close();
+      }
+      if (engine != null) {
+        engine.close();
+      }
+      if (lock != null) {
+        lock.release();
+      }
+      if (lockChannel != null) {
+        lockChannel.close();
+      }
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.WARNING, "cleanup after a failed start: " + e);
+    }
+  }
+
+  /** The resolved configuration (absolute paths). */
+  public ServerConfig config() {
+    return config;
+  }
+
+  public RecoveryReport recovery() {
+    return engine.recovery();
+  }
+
+  private void acceptLoop() {
+    while (!stopping) {
+      SocketChannel c;
+      try {
+        c = listener.accept();
+      } catch (ClosedChannelException e) {
+        return;
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, "accept failed: " + e);
+        continue;
+      }
+      stats.connectionsTotal.increment();
+      if (stopping) {
+        Connection.refuse(c, ErrorCode.SHUTTING_DOWN, "the daemon is stopping");
+        return;
+      }
+      if (connections.size() >= config.maxConnections()) {
+        stats.connectionsRejected.increment();
+        Connection.refuse(c, ErrorCode.TOO_MANY_CONNECTIONS, "the daemon serves " + connections.size()
+            + " connections, its limit (--max-connections " + config.maxConnections() + ")");
+        continue;
+      }
+      long id = connectionIds.incrementAndGet();
+      Connection conn = new Connection(this, c, engine, stats, peerName(c, id));
+      connections.add(conn);
+      try {
+        Thread.ofPlatform().name("sharedmap-conn-" + id).daemon(true).start(conn);
+      } catch (OutOfMemoryError | RuntimeException e) {
+        connections.remove(conn);
+        Connection.refuse(c, ErrorCode.TOO_MANY_CONNECTIONS, "the daemon cannot start another connection thread");
+      }
+    }
+  }
+
+  private static String peerName(SocketChannel c, long id) {
+    try {
+      UnixDomainPrincipal p = c.getOption(ExtendedSocketOptions.SO_PEERCRED);
+      return "#" + id + " (" + p.user().getName() + ":" + p.group().getName() + ")";
+    } catch (IOException | UnsupportedOperationException e) {
+      return "#" + id;
+    }
+  }
+
+  /** Called by a connection thread as it ends. */
+  void closed(Connection c) {
+    try {
+      c.channel().close();
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.DEBUG, "close: " + e);
+    }
+    connections.remove(c);
+    synchronized (connections) {
+      connections.notifyAll();
+    }
+  }
+
+  Map<String, String> statsSnapshot() {
+    Engine.Stats e = engine.stats();
+    RecoveryReport r = engine.recovery();
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("server", "sharedmap " + VERSION);
+    m.put("pid", Long.toString(ProcessHandle.current().pid()));
+    m.put("socket", config.socket().toString());
+    m.put("data_dir", config.dataDir().toString());
+    m.put("uptime_ms", Long.toString((System.nanoTime() - startedNanos) / 1_000_000));
+    m.put("durability", config.durability().toString());
+    m.put("fsync_interval_ms", Integer.toString(config.fsyncIntervalMs()));
+    m.put("max_value_bytes", Integer.toString(config.maxValueBytes()));
+    m.put("max_connections", Integer.toString(config.maxConnections()));
+    m.put("connections", Integer.toString(connections.size()));
+    m.put("connections_total", Long.toString(stats.connectionsTotal.sum()));
+    m.put("connections_rejected", Long.toString(stats.connectionsRejected.sum()));
+    m.put("keys", Long.toString(e.keys()));
+    m.put("live_bytes", Long.toString(e.liveBytes()));
+    m.put("last_version", Long.toString(e.lastVersion()));
+    m.put("written_version", Long.toString(e.writtenVersion()));
+    m.put("synced_version", Long.toString(e.syncedVersion()));
+    for (Opcode op : Opcode.values()) {
+      m.put("ops_" + op.name().toLowerCase(Locale.ROOT), Long.toString(stats.ops[op.ordinal()].sum()));
+    }
+    m.put("errors_client", Long.toString(stats.clientErrors.sum()));
+    m.put("errors_server", Long.toString(stats.serverErrors.sum()));
+    m.put("journal_segment", Long.toString(e.segment()));
+    m.put("journal_segment_bytes", Long.toString(e.segmentBytes()));
+    m.put("journal_commits", Long.toString(e.commits()));
+    m.put("journal_fsyncs", Long.toString(e.fsyncs()));
+    m.put("journal_bytes_written", Long.toString(e.journalBytesWritten()));
+    m.put("journal_failed", Boolean.toString(e.journalFailed()));
+    m.put("snapshots", Long.toString(e.snapshots()));
+    m.put("snapshot_failures", Long.toString(e.snapshotFailures()));
+    m.put("last_snapshot_ms", Long.toString(e.lastSnapshotMs()));
+    m.put("recovery_snapshot", Long.toString(r.snapshot()));
+    m.put("recovery_snapshot_entries", Long.toString(r.snapshotEntries()));
+    m.put("recovery_segments", Integer.toString(r.segmentsReplayed()));
+    m.put("recovery_records", Long.toString(r.recordsReplayed()));
+    m.put("recovery_dropped_bytes", Long.toString(r.droppedBytes()));
+    m.put("recovery_drop_reason", r.dropReason() == null ? "" : r.dropReason());
+    m.put("recovery_ms", Long.toString(r.durationMs()));
+    return m;
+  }
+
+  /**
+   * Stops like rmmod after rcu_barrier: refuse new work, finish requests in flight, sync, release.
+   * Idempotent; blocks until stopped. Safe to call from a shutdown hook.
+   */
+  public void stop() {
+    synchronized (stopLock) {
+      if (stopped.getCount() == 0) {
+        return;
+      }
+      stopping = true;
+      LOG.log(System.Logger.Level.INFO, "stopping: draining " + connections.size() + " connections");
+      try {
+        listener.close();
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, "closing the listener: " + e);
+      }
+      try {
+        Files.deleteIfExists(config.socket());
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, "removing socket " + config.socket() + ": " + e);
+      }
+      for (Connection c : connections) {
+        try {
+          c.channel().shutdownInput(); // its thread finishes what it read, replies, sees EOF, ends
+        } catch (IOException e) {
+          LOG.log(System.Logger.Level.DEBUG, "shutdownInput: " + e);
+        }
+      }
+      if (!awaitConnections(config.drainTimeoutMs())) {
+        LOG.log(System.Logger.Level.WARNING, connections.size() + " connections still busy after the drain timeout ("
+            + config.drainTimeoutMs() + " ms); closing them");
+        for (Connection c : connections) {
+          try {
+            c.channel().close();
+          } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "close: " + e);
+          }
+        }
+        awaitConnections(5_000);
+      }
+      try {
+        acceptor.join(5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      try {
+        engine.close();
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.ERROR, "closing the journal failed: " + e, e);
+      }
+      try {
+        lock.release();
+        lockChannel.close();
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, "releasing the lock file: " + e);
+      }
+      LOG.log(System.Logger.Level.INFO, "stopped");
+      stopped.countDown();
+    }
+  }
+
+  private boolean awaitConnections(long timeoutMs) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    synchronized (connections) {
+      while (!connections.isEmpty()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        try {
+          connections.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      }
+    }
+    return true;
+  }
 
   /** Blocks until the server has stopped. */
-  public void awaitStopped() throws InterruptedException {}
+  public void awaitStopped() throws InterruptedException {
+    stopped.await();
+  }
+
+  public boolean isStopped() {
+    return stopped.getCount() == 0;
+  }
 
   @Override
   public void close() {

@@ -1,0 +1,395 @@
+package io.sharedmap.server.engine;
+
+import static io.sharedmap.server.engine.StoreFileDescriptor.*;
+
+import io.sharedmap.server.Durability;
+import io.sharedmap.server.engine.Results.Lookup;
+import io.sharedmap.server.engine.Results.Outcome;
+import io.sharedmap.server.engine.Results.ScanPage;
+import io.sharedmap.server.engine.Results.ScannedKey;
+import io.sharedmap.server.engine.Results.Write;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The storage engine: the index, the journal, snapshots and recovery. Knows keys, values and
+ * versions; knows nothing of sockets or the wire format.
+ *
+ * <p>Contract (what callers may rely on):
+ *
+ * <ul>
+ *   <li>Per key, operations are linearizable: each takes effect atomically at one point between its
+ *       call and its return, and versions of one key increase in that order. Versions are unique and
+ *       increase store-wide in the order changes were applied.
+ *   <li>A change returned by {@link #set}, {@link #compareAndSet} or {@link #delete} is in the index
+ *       (visible to every later call) but is durable only after {@link #awaitDurable} of its
+ *       {@code visibleVersion} returns. Every result carries the version that must be durable
+ *       before the result is shown to anyone, so no client sees a value a crash could take back.
+ *   <li>Scans walk keys in ascending unsigned order and return every key that exists unchanged for
+ *       the whole scan exactly once; concurrent changes may or may not be seen.
+ * </ul>
+ *
+ * <p>Concurrency:
+ *
+ * <ul>
+ *   <li>Readers ({@link #get}, {@link #scan}) take no lock; the index is a concurrent skip list and
+ *       entries are immutable.
+ *   <li>Writers take the stripe lock of their key (one of {@value #STRIPES}), so read-modify-write of
+ *       one key is atomic and writers of different keys rarely share a lock. Under it they read the
+ *       current entry, take a version and queue the record ({@link Journal#append}, a short global
+ *       critical section with no I/O), and publish the new entry. No I/O happens under a stripe lock.
+ *   <li>Lock order: stripe lock, then the journal's append lock. The snapshot barrier takes stripe
+ *       locks one at a time, holding nothing else.
+ * </ul>
+ *
+ * <p>Snapshots: when the active journal segment outgrows both {@code snapshotMinJournalBytes} and
+ * the live data, a background thread rotates the journal (new segment N; every version up to the
+ * boundary is in segments below N), waits until every writer holding a version up to the boundary
+ * has published it (by passing through every stripe lock, like {@code synchronize_rcu}), writes
+ * every entry to {@code snapshot-N.snap.tmp}, fsyncs, renames, and deletes the segments and
+ * snapshots below N. Readers and writers keep running throughout. Disk use stays below about twice
+ * the live data plus {@code snapshotMinJournalBytes}, while a snapshot is written three times.
+ */
+public final class Engine implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(Engine.class.getName());
+  static final int STRIPES = 1024;
+  private static final long NEVER_MODE_MAX_PENDING_BYTES = 64L << 20;
+  private static final int NEVER_MODE_FLUSH_MS = 5;
+  private static final byte[] EMPTY = new byte[0];
+
+  private final EngineConfig config;
+  private final Index index;
+  private final Journal journal;
+  private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
+  private final LongAdder liveBytes = new LongAdder();
+  private final AtomicLong lastDeleteVersion = new AtomicLong();
+  private final RecoveryReport recovery;
+
+  private final ScheduledExecutorService background;
+  private final AtomicBoolean snapshotRunning = new AtomicBoolean();
+  private final AtomicLong snapshotsTaken = new AtomicLong();
+  private final AtomicLong snapshotFailures = new AtomicLong();
+  private volatile long lastSnapshotMs = -1;
+  private volatile boolean closed;
+
+  private Engine(EngineConfig config, Recovery.Recovered r) throws IOException {
+    this.config = config;
+    this.index = r.index();
+    this.liveBytes.add(r.liveBytes());
+    this.recovery = r.report();
+    this.journal = new Journal(config.dir(), config.durability(), r.activeSegment(), r.activeSegmentNumber(),
+        r.lastVersion());
+    for (int i = 0; i < STRIPES; i++) {
+      stripes[i] = new ReentrantLock();
+    }
+    this.background = Executors.newScheduledThreadPool(2, runnable -> {
+      Thread t = new Thread(runnable);
+      t.setName("sharedmap-engine-" + t.threadId());
+      t.setDaemon(true);
+      return t;
+    });
+    switch (config.durability()) {
+      case INTERVAL -> background.scheduleWithFixedDelay(journal::syncWritten, config.fsyncIntervalMs(),
+          config.fsyncIntervalMs(), TimeUnit.MILLISECONDS);
+      case NEVER -> background.scheduleWithFixedDelay(this::flushQuietly, NEVER_MODE_FLUSH_MS, NEVER_MODE_FLUSH_MS,
+          TimeUnit.MILLISECONDS);
+      case ALWAYS -> { }
+    }
+  }
+
+  /**
+   * Opens the store in {@code config.dir()}, recovering it. The caller must hold the directory's
+   * lock file.
+   *
+   * @throws StoreFormatException if a file is damaged in a way that recovery cannot repair without
+   *     losing acknowledged data, or has an unknown format version
+   */
+  public static Engine open(EngineConfig config) throws IOException {
+    Files.createDirectories(config.dir());
+    return new Engine(config, Recovery.run(config.dir()));
+  }
+
+  public RecoveryReport recovery() {
+    return recovery;
+  }
+
+  private ReentrantLock stripe(Key k) {
+    int h = k.hashCode();
+    return stripes[(h ^ (h >>> 16)) & (STRIPES - 1)];
+  }
+
+  /** GET. Never blocks. */
+  public Lookup get(byte[] key) {
+    Entry e = index.get(new Key(key));
+    return e != null ? new Lookup(e, e.version()) : new Lookup(null, lastDeleteVersion.get());
+  }
+
+  /** SET: creates or replaces. Takes ownership of {@code key} and {@code value}. */
+  public Write set(byte[] key, byte[] value) throws JournalFailedException {
+    Key k = new Key(key);
+    ReentrantLock lock = stripe(k);
+    long v;
+    Outcome outcome;
+    lock.lock();
+    try {
+      Entry old = index.get(k);
+      v = journal.append(TYPE_PUT, key, value);
+      index.put(k, new Entry(value, v));
+      liveBytes.add(value.length - (old != null ? old.value().length : -key.length));
+      outcome = old == null ? Outcome.CREATED : Outcome.UPDATED;
+    } finally {
+      lock.unlock();
+    }
+    afterWrite(v);
+    return new Write(outcome, v, v);
+  }
+
+  /**
+   * CAS: applies {@code value} only if the key's version is {@code expectedVersion} (0: only if the
+   * key is absent). Takes ownership of {@code key} and {@code value}.
+   */
+  public Write compareAndSet(byte[] key, long expectedVersion, byte[] value) throws JournalFailedException {
+    Key k = new Key(key);
+    ReentrantLock lock = stripe(k);
+    long v;
+    Outcome outcome;
+    lock.lock();
+    try {
+      Entry old = index.get(k);
+      long current = old != null ? old.version() : 0;
+      if (current != expectedVersion) {
+        return new Write(Outcome.CONFLICT, current, old != null ? current : lastDeleteVersion.get());
+      }
+      v = journal.append(TYPE_PUT, key, value);
+      index.put(k, new Entry(value, v));
+      liveBytes.add(value.length - (old != null ? old.value().length : -key.length));
+      outcome = old == null ? Outcome.CREATED : Outcome.UPDATED;
+    } finally {
+      lock.unlock();
+    }
+    afterWrite(v);
+    return new Write(outcome, v, v);
+  }
+
+  /** DELETE: removes the key if present and, when {@code expectedVersion} is not 0, only at that version. */
+  public Write delete(byte[] key, long expectedVersion) throws JournalFailedException {
+    Key k = new Key(key);
+    ReentrantLock lock = stripe(k);
+    long v;
+    Entry old;
+    lock.lock();
+    try {
+      old = index.get(k);
+      if (old == null) {
+        return new Write(expectedVersion == 0 ? Outcome.NOT_FOUND : Outcome.CONFLICT, 0, lastDeleteVersion.get());
+      }
+      if (expectedVersion != 0 && old.version() != expectedVersion) {
+        return new Write(Outcome.CONFLICT, old.version(), old.version());
+      }
+      v = journal.append(TYPE_DELETE, key, EMPTY);
+      lastDeleteVersion.accumulateAndGet(v, Math::max);
+      index.remove(k);
+      liveBytes.add(-(key.length + old.value().length));
+    } finally {
+      lock.unlock();
+    }
+    afterWrite(v);
+    return new Write(Outcome.DELETED, old.version(), v);
+  }
+
+  /**
+   * One page of keys starting with {@code prefix}, strictly after {@code cursor} (empty: from the
+   * start), at most {@code limit} keys and about {@code maxBytes} of encoded keys.
+   */
+  public ScanPage scan(byte[] prefix, byte[] cursor, int limit, int maxBytes, int bytesPerKey) {
+    Key prefixKey = new Key(prefix);
+    Iterator<Map.Entry<Key, Entry>> it;
+    if (cursor.length > 0 && Arrays.compareUnsigned(cursor, prefix) >= 0) {
+      it = index.from(new Key(cursor), false);
+    } else {
+      it = index.from(prefixKey, true);
+    }
+    List<ScannedKey> keys = new ArrayList<>(Math.min(limit, 128));
+    long visible = lastDeleteVersion.get();
+    int bytes = 0;
+    boolean more = false;
+    while (it.hasNext()) {
+      Map.Entry<Key, Entry> e = it.next();
+      if (!e.getKey().startsWith(prefix)) {
+        break;
+      }
+      if (keys.size() == limit || bytes >= maxBytes) {
+        more = true;
+        break;
+      }
+      Entry entry = e.getValue();
+      keys.add(new ScannedKey(e.getKey().bytes, entry.version(), entry.value().length));
+      visible = Math.max(visible, entry.version());
+      bytes += bytesPerKey + e.getKey().bytes.length;
+    }
+    byte[] next = more ? keys.getLast().key() : EMPTY;
+    return new ScanPage(keys, next, visible);
+  }
+
+  /**
+   * Returns once the journal holds every change up to {@code version} as durably as the mode
+   * promises. Call before showing a result whose {@code visibleVersion} is {@code version}.
+   */
+  public void awaitDurable(long version) throws JournalFailedException {
+    if (version > 0) {
+      journal.awaitDurable(version);
+    }
+  }
+
+  /** The highest version that is durable as the mode promises (every version up to it is). */
+  public long durableVersion() {
+    return switch (config.durability()) {
+      case ALWAYS -> journal.syncedVersion();
+      case INTERVAL -> journal.writtenVersion();
+      case NEVER -> journal.lastVersion();
+    };
+  }
+
+  private void afterWrite(long version) throws JournalFailedException {
+    if (config.durability() == Durability.NEVER && journal.pendingBytes() > NEVER_MODE_MAX_PENDING_BYTES) {
+      journal.flush(false); // back-pressure: never let the unwritten queue grow without bound
+    }
+    long threshold = Math.max(config.snapshotMinJournalBytes(), liveBytes.sum());
+    if (journal.segmentBytes() >= threshold && !closed && snapshotRunning.compareAndSet(false, true)) {
+      try {
+        background.execute(this::snapshotQuietly);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        snapshotRunning.set(false); // closing
+      }
+    }
+  }
+
+  private void flushQuietly() {
+    try {
+      journal.flush(false);
+    } catch (JournalFailedException e) {
+      // already logged by the journal; writers see it on their next change
+    }
+  }
+
+  private void snapshotQuietly() {
+    try {
+      snapshot();
+    } catch (IOException | RuntimeException e) {
+      if (closed) {
+        LOG.log(System.Logger.Level.INFO, "snapshot abandoned because the engine is closing; the journal keeps"
+            + " every change");
+        return;
+      }
+      snapshotFailures.incrementAndGet();
+      LOG.log(System.Logger.Level.ERROR, "snapshot failed; the journal keeps every change, will retry: " + e, e);
+    } finally {
+      snapshotRunning.set(false);
+    }
+  }
+
+  /** Takes a snapshot now and prunes what it covers. Runs beside readers and writers. */
+  public void snapshot() throws IOException {
+    long started = System.nanoTime();
+    Journal.Rotation rotation = journal.rotate();
+    for (ReentrantLock lock : stripes) {
+      lock.lock(); // wait for writers that took a version up to the boundary to publish it
+      lock.unlock();
+    }
+    Path dir = config.dir();
+    String name = snapshotName(rotation.segment());
+    Path tmp = dir.resolve(name + TEMP_SUFFIX);
+    long count = 0;
+    try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.WRITE)) {
+      ByteBuffer header = ByteBuffer.wrap(new RecordCodec().fileHeader(SNAPSHOT_MAGIC, rotation.segment(),
+          rotation.boundaryVersion()));
+      while (header.hasRemaining()) {
+        c.write(header);
+      }
+      RecordWriter w = new RecordWriter(c, 1 << 20);
+      Iterator<Map.Entry<Key, Entry>> it = index.all();
+      while (it.hasNext()) {
+        if (closed) {
+          throw new IOException("engine closing; snapshot abandoned");
+        }
+        Map.Entry<Key, Entry> e = it.next();
+        w.write(TYPE_PUT, e.getKey().bytes, e.getValue().value(), e.getValue().version());
+        count++;
+      }
+      w.write(TYPE_SNAPSHOT_END, EMPTY, ByteBuffer.allocate(8).putLong(count).array(), 0);
+      w.flush();
+      c.force(true);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
+    Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+    Journal.syncDirectory(dir);
+    prune(rotation.segment());
+    snapshotsTaken.incrementAndGet();
+    lastSnapshotMs = (System.nanoTime() - started) / 1_000_000;
+    LOG.log(System.Logger.Level.INFO, "snapshot " + name + ": " + count + " entries in " + lastSnapshotMs + " ms");
+  }
+
+  private void prune(long below) throws IOException {
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(config.dir())) {
+      for (Path p : files) {
+        String n = p.getFileName().toString();
+        long seg = numberOf(n, SEGMENT_PREFIX, SEGMENT_SUFFIX);
+        long snap = numberOf(n, SNAPSHOT_PREFIX, SNAPSHOT_SUFFIX);
+        if ((seg >= 0 && seg < below) || (snap >= 0 && snap < below)) {
+          Files.delete(p);
+        }
+      }
+    }
+    Journal.syncDirectory(config.dir());
+  }
+
+  /** Numbers for STATS. */
+  public record Stats(long keys, long liveBytes, long lastVersion, long writtenVersion, long syncedVersion,
+      long segment, long segmentBytes, long commits, long fsyncs, long journalBytesWritten, long snapshots,
+      long snapshotFailures, long lastSnapshotMs, boolean journalFailed) {}
+
+  public Stats stats() {
+    return new Stats(index.size(), liveBytes.sum(), journal.lastVersion(), journal.writtenVersion(),
+        journal.syncedVersion(), journal.segment(), journal.segmentBytes(), journal.commits(), journal.fsyncs(),
+        journal.bytesWritten(), snapshotsTaken.get(), snapshotFailures.get(), lastSnapshotMs, journal.failed());
+  }
+
+  /**
+   * Stops background work, writes and fsyncs every queued record, and closes the files. Callers must
+   * have stopped issuing operations.
+   */
+  @Override
+  public void close() throws IOException {
+    closed = true;
+    background.shutdown();
+    try {
+      if (!background.awaitTermination(60, TimeUnit.SECONDS)) {
+        LOG.log(System.Logger.Level.WARNING, "background snapshot did not finish within 60 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    journal.close();
+  }
+}

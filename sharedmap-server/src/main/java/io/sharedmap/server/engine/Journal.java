@@ -1,0 +1,422 @@
+package io.sharedmap.server.engine;
+
+import static io.sharedmap.server.engine.StoreFileDescriptor.*;
+
+import io.sharedmap.server.Durability;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The append-only journal: assigns versions, queues records, and writes them to the active segment
+ * in batches (group commit).
+ *
+ * <p>Design: a writer calls {@link #append} (assigns the next version and queues the record, no
+ * I/O), then, before acknowledging, {@link #awaitDurable}. A waiting thread whose record is not yet
+ * durable either becomes the <em>leader</em>, takes every queued record, writes them with one
+ * {@code write} and (in {@code always} mode) one {@code fsync}, or, if another thread is already
+ * leading, waits for it and checks again. So concurrent writers share writes and fsyncs, and a lone
+ * writer pays no thread hand-off. This is LevelDB's writer queue, without a queue object.
+ *
+ * <p>Concurrency:
+ *
+ * <ul>
+ *   <li>{@code appendLock} guards {@code lastVersion} and {@code pending}; held only to take a
+ *       version and add or swap the queue, never across I/O.
+ *   <li>{@code commitLock} guards {@code leaderActive} and is the lock of {@code commitDone}; never
+ *       held across I/O or while taking {@code appendLock}.
+ *   <li>Leadership (the thread that set {@code leaderActive}) is the exclusive right to the active
+ *       segment: its channel, write buffer and position. It is held across the segment's I/O; no
+ *       thread waits for it except to learn that its own record was written, which it must wait
+ *       for anyway. Readers of the index never touch it.
+ *   <li>Lock order: engine stripe lock, then {@code appendLock}. {@code commitLock} is a leaf.
+ *   <li>{@code writtenVersion} and {@code syncedVersion} only grow. Records reach the segment in
+ *       version order, so "every version up to V is written" is one number.
+ * </ul>
+ */
+final class Journal implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(Journal.class.getName());
+  private static final int WRITE_BUFFER_BYTES = 1 << 20;
+
+  /** A queued record. */
+  private record Pending(int type, byte[] key, byte[] value, long version) {}
+
+  /** The result of a rotation: records with versions above {@code boundaryVersion} go to {@code segment}. */
+  record Rotation(long segment, long boundaryVersion) {}
+
+  private final Path dir;
+  private final Durability durability;
+
+  private final ReentrantLock appendLock = new ReentrantLock();
+  // @GuardedBy("appendLock")
+  private long lastVersion;
+  // @GuardedBy("appendLock")
+  private ArrayList<Pending> pending = new ArrayList<>();
+  // @GuardedBy("appendLock")
+  private long pendingBytes;
+  // @GuardedBy("appendLock")
+  private boolean closed;
+
+  private final ReentrantLock commitLock = new ReentrantLock();
+  private final Condition commitDone = commitLock.newCondition();
+  // @GuardedBy("commitLock")
+  private boolean leaderActive;
+
+  private volatile long writtenVersion;
+  private final AtomicLong syncedVersion = new AtomicLong();
+  private volatile IOException failure;
+
+  // Owned by the leader.
+  private FileChannel channel;
+  private long segment;
+  private final RecordWriter writer;
+
+  private volatile long segmentBytes;
+  private final AtomicLong commits = new AtomicLong();
+  private final AtomicLong fsyncs = new AtomicLong();
+  private final AtomicLong bytesWritten = new AtomicLong();
+
+  /**
+   * Continues an open segment.
+   *
+   * @param channel the segment, positioned at the end of its last valid record
+   * @param lastVersion the highest version that exists in the store
+   */
+  Journal(Path dir, Durability durability, FileChannel channel, long segment, long lastVersion) throws IOException {
+    this.dir = dir;
+    this.durability = durability;
+    this.channel = channel;
+    this.writer = new RecordWriter(channel, WRITE_BUFFER_BYTES);
+    this.segment = segment;
+    this.segmentBytes = channel.position();
+    this.lastVersion = lastVersion;
+    this.writtenVersion = lastVersion;
+    this.syncedVersion.set(lastVersion);
+  }
+
+  /** Creates segment {@code number} with its header, atomically (temp file, fsync, rename, fsync dir). */
+  static FileChannel createSegment(Path dir, long number, long baseVersion) throws IOException {
+    Path target = dir.resolve(segmentName(number));
+    Path tmp = dir.resolve(segmentName(number) + TEMP_SUFFIX);
+    try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.WRITE)) {
+      ByteBuffer h = ByteBuffer.wrap(new RecordCodec().fileHeader(SEGMENT_MAGIC, number, baseVersion));
+      while (h.hasRemaining()) {
+        c.write(h);
+      }
+      c.force(true);
+    }
+    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    syncDirectory(dir);
+    FileChannel c = FileChannel.open(target, StandardOpenOption.WRITE, StandardOpenOption.READ);
+    c.position(c.size());
+    return c;
+  }
+
+  static void syncDirectory(Path dir) throws IOException {
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    }
+  }
+
+  /**
+   * Assigns the next version to a record and queues it. No I/O. The caller must hold the key's
+   * stripe lock, so that records of one key are queued in version order.
+   *
+   * @throws JournalFailedException if an earlier write or sync failed, or the journal is closed
+   */
+  long append(int type, byte[] key, byte[] value) throws JournalFailedException {
+    appendLock.lock();
+    try {
+      checkUsable();
+      long v = ++lastVersion;
+      pending.add(new Pending(type, key, value, v));
+      pendingBytes += RecordCodec.recordLength(key.length, value.length);
+      return v;
+    } finally {
+      appendLock.unlock();
+    }
+  }
+
+  private void checkUsable() throws JournalFailedException {
+    IOException f = failure;
+    if (f != null) {
+      throw new JournalFailedException("journal failed earlier, changes are refused: " + f, f);
+    }
+    if (closed) {
+      throw new JournalFailedException("journal is closed", null);
+    }
+  }
+
+  /** Bytes queued and not yet written. */
+  long pendingBytes() {
+    appendLock.lock();
+    try {
+      return pendingBytes;
+    } finally {
+      appendLock.unlock();
+    }
+  }
+
+  /** The highest version assigned so far. */
+  long lastVersion() {
+    appendLock.lock();
+    try {
+      return lastVersion;
+    } finally {
+      appendLock.unlock();
+    }
+  }
+
+  long writtenVersion() {
+    return writtenVersion;
+  }
+
+  long syncedVersion() {
+    return syncedVersion.get();
+  }
+
+  /**
+   * Returns once every record up to {@code version} is durable as the mode promises: fsynced in
+   * {@code always}, written to the OS in {@code interval}; at once in {@code never}.
+   */
+  void awaitDurable(long version) throws JournalFailedException {
+    switch (durability) {
+      case ALWAYS -> await(version, true);
+      case INTERVAL -> await(version, false);
+      case NEVER -> { }
+    }
+  }
+
+  /** Writes every queued record; with {@code sync}, fsyncs too. Used by the background flusher and stop. */
+  void flush(boolean sync) throws JournalFailedException {
+    await(lastVersion(), sync);
+  }
+
+  private boolean reached(long version, boolean sync) {
+    return (sync ? syncedVersion.get() : writtenVersion) >= version;
+  }
+
+  private void await(long version, boolean sync) throws JournalFailedException {
+    while (!reached(version, sync)) {
+      if (!acquireLeadership(version, sync, false)) {
+        continue;
+      }
+      try {
+        lead(sync);
+      } finally {
+        releaseLeadership();
+      }
+    }
+  }
+
+  /** True if this thread became leader; false if the target was reached meanwhile. */
+  private boolean acquireLeadership(long version, boolean sync, boolean evenIfFailed)
+      throws JournalFailedException {
+    commitLock.lock();
+    try {
+      while (true) {
+        if (version != Long.MIN_VALUE && reached(version, sync)) {
+          return false;
+        }
+        IOException f = failure;
+        if (f != null && !evenIfFailed) {
+          throw new JournalFailedException("journal write failed, change not persisted: " + f, f);
+        }
+        if (!leaderActive) {
+          leaderActive = true;
+          return true;
+        }
+        commitDone.awaitUninterruptibly();
+      }
+    } finally {
+      commitLock.unlock();
+    }
+  }
+
+  private void releaseLeadership() {
+    commitLock.lock();
+    try {
+      leaderActive = false;
+      commitDone.signalAll();
+    } finally {
+      commitLock.unlock();
+    }
+  }
+
+  /** Leader only: writes the queued batch, then fsyncs if asked. */
+  private void lead(boolean sync) throws JournalFailedException {
+    List<Pending> batch;
+    appendLock.lock();
+    try {
+      batch = pending;
+      if (!batch.isEmpty()) {
+        pending = new ArrayList<>(Math.max(16, batch.size()));
+        pendingBytes = 0;
+      }
+    } finally {
+      appendLock.unlock();
+    }
+    try {
+      if (!batch.isEmpty()) {
+        writeBatch(batch);
+        writtenVersion = batch.getLast().version();
+        commits.incrementAndGet();
+      }
+      if (sync && syncedVersion.get() < writtenVersion) {
+        long w = writtenVersion;
+        channel.force(false);
+        fsyncs.incrementAndGet();
+        syncedVersion.accumulateAndGet(w, Math::max);
+      }
+    } catch (IOException e) {
+      failure = e;
+      LOG.log(System.Logger.Level.ERROR, "journal segment " + segmentName(segment) + " failed; refusing further"
+          + " changes: " + e);
+      throw new JournalFailedException("journal write failed, change not persisted: " + e, e);
+    }
+  }
+
+  private void writeBatch(List<Pending> batch) throws IOException {
+    long before = writer.bytes();
+    for (Pending p : batch) {
+      writer.write(p.type(), p.key(), p.value(), p.version());
+    }
+    writer.flush();
+    long written = writer.bytes() - before;
+    segmentBytes += written;
+    bytesWritten.addAndGet(written);
+  }
+
+  /**
+   * Background fsync for {@code interval} mode: syncs whatever was written, without taking
+   * leadership, so writers never wait for it. A concurrent rotation syncs and closes the old segment
+   * itself, so a closed channel here means there is nothing left to sync in it.
+   */
+  void syncWritten() {
+    long w = writtenVersion;
+    if (syncedVersion.get() >= w || failure != null) {
+      return;
+    }
+    FileChannel c = channel;
+    try {
+      c.force(false);
+      fsyncs.incrementAndGet();
+      syncedVersion.accumulateAndGet(w, Math::max);
+    } catch (java.nio.channels.ClosedChannelException e) {
+      // rotated or closed: the rotation or close synced it
+    } catch (IOException e) {
+      failure = e;
+      LOG.log(System.Logger.Level.ERROR, "journal fsync failed; refusing further changes: " + e);
+    }
+  }
+
+  /**
+   * Seals the active segment (writes and fsyncs everything queued) and starts the next one. Every
+   * version up to the returned boundary is in a sealed segment; every later one goes to the new
+   * segment.
+   */
+  Rotation rotate() throws IOException {
+    acquireLeadership(Long.MIN_VALUE, true, false);
+    try {
+      long boundary;
+      List<Pending> batch;
+      appendLock.lock();
+      try {
+        checkUsable();
+        batch = pending;
+        pending = new ArrayList<>();
+        pendingBytes = 0;
+        boundary = lastVersion;
+      } finally {
+        appendLock.unlock();
+      }
+      try {
+        if (!batch.isEmpty()) {
+          writeBatch(batch);
+          writtenVersion = batch.getLast().version();
+        }
+        channel.force(false);
+        fsyncs.incrementAndGet();
+        syncedVersion.accumulateAndGet(writtenVersion, Math::max);
+        long next = segment + 1;
+        FileChannel fresh = createSegment(dir, next, boundary);
+        FileChannel old = channel;
+        channel = fresh;
+        writer.channel(fresh);
+        segment = next;
+        segmentBytes = FILE_HEADER_LENGTH;
+        old.close();
+        return new Rotation(next, boundary);
+      } catch (IOException e) {
+        failure = e;
+        LOG.log(System.Logger.Level.ERROR, "journal rotation failed; refusing further changes: " + e);
+        throw e;
+      }
+    } finally {
+      releaseLeadership();
+    }
+  }
+
+  long segment() {
+    return segment;
+  }
+
+  /** Bytes in the active segment. */
+  long segmentBytes() {
+    return segmentBytes;
+  }
+
+  long commits() {
+    return commits.get();
+  }
+
+  long fsyncs() {
+    return fsyncs.get();
+  }
+
+  long bytesWritten() {
+    return bytesWritten.get();
+  }
+
+  boolean failed() {
+    return failure != null;
+  }
+
+  /** Writes and fsyncs everything queued, then closes the segment. Later appends fail. */
+  @Override
+  public void close() throws IOException {
+    IOException error = null;
+    try {
+      if (failure == null) {
+        flush(true);
+      }
+    } catch (IOException e) {
+      error = e;
+    }
+    acquireLeadership(Long.MIN_VALUE, true, true);
+    try {
+      appendLock.lock();
+      try {
+        closed = true;
+      } finally {
+        appendLock.unlock();
+      }
+      channel.close();
+    } finally {
+      releaseLeadership();
+    }
+    if (error != null) {
+      throw error;
+    }
+  }
+}

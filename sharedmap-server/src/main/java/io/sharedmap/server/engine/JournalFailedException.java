@@ -1,0 +1,15 @@
+package io.sharedmap.server.engine;
+
+import java.io.IOException;
+
+/**
+ * The journal could not write or sync; no change after the failure is acknowledged. The daemon
+ * keeps answering reads of data that was already durable.
+ */
+public final class JournalFailedException extends IOException {
+  private static final long serialVersionUID = 1L;
+
+  JournalFailedException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}

@@ -1,0 +1,34 @@
+package io.sharedmap.server.engine;
+
+import java.util.Arrays;
+
+/** A key in the index: immutable bytes, ordered by unsigned byte comparison (the SCAN order). */
+final class Key implements Comparable<Key> {
+  final byte[] bytes;
+  private final int hash;
+
+  /** Takes ownership of {@code bytes}; the caller must not change them afterwards. */
+  Key(byte[] bytes) {
+    this.bytes = bytes;
+    this.hash = Arrays.hashCode(bytes);
+  }
+
+  boolean startsWith(byte[] prefix) {
+    return bytes.length >= prefix.length && Arrays.equals(bytes, 0, prefix.length, prefix, 0, prefix.length);
+  }
+
+  @Override
+  public int compareTo(Key o) {
+    return Arrays.compareUnsigned(bytes, o.bytes);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Key k && hash == k.hash && Arrays.equals(bytes, k.bytes);
+  }
+
+  @Override
+  public int hashCode() {
+    return hash;
+  }
+}

@@ -1,0 +1,119 @@
+package io.sharedmap.server.engine;
+
+import static io.sharedmap.server.engine.StoreFileDescriptor.*;
+
+import io.sharedmap.protocol.FrameDescriptor;
+import java.nio.ByteBuffer;
+import java.util.zip.CRC32C;
+
+/** Encodes and checks the records and file headers of {@link StoreFileDescriptor}. Not thread-safe. */
+final class RecordCodec {
+  private final CRC32C crc = new CRC32C();
+  private final ByteBuffer scratch = ByteBuffer.allocate(RECORD_HEADER_LENGTH);
+
+  static int recordLength(int keyLength, int valueLength) {
+    return RECORD_HEADER_LENGTH + keyLength + valueLength;
+  }
+
+  /** Writes the 24-byte record header (with its CRC) for a record with this content into {@code dst}. */
+  void writeRecordHeader(ByteBuffer dst, int type, byte[] key, byte[] value, long version) {
+    scratch.clear();
+    scratch.putInt(0);
+    scratch.putInt(recordLength(key.length, value.length));
+    scratch.put((byte) type);
+    scratch.put((byte) 0);
+    scratch.putShort((short) key.length);
+    scratch.putInt(value.length);
+    scratch.putLong(version);
+    crc.reset();
+    crc.update(scratch.array(), RECORD_LENGTH_OFFSET, RECORD_HEADER_LENGTH - RECORD_LENGTH_OFFSET);
+    crc.update(key);
+    crc.update(value);
+    scratch.putInt(RECORD_CRC_OFFSET, (int) crc.getValue());
+    dst.put(scratch.array(), 0, RECORD_HEADER_LENGTH);
+  }
+
+  /** CRC32C of a record whose header (with any CRC) and payload are given. */
+  int recordCrc(byte[] header, byte[] key, byte[] value) {
+    crc.reset();
+    crc.update(header, RECORD_LENGTH_OFFSET, RECORD_HEADER_LENGTH - RECORD_LENGTH_OFFSET);
+    crc.update(key);
+    crc.update(value);
+    return (int) crc.getValue();
+  }
+
+  /** A 32-byte file header. */
+  byte[] fileHeader(long magic, long number, long baseVersion) {
+    ByteBuffer b = ByteBuffer.allocate(FILE_HEADER_LENGTH);
+    b.putLong(magic);
+    b.putInt(FORMAT_VERSION);
+    b.putInt(0);
+    b.putLong(number);
+    b.putLong(baseVersion);
+    crc.reset();
+    crc.update(b.array(), FILE_HEADER_CRC_START, FILE_HEADER_LENGTH - FILE_HEADER_CRC_START);
+    b.putInt(FILE_HEADER_CRC_OFFSET, (int) crc.getValue());
+    return b.array();
+  }
+
+  /** A checked file header. */
+  record FileHeader(long number, long baseVersion) {}
+
+  /**
+   * Checks a file header.
+   *
+   * @throws StoreFormatException naming the file and what is wrong (magic, version, checksum)
+   */
+  FileHeader readFileHeader(byte[] h, long expectedMagic, String file) throws StoreFormatException {
+    if (h.length < FILE_HEADER_LENGTH) {
+      throw new StoreFormatException(file + ": file is " + h.length + " bytes, shorter than its "
+          + FILE_HEADER_LENGTH + "-byte header");
+    }
+    ByteBuffer b = ByteBuffer.wrap(h);
+    long magic = b.getLong();
+    if (magic != expectedMagic) {
+      throw new StoreFormatException(String.format("%s: bad magic 0x%016X, expected 0x%016X; not a sharedmap file",
+          file, magic, expectedMagic));
+    }
+    int version = b.getInt();
+    if (version != FORMAT_VERSION) {
+      throw new StoreFormatException(file + ": format version " + version + " is not supported; this sharedmap reads"
+          + " format version " + FORMAT_VERSION + " (was the directory written by a newer sharedmap?)");
+    }
+    int storedCrc = b.getInt();
+    crc.reset();
+    crc.update(h, FILE_HEADER_CRC_START, FILE_HEADER_LENGTH - FILE_HEADER_CRC_START);
+    if ((int) crc.getValue() != storedCrc) {
+      throw new StoreFormatException(file + ": header checksum mismatch");
+    }
+    return new FileHeader(b.getLong(), b.getLong());
+  }
+
+  /**
+   * Why a record header cannot be trusted, or null. Checks only what the header says about itself;
+   * the CRC is checked once the payload is read.
+   */
+  static String headerProblem(int recordLength, int type, int flags, int keyLength, int valueLength) {
+    if (type != TYPE_PUT && type != TYPE_DELETE && type != TYPE_SNAPSHOT_END) {
+      return "bad record type " + type;
+    }
+    if (flags != 0) {
+      return "bad record flags " + flags;
+    }
+    if (valueLength < 0 || valueLength > FrameDescriptor.ABSOLUTE_MAX_VALUE_LENGTH) {
+      return "bad value length " + valueLength;
+    }
+    if (type == TYPE_SNAPSHOT_END ? keyLength != 0 || valueLength != 8
+        : keyLength < 1 || keyLength > FrameDescriptor.MAX_KEY_LENGTH) {
+      return "bad key length " + keyLength + " for record type " + type;
+    }
+    if (type == TYPE_DELETE && valueLength != 0) {
+      return "delete record with value length " + valueLength;
+    }
+    if (recordLength != recordLength(keyLength, valueLength)) {
+      return "bad length " + recordLength + " (key " + keyLength + " + value " + valueLength + " + header "
+          + RECORD_HEADER_LENGTH + ")";
+    }
+    return null;
+  }
+}

@@ -1,0 +1,60 @@
+package io.sharedmap.server.engine;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+
+/** Buffers records into large writes to one channel. Not thread-safe: owned by one writer at a time. */
+final class RecordWriter {
+  private final ByteBuffer buffer;
+  private final RecordCodec codec = new RecordCodec();
+  private FileChannel channel;
+  private long bytes;
+
+  RecordWriter(FileChannel channel, int bufferBytes) {
+    this.channel = channel;
+    this.buffer = ByteBuffer.allocateDirect(bufferBytes);
+  }
+
+  void channel(FileChannel c) {
+    this.channel = c;
+  }
+
+  FileChannel channel() {
+    return channel;
+  }
+
+  /** Queues one record; values larger than the buffer go straight to the channel. */
+  void write(int type, byte[] key, byte[] value, long version) throws IOException {
+    int length = RecordCodec.recordLength(key.length, value.length);
+    if (buffer.remaining() < length) {
+      flush();
+    }
+    codec.writeRecordHeader(buffer, type, key, value, version);
+    buffer.put(key);
+    if (buffer.remaining() >= value.length) {
+      buffer.put(value);
+    } else {
+      flush();
+      ByteBuffer v = ByteBuffer.wrap(value);
+      while (v.hasRemaining()) {
+        channel.write(v);
+      }
+    }
+    bytes += length;
+  }
+
+  /** Writes everything buffered to the channel (not fsync). */
+  void flush() throws IOException {
+    buffer.flip();
+    while (buffer.hasRemaining()) {
+      channel.write(buffer);
+    }
+    buffer.clear();
+  }
+
+  /** Record bytes written through this writer so far. */
+  long bytes() {
+    return bytes;
+  }
+}

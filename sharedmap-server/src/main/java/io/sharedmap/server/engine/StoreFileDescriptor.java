@@ -1,0 +1,109 @@
+package io.sharedmap.server.engine;
+
+/**
+ * Layout of the files in a data directory. All integers big-endian.
+ *
+ * <h2>Journal segment {@code journal-<16 hex digits>.log}</h2>
+ *
+ * A 32-byte file header, then records back to back until the end of the file.
+ *
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |               magic "SMAPJRNL" (segment) or                   |
+ *  +               "SMAPSNAP" (snapshot), 8 bytes                  +
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |                    format version (int32) = 1                 |
+ *  +---------------------------------------------------------------+
+ *  |            CRC32C of header bytes 16..31 (int32)              |
+ *  +---------------------------------------------------------------+
+ *  |                  segment number (int64)                       |
+ *  +                                                               +
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |   base version (int64): every record that follows in a        |
+ *  +   segment has a larger version; in a snapshot, the last       +
+ *  |   version assigned when the snapshot began                     |
+ *  +---------------------------------------------------------------+
+ * </pre>
+ *
+ * <h2>Record (journal segments and snapshots)</h2>
+ *
+ * <pre>
+ *  +---------------------------------------------------------------+
+ *  |  CRC32C of bytes 4 .. record length - 1 (int32)               |
+ *  +---------------------------------------------------------------+
+ *  |  record length (int32) = 24 + key length + value length       |
+ *  +---------------+---------------+-------------------------------+
+ *  |  type (u8)    |  flags (0)    |       key length (u16)        |
+ *  +---------------+---------------+-------------------------------+
+ *  |                  value length (int32)                          |
+ *  +---------------------------------------------------------------+
+ *  |                  version (int64)                              |
+ *  +                                                               +
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ *  |  key bytes ...  value bytes ...                               |
+ *  +---------------------------------------------------------------+
+ * </pre>
+ *
+ * Types: {@link #TYPE_PUT} (key, value), {@link #TYPE_DELETE} (key, empty value), and, only as the
+ * last record of a snapshot, {@link #TYPE_SNAPSHOT_END} (empty key, value = int64 entry count).
+ * A snapshot without a valid end record is incomplete and is never used.
+ */
+public final class StoreFileDescriptor {
+  public static final long SEGMENT_MAGIC = 0x534D_4150_4A52_4E4CL; // "SMAPJRNL"
+  public static final long SNAPSHOT_MAGIC = 0x534D_4150_534E_4150L; // "SMAPSNAP"
+  public static final int FORMAT_VERSION = 1;
+  public static final int FILE_HEADER_LENGTH = 32;
+  public static final int FILE_HEADER_CRC_OFFSET = 12;
+  public static final int FILE_HEADER_CRC_START = 16;
+
+  public static final int RECORD_HEADER_LENGTH = 24;
+  public static final int RECORD_CRC_OFFSET = 0;
+  public static final int RECORD_LENGTH_OFFSET = 4;
+  public static final int RECORD_TYPE_OFFSET = 8;
+  public static final int RECORD_FLAGS_OFFSET = 9;
+  public static final int RECORD_KEY_LENGTH_OFFSET = 10;
+  public static final int RECORD_VALUE_LENGTH_OFFSET = 12;
+  public static final int RECORD_VERSION_OFFSET = 16;
+
+  public static final int TYPE_PUT = 1;
+  public static final int TYPE_DELETE = 2;
+  public static final int TYPE_SNAPSHOT_END = 3;
+
+  public static final String SEGMENT_PREFIX = "journal-";
+  public static final String SEGMENT_SUFFIX = ".log";
+  public static final String SNAPSHOT_PREFIX = "snapshot-";
+  public static final String SNAPSHOT_SUFFIX = ".snap";
+  public static final String TEMP_SUFFIX = ".tmp";
+  public static final String LOCK_FILE = "LOCK";
+
+  private StoreFileDescriptor() {}
+
+  public static String segmentName(long number) {
+    return SEGMENT_PREFIX + String.format("%016x", number) + SEGMENT_SUFFIX;
+  }
+
+  public static String snapshotName(long number) {
+    return SNAPSHOT_PREFIX + String.format("%016x", number) + SNAPSHOT_SUFFIX;
+  }
+
+  /** The number in a segment or snapshot file name, or -1 if the name is not one of ours. */
+  public static long numberOf(String fileName, String prefix, String suffix) {
+    if (!fileName.startsWith(prefix) || !fileName.endsWith(suffix)) {
+      return -1;
+    }
+    String hex = fileName.substring(prefix.length(), fileName.length() - suffix.length());
+    if (hex.length() != 16) {
+      return -1;
+    }
+    try {
+      return Long.parseUnsignedLong(hex, 16);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+}
