@@ -1,14 +1,289 @@
 package io.sharedmap.bench;
 
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
-/** STUB: `sharedmap bench`, replaced by the real benchmark. */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Run the multi-process benchmark.")
+/**
+ * {@code sharedmap bench}: the multi-process benchmark. For every target, workload, mix and
+ * process count (a "cell") it spawns P {@link BenchWorker} JVMs, releases them together, and
+ * reports throughput, per-process time, merged latency percentiles and the server's CPU time;
+ * it writes CSV, JSON, HdrHistogram percentile files and PNG charts into {@code --out}.
+ *
+ * <p>Cells run in the order workload, mix, processes, target, so that the targets being compared
+ * run next to each other in time. The servers the harness starts run for the whole invocation on
+ * fresh data directories under {@code --work-dir} (deleted at the end).
+ */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+        "Run the multi-process benchmark: P separate client processes per cell, released together,",
+        "against sharedmap and (optionally) Redis over Unix sockets; prints tables and writes",
+        "CSV, JSON and PNG charts. Numbers are printed, never judged."},
+    footer = {
+        "",
+        "Examples:",
+        "  sharedmap bench --workload seed",
+        "  sharedmap bench --workload uniform,ping --processes 1,2,4,10 --target sharedmap --target redis",
+        "  sharedmap bench --workload uniform --fsync always --target sharedmap --target redis",
+        "  sharedmap bench --target sharedmap:/run/sharedmap.sock --workload ping --processes 1"})
 public final class BenchCommand implements Callable<Integer> {
+
+  /** How much load each worker applies. */
+  record Load(long ops, int keys, int valueSize, double zipfTheta, long seed, long warmupOps, long warmupMs) {}
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--workload", split = ",", paramLabel = "W[,W...]", defaultValue = "seed",
+      description = "seed (the report's: one key test_key=test_value), uniform (N preloaded keys, uniform "
+          + "random), zipf (same, Zipf-skewed), ping (empty round trips: the floor). Default: ${DEFAULT-VALUE}.")
+  List<String> workloads;
+
+  @Option(names = "--mix", split = ",", paramLabel = "M[,M...]", defaultValue = "read,write,rw",
+      description = "Operations for seed/uniform/zipf: read, write, rw (N reads AND N writes per process, "
+          + "alternating, as in the report). Default: ${DEFAULT-VALUE}.")
+  List<String> mixes;
+
+  @Option(names = {"-p", "--processes"}, split = ",", paramLabel = "P[,P...]", defaultValue = "1,2,4,6,8,10",
+      description = "Numbers of client processes, one cell each. Default: ${DEFAULT-VALUE}.")
+  List<Integer> processes;
+
+  @Option(names = {"-n", "--ops"}, paramLabel = "N", defaultValue = "100000",
+      description = "Operations per process per cell (rw does N reads + N writes). Default: ${DEFAULT-VALUE}.")
+  long ops;
+
+  @Option(names = "--keys", paramLabel = "N", defaultValue = "100000",
+      description = "Keyspace size for uniform and zipf, preloaded before the cells. Default: ${DEFAULT-VALUE}.")
+  int keys;
+
+  @Option(names = "--value-size", paramLabel = "V", defaultValue = "100",
+      description = "Value bytes for uniform and zipf. Default: ${DEFAULT-VALUE}.")
+  int valueSize;
+
+  @Option(names = "--zipf-theta", paramLabel = "T", defaultValue = "0.99",
+      description = "Zipf exponent, 0 < T < 1 (YCSB's default 0.99). Default: ${DEFAULT-VALUE}.")
+  double zipfTheta;
+
+  @Option(names = "--target", paramLabel = "T",
+      description = "Repeatable. sharedmap (start a daemon), sharedmap:SOCKET (a running one), redis (start "
+          + "redis-server), redis:SOCKET (a running one). Default: sharedmap.")
+  List<String> targets = new ArrayList<>();
+
+  @Option(names = "--fsync", paramLabel = "MODE", defaultValue = "interval",
+      description = "Durability of the servers the harness starts: always (sharedmap always / redis appendfsync "
+          + "always), interval (interval / everysec), never (never / no). Default: ${DEFAULT-VALUE}.")
+  String fsync;
+
+  @Option(names = "--out", paramLabel = "DIR",
+      description = "Where results go. Default: bench-results/<timestamp>.")
+  Path out;
+
+  @Option(names = "--work-dir", paramLabel = "DIR",
+      description = "Where started servers keep their data and sockets (a fresh directory is made inside and "
+          + "deleted at the end). Default: the system temporary directory.")
+  Path workDir;
+
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "42",
+      description = "Base random seed; process i uses a seed derived from it. Default: ${DEFAULT-VALUE}.")
+  long seed;
+
+  @Option(names = "--warmup-ops", paramLabel = "N", defaultValue = "20000",
+      description = "Untimed operations per process before the barrier (also bounded by --warmup-ms). "
+          + "Default: ${DEFAULT-VALUE}.")
+  long warmupOps;
+
+  @Option(names = "--warmup-ms", paramLabel = "MS", defaultValue = "1500",
+      description = "Longest warm-up per process. Default: ${DEFAULT-VALUE}.")
+  long warmupMs;
+
+  @Option(names = "--cell-timeout", paramLabel = "SECONDS", defaultValue = "600",
+      description = "Longest a cell's timed part may take; workers stop by themselves 30 s before and the "
+          + "cell is marked truncated. Default: ${DEFAULT-VALUE}.")
+  long cellTimeoutS;
+
+  @Option(names = "--jfr",
+      description = "Record the sharedmap daemon it starts with Java Flight Recorder (profile settings) into "
+          + "OUT/daemon.jfr.")
+  boolean jfr;
+
+  @Option(names = "--daemon-jvm-opt", paramLabel = "OPT",
+      description = "Repeatable. An extra JVM option for the sharedmap daemon it starts.")
+  List<String> daemonJvmOptions = new ArrayList<>();
+
+  @Option(names = "--worker-jvm-opt", paramLabel = "OPT",
+      description = "Repeatable. JVM options for the worker processes, replacing the default "
+          + "-XX:+UseSerialGC -Xms64m -Xmx256m -XX:TieredStopAtLevel=4.")
+  List<String> workerJvmOptions = new ArrayList<>();
+
+  @Option(names = "--redis-server", paramLabel = "PATH", defaultValue = "redis-server",
+      description = "The redis-server program for --target redis. Default: ${DEFAULT-VALUE}.")
+  String redisServer;
+
+  @Option(names = "--daemon-main", paramLabel = "CLASS", defaultValue = "io.sharedmap.cli.Main", hidden = true,
+      description = "Main class whose 'server' subcommand runs the sharedmap daemon.")
+  String daemonMain;
+
+  @Option(names = "--no-charts", description = "Skip the PNG charts.")
+  boolean noCharts;
+
+  /** Runs the benchmark without the rest of the CLI (the CLI registers this class as {@code sharedmap bench}). */
+  public static void main(String[] args) {
+    System.exit(new picocli.CommandLine(new BenchCommand()).execute(args));
+  }
+
   @Override
-  public Integer call() {
-    System.err.println("bench: not implemented yet");
-    return 1;
+  public Integer call() throws Exception {
+    PrintWriter w = spec.commandLine().getOut();
+    List<Workload> wl;
+    List<Mix> mx;
+    List<TargetSpec> ts;
+    Fsync fs;
+    try {
+      wl = workloads.stream().map(Workload::parse).distinct().toList();
+      mx = mixes.stream().map(Mix::parse).distinct().toList();
+      ts = (targets.isEmpty() ? List.of("sharedmap") : targets).stream().map(TargetSpec::parse).distinct().toList();
+      fs = Fsync.parse(fsync);
+      for (int p : processes) {
+        check(p >= 1 && p <= 256, "--processes: " + p + " is outside 1..256");
+      }
+      check(ops >= 1 && ops <= 100_000_000L, "--ops: " + ops + " is outside 1..100000000");
+      check(keys >= 1 && keys <= 50_000_000, "--keys: " + keys + " is outside 1..50000000");
+      check(valueSize >= 0 && valueSize <= 1 << 20, "--value-size: " + valueSize + " is outside 0..1048576");
+      check(cellTimeoutS >= 10 && cellTimeoutS <= 86_400, "--cell-timeout: " + cellTimeoutS + " is outside 10..86400");
+      check(warmupOps >= 0 && warmupMs >= 0, "--warmup-ops and --warmup-ms must be >= 0");
+      new ZipfGenerator(2, zipfTheta);
+      check(!mx.isEmpty() || wl.stream().allMatch(x -> x == Workload.PING), "--mix: no mix given");
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
+    if (!wl.contains(Workload.PING) && ts.size() > 0 && wl.stream().anyMatch(Workload::needsPreload)) {
+      w.println("note: add --workload ...,ping to see every figure beside the socket round-trip floor");
+    }
+
+    Path outDir = out != null ? out
+        : Path.of("bench-results", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    Files.createDirectories(outDir);
+    Path logDir = Files.createDirectories(outDir.resolve("logs"));
+    Path work = Files.createTempDirectory(workDir != null ? Files.createDirectories(workDir)
+        : Path.of(System.getProperty("java.io.tmpdir")), "smbench");
+    String java = ProcessHandle.current().info().command()
+        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    String classPath = System.getProperty("java.class.path");
+    List<String> daemonOpts = new ArrayList<>(daemonJvmOptions);
+    if (jfr) {
+      daemonOpts.add("-XX:StartFlightRecording=filename=" + outDir.toAbsolutePath().resolve("daemon.jfr")
+          + ",settings=profile,dumponexit=true");
+    }
+    Load load = new Load(ops, keys, valueSize, zipfTheta, seed, warmupOps, warmupMs);
+    CellRunner.Spawn spawn = new CellRunner.Spawn(java, classPath,
+        workerJvmOptions.isEmpty() ? List.of("-XX:+UseSerialGC", "-Xms64m", "-Xmx256m", "-XX:TieredStopAtLevel=4")
+            : workerJvmOptions,
+        logDir, 120_000, cellTimeoutS * 1000);
+    BenchServer.Launch launch = new BenchServer.Launch(fs, work, logDir, java, classPath, daemonMain, daemonOpts,
+        redisServer);
+
+    RunInfo info = RunInfo.collect(String.join(" ", spec.commandLine().getParseResult().originalArgs()), fs, load);
+    w.println("sharedmap bench: " + info.describeMachine());
+    w.println("results -> " + outDir.toAbsolutePath());
+    w.flush();
+
+    List<BenchServer> servers = new ArrayList<>();
+    List<CellResult> results = new ArrayList<>();
+    try {
+      for (TargetSpec t : ts) {
+        BenchServer s = BenchServer.start(t, launch);
+        servers.add(s);
+        info.addServer(s.label(), s.version(), s.socket().toString());
+        w.println("target " + s.label() + " (" + s.version() + ", pid " + s.pid() + ") on " + s.socket());
+        w.flush();
+      }
+      Report.printCellHeader(w);
+      for (Workload workload : wl) {
+        for (BenchServer s : servers) {
+          prepare(s, workload, load, w);
+        }
+        for (Mix mix : workload.mixes(mx)) {
+          for (int p : processes) {
+            for (BenchServer s : servers) {
+              if (!s.alive()) {
+                throw new IOException("target " + s.label() + " is no longer running; see " + logDir);
+              }
+              CellResult r = CellRunner.run(s, workload, mix, p, load, spawn);
+              results.add(r);
+              Report.printCell(w, r);
+              w.flush();
+            }
+          }
+        }
+      }
+    } finally {
+      for (BenchServer s : servers) {
+        s.close();
+      }
+      deleteTree(work);
+      if (!results.isEmpty()) {
+        ResultsWriter.write(outDir, info, results);
+        if (!noCharts) {
+          String problem = Charts.write(outDir, results);
+          if (problem != null) {
+            w.println("charts skipped: " + problem);
+          }
+        }
+        Report.printSummary(w, results);
+        w.println();
+        w.println("results written to " + outDir.toAbsolutePath()
+            + " (results.csv, results.json, hgrm/, " + (noCharts ? "" : "*.png, ") + "logs/)");
+        w.flush();
+      }
+    }
+    return results.stream().allMatch(CellResult::ok) ? 0 : 1;
+  }
+
+  private static void prepare(BenchServer s, Workload workload, Load load, PrintWriter w) throws IOException {
+    try (KvClient kv = KvClient.connect(s.spec().kind(), s.socket())) {
+      switch (workload) {
+        case SEED -> kv.set(KeySpace.seedKey(), KeySpace.seedValue());
+        case UNIFORM, ZIPF -> {
+          long t0 = System.nanoTime();
+          kv.preload(KeySpace.keys(load.keys()), KeySpace.value(load.valueSize(), load.seed()));
+          w.printf("preloaded %,d keys of %d bytes into %s in %.2f s%n", load.keys(), load.valueSize(), s.label(),
+              (System.nanoTime() - t0) / 1e9);
+        }
+        case PING -> kv.ping();
+      }
+    }
+  }
+
+  private static void check(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
   }
 }

@@ -1,0 +1,209 @@
+package io.sharedmap.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One target server for the whole run: either a process the harness started (a sharedmap daemon
+ * or a redis-server, on a fresh data directory, stopped with SIGTERM at the end) or one already
+ * running that it only connects to.
+ */
+final class BenchServer implements AutoCloseable {
+  /** The line the sharedmap daemon prints on stdout once clients can connect. */
+  static final String SHAREDMAP_READY = "sharedmap serving on";
+
+  private static final long START_TIMEOUT_MS = 60_000;
+  private static final long STOP_TIMEOUT_MS = 30_000;
+
+  private final TargetSpec spec;
+  private final Path socket;
+  private final Process process;
+  private final long pid;
+  private final String label;
+  private final String version;
+
+  private BenchServer(TargetSpec spec, Path socket, Process process, long pid, String label, String version) {
+    this.spec = spec;
+    this.socket = socket;
+    this.process = process;
+    this.pid = pid;
+    this.label = label;
+    this.version = version;
+  }
+
+  /** Settings for starting servers. */
+  record Launch(
+      Fsync fsync,
+      Path workDir,
+      Path logDir,
+      String javaCommand,
+      String classPath,
+      String daemonMain,
+      List<String> daemonJvmOptions,
+      String redisServer) {}
+
+  static BenchServer start(TargetSpec spec, Launch launch) throws IOException, InterruptedException {
+    if (!spec.managed()) {
+      try (KvClient kv = KvClient.connect(spec.kind(), spec.socket())) {
+        long pid = kv.serverPid();
+        String version = kv instanceof RedisKv r ? "redis " + r.serverVersion() : "sharedmap";
+        return new BenchServer(spec, spec.socket(), null, pid, spec.kind().label() + "@" + spec.socket(), version);
+      }
+    }
+    return switch (spec.kind()) {
+      case SHAREDMAP -> startSharedMap(spec, launch);
+      case REDIS -> startRedis(spec, launch);
+    };
+  }
+
+  private static BenchServer startSharedMap(TargetSpec spec, Launch launch) throws IOException, InterruptedException {
+    Path dir = Files.createDirectories(launch.workDir().resolve("sharedmap-data"));
+    Path socket = launch.workDir().resolve("sm.sock");
+    List<String> cmd = new ArrayList<>();
+    cmd.add(launch.javaCommand());
+    cmd.addAll(launch.daemonJvmOptions());
+    cmd.add("-cp");
+    cmd.add(launch.classPath());
+    cmd.add(launch.daemonMain());
+    cmd.addAll(List.of("server", "--dir", dir.toString(), "--socket", socket.toString(),
+        "--durability", launch.fsync().sharedMapMode()));
+    Path log = launch.logDir().resolve("daemon-sharedmap.log");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    p.getOutputStream().close();
+    CountDownLatch ready = new CountDownLatch(1);
+    pump(p, log, ready);
+    if (!ready.await(START_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+      stopProcess(p);
+      throw new IOException("the sharedmap daemon did not print '" + SHAREDMAP_READY + "' within "
+          + START_TIMEOUT_MS / 1000 + " s (exit code " + (p.isAlive() ? "none, killed" : p.exitValue())
+          + "); see " + log + "\ncommand: " + String.join(" ", cmd));
+    }
+    String label = "sharedmap(" + launch.fsync().sharedMapMode() + ")";
+    return new BenchServer(spec, socket, p, p.pid(), label, "sharedmap");
+  }
+
+  private static BenchServer startRedis(TargetSpec spec, Launch launch) throws IOException, InterruptedException {
+    Path dir = Files.createDirectories(launch.workDir().resolve("redis-data"));
+    Path socket = launch.workDir().resolve("redis.sock");
+    List<String> cmd = List.of(launch.redisServer(),
+        "--port", "0",
+        "--unixsocket", socket.toString(),
+        "--unixsocketperm", "700",
+        "--dir", dir.toString(),
+        "--appendonly", "yes",
+        "--appendfsync", launch.fsync().redisAppendFsync(),
+        "--save", "",
+        "--daemonize", "no",
+        "--logfile", "");
+    Path log = launch.logDir().resolve("daemon-redis.log");
+    Process p;
+    try {
+      p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    } catch (IOException e) {
+      throw new IOException("cannot start " + launch.redisServer() + " (" + e.getMessage()
+          + "); install it (apt-get install redis-server), pass --redis-server PATH, or use --target redis:SOCKET", e);
+    }
+    p.getOutputStream().close();
+    pump(p, log, null);
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
+    while (true) {
+      if (!p.isAlive()) {
+        throw new IOException("redis-server exited with code " + p.exitValue() + " at start; see " + log);
+      }
+      if (Files.exists(socket)) {
+        try (RedisKv kv = RedisKv.connect(socket)) {
+          String version = "redis " + kv.serverVersion();
+          String label = "redis(appendfsync " + launch.fsync().redisAppendFsync() + ")";
+          return new BenchServer(spec, socket, p, p.pid(), label, version);
+        } catch (IOException e) {
+          // not accepting yet
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        stopProcess(p);
+        throw new IOException("redis-server did not accept connections on " + socket + " within "
+            + START_TIMEOUT_MS / 1000 + " s; see " + log);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  /** Copies the process's output to {@code log}; counts {@code ready} down at the daemon's ready line. */
+  private static void pump(Process p, Path log, CountDownLatch ready) throws IOException {
+    PrintWriter w = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8), true);
+    Thread.ofPlatform().daemon().name("bench-server-log").start(() -> {
+      try (w; BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line; (line = r.readLine()) != null; ) {
+          w.println(line);
+          if (ready != null && line.contains(SHAREDMAP_READY)) {
+            ready.countDown();
+          }
+        }
+      } catch (IOException e) {
+        w.println("[bench] log pump: " + e);
+      }
+    });
+  }
+
+  private static void stopProcess(Process p) throws InterruptedException {
+    p.destroy();
+    if (!p.waitFor(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+      p.destroyForcibly();
+      p.waitFor(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  TargetSpec spec() {
+    return spec;
+  }
+
+  Path socket() {
+    return socket;
+  }
+
+  /** A short name for tables and charts, with the durability setting, e.g. {@code sharedmap(interval)}. */
+  String label() {
+    return label;
+  }
+
+  String version() {
+    return version;
+  }
+
+  long pid() {
+    return pid;
+  }
+
+  /** The server process's total CPU time so far (all threads), or -1 if it cannot be read. */
+  long cpuNs() {
+    return ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration()).map(Duration::toNanos).orElse(-1L);
+  }
+
+  /** Whether the server we started is still running (always true for one we did not start). */
+  boolean alive() {
+    return process == null || process.isAlive();
+  }
+
+  /** Stops a server we started (SIGTERM, then SIGKILL after a bound); leaves others alone. */
+  @Override
+  public void close() {
+    if (process != null) {
+      try {
+        stopProcess(process);
+      } catch (InterruptedException e) {
+        process.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

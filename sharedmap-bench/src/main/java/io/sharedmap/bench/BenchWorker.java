@@ -1,0 +1,191 @@
+package io.sharedmap.bench;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.DataFormatException;
+import org.HdrHistogram.Histogram;
+
+/**
+ * One load process of {@code sharedmap bench}. It connects, warms up, prints {@code READY}, waits
+ * for {@code GO} on standard input (the barrier that releases all workers together, so JVM
+ * start-up is never timed), runs its operations, prints one result line and exits:
+ *
+ * <pre>
+ * READY
+ * RESULT startNs endNs ops misses truncated cpuNs histogram
+ * </pre>
+ *
+ * where {@code startNs}/{@code endNs} are {@link System#nanoTime()} (CLOCK_MONOTONIC on Linux,
+ * comparable across processes), {@code misses} counts reads that found no value, {@code truncated}
+ * is 1 if the time bound stopped the loop early, {@code cpuNs} is this process's CPU time during
+ * the timed loop, and {@code histogram} is the per-operation latency in nanoseconds as a
+ * compressed, Base64-encoded HdrHistogram. On failure it prints {@code FAILED message} and exits 1.
+ * Every wait is bounded: no GO within {@code goTimeoutMs}, and the process exits by itself.
+ */
+public final class BenchWorker {
+  /** Latencies above this are recorded as this. */
+  static final long HIGHEST_TRACKABLE_NS = TimeUnit.SECONDS.toNanos(60);
+
+  static final int SIGNIFICANT_DIGITS = 3;
+
+  private final WorkerSpec spec;
+  private final KvClient kv;
+  private final SplittableRandom random;
+  private final ZipfGenerator zipf;
+  private final byte[][] keys;
+  private final byte[] value;
+  private long misses;
+
+  private BenchWorker(WorkerSpec spec, KvClient kv) {
+    this.spec = spec;
+    this.kv = kv;
+    this.random = new SplittableRandom(spec.seed());
+    if (spec.workload() == Workload.SEED) {
+      this.keys = new byte[][] {KeySpace.seedKey()};
+      this.value = KeySpace.seedValue();
+    } else {
+      this.keys = spec.workload().needsPreload() ? KeySpace.keys(spec.keys()) : new byte[0][];
+      this.value = KeySpace.value(spec.valueSize(), spec.seed() ^ 0x5DEECE66DL);
+    }
+    this.zipf = spec.workload() == Workload.ZIPF ? new ZipfGenerator(spec.keys(), spec.zipfTheta()) : null;
+  }
+
+  public static void main(String[] args) {
+    PrintStream out = System.out;
+    try {
+      WorkerSpec spec = WorkerSpec.parse(args);
+      Thread watchdog = Thread.ofPlatform().daemon().start(() -> {
+        try {
+          Thread.sleep(spec.goTimeoutMs() + spec.maxRunMs() + 60_000);
+          System.err.println("bench worker: overall time bound exceeded, exiting");
+          Runtime.getRuntime().halt(4);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      watchdog.setName("bench-worker-watchdog");
+      try (KvClient kv = KvClient.connect(spec.kind(), spec.socket())) {
+        String result = new BenchWorker(spec, kv).run(out);
+        out.println(result);
+        out.flush();
+      }
+      System.exit(0);
+    } catch (Throwable t) {
+      out.println("FAILED " + String.valueOf(t).replace('\n', ' '));
+      out.flush();
+      t.printStackTrace();
+      System.exit(1);
+    }
+  }
+
+  private String run(PrintStream out) throws Exception {
+    long total = spec.mix().totalOps(spec.ops());
+    // Warm-up: the same operations, bounded by count and time.
+    long warmupDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spec.warmupMs());
+    for (long i = 0; i < spec.warmupOps() && System.nanoTime() < warmupDeadline; i++) {
+      op(i);
+    }
+    misses = 0;
+    out.println("READY");
+    out.flush();
+    awaitGo();
+
+    Histogram histogram = new Histogram(HIGHEST_TRACKABLE_NS, SIGNIFICANT_DIGITS);
+    long cpu0 = cpuNs();
+    long start = System.nanoTime();
+    long deadline = start + TimeUnit.MILLISECONDS.toNanos(spec.maxRunMs());
+    long done = 0;
+    boolean truncated = false;
+    long t0 = start;
+    while (done < total) {
+      op(done);
+      long t1 = System.nanoTime();
+      histogram.recordValue(Math.min(t1 - t0, HIGHEST_TRACKABLE_NS));
+      done++;
+      t0 = t1;
+      if (t1 - deadline > 0) {
+        truncated = done < total;
+        break;
+      }
+    }
+    long end = t0;
+    long cpu = cpuNs() - cpu0;
+    return "RESULT " + start + " " + end + " " + done + " " + misses + " " + (truncated ? 1 : 0) + " " + cpu
+        + " " + encode(histogram);
+  }
+
+  private void op(long i) {
+    switch (spec.mix()) {
+      case PING -> kv.ping();
+      case READ -> read();
+      case WRITE -> kv.set(nextKey(), value);
+      case RW -> {
+        if ((i & 1) == 0) {
+          kv.set(nextKey(), value);
+        } else {
+          read();
+        }
+      }
+    }
+  }
+
+  private void read() {
+    if (kv.get(nextKey()) == null) {
+      misses++;
+    }
+  }
+
+  private byte[] nextKey() {
+    return switch (spec.workload()) {
+      case SEED -> keys[0];
+      case UNIFORM -> keys[random.nextInt(keys.length)];
+      case ZIPF -> keys[zipf.next(random)];
+      case PING -> throw new IllegalStateException("ping uses no keys");
+    };
+  }
+
+  private void awaitGo() throws Exception {
+    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spec.goTimeoutMs());
+    // System.in cannot be read with a timeout; a daemon thread reads and this one waits, bounded.
+    CompletableFuture<String> line = new CompletableFuture<>();
+    Thread.ofPlatform().daemon().name("bench-worker-stdin").start(() -> {
+      try {
+        line.complete(in.readLine());
+      } catch (Exception e) {
+        line.completeExceptionally(e);
+      }
+    });
+    String got = line.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    if (!"GO".equals(got)) {
+      throw new IllegalStateException("expected GO on stdin but got " + got);
+    }
+  }
+
+  private static long cpuNs() {
+    return ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
+  }
+
+  static String encode(Histogram h) {
+    ByteBuffer buf = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+    int n = h.encodeIntoCompressedByteBuffer(buf);
+    return Base64.getEncoder().encodeToString(Arrays.copyOf(buf.array(), n));
+  }
+
+  static Histogram decode(String base64) {
+    try {
+      return Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(Base64.getDecoder().decode(base64)), 0);
+    } catch (DataFormatException e) {
+      throw new IllegalArgumentException("bad histogram from worker: " + e.getMessage(), e);
+    }
+  }
+}

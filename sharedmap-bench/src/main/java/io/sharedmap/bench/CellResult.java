@@ -1,0 +1,76 @@
+package io.sharedmap.bench;
+
+import org.HdrHistogram.Histogram;
+
+/**
+ * The outcome of one cell: one target, one workload and mix, P processes.
+ *
+ * @param target the server's label, e.g. {@code sharedmap(interval)}
+ * @param kind the store
+ * @param workload the workload
+ * @param mix the operations
+ * @param processes worker processes
+ * @param opsPerProcess operations each process was asked for ({@code --ops}; RW does twice as many)
+ * @param totalOps operations done, all processes
+ * @param misses reads that found no value
+ * @param truncated whether the time bound stopped any process early
+ * @param error why the cell failed, or {@code null}
+ * @param wallNs first start to last finish across the processes
+ * @param secondsPerProcess each process's own elapsed time, as the report measured it
+ * @param histogram per-operation latency in ns, merged over the processes (empty if failed)
+ * @param daemonCpuNs the server's CPU time during the cell, -1 if unknown
+ * @param clientCpuNs the worker processes' CPU time during their timed loops
+ */
+record CellResult(
+    String target,
+    TargetSpec.Kind kind,
+    Workload workload,
+    Mix mix,
+    int processes,
+    long opsPerProcess,
+    long totalOps,
+    long misses,
+    boolean truncated,
+    String error,
+    long wallNs,
+    double[] secondsPerProcess,
+    Histogram histogram,
+    long daemonCpuNs,
+    long clientCpuNs) {
+
+  boolean ok() {
+    return error == null;
+  }
+
+  /** Total operations per second, all processes together. */
+  double opsPerSecond() {
+    return wallNs > 0 ? totalOps * 1e9 / wallNs : 0;
+  }
+
+  /** Mean of the processes' own elapsed times, in seconds (the report's figure). */
+  double meanSecondsPerProcess() {
+    double sum = 0;
+    for (double s : secondsPerProcess) {
+      sum += s;
+    }
+    return secondsPerProcess.length == 0 ? 0 : sum / secondsPerProcess.length;
+  }
+
+  /** A latency percentile in microseconds. */
+  double percentileUs(double p) {
+    return histogram.getTotalCount() == 0 ? 0 : histogram.getValueAtPercentile(p) / 1000.0;
+  }
+
+  double maxUs() {
+    return histogram.getTotalCount() == 0 ? 0 : histogram.getMaxValue() / 1000.0;
+  }
+
+  double meanUs() {
+    return histogram.getTotalCount() == 0 ? 0 : histogram.getMean() / 1000.0;
+  }
+
+  /** The server's CPU time per operation in microseconds, or -1 if unknown. */
+  double daemonCpuUsPerOp() {
+    return daemonCpuNs < 0 || totalOps == 0 ? -1 : daemonCpuNs / 1000.0 / totalOps;
+  }
+}

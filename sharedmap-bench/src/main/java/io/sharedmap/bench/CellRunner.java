@@ -1,0 +1,185 @@
+package io.sharedmap.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Runs one cell: spawns P {@link BenchWorker} JVMs against one server, waits until all are READY,
+ * releases them together with GO, collects and merges their results, and reads the server's CPU
+ * time before and after. Every wait is bounded; on any failure all workers are killed and the
+ * cell is reported as failed.
+ */
+final class CellRunner {
+  private static final long EXIT_TIMEOUT_MS = 10_000;
+
+  /** Settings for spawning workers. */
+  record Spawn(
+      String javaCommand,
+      String classPath,
+      List<String> workerJvmOptions,
+      Path logDir,
+      long readyTimeoutMs,
+      long cellTimeoutMs) {}
+
+  private record Line(int worker, String text) {}
+
+  private CellRunner() {}
+
+  static CellResult run(BenchServer server, Workload workload, Mix mix, int processes, BenchCommand.Load load,
+      Spawn spawn) throws InterruptedException {
+    List<Process> workers = new ArrayList<>();
+    BlockingQueue<Line> lines = new LinkedBlockingQueue<>();
+    String cell = server.spec().kind().label() + "-" + workload.label() + "-" + mix.label() + "-p" + processes;
+    try {
+      long maxRunMs = Math.max(1_000, spawn.cellTimeoutMs() - 30_000);
+      for (int i = 0; i < processes; i++) {
+        WorkerSpec ws = new WorkerSpec(server.spec().kind(), server.socket(), workload, mix, load.ops(), load.keys(),
+            load.valueSize(), load.zipfTheta(), load.seed() + 1_000_003L * (i + 1), load.warmupOps(), load.warmupMs(),
+            spawn.readyTimeoutMs() + 60_000, maxRunMs);
+        List<String> cmd = new ArrayList<>();
+        cmd.add(spawn.javaCommand());
+        cmd.addAll(spawn.workerJvmOptions());
+        cmd.add("-cp");
+        cmd.add(spawn.classPath());
+        cmd.add(BenchWorker.class.getName());
+        cmd.addAll(ws.toArgs());
+        Process p = new ProcessBuilder(cmd)
+            .redirectError(ProcessBuilder.Redirect.appendTo(spawn.logDir().resolve("workers.log").toFile()))
+            .start();
+        workers.add(p);
+        int index = i;
+        Thread.ofPlatform().daemon().name("bench-worker-out-" + i).start(() -> readLines(p, index, lines));
+      }
+
+      // Barrier: everyone READY, then GO to all.
+      String[] results = new String[processes];
+      await(lines, workers, "READY", results, spawn.readyTimeoutMs(), cell);
+      long cpu0 = server.cpuNs();
+      for (Process p : workers) {
+        OutputStream in = p.getOutputStream();
+        in.write("GO\n".getBytes(StandardCharsets.US_ASCII));
+        in.flush();
+      }
+      await(lines, workers, "RESULT", results, spawn.cellTimeoutMs(), cell);
+      long cpu1 = server.cpuNs();
+      for (Process p : workers) {
+        p.getOutputStream().close();
+        if (!p.waitFor(EXIT_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+          p.destroyForcibly();
+        }
+      }
+      return merge(server, workload, mix, processes, load.ops(), results, cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0);
+    } catch (IOException | CellFailure e) {
+      return failed(server, workload, mix, processes, load.ops(), e.getMessage());
+    } finally {
+      for (Process p : workers) {
+        if (p.isAlive()) {
+          p.destroyForcibly();
+        }
+      }
+      for (Process p : workers) {
+        p.waitFor(EXIT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      }
+    }
+  }
+
+  private static void readLines(Process p, int worker, BlockingQueue<Line> lines) {
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII))) {
+      for (String line; (line = r.readLine()) != null; ) {
+        lines.add(new Line(worker, line));
+      }
+    } catch (IOException e) {
+      // the process went away; EOF below
+    }
+    lines.add(new Line(worker, null));
+  }
+
+  /** Waits until every worker has printed a line starting with {@code word}; RESULT lines go into {@code results}. */
+  private static void await(BlockingQueue<Line> lines, List<Process> workers, String word, String[] results,
+      long timeoutMs, String cell) throws InterruptedException, CellFailure {
+    boolean[] seen = new boolean[workers.size()];
+    int remaining = workers.size();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    while (remaining > 0) {
+      long left = deadline - System.nanoTime();
+      Line line = left > 0 ? lines.poll(left, TimeUnit.NANOSECONDS) : null;
+      if (line == null) {
+        throw new CellFailure(cell + ": " + remaining + " of " + workers.size() + " workers did not print "
+            + word + " within " + timeoutMs / 1000 + " s");
+      }
+      if (line.text() == null) {
+        throw new CellFailure(cell + ": worker " + line.worker() + " exited before " + word
+            + " (see workers.log)");
+      }
+      if (line.text().startsWith("FAILED")) {
+        throw new CellFailure(cell + ": worker " + line.worker() + " " + line.text());
+      }
+      if (line.text().startsWith(word) && !seen[line.worker()]) {
+        seen[line.worker()] = true;
+        remaining--;
+        if (word.equals("RESULT")) {
+          results[line.worker()] = line.text();
+        }
+      }
+    }
+  }
+
+  private static CellResult merge(BenchServer server, Workload workload, Mix mix, int processes, long opsPerProcess,
+      String[] results, long daemonCpuNs) {
+    Histogram merged = new Histogram(BenchWorker.HIGHEST_TRACKABLE_NS, BenchWorker.SIGNIFICANT_DIGITS);
+    double[] seconds = new double[processes];
+    long firstStart = Long.MAX_VALUE;
+    long lastEnd = Long.MIN_VALUE;
+    long maxElapsed = 0;
+    long ops = 0;
+    long misses = 0;
+    long clientCpu = 0;
+    boolean truncated = false;
+    for (int i = 0; i < processes; i++) {
+      String[] f = results[i].split(" ");
+      long start = Long.parseLong(f[1]);
+      long end = Long.parseLong(f[2]);
+      ops += Long.parseLong(f[3]);
+      misses += Long.parseLong(f[4]);
+      truncated |= f[5].equals("1");
+      clientCpu += Math.max(0, Long.parseLong(f[6]));
+      merged.add(BenchWorker.decode(f[7]));
+      seconds[i] = (end - start) / 1e9;
+      firstStart = Math.min(firstStart, start);
+      lastEnd = Math.max(lastEnd, end);
+      maxElapsed = Math.max(maxElapsed, end - start);
+    }
+    long wall = lastEnd - firstStart;
+    if (wall < maxElapsed || wall > 2 * maxElapsed + 1_000_000_000L) {
+      wall = maxElapsed; // clocks not comparable across processes: fall back to the slowest process
+    }
+    return new CellResult(server.label(), server.spec().kind(), workload, mix, processes, opsPerProcess, ops, misses,
+        truncated, null, wall, seconds, merged, daemonCpuNs, clientCpu);
+  }
+
+  private static CellResult failed(BenchServer server, Workload workload, Mix mix, int processes, long opsPerProcess,
+      String error) {
+    return new CellResult(server.label(), server.spec().kind(), workload, mix, processes, opsPerProcess, 0, 0, false,
+        error, 0, new double[0], new Histogram(BenchWorker.HIGHEST_TRACKABLE_NS, BenchWorker.SIGNIFICANT_DIGITS), -1,
+        0);
+  }
+
+  /** A cell could not complete. */
+  static final class CellFailure extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    CellFailure(String message) {
+      super(message);
+    }
+  }
+}

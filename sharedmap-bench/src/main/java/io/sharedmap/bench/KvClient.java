@@ -1,0 +1,37 @@
+package io.sharedmap.bench;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * The few operations the load needs, over one connection to one target. Implementations use
+ * only the target's public client API: {@link SharedMapKv} the sharedmap client, {@link RedisKv}
+ * Jedis.
+ */
+interface KvClient extends AutoCloseable {
+
+  /** The value stored under {@code key}, or {@code null} if there is none. */
+  byte[] get(byte[] key);
+
+  /** Stores {@code value} under {@code key}, acknowledged per the server's durability mode. */
+  void set(byte[] key, byte[] value);
+
+  /** One empty round trip. */
+  void ping();
+
+  /** Stores {@code value} under every key, pipelined in batches. */
+  void preload(byte[][] keys, byte[] value);
+
+  /** The server's process id, as it reports it (for its CPU time). */
+  long serverPid();
+
+  @Override
+  void close();
+
+  static KvClient connect(TargetSpec.Kind kind, Path socket) throws IOException {
+    return switch (kind) {
+      case SHAREDMAP -> SharedMapKv.connect(socket);
+      case REDIS -> RedisKv.connect(socket);
+    };
+  }
+}

@@ -1,0 +1,70 @@
+package io.sharedmap.bench;
+
+import io.sharedmap.client.Entry;
+import io.sharedmap.client.Pipeline;
+import io.sharedmap.client.SharedMap;
+import io.sharedmap.client.SharedMapException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** The load against sharedmap, through its public client API. */
+final class SharedMapKv implements KvClient {
+  private static final int PRELOAD_BATCH = 1000;
+
+  private final SharedMap map;
+
+  private SharedMapKv(SharedMap map) {
+    this.map = map;
+  }
+
+  static SharedMapKv connect(Path socket) throws IOException {
+    try {
+      return new SharedMapKv(SharedMap.connect(socket));
+    } catch (SharedMapException e) {
+      throw new IOException("cannot connect to sharedmap at " + socket + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public byte[] get(byte[] key) {
+    Optional<Entry> e = map.get(key);
+    return e.isPresent() ? e.get().value() : null;
+  }
+
+  @Override
+  public void set(byte[] key, byte[] value) {
+    map.set(key, value);
+  }
+
+  @Override
+  public void ping() {
+    map.ping();
+  }
+
+  @Override
+  public void preload(byte[][] keys, byte[] value) {
+    for (int from = 0; from < keys.length; from += PRELOAD_BATCH) {
+      try (Pipeline p = map.pipelined()) {
+        for (int i = from; i < Math.min(keys.length, from + PRELOAD_BATCH); i++) {
+          p.set(keys[i], value);
+        }
+        p.sync();
+      }
+    }
+  }
+
+  @Override
+  public long serverPid() {
+    String pid = map.stats().get("pid");
+    if (pid == null) {
+      throw new IllegalStateException("the daemon's STATS has no pid");
+    }
+    return Long.parseLong(pid);
+  }
+
+  @Override
+  public void close() {
+    map.close();
+  }
+}

@@ -1,0 +1,91 @@
+package io.sharedmap.bench;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one worker process does, passed on its command line as {@code name=value} arguments.
+ *
+ * @param kind the store
+ * @param socket its Unix socket
+ * @param workload the workload
+ * @param mix the operations
+ * @param ops operations per process as given by {@code --ops} (RW does twice as many)
+ * @param keys keyspace size for uniform and zipf
+ * @param valueSize value bytes for uniform and zipf writes
+ * @param zipfTheta Zipf exponent
+ * @param seed this process's random seed
+ * @param warmupOps most warm-up operations before READY
+ * @param warmupMs most warm-up time before READY
+ * @param goTimeoutMs how long to wait for GO after READY before giving up
+ * @param maxRunMs how long the timed loop may run before it stops early (and says so)
+ */
+record WorkerSpec(
+    TargetSpec.Kind kind,
+    Path socket,
+    Workload workload,
+    Mix mix,
+    long ops,
+    int keys,
+    int valueSize,
+    double zipfTheta,
+    long seed,
+    long warmupOps,
+    long warmupMs,
+    long goTimeoutMs,
+    long maxRunMs) {
+
+  List<String> toArgs() {
+    List<String> a = new ArrayList<>();
+    a.add("kind=" + kind.name());
+    a.add("socket=" + socket);
+    a.add("workload=" + workload.name());
+    a.add("mix=" + mix.name());
+    a.add("ops=" + ops);
+    a.add("keys=" + keys);
+    a.add("valueSize=" + valueSize);
+    a.add("zipfTheta=" + zipfTheta);
+    a.add("seed=" + seed);
+    a.add("warmupOps=" + warmupOps);
+    a.add("warmupMs=" + warmupMs);
+    a.add("goTimeoutMs=" + goTimeoutMs);
+    a.add("maxRunMs=" + maxRunMs);
+    return a;
+  }
+
+  static WorkerSpec parse(String[] args) {
+    Map<String, String> m = new HashMap<>();
+    for (String arg : args) {
+      int eq = arg.indexOf('=');
+      if (eq < 1) {
+        throw new IllegalArgumentException("worker argument '" + arg + "' is not name=value");
+      }
+      m.put(arg.substring(0, eq), arg.substring(eq + 1));
+    }
+    return new WorkerSpec(
+        TargetSpec.Kind.valueOf(need(m, "kind")),
+        Path.of(need(m, "socket")),
+        Workload.valueOf(need(m, "workload")),
+        Mix.valueOf(need(m, "mix")),
+        Long.parseLong(need(m, "ops")),
+        Integer.parseInt(need(m, "keys")),
+        Integer.parseInt(need(m, "valueSize")),
+        Double.parseDouble(need(m, "zipfTheta")),
+        Long.parseLong(need(m, "seed")),
+        Long.parseLong(need(m, "warmupOps")),
+        Long.parseLong(need(m, "warmupMs")),
+        Long.parseLong(need(m, "goTimeoutMs")),
+        Long.parseLong(need(m, "maxRunMs")));
+  }
+
+  private static String need(Map<String, String> m, String name) {
+    String v = m.get(name);
+    if (v == null) {
+      throw new IllegalArgumentException("worker argument " + name + "= is missing");
+    }
+    return v;
+  }
+}
