@@ -63,14 +63,15 @@ final class CellRunner {
 
       // Barrier: everyone READY, then GO to all.
       String[] results = new String[processes];
-      await(lines, workers, "READY", results, spawn.readyTimeoutMs(), cell);
+      boolean[] gone = new boolean[processes];
+      await(lines, workers, "READY", results, gone, spawn.readyTimeoutMs(), cell);
       long cpu0 = server.cpuNs();
       for (Process p : workers) {
         OutputStream in = p.getOutputStream();
         in.write("GO\n".getBytes(StandardCharsets.US_ASCII));
         in.flush();
       }
-      await(lines, workers, "RESULT", results, spawn.cellTimeoutMs(), cell);
+      await(lines, workers, "RESULT", results, gone, spawn.cellTimeoutMs(), cell);
       long cpu1 = server.cpuNs();
       for (Process p : workers) {
         p.getOutputStream().close();
@@ -104,11 +105,19 @@ final class CellRunner {
     lines.add(new Line(worker, null));
   }
 
-  /** Waits until every worker has printed a line starting with {@code word}; RESULT lines go into {@code results}. */
+  /**
+   * Waits until every worker has printed a line starting with {@code word}; RESULT lines go into
+   * {@code results}. {@code gone} marks workers whose output ended, across calls.
+   */
   private static void await(BlockingQueue<Line> lines, List<Process> workers, String word, String[] results,
-      long timeoutMs, String cell) throws InterruptedException, CellFailure {
+      boolean[] gone, long timeoutMs, String cell) throws InterruptedException, CellFailure {
     boolean[] seen = new boolean[workers.size()];
     int remaining = workers.size();
+    for (int i = 0; i < gone.length; i++) {
+      if (gone[i]) {
+        throw new CellFailure(cell + ": worker " + i + " exited before " + word + " (see workers.log)");
+      }
+    }
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     while (remaining > 0) {
       long left = deadline - System.nanoTime();
@@ -118,6 +127,10 @@ final class CellRunner {
             + word + " within " + timeoutMs / 1000 + " s");
       }
       if (line.text() == null) {
+        gone[line.worker()] = true;
+        if (seen[line.worker()]) {
+          continue; // it said what it had to and exited
+        }
         throw new CellFailure(cell + ": worker " + line.worker() + " exited before " + word
             + " (see workers.log)");
       }
