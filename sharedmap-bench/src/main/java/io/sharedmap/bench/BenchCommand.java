@@ -2,6 +2,7 @@ package io.sharedmap.bench;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -9,7 +10,9 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -212,6 +215,13 @@ public final class BenchCommand implements Callable<Integer> {
         info.addServer(s.label(), s.version(), s.socket().toString());
         w.println("target " + s.label() + " (" + s.version() + ", pid " + s.pid() + ") on " + s.socket());
         w.flush();
+        warmServer(s, 3 * warmupMs);
+      }
+      double load1 = RunInfo.loadAverage();
+      info.fields.put("load_average_at_start", Double.toString(load1));
+      if (load1 > 0.5) {
+        w.printf(Locale.ROOT, "WARNING: the machine is busy (load average %.2f): other processes compete for "
+            + "the CPUs and the numbers will be noisy%n", load1);
       }
       Report.printCellHeader(w);
       for (Workload workload : wl) {
@@ -253,6 +263,25 @@ public final class BenchCommand implements Callable<Integer> {
       }
     }
     return results.stream().allMatch(CellResult::ok) ? 0 : 1;
+  }
+
+  /**
+   * Warms a server's request paths (its JIT, its caches) once, before the first cell, so the
+   * first cell does not pay for it: ping, set and get from this process, bounded by count and time.
+   */
+  private static void warmServer(BenchServer s, long warmupMs) throws IOException {
+    byte[] key = "bench:warmup".getBytes(StandardCharsets.US_ASCII);
+    byte[] value = KeySpace.value(100, 1);
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(warmupMs);
+    try (KvClient kv = KvClient.connect(s.spec().kind(), s.socket())) {
+      for (int i = 0; i < 200_000 && System.nanoTime() < deadline; i++) {
+        switch (i % 3) {
+          case 0 -> kv.ping();
+          case 1 -> kv.set(key, value);
+          default -> kv.get(key);
+        }
+      }
+    }
   }
 
   private static void prepare(BenchServer s, Workload workload, Load load, PrintWriter w) throws IOException {

@@ -44,6 +44,15 @@ final class RunInfo {
         + fields.get("java");
   }
 
+  /** The 1-minute load average, or -1. */
+  static double loadAverage() {
+    try {
+      return Double.parseDouble(read("/proc/loadavg").split(" ")[0]);
+    } catch (RuntimeException e) {
+      return -1;
+    }
+  }
+
   private static String cpuModel() {
     for (String line : read("/proc/cpuinfo").split("\n")) {
       if (line.startsWith("model name")) {
