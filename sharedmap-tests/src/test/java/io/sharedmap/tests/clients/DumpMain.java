@@ -1,0 +1,73 @@
+package io.sharedmap.tests.clients;
+
+import io.sharedmap.client.Entry;
+import io.sharedmap.client.KeyInfo;
+import io.sharedmap.client.SharedMap;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * A fresh process that reads the whole map (or a prefix): scans the keys, adds the keys listed in
+ * {@code --keys-file} (so keys a concurrent scan may skip are still read), GETs each, and prints
+ *
+ * <pre>
+ *   E key version tag seq inScan scanVersion scanLength length    (tag "CORRUPT" when not a test value)
+ *   MISSING key inScan                                            (GET found nothing)
+ *   END count
+ * </pre>
+ */
+public final class DumpMain {
+  private DumpMain() {}
+
+  public static void main(String[] argv) throws Exception {
+    Args args = new Args(argv, List.of());
+    Path socket = Path.of(args.get("--socket"));
+    String prefix = args.get("--prefix", "");
+    String keysFile = args.get("--keys-file", "");
+    PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
+    try (SharedMap map = SharedMap.connect(socket)) {
+      Map<String, KeyInfo> scanned = new TreeMap<>();
+      map.keys(prefix.getBytes(StandardCharsets.UTF_8)).forEach(k -> {
+        KeyInfo previous = scanned.put(k.keyAsString(), k);
+        if (previous != null) {
+          out.println("DUPLICATE " + k.keyAsString());
+        }
+      });
+      TreeMap<String, Boolean> all = new TreeMap<>();
+      scanned.keySet().forEach(k -> all.put(k, true));
+      if (!keysFile.isEmpty()) {
+        for (String k : Files.readAllLines(Path.of(keysFile))) {
+          if (!k.isBlank()) {
+            all.putIfAbsent(k, false);
+          }
+        }
+      }
+      for (var e : all.entrySet()) {
+        String key = e.getKey();
+        Optional<Entry> got = map.get(key);
+        int inScan = e.getValue() ? 1 : 0;
+        if (got.isEmpty()) {
+          out.println("MISSING " + key + " " + inScan);
+          continue;
+        }
+        Entry entry = got.get();
+        Values.Origin origin = Values.parse(entry.value());
+        KeyInfo info = scanned.get(key);
+        out.println("E " + key + " " + entry.version() + " "
+            + (origin == null ? "CORRUPT -" : origin.tag() + " " + origin.seq()) + " " + inScan + " "
+            + (info == null ? "0 -1" : info.version() + " " + info.valueLength()) + " " + entry.value().length);
+      }
+      out.println("END " + all.size());
+    }
+    out.flush();
+    System.exit(0);
+  }
+}

@@ -1,0 +1,226 @@
+package io.sharedmap.tests.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * A sharedmap daemon in its own JVM: {@code java -cp <test class path> io.sharedmap.cli.Main server
+ * --dir D --socket S ...}, optionally pinned to one CPU. Ready when it prints {@value #READY_PREFIX}.
+ * Its stderr (the daemon's log) goes to a file that {@link #unexpectedErrors} checks.
+ */
+public final class DaemonProcess {
+  /** The line the daemon prints to stdout once clients can connect. */
+  public static final String READY_PREFIX = "sharedmap serving on";
+
+  /** How long a daemon may take to recover and bind. Generous: CI machines are slow. */
+  public static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+
+  /** How long a daemon may take to drain and exit after SIGTERM. */
+  public static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+
+  /** Log lines: {@code <ISO instant> <LEVEL> [thread] logger: message}. */
+  private static final Pattern ERROR_LINE = Pattern.compile("^\\S+ ERROR .*");
+
+  /** Lines the JVM itself prints when it dies badly; never allowed. */
+  private static final Pattern JVM_TROUBLE = Pattern.compile(
+      "^(Exception in thread .*|# A fatal error has been detected.*|.*java\\.lang\\.OutOfMemoryError.*)");
+
+  /**
+   * How to start a daemon. Restarting = {@link #launch} the same spec again.
+   *
+   * @param name base name for log files; each launch appends its incarnation number
+   */
+  public record Spec(String name, Path dataDir, Path socket, Path logDir, List<String> serverArgs,
+      List<String> jvmArgs, boolean oneCpu) {
+
+    public Spec {
+      serverArgs = List.copyOf(serverArgs);
+      jvmArgs = List.copyOf(jvmArgs);
+    }
+
+    public Spec withDurability(String durability) {
+      return withServerArgs("--durability", durability);
+    }
+
+    public Spec withServerArgs(String... args) {
+      List<String> a = new ArrayList<>(serverArgs);
+      a.addAll(List.of(args));
+      return new Spec(name, dataDir, socket, logDir, a, jvmArgs, oneCpu);
+    }
+
+    public Spec withJvmArgs(String... args) {
+      List<String> a = new ArrayList<>(jvmArgs);
+      a.addAll(List.of(args));
+      return new Spec(name, dataDir, socket, logDir, serverArgs, a, oneCpu);
+    }
+
+    public Spec withOneCpu(boolean one) {
+      return new Spec(name, dataDir, socket, logDir, serverArgs, jvmArgs, one);
+    }
+
+    public Spec withDataDir(Path dir) {
+      return new Spec(name, dir, socket, logDir, serverArgs, jvmArgs, oneCpu);
+    }
+
+    public Spec withSocket(Path s) {
+      return new Spec(name, dataDir, s, logDir, serverArgs, jvmArgs, oneCpu);
+    }
+
+    public Spec withName(String n) {
+      return new Spec(n, dataDir, socket, logDir, serverArgs, jvmArgs, oneCpu);
+    }
+
+    List<String> command() {
+      List<String> args = new ArrayList<>(List.of("server", "--dir", dataDir.toString(), "--socket", socket.toString()));
+      args.addAll(serverArgs);
+      return JavaCommand.command(oneCpu, jvmArgs, "io.sharedmap.cli.Main", args);
+    }
+  }
+
+  private final Spec spec;
+  private final ChildProcess process;
+
+  private DaemonProcess(Spec spec, ChildProcess process) {
+    this.spec = spec;
+    this.process = process;
+  }
+
+  /** Starts the JVM without waiting for it to be ready. */
+  public static DaemonProcess launch(Spec spec, String incarnationName) {
+    int socketBytes = spec.socket().toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8).length;
+    if (socketBytes > 107) {
+      throw new IllegalArgumentException("socket path " + spec.socket() + " is " + socketBytes + " bytes; keep it under 107");
+    }
+    return new DaemonProcess(spec, ChildProcess.start(incarnationName, spec.command(), spec.logDir()));
+  }
+
+  /** Waits for the ready line; fails with the daemon's log if it exits or the timeout passes first. */
+  public DaemonProcess awaitReady(Duration timeout) {
+    process.awaitLine(l -> l.startsWith(READY_PREFIX), timeout);
+    return this;
+  }
+
+  public DaemonProcess awaitReady() {
+    return awaitReady(START_TIMEOUT);
+  }
+
+  public Spec spec() {
+    return spec;
+  }
+
+  public Path socket() {
+    return spec.socket();
+  }
+
+  public Path dataDir() {
+    return spec.dataDir();
+  }
+
+  public String name() {
+    return process.name();
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  public ChildProcess process() {
+    return process;
+  }
+
+  /** kill -9, then waits until the process is gone. */
+  public void kill9() {
+    process.kill9();
+  }
+
+  /** SIGTERM without waiting. */
+  public void sigterm() {
+    process.sigterm();
+  }
+
+  /** SIGTERM, then waits for the daemon to drain and exit 0. */
+  public void stop() {
+    process.sigterm();
+    process.awaitExit(STOP_TIMEOUT, 0);
+  }
+
+  /** Waits for exit; returns the exit code. */
+  public int awaitExit(Duration timeout) {
+    return process.awaitExit(timeout);
+  }
+
+  public List<String> stdoutLines() {
+    return process.lines();
+  }
+
+  public List<String> logLines() {
+    return process.stderrLines();
+  }
+
+  /** Everything the daemon printed, stdout then stderr, for messages. */
+  public String output() {
+    List<String> all = new ArrayList<>(stdoutLines());
+    all.addAll(logLines());
+    return String.join("\n", all);
+  }
+
+  /**
+   * Log lines at ERROR level (and JVM crash lines) that match none of {@code allowed}. A test that
+   * passes its asserts still fails when the daemon logged an error it did not expect.
+   */
+  public List<String> unexpectedErrors(List<Pattern> allowed) {
+    List<String> unexpected = new ArrayList<>();
+    for (String line : logLines()) {
+      boolean error = ERROR_LINE.matcher(line).matches() || JVM_TROUBLE.matcher(line).matches();
+      if (error && allowed.stream().noneMatch(p -> p.matcher(line).find())) {
+        unexpected.add(line);
+      }
+    }
+    return unexpected;
+  }
+
+  /** Fails when the log holds an ERROR line not matched by {@code allowed}. */
+  public void assertNoUnexpectedErrors(List<Pattern> allowed) {
+    List<String> unexpected = unexpectedErrors(allowed);
+    if (!unexpected.isEmpty()) {
+      throw new AssertionError("daemon " + name() + " logged unexpected errors (log: " + process.stderrLog() + "):\n  "
+          + String.join("\n  ", unexpected));
+    }
+  }
+
+  /** Total bytes of the regular files under the data directory. */
+  public static long directorySize(Path dir) {
+    try (var files = Files.walk(dir)) {
+      return files.filter(Files::isRegularFile).mapToLong(p -> {
+        try {
+          return Files.size(p);
+        } catch (IOException e) {
+          return 0; // removed while walking
+        }
+      }).sum();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Peak resident set size of the daemon's JVM in KiB (VmHWM), or -1 if unreadable. */
+  public long peakRssKiB() {
+    return ProcStatus.field(pid(), "VmHWM");
+  }
+
+  @Override
+  public String toString() {
+    return name() + "(pid " + pid() + ", " + spec.socket() + ")";
+  }
+}
