@@ -120,6 +120,11 @@ public final class BenchCommand implements Callable<Integer> {
           + "cell is marked truncated. Default: ${DEFAULT-VALUE}.")
   long cellTimeoutS;
 
+  @Option(names = "--repeat", paramLabel = "R", defaultValue = "1",
+      description = "Run every cell R times (interleaved in time); tables and charts show the run with the median "
+          + "throughput, CSV and JSON keep every run. Default: ${DEFAULT-VALUE}.")
+  int repeat;
+
   @Option(names = "--jfr",
       description = "Record the sharedmap daemon it starts with Java Flight Recorder (profile settings) into "
           + "OUT/daemon.jfr.")
@@ -169,6 +174,7 @@ public final class BenchCommand implements Callable<Integer> {
       check(keys >= 1 && keys <= 50_000_000, "--keys: " + keys + " is outside 1..50000000");
       check(valueSize >= 0 && valueSize <= 1 << 20, "--value-size: " + valueSize + " is outside 0..1048576");
       check(cellTimeoutS >= 10 && cellTimeoutS <= 86_400, "--cell-timeout: " + cellTimeoutS + " is outside 10..86400");
+      check(repeat >= 1 && repeat <= 100, "--repeat: " + repeat + " is outside 1..100");
       check(warmupOps >= 0 && warmupMs >= 0, "--warmup-ops and --warmup-ms must be >= 0");
       new ZipfGenerator(2, zipfTheta);
       check(!mx.isEmpty() || wl.stream().allMatch(x -> x == Workload.PING), "--mix: no mix given");
@@ -229,15 +235,17 @@ public final class BenchCommand implements Callable<Integer> {
           prepare(s, workload, load, w);
         }
         for (Mix mix : workload.mixes(mx)) {
-          for (int p : processes) {
-            for (BenchServer s : servers) {
-              if (!s.alive()) {
-                throw new IOException("target " + s.label() + " is no longer running; see " + logDir);
+          for (int rep = 0; rep < repeat; rep++) {
+            for (int p : processes) {
+              for (BenchServer s : servers) {
+                if (!s.alive()) {
+                  throw new IOException("target " + s.label() + " is no longer running; see " + logDir);
+                }
+                CellResult r = CellRunner.run(s, workload, mix, p, load, spawn).withRepetition(rep);
+                results.add(r);
+                Report.printCell(w, r);
+                w.flush();
               }
-              CellResult r = CellRunner.run(s, workload, mix, p, load, spawn);
-              results.add(r);
-              Report.printCell(w, r);
-              w.flush();
             }
           }
         }
@@ -250,12 +258,16 @@ public final class BenchCommand implements Callable<Integer> {
       if (!results.isEmpty()) {
         ResultsWriter.write(outDir, info, results);
         if (!noCharts) {
-          String problem = Charts.write(outDir, results);
+          String problem = Charts.write(outDir, CellResult.medians(results));
           if (problem != null) {
             w.println("charts skipped: " + problem);
           }
         }
-        Report.printSummary(w, results);
+        if (repeat > 1) {
+          w.printf(Locale.ROOT, "%nEach cell ran %d times; the tables below show the run with the median throughput.%n",
+              repeat);
+        }
+        Report.printSummary(w, CellResult.medians(results));
         w.println();
         w.println("results written to " + outDir.toAbsolutePath()
             + " (results.csv, results.json, hgrm/, " + (noCharts ? "" : "*.png, ") + "logs/)");

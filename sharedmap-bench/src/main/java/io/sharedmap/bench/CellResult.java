@@ -1,5 +1,10 @@
 package io.sharedmap.bench;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -20,6 +25,7 @@ import org.HdrHistogram.Histogram;
  * @param histogram per-operation latency in ns, merged over the processes (empty if failed)
  * @param daemonCpuNs the server's CPU time during the cell, -1 if unknown
  * @param clientCpuNs the worker processes' CPU time during their timed loops
+ * @param repetition which run of this cell (0-based) when {@code --repeat} runs each cell more than once
  */
 record CellResult(
     String target,
@@ -36,7 +42,36 @@ record CellResult(
     double[] secondsPerProcess,
     Histogram histogram,
     long daemonCpuNs,
-    long clientCpuNs) {
+    long clientCpuNs,
+    int repetition) {
+
+  CellResult withRepetition(int r) {
+    return new CellResult(target, kind, workload, mix, processes, opsPerProcess, totalOps, misses, truncated, error,
+        wallNs, secondsPerProcess, histogram, daemonCpuNs, clientCpuNs, r);
+  }
+
+  /** The cell this is a run of: target, workload, mix and processes. */
+  String cellKey() {
+    return target + "|" + workload + "|" + mix + "|" + processes;
+  }
+
+  /**
+   * One result per cell: of its repetitions, the successful one with the median throughput (the
+   * lower median for an even count), or the first if none succeeded. In first-seen order.
+   */
+  static List<CellResult> medians(List<CellResult> all) {
+    Map<String, List<CellResult>> byCell = new LinkedHashMap<>();
+    for (CellResult r : all) {
+      byCell.computeIfAbsent(r.cellKey(), k -> new ArrayList<>()).add(r);
+    }
+    List<CellResult> picked = new ArrayList<>();
+    for (List<CellResult> runs : byCell.values()) {
+      List<CellResult> ok = runs.stream().filter(CellResult::ok)
+          .sorted(Comparator.comparingDouble(CellResult::opsPerSecond)).toList();
+      picked.add(ok.isEmpty() ? runs.get(0) : ok.get((ok.size() - 1) / 2));
+    }
+    return picked;
+  }
 
   boolean ok() {
     return error == null;

@@ -177,14 +177,14 @@ final class CellRunner {
       wall = maxElapsed; // clocks not comparable across processes: fall back to the slowest process
     }
     return new CellResult(server.label(), server.spec().kind(), workload, mix, processes, opsPerProcess, ops, misses,
-        truncated, null, wall, seconds, merged, daemonCpuNs, clientCpu);
+        truncated, null, wall, seconds, merged, daemonCpuNs, clientCpu, 0);
   }
 
   private static CellResult failed(BenchServer server, Workload workload, Mix mix, int processes, long opsPerProcess,
       String error) {
     return new CellResult(server.label(), server.spec().kind(), workload, mix, processes, opsPerProcess, 0, 0, false,
         error, 0, new double[0], new Histogram(BenchWorker.HIGHEST_TRACKABLE_NS, BenchWorker.SIGNIFICANT_DIGITS), -1,
-        0);
+        0, 0);
   }
 
   /** A cell could not complete. */

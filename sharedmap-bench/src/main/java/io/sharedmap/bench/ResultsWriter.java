@@ -6,9 +6,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Writes {@code results.csv} (one row per cell), {@code results.json} (the run's settings and
@@ -18,7 +21,7 @@ import java.util.Map;
 final class ResultsWriter {
   static final String CSV_HEADER = "target,kind,workload,mix,processes,ops_per_process,total_ops,status,wall_s,"
       + "ops_per_s,mean_s_per_process,min_s_per_process,max_s_per_process,p50_us,p90_us,p99_us,p999_us,max_us,"
-      + "mean_us,daemon_cpu_s,daemon_cpu_us_per_op,client_cpu_s,misses,truncated,error";
+      + "mean_us,daemon_cpu_s,daemon_cpu_us_per_op,client_cpu_s,misses,truncated,repetition,median,error";
 
   private ResultsWriter() {}
 
@@ -28,7 +31,8 @@ final class ResultsWriter {
     Path hgrm = Files.createDirectories(dir.resolve("hgrm"));
     for (CellResult r : results) {
       if (r.ok()) {
-        String name = (r.target() + "-" + r.workload().label() + "-" + r.mix().label() + "-p" + r.processes())
+        String name = (r.target() + "-" + r.workload().label() + "-" + r.mix().label() + "-p" + r.processes()
+            + (r.repetition() > 0 ? "-r" + r.repetition() : ""))
             .replaceAll("[^A-Za-z0-9._-]+", "_") + ".hgrm";
         try (PrintStream ps = new PrintStream(Files.newOutputStream(hgrm.resolve(name)), false, StandardCharsets.UTF_8)) {
           r.histogram().outputPercentileDistribution(ps, 1000.0);
@@ -38,6 +42,7 @@ final class ResultsWriter {
   }
 
   static void writeCsv(Path file, List<CellResult> results) throws IOException {
+    Set<CellResult> medians = medianSet(results);
     StringBuilder sb = new StringBuilder(CSV_HEADER).append('\n');
     for (CellResult r : results) {
       double[] s = r.secondsPerProcess();
@@ -51,13 +56,15 @@ final class ResultsWriter {
           num(r.percentileUs(99.9), 2), num(r.maxUs(), 2), num(r.meanUs(), 2),
           r.daemonCpuNs() < 0 ? "" : num(r.daemonCpuNs() / 1e9, 3),
           r.daemonCpuUsPerOp() < 0 ? "" : num(r.daemonCpuUsPerOp(), 2), num(r.clientCpuNs() / 1e9, 3),
-          Long.toString(r.misses()), Boolean.toString(r.truncated()), csv(r.error() == null ? "" : r.error())))
+          Long.toString(r.misses()), Boolean.toString(r.truncated()), Integer.toString(r.repetition()),
+          Boolean.toString(medians.contains(r)), csv(r.error() == null ? "" : r.error())))
           .append('\n');
     }
     Files.writeString(file, sb.toString(), StandardCharsets.UTF_8);
   }
 
   static void writeJson(Path file, RunInfo info, List<CellResult> results) throws IOException {
+    Set<CellResult> medians = medianSet(results);
     StringBuilder sb = new StringBuilder("{\n  \"run\": {");
     boolean first = true;
     for (Map.Entry<String, String> e : info.fields.entrySet()) {
@@ -89,6 +96,8 @@ final class ResultsWriter {
       sb.append(", \"mix\": ").append(str(r.mix().label()));
       sb.append(", \"processes\": ").append(r.processes());
       sb.append(", \"ops_per_process\": ").append(r.opsPerProcess());
+      sb.append(", \"repetition\": ").append(r.repetition());
+      sb.append(", \"median\": ").append(medians.contains(r));
       sb.append(", \"status\": ").append(str(r.ok() ? "ok" : "failed"));
       if (!r.ok()) {
         sb.append(", \"error\": ").append(str(r.error())).append('}');
@@ -117,6 +126,12 @@ final class ResultsWriter {
     }
     sb.append("\n  ]\n}\n");
     Files.writeString(file, sb.toString(), StandardCharsets.UTF_8);
+  }
+
+  private static Set<CellResult> medianSet(List<CellResult> results) {
+    Set<CellResult> set = Collections.newSetFromMap(new IdentityHashMap<>());
+    set.addAll(CellResult.medians(results));
+    return set;
   }
 
   private static String num(double d, int decimals) {

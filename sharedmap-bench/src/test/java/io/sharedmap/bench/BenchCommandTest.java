@@ -74,6 +74,8 @@ class BenchCommandTest {
       assertThat(p99).isLessThanOrEqualTo(max);
       assertThat(f[22]).as("reads that missed, " + row).isEqualTo("0");
       assertThat(f[23]).isEqualTo("false");
+      assertThat(f[24]).as("repetition").isEqualTo("0");
+      assertThat(f[25]).as("median of one run").isEqualTo("true");
     }
 
     String json = Files.readString(out.resolve("results.json"));
@@ -88,14 +90,16 @@ class BenchCommandTest {
   void bench_sharedmapAndRedis_oneRunComparesBoth() throws Exception {
     assumeTrue(onPath("redis-server"), "redis-server is not installed (apt-get install redis-server); skipping the "
         + "Redis comparison");
-    Run run = bench(common("--workload", "uniform", "--mix", "read,write", "--processes", "1", "--target",
-        "sharedmap", "--target", "redis").toArray(String[]::new));
+    Run run = bench(common("--workload", "uniform", "--mix", "read,write", "--processes", "1", "--repeat", "2",
+        "--target", "sharedmap", "--target", "redis").toArray(String[]::new));
 
     assertThat(run.exitCode()).as(run.out()).isZero();
     List<String> csv = Files.readAllLines(tmp.resolve("out").resolve("results.csv"));
-    assertThat(csv).hasSize(1 + 2 * 2);
+    // 2 targets x 2 mixes x 2 repetitions, one of each pair marked as the median
+    assertThat(csv).hasSize(1 + 2 * 2 * 2);
     assertThat(csv.subList(1, csv.size())).allSatisfy(row -> assertThat(row).contains(",ok,"));
-    assertThat(csv.stream().filter(r -> r.contains(",redis,uniform,")).count()).isEqualTo(2);
+    assertThat(csv.stream().filter(r -> r.contains(",redis,uniform,")).count()).isEqualTo(4);
+    assertThat(csv.stream().filter(r -> r.endsWith(",true,")).count()).isEqualTo(4);
     assertThat(run.out()).contains("redis(appendfsync everysec)", "sharedmap(interval)", "1st/2nd");
   }
 
