@@ -1,0 +1,42 @@
+package io.sharedmap.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.IVersionProvider;
+
+/** Entry point of the {@code sharedmap} command line; {@code bin/sharedmap} runs it. */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) {
+    SharedMapCommand root = new SharedMapCommand();
+    int code = commandLine(root).execute(args);
+    root.flush();
+    System.exit(code);
+  }
+
+  /**
+   * The command line for {@code root}, with the exit-code mapping and picocli's own output (help,
+   * usage errors) on the root's streams. Tests run {@code commandLine(new SharedMapCommand(in,
+   * out, err)).execute(args)}.
+   */
+  public static CommandLine commandLine(SharedMapCommand root) {
+    ExitCodes codes = new ExitCodes();
+    CommandLine cmd = new CommandLine(root);
+    cmd.setExecutionExceptionHandler(codes);
+    cmd.setExitCodeExceptionMapper(codes);
+    cmd.setOut(new PrintWriter(root.out(), true));
+    cmd.setErr(new PrintWriter(root.err(), true));
+    return cmd;
+  }
+
+  /** {@code sharedmap --version}. */
+  static final class Version implements IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"sharedmap " + (v == null ? "0.1.0-SNAPSHOT" : v) + " (protocol 1)",
+          "Java " + Runtime.version() + " " + System.getProperty("java.vm.name")};
+    }
+  }
+}

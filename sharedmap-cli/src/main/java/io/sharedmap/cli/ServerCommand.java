@@ -1,0 +1,56 @@
+package io.sharedmap.cli;
+
+import io.sharedmap.server.ServerConfig;
+import io.sharedmap.server.ServerStartException;
+import io.sharedmap.server.SharedMapServer;
+import java.io.PrintStream;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code sharedmap server}: runs the daemon in the foreground until SIGTERM or SIGINT. */
+@Command(name = "server", mixinStandardHelpOptions = true,
+    description = {"Run the daemon in the foreground until SIGTERM/SIGINT, which stop it gracefully"
+        + " (new work refused, requests in flight finished, journal synced).",
+        "Prints one line once clients can connect. Use 'sharedmap start' to run it in the background."})
+final class ServerCommand implements Callable<Integer> {
+  @ParentCommand SharedMapCommand root;
+  @Mixin ServerOptions options;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    ServerConfig config = options.toConfig();
+    SharedMapServer server;
+    try {
+      server = SharedMapServer.start(config);
+    } catch (ServerStartException e) {
+      throw new CliException(ExitCodes.LIFECYCLE, e.getMessage());
+    }
+    PrintStream out = root.out();
+    out.printf("sharedmap serving on %s, data in %s (pid %d, durability %s)%n", config.socket(),
+        config.dataDir(), ProcessHandle.current().pid(), config.durability());
+    out.flush();
+
+    // On SIGTERM/SIGINT the JVM runs this hook: drain and stop, then end with status 0 (halt, since
+    // a signal-initiated shutdown would otherwise end with 128+signal).
+    Thread hook = new Thread(() -> {
+      server.stop();
+      try {
+        server.awaitStopped();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      root.flush();
+      Runtime.getRuntime().halt(ExitCodes.OK);
+    }, "sharedmap-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    server.awaitStopped();
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook); // stopped on its own: exit normally
+    } catch (IllegalStateException shuttingDown) {
+      // the hook is running and ends the process
+    }
+    return ExitCodes.OK;
+  }
+}

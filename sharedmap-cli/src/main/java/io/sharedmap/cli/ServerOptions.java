@@ -1,0 +1,92 @@
+package io.sharedmap.cli;
+
+import io.sharedmap.client.SharedMapPaths;
+import io.sharedmap.server.Durability;
+import io.sharedmap.server.ServerConfig;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
+
+/** The daemon's parameters, one option per {@link ServerConfig} field: for {@code server} and {@code start}. */
+final class ServerOptions {
+  @Option(names = "--dir", paramLabel = "PATH",
+      description = "Data directory: lock file, journal, snapshots, daemon.log"
+          + " (default: ${DEFAULT-VALUE}; $SHAREDMAP_DIR sets it).")
+  Path dir = SharedMapPaths.defaultDataDir();
+
+  @Option(names = "--socket", paramLabel = "PATH",
+      description = "Unix domain socket to serve on, at most 107 bytes"
+          + " (default: ${DEFAULT-VALUE}; $SHAREDMAP_SOCKET sets it).")
+  Path socket = SharedMapPaths.defaultSocket();
+
+  @Option(names = "--durability", paramLabel = "MODE", converter = DurabilityConverter.class,
+      description = "What an acknowledgement promises: always (fsynced first; survives power loss),"
+          + " interval (written to the OS first, fsynced every --fsync-interval-ms; survives kill -9),"
+          + " never (acknowledged before the journal write). One of always, interval, never"
+          + " (default: ${DEFAULT-VALUE}).")
+  Durability durability = ServerConfig.DEFAULT_DURABILITY;
+
+  @Option(names = "--fsync-interval-ms", paramLabel = "MS",
+      description = "In interval mode, the longest time between fsyncs, 1..60000 (default: ${DEFAULT-VALUE}).")
+  int fsyncIntervalMs = ServerConfig.DEFAULT_FSYNC_INTERVAL_MS;
+
+  @Option(names = "--max-value-bytes", paramLabel = "BYTES",
+      description = "Largest value accepted, 0..268435456 (default: ${DEFAULT-VALUE}).")
+  int maxValueBytes = ServerConfig.DEFAULT_MAX_VALUE_BYTES;
+
+  @Option(names = "--max-connections", paramLabel = "N",
+      description = "Most client connections served at once, 1..65536 (default: ${DEFAULT-VALUE}).")
+  int maxConnections = ServerConfig.DEFAULT_MAX_CONNECTIONS;
+
+  @Option(names = "--snapshot-min-journal-bytes", paramLabel = "BYTES",
+      description = "Take a snapshot once the journal written since the last one reaches this size and the"
+          + " size of the live data, 1048576..1099511627776 (default: ${DEFAULT-VALUE}).")
+  long snapshotMinJournalBytes = ServerConfig.DEFAULT_SNAPSHOT_MIN_JOURNAL_BYTES;
+
+  @Option(names = "--drain-timeout-ms", paramLabel = "MS",
+      description = "On stop, how long requests in flight may take to finish, 0..600000"
+          + " (default: ${DEFAULT-VALUE}).")
+  int drainTimeoutMs = ServerConfig.DEFAULT_DRAIN_TIMEOUT_MS;
+
+  /**
+   * The validated configuration.
+   *
+   * @throws CliException exit code 2, with the parameter, its value and its range
+   */
+  ServerConfig toConfig() {
+    ServerConfig config = new ServerConfig(dir.toAbsolutePath(), socket.toAbsolutePath(), durability,
+        fsyncIntervalMs, maxValueBytes, maxConnections, snapshotMinJournalBytes, drainTimeoutMs);
+    try {
+      return config.validate();
+    } catch (IllegalArgumentException e) {
+      throw new CliException(ExitCodes.USAGE, e.getMessage());
+    }
+  }
+
+  /** The same configuration as arguments of {@code sharedmap server}. */
+  static List<String> toArgs(ServerConfig c) {
+    return List.of(
+        "--dir", c.dataDir().toString(),
+        "--socket", c.socket().toString(),
+        "--durability", c.durability().toString(),
+        "--fsync-interval-ms", Integer.toString(c.fsyncIntervalMs()),
+        "--max-value-bytes", Integer.toString(c.maxValueBytes()),
+        "--max-connections", Integer.toString(c.maxConnections()),
+        "--snapshot-min-journal-bytes", Long.toString(c.snapshotMinJournalBytes()),
+        "--drain-timeout-ms", Integer.toString(c.drainTimeoutMs()));
+  }
+
+  /** Parses {@code always}, {@code interval}, {@code never} in any case. */
+  static final class DurabilityConverter implements ITypeConverter<Durability> {
+    @Override
+    public Durability convert(String value) {
+      try {
+        return Durability.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
+    }
+  }
+}

@@ -1,0 +1,110 @@
+package io.sharedmap.cli;
+
+import io.sharedmap.client.DaemonUnavailableException;
+import io.sharedmap.client.SharedMap;
+import io.sharedmap.server.ServerConfig;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code sharedmap start}: starts a daemon in the background unless one already answers. */
+@Command(name = "start", mixinStandardHelpOptions = true,
+    description = {"Start the daemon in the background (detached, its output appended to <dir>/daemon.log)"
+        + " and wait until it answers; do nothing if a daemon already answers on the socket.",
+        "Takes the same options as 'sharedmap server'."})
+final class StartCommand implements Callable<Integer> {
+  private static final Path SETSID = Path.of("/usr/bin/setsid");
+  private static final int LOG_LINES_SHOWN = 20;
+
+  @ParentCommand SharedMapCommand root;
+  @Mixin ServerOptions options;
+
+  @Option(names = "--timeout-ms", paramLabel = "MS",
+      description = "How long to wait for the daemon to answer (default: ${DEFAULT-VALUE}).")
+  long timeoutMs = 30_000;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    ServerConfig config = options.toConfig();
+    if (timeoutMs < 0) {
+      throw new CliException(ExitCodes.USAGE, "--timeout-ms: " + timeoutMs + " is negative");
+    }
+    Map<String, String> running = statsIfRunning(config.socket());
+    if (running != null) {
+      root.out().printf("already running: pid %s, socket %s, data %s%n", running.get("pid"),
+          running.getOrDefault("socket", config.socket().toString()),
+          running.getOrDefault("data_dir", "?"));
+      return ExitCodes.OK;
+    }
+    Path log = DaemonLog.in(config.dataDir());
+    Process process = spawn(config, log);
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    long backoffMs = 5;
+    while (true) {
+      Map<String, String> stats = statsIfRunning(config.socket());
+      if (stats != null) {
+        root.out().printf("started: pid %s, socket %s, data %s%n", stats.get("pid"), config.socket(),
+            config.dataDir());
+        return ExitCodes.OK;
+      }
+      if (!process.isAlive()) {
+        List<String> tail = DaemonLog.tail(log, LOG_LINES_SHOWN);
+        tail.forEach(root.err()::println);
+        throw new CliException(ExitCodes.LIFECYCLE, "the daemon exited with status " + process.exitValue()
+            + " before answering on " + config.socket() + "; the last lines of " + log + " are above");
+      }
+      long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+      if (leftMs <= 0) {
+        throw new CliException(ExitCodes.LIFECYCLE, "the daemon (pid " + process.pid() + ") did not answer on "
+            + config.socket() + " within " + timeoutMs + " ms; it is still running; see " + log);
+      }
+      process.waitFor(Math.min(backoffMs, leftMs), TimeUnit.MILLISECONDS); // returns early if it exits
+      backoffMs = Math.min(backoffMs * 2, 100);
+    }
+  }
+
+  /** The daemon's stats when one answers on {@code socket}, else null. */
+  private static Map<String, String> statsIfRunning(Path socket) {
+    try (SharedMap map = SharedMap.connect(socket)) {
+      return map.stats();
+    } catch (DaemonUnavailableException e) {
+      return null;
+    }
+  }
+
+  private Process spawn(ServerConfig config, Path log) {
+    List<String> command = new ArrayList<>();
+    if (Files.isExecutable(SETSID)) {
+      command.add(SETSID.toString()); // own session: no terminal signals, survives the shell
+    }
+    command.add(ProcessHandle.current().info().command()
+        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(Main.class.getName());
+    command.add("server");
+    command.addAll(ServerOptions.toArgs(config));
+    try {
+      Files.createDirectories(config.dataDir());
+      return new ProcessBuilder(command)
+          .directory(config.dataDir().toFile())
+          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+          .redirectErrorStream(true)
+          .start();
+    } catch (IOException e) {
+      throw new CliException(ExitCodes.LIFECYCLE, "cannot start the daemon (" + String.join(" ", command)
+          + "): " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,47 @@
+package io.sharedmap.cli;
+
+import io.sharedmap.client.SharedMap;
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code sharedmap status}: is a daemon answering, and which. */
+@Command(name = "status", mixinStandardHelpOptions = true,
+    description = "Show the daemon's pid, socket, data directory, uptime and key count; exit 3 when no"
+        + " daemon answers.")
+final class StatusCommand implements Callable<Integer> {
+  @ParentCommand SharedMapCommand root;
+  @Mixin SocketOption socket;
+
+  @Option(names = "--json", description = "Print one JSON object.")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    Map<String, String> stats;
+    try (SharedMap map = socket.connect()) {
+      stats = map.stats();
+    }
+    long uptimeMs = Stats.number(stats, Stats.UPTIME_MS);
+    Map<String, String> status = new LinkedHashMap<>();
+    status.put("pid", stats.getOrDefault(Stats.PID, "?"));
+    status.put("socket", stats.getOrDefault(Stats.SOCKET, socket.socket.toString()));
+    status.put("data", stats.getOrDefault(Stats.DATA_DIR, "?"));
+    PrintStream out = root.out();
+    if (json) {
+      status.put("uptime_ms", Long.toString(uptimeMs));
+      status.put("keys", stats.getOrDefault(Stats.KEYS, "?"));
+      out.println(Json.object(status));
+    } else {
+      status.put("uptime", Stats.duration(uptimeMs));
+      status.put("keys", stats.getOrDefault(Stats.KEYS, "?"));
+      status.forEach((name, value) -> out.println(name + " " + value));
+    }
+    return ExitCodes.OK;
+  }
+}

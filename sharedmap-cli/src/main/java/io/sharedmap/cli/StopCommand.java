@@ -1,0 +1,54 @@
+package io.sharedmap.cli;
+
+import io.sharedmap.client.SharedMap;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code sharedmap stop}: SIGTERM to the daemon, which drains and exits; waits for the exit. */
+@Command(name = "stop", mixinStandardHelpOptions = true,
+    description = "Stop the daemon gracefully (SIGTERM: new work refused, requests in flight finished,"
+        + " journal synced) and wait until it has exited.")
+final class StopCommand implements Callable<Integer> {
+  @ParentCommand SharedMapCommand root;
+  @Mixin SocketOption socket;
+
+  @Option(names = "--timeout-ms", paramLabel = "MS",
+      description = "How long to wait for the daemon to exit (default: ${DEFAULT-VALUE}).")
+  long timeoutMs = 30_000;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    long pid;
+    try (SharedMap map = socket.connect()) {
+      pid = Stats.pid(map.stats());
+    }
+    if (pid == ProcessHandle.current().pid()) {
+      throw new CliException(ExitCodes.LIFECYCLE, "the daemon on " + socket.socket
+          + " runs inside this process; stop it from its owner");
+    }
+    Optional<ProcessHandle> daemon = ProcessHandle.of(pid);
+    if (daemon.isPresent()) {
+      if (!daemon.get().destroy()) {
+        throw new CliException(ExitCodes.LIFECYCLE, "cannot send SIGTERM to the daemon, pid " + pid
+            + " (is it another user's?)");
+      }
+      try {
+        daemon.get().onExit().get(timeoutMs, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        throw new CliException(ExitCodes.LIFECYCLE, "the daemon, pid " + pid + ", did not exit within " + timeoutMs
+            + " ms; it may still be draining (see its daemon.log); kill -9 " + pid + " ends it at once");
+      } catch (ExecutionException e) {
+        throw new CliException(ExitCodes.LIFECYCLE, "waiting for pid " + pid + " failed: " + e.getCause());
+      }
+    }
+    root.out().println("stopped: pid " + pid);
+    return ExitCodes.OK;
+  }
+}
