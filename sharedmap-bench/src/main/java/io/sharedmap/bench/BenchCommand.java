@@ -195,17 +195,13 @@ public final class BenchCommand implements Callable<Integer> {
         .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     String classPath = System.getProperty("java.class.path");
     List<String> daemonOpts = new ArrayList<>(daemonJvmOptions);
-    if (jfr) {
-      daemonOpts.add("-XX:StartFlightRecording=filename=" + outDir.toAbsolutePath().resolve("daemon.jfr")
-          + ",settings=profile,dumponexit=true");
-    }
     Load load = new Load(ops, keys, valueSize, zipfTheta, seed, warmupOps, warmupMs);
     CellRunner.Spawn spawn = new CellRunner.Spawn(java, classPath,
         workerJvmOptions.isEmpty() ? List.of("-XX:+UseSerialGC", "-Xms64m", "-Xmx256m", "-XX:TieredStopAtLevel=4")
             : workerJvmOptions,
         logDir, 120_000, cellTimeoutS * 1000);
     BenchServer.Launch launch = new BenchServer.Launch(fs, work, logDir, java, classPath, daemonMain, daemonOpts,
-        redisServer);
+        redisServer, jfr ? outDir.toAbsolutePath().resolve("daemon.jfr") : null);
 
     RunInfo info = RunInfo.collect(String.join(" ", spec.commandLine().getParseResult().originalArgs()), fs, load);
     w.println("sharedmap bench: " + info.describeMachine());

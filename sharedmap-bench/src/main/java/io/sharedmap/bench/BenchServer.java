@@ -31,6 +31,11 @@ final class BenchServer implements AutoCloseable {
   private final long pid;
   private final String label;
   private final String version;
+  private Path jfrFile;
+  private String jcmd;
+
+  /** The name of the flight recording started in the daemon with {@code --jfr}. */
+  static final String JFR_RECORDING = "sharedmap-bench";
 
   private BenchServer(TargetSpec spec, Path socket, Process process, long pid, String label, String version) {
     this.spec = spec;
@@ -50,7 +55,8 @@ final class BenchServer implements AutoCloseable {
       String classPath,
       String daemonMain,
       List<String> daemonJvmOptions,
-      String redisServer) {}
+      String redisServer,
+      Path jfrFile) {}
 
   static BenchServer start(TargetSpec spec, Launch launch) throws IOException, InterruptedException {
     if (!spec.managed()) {
@@ -72,6 +78,9 @@ final class BenchServer implements AutoCloseable {
     List<String> cmd = new ArrayList<>();
     cmd.add(launch.javaCommand());
     cmd.addAll(launch.daemonJvmOptions());
+    if (launch.jfrFile() != null) {
+      cmd.add("-XX:StartFlightRecording=name=" + JFR_RECORDING + ",settings=profile");
+    }
     cmd.add("-cp");
     cmd.add(launch.classPath());
     cmd.add(launch.daemonMain());
@@ -89,7 +98,10 @@ final class BenchServer implements AutoCloseable {
           + "); see " + log + "\ncommand: " + String.join(" ", cmd));
     }
     String label = "sharedmap(" + launch.fsync().sharedMapMode() + ")";
-    return new BenchServer(spec, socket, p, p.pid(), label, "sharedmap");
+    BenchServer server = new BenchServer(spec, socket, p, p.pid(), label, "sharedmap");
+    server.jfrFile = launch.jfrFile();
+    server.jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    return server;
   }
 
   private static BenchServer startRedis(TargetSpec spec, Launch launch) throws IOException, InterruptedException {
@@ -155,6 +167,26 @@ final class BenchServer implements AutoCloseable {
     });
   }
 
+  /**
+   * Dumps the daemon's flight recording with jcmd before it is stopped (the daemon's own shutdown
+   * may end the JVM before a dump-on-exit could run).
+   */
+  private void dumpFlightRecording() throws InterruptedException {
+    if (jfrFile == null || !process.isAlive()) {
+      return;
+    }
+    try {
+      Process j = new ProcessBuilder(jcmd, Long.toString(pid), "JFR.dump", "name=" + JFR_RECORDING,
+          "filename=" + jfrFile.toAbsolutePath()).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      if (!j.waitFor(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+        j.destroyForcibly();
+      }
+    } catch (IOException e) {
+      System.err.println("bench: could not dump the flight recording with " + jcmd + ": " + e.getMessage());
+    }
+  }
+
   private static void stopProcess(Process p) throws InterruptedException {
     p.destroy();
     if (!p.waitFor(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
@@ -199,6 +231,7 @@ final class BenchServer implements AutoCloseable {
   public void close() {
     if (process != null) {
       try {
+        dumpFlightRecording();
         stopProcess(process);
       } catch (InterruptedException e) {
         process.destroyForcibly();
