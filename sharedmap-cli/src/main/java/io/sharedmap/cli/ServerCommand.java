@@ -32,8 +32,9 @@ final class ServerCommand implements Callable<Integer> {
         config.dataDir(), ProcessHandle.current().pid(), config.durability());
     out.flush();
 
-    // On SIGTERM/SIGINT the JVM runs this hook: drain and stop, then end with status 0 (halt, since
-    // a signal-initiated shutdown would otherwise end with 128+signal).
+    // On SIGTERM/SIGINT the JVM runs this hook: refuse new work, drain, sync, stop. The JVM then exits
+    // with 128+signal (143 for SIGTERM) as for any Java program; it does not halt, so other hooks
+    // (JFR dump-on-exit, logging) still run.
     Thread hook = new Thread(() -> {
       server.stop();
       try {
@@ -42,14 +43,13 @@ final class ServerCommand implements Callable<Integer> {
         Thread.currentThread().interrupt();
       }
       root.flush();
-      Runtime.getRuntime().halt(ExitCodes.OK);
     }, "sharedmap-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     server.awaitStopped();
     try {
       Runtime.getRuntime().removeShutdownHook(hook); // stopped on its own: exit normally
     } catch (IllegalStateException shuttingDown) {
-      // the hook is running and ends the process
+      // the JVM is shutting down (a signal): the hook stops the server
     }
     return ExitCodes.OK;
   }

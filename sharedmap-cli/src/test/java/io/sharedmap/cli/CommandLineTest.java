@@ -1,0 +1,104 @@
+package io.sharedmap.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sharedmap.cli.Cli.Result;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Usage, help and parameter validation, which need no daemon; and the small formatting helpers. */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class CommandLineTest {
+
+  @Test
+  void noArguments_exits2WithUsage() {
+    Result r = Cli.run();
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("Usage: sharedmap");
+  }
+
+  @Test
+  void unknownCommandOrMissingParameter_exits2() {
+    assertThat(Cli.run("frobnicate").exitCode()).isEqualTo(2);
+    assertThat(Cli.run("get").exitCode()).isEqualTo(2);
+    assertThat(Cli.run("cas", "k", "notanumber", "v").exitCode()).isEqualTo(2);
+  }
+
+  @Test
+  void help_listsEveryCommandAndExitCode() {
+    Result r = Cli.run("--help");
+
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out()).contains("server", "start", "stop", "status", "set", "get", "del", "cas", "keys", "stats",
+        "ping", "bench", "Exit codes:", "3  no daemon answers", "6  start or stop failed");
+  }
+
+  @Test
+  void serverHelp_showsDefaultsAndRanges() {
+    Result r = Cli.run("server", "--help");
+
+    assertThat(r.out()).contains("--durability", "(default: interval)", "1..60000", "0..268435456", "1..65536",
+        "0..600000", "--snapshot-min-journal-bytes", "--drain-timeout-ms", "SHAREDMAP_DIR");
+  }
+
+  @Test
+  void server_parameterOutOfRange_exits2BeforeTouchingTheDirectory(@TempDir Path tmp) {
+    Path dir = tmp.resolve("data");
+
+    Result r = Cli.run("server", "--dir", dir.toString(), "--socket", tmp.resolve("s.sock").toString(),
+        "--fsync-interval-ms", "0");
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("--fsync-interval-ms", "1..60000");
+    assertThat(Files.exists(dir)).isFalse();
+  }
+
+  @Test
+  void server_unknownDurability_exits2() {
+    Result r = Cli.run("server", "--durability", "sometimes");
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("always, interval, never");
+  }
+
+  @Test
+  void server_socketPathTooLong_exits2(@TempDir Path tmp) {
+    Result r = Cli.run("server", "--dir", tmp.toString(), "--socket", "/tmp/" + "s".repeat(120));
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("107 bytes");
+  }
+
+  @Test
+  void start_parameterOutOfRange_exits2(@TempDir Path tmp) {
+    Result r = Cli.run("start", "--dir", tmp.toString(), "--socket", tmp.resolve("s.sock").toString(),
+        "--max-connections", "0");
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("--max-connections");
+  }
+
+  @Test
+  void object_numbersAndStrings_formatsJson() {
+    String json = Json.object(new java.util.LinkedHashMap<>(Map.of("a", "12")));
+    assertThat(json).isEqualTo("{\"a\":12}");
+    assertThat(Json.isLong("-5")).isTrue();
+    assertThat(Json.isLong("007")).isFalse();
+    assertThat(Json.isLong("99999999999999999999")).isFalse();
+    assertThat(Json.isLong("")).isFalse();
+    assertThat(Json.quote("a\"b\\c\nd\u0001")).isEqualTo("\"a\\\"b\\\\c\\nd\\u0001\"");
+  }
+
+  @Test
+  void duration_millis_formatsHoursMinutesSeconds() {
+    assertThat(Stats.duration(0)).isEqualTo("0h00m00s");
+    assertThat(Stats.duration(3_723_999)).isEqualTo("1h02m03s");
+    assertThat(Stats.duration(100L * 3600 * 1000)).isEqualTo("100h00m00s");
+  }
+}

@@ -1,0 +1,98 @@
+package io.sharedmap.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sharedmap.cli.Cli.Result;
+import io.sharedmap.client.SharedMap;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** {@code start} spawns a real background daemon (a separate JVM); {@code stop} ends it. */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class StartStopTest {
+  private static final Pattern PID = Pattern.compile("pid (\\d+)");
+
+  private Path root;
+  private Path dir;
+  private Path socket;
+  private long spawnedPid = -1;
+
+  @BeforeEach
+  void paths() throws IOException {
+    root = Files.createTempDirectory(Path.of("/tmp"), "smt");
+    dir = root.resolve("data");
+    socket = root.resolve("s.sock");
+  }
+
+  @AfterEach
+  void cleanUp() throws IOException {
+    if (spawnedPid > 0) { // only if the test failed before stopping the daemon it started
+      ProcessHandle.of(spawnedPid).ifPresent(p -> {
+        p.destroyForcibly();
+        p.onExit().join();
+      });
+    }
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  private static long pidIn(String text) {
+    Matcher m = PID.matcher(text);
+    assertThat(m.find()).as(text).isTrue();
+    return Long.parseLong(m.group(1));
+  }
+
+  @Test
+  void startStatusStop_backgroundDaemon_lifecycle() {
+    Result started = Cli.run("start", "--dir", dir.toString(), "--socket", socket.toString(), "--durability",
+        "always");
+    assertThat(started.exitCode()).as(started.err()).isZero();
+    assertThat(started.out()).startsWith("started: pid ").contains("socket " + socket, "data " + dir);
+    spawnedPid = pidIn(started.out());
+
+    Result again = Cli.run("start", "--dir", dir.toString(), "--socket", socket.toString());
+    assertThat(again.exitCode()).isZero();
+    assertThat(again.out()).startsWith("already running: pid " + spawnedPid);
+
+    try (SharedMap map = SharedMap.connect(socket)) {
+      map.set("k", "v");
+      assertThat(map.stats()).containsEntry("durability", "always");
+    }
+    Result status = Cli.run("status", "--socket", socket.toString());
+    assertThat(status.out()).contains("pid " + spawnedPid, "keys 1");
+
+    Result stopped = Cli.run("stop", "--socket", socket.toString());
+    assertThat(stopped.exitCode()).as(stopped.err()).isZero();
+    assertThat(stopped.out()).isEqualTo("stopped: pid " + spawnedPid + "\n");
+    assertThat(ProcessHandle.of(spawnedPid).map(ProcessHandle::isAlive)).isNotEqualTo(java.util.Optional.of(true));
+    spawnedPid = -1;
+
+    assertThat(Cli.run("status", "--socket", socket.toString()).exitCode()).isEqualTo(3);
+    assertThat(DaemonLog.tail(DaemonLog.in(dir), 20)).anyMatch(l -> l.startsWith("sharedmap serving on " + socket));
+  }
+
+  @Test
+  void start_daemonCannotStart_exits6WithLogLines() throws Exception {
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("daemon.log"), "earlier line\n");
+    try (TestDaemon _ = TestDaemon.startAt(dir, root.resolve("holder.sock"))) {
+      Result r = Cli.run("start", "--dir", dir.toString(), "--socket", socket.toString());
+
+      assertThat(r.exitCode()).isEqualTo(6);
+      assertThat(r.err()).contains("earlier line", "exited with status 6", dir.resolve("daemon.log").toString());
+    }
+  }
+}

@@ -1,0 +1,86 @@
+package io.sharedmap.cli;
+
+import io.sharedmap.server.ServerConfig;
+import io.sharedmap.server.SharedMapServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+
+/**
+ * A real in-process daemon on a fresh directory under /tmp (short socket path), removed on close. (A
+ * copy of the client tests' helper: test classes are not shared between modules.)
+ */
+final class TestDaemon implements AutoCloseable {
+  final Path root;
+  final Path dir;
+  final Path socket;
+  private ServerConfig config;
+  private SharedMapServer server;
+
+  private TestDaemon(Path root, ServerConfig config) throws Exception {
+    this.root = root;
+    this.dir = config.dataDir();
+    this.socket = config.socket();
+    this.config = config;
+    this.server = SharedMapServer.start(config);
+  }
+
+  static TestDaemon start() throws Exception {
+    return start(UnaryOperator.identity());
+  }
+
+  static TestDaemon start(UnaryOperator<ServerConfig> tweak) throws Exception {
+    Path root = Files.createTempDirectory(Path.of("/tmp"), "smt");
+    return new TestDaemon(root, tweak.apply(ServerConfig.defaults(root.resolve("data"), root.resolve("s.sock"))));
+  }
+
+  /** A daemon on the given directory and socket, which the caller owns (close does not delete them). */
+  static TestDaemon startAt(Path dir, Path socket) throws Exception {
+    return new TestDaemon(null, ServerConfig.defaults(dir, socket));
+  }
+
+  /** Stops the daemon and waits until it has stopped. */
+  void stop() throws InterruptedException {
+    if (server != null) {
+      server.stop();
+      server.awaitStopped();
+      server = null;
+    }
+  }
+
+  /** Stops the daemon and starts a new one on the same directory and socket, changed by {@code tweak}. */
+  void restart(UnaryOperator<ServerConfig> tweak) throws Exception {
+    stop();
+    config = tweak.apply(config);
+    server = SharedMapServer.start(config);
+  }
+
+  void restart() throws Exception {
+    restart(UnaryOperator.identity());
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      stop();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while stopping the daemon", e);
+    }
+    if (root == null) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(root)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+    }
+  }
+}
