@@ -136,7 +136,7 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--worker-jvm-opt", paramLabel = "OPT",
       description = "Repeatable. JVM options for the worker processes, replacing the default "
-          + "-XX:+UseSerialGC -Xms64m -Xmx256m -XX:TieredStopAtLevel=4.")
+          + "-XX:+UseSerialGC -Xms64m -Xmx256m.")
   List<String> workerJvmOptions = new ArrayList<>();
 
   @Option(names = "--redis-server", paramLabel = "PATH", defaultValue = "redis-server",
@@ -197,7 +197,7 @@ public final class BenchCommand implements Callable<Integer> {
     List<String> daemonOpts = new ArrayList<>(daemonJvmOptions);
     Load load = new Load(ops, keys, valueSize, zipfTheta, seed, warmupOps, warmupMs);
     CellRunner.Spawn spawn = new CellRunner.Spawn(java, classPath,
-        workerJvmOptions.isEmpty() ? List.of("-XX:+UseSerialGC", "-Xms64m", "-Xmx256m", "-XX:TieredStopAtLevel=4")
+        workerJvmOptions.isEmpty() ? List.of("-XX:+UseSerialGC", "-Xms64m", "-Xmx256m")
             : workerJvmOptions,
         logDir, 120_000, cellTimeoutS * 1000);
     BenchServer.Launch launch = new BenchServer.Launch(fs, work, logDir, java, classPath, daemonMain, daemonOpts,
@@ -210,10 +210,20 @@ public final class BenchCommand implements Callable<Integer> {
 
     List<BenchServer> servers = new ArrayList<>();
     List<CellResult> results = new ArrayList<>();
+    // Interrupted (Ctrl-C, SIGTERM): leave no worker, daemon or redis-server behind.
+    Thread cleanup = new Thread(() -> {
+      CellRunner.killAll();
+      synchronized (servers) {
+        servers.forEach(BenchServer::close);
+      }
+    }, "bench-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
     try {
       for (TargetSpec t : ts) {
         BenchServer s = BenchServer.start(t, launch);
-        servers.add(s);
+        synchronized (servers) {
+          servers.add(s);
+        }
         info.addServer(s.label(), s.version(), s.socket().toString());
         w.println("target " + s.label() + " (" + s.version() + ", pid " + s.pid() + ") on " + s.socket());
         w.flush();
@@ -247,8 +257,13 @@ public final class BenchCommand implements Callable<Integer> {
         }
       }
     } finally {
-      for (BenchServer s : servers) {
-        s.close();
+      synchronized (servers) {
+        servers.forEach(BenchServer::close);
+      }
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanup);
+      } catch (IllegalStateException e) {
+        // already shutting down: the hook runs
       }
       deleteTree(work);
       if (!results.isEmpty()) {

@@ -25,6 +25,8 @@ import org.HdrHistogram.Histogram;
  * @param histogram per-operation latency in ns, merged over the processes (empty if failed)
  * @param daemonCpuNs the server's CPU time during the cell, -1 if unknown
  * @param clientCpuNs the worker processes' CPU time during their timed loops
+ * @param otherCpuNs CPU time that processes other than the server and the workers took during the
+ *     cell (machine busy time minus both), -1 if unknown
  * @param repetition which run of this cell (0-based) when {@code --repeat} runs each cell more than once
  */
 record CellResult(
@@ -43,11 +45,12 @@ record CellResult(
     Histogram histogram,
     long daemonCpuNs,
     long clientCpuNs,
+    long otherCpuNs,
     int repetition) {
 
   CellResult withRepetition(int r) {
     return new CellResult(target, kind, workload, mix, processes, opsPerProcess, totalOps, misses, truncated, error,
-        wallNs, secondsPerProcess, histogram, daemonCpuNs, clientCpuNs, r);
+        wallNs, secondsPerProcess, histogram, daemonCpuNs, clientCpuNs, otherCpuNs, r);
   }
 
   /** The cell this is a run of: target, workload, mix and processes. */
@@ -56,8 +59,9 @@ record CellResult(
   }
 
   /**
-   * One result per cell: of its repetitions, the successful one with the median throughput (the
-   * lower median for an even count), or the first if none succeeded. In first-seen order.
+   * One result per cell: of its successful repetitions measured on a quiet machine (or of all
+   * successful ones if none was quiet), the one with the median throughput (the lower median for
+   * an even count); the first if none succeeded. In first-seen order.
    */
   static List<CellResult> medians(List<CellResult> all) {
     Map<String, List<CellResult>> byCell = new LinkedHashMap<>();
@@ -66,8 +70,11 @@ record CellResult(
     }
     List<CellResult> picked = new ArrayList<>();
     for (List<CellResult> runs : byCell.values()) {
-      List<CellResult> ok = runs.stream().filter(CellResult::ok)
+      List<CellResult> ok = runs.stream().filter(CellResult::ok).filter(r -> !r.noisy())
           .sorted(Comparator.comparingDouble(CellResult::opsPerSecond)).toList();
+      if (ok.isEmpty()) {
+        ok = runs.stream().filter(CellResult::ok).sorted(Comparator.comparingDouble(CellResult::opsPerSecond)).toList();
+      }
       picked.add(ok.isEmpty() ? runs.get(0) : ok.get((ok.size() - 1) / 2));
     }
     return picked;
@@ -103,6 +110,24 @@ record CellResult(
   double meanUs() {
     return histogram.getTotalCount() == 0 ? 0 : histogram.getMean() / 1000.0;
   }
+
+  /**
+   * The share of the machine's CPU capacity during the cell that went to other processes, 0..1,
+   * or -1 if unknown.
+   */
+  double otherCpuShare() {
+    if (otherCpuNs < 0 || wallNs <= 0) {
+      return -1;
+    }
+    return Math.min(1, (double) otherCpuNs / (wallNs * (double) Runtime.getRuntime().availableProcessors()));
+  }
+
+  /** Whether other processes took a noticeable share (over 10%) of the CPUs during the cell. */
+  boolean noisy() {
+    return otherCpuShare() > NOISY_SHARE;
+  }
+
+  static final double NOISY_SHARE = 0.10;
 
   /** The server's CPU time per operation in microseconds, or -1 if unknown. */
   double daemonCpuUsPerOp() {

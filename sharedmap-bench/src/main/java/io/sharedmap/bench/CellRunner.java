@@ -8,7 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
@@ -32,6 +34,16 @@ final class CellRunner {
       long cellTimeoutMs) {}
 
   private record Line(int worker, String text) {}
+
+  /** Workers running now, so that an interrupted run can kill them (see {@link #killAll}). */
+  private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
+
+  /** Kills every worker still running; for the shutdown hook of an interrupted run. */
+  static void killAll() {
+    for (Process p : LIVE) {
+      p.destroyForcibly();
+    }
+  }
 
   private CellRunner() {}
 
@@ -57,6 +69,7 @@ final class CellRunner {
             .redirectError(ProcessBuilder.Redirect.appendTo(spawn.logDir().resolve("workers.log").toFile()))
             .start();
         workers.add(p);
+        LIVE.add(p);
         int index = i;
         Thread.ofPlatform().daemon().name("bench-worker-out-" + i).start(() -> readLines(p, index, lines));
       }
@@ -66,6 +79,7 @@ final class CellRunner {
       boolean[] gone = new boolean[processes];
       await(lines, workers, "READY", results, gone, spawn.readyTimeoutMs(), cell);
       long cpu0 = server.cpuNs();
+      long busy0 = MachineCpu.busyNs();
       for (Process p : workers) {
         OutputStream in = p.getOutputStream();
         in.write("GO\n".getBytes(StandardCharsets.US_ASCII));
@@ -73,13 +87,15 @@ final class CellRunner {
       }
       await(lines, workers, "RESULT", results, gone, spawn.cellTimeoutMs(), cell);
       long cpu1 = server.cpuNs();
+      long busy1 = MachineCpu.busyNs();
       for (Process p : workers) {
         p.getOutputStream().close();
         if (!p.waitFor(EXIT_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
           p.destroyForcibly();
         }
       }
-      return merge(server, workload, mix, processes, load.ops(), results, cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0);
+      return merge(server, workload, mix, processes, load.ops(), results, cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0,
+          busy0 < 0 || busy1 < 0 ? -1 : busy1 - busy0);
     } catch (IOException | CellFailure e) {
       return failed(server, workload, mix, processes, load.ops(), e.getMessage());
     } finally {
@@ -90,6 +106,7 @@ final class CellRunner {
       }
       for (Process p : workers) {
         p.waitFor(EXIT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        LIVE.remove(p);
       }
     }
   }
@@ -148,7 +165,7 @@ final class CellRunner {
   }
 
   private static CellResult merge(BenchServer server, Workload workload, Mix mix, int processes, long opsPerProcess,
-      String[] results, long daemonCpuNs) {
+      String[] results, long daemonCpuNs, long busyNs) {
     Histogram merged = new Histogram(BenchWorker.HIGHEST_TRACKABLE_NS, BenchWorker.SIGNIFICANT_DIGITS);
     double[] seconds = new double[processes];
     long firstStart = Long.MAX_VALUE;
@@ -176,15 +193,16 @@ final class CellRunner {
     if (wall < maxElapsed || wall > 2 * maxElapsed + 1_000_000_000L) {
       wall = maxElapsed; // clocks not comparable across processes: fall back to the slowest process
     }
+    long other = busyNs < 0 || daemonCpuNs < 0 ? -1 : Math.max(0, busyNs - daemonCpuNs - clientCpu);
     return new CellResult(server.label(), server.spec().kind(), workload, mix, processes, opsPerProcess, ops, misses,
-        truncated, null, wall, seconds, merged, daemonCpuNs, clientCpu, 0);
+        truncated, null, wall, seconds, merged, daemonCpuNs, clientCpu, other, 0);
   }
 
   private static CellResult failed(BenchServer server, Workload workload, Mix mix, int processes, long opsPerProcess,
       String error) {
     return new CellResult(server.label(), server.spec().kind(), workload, mix, processes, opsPerProcess, 0, 0, false,
         error, 0, new double[0], new Histogram(BenchWorker.HIGHEST_TRACKABLE_NS, BenchWorker.SIGNIFICANT_DIGITS), -1,
-        0, 0);
+        0, -1, 0);
   }
 
   /** A cell could not complete. */

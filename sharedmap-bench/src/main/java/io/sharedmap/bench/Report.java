@@ -31,6 +31,9 @@ final class Report {
     if (r.misses() > 0) {
       notes.add(r.misses() + " reads missed");
     }
+    if (r.noisy()) {
+      notes.add(String.format(Locale.ROOT, "BUSY: other processes took %.0f%% of the CPUs", 100 * r.otherCpuShare()));
+    }
     w.printf(Locale.ROOT, "%-30s %-8s %-5s %4d %,11.0f %9.3f %8.1f %8.1f %8.1f %8.1f %9.1f %9s  %s%n", r.target(),
         r.workload().label(), r.mix().label(), r.processes(), r.opsPerSecond(), r.meanSecondsPerProcess(),
         r.percentileUs(50), r.percentileUs(90), r.percentileUs(99), r.percentileUs(99.9), r.maxUs(),

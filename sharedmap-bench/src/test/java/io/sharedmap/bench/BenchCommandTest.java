@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,25 +58,27 @@ class BenchCommandTest {
     assertThat(csv.get(0)).isEqualTo(ResultsWriter.CSV_HEADER);
     // seed, uniform, zipf: 3 mixes each; ping: 1; times 2 process counts
     assertThat(csv).hasSize(1 + (3 * 3 + 1) * 2);
-    int columns = ResultsWriter.CSV_HEADER.split(",").length;
+    List<String> header = List.of(ResultsWriter.CSV_HEADER.split(","));
     for (String row : csv.subList(1, csv.size())) {
       String[] f = row.split(",", -1);
-      assertThat(f).as(row).hasSize(columns);
-      assertThat(f[1]).isEqualTo("sharedmap");
-      assertThat(f[7]).as(row).isEqualTo("ok");
-      int processes = Integer.parseInt(f[4]);
-      long expectedOps = (f[3].equals("rw") ? 600L : 300L) * processes;
-      assertThat(Long.parseLong(f[6])).as(row).isEqualTo(expectedOps);
-      assertThat(Double.parseDouble(f[9])).as("ops/s " + row).isPositive();
-      double p50 = Double.parseDouble(f[13]);
-      double p99 = Double.parseDouble(f[15]);
-      double max = Double.parseDouble(f[17]);
+      assertThat(f).as(row).hasSize(header.size());
+      Function<String, String> col = name -> f[header.indexOf(name)];
+      assertThat(col.apply("kind")).isEqualTo("sharedmap");
+      assertThat(col.apply("status")).as(row).isEqualTo("ok");
+      int processes = Integer.parseInt(col.apply("processes"));
+      long expectedOps = (col.apply("mix").equals("rw") ? 600L : 300L) * processes;
+      assertThat(Long.parseLong(col.apply("total_ops"))).as(row).isEqualTo(expectedOps);
+      assertThat(Double.parseDouble(col.apply("ops_per_s"))).as("ops/s " + row).isPositive();
+      double p50 = Double.parseDouble(col.apply("p50_us"));
+      double p99 = Double.parseDouble(col.apply("p99_us"));
+      double max = Double.parseDouble(col.apply("max_us"));
       assertThat(p50).isPositive().isLessThanOrEqualTo(p99);
       assertThat(p99).isLessThanOrEqualTo(max);
-      assertThat(f[22]).as("reads that missed, " + row).isEqualTo("0");
-      assertThat(f[23]).isEqualTo("false");
-      assertThat(f[24]).as("repetition").isEqualTo("0");
-      assertThat(f[25]).as("median of one run").isEqualTo("true");
+      assertThat(Double.parseDouble(col.apply("other_cpu_share"))).isBetween(0.0, 1.0);
+      assertThat(col.apply("misses")).as("reads that missed, " + row).isEqualTo("0");
+      assertThat(col.apply("truncated")).isEqualTo("false");
+      assertThat(col.apply("repetition")).isEqualTo("0");
+      assertThat(col.apply("median")).as("median of one run").isEqualTo("true");
     }
 
     String json = Files.readString(out.resolve("results.json"));
