@@ -10,7 +10,7 @@ public final class Main {
 
   public static void main(String[] args) {
     SharedMapCommand root = new SharedMapCommand();
-    int code = commandLine(root).execute(args);
+    int code = commandLine(root).execute(Argv.utf8(args));
     root.flush();
     System.exit(code);
   }

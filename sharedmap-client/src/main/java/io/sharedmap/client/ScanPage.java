@@ -12,6 +12,7 @@ import java.util.Objects;
  */
 public record ScanPage(List<KeyInfo> entries, byte[] nextCursor) {
 
+  /** Copies {@code entries} into an unmodifiable list; {@code nextCursor} must not be null. */
   public ScanPage {
     entries = List.copyOf(entries);
     Objects.requireNonNull(nextCursor, "nextCursor");
