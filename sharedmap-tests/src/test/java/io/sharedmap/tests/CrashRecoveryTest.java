@@ -66,7 +66,6 @@ class CrashRecoveryTest {
     Dump dump = Workload.dump(env, restarted.socket(), log, "dump");
     Verify.assertNone("after kill -9 with " + log.ackedCount() + " acknowledged writes",
         Verify.durability(log, dump, true));
-    restarted.stop();
   }
 
   /**
@@ -96,6 +95,5 @@ class CrashRecoveryTest {
     Verify.assertNone("versions", log.versionProblems());
     Verify.assertNone("after 5 kill -9 rounds", Verify.durability(log, Workload.dump(env, daemon.socket(), log,
         "dump-final"), true));
-    daemon.stop();
   }
 }

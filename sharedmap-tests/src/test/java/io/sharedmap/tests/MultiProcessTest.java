@@ -3,6 +3,7 @@ package io.sharedmap.tests;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.sharedmap.tests.clients.CounterMain;
 import io.sharedmap.tests.clients.Dump;
 import io.sharedmap.tests.clients.OneShotMain;
 import io.sharedmap.tests.clients.Verify;
@@ -61,7 +62,6 @@ class MultiProcessTest {
     assertThat(dump.items()).hasSize(WRITERS * THREADS * 20 + 8);
     Verify.assertNone("after " + log.ackedCount() + " writes from " + WRITERS + " processes",
         Verify.lastWriteWins(log, dump));
-    daemon.stop();
   }
 
   @Test
@@ -82,7 +82,37 @@ class MultiProcessTest {
     String second = oneShot("setter-after-restart", "set", again, "greeting", "v2");
     assertThat(Long.parseLong(second.substring(4))).as("versions keep increasing across restarts")
         .isGreaterThan(version);
-    again.stop();
+  }
+
+  /**
+   * Read-modify-write from five processes at once on one key: GET, CAS with the version read,
+   * retry on CONFLICT. No increment may be lost or applied twice: the counter ends at exactly the
+   * number of increments, and every applied CAS produced a distinct counter value.
+   */
+  @Test
+  @Timeout(value = 150, unit = TimeUnit.SECONDS)
+  void compareAndSet_fiveProcessesIncrementOneCounter_noIncrementLost() {
+    DaemonProcess daemon = env.startDaemon(env.daemonSpec());
+    int processes = 5;
+    int increments = 200;
+    List<ChildProcess> counters = new java.util.ArrayList<>();
+    for (int i = 0; i < processes; i++) {
+      counters.add(env.startClient("counter-" + i, CounterMain.class,
+          List.of("--socket", daemon.socket().toString(), "--increments", Integer.toString(increments))));
+    }
+    java.util.Set<Long> valuesSeen = new java.util.HashSet<>();
+    for (ChildProcess c : counters) {
+      c.awaitExit(Duration.ofSeconds(120), 0);
+      for (String line : c.lines()) {
+        if (line.startsWith("INC ")) {
+          long value = Long.parseLong(line.split(" ")[1]);
+          assertThat(valuesSeen.add(value)).as("counter value %d produced by two applied CAS", value).isTrue();
+        }
+      }
+    }
+    assertThat(valuesSeen).hasSize(processes * increments);
+    assertThat(oneShot("reader", "get", daemon, "counter", null))
+        .startsWith("VALUE ").endsWith(" " + processes * increments);
   }
 
   private String oneShot(String name, String op, DaemonProcess daemon, String key, String value) {

@@ -23,9 +23,18 @@ public final class Dump {
   private Dump() {}
 
   public static Dump of(ChildProcess dumper) {
+    Dump d = parse(dumper.lines());
+    if (d == null) {
+      throw new AssertionError("dump " + dumper.name() + " did not finish" + dumper.describeEnd());
+    }
+    return d;
+  }
+
+  /** Parses DumpMain output; null when it lacks the END line. */
+  public static Dump parse(List<String> lines) {
     Dump d = new Dump();
     boolean ended = false;
-    for (String line : dumper.lines()) {
+    for (String line : lines) {
       String[] f = line.split(" ");
       switch (f[0]) {
         case "E" -> {
@@ -40,10 +49,7 @@ public final class Dump {
         default -> throw new AssertionError("unexpected dump line: " + line);
       }
     }
-    if (!ended) {
-      throw new AssertionError("dump " + dumper.name() + " did not finish" + dumper.describeEnd());
-    }
-    return d;
+    return ended ? d : null;
   }
 
   public Map<String, Item> items() {

@@ -4,7 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Values the test writers store: {@code <tag>:<seq>:} followed by filler derived from tag and seq,
+ * Values the test writers store: {@code <tag>:<seq>:} followed by filler derived from tag, seq and length,
  * to a chosen length. A reader can tell exactly which write a value came from and whether any byte
  * of it is wrong (torn, mixed with another write, or never written).
  */
@@ -17,7 +17,7 @@ public final class Values {
   public static byte[] make(String tag, long seq, int size) {
     byte[] head = (tag + ":" + seq + ":").getBytes(StandardCharsets.US_ASCII);
     byte[] v = Arrays.copyOf(head, Math.max(size, head.length));
-    long x = seed(tag, seq);
+    long x = seed(tag, seq, v.length);
     for (int i = head.length; i < v.length; i++) {
       x ^= x << 13;
       x ^= x >>> 7;
@@ -44,8 +44,9 @@ public final class Values {
     }
   }
 
-  private static long seed(String tag, long seq) {
-    long h = 0x9E3779B97F4A7C15L ^ seq;
+  /** The length is part of the seed, so a truncated or extended value never matches. */
+  private static long seed(String tag, long seq, int length) {
+    long h = 0x9E3779B97F4A7C15L ^ seq ^ ((long) length << 40);
     for (int i = 0; i < tag.length(); i++) {
       h = h * 31 + tag.charAt(i);
     }

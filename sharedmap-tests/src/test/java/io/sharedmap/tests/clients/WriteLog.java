@@ -27,12 +27,15 @@ public final class WriteLog {
 
   /** Parses a snapshot of the writers' output so far. */
   public static WriteLog of(Collection<ChildProcess> writers) {
+    Map<String, List<String>> output = new TreeMap<>();
+    writers.forEach(w -> output.put(w.name(), w.lines()));
+    return parse(output);
+  }
+
+  /** Parses writer output, by writer name. */
+  public static WriteLog parse(Map<String, List<String>> outputByWriter) {
     WriteLog log = new WriteLog();
-    for (ChildProcess w : writers) {
-      for (String line : w.lines()) {
-        log.add(w.name(), line);
-      }
-    }
+    outputByWriter.forEach((writer, lines) -> lines.forEach(line -> log.add(writer, line)));
     return log;
   }
 

@@ -180,8 +180,13 @@ public final class DaemonProcess {
    * passes its asserts still fails when the daemon logged an error it did not expect.
    */
   public List<String> unexpectedErrors(List<Pattern> allowed) {
+    return unexpectedErrors(logLines(), allowed);
+  }
+
+  /** The lines of {@code log} at ERROR level (or JVM crash lines) that match none of {@code allowed}. */
+  public static List<String> unexpectedErrors(List<String> log, List<Pattern> allowed) {
     List<String> unexpected = new ArrayList<>();
-    for (String line : logLines()) {
+    for (String line : log) {
       boolean error = ERROR_LINE.matcher(line).matches() || JVM_TROUBLE.matcher(line).matches();
       if (error && allowed.stream().noneMatch(p -> p.matcher(line).find())) {
         unexpected.add(line);
