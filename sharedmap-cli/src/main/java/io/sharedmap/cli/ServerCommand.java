@@ -32,17 +32,21 @@ final class ServerCommand implements Callable<Integer> {
         config.dataDir(), ProcessHandle.current().pid(), config.durability());
     out.flush();
 
-    // On SIGTERM/SIGINT the JVM runs this hook: refuse new work, drain, sync, stop. The JVM then exits
-    // with 128+signal (143 for SIGTERM) as for any Java program; it does not halt, so other hooks
-    // (JFR dump-on-exit, logging) still run.
+    // On SIGTERM/SIGINT the JVM runs this hook: refuse new work, drain, sync, stop, then exit 0, as
+    // rmmod does after a clean unload (a JVM would otherwise exit 128+signal, 143, and systemd would
+    // call a clean stop a failure). halt() ends the JVM at once, so other shutdown hooks, such as a
+    // JFR dump-on-exit, may not finish: dump a recording with `jcmd <pid> JFR.dump` before stopping.
     Thread hook = new Thread(() -> {
       server.stop();
       try {
         server.awaitStopped();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+        return;
       }
       root.flush();
+      System.err.flush();
+      Runtime.getRuntime().halt(ExitCodes.OK);
     }, "sharedmap-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     server.awaitStopped();
