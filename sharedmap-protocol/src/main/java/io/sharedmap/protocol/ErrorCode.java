@@ -25,7 +25,9 @@ public enum ErrorCode {
   /** The journal could not be written or synced; the change was not applied. */
   STORAGE_FAILURE(11),
   /** An unexpected server fault; the server logged it. */
-  INTERNAL(12);
+  INTERNAL(12),
+  /** A resent sequenced change is too old for the daemon to know whether it was applied. */
+  SEQUENCE_EXPIRED(13);
 
   private final int code;
 

@@ -72,6 +72,21 @@ public final class FrameDescriptor {
   /** Response flag: the server closes the connection after this frame. */
   public static final int FLAG_CLOSING = 0x01;
 
+  /** Hello flag: an 8-byte client id follows the hello (a session, see docs/PROTOCOL.md). */
+  public static final int HELLO_FLAG_SESSION = 0x0001;
+
+  /** Length of a session hello: the hello plus the client id. */
+  public static final int SESSION_HELLO_LENGTH = HELLO_LENGTH + Long.BYTES;
+
+  /** Request flag: an 8-byte sequence number follows the header (SET, CAS, DELETE on a session). */
+  public static final int FLAG_SEQUENCED = 0x01;
+
+  /** Length of the sequence number of a sequenced request. */
+  public static final int SEQUENCE_LENGTH = Long.BYTES;
+
+  /** How many unanswered sequenced changes a client may have; the daemon remembers this many outcomes. */
+  public static final int SESSION_WINDOW = 1024;
+
   /** Keys are 1 to this many bytes (SCAN prefixes may be empty). Fixed by the protocol. */
   public static final int MAX_KEY_LENGTH = 1024;
 
@@ -95,5 +110,10 @@ public final class FrameDescriptor {
   /** Frame length field for a frame with the given key and value lengths. */
   public static int frameLength(int keyLength, int valueLength) {
     return HEADER_LENGTH_AFTER_LENGTH_FIELD + keyLength + valueLength;
+  }
+
+  /** Frame length field for a request with the given flags, key and value lengths. */
+  public static int frameLength(int flags, int keyLength, int valueLength) {
+    return frameLength(keyLength, valueLength) + ((flags & FLAG_SEQUENCED) != 0 ? SEQUENCE_LENGTH : 0);
   }
 }

@@ -18,6 +18,20 @@ public final class FrameEncoder {
     dst.put(value);
   }
 
+  /** Bytes a sequenced request with this key and value takes on the wire. */
+  public static int sequencedLength(int keyLength, int valueLength) {
+    return encodedLength(keyLength, valueLength) + FrameDescriptor.SEQUENCE_LENGTH;
+  }
+
+  /** Writes a whole sequenced request (SET, CAS or DELETE on a session) at the buffer's position. */
+  public static void writeSequencedRequest(ByteBuffer dst, Opcode op, long sequence, byte[] key, byte[] value,
+      long arg) {
+    FrameHeader.writeRequest(dst, op.code(), FrameDescriptor.FLAG_SEQUENCED, key.length, value.length, arg);
+    dst.putLong(sequence);
+    dst.put(key);
+    dst.put(value);
+  }
+
   /** Writes a whole response frame at the buffer's position. */
   public static void writeResponse(ByteBuffer dst, Status status, int flags, byte[] key, byte[] value, long version) {
     FrameHeader.write(dst, status.code(), flags, key.length, value.length, version);

@@ -22,6 +22,17 @@ public record FrameHeader(int frameLength, int type, int flags, int keyLength, i
   /** Writes a header at the buffer's position. */
   public static void write(ByteBuffer dst, int type, int flags, int keyLength, int valueLength, long arg) {
     dst.putInt(FrameDescriptor.frameLength(keyLength, valueLength));
+    writeAfterLength(dst, type, flags, keyLength, valueLength, arg);
+  }
+
+  /** Writes a request header whose frame length counts a sequence number when {@code flags} says so. */
+  public static void writeRequest(ByteBuffer dst, int type, int flags, int keyLength, int valueLength, long arg) {
+    dst.putInt(FrameDescriptor.frameLength(flags, keyLength, valueLength));
+    writeAfterLength(dst, type, flags, keyLength, valueLength, arg);
+  }
+
+  private static void writeAfterLength(ByteBuffer dst, int type, int flags, int keyLength, int valueLength,
+      long arg) {
     dst.put((byte) type);
     dst.put((byte) flags);
     dst.putShort((short) keyLength);
@@ -34,13 +45,22 @@ public record FrameHeader(int frameLength, int type, int flags, int keyLength, i
    * A non-null answer means the byte stream can no longer be trusted and must be closed.
    */
   public String framingProblem() {
+    return framingProblem(0);
+  }
+
+  /**
+   * As {@link #framingProblem()}, for a frame that carries {@code extraLength} bytes between the
+   * header and the key (the sequence number of a sequenced request).
+   */
+  public String framingProblem(int extraLength) {
     if (valueLength < 0) {
       return "value length " + Integer.toUnsignedString(valueLength) + " is negative as an int32";
     }
-    long expected = (long) FrameDescriptor.HEADER_LENGTH_AFTER_LENGTH_FIELD + keyLength + valueLength;
+    long expected = (long) FrameDescriptor.HEADER_LENGTH_AFTER_LENGTH_FIELD + extraLength + keyLength + valueLength;
     if (frameLength != expected) {
-      return "frame length " + Integer.toUnsignedString(frameLength) + " does not equal 16 + key length "
-          + keyLength + " + value length " + valueLength + " = " + expected;
+      return "frame length " + Integer.toUnsignedString(frameLength) + " does not equal 16 + "
+          + (extraLength > 0 ? extraLength + " (sequence number) + " : "") + "key length " + keyLength
+          + " + value length " + valueLength + " = " + expected;
     }
     return null;
   }

@@ -34,8 +34,20 @@ public final class HelloCodec {
     dst.putShort((short) 0);
   }
 
+  /** Writes a session hello (16 bytes) asking for {@code version}, for the client {@code clientId} (non-zero). */
+  public static void writeSessionHello(ByteBuffer dst, int version, long clientId) {
+    if (clientId == 0) {
+      throw new IllegalArgumentException("client id must be non-zero");
+    }
+    dst.putInt(FrameDescriptor.MAGIC);
+    dst.putShort((short) version);
+    dst.putShort((short) FrameDescriptor.HELLO_FLAG_SESSION);
+    dst.putLong(clientId);
+  }
+
   /**
-   * Reads a client hello and returns the protocol version it asks for.
+   * Reads the first 8 bytes of a client hello and returns its flags (0, or {@link
+   * FrameDescriptor#HELLO_FLAG_SESSION}, in which case an 8-byte client id follows).
    *
    * @throws ProtocolException BAD_HANDSHAKE if the magic or flags are wrong, UNSUPPORTED_VERSION if
    *     the version is not one this side speaks
@@ -49,14 +61,15 @@ public final class HelloCodec {
           "bad handshake: expected magic 0x%08X (\"SMAP\") but got 0x%08X; is this a sharedmap client?",
           FrameDescriptor.MAGIC, magic));
     }
-    if (flags != 0) {
-      throw new ProtocolException(ErrorCode.BAD_HANDSHAKE, "bad handshake: flags must be 0 but were " + flags);
+    if ((flags & ~FrameDescriptor.HELLO_FLAG_SESSION) != 0) {
+      throw new ProtocolException(ErrorCode.BAD_HANDSHAKE, "bad handshake: unknown flags 0x"
+          + Integer.toHexString(flags) + "; only 0x0001 (session) is defined");
     }
     if (version != FrameDescriptor.PROTOCOL_VERSION) {
       throw new ProtocolException(ErrorCode.UNSUPPORTED_VERSION, "unsupported protocol version " + version
           + ": this server speaks version " + FrameDescriptor.PROTOCOL_VERSION);
     }
-    return version;
+    return flags;
   }
 
   public static void writeServerHello(ByteBuffer dst, ServerHello hello) {

@@ -21,16 +21,23 @@ public final class RequestFramer {
   /** What the framer found in the byte stream. */
   public sealed interface Event permits Hello, Request, Rejected {}
 
-  /** The client hello was valid and asks for this protocol version. */
-  public record Hello(int version) implements Event {}
+  /** The client hello was valid and asks for this protocol version; {@code clientId} is 0 without a session. */
+  public record Hello(int version, long clientId) implements Event {}
 
-  /** A complete, valid request. {@code key} and {@code value} are owned by the receiver. */
-  public record Request(Opcode opcode, byte[] key, byte[] value, long arg) implements Event {}
+  /**
+   * A complete, valid request. {@code key} and {@code value} are owned by the receiver; {@code
+   * sequence} is 0 unless the request was sequenced.
+   */
+  public record Request(Opcode opcode, byte[] key, byte[] value, long arg, long sequence) implements Event {
+    public Request(Opcode opcode, byte[] key, byte[] value, long arg) {
+      this(opcode, key, value, arg, 0);
+    }
+  }
 
   /** A request or stream broke the protocol; {@code fatal} means the connection must be closed. */
   public record Rejected(ErrorCode code, String message, boolean fatal) implements Event {}
 
-  private enum State { HELLO, HEADER, PAYLOAD, SKIP, CLOSED }
+  private enum State { HELLO, SESSION_ID, HEADER, SEQUENCE, PAYLOAD, SKIP, CLOSED }
 
   private static final byte[] EMPTY = new byte[0];
 
@@ -40,6 +47,9 @@ public final class RequestFramer {
 
   private Opcode opcode;
   private long arg;
+  private long sequence;
+  private int helloVersion;
+  private long clientId;
   private byte[] key;
   private byte[] value;
   private int keyFilled;
@@ -84,13 +94,43 @@ public final class RequestFramer {
           }
           headerBuffer.flip();
           try {
-            int version = HelloCodec.readClientHello(headerBuffer);
+            int flags = HelloCodec.readClientHello(headerBuffer);
+            headerBuffer.flip();
+            helloVersion = headerBuffer.getShort(4) & 0xFFFF;
             headerBuffer.clear();
-            state = State.HEADER;
-            return new Hello(version);
+            if ((flags & FrameDescriptor.HELLO_FLAG_SESSION) == 0) {
+              state = State.HEADER;
+              return new Hello(helloVersion, 0);
+            }
+            state = State.SESSION_ID;
           } catch (ProtocolException e) {
             return fatal(e.code(), e.getMessage());
           }
+        }
+        case SESSION_ID -> {
+          if (!fillHeader(src, Long.BYTES)) {
+            return null;
+          }
+          long id = headerBuffer.getLong(0);
+          headerBuffer.clear();
+          if (id == 0) {
+            return fatal(ErrorCode.BAD_HANDSHAKE, "bad handshake: a session's client id must be non-zero");
+          }
+          clientId = id;
+          state = State.HEADER;
+          return new Hello(helloVersion, id);
+        }
+        case SEQUENCE -> {
+          if (!fillHeader(src, FrameDescriptor.SEQUENCE_LENGTH)) {
+            return null;
+          }
+          sequence = headerBuffer.getLong(0);
+          headerBuffer.clear();
+          if (sequence <= 0) {
+            return skip(key.length + (long) value.length, ErrorCode.INVALID_ARGUMENT, opcode
+                + ": sequence number " + sequence + " must be positive");
+          }
+          state = State.PAYLOAD;
         }
         case HEADER -> {
           if (!fillHeader(src, FrameDescriptor.HEADER_LENGTH)) {
@@ -107,7 +147,8 @@ public final class RequestFramer {
           value = h.valueLength() == 0 ? EMPTY : new byte[h.valueLength()];
           keyFilled = 0;
           valueFilled = 0;
-          state = State.PAYLOAD;
+          sequence = 0;
+          state = (h.flags() & FrameDescriptor.FLAG_SEQUENCED) != 0 ? State.SEQUENCE : State.PAYLOAD;
         }
         case PAYLOAD -> {
           keyFilled += copy(src, key, keyFilled);
@@ -118,7 +159,7 @@ public final class RequestFramer {
             return null;
           }
           state = State.HEADER;
-          Request r = new Request(opcode, key, value, arg);
+          Request r = new Request(opcode, key, value, arg, sequence);
           key = null;
           value = null;
           return r;
@@ -156,13 +197,26 @@ public final class RequestFramer {
   }
 
   private Rejected skip(FrameHeader h, ErrorCode code, String message) {
-    skipRemaining = (long) h.keyLength() + h.valueLength();
+    long extra = (h.flags() & FrameDescriptor.FLAG_SEQUENCED) != 0 ? FrameDescriptor.SEQUENCE_LENGTH : 0;
+    return skip(extra + h.keyLength() + h.valueLength(), code, message);
+  }
+
+  private Rejected skip(long bytes, ErrorCode code, String message) {
+    skipRemaining = bytes;
+    key = null;
+    value = null;
     state = skipRemaining == 0 ? State.HEADER : State.SKIP;
     return new Rejected(code, message, false);
   }
 
   private Rejected checkHeader(FrameHeader h) {
-    String framing = h.framingProblem();
+    if ((h.flags() & ~FrameDescriptor.FLAG_SEQUENCED) != 0) {
+      return fatal(ErrorCode.MALFORMED_FRAME, "malformed frame: unknown request flags 0x"
+          + Integer.toHexString(h.flags()) + "; only 0x01 (sequenced) is defined in protocol version "
+          + FrameDescriptor.PROTOCOL_VERSION);
+    }
+    boolean sequenced = (h.flags() & FrameDescriptor.FLAG_SEQUENCED) != 0;
+    String framing = h.framingProblem(sequenced ? FrameDescriptor.SEQUENCE_LENGTH : 0);
     if (framing != null) {
       return fatal(ErrorCode.MALFORMED_FRAME, "malformed frame: " + framing);
     }
@@ -170,9 +224,11 @@ public final class RequestFramer {
     if (op == null) {
       return fatal(ErrorCode.UNKNOWN_OPCODE, String.format("unknown opcode 0x%02X", h.type()));
     }
-    if (h.flags() != 0) {
-      return fatal(ErrorCode.MALFORMED_FRAME, "malformed frame: request flags must be 0 in protocol version "
-          + FrameDescriptor.PROTOCOL_VERSION + " but were " + h.flags());
+    if (sequenced && clientId == 0) {
+      return skip(h, ErrorCode.INVALID_ARGUMENT, op + ": a sequenced request needs a session hello");
+    }
+    if (sequenced && op != Opcode.SET && op != Opcode.CAS && op != Opcode.DELETE) {
+      return skip(h, ErrorCode.INVALID_ARGUMENT, op + ": only SET, CAS and DELETE may be sequenced");
     }
     if (h.keyLength() > FrameDescriptor.MAX_KEY_LENGTH) {
       return skip(h, ErrorCode.KEY_TOO_LONG, op + ": key of " + h.keyLength() + " bytes exceeds the limit of "

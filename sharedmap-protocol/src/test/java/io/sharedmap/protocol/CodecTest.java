@@ -25,8 +25,18 @@ class CodecTest {
     assertThat(b.position()).isEqualTo(8);
     assertThat(HexFormat.of().formatHex(b.array())).isEqualTo("534d415000010000");
     b.flip();
-    assertThat(HelloCodec.readClientHello(b)).isEqualTo(1);
+    assertThat(HelloCodec.readClientHello(b)).as("flags").isZero();
     assertThat(b.hasRemaining()).isFalse();
+  }
+
+  @Test
+  void sessionHello_roundTrip() {
+    ByteBuffer b = ByteBuffer.allocate(FrameDescriptor.SESSION_HELLO_LENGTH);
+    HelloCodec.writeSessionHello(b, FrameDescriptor.PROTOCOL_VERSION, 0x0102030405060708L);
+    assertThat(HexFormat.of().formatHex(b.array())).isEqualTo("534d4150000100010102030405060708");
+    b.flip();
+    assertThat(HelloCodec.readClientHello(b)).as("flags").isEqualTo(FrameDescriptor.HELLO_FLAG_SESSION);
+    assertThat(b.getLong()).isEqualTo(0x0102030405060708L);
   }
 
   @Test
@@ -112,7 +122,7 @@ class CodecTest {
 
   @Test
   void errorCode_codesAreTheSpecTable() {
-    int[] expected = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    int[] expected = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
     ErrorCode[] values = ErrorCode.values();
     assertThat(values).hasSize(expected.length);
     for (int i = 0; i < values.length; i++) {
@@ -120,7 +130,7 @@ class CodecTest {
       assertThat(ErrorCode.fromCode(expected[i])).isEqualTo(values[i]);
     }
     assertThat(ErrorCode.fromCode(0)).isNull();
-    assertThat(ErrorCode.fromCode(13)).isNull();
+    assertThat(ErrorCode.fromCode(14)).isNull();
   }
 
   @Test

@@ -128,7 +128,7 @@ class RequestFramerTest {
     byte[] stream = concat(hello(), first, request(Opcode.GET, "b", "", 0));
     RequestFramer framer = framer();
     ByteBuffer buf = ByteBuffer.wrap(stream);
-    assertThat(framer.poll(buf)).isEqualTo(new Hello(1));
+    assertThat(framer.poll(buf)).isEqualTo(new Hello(1, 0));
     assertThat(buf.position()).isEqualTo(FrameDescriptor.HELLO_LENGTH);
     assertThat(framer.poll(buf)).isInstanceOf(Request.class);
     assertThat(buf.position()).isEqualTo(FrameDescriptor.HELLO_LENGTH + first.length);
@@ -176,7 +176,7 @@ class RequestFramerTest {
         Arguments.of(Frames.rawHello(0x534D4151, 1, 0), ErrorCode.BAD_HANDSHAKE),
         Arguments.of(Frames.rawHello(0, 0, 0), ErrorCode.BAD_HANDSHAKE),
         Arguments.of(bytes("GET / HT"), ErrorCode.BAD_HANDSHAKE),
-        Arguments.of(Frames.rawHello(FrameDescriptor.MAGIC, 1, 1), ErrorCode.BAD_HANDSHAKE),
+        Arguments.of(Frames.rawHello(FrameDescriptor.MAGIC, 1, 2), ErrorCode.BAD_HANDSHAKE),
         Arguments.of(Frames.rawHello(FrameDescriptor.MAGIC, 1, 0x8000), ErrorCode.BAD_HANDSHAKE),
         Arguments.of(Frames.rawHello(FrameDescriptor.MAGIC, 0, 0), ErrorCode.UNSUPPORTED_VERSION),
         Arguments.of(Frames.rawHello(FrameDescriptor.MAGIC, 2, 0), ErrorCode.UNSUPPORTED_VERSION),
@@ -211,6 +211,69 @@ class RequestFramerTest {
       assertThat(framer.poll(ByteBuffer.wrap(bad, i, 1))).isNull();
     }
     assertThat(framer.poll(ByteBuffer.wrap(bad, bad.length - 1, 1))).isInstanceOf(Rejected.class);
+  }
+
+  // ---------------------------------------------------------------- sessions and sequence numbers
+
+  private static byte[] sessionHello(long clientId) {
+    ByteBuffer b = ByteBuffer.allocate(FrameDescriptor.SESSION_HELLO_LENGTH);
+    HelloCodec.writeSessionHello(b, FrameDescriptor.PROTOCOL_VERSION, clientId);
+    return b.array();
+  }
+
+  private static byte[] sequenced(Opcode op, long sequence, String key, String value, long arg) {
+    byte[] k = key.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] v = value.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    ByteBuffer b = ByteBuffer.allocate(FrameEncoder.sequencedLength(k.length, v.length));
+    FrameEncoder.writeSequencedRequest(b, op, sequence, k, v, arg);
+    return b.array();
+  }
+
+  @Test
+  void sessionHello_byteByByte_yieldsClientIdThenSequencedRequests() {
+    byte[] stream = concat(sessionHello(0x1122334455667788L), sequenced(Opcode.SET, 7, "k", "v", 0),
+        sequenced(Opcode.CAS, 8, "k", "w", 3), request(Opcode.GET, "k", "", 0));
+    RequestFramer framer = framer();
+    List<Event> events = new java.util.ArrayList<>();
+    for (byte x : stream) {
+      ByteBuffer one = ByteBuffer.wrap(new byte[] {x});
+      Event e;
+      while ((e = framer.poll(one)) != null) {
+        events.add(e);
+      }
+    }
+    assertThat(events).hasSize(4);
+    assertThat(events.get(0)).isEqualTo(new Hello(1, 0x1122334455667788L));
+    assertThat(((Request) events.get(1)).sequence()).isEqualTo(7);
+    assertThat(((Request) events.get(2)).sequence()).isEqualTo(8);
+    assertThat(((Request) events.get(2)).arg()).isEqualTo(3);
+    assertThat(((Request) events.get(3)).sequence()).isZero();
+    assertThat(framer.isIdle()).isTrue();
+  }
+
+  @Test
+  void sessionHello_zeroClientId_fatal() {
+    ByteBuffer b = ByteBuffer.allocate(FrameDescriptor.SESSION_HELLO_LENGTH);
+    b.putInt(FrameDescriptor.MAGIC).putShort((short) 1).putShort((short) FrameDescriptor.HELLO_FLAG_SESSION).putLong(0);
+    assertThat(describeAll(feed(framer(), b.array()))).containsExactly("Rejected(BAD_HANDSHAKE, fatal=true)");
+  }
+
+  @Test
+  void sequenced_withoutSession_rejectedAndSkipped() {
+    List<Event> events = feed(framer(), concat(hello(), sequenced(Opcode.SET, 1, "k", "v", 0),
+        request(Opcode.GET, "k", "", 0)));
+    assertThat(describeAll(events)).containsExactly("Hello(1)", "Rejected(INVALID_ARGUMENT, fatal=false)",
+        "Request(GET, 6b, , 0)");
+  }
+
+  @Test
+  void sequenced_onGetOrNonPositiveSequence_rejectedAndSkipped() {
+    List<Event> events = feed(framer(), concat(sessionHello(5), sequenced(Opcode.GET, 1, "k", "", 0),
+        sequenced(Opcode.SET, 0, "k", "v", 0), sequenced(Opcode.DELETE, -3, "k", "", 0),
+        sequenced(Opcode.SET, 2, "k", "v", 0)));
+    assertThat(describeAll(events)).containsExactly("Hello(1)", "Rejected(INVALID_ARGUMENT, fatal=false)",
+        "Rejected(INVALID_ARGUMENT, fatal=false)", "Rejected(INVALID_ARGUMENT, fatal=false)",
+        "Request(SET, 6b, 76, 0)");
   }
 
   @Test
