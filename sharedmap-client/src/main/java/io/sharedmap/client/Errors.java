@@ -13,7 +13,7 @@ final class Errors {
     return switch (code) {
       case KEY_TOO_LONG, VALUE_TOO_LARGE -> new LimitExceededException(code, message);
       case KEY_EMPTY, INVALID_ARGUMENT -> new InvalidRequestException(code, message);
-      case STORAGE_FAILURE, INTERNAL, SHUTTING_DOWN, TOO_MANY_CONNECTIONS ->
+      case STORAGE_FAILURE, INTERNAL, SHUTTING_DOWN, TOO_MANY_CONNECTIONS, SEQUENCE_EXPIRED ->
           new ServerFailureException(code, message);
       case UNKNOWN_OPCODE, MALFORMED_FRAME, BAD_HANDSHAKE, UNSUPPORTED_VERSION ->
           new ProtocolViolationException(code, message);

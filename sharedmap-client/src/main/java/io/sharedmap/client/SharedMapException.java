@@ -16,7 +16,8 @@ import java.util.Optional;
  *   <li>{@link LimitExceededException}: {@code KEY_TOO_LONG}, {@code VALUE_TOO_LARGE};
  *   <li>{@link InvalidRequestException}: {@code KEY_EMPTY}, {@code INVALID_ARGUMENT};
  *   <li>{@link ServerFailureException}: {@code STORAGE_FAILURE}, {@code INTERNAL},
- *       {@code SHUTTING_DOWN}, {@code TOO_MANY_CONNECTIONS};
+ *       {@code SHUTTING_DOWN}, {@code TOO_MANY_CONNECTIONS}, {@code SEQUENCE_EXPIRED} (a resent change
+ *       too old for the daemon to know whether it was applied);
  *   <li>{@link ProtocolViolationException}: the fatal protocol errors and replies that make no sense.
  * </ul>
  */
