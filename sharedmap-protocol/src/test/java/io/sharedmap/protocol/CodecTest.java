@@ -327,6 +327,42 @@ class CodecTest {
   }
 
   @Test
+  void encoder_sequencedRequestWireLayout() {
+    ByteBuffer b = ByteBuffer.allocate(FrameEncoder.sequencedLength(1, 1));
+    FrameEncoder.writeSequencedRequest(b, Opcode.SET, 5, new byte[] {'k'}, new byte[] {'v'}, 0);
+    assertThat(b.hasRemaining()).isFalse();
+    // frame length 26 = 24 + key 1 + value 1; flags 0x01; sequence number between header and key
+    assertThat(HexFormat.of().formatHex(b.array())).isEqualTo("0000001a" + "01" + "01" + "0001" + "00000001"
+        + "0000000000000000" + "0000000000000005" + "6b" + "76");
+    b.flip();
+    FrameHeader h = FrameHeader.read(b);
+    assertThat(h.framingProblem(FrameDescriptor.SEQUENCE_LENGTH)).isNull();
+    assertThat(h.framingProblem()).as("without counting the sequence number").isNotNull();
+  }
+
+  @Test
+  void frameLength_countsTheSequenceNumberOnlyWhenSequenced() {
+    assertThat(FrameDescriptor.frameLength(0, 3, 4)).isEqualTo(23);
+    assertThat(FrameDescriptor.frameLength(FrameDescriptor.FLAG_SEQUENCED, 3, 4)).isEqualTo(31);
+  }
+
+  @Test
+  void sessionHello_zeroClientId_refusedByTheEncoder() {
+    assertThatThrownBy(() -> HelloCodec.writeSessionHello(ByteBuffer.allocate(16), 1, 0))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void readClientHello_unknownFlagBits_badHandshake() {
+    for (int flags : new int[] {0x0002, 0x0003, 0x8001}) {
+      ByteBuffer b = ByteBuffer.wrap(Frames.rawHello(FrameDescriptor.MAGIC, 1, flags));
+      assertThatThrownBy(() -> HelloCodec.readClientHello(b)).as("flags 0x%04x", flags)
+          .isInstanceOfSatisfying(ProtocolException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_HANDSHAKE));
+    }
+  }
+
+  @Test
   void framingProblem_lengthMismatch() {
     assertThat(new FrameHeader(17, 0, 0, 1, 1, 0).framingProblem()).isNotNull();
     assertThat(new FrameHeader(19, 0, 0, 1, 1, 0).framingProblem()).isNotNull();

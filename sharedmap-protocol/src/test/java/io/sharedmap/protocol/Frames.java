@@ -16,6 +16,23 @@ final class Frames {
     return b.array();
   }
 
+  static byte[] sessionHello(long clientId) {
+    ByteBuffer b = ByteBuffer.allocate(FrameDescriptor.SESSION_HELLO_LENGTH);
+    HelloCodec.writeSessionHello(b, FrameDescriptor.PROTOCOL_VERSION, clientId);
+    return b.array();
+  }
+
+  /** A SET, CAS or DELETE carrying a sequence number (request flag SEQUENCED), as a session client sends it. */
+  static byte[] sequenced(Opcode op, long sequence, byte[] key, byte[] value, long arg) {
+    ByteBuffer b = ByteBuffer.allocate(FrameEncoder.sequencedLength(key.length, value.length));
+    FrameEncoder.writeSequencedRequest(b, op, sequence, key, value, arg);
+    return b.array();
+  }
+
+  static byte[] sequenced(Opcode op, long sequence, String key, String value, long arg) {
+    return sequenced(op, sequence, bytes(key), bytes(value), arg);
+  }
+
   static byte[] rawHello(int magic, int version, int flags) {
     return ByteBuffer.allocate(8).putInt(magic).putShort((short) version).putShort((short) flags).array();
   }
@@ -107,9 +124,11 @@ final class Frames {
   /** A comparable description of an event (records holding arrays compare by identity). */
   static String describe(RequestFramer.Event e) {
     return switch (e) {
-      case RequestFramer.Hello h -> "Hello(" + h.version() + ")";
+      case RequestFramer.Hello h -> "Hello(" + h.version() + (h.clientId() != 0 ? ", client=" + h.clientId() : "")
+          + ")";
       case RequestFramer.Request r -> "Request(" + r.opcode() + ", " + HexFormat.of().formatHex(r.key()) + ", "
-          + HexFormat.of().formatHex(r.value()) + ", " + r.arg() + ")";
+          + HexFormat.of().formatHex(r.value()) + ", " + r.arg() + (r.sequence() != 0 ? ", seq=" + r.sequence() : "")
+          + ")";
       case RequestFramer.Rejected r -> "Rejected(" + r.code() + ", fatal=" + r.fatal() + ")";
     };
   }

@@ -86,6 +86,28 @@ class RequestFramerPropertyTest {
         none.map(n -> valid(Opcode.STATS, n, n, 0)));
   }
 
+  /** A SET, CAS or DELETE with a positive sequence number: valid only after a session hello. */
+  @Provide
+  Arbitrary<Frame> sequencedFrame() {
+    Arbitrary<byte[]> key = bytes(1, FrameDescriptor.MAX_KEY_LENGTH);
+    Arbitrary<byte[]> value = bytes(0, MAX_VALUE);
+    Arbitrary<Long> seq = Arbitraries.oneOf(Arbitraries.longs().between(1, 3000), Arbitraries.longs().greaterOrEqual(1));
+    return Arbitraries.oneOf(
+        Combinators.combine(seq, key, value).as((q, k, v) -> sequenced(Opcode.SET, q, k, v, 0)),
+        Combinators.combine(seq, key, value, version()).as((q, k, v, a) -> sequenced(Opcode.CAS, q, k, v, a)),
+        Combinators.combine(seq, key, version()).as((q, k, a) -> sequenced(Opcode.DELETE, q, k, new byte[0], a)));
+  }
+
+  private static Frame sequenced(Opcode op, long seq, byte[] key, byte[] value, long arg) {
+    return new Frame(Frames.sequenced(op, seq, key, value, arg),
+        Frames.describe(new Request(op, key, value, arg, seq)));
+  }
+
+  @Provide
+  Arbitrary<Frame> sessionFrame() {
+    return frequency(List.of(w(2, validFrame()), w(2, sequencedFrame()), w(1, rejectedFrame())));
+  }
+
   @Provide
   Arbitrary<Frame> rejectedFrame() {
     byte[] none = new byte[0];
@@ -170,40 +192,69 @@ class RequestFramerPropertyTest {
     assertThat(framer.isClosed()).isFalse();
   }
 
+  @Property(tries = 300)
+  void poll_sessionSequenceCutAnywhere_decodesToTheSameRequests(
+      @ForAll @Size(max = 30) List<@From("sessionFrame") Frame> frames, @ForAll("cuts") List<Double> cuts,
+      @ForAll long clientId) {
+    long id = clientId == 0 ? 1 : clientId;
+    List<byte[]> parts = new ArrayList<>();
+    parts.add(Frames.sessionHello(id));
+    frames.forEach(f -> parts.add(f.bytes()));
+    byte[] stream = Frames.concat(parts.toArray(byte[][]::new));
+    RequestFramer framer = new RequestFramer(MAX_VALUE);
+    List<String> events = Frames.describeAll(Frames.feed(framer, stream, cutPoints(stream.length, cuts)));
+    List<String> expected = new ArrayList<>();
+    expected.add(Frames.describe(new RequestFramer.Hello(1, id)));
+    frames.forEach(f -> expected.add(f.expected()));
+    assertThat(events).containsExactlyElementsOf(expected);
+    assertThat(framer.isIdle()).isTrue();
+  }
+
   /** Pieces of byte soup: real hellos and frames, headers with random fields, random bytes. */
   @Provide
   Arbitrary<byte[]> soupPiece() {
     Arbitrary<byte[]> randomHeader = Combinators.combine(
             Arbitraries.integers().between(0, 8), // opcode, mostly valid
-            Arbitraries.of(0, 0, 0, 1, 0x80),
+            Arbitraries.of(0, 0, 0, 1, 1, 2, 0x80),
             Arbitraries.integers().between(0, 0xFFFF),
             Arbitraries.oneOf(Arbitraries.integers().between(0, 2 * MAX_VALUE), Arbitraries.integers()),
             Arbitraries.longs().between(-2, 2000),
             Arbitraries.of(true, true, true, false))
         .as((type, flags, k, v, arg, consistent) -> consistent
-            ? Frames.header(type, flags, k, v, arg)
+            ? Frames.rawHeader(FrameDescriptor.frameLength(flags, k, v), type, flags, k, v, arg)
             : Frames.rawHeader(16 + k + v + 1, type, flags, k, v, arg));
     return frequency(List.of(
         w(2, validFrame().map(Frame::bytes)),
         w(2, rejectedFrame().map(Frame::bytes)),
+        w(1, sequencedFrame().map(Frame::bytes)),
         w(3, randomHeader),
         w(2, Arbitraries.bytes().array(byte[].class).ofMaxSize(64)),
-        w(1, Arbitraries.just(Frames.hello()))));
+        w(1, Arbitraries.just(Frames.hello())),
+        w(1, Arbitraries.longs().map(id -> Frames.concat(Frames.rawHello(FrameDescriptor.MAGIC, 1,
+            FrameDescriptor.HELLO_FLAG_SESSION), java.nio.ByteBuffer.allocate(8).putLong(id).array())))));
   }
 
   @Property(tries = 500)
   void poll_arbitraryBytes_neverThrowsAndStaysWithinLimits(
       @ForAll @Size(max = 30) List<@From("soupPiece") byte[]> pieces,
-      @ForAll boolean startWithHello,
+      @ForAll("helloKind") int helloKind,
       @ForAll @IntRange(min = 0, max = MAX_VALUE) int maxValue,
       @ForAll("cuts") List<Double> cuts) {
     List<byte[]> parts = new ArrayList<>();
-    if (startWithHello) {
+    if (helloKind == 1) {
       parts.add(Frames.hello());
+    } else if (helloKind == 2) {
+      parts.add(Frames.sessionHello(77));
     }
     parts.addAll(pieces);
     byte[] stream = Frames.concat(parts.toArray(byte[][]::new));
     checkArbitraryStream(stream, maxValue, cutPoints(stream.length, cuts));
+  }
+
+  /** 0: no hello, 1: plain hello, 2: session hello. */
+  @Provide
+  Arbitrary<Integer> helloKind() {
+    return Arbitraries.of(0, 1, 1, 2, 2);
   }
 
   @Property(tries = 300)
@@ -235,6 +286,7 @@ class RequestFramerPropertyTest {
     assertThat(allocated).as("bytes allocated decoding %d bytes", stream.length).isLessThan(bound);
 
     boolean closed = false;
+    long clientId = 0;
     for (Event e : events) {
       assertThat(closed).as("event after a fatal rejection: %s", Frames.describe(e)).isFalse();
       switch (e) {
@@ -242,13 +294,21 @@ class RequestFramerPropertyTest {
           assertThat(r.key().length).isLessThanOrEqualTo(FrameDescriptor.MAX_KEY_LENGTH);
           assertThat(r.value().length).isLessThanOrEqualTo(maxValue);
           assertThat(r.opcode()).isNotNull();
+          if (r.sequence() != 0) {
+            assertThat(r.sequence()).as("sequence number").isPositive();
+            assertThat(r.opcode()).isIn(Opcode.SET, Opcode.CAS, Opcode.DELETE);
+            assertThat(clientId).as("a sequenced request needs a session").isNotZero();
+          }
         }
         case Rejected r -> {
           assertThat(r.code()).isNotNull();
           assertThat(r.message()).isNotBlank();
           closed = r.fatal();
         }
-        case RequestFramer.Hello h -> assertThat(h.version()).isEqualTo(FrameDescriptor.PROTOCOL_VERSION);
+        case RequestFramer.Hello h -> {
+          assertThat(h.version()).isEqualTo(FrameDescriptor.PROTOCOL_VERSION);
+          clientId = h.clientId();
+        }
       }
     }
     assertThat(framer.isClosed()).isEqualTo(closed);

@@ -271,9 +271,108 @@ class RequestFramerTest {
     List<Event> events = feed(framer(), concat(sessionHello(5), sequenced(Opcode.GET, 1, "k", "", 0),
         sequenced(Opcode.SET, 0, "k", "v", 0), sequenced(Opcode.DELETE, -3, "k", "", 0),
         sequenced(Opcode.SET, 2, "k", "v", 0)));
-    assertThat(describeAll(events)).containsExactly("Hello(1)", "Rejected(INVALID_ARGUMENT, fatal=false)",
+    assertThat(describeAll(events)).containsExactly("Hello(1, client=5)", "Rejected(INVALID_ARGUMENT, fatal=false)",
         "Rejected(INVALID_ARGUMENT, fatal=false)", "Rejected(INVALID_ARGUMENT, fatal=false)",
-        "Request(SET, 6b, 76, 0)");
+        "Request(SET, 6b, 76, 0, seq=2)");
+  }
+
+  /** Session streams: a session hello, then sequenced and plain requests, each fed every way. */
+  static Stream<Arguments> sessionStreams() {
+    long id = 0x0102030405060708L;
+    return Stream.of(
+        Arguments.of(concat(Frames.sessionHello(id), Frames.sequenced(Opcode.SET, 1, "k", "v", 0)),
+            List.of("Hello(1, client=" + id + ")", "Request(SET, 6b, 76, 0, seq=1)")),
+        Arguments.of(concat(Frames.sessionHello(-1), Frames.sequenced(Opcode.CAS, Long.MAX_VALUE, "k", "v", 9),
+            Frames.sequenced(Opcode.DELETE, 2, "k", "", 0), request(Opcode.GET, "k", "", 0),
+            Frames.sequenced(Opcode.SET, 3, "k", "", 0)),
+            List.of("Hello(1, client=-1)", "Request(CAS, 6b, 76, 9, seq=9223372036854775807)",
+                "Request(DELETE, 6b, , 0, seq=2)", "Request(GET, 6b, , 0)", "Request(SET, 6b, , 0, seq=3)")),
+        Arguments.of(concat(Frames.sessionHello(id), request(Opcode.SET, "plain", "v", 0)),
+            List.of("Hello(1, client=" + id + ")", "Request(SET, 706c61696e, 76, 0)")));
+  }
+
+  @ParameterizedTest
+  @MethodSource("sessionStreams")
+  void poll_sessionStream_wholeByteByByteAndSplitAtEveryOffset(byte[] stream, List<String> expected) {
+    assertThat(describeAll(feed(framer(), stream))).containsExactlyElementsOf(expected);
+    RequestFramer byteByByte = framer();
+    assertThat(describeAll(feedByteByByte(byteByByte, stream))).containsExactlyElementsOf(expected);
+    assertThat(byteByByte.isIdle()).isTrue();
+    for (int cut = 0; cut <= stream.length; cut++) {
+      assertThat(describeAll(feed(framer(), stream, cut))).as("cut at %d", cut).containsExactlyElementsOf(expected);
+    }
+  }
+
+  @Test
+  void sessionHello_unknownFlagBesideSession_fatal() {
+    byte[] hello = ByteBuffer.allocate(FrameDescriptor.SESSION_HELLO_LENGTH).putInt(FrameDescriptor.MAGIC)
+        .putShort((short) 1).putShort((short) 0x0003).putLong(7).array();
+    assertThat(describeAll(feed(framer(), hello))).containsExactly("Rejected(BAD_HANDSHAKE, fatal=true)");
+  }
+
+  @Test
+  void sessionHello_truncated_waitsForTheClientId() {
+    byte[] hello = Frames.sessionHello(42);
+    RequestFramer framer = framer();
+    assertThat(framer.poll(ByteBuffer.wrap(hello, 0, FrameDescriptor.HELLO_LENGTH))).as("no event before the id")
+        .isNull();
+    assertThat(framer.poll(ByteBuffer.wrap(hello, FrameDescriptor.HELLO_LENGTH, 8))).isEqualTo(new Hello(1, 42));
+    RequestFramer partial = framer();
+    assertThat(partial.poll(ByteBuffer.wrap(hello, 0, hello.length - 1))).isNull();
+    assertThat(partial.isIdle()).isFalse();
+    assertThat(partial.poll(ByteBuffer.wrap(hello, hello.length - 1, 1))).isEqualTo(new Hello(1, 42));
+  }
+
+  static Stream<Arguments> rejectedSequencedRequests() {
+    byte[] longKey = Frames.filled(FrameDescriptor.MAX_KEY_LENGTH + 1, (byte) 'k');
+    return Stream.of(
+        Arguments.argumentSet("sequence 0", Frames.sequenced(Opcode.SET, 0, "k", "v", 0), ErrorCode.INVALID_ARGUMENT),
+        Arguments.argumentSet("sequence MIN_VALUE", Frames.sequenced(Opcode.DELETE, Long.MIN_VALUE, "k", "", 0),
+            ErrorCode.INVALID_ARGUMENT),
+        Arguments.argumentSet("sequenced GET", Frames.sequenced(Opcode.GET, 1, "k", "", 0), ErrorCode.INVALID_ARGUMENT),
+        Arguments.argumentSet("sequenced SCAN", Frames.sequenced(Opcode.SCAN, 1, "", "", 0), ErrorCode.INVALID_ARGUMENT),
+        Arguments.argumentSet("sequenced PING", Frames.sequenced(Opcode.PING, 1, "", "x", 0), ErrorCode.INVALID_ARGUMENT),
+        Arguments.argumentSet("sequenced STATS", Frames.sequenced(Opcode.STATS, 1, "", "", 0),
+            ErrorCode.INVALID_ARGUMENT),
+        Arguments.argumentSet("sequenced SET with a key too long",
+            Frames.sequenced(Opcode.SET, 1, longKey, bytes("v"), 0), ErrorCode.KEY_TOO_LONG),
+        Arguments.argumentSet("sequenced SET with an empty key", Frames.sequenced(Opcode.SET, 1, "", "v", 0),
+            ErrorCode.KEY_EMPTY),
+        Arguments.argumentSet("sequenced SET with a value over the limit",
+            Frames.sequenced(Opcode.SET, 1, bytes("k"), new byte[MAX_VALUE + 1], 0), ErrorCode.VALUE_TOO_LARGE),
+        Arguments.argumentSet("sequenced CAS with a negative version", Frames.sequenced(Opcode.CAS, 1, "k", "v", -1),
+            ErrorCode.INVALID_ARGUMENT));
+  }
+
+  /** The payload skipped after a rejection includes the sequence number: the next frame decodes. */
+  @ParameterizedTest
+  @MethodSource("rejectedSequencedRequests")
+  void sequenced_invalid_rejectedSkippedAndNextRequestDecodes(byte[] bad, ErrorCode code) {
+    byte[] stream = concat(Frames.sessionHello(9), bad, Frames.sequenced(Opcode.SET, 5, "next", "v", 0));
+    List<String> expected = List.of("Hello(1, client=9)", "Rejected(" + code + ", fatal=false)",
+        "Request(SET, 6e657874, 76, 0, seq=5)");
+    assertThat(describeAll(feed(framer(), stream))).containsExactlyElementsOf(expected);
+    assertThat(describeAll(feedByteByByte(framer(), stream))).containsExactlyElementsOf(expected);
+  }
+
+  @Test
+  void sequenced_withoutSession_rejectedForEveryOpcodeAndSkipped() {
+    for (Opcode op : List.of(Opcode.SET, Opcode.CAS, Opcode.DELETE)) {
+      byte[] stream = concat(hello(), Frames.sequenced(op, 1, "k", op == Opcode.DELETE ? "" : "v", 0),
+          request(Opcode.PING, "", "", 0));
+      assertThat(describeAll(feedByteByByte(framer(), stream))).as("%s", op)
+          .containsExactly("Hello(1)", "Rejected(INVALID_ARGUMENT, fatal=false)", "Request(PING, , , 0)");
+    }
+  }
+
+  @Test
+  void sequenced_requestOwnsFreshArraysAfterARejectedOne() {
+    // A rejected sequenced request (sequence 0) must not leak its key into the next request.
+    byte[] stream = concat(Frames.sessionHello(1), Frames.sequenced(Opcode.SET, 0, "aaaa", "bbbb", 0),
+        Frames.sequenced(Opcode.SET, 1, "c", "d", 0));
+    List<Event> events = feed(framer(), stream);
+    assertThat(describeAll(events)).containsExactly("Hello(1, client=1)", "Rejected(INVALID_ARGUMENT, fatal=false)",
+        "Request(SET, 63, 64, 0, seq=1)");
   }
 
   @Test
@@ -304,8 +403,14 @@ class RequestFramerTest {
         Arguments.argumentSet("unknown opcode 0x07", header(0x07, 0, 0, 0, 0), ErrorCode.UNKNOWN_OPCODE),
         Arguments.argumentSet("unknown opcode 0x20 (a status)", header(0x20, 0, 1, 0, 0), ErrorCode.UNKNOWN_OPCODE),
         Arguments.argumentSet("unknown opcode 0xFF", header(0xFF, 0, 1, 5, 0), ErrorCode.UNKNOWN_OPCODE),
-        Arguments.argumentSet("request flags 1", header(Opcode.GET.code(), 1, 1, 0, 0), ErrorCode.MALFORMED_FRAME),
-        Arguments.argumentSet("request flags 0x80", header(Opcode.PING.code(), 0x80, 0, 0, 0), ErrorCode.MALFORMED_FRAME));
+        Arguments.argumentSet("request flags 0x02", header(Opcode.GET.code(), 0x02, 1, 0, 0), ErrorCode.MALFORMED_FRAME),
+        Arguments.argumentSet("request flags 0x03", header(Opcode.SET.code(), 0x03, 1, 0, 0), ErrorCode.MALFORMED_FRAME),
+        Arguments.argumentSet("request flags 0x80", header(Opcode.PING.code(), 0x80, 0, 0, 0), ErrorCode.MALFORMED_FRAME),
+        Arguments.argumentSet("SEQUENCED with a frame length that leaves out the sequence number",
+            header(Opcode.SET.code(), FrameDescriptor.FLAG_SEQUENCED, 1, 1, 0), ErrorCode.MALFORMED_FRAME),
+        Arguments.argumentSet("SEQUENCED with a frame length that counts it twice",
+            rawHeader(16 + 16 + 1 + 1, Opcode.SET.code(), FrameDescriptor.FLAG_SEQUENCED, 1, 1, 0),
+            ErrorCode.MALFORMED_FRAME));
   }
 
   @ParameterizedTest
