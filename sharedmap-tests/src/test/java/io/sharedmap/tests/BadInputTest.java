@@ -135,9 +135,13 @@ class BadInputTest {
     return Stream.of(
         Arguments.argumentSet("bad magic (an HTTP client)",
             concat("GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII)), ErrorCode.BAD_HANDSHAKE),
-        Arguments.argumentSet("hello with flags",
-            concat(ByteBuffer.allocate(8).putInt(FrameDescriptor.MAGIC).putShort((short) 1).putShort((short) 1)
+        Arguments.argumentSet("hello with an unknown flag",
+            concat(ByteBuffer.allocate(8).putInt(FrameDescriptor.MAGIC).putShort((short) 1).putShort((short) 2)
                 .array(), get), ErrorCode.BAD_HANDSHAKE),
+        Arguments.argumentSet("session hello with client id 0",
+            concat(ByteBuffer.allocate(16).putInt(FrameDescriptor.MAGIC).putShort((short) 1)
+                .putShort((short) FrameDescriptor.HELLO_FLAG_SESSION).putLong(0).array(), get),
+            ErrorCode.BAD_HANDSHAKE),
         Arguments.argumentSet("hello for version 2",
             concat(ByteBuffer.allocate(8).putInt(FrameDescriptor.MAGIC).putShort((short) 2).putShort((short) 0)
                 .array(), get), ErrorCode.UNSUPPORTED_VERSION),
@@ -150,8 +154,11 @@ class BadInputTest {
             ErrorCode.MALFORMED_FRAME),
         Arguments.argumentSet("negative value length",
             concat(hello, rawHeader(16 + 1 - 1, Opcode.SET.code(), 0, 1, -1, 0), get), ErrorCode.MALFORMED_FRAME),
-        Arguments.argumentSet("non-zero request flags",
-            concat(hello, header(Opcode.GET.code(), 0x01, 1, 0, 0), "k".getBytes(), get), ErrorCode.MALFORMED_FRAME),
+        Arguments.argumentSet("unknown request flag",
+            concat(hello, header(Opcode.GET.code(), 0x02, 1, 0, 0), "k".getBytes(), get), ErrorCode.MALFORMED_FRAME),
+        Arguments.argumentSet("SEQUENCED whose frame length leaves out the sequence number",
+            concat(hello, header(Opcode.SET.code(), FrameDescriptor.FLAG_SEQUENCED, 1, 1, 0), "kv".getBytes(), get),
+            ErrorCode.MALFORMED_FRAME),
         Arguments.argumentSet("bad frame after good requests",
             concat(hello, get, get, header(0x42, 0, 0, 0, 0), get), ErrorCode.UNKNOWN_OPCODE));
   }
@@ -164,8 +171,7 @@ class BadInputTest {
     try (RawConnection c = RawConnection.open(daemon.socket())) {
       c.send(stream);
       Response r = c.read();
-      boolean helloSent = stream.length >= 8 && ByteBuffer.wrap(stream).getInt() == FrameDescriptor.MAGIC
-          && code != ErrorCode.BAD_HANDSHAKE && code != ErrorCode.UNSUPPORTED_VERSION;
+      boolean helloSent = code != ErrorCode.BAD_HANDSHAKE && code != ErrorCode.UNSUPPORTED_VERSION;
       if (helloSent) {
         assertThat(r.status()).as("hello reply").isEqualTo(Status.HELLO);
         r = c.read();
@@ -203,10 +209,12 @@ class BadInputTest {
         RawConnection.request(Opcode.DELETE, "k", "", -1),
         RawConnection.request(Opcode.CAS, "", "v", 0),
         RawConnection.request(Opcode.STATS, "", "x", 0),
+        RawConnection.sequenced(Opcode.SET, 1, "k", "sequenced-without-session", 0),
         RawConnection.request(Opcode.GET, "k", "", 0));
     List<Object> expected = List.of(Status.CREATED, ErrorCode.KEY_EMPTY, ErrorCode.KEY_TOO_LONG,
         ErrorCode.VALUE_TOO_LARGE, ErrorCode.INVALID_ARGUMENT, ErrorCode.INVALID_ARGUMENT, ErrorCode.INVALID_ARGUMENT,
-        ErrorCode.INVALID_ARGUMENT, ErrorCode.KEY_EMPTY, ErrorCode.INVALID_ARGUMENT, Status.FOUND);
+        ErrorCode.INVALID_ARGUMENT, ErrorCode.KEY_EMPTY, ErrorCode.INVALID_ARGUMENT, ErrorCode.INVALID_ARGUMENT,
+        Status.FOUND);
     try (RawConnection c = RawConnection.openWithHello(daemon.socket())) {
       c.send(concat(requests.toArray(byte[][]::new)));
       for (int i = 0; i < expected.size(); i++) {

@@ -11,12 +11,15 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The checkers the system tests rely on, fed made-up outputs: each must pass a correct history and
  * catch each kind of broken promise. (A checker that cannot fail proves nothing.)
  */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
 class CheckersTest {
   private static final List<String> WRITER = List.of(
       "READY w0",
@@ -115,6 +118,18 @@ class CheckersTest {
         .anyMatch(p -> p.contains("older acknowledged value"));
     assertThat(Verify.lastWriteWins(shared, dump("E shared/k0 8 w1.0 2 1 8 100 100")))
         .anyMatch(p -> p.contains("no writer was acknowledged"));
+  }
+
+  @Test
+  void seenValuesSurvive_valueShownThenLost_reported() {
+    WriteLog reader = WriteLog.parse(Map.of("reader", List.of("S w0.0/k0 w0.0 6 20", "S w0.0/k0 w0.0 2 11",
+        "READS 100")));
+    assertThat(Verify.seenValuesSurvive(reader, dump("E w0.0/k0 20 w0.0 6 1 20 200 200"))).isEmpty();
+    assertThat(Verify.seenValuesSurvive(reader, dump("E w0.0/k0 11 w0.0 2 1 11 200 200")))
+        .anyMatch(p -> p.contains("a reader was shown w0.0 seq 6"));
+    assertThat(Verify.seenValuesSurvive(reader, dump())).anyMatch(p -> p.contains("gone"));
+    assertThat(Verify.seenValuesSurvive(WriteLog.parse(Map.of("reader", List.of("CORRUPT w0.0/k0 3"))), dump()))
+        .hasSize(1);
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sharedmap.tests.clients.Dump;
+import io.sharedmap.tests.clients.ReaderMain;
 import io.sharedmap.tests.clients.Verify;
 import io.sharedmap.tests.clients.WriteLog;
 import io.sharedmap.tests.support.ChildProcess;
@@ -52,9 +53,15 @@ class CrashRecoveryTest {
   private void crashAndVerify(DaemonProcess.Spec spec, int writerCount, int acksBeforeKill) {
     DaemonProcess daemon = env.startDaemon(spec);
     List<ChildProcess> writers = Workload.startWriters(env, daemon.socket(), writerCount, WRITER_ARGS);
+    ChildProcess reader = env.startClient("reader", ReaderMain.class, List.of("--socket", daemon.socket().toString(),
+        "--writers", Integer.toString(writerCount), "--threads", "2", "--own", "40"));
     Workload.awaitProgress(writers, new int[writerCount], acksBeforeKill);
+    reader.awaitCount("S", 50, Workload.PROGRESS_TIMEOUT);
 
     daemon.kill9();
+    // What the reader was shown before the kill (lines still in the pipe are left out, which only
+    // narrows the check).
+    WriteLog seenBeforeKill = WriteLog.of(List.of(reader));
     assertThat(Files.exists(daemon.socket())).as("kill -9 leaves the socket file behind").isTrue();
     DaemonProcess restarted = env.startDaemon(spec);
     // The writers reconnect by themselves; let each get some writes into the new incarnation.
@@ -66,6 +73,9 @@ class CrashRecoveryTest {
     Dump dump = Workload.dump(env, restarted.socket(), log, "dump");
     Verify.assertNone("after kill -9 with " + log.ackedCount() + " acknowledged writes",
         Verify.durability(log, dump, true));
+    Verify.assertNone("values a reader saw before kill -9", Verify.seenValuesSurvive(seenBeforeKill, dump));
+    reader.closeStdin();
+    reader.awaitExit(Workload.WRITER_EXIT_TIMEOUT, 0);
   }
 
   /**

@@ -63,6 +63,25 @@ public final class Verify {
   }
 
   /**
+   * What readers were shown survives: the daemon answers a GET with a value only once that value
+   * is durable as the mode promises, so after a crash each key holds the newest value any reader
+   * saw, or a later one from the same writer.
+   */
+  public static List<String> seenValuesSurvive(WriteLog readers, Dump dump) {
+    List<String> problems = new ArrayList<>(readers.corruptReads());
+    for (Write s : readers.seen().values()) {
+      Dump.Item item = dump.items().get(s.key());
+      if (item == null) {
+        problems.add(s.key() + ": a reader was shown " + s.tag() + " seq " + s.seq() + " but the key is gone");
+      } else if (!item.corrupt() && (!item.tag().equals(s.tag()) || item.seq() < s.seq())) {
+        problems.add(s.key() + ": a reader was shown " + s.tag() + " seq " + s.seq() + " (version " + s.version()
+            + ") before the crash; after it the key holds " + item.tag() + " seq " + item.seq());
+      }
+    }
+    return problems;
+  }
+
+  /**
    * No crash, every write acknowledged: each key holds exactly the acknowledged write with the
    * highest version (the last one applied), for keys written by one writer and by many alike.
    */

@@ -21,6 +21,8 @@ public final class WriteLog {
   private final Map<String, List<Write>> byKey = new TreeMap<>();
   private final Map<String, Map<Long, Write>> byTag = new HashMap<>();
   private final Map<String, Long> doneSeq = new HashMap<>();
+  private final Map<String, Write> seen = new TreeMap<>();
+  private final List<String> corruptReads = new ArrayList<>();
   private int acked;
 
   private WriteLog() {}
@@ -60,9 +62,24 @@ public final class WriteLog {
         }
       }
       case "DONE" -> doneSeq.put(f[1], Long.parseLong(f[2]));
-      case "READY" -> { }
+      case "S" -> {
+        Write w = new Write(f[1], f[2], Long.parseLong(f[3]), Long.parseLong(f[4]), Kind.ACKED);
+        seen.merge(w.key(), w, (a, b) -> a.seq() >= b.seq() ? a : b);
+      }
+      case "CORRUPT" -> corruptReads.add(writer + ": " + line);
+      case "READY", "READS" -> { }
       default -> throw new AssertionError(writer + " printed an unexpected line: " + line);
     }
+  }
+
+  /** Per key, the newest value a {@link ReaderMain} was shown (as a write with its version). */
+  public Map<String, Write> seen() {
+    return Map.copyOf(seen);
+  }
+
+  /** GET replies a reader could not recognise as any write's value. */
+  public List<String> corruptReads() {
+    return List.copyOf(corruptReads);
   }
 
   public int ackedCount() {

@@ -100,6 +100,36 @@ public final class RawConnection implements AutoCloseable {
     return b.array();
   }
 
+  /** Connects and completes a session hello for {@code clientId}. */
+  public static RawConnection openWithSession(Path socket, long clientId) {
+    RawConnection c = open(socket);
+    ByteBuffer b = ByteBuffer.allocate(FrameDescriptor.SESSION_HELLO_LENGTH);
+    HelloCodec.writeSessionHello(b, FrameDescriptor.PROTOCOL_VERSION, clientId);
+    c.send(b.array());
+    Response r = c.read();
+    if (r.status() != Status.HELLO) {
+      throw new AssertionError("expected HELLO for a session hello but got " + r);
+    }
+    return c;
+  }
+
+  /** A sequenced SET, CAS or DELETE (for a session connection). */
+  public static byte[] sequenced(Opcode op, long sequence, byte[] key, byte[] value, long arg) {
+    ByteBuffer b = ByteBuffer.allocate(FrameEncoder.sequencedLength(key.length, value.length));
+    FrameEncoder.writeSequencedRequest(b, op, sequence, key, value, arg);
+    return b.array();
+  }
+
+  public static byte[] sequenced(Opcode op, long sequence, String key, String value, long arg) {
+    return sequenced(op, sequence, key.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8), arg);
+  }
+
+  /** Sends raw request bytes and reads the one reply. */
+  public Response call(byte[] request) {
+    send(request);
+    return read();
+  }
+
   public static byte[] request(Opcode op, byte[] key, byte[] value, long arg) {
     ByteBuffer b = ByteBuffer.allocate(FrameEncoder.encodedLength(key.length, value.length));
     FrameEncoder.writeRequest(b, op, key, value, arg);

@@ -28,6 +28,18 @@ public final class SystemTestEnv implements BeforeEachCallback, AfterEachCallbac
   public static final List<String> CLIENT_JVM_ARGS =
       List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx128m", "-Xshare:auto");
 
+  /**
+   * Every child process any test started and has not yet seen end. A JVM shutdown hook kills them,
+   * so an aborted test run (timeout, Ctrl-C) leaves no daemon behind. Writers also stop on their own
+   * when their stdin closes.
+   */
+  private static final java.util.Set<Process> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly),
+        "kill-test-children"));
+  }
+
   private final List<DaemonProcess> daemons = new ArrayList<>();
   private final List<ChildProcess> clients = new ArrayList<>();
   private final List<Pattern> allowedErrors = new ArrayList<>();
@@ -129,6 +141,7 @@ public final class SystemTestEnv implements BeforeEachCallback, AfterEachCallbac
   public DaemonProcess launchDaemon(DaemonProcess.Spec spec) {
     daemonLaunches++;
     DaemonProcess d = DaemonProcess.launch(spec, spec.name() + "-" + daemonLaunches);
+    track(d.process().process());
     daemons.add(d);
     return d;
   }
@@ -146,6 +159,7 @@ public final class SystemTestEnv implements BeforeEachCallback, AfterEachCallbac
   public ChildProcess startClient(String name, boolean oneCpu, Class<?> mainClass, List<String> args) {
     ChildProcess c = ChildProcess.start(name, JavaCommand.command(oneCpu, CLIENT_JVM_ARGS, mainClass.getName(), args),
         logDir);
+    track(c.process());
     clients.add(c);
     return c;
   }
@@ -153,8 +167,14 @@ public final class SystemTestEnv implements BeforeEachCallback, AfterEachCallbac
   /** Starts an arbitrary command (e.g. the sharedmap CLI) as a client process. */
   public ChildProcess startCommand(String name, List<String> command) {
     ChildProcess c = ChildProcess.start(name, command, logDir);
+    track(c.process());
     clients.add(c);
     return c;
+  }
+
+  private static void track(Process p) {
+    LIVE.add(p);
+    p.onExit().thenRun(() -> LIVE.remove(p));
   }
 
   private static void deleteRecursively(Path dir) throws IOException {
