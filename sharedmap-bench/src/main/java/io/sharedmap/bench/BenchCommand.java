@@ -268,6 +268,7 @@ public final class BenchCommand implements Callable<Integer> {
       deleteTree(work);
       if (!results.isEmpty()) {
         ResultsWriter.write(outDir, info, results);
+        MarkdownSummary.write(outDir.resolve("summary.md"), info, CellResult.medians(results));
         if (!noCharts) {
           String problem = Charts.write(outDir, CellResult.medians(results));
           if (problem != null) {
@@ -281,7 +282,7 @@ public final class BenchCommand implements Callable<Integer> {
         Report.printSummary(w, CellResult.medians(results));
         w.println();
         w.println("results written to " + outDir.toAbsolutePath()
-            + " (results.csv, results.json, hgrm/, " + (noCharts ? "" : "*.png, ") + "logs/)");
+            + " (summary.md, results.csv, results.json, hgrm/, " + (noCharts ? "" : "*.png, ") + "logs/)");
         w.flush();
       }
     }

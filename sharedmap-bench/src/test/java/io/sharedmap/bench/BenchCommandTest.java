@@ -86,6 +86,8 @@ class BenchCommandTest {
     assertThat(json.split("\"status\": \"ok\"", -1)).hasSize(csv.size());
     assertThat(Files.list(out.resolve("hgrm")).count()).isEqualTo(csv.size() - 1);
     assertThat(run.out()).contains("Table 1", "Table 2", "report rd", "0.926", "== ping/ping");
+    assertThat(Files.readString(out.resolve("summary.md"))).contains("## uniform/read", "## ping/ping",
+        "| sharedmap(never) | 2 |", "report read/write");
   }
 
   @Test
