@@ -51,6 +51,7 @@ final class Connection implements Runnable {
   private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER_BYTES);
   private final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER_BYTES);
   private final List<Reply> replies = new ArrayList<>();
+  private long clientId;
 
   Connection(SharedMapServer server, SocketChannel channel, Engine engine, ServerStats stats, String peer) {
     this.server = server;
@@ -94,6 +95,7 @@ final class Connection implements Runnable {
   private boolean handle(RequestFramer.Event event) {
     switch (event) {
       case RequestFramer.Hello h -> {
+        clientId = h.clientId();
         ByteBuffer b = ByteBuffer.allocate(HelloCodec.SERVER_HELLO_LENGTH);
         HelloCodec.writeServerHello(b, new HelloCodec.ServerHello(h.version(), FrameDescriptor.MAX_KEY_LENGTH,
             server.config().maxValueBytes(), FrameDescriptor.MAX_SCAN_LIMIT));
@@ -131,9 +133,9 @@ final class Connection implements Runnable {
               ? new Reply(Status.NOT_FOUND, 0, EMPTY, EMPTY, 0, l.visibleVersion())
               : new Reply(Status.FOUND, 0, EMPTY, l.entry().value(), l.entry().version(), l.visibleVersion());
         }
-        case SET -> write(engine.set(q.key(), q.value()));
-        case CAS -> write(engine.compareAndSet(q.key(), q.arg(), q.value()));
-        case DELETE -> write(engine.delete(q.key(), q.arg()));
+        case SET -> write(engine.set(q.key(), q.value(), clientId, q.sequence()));
+        case CAS -> write(engine.compareAndSet(q.key(), q.arg(), q.value(), clientId, q.sequence()));
+        case DELETE -> write(engine.delete(q.key(), q.arg(), clientId, q.sequence()));
         case SCAN -> scan(q);
         case PING -> new Reply(Status.PONG, 0, EMPTY, q.value(), 0, 0);
         case STATS -> new Reply(Status.STATS, 0, EMPTY, StatsCodec.encode(server.statsSnapshot()), 0, 0);
@@ -141,6 +143,10 @@ final class Connection implements Runnable {
     } catch (JournalFailedException e) {
       stats.serverErrors.increment();
       return error(ErrorCode.STORAGE_FAILURE, q.opcode() + " not applied: " + e.getMessage(), false);
+    } catch (Engine.SequenceException e) {
+      stats.clientErrors.increment();
+      return error(e.expired() ? ErrorCode.SEQUENCE_EXPIRED : ErrorCode.INVALID_ARGUMENT,
+          q.opcode() + " sequence " + q.sequence() + ": " + e.getMessage(), false);
     } catch (RuntimeException e) {
       stats.serverErrors.increment();
       LOG.log(System.Logger.Level.ERROR, "internal error executing " + q.opcode() + " for " + peer, e);

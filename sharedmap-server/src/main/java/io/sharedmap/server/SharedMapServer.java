@@ -292,6 +292,7 @@ public final class SharedMapServer implements AutoCloseable {
     m.put("journal_fsyncs", Long.toString(e.fsyncs()));
     m.put("journal_bytes_written", Long.toString(e.journalBytesWritten()));
     m.put("journal_failed", Boolean.toString(e.journalFailed()));
+    m.put("sessions", Integer.toString(e.sessions()));
     m.put("snapshots", Long.toString(e.snapshots()));
     m.put("snapshot_failures", Long.toString(e.snapshotFailures()));
     m.put("last_snapshot_ms", Long.toString(e.lastSnapshotMs()));

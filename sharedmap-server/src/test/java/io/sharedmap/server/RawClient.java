@@ -21,11 +21,21 @@ final class RawClient implements AutoCloseable {
   final SocketChannel channel;
 
   RawClient(Path socket, boolean hello) throws IOException {
+    this(socket, hello, 0);
+  }
+
+  /** With {@code clientId} non-zero, opens a session (the hello carries the client id). */
+  RawClient(Path socket, boolean hello, long clientId) throws IOException {
     channel = SocketChannel.open(StandardProtocolFamily.UNIX);
     channel.connect(UnixDomainSocketAddress.of(socket));
     if (hello) {
-      ByteBuffer b = ByteBuffer.allocate(FrameDescriptor.HELLO_LENGTH);
-      HelloCodec.writeClientHello(b, FrameDescriptor.PROTOCOL_VERSION);
+      ByteBuffer b = ByteBuffer.allocate(clientId == 0 ? FrameDescriptor.HELLO_LENGTH
+          : FrameDescriptor.SESSION_HELLO_LENGTH);
+      if (clientId == 0) {
+        HelloCodec.writeClientHello(b, FrameDescriptor.PROTOCOL_VERSION);
+      } else {
+        HelloCodec.writeSessionHello(b, FrameDescriptor.PROTOCOL_VERSION, clientId);
+      }
       writeRaw(b.array());
       Reply r = read();
       if (r.status() != Status.HELLO) {
@@ -38,6 +48,13 @@ final class RawClient implements AutoCloseable {
     ByteBuffer b = ByteBuffer.allocate(FrameEncoder.encodedLength(key.length, value.length));
     FrameEncoder.writeRequest(b, op, key, value, arg);
     writeRaw(b.array());
+  }
+
+  Reply callSequenced(Opcode op, long sequence, byte[] key, byte[] value, long arg) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(FrameEncoder.sequencedLength(key.length, value.length));
+    FrameEncoder.writeSequencedRequest(b, op, sequence, key, value, arg);
+    writeRaw(b.array());
+    return read();
   }
 
   Reply call(Opcode op, byte[] key, byte[] value, long arg) throws IOException {

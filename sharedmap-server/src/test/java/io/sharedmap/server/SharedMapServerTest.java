@@ -111,6 +111,28 @@ class SharedMapServerTest {
   }
 
   @Test
+  void sequencedChange_resentAfterDaemonRestart_originalReplyAndAppliedOnce() throws Exception {
+    long client = 0x0123_4567_89AB_CDEFL;
+    RawClient.Reply first;
+    try (SharedMapServer _ = SharedMapServer.start(config()); RawClient a = new RawClient(socket, true, client)) {
+      assertThat(a.callSequenced(Opcode.CAS, 1, b("n"), b("1"), 0).status()).isEqualTo(Status.CREATED);
+      first = a.callSequenced(Opcode.SET, 2, b("n"), b("2"), 0);
+      assertThat(first.status()).isEqualTo(Status.UPDATED);
+    }
+    try (SharedMapServer _ = SharedMapServer.start(config()); RawClient a = new RawClient(socket, true, client);
+        RawClient plain = new RawClient(socket, true)) {
+      RawClient.Reply resent = a.callSequenced(Opcode.SET, 2, b("n"), b("2"), 0);
+      assertThat(resent.status()).isEqualTo(first.status());
+      assertThat(resent.version()).isEqualTo(first.version());
+      RawClient.Reply cas = a.callSequenced(Opcode.CAS, 1, b("n"), b("1"), 0);
+      assertThat(cas.status()).as("resent CAS answered from memory, not re-evaluated").isEqualTo(Status.CREATED);
+      assertThat(plain.call(Opcode.GET, b("n"), EMPTY, 0).version()).isEqualTo(first.version());
+      RawClient.Reply noSession = plain.callSequenced(Opcode.SET, 3, b("n"), b("3"), 0);
+      assertThat(ErrorCodec.decode(noSession.value()).code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+    }
+  }
+
+  @Test
   void oversizeValue_refusedNamingLimit_connectionStillServes() throws Exception {
     try (SharedMapServer _ = SharedMapServer.start(config().withMaxValueBytes(1024));
         RawClient a = new RawClient(socket, true)) {

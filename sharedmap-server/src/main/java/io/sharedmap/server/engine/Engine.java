@@ -75,6 +75,12 @@ public final class Engine implements AutoCloseable {
   private static final int NEVER_MODE_FLUSH_MS = 5;
   private static final byte[] EMPTY = new byte[0];
 
+  /**
+   * A deliberately broken mode for testing the linearizability checker: GET sometimes answers with
+   * the value a key had before its last change. Never use it for data.
+   */
+  public static final String UNSAFE_STALE_READS_PROPERTY = "sharedmap.unsafe.staleReads";
+
   private final EngineConfig config;
   private final Index index;
   private final Journal journal;
@@ -82,6 +88,9 @@ public final class Engine implements AutoCloseable {
   private final LongAdder liveBytes = new LongAdder();
   private final AtomicLong lastDeleteVersion = new AtomicLong();
   private final RecoveryReport recovery;
+  private final SessionTable sessions;
+  private final boolean unsafeStaleReads = Boolean.getBoolean(UNSAFE_STALE_READS_PROPERTY);
+  private final Map<Key, Entry> overwritten = new java.util.concurrent.ConcurrentHashMap<>();
 
   private final ScheduledExecutorService background;
   private final AtomicBoolean snapshotRunning = new AtomicBoolean();
@@ -95,8 +104,13 @@ public final class Engine implements AutoCloseable {
     this.index = r.index();
     this.liveBytes.add(r.liveBytes());
     this.recovery = r.report();
-    this.journal = new Journal(config.dir(), config.durability(), r.activeSegment(), r.activeSegmentNumber(),
-        r.lastVersion());
+    this.sessions = r.sessions();
+    this.journal = new Journal(config.dir(), config.durability(), Faults.fromSystemProperty(), r.activeSegment(),
+        r.activeSegmentNumber(), r.lastVersion());
+    if (unsafeStaleReads) {
+      LOG.log(System.Logger.Level.WARNING, "UNSAFE: GET may return stale values (" + UNSAFE_STALE_READS_PROPERTY
+          + "); this daemon is broken on purpose for testing");
+    }
     for (int i = 0; i < STRIPES; i++) {
       stripes[i] = new ReentrantLock();
     }
@@ -138,12 +152,78 @@ public final class Engine implements AutoCloseable {
 
   /** GET. Never blocks. */
   public Lookup get(byte[] key) {
-    Entry e = index.get(new Key(key));
+    Key k = new Key(key);
+    Entry e = index.get(k);
+    if (unsafeStaleReads && java.util.concurrent.ThreadLocalRandom.current().nextInt(3) == 0) {
+      Entry stale = overwritten.get(k);
+      if (stale != null) {
+        return new Lookup(stale, stale.version());
+      }
+    }
     return e != null ? new Lookup(e, e.version()) : new Lookup(null, lastDeleteVersion.get());
+  }
+
+  /** A sequenced change was refused: too old to know whether it was applied, or the window was broken. */
+  public static final class SequenceException extends Exception {
+    private static final long serialVersionUID = 1L;
+    private final boolean expired;
+
+    SequenceException(SessionTable.SequenceRejectedException e) {
+      super(e.getMessage());
+      this.expired = e.expired();
+    }
+
+    public boolean expired() {
+      return expired;
+    }
+  }
+
+  /** Runs a change once per (client, sequence): a repeat returns the first outcome without applying. */
+  private interface Change {
+    Write apply() throws JournalFailedException;
+  }
+
+  private Write once(long clientId, long sequence, Change change) throws JournalFailedException, SequenceException {
+    if (sequence == 0) {
+      return change.apply();
+    }
+    Write remembered;
+    try {
+      remembered = sessions.begin(clientId, sequence);
+    } catch (SessionTable.SequenceRejectedException e) {
+      throw new SequenceException(e);
+    }
+    if (remembered != null) {
+      return remembered;
+    }
+    Write w = null;
+    try {
+      w = change.apply();
+      return w;
+    } finally {
+      sessions.complete(clientId, sequence, w);
+    }
+  }
+
+  private static int putFlags(long sequence, Entry old) {
+    return sequence == 0 ? 0 : FLAG_SEQUENCED | (old == null ? FLAG_CREATED : 0);
   }
 
   /** SET: creates or replaces. Takes ownership of {@code key} and {@code value}. */
   public Write set(byte[] key, byte[] value) throws JournalFailedException {
+    return doSet(key, value, 0, 0);
+  }
+
+  /**
+   * SET as change {@code sequence} of client {@code clientId}: applied at most once; a repeat gets
+   * the first outcome. {@code sequence} 0: not sequenced.
+   */
+  public Write set(byte[] key, byte[] value, long clientId, long sequence)
+      throws JournalFailedException, SequenceException {
+    return once(clientId, sequence, () -> doSet(key, value, clientId, sequence));
+  }
+
+  private Write doSet(byte[] key, byte[] value, long clientId, long sequence) throws JournalFailedException {
     Key k = new Key(key);
     ReentrantLock lock = stripe(k);
     long v;
@@ -151,9 +231,8 @@ public final class Engine implements AutoCloseable {
     lock.lock();
     try {
       Entry old = index.get(k);
-      v = journal.append(TYPE_PUT, key, value);
-      index.put(k, new Entry(value, v));
-      liveBytes.add(value.length - (old != null ? old.value().length : -key.length));
+      v = journal.append(TYPE_PUT, putFlags(sequence, old), clientId, sequence, key, value);
+      publish(k, old, new Entry(value, v));
       outcome = old == null ? Outcome.CREATED : Outcome.UPDATED;
     } finally {
       lock.unlock();
@@ -162,11 +241,31 @@ public final class Engine implements AutoCloseable {
     return new Write(outcome, v, v);
   }
 
+  /** Under the key's stripe lock: makes {@code now} the key's entry. */
+  private void publish(Key k, Entry old, Entry now) {
+    index.put(k, now);
+    liveBytes.add(now.value().length - (old != null ? old.value().length : -k.bytes.length));
+    if (unsafeStaleReads && old != null) {
+      overwritten.put(k, old);
+    }
+  }
+
   /**
    * CAS: applies {@code value} only if the key's version is {@code expectedVersion} (0: only if the
    * key is absent). Takes ownership of {@code key} and {@code value}.
    */
   public Write compareAndSet(byte[] key, long expectedVersion, byte[] value) throws JournalFailedException {
+    return doCompareAndSet(key, expectedVersion, value, 0, 0);
+  }
+
+  /** CAS as change {@code sequence} of client {@code clientId}, applied at most once. */
+  public Write compareAndSet(byte[] key, long expectedVersion, byte[] value, long clientId, long sequence)
+      throws JournalFailedException, SequenceException {
+    return once(clientId, sequence, () -> doCompareAndSet(key, expectedVersion, value, clientId, sequence));
+  }
+
+  private Write doCompareAndSet(byte[] key, long expectedVersion, byte[] value, long clientId, long sequence)
+      throws JournalFailedException {
     Key k = new Key(key);
     ReentrantLock lock = stripe(k);
     long v;
@@ -178,9 +277,8 @@ public final class Engine implements AutoCloseable {
       if (current != expectedVersion) {
         return new Write(Outcome.CONFLICT, current, old != null ? current : lastDeleteVersion.get());
       }
-      v = journal.append(TYPE_PUT, key, value);
-      index.put(k, new Entry(value, v));
-      liveBytes.add(value.length - (old != null ? old.value().length : -key.length));
+      v = journal.append(TYPE_PUT, putFlags(sequence, old), clientId, sequence, key, value);
+      publish(k, old, new Entry(value, v));
       outcome = old == null ? Outcome.CREATED : Outcome.UPDATED;
     } finally {
       lock.unlock();
@@ -191,6 +289,17 @@ public final class Engine implements AutoCloseable {
 
   /** DELETE: removes the key if present and, when {@code expectedVersion} is not 0, only at that version. */
   public Write delete(byte[] key, long expectedVersion) throws JournalFailedException {
+    return doDelete(key, expectedVersion, 0, 0);
+  }
+
+  /** DELETE as change {@code sequence} of client {@code clientId}, applied at most once. */
+  public Write delete(byte[] key, long expectedVersion, long clientId, long sequence)
+      throws JournalFailedException, SequenceException {
+    return once(clientId, sequence, () -> doDelete(key, expectedVersion, clientId, sequence));
+  }
+
+  private Write doDelete(byte[] key, long expectedVersion, long clientId, long sequence)
+      throws JournalFailedException {
     Key k = new Key(key);
     ReentrantLock lock = stripe(k);
     long v;
@@ -204,10 +313,14 @@ public final class Engine implements AutoCloseable {
       if (expectedVersion != 0 && old.version() != expectedVersion) {
         return new Write(Outcome.CONFLICT, old.version(), old.version());
       }
-      v = journal.append(TYPE_DELETE, key, EMPTY);
+      byte[] removedVersion = ByteBuffer.allocate(8).putLong(old.version()).array();
+      v = journal.append(TYPE_DELETE, sequence == 0 ? 0 : FLAG_SEQUENCED, clientId, sequence, key, removedVersion);
       lastDeleteVersion.accumulateAndGet(v, Math::max);
       index.remove(k);
       liveBytes.add(-(key.length + old.value().length));
+      if (unsafeStaleReads) {
+        overwritten.put(k, old);
+      }
     } finally {
       lock.unlock();
     }
@@ -318,6 +431,7 @@ public final class Engine implements AutoCloseable {
     String name = snapshotName(rotation.segment());
     Path tmp = dir.resolve(name + TEMP_SUFFIX);
     long count = 0;
+    long entries;
     try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
         StandardOpenOption.WRITE)) {
       ByteBuffer header = ByteBuffer.wrap(new RecordCodec().fileHeader(SNAPSHOT_MAGIC, rotation.segment(),
@@ -335,6 +449,11 @@ public final class Engine implements AutoCloseable {
         w.write(TYPE_PUT, e.getKey().bytes, e.getValue().value(), e.getValue().version());
         count++;
       }
+      entries = count;
+      for (byte[][] session : sessions.encodeAll()) {
+        w.write(TYPE_SESSION, session[0], session[1], 0);
+        count++;
+      }
       w.write(TYPE_SNAPSHOT_END, EMPTY, ByteBuffer.allocate(8).putLong(count).array(), 0);
       w.flush();
       c.force(true);
@@ -347,7 +466,8 @@ public final class Engine implements AutoCloseable {
     prune(rotation.segment());
     snapshotsTaken.incrementAndGet();
     lastSnapshotMs = (System.nanoTime() - started) / 1_000_000;
-    LOG.log(System.Logger.Level.INFO, "snapshot " + name + ": " + count + " entries in " + lastSnapshotMs + " ms");
+    LOG.log(System.Logger.Level.INFO, "snapshot " + name + ": " + entries + " entries, " + (count - entries)
+        + " client sessions in " + lastSnapshotMs + " ms");
   }
 
   private void prune(long below) throws IOException {
@@ -367,12 +487,13 @@ public final class Engine implements AutoCloseable {
   /** Numbers for STATS. */
   public record Stats(long keys, long liveBytes, long lastVersion, long writtenVersion, long syncedVersion,
       long segment, long segmentBytes, long commits, long fsyncs, long journalBytesWritten, long snapshots,
-      long snapshotFailures, long lastSnapshotMs, boolean journalFailed) {}
+      long snapshotFailures, long lastSnapshotMs, boolean journalFailed, int sessions) {}
 
   public Stats stats() {
     return new Stats(index.size(), liveBytes.sum(), journal.lastVersion(), journal.writtenVersion(),
         journal.syncedVersion(), journal.segment(), journal.segmentBytes(), journal.commits(), journal.fsyncs(),
-        journal.bytesWritten(), snapshotsTaken.get(), snapshotFailures.get(), lastSnapshotMs, journal.failed());
+        journal.bytesWritten(), snapshotsTaken.get(), snapshotFailures.get(), lastSnapshotMs, journal.failed(),
+        sessions.size());
   }
 
   /**

@@ -48,13 +48,15 @@ final class Journal implements AutoCloseable {
   private static final int WRITE_BUFFER_BYTES = 1 << 20;
 
   /** A queued record. */
-  private record Pending(int type, byte[] key, byte[] value, long version) {}
+  private record Pending(int type, int flags, long clientId, long sequence, byte[] key, byte[] value,
+      long version) {}
 
   /** The result of a rotation: records with versions above {@code boundaryVersion} go to {@code segment}. */
   record Rotation(long segment, long boundaryVersion) {}
 
   private final Path dir;
   private final Durability durability;
+  private final Faults faults;
 
   private final ReentrantLock appendLock = new ReentrantLock();
   // @GuardedBy("appendLock")
@@ -91,9 +93,11 @@ final class Journal implements AutoCloseable {
    * @param channel the segment, positioned at the end of its last valid record
    * @param lastVersion the highest version that exists in the store
    */
-  Journal(Path dir, Durability durability, FileChannel channel, long segment, long lastVersion) throws IOException {
+  Journal(Path dir, Durability durability, Faults faults, FileChannel channel, long segment, long lastVersion)
+      throws IOException {
     this.dir = dir;
     this.durability = durability;
+    this.faults = faults;
     this.channel = channel;
     this.writer = new RecordWriter(channel, WRITE_BUFFER_BYTES);
     this.segment = segment;
@@ -135,12 +139,18 @@ final class Journal implements AutoCloseable {
    * @throws JournalFailedException if an earlier write or sync failed, or the journal is closed
    */
   long append(int type, byte[] key, byte[] value) throws JournalFailedException {
+    return append(type, 0, 0, 0, key, value);
+  }
+
+  /** As {@link #append(int, byte[], byte[])}, for a record that may carry a client's sequence number. */
+  long append(int type, int flags, long clientId, long sequence, byte[] key, byte[] value)
+      throws JournalFailedException {
     appendLock.lock();
     try {
       checkUsable();
       long v = ++lastVersion;
-      pending.add(new Pending(type, key, value, v));
-      pendingBytes += RecordCodec.recordLength(key.length, value.length);
+      pending.add(new Pending(type, flags, clientId, sequence, key, value, v));
+      pendingBytes += RecordCodec.recordLength(flags, key.length, value.length);
       return v;
     } finally {
       appendLock.unlock();
@@ -274,6 +284,7 @@ final class Journal implements AutoCloseable {
       }
       if (sync && syncedVersion.get() < writtenVersion) {
         long w = writtenVersion;
+        faults.beforeFsync();
         channel.force(false);
         fsyncs.incrementAndGet();
         syncedVersion.accumulateAndGet(w, Math::max);
@@ -289,7 +300,8 @@ final class Journal implements AutoCloseable {
   private void writeBatch(List<Pending> batch) throws IOException {
     long before = writer.bytes();
     for (Pending p : batch) {
-      writer.write(p.type(), p.key(), p.value(), p.version());
+      faults.beforeWrite();
+      writer.write(p.type(), p.flags(), p.clientId(), p.sequence(), p.key(), p.value(), p.version());
     }
     writer.flush();
     long written = writer.bytes() - before;
@@ -309,6 +321,7 @@ final class Journal implements AutoCloseable {
     }
     FileChannel c = channel;
     try {
+      faults.beforeFsync();
       c.force(false);
       fsyncs.incrementAndGet();
       syncedVersion.accumulateAndGet(w, Math::max);

@@ -9,34 +9,53 @@ import java.util.zip.CRC32C;
 /** Encodes and checks the records and file headers of {@link StoreFileDescriptor}. Not thread-safe. */
 final class RecordCodec {
   private final CRC32C crc = new CRC32C();
-  private final ByteBuffer scratch = ByteBuffer.allocate(RECORD_HEADER_LENGTH);
+  private final ByteBuffer scratch = ByteBuffer.allocate(RECORD_HEADER_LENGTH + SEQUENCE_FIELDS_LENGTH);
 
   static int recordLength(int keyLength, int valueLength) {
     return RECORD_HEADER_LENGTH + keyLength + valueLength;
   }
 
-  /** Writes the 24-byte record header (with its CRC) for a record with this content into {@code dst}. */
+  static int recordLength(int flags, int keyLength, int valueLength) {
+    return recordLength(keyLength, valueLength) + ((flags & FLAG_SEQUENCED) != 0 ? SEQUENCE_FIELDS_LENGTH : 0);
+  }
+
+  /** Writes the record header (with its CRC) for an unsequenced record into {@code dst}. */
   void writeRecordHeader(ByteBuffer dst, int type, byte[] key, byte[] value, long version) {
+    writeRecordHeader(dst, type, 0, 0, 0, key, value, version);
+  }
+
+  /**
+   * Writes the record header (with its CRC) into {@code dst}: 24 bytes, then, when {@code flags}
+   * has {@link StoreFileDescriptor#FLAG_SEQUENCED}, the client id and sequence number.
+   */
+  void writeRecordHeader(ByteBuffer dst, int type, int flags, long clientId, long sequence, byte[] key,
+      byte[] value, long version) {
+    boolean sequenced = (flags & FLAG_SEQUENCED) != 0;
     scratch.clear();
     scratch.putInt(0);
-    scratch.putInt(recordLength(key.length, value.length));
+    scratch.putInt(recordLength(flags, key.length, value.length));
     scratch.put((byte) type);
-    scratch.put((byte) 0);
+    scratch.put((byte) flags);
     scratch.putShort((short) key.length);
     scratch.putInt(value.length);
     scratch.putLong(version);
+    if (sequenced) {
+      scratch.putLong(clientId);
+      scratch.putLong(sequence);
+    }
+    int headerLength = scratch.position();
     crc.reset();
-    crc.update(scratch.array(), RECORD_LENGTH_OFFSET, RECORD_HEADER_LENGTH - RECORD_LENGTH_OFFSET);
+    crc.update(scratch.array(), RECORD_LENGTH_OFFSET, headerLength - RECORD_LENGTH_OFFSET);
     crc.update(key);
     crc.update(value);
     scratch.putInt(RECORD_CRC_OFFSET, (int) crc.getValue());
-    dst.put(scratch.array(), 0, RECORD_HEADER_LENGTH);
+    dst.put(scratch.array(), 0, headerLength);
   }
 
-  /** CRC32C of a record whose header (with any CRC) and payload are given. */
-  int recordCrc(byte[] header, byte[] key, byte[] value) {
+  /** CRC32C of a record whose header (with any CRC) and payload are given; {@code header} may be longer. */
+  int recordCrc(byte[] header, int headerLength, byte[] key, byte[] value) {
     crc.reset();
-    crc.update(header, RECORD_LENGTH_OFFSET, RECORD_HEADER_LENGTH - RECORD_LENGTH_OFFSET);
+    crc.update(header, RECORD_LENGTH_OFFSET, headerLength - RECORD_LENGTH_OFFSET);
     crc.update(key);
     crc.update(value);
     return (int) crc.getValue();
@@ -94,25 +113,30 @@ final class RecordCodec {
    * the CRC is checked once the payload is read.
    */
   static String headerProblem(int recordLength, int type, int flags, int keyLength, int valueLength) {
-    if (type != TYPE_PUT && type != TYPE_DELETE && type != TYPE_SNAPSHOT_END) {
+    if (type != TYPE_PUT && type != TYPE_DELETE && type != TYPE_SNAPSHOT_END && type != TYPE_SESSION) {
       return "bad record type " + type;
     }
-    if (flags != 0) {
-      return "bad record flags " + flags;
+    int allowedFlags = type == TYPE_PUT ? FLAG_SEQUENCED | FLAG_CREATED : type == TYPE_DELETE ? FLAG_SEQUENCED : 0;
+    if ((flags & ~allowedFlags) != 0 || (flags & FLAG_CREATED) != 0 && (flags & FLAG_SEQUENCED) == 0) {
+      return "bad record flags " + flags + " for record type " + type;
     }
     if (valueLength < 0 || valueLength > FrameDescriptor.ABSOLUTE_MAX_VALUE_LENGTH) {
       return "bad value length " + valueLength;
     }
-    if (type == TYPE_SNAPSHOT_END ? keyLength != 0 || valueLength != 8
-        : keyLength < 1 || keyLength > FrameDescriptor.MAX_KEY_LENGTH) {
+    boolean keyOk = switch (type) {
+      case TYPE_SNAPSHOT_END -> keyLength == 0 && valueLength == 8;
+      case TYPE_SESSION -> keyLength == 8;
+      default -> keyLength >= 1 && keyLength <= FrameDescriptor.MAX_KEY_LENGTH;
+    };
+    if (!keyOk) {
       return "bad key length " + keyLength + " for record type " + type;
     }
-    if (type == TYPE_DELETE && valueLength != 0) {
+    if (type == TYPE_DELETE && valueLength != 8) {
       return "delete record with value length " + valueLength;
     }
-    if (recordLength != recordLength(keyLength, valueLength)) {
+    if (recordLength != recordLength(flags, keyLength, valueLength)) {
       return "bad length " + recordLength + " (key " + keyLength + " + value " + valueLength + " + header "
-          + RECORD_HEADER_LENGTH + ")";
+          + RECORD_HEADER_LENGTH + ((flags & FLAG_SEQUENCED) != 0 ? " + sequence 16" : "") + ")";
     }
     return null;
   }

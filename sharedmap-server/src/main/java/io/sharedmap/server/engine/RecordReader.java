@@ -18,8 +18,8 @@ import java.nio.channels.FileChannel;
  * corrupt or truncated tail instead of failing.
  */
 final class RecordReader implements Closeable {
-  /** One record as stored. */
-  record Record(int type, byte[] key, byte[] value, long version) {}
+  /** One record as stored; {@code clientId} and {@code sequence} are 0 unless the record is sequenced. */
+  record Record(int type, int flags, byte[] key, byte[] value, long version, long clientId, long sequence) {}
 
   private static final byte[] EMPTY = new byte[0];
 
@@ -27,7 +27,7 @@ final class RecordReader implements Closeable {
   private final String file;
   private final long fileSize;
   private final RecordCodec codec = new RecordCodec();
-  private final byte[] header = new byte[RECORD_HEADER_LENGTH];
+  private final byte[] header = new byte[RECORD_HEADER_LENGTH + SEQUENCE_FIELDS_LENGTH];
   private long offset;
   private String problem;
 
@@ -64,6 +64,17 @@ final class RecordReader implements Closeable {
     if (start + length > fileSize) {
       return fail(start, "truncated record (" + (fileSize - start) + " of " + length + " bytes)");
     }
+    int headerLength = RECORD_HEADER_LENGTH;
+    long clientId = 0;
+    long sequence = 0;
+    if ((flags & FLAG_SEQUENCED) != 0) {
+      if (in.readNBytes(header, RECORD_HEADER_LENGTH, SEQUENCE_FIELDS_LENGTH) < SEQUENCE_FIELDS_LENGTH) {
+        return fail(start, "truncated record (file changed while reading)");
+      }
+      headerLength += SEQUENCE_FIELDS_LENGTH;
+      clientId = h.getLong(RECORD_HEADER_LENGTH);
+      sequence = h.getLong(RECORD_HEADER_LENGTH + 8);
+    }
     byte[] key = keyLength == 0 ? EMPTY : new byte[keyLength];
     byte[] value = valueLength == 0 ? EMPTY : new byte[valueLength];
     try {
@@ -72,14 +83,17 @@ final class RecordReader implements Closeable {
     } catch (EOFException e) {
       return fail(start, "truncated record (file changed while reading)");
     }
-    if (codec.recordCrc(header, key, value) != storedCrc) {
+    if (codec.recordCrc(header, headerLength, key, value) != storedCrc) {
       return fail(start, "checksum mismatch");
     }
-    if (version <= 0 && type != TYPE_SNAPSHOT_END) {
+    if (version <= 0 && (type == TYPE_PUT || type == TYPE_DELETE)) {
       return fail(start, "bad version " + version);
     }
+    if ((flags & FLAG_SEQUENCED) != 0 && (clientId == 0 || sequence <= 0)) {
+      return fail(start, "bad client id " + clientId + " or sequence " + sequence);
+    }
     offset = start + length;
-    return new Record(type, key, value, version);
+    return new Record(type, flags, key, value, version, clientId, sequence);
   }
 
   private void readFully(byte[] b) throws IOException {

@@ -24,13 +24,19 @@ final class RecordWriter {
     return channel;
   }
 
-  /** Queues one record; values larger than the buffer go straight to the channel. */
+  /** Queues one unsequenced record; values larger than the buffer go straight to the channel. */
   void write(int type, byte[] key, byte[] value, long version) throws IOException {
-    int length = RecordCodec.recordLength(key.length, value.length);
+    write(type, 0, 0, 0, key, value, version);
+  }
+
+  /** Queues one record; values larger than the buffer go straight to the channel. */
+  void write(int type, int flags, long clientId, long sequence, byte[] key, byte[] value, long version)
+      throws IOException {
+    int length = RecordCodec.recordLength(flags, key.length, value.length);
     if (buffer.remaining() < length) {
       flush();
     }
-    codec.writeRecordHeader(buffer, type, key, value, version);
+    codec.writeRecordHeader(buffer, type, flags, clientId, sequence, key, value, version);
     buffer.put(key);
     if (buffer.remaining() >= value.length) {
       buffer.put(value);

@@ -34,11 +34,12 @@ final class Recovery {
 
   /** The recovered state, ready for the engine. */
   record Recovered(Index index, long liveBytes, FileChannel activeSegment, long activeSegmentNumber,
-      long lastVersion, RecoveryReport report) {}
+      long lastVersion, SessionTable sessions, RecoveryReport report) {}
 
   private final Path dir;
   private final RecordCodec codec = new RecordCodec();
   private final Index index = new Index();
+  private final SessionTable sessions = new SessionTable();
   private final Map<Key, Long> deletedDuringReplay = new HashMap<>();
   private long liveBytes;
   private long lastVersion;
@@ -141,7 +142,7 @@ final class Recovery {
     RecoveryReport report = new RecoveryReport(snapshot, snapshotEntries, replay.size(), recordsReplayed,
         droppedBytes, dropReason, savedTail, lastVersion, durationMs);
     deletedDuringReplay.clear();
-    return new Recovered(index, liveBytes, active, activeNumber, lastVersion, report);
+    return new Recovered(index, liveBytes, active, activeNumber, lastVersion, sessions, report);
   }
 
   private long loadSnapshot(long number) throws IOException {
@@ -153,18 +154,27 @@ final class Recovery {
       }
       lastVersion = Math.max(lastVersion, h.baseVersion());
       long count = 0;
+      long entries = 0;
       try (RecordReader r = new RecordReader(c, FILE_HEADER_LENGTH, file.toString())) {
         RecordReader.Record rec;
         while ((rec = r.next()) != null) {
           if (rec.type() == TYPE_SNAPSHOT_END) {
             long declared = ByteBuffer.wrap(rec.value()).getLong();
             if (declared != count || r.next() != null || r.problem() != null) {
-              throw corruptSnapshot(file, "end record declares " + declared + " entries after " + count
+              throw corruptSnapshot(file, "end record declares " + declared + " records after " + count
                   + (r.problem() != null ? "; " + r.problem() : ""));
             }
-            return count;
+            return entries;
           }
-          if (rec.type() != TYPE_PUT) {
+          count++;
+          if (rec.type() == TYPE_SESSION) {
+            String bad = sessions.restoreEncoded(rec.key(), rec.value());
+            if (bad != null) {
+              throw corruptSnapshot(file, bad);
+            }
+            continue;
+          }
+          if (rec.type() != TYPE_PUT || rec.flags() != 0) {
             throw corruptSnapshot(file, "record of type " + rec.type() + " in a snapshot");
           }
           Key k = new Key(rec.key());
@@ -174,7 +184,7 @@ final class Recovery {
           }
           liveBytes += rec.key().length + rec.value().length;
           lastVersion = Math.max(lastVersion, rec.version());
-          count++;
+          entries++;
         }
         throw corruptSnapshot(file, r.problem() != null ? r.problem() : "no end record (truncated)");
       }
@@ -230,6 +240,15 @@ final class Recovery {
   private void apply(RecordReader.Record rec) throws StoreFormatException {
     recordsReplayed++;
     lastVersion = Math.max(lastVersion, rec.version());
+    if ((rec.flags() & FLAG_SEQUENCED) != 0) {
+      if (rec.type() == TYPE_PUT) {
+        sessions.restore(rec.clientId(), rec.sequence(), (rec.flags() & FLAG_CREATED) != 0
+            ? Results.Outcome.CREATED : Results.Outcome.UPDATED, rec.version(), rec.version());
+      } else if (rec.type() == TYPE_DELETE) {
+        sessions.restore(rec.clientId(), rec.sequence(), Results.Outcome.DELETED,
+            ByteBuffer.wrap(rec.value()).getLong(), rec.version());
+      }
+    }
     Key k = new Key(rec.key());
     Entry current = index.get(k);
     long currentVersion = current != null ? current.version() : deletedDuringReplay.getOrDefault(k, 0L);

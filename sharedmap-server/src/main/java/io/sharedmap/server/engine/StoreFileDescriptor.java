@@ -49,9 +49,16 @@ package io.sharedmap.server.engine;
  *  +---------------------------------------------------------------+
  * </pre>
  *
- * Types: {@link #TYPE_PUT} (key, value), {@link #TYPE_DELETE} (key, empty value), and, only as the
- * last record of a snapshot, {@link #TYPE_SNAPSHOT_END} (empty key, value = int64 entry count).
- * A snapshot without a valid end record is incomplete and is never used.
+ * Types: {@link #TYPE_PUT} (key, value), {@link #TYPE_DELETE} (key, value = int64 version of the
+ * deleted entry), in snapshots only {@link #TYPE_SESSION} (key = int64 client id, value = the
+ * session's remembered outcomes, see {@code SessionTable}), and, only as the last record of a
+ * snapshot, {@link #TYPE_SNAPSHOT_END} (empty key, value = int64 entry count). A snapshot without a
+ * valid end record is incomplete and is never used.
+ *
+ * <p>Flags: {@link #FLAG_SEQUENCED} on a PUT or DELETE made by a sequenced request: 16 bytes follow
+ * the 24-byte header, before the key (client id int64, sequence number int64), counted in the record
+ * length and the CRC; {@link #FLAG_CREATED} on a sequenced PUT that created its key (so a resend is
+ * answered CREATED, not UPDATED).
  */
 public final class StoreFileDescriptor {
   public static final long SEGMENT_MAGIC = 0x534D_4150_4A52_4E4CL; // "SMAPJRNL"
@@ -73,6 +80,11 @@ public final class StoreFileDescriptor {
   public static final int TYPE_PUT = 1;
   public static final int TYPE_DELETE = 2;
   public static final int TYPE_SNAPSHOT_END = 3;
+  public static final int TYPE_SESSION = 4;
+
+  public static final int FLAG_SEQUENCED = 0x01;
+  public static final int FLAG_CREATED = 0x02;
+  public static final int SEQUENCE_FIELDS_LENGTH = 16;
 
   public static final String SEGMENT_PREFIX = "journal-";
   public static final String SEGMENT_SUFFIX = ".log";

@@ -1,0 +1,268 @@
+package io.sharedmap.server.engine;
+
+import io.sharedmap.protocol.FrameDescriptor;
+import io.sharedmap.server.engine.Results.Outcome;
+import io.sharedmap.server.engine.Results.Write;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Exactly-once for resent changes: per client id, the outcomes of its last {@value #WINDOW}
+ * applied sequenced changes (docs/PROTOCOL.md, "Sessions").
+ *
+ * <p>A sequenced change calls {@link #begin}: if its sequence number was applied, the remembered
+ * outcome is returned and the change is not applied again; if the same number is being applied
+ * right now (the client resent it on a new connection while the original is still in flight on the
+ * old one), {@code begin} waits for that to finish; otherwise it marks the number in flight and the
+ * caller applies the change, then calls {@link #complete}. Outcomes are durable because the
+ * journal record of the change carries (client id, sequence number) and snapshots carry the table;
+ * recovery rebuilds it with {@link #restore}.
+ *
+ * <p>Concurrency: {@code sessions} is a concurrent map; each {@link Session} is its own monitor and
+ * guards all its fields. A session's monitor is held only for a few array operations, never across
+ * a stripe lock, the journal or I/O. Memory: a session's ring is {@value #WINDOW} slots of 25 bytes;
+ * at most {@value #MAX_SESSIONS} sessions are kept, the longest idle one is forgotten first.
+ */
+final class SessionTable {
+  static final int WINDOW = FrameDescriptor.SESSION_WINDOW;
+  static final int MAX_SESSIONS = 4096;
+  private static final byte EMPTY = 0;
+  private static final byte PENDING = 1;
+
+  /** Why a sequenced change may not proceed. */
+  static final class SequenceRejectedException extends Exception {
+    private static final long serialVersionUID = 1L;
+    private final boolean expired;
+
+    SequenceRejectedException(boolean expired, String message) {
+      super(message);
+      this.expired = expired;
+    }
+
+    /** True: too old to know; false: the client broke the window rule. */
+    boolean expired() {
+      return expired;
+    }
+  }
+
+  private static final class Session {
+    final long clientId;
+    final long[] seqs = new long[WINDOW];
+    final byte[] states = new byte[WINDOW]; // EMPTY, PENDING, or 2 + Outcome.ordinal()
+    final long[] replyVersions = new long[WINDOW];
+    final long[] recordVersions = new long[WINDOW];
+    long maxApplied;
+    int pending;
+    long lastUsedNanos = System.nanoTime();
+
+    Session(long clientId) {
+      this.clientId = clientId;
+    }
+
+    int slot(long seq) {
+      return (int) (seq & (WINDOW - 1));
+    }
+
+    void put(long seq, Outcome outcome, long replyVersion, long recordVersion) {
+      int i = slot(seq);
+      seqs[i] = seq;
+      states[i] = (byte) (2 + outcome.ordinal());
+      replyVersions[i] = replyVersion;
+      recordVersions[i] = recordVersion;
+      maxApplied = Math.max(maxApplied, seq);
+    }
+  }
+
+  /** Client ids whose sessions were evicted: their resends can no longer be checked. */
+  private static final int MAX_FORGOTTEN = 65536;
+
+  private final Map<Long, Session> sessions = new ConcurrentHashMap<>();
+  // @GuardedBy("forgotten")
+  private final java.util.LinkedHashSet<Long> forgotten = new java.util.LinkedHashSet<>();
+
+  private Session session(long clientId) {
+    Session s = sessions.get(clientId);
+    if (s != null) {
+      return s;
+    }
+    if (sessions.size() >= MAX_SESSIONS) {
+      evictIdlest();
+    }
+    return sessions.computeIfAbsent(clientId, Session::new);
+  }
+
+  private boolean wasForgotten(long clientId) {
+    synchronized (forgotten) {
+      return forgotten.contains(clientId);
+    }
+  }
+
+  private void evictIdlest() {
+    Session idlest = null;
+    for (Session s : sessions.values()) {
+      if (idlest == null || s.lastUsedNanos - idlest.lastUsedNanos < 0) {
+        synchronized (s) {
+          if (s.pending == 0) {
+            idlest = s;
+          }
+        }
+      }
+    }
+    if (idlest != null && sessions.remove(idlest.clientId, idlest)) {
+      synchronized (forgotten) {
+        forgotten.add(idlest.clientId);
+        if (forgotten.size() > MAX_FORGOTTEN) {
+          forgotten.remove(forgotten.iterator().next());
+        }
+      }
+    }
+  }
+
+  /**
+   * Starts a sequenced change. Returns the remembered outcome if the change was applied already,
+   * or null if the caller must apply it and then call {@link #complete}.
+   */
+  Write begin(long clientId, long seq) throws SequenceRejectedException {
+    if (!sessions.containsKey(clientId) && wasForgotten(clientId)) {
+      throw new SequenceRejectedException(true, "this client's session was forgotten (more than " + MAX_SESSIONS
+          + " clients); whether sequence number " + seq + " was applied is no longer known; reconnect as a new client");
+    }
+    Session s = session(clientId);
+    synchronized (s) {
+      s.lastUsedNanos = System.nanoTime();
+      while (true) {
+        if (seq <= s.maxApplied - WINDOW) {
+          throw new SequenceRejectedException(true, "sequence number " + seq + " is more than " + WINDOW
+              + " below the highest applied for this client (" + s.maxApplied + "); whether it was applied is no"
+              + " longer known");
+        }
+        int i = s.slot(seq);
+        if (s.seqs[i] == seq && s.states[i] == PENDING) {
+          try {
+            s.wait(); // the same change is in flight on another connection of this client
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SequenceRejectedException(false, "interrupted while the same change was in flight");
+          }
+          continue;
+        }
+        if (s.seqs[i] == seq && s.states[i] != EMPTY) {
+          return new Write(Outcome.values()[s.states[i] - 2], s.replyVersions[i], s.recordVersions[i]);
+        }
+        if (s.states[i] == PENDING) {
+          throw new SequenceRejectedException(false, "sequence number " + seq + " while " + s.seqs[i]
+              + " is still unanswered: a client may have at most " + WINDOW + " sequenced changes unanswered");
+        }
+        s.seqs[i] = seq;
+        s.states[i] = PENDING;
+        s.pending++;
+        return null;
+      }
+    }
+  }
+
+  /** Ends a change started with {@link #begin}; {@code result} null or not applied forgets the number. */
+  void complete(long clientId, long seq, Write result) {
+    Session s = sessions.get(clientId);
+    if (s == null) {
+      return; // cannot happen: sessions with pending changes are never evicted
+    }
+    synchronized (s) {
+      int i = s.slot(seq);
+      if (s.seqs[i] == seq && s.states[i] == PENDING) {
+        s.pending--;
+        boolean applied = result != null && (result.outcome() == Outcome.CREATED
+            || result.outcome() == Outcome.UPDATED || result.outcome() == Outcome.DELETED);
+        if (applied) {
+          s.put(seq, result.outcome(), result.version(), result.visibleVersion());
+        } else {
+          s.states[i] = EMPTY;
+          s.seqs[i] = 0;
+        }
+      }
+      s.notifyAll();
+    }
+  }
+
+  /** Recovery: a change (client, seq) was applied with this outcome. */
+  void restore(long clientId, long seq, Outcome outcome, long replyVersion, long recordVersion) {
+    Session s = session(clientId);
+    synchronized (s) {
+      int i = s.slot(seq);
+      if (s.states[i] == EMPTY || s.seqs[i] <= seq) {
+        s.put(seq, outcome, replyVersion, recordVersion);
+      }
+    }
+  }
+
+  int size() {
+    return sessions.size();
+  }
+
+  /** Snapshot form of every session: key = client id (8 bytes), value = see {@link #restoreEncoded}. */
+  List<byte[][]> encodeAll() {
+    List<byte[][]> out = new ArrayList<>();
+    for (Session s : sessions.values()) {
+      ByteBuffer b;
+      synchronized (s) {
+        int count = 0;
+        for (int i = 0; i < WINDOW; i++) {
+          if (s.states[i] > PENDING && s.seqs[i] > s.maxApplied - WINDOW) {
+            count++;
+          }
+        }
+        if (count == 0) {
+          continue;
+        }
+        b = ByteBuffer.allocate(12 + count * 25);
+        b.putLong(s.maxApplied).putInt(count);
+        for (int i = 0; i < WINDOW; i++) {
+          if (s.states[i] > PENDING && s.seqs[i] > s.maxApplied - WINDOW) {
+            b.putLong(s.seqs[i]).put((byte) (s.states[i] - 2)).putLong(s.replyVersions[i]).putLong(s.recordVersions[i]);
+          }
+        }
+      }
+      out.add(new byte[][] {ByteBuffer.allocate(8).putLong(s.clientId).array(), b.array()});
+    }
+    return out;
+  }
+
+  /**
+   * Loads one session written by {@link #encodeAll}: int64 highest applied sequence number, int32
+   * count, then count times (int64 sequence, u8 outcome ordinal, int64 reply version, int64 record
+   * version).
+   *
+   * @return null, or why the encoding is invalid
+   */
+  String restoreEncoded(byte[] key, byte[] value) {
+    ByteBuffer k = ByteBuffer.wrap(key);
+    ByteBuffer v = ByteBuffer.wrap(value);
+    if (key.length != 8 || value.length < 12) {
+      return "session record of " + value.length + " bytes";
+    }
+    long clientId = k.getLong();
+    long maxApplied = v.getLong();
+    int count = v.getInt();
+    if (count < 0 || count > WINDOW || v.remaining() != count * 25L) {
+      return "session record declares " + count + " outcomes in " + v.remaining() + " bytes";
+    }
+    for (int n = 0; n < count; n++) {
+      long seq = v.getLong();
+      int outcome = v.get();
+      long reply = v.getLong();
+      long record = v.getLong();
+      if (outcome < 0 || outcome >= Outcome.values().length || seq <= 0) {
+        return "session record has outcome " + outcome + " for sequence " + seq;
+      }
+      restore(clientId, seq, Outcome.values()[outcome], reply, record);
+    }
+    Session s = session(clientId);
+    synchronized (s) {
+      s.maxApplied = Math.max(s.maxApplied, maxApplied);
+    }
+    return null;
+  }
+}
