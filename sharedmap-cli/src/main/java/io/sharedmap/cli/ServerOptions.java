@@ -50,6 +50,18 @@ final class ServerOptions {
           + " (default: ${DEFAULT-VALUE}).")
   int drainTimeoutMs = ServerConfig.DEFAULT_DRAIN_TIMEOUT_MS;
 
+  @Option(names = "--max-pending-payload-bytes", paramLabel = "BYTES",
+      description = "Memory for request values over 64 KiB being received, across all connections; beyond it"
+          + " such requests wait (backpressure), small ones never do. 16777216..17179869184 and at least"
+          + " --max-value-bytes (default: ${DEFAULT-VALUE}).")
+  long maxPendingPayloadBytes = ServerConfig.DEFAULT_MAX_PENDING_PAYLOAD_BYTES;
+
+  @Option(names = "--stall-timeout-ms", paramLabel = "MS",
+      description = "Close a connection whose client leaves it in the middle of a request (or before its hello),"
+          + " or does not read its replies, for this long; idle connections between requests are kept."
+          + " 1000..3600000 (default: ${DEFAULT-VALUE}).")
+  int stallTimeoutMs = ServerConfig.DEFAULT_STALL_TIMEOUT_MS;
+
   /**
    * The validated configuration.
    *
@@ -57,7 +69,8 @@ final class ServerOptions {
    */
   ServerConfig toConfig() {
     ServerConfig config = new ServerConfig(dir.toAbsolutePath(), socket.toAbsolutePath(), durability,
-        fsyncIntervalMs, maxValueBytes, maxConnections, snapshotMinJournalBytes, drainTimeoutMs);
+        fsyncIntervalMs, maxValueBytes, maxConnections, snapshotMinJournalBytes, drainTimeoutMs,
+        maxPendingPayloadBytes, stallTimeoutMs);
     try {
       return config.validate();
     } catch (IllegalArgumentException e) {
@@ -75,7 +88,9 @@ final class ServerOptions {
         "--max-value-bytes", Integer.toString(c.maxValueBytes()),
         "--max-connections", Integer.toString(c.maxConnections()),
         "--snapshot-min-journal-bytes", Long.toString(c.snapshotMinJournalBytes()),
-        "--drain-timeout-ms", Integer.toString(c.drainTimeoutMs()));
+        "--drain-timeout-ms", Integer.toString(c.drainTimeoutMs()),
+        "--max-pending-payload-bytes", Long.toString(c.maxPendingPayloadBytes()),
+        "--stall-timeout-ms", Integer.toString(c.stallTimeoutMs()));
   }
 
   /** Parses {@code always}, {@code interval}, {@code never} in any case. */

@@ -42,6 +42,7 @@ public final class RequestFramer {
   private static final byte[] EMPTY = new byte[0];
 
   private final int maxValueLength;
+  private final java.util.function.IntFunction<byte[]> valueAllocator;
   private final ByteBuffer headerBuffer = ByteBuffer.allocate(FrameDescriptor.HEADER_LENGTH);
   private State state = State.HELLO;
 
@@ -60,11 +61,21 @@ public final class RequestFramer {
    * @param maxValueLength the largest value accepted, 0 to {@link FrameDescriptor#ABSOLUTE_MAX_VALUE_LENGTH}
    */
   public RequestFramer(int maxValueLength) {
+    this(maxValueLength, byte[]::new);
+  }
+
+  /**
+   * @param maxValueLength the largest value accepted, 0 to {@link FrameDescriptor#ABSOLUTE_MAX_VALUE_LENGTH}
+   * @param valueAllocator makes the array a non-empty value is read into, once its header has been
+   *     accepted; a server uses it to bound the memory of values being received (it may block)
+   */
+  public RequestFramer(int maxValueLength, java.util.function.IntFunction<byte[]> valueAllocator) {
     if (maxValueLength < 0 || maxValueLength > FrameDescriptor.ABSOLUTE_MAX_VALUE_LENGTH) {
       throw new IllegalArgumentException("maxValueLength " + maxValueLength + " outside 0.."
           + FrameDescriptor.ABSOLUTE_MAX_VALUE_LENGTH);
     }
     this.maxValueLength = maxValueLength;
+    this.valueAllocator = valueAllocator;
   }
 
   /** Whether the framer has seen a fatal error and will yield nothing more. */
@@ -144,7 +155,7 @@ public final class RequestFramer {
             return rejected;
           }
           key = h.keyLength() == 0 ? EMPTY : new byte[h.keyLength()];
-          value = h.valueLength() == 0 ? EMPTY : new byte[h.valueLength()];
+          value = h.valueLength() == 0 ? EMPTY : valueAllocator.apply(h.valueLength());
           keyFilled = 0;
           valueFilled = 0;
           sequence = 0;

@@ -51,15 +51,71 @@ final class Connection implements Runnable {
   private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER_BYTES);
   private final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER_BYTES);
   private final List<Reply> replies = new ArrayList<>();
+  private final PayloadBudget budget;
   private long clientId;
+  private int heldKib;
 
-  Connection(SharedMapServer server, SocketChannel channel, Engine engine, ServerStats stats, String peer) {
+  /** When the current unfinished request (or the hello) started arriving; 0 between requests. */
+  private volatile long frameStartedNanos = System.nanoTime();
+  /** When the current reply write started; 0 when not writing. */
+  private volatile long writeStartedNanos;
+  private volatile boolean aborted;
+
+  /** Ends the connection when the payload budget cannot be had because the connection is closing. */
+  private static final class Abandoned extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Abandoned() {
+      super(null, null, false, false);
+    }
+  }
+
+  Connection(SharedMapServer server, SocketChannel channel, Engine engine, ServerStats stats, PayloadBudget budget,
+      String peer) {
     this.server = server;
     this.channel = channel;
     this.engine = engine;
     this.stats = stats;
+    this.budget = budget;
     this.peer = peer;
-    this.framer = new RequestFramer(server.config().maxValueBytes());
+    this.framer = new RequestFramer(server.config().maxValueBytes(), this::allocateValue);
+  }
+
+  private byte[] allocateValue(int length) {
+    int kib = PayloadBudget.kibFor(length);
+    if (kib > 0) {
+      if (!budget.acquire(kib, () -> channel.isOpen() && !aborted)) {
+        throw new Abandoned();
+      }
+      heldKib = kib;
+    }
+    return new byte[length];
+  }
+
+  private void releasePayload() {
+    budget.release(heldKib);
+    heldKib = 0;
+  }
+
+  /**
+   * How long this connection has been stalled by its client, in nanoseconds at {@code now}: in the
+   * middle of a request (or the hello), or blocked writing replies; 0 when waiting between requests.
+   */
+  long stalledNanos(long now) {
+    long frame = frameStartedNanos;
+    long write = writeStartedNanos;
+    return Math.max(frame == 0 ? 0 : now - frame, write == 0 ? 0 : now - write);
+  }
+
+  /** Closes a stalled connection; its thread ends at once. */
+  void abort(String why) {
+    aborted = true;
+    LOG.log(System.Logger.Level.INFO, "closing connection " + peer + ": " + why);
+    try {
+      channel.close();
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.DEBUG, "close: " + e);
+    }
   }
 
   SocketChannel channel() {
@@ -74,19 +130,27 @@ final class Connection implements Runnable {
         in.flip();
         RequestFramer.Event event;
         while ((event = framer.poll(in)) != null) {
-          if (!handle(event)) {
+          boolean keepOpen = handle(event);
+          releasePayload();
+          if (!keepOpen) {
             open = false;
             break;
           }
         }
         in.compact();
+        if (framer.isIdle()) {
+          frameStartedNanos = 0;
+        } else if (frameStartedNanos == 0) {
+          frameStartedNanos = System.nanoTime();
+        }
         flush();
       }
-    } catch (IOException e) {
+    } catch (IOException | Abandoned e) {
       LOG.log(System.Logger.Level.DEBUG, "connection " + peer + " ended: " + e);
     } catch (RuntimeException | Error e) {
       LOG.log(System.Logger.Level.ERROR, "connection " + peer + " failed unexpectedly", e);
     } finally {
+      releasePayload();
       server.closed(this);
     }
   }
@@ -201,6 +265,7 @@ final class Connection implements Runnable {
         }
       }
     }
+    writeStartedNanos = System.nanoTime();
     out.clear();
     for (Reply r : replies) {
       if (out.remaining() < FrameDescriptor.HEADER_LENGTH + r.key().length) {
@@ -220,6 +285,7 @@ final class Connection implements Runnable {
     }
     drain();
     replies.clear();
+    writeStartedNanos = 0;
   }
 
   private void drain() throws IOException {

@@ -17,6 +17,11 @@ import java.nio.file.Path;
  * @param snapshotMinJournalBytes a snapshot is taken once the journal written since the last one
  *     reaches this size and also the size of the live data; 1 MiB..1 TiB
  * @param drainTimeoutMs on stop, how long requests in flight may take to finish, 0..600000
+ * @param maxPendingPayloadBytes request values of more than 64 KiB being received, across all
+ *     connections, may hold at most this many bytes; further large requests wait (backpressure),
+ *     16 MiB..16 GiB and at least {@code maxValueBytes}
+ * @param stallTimeoutMs a connection that stays in the middle of a request, or blocked writing
+ *     replies its client does not read, for this long is closed, 1000..3600000
  */
 public record ServerConfig(
     Path dataDir,
@@ -26,7 +31,16 @@ public record ServerConfig(
     int maxValueBytes,
     int maxConnections,
     long snapshotMinJournalBytes,
-    int drainTimeoutMs) {
+    int drainTimeoutMs,
+    long maxPendingPayloadBytes,
+    int stallTimeoutMs) {
+
+  /** A configuration with the default payload budget and stall timeout. */
+  public ServerConfig(Path dataDir, Path socket, Durability durability, int fsyncIntervalMs, int maxValueBytes,
+      int maxConnections, long snapshotMinJournalBytes, int drainTimeoutMs) {
+    this(dataDir, socket, durability, fsyncIntervalMs, maxValueBytes, maxConnections, snapshotMinJournalBytes,
+        drainTimeoutMs, DEFAULT_MAX_PENDING_PAYLOAD_BYTES, DEFAULT_STALL_TIMEOUT_MS);
+  }
 
   public static final Durability DEFAULT_DURABILITY = Durability.INTERVAL;
   public static final int DEFAULT_FSYNC_INTERVAL_MS = 1000;
@@ -34,6 +48,8 @@ public record ServerConfig(
   public static final int DEFAULT_MAX_CONNECTIONS = 1024;
   public static final long DEFAULT_SNAPSHOT_MIN_JOURNAL_BYTES = 64L * 1024 * 1024;
   public static final int DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+  public static final long DEFAULT_MAX_PENDING_PAYLOAD_BYTES = 512L * 1024 * 1024;
+  public static final int DEFAULT_STALL_TIMEOUT_MS = 30_000;
 
   /** Longest socket path the kernel accepts (sun_path is 108 bytes including the terminating NUL). */
   public static final int MAX_SOCKET_PATH_BYTES = 107;
@@ -47,17 +63,33 @@ public record ServerConfig(
 
   public ServerConfig withDurability(Durability d) {
     return new ServerConfig(dataDir, socket, d, fsyncIntervalMs, maxValueBytes, maxConnections,
-        snapshotMinJournalBytes, drainTimeoutMs);
+        snapshotMinJournalBytes, drainTimeoutMs, maxPendingPayloadBytes, stallTimeoutMs);
   }
 
   public ServerConfig withSnapshotMinJournalBytes(long bytes) {
     return new ServerConfig(dataDir, socket, durability, fsyncIntervalMs, maxValueBytes, maxConnections,
-        bytes, drainTimeoutMs);
+        bytes, drainTimeoutMs, maxPendingPayloadBytes, stallTimeoutMs);
   }
 
   public ServerConfig withMaxValueBytes(int bytes) {
     return new ServerConfig(dataDir, socket, durability, fsyncIntervalMs, bytes, maxConnections,
-        snapshotMinJournalBytes, drainTimeoutMs);
+        snapshotMinJournalBytes, drainTimeoutMs, maxPendingPayloadBytes, stallTimeoutMs);
+  }
+
+  public ServerConfig withMaxPendingPayloadBytes(long bytes) {
+    return new ServerConfig(dataDir, socket, durability, fsyncIntervalMs, maxValueBytes, maxConnections,
+        snapshotMinJournalBytes, drainTimeoutMs, bytes, stallTimeoutMs);
+  }
+
+  public ServerConfig withStallTimeoutMs(int ms) {
+    return new ServerConfig(dataDir, socket, durability, fsyncIntervalMs, maxValueBytes, maxConnections,
+        snapshotMinJournalBytes, drainTimeoutMs, maxPendingPayloadBytes, ms);
+  }
+
+  /** The same configuration with absolute paths. */
+  ServerConfig withPaths(Path dir, Path sock) {
+    return new ServerConfig(dir, sock, durability, fsyncIntervalMs, maxValueBytes, maxConnections,
+        snapshotMinJournalBytes, drainTimeoutMs, maxPendingPayloadBytes, stallTimeoutMs);
   }
 
   /**
@@ -85,6 +117,8 @@ public record ServerConfig(
     range("--max-connections", maxConnections, 1, 65_536);
     range("--snapshot-min-journal-bytes", snapshotMinJournalBytes, 1L << 20, 1L << 40);
     range("--drain-timeout-ms", drainTimeoutMs, 0, 600_000);
+    range("--max-pending-payload-bytes", maxPendingPayloadBytes, Math.max(16L << 20, maxValueBytes), 16L << 30);
+    range("--stall-timeout-ms", stallTimeoutMs, 1000, 3_600_000);
     return this;
   }
 

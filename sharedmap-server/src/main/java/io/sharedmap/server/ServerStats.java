@@ -10,6 +10,7 @@ final class ServerStats {
   final LongAdder serverErrors = new LongAdder();
   final LongAdder connectionsTotal = new LongAdder();
   final LongAdder connectionsRejected = new LongAdder();
+  final LongAdder connectionsStalled = new LongAdder();
 
   ServerStats() {
     for (int i = 0; i < ops.length; i++) {

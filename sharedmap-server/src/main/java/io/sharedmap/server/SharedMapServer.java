@@ -65,6 +65,8 @@ public final class SharedMapServer implements AutoCloseable {
   private final Thread acceptor;
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
   private final ServerStats stats = new ServerStats();
+  private final PayloadBudget payloadBudget;
+  private final java.util.concurrent.ScheduledExecutorService reaper;
   private final long startedNanos = System.nanoTime();
   private final AtomicLong connectionIds = new AtomicLong();
   private final CountDownLatch stopped = new CountDownLatch(1);
@@ -79,6 +81,23 @@ public final class SharedMapServer implements AutoCloseable {
     this.lock = lock;
     this.listener = listener;
     this.acceptor = Thread.ofPlatform().name("sharedmap-acceptor").daemon(true).unstarted(this::acceptLoop);
+    this.payloadBudget = new PayloadBudget(config.maxPendingPayloadBytes());
+    this.reaper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().name("sharedmap-reaper").daemon(true).factory());
+  }
+
+  /** Closes connections whose clients stall them (half a request, or replies never read). */
+  private void reapStalled() {
+    long now = System.nanoTime();
+    long limit = TimeUnit.MILLISECONDS.toNanos(config.stallTimeoutMs());
+    for (Connection c : connections) {
+      long stalled = c.stalledNanos(now);
+      if (stalled > limit) {
+        stats.connectionsStalled.increment();
+        c.abort("stalled by its client for " + TimeUnit.NANOSECONDS.toMillis(stalled) + " ms (in the middle of a"
+            + " request, or not reading replies); --stall-timeout-ms is " + config.stallTimeoutMs());
+      }
+    }
   }
 
   /**
@@ -124,10 +143,10 @@ public final class SharedMapServer implements AutoCloseable {
           config.snapshotMinJournalBytes()));
       listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
       listener.bind(UnixDomainSocketAddress.of(socket), 256);
-      ServerConfig resolved = new ServerConfig(dir, socket, config.durability(), config.fsyncIntervalMs(),
-          config.maxValueBytes(), config.maxConnections(), config.snapshotMinJournalBytes(), config.drainTimeoutMs());
+      ServerConfig resolved = config.withPaths(dir, socket);
       SharedMapServer server = new SharedMapServer(resolved, engine, lockChannel, lock, listener);
       server.acceptor.start();
+      server.reaper.scheduleWithFixedDelay(server::reapStalled, 1, 1, TimeUnit.SECONDS);
       RecoveryReport r = engine.recovery();
       LOG.log(System.Logger.Level.INFO, "sharedmap " + VERSION + " serving " + socket + ", data " + dir
           + ", durability " + config.durability() + "; recovered " + engine.stats().keys() + " keys (snapshot "
@@ -227,7 +246,7 @@ public final class SharedMapServer implements AutoCloseable {
         continue;
       }
       long id = connectionIds.incrementAndGet();
-      Connection conn = new Connection(this, c, engine, stats, peerName(c, id));
+      Connection conn = new Connection(this, c, engine, stats, payloadBudget, peerName(c, id));
       connections.add(conn);
       try {
         Thread.ofPlatform().name("sharedmap-conn-" + id).daemon(true).start(conn);
@@ -276,6 +295,8 @@ public final class SharedMapServer implements AutoCloseable {
     m.put("connections", Integer.toString(connections.size()));
     m.put("connections_total", Long.toString(stats.connectionsTotal.sum()));
     m.put("connections_rejected", Long.toString(stats.connectionsRejected.sum()));
+    m.put("connections_stalled_closed", Long.toString(stats.connectionsStalled.sum()));
+    m.put("pending_payload_budget_bytes", Long.toString(payloadBudget.availableBytes()));
     m.put("keys", Long.toString(e.keys()));
     m.put("live_bytes", Long.toString(e.liveBytes()));
     m.put("last_version", Long.toString(e.lastVersion()));
@@ -346,7 +367,9 @@ public final class SharedMapServer implements AutoCloseable {
         }
         awaitConnections(5_000);
       }
+      reaper.shutdownNow();
       try {
+        reaper.awaitTermination(5, TimeUnit.SECONDS);
         acceptor.join(5_000);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

@@ -252,6 +252,61 @@ class SharedMapServerTest {
     }
   }
 
+  private static long stat(RawClient c, String name) throws IOException {
+    RawClient.Reply r = c.call(Opcode.STATS, EMPTY, EMPTY, 0);
+    return Long.parseLong(io.sharedmap.protocol.StatsCodec.decode(r.value()).get(name));
+  }
+
+  private static void awaitTrue(String what, java.util.concurrent.Callable<Boolean> condition) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!condition.call()) {
+      assertThat(System.nanoTime() - deadline).as("timed out waiting for: %s", what).isNegative();
+      Thread.onSpinWait();
+    }
+  }
+
+  @Test
+  void stalledClient_halfARequest_closedAfterStallTimeoutWhileOthersWork() throws Exception {
+    try (SharedMapServer _ = SharedMapServer.start(config().withStallTimeoutMs(1000));
+        RawClient stalled = new RawClient(socket, true);
+        RawClient silent = new RawClient(socket, false);
+        RawClient honest = new RawClient(socket, true)) {
+      stalled.writeRaw(new byte[] {0, 0, 0, 20, 1, 0}); // six bytes of a SET header, then nothing
+      assertThat(honest.call(Opcode.SET, b("k"), b("v"), 0).status()).isEqualTo(Status.CREATED);
+      assertThat(stalled.atEof()).as("half a request: closed").isTrue();
+      assertThat(silent.atEof()).as("no hello at all: closed").isTrue();
+      assertThat(stat(honest, "connections_stalled_closed")).isEqualTo(2);
+      assertThat(honest.call(Opcode.GET, b("k"), EMPTY, 0).status()).as("an idle honest client is never closed")
+          .isEqualTo(Status.FOUND);
+    }
+  }
+
+  @Test
+  void largeValues_beyondPayloadBudget_waitWhileSmallRequestsFlow() throws Exception {
+    int big = 16 << 20;
+    ServerConfig c = config().withMaxValueBytes(big).withMaxPendingPayloadBytes(big);
+    try (SharedMapServer _ = SharedMapServer.start(c);
+        RawClient holder = new RawClient(socket, true);
+        RawClient small = new RawClient(socket, true)) {
+      long budget = stat(small, "pending_payload_budget_bytes");
+      assertThat(budget).isEqualTo(big);
+      byte[] header = new byte[io.sharedmap.protocol.FrameDescriptor.HEADER_LENGTH];
+      java.nio.ByteBuffer.wrap(header).putInt(16 + 1 + big).put((byte) Opcode.SET.code()).put((byte) 0)
+          .putShort((short) 1).putInt(big).putLong(0);
+      holder.writeRaw(header);
+      holder.writeRaw(b("H"));
+      holder.writeRaw(new byte[1 << 20]); // a sixteenth of the value, then a pause
+      awaitTrue("the holder's value takes the whole budget", () -> stat(small, "pending_payload_budget_bytes") == 0);
+      for (int i = 0; i < 50; i++) {
+        assertThat(small.call(Opcode.SET, b("s" + i), new byte[1000], 0).status())
+            .as("small requests never wait for the budget").isEqualTo(Status.CREATED);
+      }
+      holder.writeRaw(new byte[big - (1 << 20)]);
+      assertThat(holder.read().status()).isEqualTo(Status.CREATED);
+      awaitTrue("the budget comes back", () -> stat(small, "pending_payload_budget_bytes") == big);
+    }
+  }
+
   @Test
   void startStop_fiftyCycles_noLeakedThreadsOrFileDescriptors() throws Exception {
     cycle(); // warm up: class loading, the logger, the JDK's own lazily started threads
