@@ -56,12 +56,12 @@ final class Connection implements AutoCloseable {
   }
 
   /**
-   * Connects and does the hello.
+   * Connects and does the hello: a session hello for {@code clientId} when it is non-zero.
    *
    * @throws DaemonUnavailableException when nothing accepts the connection or it breaks during the hello
    * @throws SharedMapException when the daemon refuses the connection (its ERROR reply, mapped)
    */
-  static Connection open(Path socket) {
+  static Connection open(Path socket, long clientId) {
     SocketChannel channel;
     try {
       channel = SocketChannel.open(StandardProtocolFamily.UNIX);
@@ -71,7 +71,7 @@ final class Connection implements AutoCloseable {
     Connection c = new Connection(socket, channel);
     try {
       channel.connect(UnixDomainSocketAddress.of(socket));
-      c.handshake();
+      c.handshake(clientId);
       return c;
     } catch (IOException e) {
       c.close();
@@ -82,9 +82,13 @@ final class Connection implements AutoCloseable {
     }
   }
 
-  private void handshake() throws IOException {
+  private void handshake(long clientId) throws IOException {
     out.clear();
-    HelloCodec.writeClientHello(out, FrameDescriptor.PROTOCOL_VERSION);
+    if (clientId == 0) {
+      HelloCodec.writeClientHello(out, FrameDescriptor.PROTOCOL_VERSION);
+    } else {
+      HelloCodec.writeSessionHello(out, FrameDescriptor.PROTOCOL_VERSION, clientId);
+    }
     out.flip();
     while (out.hasRemaining()) {
       channel.write(out);
@@ -144,11 +148,15 @@ final class Connection implements AutoCloseable {
   void send(Request r) throws SendFailure {
     out.clear();
     if (fitsBuffer(r.encodedLength())) {
-      FrameEncoder.writeRequest(out, r.opcode(), r.key(), r.value(), r.arg());
+      encode(r);
       out.flip();
       write(out, null);
     } else {
-      FrameHeader.write(out, r.opcode().code(), 0, r.key().length, r.value().length, r.arg());
+      int flags = r.sequence() == 0 ? 0 : FrameDescriptor.FLAG_SEQUENCED;
+      FrameHeader.writeRequest(out, r.opcode().code(), flags, r.key().length, r.value().length, r.arg());
+      if (r.sequence() != 0) {
+        out.putLong(r.sequence());
+      }
       out.put(r.key());
       out.flip();
       write(out, ByteBuffer.wrap(r.value()));
@@ -159,10 +167,18 @@ final class Connection implements AutoCloseable {
   void sendBatch(List<Request> requests) throws SendFailure {
     out.clear();
     for (Request r : requests) {
-      FrameEncoder.writeRequest(out, r.opcode(), r.key(), r.value(), r.arg());
+      encode(r);
     }
     out.flip();
     write(out, null);
+  }
+
+  private void encode(Request r) {
+    if (r.sequence() == 0) {
+      FrameEncoder.writeRequest(out, r.opcode(), r.key(), r.value(), r.arg());
+    } else {
+      FrameEncoder.writeSequencedRequest(out, r.opcode(), r.sequence(), r.key(), r.value(), r.arg());
+    }
   }
 
   private void write(ByteBuffer head, ByteBuffer tail) throws SendFailure {

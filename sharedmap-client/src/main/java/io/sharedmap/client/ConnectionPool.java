@@ -16,19 +16,32 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class ConnectionPool implements AutoCloseable {
   private final Path socket;
+  private final long clientId;
   private final int maxIdle;
   private final ConcurrentLinkedDeque<Connection> idle = new ConcurrentLinkedDeque<>();
   private final AtomicInteger idleCount = new AtomicInteger();
   private volatile ServerHello lastHello;
   private volatile boolean closed;
 
-  ConnectionPool(Path socket, int maxIdle) {
+  /** Connections to {@code socket}; with a non-zero {@code clientId} each opens a session for it. */
+  ConnectionPool(Path socket, long clientId, int maxIdle) {
     this.socket = socket;
+    this.clientId = clientId;
     this.maxIdle = maxIdle;
   }
 
   Path socket() {
     return socket;
+  }
+
+  /** The session's client id, or 0 for connections without a session. */
+  long clientId() {
+    return clientId;
+  }
+
+  /** Whether {@link #close} was called. */
+  boolean isClosed() {
+    return closed;
   }
 
   /** The HELLO of the most recently opened connection (the daemon's current limits). */
@@ -51,7 +64,7 @@ final class ConnectionPool implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("this SharedMap is closed");
     }
-    Connection c = Connection.open(socket);
+    Connection c = Connection.open(socket, clientId);
     lastHello = c.hello();
     return c;
   }

@@ -71,9 +71,13 @@ public final class Pipeline implements AutoCloseable {
    * Response} holds its result, or the exception the direct call would have thrown; the queue is
    * empty again.
    *
-   * @throws DaemonUnavailableException when no daemon answers or the connection broke; the
-   *     responses not yet answered hold the same exception (their requests may or may not have been
-   *     applied)
+   * <p>A recovering client (the default) resends the requests whose replies were lost when a
+   * connection breaks, with the same sequence numbers, so each change is applied once; see {@link
+   * SharedMap.Options}.
+   *
+   * @throws DaemonUnavailableException when no daemon answers (a recovering client: within its
+   *     reconnect window) or the connection broke (a plain client); the responses not yet answered
+   *     hold the same exception (their requests may or may not have been applied)
    * @throws SharedMapException when the daemon closed the connection or broke the protocol; the
    *     unanswered responses hold the same exception
    */

@@ -2,10 +2,17 @@ package io.sharedmap.client;
 
 import io.sharedmap.client.Connection.SendFailure;
 import io.sharedmap.protocol.ErrorCode;
+import io.sharedmap.protocol.ErrorCodec;
 import io.sharedmap.protocol.FrameDescriptor;
+import io.sharedmap.protocol.FrameEncoder;
 import io.sharedmap.protocol.Opcode;
+import io.sharedmap.protocol.Status;
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
@@ -61,16 +68,27 @@ import java.util.stream.StreamSupport;
  *       never twice, every key that matches and exists unchanged for the whole scan; a key created
  *       or deleted meanwhile may or may not appear.
  *   <li><b>Failures.</b> Results such as "not found" and "conflict" are values. Exceptions are
- *       {@link SharedMapException}s. When a {@link DaemonUnavailableException} comes after the
- *       request was sent, the request may or may not have been applied; requests that were
- *       certainly not delivered are retried once on a fresh connection (so a daemon restart between
- *       calls is invisible), never resent after delivery.
+ *       {@link SharedMapException}s.
+ *   <li><b>Daemon restarts</b> (recovering, the default; see {@link Options}). A call whose
+ *       connection breaks (the daemon was stopped, killed, or restarted) reconnects with backoff and
+ *       sends its request again, until the daemon answers or the reconnect window (30 s by default)
+ *       is spent; then it throws a {@link DaemonUnavailableException} naming the socket and how
+ *       long it tried. Every connection opens a session with this client's random id, and every
+ *       change carries the next sequence number, so the daemon answers a resent change it had
+ *       already applied with the original outcome instead of applying it again: a change is applied
+ *       <i>exactly once</i> when the call returns normally, <i>at most once</i> when it throws.
+ *       At most {@value io.sharedmap.protocol.FrameDescriptor#SESSION_WINDOW} changes are
+ *       unanswered at a time; more wait. Reads are simply sent again. A plain client ({@code
+ *       recovering(false)}) instead throws a {@link DaemonUnavailableException} at once; after the
+ *       request was sent it may or may not have been applied (a request certainly not delivered is
+ *       retried once on a fresh connection, so a restart between calls is invisible).
  * </ul>
  *
  * <h2>Threads and connections</h2>
  *
  * <p>Thread-safe. Each call borrows a connection from a small pool (opening one when none is idle),
- * writes its request and reads the reply on the calling thread, then returns the connection.
+ * writes its request and reads the reply on the calling thread, then returns the connection; a
+ * call that has to reconnect does so on the calling thread too (there is no background thread).
  * Calls from several threads run in parallel on separate connections; calls from one thread are
  * executed in the order made. Keys are 1 to {@value FrameDescriptor#MAX_KEY_LENGTH} bytes; values
  * up to {@link #maxValueLength()}; both are checked before anything is sent. String keys and values
@@ -80,14 +98,84 @@ public final class SharedMap implements AutoCloseable {
   /** Idle connections kept for reuse; callers beyond this many at once open short-lived ones. */
   static final int MAX_IDLE_CONNECTIONS = 16;
 
-  private final ConnectionPool pool;
+  private static final SecureRandom CLIENT_IDS = new SecureRandom();
 
-  private SharedMap(ConnectionPool pool) {
+  private final ConnectionPool pool;
+  private final Options options;
+  /** The session's sequence numbers; null for a plain client. */
+  private final SequenceWindow window;
+
+  private SharedMap(ConnectionPool pool, Options options) {
     this.pool = pool;
+    this.options = options;
+    this.window = options.recovering() ? new SequenceWindow() : null;
   }
 
   /**
-   * Connects to the daemon on {@link SharedMapPaths#defaultSocket()}.
+   * How a client behaves when its daemon goes away. The default recovers: calls wait up to {@link
+   * #reconnectWindow()} for the daemon to come back, and changes whose replies were lost are resent
+   * and applied exactly once. Immutable; each method returns a changed copy.
+   */
+  public static final class Options {
+    /** The default reconnect window: long enough for a supervisor or systemd to restart the daemon. */
+    public static final Duration DEFAULT_RECONNECT_WINDOW = Duration.ofSeconds(30);
+
+    private static final Options DEFAULTS = new Options(true, DEFAULT_RECONNECT_WINDOW);
+
+    private final boolean recovering;
+    private final Duration reconnectWindow;
+
+    private Options(boolean recovering, Duration reconnectWindow) {
+      this.recovering = recovering;
+      this.reconnectWindow = reconnectWindow;
+    }
+
+    /** Recovering, with a reconnect window of {@link #DEFAULT_RECONNECT_WINDOW}. */
+    public static Options defaults() {
+      return DEFAULTS;
+    }
+
+    /**
+     * Whether the client survives daemon restarts ({@code true}, the default) or fails a call whose
+     * connection broke at once with a {@link DaemonUnavailableException} ({@code false}: no session,
+     * no resend; a request certainly not delivered is still retried once on a fresh connection).
+     */
+    public Options recovering(boolean recovering) {
+      return new Options(recovering, reconnectWindow);
+    }
+
+    /**
+     * How long a recovering call keeps reconnecting, counted from its first failure, before it
+     * throws {@link DaemonUnavailableException}. Zero still allows one immediate retry.
+     *
+     * @throws IllegalArgumentException when negative
+     */
+    public Options reconnectWindow(Duration window) {
+      Objects.requireNonNull(window, "window");
+      if (window.isNegative()) {
+        throw new IllegalArgumentException("reconnect window " + window + " is negative");
+      }
+      return new Options(recovering, window);
+    }
+
+    /** See {@link #recovering(boolean)}. */
+    public boolean recovering() {
+      return recovering;
+    }
+
+    /** See {@link #reconnectWindow(Duration)}. */
+    public Duration reconnectWindow() {
+      return reconnectWindow;
+    }
+
+    @Override
+    public String toString() {
+      return recovering ? "recovering, reconnect window " + reconnectWindow : "plain (not recovering)";
+    }
+  }
+
+  /**
+   * Connects to the daemon on {@link SharedMapPaths#defaultSocket()}, recovering.
    *
    * @throws DaemonUnavailableException when no daemon answers there
    */
@@ -96,16 +184,52 @@ public final class SharedMap implements AutoCloseable {
   }
 
   /**
-   * Connects to the daemon on {@code socket}, doing the hello on a first connection that then
-   * stays in the pool.
+   * Connects to the daemon on {@code socket}, recovering ({@link Options#defaults()}).
    *
    * @throws DaemonUnavailableException when no daemon answers there
    * @throws SharedMapException when the daemon refuses the connection (e.g. at its connection limit)
    */
   public static SharedMap connect(Path socket) {
-    ConnectionPool pool = new ConnectionPool(Objects.requireNonNull(socket, "socket"), MAX_IDLE_CONNECTIONS);
+    return connect(socket, Options.defaults());
+  }
+
+  /**
+   * Connects to the daemon on {@code socket}, doing the hello on a first connection that then
+   * stays in the pool. The first connection is not retried: when no daemon answers now, this
+   * throws at once (only an established client waits for a daemon to come back).
+   *
+   * @throws DaemonUnavailableException when no daemon answers there
+   * @throws SharedMapException when the daemon refuses the connection (e.g. at its connection limit)
+   */
+  public static SharedMap connect(Path socket, Options options) {
+    Objects.requireNonNull(options, "options");
+    ConnectionPool pool = new ConnectionPool(Objects.requireNonNull(socket, "socket"),
+        options.recovering() ? newClientId() : 0, MAX_IDLE_CONNECTIONS);
     pool.release(pool.open());
-    return new SharedMap(pool);
+    return new SharedMap(pool, options);
+  }
+
+  private static long newClientId() {
+    long id;
+    do {
+      id = CLIENT_IDS.nextLong();
+    } while (id == 0);
+    return id;
+  }
+
+  /** How this client behaves when the daemon goes away. */
+  public Options options() {
+    return options;
+  }
+
+  /** The session's client id (non-zero) when recovering, else 0. */
+  long clientId() {
+    return pool.clientId();
+  }
+
+  /** Sequence numbers handed out and not yet answered (tests). */
+  long sequencesInFlight() {
+    return window == null ? 0 : window.inFlightSpan();
   }
 
   /** The socket this client connects to. */
@@ -268,7 +392,7 @@ public final class SharedMap implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "SharedMap[" + pool.socket() + "]";
+    return "SharedMap[" + pool.socket() + ", " + options + "]";
   }
 
   // ---- requests, checked before anything is sent ----
@@ -335,7 +459,7 @@ public final class SharedMap implements AutoCloseable {
     }
   }
 
-  // ---- the call path: borrow, send (retrying once if certainly undelivered), read, release ----
+  // ---- the call path: borrow, send, read, release; plain or recovering ----
 
   /** Sends one or more requests on a connection. */
   @FunctionalInterface
@@ -344,19 +468,89 @@ public final class SharedMap implements AutoCloseable {
   }
 
   private <T> T call(Request request, Function<Reply, T> decoder) {
+    return window == null ? plainCall(request, decoder) : recoveringCall(request, decoder);
+  }
+
+  private <T> T plainCall(Request request, Function<Reply, T> decoder) {
     Connection c = pool.borrow();
     try {
       c = send(c, x -> x.send(request));
-      Reply reply = receive(c);
-      try {
-        return decoder.apply(reply);
-      } catch (ProtocolViolationException e) {
-        c.close();
-        throw e;
-      }
+      return decode(c, receive(c), decoder);
     } finally {
       pool.release(c);
     }
+  }
+
+  /** Decodes {@code reply}; a reply that makes no sense closes {@code c}. */
+  private static <T> T decode(Connection c, Reply reply, Function<Reply, T> decoder) {
+    try {
+      return decoder.apply(reply);
+    } catch (ProtocolViolationException e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  /**
+   * The recovering call: a change takes a sequence number first; every attempt borrows (after a
+   * failure: opens) a connection, sends the same frame and reads its reply on this thread. A broken
+   * connection, a refused connect or a daemon that is shutting down lead to another attempt, until
+   * {@link Reconnect} gives up. The daemon answers a resent change it already applied with the
+   * original outcome, so a change is applied at most once whatever happens to the connections.
+   */
+  private <T> T recoveringCall(Request request, Function<Reply, T> decoder) {
+    Request r = request.isChange() ? request.withSequence(window.acquire(1)) : request;
+    try {
+      Reconnect reconnect = null;
+      boolean maybeApplied = false;
+      while (true) {
+        Exception failure;
+        Connection c = null;
+        try {
+          c = reconnect == null ? pool.borrow() : pool.open();
+          try {
+            c.send(r);
+          } catch (SendFailure f) {
+            maybeApplied |= f.partlySent();
+            throw f.getCause();
+          }
+          maybeApplied = true;
+          Reply reply = c.readReply();
+          if (reply.closing()) {
+            c.close();
+            if (shuttingDown(reply)) {
+              throw new EOFException("the daemon is shutting down and did not execute the request");
+            }
+          }
+          return decode(c, reply, decoder);
+        } catch (IOException | DaemonUnavailableException e) {
+          failure = e;
+        } catch (ServerFailureException e) {
+          if (e.errorCode().orElse(null) != ErrorCode.SHUTTING_DOWN) {
+            throw e; // refused at the hello for another reason (connection limit)
+          }
+          failure = e;
+        } finally {
+          if (c != null) {
+            pool.release(c);
+          }
+        }
+        pool.discardIdle();
+        if (reconnect == null) {
+          reconnect = new Reconnect(pool.socket(), options.reconnectWindow());
+        }
+        reconnect.failed(failure, maybeApplied);
+      }
+    } finally {
+      if (r.sequence() != 0) {
+        window.release(r.sequence());
+      }
+    }
+  }
+
+  private static boolean shuttingDown(Reply reply) {
+    return reply.statusOrNull() == Status.ERROR
+        && ErrorCodec.decode(reply.value()).code() == ErrorCode.SHUTTING_DOWN;
   }
 
   /**
@@ -400,17 +594,30 @@ public final class SharedMap implements AutoCloseable {
     }
   }
 
+  // ---- pipelines ----
+
+  /** Most changes in one recovering batch: a quarter of the session window, so batches of several threads fit. */
+  private static final int MAX_CHANGES_PER_BATCH = FrameDescriptor.SESSION_WINDOW / 4;
+
   /** Sends a pipeline's requests in batches of one buffer each, reading each batch's replies. */
   void sync(List<Pipeline.Pending<?>> ops) {
     if (ops.isEmpty()) {
       return;
     }
+    if (window == null) {
+      plainSync(ops);
+    } else {
+      recoveringSync(ops);
+    }
+  }
+
+  private void plainSync(List<Pipeline.Pending<?>> ops) {
     Connection c = pool.borrow();
     int done = 0;
     try {
       while (done < ops.size()) {
         int from = done;
-        int end = batchEnd(ops, from);
+        int end = batchEnd(ops, from, false);
         List<Request> batch = ops.subList(from, end).stream().<Request>map(Pipeline.Pending::request).toList();
         c = send(c, batch.size() == 1 ? x -> x.send(batch.getFirst()) : x -> x.sendBatch(batch));
         for (int i = from; i < end; i++) {
@@ -432,30 +639,185 @@ public final class SharedMap implements AutoCloseable {
         }
       }
     } catch (SharedMapException e) {
-      for (int i = done; i < ops.size(); i++) {
-        ops.get(i).response().fail(e);
-      }
+      failFrom(ops, done, e);
       throw e;
     } finally {
       pool.release(c);
     }
   }
 
-  /** End (exclusive) of the batch starting at {@code from}: as many requests as fit one buffer, at least one. */
-  private static int batchEnd(List<Pipeline.Pending<?>> ops, int from) {
-    int bytes = ops.get(from).request().encodedLength();
+  /**
+   * The recovering pipeline: each batch numbers its changes (one block of consecutive sequence
+   * numbers), then is sent; when the connection breaks, the batch's requests not yet answered are
+   * sent again, with the same numbers, on a new connection, within the reconnect window.
+   */
+  private void recoveringSync(List<Pipeline.Pending<?>> ops) {
+    int done = 0; // ops[0, done) hold their results
+    try {
+      while (done < ops.size()) {
+        int end = batchEnd(ops, done, true);
+        List<Request> batch = numbered(ops, done, end);
+        try {
+          done = exchange(ops, done, batch);
+        } finally {
+          for (Request r : batch) {
+            if (r.sequence() != 0) {
+              window.release(r.sequence()); // answered ones were released already: idempotent
+            }
+          }
+        }
+      }
+    } catch (PipelineEnded e) {
+      failFrom(ops, e.done, e.getCause());
+      throw e.getCause();
+    }
+  }
+
+  /** The requests of ops[from, end), with consecutive sequence numbers on the changes. */
+  private List<Request> numbered(List<Pipeline.Pending<?>> ops, int from, int end) {
+    int changes = 0;
+    for (int i = from; i < end; i++) {
+      changes += ops.get(i).request().isChange() ? 1 : 0;
+    }
+    long sequence = changes == 0 ? 0 : window.acquire(changes);
+    List<Request> batch = new ArrayList<>(end - from);
+    for (int i = from; i < end; i++) {
+      Request r = ops.get(i).request();
+      batch.add(r.isChange() ? r.withSequence(sequence++) : r);
+    }
+    return batch;
+  }
+
+  /**
+   * Sends {@code batch} (the requests of ops[from, from + batch.size())) and completes each op from
+   * its reply, resending the unanswered rest after a broken connection. Returns the index after the
+   * batch. On a failure that ends the pipeline, throws with ops[0, done) complete.
+   */
+  private int exchange(List<Pipeline.Pending<?>> ops, int from, List<Request> batch) {
+    int next = from; // the first op of the batch without its reply
+    int end = from + batch.size();
+    Reconnect reconnect = null;
+    boolean maybeApplied = false;
+    while (true) {
+      Exception failure;
+      Connection c = null;
+      try {
+        c = reconnect == null ? pool.borrow() : pool.open();
+        List<Request> rest = batch.subList(next - from, batch.size());
+        try {
+          if (rest.size() == 1) {
+            c.send(rest.getFirst());
+          } else {
+            c.sendBatch(rest);
+          }
+        } catch (SendFailure f) {
+          maybeApplied |= f.partlySent();
+          throw f.getCause();
+        }
+        maybeApplied = true;
+        while (next < end) {
+          Pipeline.Pending<?> p = ops.get(next);
+          Reply reply = c.readReply();
+          if (reply.closing()) {
+            c.close();
+            if (shuttingDown(reply)) {
+              throw new EOFException("the daemon is shutting down and did not execute the request");
+            }
+          }
+          try {
+            p.complete(reply);
+          } catch (ProtocolViolationException e) {
+            c.close();
+            throw e;
+          } catch (SharedMapException e) {
+            p.response().fail(e);
+            if (reply.closing()) {
+              throw new PipelineEnded(next + 1, e);
+            }
+          }
+          long sequence = batch.get(next - from).sequence();
+          if (sequence != 0) {
+            window.release(sequence);
+          }
+          next++;
+        }
+        return end;
+      } catch (IOException | DaemonUnavailableException e) {
+        failure = e;
+      } catch (ServerFailureException e) {
+        if (e.errorCode().orElse(null) != ErrorCode.SHUTTING_DOWN) {
+          throw new PipelineEnded(next, e);
+        }
+        failure = e;
+      } catch (SharedMapException e) {
+        throw new PipelineEnded(next, e);
+      } finally {
+        if (c != null) {
+          pool.release(c);
+        }
+      }
+      pool.discardIdle();
+      if (reconnect == null) {
+        reconnect = new Reconnect(pool.socket(), options.reconnectWindow());
+      }
+      try {
+        reconnect.failed(failure, maybeApplied);
+      } catch (DaemonUnavailableException e) {
+        throw new PipelineEnded(next, e);
+      }
+    }
+  }
+
+  /** Ends a recovering pipeline: ops before {@code done} are complete, the rest fail with the cause. */
+  private static final class PipelineEnded extends RuntimeException {
+    @java.io.Serial private static final long serialVersionUID = 1L;
+    final transient int done;
+
+    PipelineEnded(int done, SharedMapException cause) {
+      super(cause);
+      this.done = done;
+    }
+
+    @Override
+    public synchronized SharedMapException getCause() {
+      return (SharedMapException) super.getCause();
+    }
+  }
+
+  private static void failFrom(List<Pipeline.Pending<?>> ops, int from, SharedMapException e) {
+    for (int i = from; i < ops.size(); i++) {
+      ops.get(i).response().fail(e);
+    }
+  }
+
+  /**
+   * End (exclusive) of the batch starting at {@code from}: as many requests as fit one buffer, at
+   * least one; when {@code numbered}, changes count their sequence numbers and at most {@link
+   * #MAX_CHANGES_PER_BATCH} changes go in one batch.
+   */
+  private static int batchEnd(List<Pipeline.Pending<?>> ops, int from, boolean numbered) {
+    int bytes = length(ops.get(from).request(), numbered);
+    int changes = numbered && ops.get(from).request().isChange() ? 1 : 0;
     if (!Connection.fitsBuffer(bytes)) {
       return from + 1;
     }
     int end = from + 1;
     while (end < ops.size()) {
-      int next = ops.get(end).request().encodedLength();
-      if (!Connection.fitsBuffer(bytes + next)) {
+      Request r = ops.get(end).request();
+      int next = length(r, numbered);
+      boolean change = numbered && r.isChange();
+      if (!Connection.fitsBuffer(bytes + next) || (change && changes == MAX_CHANGES_PER_BATCH)) {
         break;
       }
       bytes += next;
+      changes += change ? 1 : 0;
       end++;
     }
     return end;
+  }
+
+  private static int length(Request r, boolean numbered) {
+    return numbered && r.isChange() ? FrameEncoder.sequencedLength(r.key().length, r.value().length)
+        : r.encodedLength();
   }
 }

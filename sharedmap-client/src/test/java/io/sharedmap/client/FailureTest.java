@@ -51,8 +51,9 @@ class FailureTest {
   }
 
   @Test
-  void call_daemonStopped_daemonUnavailableNamingSocket() throws Exception {
-    try (TestDaemon daemon = TestDaemon.start(); SharedMap map = SharedMap.connect(daemon.socket)) {
+  void call_daemonStoppedPlainClient_daemonUnavailableNamingSocket() throws Exception {
+    try (TestDaemon daemon = TestDaemon.start();
+        SharedMap map = SharedMap.connect(daemon.socket, SharedMap.Options.defaults().recovering(false))) {
       map.set("k", "v");
 
       daemon.stop();

@@ -144,14 +144,21 @@ class PipelineTest {
 
   @Test
   void sync_daemonGone_failsEveryResponse() throws Exception {
-    daemon.stop();
+    try (SharedMap plain = SharedMap.connect(daemon.socket, SharedMap.Options.defaults().recovering(false));
+        SharedMap shortWindow = SharedMap.connect(daemon.socket,
+            SharedMap.Options.defaults().reconnectWindow(java.time.Duration.ofMillis(200)))) {
+      daemon.stop();
 
-    Pipeline p = map.pipelined();
-    Response<SetResult> r1 = p.set(b("a"), b("1"));
-    Response<SetResult> r2 = p.set(b("b"), b("2"));
+      for (SharedMap m : List.of(plain, shortWindow)) {
+        Pipeline p = m.pipelined();
+        Response<SetResult> r1 = p.set(b("a"), b("1"));
+        Response<Optional<Entry>> r2 = p.get(b("b"));
 
-    assertThatThrownBy(p::sync).isInstanceOf(DaemonUnavailableException.class);
-    assertThatThrownBy(r1::get).isInstanceOf(DaemonUnavailableException.class);
-    assertThatThrownBy(r2::get).isInstanceOf(DaemonUnavailableException.class);
+        assertThatThrownBy(p::sync).as("%s", m).isInstanceOf(DaemonUnavailableException.class);
+        assertThatThrownBy(r1::get).isInstanceOf(DaemonUnavailableException.class);
+        assertThatThrownBy(r2::get).isInstanceOf(DaemonUnavailableException.class);
+      }
+      assertThat(shortWindow.sequencesInFlight()).isZero();
+    }
   }
 }
