@@ -150,6 +150,11 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--no-charts", description = "Skip the PNG charts.")
   boolean noCharts;
 
+  @Option(names = "--charts-from", paramLabel = "CSV",
+      description = "Run nothing: redraw the PNG charts from a results.csv written earlier, into --out (default: "
+          + "the CSV's directory).")
+  Path chartsFrom;
+
   /** Runs the benchmark without the rest of the CLI (the CLI registers this class as {@code sharedmap bench}). */
   public static void main(String[] args) {
     System.exit(new picocli.CommandLine(new BenchCommand()).execute(args));
@@ -158,6 +163,16 @@ public final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter w = spec.commandLine().getOut();
+    if (chartsFrom != null) {
+      Path dir = out != null ? Files.createDirectories(out) : chartsFrom.toAbsolutePath().getParent();
+      String problem = Charts.redraw(dir, chartsFrom);
+      if (problem != null) {
+        spec.commandLine().getErr().println("bench: " + problem);
+        return 1;
+      }
+      w.println("charts written to " + dir.toAbsolutePath());
+      return 0;
+    }
     List<Workload> wl;
     List<Mix> mx;
     List<TargetSpec> ts;

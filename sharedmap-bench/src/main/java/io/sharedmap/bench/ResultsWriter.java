@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -147,6 +148,35 @@ final class ResultsWriter {
       return s;
     }
     return '"' + s.replace("\"", "\"\"").replace('\n', ' ') + '"';
+  }
+
+  /** Splits one line of the CSV written here (fields quoted only when they hold a comma or quote). */
+  static List<String> parseCsvLine(String line) {
+    List<String> fields = new ArrayList<>();
+    StringBuilder f = new StringBuilder();
+    boolean quoted = false;
+    for (int i = 0; i < line.length(); i++) {
+      char c = line.charAt(i);
+      if (quoted) {
+        if (c == '"' && i + 1 < line.length() && line.charAt(i + 1) == '"') {
+          f.append('"');
+          i++;
+        } else if (c == '"') {
+          quoted = false;
+        } else {
+          f.append(c);
+        }
+      } else if (c == '"') {
+        quoted = true;
+      } else if (c == ',') {
+        fields.add(f.toString());
+        f.setLength(0);
+      } else {
+        f.append(c);
+      }
+    }
+    fields.add(f.toString());
+    return fields;
   }
 
   static String str(String s) {
