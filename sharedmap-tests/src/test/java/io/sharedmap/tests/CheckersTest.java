@@ -133,6 +133,21 @@ class CheckersTest {
   }
 
   @Test
+  void prefixConsistency_laterWriteSurvivedEarlierAckedLost_reported() {
+    // w0.0 acked seq 3 on k1, then seq 6 on k0. Seq 6 surviving with k1 back at seq 1 is no prefix.
+    assertThat(Verify.prefixConsistency(log(), dump(
+        "E w0.0/k0 20 w0.0 6 1 20 200 200",
+        "E w0.0/k1 12 w0.0 3 1 12 200 200"))).isEmpty();
+    assertThat(Verify.prefixConsistency(log(), dump(
+        "E w0.0/k0 11 w0.0 2 1 11 200 200",
+        "E w0.0/k1 10 w0.0 1 1 10 200 200"))).isEmpty();
+    assertThat(Verify.prefixConsistency(WriteLog.parse(Map.of("w", List.of(
+        "A w0.0/k1 w0.0 1 10", "A w0.0/k0 w0.0 2 11", "A w0.0/k1 w0.0 3 12", "A w0.0/k0 w0.0 4 13"))), dump(
+        "E w0.0/k0 13 w0.0 4 1 13 200 200",
+        "E w0.0/k1 10 w0.0 1 1 10 200 200"))).anyMatch(p -> p.contains("not a prefix"));
+  }
+
+  @Test
   void versionProblems_duplicateOrDecreasingVersions_reported() {
     assertThat(log().versionProblems()).isEmpty();
     assertThat(WriteLog.parse(Map.of("a", List.of("A k w0.0 1 5", "A k w0.0 2 5"))).versionProblems()).isNotEmpty();

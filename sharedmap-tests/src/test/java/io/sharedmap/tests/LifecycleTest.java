@@ -34,6 +34,25 @@ class LifecycleTest {
     env.startDaemon(daemon.spec()).stop();
   }
 
+  /**
+   * A supervisor (or {@code sharedmap stop}) may send SIGTERM the moment the daemon says it is
+   * serving; the daemon must still drain, exit 0 and remove its socket. Repeated, because the
+   * window between the ready line and the daemon's signal handling is short.
+   */
+  @Test
+  @Timeout(value = 150, unit = TimeUnit.SECONDS)
+  void sigterm_rightAfterTheReadyLine_stillDrainsAndExitsZero() {
+    DaemonProcess.Spec spec = env.daemonSpec();
+    for (int attempt = 1; attempt <= 8; attempt++) {
+      DaemonProcess daemon = env.startDaemon(spec);
+      daemon.sigterm();
+      int code = daemon.awaitExit(DaemonProcess.STOP_TIMEOUT);
+      assertThat(code).as("exit code of attempt %d, SIGTERM as soon as the ready line arrived\n%s", attempt,
+          daemon.output()).isZero();
+      assertThat(Files.exists(spec.socket())).as("socket file after attempt %d", attempt).isFalse();
+    }
+  }
+
   @Test
   @Timeout(value = 150, unit = TimeUnit.SECONDS)
   void sigterm_whileClientsMidRequest_exitsZeroAndEveryRepliedWriteIsDurable() {
@@ -47,11 +66,13 @@ class LifecycleTest {
     assertThat(daemon.awaitExit(DaemonProcess.STOP_TIMEOUT)).as("exit code after SIGTERM" + "\n" + daemon.output())
         .isZero();
     assertThat(Files.exists(daemon.socket())).as("socket file after SIGTERM").isFalse();
-    Workload.stop(writers);
 
+    // The writers' clients wait for the daemon and resend what got no reply.
+    DaemonProcess restarted = env.startDaemon(spec);
+    Workload.awaitProgress(writers, Workload.ackCounts(writers), 50);
+    Workload.stop(writers);
     WriteLog log = WriteLog.of(writers);
     Verify.assertNone("versions", log.versionProblems());
-    DaemonProcess restarted = env.startDaemon(spec);
     Verify.assertNone("after SIGTERM with " + log.ackedCount() + " acknowledged writes",
         Verify.durability(log, Workload.dump(env, restarted.socket(), log, "dump"), true));
   }

@@ -63,6 +63,39 @@ public final class Verify {
   }
 
   /**
+   * Recovery yields a prefix of each writer's history: a writer thread writes one seq at a time, so
+   * every write it had acknowledged before sending seq S is earlier in the journal than S. If any of
+   * its keys recovered with seq S, each of its other keys must hold at least the last write it had
+   * acknowledged on that key before S. Holds in every durability mode, {@code never} included
+   * (where acknowledged writes may be lost, but only from the end).
+   */
+  public static List<String> prefixConsistency(WriteLog log, Dump dump) {
+    List<String> problems = new ArrayList<>();
+    java.util.Map<String, Long> newestByTag = new java.util.HashMap<>();
+    for (Dump.Item item : dump.items().values()) {
+      if (!item.corrupt()) {
+        newestByTag.merge(item.tag(), item.seq(), Math::max);
+      }
+    }
+    for (String key : log.keys()) {
+      for (Write w : log.writes(key)) {
+        Long newest = newestByTag.get(w.tag());
+        if (w.kind() != Kind.ACKED || newest == null || w.seq() >= newest) {
+          continue;
+        }
+        Dump.Item item = dump.items().get(key);
+        if (item == null || (!item.corrupt() && item.tag().equals(w.tag()) && item.seq() < w.seq())) {
+          problems.add(key + ": recovered " + (item == null ? "nothing" : "seq " + item.seq()) + " although "
+              + w.tag() + " seq " + newest + " (sent after seq " + w.seq() + " was acknowledged on this key)"
+              + " survived: not a prefix of the journal");
+          break;
+        }
+      }
+    }
+    return problems;
+  }
+
+  /**
    * What readers were shown survives: the daemon answers a GET with a value only once that value
    * is durable as the mode promises, so after a crash each key holds the newest value any reader
    * saw, or a later one from the same writer.

@@ -30,9 +30,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   DONE tag lastSeq acks   at the end, per thread
  * </pre>
  *
- * So the test knows exactly what was acknowledged before any kill -9. After a failure the thread
- * waits (pinging) until a daemon serves again, then goes on with the next seq. It stops at EOF on
- * stdin, after {@code --max-writes} per thread, or after {@code --duration-ms}, and exits 0.
+ * So the test knows exactly what was acknowledged before any kill -9. The client is recovering (the
+ * default): a write whose connection breaks is resent, exactly once, when the daemon is back within
+ * {@code --reconnect-window-ms}; {@code --plain} turns that off. After a failure the thread waits
+ * (pinging) until a daemon serves again, then goes on with the next seq. It stops at EOF on stdin,
+ * after {@code --max-writes} per thread, or after {@code --duration-ms}, and exits 0.
  */
 public final class WriterMain {
   private static final PrintStream OUT =
@@ -41,7 +43,7 @@ public final class WriterMain {
   private WriterMain() {}
 
   public static void main(String[] argv) throws Exception {
-    Args args = new Args(argv, List.of("--no-reconnect"));
+    Args args = new Args(argv, List.of("--no-reconnect", "--plain"));
     Path socket = Path.of(args.get("--socket"));
     String tag = args.get("--tag");
     int own = args.getInt("--own", 10);
@@ -52,6 +54,10 @@ public final class WriterMain {
     long durationMs = args.getLong("--duration-ms", 120_000);
     long reconnectMs = args.getLong("--reconnect-timeout-ms", 60_000);
     boolean reconnect = !args.flag("--no-reconnect");
+    SharedMap.Options options = args.flag("--plain")
+        ? SharedMap.Options.defaults().recovering(false)
+        : SharedMap.Options.defaults().reconnectWindow(java.time.Duration.ofMillis(
+            args.getLong("--reconnect-window-ms", SharedMap.Options.DEFAULT_RECONNECT_WINDOW.toMillis())));
 
     AtomicBoolean stop = new AtomicBoolean();
     Thread.ofPlatform().daemon().name("stdin-watch").start(() -> {
@@ -66,7 +72,7 @@ public final class WriterMain {
     });
     long endNs = System.nanoTime() + durationMs * 1_000_000;
 
-    SharedMap map = connect(socket, System.nanoTime() + reconnectMs * 1_000_000, stop);
+    SharedMap map = connect(socket, options, System.nanoTime() + reconnectMs * 1_000_000, stop);
     if (map == null) {
       System.err.println("no daemon on " + socket);
       System.exit(3);
@@ -141,10 +147,11 @@ public final class WriterMain {
     return ok;
   }
 
-  private static SharedMap connect(Path socket, long deadlineNs, AtomicBoolean stop) throws InterruptedException {
+  private static SharedMap connect(Path socket, SharedMap.Options options, long deadlineNs, AtomicBoolean stop)
+      throws InterruptedException {
     while (!stop.get()) {
       try {
-        return SharedMap.connect(socket);
+        return SharedMap.connect(socket, options);
       } catch (SharedMapException e) {
         if (System.nanoTime() - deadlineNs > 0) {
           return null;
