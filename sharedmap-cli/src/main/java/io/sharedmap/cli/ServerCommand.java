@@ -5,6 +5,7 @@ import io.sharedmap.server.ServerStartException;
 import io.sharedmap.server.SharedMapServer;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ParentCommand;
@@ -21,22 +22,17 @@ final class ServerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     ServerConfig config = options.toConfig();
-    SharedMapServer server;
-    try {
-      server = SharedMapServer.start(config);
-    } catch (ServerStartException e) {
-      throw new CliException(ExitCodes.LIFECYCLE, e.getMessage());
-    }
-    PrintStream out = root.out();
-    out.printf("sharedmap serving on %s, data in %s (pid %d, durability %s)%n", config.socket(),
-        config.dataDir(), ProcessHandle.current().pid(), config.durability());
-    out.flush();
-
     // On SIGTERM/SIGINT the JVM runs this hook: refuse new work, drain, sync, stop, then exit 0, as
     // rmmod does after a clean unload (a JVM would otherwise exit 128+signal, 143, and systemd would
     // call a clean stop a failure). halt() ends the JVM at once, so other shutdown hooks, such as a
     // JFR dump-on-exit, may not finish: dump a recording with `jcmd <pid> JFR.dump` before stopping.
+    // The hook is in place before the socket is bound, so no signal can find a server without it.
+    AtomicReference<SharedMapServer> running = new AtomicReference<>();
     Thread hook = new Thread(() -> {
+      SharedMapServer server = running.get();
+      if (server == null) {
+        return; // still starting: nothing was served, nothing to drain
+      }
       server.stop();
       try {
         server.awaitStopped();
@@ -49,6 +45,23 @@ final class ServerCommand implements Callable<Integer> {
       Runtime.getRuntime().halt(ExitCodes.OK);
     }, "sharedmap-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
+    SharedMapServer server;
+    try {
+      server = SharedMapServer.start(config);
+    } catch (ServerStartException e) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // a signal arrived during start; the hook has nothing to stop
+      }
+      throw new CliException(ExitCodes.LIFECYCLE, e.getMessage());
+    }
+    running.set(server);
+    PrintStream out = root.out();
+    out.printf("sharedmap serving on %s, data in %s (pid %d, durability %s)%n", config.socket(),
+        config.dataDir(), ProcessHandle.current().pid(), config.durability());
+    out.flush();
+
     server.awaitStopped();
     try {
       Runtime.getRuntime().removeShutdownHook(hook); // stopped on its own: exit normally

@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
     subcommands = {
       ServerCommand.class, StartCommand.class, StopCommand.class, StatusCommand.class,
       SetCommand.class, GetCommand.class, DelCommand.class, CasCommand.class, KeysCommand.class,
-      StatsCommand.class, PingCommand.class, BenchCommand.class
+      StatsCommand.class, PingCommand.class, BenchCommand.class, SuperviseCommand.class, TortureCommand.class
     },
     footerHeading = "%nExit codes:%n",
     footer = {

@@ -29,6 +29,17 @@ final class StartCommand implements Callable<Integer> {
   @ParentCommand SharedMapCommand root;
   @Mixin ServerOptions options;
 
+  @Option(names = "--supervise",
+      description = "Run the daemon under a supervising process that restarts it when it dies abnormally"
+          + " (not after 'sharedmap stop'), with backoff, at most --max-restarts times a minute; its events go to"
+          + " <dir>/daemon.log.")
+  boolean supervise;
+
+  @Option(names = "--max-restarts", paramLabel = "N",
+      description = "With --supervise: most restarts within one minute before the supervisor gives up, 1..1000"
+          + " (default: ${DEFAULT-VALUE}).")
+  int maxRestarts = 10;
+
   @Option(names = "--timeout-ms", paramLabel = "MS",
       description = "How long to wait for the daemon to answer (default: ${DEFAULT-VALUE}).")
   long timeoutMs = 30_000;
@@ -36,6 +47,9 @@ final class StartCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     ServerConfig config = options.toConfig();
+    if (maxRestarts < 1 || maxRestarts > 1000) {
+      throw new CliException(ExitCodes.USAGE, "--max-restarts: " + maxRestarts + " is outside 1..1000");
+    }
     if (timeoutMs < 0) {
       throw new CliException(ExitCodes.USAGE, "--timeout-ms: " + timeoutMs + " is negative");
     }
@@ -53,15 +67,16 @@ final class StartCommand implements Callable<Integer> {
     while (true) {
       Map<String, String> stats = statsIfRunning(config.socket());
       if (stats != null) {
-        root.out().printf("started: pid %s, socket %s, data %s%n", stats.get("pid"), config.socket(),
-            config.dataDir());
+        root.out().printf("started: pid %s, socket %s, data %s%s%n", stats.get("pid"), config.socket(),
+            config.dataDir(), supervise ? " (supervised by pid " + process.pid() + ")" : "");
         return ExitCodes.OK;
       }
       if (!process.isAlive()) {
         List<String> tail = DaemonLog.tail(log, LOG_LINES_SHOWN);
         tail.forEach(root.err()::println);
-        throw new CliException(ExitCodes.LIFECYCLE, "the daemon exited with status " + process.exitValue()
-            + " before answering on " + config.socket() + "; the last lines of " + log + " are above");
+        throw new CliException(ExitCodes.LIFECYCLE, (supervise ? "the supervisor" : "the daemon")
+            + " exited with status " + process.exitValue() + " before the daemon answered on " + config.socket()
+            + "; the last lines of " + log + " are above");
       }
       long leftMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
       if (leftMs <= 0) {
@@ -92,8 +107,12 @@ final class StartCommand implements Callable<Integer> {
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(Main.class.getName());
-    command.add("server");
+    command.add(supervise ? "supervise" : "server");
     command.addAll(ServerOptions.toArgs(config));
+    if (supervise) {
+      command.add("--max-restarts");
+      command.add(Integer.toString(maxRestarts));
+    }
     try {
       Files.createDirectories(config.dataDir());
       return new ProcessBuilder(command)

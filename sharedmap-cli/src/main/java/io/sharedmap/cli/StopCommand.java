@@ -14,7 +14,7 @@ import picocli.CommandLine.ParentCommand;
 /** {@code sharedmap stop}: SIGTERM to the daemon, which drains and exits; waits for the exit. */
 @Command(name = "stop", mixinStandardHelpOptions = true,
     description = "Stop the daemon gracefully (SIGTERM: new work refused, requests in flight finished,"
-        + " journal synced) and wait until it has exited.")
+        + " journal synced) and wait until it has exited; a supervisor ('start --supervise') then exits too.")
 final class StopCommand implements Callable<Integer> {
   @ParentCommand SharedMapCommand root;
   @Mixin SocketOption socket;
@@ -34,6 +34,7 @@ final class StopCommand implements Callable<Integer> {
           + " runs inside this process; stop it from its owner");
     }
     Optional<ProcessHandle> daemon = ProcessHandle.of(pid);
+    Optional<ProcessHandle> supervisor = daemon.flatMap(ProcessHandle::parent).filter(StopCommand::isSupervisor);
     if (daemon.isPresent()) {
       if (!daemon.get().destroy()) {
         throw new CliException(ExitCodes.LIFECYCLE, "cannot send SIGTERM to the daemon, pid " + pid
@@ -48,7 +49,32 @@ final class StopCommand implements Callable<Integer> {
         throw new CliException(ExitCodes.LIFECYCLE, "waiting for pid " + pid + " failed: " + e.getCause());
       }
     }
+    if (supervisor.isPresent()) {
+      // the daemon exited 0, a clean stop: its supervisor exits too
+      try {
+        supervisor.get().onExit().get(timeoutMs, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException | ExecutionException e) {
+        throw new CliException(ExitCodes.LIFECYCLE, "the daemon, pid " + pid + ", stopped, but its supervisor, pid "
+            + supervisor.get().pid() + ", did not exit within " + timeoutMs + " ms (see daemon.log)");
+      }
+      root.out().println("stopped: pid " + pid + " and its supervisor, pid " + supervisor.get().pid());
+      return ExitCodes.OK;
+    }
     root.out().println("stopped: pid " + pid);
     return ExitCodes.OK;
+  }
+
+  /** Whether {@code p} is a {@code sharedmap supervise} process. */
+  private static boolean isSupervisor(ProcessHandle p) {
+    String[] args = p.info().arguments().orElse(new String[0]);
+    boolean main = false;
+    for (String a : args) {
+      if (a.equals(Main.class.getName())) {
+        main = true;
+      } else if (main && a.equals("supervise")) {
+        return true;
+      }
+    }
+    return false;
   }
 }

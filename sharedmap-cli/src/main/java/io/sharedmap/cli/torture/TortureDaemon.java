@@ -1,0 +1,194 @@
+package io.sharedmap.cli.torture;
+
+import io.sharedmap.client.SharedMap;
+import io.sharedmap.client.SharedMapException;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The daemon a torture run starts, kills and restarts: {@code sharedmap server} in its own JVM,
+ * optionally pinned ({@code taskset -c 0..N-1} and {@code -XX:ActiveProcessorCount=N}), its output
+ * appended to {@code <dir>/daemon.log}.
+ */
+final class TortureDaemon {
+  static final Path TASKSET = Path.of("/usr/bin/taskset");
+  private static final long START_TIMEOUT_MS = 120_000;
+
+  private final Path dir;
+  private final Path socket;
+  private final String durability;
+  private final List<String> launch;
+  private Process process;
+
+  TortureDaemon(Path dir, Path socket, String durability, int cpus, List<String> jvmOptions) {
+    this.dir = dir;
+    this.socket = socket;
+    this.durability = durability;
+    this.launch = new ArrayList<>(pinned(cpus));
+    launch.add(javaBinary());
+    if (cpus > 0) {
+      launch.add("-XX:ActiveProcessorCount=" + cpus);
+    }
+    launch.addAll(jvmOptions);
+  }
+
+  /** {@code taskset -c 0-(cpus-1)}, or nothing for all CPUs. */
+  static List<String> pinned(int cpus) {
+    if (cpus <= 0) {
+      return List.of();
+    }
+    if (!Files.isExecutable(TASKSET)) {
+      throw new IllegalStateException("--cpus needs " + TASKSET + " (util-linux), which is missing");
+    }
+    return List.of(TASKSET.toString(), "-c", cpus == 1 ? "0" : "0-" + (cpus - 1));
+  }
+
+  static String javaBinary() {
+    return ProcessHandle.current().info().command()
+        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+  }
+
+  Path socket() {
+    return socket;
+  }
+
+  Path log() {
+    return dir.resolve("daemon.log");
+  }
+
+  /**
+   * Starts the daemon and waits until it answers; returns how long that took, in ms. Not
+   * interruptible (an interrupt is kept for the caller): a half-started daemon is no use.
+   */
+  long start() throws IOException {
+    boolean interrupted = Thread.interrupted();
+    try {
+      return startAndWait();
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private long startAndWait() throws IOException {
+    long t0 = System.nanoTime();
+    List<String> command = new ArrayList<>(launch);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.sharedmap.cli.Main", "server",
+        "--dir", dir.toString(), "--socket", socket.toString(), "--durability", durability));
+    Files.createDirectories(dir);
+    process = new ProcessBuilder(command)
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()))
+        .redirectErrorStream(true)
+        .start();
+    long deadline = t0 + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
+    while (true) {
+      if (answers(socket)) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+      }
+      if (!process.isAlive()) {
+        throw new IOException("the daemon exited with status " + process.exitValue() + " before answering on "
+            + socket + "; see " + log());
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new IOException("the daemon did not answer on " + socket + " within " + START_TIMEOUT_MS + " ms; see "
+            + log());
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10)); // polling for the socket, with a deadline
+    }
+  }
+
+  static boolean answers(Path socket) {
+    try (SharedMap map = SharedMap.connect(socket, SharedMap.Options.defaults().recovering(false))) {
+      map.ping();
+      return true;
+    } catch (SharedMapException e) {
+      return false;
+    }
+  }
+
+  boolean isAlive() {
+    return process != null && process.isAlive();
+  }
+
+  /** The exit status of a daemon that died (not by our hand), or -1 while it runs. */
+  int exitStatus() {
+    return process == null || process.isAlive() ? -1 : process.exitValue();
+  }
+
+  /** Waits up to {@code ns} for the daemon to exit; true if it has. */
+  boolean awaitExit(long ns) throws InterruptedException {
+    return process.waitFor(ns, TimeUnit.NANOSECONDS);
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  /** kill -9, and waits for the process to be gone. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor();
+  }
+
+  /** SIGTERM (drain, exit 0), waiting up to 60 s, else kill -9. Returns the exit status. */
+  int stop() throws InterruptedException {
+    if (process == null) {
+      return 0;
+    }
+    process.destroy();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      process.waitFor();
+    }
+    return process.exitValue();
+  }
+
+  /** {@code jcmd <pid> Thread.print} into {@code file}; a note in the file when that failed. */
+  static void threadDump(long pid, Path file) {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    try {
+      Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "Thread.print", "-l")
+          .redirectOutput(file.toFile())
+          .redirectErrorStream(true)
+          .start();
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        Files.writeString(file, "\njcmd did not finish within 30 s\n", java.nio.file.StandardOpenOption.APPEND);
+      }
+    } catch (IOException e) {
+      try {
+        Files.writeString(file, "cannot run " + jcmd + ": " + e + "\n");
+      } catch (IOException ignored) {
+        // nowhere to report it
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The daemon's STATS, or an empty map when it does not answer. */
+  static Map<String, String> stats(Path socket) {
+    try (SharedMap map = SharedMap.connect(socket, SharedMap.Options.defaults().recovering(false))) {
+      return map.stats();
+    } catch (SharedMapException e) {
+      return Map.of();
+    }
+  }
+
+  /** kill -9 if still running (cleanup on Ctrl-C). */
+  void close() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroyForcibly();
+      process.waitFor();
+    }
+  }
+}

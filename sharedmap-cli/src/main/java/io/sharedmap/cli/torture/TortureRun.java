@@ -1,0 +1,648 @@
+package io.sharedmap.cli.torture;
+
+import io.sharedmap.cli.torture.LinearizabilityChecker.Outcome;
+import io.sharedmap.cli.torture.LinearizabilityChecker.Verdict;
+import io.sharedmap.client.Entry;
+import io.sharedmap.client.KeyInfo;
+import io.sharedmap.client.SharedMap;
+import io.sharedmap.client.SharedMapException;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/**
+ * The coordinator of {@code sharedmap torture}: starts (or finds) the daemon, spawns the worker
+ * processes, releases them together, watches for stalls, kills and restarts the daemon when asked
+ * ({@code --crash}), then merges the workers' results and runs the four checks.
+ *
+ * <p>Checks, and what fails them:
+ *
+ * <ol type="a">
+ *   <li>corruption: a value read (by a worker during the run, by the coordinator after each restart
+ *       and at the end) that is torn, mixed, crossed between keys, of another run, or stamped with
+ *       a (writer, write number) that writer never reached;
+ *   <li>lost updates: a counter whose final value is not the number of acknowledged increments
+ *       (increments whose outcome is unknown, when a call threw, widen the allowed range);
+ *   <li>linearizability: a history key whose merged history has no legal order ({@link
+ *       LinearizabilityChecker}); a key whose search hit the bound is reported as unknown, which
+ *       makes the run inconclusive;
+ *   <li>stalls: no operation completing for {@code --stall-seconds}: the daemon's and workers'
+ *       thread dumps are saved and the run fails.
+ * </ol>
+ *
+ * Also failing: a daemon that dies by itself, a value or counter that went back after a restart,
+ * client errors of recovering clients (they should hide restarts), a worker that breaks.
+ */
+public final class TortureRun {
+  /** Exit status of a clean run. */
+  public static final int CLEAN = 0;
+  /** Exit status when a check failed or was inconclusive. */
+  public static final int FAILED = 1;
+
+  private static final long HEARTBEAT_TIMEOUT_MS = 60_000;
+
+  private final TortureConfig c;
+  private final PrintStream out;
+  private final int runId;
+  private final SplittableRandom random;
+  private final List<String> failures = Collections.synchronizedList(new ArrayList<>());
+  private final List<String> clientErrors = Collections.synchronizedList(new ArrayList<>());
+  private final AtomicLong lastProgressNs = new AtomicLong();
+  private final List<Worker> workers = new ArrayList<>();
+  private final List<Long> restartMs = new ArrayList<>();
+  private TortureDaemon daemon;
+  private Path socket;
+  private Path results;
+  private final AtomicLong longestGapNs = new AtomicLong();
+  private volatile boolean stalled;
+  private volatile int kills;
+  private int crashChecks;
+
+  public TortureRun(TortureConfig config, PrintStream out) {
+    this.c = config;
+    this.out = out;
+    this.random = new SplittableRandom(config.seed());
+    int id;
+    do {
+      id = random.nextInt();
+    } while (id == 0);
+    this.runId = id;
+  }
+
+  /** Runs, prints the summary, and returns {@link #CLEAN} or {@link #FAILED}. */
+  public int run() throws IOException, InterruptedException {
+    Path work;
+    boolean temporary = false;
+    if (c.socket() != null) {
+      socket = c.socket();
+      work = Files.createTempDirectory(Path.of("/tmp"), "sharedmap-torture-");
+      temporary = true;
+      results = work;
+    } else {
+      if (c.dir() != null) {
+        work = c.dir();
+      } else {
+        work = Files.createTempDirectory(Path.of("/tmp"), "sharedmap-torture-");
+        temporary = true;
+      }
+      socket = work.resolve("torture.sock");
+      results = work.resolve("torture-" + Integer.toUnsignedString(runId, 16));
+      daemon = new TortureDaemon(work.resolve("data"), socket, c.durability(), c.cpus(), c.daemonJvmOptions());
+    }
+    Files.createDirectories(results);
+    printHeader();
+    Thread cleanup = new Thread(() -> {
+      destroyAll();
+      if (daemon != null) {
+        try {
+          daemon.close();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }, "torture-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
+    boolean clean;
+    try {
+      if (daemon != null) {
+        long ms = daemon.start();
+        out.printf("daemon: pid %d on %s, answered after %d ms%n", daemon.pid(), socket, ms);
+      } else if (!TortureDaemon.answers(socket)) {
+        throw new IOException("no daemon answers on " + socket);
+      }
+      out.flush();
+      runWorkers();
+      clean = verifyAndReport();
+    } finally {
+      destroyAll();
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanup);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook runs anyway
+      }
+    }
+    if (daemon != null) {
+      int status = daemon.stop();
+      if (status != 0) {
+        out.println("the daemon exited with status " + status + " on SIGTERM (expected 0); see " + daemon.log());
+        clean = false;
+      }
+    }
+    if (clean && temporary && !c.keep()) {
+      deleteTree(work);
+    } else {
+      out.println("kept: " + (daemon != null ? work : results) + " (daemon.log, worker logs, results"
+          + (stalled ? ", thread dumps" : "") + ")");
+    }
+    out.println("result: " + (clean ? "PASS" : "FAIL"));
+    out.flush();
+    return clean ? CLEAN : FAILED;
+  }
+
+  private void printHeader() {
+    out.printf("sharedmap torture: %.1f s, %d processes x %d threads, %d keys, %d counters, %d history keys"
+            + " (%d ops each), %s clients%n",
+        c.durationMs() / 1e3, c.processes(), c.threads(), c.keys(), c.counters(), c.linKeys(), c.linOps(),
+        c.recovering() ? "recovering" : "plain");
+    out.printf("daemon: %s, durability %s, cpus %s, crash %s, stall limit %.0f s, run %s, seed %d%n",
+        c.socket() != null ? "existing on " + c.socket() : "own",
+        c.socket() != null ? "(the daemon's)" : c.durability(), c.cpus() == 0 ? "all" : Integer.toString(c.cpus()),
+        c.crash() ? "kill -9 every ~" + c.crashMeanMs() + " ms" : "no", c.stallMs() / 1e3,
+        Integer.toUnsignedString(runId, 16), c.seed());
+    out.flush();
+  }
+
+  // ---- workers ----
+
+  /** One worker process and what its output said. */
+  private final class Worker {
+    final int index;
+    final Process process;
+    final BufferedWriter stdin;
+    final WorkerSpec spec;
+    final AtomicLong ops = new AtomicLong();
+    volatile boolean done;
+
+    Worker(int index, WorkerSpec spec, Process process) {
+      this.index = index;
+      this.spec = spec;
+      this.process = process;
+      this.stdin = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
+    }
+
+    void send(String line) {
+      try {
+        stdin.write(line);
+        stdin.newLine();
+        stdin.flush();
+      } catch (IOException e) {
+        // the worker is gone; its reader reports it
+      }
+    }
+
+    void read(CountDownLatch ready, CountDownLatch finished) {
+      boolean wasReady = false;
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+          StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          if (line.equals("READY")) {
+            wasReady = true;
+            ready.countDown();
+          } else if (line.startsWith("H ")) {
+            long n = Long.parseLong(line.split(" ")[1]);
+            if (n > ops.getAndSet(n)) {
+              long now = System.nanoTime();
+              longestGapNs.accumulateAndGet(now - lastProgressNs.getAndSet(now), Math::max);
+            }
+          } else if (line.startsWith("F ")) {
+            failures.add("worker " + index + ": " + line.substring(2));
+          } else if (line.startsWith("E ")) {
+            clientErrors.add("worker " + index + ": " + line.substring(2));
+          } else if (line.equals("DONE")) {
+            done = true;
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        failures.add("worker " + index + ": cannot read its output: " + e);
+      }
+      try {
+        int status = process.waitFor();
+        if (!done) {
+          failures.add("worker " + index + " (pid " + process.pid() + ") exited with status " + status
+              + " before finishing; see " + results.resolve("worker-" + index + ".log"));
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      if (!wasReady) {
+        ready.countDown();
+      }
+      finished.countDown();
+    }
+  }
+
+  private void runWorkers() throws IOException, InterruptedException {
+    CountDownLatch ready = new CountDownLatch(c.processes());
+    CountDownLatch finished = new CountDownLatch(c.processes());
+    int linOpsPerThread = (int) Math.max(1,
+        (long) c.linOps() * c.linKeys() / ((long) c.processes() * c.threads()));
+    for (int p = 0; p < c.processes(); p++) {
+      WorkerSpec spec = new WorkerSpec(socket, runId, p, c.threads(), c.keys(), c.counters(), c.linKeys(),
+          linOpsPerThread, c.durationMs(), random.nextLong(), c.recovering(), c.reconnectWindowMs(),
+          results.resolve("worker-" + p + ".result"));
+      List<String> command = new ArrayList<>(TortureDaemon.pinned(c.cpus()));
+      command.add(TortureDaemon.javaBinary());
+      if (c.cpus() > 0) {
+        command.add("-XX:ActiveProcessorCount=" + c.cpus());
+      }
+      command.addAll(List.of("-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+          TortureWorker.class.getName()));
+      command.addAll(spec.toArgs());
+      Process process = new ProcessBuilder(command)
+          .redirectError(ProcessBuilder.Redirect.appendTo(results.resolve("worker-" + p + ".log").toFile()))
+          .start();
+      Worker w = new Worker(p, spec, process);
+      workers.add(w);
+      Thread.ofPlatform().daemon().name("torture-worker-" + p).start(() -> w.read(ready, finished));
+    }
+    if (!ready.await(HEARTBEAT_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+      failures.add("the workers did not connect within " + HEARTBEAT_TIMEOUT_MS + " ms");
+      workers.forEach(w -> w.send("STOP"));
+      return;
+    }
+    long goNs = System.nanoTime();
+    lastProgressNs.set(goNs);
+    workers.forEach(w -> w.send("GO"));
+    long endNs = goNs + TimeUnit.MILLISECONDS.toNanos(c.durationMs());
+    long graceNs = TimeUnit.MILLISECONDS.toNanos(c.reconnectWindowMs() + HEARTBEAT_TIMEOUT_MS);
+    Thread keeper = daemon == null ? null
+        : Thread.ofPlatform().name("torture-daemon-keeper").start(() -> keepDaemon(goNs, endNs, finished));
+    long lastStatusNs = goNs;
+    try {
+      while (!finished.await(20, TimeUnit.MILLISECONDS)) {
+        long now = System.nanoTime();
+        long gap = now - lastProgressNs.get();
+        longestGapNs.accumulateAndGet(gap, Math::max);
+        if (!stalled && gap > TimeUnit.MILLISECONDS.toNanos(c.stallMs())) {
+          stall(gap);
+        }
+        if (now - lastStatusNs > TimeUnit.SECONDS.toNanos(10)) {
+          lastStatusNs = now;
+          out.printf("  %3.0f s: %,d operations, %d kills, %d failures%n", (now - goNs) / 1e9,
+              workers.stream().mapToLong(w -> w.ops.get()).sum(), kills, failures.size());
+          out.flush();
+        }
+        if (now - endNs > graceNs) {
+          failures.add("the workers did not finish within " + TimeUnit.NANOSECONDS.toSeconds(graceNs)
+              + " s after the duration");
+          workers.forEach(w -> w.send("STOP"));
+          if (!finished.await(10, TimeUnit.SECONDS)) {
+            workers.forEach(w -> w.process.destroyForcibly());
+            finished.await();
+          }
+          break;
+        }
+      }
+    } finally {
+      if (keeper != null) {
+        keeper.interrupt();
+        keeper.join();
+      }
+    }
+  }
+
+  /**
+   * The daemon keeper thread: kills the daemon at random moments until the duration ends ({@code
+   * --crash}), restarts it and verifies; and restarts it, as a failure, when it dies by itself.
+   */
+  private void keepDaemon(long goNs, long endNs, CountDownLatch finished) {
+    long nextCrashNs = c.crash() ? goNs + crashDelayNs() : Long.MAX_VALUE;
+    try {
+      while (finished.getCount() > 0) {
+        long waitNs = Math.min(nextCrashNs - System.nanoTime(), TimeUnit.MILLISECONDS.toNanos(50));
+        if (daemon.awaitExit(Math.max(0, waitNs))) {
+          failures.add("the daemon (pid " + daemon.pid() + ") died by itself with status " + daemon.exitStatus()
+              + "; see " + daemon.log());
+          restart("after it died");
+          continue;
+        }
+        long now = System.nanoTime();
+        if (!stalled && now - nextCrashNs >= 0 && now < endNs) {
+          crash();
+          nextCrashNs = System.nanoTime() + crashDelayNs();
+        }
+      }
+    } catch (InterruptedException e) {
+      // the run is over
+    } catch (IOException e) {
+      // recorded by restart(); the workers will stall or finish
+    }
+  }
+
+  private long crashDelayNs() {
+    long mean = TimeUnit.MILLISECONDS.toNanos(c.crashMeanMs());
+    return mean / 4 + (long) (random.nextDouble() * mean * 3 / 2);
+  }
+
+  /** The watchdog fired: thread dumps of the daemon and the workers, then stop the workers. */
+  private void stall(long gapNs) {
+    stalled = true;
+    List<String> dumps = new ArrayList<>();
+    long daemonPid = daemon != null ? daemon.pid() : pidOf(socket);
+    if (daemonPid > 0) {
+      Path f = results.resolve("stall-daemon-threads.txt");
+      TortureDaemon.threadDump(daemonPid, f);
+      dumps.add(f.toString());
+    }
+    for (Worker w : workers) {
+      if (w.process.isAlive()) {
+        Path f = results.resolve("stall-worker-" + w.index + "-threads.txt");
+        TortureDaemon.threadDump(w.process.pid(), f);
+        dumps.add(f.toString());
+      }
+    }
+    failures.add(String.format("stall: no operation completed for %.1f s (limit %.1f s); thread dumps: %s",
+        gapNs / 1e9, c.stallMs() / 1e3, dumps.isEmpty() ? "none (daemon pid unknown)" : String.join(", ", dumps)));
+    workers.forEach(w -> w.send("STOP"));
+  }
+
+  private static long pidOf(Path socket) {
+    String pid = TortureDaemon.stats(socket).get("pid");
+    return pid == null ? -1 : Long.parseLong(pid);
+  }
+
+  // ---- crashes ----
+
+  /** kill -9 at a random moment, restart, and check that nothing anyone saw went back. */
+  private void crash() throws IOException, InterruptedException {
+    if (Thread.currentThread().isInterrupted()) {
+      throw new InterruptedException();
+    }
+    Map<String, Entry> before = sample();
+    daemon.kill();
+    kills++;
+    restart("after kill -9 number " + kills);
+    crashChecks++;
+    verifyAfterRestart(before);
+  }
+
+  private void restart(String why) throws IOException {
+    try {
+      restartMs.add(daemon.start());
+    } catch (IOException e) {
+      failures.add("the daemon did not restart " + why + ": " + e.getMessage());
+      throw e;
+    }
+  }
+
+  /** The counters and history keys as a client sees them now (before a kill). */
+  private Map<String, Entry> sample() {
+    Map<String, Entry> seen = new HashMap<>();
+    try (SharedMap map = SharedMap.connect(socket, SharedMap.Options.defaults().recovering(false))) {
+      WorkerSpec s = workers.getFirst().spec;
+      List<String> keys = new ArrayList<>();
+      for (int i = 0; i < c.counters(); i++) {
+        keys.add(s.counterKey(i));
+      }
+      for (int i = 0; i < c.linKeys(); i++) {
+        keys.add(s.linKey(i));
+      }
+      for (String key : keys) {
+        map.get(key).ifPresent(e -> seen.put(key, e));
+      }
+    } catch (SharedMapException e) {
+      // the daemon is busy restarting already: nothing sampled this time
+    }
+    return seen;
+  }
+
+  private void verifyAfterRestart(Map<String, Entry> before) {
+    try (SharedMap map = SharedMap.connect(socket, SharedMap.Options.defaults().recovering(false))) {
+      before.forEach((key, was) -> {
+        Optional<Entry> now = map.get(key);
+        if (now.isEmpty() || now.get().version() < was.version()) {
+          failures.add("lost after kill -9 number " + kills + ": " + key + " was at v" + was.version()
+              + " before, and is " + now.map(e -> "at v" + e.version()).orElse("gone") + " after the restart");
+        } else if (key.contains("/n/") && Long.parseLong(now.get().valueAsString())
+            < Long.parseLong(was.valueAsString())) {
+          failures.add("lost update after kill -9 number " + kills + ": counter " + key + " went from "
+              + was.valueAsString() + " back to " + now.get().valueAsString());
+        }
+      });
+      verifyValues(map, "after kill -9 number " + kills);
+    } catch (SharedMapException e) {
+      failures.add("cannot verify after kill -9 number " + kills + ": " + e.getMessage());
+    }
+  }
+
+  /** Reads and verifies every corruption-check value; returns their stamps. */
+  private Map<Long, Long> verifyValues(SharedMap map, String when) {
+    Map<Long, Long> stamps = new HashMap<>();
+    WorkerSpec s = workers.getFirst().spec;
+    for (int k = 0; k < c.keys(); k++) {
+      Optional<Entry> e = map.get(s.valueKey(k));
+      if (e.isPresent()) {
+        try {
+          TortureValue.Stamp st = TortureValue.verify(e.get().value(), runId, k);
+          stamps.merge(st.writer(), st.write(), Math::max);
+        } catch (IllegalArgumentException bad) {
+          failures.add("corruption " + when + ": " + s.valueKey(k) + ": " + bad.getMessage());
+        }
+      }
+    }
+    return stamps;
+  }
+
+  // ---- the checks ----
+
+  private boolean verifyAndReport() throws IOException {
+    long ops = 0;
+    long errors = 0;
+    Map<Long, Long> attempted = new HashMap<>();
+    Map<Long, Long> seen = new HashMap<>();
+    long[] acked = new long[c.counters()];
+    long[] unknown = new long[c.counters()];
+    Map<Integer, List<LinOp>> histories = new TreeMap<>();
+    for (Worker w : workers) {
+      Path f = w.spec.result();
+      if (!Files.exists(f)) {
+        continue; // its failure was recorded
+      }
+      try (Stream<String> lines = Files.lines(f)) {
+        for (String line : (Iterable<String>) lines::iterator) {
+          String[] t = line.split(" ");
+          switch (t[0]) {
+            case "ops" -> {
+              ops += Long.parseLong(t[1]);
+              errors += Long.parseLong(t[2]);
+            }
+            case "writer" -> attempted.merge(Long.parseLong(t[1]), Long.parseLong(t[2]), Math::max);
+            case "seen" -> seen.merge(Long.parseLong(t[1]), Long.parseLong(t[2]), Math::max);
+            case "counter" -> {
+              acked[Integer.parseInt(t[1])] += Long.parseLong(t[2]);
+              unknown[Integer.parseInt(t[1])] += Long.parseLong(t[3]);
+            }
+            case "L" -> {
+              LinOp op = LinOp.parse(line.substring(2));
+              histories.computeIfAbsent(op.key(), k -> new ArrayList<>()).add(op);
+            }
+            default -> failures.add("worker result " + f + ": unknown line " + line);
+          }
+        }
+      }
+    }
+
+    // final state, read by a fresh client
+    long[] finalCounter = new long[c.counters()];
+    Map<Long, Long> finalStamps = Map.of();
+    long keysFound = 0;
+    try (SharedMap map = SharedMap.connect(socket, SharedMap.Options.defaults().recovering(false))) {
+      finalStamps = verifyValues(map, "at the end");
+      WorkerSpec s = workers.getFirst().spec;
+      for (int i = 0; i < c.counters(); i++) {
+        Optional<Entry> e = map.get(s.counterKey(i));
+        finalCounter[i] = e.map(x -> Long.parseLong(x.valueAsString())).orElse(0L);
+      }
+      keysFound = map.keys(WorkerSpec.prefix(runId).getBytes(StandardCharsets.UTF_8)).map(KeyInfo::key).count();
+    } catch (SharedMapException | NumberFormatException e) {
+      failures.add("cannot read the final state: " + e.getMessage());
+    }
+
+    out.println();
+    out.printf("operations: %,d in %.1f s (%,.0f/s), client errors %d%n", ops, c.durationMs() / 1e3,
+        ops / (c.durationMs() / 1e3), errors);
+    if (c.crash()) {
+      List<Long> sorted = restartMs.stream().sorted().toList();
+      out.printf("crashes: %d kill -9, each restarted and verified (%d checks); restart to first answer: median"
+              + " %d ms, max %d ms%n", kills, crashChecks, sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2),
+          sorted.isEmpty() ? 0 : sorted.getLast());
+    }
+
+    // (a) corruption
+    List<String> corruption = new ArrayList<>();
+    synchronized (failures) {
+      failures.stream().filter(f -> f.contains("corruption")).forEach(corruption::add);
+    }
+    Map<Long, Long> allSeen = new HashMap<>(seen);
+    finalStamps.forEach((k, v) -> allSeen.merge(k, v, Math::max));
+    allSeen.forEach((writer, write) -> {
+      Long reached = attempted.get(writer);
+      if (reached == null || write > reached) {
+        String f = "corruption: never written: a value stamped writer " + TortureValue.writerName(writer) + ", write "
+            + write + ", but that writer " + (reached == null ? "does not exist" : "wrote only " + reached);
+        corruption.add(f);
+        failures.add(f);
+      }
+    });
+    long totalWrites = attempted.values().stream().mapToLong(Long::longValue).sum();
+    line("(a) corruption", corruption.isEmpty(), String.format("%,d writes by %d writers over %d keys; no torn,"
+        + " mixed, crossed or never-written value read", totalWrites, attempted.size(), c.keys()),
+        corruption.size() + " bad values");
+
+    // (b) lost updates
+    List<String> lost = new ArrayList<>();
+    long sumAcked = 0;
+    long sumUnknown = 0;
+    for (int i = 0; i < c.counters(); i++) {
+      sumAcked += acked[i];
+      sumUnknown += unknown[i];
+      if (finalCounter[i] < acked[i] || finalCounter[i] > acked[i] + unknown[i]) {
+        String f = "lost update: counter " + i + " is " + finalCounter[i] + " but " + acked[i]
+            + " increments were acknowledged" + (unknown[i] > 0 ? " (and " + unknown[i] + " have unknown outcomes)" : "");
+        lost.add(f);
+        failures.add(f);
+      }
+    }
+    line("(b) lost updates", lost.isEmpty(), String.format("%d counters, %,d acknowledged increments%s, final sum %,d",
+        c.counters(), sumAcked, sumUnknown > 0 ? " (+" + sumUnknown + " unknown)" : "",
+        java.util.Arrays.stream(finalCounter).sum()), lost.size() + " counters wrong");
+
+    // (c) linearizability
+    int bad = 0;
+    int inconclusive = 0;
+    long linOps = 0;
+    long steps = 0;
+    List<String> linDetails = new ArrayList<>();
+    for (Map.Entry<Integer, List<LinOp>> h : histories.entrySet()) {
+      Outcome o = LinearizabilityChecker.check(h.getValue(), c.linMaxSteps(), LinearizabilityChecker.DEFAULT_MAX_MEMO);
+      linOps += o.operations();
+      steps += o.steps();
+      if (o.verdict() == Verdict.NOT_LINEARIZABLE) {
+        bad++;
+        linDetails.add("key " + h.getKey() + " is not linearizable: " + o.detail());
+        failures.add("linearizability: key " + h.getKey() + " is not linearizable");
+      } else if (o.verdict() == Verdict.UNKNOWN) {
+        inconclusive++;
+        linDetails.add("key " + h.getKey() + ": unknown: " + o.detail());
+      }
+    }
+    String linSummary = String.format("%d keys, %,d operations, %,d search steps", histories.size(), linOps, steps);
+    if (bad > 0) {
+      line("(c) linearizability", false, "", bad + " of " + histories.size() + " keys NOT linearizable; " + linSummary);
+    } else if (inconclusive > 0) {
+      out.printf("%-22s UNKNOWN  %d of %d keys hit the search bound (--lin-max-steps); %s%n", "(c) linearizability",
+          inconclusive, histories.size(), linSummary);
+    } else {
+      line("(c) linearizability", true, linSummary + "; every key linearizable", "");
+    }
+    linDetails.forEach(d -> out.println("    " + d.replace("\n", "\n    ")));
+
+    // (d) stalls
+    line("(d) stalls", !stalled, String.format("longest time without a completed operation %.1f s (limit %.1f s)",
+        longestGapNs.get() / 1e9, c.stallMs() / 1e3), "stalled; thread dumps saved (below)");
+
+    boolean errorsFail = c.recovering() && errors > 0;
+    if (errors > 0) {
+      out.printf("%-22s %s  %d client errors%s%n", "client errors", errorsFail ? "FAIL" : "note", errors,
+          errorsFail ? " (recovering clients should have hidden every restart)" : " (plain clients: expected)");
+      synchronized (clientErrors) {
+        clientErrors.stream().limit(10).forEach(e -> out.println("    " + e));
+      }
+    }
+    List<String> other;
+    synchronized (failures) {
+      other = failures.stream().filter(f -> !f.contains("corruption") && !f.startsWith("lost update:")
+          && !f.startsWith("linearizability:")).toList();
+    }
+    if (!other.isEmpty()) {
+      out.println("other failures:");
+      other.forEach(f -> out.println("    " + f));
+    }
+    if (!corruption.isEmpty() || !lost.isEmpty()) {
+      out.println("details:");
+      Stream.concat(corruption.stream(), lost.stream()).limit(20).forEach(f -> out.println("    " + f));
+    }
+    out.printf("keys of this run in the daemon: %d (prefix %s)%n", keysFound, WorkerSpec.prefix(runId));
+    return failures.isEmpty() && inconclusive == 0 && !errorsFail;
+  }
+
+  private void line(String check, boolean pass, String ok, String bad) {
+    out.printf("%-22s %s  %s%n", check, pass ? "PASS" : "FAIL", pass ? ok : bad);
+  }
+
+  // ---- cleanup ----
+
+  private void destroyAll() {
+    for (Worker w : workers) {
+      if (w.process.isAlive()) {
+        w.process.destroyForcibly();
+      }
+    }
+    for (Worker w : workers) {
+      try {
+        w.process.waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}

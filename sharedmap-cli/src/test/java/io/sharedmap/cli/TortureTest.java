@@ -1,0 +1,101 @@
+package io.sharedmap.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sharedmap.cli.Cli.Result;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Bounded runs of {@code sharedmap torture} with real daemon and worker processes: clean at all
+ * CPUs, clean at one CPU under kill -9, and failing where it must: a daemon in its deliberately
+ * broken stale-read mode fails the linearizability check, a daemon with a very slow disk trips the
+ * stall watchdog, which saves its thread dump.
+ */
+@Timeout(value = 150, unit = TimeUnit.SECONDS)
+class TortureTest {
+  private Path root;
+
+  @BeforeEach
+  void dir() throws IOException {
+    root = Files.createTempDirectory(Path.of("/tmp"), "smt");
+  }
+
+  @AfterEach
+  void cleanUp() throws IOException {
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  private Result torture(String... extra) {
+    String[] args = Stream.concat(Stream.of("torture", "--dir", root.toString(), "--processes", "2", "--threads",
+        "2", "--keys", "16", "--lin-keys", "2", "--lin-ops", "400", "--seed", "7"), Stream.of(extra))
+        .toArray(String[]::new);
+    return Cli.run(args);
+  }
+
+  @Test
+  void torture_healthyDaemonAllCpus_passesEveryCheck() {
+    Result r = torture("--duration", "3s");
+
+    assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
+    assertThat(r.out()).contains("(a) corruption         PASS", "(b) lost updates       PASS",
+        "(c) linearizability    PASS", "(d) stalls             PASS", "result: PASS");
+  }
+
+  @Test
+  void torture_killedAndRestartedAtOneCpu_passesAndVerifiesEachRestart() {
+    Result r = torture("--duration", "6s", "--cpus", "1", "--crash", "--crash-mean", "1500ms",
+        "--stall-seconds", "30");
+
+    assertThat(r.exitCode()).as(r.out() + r.err()).isZero();
+    assertThat(r.out()).contains("cpus 1", "client errors 0", "result: PASS").containsPattern(
+        "crashes: [1-9]\\d* kill -9, each restarted and verified");
+  }
+
+  @Test
+  void torture_daemonWithStaleReads_linearizabilityFails() {
+    Result r = torture("--duration", "3s", "--unsafe-stale-reads");
+
+    assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(1);
+    assertThat(r.out()).contains("(c) linearizability    FAIL", "is not linearizable: no order of the",
+        "cannot be placed", "result: FAIL");
+  }
+
+  @Test
+  void torture_daemonStallsOnASlowDisk_watchdogFailsAndSavesThreadDump() throws IOException {
+    Result r = torture("--duration", "4s", "--stall-seconds", "1",
+        "--daemon-jvm-option", "-Dsharedmap.faults=delay-write-us=3000000");
+
+    assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(1);
+    assertThat(r.out()).contains("(d) stalls             FAIL", "stall: no operation completed for",
+        "stall-daemon-threads.txt", "result: FAIL");
+    Path dump;
+    try (Stream<Path> files = Files.walk(root)) {
+      dump = files.filter(p -> p.getFileName().toString().equals("stall-daemon-threads.txt")).findFirst()
+          .orElseThrow();
+    }
+    assertThat(Files.readString(dump)).contains("Full thread dump");
+  }
+
+  @Test
+  void torture_badParameters_usageErrors() {
+    assertThat(Cli.run("torture", "--processes", "0").exitCode()).isEqualTo(2);
+    assertThat(Cli.run("torture", "--duration", "soon").exitCode()).isEqualTo(2);
+    Result r = Cli.run("torture", "--crash", "--durability", "never");
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("that mode may lose acknowledged changes on kill -9");
+    assertThat(Cli.run("torture", "--socket", "/tmp/x.sock", "--crash").exitCode()).isEqualTo(2);
+  }
+}
