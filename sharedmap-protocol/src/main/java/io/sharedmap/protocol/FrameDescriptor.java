@@ -99,6 +99,9 @@ public final class FrameDescriptor {
   /** The largest number of entries one SCAN page may ask for; 0 asks for {@link #DEFAULT_SCAN_LIMIT}. */
   public static final int MAX_SCAN_LIMIT = 1000;
 
+  /** The largest value a PING may carry (it is echoed, so it is bounded on its own). */
+  public static final int MAX_PING_LENGTH = 64 * 1024;
+
   /** Entries in a SCAN page when the request's arg is 0. */
   public static final int DEFAULT_SCAN_LIMIT = 100;
 

@@ -259,6 +259,10 @@ public final class RequestFramer {
       return skip(h, ErrorCode.INVALID_ARGUMENT, "SCAN: cursor of " + h.valueLength()
           + " bytes exceeds the key limit of " + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
     }
+    if (op == Opcode.PING && h.valueLength() > FrameDescriptor.MAX_PING_LENGTH) {
+      return skip(h, ErrorCode.INVALID_ARGUMENT, "PING: value of " + h.valueLength() + " bytes exceeds the limit of "
+          + FrameDescriptor.MAX_PING_LENGTH + " bytes for an echo");
+    }
     if (h.valueLength() > maxValueLength) {
       return skip(h, ErrorCode.VALUE_TOO_LARGE, op + ": value of " + h.valueLength()
           + " bytes exceeds the limit of " + maxValueLength + " bytes");

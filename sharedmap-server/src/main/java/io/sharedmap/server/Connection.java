@@ -37,6 +37,8 @@ import java.util.List;
 final class Connection implements Runnable {
   private static final System.Logger LOG = System.getLogger(Connection.class.getName());
   private static final int BUFFER_BYTES = 64 * 1024;
+  /** Replies are written once a batch holds this much, so a burst of SCANs cannot pile up gigabytes. */
+  private static final int MAX_BATCH_REPLY_BYTES = 1024 * 1024;
   private static final byte[] EMPTY = new byte[0];
 
   /** A reply waiting for its batch to be durable. */
@@ -54,6 +56,7 @@ final class Connection implements Runnable {
   private final PayloadBudget budget;
   private long clientId;
   private int heldKib;
+  private long pendingReplyBytes;
 
   /** When the current unfinished request (or the hello) started arriving; 0 between requests. */
   private volatile long frameStartedNanos = System.nanoTime();
@@ -84,8 +87,18 @@ final class Connection implements Runnable {
   private byte[] allocateValue(int length) {
     int kib = PayloadBudget.kibFor(length);
     if (kib > 0) {
-      if (!budget.acquire(kib, () -> channel.isOpen() && !aborted)) {
-        throw new Abandoned();
+      if (!budget.tryAcquire(kib)) {
+        try {
+          flush(); // let the replies already queued go out before waiting
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+        frameStartedNanos = 0; // waiting for the budget is the daemon's doing, not a client stall
+        boolean got = budget.acquire(kib, () -> channel.isOpen() && !aborted);
+        frameStartedNanos = System.nanoTime();
+        if (!got) {
+          throw new Abandoned();
+        }
       }
       heldKib = kib;
     }
@@ -136,6 +149,9 @@ final class Connection implements Runnable {
             open = false;
             break;
           }
+          if (pendingReplyBytes >= MAX_BATCH_REPLY_BYTES) {
+            flush();
+          }
         }
         in.compact();
         if (framer.isIdle()) {
@@ -145,7 +161,7 @@ final class Connection implements Runnable {
         }
         flush();
       }
-    } catch (IOException | Abandoned e) {
+    } catch (IOException | java.io.UncheckedIOException | Abandoned e) {
       LOG.log(System.Logger.Level.DEBUG, "connection " + peer + " ended: " + e);
     } catch (RuntimeException | Error e) {
       LOG.log(System.Logger.Level.ERROR, "connection " + peer + " failed unexpectedly", e);
@@ -163,7 +179,7 @@ final class Connection implements Runnable {
         ByteBuffer b = ByteBuffer.allocate(HelloCodec.SERVER_HELLO_LENGTH);
         HelloCodec.writeServerHello(b, new HelloCodec.ServerHello(h.version(), FrameDescriptor.MAX_KEY_LENGTH,
             server.config().maxValueBytes(), FrameDescriptor.MAX_SCAN_LIMIT));
-        replies.add(new Reply(Status.HELLO, 0, EMPTY, b.array(), 0, 0));
+        queue(new Reply(Status.HELLO, 0, EMPTY, b.array(), 0, 0));
         return true;
       }
       case RequestFramer.Rejected r -> {
@@ -171,15 +187,20 @@ final class Connection implements Runnable {
         if (r.fatal()) {
           LOG.log(System.Logger.Level.DEBUG, "closing connection " + peer + ": " + r.message());
         }
-        replies.add(error(r.code(), r.message(), r.fatal()));
+        queue(error(r.code(), r.message(), r.fatal()));
         return !r.fatal();
       }
       case RequestFramer.Request q -> {
         stats.ops[q.opcode().ordinal()].increment();
-        replies.add(execute(q));
+        queue(execute(q));
         return true;
       }
     }
+  }
+
+  private void queue(Reply r) {
+    replies.add(r);
+    pendingReplyBytes += FrameDescriptor.HEADER_LENGTH + r.key().length + r.value().length;
   }
 
   private static Reply error(ErrorCode code, String message, boolean closing) {
@@ -273,18 +294,21 @@ final class Connection implements Runnable {
       }
       FrameHeader.write(out, r.status().code(), r.flags(), r.key().length, r.value().length, r.version());
       out.put(r.key());
-      if (out.remaining() >= r.value().length) {
-        out.put(r.value());
-      } else {
-        drain();
-        ByteBuffer v = ByteBuffer.wrap(r.value());
-        while (v.hasRemaining()) {
-          channel.write(v);
+      // Through the direct buffer in pieces: writing a large heap array directly would make the JDK
+      // allocate (and cache for this thread's life) a native buffer as large as the value.
+      byte[] v = r.value();
+      for (int off = 0; off < v.length; ) {
+        if (!out.hasRemaining()) {
+          drain();
         }
+        int n = Math.min(out.remaining(), v.length - off);
+        out.put(v, off, n);
+        off += n;
       }
     }
     drain();
     replies.clear();
+    pendingReplyBytes = 0;
     writeStartedNanos = 0;
   }
 
@@ -294,6 +318,9 @@ final class Connection implements Runnable {
       channel.write(out);
     }
     out.clear();
+    if (writeStartedNanos != 0) {
+      writeStartedNanos = System.nanoTime(); // progress: a slow reader is not a stalled one
+    }
   }
 
   /** Sends one ERROR frame with the CLOSING flag, for a connection that is refused before its hello. */

@@ -26,6 +26,11 @@ final class PayloadBudget {
     return length <= SMALL_BYTES ? 0 : (length + 1023) >>> 10;
   }
 
+  /** Takes {@code kibNeeded} from the budget if it is there now. */
+  boolean tryAcquire(int kibNeeded) {
+    return kib.tryAcquire(kibNeeded);
+  }
+
   /** Takes {@code kib} from the budget, waiting while {@code keepWaiting} holds; false if it gave up. */
   boolean acquire(int kibNeeded, BooleanSupplier keepWaiting) {
     try {

@@ -231,7 +231,9 @@ public final class SharedMapServer implements AutoCloseable {
       } catch (ClosedChannelException e) {
         return;
       } catch (IOException e) {
-        LOG.log(System.Logger.Level.WARNING, "accept failed: " + e);
+        // e.g. out of file descriptors: back off instead of spinning, and try again
+        LOG.log(System.Logger.Level.WARNING, "accept failed, retrying in 100 ms: " + e);
+        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
         continue;
       }
       stats.connectionsTotal.increment();
@@ -248,6 +250,11 @@ public final class SharedMapServer implements AutoCloseable {
       long id = connectionIds.incrementAndGet();
       Connection conn = new Connection(this, c, engine, stats, payloadBudget, peerName(c, id));
       connections.add(conn);
+      if (stopping) { // stop() may have shut its connections' input before this one was added
+        connections.remove(conn);
+        Connection.refuse(c, ErrorCode.SHUTTING_DOWN, "the daemon is stopping");
+        return;
+      }
       try {
         Thread.ofPlatform().name("sharedmap-conn-" + id).daemon(true).start(conn);
       } catch (OutOfMemoryError | RuntimeException e) {

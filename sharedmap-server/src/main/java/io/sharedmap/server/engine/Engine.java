@@ -138,7 +138,9 @@ public final class Engine implements AutoCloseable {
    */
   public static Engine open(EngineConfig config) throws IOException {
     Files.createDirectories(config.dir());
-    return new Engine(config, Recovery.run(config.dir()));
+    Engine engine = new Engine(config, Recovery.run(config.dir()));
+    engine.maybeSnapshot(); // a journal recovered past the threshold is compacted without waiting for a write
+    return engine;
   }
 
   public RecoveryReport recovery() {
@@ -224,21 +226,7 @@ public final class Engine implements AutoCloseable {
   }
 
   private Write doSet(byte[] key, byte[] value, long clientId, long sequence) throws JournalFailedException {
-    Key k = new Key(key);
-    ReentrantLock lock = stripe(k);
-    long v;
-    Outcome outcome;
-    lock.lock();
-    try {
-      Entry old = index.get(k);
-      v = journal.append(TYPE_PUT, putFlags(sequence, old), clientId, sequence, key, value);
-      publish(k, old, new Entry(value, v));
-      outcome = old == null ? Outcome.CREATED : Outcome.UPDATED;
-    } finally {
-      lock.unlock();
-    }
-    afterWrite(v);
-    return new Write(outcome, v, v);
+    return doPut(key, ANY_VERSION, value, clientId, sequence);
   }
 
   /** Under the key's stripe lock: makes {@code now} the key's entry. */
@@ -266,25 +254,40 @@ public final class Engine implements AutoCloseable {
 
   private Write doCompareAndSet(byte[] key, long expectedVersion, byte[] value, long clientId, long sequence)
       throws JournalFailedException {
+    return doPut(key, expectedVersion, value, clientId, sequence);
+  }
+
+  /** {@code expectedVersion} for a put that applies whatever the key's version: SET. */
+  private static final long ANY_VERSION = -1;
+
+  /**
+   * SET ({@code expectedVersion} {@link #ANY_VERSION}) and CAS. A sequenced change records its
+   * outcome in the session table before the stripe lock is released, so the snapshot barrier,
+   * which passes every stripe lock, never finds a change published but its outcome unrecorded.
+   */
+  private Write doPut(byte[] key, long expectedVersion, byte[] value, long clientId, long sequence)
+      throws JournalFailedException {
     Key k = new Key(key);
     ReentrantLock lock = stripe(k);
-    long v;
-    Outcome outcome;
+    Write w;
     lock.lock();
     try {
       Entry old = index.get(k);
       long current = old != null ? old.version() : 0;
-      if (current != expectedVersion) {
+      if (expectedVersion != ANY_VERSION && current != expectedVersion) {
         return new Write(Outcome.CONFLICT, current, old != null ? current : lastDeleteVersion.get());
       }
-      v = journal.append(TYPE_PUT, putFlags(sequence, old), clientId, sequence, key, value);
+      long v = journal.append(TYPE_PUT, putFlags(sequence, old), clientId, sequence, key, value);
       publish(k, old, new Entry(value, v));
-      outcome = old == null ? Outcome.CREATED : Outcome.UPDATED;
+      w = new Write(old == null ? Outcome.CREATED : Outcome.UPDATED, v, v);
+      if (sequence != 0) {
+        sessions.complete(clientId, sequence, w);
+      }
     } finally {
       lock.unlock();
     }
-    afterWrite(v);
-    return new Write(outcome, v, v);
+    afterWrite(w.version());
+    return w;
   }
 
   /** DELETE: removes the key if present and, when {@code expectedVersion} is not 0, only at that version. */
@@ -302,11 +305,10 @@ public final class Engine implements AutoCloseable {
       throws JournalFailedException {
     Key k = new Key(key);
     ReentrantLock lock = stripe(k);
-    long v;
-    Entry old;
+    Write w;
     lock.lock();
     try {
-      old = index.get(k);
+      Entry old = index.get(k);
       if (old == null) {
         return new Write(expectedVersion == 0 ? Outcome.NOT_FOUND : Outcome.CONFLICT, 0, lastDeleteVersion.get());
       }
@@ -314,18 +316,22 @@ public final class Engine implements AutoCloseable {
         return new Write(Outcome.CONFLICT, old.version(), old.version());
       }
       byte[] removedVersion = ByteBuffer.allocate(8).putLong(old.version()).array();
-      v = journal.append(TYPE_DELETE, sequence == 0 ? 0 : FLAG_SEQUENCED, clientId, sequence, key, removedVersion);
+      long v = journal.append(TYPE_DELETE, sequence == 0 ? 0 : FLAG_SEQUENCED, clientId, sequence, key, removedVersion);
       lastDeleteVersion.accumulateAndGet(v, Math::max);
       index.remove(k);
       liveBytes.add(-(key.length + old.value().length));
       if (unsafeStaleReads) {
         overwritten.put(k, old);
       }
+      w = new Write(Outcome.DELETED, old.version(), v);
+      if (sequence != 0) {
+        sessions.complete(clientId, sequence, w);
+      }
     } finally {
       lock.unlock();
     }
-    afterWrite(v);
-    return new Write(Outcome.DELETED, old.version(), v);
+    afterWrite(w.visibleVersion());
+    return w;
   }
 
   /**
@@ -385,6 +391,15 @@ public final class Engine implements AutoCloseable {
     if (config.durability() == Durability.NEVER && journal.pendingBytes() > NEVER_MODE_MAX_PENDING_BYTES) {
       journal.flush(false); // back-pressure: never let the unwritten queue grow without bound
     }
+    maybeSnapshot();
+  }
+
+  /**
+   * Starts a background snapshot if the active segment has outgrown both the threshold and the live
+   * data. Checked after every change, after every snapshot (the journal may have grown past the
+   * threshold while it ran), and once after recovery, so an idle daemon still compacts.
+   */
+  private void maybeSnapshot() {
     long threshold = Math.max(config.snapshotMinJournalBytes(), liveBytes.sum());
     if (journal.segmentBytes() >= threshold && !closed && snapshotRunning.compareAndSet(false, true)) {
       try {
@@ -414,9 +429,11 @@ public final class Engine implements AutoCloseable {
       }
       snapshotFailures.incrementAndGet();
       LOG.log(System.Logger.Level.ERROR, "snapshot failed; the journal keeps every change, will retry: " + e, e);
+      return; // the next change retries; retrying at once would spin on a full disk
     } finally {
-      snapshotRunning.set(false);
+      snapshotRunning.compareAndSet(true, false);
     }
+    maybeSnapshot();
   }
 
   /** Takes a snapshot now and prunes what it covers. Runs beside readers and writers. */
@@ -457,6 +474,10 @@ public final class Engine implements AutoCloseable {
       w.write(TYPE_SNAPSHOT_END, EMPTY, ByteBuffer.allocate(8).putLong(count).array(), 0);
       w.flush();
       c.force(true);
+      // The walk may have seen changes after the boundary whose records are still queued. Make them
+      // durable in the new segment before the snapshot becomes authoritative, so the snapshot never
+      // holds an entry, or a session outcome, that recovery's journal does not.
+      journal.flush(true);
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(tmp);
       throw e;

@@ -263,7 +263,12 @@ final class Journal implements AutoCloseable {
     }
   }
 
-  /** Leader only: writes the queued batch, then fsyncs if asked. */
+  /**
+   * Leader only: writes the queued batch, then fsyncs if asked. Once the batch is taken off the
+   * queue, any failure at all (an I/O error, or an Error such as running out of memory) fails the
+   * journal for good: its records may be half written, so no later batch may be acknowledged after
+   * them.
+   */
   private void lead(boolean sync) throws JournalFailedException {
     List<Pending> batch;
     appendLock.lock();
@@ -289,11 +294,12 @@ final class Journal implements AutoCloseable {
         fsyncs.incrementAndGet();
         syncedVersion.accumulateAndGet(w, Math::max);
       }
-    } catch (IOException e) {
-      failure = e;
+    } catch (IOException | RuntimeException | Error e) {
+      IOException cause = e instanceof IOException io ? io : new IOException(e.toString(), e);
+      failure = cause;
       LOG.log(System.Logger.Level.ERROR, "journal segment " + segmentName(segment) + " failed; refusing further"
           + " changes: " + e);
-      throw new JournalFailedException("journal write failed, change not persisted: " + e, e);
+      throw new JournalFailedException("journal write failed, change not persisted: " + e, cause);
     }
   }
 
@@ -341,26 +347,9 @@ final class Journal implements AutoCloseable {
   Rotation rotate() throws IOException {
     acquireLeadership(Long.MIN_VALUE, true, false);
     try {
-      long boundary;
-      List<Pending> batch;
-      appendLock.lock();
+      lead(true); // every version assigned so far is now written and synced in the old segment
+      long boundary = writtenVersion;
       try {
-        checkUsable();
-        batch = pending;
-        pending = new ArrayList<>();
-        pendingBytes = 0;
-        boundary = lastVersion;
-      } finally {
-        appendLock.unlock();
-      }
-      try {
-        if (!batch.isEmpty()) {
-          writeBatch(batch);
-          writtenVersion = batch.getLast().version();
-        }
-        channel.force(false);
-        fsyncs.incrementAndGet();
-        syncedVersion.accumulateAndGet(writtenVersion, Math::max);
         long next = segment + 1;
         FileChannel fresh = createSegment(dir, next, boundary);
         FileChannel old = channel;
@@ -370,10 +359,10 @@ final class Journal implements AutoCloseable {
         segmentBytes = FILE_HEADER_LENGTH;
         old.close();
         return new Rotation(next, boundary);
-      } catch (IOException e) {
-        failure = e;
+      } catch (IOException | RuntimeException | Error e) {
+        failure = e instanceof IOException io ? io : new IOException(e.toString(), e);
         LOG.log(System.Logger.Level.ERROR, "journal rotation failed; refusing further changes: " + e);
-        throw e;
+        throw failure;
       }
     } finally {
       releaseLeadership();

@@ -38,14 +38,15 @@ final class RecordWriter {
     }
     codec.writeRecordHeader(buffer, type, flags, clientId, sequence, key, value, version);
     buffer.put(key);
-    if (buffer.remaining() >= value.length) {
-      buffer.put(value);
-    } else {
-      flush();
-      ByteBuffer v = ByteBuffer.wrap(value);
-      while (v.hasRemaining()) {
-        channel.write(v);
+    // Large values go through the direct buffer in pieces: writing a heap array directly would make
+    // the JDK allocate (and cache, per thread) a native buffer as large as the value.
+    for (int off = 0; off < value.length; ) {
+      if (!buffer.hasRemaining()) {
+        flush();
       }
+      int n = Math.min(buffer.remaining(), value.length - off);
+      buffer.put(value, off, n);
+      off += n;
     }
     bytes += length;
   }

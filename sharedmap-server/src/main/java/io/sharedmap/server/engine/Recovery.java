@@ -137,6 +137,9 @@ final class Recovery {
             + " saved in " + savedTail);
       }
       active.position(active.size());
+      // Records written before a crash may sit in the page cache only. Replayed, they are served as
+      // durable, so in `always` mode they must reach the disk before anyone sees them.
+      active.force(true);
     }
     long durationMs = (System.nanoTime() - started) / 1_000_000;
     RecoveryReport report = new RecoveryReport(snapshot, snapshotEntries, replay.size(), recordsReplayed,

@@ -57,6 +57,8 @@ final class SessionTable {
     long maxApplied;
     int pending;
     long lastUsedNanos = System.nanoTime();
+    /** Set, under this monitor, when the session is evicted; a thread holding a dead session starts over. */
+    boolean dead;
 
     Session(long clientId) {
       this.clientId = clientId;
@@ -105,19 +107,27 @@ final class SessionTable {
     for (Session s : sessions.values()) {
       if (idlest == null || s.lastUsedNanos - idlest.lastUsedNanos < 0) {
         synchronized (s) {
-          if (s.pending == 0) {
+          if (s.pending == 0 && !s.dead) {
             idlest = s;
           }
         }
       }
     }
-    if (idlest != null && sessions.remove(idlest.clientId, idlest)) {
-      synchronized (forgotten) {
+    if (idlest == null) {
+      return;
+    }
+    synchronized (idlest) {
+      if (idlest.pending != 0 || idlest.dead) {
+        return; // became busy meanwhile; the table may exceed its bound by a few until the next eviction
+      }
+      synchronized (forgotten) { // remembered before removal, so no begin() can see neither
         forgotten.add(idlest.clientId);
         if (forgotten.size() > MAX_FORGOTTEN) {
           forgotten.remove(forgotten.iterator().next());
         }
       }
+      idlest.dead = true;
+      sessions.remove(idlest.clientId, idlest);
     }
   }
 
@@ -126,14 +136,30 @@ final class SessionTable {
    * or null if the caller must apply it and then call {@link #complete}.
    */
   Write begin(long clientId, long seq) throws SequenceRejectedException {
-    if (!sessions.containsKey(clientId) && wasForgotten(clientId)) {
-      throw new SequenceRejectedException(true, "this client's session was forgotten (more than " + MAX_SESSIONS
-          + " clients); whether sequence number " + seq + " was applied is no longer known; reconnect as a new client");
+    while (true) {
+      if (!sessions.containsKey(clientId) && wasForgotten(clientId)) {
+        throw new SequenceRejectedException(true, "this client's session was forgotten (more than " + MAX_SESSIONS
+            + " clients); whether sequence number " + seq + " was applied is no longer known; reconnect as a new"
+            + " client");
+      }
+      Session s = session(clientId);
+      Write w = begin(s, seq);
+      if (w != RETRY) {
+        return w;
+      }
     }
-    Session s = session(clientId);
+  }
+
+  /** A marker: the session died (was evicted) while this thread held it; look it up again. */
+  private static final Write RETRY = new Write(Outcome.CONFLICT, -1, -1);
+
+  private Write begin(Session s, long seq) throws SequenceRejectedException {
     synchronized (s) {
       s.lastUsedNanos = System.nanoTime();
       while (true) {
+        if (s.dead) {
+          return RETRY;
+        }
         if (seq <= s.maxApplied - WINDOW) {
           throw new SequenceRejectedException(true, "sequence number " + seq + " is more than " + WINDOW
               + " below the highest applied for this client (" + s.maxApplied + "); whether it was applied is no"
