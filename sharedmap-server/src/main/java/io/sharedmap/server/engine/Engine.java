@@ -56,8 +56,13 @@ import java.util.concurrent.locks.ReentrantLock;
  *       one key is atomic and writers of different keys rarely share a lock. Under it they read the
  *       current entry, take a version and queue the record ({@link Journal#append}, a short global
  *       critical section with no I/O), and publish the new entry. No I/O happens under a stripe lock.
- *   <li>Lock order: stripe lock, then the journal's append lock. The snapshot barrier takes stripe
- *       locks one at a time, holding nothing else.
+ *   <li>A sequenced change (a client's numbered SET/CAS/DELETE) first claims its number in the
+ *       {@link SessionTable} (the session's monitor, briefly, holding nothing else), and records its
+ *       outcome there before releasing the stripe lock.
+ *   <li>Lock order: stripe lock, then the journal's append lock or a session's monitor (both are
+ *       leaves: nothing else is taken while holding them). The snapshot barrier takes stripe locks
+ *       one at a time, holding nothing else. The journal's leadership and commit lock are never
+ *       taken under a stripe lock.
  * </ul>
  *
  * <p>Snapshots: when the active journal segment outgrows both {@code snapshotMinJournalBytes} and
