@@ -121,7 +121,7 @@ public final class TortureRun {
       }
     }, "torture-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanup);
-    boolean clean;
+    boolean clean = false;
     try {
       if (daemon != null) {
         long ms = daemon.start();
@@ -134,17 +134,17 @@ public final class TortureRun {
       clean = verifyAndReport();
     } finally {
       destroyAll();
+      if (daemon != null) {
+        int status = daemon.stop();
+        if (status != 0 && clean) {
+          out.println("the daemon exited with status " + status + " on SIGTERM (expected 0); see " + daemon.log());
+          clean = false;
+        }
+      }
       try {
         Runtime.getRuntime().removeShutdownHook(cleanup);
       } catch (IllegalStateException shuttingDown) {
         // the hook runs anyway
-      }
-    }
-    if (daemon != null) {
-      int status = daemon.stop();
-      if (status != 0) {
-        out.println("the daemon exited with status " + status + " on SIGTERM (expected 0); see " + daemon.log());
-        clean = false;
       }
     }
     if (clean && temporary && !c.keep()) {
@@ -458,6 +458,7 @@ public final class TortureRun {
   private boolean verifyAndReport() throws IOException {
     long ops = 0;
     long errors = 0;
+    long verifiedReads = 0;
     Map<Long, Long> attempted = new HashMap<>();
     Map<Long, Long> seen = new HashMap<>();
     long[] acked = new long[c.counters()];
@@ -475,6 +476,7 @@ public final class TortureRun {
             case "ops" -> {
               ops += Long.parseLong(t[1]);
               errors += Long.parseLong(t[2]);
+              verifiedReads += Long.parseLong(t[4]);
             }
             case "writer" -> attempted.merge(Long.parseLong(t[1]), Long.parseLong(t[2]), Math::max);
             case "seen" -> seen.merge(Long.parseLong(t[1]), Long.parseLong(t[2]), Math::max);
@@ -514,7 +516,7 @@ public final class TortureRun {
     if (c.crash()) {
       List<Long> sorted = restartMs.stream().sorted().toList();
       out.printf("crashes: %d kill -9, each restarted and verified (%d checks); restart to first answer: median"
-              + " %d ms, max %d ms%n", kills, crashChecks, sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2),
+              + " %d ms, max %d ms%n", kills, crashChecks, sorted.isEmpty() ? 0 : sorted.get((sorted.size() - 1) / 2),
           sorted.isEmpty() ? 0 : sorted.getLast());
     }
 
@@ -535,8 +537,9 @@ public final class TortureRun {
       }
     });
     long totalWrites = attempted.values().stream().mapToLong(Long::longValue).sum();
-    line("(a) corruption", corruption.isEmpty(), String.format("%,d writes by %d writers over %d keys; no torn,"
-        + " mixed, crossed or never-written value read", totalWrites, attempted.size(), c.keys()),
+    line("(a) corruption", corruption.isEmpty(), String.format("%,d writes by %d writers over %d keys, %,d reads"
+        + " verified; none torn, mixed, crossed or never written", totalWrites, attempted.size(), c.keys(),
+        verifiedReads),
         corruption.size() + " bad values");
 
     // (b) lost updates

@@ -52,6 +52,7 @@ public final class TortureWorker {
   private final AtomicLong ops = new AtomicLong();
   private final AtomicLong errors = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
+  private final AtomicLong verified = new AtomicLong();
   private final AtomicInteger reported = new AtomicInteger();
   private final long[] counterAcked;
   private final long[] counterUnknown;
@@ -230,6 +231,7 @@ public final class TortureWorker {
       try {
         TortureValue.Stamp s = TortureValue.verify(e.get().value(), spec.runId(), k);
         seen.merge(s.writer(), s.write(), Math::max);
+        verified.incrementAndGet();
       } catch (IllegalArgumentException bad) {
         fail("corruption: " + spec.valueKey(k) + " at v" + e.get().version() + ": " + bad.getMessage());
       }
@@ -334,7 +336,7 @@ public final class TortureWorker {
   private void writeResult(List<ThreadState> states) throws IOException {
     Files.createDirectories(spec.result().getParent());
     try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(spec.result(), StandardCharsets.UTF_8))) {
-      w.println("ops " + ops.get() + " " + errors.get() + " " + failures.get());
+      w.println("ops " + ops.get() + " " + errors.get() + " " + failures.get() + " " + verified.get());
       Map<Long, Long> seen = new HashMap<>();
       for (ThreadState s : states) {
         w.println("writer " + s.writer + " " + s.writes);
