@@ -23,7 +23,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * <p>Register as an instance field: {@code @RegisterExtension final SystemTestEnv env = new SystemTestEnv();}
  */
-public final class SystemTestEnv implements BeforeEachCallback, AfterEachCallback {
+public final class SystemTestEnv implements BeforeEachCallback, AfterEachCallback, Launcher {
   /** JVM flags for client processes: small and quick to start; they are not what is measured. */
   public static final List<String> CLIENT_JVM_ARGS =
       List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx128m", "-Xshare:auto");
@@ -109,10 +109,12 @@ public final class SystemTestEnv implements BeforeEachCallback, AfterEachCallbac
   }
 
   /** The scratch directory (short, under /tmp), deleted after the test. */
+  @Override
   public Path scratch() {
     return scratch;
   }
 
+  @Override
   public Path logDir() {
     return logDir;
   }
@@ -127,17 +129,20 @@ public final class SystemTestEnv implements BeforeEachCallback, AfterEachCallbac
   }
 
   /** A daemon spec on {@code <scratch>/data} and {@code <scratch>/s.sock} with default settings. */
+  @Override
   public DaemonProcess.Spec daemonSpec() {
     return new DaemonProcess.Spec("daemon", scratch.resolve("data"), scratch.resolve("s.sock"), logDir,
         List.of(), List.of(), false);
   }
 
   /** Starts a daemon JVM and waits until it serves. */
+  @Override
   public DaemonProcess startDaemon(DaemonProcess.Spec spec) {
     return launchDaemon(spec).awaitReady();
   }
 
   /** Starts a daemon JVM without waiting; for daemons expected to fail at start. */
+  @Override
   public DaemonProcess launchDaemon(DaemonProcess.Spec spec) {
     daemonLaunches++;
     DaemonProcess d = DaemonProcess.launch(spec, spec.name() + "-" + daemonLaunches);
@@ -152,6 +157,7 @@ public final class SystemTestEnv implements BeforeEachCallback, AfterEachCallbac
   }
 
   /** Starts {@code mainClass} in a client JVM (any JVM that is not a daemon). */
+  @Override
   public ChildProcess startClient(String name, Class<?> mainClass, List<String> args) {
     return startClient(name, false, mainClass, args);
   }

@@ -1,0 +1,33 @@
+package io.sharedmap.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sharedmap.tests.clients.Verify;
+import io.sharedmap.tests.support.SystemTestEnv;
+import io.sharedmap.tests.tools.CrashLoop;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The crash loop, bounded for CI: ten kill -9 at random moments under load from three writer
+ * processes, per durability mode, each checked for exactly what the mode promises (see {@link
+ * CrashLoop}). The long run is {@code CrashLoop --kills 100}.
+ */
+class CrashLoopTest {
+  @RegisterExtension final SystemTestEnv env = new SystemTestEnv();
+
+  @ParameterizedTest(name = "durability {0}")
+  @ValueSource(strings = {"interval", "always", "never"})
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)
+  void tenKills_atRandomMoments_everyPromiseOfTheModeKept(String mode) {
+    long seed = System.nanoTime();
+    CrashLoop.Result r = CrashLoop.run(env, new CrashLoop.Config(mode, 10, mode.equals("never") ? 2 : 3, 2, seed, 300),
+        line -> { });
+    Verify.assertNone(r.summary() + " (seed " + seed + ")", r.problems());
+    assertThat(r.kills()).isEqualTo(10);
+    assertThat(r.acknowledged()).as("acknowledged writes").isGreaterThan(100);
+  }
+}
