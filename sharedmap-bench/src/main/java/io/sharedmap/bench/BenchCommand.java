@@ -130,6 +130,11 @@ public final class BenchCommand implements Callable<Integer> {
           + "OUT/daemon.jfr.")
   boolean jfr;
 
+  @Option(names = "--syscalls",
+      description = "Count the server's system calls per operation in every cell with perf stat (needs perf and "
+          + "permission to trace the server).")
+  boolean syscalls;
+
   @Option(names = "--daemon-jvm-opt", paramLabel = "OPT",
       description = "Repeatable. An extra JVM option for the sharedmap daemon it starts.")
   List<String> daemonJvmOptions = new ArrayList<>();
@@ -214,7 +219,7 @@ public final class BenchCommand implements Callable<Integer> {
     CellRunner.Spawn spawn = new CellRunner.Spawn(java, classPath,
         workerJvmOptions.isEmpty() ? List.of("-XX:+UseSerialGC", "-Xms64m", "-Xmx256m")
             : workerJvmOptions,
-        logDir, 120_000, cellTimeoutS * 1000);
+        logDir, 120_000, cellTimeoutS * 1000, syscalls);
     BenchServer.Launch launch = new BenchServer.Launch(fs, work, logDir, java, classPath, daemonMain, daemonOpts,
         redisServer, jfr ? outDir.toAbsolutePath().resolve("daemon.jfr") : null);
 

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.HdrHistogram.Histogram;
 
@@ -27,6 +28,7 @@ import org.HdrHistogram.Histogram;
  * @param clientCpuNs the worker processes' CPU time during their timed loops
  * @param otherCpuNs CPU time that processes other than the server and the workers took during the
  *     cell (machine busy time minus both), -1 if unknown
+ * @param syscalls system calls the server made during the cell, by name (empty unless {@code --syscalls})
  * @param repetition which run of this cell (0-based) when {@code --repeat} runs each cell more than once
  */
 record CellResult(
@@ -46,11 +48,12 @@ record CellResult(
     long daemonCpuNs,
     long clientCpuNs,
     long otherCpuNs,
+    Map<String, Long> syscalls,
     int repetition) {
 
   CellResult withRepetition(int r) {
     return new CellResult(target, kind, workload, mix, processes, opsPerProcess, totalOps, misses, truncated, error,
-        wallNs, secondsPerProcess, histogram, daemonCpuNs, clientCpuNs, otherCpuNs, r);
+        wallNs, secondsPerProcess, histogram, daemonCpuNs, clientCpuNs, otherCpuNs, syscalls, r);
   }
 
   /** The cell this is a run of: target, workload, mix and processes. */
@@ -120,6 +123,18 @@ record CellResult(
       return -1;
     }
     return Math.min(1, (double) otherCpuNs / (wallNs * (double) Runtime.getRuntime().availableProcessors()));
+  }
+
+  /** The server's system calls per operation, e.g. {@code read=1.00 write=1.00 futex=0.12}; empty if not counted. */
+  String syscallsPerOp() {
+    StringBuilder sb = new StringBuilder();
+    for (Map.Entry<String, Long> e : syscalls.entrySet()) {
+      if (e.getValue() > 0 && totalOps > 0) {
+        sb.append(sb.isEmpty() ? "" : " ").append(e.getKey()).append('=')
+            .append(String.format(Locale.ROOT, "%.2f", (double) e.getValue() / totalOps));
+      }
+    }
+    return sb.toString();
   }
 
   /** Whether other processes took a noticeable share (over 10%) of the CPUs during the cell. */

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,7 +32,8 @@ final class CellRunner {
       List<String> workerJvmOptions,
       Path logDir,
       long readyTimeoutMs,
-      long cellTimeoutMs) {}
+      long cellTimeoutMs,
+      boolean countSyscalls) {}
 
   private record Line(int worker, String text) {}
 
@@ -78,6 +80,10 @@ final class CellRunner {
       String[] results = new String[processes];
       boolean[] gone = new boolean[processes];
       await(lines, workers, "READY", results, gone, spawn.readyTimeoutMs(), cell);
+      SyscallCounter counter = spawn.countSyscalls()
+          ? SyscallCounter.start(server.pid(), spawn.logDir().resolve("perf-" + cell + ".csv"),
+              spawn.cellTimeoutMs() / 1000 + 60)
+          : null;
       long cpu0 = server.cpuNs();
       long busy0 = MachineCpu.busyNs();
       for (Process p : workers) {
@@ -88,6 +94,7 @@ final class CellRunner {
       await(lines, workers, "RESULT", results, gone, spawn.cellTimeoutMs(), cell);
       long cpu1 = server.cpuNs();
       long busy1 = MachineCpu.busyNs();
+      Map<String, Long> syscalls = counter == null ? Map.of() : counter.stop();
       for (Process p : workers) {
         p.getOutputStream().close();
         if (!p.waitFor(EXIT_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
@@ -95,7 +102,7 @@ final class CellRunner {
         }
       }
       return merge(server, workload, mix, processes, load.ops(), results, cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0,
-          busy0 < 0 || busy1 < 0 ? -1 : busy1 - busy0);
+          busy0 < 0 || busy1 < 0 ? -1 : busy1 - busy0, syscalls);
     } catch (IOException | CellFailure e) {
       return failed(server, workload, mix, processes, load.ops(), e.getMessage());
     } finally {
@@ -165,7 +172,7 @@ final class CellRunner {
   }
 
   private static CellResult merge(BenchServer server, Workload workload, Mix mix, int processes, long opsPerProcess,
-      String[] results, long daemonCpuNs, long busyNs) {
+      String[] results, long daemonCpuNs, long busyNs, Map<String, Long> syscalls) {
     Histogram merged = new Histogram(BenchWorker.HIGHEST_TRACKABLE_NS, BenchWorker.SIGNIFICANT_DIGITS);
     double[] seconds = new double[processes];
     long firstStart = Long.MAX_VALUE;
@@ -195,14 +202,14 @@ final class CellRunner {
     }
     long other = busyNs < 0 || daemonCpuNs < 0 ? -1 : Math.max(0, busyNs - daemonCpuNs - clientCpu);
     return new CellResult(server.label(), server.spec().kind(), workload, mix, processes, opsPerProcess, ops, misses,
-        truncated, null, wall, seconds, merged, daemonCpuNs, clientCpu, other, 0);
+        truncated, null, wall, seconds, merged, daemonCpuNs, clientCpu, other, syscalls, 0);
   }
 
   private static CellResult failed(BenchServer server, Workload workload, Mix mix, int processes, long opsPerProcess,
       String error) {
     return new CellResult(server.label(), server.spec().kind(), workload, mix, processes, opsPerProcess, 0, 0, false,
         error, 0, new double[0], new Histogram(BenchWorker.HIGHEST_TRACKABLE_NS, BenchWorker.SIGNIFICANT_DIGITS), -1,
-        0, -1, 0);
+        0, -1, Map.of(), 0);
   }
 
   /** A cell could not complete. */

@@ -51,10 +51,11 @@ final class Charts {
   /** Redraws the charts from a {@code results.csv} (the rows marked median); returns a problem or {@code null}. */
   static String redraw(Path dir, Path csv) throws IOException {
     List<String> lines = Files.readAllLines(csv);
-    if (lines.isEmpty() || !lines.get(0).equals(ResultsWriter.CSV_HEADER)) {
-      return csv + " is not a results.csv of this version of sharedmap bench";
+    List<String> header = lines.isEmpty() ? List.of() : List.of(lines.get(0).split(","));
+    if (!header.containsAll(List.of("target", "workload", "mix", "processes", "status", "median", "ops_per_s",
+        "p50_us", "p99_us", "p999_us"))) {
+      return csv + " is not a results.csv written by sharedmap bench";
     }
-    List<String> header = List.of(lines.get(0).split(","));
     List<Point> points = new ArrayList<>();
     for (String line : lines.subList(1, lines.size())) {
       List<String> f = ResultsWriter.parseCsvLine(line);

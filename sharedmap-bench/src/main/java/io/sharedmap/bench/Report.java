@@ -39,6 +39,9 @@ final class Report {
         r.percentileUs(50), r.percentileUs(90), r.percentileUs(99), r.percentileUs(99.9), r.maxUs(),
         r.daemonCpuUsPerOp() < 0 ? "-" : String.format(Locale.ROOT, "%.1f", r.daemonCpuUsPerOp()),
         String.join("; ", notes));
+    if (!r.syscalls().isEmpty()) {
+      w.println("      server system calls per op: " + r.syscallsPerOp());
+    }
   }
 
   static void printSummary(PrintWriter w, List<CellResult> results) {

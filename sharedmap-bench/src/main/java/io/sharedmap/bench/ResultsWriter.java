@@ -22,7 +22,7 @@ import java.util.Set;
 final class ResultsWriter {
   static final String CSV_HEADER = "target,kind,workload,mix,processes,ops_per_process,total_ops,status,wall_s,"
       + "ops_per_s,mean_s_per_process,min_s_per_process,max_s_per_process,p50_us,p90_us,p99_us,p999_us,max_us,"
-      + "mean_us,daemon_cpu_s,daemon_cpu_us_per_op,client_cpu_s,other_cpu_share,misses,truncated,repetition,median,error";
+      + "mean_us,daemon_cpu_s,daemon_cpu_us_per_op,client_cpu_s,other_cpu_share,daemon_syscalls_per_op,misses,truncated,repetition,median,error";
 
   private ResultsWriter() {}
 
@@ -57,7 +57,7 @@ final class ResultsWriter {
           num(r.percentileUs(99.9), 2), num(r.maxUs(), 2), num(r.meanUs(), 2),
           r.daemonCpuNs() < 0 ? "" : num(r.daemonCpuNs() / 1e9, 3),
           r.daemonCpuUsPerOp() < 0 ? "" : num(r.daemonCpuUsPerOp(), 2), num(r.clientCpuNs() / 1e9, 3),
-          r.otherCpuShare() < 0 ? "" : num(r.otherCpuShare(), 3), Long.toString(r.misses()), Boolean.toString(r.truncated()), Integer.toString(r.repetition()),
+          r.otherCpuShare() < 0 ? "" : num(r.otherCpuShare(), 3), csv(r.syscallsPerOp()), Long.toString(r.misses()), Boolean.toString(r.truncated()), Integer.toString(r.repetition()),
           Boolean.toString(medians.contains(r)), csv(r.error() == null ? "" : r.error())))
           .append('\n');
     }
@@ -122,6 +122,13 @@ final class ResultsWriter {
       sb.append(", \"daemon_cpu_us_per_op\": ").append(r.daemonCpuUsPerOp() < 0 ? "null" : num(r.daemonCpuUsPerOp(), 2));
       sb.append(", \"client_cpu_s\": ").append(num(r.clientCpuNs() / 1e9, 3));
       sb.append(", \"other_cpu_share\": ").append(r.otherCpuShare() < 0 ? "null" : num(r.otherCpuShare(), 3));
+      sb.append(", \"daemon_syscalls\": {");
+      boolean firstCall = true;
+      for (Map.Entry<String, Long> e : r.syscalls().entrySet()) {
+        sb.append(firstCall ? "" : ", ").append(str(e.getKey())).append(": ").append(e.getValue());
+        firstCall = false;
+      }
+      sb.append('}');
       sb.append(", \"misses\": ").append(r.misses());
       sb.append(", \"truncated\": ").append(r.truncated());
       sb.append('}');
