@@ -28,7 +28,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * so this measures the index, the stripe locks and the record queue). Run it with 1 and 2 threads
  * (this machine has 2 cores) to see readers that never block and writers on different stripes.
  *
- * <p>Run (from the repository root, after {@code ./mvnw -q -o -pl sharedmap-bench package -DskipTests}):
+ * <p>Run (from the repository root, after {@code ./mvnw -q -pl sharedmap-bench -am package -DskipTests}):
  *
  * <pre>
  * java -cp "sharedmap-bench/target/classes:$(cat sharedmap-bench/target/jmh.classpath)" \

@@ -24,7 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * both keyed by the same byte-string wrapper (unsigned lexicographic order, content hash). Shows
  * what a GET pays for order, beside {@link EngineIndexBenchmark}.
  *
- * <p>Run (from the repository root, after {@code ./mvnw -q -o -pl sharedmap-bench package -DskipTests}):
+ * <p>Run (from the repository root, after {@code ./mvnw -q -pl sharedmap-bench -am package -DskipTests}):
  *
  * <pre>
  * java -cp "sharedmap-bench/target/classes:$(cat sharedmap-bench/target/jmh.classpath)" \

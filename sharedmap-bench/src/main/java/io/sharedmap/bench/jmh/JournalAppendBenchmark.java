@@ -30,7 +30,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * threads, group commit shares one write and one fsync among the writers waiting together, so the
  * throughput should grow with {@code -t}.
  *
- * <p>Run (from the repository root, after {@code ./mvnw -q -o -pl sharedmap-bench package -DskipTests}):
+ * <p>Run (from the repository root, after {@code ./mvnw -q -pl sharedmap-bench -am package -DskipTests}):
  *
  * <pre>
  * for t in 1 2 4 8; do

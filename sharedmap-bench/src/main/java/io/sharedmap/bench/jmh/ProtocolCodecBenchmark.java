@@ -31,7 +31,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * the same bytes arriving 7 at a time), and to encode a reply. Keys are 14 bytes, values
  * {@code valueSize} bytes, all precomputed.
  *
- * <p>Run (from the repository root, after {@code ./mvnw -q -o -pl sharedmap-bench package -DskipTests}):
+ * <p>Run (from the repository root, after {@code ./mvnw -q -pl sharedmap-bench -am package -DskipTests}):
  *
  * <pre>
  * java -cp "sharedmap-bench/target/classes:$(cat sharedmap-bench/target/jmh.classpath)" \

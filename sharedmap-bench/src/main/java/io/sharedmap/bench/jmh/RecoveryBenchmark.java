@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * (journal only, or after a snapshot), as the daemon does at start. Single-shot: each measurement
  * is one {@link Engine#open} and close of the same directory.
  *
- * <p>Run (from the repository root, after {@code ./mvnw -q -o -pl sharedmap-bench package -DskipTests}):
+ * <p>Run (from the repository root, after {@code ./mvnw -q -pl sharedmap-bench -am package -DskipTests}):
  *
  * <pre>
  * java -cp "sharedmap-bench/target/classes:$(cat sharedmap-bench/target/jmh.classpath)" \
