@@ -291,7 +291,7 @@ public final class Engine implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    afterWrite(w.version());
+    afterWrite();
     return w;
   }
 
@@ -335,7 +335,7 @@ public final class Engine implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    afterWrite(w.visibleVersion());
+    afterWrite();
     return w;
   }
 
@@ -392,7 +392,7 @@ public final class Engine implements AutoCloseable {
     };
   }
 
-  private void afterWrite(long version) throws JournalFailedException {
+  private void afterWrite() throws JournalFailedException {
     if (config.durability() == Durability.NEVER && journal.pendingBytes() > NEVER_MODE_MAX_PENDING_BYTES) {
       journal.flush(false); // back-pressure: never let the unwritten queue grow without bound
     }
