@@ -34,17 +34,17 @@ import picocli.CommandLine.Spec;
     name = "bench",
     mixinStandardHelpOptions = true,
     sortOptions = false,
-    description = {
-        "Run the multi-process benchmark: P separate client processes per cell, released together,",
-        "against sharedmap and (optionally) Redis over Unix sockets; prints tables and writes",
-        "CSV, JSON and PNG charts. Numbers are printed, never judged."},
+    description = "Run the multi-process benchmark: P separate client processes per cell, released together, "
+        + "against sharedmap and (optionally) Redis over Unix sockets; prints tables and writes a Markdown "
+        + "summary, CSV, JSON and PNG charts. Numbers are printed, never judged.",
     footer = {
         "",
         "Examples:",
         "  sharedmap bench --workload seed",
-        "  sharedmap bench --workload uniform,ping --processes 1,2,4,10 --target sharedmap --target redis",
-        "  sharedmap bench --workload uniform --fsync always --target sharedmap --target redis",
-        "  sharedmap bench --target sharedmap:/run/sharedmap.sock --workload ping --processes 1"})
+        "  sharedmap bench --workload uniform,ping -p 1,2,4,10 --target sharedmap --target redis",
+        "  sharedmap bench --workload uniform --mix write --fsync always --target sharedmap --target redis",
+        "  sharedmap bench --target sharedmap:/run/sharedmap.sock --workload ping -p 1 --syscalls",
+        "  sharedmap bench --charts-from bench-results/<run>/results.csv"})
 public final class BenchCommand implements Callable<Integer> {
 
   /** How much load each worker applies. */
@@ -53,17 +53,17 @@ public final class BenchCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--workload", split = ",", paramLabel = "W[,W...]", defaultValue = "seed",
+  @Option(names = "--workload", split = ",", hideParamSyntax = true, paramLabel = "W[,W...]", defaultValue = "seed",
       description = "seed (the report's: one key test_key=test_value), uniform (N preloaded keys, uniform "
           + "random), zipf (same, Zipf-skewed), ping (empty round trips: the floor). Default: ${DEFAULT-VALUE}.")
   List<String> workloads;
 
-  @Option(names = "--mix", split = ",", paramLabel = "M[,M...]", defaultValue = "read,write,rw",
+  @Option(names = "--mix", split = ",", hideParamSyntax = true, paramLabel = "M[,M...]", defaultValue = "read,write,rw",
       description = "Operations for seed/uniform/zipf: read, write, rw (N reads AND N writes per process, "
           + "alternating, as in the report). Default: ${DEFAULT-VALUE}.")
   List<String> mixes;
 
-  @Option(names = {"-p", "--processes"}, split = ",", paramLabel = "P[,P...]", defaultValue = "1,2,4,6,8,10",
+  @Option(names = {"-p", "--processes"}, split = ",", hideParamSyntax = true, paramLabel = "P[,P...]", defaultValue = "1,2,4,6,8,10",
       description = "Numbers of client processes, one cell each. Default: ${DEFAULT-VALUE}.")
   List<Integer> processes;
 
