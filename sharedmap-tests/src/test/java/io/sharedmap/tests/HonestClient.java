@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * A well-behaved client working beside misbehaving ones: SET then GET on keys only it writes,
  * checking that each GET returns exactly what its SET stored, and timing every round trip.
  */
-final class HonestClient implements AutoCloseable {
+public final class HonestClient implements AutoCloseable {
   private final SharedMap map;
   private final String prefix;
   private final AtomicBoolean stop = new AtomicBoolean();
@@ -23,7 +23,7 @@ final class HonestClient implements AutoCloseable {
   private volatile long ops;
   private volatile long maxLatencyNs;
 
-  HonestClient(Path socket, String prefix) {
+  public HonestClient(Path socket, String prefix) {
     this.map = SharedMap.connect(socket);
     this.prefix = prefix;
     this.thread = Thread.ofPlatform().name("honest-" + prefix).start(this::run);
@@ -56,12 +56,12 @@ final class HonestClient implements AutoCloseable {
     }
   }
 
-  long ops() {
+  public long ops() {
     return ops;
   }
 
   /** Stops the loop and fails unless every op succeeded, at least {@code minOps} ran, none stalled. */
-  void stopAndCheck(long minOps, Duration maxLatency) throws InterruptedException {
+  public void stopAndCheck(long minOps, Duration maxLatency) throws InterruptedException {
     stop.set(true);
     if (!thread.join(Duration.ofSeconds(30))) {
       throw new AssertionError("honest client stuck in a request for 30 s; " + ops + " ops done");

@@ -74,7 +74,8 @@ public final class CrashLoop {
     List<ChildProcess> writers = new ArrayList<>();
     for (int i = 0; i < c.writers(); i++) {
       List<String> a = new ArrayList<>(List.of("--socket", d.socket().toString(), "--tag", tagPrefix + i,
-          "--threads", Integer.toString(c.threads()), "--own", "20", "--value-bytes", "150"));
+          "--threads", Integer.toString(c.threads()), "--own", "20", "--value-bytes", "150",
+          "--duration-ms", "86400000"));
       a.addAll(List.of(more));
       writers.add(env.startClient("writer-" + tagPrefix + i, WriterMain.class, a));
     }
