@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -32,8 +33,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <ul>
  *   <li>{@code appendLock} guards {@code lastVersion} and {@code pending}; held only to take a
  *       version and add or swap the queue, never across I/O.
- *   <li>{@code commitLock} guards {@code leaderActive} and is the lock of {@code commitDone}; never
- *       held across I/O or while taking {@code appendLock}.
+ *   <li>{@code commitLock} guards {@code leaderActive} and the {@code waiters} queue (each waiter has
+ *       its own condition, so a leader wakes only the waiters it made durable and one next leader);
+ *       never held across I/O or while taking {@code appendLock}.
  *   <li>Leadership (the thread that set {@code leaderActive}) is the exclusive right to the active
  *       segment: its channel, write buffer and position. It is held across the segment's I/O; no
  *       thread waits for it except to learn that its own record was written, which it must wait
@@ -69,7 +71,6 @@ final class Journal implements AutoCloseable {
   private boolean closed;
 
   private final ReentrantLock commitLock = new ReentrantLock();
-  private final Condition commitDone = commitLock.newCondition();
   // @GuardedBy("commitLock")
   private boolean leaderActive;
 
@@ -229,10 +230,27 @@ final class Journal implements AutoCloseable {
     }
   }
 
+  /** A thread waiting for its record to be durable, or for the leadership. */
+  private static final class Waiter {
+    final long version; // Long.MIN_VALUE: waits for the leadership itself (rotate, close)
+    final boolean sync;
+    final Condition wake;
+
+    Waiter(long version, boolean sync, Condition wake) {
+      this.version = version;
+      this.sync = sync;
+      this.wake = wake;
+    }
+  }
+
+  // @GuardedBy("commitLock"), in arrival order
+  private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+
   /** True if this thread became leader; false if the target was reached meanwhile. */
   private boolean acquireLeadership(long version, boolean sync, boolean evenIfFailed)
       throws JournalFailedException {
     commitLock.lock();
+    Waiter me = null;
     try {
       while (true) {
         if (version != Long.MIN_VALUE && reached(version, sync)) {
@@ -246,18 +264,41 @@ final class Journal implements AutoCloseable {
           leaderActive = true;
           return true;
         }
-        commitDone.awaitUninterruptibly();
+        if (me == null) {
+          me = new Waiter(version, sync, commitLock.newCondition());
+          waiters.addLast(me);
+        }
+        me.wake.awaitUninterruptibly();
       }
     } finally {
+      if (me != null) {
+        waiters.remove(me);
+      }
       commitLock.unlock();
     }
   }
 
+  /**
+   * Wakes exactly the waiters that can proceed: those whose records are now durable (or all, if
+   * the journal failed), and the first of the rest, to lead the next batch. Waking every waiter on
+   * every commit would cost each of them a futex round trip only to sleep again.
+   */
   private void releaseLeadership() {
     commitLock.lock();
     try {
       leaderActive = false;
-      commitDone.signalAll();
+      boolean failed = failure != null;
+      Waiter next = null;
+      for (Waiter w : waiters) {
+        if (failed || (w.version != Long.MIN_VALUE && reached(w.version, w.sync))) {
+          w.wake.signal();
+        } else if (next == null) {
+          next = w;
+        }
+      }
+      if (next != null) {
+        next.wake.signal();
+      }
     } finally {
       commitLock.unlock();
     }
