@@ -311,11 +311,16 @@ final class Journal implements AutoCloseable {
    * them.
    */
   private void lead(boolean sync) throws JournalFailedException {
+    // Take the queue whole, or nothing: never keep a reference to the list appenders still add to
+    // (an empty queue taken by reference would let a record appended meanwhile be written here and
+    // again by the next leader).
     List<Pending> batch;
     appendLock.lock();
     try {
-      batch = pending;
-      if (!batch.isEmpty()) {
+      if (pending.isEmpty()) {
+        batch = List.of();
+      } else {
+        batch = pending;
         pending = new ArrayList<>(Math.max(16, batch.size()));
         pendingBytes = 0;
       }
