@@ -234,6 +234,25 @@ public final class Engine implements AutoCloseable {
     return doPut(key, ANY_VERSION, value, clientId, sequence);
   }
 
+  /**
+   * Under the key's stripe lock: the answer to a change that changed nothing. A sequenced one is
+   * remembered and its outcome appended to the journal, so that a resend, even after a crash, gets
+   * this answer instead of being evaluated again after later changes of the same client (a pipeline
+   * of delete-then-set must not end with the delete applied last). The reply need not wait for that
+   * record: the journal is a prefix, so if any later change of this client survives a crash, this
+   * record does too; if none does, re-evaluating the whole tail in order is correct.
+   */
+  private Write unchanged(byte[] key, Outcome outcome, long version, long visibleVersion, long clientId,
+      long sequence) throws JournalFailedException {
+    Write w = new Write(outcome, version, visibleVersion);
+    if (sequence != 0) {
+      byte[] record = ByteBuffer.allocate(9).put((byte) outcome.ordinal()).putLong(version).array();
+      journal.append(TYPE_OUTCOME, FLAG_SEQUENCED, clientId, sequence, key, record);
+      sessions.complete(clientId, sequence, w);
+    }
+    return w;
+  }
+
   /** Under the key's stripe lock: makes {@code now} the key's entry. */
   private void publish(Key k, Entry old, Entry now) {
     index.put(k, now);
@@ -280,7 +299,8 @@ public final class Engine implements AutoCloseable {
       Entry old = index.get(k);
       long current = old != null ? old.version() : 0;
       if (expectedVersion != ANY_VERSION && current != expectedVersion) {
-        return new Write(Outcome.CONFLICT, current, old != null ? current : lastDeleteVersion.get());
+        return unchanged(key, Outcome.CONFLICT, current, old != null ? current : lastDeleteVersion.get(), clientId,
+            sequence);
       }
       long v = journal.append(TYPE_PUT, putFlags(sequence, old), clientId, sequence, key, value);
       publish(k, old, new Entry(value, v));
@@ -315,10 +335,11 @@ public final class Engine implements AutoCloseable {
     try {
       Entry old = index.get(k);
       if (old == null) {
-        return new Write(expectedVersion == 0 ? Outcome.NOT_FOUND : Outcome.CONFLICT, 0, lastDeleteVersion.get());
+        return unchanged(key, expectedVersion == 0 ? Outcome.NOT_FOUND : Outcome.CONFLICT, 0,
+            lastDeleteVersion.get(), clientId, sequence);
       }
       if (expectedVersion != 0 && old.version() != expectedVersion) {
-        return new Write(Outcome.CONFLICT, old.version(), old.version());
+        return unchanged(key, Outcome.CONFLICT, old.version(), old.version(), clientId, sequence);
       }
       byte[] removedVersion = ByteBuffer.allocate(8).putLong(old.version()).array();
       long v = journal.append(TYPE_DELETE, sequence == 0 ? 0 : FLAG_SEQUENCED, clientId, sequence, key, removedVersion);

@@ -113,10 +113,18 @@ final class RecordCodec {
    * the CRC is checked once the payload is read.
    */
   static String headerProblem(int recordLength, int type, int flags, int keyLength, int valueLength) {
-    if (type != TYPE_PUT && type != TYPE_DELETE && type != TYPE_SNAPSHOT_END && type != TYPE_SESSION) {
+    if (type != TYPE_PUT && type != TYPE_DELETE && type != TYPE_SNAPSHOT_END && type != TYPE_SESSION
+        && type != TYPE_OUTCOME) {
       return "bad record type " + type;
     }
-    int allowedFlags = type == TYPE_PUT ? FLAG_SEQUENCED | FLAG_CREATED : type == TYPE_DELETE ? FLAG_SEQUENCED : 0;
+    int allowedFlags = switch (type) {
+      case TYPE_PUT -> FLAG_SEQUENCED | FLAG_CREATED;
+      case TYPE_DELETE, TYPE_OUTCOME -> FLAG_SEQUENCED;
+      default -> 0;
+    };
+    if (type == TYPE_OUTCOME && (flags & FLAG_SEQUENCED) == 0) {
+      return "outcome record without a sequence number";
+    }
     if ((flags & ~allowedFlags) != 0 || (flags & FLAG_CREATED) != 0 && (flags & FLAG_SEQUENCED) == 0) {
       return "bad record flags " + flags + " for record type " + type;
     }
@@ -133,6 +141,9 @@ final class RecordCodec {
     }
     if (type == TYPE_DELETE && valueLength != 8) {
       return "delete record with value length " + valueLength;
+    }
+    if (type == TYPE_OUTCOME && valueLength != 9) {
+      return "outcome record with value length " + valueLength;
     }
     if (recordLength != recordLength(flags, keyLength, valueLength)) {
       return "bad length " + recordLength + " (key " + keyLength + " + value " + valueLength + " + header "

@@ -86,7 +86,7 @@ final class RecordReader implements Closeable {
     if (codec.recordCrc(header, headerLength, key, value) != storedCrc) {
       return fail(start, "checksum mismatch");
     }
-    if (version <= 0 && (type == TYPE_PUT || type == TYPE_DELETE)) {
+    if (version <= 0 && (type == TYPE_PUT || type == TYPE_DELETE || type == TYPE_OUTCOME)) {
       return fail(start, "bad version " + version);
     }
     if ((flags & FLAG_SEQUENCED) != 0 && (clientId == 0 || sequence <= 0)) {

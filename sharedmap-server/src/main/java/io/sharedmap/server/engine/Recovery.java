@@ -250,6 +250,15 @@ final class Recovery {
       } else if (rec.type() == TYPE_DELETE) {
         sessions.restore(rec.clientId(), rec.sequence(), Results.Outcome.DELETED,
             ByteBuffer.wrap(rec.value()).getLong(), rec.version());
+      } else if (rec.type() == TYPE_OUTCOME) {
+        ByteBuffer v = ByteBuffer.wrap(rec.value());
+        int outcome = v.get();
+        if (outcome < 0 || outcome >= Results.Outcome.values().length) {
+          throw new StoreFormatException("outcome record with outcome " + outcome);
+        }
+        sessions.restore(rec.clientId(), rec.sequence(), Results.Outcome.values()[outcome], v.getLong(),
+            rec.version());
+        return; // changes nothing in the index
       }
     }
     Key k = new Key(rec.key());

@@ -190,7 +190,10 @@ final class SessionTable {
     }
   }
 
-  /** Ends a change started with {@link #begin}; {@code result} null or not applied forgets the number. */
+  /**
+   * Ends a change started with {@link #begin}: remembers {@code result} (whatever its outcome), or,
+   * if it is null (the change failed with an exception), forgets the number.
+   */
   void complete(long clientId, long seq, Write result) {
     Session s = sessions.get(clientId);
     if (s == null) {
@@ -200,9 +203,7 @@ final class SessionTable {
       int i = s.slot(seq);
       if (s.seqs[i] == seq && s.states[i] == PENDING) {
         s.pending--;
-        boolean applied = result != null && (result.outcome() == Outcome.CREATED
-            || result.outcome() == Outcome.UPDATED || result.outcome() == Outcome.DELETED);
-        if (applied) {
+        if (result != null) {
           s.put(seq, result.outcome(), result.version(), result.visibleVersion());
         } else {
           s.states[i] = EMPTY;

@@ -50,7 +50,7 @@ package io.sharedmap.server.engine;
  * </pre>
  *
  * Types: {@link #TYPE_PUT} (key, value), {@link #TYPE_DELETE} (key, value = int64 version of the
- * deleted entry), in snapshots only {@link #TYPE_SESSION} (key = int64 client id, value = the
+ * deleted entry), {@link #TYPE_OUTCOME} (a sequenced change that changed nothing), in snapshots only {@link #TYPE_SESSION} (key = int64 client id, value = the
  * session's remembered outcomes, see {@code SessionTable}), and, only as the last record of a
  * snapshot, {@link #TYPE_SNAPSHOT_END} (empty key, value = int64 entry count). A snapshot without a
  * valid end record is incomplete and is never used.
@@ -81,6 +81,11 @@ public final class StoreFileDescriptor {
   public static final int TYPE_DELETE = 2;
   public static final int TYPE_SNAPSHOT_END = 3;
   public static final int TYPE_SESSION = 4;
+  /**
+   * The outcome of a sequenced change that changed nothing (CONFLICT, NOT_FOUND): flags SEQUENCED,
+   * key = the change's key, value = u8 outcome ordinal + int64 version answered.
+   */
+  public static final int TYPE_OUTCOME = 5;
 
   public static final int FLAG_SEQUENCED = 0x01;
   public static final int FLAG_CREATED = 0x02;

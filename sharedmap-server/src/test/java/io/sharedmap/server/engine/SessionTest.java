@@ -79,12 +79,35 @@ class SessionTest {
   }
 
   @Test
-  void conflict_notRemembered_resendIsEvaluatedAgain() throws Exception {
+  void conflict_remembered_resendGetsTheSameAnswerEvenAfterTheKeyChanged() throws Exception {
     try (Engine e = open()) {
       Write conflict = e.compareAndSet(b("k"), 99, b("v"), CLIENT, 1);
       assertThat(conflict.outcome()).isEqualTo(Outcome.CONFLICT);
-      Write applied = e.compareAndSet(b("k"), 0, b("v"), CLIENT, 1);
-      assertThat(applied.outcome()).isEqualTo(Outcome.CREATED);
+      durable(e, e.set(b("k"), b("x")));
+      assertThat(e.compareAndSet(b("k"), 0, b("v"), CLIENT, 1)).as("answered from memory").isEqualTo(conflict);
+    }
+  }
+
+  /**
+   * A pipeline of delete(k) (k absent: NOT_FOUND) then set(k, A), both replies lost, both resent
+   * after a restart: the delete must get its first answer, not be evaluated again after the set.
+   */
+  @Test
+  void pipelineDeleteThenSet_resentAfterRestart_deleteNotReappliedAfterTheSet() throws Exception {
+    Write notFound;
+    Write created;
+    try (Engine e = open()) {
+      notFound = e.delete(b("k"), 0, CLIENT, 1);
+      assertThat(notFound.outcome()).isEqualTo(Outcome.NOT_FOUND);
+      created = durable(e, e.set(b("k"), b("A"), CLIENT, 2));
+      assertThat(created.outcome()).isEqualTo(Outcome.CREATED);
+    }
+    try (Engine e = open()) {
+      Write again = e.delete(b("k"), 0, CLIENT, 1);
+      assertThat(again.outcome()).as("what the client sees: outcome").isEqualTo(notFound.outcome());
+      assertThat(again.version()).as("what the client sees: version").isEqualTo(notFound.version());
+      assertThat(e.set(b("k"), b("A"), CLIENT, 2)).isEqualTo(created);
+      assertThat(new String(e.get(b("k")).entry().value(), UTF_8)).isEqualTo("A");
     }
   }
 
