@@ -198,6 +198,9 @@ final class Connection implements AutoCloseable {
     } catch (IOException e) {
       close();
       throw new SendFailure(e, written > 0);
+    } catch (RuntimeException | Error e) {
+      close(); // part of a request may have left: never reuse this stream
+      throw e;
     } finally {
       gather[0] = null;
       gather[1] = null;
@@ -225,8 +228,8 @@ final class Connection implements AutoCloseable {
       byte[] key = take(h.keyLength());
       byte[] value = take(h.valueLength());
       return new Reply(h.type(), h.flags(), key, value, h.arg());
-    } catch (IOException e) {
-      close();
+    } catch (IOException | RuntimeException | Error e) {
+      close(); // half a reply may be unread (e.g. out of memory for a large value): never reuse this stream
       throw e;
     }
   }

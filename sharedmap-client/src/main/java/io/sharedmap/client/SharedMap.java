@@ -526,8 +526,8 @@ public final class SharedMap implements AutoCloseable {
         } catch (IOException | DaemonUnavailableException e) {
           failure = e;
         } catch (ServerFailureException e) {
-          if (e.errorCode().orElse(null) != ErrorCode.SHUTTING_DOWN) {
-            throw e; // refused at the hello for another reason (connection limit)
+          if (!retryable(e)) {
+            throw e; // refused for another reason: waiting would not help
           }
           failure = e;
         } finally {
@@ -546,6 +546,15 @@ public final class SharedMap implements AutoCloseable {
         window.release(r.sequence());
       }
     }
+  }
+
+  /**
+   * A refusal at the hello that a recovering call waits out within its window: the daemon is
+   * stopping (a restart), or at its connection limit (many clients reconnecting at once).
+   */
+  private static boolean retryable(ServerFailureException e) {
+    ErrorCode code = e.errorCode().orElse(null);
+    return code == ErrorCode.SHUTTING_DOWN || code == ErrorCode.TOO_MANY_CONNECTIONS;
   }
 
   private static boolean shuttingDown(Reply reply) {
@@ -745,7 +754,7 @@ public final class SharedMap implements AutoCloseable {
       } catch (IOException | DaemonUnavailableException e) {
         failure = e;
       } catch (ServerFailureException e) {
-        if (e.errorCode().orElse(null) != ErrorCode.SHUTTING_DOWN) {
+        if (!retryable(e)) {
           throw new PipelineEnded(next, e);
         }
         failure = e;
