@@ -36,7 +36,7 @@ final class StopCommand implements Callable<Integer> {
     Optional<ProcessHandle> daemon = ProcessHandle.of(pid);
     Optional<ProcessHandle> supervisor = daemon.flatMap(ProcessHandle::parent).filter(StopCommand::isSupervisor);
     if (daemon.isPresent()) {
-      if (!daemon.get().destroy()) {
+      if (!daemon.get().destroy() && daemon.get().isAlive()) { // not alive: it exited on its own meanwhile
         throw new CliException(ExitCodes.LIFECYCLE, "cannot send SIGTERM to the daemon, pid " + pid
             + " (is it another user's?)");
       }
