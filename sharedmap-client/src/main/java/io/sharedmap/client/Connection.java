@@ -90,8 +90,23 @@ final class Connection implements AutoCloseable {
       HelloCodec.writeSessionHello(out, FrameDescriptor.PROTOCOL_VERSION, clientId);
     }
     out.flip();
-    while (out.hasRemaining()) {
-      channel.write(out);
+    try {
+      while (out.hasRemaining()) {
+        channel.write(out);
+      }
+    } catch (IOException helloFailed) {
+      // A daemon that refuses a connection (at its limit, stopping) answers before reading the hello
+      // and closes, so the hello can fail with a broken pipe while the refusal waits to be read.
+      Reply refusal;
+      try {
+        refusal = readReply();
+      } catch (IOException | RuntimeException nothingThere) {
+        throw helloFailed;
+      }
+      if (refusal.statusOrNull() == Status.ERROR) {
+        throw Errors.forReply(ErrorCodec.decode(refusal.value()));
+      }
+      throw helloFailed;
     }
     Reply reply = readReply();
     Status status = reply.statusOrNull();
