@@ -81,7 +81,7 @@ class SessionResendTest {
 
   @Test
   @Timeout(value = 120, unit = TimeUnit.SECONDS)
-  void resend_casAndDelete_appliedOnesRememberedRefusedOnesEvaluatedAgain() {
+  void resend_casAndDelete_everyAnswerRememberedEvenWhenNothingChanged() {
     DaemonProcess daemon = env.startDaemon(env.daemonSpec());
     try (RawConnection session = RawConnection.openWithSession(daemon.socket(), CLIENT);
         RawConnection plain = RawConnection.openWithHello(daemon.socket())) {
@@ -91,11 +91,13 @@ class SessionResendTest {
       assertApplied(session.call(RawConnection.sequenced(Opcode.CAS, 1, "c", "x", 0)), Status.CREATED,
           created.version());
 
-      // A CAS that conflicted was not applied, so it is not remembered: resent once the key is at
-      // the expected version, it applies.
+      // A CAS that conflicted changed nothing, and is remembered all the same (so a resent pipeline
+      // keeps its order): resent once the key is at the expected version, it still answers CONFLICT.
       byte[] casAtWrongVersion = RawConnection.sequenced(Opcode.CAS, 2, "c", "y", created.version() + 1000);
-      assertThat(session.call(casAtWrongVersion).status()).isEqualTo(Status.CONFLICT);
-      assertThat(session.call(casAtWrongVersion).status()).isEqualTo(Status.CONFLICT);
+      Response conflict = session.call(casAtWrongVersion);
+      assertThat(conflict.status()).isEqualTo(Status.CONFLICT);
+      assertApplied(session.call(casAtWrongVersion), Status.CONFLICT, conflict.version());
+      assertThat(get(plain, "c").valueAsString()).isEqualTo("x");
 
       Response deleted = session.call(RawConnection.sequenced(Opcode.DELETE, 3, "c", "", 0));
       assertThat(deleted.status()).isEqualTo(Status.DELETED);
@@ -105,12 +107,14 @@ class SessionResendTest {
           deleted.version());
       assertThat(get(plain, "c").valueAsString()).isEqualTo("recreated");
 
-      // A DELETE that found nothing is not remembered either.
+      // A DELETE that found nothing is remembered too: resent after the key appeared, it answers
+      // NOT_FOUND again and leaves the key alone.
       assertThat(session.call(RawConnection.sequenced(Opcode.DELETE, 4, "absent", "", 0)).status())
           .isEqualTo(Status.NOT_FOUND);
       plain.call(Opcode.SET, "absent", "now-here", 0);
       assertThat(session.call(RawConnection.sequenced(Opcode.DELETE, 4, "absent", "", 0)).status())
-          .as("a resent DELETE that found nothing the first time").isEqualTo(Status.DELETED);
+          .as("a resent DELETE that found nothing the first time").isEqualTo(Status.NOT_FOUND);
+      assertThat(get(plain, "absent").valueAsString()).isEqualTo("now-here");
     }
   }
 
