@@ -1,5 +1,6 @@
 package io.sharedmap.cli;
 
+import io.sharedmap.server.testing.TestDaemon;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sharedmap.cli.Cli.Result;

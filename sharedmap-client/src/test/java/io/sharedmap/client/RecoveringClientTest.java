@@ -1,5 +1,6 @@
 package io.sharedmap.client;
 
+import io.sharedmap.server.testing.TestDaemon;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

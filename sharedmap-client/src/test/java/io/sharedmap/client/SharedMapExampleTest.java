@@ -1,5 +1,6 @@
 package io.sharedmap.client;
 
+import io.sharedmap.server.testing.TestDaemon;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;

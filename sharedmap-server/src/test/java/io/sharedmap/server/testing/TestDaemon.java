@@ -1,4 +1,4 @@
-package io.sharedmap.cli;
+package io.sharedmap.server.testing;
 
 import io.sharedmap.server.ServerConfig;
 import io.sharedmap.server.SharedMapServer;
@@ -10,13 +10,14 @@ import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 /**
- * A real in-process daemon on a fresh directory under /tmp (short socket path), removed on close. (A
- * copy of the client tests' helper: test classes are not shared between modules.)
+ * A real in-process daemon on a fresh directory under /tmp (short socket path), removed on close.
+ * Shared with the client's and the CLI's tests through this module's test-jar.
  */
-final class TestDaemon implements AutoCloseable {
-  final Path root;
-  final Path dir;
-  final Path socket;
+public final class TestDaemon implements AutoCloseable {
+  /** The scratch directory holding data and socket, or null when the caller owns them. */
+  public final Path root;
+  public final Path dir;
+  public final Path socket;
   private ServerConfig config;
   private SharedMapServer server;
 
@@ -28,22 +29,22 @@ final class TestDaemon implements AutoCloseable {
     this.server = SharedMapServer.start(config);
   }
 
-  static TestDaemon start() throws Exception {
+  public static TestDaemon start() throws Exception {
     return start(UnaryOperator.identity());
   }
 
-  static TestDaemon start(UnaryOperator<ServerConfig> tweak) throws Exception {
+  public static TestDaemon start(UnaryOperator<ServerConfig> tweak) throws Exception {
     Path root = Files.createTempDirectory(Path.of("/tmp"), "smt");
     return new TestDaemon(root, tweak.apply(ServerConfig.defaults(root.resolve("data"), root.resolve("s.sock"))));
   }
 
   /** A daemon on the given directory and socket, which the caller owns (close does not delete them). */
-  static TestDaemon startAt(Path dir, Path socket) throws Exception {
+  public static TestDaemon startAt(Path dir, Path socket) throws Exception {
     return new TestDaemon(null, ServerConfig.defaults(dir, socket));
   }
 
   /** Stops the daemon and waits until it has stopped. */
-  void stop() throws InterruptedException {
+  public void stop() throws InterruptedException {
     if (server != null) {
       server.stop();
       server.awaitStopped();
@@ -52,13 +53,13 @@ final class TestDaemon implements AutoCloseable {
   }
 
   /** Stops the daemon and starts a new one on the same directory and socket, changed by {@code tweak}. */
-  void restart(UnaryOperator<ServerConfig> tweak) throws Exception {
+  public void restart(UnaryOperator<ServerConfig> tweak) throws Exception {
     stop();
     config = tweak.apply(config);
     server = SharedMapServer.start(config);
   }
 
-  void restart() throws Exception {
+  public void restart() throws Exception {
     restart(UnaryOperator.identity());
   }
 
