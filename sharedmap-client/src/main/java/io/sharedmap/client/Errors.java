@@ -17,6 +17,8 @@ final class Errors {
           new ServerFailureException(code, message);
       case UNKNOWN_OPCODE, MALFORMED_FRAME, BAD_HANDSHAKE, UNSUPPORTED_VERSION ->
           new ProtocolViolationException(code, message);
+      case PERMISSION_DENIED -> new PermissionDeniedException(code, message);
+      case QUOTA_EXCEEDED -> new QuotaExceededException(code, message);
     };
   }
 

@@ -12,8 +12,15 @@ import java.util.Arrays;
  * @param key the key bytes
  * @param version the entry's version
  * @param valueLength the value's length in bytes
+ * @param owner the key's owner, group and mode, when the scan asked for them ({@link
+ *     SharedMap#keysWithOwners}); else null
  */
-public record KeyInfo(byte[] key, long version, int valueLength) {
+public record KeyInfo(byte[] key, long version, int valueLength, KeyOwner owner) {
+  /** A key without its owner (what a plain scan returns). */
+  public KeyInfo(byte[] key, long version, int valueLength) {
+    this(key, version, valueLength, null);
+  }
+
 
   /** The key decoded as UTF-8 (malformed input is replaced, never an error). */
   public String keyAsString() {
@@ -23,8 +30,8 @@ public record KeyInfo(byte[] key, long version, int valueLength) {
   /** Equal when the key bytes, versions and value lengths are equal. */
   @Override
   public boolean equals(Object o) {
-    return o instanceof KeyInfo(byte[] k, long v, int len) && v == version && len == valueLength
-        && Arrays.equals(k, key);
+    return o instanceof KeyInfo(byte[] k, long v, int len, KeyOwner w) && v == version && len == valueLength
+        && Arrays.equals(k, key) && java.util.Objects.equals(w, owner);
   }
 
   @Override
@@ -34,6 +41,7 @@ public record KeyInfo(byte[] key, long version, int valueLength) {
 
   @Override
   public String toString() {
-    return "KeyInfo[key=" + Bytes.describe(key) + ", version=" + version + ", valueLength=" + valueLength + "]";
+    return "KeyInfo[key=" + Bytes.describe(key) + ", version=" + version + ", valueLength=" + valueLength
+        + (owner != null ? ", owner=" + owner : "") + "]";
   }
 }

@@ -71,6 +71,45 @@ final class Replies {
     return new ScanPage(entries, r.key());
   }
 
+  static ScanPage scanWithOwners(Reply r) {
+    if (status(Opcode.SCAN, r) != Status.SCAN_PAGE) {
+      throw unexpected(Opcode.SCAN, r);
+    }
+    List<ScanEntry> decoded;
+    try {
+      decoded = ScanCodec.decode(r.value(), r.arg(), true);
+    } catch (ProtocolException e) {
+      throw Errors.violation("daemon sent a bad SCAN_PAGE: " + e.getMessage());
+    }
+    List<KeyInfo> entries = new ArrayList<>(decoded.size());
+    for (ScanEntry e : decoded) {
+      entries.add(new KeyInfo(e.key(), e.version(), e.valueLength(), new KeyOwner(e.uid(), e.gid(), e.mode())));
+    }
+    return new ScanPage(entries, r.key());
+  }
+
+  static OwnerChange ownerChange(Opcode op, Reply r) {
+    Status s = status(op, r);
+    if (s == Status.NOT_FOUND) {
+      return new OwnerChange(false, 0, 0);
+    }
+    if (s != Status.CHANGED || r.value().length != 8) {
+      throw unexpected(op, r);
+    }
+    return new OwnerChange(true, r.arg(), java.nio.ByteBuffer.wrap(r.value()).getLong());
+  }
+
+  static List<io.sharedmap.protocol.LimitCodec.Row> limits(Reply r) {
+    if (status(Opcode.LIMIT, r) != Status.LIMITS) {
+      throw unexpected(Opcode.LIMIT, r);
+    }
+    try {
+      return io.sharedmap.protocol.LimitCodec.decodeRows(r.value());
+    } catch (ProtocolException e) {
+      throw Errors.violation("daemon sent a bad LIMITS reply: " + e.getMessage());
+    }
+  }
+
   static byte[] ping(Reply r) {
     if (status(Opcode.PING, r) != Status.PONG) {
       throw unexpected(Opcode.PING, r);

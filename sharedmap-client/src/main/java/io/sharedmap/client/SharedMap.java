@@ -5,8 +5,10 @@ import io.sharedmap.protocol.ErrorCode;
 import io.sharedmap.protocol.ErrorCodec;
 import io.sharedmap.protocol.FrameDescriptor;
 import io.sharedmap.protocol.FrameEncoder;
+import io.sharedmap.protocol.LimitCodec;
 import io.sharedmap.protocol.Opcode;
 import io.sharedmap.protocol.Status;
+import java.nio.ByteBuffer;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -361,6 +363,129 @@ public final class SharedMap implements AutoCloseable {
     };
     return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it,
         Spliterator.ORDERED | Spliterator.DISTINCT | Spliterator.NONNULL), false);
+  }
+
+  /**
+   * As {@link #keys(byte[])}, with each key's owner, group and mode ({@link KeyInfo#owner()}), like
+   * {@code ls -l}. Keys this process's user may not read are not listed.
+   */
+  public Stream<KeyInfo> keysWithOwners(byte[] prefix) {
+    Objects.requireNonNull(prefix, "prefix");
+    scanCheckPrefix(prefix);
+    Iterator<KeyInfo> it = new Iterator<>() {
+      private Iterator<KeyInfo> page = Collections.emptyIterator();
+      private byte[] cursor = Bytes.EMPTY;
+      private boolean last;
+
+      @Override
+      public boolean hasNext() {
+        while (!page.hasNext() && !last) {
+          ScanPage p = call(new Request(Opcode.SCAN, prefix, cursor,
+              FrameDescriptor.ARG_SCAN_OWNERS | pool.hello().maxScanLimit()), Replies::scanWithOwners);
+          page = p.entries().iterator();
+          cursor = p.nextCursor();
+          last = p.done();
+        }
+        return page.hasNext();
+      }
+
+      @Override
+      public KeyInfo next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        return page.next();
+      }
+    };
+    return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it,
+        Spliterator.ORDERED | Spliterator.DISTINCT | Spliterator.NONNULL), false);
+  }
+
+  /**
+   * Gives {@code key} mode {@code mode} (read and write bits of {@code 0666}, e.g. {@code 0640}).
+   * Only the key's owner, or root, may.
+   *
+   * @throws PermissionDeniedException if this process's user does not own the key
+   */
+  public OwnerChange chmod(byte[] key, int mode) {
+    checkKey(Opcode.CHMOD, key);
+    return call(new Request(Opcode.CHMOD, key, Bytes.EMPTY, checkMode(mode)), r -> Replies.ownerChange(Opcode.CHMOD, r));
+  }
+
+  /** As {@link #chmod}, for every key under {@code prefix} this user owns (root: every key); others are skipped. */
+  public OwnerChange chmodPrefix(byte[] prefix, int mode) {
+    scanCheckPrefix(prefix);
+    return call(new Request(Opcode.CHMOD, prefix, Bytes.EMPTY, FrameDescriptor.ARG_PREFIX | checkMode(mode)),
+        r -> Replies.ownerChange(Opcode.CHMOD, r));
+  }
+
+  /**
+   * Gives {@code key} owner {@code uid} and group {@code gid} ({@code -1}: leave as is). Only root
+   * and the daemon's admin group may; the key's usage moves to the new owner and group.
+   *
+   * @throws PermissionDeniedException if this process's user may not change owners
+   */
+  public OwnerChange chown(byte[] key, long uid, long gid) {
+    checkKey(Opcode.CHOWN, key);
+    return call(new Request(Opcode.CHOWN, key, ids(uid, gid), 0), r -> Replies.ownerChange(Opcode.CHOWN, r));
+  }
+
+  /** As {@link #chown}, for every key under {@code prefix}. */
+  public OwnerChange chownPrefix(byte[] prefix, long uid, long gid) {
+    scanCheckPrefix(prefix);
+    return call(new Request(Opcode.CHOWN, prefix, ids(uid, gid), FrameDescriptor.ARG_PREFIX),
+        r -> Replies.ownerChange(Opcode.CHOWN, r));
+  }
+
+  private static int checkMode(int mode) {
+    if ((mode & ~FrameDescriptor.MAX_KEY_MODE) != 0) {
+      throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, String.format("CHMOD: mode 0%o has bits outside 0666"
+          + " (keys have read and write bits only)", mode));
+    }
+    return mode;
+  }
+
+  private static byte[] ids(long uid, long gid) {
+    for (long id : new long[] {uid, gid}) {
+      if (id < -1 || id >= 0xFFFF_FFFFL) {
+        throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, "CHOWN: id " + id + " is outside 0.." + 0xFFFF_FFFEL
+            + " (or -1: unchanged)");
+      }
+    }
+    return ByteBuffer.allocate(8).putInt((int) uid).putInt((int) gid).array();
+  }
+
+  /**
+   * The limits and usage this user may see: every principal for root and the admin group, else its
+   * own user and primary group.
+   */
+  public List<LimitCodec.Row> limits() {
+    return call(new Request(Opcode.LIMIT, Bytes.EMPTY, Bytes.EMPTY, LimitCodec.SHOW),
+        Replies::limits);
+  }
+
+  /** One principal's limits and usage. */
+  public LimitCodec.Row limits(LimitCodec.Principal p) {
+    return call(new Request(Opcode.LIMIT, p.wireBytes(), Bytes.EMPTY, LimitCodec.SHOW),
+        Replies::limits).getFirst();
+  }
+
+  /**
+   * Sets some of a principal's limits ({@link LimitCodec#KEEP} leaves one as
+   * it is). Applies at once and is saved before this returns. Only root and the admin group may.
+   */
+  public LimitCodec.Row setLimits(LimitCodec.Principal p,
+      LimitCodec.Amounts limits) {
+    return call(new Request(Opcode.LIMIT, p.wireBytes(), LimitCodec.encodeChange(limits),
+        LimitCodec.SET), Replies::limits).getFirst();
+  }
+
+  /** Removes the limits whose argument is true; see {@link #setLimits}. */
+  public LimitCodec.Row unsetLimits(LimitCodec.Principal p, boolean keys,
+      boolean bytes, boolean connections) {
+    var which = new LimitCodec.Amounts(keys ? 1 : 0, bytes ? 1 : 0, connections ? 1 : 0);
+    return call(new Request(Opcode.LIMIT, p.wireBytes(), LimitCodec.encodeChange(which),
+        LimitCodec.UNSET), Replies::limits).getFirst();
   }
 
   /** Sends an empty PING and waits for the PONG: the daemon is there and serving. */

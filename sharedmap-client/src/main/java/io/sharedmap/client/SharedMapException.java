@@ -23,7 +23,7 @@ import java.util.Optional;
  */
 public sealed class SharedMapException extends RuntimeException
     permits DaemonUnavailableException, LimitExceededException, InvalidRequestException,
-        ServerFailureException, ProtocolViolationException {
+        ServerFailureException, ProtocolViolationException, PermissionDeniedException, QuotaExceededException {
   private static final long serialVersionUID = 1L;
 
   /** Error code of the daemon's (or the client-side check's) refusal; null when there is none. */

@@ -23,6 +23,8 @@ class ErrorsTest {
     expected.put(ErrorCode.SHUTTING_DOWN, ServerFailureException.class);
     expected.put(ErrorCode.TOO_MANY_CONNECTIONS, ServerFailureException.class);
     expected.put(ErrorCode.SEQUENCE_EXPIRED, ServerFailureException.class);
+    expected.put(ErrorCode.PERMISSION_DENIED, PermissionDeniedException.class);
+    expected.put(ErrorCode.QUOTA_EXCEEDED, QuotaExceededException.class);
     expected.put(ErrorCode.UNKNOWN_OPCODE, ProtocolViolationException.class);
     expected.put(ErrorCode.MALFORMED_FRAME, ProtocolViolationException.class);
     expected.put(ErrorCode.BAD_HANDSHAKE, ProtocolViolationException.class);

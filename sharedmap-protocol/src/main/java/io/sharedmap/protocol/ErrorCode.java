@@ -27,7 +27,17 @@ public enum ErrorCode {
   /** An unexpected server fault; the server logged it. */
   INTERNAL(12),
   /** A resent sequenced change is too old for the daemon to know whether it was applied. */
-  SEQUENCE_EXPIRED(13);
+  SEQUENCE_EXPIRED(13),
+  /**
+   * The caller's user may not do this: read or change a key its mode does not allow, change another
+   * user's key's mode or owner, or change limits without being an administrator. Nothing was changed.
+   */
+  PERMISSION_DENIED(14),
+  /**
+   * The change would take its user or group over a limit (keys, bytes, connections); the message
+   * names the limit, the current usage and the request's size. Nothing was stored.
+   */
+  QUOTA_EXCEEDED(15);
 
   private final int code;
 

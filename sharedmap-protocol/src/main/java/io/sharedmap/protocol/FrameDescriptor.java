@@ -90,6 +90,15 @@ public final class FrameDescriptor {
   /** Keys are 1 to this many bytes (SCAN prefixes may be empty). Fixed by the protocol. */
   public static final int MAX_KEY_LENGTH = 1024;
 
+  /** CHMOD, CHOWN: the key is a prefix (may be empty: every key) and the change applies to every key under it. */
+  public static final long ARG_PREFIX = 1L << 32;
+
+  /** SCAN: each entry also carries its owner uid, gid and mode ({@link ScanCodec#OWNER_FIELDS_LENGTH}). */
+  public static final long ARG_SCAN_OWNERS = 1L << 32;
+
+  /** The largest key mode: read and write for owner, group and others (execute bits do not exist). */
+  public static final int MAX_KEY_MODE = 0666;
+
   /** The default largest value a server accepts; a server may be configured lower or higher. */
   public static final int DEFAULT_MAX_VALUE_LENGTH = 16 * 1024 * 1024;
 

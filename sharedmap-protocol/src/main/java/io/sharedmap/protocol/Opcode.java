@@ -17,6 +17,13 @@ package io.sharedmap.protocol;
  *       <td>page size 0..1000, 0 = 100</td><td>SCAN_PAGE</td></tr>
  *   <tr><td>PING</td><td>0x05</td><td>empty</td><td>any, echoed</td><td>0</td><td>PONG</td></tr>
  *   <tr><td>STATS</td><td>0x06</td><td>empty</td><td>empty</td><td>0</td><td>STATS</td></tr>
+ *   <tr><td>CHMOD</td><td>0x07</td><td>key, or prefix with {@link FrameDescriptor#ARG_PREFIX}</td><td>empty</td>
+ *       <td>mode (r/w bits of 0666) | ARG_PREFIX</td><td>CHANGED, NOT_FOUND</td></tr>
+ *   <tr><td>CHOWN</td><td>0x08</td><td>key, or prefix with ARG_PREFIX</td><td>uid u32, gid u32
+ *       (0xFFFFFFFF = unchanged)</td><td>0 | ARG_PREFIX</td><td>CHANGED, NOT_FOUND</td></tr>
+ *   <tr><td>LIMIT</td><td>0x09</td><td>principal: {@code user:UID}, {@code group:GID}, {@code default}
+ *       (empty for SHOW of all)</td><td>SET: 3 x int64, UNSET: 3 x int64, SHOW: empty</td>
+ *       <td>{@link LimitCodec#SET}, {@link LimitCodec#UNSET}, {@link LimitCodec#SHOW}</td><td>LIMITS</td></tr>
  * </table>
  *
  * <p>Every request may also be answered with {@link Status#ERROR}.
@@ -28,7 +35,10 @@ public enum Opcode {
   CAS(0x03),
   SCAN(0x04),
   PING(0x05),
-  STATS(0x06);
+  STATS(0x06),
+  CHMOD(0x07),
+  CHOWN(0x08),
+  LIMIT(0x09);
 
   private static final Opcode[] BY_CODE = new Opcode[256];
 
@@ -61,6 +71,6 @@ public enum Opcode {
 
   /** Whether a value may accompany the request. */
   boolean carriesValue() {
-    return this == SET || this == CAS || this == SCAN || this == PING;
+    return this == SET || this == CAS || this == SCAN || this == PING || this == CHOWN || this == LIMIT;
   }
 }

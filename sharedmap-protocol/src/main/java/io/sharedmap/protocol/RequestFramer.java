@@ -249,7 +249,21 @@ public final class RequestFramer {
       return skip(h, ErrorCode.KEY_EMPTY, op + ": key is empty; keys are 1 to "
           + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
     }
-    if (!op.requiresKey() && op != Opcode.SCAN && h.keyLength() != 0) {
+    boolean prefixed = (op == Opcode.CHMOD || op == Opcode.CHOWN) && (h.arg() & FrameDescriptor.ARG_PREFIX) != 0;
+    if ((op == Opcode.CHMOD || op == Opcode.CHOWN) && !prefixed && h.keyLength() == 0) {
+      return skip(h, ErrorCode.KEY_EMPTY, op + ": key is empty; give a key of 1 to "
+          + FrameDescriptor.MAX_KEY_LENGTH + " bytes, or set ARG_PREFIX to change every key under a prefix");
+    }
+    if (op == Opcode.CHOWN && h.valueLength() != 8) {
+      return skip(h, ErrorCode.INVALID_ARGUMENT, "CHOWN: value of " + h.valueLength()
+          + " bytes; expected 8 (uid u32, gid u32)");
+    }
+    if (op == Opcode.LIMIT && h.valueLength() != (h.arg() == LimitCodec.SHOW ? 0 : LimitCodec.CHANGE_LENGTH)) {
+      return skip(h, ErrorCode.INVALID_ARGUMENT, "LIMIT: value of " + h.valueLength() + " bytes; expected "
+          + (h.arg() == LimitCodec.SHOW ? 0 : LimitCodec.CHANGE_LENGTH) + " for this operation");
+    }
+    if (!op.requiresKey() && op != Opcode.SCAN && op != Opcode.CHMOD && op != Opcode.CHOWN && op != Opcode.LIMIT
+        && h.keyLength() != 0) {
       return skip(h, ErrorCode.INVALID_ARGUMENT, op + ": takes no key but got " + h.keyLength() + " bytes");
     }
     if (!op.carriesValue() && h.valueLength() != 0) {
@@ -269,8 +283,21 @@ public final class RequestFramer {
     }
     String argProblem = switch (op) {
       case DELETE, CAS -> h.arg() < 0 ? "expected version " + h.arg() + " is negative" : null;
-      case SCAN -> h.arg() < 0 || h.arg() > FrameDescriptor.MAX_SCAN_LIMIT
-          ? "page size " + h.arg() + " is outside 0.." + FrameDescriptor.MAX_SCAN_LIMIT : null;
+      case SCAN -> {
+        long size = h.arg() & ~FrameDescriptor.ARG_SCAN_OWNERS;
+        yield size < 0 || size > FrameDescriptor.MAX_SCAN_LIMIT
+            ? "page size " + size + " is outside 0.." + FrameDescriptor.MAX_SCAN_LIMIT
+                + " (bit 32 may be set to ask for owners)" : null;
+      }
+      case CHMOD -> {
+        long mode = h.arg() & ~FrameDescriptor.ARG_PREFIX;
+        yield mode < 0 || (mode & ~FrameDescriptor.MAX_KEY_MODE) != 0
+            ? String.format("mode 0%o has bits outside 0666 (keys have read and write bits only)", mode) : null;
+      }
+      case CHOWN -> (h.arg() & ~FrameDescriptor.ARG_PREFIX) != 0
+          ? "arg must be 0 or ARG_PREFIX (1 << 32) but was " + h.arg() : null;
+      case LIMIT -> h.arg() < LimitCodec.SET || h.arg() > LimitCodec.SHOW
+          ? "operation " + h.arg() + " is not 1 (set), 2 (unset) or 3 (show)" : null;
       default -> h.arg() != 0 ? "arg must be 0 but was " + h.arg() : null;
     };
     if (argProblem != null) {

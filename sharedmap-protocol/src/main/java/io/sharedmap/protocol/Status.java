@@ -24,6 +24,10 @@ public enum Status {
   PONG(0x27),
   /** STATS: value = UTF-8 lines {@code name=value\n}. */
   STATS(0x28),
+  /** CHMOD, CHOWN: version field = keys changed; value = int64 keys skipped (the caller may not change them). */
+  CHANGED(0x29),
+  /** LIMIT: value = {@link LimitCodec} rows. */
+  LIMITS(0x2A),
   /** Answer to the client hello: value = {@link HelloCodec} payload. */
   HELLO(0x2F),
   /** The request failed: value = {@link ErrorCodec} payload. */

@@ -122,7 +122,7 @@ class CodecTest {
 
   @Test
   void errorCode_codesAreTheSpecTable() {
-    int[] expected = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
+    int[] expected = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
     ErrorCode[] values = ErrorCode.values();
     assertThat(values).hasSize(expected.length);
     for (int i = 0; i < values.length; i++) {
@@ -130,7 +130,7 @@ class CodecTest {
       assertThat(ErrorCode.fromCode(expected[i])).isEqualTo(values[i]);
     }
     assertThat(ErrorCode.fromCode(0)).isNull();
-    assertThat(ErrorCode.fromCode(14)).isNull();
+    assertThat(ErrorCode.fromCode(16)).isNull();
   }
 
   @Test
@@ -142,7 +142,10 @@ class CodecTest {
     assertThat(Opcode.fromCode(0x04)).isEqualTo(Opcode.SCAN);
     assertThat(Opcode.fromCode(0x05)).isEqualTo(Opcode.PING);
     assertThat(Opcode.fromCode(0x06)).isEqualTo(Opcode.STATS);
-    assertThat(Opcode.fromCode(0x07)).isNull();
+    assertThat(Opcode.fromCode(0x07)).isEqualTo(Opcode.CHMOD);
+    assertThat(Opcode.fromCode(0x08)).isEqualTo(Opcode.CHOWN);
+    assertThat(Opcode.fromCode(0x09)).isEqualTo(Opcode.LIMIT);
+    assertThat(Opcode.fromCode(0x0A)).isNull();
     assertThat(Opcode.fromCode(-1)).isNull();
     assertThat(Opcode.fromCode(256)).isNull();
     Map<Status, Integer> status = new LinkedHashMap<>();
@@ -155,6 +158,8 @@ class CodecTest {
     status.put(Status.SCAN_PAGE, 0x26);
     status.put(Status.PONG, 0x27);
     status.put(Status.STATS, 0x28);
+    status.put(Status.CHANGED, 0x29);
+    status.put(Status.LIMITS, 0x2A);
     status.put(Status.HELLO, 0x2F);
     status.put(Status.ERROR, 0x40);
     assertThat(Status.values()).hasSize(status.size());

@@ -5,6 +5,8 @@ import io.sharedmap.protocol.ErrorCodec;
 import io.sharedmap.protocol.FrameDescriptor;
 import io.sharedmap.protocol.FrameHeader;
 import io.sharedmap.protocol.HelloCodec;
+import io.sharedmap.protocol.LimitCodec;
+import io.sharedmap.protocol.ProtocolException;
 import io.sharedmap.protocol.RequestFramer;
 import io.sharedmap.protocol.ScanCodec;
 import io.sharedmap.protocol.Status;
@@ -12,9 +14,17 @@ import io.sharedmap.protocol.StatsCodec;
 import io.sharedmap.server.engine.Engine;
 import io.sharedmap.server.engine.JournalFailedException;
 import io.sharedmap.server.engine.Results;
+import io.sharedmap.server.security.Accounts;
+import io.sharedmap.server.security.Caller;
+import io.sharedmap.server.security.Owner;
+import io.sharedmap.server.security.PermissionDeniedException;
+import io.sharedmap.server.security.QuotaExceededException;
+import io.sharedmap.server.security.RefusedException;
+import io.sharedmap.server.security.UnixAccounts;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -49,6 +59,8 @@ final class Connection implements Runnable {
   private final Engine engine;
   private final ServerStats stats;
   private final String peer;
+  private final Caller caller;
+  private final Owner created;
   private final RequestFramer framer;
   private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER_BYTES);
   private final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER_BYTES);
@@ -74,7 +86,9 @@ final class Connection implements Runnable {
   }
 
   Connection(SharedMapServer server, SocketChannel channel, Engine engine, ServerStats stats, PayloadBudget budget,
-      String peer) {
+      Caller caller, Owner created, String peer) {
+    this.caller = caller;
+    this.created = created;
     this.server = server;
     this.channel = channel;
     this.engine = engine;
@@ -133,6 +147,11 @@ final class Connection implements Runnable {
 
   SocketChannel channel() {
     return channel;
+  }
+
+  /** Who is on the other end (from the socket's peer credentials). */
+  Caller caller() {
+    return caller;
   }
 
   @Override
@@ -213,19 +232,40 @@ final class Connection implements Runnable {
     try {
       return switch (q.opcode()) {
         case GET -> {
-          Results.Lookup l = engine.get(q.key());
+          Results.Lookup l = engine.get(caller, q.key());
           yield l.entry() == null
               ? new Reply(Status.NOT_FOUND, 0, EMPTY, EMPTY, 0, l.visibleVersion())
               : new Reply(Status.FOUND, 0, EMPTY, l.entry().value(), l.entry().version(), l.visibleVersion());
         }
-        case SET -> write(engine.set(q.key(), q.value(), clientId, q.sequence()));
-        case CAS -> write(engine.compareAndSet(q.key(), q.arg(), q.value(), clientId, q.sequence()));
-        case DELETE -> write(engine.delete(q.key(), q.arg(), clientId, q.sequence()));
+        case SET -> write(engine.set(caller, created, q.key(), q.value(), clientId, q.sequence()));
+        case CAS -> write(engine.compareAndSet(caller, created, q.key(), q.arg(), q.value(), clientId, q.sequence()));
+        case DELETE -> write(engine.delete(caller, q.key(), q.arg(), clientId, q.sequence()));
         case SCAN -> scan(q);
         case PING -> new Reply(Status.PONG, 0, EMPTY, q.value(), 0, 0);
         case STATS -> new Reply(Status.STATS, 0, EMPTY, StatsCodec.encode(server.statsSnapshot()), 0, 0);
+        case CHMOD -> changed(engine.chmod(caller, q.key(), (q.arg() & FrameDescriptor.ARG_PREFIX) != 0,
+            (int) (q.arg() & FrameDescriptor.MAX_KEY_MODE)));
+        case CHOWN -> {
+          ByteBuffer ids = ByteBuffer.wrap(q.value());
+          long uid = Integer.toUnsignedLong(ids.getInt());
+          long gid = Integer.toUnsignedLong(ids.getInt());
+          yield changed(engine.chown(caller, q.key(), (q.arg() & FrameDescriptor.ARG_PREFIX) != 0,
+              uid == 0xFFFF_FFFFL ? -1 : uid, gid == 0xFFFF_FFFFL ? -1 : gid));
+        }
+        case LIMIT -> limit(q);
       };
+    } catch (RefusedException e) {
+      stats.clientErrors.increment();
+      return error(e instanceof QuotaExceededException ? ErrorCode.QUOTA_EXCEEDED : ErrorCode.PERMISSION_DENIED,
+          q.opcode() + " refused: " + e.getMessage(), false);
+    } catch (IllegalArgumentException | ProtocolException e) {
+      stats.clientErrors.increment();
+      return error(ErrorCode.INVALID_ARGUMENT, q.opcode() + ": " + e.getMessage(), false);
+
     } catch (JournalFailedException e) {
+      stats.serverErrors.increment();
+      return error(ErrorCode.STORAGE_FAILURE, q.opcode() + " not applied: " + e.getMessage(), false);
+    } catch (IOException e) {
       stats.serverErrors.increment();
       return error(ErrorCode.STORAGE_FAILURE, q.opcode() + " not applied: " + e.getMessage(), false);
     } catch (Engine.SequenceException e) {
@@ -250,19 +290,64 @@ final class Connection implements Runnable {
     return new Reply(s, 0, EMPTY, EMPTY, w.version(), w.visibleVersion());
   }
 
+  private static Reply changed(Results.Changed c) {
+    if (!c.found()) {
+      return new Reply(Status.NOT_FOUND, 0, EMPTY, EMPTY, 0, c.visibleVersion());
+    }
+    return new Reply(Status.CHANGED, 0, EMPTY, ByteBuffer.allocate(8).putLong(c.skipped()).array(), c.changed(),
+        c.visibleVersion());
+  }
+
+  /**
+   * LIMIT: anyone may SHOW their own user's and primary group's rows (root and administrators: every
+   * row); only root and administrators may SET and UNSET. Changes are saved before the reply.
+   */
+  private Reply limit(RequestFramer.Request q) throws IOException, PermissionDeniedException {
+    Accounts accounts = engine.accounts();
+    String key = new String(q.key(), StandardCharsets.US_ASCII);
+    if (q.arg() == LimitCodec.SHOW) {
+      List<LimitCodec.Row> rows;
+      if (key.isEmpty()) {
+        rows = caller.admin() ? accounts.rows() : List.of(accounts.row(new LimitCodec.Principal(LimitCodec.Kind.USER,
+            caller.uid())), accounts.row(new LimitCodec.Principal(LimitCodec.Kind.GROUP, caller.gid())));
+      } else {
+        LimitCodec.Principal p = LimitCodec.Principal.parse(key);
+        boolean own = p.kind() == LimitCodec.Kind.DEFAULT || p.kind() == LimitCodec.Kind.USER && p.id() == caller.uid()
+            || p.kind() == LimitCodec.Kind.GROUP && caller.inGroup(p.id());
+        if (!own && !caller.admin()) {
+          throw new PermissionDeniedException("only root and the admin group may see the limits of " + key);
+        }
+        rows = List.of(accounts.row(p));
+      }
+      return new Reply(Status.LIMITS, 0, EMPTY, LimitCodec.encodeRows(rows), rows.size(), 0);
+    }
+    if (!caller.admin()) {
+      throw new PermissionDeniedException("user " + UnixAccounts.system().userName(caller.uid()) + " (uid "
+          + caller.uid() + ") may not change limits: only root and the daemon's admin group (--admin-group) may");
+    }
+    LimitCodec.Principal p = LimitCodec.Principal.parse(key);
+    LimitCodec.Amounts change = LimitCodec.decodeChange(q.value());
+    LimitCodec.Row row = q.arg() == LimitCodec.SET ? accounts.set(p, change) : accounts.unset(p, change);
+    LOG.log(System.Logger.Level.INFO, "limits of " + p.wire() + " changed by " + peer + ": " + row.limits());
+    return new Reply(Status.LIMITS, 0, EMPTY, LimitCodec.encodeRows(List.of(row)), 1, 0);
+  }
+
   private Reply scan(RequestFramer.Request q) {
-    int limit = q.arg() == 0 ? FrameDescriptor.DEFAULT_SCAN_LIMIT : (int) q.arg();
-    Results.ScanPage page = engine.scan(q.key(), q.value(), limit, FrameDescriptor.SCAN_PAGE_BYTES,
-        ScanCodec.ENTRY_OVERHEAD);
+    boolean owners = (q.arg() & FrameDescriptor.ARG_SCAN_OWNERS) != 0;
+    long size = q.arg() & ~FrameDescriptor.ARG_SCAN_OWNERS;
+    int limit = size == 0 ? FrameDescriptor.DEFAULT_SCAN_LIMIT : (int) size;
+    Results.ScanPage page = engine.scan(caller, q.key(), q.value(), limit, FrameDescriptor.SCAN_PAGE_BYTES,
+        ScanCodec.ENTRY_OVERHEAD + (owners ? ScanCodec.OWNER_FIELDS_LENGTH : 0));
     List<ScanCodec.ScanEntry> entries = new ArrayList<>(page.keys().size());
     int bytes = 0;
     for (Results.ScannedKey k : page.keys()) {
-      ScanCodec.ScanEntry e = new ScanCodec.ScanEntry(k.key(), k.version(), k.valueLength());
+      ScanCodec.ScanEntry e = new ScanCodec.ScanEntry(k.key(), k.version(), k.valueLength(), k.owner().uidLong(),
+          k.owner().gidLong(), k.owner().mode());
       entries.add(e);
-      bytes += ScanCodec.encodedLength(e);
+      bytes += ScanCodec.encodedLength(e, owners);
     }
     ByteBuffer b = ByteBuffer.allocate(bytes);
-    ScanCodec.encode(b, entries);
+    ScanCodec.encode(b, entries, owners);
     return new Reply(Status.SCAN_PAGE, 0, page.nextCursor(), b.array(), entries.size(), page.visibleVersion());
   }
 

@@ -5,6 +5,9 @@ import io.sharedmap.protocol.Opcode;
 import io.sharedmap.server.engine.Engine;
 import io.sharedmap.server.engine.EngineConfig;
 import io.sharedmap.server.engine.RecoveryReport;
+import io.sharedmap.server.security.Caller;
+import io.sharedmap.server.security.QuotaExceededException;
+import io.sharedmap.server.security.UnixAccounts;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
@@ -58,6 +61,8 @@ public final class SharedMapServer implements AutoCloseable {
   public static final String VERSION = "0.1.0";
 
   private final ServerConfig config;
+  private final SecurityConfig security;
+  private final long adminGid;
   private final Engine engine;
   private final FileChannel lockChannel;
   private final FileLock lock;
@@ -73,9 +78,12 @@ public final class SharedMapServer implements AutoCloseable {
   private final Object stopLock = new Object();
   private volatile boolean stopping;
 
-  private SharedMapServer(ServerConfig config, Engine engine, FileChannel lockChannel, FileLock lock,
+  private SharedMapServer(ServerConfig config, SecurityConfig security, Engine engine, FileChannel lockChannel, FileLock lock,
       ServerSocketChannel listener) {
     this.config = config;
+    this.security = security;
+    this.adminGid = security.adminGroup() == null ? -1
+        : UnixAccounts.system().gid(security.adminGroup()).orElse(-1);
     this.engine = engine;
     this.lockChannel = lockChannel;
     this.lock = lock;
@@ -109,7 +117,17 @@ public final class SharedMapServer implements AutoCloseable {
    *     owned by a live daemon, unknown file format, corrupt snapshot, ...)
    */
   public static SharedMapServer start(ServerConfig config) throws ServerStartException {
+    return start(config, SecurityConfig.DEFAULTS);
+  }
+
+  /**
+   * As {@link #start(ServerConfig)}, with who may connect and what created keys start as.
+   *
+   * @throws IllegalArgumentException if a parameter is out of range or names no user or group
+   */
+  public static SharedMapServer start(ServerConfig config, SecurityConfig security) throws ServerStartException {
     config.validate();
+    security.validate(UnixAccounts.system());
     Path dir = config.dataDir().toAbsolutePath();
     Path socket = config.socket().toAbsolutePath();
     FileChannel lockChannel = null;
@@ -143,8 +161,9 @@ public final class SharedMapServer implements AutoCloseable {
           config.snapshotMinJournalBytes()));
       listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
       listener.bind(UnixDomainSocketAddress.of(socket), 256);
+      applySocketPermissions(socket, security);
       ServerConfig resolved = config.withPaths(dir, socket);
-      SharedMapServer server = new SharedMapServer(resolved, engine, lockChannel, lock, listener);
+      SharedMapServer server = new SharedMapServer(resolved, security, engine, lockChannel, lock, listener);
       server.acceptor.start();
       server.reaper.scheduleWithFixedDelay(server::reapStalled, 1, 1, TimeUnit.SECONDS);
       RecoveryReport r = engine.recovery();
@@ -160,6 +179,33 @@ public final class SharedMapServer implements AutoCloseable {
       closeQuietly(listener, engine, lock, lockChannel);
       throw new ServerStartException("cannot start: " + e.getMessage(), e);
     }
+  }
+
+  /** Gives the socket file the configured mode, owner and group (who may connect at all). */
+  private static void applySocketPermissions(Path socket, SecurityConfig security) throws IOException {
+    UnixAccounts names = UnixAccounts.system();
+    var lookup = socket.getFileSystem().getUserPrincipalLookupService();
+    if (security.socketOwner() != null) {
+      Files.setOwner(socket, lookup.lookupPrincipalByName(Long.toString(names.uid(security.socketOwner())
+          .orElseThrow())));
+    }
+    if (security.socketGroup() != null) {
+      Files.getFileAttributeView(socket, java.nio.file.attribute.PosixFileAttributeView.class)
+          .setGroup(lookup.lookupPrincipalByGroupName(Long.toString(names.gid(security.socketGroup()).orElseThrow())));
+    }
+    Files.setPosixFilePermissions(socket, posix(security.socketMode()));
+  }
+
+  private static java.util.Set<java.nio.file.attribute.PosixFilePermission> posix(int mode) {
+    java.util.Set<java.nio.file.attribute.PosixFilePermission> set =
+        java.util.EnumSet.noneOf(java.nio.file.attribute.PosixFilePermission.class);
+    java.nio.file.attribute.PosixFilePermission[] order = java.nio.file.attribute.PosixFilePermission.values();
+    for (int i = 0; i < 9; i++) { // OWNER_READ .. OTHERS_EXECUTE, high bit first
+      if ((mode & (0400 >> i)) != 0) {
+        set.add(order[i]);
+      }
+    }
+    return set;
   }
 
   private static String readPid(FileChannel c) {
@@ -248,29 +294,72 @@ public final class SharedMapServer implements AutoCloseable {
         continue;
       }
       long id = connectionIds.incrementAndGet();
-      Connection conn = new Connection(this, c, engine, stats, payloadBudget, peerName(c, id));
+      Caller caller = caller(c);
+      if (caller == null) {
+        stats.connectionsRejected.increment();
+        Connection.refuse(c, ErrorCode.PERMISSION_DENIED, "the daemon cannot tell which user is connecting"
+            + " (no peer credentials on the socket)");
+        continue;
+      }
+      try {
+        engine.accounts().connect(caller);
+      } catch (QuotaExceededException e) {
+        stats.connectionsRejected.increment();
+        Connection.refuse(c, ErrorCode.QUOTA_EXCEEDED, "connection refused: " + e.getMessage());
+        continue;
+      }
+      Connection conn = new Connection(this, c, engine, stats, payloadBudget, caller,
+          caller.newOwner(security.keyUmask()), peerName(caller, id));
       connections.add(conn);
       if (stopping) { // stop() may have shut its connections' input before this one was added
-        connections.remove(conn);
+        if (connections.remove(conn)) {
+          engine.accounts().disconnect(caller);
+        }
         Connection.refuse(c, ErrorCode.SHUTTING_DOWN, "the daemon is stopping");
         return;
       }
       try {
         Thread.ofPlatform().name("sharedmap-conn-" + id).daemon(true).start(conn);
       } catch (OutOfMemoryError | RuntimeException e) {
-        connections.remove(conn);
+        if (connections.remove(conn)) {
+          engine.accounts().disconnect(caller);
+        }
         Connection.refuse(c, ErrorCode.TOO_MANY_CONNECTIONS, "the daemon cannot start another connection thread");
       }
     }
   }
 
-  private static String peerName(SocketChannel c, long id) {
+  private static String peerName(Caller caller, long id) {
+    UnixAccounts names = UnixAccounts.system();
+    return "#" + id + " (" + names.userName(caller.uid()) + ":" + names.groupName(caller.gid()) + ")";
+  }
+
+  /**
+   * Who is connecting, from the kernel (SO_PEERCRED: the peer's uid and gid when it connected), with
+   * the groups it belongs to; null if the socket has no peer credentials.
+   */
+  private Caller caller(SocketChannel c) {
+    UnixDomainPrincipal p;
     try {
-      UnixDomainPrincipal p = c.getOption(ExtendedSocketOptions.SO_PEERCRED);
-      return "#" + id + " (" + p.user().getName() + ":" + p.group().getName() + ")";
+      p = c.getOption(ExtendedSocketOptions.SO_PEERCRED);
     } catch (IOException | UnsupportedOperationException e) {
-      return "#" + id;
+      return null;
     }
+    UnixAccounts names = UnixAccounts.system();
+    String user = p.user().getName();
+    var uid = names.uid(user);
+    var gid = names.gid(p.group().getName());
+    if (uid.isEmpty() || gid.isEmpty()) {
+      return null;
+    }
+    long[] groups = names.groupsOf(user, gid.getAsLong());
+    boolean admin = uid.getAsLong() == 0;
+    if (adminGid >= 0) {
+      for (long g : groups) {
+        admin |= g == adminGid;
+      }
+    }
+    return new Caller(uid.getAsLong(), gid.getAsLong(), groups, admin);
   }
 
   /** Called by a connection thread as it ends. */
@@ -280,7 +369,9 @@ public final class SharedMapServer implements AutoCloseable {
     } catch (IOException e) {
       LOG.log(System.Logger.Level.DEBUG, "close: " + e);
     }
-    connections.remove(c);
+    if (connections.remove(c)) {
+      engine.accounts().disconnect(c.caller());
+    }
     synchronized (connections) {
       connections.notifyAll();
     }

@@ -3,6 +3,14 @@ package io.sharedmap.server.engine;
 import static io.sharedmap.server.engine.StoreFileDescriptor.*;
 
 import io.sharedmap.server.Durability;
+import io.sharedmap.server.engine.Results.Changed;
+import io.sharedmap.server.security.Accounts;
+import io.sharedmap.server.security.Caller;
+import io.sharedmap.server.security.Owner;
+import io.sharedmap.server.security.PermissionDeniedException;
+import io.sharedmap.server.security.QuotaExceededException;
+import io.sharedmap.server.security.RefusedException;
+import io.sharedmap.server.security.UnixAccounts;
 import io.sharedmap.server.engine.Results.Lookup;
 import io.sharedmap.server.engine.Results.Outcome;
 import io.sharedmap.server.engine.Results.ScanPage;
@@ -94,6 +102,7 @@ public final class Engine implements AutoCloseable {
   private final AtomicLong lastDeleteVersion = new AtomicLong();
   private final RecoveryReport recovery;
   private final SessionTable sessions;
+  private final Accounts accounts;
   private final boolean unsafeStaleReads = Boolean.getBoolean(UNSAFE_STALE_READS_PROPERTY);
   private final Map<Key, Entry> overwritten = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -104,9 +113,14 @@ public final class Engine implements AutoCloseable {
   private volatile long lastSnapshotMs = -1;
   private volatile boolean closed;
 
-  private Engine(EngineConfig config, Recovery.Recovered r) throws IOException {
+  private Engine(EngineConfig config, Recovery.Recovered r, Accounts accounts) throws IOException {
     this.config = config;
+    this.accounts = accounts;
     this.index = r.index();
+    for (Iterator<Map.Entry<Key, Entry>> it = index.all(); it.hasNext(); ) {
+      Map.Entry<Key, Entry> e = it.next();
+      accounts.recount(e.getValue().owner(), e.getKey().bytes.length + e.getValue().value().length);
+    }
     this.liveBytes.add(r.liveBytes());
     this.recovery = r.report();
     this.sessions = r.sessions();
@@ -143,7 +157,8 @@ public final class Engine implements AutoCloseable {
    */
   public static Engine open(EngineConfig config) throws IOException {
     Files.createDirectories(config.dir());
-    Engine engine = new Engine(config, Recovery.run(config.dir()));
+    Accounts accounts = Accounts.open(config.dir(), UnixAccounts.system());
+    Engine engine = new Engine(config, Recovery.run(config.dir()), accounts);
     engine.maybeSnapshot(); // a journal recovered past the threshold is compacted without waiting for a write
     return engine;
   }
@@ -152,12 +167,20 @@ public final class Engine implements AutoCloseable {
     return recovery;
   }
 
+  /** Limits and usage of users and groups. */
+  public Accounts accounts() {
+    return accounts;
+  }
+
   private ReentrantLock stripe(Key k) {
     int h = k.hashCode();
     return stripes[(h ^ (h >>> 16)) & (STRIPES - 1)];
   }
 
-  /** GET. Never blocks. */
+  /** Owner of keys created through the caller-less methods (in-process use, tests): root, mode 0644. */
+  private static final Owner ROOT_CREATED = Caller.ROOT.newOwner(022);
+
+  /** GET as root. Never blocks. */
   public Lookup get(byte[] key) {
     Key k = new Key(key);
     Entry e = index.get(k);
@@ -168,6 +191,26 @@ public final class Engine implements AutoCloseable {
       }
     }
     return e != null ? new Lookup(e, e.version()) : new Lookup(null, lastDeleteVersion.get());
+  }
+
+  /**
+   * GET for {@code caller}. Never blocks.
+   *
+   * @throws PermissionDeniedException if the key exists and its mode does not let the caller read it
+   */
+  public Lookup get(Caller caller, byte[] key) throws PermissionDeniedException {
+    Lookup l = get(key);
+    if (l.entry() != null && !caller.mayRead(l.entry().owner())) {
+      throw denied(caller, "read", key, l.entry().owner());
+    }
+    return l;
+  }
+
+  private static PermissionDeniedException denied(Caller caller, String what, byte[] key, Owner o) {
+    UnixAccounts names = UnixAccounts.system();
+    return new PermissionDeniedException("user " + names.userName(caller.uid()) + " (uid " + caller.uid()
+        + ") may not " + what + " key '" + Key.printable(key) + "' (owner " + names.userName(o.uidLong())
+        + ", group " + names.groupName(o.gidLong()) + ", mode " + Owner.modeString(o.mode()) + ")");
   }
 
   /** A sequenced change was refused: too old to know whether it was applied, or the window was broken. */
@@ -187,10 +230,11 @@ public final class Engine implements AutoCloseable {
 
   /** Runs a change once per (client, sequence): a repeat returns the first outcome without applying. */
   private interface Change {
-    Write apply() throws JournalFailedException;
+    Write apply() throws JournalFailedException, RefusedException;
   }
 
-  private Write once(long clientId, long sequence, Change change) throws JournalFailedException, SequenceException {
+  private Write once(long clientId, long sequence, Change change)
+      throws JournalFailedException, SequenceException, RefusedException {
     if (sequence == 0) {
       return change.apply();
     }
@@ -208,30 +252,62 @@ public final class Engine implements AutoCloseable {
       w = change.apply();
       return w;
     } finally {
-      sessions.complete(clientId, sequence, w);
+      sessions.complete(clientId, sequence, w); // null (refused, failed): forgotten, a resend is evaluated anew
     }
   }
 
   private static int putFlags(long sequence, Entry old) {
-    return sequence == 0 ? 0 : FLAG_SEQUENCED | (old == null ? FLAG_CREATED : 0);
+    return FLAG_OWNED | (sequence == 0 ? 0 : FLAG_SEQUENCED | (old == null ? FLAG_CREATED : 0));
   }
 
-  /** SET: creates or replaces. Takes ownership of {@code key} and {@code value}. */
+  /** SET as root: creates or replaces. Takes ownership of {@code key} and {@code value}. */
   public Write set(byte[] key, byte[] value) throws JournalFailedException {
-    return doSet(key, value, 0, 0);
+    return asRoot(() -> doPut(Caller.ROOT, ROOT_CREATED, key, ANY_VERSION, value, 0, 0));
+  }
+
+  /** SET as root, as change {@code sequence} of client {@code clientId}; see {@link #set(Caller, Owner, byte[], byte[], long, long)}. */
+  public Write set(byte[] key, byte[] value, long clientId, long sequence)
+      throws JournalFailedException, SequenceException {
+    return asRootSequenced(() -> set(Caller.ROOT, ROOT_CREATED, key, value, clientId, sequence));
   }
 
   /**
-   * SET as change {@code sequence} of client {@code clientId}: applied at most once; a repeat gets
-   * the first outcome. {@code sequence} 0: not sequenced.
+   * SET for {@code caller} as change {@code sequence} of client {@code clientId}: applied at most
+   * once; a repeat gets the first outcome. {@code sequence} 0: not sequenced. A created key gets
+   * {@code created} as its owner, group and mode; a replaced key keeps its own, and its owner is
+   * charged the difference in size.
+   *
+   * @throws RefusedException if the key's mode forbids the caller to write it, or its owner's (for a
+   *     new key, the caller's) limits would be exceeded; nothing was changed
    */
-  public Write set(byte[] key, byte[] value, long clientId, long sequence)
-      throws JournalFailedException, SequenceException {
-    return once(clientId, sequence, () -> doSet(key, value, clientId, sequence));
+  public Write set(Caller caller, Owner created, byte[] key, byte[] value, long clientId, long sequence)
+      throws JournalFailedException, SequenceException, RefusedException {
+    return once(clientId, sequence, () -> doPut(caller, created, key, ANY_VERSION, value, clientId, sequence));
   }
 
-  private Write doSet(byte[] key, byte[] value, long clientId, long sequence) throws JournalFailedException {
-    return doPut(key, ANY_VERSION, value, clientId, sequence);
+  /** Runs a root change, which no permission or limit refuses. */
+  private interface RootChange<T> {
+    T run() throws JournalFailedException, SequenceException, RefusedException;
+  }
+
+  private static <T> T asRootSequenced(RootChange<T> change) throws JournalFailedException, SequenceException {
+    try {
+      return change.run();
+    } catch (RefusedException e) {
+      throw new IllegalStateException("root was refused: " + e.getMessage(), e);
+    }
+  }
+
+  private interface RootWrite {
+    Write run() throws JournalFailedException, RefusedException;
+  }
+
+  private static Write asRoot(RootWrite change) throws JournalFailedException {
+    try {
+      return change.run();
+    } catch (RefusedException e) {
+      throw new IllegalStateException("root was refused: " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -247,7 +323,7 @@ public final class Engine implements AutoCloseable {
     Write w = new Write(outcome, version, visibleVersion);
     if (sequence != 0) {
       byte[] record = ByteBuffer.allocate(9).put((byte) outcome.ordinal()).putLong(version).array();
-      journal.append(TYPE_OUTCOME, FLAG_SEQUENCED, clientId, sequence, key, record);
+      journal.append(TYPE_OUTCOME, FLAG_SEQUENCED, clientId, sequence, key, record, null);
       sessions.complete(clientId, sequence, w);
     }
     return w;
@@ -263,22 +339,23 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * CAS: applies {@code value} only if the key's version is {@code expectedVersion} (0: only if the
-   * key is absent). Takes ownership of {@code key} and {@code value}.
+   * CAS as root: applies {@code value} only if the key's version is {@code expectedVersion} (0: only
+   * if the key is absent). Takes ownership of {@code key} and {@code value}.
    */
   public Write compareAndSet(byte[] key, long expectedVersion, byte[] value) throws JournalFailedException {
-    return doCompareAndSet(key, expectedVersion, value, 0, 0);
+    return asRoot(() -> doPut(Caller.ROOT, ROOT_CREATED, key, expectedVersion, value, 0, 0));
   }
 
-  /** CAS as change {@code sequence} of client {@code clientId}, applied at most once. */
+  /** CAS as root, as change {@code sequence} of client {@code clientId}, applied at most once. */
   public Write compareAndSet(byte[] key, long expectedVersion, byte[] value, long clientId, long sequence)
       throws JournalFailedException, SequenceException {
-    return once(clientId, sequence, () -> doCompareAndSet(key, expectedVersion, value, clientId, sequence));
+    return asRootSequenced(() -> compareAndSet(Caller.ROOT, ROOT_CREATED, key, expectedVersion, value, clientId, sequence));
   }
 
-  private Write doCompareAndSet(byte[] key, long expectedVersion, byte[] value, long clientId, long sequence)
-      throws JournalFailedException {
-    return doPut(key, expectedVersion, value, clientId, sequence);
+  /** CAS for {@code caller}, applied at most once; permissions and limits as for {@link #set(Caller, Owner, byte[], byte[], long, long)}. */
+  public Write compareAndSet(Caller caller, Owner created, byte[] key, long expectedVersion, byte[] value,
+      long clientId, long sequence) throws JournalFailedException, SequenceException, RefusedException {
+    return once(clientId, sequence, () -> doPut(caller, created, key, expectedVersion, value, clientId, sequence));
   }
 
   /** {@code expectedVersion} for a put that applies whatever the key's version: SET. */
@@ -288,22 +365,36 @@ public final class Engine implements AutoCloseable {
    * SET ({@code expectedVersion} {@link #ANY_VERSION}) and CAS. A sequenced change records its
    * outcome in the session table before the stripe lock is released, so the snapshot barrier,
    * which passes every stripe lock, never finds a change published but its outcome unrecorded.
+   * Usage is charged before the record is queued and given back if queuing fails.
    */
-  private Write doPut(byte[] key, long expectedVersion, byte[] value, long clientId, long sequence)
-      throws JournalFailedException {
+  private Write doPut(Caller caller, Owner created, byte[] key, long expectedVersion, byte[] value, long clientId,
+      long sequence) throws JournalFailedException, RefusedException {
     Key k = new Key(key);
     ReentrantLock lock = stripe(k);
     Write w;
     lock.lock();
     try {
       Entry old = index.get(k);
+      if (old != null && !caller.mayWrite(old.owner())) {
+        throw denied(caller, "write", key, old.owner());
+      }
       long current = old != null ? old.version() : 0;
       if (expectedVersion != ANY_VERSION && current != expectedVersion) {
         return unchanged(key, Outcome.CONFLICT, current, old != null ? current : lastDeleteVersion.get(), clientId,
             sequence);
       }
-      long v = journal.append(TYPE_PUT, putFlags(sequence, old), clientId, sequence, key, value);
-      publish(k, old, new Entry(value, v));
+      Owner owner = old != null ? old.owner() : created;
+      long keys = old != null ? 0 : 1;
+      long bytes = old != null ? value.length - old.value().length : key.length + value.length;
+      accounts.charge(owner, keys, bytes, !caller.isRoot());
+      long v;
+      try {
+        v = journal.append(TYPE_PUT, putFlags(sequence, old), clientId, sequence, key, value, owner);
+      } catch (JournalFailedException | RuntimeException e) {
+        accounts.release(owner, keys, bytes);
+        throw e;
+      }
+      publish(k, old, new Entry(value, v, owner));
       w = new Write(old == null ? Outcome.CREATED : Outcome.UPDATED, v, v);
       if (sequence != 0) {
         sessions.complete(clientId, sequence, w);
@@ -315,19 +406,29 @@ public final class Engine implements AutoCloseable {
     return w;
   }
 
-  /** DELETE: removes the key if present and, when {@code expectedVersion} is not 0, only at that version. */
+  /** DELETE as root: removes the key if present and, when {@code expectedVersion} is not 0, only at that version. */
   public Write delete(byte[] key, long expectedVersion) throws JournalFailedException {
-    return doDelete(key, expectedVersion, 0, 0);
+    return asRoot(() -> doDelete(Caller.ROOT, key, expectedVersion, 0, 0));
   }
 
-  /** DELETE as change {@code sequence} of client {@code clientId}, applied at most once. */
+  /** DELETE as root, as change {@code sequence} of client {@code clientId}, applied at most once. */
   public Write delete(byte[] key, long expectedVersion, long clientId, long sequence)
       throws JournalFailedException, SequenceException {
-    return once(clientId, sequence, () -> doDelete(key, expectedVersion, clientId, sequence));
+    return asRootSequenced(() -> delete(Caller.ROOT, key, expectedVersion, clientId, sequence));
   }
 
-  private Write doDelete(byte[] key, long expectedVersion, long clientId, long sequence)
-      throws JournalFailedException {
+  /**
+   * DELETE for {@code caller}, applied at most once.
+   *
+   * @throws PermissionDeniedException if the key's mode does not let the caller write it
+   */
+  public Write delete(Caller caller, byte[] key, long expectedVersion, long clientId, long sequence)
+      throws JournalFailedException, SequenceException, RefusedException {
+    return once(clientId, sequence, () -> doDelete(caller, key, expectedVersion, clientId, sequence));
+  }
+
+  private Write doDelete(Caller caller, byte[] key, long expectedVersion, long clientId, long sequence)
+      throws JournalFailedException, PermissionDeniedException {
     Key k = new Key(key);
     ReentrantLock lock = stripe(k);
     Write w;
@@ -338,14 +439,19 @@ public final class Engine implements AutoCloseable {
         return unchanged(key, expectedVersion == 0 ? Outcome.NOT_FOUND : Outcome.CONFLICT, 0,
             lastDeleteVersion.get(), clientId, sequence);
       }
+      if (!caller.mayWrite(old.owner())) {
+        throw denied(caller, "delete", key, old.owner());
+      }
       if (expectedVersion != 0 && old.version() != expectedVersion) {
         return unchanged(key, Outcome.CONFLICT, old.version(), old.version(), clientId, sequence);
       }
       byte[] removedVersion = ByteBuffer.allocate(8).putLong(old.version()).array();
-      long v = journal.append(TYPE_DELETE, sequence == 0 ? 0 : FLAG_SEQUENCED, clientId, sequence, key, removedVersion);
+      long v = journal.append(TYPE_DELETE, sequence == 0 ? 0 : FLAG_SEQUENCED, clientId, sequence, key, removedVersion,
+          null);
       lastDeleteVersion.accumulateAndGet(v, Math::max);
       index.remove(k);
       liveBytes.add(-(key.length + old.value().length));
+      accounts.release(old.owner(), 1, key.length + old.value().length);
       if (unsafeStaleReads) {
         overwritten.put(k, old);
       }
@@ -360,11 +466,125 @@ public final class Engine implements AutoCloseable {
     return w;
   }
 
+  /** What CHMOD or CHOWN does to one key's owner, or why it may not. */
+  private interface OwnerChange {
+    /** The new owner, or null when the caller may not change this key (counted as skipped). */
+    Owner apply(Owner old);
+  }
+
+  /**
+   * CHMOD: gives the key (or, with {@code prefix}, every key under it that the caller may change)
+   * mode {@code mode}. Only a key's owner, or root, may change its mode; the value and its version
+   * are unchanged.
+   *
+   * @throws PermissionDeniedException for a single key the caller does not own
+   */
+  public Changed chmod(Caller caller, byte[] keyOrPrefix, boolean prefix, int mode)
+      throws JournalFailedException, PermissionDeniedException {
+    return changeOwners(caller, keyOrPrefix, prefix, "change the mode of",
+        old -> caller.mayChmod(old) ? old.withMode(mode) : null, false);
+  }
+
+  /**
+   * CHOWN: gives the key (or every key under the prefix) owner {@code uid} and group {@code gid}
+   * ({@code -1}: unchanged). Only root or an administrator may; the usage moves to the new owner and
+   * group (never refused: root is not limited).
+   *
+   * @throws PermissionDeniedException if the caller is neither root nor an administrator
+   */
+  public Changed chown(Caller caller, byte[] keyOrPrefix, boolean prefix, long uid, long gid)
+      throws JournalFailedException, PermissionDeniedException {
+    if (!caller.isRoot() && !caller.admin()) {
+      throw new PermissionDeniedException("user " + UnixAccounts.system().userName(caller.uid()) + " (uid "
+          + caller.uid() + ") may not change owners: only root or the daemon's admin group may (--admin-group)");
+    }
+    return changeOwners(caller, keyOrPrefix, prefix, "change the owner of",
+        old -> new Owner(uid < 0 ? old.uid() : (int) uid, gid < 0 ? old.gid() : (int) gid, old.mode()), true);
+  }
+
+  private Changed changeOwners(Caller caller, byte[] keyOrPrefix, boolean prefix, String what, OwnerChange f,
+      boolean movesUsage) throws JournalFailedException, PermissionDeniedException {
+    if (!prefix) {
+      Key k = new Key(keyOrPrefix);
+      long[] r = changeOwner(k, f, movesUsage);
+      if (r == null) {
+        return new Changed(false, 0, 0, lastDeleteVersion.get());
+      }
+      if (r[0] == 0) {
+        Entry e = index.get(k);
+        throw denied(caller, what, keyOrPrefix, e != null ? e.owner() : Owner.LEGACY);
+      }
+      return new Changed(true, 1, 0, r[1]);
+    }
+    long changed = 0;
+    long skipped = 0;
+    long visible = lastDeleteVersion.get();
+    Iterator<Map.Entry<Key, Entry>> it = index.from(new Key(keyOrPrefix), true);
+    while (it.hasNext()) {
+      Key k = it.next().getKey();
+      if (!k.startsWith(keyOrPrefix)) {
+        break;
+      }
+      long[] r = changeOwner(k, f, movesUsage);
+      if (r == null) {
+        continue; // deleted meanwhile
+      }
+      if (r[0] == 0) {
+        skipped++;
+      } else {
+        changed++;
+        visible = Math.max(visible, r[1]);
+      }
+    }
+    return new Changed(true, changed, skipped, visible);
+  }
+
+  /** Under the key's stripe lock; null if absent, {0, 0} if not permitted, else {1, version of the record}. */
+  private long[] changeOwner(Key k, OwnerChange f, boolean movesUsage) throws JournalFailedException {
+    ReentrantLock lock = stripe(k);
+    long v;
+    lock.lock();
+    try {
+      Entry old = index.get(k);
+      if (old == null) {
+        return null;
+      }
+      Owner now = f.apply(old.owner());
+      if (now == null) {
+        return new long[] {0, 0};
+      }
+      if (now.equals(old.owner())) {
+        return new long[] {1, old.version()};
+      }
+      v = journal.append(TYPE_META, FLAG_OWNED, 0, 0, k.bytes, EMPTY, now);
+      index.put(k, new Entry(old.value(), old.version(), now));
+      if (movesUsage) {
+        long bytes = k.bytes.length + old.value().length;
+        accounts.release(old.owner(), 1, bytes);
+        try {
+          accounts.charge(now, 1, bytes, false);
+        } catch (QuotaExceededException e) {
+          throw new IllegalStateException("an unenforced charge was refused", e);
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    afterWrite();
+    return new long[] {1, v};
+  }
+
+  /** SCAN as root; see {@link #scan(Caller, byte[], byte[], int, int, int)}. */
+  public ScanPage scan(byte[] prefix, byte[] cursor, int limit, int maxBytes, int bytesPerKey) {
+    return scan(Caller.ROOT, prefix, cursor, limit, maxBytes, bytesPerKey);
+  }
+
   /**
    * One page of keys starting with {@code prefix}, strictly after {@code cursor} (empty: from the
-   * start), at most {@code limit} keys and about {@code maxBytes} of encoded keys.
+   * start), at most {@code limit} keys and about {@code maxBytes} of encoded keys. Keys the caller
+   * may not read are left out, as if they did not exist.
    */
-  public ScanPage scan(byte[] prefix, byte[] cursor, int limit, int maxBytes, int bytesPerKey) {
+  public ScanPage scan(Caller caller, byte[] prefix, byte[] cursor, int limit, int maxBytes, int bytesPerKey) {
     Key prefixKey = new Key(prefix);
     Iterator<Map.Entry<Key, Entry>> it;
     if (cursor.length > 0 && Arrays.compareUnsigned(cursor, prefix) >= 0) {
@@ -381,12 +601,15 @@ public final class Engine implements AutoCloseable {
       if (!e.getKey().startsWith(prefix)) {
         break;
       }
+      Entry entry = e.getValue();
+      if (!caller.mayRead(entry.owner())) {
+        continue;
+      }
       if (keys.size() == limit || bytes >= maxBytes) {
         more = true;
         break;
       }
-      Entry entry = e.getValue();
-      keys.add(new ScannedKey(e.getKey().bytes, entry.version(), entry.value().length));
+      keys.add(new ScannedKey(e.getKey().bytes, entry.version(), entry.value().length, entry.owner()));
       visible = Math.max(visible, entry.version());
       bytes += bytesPerKey + e.getKey().bytes.length;
     }
@@ -489,7 +712,7 @@ public final class Engine implements AutoCloseable {
           throw new IOException("engine closing; snapshot abandoned");
         }
         Map.Entry<Key, Entry> e = it.next();
-        w.write(TYPE_PUT, e.getKey().bytes, e.getValue().value(), e.getValue().version());
+        w.write(TYPE_PUT, e.getKey().bytes, e.getValue().value(), e.getValue().version(), e.getValue().owner());
         count++;
       }
       entries = count;

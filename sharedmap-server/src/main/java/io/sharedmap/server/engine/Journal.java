@@ -3,6 +3,7 @@ package io.sharedmap.server.engine;
 import static io.sharedmap.server.engine.StoreFileDescriptor.*;
 
 import io.sharedmap.server.Durability;
+import io.sharedmap.server.security.Owner;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -51,7 +52,7 @@ final class Journal implements AutoCloseable {
 
   /** A queued record. */
   private record Pending(int type, int flags, long clientId, long sequence, byte[] key, byte[] value,
-      long version) {}
+      long version, Owner owner) {}
 
   /** The result of a rotation: records with versions above {@code boundaryVersion} go to {@code segment}. */
   record Rotation(long segment, long boundaryVersion) {}
@@ -140,17 +141,20 @@ final class Journal implements AutoCloseable {
    * @throws JournalFailedException if an earlier write or sync failed, or the journal is closed
    */
   long append(int type, byte[] key, byte[] value) throws JournalFailedException {
-    return append(type, 0, 0, 0, key, value);
+    return append(type, 0, 0, 0, key, value, null);
   }
 
-  /** As {@link #append(int, byte[], byte[])}, for a record that may carry a client's sequence number. */
-  long append(int type, int flags, long clientId, long sequence, byte[] key, byte[] value)
+  /**
+   * As {@link #append(int, byte[], byte[])}, for a record that may carry a client's sequence number
+   * ({@code FLAG_SEQUENCED}) and owner fields ({@code FLAG_OWNED}, {@code owner} not null).
+   */
+  long append(int type, int flags, long clientId, long sequence, byte[] key, byte[] value, Owner owner)
       throws JournalFailedException {
     appendLock.lock();
     try {
       checkUsable();
       long v = ++lastVersion;
-      pending.add(new Pending(type, flags, clientId, sequence, key, value, v));
+      pending.add(new Pending(type, flags, clientId, sequence, key, value, v, owner));
       pendingBytes += RecordCodec.recordLength(flags, key.length, value.length);
       return v;
     } finally {
@@ -353,7 +357,7 @@ final class Journal implements AutoCloseable {
     long before = writer.bytes();
     for (Pending p : batch) {
       faults.beforeWrite();
-      writer.write(p.type(), p.flags(), p.clientId(), p.sequence(), p.key(), p.value(), p.version());
+      writer.write(p.type(), p.flags(), p.clientId(), p.sequence(), p.key(), p.value(), p.version(), p.owner());
     }
     writer.flush();
     long written = writer.bytes() - before;

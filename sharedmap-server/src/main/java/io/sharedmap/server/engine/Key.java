@@ -17,6 +17,20 @@ final class Key implements Comparable<Key> {
     return bytes.length >= prefix.length && Arrays.equals(bytes, 0, prefix.length, prefix, 0, prefix.length);
   }
 
+  /** The key for a message: printable ASCII as is, other bytes as \xNN, at most 100 bytes shown. */
+  static String printable(byte[] key) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < Math.min(key.length, 100); i++) {
+      int c = key[i] & 0xFF;
+      if (c >= 0x20 && c < 0x7F && c != '\\' && c != '\'') {
+        b.append((char) c);
+      } else {
+        b.append(String.format("\\x%02x", c));
+      }
+    }
+    return key.length > 100 ? b + "..." : b.toString();
+  }
+
   @Override
   public int compareTo(Key o) {
     return Arrays.compareUnsigned(bytes, o.bytes);

@@ -3,33 +3,37 @@ package io.sharedmap.server.engine;
 import static io.sharedmap.server.engine.StoreFileDescriptor.*;
 
 import io.sharedmap.protocol.FrameDescriptor;
+import io.sharedmap.server.security.Owner;
 import java.nio.ByteBuffer;
 import java.util.zip.CRC32C;
 
 /** Encodes and checks the records and file headers of {@link StoreFileDescriptor}. Not thread-safe. */
 final class RecordCodec {
   private final CRC32C crc = new CRC32C();
-  private final ByteBuffer scratch = ByteBuffer.allocate(RECORD_HEADER_LENGTH + SEQUENCE_FIELDS_LENGTH);
+  private final ByteBuffer scratch = ByteBuffer.allocate(RECORD_HEADER_LENGTH + SEQUENCE_FIELDS_LENGTH
+      + OWNER_FIELDS_LENGTH);
 
   static int recordLength(int keyLength, int valueLength) {
     return RECORD_HEADER_LENGTH + keyLength + valueLength;
   }
 
   static int recordLength(int flags, int keyLength, int valueLength) {
-    return recordLength(keyLength, valueLength) + ((flags & FLAG_SEQUENCED) != 0 ? SEQUENCE_FIELDS_LENGTH : 0);
+    return recordLength(keyLength, valueLength) + ((flags & FLAG_SEQUENCED) != 0 ? SEQUENCE_FIELDS_LENGTH : 0)
+        + ((flags & FLAG_OWNED) != 0 ? OWNER_FIELDS_LENGTH : 0);
   }
 
   /** Writes the record header (with its CRC) for an unsequenced record into {@code dst}. */
   void writeRecordHeader(ByteBuffer dst, int type, byte[] key, byte[] value, long version) {
-    writeRecordHeader(dst, type, 0, 0, 0, key, value, version);
+    writeRecordHeader(dst, type, 0, 0, 0, key, value, version, null);
   }
 
   /**
    * Writes the record header (with its CRC) into {@code dst}: 24 bytes, then, when {@code flags}
-   * has {@link StoreFileDescriptor#FLAG_SEQUENCED}, the client id and sequence number.
+   * has {@link StoreFileDescriptor#FLAG_SEQUENCED}, the client id and sequence number, and when it has
+   * {@link StoreFileDescriptor#FLAG_OWNED}, {@code owner}'s fields.
    */
   void writeRecordHeader(ByteBuffer dst, int type, int flags, long clientId, long sequence, byte[] key,
-      byte[] value, long version) {
+      byte[] value, long version, Owner owner) {
     boolean sequenced = (flags & FLAG_SEQUENCED) != 0;
     scratch.clear();
     scratch.putInt(0);
@@ -42,6 +46,12 @@ final class RecordCodec {
     if (sequenced) {
       scratch.putLong(clientId);
       scratch.putLong(sequence);
+    }
+    if ((flags & FLAG_OWNED) != 0) {
+      scratch.putInt(owner.uid());
+      scratch.putInt(owner.gid());
+      scratch.putShort((short) owner.mode());
+      scratch.putShort((short) 0);
     }
     int headerLength = scratch.position();
     crc.reset();
@@ -95,9 +105,9 @@ final class RecordCodec {
           file, magic, expectedMagic));
     }
     int version = b.getInt();
-    if (version != FORMAT_VERSION) {
+    if (version < OLDEST_READABLE_FORMAT_VERSION || version > FORMAT_VERSION) {
       throw new StoreFormatException(file + ": format version " + version + " is not supported; this sharedmap reads"
-          + " format version " + FORMAT_VERSION + " (was the directory written by a newer sharedmap?)");
+          + " format versions " + OLDEST_READABLE_FORMAT_VERSION + " to " + FORMAT_VERSION + " (was the directory written by a newer sharedmap?)");
     }
     int storedCrc = b.getInt();
     crc.reset();
@@ -114,14 +124,21 @@ final class RecordCodec {
    */
   static String headerProblem(int recordLength, int type, int flags, int keyLength, int valueLength) {
     if (type != TYPE_PUT && type != TYPE_DELETE && type != TYPE_SNAPSHOT_END && type != TYPE_SESSION
-        && type != TYPE_OUTCOME) {
+        && type != TYPE_OUTCOME && type != TYPE_META) {
       return "bad record type " + type;
     }
     int allowedFlags = switch (type) {
-      case TYPE_PUT -> FLAG_SEQUENCED | FLAG_CREATED;
+      case TYPE_PUT -> FLAG_SEQUENCED | FLAG_CREATED | FLAG_OWNED;
+      case TYPE_META -> FLAG_OWNED;
       case TYPE_DELETE, TYPE_OUTCOME -> FLAG_SEQUENCED;
       default -> 0;
     };
+    if (type == TYPE_META && (flags & FLAG_OWNED) == 0) {
+      return "meta record without owner fields";
+    }
+    if (type == TYPE_META && valueLength != 0) {
+      return "meta record with value length " + valueLength;
+    }
     if (type == TYPE_OUTCOME && (flags & FLAG_SEQUENCED) == 0) {
       return "outcome record without a sequence number";
     }
@@ -147,7 +164,8 @@ final class RecordCodec {
     }
     if (recordLength != recordLength(flags, keyLength, valueLength)) {
       return "bad length " + recordLength + " (key " + keyLength + " + value " + valueLength + " + header "
-          + RECORD_HEADER_LENGTH + ((flags & FLAG_SEQUENCED) != 0 ? " + sequence 16" : "") + ")";
+          + RECORD_HEADER_LENGTH + ((flags & FLAG_SEQUENCED) != 0 ? " + sequence 16" : "")
+          + ((flags & FLAG_OWNED) != 0 ? " + owner 12" : "") + ")";
     }
     return null;
   }

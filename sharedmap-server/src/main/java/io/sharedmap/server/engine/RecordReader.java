@@ -2,6 +2,7 @@ package io.sharedmap.server.engine;
 
 import static io.sharedmap.server.engine.StoreFileDescriptor.*;
 
+import io.sharedmap.server.security.Owner;
 import java.io.BufferedInputStream;
 import java.io.Closeable;
 import java.io.EOFException;
@@ -18,8 +19,12 @@ import java.nio.channels.FileChannel;
  * corrupt or truncated tail instead of failing.
  */
 final class RecordReader implements Closeable {
-  /** One record as stored; {@code clientId} and {@code sequence} are 0 unless the record is sequenced. */
-  record Record(int type, int flags, byte[] key, byte[] value, long version, long clientId, long sequence) {}
+  /**
+   * One record as stored; {@code clientId} and {@code sequence} are 0 unless the record is sequenced,
+   * {@code owner} null unless it has owner fields.
+   */
+  record Record(int type, int flags, byte[] key, byte[] value, long version, long clientId, long sequence,
+      Owner owner) {}
 
   private static final byte[] EMPTY = new byte[0];
 
@@ -27,7 +32,7 @@ final class RecordReader implements Closeable {
   private final String file;
   private final long fileSize;
   private final RecordCodec codec = new RecordCodec();
-  private final byte[] header = new byte[RECORD_HEADER_LENGTH + SEQUENCE_FIELDS_LENGTH];
+  private final byte[] header = new byte[RECORD_HEADER_LENGTH + SEQUENCE_FIELDS_LENGTH + OWNER_FIELDS_LENGTH];
   private long offset;
   private String problem;
 
@@ -75,6 +80,13 @@ final class RecordReader implements Closeable {
       clientId = h.getLong(RECORD_HEADER_LENGTH);
       sequence = h.getLong(RECORD_HEADER_LENGTH + 8);
     }
+    int ownerAt = headerLength;
+    if ((flags & FLAG_OWNED) != 0) {
+      if (in.readNBytes(header, headerLength, OWNER_FIELDS_LENGTH) < OWNER_FIELDS_LENGTH) {
+        return fail(start, "truncated record (file changed while reading)");
+      }
+      headerLength += OWNER_FIELDS_LENGTH;
+    }
     byte[] key = keyLength == 0 ? EMPTY : new byte[keyLength];
     byte[] value = valueLength == 0 ? EMPTY : new byte[valueLength];
     try {
@@ -86,14 +98,22 @@ final class RecordReader implements Closeable {
     if (codec.recordCrc(header, headerLength, key, value) != storedCrc) {
       return fail(start, "checksum mismatch");
     }
-    if (version <= 0 && (type == TYPE_PUT || type == TYPE_DELETE || type == TYPE_OUTCOME)) {
+    if (version <= 0 && (type == TYPE_PUT || type == TYPE_DELETE || type == TYPE_OUTCOME || type == TYPE_META)) {
       return fail(start, "bad version " + version);
     }
     if ((flags & FLAG_SEQUENCED) != 0 && (clientId == 0 || sequence <= 0)) {
       return fail(start, "bad client id " + clientId + " or sequence " + sequence);
     }
+    Owner owner = null;
+    if ((flags & FLAG_OWNED) != 0) {
+      int mode = h.getShort(ownerAt + 8) & 0xFFFF;
+      if ((mode & ~Owner.MODE_MASK) != 0 || h.getShort(ownerAt + 10) != 0) {
+        return fail(start, String.format("bad owner fields (mode 0%o)", mode));
+      }
+      owner = new Owner(h.getInt(ownerAt), h.getInt(ownerAt + 4), mode);
+    }
     offset = start + length;
-    return new Record(type, flags, key, value, version, clientId, sequence);
+    return new Record(type, flags, key, value, version, clientId, sequence, owner);
   }
 
   private void readFully(byte[] b) throws IOException {

@@ -1,5 +1,8 @@
 package io.sharedmap.server.engine;
 
+import static io.sharedmap.server.engine.StoreFileDescriptor.FLAG_OWNED;
+
+import io.sharedmap.server.security.Owner;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -26,17 +29,22 @@ final class RecordWriter {
 
   /** Queues one unsequenced record; values larger than the buffer go straight to the channel. */
   void write(int type, byte[] key, byte[] value, long version) throws IOException {
-    write(type, 0, 0, 0, key, value, version);
+    write(type, 0, 0, 0, key, value, version, null);
+  }
+
+  /** Queues one unsequenced record with owner fields. */
+  void write(int type, byte[] key, byte[] value, long version, Owner owner) throws IOException {
+    write(type, FLAG_OWNED, 0, 0, key, value, version, owner);
   }
 
   /** Queues one record; values larger than the buffer go straight to the channel. */
-  void write(int type, int flags, long clientId, long sequence, byte[] key, byte[] value, long version)
-      throws IOException {
+  void write(int type, int flags, long clientId, long sequence, byte[] key, byte[] value, long version,
+      Owner owner) throws IOException {
     int length = RecordCodec.recordLength(flags, key.length, value.length);
     if (buffer.remaining() < length) {
       flush();
     }
-    codec.writeRecordHeader(buffer, type, flags, clientId, sequence, key, value, version);
+    codec.writeRecordHeader(buffer, type, flags, clientId, sequence, key, value, version, owner);
     buffer.put(key);
     // Large values go through the direct buffer in pieces: writing a heap array directly would make
     // the JDK allocate (and cache, per thread) a native buffer as large as the value.

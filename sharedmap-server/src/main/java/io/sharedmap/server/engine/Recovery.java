@@ -2,6 +2,7 @@ package io.sharedmap.server.engine;
 
 import static io.sharedmap.server.engine.StoreFileDescriptor.*;
 
+import io.sharedmap.server.security.Owner;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -177,11 +178,12 @@ final class Recovery {
             }
             continue;
           }
-          if (rec.type() != TYPE_PUT || rec.flags() != 0) {
+          if (rec.type() != TYPE_PUT || (rec.flags() & ~FLAG_OWNED) != 0) {
             throw corruptSnapshot(file, "record of type " + rec.type() + " in a snapshot");
           }
           Key k = new Key(rec.key());
-          Entry previous = index.put(k, new Entry(rec.value(), rec.version()));
+          Entry previous = index.put(k, new Entry(rec.value(), rec.version(),
+              rec.owner() != null ? rec.owner() : Owner.LEGACY));
           if (previous != null) {
             throw corruptSnapshot(file, "key appears twice");
           }
@@ -269,7 +271,8 @@ final class Recovery {
     }
     switch (rec.type()) {
       case TYPE_PUT -> {
-        index.put(k, new Entry(rec.value(), rec.version()));
+        Owner owner = rec.owner() != null ? rec.owner() : current != null ? current.owner() : Owner.LEGACY;
+        index.put(k, new Entry(rec.value(), rec.version(), owner));
         deletedDuringReplay.remove(k);
         liveBytes += rec.key().length + rec.value().length
             - (current != null ? rec.key().length + current.value().length : 0);
@@ -280,6 +283,14 @@ final class Recovery {
           liveBytes -= rec.key().length + current.value().length;
         }
         deletedDuringReplay.put(k, rec.version());
+      }
+      case TYPE_META -> {
+        // A META orders after the entry it changes (its version is larger than the entry's), and
+        // leaves the entry's version alone; a META older than the entry (the key was deleted and
+        // created again since) is skipped by the version check above.
+        if (current != null) {
+          index.put(k, new Entry(current.value(), current.version(), rec.owner()));
+        }
       }
       default -> throw new StoreFormatException("record of type " + rec.type() + " in a journal segment");
     }

@@ -22,7 +22,10 @@ public final class Results {
   public record Write(Outcome outcome, long version, long visibleVersion) {}
 
   /** One key of a scan page. */
-  public record ScannedKey(byte[] key, long version, int valueLength) {}
+  public record ScannedKey(byte[] key, long version, int valueLength, io.sharedmap.server.security.Owner owner) {}
+
+  /** CHMOD, CHOWN: keys changed, keys skipped (not permitted); absent single key: {@code found} false. */
+  public record Changed(boolean found, long changed, long skipped, long visibleVersion) {}
 
   /** A scan page; {@code nextCursor} is empty when the scan is complete. */
   public record ScanPage(List<ScannedKey> keys, byte[] nextCursor, long visibleVersion) {}

@@ -15,7 +15,7 @@ package io.sharedmap.server.engine;
  *  +               "SMAPSNAP" (snapshot), 8 bytes                  +
  *  |                                                               |
  *  +---------------------------------------------------------------+
- *  |                    format version (int32) = 1                 |
+ *  |             format version (int32) = 2 (1 is still read)      |
  *  +---------------------------------------------------------------+
  *  |            CRC32C of header bytes 16..31 (int32)              |
  *  +---------------------------------------------------------------+
@@ -55,6 +55,13 @@ package io.sharedmap.server.engine;
  * snapshot, {@link #TYPE_SNAPSHOT_END} (empty key, value = int64 entry count). A snapshot without a
  * valid end record is incomplete and is never used.
  *
+ * <p>Flags: {@link #FLAG_OWNED} on every PUT written by format 2, and on {@link #TYPE_META}: 12
+ * bytes follow the header (after the sequence fields, if any), before the key: owner uid (u32), group
+ * gid (u32), mode (u16), zero (u16); counted in the record length and the CRC. A PUT without it (format
+ * 1) keeps the owner of the entry it replaces, or gets {@code Owner.LEGACY} (root, root, 0666).
+ * {@link #TYPE_META} (key, empty value, owner fields) changes a key's owner, group or mode without
+ * changing its value or its entry version; its own version orders it in the journal like any record.
+ *
  * <p>Flags: {@link #FLAG_SEQUENCED} on a PUT or DELETE made by a sequenced request: 16 bytes follow
  * the 24-byte header, before the key (client id int64, sequence number int64), counted in the record
  * length and the CRC; {@link #FLAG_CREATED} on a sequenced PUT that created its key (so a resend is
@@ -63,7 +70,9 @@ package io.sharedmap.server.engine;
 public final class StoreFileDescriptor {
   public static final long SEGMENT_MAGIC = 0x534D_4150_4A52_4E4CL; // "SMAPJRNL"
   public static final long SNAPSHOT_MAGIC = 0x534D_4150_534E_4150L; // "SMAPSNAP"
-  public static final int FORMAT_VERSION = 1;
+  public static final int FORMAT_VERSION = 2;
+  /** The oldest format version this sharedmap reads (format 1 has no key owners). */
+  public static final int OLDEST_READABLE_FORMAT_VERSION = 1;
   public static final int FILE_HEADER_LENGTH = 32;
   public static final int FILE_HEADER_CRC_OFFSET = 12;
   public static final int FILE_HEADER_CRC_START = 16;
@@ -86,10 +95,14 @@ public final class StoreFileDescriptor {
    * key = the change's key, value = u8 outcome ordinal + int64 version answered.
    */
   public static final int TYPE_OUTCOME = 5;
+  /** A key's new owner, group or mode (chmod, chown): flags OWNED, key, empty value. */
+  public static final int TYPE_META = 6;
 
   public static final int FLAG_SEQUENCED = 0x01;
   public static final int FLAG_CREATED = 0x02;
   public static final int SEQUENCE_FIELDS_LENGTH = 16;
+  public static final int FLAG_OWNED = 0x04;
+  public static final int OWNER_FIELDS_LENGTH = 12;
 
   public static final String SEGMENT_PREFIX = "journal-";
   public static final String SEGMENT_SUFFIX = ".log";

@@ -95,7 +95,7 @@ class RecoveryTest {
       assertThat(value(e, "k2")).isEqualTo("v2");
       assertThat(value(e, "k3")).isNull();
       RecoveryReport r = e.recovery();
-      assertThat(r.droppedBytes()).isEqualTo(RecordCodec.recordLength(2, 2) - 2);
+      assertThat(r.droppedBytes()).isEqualTo(RecordCodec.recordLength(StoreFileDescriptor.FLAG_OWNED, 2, 2) - 2);
       assertThat(r.dropReason()).contains("truncated record").contains("offset " + k3Start);
       assertThat(r.savedTail()).exists();
       assertThat(Files.size(r.savedTail())).isEqualTo(r.droppedBytes());

@@ -1,0 +1,10 @@
+package io.sharedmap.server.security;
+
+/** The caller may not do this to this key (its mode), or may not change limits. */
+public final class PermissionDeniedException extends RefusedException {
+  private static final long serialVersionUID = 1L;
+
+  public PermissionDeniedException(String message) {
+    super(message);
+  }
+}

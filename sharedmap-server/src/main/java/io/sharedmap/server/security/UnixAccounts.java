@@ -1,0 +1,180 @@
+package io.sharedmap.server.security;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Names and ids of users and groups: {@code /etc/passwd} and {@code /etc/group} (re-read when they
+ * change), then {@code getent} for names that only a name service (LDAP, sssd) knows. A name made of
+ * digits is taken as the id itself, as chown does. Thread-safe.
+ */
+public final class UnixAccounts {
+  private static final UnixAccounts SYSTEM = new UnixAccounts(Path.of("/etc/passwd"), Path.of("/etc/group"));
+
+  private record Account(String name, long id, long primaryGid, List<String> members) {}
+
+  private record Table(FileTime stamp, Map<String, Account> byName, Map<Long, Account> byId) {}
+
+  private final Path passwd;
+  private final Path group;
+  private Table users; // @GuardedBy("this")
+  private Table groups; // @GuardedBy("this")
+
+  UnixAccounts(Path passwd, Path group) {
+    this.passwd = passwd;
+    this.group = group;
+  }
+
+  public static UnixAccounts system() {
+    return SYSTEM;
+  }
+
+  /** The uid of a user name (or a number), if it exists. */
+  public OptionalLong uid(String name) {
+    return lookup(name, true);
+  }
+
+  /** The gid of a group name (or a number), if it exists. */
+  public OptionalLong gid(String name) {
+    return lookup(name, false);
+  }
+
+  /** The primary gid of a user, if known. */
+  public OptionalLong primaryGid(long uid) {
+    Account a = users().byId.get(uid);
+    if (a == null) {
+      a = getent("passwd", Long.toString(uid), true);
+    }
+    return a == null ? OptionalLong.empty() : OptionalLong.of(a.primaryGid);
+  }
+
+  /** A user's name, or its uid as digits when it has none. */
+  public String userName(long uid) {
+    Account a = users().byId.get(uid);
+    return a != null ? a.name : Long.toString(uid);
+  }
+
+  /** A group's name, or its gid as digits when it has none. */
+  public String groupName(long gid) {
+    Account a = groups().byId.get(gid);
+    return a != null ? a.name : Long.toString(gid);
+  }
+
+  /** The groups {@code userName} belongs to: its primary group and every group listing it as a member. */
+  public long[] groupsOf(String userName, long primaryGid) {
+    List<Long> out = new ArrayList<>();
+    out.add(primaryGid);
+    for (Account g : groups().byId.values()) {
+      if (g.members.contains(userName) && g.id != primaryGid) {
+        out.add(g.id);
+      }
+    }
+    return out.stream().mapToLong(Long::longValue).toArray();
+  }
+
+  private OptionalLong lookup(String name, boolean user) {
+    if (!name.isEmpty() && name.chars().allMatch(Character::isDigit)) {
+      try {
+        long id = Long.parseLong(name);
+        return id < 0xFFFF_FFFFL ? OptionalLong.of(id) : OptionalLong.empty();
+      } catch (NumberFormatException e) {
+        return OptionalLong.empty();
+      }
+    }
+    Account a = (user ? users() : groups()).byName.get(name);
+    if (a == null) {
+      a = getent(user ? "passwd" : "group", name, user);
+    }
+    return a == null ? OptionalLong.empty() : OptionalLong.of(a.id);
+  }
+
+  private synchronized Table users() {
+    users = reload(passwd, users, true);
+    return users;
+  }
+
+  private synchronized Table groups() {
+    groups = reload(group, groups, false);
+    return groups;
+  }
+
+  private static Table reload(Path file, Table current, boolean user) {
+    FileTime stamp;
+    try {
+      stamp = Files.getLastModifiedTime(file);
+    } catch (IOException e) {
+      return current != null ? current : new Table(null, Map.of(), Map.of());
+    }
+    if (current != null && stamp.equals(current.stamp)) {
+      return current;
+    }
+    Map<String, Account> byName = new HashMap<>();
+    Map<Long, Account> byId = new HashMap<>();
+    try {
+      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        Account a = parse(line, user);
+        if (a != null) {
+          byName.putIfAbsent(a.name, a);
+          byId.putIfAbsent(a.id, a);
+        }
+      }
+    } catch (IOException e) {
+      return current != null ? current : new Table(null, Map.of(), Map.of());
+    }
+    return new Table(stamp, byName, byId);
+  }
+
+  /** A passwd line {@code name:x:uid:gid:...} or a group line {@code name:x:gid:member,member}. */
+  private static Account parse(String line, boolean user) {
+    if (line.isBlank() || line.startsWith("#")) {
+      return null;
+    }
+    String[] f = line.split(":", -1);
+    try {
+      if (user && f.length >= 4) {
+        return new Account(f[0], Long.parseLong(f[2]), Long.parseLong(f[3]), List.of());
+      }
+      if (!user && f.length >= 3) {
+        List<String> members = f.length >= 4 && !f[3].isEmpty() ? List.of(f[3].split(",")) : List.of();
+        return new Account(f[0], Long.parseLong(f[2]), -1, members);
+      }
+    } catch (NumberFormatException e) {
+      return null;
+    }
+    return null;
+  }
+
+  /** Asks the name service through {@code getent DATABASE KEY}; null if it does not know the key. */
+  private static Account getent(String database, String key, boolean user) {
+    if (key.isEmpty() || key.startsWith("-")) {
+      return null;
+    }
+    try {
+      Process p = new ProcessBuilder("getent", database, key).redirectErrorStream(true).start();
+      byte[] out = p.getInputStream().readNBytes(64 * 1024);
+      if (!p.waitFor(5, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return null;
+      }
+      if (p.exitValue() != 0) {
+        return null;
+      }
+      String line = new String(out, StandardCharsets.UTF_8).lines().findFirst().orElse("");
+      return parse(line, user);
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+}
