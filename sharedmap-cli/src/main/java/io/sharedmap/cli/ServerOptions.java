@@ -2,7 +2,9 @@ package io.sharedmap.cli;
 
 import io.sharedmap.client.SharedMapPaths;
 import io.sharedmap.server.Durability;
+import io.sharedmap.server.SecurityConfig;
 import io.sharedmap.server.ServerConfig;
+import io.sharedmap.server.security.UnixAccounts;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.ITypeConverter;
@@ -61,6 +63,75 @@ final class ServerOptions {
           + " or does not read its replies, for this long; idle connections between requests are kept."
           + " 1000..3600000 (default: ${DEFAULT-VALUE}).")
   int stallTimeoutMs = ServerConfig.DEFAULT_STALL_TIMEOUT_MS;
+
+  @Option(names = "--socket-mode", paramLabel = "OCTAL", converter = OctalConverter.class,
+      description = "Mode of the socket file: who may connect at all (connecting needs its write bit)."
+          + " 0660 lets the daemon's user and group in; 0666 every local user (default: 0660).")
+  int socketMode = SecurityConfig.DEFAULT_SOCKET_MODE;
+
+  @Option(names = "--socket-owner", paramLabel = "USER",
+      description = "Owner of the socket file, a name or uid (default: the daemon's user).")
+  String socketOwner;
+
+  @Option(names = "--socket-group", paramLabel = "GROUP",
+      description = "Group of the socket file, a name or gid (default: the daemon's group).")
+  String socketGroup;
+
+  @Option(names = "--key-umask", paramLabel = "OCTAL", converter = OctalConverter.class,
+      description = "Bits taken from 0666 for the mode of each key a client creates, like a shell's umask:"
+          + " 022 gives rw-r--r--, 077 rw------- (default: 022).")
+  int keyUmask = SecurityConfig.DEFAULT_KEY_UMASK;
+
+  @Option(names = "--admin-group", paramLabel = "GROUP",
+      description = "Members of this group may change limits and key owners, as root may (default: only root).")
+  String adminGroup;
+
+  /**
+   * Who may connect, and what created keys start as.
+   *
+   * @throws CliException exit code 2 naming the option
+   */
+  SecurityConfig toSecurity() {
+    try {
+      return new SecurityConfig(keyUmask, adminGroup, socketMode, socketOwner, socketGroup)
+          .validate(UnixAccounts.system());
+    } catch (IllegalArgumentException e) {
+      throw new CliException(ExitCodes.USAGE, e.getMessage());
+    }
+  }
+
+  /** The same security settings as arguments of {@code sharedmap server}. */
+  static List<String> toArgs(SecurityConfig s) {
+    List<String> args = new java.util.ArrayList<>(List.of(
+        "--socket-mode", Integer.toOctalString(s.socketMode()),
+        "--key-umask", Integer.toOctalString(s.keyUmask())));
+    if (s.socketOwner() != null) {
+      args.addAll(List.of("--socket-owner", s.socketOwner()));
+    }
+    if (s.socketGroup() != null) {
+      args.addAll(List.of("--socket-group", s.socketGroup()));
+    }
+    if (s.adminGroup() != null) {
+      args.addAll(List.of("--admin-group", s.adminGroup()));
+    }
+    return args;
+  }
+
+  /** Parses an octal mode such as {@code 0660} or {@code 660}. */
+  static final class OctalConverter implements ITypeConverter<Integer> {
+    @Override
+    public Integer convert(String value) {
+      try {
+        int v = Integer.parseInt(value, 8);
+        if (v < 0 || v > 0777) {
+          throw new TypeConversionException("'" + value + "' is outside 0..0777");
+        }
+        return v;
+      } catch (NumberFormatException e) {
+        throw new TypeConversionException("'" + value + "' is not an octal mode such as 0660");
+      }
+    }
+  }
 
   /**
    * The validated configuration.

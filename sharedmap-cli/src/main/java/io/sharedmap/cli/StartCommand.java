@@ -109,6 +109,7 @@ final class StartCommand implements Callable<Integer> {
     command.add(Main.class.getName());
     command.add(supervise ? "supervise" : "server");
     command.addAll(ServerOptions.toArgs(config));
+    command.addAll(ServerOptions.toArgs(options.toSecurity()));
     if (supervise) {
       command.add("--max-restarts");
       command.add(Integer.toString(maxRestarts));

@@ -159,6 +159,7 @@ final class SuperviseCommand implements Callable<Integer> {
     command.add(Main.class.getName());
     command.add("server");
     command.addAll(ServerOptions.toArgs(config));
+    command.addAll(ServerOptions.toArgs(options.toSecurity()));
     lock.lock();
     try {
       if (stopping) {
