@@ -3,6 +3,8 @@ package io.sharedmap.cli;
 import io.sharedmap.client.DaemonUnavailableException;
 import io.sharedmap.client.InvalidRequestException;
 import io.sharedmap.client.LimitExceededException;
+import io.sharedmap.client.PermissionDeniedException;
+import io.sharedmap.client.QuotaExceededException;
 import io.sharedmap.client.SharedMapException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -39,6 +41,8 @@ final class ExitCodes implements IExitCodeExceptionMapper, IExecutionExceptionHa
       case DaemonUnavailableException e -> NO_DAEMON;
       case LimitExceededException e -> REFUSED;
       case InvalidRequestException e -> REFUSED;
+      case PermissionDeniedException e -> REFUSED;
+      case QuotaExceededException e -> REFUSED;
       case SharedMapException e -> FAILURE; // ServerFailureException, ProtocolViolationException
       case IOException e -> FAILURE;
       case UncheckedIOException e -> FAILURE;

@@ -2,6 +2,7 @@ package io.sharedmap.cli;
 
 import io.sharedmap.client.KeyInfo;
 import io.sharedmap.client.SharedMap;
+import io.sharedmap.server.security.UnixAccounts;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -23,17 +24,20 @@ final class KeysCommand implements Callable<Integer> {
       + " (UTF-8).")
   String prefix = "";
 
-  @Option(names = {"-l", "--long"}, description = "Also print each entry's version and value length:"
-      + " 'VERSION LENGTH KEY'.")
+  @Option(names = {"-l", "--long"}, description = "Like ls -l: 'MODE OWNER GROUP SIZE VERSION KEY', where SIZE"
+      + " is the value's length in bytes. Keys you may not read are not listed.")
   boolean longFormat;
 
   @Override
   public Integer call() {
     PrintStream out = root.out();
-    try (SharedMap map = socket.connect(); Stream<KeyInfo> keys = map.keys(Args.key(prefix))) {
+    UnixAccounts names = UnixAccounts.system();
+    try (SharedMap map = socket.connect();
+        Stream<KeyInfo> keys = longFormat ? map.keysWithOwners(Args.key(prefix)) : map.keys(Args.key(prefix))) {
       keys.forEach(k -> {
         if (longFormat) {
-          out.printf("%12d %10d ", k.version(), k.valueLength());
+          out.printf("%s %-8s %-8s %10d %12d ", k.owner().modeString(), names.userName(k.owner().uid()),
+              names.groupName(k.owner().gid()), k.valueLength(), k.version());
         }
         out.write(k.key(), 0, k.key().length);
         out.write('\n');

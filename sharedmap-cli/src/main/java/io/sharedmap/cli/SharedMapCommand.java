@@ -25,7 +25,8 @@ import picocli.CommandLine.Spec;
     subcommands = {
       ServerCommand.class, StartCommand.class, StopCommand.class, StatusCommand.class,
       SetCommand.class, GetCommand.class, DelCommand.class, CasCommand.class, KeysCommand.class,
-      StatsCommand.class, PingCommand.class, BenchCommand.class, SuperviseCommand.class, TortureCommand.class
+      StatsCommand.class, PingCommand.class, ChmodCommand.class, ChownCommand.class, LimitCommand.class,
+      BenchCommand.class, SuperviseCommand.class, TortureCommand.class
     },
     footerHeading = "%nExit codes:%n",
     footer = {
@@ -33,7 +34,7 @@ import picocli.CommandLine.Spec;
       "  1  not found, or version conflict (get, del, cas)",
       "  2  usage error or invalid parameter",
       "  3  no daemon answers on the socket (start one with: sharedmap start)",
-      "  4  request refused by the daemon (limit, invalid argument); its message is shown",
+      "  4  request refused by the daemon (limit, quota, permission, invalid argument); its message is shown",
       "  5  daemon, storage or I/O failure",
       "  6  start or stop failed",
       "",

@@ -149,8 +149,8 @@ class CliTest {
     assertThat(longList.exitCode()).isZero();
     assertThat(longList.out().lines().toList()).hasSize(2)
         .satisfiesExactly(
-            l -> assertThat(l).matches(" *\\d+ +1 user:1"),
-            l -> assertThat(l).matches(" *\\d+ +2 user:2"));
+            l -> assertThat(l).matches("rw-r--r-- root +root +1 +\\d+ user:1"),
+            l -> assertThat(l).matches("rw-r--r-- root +root +2 +\\d+ user:2"));
   }
 
   @Test

@@ -1,0 +1,151 @@
+package io.sharedmap.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sharedmap.cli.Cli.Result;
+import io.sharedmap.server.testing.TestDaemon;
+import java.nio.file.Files;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * chmod, chown, keys -l and limit, in process, as the user running the tests (root in CI, so every
+ * check passes: the refusals of other users are in sharedmap-tests' MultiUserTest, with real users).
+ */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class SecurityCliTest {
+  private TestDaemon daemon;
+  private String socket;
+
+  @BeforeEach
+  void start() throws Exception {
+    daemon = TestDaemon.start();
+    socket = daemon.socket.toString();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    daemon.close();
+  }
+
+  private Result run(String... args) {
+    String[] withSocket = new String[args.length + 2];
+    System.arraycopy(args, 0, withSocket, 0, args.length);
+    withSocket[args.length] = "--socket";
+    withSocket[args.length + 1] = socket;
+    return Cli.run(withSocket);
+  }
+
+  private String me() {
+    return System.getProperty("user.name");
+  }
+
+  @Test
+  void chmod_singleKey_showsInKeysLong() {
+    run("set", "app:a", "1");
+
+    Result chmod = run("chmod", "600", "app:a");
+    Result list = run("keys", "-l", "app:");
+
+    assertThat(chmod.exitCode()).isZero();
+    assertThat(list.out()).matches("rw------- " + me() + " +\\S+ +1 +\\d+ app:a\n");
+  }
+
+  @Test
+  void chmod_prefix_countsChangedKeys() {
+    run("set", "app:a", "1");
+    run("set", "app:b", "2");
+    run("set", "other", "3");
+
+    Result r = run("chmod", "--prefix", "640", "app:");
+
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out()).isEqualTo("chmod: 2 keys under 'app:' changed\n");
+    assertThat(run("keys", "-l").out().lines().filter(l -> l.startsWith("rw-r----- ")).count()).isEqualTo(2);
+  }
+
+  @Test
+  void chmod_missingKey_exits1AndSaysSo() {
+    Result r = run("chmod", "600", "nope");
+
+    assertThat(r.exitCode()).isEqualTo(1);
+    assertThat(r.err()).contains("nope: no such key");
+  }
+
+  @Test
+  void chmod_executeBits_isAUsageError() {
+    run("set", "k", "v");
+
+    Result r = run("chmod", "755", "k");
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("755").contains("666");
+  }
+
+  @Test
+  void chown_numericIds_changesOwnerAndMovesUsage() {
+    run("set", "k", "value");
+
+    Result r = run("chown", "4242:4343", "k");
+    Result list = run("keys", "-l", "k");
+    Result user = run("limit", "show", "user:4242");
+    Result group = run("limit", "show", "group:4343");
+
+    assertThat(r.exitCode()).isZero();
+    assertThat(list.out()).matches("rw-r--r-- 4242 +4343 +5 +\\d+ k\n");
+    assertThat(user.out().lines().skip(1).findFirst().orElseThrow()).matches("user:4242 +1 +none +6 +none +0 +none");
+    assertThat(group.out().lines().skip(1).findFirst().orElseThrow()).matches("group:4343 +1 +none +6 +none +0 +none");
+  }
+
+  @Test
+  void chown_unknownUser_isAUsageError() {
+    run("set", "k", "v");
+
+    Result r = run("chown", "no-such-user-xyz", "k");
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("no user named 'no-such-user-xyz'");
+  }
+
+  @Test
+  void limit_setShowUnset_roundTripsAndPersistsAcrossRestart() throws Exception {
+    Result set = run("limit", "set", "user:4242", "keys=10", "bytes=2K", "conns=3");
+    daemon.restart();
+    Result shown = run("limit", "show", "user:4242");
+    Result unset = run("limit", "unset", "user:4242", "bytes");
+    Result after = run("limit", "show", "user:4242");
+
+    assertThat(set.exitCode()).isZero();
+    assertThat(shown.out().lines().skip(1).findFirst().orElseThrow())
+        .matches("user:4242 +0 +10 +0 +2048 +0 +3");
+    assertThat(unset.exitCode()).isZero();
+    assertThat(after.out().lines().skip(1).findFirst().orElseThrow())
+        .matches("user:4242 +0 +10 +0 +none +0 +3");
+    assertThat(Files.readString(daemon.dir.resolve("limits"))).contains("user:4242 keys=10 bytes=-1 conns=3");
+  }
+
+  @Test
+  void limit_showAll_listsDefaultAndUsers() {
+    run("set", "k", "v");
+    run("limit", "set", "default", "keys=100");
+
+    Result r = run("limit", "show");
+
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out()).contains("default ").contains("user:" + me()).contains("group:");
+    assertThat(r.out().lines().filter(l -> l.startsWith("default ")).findFirst().orElseThrow())
+        .matches("default +- +100 +- +none +- +none");
+  }
+
+  @Test
+  void limit_badArguments_areUsageErrors() {
+    assertThat(run("limit", "set", "user:4242", "keys=-1").exitCode()).isEqualTo(2);
+    assertThat(run("limit", "set", "user:4242", "widgets=3").err()).contains("widgets=3");
+    assertThat(run("limit", "set", "user:4242", "bytes=12Q").err()).contains("bytes=12Q");
+    assertThat(run("limit", "set", "planet:mars", "keys=1").err()).contains("planet:mars");
+    assertThat(run("limit", "unset", "user:4242", "widgets").exitCode()).isEqualTo(2);
+  }
+}
