@@ -10,11 +10,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -23,8 +25,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Design: a writer calls {@link #append} (assigns the next version and queues the record, no
  * I/O), then, before acknowledging, {@link #awaitDurable}. A waiting thread whose record is not yet
- * durable either becomes the <em>leader</em>, takes every queued record, writes them with one
- * {@code write} and (in {@code always} mode) one {@code fsync}, or, if another thread is already
+ * durable either becomes the <em>leader</em>, takes every queued record, copies them into the
+ * segment's shared memory mapping ({@link SegmentAppender}: no system call; a record that does not
+ * fit the preallocated room takes one positional {@code write}) and, in {@code always} mode, fsyncs
+ * once, or, if another thread is already
  * leading, waits for it and checks again. So concurrent writers share writes and fsyncs, and a lone
  * writer pays no thread hand-off. This is LevelDB's writer queue, without a queue object.
  *
@@ -37,17 +41,21 @@ import java.util.concurrent.locks.ReentrantLock;
  *       its own condition, so a leader wakes only the waiters it made durable and one next leader);
  *       never held across I/O or while taking {@code appendLock}.
  *   <li>Leadership (the thread that set {@code leaderActive}) is the exclusive right to the active
- *       segment: its channel, write buffer and position. It is held across the segment's I/O; no
+ *       segment's appender: its mapping and logical end. It is held across the segment's I/O; no
  *       thread waits for it except to learn that its own record was written, which it must wait
  *       for anyway. Readers of the index never touch it.
- *   <li>Lock order: engine stripe lock, then {@code appendLock}. {@code commitLock} is a leaf.
+ *   <li>Lock order: engine stripe lock, then {@code appendLock}. {@code commitLock} is a leaf, and so
+ *       is the appender's {@code extendLock}, taken by the leader and the preallocator thread only.
  *   <li>{@code writtenVersion} and {@code syncedVersion} only grow. Records reach the segment in
  *       version order, so "every version up to V is written" is one number.
  * </ul>
+ *
+ * <p>The preallocator thread (one per journal) keeps zero-filled, mapped room ahead of the active
+ * segment's logical end, so the leader's copies never wait for the disk; the leader wakes it (one
+ * unpark) when the room runs short.
  */
 final class Journal implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Journal.class.getName());
-  private static final int WRITE_BUFFER_BYTES = 1 << 20;
 
   /** A queued record. */
   private record Pending(int type, int flags, long clientId, long sequence, byte[] key, byte[] value,
@@ -78,10 +86,12 @@ final class Journal implements AutoCloseable {
   private final AtomicLong syncedVersion = new AtomicLong();
   private volatile IOException failure;
 
-  // Owned by the leader.
-  private FileChannel channel;
-  private long segment;
-  private final RecordWriter writer;
+  // Replaced by the leader only (rotate); read by the background fsync and the preallocator.
+  private volatile SegmentAppender appender;
+  private volatile long segment;
+  private final Thread preallocator;
+  private final AtomicBoolean preallocatorWanted = new AtomicBoolean();
+  private volatile boolean preallocatorStopped;
 
   private volatile long segmentBytes;
   private final AtomicLong commits = new AtomicLong();
@@ -91,7 +101,8 @@ final class Journal implements AutoCloseable {
   /**
    * Continues an open segment.
    *
-   * @param channel the segment, positioned at the end of its last valid record
+   * @param channel the segment, readable and writable, positioned at the end of its last valid
+   *     record; anything after that position is cut off
    * @param lastVersion the highest version that exists in the store
    */
   Journal(Path dir, Durability durability, Faults faults, FileChannel channel, long segment, long lastVersion)
@@ -99,13 +110,39 @@ final class Journal implements AutoCloseable {
     this.dir = dir;
     this.durability = durability;
     this.faults = faults;
-    this.channel = channel;
-    this.writer = new RecordWriter(channel, WRITE_BUFFER_BYTES);
     this.segment = segment;
     this.segmentBytes = channel.position();
+    this.appender = openAppender(channel, segment);
     this.lastVersion = lastVersion;
     this.writtenVersion = lastVersion;
     this.syncedVersion.set(lastVersion);
+    this.preallocator = Thread.ofPlatform().daemon().name("sharedmap-journal-preallocator")
+        .unstarted(this::preallocateLoop);
+    this.preallocator.start();
+  }
+
+  /** An appender for a segment, with its first extent made here, so the first records need no write. */
+  private SegmentAppender openAppender(FileChannel channel, long number) throws IOException {
+    SegmentAppender a = new SegmentAppender(channel, channel.position(), segmentName(number), faults);
+    a.preallocateFirst();
+    return a;
+  }
+
+  /** The preallocator thread: zero-fills and maps room ahead of the active segment when woken. */
+  private void preallocateLoop() {
+    while (!preallocatorStopped) {
+      if (!preallocatorWanted.getAndSet(false)) {
+        LockSupport.park(this);
+        continue;
+      }
+      appender.preallocateAhead();
+    }
+  }
+
+  private void wakePreallocator() {
+    if (!preallocatorWanted.get() && preallocatorWanted.compareAndSet(false, true)) {
+      LockSupport.unpark(preallocator);
+    }
   }
 
   /** Creates segment {@code number} with its header, atomically (temp file, fsync, rename, fsync dir). */
@@ -305,7 +342,7 @@ final class Journal implements AutoCloseable {
   }
 
   /**
-   * Leader only: writes the queued batch, then fsyncs if asked. Once the batch is taken off the
+   * Leader only: appends the queued batch, then fsyncs if asked. Once the batch is taken off the
    * queue, any failure at all (an I/O error, or an Error such as running out of memory) fails the
    * journal for good: its records may be half written, so no later batch may be acknowledged after
    * them.
@@ -336,7 +373,7 @@ final class Journal implements AutoCloseable {
       if (sync && syncedVersion.get() < writtenVersion) {
         long w = writtenVersion;
         faults.beforeFsync();
-        channel.force(false);
+        appender.channel().force(false);
         fsyncs.incrementAndGet();
         syncedVersion.accumulateAndGet(w, Math::max);
       }
@@ -350,15 +387,17 @@ final class Journal implements AutoCloseable {
   }
 
   private void writeBatch(List<Pending> batch) throws IOException {
-    long before = writer.bytes();
+    SegmentAppender a = appender;
+    long before = a.position();
     for (Pending p : batch) {
-      faults.beforeWrite();
-      writer.write(p.type(), p.flags(), p.clientId(), p.sequence(), p.key(), p.value(), p.version());
+      a.append(p.type(), p.flags(), p.clientId(), p.sequence(), p.key(), p.value(), p.version());
     }
-    writer.flush();
-    long written = writer.bytes() - before;
+    long written = a.position() - before;
     segmentBytes += written;
     bytesWritten.addAndGet(written);
+    if (a.publish()) {
+      wakePreallocator();
+    }
   }
 
   /**
@@ -371,7 +410,7 @@ final class Journal implements AutoCloseable {
     if (syncedVersion.get() >= w || failure != null) {
       return;
     }
-    FileChannel c = channel;
+    FileChannel c = appender.channel();
     try {
       faults.beforeFsync();
       c.force(false);
@@ -388,23 +427,25 @@ final class Journal implements AutoCloseable {
   /**
    * Seals the active segment (writes and fsyncs everything queued) and starts the next one. Every
    * version up to the returned boundary is in a sealed segment; every later one goes to the new
-   * segment.
+   * segment. Returns once the old segment is also cut to its logical end and closed (its data was
+   * fsynced before the new segment took any record; a failure to cut it only leaves a zero tail,
+   * which recovery reads as the clean end, so it is logged, not fatal).
    */
   Rotation rotate() throws IOException {
     acquireLeadership(Long.MIN_VALUE, true, false);
+    SegmentAppender old;
+    Rotation rotation;
     try {
       lead(true); // every version assigned so far is now written and synced in the old segment
       long boundary = writtenVersion;
       try {
         long next = segment + 1;
         FileChannel fresh = createSegment(dir, next, boundary);
-        FileChannel old = channel;
-        channel = fresh;
-        writer.channel(fresh);
+        old = appender;
+        appender = openAppender(fresh, next);
         segment = next;
         segmentBytes = FILE_HEADER_LENGTH;
-        old.close();
-        return new Rotation(next, boundary);
+        rotation = new Rotation(next, boundary);
       } catch (IOException | RuntimeException | Error e) {
         failure = e instanceof IOException io ? io : new IOException(e.toString(), e);
         LOG.log(System.Logger.Level.ERROR, "journal rotation failed; refusing further changes: " + e);
@@ -413,6 +454,14 @@ final class Journal implements AutoCloseable {
     } finally {
       releaseLeadership();
     }
+    wakePreallocator();
+    try {
+      old.seal(true);
+    } catch (IOException | RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "sealed journal segment " + segmentName(rotation.segment() - 1)
+          + " could not be cut to its length (" + e + "); its zero tail is harmless");
+    }
+    return rotation;
   }
 
   long segment() {
@@ -440,6 +489,11 @@ final class Journal implements AutoCloseable {
     return failure != null;
   }
 
+  /** The active segment's appender (for tests). */
+  SegmentAppender appender() {
+    return appender;
+  }
+
   /** Writes and fsyncs everything queued, then closes the segment. Later appends fail. */
   @Override
   public void close() throws IOException {
@@ -459,7 +513,16 @@ final class Journal implements AutoCloseable {
       } finally {
         appendLock.unlock();
       }
-      channel.close();
+      preallocatorStopped = true;
+      LockSupport.unpark(preallocator);
+      SegmentAppender a = appender;
+      try {
+        a.seal(failure == null);
+      } catch (IOException e) {
+        if (error == null) {
+          error = e;
+        }
+      }
     } finally {
       releaseLeadership();
     }
