@@ -12,15 +12,14 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.ArrayDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The append-only journal: assigns versions, queues records, and writes them to the active segment
+ * The append-only journal: assigns versions, queues records, and appends them to the active segment
  * in batches (group commit).
  *
  * <p>Design: a writer calls {@link #append} (assigns the next version and queues the record, no
@@ -28,24 +27,28 @@ import java.util.concurrent.locks.ReentrantLock;
  * durable either becomes the <em>leader</em>, takes every queued record, copies them into the
  * segment's shared memory mapping ({@link SegmentAppender}: no system call; a record that does not
  * fit the preallocated room takes one positional {@code write}) and, in {@code always} mode, fsyncs
- * once, or, if another thread is already
- * leading, waits for it and checks again. So concurrent writers share writes and fsyncs, and a lone
- * writer pays no thread hand-off. This is LevelDB's writer queue, without a queue object.
+ * once; or, if another thread is already leading, parks until a leader wakes it. So concurrent
+ * writers share fsyncs, and a lone writer pays no thread hand-off. This is LevelDB's writer queue,
+ * with waiters parked on their own threads as in PostgreSQL's and MySQL's group commit.
  *
  * <p>Concurrency:
  *
  * <ul>
  *   <li>{@code appendLock} guards {@code lastVersion} and {@code pending}; held only to take a
  *       version and add or swap the queue, never across I/O.
- *   <li>{@code commitLock} guards {@code leaderActive} and the {@code waiters} queue (each waiter has
- *       its own condition, so a leader wakes only the waiters it made durable and one next leader);
- *       never held across I/O or while taking {@code appendLock}.
- *   <li>Leadership (the thread that set {@code leaderActive}) is the exclusive right to the active
+ *   <li>Leadership ({@code leader}, taken by compare-and-set) is the exclusive right to the active
  *       segment's appender: its mapping and logical end. It is held across the segment's I/O; no
  *       thread waits for it except to learn that its own record was written, which it must wait
  *       for anyway. Readers of the index never touch it.
- *   <li>Lock order: engine stripe lock, then {@code appendLock}. {@code commitLock} is a leaf, and so
- *       is the appender's {@code extendLock}, taken by the leader and the preallocator thread only.
+ *   <li>Waiters take no lock: each adds itself to {@code waiters}, checks again, and parks. A leader
+ *       publishes {@code writtenVersion}/{@code syncedVersion}, gives up leadership, then unparks
+ *       exactly the waiters its batch made durable (all of them if the journal failed) and the first
+ *       of the rest, to lead the next batch. A waiter enqueues before it reads {@code leader} and a
+ *       leader clears {@code leader} before it reads {@code waiters} (all volatile), so either the
+ *       waiter sees leadership free or the leader sees the waiter: no wake-up is lost. A woken waiter
+ *       reacquires nothing; it checks the volatile positions and returns.
+ *   <li>Lock order: engine stripe lock, then {@code appendLock}. The appender's {@code extendLock} is
+ *       a leaf, taken by the leader and the preallocator thread only.
  *   <li>{@code writtenVersion} and {@code syncedVersion} only grow. Records reach the segment in
  *       version order, so "every version up to V is written" is one number.
  * </ul>
@@ -78,9 +81,8 @@ final class Journal implements AutoCloseable {
   // @GuardedBy("appendLock")
   private boolean closed;
 
-  private final ReentrantLock commitLock = new ReentrantLock();
-  // @GuardedBy("commitLock")
-  private boolean leaderActive;
+  private final AtomicBoolean leader = new AtomicBoolean();
+  private final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
 
   private volatile long writtenVersion;
   private final AtomicLong syncedVersion = new AtomicLong();
@@ -269,24 +271,19 @@ final class Journal implements AutoCloseable {
 
   /** A thread waiting for its record to be durable, or for the leadership. */
   private static final class Waiter {
+    final Thread thread = Thread.currentThread();
     final long version; // Long.MIN_VALUE: waits for the leadership itself (rotate, close)
     final boolean sync;
-    final Condition wake;
 
-    Waiter(long version, boolean sync, Condition wake) {
+    Waiter(long version, boolean sync) {
       this.version = version;
       this.sync = sync;
-      this.wake = wake;
     }
   }
-
-  // @GuardedBy("commitLock"), in arrival order
-  private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
 
   /** True if this thread became leader; false if the target was reached meanwhile. */
   private boolean acquireLeadership(long version, boolean sync, boolean evenIfFailed)
       throws JournalFailedException {
-    commitLock.lock();
     Waiter me = null;
     try {
       while (true) {
@@ -297,47 +294,42 @@ final class Journal implements AutoCloseable {
         if (f != null && !evenIfFailed) {
           throw new JournalFailedException("journal write failed, change not persisted: " + f, f);
         }
-        if (!leaderActive) {
-          leaderActive = true;
+        if (!leader.get() && leader.compareAndSet(false, true)) {
           return true;
         }
         if (me == null) {
-          me = new Waiter(version, sync, commitLock.newCondition());
-          waiters.addLast(me);
+          me = new Waiter(version, sync);
+          waiters.add(me);
+          continue; // check again now that a releasing leader is bound to see this waiter
         }
-        me.wake.awaitUninterruptibly();
+        LockSupport.park(this); // returns on unpark, or spuriously: the loop checks again
       }
     } finally {
       if (me != null) {
         waiters.remove(me);
       }
-      commitLock.unlock();
     }
   }
 
   /**
-   * Wakes exactly the waiters that can proceed: those whose records are now durable (or all, if
-   * the journal failed), and the first of the rest, to lead the next batch. Waking every waiter on
-   * every commit would cost each of them a futex round trip only to sleep again.
+   * Gives up leadership and wakes exactly the waiters that can proceed: those whose records are
+   * now durable (or all, if the journal failed), and the first of the rest, to lead the next batch.
+   * Waking every waiter on every commit would cost each of them a futex round trip only to sleep
+   * again. A waiter woken twice (by two leaders before it ran) just finds its permit and checks again.
    */
   private void releaseLeadership() {
-    commitLock.lock();
-    try {
-      leaderActive = false;
-      boolean failed = failure != null;
-      Waiter next = null;
-      for (Waiter w : waiters) {
-        if (failed || (w.version != Long.MIN_VALUE && reached(w.version, w.sync))) {
-          w.wake.signal();
-        } else if (next == null) {
-          next = w;
-        }
+    leader.set(false);
+    boolean failed = failure != null;
+    Waiter next = null;
+    for (Waiter w : waiters) {
+      if (failed || (w.version != Long.MIN_VALUE && reached(w.version, w.sync))) {
+        LockSupport.unpark(w.thread);
+      } else if (next == null) {
+        next = w;
       }
-      if (next != null) {
-        next.wake.signal();
-      }
-    } finally {
-      commitLock.unlock();
+    }
+    if (next != null) {
+      LockSupport.unpark(next.thread);
     }
   }
 
