@@ -41,12 +41,14 @@ import java.util.concurrent.locks.ReentrantLock;
  *       thread waits for it except to learn that its own record was written, which it must wait
  *       for anyway. Readers of the index never touch it.
  *   <li>Waiters take no lock: each adds itself to {@code waiters}, checks again, and parks. A leader
- *       publishes {@code writtenVersion}/{@code syncedVersion}, gives up leadership, then unparks
- *       exactly the waiters its batch made durable (all of them if the journal failed) and the first
- *       of the rest, to lead the next batch. A waiter enqueues before it reads {@code leader} and a
- *       leader clears {@code leader} before it reads {@code waiters} (all volatile), so either the
- *       waiter sees leadership free or the leader sees the waiter: no wake-up is lost. A woken waiter
- *       reacquires nothing; it checks the volatile positions and returns.
+ *       publishes {@code writtenVersion}/{@code syncedVersion}, then unparks exactly the waiters its
+ *       batch made durable (all of them if the journal failed) and hands leadership directly to the
+ *       first of the rest (flag in its waiter, then unpark), so no newcomer overtakes it. With no one
+ *       to hand it to, it clears {@code leader} and scans once more: a waiter enqueues before it
+ *       reads {@code leader} and a leader clears {@code leader} before it reads {@code waiters} (all
+ *       volatile), so either the waiter sees leadership free or the leader sees the waiter: no
+ *       wake-up is lost. A woken waiter reacquires nothing; it checks the volatile positions and
+ *       returns.
  *   <li>Lock order: engine stripe lock, then {@code appendLock}. The appender's {@code extendLock} is
  *       a leaf, taken by the leader and the preallocator thread only.
  *   <li>{@code writtenVersion} and {@code syncedVersion} only grow. Records reach the segment in
@@ -274,6 +276,11 @@ final class Journal implements AutoCloseable {
     final Thread thread = Thread.currentThread();
     final long version; // Long.MIN_VALUE: waits for the leadership itself (rotate, close)
     final boolean sync;
+    /** {@link #WAITING}, then {@link #HANDED} (by a releasing leader) or {@link #GONE} (by this waiter, leaving). */
+    final java.util.concurrent.atomic.AtomicInteger state = new java.util.concurrent.atomic.AtomicInteger();
+    static final int WAITING = 0;
+    static final int HANDED = 1;
+    static final int GONE = 2;
 
     Waiter(long version, boolean sync) {
       this.version = version;
@@ -285,8 +292,17 @@ final class Journal implements AutoCloseable {
   private boolean acquireLeadership(long version, boolean sync, boolean evenIfFailed)
       throws JournalFailedException {
     Waiter me = null;
+    boolean leading = false;
     try {
       while (true) {
+        if (me != null && me.state.get() == Waiter.HANDED) {
+          IOException f = failure;
+          if (f != null && !evenIfFailed) { // failed meanwhile (the background fsync): the finally passes it on
+            throw new JournalFailedException("journal write failed, change not persisted: " + f, f);
+          }
+          leading = true;
+          return true;
+        }
         if (version != Long.MIN_VALUE && reached(version, sync)) {
           return false;
         }
@@ -295,6 +311,7 @@ final class Journal implements AutoCloseable {
           throw new JournalFailedException("journal write failed, change not persisted: " + f, f);
         }
         if (!leader.get() && leader.compareAndSet(false, true)) {
+          leading = true;
           return true;
         }
         if (me == null) {
@@ -307,29 +324,44 @@ final class Journal implements AutoCloseable {
     } finally {
       if (me != null) {
         waiters.remove(me);
+        if (!leading && !me.state.compareAndSet(Waiter.WAITING, Waiter.GONE)) {
+          releaseLeadership(); // handed to us as we were leaving (failure): never strand it
+        }
       }
     }
   }
 
   /**
    * Gives up leadership and wakes exactly the waiters that can proceed: those whose records are
-   * now durable (or all, if the journal failed), and the first of the rest, to lead the next batch.
+   * now durable (or all, if the journal failed), and the first of the rest, to which leadership
+   * passes directly (so a newcomer cannot take it first and send the woken thread back to sleep).
    * Waking every waiter on every commit would cost each of them a futex round trip only to sleep
-   * again. A waiter woken twice (by two leaders before it ran) just finds its permit and checks again.
+   * again. A waiter woken twice just finds its permit and checks again.
    */
   private void releaseLeadership() {
-    leader.set(false);
     boolean failed = failure != null;
     Waiter next = null;
     for (Waiter w : waiters) {
       if (failed || (w.version != Long.MIN_VALUE && reached(w.version, w.sync))) {
         LockSupport.unpark(w.thread);
-      } else if (next == null) {
-        next = w;
+      } else if (next == null && w.state.compareAndSet(Waiter.WAITING, Waiter.HANDED)) {
+        next = w; // leader stays set: it now belongs to next (a waiter already leaving is skipped)
       }
     }
     if (next != null) {
       LockSupport.unpark(next.thread);
+      return;
+    }
+    leader.set(false);
+    // A waiter that enqueued after the scan above may have seen leader still set and parked. It
+    // enqueued before this scan reads the queue (or it sees leader clear itself): wake one.
+    for (Waiter w : waiters) {
+      if (failed || w.version == Long.MIN_VALUE || !reached(w.version, w.sync)) {
+        LockSupport.unpark(w.thread);
+        if (!failed) {
+          break;
+        }
+      }
     }
   }
 
