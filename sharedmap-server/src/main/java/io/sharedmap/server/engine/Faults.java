@@ -7,12 +7,17 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Storage faults injected on purpose, for the reliability tests: the journal consults this before
- * each record write and each fsync. Off unless the daemon's JVM has the system property {@code
+ * each record write (into the mapping or with {@code write(2)}), each extent preallocation and each
+ * fsync. Off unless the daemon's JVM has the system property {@code
  * sharedmap.faults}, a comma-separated list of:
  *
  * <ul>
  *   <li>{@code fail-write-after=N}: the N+1-th record write and every one after it fails with
  *       "No space left on device" (a disk that fills up);
+ *   <li>{@code fail-preallocate-after=N}: the N+1-th zero-fill of a journal extent (the room
+ *       records are copied into, see {@code SegmentAppender}) and every one after it fails with "No
+ *       space left on device"; records then go through positional writes (which fail only with
+ *       {@code fail-write-after});
  *   <li>{@code fail-fsync-after=N}: the N+1-th fsync and every one after it fails with an I/O error;
  *   <li>{@code delay-write-us=N}, {@code delay-fsync-us=N}: each write or fsync first waits N µs (a
  *       slow disk).
@@ -22,18 +27,22 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class Faults {
   static final String PROPERTY = "sharedmap.faults";
-  static final Faults NONE = new Faults(-1, -1, 0, 0);
+  static final Faults NONE = new Faults(-1, -1, -1, 0, 0);
 
   private final long failWriteAfter;
   private final long failFsyncAfter;
+  private final long failPreallocateAfter;
   private final long delayWriteNs;
   private final long delayFsyncNs;
   private final AtomicLong writes = new AtomicLong();
   private final AtomicLong fsyncs = new AtomicLong();
+  private final AtomicLong preallocations = new AtomicLong();
 
-  private Faults(long failWriteAfter, long failFsyncAfter, long delayWriteUs, long delayFsyncUs) {
+  private Faults(long failWriteAfter, long failFsyncAfter, long failPreallocateAfter, long delayWriteUs,
+      long delayFsyncUs) {
     this.failWriteAfter = failWriteAfter;
     this.failFsyncAfter = failFsyncAfter;
+    this.failPreallocateAfter = failPreallocateAfter;
     this.delayWriteNs = TimeUnit.MICROSECONDS.toNanos(delayWriteUs);
     this.delayFsyncNs = TimeUnit.MICROSECONDS.toNanos(delayFsyncUs);
   }
@@ -46,6 +55,7 @@ final class Faults {
     }
     long failWrite = -1;
     long failFsync = -1;
+    long failPreallocate = -1;
     long delayWrite = 0;
     long delayFsync = 0;
     for (String part : spec.split(",")) {
@@ -57,13 +67,14 @@ final class Faults {
       switch (kv[0].trim()) {
         case "fail-write-after" -> failWrite = n;
         case "fail-fsync-after" -> failFsync = n;
+        case "fail-preallocate-after" -> failPreallocate = n;
         case "delay-write-us" -> delayWrite = n;
         case "delay-fsync-us" -> delayFsync = n;
         default -> throw new IllegalArgumentException(PROPERTY + ": unknown fault '" + kv[0] + "'");
       }
     }
     System.getLogger(Faults.class.getName()).log(System.Logger.Level.WARNING, "injecting storage faults: " + spec);
-    return new Faults(failWrite, failFsync, delayWrite, delayFsync);
+    return new Faults(failWrite, failFsync, failPreallocate, delayWrite, delayFsync);
   }
 
   void beforeWrite() throws IOException {
@@ -83,6 +94,15 @@ final class Faults {
     pause(delayFsyncNs);
     if (failFsyncAfter >= 0 && fsyncs.incrementAndGet() > failFsyncAfter) {
       throw new IOException("Input/output error on fsync (injected by " + PROPERTY + ")");
+    }
+  }
+
+  void beforePreallocate() throws IOException {
+    if (this == NONE) {
+      return;
+    }
+    if (failPreallocateAfter >= 0 && preallocations.incrementAndGet() > failPreallocateAfter) {
+      throw new IOException("No space left on device (preallocation, injected by " + PROPERTY + ")");
     }
   }
 

@@ -11,44 +11,57 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The append-only journal: assigns versions, queues records, and writes them to the active segment
+ * The append-only journal: assigns versions, queues records, and appends them to the active segment
  * in batches (group commit).
  *
  * <p>Design: a writer calls {@link #append} (assigns the next version and queues the record, no
  * I/O), then, before acknowledging, {@link #awaitDurable}. A waiting thread whose record is not yet
- * durable either becomes the <em>leader</em>, takes every queued record, writes them with one
- * {@code write} and (in {@code always} mode) one {@code fsync}, or, if another thread is already
- * leading, waits for it and checks again. So concurrent writers share writes and fsyncs, and a lone
- * writer pays no thread hand-off. This is LevelDB's writer queue, without a queue object.
+ * durable either becomes the <em>leader</em>, takes every queued record, copies them into the
+ * segment's shared memory mapping ({@link SegmentAppender}: no system call; a record that does not
+ * fit the preallocated room takes one positional {@code write}) and, in {@code always} mode, fsyncs
+ * once; or, if another thread is already leading, parks until a leader wakes it. So concurrent
+ * writers share fsyncs, and a lone writer pays no thread hand-off. This is LevelDB's writer queue,
+ * with waiters parked on their own threads as in PostgreSQL's and MySQL's group commit.
  *
  * <p>Concurrency:
  *
  * <ul>
  *   <li>{@code appendLock} guards {@code lastVersion} and {@code pending}; held only to take a
  *       version and add or swap the queue, never across I/O.
- *   <li>{@code commitLock} guards {@code leaderActive} and the {@code waiters} queue (each waiter has
- *       its own condition, so a leader wakes only the waiters it made durable and one next leader);
- *       never held across I/O or while taking {@code appendLock}.
- *   <li>Leadership (the thread that set {@code leaderActive}) is the exclusive right to the active
- *       segment: its channel, write buffer and position. It is held across the segment's I/O; no
+ *   <li>Leadership ({@code leader}, taken by compare-and-set) is the exclusive right to the active
+ *       segment's appender: its mapping and logical end. It is held across the segment's I/O; no
  *       thread waits for it except to learn that its own record was written, which it must wait
  *       for anyway. Readers of the index never touch it.
- *   <li>Lock order: engine stripe lock, then {@code appendLock}. {@code commitLock} is a leaf.
+ *   <li>Waiters take no lock: each adds itself to {@code waiters}, checks again, and parks. A leader
+ *       publishes {@code writtenVersion}/{@code syncedVersion}, then unparks exactly the waiters its
+ *       batch made durable (all of them if the journal failed) and hands leadership directly to the
+ *       first of the rest (flag in its waiter, then unpark), so no newcomer overtakes it. With no one
+ *       to hand it to, it clears {@code leader} and scans once more: a waiter enqueues before it
+ *       reads {@code leader} and a leader clears {@code leader} before it reads {@code waiters} (all
+ *       volatile), so either the waiter sees leadership free or the leader sees the waiter: no
+ *       wake-up is lost. A woken waiter reacquires nothing; it checks the volatile positions and
+ *       returns.
+ *   <li>Lock order: engine stripe lock, then {@code appendLock}. The appender's {@code extendLock} is
+ *       a leaf, taken by the leader and the preallocator thread only.
  *   <li>{@code writtenVersion} and {@code syncedVersion} only grow. Records reach the segment in
  *       version order, so "every version up to V is written" is one number.
  * </ul>
+ *
+ * <p>The preallocator thread (one per journal) keeps zero-filled, mapped room ahead of the active
+ * segment's logical end, so the leader's copies never wait for the disk; the leader wakes it (one
+ * unpark) when the room runs short.
  */
 final class Journal implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Journal.class.getName());
-  private static final int WRITE_BUFFER_BYTES = 1 << 20;
 
   /** A queued record. */
   private record Pending(int type, int flags, long clientId, long sequence, byte[] key, byte[] value,
@@ -71,18 +84,19 @@ final class Journal implements AutoCloseable {
   // @GuardedBy("appendLock")
   private boolean closed;
 
-  private final ReentrantLock commitLock = new ReentrantLock();
-  // @GuardedBy("commitLock")
-  private boolean leaderActive;
+  private final AtomicBoolean leader = new AtomicBoolean();
+  private final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
 
   private volatile long writtenVersion;
   private final AtomicLong syncedVersion = new AtomicLong();
   private volatile IOException failure;
 
-  // Owned by the leader.
-  private FileChannel channel;
-  private long segment;
-  private final RecordWriter writer;
+  // Replaced by the leader only (rotate); read by the background fsync and the preallocator.
+  private volatile SegmentAppender appender;
+  private volatile long segment;
+  private final Thread preallocator;
+  private final AtomicBoolean preallocatorWanted = new AtomicBoolean();
+  private volatile boolean preallocatorStopped;
 
   private volatile long segmentBytes;
   private final AtomicLong commits = new AtomicLong();
@@ -92,7 +106,8 @@ final class Journal implements AutoCloseable {
   /**
    * Continues an open segment.
    *
-   * @param channel the segment, positioned at the end of its last valid record
+   * @param channel the segment, readable and writable, positioned at the end of its last valid
+   *     record; anything after that position is cut off
    * @param lastVersion the highest version that exists in the store
    */
   Journal(Path dir, Durability durability, Faults faults, FileChannel channel, long segment, long lastVersion)
@@ -100,13 +115,39 @@ final class Journal implements AutoCloseable {
     this.dir = dir;
     this.durability = durability;
     this.faults = faults;
-    this.channel = channel;
-    this.writer = new RecordWriter(channel, WRITE_BUFFER_BYTES);
     this.segment = segment;
     this.segmentBytes = channel.position();
+    this.appender = openAppender(channel, segment);
     this.lastVersion = lastVersion;
     this.writtenVersion = lastVersion;
     this.syncedVersion.set(lastVersion);
+    this.preallocator = Thread.ofPlatform().daemon().name("sharedmap-journal-preallocator")
+        .unstarted(this::preallocateLoop);
+    this.preallocator.start();
+  }
+
+  /** An appender for a segment, with its first extent made here, so the first records need no write. */
+  private SegmentAppender openAppender(FileChannel channel, long number) throws IOException {
+    SegmentAppender a = new SegmentAppender(channel, channel.position(), segmentName(number), faults);
+    a.preallocateFirst();
+    return a;
+  }
+
+  /** The preallocator thread: zero-fills and maps room ahead of the active segment when woken. */
+  private void preallocateLoop() {
+    while (!preallocatorStopped) {
+      if (!preallocatorWanted.getAndSet(false)) {
+        LockSupport.park(this);
+        continue;
+      }
+      appender.preallocateAhead();
+    }
+  }
+
+  private void wakePreallocator() {
+    if (!preallocatorWanted.get() && preallocatorWanted.compareAndSet(false, true)) {
+      LockSupport.unpark(preallocator);
+    }
   }
 
   /** Creates segment {@code number} with its header, atomically (temp file, fsync, rename, fsync dir). */
@@ -236,27 +277,36 @@ final class Journal implements AutoCloseable {
 
   /** A thread waiting for its record to be durable, or for the leadership. */
   private static final class Waiter {
+    final Thread thread = Thread.currentThread();
     final long version; // Long.MIN_VALUE: waits for the leadership itself (rotate, close)
     final boolean sync;
-    final Condition wake;
+    /** {@link #WAITING}, then {@link #HANDED} (by a releasing leader) or {@link #GONE} (by this waiter, leaving). */
+    final java.util.concurrent.atomic.AtomicInteger state = new java.util.concurrent.atomic.AtomicInteger();
+    static final int WAITING = 0;
+    static final int HANDED = 1;
+    static final int GONE = 2;
 
-    Waiter(long version, boolean sync, Condition wake) {
+    Waiter(long version, boolean sync) {
       this.version = version;
       this.sync = sync;
-      this.wake = wake;
     }
   }
-
-  // @GuardedBy("commitLock"), in arrival order
-  private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
 
   /** True if this thread became leader; false if the target was reached meanwhile. */
   private boolean acquireLeadership(long version, boolean sync, boolean evenIfFailed)
       throws JournalFailedException {
-    commitLock.lock();
     Waiter me = null;
+    boolean leading = false;
     try {
       while (true) {
+        if (me != null && me.state.get() == Waiter.HANDED) {
+          IOException f = failure;
+          if (f != null && !evenIfFailed) { // failed meanwhile (the background fsync): the finally passes it on
+            throw new JournalFailedException("journal write failed, change not persisted: " + f, f);
+          }
+          leading = true;
+          return true;
+        }
         if (version != Long.MIN_VALUE && reached(version, sync)) {
           return false;
         }
@@ -264,52 +314,63 @@ final class Journal implements AutoCloseable {
         if (f != null && !evenIfFailed) {
           throw new JournalFailedException("journal write failed, change not persisted: " + f, f);
         }
-        if (!leaderActive) {
-          leaderActive = true;
+        if (!leader.get() && leader.compareAndSet(false, true)) {
+          leading = true;
           return true;
         }
         if (me == null) {
-          me = new Waiter(version, sync, commitLock.newCondition());
-          waiters.addLast(me);
+          me = new Waiter(version, sync);
+          waiters.add(me);
+          continue; // check again now that a releasing leader is bound to see this waiter
         }
-        me.wake.awaitUninterruptibly();
+        LockSupport.park(this); // returns on unpark, or spuriously: the loop checks again
       }
     } finally {
       if (me != null) {
         waiters.remove(me);
-      }
-      commitLock.unlock();
-    }
-  }
-
-  /**
-   * Wakes exactly the waiters that can proceed: those whose records are now durable (or all, if
-   * the journal failed), and the first of the rest, to lead the next batch. Waking every waiter on
-   * every commit would cost each of them a futex round trip only to sleep again.
-   */
-  private void releaseLeadership() {
-    commitLock.lock();
-    try {
-      leaderActive = false;
-      boolean failed = failure != null;
-      Waiter next = null;
-      for (Waiter w : waiters) {
-        if (failed || (w.version != Long.MIN_VALUE && reached(w.version, w.sync))) {
-          w.wake.signal();
-        } else if (next == null) {
-          next = w;
+        if (!leading && !me.state.compareAndSet(Waiter.WAITING, Waiter.GONE)) {
+          releaseLeadership(); // handed to us as we were leaving (failure): never strand it
         }
       }
-      if (next != null) {
-        next.wake.signal();
-      }
-    } finally {
-      commitLock.unlock();
     }
   }
 
   /**
-   * Leader only: writes the queued batch, then fsyncs if asked. Once the batch is taken off the
+   * Gives up leadership and wakes exactly the waiters that can proceed: those whose records are
+   * now durable (or all, if the journal failed), and the first of the rest, to which leadership
+   * passes directly (so a newcomer cannot take it first and send the woken thread back to sleep).
+   * Waking every waiter on every commit would cost each of them a futex round trip only to sleep
+   * again. A waiter woken twice just finds its permit and checks again.
+   */
+  private void releaseLeadership() {
+    boolean failed = failure != null;
+    Waiter next = null;
+    for (Waiter w : waiters) {
+      if (failed || (w.version != Long.MIN_VALUE && reached(w.version, w.sync))) {
+        LockSupport.unpark(w.thread);
+      } else if (next == null && w.state.compareAndSet(Waiter.WAITING, Waiter.HANDED)) {
+        next = w; // leader stays set: it now belongs to next (a waiter already leaving is skipped)
+      }
+    }
+    if (next != null) {
+      LockSupport.unpark(next.thread);
+      return;
+    }
+    leader.set(false);
+    // A waiter that enqueued after the scan above may have seen leader still set and parked. It
+    // enqueued before this scan reads the queue (or it sees leader clear itself): wake one.
+    for (Waiter w : waiters) {
+      if (failed || w.version == Long.MIN_VALUE || !reached(w.version, w.sync)) {
+        LockSupport.unpark(w.thread);
+        if (!failed) {
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * Leader only: appends the queued batch, then fsyncs if asked. Once the batch is taken off the
    * queue, any failure at all (an I/O error, or an Error such as running out of memory) fails the
    * journal for good: its records may be half written, so no later batch may be acknowledged after
    * them.
@@ -340,7 +401,7 @@ final class Journal implements AutoCloseable {
       if (sync && syncedVersion.get() < writtenVersion) {
         long w = writtenVersion;
         faults.beforeFsync();
-        channel.force(false);
+        appender.channel().force(false);
         fsyncs.incrementAndGet();
         syncedVersion.accumulateAndGet(w, Math::max);
       }
@@ -354,15 +415,17 @@ final class Journal implements AutoCloseable {
   }
 
   private void writeBatch(List<Pending> batch) throws IOException {
-    long before = writer.bytes();
+    SegmentAppender a = appender;
+    long before = a.position();
     for (Pending p : batch) {
-      faults.beforeWrite();
-      writer.write(p.type(), p.flags(), p.clientId(), p.sequence(), p.key(), p.value(), p.version(), p.owner());
+      a.append(p.type(), p.flags(), p.clientId(), p.sequence(), p.key(), p.value(), p.version(), p.owner());
     }
-    writer.flush();
-    long written = writer.bytes() - before;
+    long written = a.position() - before;
     segmentBytes += written;
     bytesWritten.addAndGet(written);
+    if (a.publish()) {
+      wakePreallocator();
+    }
   }
 
   /**
@@ -375,7 +438,7 @@ final class Journal implements AutoCloseable {
     if (syncedVersion.get() >= w || failure != null) {
       return;
     }
-    FileChannel c = channel;
+    FileChannel c = appender.channel();
     try {
       faults.beforeFsync();
       c.force(false);
@@ -392,23 +455,25 @@ final class Journal implements AutoCloseable {
   /**
    * Seals the active segment (writes and fsyncs everything queued) and starts the next one. Every
    * version up to the returned boundary is in a sealed segment; every later one goes to the new
-   * segment.
+   * segment. Returns once the old segment is also cut to its logical end and closed (its data was
+   * fsynced before the new segment took any record; a failure to cut it only leaves a zero tail,
+   * which recovery reads as the clean end, so it is logged, not fatal).
    */
   Rotation rotate() throws IOException {
     acquireLeadership(Long.MIN_VALUE, true, false);
+    SegmentAppender old;
+    Rotation rotation;
     try {
       lead(true); // every version assigned so far is now written and synced in the old segment
       long boundary = writtenVersion;
       try {
         long next = segment + 1;
         FileChannel fresh = createSegment(dir, next, boundary);
-        FileChannel old = channel;
-        channel = fresh;
-        writer.channel(fresh);
+        old = appender;
+        appender = openAppender(fresh, next);
         segment = next;
         segmentBytes = FILE_HEADER_LENGTH;
-        old.close();
-        return new Rotation(next, boundary);
+        rotation = new Rotation(next, boundary);
       } catch (IOException | RuntimeException | Error e) {
         failure = e instanceof IOException io ? io : new IOException(e.toString(), e);
         LOG.log(System.Logger.Level.ERROR, "journal rotation failed; refusing further changes: " + e);
@@ -417,6 +482,14 @@ final class Journal implements AutoCloseable {
     } finally {
       releaseLeadership();
     }
+    wakePreallocator();
+    try {
+      old.seal(true);
+    } catch (IOException | RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "sealed journal segment " + segmentName(rotation.segment() - 1)
+          + " could not be cut to its length (" + e + "); its zero tail is harmless");
+    }
+    return rotation;
   }
 
   long segment() {
@@ -444,6 +517,11 @@ final class Journal implements AutoCloseable {
     return failure != null;
   }
 
+  /** The active segment's appender (for tests). */
+  SegmentAppender appender() {
+    return appender;
+  }
+
   /** Writes and fsyncs everything queued, then closes the segment. Later appends fail. */
   @Override
   public void close() throws IOException {
@@ -463,7 +541,16 @@ final class Journal implements AutoCloseable {
       } finally {
         appendLock.unlock();
       }
-      channel.close();
+      preallocatorStopped = true;
+      LockSupport.unpark(preallocator);
+      SegmentAppender a = appender;
+      try {
+        a.seal(failure == null);
+      } catch (IOException e) {
+        if (error == null) {
+          error = e;
+        }
+      }
     } finally {
       releaseLeadership();
     }

@@ -24,9 +24,15 @@ import java.util.Map;
  * the key already has (counting deletions seen during replay), because a snapshot is taken while
  * writers run and may already contain changes that the segments after it repeat.
  *
+ * <p>End of a segment: the journal preallocates zero-filled room after the active segment's last
+ * record ({@link SegmentAppender}) and cuts it off when it seals or closes the segment; after a
+ * crash, the room is still there. So a segment may end in zeros: when every byte after the last
+ * valid record is zero, that is the clean end (nothing is reported or saved; in the last segment
+ * the zeros are cut off). A record never starts with 24 zero bytes (its length is never 0).
+ *
  * <p>Damage: a torn or corrupt record in the <em>last</em> segment ends the journal (a crash during
- * a write leaves exactly that); the bytes from it on are copied to a {@code .damaged-*} file beside
- * the segment, cut off, and reported. Damage anywhere else (a sealed segment, a snapshot, a missing
+ * a write leaves exactly that); the bytes from it on, zeros included, are copied to a
+ * {@code .damaged-*} file beside the segment, cut off, and reported. Damage anywhere else (a sealed segment, a snapshot, a missing
  * segment, an unknown format version) means acknowledged data would be lost, so recovery refuses to
  * start and says which file is at fault.
  */
@@ -125,7 +131,11 @@ final class Recovery {
       Path last = dir.resolve(segmentName(activeNumber));
       Tail tail = replaySegment(activeNumber, true);
       active = FileChannel.open(last, StandardOpenOption.READ, StandardOpenOption.WRITE);
-      if (tail.problem != null) {
+      if (tail.problem == null && active.size() > tail.validEnd) {
+        LOG.log(System.Logger.Level.INFO, "journal " + last.getFileName() + ": " + (active.size() - tail.validEnd)
+            + " preallocated zero bytes after the last record (the daemon stopped without closing it); cut off");
+        active.truncate(tail.validEnd);
+      } else if (tail.problem != null) {
         long size = active.size();
         droppedBytes = size - tail.validEnd;
         dropReason = tail.problem;
@@ -234,11 +244,15 @@ final class Recovery {
         }
         apply(rec);
       }
-      if (r.problem() != null && !last) {
-        throw new StoreFormatException("sealed journal segment is damaged: " + r.problem() + ". Refusing to start:"
+      String problem = r.problem();
+      if (problem != null && zerosFrom(c, r.validEnd())) {
+        problem = null; // preallocated room never written: the clean end of the segment
+      }
+      if (problem != null && !last) {
+        throw new StoreFormatException("sealed journal segment is damaged: " + problem + ". Refusing to start:"
             + " the records after the damage were acknowledged and would be lost.");
       }
-      return new Tail(r.validEnd(), r.problem());
+      return new Tail(r.validEnd(), problem);
     }
   }
 
@@ -294,6 +308,27 @@ final class Recovery {
       }
       default -> throw new StoreFormatException("record of type " + rec.type() + " in a journal segment");
     }
+  }
+
+  /** True if every byte of {@code c} from {@code from} to its end is zero. */
+  static boolean zerosFrom(FileChannel c, long from) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(64 << 10);
+    long pos = from;
+    long size = c.size();
+    while (pos < size) {
+      b.clear();
+      int n = c.read(b, pos);
+      if (n < 0) {
+        break;
+      }
+      for (int i = 0; i < n; i++) {
+        if (b.get(i) != 0) {
+          return false;
+        }
+      }
+      pos += n;
+    }
+    return true;
   }
 
   private static void saveTail(FileChannel c, long from, Path to) throws IOException {

@@ -5,7 +5,11 @@ package io.sharedmap.server.engine;
  *
  * <h2>Journal segment {@code journal-<16 hex digits>.log}</h2>
  *
- * A 32-byte file header, then records back to back until the end of the file.
+ * A 32-byte file header, then records back to back, then possibly zero bytes to the end of the
+ * file: the active segment is appended to through a memory mapping of zero-filled room preallocated
+ * ahead of its last record ({@code SegmentAppender}); sealing or closing the segment cuts the zeros
+ * off, a crash leaves them. A record never begins with zero bytes in its length field, so recovery
+ * reads an all-zero tail as the clean end of the segment.
  *
  * <pre>
  *   0                   1                   2                   3

@@ -47,9 +47,23 @@ class FaultTest {
   @ParameterizedTest
   @EnumSource(value = Durability.class, names = {"ALWAYS", "INTERVAL"})
   void diskFull_changesAfterItRefused_acknowledgedOnesSurviveRestart(Durability d) throws IOException {
+    diskFull(d, "fail-write-after=40");
+  }
+
+  /**
+   * A disk that fills up as a real one does under mapped appends: the zero-fill of the room ahead
+   * fails first (records then go through write(2)), then the writes themselves.
+   */
+  @ParameterizedTest
+  @EnumSource(value = Durability.class, names = {"ALWAYS", "INTERVAL"})
+  void diskFull_preallocationFailsFirst_thenWrites_sameOutcome(Durability d) throws IOException {
+    diskFull(d, "fail-preallocate-after=0,fail-write-after=40");
+  }
+
+  private void diskFull(Durability d, String faults) throws IOException {
     List<String> acknowledged = new ArrayList<>();
     List<String> refused = new ArrayList<>();
-    try (Engine e = open(d, "fail-write-after=40")) {
+    try (Engine e = open(d, faults)) {
       for (int i = 0; i < 60; i++) {
         String key = "k" + i;
         try {
