@@ -481,19 +481,25 @@ public final class Engine implements AutoCloseable {
    */
   public Changed chmod(Caller caller, byte[] keyOrPrefix, boolean prefix, int mode)
       throws JournalFailedException, PermissionDeniedException {
-    return changeOwners(caller, keyOrPrefix, prefix, "change the mode of",
-        old -> caller.mayChmod(old) ? old.withMode(mode) : null, false);
+    try {
+      return changeOwners(caller, keyOrPrefix, prefix, "change the mode of",
+          old -> caller.mayChmod(old) ? old.withMode(mode) : null, false);
+    } catch (QuotaExceededException e) {
+      throw new IllegalStateException("chmod moves no usage, yet was refused a limit", e);
+    }
   }
 
   /**
    * CHOWN: gives the key (or every key under the prefix) owner {@code uid} and group {@code gid}
    * ({@code -1}: unchanged). Only root or an administrator may; the usage moves to the new owner and
-   * group (never refused: root is not limited).
+   * group, within their limits unless the caller is root (root is never limited). With a prefix,
+   * each key moves on its own: a refusal stops the walk, and the keys before it stay changed.
    *
    * @throws PermissionDeniedException if the caller is neither root nor an administrator
+   * @throws QuotaExceededException if the new owner or group would go over a limit (not for root)
    */
   public Changed chown(Caller caller, byte[] keyOrPrefix, boolean prefix, long uid, long gid)
-      throws JournalFailedException, PermissionDeniedException {
+      throws JournalFailedException, RefusedException {
     if (!caller.isRoot() && !caller.admin()) {
       throw new PermissionDeniedException("user " + UnixAccounts.system().userName(caller.uid()) + " (uid "
           + caller.uid() + ") may not change owners: only root or the daemon's admin group may (--admin-group)");
@@ -503,10 +509,10 @@ public final class Engine implements AutoCloseable {
   }
 
   private Changed changeOwners(Caller caller, byte[] keyOrPrefix, boolean prefix, String what, OwnerChange f,
-      boolean movesUsage) throws JournalFailedException, PermissionDeniedException {
+      boolean movesUsage) throws JournalFailedException, PermissionDeniedException, QuotaExceededException {
     if (!prefix) {
       Key k = new Key(keyOrPrefix);
-      long[] r = changeOwner(k, f, movesUsage);
+      long[] r = changeOwner(k, f, movesUsage, !caller.isRoot());
       if (r == null) {
         return new Changed(false, 0, 0, lastDeleteVersion.get());
       }
@@ -525,7 +531,7 @@ public final class Engine implements AutoCloseable {
       if (!k.startsWith(keyOrPrefix)) {
         break;
       }
-      long[] r = changeOwner(k, f, movesUsage);
+      long[] r = changeOwner(k, f, movesUsage, !caller.isRoot());
       if (r == null) {
         continue; // deleted meanwhile
       }
@@ -540,7 +546,8 @@ public final class Engine implements AutoCloseable {
   }
 
   /** Under the key's stripe lock; null if absent, {0, 0} if not permitted, else {1, version of the record}. */
-  private long[] changeOwner(Key k, OwnerChange f, boolean movesUsage) throws JournalFailedException {
+  private long[] changeOwner(Key k, OwnerChange f, boolean movesUsage, boolean enforce)
+      throws JournalFailedException, QuotaExceededException {
     ReentrantLock lock = stripe(k);
     long v;
     lock.lock();
@@ -556,17 +563,23 @@ public final class Engine implements AutoCloseable {
       if (now.equals(old.owner())) {
         return new long[] {1, old.version()};
       }
-      v = journal.append(TYPE_META, FLAG_OWNED, 0, 0, k.bytes, EMPTY, now);
-      index.put(k, new Entry(old.value(), old.version(), now));
+      long bytes = k.bytes.length + old.value().length;
       if (movesUsage) {
-        long bytes = k.bytes.length + old.value().length;
-        accounts.release(old.owner(), 1, bytes);
-        try {
-          accounts.charge(now, 1, bytes, false);
-        } catch (QuotaExceededException e) {
-          throw new IllegalStateException("an unenforced charge was refused", e);
-        }
+        accounts.move(old.owner(), now, 1, bytes, enforce);
       }
+      try {
+        v = journal.append(TYPE_META, FLAG_OWNED, 0, 0, k.bytes, EMPTY, now);
+      } catch (JournalFailedException | RuntimeException e) {
+        if (movesUsage) {
+          try {
+            accounts.move(now, old.owner(), 1, bytes, false);
+          } catch (QuotaExceededException cannot) {
+            throw new IllegalStateException("an unenforced move was refused", cannot);
+          }
+        }
+        throw e;
+      }
+      index.put(k, new Entry(old.value(), old.version(), now));
     } finally {
       lock.unlock();
     }

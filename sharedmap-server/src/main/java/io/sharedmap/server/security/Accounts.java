@@ -153,6 +153,39 @@ public final class Accounts {
     }
   }
 
+  /**
+   * Moves a key's usage ({@code keys} keys, {@code bytes} bytes) from owner {@code from} to owner
+   * {@code to} (chown): the new user and group are charged (checked against their limits when
+   * {@code enforce}) before the old ones are given back; a side that does not change is left alone.
+   *
+   * @throws QuotaExceededException if the new user or group would go over a limit; nothing moved
+   */
+  public void move(Owner from, Owner to, long keys, long bytes, boolean enforce) throws QuotaExceededException {
+    boolean newUser = from.uid() != to.uid();
+    boolean newGroup = from.gid() != to.gid();
+    boolean check = enforce && to.uid() != 0;
+    if (newUser) {
+      take(usage(users, to.uidLong()), keys, bytes, 0, check ? userLimits(to.uidLong()) : null, "user", to.uidLong());
+    }
+    if (newGroup) {
+      try {
+        take(usage(groups, to.gidLong()), keys, bytes, 0,
+            check ? limits.get(new Principal(Kind.GROUP, to.gidLong())) : null, "group", to.gidLong());
+      } catch (QuotaExceededException e) {
+        if (newUser) {
+          add(usage(users, to.uidLong()), -keys, -bytes, 0);
+        }
+        throw e;
+      }
+    }
+    if (newUser) {
+      add(usage(users, from.uidLong()), -keys, -bytes, 0);
+    }
+    if (newGroup) {
+      add(usage(groups, from.gidLong()), -keys, -bytes, 0);
+    }
+  }
+
   /** Gives back a deleted key's usage. Never fails. */
   public void release(Owner owner, long keys, long bytes) {
     add(usage(users, owner.uidLong()), -keys, -bytes, 0);

@@ -153,6 +153,28 @@ class EngineSecurityTest {
   }
 
   @Test
+  void chownByAdmin_respectsTheNewOwnersLimits_rootsDoesNot() throws Exception {
+    try (Engine e = open()) {
+      e.accounts().set(new Principal(Kind.USER, 1003), new Amounts(1, -1, -1));
+      set(e, CAROL, "carols", "1");
+      set(e, ALICE, "a", "1");
+      set(e, ALICE, "b", "1");
+      Caller admin = new Caller(1009, 300, new long[] {300}, true);
+
+      assertThatThrownBy(() -> e.chown(admin, b("a"), false, 1003, -1)).isInstanceOf(QuotaExceededException.class)
+          .hasMessageContaining("uid 1003").hasMessageContaining("keys limit");
+      assertThat(e.get(b("a")).entry().owner().uid()).isEqualTo(1001);
+      assertThat(e.accounts().row(new Principal(Kind.USER, 1001)).usage().keys()).isEqualTo(2);
+
+      e.chown(admin, b("a"), false, -1, 300); // only the group changes: the user's usage is not counted twice
+      e.chown(ROOT, b("b"), false, 1003, -1);
+      assertThat(e.accounts().row(new Principal(Kind.USER, 1003)).usage().keys()).as("root may exceed").isEqualTo(2);
+      assertThat(e.accounts().row(new Principal(Kind.GROUP, 300)).usage().keys()).isEqualTo(1);
+      assertThat(e.accounts().row(new Principal(Kind.GROUP, 100)).usage().keys()).isEqualTo(1);
+    }
+  }
+
+  @Test
   void userKeyLimit_refusesTheNextCreate_namingLimitUsageAndRequest() throws Exception {
     try (Engine e = open()) {
       e.accounts().set(new Principal(Kind.USER, 1001), new Amounts(2, -1, -1));
