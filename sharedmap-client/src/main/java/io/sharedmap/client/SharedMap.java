@@ -7,6 +7,7 @@ import io.sharedmap.protocol.FrameDescriptor;
 import io.sharedmap.protocol.FrameEncoder;
 import io.sharedmap.protocol.Opcode;
 import io.sharedmap.protocol.Status;
+import io.sharedmap.protocol.transport.SpinChannel;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -112,25 +113,34 @@ public final class SharedMap implements AutoCloseable {
   }
 
   /**
-   * How a client behaves when its daemon goes away. The default recovers: calls wait up to {@link
-   * #reconnectWindow()} for the daemon to come back, and changes whose replies were lost are resent
-   * and applied exactly once. Immutable; each method returns a changed copy.
+   * How a client behaves when its daemon goes away, and how it waits for replies. The default
+   * recovers: calls wait up to {@link #reconnectWindow()} for the daemon to come back, and changes
+   * whose replies were lost are resent and applied exactly once. Immutable; each method returns a
+   * changed copy.
    */
   public static final class Options {
     /** The default reconnect window: long enough for a supervisor or systemd to restart the daemon. */
     public static final Duration DEFAULT_RECONNECT_WINDOW = Duration.ofSeconds(30);
 
-    private static final Options DEFAULTS = new Options(true, DEFAULT_RECONNECT_WINDOW);
+    /** The default spin time: about two round trips to a local daemon. */
+    public static final Duration DEFAULT_SPIN_TIME = Duration.ofNanos(SpinChannel.DEFAULT_SPIN_NS);
+
+    /** The longest spin time accepted. */
+    public static final Duration MAX_SPIN_TIME = Duration.ofMillis(10);
+
+    private static final Options DEFAULTS = new Options(true, DEFAULT_RECONNECT_WINDOW, DEFAULT_SPIN_TIME);
 
     private final boolean recovering;
     private final Duration reconnectWindow;
+    private final Duration spinTime;
 
-    private Options(boolean recovering, Duration reconnectWindow) {
+    private Options(boolean recovering, Duration reconnectWindow, Duration spinTime) {
       this.recovering = recovering;
       this.reconnectWindow = reconnectWindow;
+      this.spinTime = spinTime;
     }
 
-    /** Recovering, with a reconnect window of {@link #DEFAULT_RECONNECT_WINDOW}. */
+    /** Recovering, with a reconnect window of {@link #DEFAULT_RECONNECT_WINDOW}, spinning {@link #DEFAULT_SPIN_TIME}. */
     public static Options defaults() {
       return DEFAULTS;
     }
@@ -141,7 +151,7 @@ public final class SharedMap implements AutoCloseable {
      * no resend; a request certainly not delivered is still retried once on a fresh connection).
      */
     public Options recovering(boolean recovering) {
-      return new Options(recovering, reconnectWindow);
+      return new Options(recovering, reconnectWindow, spinTime);
     }
 
     /**
@@ -155,7 +165,27 @@ public final class SharedMap implements AutoCloseable {
       if (window.isNegative()) {
         throw new IllegalArgumentException("reconnect window " + window + " is negative");
       }
-      return new Options(recovering, window);
+      return new Options(recovering, window, spinTime);
+    }
+
+    /**
+     * How long a call waiting for its reply keeps checking the socket (yielding the CPU between
+     * checks) before it blocks; {@link Duration#ZERO} blocks at once. Spinning spends CPU time to
+     * get the reply sooner: waking a blocked thread takes microseconds on bare metal and tens of
+     * microseconds in many virtual machines, while a local daemon usually answers within a few.
+     * At most one thread fewer than the CPUs (at least 1) spins at a time in this process; the
+     * others block at once. The default, {@link #DEFAULT_SPIN_TIME}, about doubles the round trips
+     * per second of a single-threaded caller on a virtual machine; turn it off when CPU time matters
+     * more than latency (many mostly idle clients on a loaded machine).
+     *
+     * @throws IllegalArgumentException when negative or longer than {@link #MAX_SPIN_TIME}
+     */
+    public Options spinTime(Duration spin) {
+      Objects.requireNonNull(spin, "spin");
+      if (spin.isNegative() || spin.compareTo(MAX_SPIN_TIME) > 0) {
+        throw new IllegalArgumentException("spin time " + spin + " is outside 0.." + MAX_SPIN_TIME);
+      }
+      return new Options(recovering, reconnectWindow, spin);
     }
 
     /** See {@link #recovering(boolean)}. */
@@ -168,9 +198,15 @@ public final class SharedMap implements AutoCloseable {
       return reconnectWindow;
     }
 
+    /** See {@link #spinTime(Duration)}. */
+    public Duration spinTime() {
+      return spinTime;
+    }
+
     @Override
     public String toString() {
-      return recovering ? "recovering, reconnect window " + reconnectWindow : "plain (not recovering)";
+      return (recovering ? "recovering, reconnect window " + reconnectWindow : "plain (not recovering)")
+          + ", spin time " + spinTime;
     }
   }
 
@@ -204,7 +240,7 @@ public final class SharedMap implements AutoCloseable {
   public static SharedMap connect(Path socket, Options options) {
     Objects.requireNonNull(options, "options");
     ConnectionPool pool = new ConnectionPool(Objects.requireNonNull(socket, "socket"),
-        options.recovering() ? newClientId() : 0, MAX_IDLE_CONNECTIONS);
+        options.recovering() ? newClientId() : 0, MAX_IDLE_CONNECTIONS, options.spinTime().toNanos());
     pool.release(pool.open());
     return new SharedMap(pool, options);
   }
