@@ -70,7 +70,7 @@ final class ServerOptions {
 
   @Option(names = "--max-spinners", paramLabel = "N",
       description = "Most connection threads spinning at once (the others block at once); 0 never spins."
-          + " 0..1024 (default: the CPUs minus one, at least 1; here ${DEFAULT-VALUE}).")
+          + " 0..1024 (default: the CPUs minus one, so 0 on one CPU; here ${DEFAULT-VALUE}).")
   int maxSpinners = ServerConfig.DEFAULT_MAX_SPINNERS;
 
   /**

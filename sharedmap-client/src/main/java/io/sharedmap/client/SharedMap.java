@@ -176,8 +176,8 @@ public final class SharedMap implements AutoCloseable {
      * checks) before it blocks; {@link Duration#ZERO} blocks at once. Spinning spends CPU time to
      * get the reply sooner: waking a blocked thread takes microseconds on bare metal and tens of
      * microseconds in many virtual machines, while a local daemon usually answers within a few.
-     * At most one thread fewer than the CPUs (at least 1) spins at a time in this process; the
-     * others block at once. The default, {@link #DEFAULT_SPIN_TIME}, about doubles the round trips
+     * At most one thread fewer than the CPUs spins at a time in this process (none on a single
+     * CPU); the others block at once. The default, {@link #DEFAULT_SPIN_TIME}, about doubles the round trips
      * per second of a single-threaded caller on a virtual machine; turn it off when CPU time matters
      * more than latency (many mostly idle clients on a loaded machine).
      *

@@ -60,7 +60,7 @@ public record ServerConfig(
   public static final int DEFAULT_STALL_TIMEOUT_MS = 30_000;
   /** About two local round trips: a client that sends its next request at once finds its thread awake. */
   public static final int DEFAULT_SPIN_US = 50;
-  /** One fewer than the CPUs (at least 1), so that spinners never take every CPU from the work. */
+  /** One fewer than the CPUs (0 on one CPU), so that spinners never take every CPU from the work. */
   public static final int DEFAULT_MAX_SPINNERS = SpinLimiter.defaultMax();
 
   /** Longest socket path the kernel accepts (sun_path is 108 bytes including the terminating NUL). */

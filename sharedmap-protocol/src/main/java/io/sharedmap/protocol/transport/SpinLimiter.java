@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Why a limit: a spinning thread holds a CPU. On a machine with few CPUs, more spinners than
  * spare CPUs take the CPU away from the threads that would produce the awaited data (the peer, the
  * journal writer), so every round trip gets slower. One spinner per CPU but one is the default:
- * that leaves a CPU for the rest of the work.
+ * that leaves a CPU for the rest of the work. With a single CPU the default is 0 (never spin):
+ * measured with 2 to 10 client processes pinned to one CPU, spinning cost throughput and tail latency.
  *
  * <p>Thread-safe. An acquire that races with others may briefly see the count above the limit and
  * then give up, never the reverse: at most {@link #max()} threads hold a permit at a time.
@@ -30,9 +31,9 @@ public final class SpinLimiter {
     this.max = max;
   }
 
-  /** The default limit: one fewer than the CPUs this JVM may use, at least 1. */
+  /** The default limit: one fewer than the CPUs this JVM may use (so 0, no spinning, on one CPU). */
   public static int defaultMax() {
-    return Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+    return Math.max(0, Runtime.getRuntime().availableProcessors() - 1);
   }
 
   /** The limit. */
