@@ -139,6 +139,15 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Repeatable. An extra JVM option for the sharedmap daemon it starts.")
   List<String> daemonJvmOptions = new ArrayList<>();
 
+  @Option(names = "--daemon-arg", paramLabel = "ARG",
+      description = "Repeatable. An extra argument for the sharedmap daemon it starts, e.g. --daemon-arg=--spin-us=0.")
+  List<String> daemonArgs = new ArrayList<>();
+
+  @Option(names = "--client-spin-us", paramLabel = "US", defaultValue = "-1",
+      description = "The sharedmap client's spin time in the workers, in microseconds (0: block at once);"
+          + " -1 keeps the client's default. Default: ${DEFAULT-VALUE}.")
+  long clientSpinUs;
+
   @Option(names = "--worker-jvm-opt", paramLabel = "OPT",
       description = "Repeatable. JVM options for the worker processes, replacing the default "
           + "-XX:+UseSerialGC -Xms64m -Xmx256m.")
@@ -195,6 +204,7 @@ public final class BenchCommand implements Callable<Integer> {
       check(valueSize >= 0 && valueSize <= 1 << 20, "--value-size: " + valueSize + " is outside 0..1048576");
       check(cellTimeoutS >= 10 && cellTimeoutS <= 86_400, "--cell-timeout: " + cellTimeoutS + " is outside 10..86400");
       check(repeat >= 1 && repeat <= 100, "--repeat: " + repeat + " is outside 1..100");
+      check(clientSpinUs >= -1 && clientSpinUs <= 10_000, "--client-spin-us: " + clientSpinUs + " is outside -1..10000");
       check(warmupOps >= 0 && warmupMs >= 0, "--warmup-ops and --warmup-ms must be >= 0");
       new ZipfGenerator(2, zipfTheta);
       check(!mx.isEmpty() || wl.stream().allMatch(x -> x == Workload.PING), "--mix: no mix given");
@@ -219,8 +229,8 @@ public final class BenchCommand implements Callable<Integer> {
     CellRunner.Spawn spawn = new CellRunner.Spawn(java, classPath,
         workerJvmOptions.isEmpty() ? List.of("-XX:+UseSerialGC", "-Xms64m", "-Xmx256m")
             : workerJvmOptions,
-        logDir, 120_000, cellTimeoutS * 1000, syscalls);
-    BenchServer.Launch launch = new BenchServer.Launch(fs, work, logDir, java, classPath, daemonMain, daemonOpts,
+        logDir, 120_000, cellTimeoutS * 1000, syscalls, clientSpinUs);
+    BenchServer.Launch launch = new BenchServer.Launch(fs, work, logDir, java, classPath, daemonMain, daemonOpts, daemonArgs,
         redisServer, jfr ? outDir.toAbsolutePath().resolve("daemon.jfr") : null);
 
     RunInfo info = RunInfo.collect(String.join(" ", spec.commandLine().getParseResult().originalArgs()), fs, load);

@@ -55,6 +55,7 @@ final class BenchServer implements AutoCloseable {
       String classPath,
       String daemonMain,
       List<String> daemonJvmOptions,
+      List<String> daemonArgs,
       String redisServer,
       Path jfrFile) {}
 
@@ -86,6 +87,7 @@ final class BenchServer implements AutoCloseable {
     cmd.add(launch.daemonMain());
     cmd.addAll(List.of("server", "--dir", dir.toString(), "--socket", socket.toString(),
         "--durability", launch.fsync().sharedMapMode()));
+    cmd.addAll(launch.daemonArgs());
     Path log = launch.logDir().resolve("daemon-sharedmap.log");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     p.getOutputStream().close();

@@ -73,7 +73,7 @@ public final class BenchWorker {
         }
       });
       watchdog.setName("bench-worker-watchdog");
-      try (KvClient kv = KvClient.connect(spec.kind(), spec.socket())) {
+      try (KvClient kv = KvClient.connect(spec.kind(), spec.socket(), spec.clientSpinUs())) {
         String result = new BenchWorker(spec, kv).run(out);
         out.println(result);
         out.flush();

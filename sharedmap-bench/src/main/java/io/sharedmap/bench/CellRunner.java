@@ -33,7 +33,8 @@ final class CellRunner {
       Path logDir,
       long readyTimeoutMs,
       long cellTimeoutMs,
-      boolean countSyscalls) {}
+      boolean countSyscalls,
+      long clientSpinUs) {}
 
   private record Line(int worker, String text) {}
 
@@ -59,7 +60,7 @@ final class CellRunner {
       for (int i = 0; i < processes; i++) {
         WorkerSpec ws = new WorkerSpec(server.spec().kind(), server.socket(), workload, mix, load.ops(), load.keys(),
             load.valueSize(), load.zipfTheta(), load.seed() + 1_000_003L * (i + 1), load.warmupOps(), load.warmupMs(),
-            spawn.readyTimeoutMs() + 60_000, maxRunMs);
+            spawn.readyTimeoutMs() + 60_000, maxRunMs, spawn.clientSpinUs());
         List<String> cmd = new ArrayList<>();
         cmd.add(spawn.javaCommand());
         cmd.addAll(spawn.workerJvmOptions());

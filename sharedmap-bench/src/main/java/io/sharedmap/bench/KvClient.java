@@ -29,8 +29,13 @@ interface KvClient extends AutoCloseable {
   void close();
 
   static KvClient connect(TargetSpec.Kind kind, Path socket) throws IOException {
+    return connect(kind, socket, -1);
+  }
+
+  /** With the sharedmap client's spin time set to {@code clientSpinUs} microseconds (-1: its default). */
+  static KvClient connect(TargetSpec.Kind kind, Path socket, long clientSpinUs) throws IOException {
     return switch (kind) {
-      case SHAREDMAP -> SharedMapKv.connect(socket);
+      case SHAREDMAP -> SharedMapKv.connect(socket, clientSpinUs);
       case REDIS -> RedisKv.connect(socket);
     };
   }

@@ -18,9 +18,13 @@ final class SharedMapKv implements KvClient {
     this.map = map;
   }
 
-  static SharedMapKv connect(Path socket) throws IOException {
+  static SharedMapKv connect(Path socket, long clientSpinUs) throws IOException {
+    SharedMap.Options options = SharedMap.Options.defaults();
+    if (clientSpinUs >= 0) {
+      options = options.spinTime(java.time.Duration.ofNanos(clientSpinUs * 1000));
+    }
     try {
-      return new SharedMapKv(SharedMap.connect(socket));
+      return new SharedMapKv(SharedMap.connect(socket, options));
     } catch (SharedMapException e) {
       throw new IOException("cannot connect to sharedmap at " + socket + ": " + e.getMessage(), e);
     }

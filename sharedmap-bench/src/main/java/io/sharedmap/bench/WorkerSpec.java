@@ -22,6 +22,7 @@ import java.util.Map;
  * @param warmupMs most warm-up time before READY
  * @param goTimeoutMs how long to wait for GO after READY before giving up
  * @param maxRunMs how long the timed loop may run before it stops early (and says so)
+ * @param clientSpinUs the sharedmap client's spin time in microseconds, or -1 for its default
  */
 record WorkerSpec(
     TargetSpec.Kind kind,
@@ -36,7 +37,8 @@ record WorkerSpec(
     long warmupOps,
     long warmupMs,
     long goTimeoutMs,
-    long maxRunMs) {
+    long maxRunMs,
+    long clientSpinUs) {
 
   List<String> toArgs() {
     List<String> a = new ArrayList<>();
@@ -53,6 +55,7 @@ record WorkerSpec(
     a.add("warmupMs=" + warmupMs);
     a.add("goTimeoutMs=" + goTimeoutMs);
     a.add("maxRunMs=" + maxRunMs);
+    a.add("clientSpinUs=" + clientSpinUs);
     return a;
   }
 
@@ -78,7 +81,8 @@ record WorkerSpec(
         Long.parseLong(need(m, "warmupOps")),
         Long.parseLong(need(m, "warmupMs")),
         Long.parseLong(need(m, "goTimeoutMs")),
-        Long.parseLong(need(m, "maxRunMs")));
+        Long.parseLong(need(m, "maxRunMs")),
+        Long.parseLong(need(m, "clientSpinUs")));
   }
 
   private static String need(Map<String, String> m, String name) {

@@ -64,6 +64,17 @@ final class ServerOptions {
           + " 1000..3600000 (default: ${DEFAULT-VALUE}).")
   int stallTimeoutMs = ServerConfig.DEFAULT_STALL_TIMEOUT_MS;
 
+  @Option(names = "--spin-us", paramLabel = "US",
+      description = "How long a connection thread waiting for its client's next request keeps retrying (yielding"
+          + " the CPU between tries) before it blocks: spends CPU to answer sooner, since waking a blocked thread"
+          + " is slow, above all in a virtual machine. 0 blocks at once. 0..10000 (default: ${DEFAULT-VALUE}).")
+  int spinUs = ServerConfig.DEFAULT_SPIN_US;
+
+  @Option(names = "--max-spinners", paramLabel = "N",
+      description = "Most connection threads spinning at once (the others block at once); 0 never spins."
+          + " 0..1024 (default: the CPUs minus one, so 0 on one CPU; here ${DEFAULT-VALUE}).")
+  int maxSpinners = ServerConfig.DEFAULT_MAX_SPINNERS;
+
   @Option(names = "--socket-mode", paramLabel = "OCTAL", converter = OctalConverter.class,
       description = "Mode of the socket file: who may connect at all (connecting needs its write bit)."
           + " 0660 lets the daemon's user and group in; 0666 every local user (default: 0660).")
@@ -141,7 +152,7 @@ final class ServerOptions {
   ServerConfig toConfig() {
     ServerConfig config = new ServerConfig(dir.toAbsolutePath(), socket.toAbsolutePath(), durability,
         fsyncIntervalMs, maxValueBytes, maxConnections, snapshotMinJournalBytes, drainTimeoutMs,
-        maxPendingPayloadBytes, stallTimeoutMs);
+        maxPendingPayloadBytes, stallTimeoutMs, spinUs, maxSpinners);
     try {
       return config.validate();
     } catch (IllegalArgumentException e) {
@@ -161,7 +172,9 @@ final class ServerOptions {
         "--snapshot-min-journal-bytes", Long.toString(c.snapshotMinJournalBytes()),
         "--drain-timeout-ms", Integer.toString(c.drainTimeoutMs()),
         "--max-pending-payload-bytes", Long.toString(c.maxPendingPayloadBytes()),
-        "--stall-timeout-ms", Integer.toString(c.stallTimeoutMs()));
+        "--stall-timeout-ms", Integer.toString(c.stallTimeoutMs()),
+        "--spin-us", Integer.toString(c.spinUs()),
+        "--max-spinners", Integer.toString(c.maxSpinners()));
   }
 
   /** Parses {@code always}, {@code interval}, {@code never} in any case. */

@@ -8,6 +8,8 @@ import io.sharedmap.protocol.HelloCodec;
 import io.sharedmap.protocol.HelloCodec.ServerHello;
 import io.sharedmap.protocol.ProtocolException;
 import io.sharedmap.protocol.Status;
+import io.sharedmap.protocol.transport.SpinChannel;
+import io.sharedmap.protocol.transport.SpinLimiter;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.Serial;
@@ -19,8 +21,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * One connection to the daemon: a blocking Unix domain socket that has done the hello, and the
- * buffers it reuses for every request.
+ * One connection to the daemon: a Unix domain socket that has done the hello, and the buffers it
+ * reuses for every request. Waiting for a reply spins for the client's spin time, then blocks (see
+ * {@link SpinChannel}); at most {@link SpinLimiter#defaultMax()} threads of this process spin at once.
  *
  * <p>Threading: used by one thread at a time; the pool hands a connection to exactly one caller,
  * which writes its request and reads the reply itself (no hand-off to another thread).
@@ -41,8 +44,11 @@ final class Connection implements AutoCloseable {
   /** Longest reply value accepted: the largest value any daemon may be configured for, plus slack. */
   private static final int MAX_REPLY_VALUE = FrameDescriptor.ABSOLUTE_MAX_VALUE_LENGTH + BUFFER_BYTES;
 
+  /** Shared by every connection of this process. */
+  private static final SpinLimiter SPINNERS = new SpinLimiter(SpinLimiter.defaultMax());
+
   private final Path socket;
-  private final SocketChannel channel;
+  private final SpinChannel channel;
   private final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER_BYTES);
   private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER_BYTES).limit(0);
   private final ByteBuffer[] gather = new ByteBuffer[2];
@@ -50,7 +56,7 @@ final class Connection implements AutoCloseable {
   private boolean usable = true;
   private boolean pooled;
 
-  private Connection(Path socket, SocketChannel channel) {
+  private Connection(Path socket, SpinChannel channel) {
     this.socket = socket;
     this.channel = channel;
   }
@@ -61,16 +67,26 @@ final class Connection implements AutoCloseable {
    * @throws DaemonUnavailableException when nothing accepts the connection or it breaks during the hello
    * @throws SharedMapException when the daemon refuses the connection (its ERROR reply, mapped)
    */
-  static Connection open(Path socket, long clientId) {
+  static Connection open(Path socket, long clientId, long spinNs) {
     SocketChannel channel;
     try {
       channel = SocketChannel.open(StandardProtocolFamily.UNIX);
     } catch (IOException e) {
       throw Errors.cannotConnect(socket, e);
     }
-    Connection c = new Connection(socket, channel);
+    SpinChannel spinning;
     try {
       channel.connect(UnixDomainSocketAddress.of(socket));
+      spinning = SpinChannel.open(channel, spinNs, SPINNERS);
+    } catch (IOException e) {
+      closeQuietly(channel);
+      throw Errors.cannotConnect(socket, e);
+    } catch (RuntimeException e) {
+      closeQuietly(channel);
+      throw e;
+    }
+    Connection c = new Connection(socket, spinning);
+    try {
       c.handshake(clientId);
       return c;
     } catch (IOException e) {
@@ -91,9 +107,7 @@ final class Connection implements AutoCloseable {
     }
     out.flip();
     try {
-      while (out.hasRemaining()) {
-        channel.write(out);
-      }
+      channel.write(out);
     } catch (IOException helloFailed) {
       // A daemon that refuses a connection (at its limit, stopping) answers before reading the hello
       // and closes, so the hello can fail with a broken pipe while the refusal waits to be read.
@@ -197,22 +211,20 @@ final class Connection implements AutoCloseable {
   }
 
   private void write(ByteBuffer head, ByteBuffer tail) throws SendFailure {
-    long written = 0;
+    int headBefore = head.position();
+    int tailBefore = tail == null ? 0 : tail.position();
     try {
       if (tail == null) {
-        while (head.hasRemaining()) {
-          written += channel.write(head);
-        }
+        channel.write(head);
       } else {
         gather[0] = head;
         gather[1] = tail;
-        while (tail.hasRemaining()) {
-          written += channel.write(gather);
-        }
+        channel.write(gather);
       }
     } catch (IOException e) {
       close();
-      throw new SendFailure(e, written > 0);
+      boolean partlySent = head.position() != headBefore || (tail != null && tail.position() != tailBefore);
+      throw new SendFailure(e, partlySent);
     } catch (RuntimeException | Error e) {
       close(); // part of a request may have left: never reuse this stream
       throw e;
@@ -298,8 +310,12 @@ final class Connection implements AutoCloseable {
   @Override
   public void close() {
     usable = false;
+    closeQuietly(channel);
+  }
+
+  private static void closeQuietly(java.io.Closeable c) {
     try {
-      channel.close();
+      c.close();
     } catch (IOException ignored) {
       // closing a socket we are abandoning: nothing to do
     }

@@ -18,16 +18,21 @@ final class ConnectionPool implements AutoCloseable {
   private final Path socket;
   private final long clientId;
   private final int maxIdle;
+  private final long spinNs;
   private final ConcurrentLinkedDeque<Connection> idle = new ConcurrentLinkedDeque<>();
   private final AtomicInteger idleCount = new AtomicInteger();
   private volatile ServerHello lastHello;
   private volatile boolean closed;
 
-  /** Connections to {@code socket}; with a non-zero {@code clientId} each opens a session for it. */
-  ConnectionPool(Path socket, long clientId, int maxIdle) {
+  /**
+   * Connections to {@code socket}; with a non-zero {@code clientId} each opens a session for it.
+   * Waiting for a reply spins for {@code spinNs} before blocking.
+   */
+  ConnectionPool(Path socket, long clientId, int maxIdle, long spinNs) {
     this.socket = socket;
     this.clientId = clientId;
     this.maxIdle = maxIdle;
+    this.spinNs = spinNs;
   }
 
   Path socket() {
@@ -64,7 +69,7 @@ final class ConnectionPool implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("this SharedMap is closed");
     }
-    Connection c = Connection.open(socket, clientId);
+    Connection c = Connection.open(socket, clientId, spinNs);
     lastHello = c.hello();
     return c;
   }

@@ -11,6 +11,7 @@ import io.sharedmap.protocol.RequestFramer;
 import io.sharedmap.protocol.ScanCodec;
 import io.sharedmap.protocol.Status;
 import io.sharedmap.protocol.StatsCodec;
+import io.sharedmap.protocol.transport.SpinChannel;
 import io.sharedmap.server.engine.Engine;
 import io.sharedmap.server.engine.JournalFailedException;
 import io.sharedmap.server.engine.Results;
@@ -30,7 +31,9 @@ import java.util.List;
 
 /**
  * One client connection, served by one platform thread (measured faster than a virtual thread per
- * connection here: no hand-off to a poller on every request).
+ * connection here: no hand-off to a poller on every request). The thread waits for requests in a
+ * {@link SpinChannel}: it spins up to {@code --spin-us} before blocking, so that a client's next
+ * request usually finds it awake.
  *
  * <p>The thread reads whatever bytes have arrived, decodes every complete request in them, executes
  * each against the engine in order, then waits once for the journal to make the batch durable and
@@ -55,7 +58,7 @@ final class Connection implements Runnable {
   private record Reply(Status status, int flags, byte[] key, byte[] value, long version, long visibleVersion) {}
 
   private final SharedMapServer server;
-  private final SocketChannel channel;
+  private final SpinChannel channel;
   private final Engine engine;
   private final ServerStats stats;
   private final String peer;
@@ -85,7 +88,7 @@ final class Connection implements Runnable {
     }
   }
 
-  Connection(SharedMapServer server, SocketChannel channel, Engine engine, ServerStats stats, PayloadBudget budget,
+  Connection(SharedMapServer server, SpinChannel channel, Engine engine, ServerStats stats, PayloadBudget budget,
       Caller caller, Owner created, String peer) {
     this.caller = caller;
     this.created = created;
@@ -145,7 +148,7 @@ final class Connection implements Runnable {
     }
   }
 
-  SocketChannel channel() {
+  SpinChannel channel() {
     return channel;
   }
 
@@ -399,25 +402,38 @@ final class Connection implements Runnable {
 
   private void drain() throws IOException {
     out.flip();
-    while (out.hasRemaining()) {
-      channel.write(out);
-    }
+    channel.write(out);
     out.clear();
     if (writeStartedNanos != 0) {
       writeStartedNanos = System.nanoTime(); // progress: a slow reader is not a stalled one
     }
   }
 
-  /** Sends one ERROR frame with the CLOSING flag, for a connection that is refused before its hello. */
+  /**
+   * Sends one ERROR frame with the CLOSING flag, for a connection that is refused before its hello,
+   * and closes it. The frame is small: one write of a fresh socket takes it whole, blocking or not.
+   */
   static void refuse(SocketChannel channel, ErrorCode code, String message) {
-    byte[] payload = ErrorCodec.encode(code, message);
-    ByteBuffer b = ByteBuffer.allocate(FrameDescriptor.HEADER_LENGTH + payload.length);
-    FrameHeader.write(b, Status.ERROR.code(), FrameDescriptor.FLAG_CLOSING, 0, payload.length, 0);
-    b.put(payload).flip();
     try (channel) {
-      channel.write(b);
+      channel.write(refusal(code, message));
     } catch (IOException e) {
       LOG.log(System.Logger.Level.DEBUG, "could not tell a refused client why: " + e);
     }
+  }
+
+  /** {@link #refuse(SocketChannel, ErrorCode, String)} for a connection already wrapped. */
+  static void refuse(SpinChannel channel, ErrorCode code, String message) {
+    try (channel) {
+      channel.channel().write(refusal(code, message));
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.DEBUG, "could not tell a refused client why: " + e);
+    }
+  }
+
+  private static ByteBuffer refusal(ErrorCode code, String message) {
+    byte[] payload = ErrorCodec.encode(code, message);
+    ByteBuffer b = ByteBuffer.allocate(FrameDescriptor.HEADER_LENGTH + payload.length);
+    FrameHeader.write(b, Status.ERROR.code(), FrameDescriptor.FLAG_CLOSING, 0, payload.length, 0);
+    return b.put(payload).flip();
   }
 }

@@ -1,6 +1,7 @@
 package io.sharedmap.server;
 
 import io.sharedmap.protocol.FrameDescriptor;
+import io.sharedmap.protocol.transport.SpinLimiter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
@@ -22,6 +23,10 @@ import java.nio.file.Path;
  *     16 MiB..16 GiB and at least {@code maxValueBytes}
  * @param stallTimeoutMs a connection that stays in the middle of a request, or blocked writing
  *     replies its client does not read, for this long is closed, 1000..3600000
+ * @param spinUs how long a connection thread waiting for its client's next request spins (retries a
+ *     non-blocking read, yielding the CPU between tries) before it blocks, in microseconds,
+ *     0..10000; 0 blocks at once. Spinning trades CPU for latency: see docs/OPERATIONS.md
+ * @param maxSpinners most connection threads spinning at once, 0..1024; the others block at once
  */
 public record ServerConfig(
     Path dataDir,
@@ -33,13 +38,16 @@ public record ServerConfig(
     long snapshotMinJournalBytes,
     int drainTimeoutMs,
     long maxPendingPayloadBytes,
-    int stallTimeoutMs) {
+    int stallTimeoutMs,
+    int spinUs,
+    int maxSpinners) {
 
-  /** A configuration with the default payload budget and stall timeout. */
+  /** A configuration with the default payload budget, stall timeout and spinning. */
   public ServerConfig(Path dataDir, Path socket, Durability durability, int fsyncIntervalMs, int maxValueBytes,
       int maxConnections, long snapshotMinJournalBytes, int drainTimeoutMs) {
     this(dataDir, socket, durability, fsyncIntervalMs, maxValueBytes, maxConnections, snapshotMinJournalBytes,
-        drainTimeoutMs, DEFAULT_MAX_PENDING_PAYLOAD_BYTES, DEFAULT_STALL_TIMEOUT_MS);
+        drainTimeoutMs, DEFAULT_MAX_PENDING_PAYLOAD_BYTES, DEFAULT_STALL_TIMEOUT_MS, DEFAULT_SPIN_US,
+        DEFAULT_MAX_SPINNERS);
   }
 
   public static final Durability DEFAULT_DURABILITY = Durability.INTERVAL;
@@ -50,6 +58,10 @@ public record ServerConfig(
   public static final int DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
   public static final long DEFAULT_MAX_PENDING_PAYLOAD_BYTES = 512L * 1024 * 1024;
   public static final int DEFAULT_STALL_TIMEOUT_MS = 30_000;
+  /** About two local round trips: a client that sends its next request at once finds its thread awake. */
+  public static final int DEFAULT_SPIN_US = 50;
+  /** One fewer than the CPUs (0 on one CPU), so that spinners never take every CPU from the work. */
+  public static final int DEFAULT_MAX_SPINNERS = SpinLimiter.defaultMax();
 
   /** Longest socket path the kernel accepts (sun_path is 108 bytes including the terminating NUL). */
   public static final int MAX_SOCKET_PATH_BYTES = 107;
@@ -63,33 +75,45 @@ public record ServerConfig(
 
   public ServerConfig withDurability(Durability d) {
     return new ServerConfig(dataDir, socket, d, fsyncIntervalMs, maxValueBytes, maxConnections,
-        snapshotMinJournalBytes, drainTimeoutMs, maxPendingPayloadBytes, stallTimeoutMs);
+        snapshotMinJournalBytes, drainTimeoutMs, maxPendingPayloadBytes, stallTimeoutMs, spinUs, maxSpinners);
   }
 
   public ServerConfig withSnapshotMinJournalBytes(long bytes) {
     return new ServerConfig(dataDir, socket, durability, fsyncIntervalMs, maxValueBytes, maxConnections,
-        bytes, drainTimeoutMs, maxPendingPayloadBytes, stallTimeoutMs);
+        bytes, drainTimeoutMs, maxPendingPayloadBytes, stallTimeoutMs, spinUs, maxSpinners);
   }
 
   public ServerConfig withMaxValueBytes(int bytes) {
     return new ServerConfig(dataDir, socket, durability, fsyncIntervalMs, bytes, maxConnections,
-        snapshotMinJournalBytes, drainTimeoutMs, maxPendingPayloadBytes, stallTimeoutMs);
+        snapshotMinJournalBytes, drainTimeoutMs, maxPendingPayloadBytes, stallTimeoutMs, spinUs, maxSpinners);
   }
 
   public ServerConfig withMaxPendingPayloadBytes(long bytes) {
     return new ServerConfig(dataDir, socket, durability, fsyncIntervalMs, maxValueBytes, maxConnections,
-        snapshotMinJournalBytes, drainTimeoutMs, bytes, stallTimeoutMs);
+        snapshotMinJournalBytes, drainTimeoutMs, bytes, stallTimeoutMs, spinUs, maxSpinners);
   }
 
   public ServerConfig withStallTimeoutMs(int ms) {
     return new ServerConfig(dataDir, socket, durability, fsyncIntervalMs, maxValueBytes, maxConnections,
-        snapshotMinJournalBytes, drainTimeoutMs, maxPendingPayloadBytes, ms);
+        snapshotMinJournalBytes, drainTimeoutMs, maxPendingPayloadBytes, ms, spinUs, maxSpinners);
+  }
+
+  /** The same configuration with a spin time of {@code us} microseconds (0: block at once). */
+  public ServerConfig withSpinUs(int us) {
+    return new ServerConfig(dataDir, socket, durability, fsyncIntervalMs, maxValueBytes, maxConnections,
+        snapshotMinJournalBytes, drainTimeoutMs, maxPendingPayloadBytes, stallTimeoutMs, us, maxSpinners);
+  }
+
+  /** The same configuration with at most {@code n} connection threads spinning at once. */
+  public ServerConfig withMaxSpinners(int n) {
+    return new ServerConfig(dataDir, socket, durability, fsyncIntervalMs, maxValueBytes, maxConnections,
+        snapshotMinJournalBytes, drainTimeoutMs, maxPendingPayloadBytes, stallTimeoutMs, spinUs, n);
   }
 
   /** The same configuration with absolute paths. */
   ServerConfig withPaths(Path dir, Path sock) {
     return new ServerConfig(dir, sock, durability, fsyncIntervalMs, maxValueBytes, maxConnections,
-        snapshotMinJournalBytes, drainTimeoutMs, maxPendingPayloadBytes, stallTimeoutMs);
+        snapshotMinJournalBytes, drainTimeoutMs, maxPendingPayloadBytes, stallTimeoutMs, spinUs, maxSpinners);
   }
 
   /**
@@ -119,6 +143,8 @@ public record ServerConfig(
     range("--drain-timeout-ms", drainTimeoutMs, 0, 600_000);
     range("--max-pending-payload-bytes", maxPendingPayloadBytes, Math.max(16L << 20, maxValueBytes), 16L << 30);
     range("--stall-timeout-ms", stallTimeoutMs, 1000, 3_600_000);
+    range("--spin-us", spinUs, 0, 10_000);
+    range("--max-spinners", maxSpinners, 0, 1024);
     return this;
   }
 

@@ -2,6 +2,8 @@ package io.sharedmap.server;
 
 import io.sharedmap.protocol.ErrorCode;
 import io.sharedmap.protocol.Opcode;
+import io.sharedmap.protocol.transport.SpinChannel;
+import io.sharedmap.protocol.transport.SpinLimiter;
 import io.sharedmap.server.engine.Engine;
 import io.sharedmap.server.engine.EngineConfig;
 import io.sharedmap.server.engine.RecoveryReport;
@@ -52,7 +54,8 @@ import jdk.net.UnixDomainPrincipal;
  * </ol>
  *
  * <p>Threads: one acceptor, one platform thread per connection, and the engine's two background
- * threads. {@code connections} is a concurrent set owned by nobody; the acceptor adds, each
+ * threads. A connection thread waiting for a request spins up to {@code --spin-us} before it blocks;
+ * at most {@code --max-spinners} spin at once (one {@link SpinLimiter} for the whole daemon). {@code connections} is a concurrent set owned by nobody; the acceptor adds, each
  * connection thread removes itself.
  */
 public final class SharedMapServer implements AutoCloseable {
@@ -71,6 +74,8 @@ public final class SharedMapServer implements AutoCloseable {
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
   private final ServerStats stats = new ServerStats();
   private final PayloadBudget payloadBudget;
+  /** Shared by every connection: at most {@code --max-spinners} of their threads spin at once. */
+  private final SpinLimiter spinners;
   private final java.util.concurrent.ScheduledExecutorService reaper;
   private final long startedNanos = System.nanoTime();
   private final AtomicLong connectionIds = new AtomicLong();
@@ -90,6 +95,7 @@ public final class SharedMapServer implements AutoCloseable {
     this.listener = listener;
     this.acceptor = Thread.ofPlatform().name("sharedmap-acceptor").daemon(true).unstarted(this::acceptLoop);
     this.payloadBudget = new PayloadBudget(config.maxPendingPayloadBytes());
+    this.spinners = new SpinLimiter(config.maxSpinners());
     this.reaper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().name("sharedmap-reaper").daemon(true).factory());
   }
@@ -308,14 +314,23 @@ public final class SharedMapServer implements AutoCloseable {
         Connection.refuse(c, ErrorCode.QUOTA_EXCEEDED, "connection refused: " + e.getMessage());
         continue;
       }
-      Connection conn = new Connection(this, c, engine, stats, payloadBudget, caller,
+      SpinChannel sc;
+      try {
+        sc = SpinChannel.open(c, TimeUnit.MICROSECONDS.toNanos(config.spinUs()), spinners);
+      } catch (IOException e) { // e.g. out of file descriptors for its selector
+        engine.accounts().disconnect(caller);
+        stats.connectionsRejected.increment();
+        Connection.refuse(c, ErrorCode.TOO_MANY_CONNECTIONS, "the daemon cannot serve another connection: " + e);
+        continue;
+      }
+      Connection conn = new Connection(this, sc, engine, stats, payloadBudget, caller,
           caller.newOwner(security.keyUmask()), peerName(caller, id));
       connections.add(conn);
       if (stopping) { // stop() may have shut its connections' input before this one was added
         if (connections.remove(conn)) {
           engine.accounts().disconnect(caller);
         }
-        Connection.refuse(c, ErrorCode.SHUTTING_DOWN, "the daemon is stopping");
+        Connection.refuse(sc, ErrorCode.SHUTTING_DOWN, "the daemon is stopping");
         return;
       }
       try {
@@ -324,7 +339,7 @@ public final class SharedMapServer implements AutoCloseable {
         if (connections.remove(conn)) {
           engine.accounts().disconnect(caller);
         }
-        Connection.refuse(c, ErrorCode.TOO_MANY_CONNECTIONS, "the daemon cannot start another connection thread");
+        Connection.refuse(sc, ErrorCode.TOO_MANY_CONNECTIONS, "the daemon cannot start another connection thread");
       }
     }
   }
@@ -390,6 +405,8 @@ public final class SharedMapServer implements AutoCloseable {
     m.put("fsync_interval_ms", Integer.toString(config.fsyncIntervalMs()));
     m.put("max_value_bytes", Integer.toString(config.maxValueBytes()));
     m.put("max_connections", Integer.toString(config.maxConnections()));
+    m.put("spin_us", Integer.toString(config.spinUs()));
+    m.put("max_spinners", Integer.toString(config.maxSpinners()));
     m.put("connections", Integer.toString(connections.size()));
     m.put("connections_total", Long.toString(stats.connectionsTotal.sum()));
     m.put("connections_rejected", Long.toString(stats.connectionsRejected.sum()));
@@ -448,7 +465,7 @@ public final class SharedMapServer implements AutoCloseable {
       }
       for (Connection c : connections) {
         try {
-          c.channel().shutdownInput(); // its thread finishes what it read, replies, sees EOF, ends
+          c.channel().channel().shutdownInput(); // its thread finishes what it read, replies, sees EOF, ends
         } catch (IOException e) {
           LOG.log(System.Logger.Level.DEBUG, "shutdownInput: " + e);
         }

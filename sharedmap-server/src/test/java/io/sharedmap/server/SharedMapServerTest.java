@@ -200,6 +200,12 @@ class SharedMapServerTest {
     assertThatThrownBy(() -> SharedMapServer.start(bad)).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("--fsync-interval-ms").hasMessageContaining("1..60000");
     assertThat(dir).doesNotExist();
+    ServerConfig ok = ServerConfig.defaults(dir, socket);
+    assertThatThrownBy(() -> SharedMapServer.start(ok.withSpinUs(-1))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("--spin-us").hasMessageContaining("0..10000");
+    assertThatThrownBy(() -> SharedMapServer.start(ok.withMaxSpinners(1025)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--max-spinners");
+    assertThat(dir).doesNotExist();
   }
 
   @Test
