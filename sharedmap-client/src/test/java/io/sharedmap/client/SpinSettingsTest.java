@@ -103,7 +103,7 @@ class SpinSettingsTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> SharedMap.Options.defaults().spinTime(Duration.ofMillis(11)))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThat(SharedMap.Options.defaults().spinTime()).isEqualTo(Duration.ofNanos(50_000));
+    assertThat(SharedMap.Options.defaults().spinTime()).isEqualTo(Duration.ofNanos(10_000));
     assertThat(SharedMap.Options.defaults().spinTime(Duration.ZERO).spinTime()).isZero();
   }
 }

@@ -414,6 +414,7 @@ final class Connection implements Runnable {
    * and closes it. The frame is small: one write of a fresh socket takes it whole, blocking or not.
    */
   static void refuse(SocketChannel channel, ErrorCode code, String message) {
+    LOG.log(System.Logger.Level.INFO, "refused a connection: " + code + ": " + message);
     try (channel) {
       channel.write(refusal(code, message));
     } catch (IOException e) {
@@ -423,6 +424,7 @@ final class Connection implements Runnable {
 
   /** {@link #refuse(SocketChannel, ErrorCode, String)} for a connection already wrapped. */
   static void refuse(SpinChannel channel, ErrorCode code, String message) {
+    LOG.log(System.Logger.Level.INFO, "refused a connection: " + code + ": " + message);
     try (channel) {
       channel.channel().write(refusal(code, message));
     } catch (IOException e) {

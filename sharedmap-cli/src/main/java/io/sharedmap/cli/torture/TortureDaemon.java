@@ -91,7 +91,8 @@ final class TortureDaemon {
         .start();
     long deadline = t0 + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
     while (true) {
-      if (answers(socket)) {
+      String lastFailure = whyNot(socket);
+      if (lastFailure == null) {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
       }
       if (!process.isAlive()) {
@@ -99,19 +100,24 @@ final class TortureDaemon {
             + socket + "; see " + log());
       }
       if (System.nanoTime() - deadline > 0) {
-        throw new IOException("the daemon did not answer on " + socket + " within " + START_TIMEOUT_MS + " ms; see "
-            + log());
+        throw new IOException("the daemon did not answer on " + socket + " within " + START_TIMEOUT_MS + " ms (last"
+            + " attempt: " + lastFailure + "); see " + log());
       }
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10)); // polling for the socket, with a deadline
     }
   }
 
   static boolean answers(Path socket) {
+    return whyNot(socket) == null;
+  }
+
+  /** Null if the daemon on {@code socket} answers a PING, else why not. */
+  static String whyNot(Path socket) {
     try (SharedMap map = SharedMap.connect(socket, SharedMap.Options.defaults().recovering(false))) {
       map.ping();
-      return true;
+      return null;
     } catch (SharedMapException e) {
-      return false;
+      return e.getMessage();
     }
   }
 
