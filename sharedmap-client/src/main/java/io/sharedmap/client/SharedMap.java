@@ -383,32 +383,7 @@ public final class SharedMap implements AutoCloseable {
   public Stream<KeyInfo> keys(byte[] prefix) {
     Objects.requireNonNull(prefix, "prefix");
     scanCheckPrefix(prefix);
-    Iterator<KeyInfo> it = new Iterator<>() {
-      private Iterator<KeyInfo> page = Collections.emptyIterator();
-      private byte[] cursor = Bytes.EMPTY;
-      private boolean last;
-
-      @Override
-      public boolean hasNext() {
-        while (!page.hasNext() && !last) {
-          ScanPage p = scan(prefix, cursor, pool.hello().maxScanLimit());
-          page = p.entries().iterator();
-          cursor = p.nextCursor();
-          last = p.done();
-        }
-        return page.hasNext();
-      }
-
-      @Override
-      public KeyInfo next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
-        }
-        return page.next();
-      }
-    };
-    return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it,
-        Spliterator.ORDERED | Spliterator.DISTINCT | Spliterator.NONNULL), false);
+    return pages(cursor -> scan(prefix, cursor, pool.hello().maxScanLimit()));
   }
 
   /**
@@ -418,21 +393,26 @@ public final class SharedMap implements AutoCloseable {
   public Stream<KeyInfo> keysWithOwners(byte[] prefix) {
     Objects.requireNonNull(prefix, "prefix");
     scanCheckPrefix(prefix);
+    return pages(cursor -> call(new Request(Opcode.SCAN, prefix, cursor,
+        FrameDescriptor.ARG_SCAN_OWNERS | pool.hello().maxScanLimit()), Replies::scanWithOwners));
+  }
+
+  /** The entries of the pages {@code page} returns for each cursor, fetched as the stream is consumed. */
+  private static Stream<KeyInfo> pages(Function<byte[], ScanPage> page) {
     Iterator<KeyInfo> it = new Iterator<>() {
-      private Iterator<KeyInfo> page = Collections.emptyIterator();
+      private Iterator<KeyInfo> entries = Collections.emptyIterator();
       private byte[] cursor = Bytes.EMPTY;
       private boolean last;
 
       @Override
       public boolean hasNext() {
-        while (!page.hasNext() && !last) {
-          ScanPage p = call(new Request(Opcode.SCAN, prefix, cursor,
-              FrameDescriptor.ARG_SCAN_OWNERS | pool.hello().maxScanLimit()), Replies::scanWithOwners);
-          page = p.entries().iterator();
+        while (!entries.hasNext() && !last) {
+          ScanPage p = page.apply(cursor);
+          entries = p.entries().iterator();
           cursor = p.nextCursor();
           last = p.done();
         }
-        return page.hasNext();
+        return entries.hasNext();
       }
 
       @Override
@@ -440,7 +420,7 @@ public final class SharedMap implements AutoCloseable {
         if (!hasNext()) {
           throw new NoSuchElementException();
         }
-        return page.next();
+        return entries.next();
       }
     };
     return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it,
