@@ -1,6 +1,5 @@
 package io.sharedmap.cli;
 
-import io.sharedmap.server.testing.TestDaemon;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -9,36 +8,12 @@ import io.sharedmap.client.SharedMap;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** The data commands, in process, against a real in-process daemon. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
-class CliTest {
-  private TestDaemon daemon;
-  private String socket;
-
-  @BeforeEach
-  void start() throws Exception {
-    daemon = TestDaemon.start();
-    socket = daemon.socket.toString();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    daemon.close();
-  }
-
-  private Result run(String... args) {
-    String[] withSocket = new String[args.length + 2];
-    System.arraycopy(args, 0, withSocket, 0, args.length);
-    withSocket[args.length] = "--socket";
-    withSocket[args.length + 1] = socket;
-    return Cli.run(withSocket);
-  }
-
+class CliTest extends DaemonCliTest {
   @Test
   void set_newThenExistingKey_printsCreatedThenUpdated() {
     Result first = run("set", "k", "v1");

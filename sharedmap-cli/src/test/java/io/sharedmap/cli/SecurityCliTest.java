@@ -3,11 +3,8 @@ package io.sharedmap.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sharedmap.cli.Cli.Result;
-import io.sharedmap.server.testing.TestDaemon;
 import java.nio.file.Files;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -16,29 +13,7 @@ import org.junit.jupiter.api.Timeout;
  * check passes: the refusals of other users are in sharedmap-tests' MultiUserTest, with real users).
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
-class SecurityCliTest {
-  private TestDaemon daemon;
-  private String socket;
-
-  @BeforeEach
-  void start() throws Exception {
-    daemon = TestDaemon.start();
-    socket = daemon.socket.toString();
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    daemon.close();
-  }
-
-  private Result run(String... args) {
-    String[] withSocket = new String[args.length + 2];
-    System.arraycopy(args, 0, withSocket, 0, args.length);
-    withSocket[args.length] = "--socket";
-    withSocket[args.length + 1] = socket;
-    return Cli.run(withSocket);
-  }
-
+class SecurityCliTest extends DaemonCliTest {
   private String me() {
     return System.getProperty("user.name");
   }
