@@ -68,15 +68,22 @@ final class TortureDaemon {
    * interruptible (an interrupt is kept for the caller): a half-started daemon is no use.
    */
   long start() throws IOException {
-    boolean interrupted = Thread.interrupted();
+    interruptedDuringStart = Thread.interrupted();
     try {
       return startAndWait();
     } finally {
-      if (interrupted) {
+      if (interruptedDuringStart) {
         Thread.currentThread().interrupt();
       }
     }
   }
+
+  /**
+   * An interrupt that arrived while starting, kept for the caller: a pending interrupt makes every
+   * socket the probe opens fail at once (ClosedByInterruptException), so the probe would never see
+   * the daemon answer. Seen when the run ended (and interrupted the keeper) during a restart.
+   */
+  private boolean interruptedDuringStart;
 
   private long startAndWait() throws IOException {
     long t0 = System.nanoTime();
@@ -91,6 +98,7 @@ final class TortureDaemon {
         .start();
     long deadline = t0 + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
     while (true) {
+      interruptedDuringStart |= Thread.interrupted();
       String lastFailure = whyNot(socket);
       if (lastFailure == null) {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
