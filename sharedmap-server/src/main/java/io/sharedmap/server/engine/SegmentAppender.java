@@ -187,17 +187,27 @@ final class SegmentAppender {
     try {
       Extent e = ready.peekFirst();
       if (e != null && e.start() == position) {
-        ready.removeFirst();
-        current = e.buffer();
-        currentStart = e.start();
-        currentEnd = e.end();
+        useNextExtent();
       } else {
-        current = null;
-        currentStart = currentEnd = position;
+        noExtent(position);
       }
     } finally {
       extendLock.unlock();
     }
+  }
+
+  /** Under {@code extendLock}: the first ready extent becomes the current one. */
+  private void useNextExtent() {
+    Extent e = ready.removeFirst();
+    current = e.buffer();
+    currentStart = e.start();
+    currentEnd = e.end();
+  }
+
+  /** Under {@code extendLock}: no mapped room at {@code at}; appends there go through a positional write. */
+  private void noExtent(long at) {
+    current = null;
+    currentStart = currentEnd = at;
   }
 
   /**
@@ -236,13 +246,9 @@ final class SegmentAppender {
       if (current != null && end < currentEnd) {
         // still inside the current extent
       } else if (e != null && e.start() <= end) {
-        ready.removeFirst();
-        current = e.buffer();
-        currentStart = e.start();
-        currentEnd = e.end();
+        useNextExtent();
       } else {
-        current = null;
-        currentStart = currentEnd = end;
+        noExtent(end);
       }
     } finally {
       extendLock.unlock();

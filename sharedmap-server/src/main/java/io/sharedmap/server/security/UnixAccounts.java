@@ -14,8 +14,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Names and ids of users and groups: {@code /etc/passwd} and {@code /etc/group} (re-read when they
- * change), then {@code getent} for names that only a name service (LDAP, sssd) knows. A name made of
- * digits is taken as the id itself, as chown does. Thread-safe.
+ * change, checked at most once a second), then {@code getent} for names that only a name service
+ * (LDAP, sssd) knows. A name made of digits is taken as the id itself, as chown does. Thread-safe.
  */
 public final class UnixAccounts {
   private static final UnixAccounts SYSTEM = new UnixAccounts(Path.of("/etc/passwd"), Path.of("/etc/group"));
@@ -28,6 +28,13 @@ public final class UnixAccounts {
   private final Path group;
   private Table users; // @GuardedBy("this")
   private Table groups; // @GuardedBy("this")
+  private long usersCheckedAt; // @GuardedBy("this")
+  private long groupsCheckedAt; // @GuardedBy("this")
+  /**
+   * How often the files' modification times are checked: a `keys -l` of 100,000 keys names an owner
+   * and a group per line, and each check is a stat(2).
+   */
+  private static final long RECHECK_NS = 1_000_000_000L;
 
   UnixAccounts(Path passwd, Path group) {
     this.passwd = passwd;
@@ -98,12 +105,20 @@ public final class UnixAccounts {
   }
 
   private synchronized Table users() {
-    users = reload(passwd, users, true);
+    long now = System.nanoTime();
+    if (users == null || now - usersCheckedAt > RECHECK_NS) {
+      users = reload(passwd, users, true);
+      usersCheckedAt = now;
+    }
     return users;
   }
 
   private synchronized Table groups() {
-    groups = reload(group, groups, false);
+    long now = System.nanoTime();
+    if (groups == null || now - groupsCheckedAt > RECHECK_NS) {
+      groups = reload(group, groups, false);
+      groupsCheckedAt = now;
+    }
     return groups;
   }
 
