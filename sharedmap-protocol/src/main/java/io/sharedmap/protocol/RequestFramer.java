@@ -292,7 +292,8 @@ public final class RequestFramer {
       case CHMOD -> {
         long mode = h.arg() & ~FrameDescriptor.ARG_PREFIX;
         yield mode < 0 || (mode & ~FrameDescriptor.MAX_KEY_MODE) != 0
-            ? String.format("mode 0%o has bits outside 0666 (keys have read and write bits only)", mode) : null;
+            ? "mode 0" + Long.toOctalString(mode) + " has bits outside 0666 (keys have read and write bits only)"
+            : null; // no String.format: a rejected frame's message must stay small (RequestFramerPropertyTest)
       }
       case CHOWN -> (h.arg() & ~FrameDescriptor.ARG_PREFIX) != 0
           ? "arg must be 0 or ARG_PREFIX (1 << 32) but was " + h.arg() : null;
