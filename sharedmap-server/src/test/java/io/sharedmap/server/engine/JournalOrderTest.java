@@ -47,6 +47,9 @@ class JournalOrderTest {
     try (Engine e = Engine.open(new EngineConfig(dir, durability, 1, 1L << 30))) {
       ExecutorService pool = Executors.newFixedThreadPool(writers + 3);
       CountDownLatch start = new CountDownLatch(1);
+      // Writers wait at half-way until every helper has run once, so the race really overlaps even
+      // when the scheduler (2 CPUs, 7 threads) starts the helpers late.
+      CountDownLatch helpersRunning = new CountDownLatch(3);
       AtomicBoolean done = new AtomicBoolean();
       List<Future<?>> work = new ArrayList<>();
       for (int t = 0; t < writers; t++) {
@@ -54,6 +57,9 @@ class JournalOrderTest {
         work.add(pool.submit(() -> {
           start.await();
           for (int i = 0; i < writesEach; i++) {
+            if (i == writesEach / 2 && !helpersRunning.await(60, TimeUnit.SECONDS)) {
+              throw new AssertionError("helpers did not start within 60 s");
+            }
             Results.Write w = e.set(("w" + id + "-" + (i % 50)).getBytes(UTF_8), new byte[] {(byte) i});
             e.awaitDurable(w.visibleVersion());
           }
@@ -67,7 +73,9 @@ class JournalOrderTest {
           int n = 0;
           while (!done.get() && n < 1_000_000) {
             e.awaitDurable(Math.max(1, e.durableVersion()));
-            n++;
+            if (n++ == 0) {
+              helpersRunning.countDown();
+            }
           }
           return n;
         }));
@@ -77,7 +85,9 @@ class JournalOrderTest {
         int n = 0;
         while (!done.get() && n < 200) {
           e.snapshot();
-          n++;
+          if (n++ == 0) {
+            helpersRunning.countDown();
+          }
         }
         return n;
       }));
