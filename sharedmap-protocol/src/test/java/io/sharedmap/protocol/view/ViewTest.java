@@ -1,0 +1,189 @@
+package io.sharedmap.protocol.view;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+class ViewTest {
+  @TempDir Path dir;
+
+  @Test
+  void file_createdLive_readableByAReaderOfItsGeneration() throws IOException {
+    Path file = dir.resolve("view");
+    try (ViewWriter w = ViewWriter.create(file, 1024, 256, 7, PosixFilePermissions.fromString("rw-r-----"))) {
+      assertThat(w.put("a".getBytes(), "1".getBytes(), 3)).isTrue();
+      ViewReader r = ViewReader.open(file, 7);
+      assertThat(r.lookup("a".getBytes()).value()).isEqualTo("1".getBytes());
+      assertThat(r.lookup("a".getBytes()).version()).isEqualTo(3);
+      assertThat(r.lookup("b".getBytes())).isNull();
+      assertThat(Files.getPosixFilePermissions(file)).isEqualTo(PosixFilePermissions.fromString("rw-r-----"));
+      assertThatThrownBy(() -> ViewReader.open(file, 8)).isInstanceOf(IOException.class)
+          .hasMessageContaining("generation");
+    }
+  }
+
+  @Test
+  void retire_ofTheFile_makesMappedReadersAskTheDaemon() throws IOException {
+    Path file = dir.resolve("view");
+    try (ViewWriter w = ViewWriter.create(file, 1024, 256, 1, PosixFilePermissions.fromString("rw-r--r--"))) {
+      w.put("k".getBytes(), "v".getBytes(), 1);
+      ViewReader r = ViewReader.open(file, 1);
+      assertThat(r.lookup("k".getBytes())).isNotNull();
+      assertThat(ViewWriter.retire(file)).isTrue();
+      assertThat(r.retired()).isTrue();
+      assertThat(r.lookup("k".getBytes())).isNull();
+      try (ViewWriter fresh = ViewWriter.create(file, 1024, 256, 2, PosixFilePermissions.fromString("rw-r--r--"))) {
+        fresh.put("k".getBytes(), "v2".getBytes(), 5);
+        assertThat(ViewReader.open(file, 2).lookup("k".getBytes()).value()).isEqualTo("v2".getBytes());
+        assertThat(r.lookup("k".getBytes())).as("the old mapping stays retired").isNull();
+      }
+    }
+  }
+
+  @Test
+  void retire_ofSomethingElse_leavesItAlone() throws IOException {
+    Path file = dir.resolve("notes");
+    Files.writeString(file, "not a view, but long enough to have a header of sixty-four bytes......");
+    assertThat(ViewWriter.retire(file)).isFalse();
+    assertThat(ViewWriter.retire(dir.resolve("absent"))).isFalse();
+    assertThatThrownBy(() -> ViewReader.open(file, 0)).hasMessageContaining("bad magic");
+  }
+
+  @Test
+  void put_tooLargeForASlot_withdrawsTheOldCopy() {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment s = arena.allocate(ViewDescriptor.fileLength(64, 64), 8);
+      ViewWriter w = ViewWriter.format(s, 64, 64, 1);
+      ViewReader r = ViewReader.of(s);
+      assertThat(w.put("key".getBytes(), new byte[33], 1)).isTrue(); // 3 + 33 = 36, the capacity
+      assertThat(w.put("key".getBytes(), new byte[34], 2)).isFalse();
+      assertThat(r.lookup("key".getBytes())).isNull();
+      assertThat(w.withdrawnTooLarge()).isEqualTo(1);
+      assertThat(w.entries()).isZero();
+    }
+  }
+
+  @Test
+  void geometry_outOfRange_namesTheLimit() {
+    assertThat(ViewDescriptor.checkGeometry(1000, 256)).contains("power of two").contains("16");
+    assertThat(ViewDescriptor.checkGeometry(1024, 32)).contains("slot size 32").contains("64");
+    assertThat(ViewDescriptor.checkGeometry(1024, 256)).isNull();
+  }
+
+  @Test
+  void header_damaged_isRefusedWithTheReason() {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment s = arena.allocate(ViewDescriptor.fileLength(64, 64), 8);
+      ViewWriter.format(s, 64, 64, 1);
+      s.set(ViewDescriptor.INT, ViewDescriptor.SLOT_COUNT_OFFSET, 1 << 20);
+      assertThatThrownBy(() -> ViewReader.of(s)).hasMessageContaining("shorter than its geometry");
+      s.set(ViewDescriptor.INT, ViewDescriptor.SLOT_COUNT_OFFSET, 64);
+      s.set(ViewDescriptor.INT, ViewDescriptor.FORMAT_VERSION_OFFSET, 9);
+      assertThatThrownBy(() -> ViewReader.of(s)).hasMessageContaining("format 9");
+    }
+  }
+
+  /**
+   * One writer rewrites a few keys with values whose every 8-byte word repeats the version, and
+   * whose length changes with it; readers on other threads must only ever see whole values of a
+   * version the writer published, never older than the last version published before the lookup
+   * began. Bounded by count and time. Run at 1 CPU too by the suite's taskset variant of the
+   * multi-process tests; here the threads share the CPUs the JVM has.
+   */
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void concurrentReaders_seeWholeValuesNeverOlderThanPublished() throws Exception {
+    int keys = 4;
+    try (Arena arena = Arena.ofShared()) {
+      MemorySegment s = arena.allocate(ViewDescriptor.fileLength(16, 128), 8);
+      ViewWriter w = ViewWriter.format(s, 16, 128, 1);
+      ViewReader r = ViewReader.of(s);
+      AtomicLong[] publishedVersion = new AtomicLong[keys];
+      for (int k = 0; k < keys; k++) {
+        publishedVersion[k] = new AtomicLong();
+      }
+      AtomicBoolean done = new AtomicBoolean();
+      AtomicReference<String> problem = new AtomicReference<>();
+      List<Thread> readers = new ArrayList<>();
+      AtomicLong hits = new AtomicLong();
+      for (int t = 0; t < 2; t++) {
+        readers.add(Thread.ofPlatform().start(() -> {
+          long n = 0;
+          while (!done.get() && problem.get() == null) {
+            int k = (int) (n++ % keys);
+            long floor = publishedVersion[k].get();
+            ViewReader.Hit hit = r.lookup(("key" + k).getBytes());
+            if (hit == null) {
+              continue; // removed, or busy: the socket would answer
+            }
+            hits.incrementAndGet();
+            String bad = check(hit, floor);
+            if (bad != null) {
+              problem.compareAndSet(null, "key" + k + ": " + bad);
+            }
+          }
+        }));
+      }
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      for (long v = 1; v <= 400_000 && System.nanoTime() < deadline && problem.get() == null; v++) {
+        int k = (int) (v % keys);
+        byte[] key = ("key" + k).getBytes();
+        if (v % 97 == 0) {
+          w.remove(key);
+          continue;
+        }
+        w.put(key, valueFor(v), v);
+        publishedVersion[k].set(v);
+      }
+      done.set(true);
+      for (Thread t : readers) {
+        t.join(TimeUnit.SECONDS.toMillis(30));
+      }
+      assertThat(problem.get()).isNull();
+      assertThat(hits.get()).isPositive();
+    }
+  }
+
+  /** A value for version {@code v}: 8 to 96 bytes, every word equal to v. */
+  private static byte[] valueFor(long v) {
+    ByteBuffer b = ByteBuffer.allocate(8 * (1 + (int) (v % 12)));
+    while (b.hasRemaining()) {
+      b.putLong(v);
+    }
+    return b.array();
+  }
+
+  private static String check(ViewReader.Hit hit, long floor) {
+    byte[] value = hit.value();
+    if (value.length != 8 * (1 + (int) (hit.version() % 12))) {
+      return "length " + value.length + " does not belong to version " + hit.version() + " (torn)";
+    }
+    ByteBuffer b = ByteBuffer.wrap(value);
+    while (b.hasRemaining()) {
+      long word = b.getLong();
+      if (word != hit.version()) {
+        return "word " + word + " in the value of version " + hit.version() + " (torn)";
+      }
+    }
+    if (hit.version() < floor) {
+      return "version " + hit.version() + " is older than " + floor + ", published before the lookup began";
+    }
+    return null;
+  }
+}
