@@ -24,6 +24,7 @@ package io.sharedmap.protocol;
  *   <tr><td>LIMIT</td><td>0x09</td><td>principal: {@code user:UID}, {@code group:GID}, {@code default}
  *       (empty for SHOW of all)</td><td>SET: 3 x int64, UNSET: 3 x int64, SHOW: empty</td>
  *       <td>{@link LimitCodec#SET}, {@link LimitCodec#UNSET}, {@link LimitCodec#SHOW}</td><td>LIMITS</td></tr>
+ *   <tr><td>VIEW</td><td>0x0A</td><td>empty</td><td>empty</td><td>0</td><td>VIEW</td></tr>
  * </table>
  *
  * <p>Every request may also be answered with {@link Status#ERROR}.
@@ -38,7 +39,9 @@ public enum Opcode {
   STATS(0x06),
   CHMOD(0x07),
   CHOWN(0x08),
-  LIMIT(0x09);
+  LIMIT(0x09),
+  /** Where the daemon's shared-memory view is, for reads without a system call ({@link ViewCodec}). */
+  VIEW(0x0A);
 
   private static final Opcode[] BY_CODE = new Opcode[256];
 

@@ -28,6 +28,8 @@ public enum Status {
   CHANGED(0x29),
   /** LIMIT: value = {@link LimitCodec} rows. */
   LIMITS(0x2A),
+  /** VIEW: value = {@link ViewCodec} payload (empty: the daemon publishes no view). */
+  VIEW(0x2B),
   /** Answer to the client hello: value = {@link HelloCodec} payload. */
   HELLO(0x2F),
   /** The request failed: value = {@link ErrorCodec} payload. */

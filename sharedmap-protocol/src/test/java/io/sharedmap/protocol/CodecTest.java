@@ -145,7 +145,8 @@ class CodecTest {
     assertThat(Opcode.fromCode(0x07)).isEqualTo(Opcode.CHMOD);
     assertThat(Opcode.fromCode(0x08)).isEqualTo(Opcode.CHOWN);
     assertThat(Opcode.fromCode(0x09)).isEqualTo(Opcode.LIMIT);
-    assertThat(Opcode.fromCode(0x0A)).isNull();
+    assertThat(Opcode.fromCode(0x0A)).isEqualTo(Opcode.VIEW);
+    assertThat(Opcode.fromCode(0x0B)).isNull();
     assertThat(Opcode.fromCode(-1)).isNull();
     assertThat(Opcode.fromCode(256)).isNull();
     Map<Status, Integer> status = new LinkedHashMap<>();
@@ -160,6 +161,7 @@ class CodecTest {
     status.put(Status.STATS, 0x28);
     status.put(Status.CHANGED, 0x29);
     status.put(Status.LIMITS, 0x2A);
+    status.put(Status.VIEW, 0x2B);
     status.put(Status.HELLO, 0x2F);
     status.put(Status.ERROR, 0x40);
     assertThat(Status.values()).hasSize(status.size());
@@ -169,6 +171,18 @@ class CodecTest {
     });
     assertThat(Status.fromCode(0x00)).isNull();
     assertThat(Status.fromCode(999)).isNull();
+  }
+
+  // ---------------------------------------------------------------- ViewCodec
+
+  @Test
+  void viewLocation_roundTrips_andEmptyMeansNoView() {
+    ViewCodec.ViewLocation v = new ViewCodec.ViewLocation(java.nio.file.Path.of("/var/lib/sharedmap/view"), -5L);
+    assertThat(ViewCodec.decode(ViewCodec.encode(v))).isEqualTo(v);
+    assertThat(ViewCodec.encode(null)).isEmpty();
+    assertThat(ViewCodec.decode(new byte[0])).isNull();
+    assertThatThrownBy(() -> ViewCodec.decode(new byte[8])).isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("VIEW payload of 8 bytes");
   }
 
   // ---------------------------------------------------------------- ScanCodec

@@ -9,8 +9,9 @@ import io.sharedmap.protocol.LimitCodec;
 import io.sharedmap.protocol.ProtocolException;
 import io.sharedmap.protocol.RequestFramer;
 import io.sharedmap.protocol.ScanCodec;
-import io.sharedmap.protocol.Status;
 import io.sharedmap.protocol.StatsCodec;
+import io.sharedmap.protocol.Status;
+import io.sharedmap.protocol.ViewCodec;
 import io.sharedmap.protocol.transport.SpinChannel;
 import io.sharedmap.server.engine.Engine;
 import io.sharedmap.server.engine.JournalFailedException;
@@ -256,6 +257,11 @@ final class Connection implements Runnable {
               uid == 0xFFFF_FFFFL ? -1 : uid, gid == 0xFFFF_FFFFL ? -1 : gid));
         }
         case LIMIT -> limit(q);
+        case VIEW -> {
+          Engine.ViewInfo v = engine.view();
+          yield new Reply(Status.VIEW, 0, EMPTY, ViewCodec.encode(v == null ? null
+              : new ViewCodec.ViewLocation(v.file(), v.generation())), 0, 0);
+        }
       };
     } catch (RefusedException e) {
       stats.clientErrors.increment();

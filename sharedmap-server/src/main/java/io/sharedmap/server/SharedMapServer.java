@@ -6,6 +6,7 @@ import io.sharedmap.protocol.transport.SpinChannel;
 import io.sharedmap.protocol.transport.SpinLimiter;
 import io.sharedmap.server.engine.Engine;
 import io.sharedmap.server.engine.EngineConfig;
+import io.sharedmap.server.engine.ViewSettings;
 import io.sharedmap.server.engine.RecoveryReport;
 import io.sharedmap.server.security.Caller;
 import io.sharedmap.server.security.QuotaExceededException;
@@ -132,8 +133,20 @@ public final class SharedMapServer implements AutoCloseable {
    * @throws IllegalArgumentException if a parameter is out of range or names no user or group
    */
   public static SharedMapServer start(ServerConfig config, SecurityConfig security) throws ServerStartException {
+    return start(config, security, ViewConfig.DEFAULTS);
+  }
+
+  /**
+   * As {@link #start(ServerConfig, SecurityConfig)}, with the shared-memory view for direct reads
+   * configured by {@code view}.
+   *
+   * @throws IllegalArgumentException if a parameter is out of range or names no user or group
+   */
+  public static SharedMapServer start(ServerConfig config, SecurityConfig security, ViewConfig view)
+      throws ServerStartException {
     config.validate();
     security.validate(UnixAccounts.system());
+    view.validate();
     Path dir = config.dataDir().toAbsolutePath();
     Path socket = config.socket().toAbsolutePath();
     FileChannel lockChannel = null;
@@ -163,8 +176,12 @@ public final class SharedMapServer implements AutoCloseable {
       lockChannel.force(true);
 
       prepareSocketPath(socket);
-      engine = Engine.open(new EngineConfig(dir, config.durability(), config.fsyncIntervalMs(),
-          config.snapshotMinJournalBytes()));
+      EngineConfig engineConfig = new EngineConfig(dir, config.durability(), config.fsyncIntervalMs(),
+          config.snapshotMinJournalBytes());
+      if (view.enabled()) {
+        engineConfig = engineConfig.withView(viewSettings(dir, security, view));
+      }
+      engine = Engine.open(engineConfig);
       listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
       listener.bind(UnixDomainSocketAddress.of(socket), 256);
       applySocketPermissions(socket, security);
@@ -185,6 +202,19 @@ public final class SharedMapServer implements AutoCloseable {
       closeQuietly(listener, engine, lock, lockChannel);
       throw new ServerStartException("cannot start: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The view file may be read by whoever may connect: read bits where the socket has write bits
+   * (the owner always), the socket's group.
+   */
+  private static ViewSettings viewSettings(Path dir, SecurityConfig security, ViewConfig view) throws IOException {
+    int socketMode = security.socketMode();
+    int fileMode = 0600 | ((socketMode & 0020) != 0 ? 0040 : 0) | ((socketMode & 0002) != 0 ? 0004 : 0);
+    long gid = security.socketGroup() == null ? -1
+        : UnixAccounts.system().gid(security.socketGroup()).orElseThrow();
+    long daemonUid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
+    return new ViewSettings(view.file(dir), view.slotCount(), view.slotSize(), fileMode, gid, daemonUid);
   }
 
   /** Gives the socket file the configured mode, owner and group (who may connect at all). */
@@ -429,6 +459,14 @@ public final class SharedMapServer implements AutoCloseable {
     m.put("journal_bytes_written", Long.toString(e.journalBytesWritten()));
     m.put("journal_failed", Boolean.toString(e.journalFailed()));
     m.put("sessions", Integer.toString(e.sessions()));
+    Engine.ViewInfo vi = engine.view();
+    Engine.ViewStats vs = engine.viewStats();
+    m.put("view_file", vi == null ? "" : vi.file().toString());
+    m.put("view_keys", vs == null ? "0" : Long.toString(vs.entries()));
+    m.put("view_published", vs == null ? "0" : Long.toString(vs.published()));
+    m.put("view_withdrawn_too_large", vs == null ? "0" : Long.toString(vs.withdrawnTooLarge()));
+    m.put("view_withdrawn_no_room", vs == null ? "0" : Long.toString(vs.withdrawnNoRoom()));
+    m.put("view_failed", Boolean.toString(vs != null && vs.failed()));
     m.put("snapshots", Long.toString(e.snapshots()));
     m.put("snapshot_failures", Long.toString(e.snapshotFailures()));
     m.put("last_snapshot_ms", Long.toString(e.lastSnapshotMs()));

@@ -70,8 +70,13 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>Lock order: stripe lock, then the journal's append lock or a session's monitor (both are
  *       leaves: nothing else is taken while holding them). The snapshot barrier takes stripe locks
  *       one at a time, holding nothing else. The journal's leadership and commit lock are never
- *       taken under a stripe lock.
+ *       taken under a stripe lock. The journal's leader takes stripe locks (one at a time) to apply
+ *       durable records to the view ({@link View}): leadership, then a stripe lock, never the reverse.
  * </ul>
+ *
+ * <p>The view: when configured (not in {@code never} mode), every durable change is applied to a
+ * shared-memory view that clients read without a system call ({@link View}); a change is in the
+ * view before it is acknowledged.
  *
  * <p>Snapshots: when the active journal segment outgrows both {@code snapshotMinJournalBytes} and
  * the live data, a background thread rotates the journal (new segment N; every version up to the
@@ -106,6 +111,7 @@ public final class Engine implements AutoCloseable {
   private final boolean unsafeStaleReads = Boolean.getBoolean(UNSAFE_STALE_READS_PROPERTY);
   private final Map<Key, Entry> overwritten = new java.util.concurrent.ConcurrentHashMap<>();
 
+  private final View view; // null: no view (none configured, or never mode)
   private final ScheduledExecutorService background;
   private final AtomicBoolean snapshotRunning = new AtomicBoolean();
   private final AtomicLong snapshotsTaken = new AtomicLong();
@@ -126,12 +132,23 @@ public final class Engine implements AutoCloseable {
     this.sessions = r.sessions();
     this.journal = new Journal(config.dir(), config.durability(), Faults.fromSystemProperty(), r.activeSegment(),
         r.activeSegmentNumber(), r.lastVersion());
+    for (int i = 0; i < STRIPES; i++) {
+      stripes[i] = new ReentrantLock();
+    }
+    View v = null;
+    if (config.view() != null && config.durability() != Durability.NEVER) {
+      try {
+        v = View.open(config.view(), index, this::stripe);
+        journal.attachView(v);
+      } catch (IOException | RuntimeException e) {
+        journal.close();
+        throw e;
+      }
+    }
+    this.view = v;
     if (unsafeStaleReads) {
       LOG.log(System.Logger.Level.WARNING, "UNSAFE: GET may return stale values (" + UNSAFE_STALE_READS_PROPERTY
           + "); this daemon is broken on purpose for testing");
-    }
-    for (int i = 0; i < STRIPES; i++) {
-      stripes[i] = new ReentrantLock();
     }
     this.background = Executors.newScheduledThreadPool(2, runnable -> {
       Thread t = new Thread(runnable);
@@ -161,6 +178,27 @@ public final class Engine implements AutoCloseable {
     Engine engine = new Engine(config, Recovery.run(config.dir()), accounts);
     engine.maybeSnapshot(); // a journal recovered past the threshold is compacted without waiting for a write
     return engine;
+  }
+
+  /** Where a client maps the view, and the generation it must find there. */
+  public record ViewInfo(Path file, long generation) {}
+
+  /** The view clients may map, or null when there is none (not configured, never mode, or failed). */
+  public ViewInfo view() {
+    View.Info i = view == null ? null : view.info();
+    return i == null ? null : new ViewInfo(i.file(), i.generation());
+  }
+
+  /**
+   * The view's counters: keys in it, puts applied, keys withdrawn because key and value exceed a
+   * slot or no slot was free within reach, and whether it failed (and was retired).
+   */
+  public record ViewStats(long entries, long published, long withdrawnTooLarge, long withdrawnNoRoom,
+      boolean failed) {}
+
+  /** The view's counters, or null when there is no view. */
+  public ViewStats viewStats() {
+    return view == null ? null : view.stats();
   }
 
   public RecoveryReport recovery() {
@@ -794,6 +832,12 @@ public final class Engine implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    journal.close();
+    try {
+      journal.close();
+    } finally {
+      if (view != null) {
+        view.close(); // after the last record was applied: retire it, so readers go back to the socket
+      }
+    }
   }
 }

@@ -64,7 +64,7 @@ final class Journal implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Journal.class.getName());
 
   /** A queued record. */
-  private record Pending(int type, int flags, long clientId, long sequence, byte[] key, byte[] value,
+  record Pending(int type, int flags, long clientId, long sequence, byte[] key, byte[] value,
       long version, Owner owner) {}
 
   /** The result of a rotation: records with versions above {@code boundaryVersion} go to {@code segment}. */
@@ -99,6 +99,12 @@ final class Journal implements AutoCloseable {
   private volatile boolean preallocatorStopped;
 
   private volatile long segmentBytes;
+
+  // The view, if any: told of every record once it is durable, before the waiters are released.
+  // Set once before the first append; called by the leader only.
+  private volatile View view;
+  // Leader only: in always mode, records written but not yet fsynced, so not yet applied to the view.
+  private final ArrayList<Pending> unsynced = new ArrayList<>();
   private final AtomicLong commits = new AtomicLong();
   private final AtomicLong fsyncs = new AtomicLong();
   private final AtomicLong bytesWritten = new AtomicLong();
@@ -142,6 +148,17 @@ final class Journal implements AutoCloseable {
       }
       appender.preallocateAhead();
     }
+  }
+
+  /**
+   * Applies every later durable record to {@code v} before acknowledging it. Call before the first
+   * append; not in {@code never} mode, which acknowledges before anything is written.
+   */
+  void attachView(View v) {
+    if (durability == Durability.NEVER) {
+      throw new IllegalStateException("never mode acknowledges before writing; a view cannot follow it");
+    }
+    this.view = v;
   }
 
   private void wakePreallocator() {
@@ -393,8 +410,16 @@ final class Journal implements AutoCloseable {
       appendLock.unlock();
     }
     try {
+      View v = view;
       if (!batch.isEmpty()) {
         writeBatch(batch);
+        if (v != null) {
+          if (durability == Durability.ALWAYS) {
+            unsynced.addAll(batch); // applied after the fsync below, or a later leader's
+          } else {
+            v.apply(batch); // interval: written is durable; applied before the waiters can see it
+          }
+        }
         writtenVersion = batch.getLast().version();
         commits.incrementAndGet();
       }
@@ -403,6 +428,12 @@ final class Journal implements AutoCloseable {
         faults.beforeFsync();
         appender.channel().force(false);
         fsyncs.incrementAndGet();
+        if (v != null && !unsynced.isEmpty()) {
+          // always: only this leader's fsync advances syncedVersion (the background fsync runs in
+          // interval mode only), so every record up to w is applied before any waiter for it wakes
+          v.apply(unsynced);
+          unsynced.clear();
+        }
         syncedVersion.accumulateAndGet(w, Math::max);
       }
     } catch (IOException | RuntimeException | Error e) {
