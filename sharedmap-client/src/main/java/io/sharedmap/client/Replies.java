@@ -7,6 +7,7 @@ import io.sharedmap.protocol.ScanCodec;
 import io.sharedmap.protocol.ScanCodec.ScanEntry;
 import io.sharedmap.protocol.StatsCodec;
 import io.sharedmap.protocol.Status;
+import io.sharedmap.protocol.ViewCodec;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -115,6 +116,13 @@ final class Replies {
       throw unexpected(Opcode.PING, r);
     }
     return r.value();
+  }
+
+  static ViewCodec.ViewLocation view(Reply r) {
+    if (status(Opcode.VIEW, r) != Status.VIEW) {
+      throw unexpected(Opcode.VIEW, r);
+    }
+    return ViewCodec.decode(r.value());
   }
 
   static Map<String, String> stats(Reply r) {

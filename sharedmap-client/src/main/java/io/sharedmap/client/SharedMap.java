@@ -8,7 +8,9 @@ import io.sharedmap.protocol.FrameEncoder;
 import io.sharedmap.protocol.LimitCodec;
 import io.sharedmap.protocol.Opcode;
 import io.sharedmap.protocol.Status;
+import io.sharedmap.protocol.ViewCodec;
 import io.sharedmap.protocol.transport.SpinChannel;
+import io.sharedmap.protocol.view.ViewReader;
 import java.nio.ByteBuffer;
 import java.io.EOFException;
 import java.io.IOException;
@@ -25,6 +27,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -87,6 +90,18 @@ import java.util.stream.StreamSupport;
  *       retried once on a fresh connection, so a restart between calls is invisible).
  * </ul>
  *
+ * <h2>Direct reads</h2>
+ *
+ * <p>The daemon publishes a read-only, memory-mapped view of its keys ({@link
+ * io.sharedmap.protocol.view.ViewDescriptor}). When this process may open the view file (who may is
+ * who may connect; see docs/OPERATIONS.md), {@link #get} reads it with no system call and no round
+ * trip, and goes to the socket only for keys the view lacks (larger than a view slot, unreadable by
+ * some who may open the view, absent, or lost in a race), after the daemon restarted (it maps the
+ * new view), or when direct reads are off ({@link Options#directReads(boolean)}). The answers are
+ * the socket's: a direct read returns a value the daemon acknowledged, never a torn one, and never
+ * older than a change acknowledged before the read began (the daemon publishes a change in the view
+ * before acknowledging it). Pipelined GETs and scans use the socket.
+ *
  * <h2>Threads and connections</h2>
  *
  * <p>Thread-safe. Each call borrows a connection from a small pool (opening one when none is idle),
@@ -111,10 +126,21 @@ public final class SharedMap implements AutoCloseable {
   /** The session's sequence numbers; null for a plain client. */
   private final SequenceWindow window;
 
+  /** The daemon's view this client reads directly; null when none is mapped. */
+  private volatile ViewReader view;
+  /** {@link System#nanoTime()} before which no new view is asked for after an attempt. */
+  private volatile long nextViewAttempt;
+  private final LongAdder directHits = new LongAdder();
+  private final LongAdder socketReads = new LongAdder();
+
+  /** How long a client without a view waits before asking the daemon for one again. */
+  static final long VIEW_RETRY_NANOS = 1_000_000_000L;
+
   private SharedMap(ConnectionPool pool, Options options) {
     this.pool = pool;
     this.options = options;
     this.window = options.recovering() ? new SequenceWindow() : null;
+    this.nextViewAttempt = System.nanoTime();
   }
 
   /**
@@ -139,16 +165,18 @@ public final class SharedMap implements AutoCloseable {
     /** The longest spin time accepted. */
     public static final Duration MAX_SPIN_TIME = Duration.ofMillis(10);
 
-    private static final Options DEFAULTS = new Options(true, DEFAULT_RECONNECT_WINDOW, DEFAULT_SPIN_TIME);
+    private static final Options DEFAULTS = new Options(true, DEFAULT_RECONNECT_WINDOW, DEFAULT_SPIN_TIME, true);
 
     private final boolean recovering;
     private final Duration reconnectWindow;
     private final Duration spinTime;
+    private final boolean directReads;
 
-    private Options(boolean recovering, Duration reconnectWindow, Duration spinTime) {
+    private Options(boolean recovering, Duration reconnectWindow, Duration spinTime, boolean directReads) {
       this.recovering = recovering;
       this.reconnectWindow = reconnectWindow;
       this.spinTime = spinTime;
+      this.directReads = directReads;
     }
 
     /** Recovering, with a reconnect window of {@link #DEFAULT_RECONNECT_WINDOW}, spinning {@link #DEFAULT_SPIN_TIME}. */
@@ -162,7 +190,7 @@ public final class SharedMap implements AutoCloseable {
      * no resend; a request certainly not delivered is still retried once on a fresh connection).
      */
     public Options recovering(boolean recovering) {
-      return new Options(recovering, reconnectWindow, spinTime);
+      return new Options(recovering, reconnectWindow, spinTime, directReads);
     }
 
     /**
@@ -176,7 +204,7 @@ public final class SharedMap implements AutoCloseable {
       if (window.isNegative()) {
         throw new IllegalArgumentException("reconnect window " + window + " is negative");
       }
-      return new Options(recovering, window, spinTime);
+      return new Options(recovering, window, spinTime, directReads);
     }
 
     /**
@@ -197,7 +225,22 @@ public final class SharedMap implements AutoCloseable {
       if (spin.isNegative() || spin.compareTo(MAX_SPIN_TIME) > 0) {
         throw new IllegalArgumentException("spin time " + spin + " is outside 0.." + MAX_SPIN_TIME);
       }
-      return new Options(recovering, reconnectWindow, spin);
+      return new Options(recovering, reconnectWindow, spin, directReads);
+    }
+
+    /**
+     * Whether {@link SharedMap#get} reads the daemon's shared-memory view directly when this
+     * process may open it ({@code true}, the default): no system call and no round trip, with the
+     * same answers as the socket (see "Direct reads" in the class comment). {@code false} sends
+     * every GET through the socket.
+     */
+    public Options directReads(boolean direct) {
+      return new Options(recovering, reconnectWindow, spinTime, direct);
+    }
+
+    /** See {@link #directReads(boolean)}. */
+    public boolean directReads() {
+      return directReads;
     }
 
     /** See {@link #recovering(boolean)}. */
@@ -218,7 +261,7 @@ public final class SharedMap implements AutoCloseable {
     @Override
     public String toString() {
       return (recovering ? "recovering, reconnect window " + reconnectWindow : "plain (not recovering)")
-          + ", spin time " + spinTime;
+          + ", spin time " + spinTime + (directReads ? ", direct reads" : ", socket reads only");
     }
   }
 
@@ -254,7 +297,11 @@ public final class SharedMap implements AutoCloseable {
     ConnectionPool pool = new ConnectionPool(Objects.requireNonNull(socket, "socket"),
         options.recovering() ? newClientId() : 0, MAX_IDLE_CONNECTIONS, options.spinTime().toNanos());
     pool.release(pool.open());
-    return new SharedMap(pool, options);
+    SharedMap map = new SharedMap(pool, options);
+    if (options.directReads()) {
+      map.mapView();
+    }
+    return map;
   }
 
   private static long newClientId() {
@@ -290,9 +337,77 @@ public final class SharedMap implements AutoCloseable {
     return pool.hello().maxValueLength();
   }
 
-  /** The value and version stored under {@code key}, or empty when there is none. */
+  /**
+   * The value and version stored under {@code key}, or empty when there is none. Read from the
+   * daemon's shared-memory view when this client has one and the key is in it, else through the
+   * socket: the same answer either way.
+   */
   public Optional<Entry> get(byte[] key) {
-    return call(getRequest(key), Replies::get);
+    Request request = getRequest(key);
+    ViewReader v = view;
+    if (v != null || (options.directReads() && System.nanoTime() - nextViewAttempt >= 0)) {
+      if (v == null) {
+        v = mapView();
+      }
+      if (v != null) {
+        ViewReader.Hit hit = v.lookup(key);
+        if (hit != null) {
+          directHits.increment();
+          return Optional.of(new Entry(hit.value(), hit.version()));
+        }
+        if (v.retired()) { // the daemon stopped or was replaced: ask the (new) daemon for its view
+          view = null;
+          ViewReader fresh = mapView();
+          hit = fresh == null ? null : fresh.lookup(key);
+          if (hit != null) {
+            directHits.increment();
+            return Optional.of(new Entry(hit.value(), hit.version()));
+          }
+        }
+      }
+    }
+    socketReads.increment();
+    return call(request, Replies::get);
+  }
+
+  /**
+   * Asks the daemon where its view is and maps it; null (and no new attempt for {@link
+   * #VIEW_RETRY_NANOS}) when the daemon has none, this process may not open it, or it changed
+   * meanwhile. The daemon names the generation the file must carry, so a file replaced by a newer
+   * daemon in between is refused rather than trusted.
+   */
+  private ViewReader mapView() {
+    nextViewAttempt = System.nanoTime() + VIEW_RETRY_NANOS;
+    ViewCodec.ViewLocation where;
+    try {
+      where = call(new Request(Opcode.VIEW, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::view);
+    } catch (SharedMapException e) {
+      return null; // the GET that follows through the socket reports the daemon's state
+    }
+    if (where == null) {
+      view = null;
+      return null;
+    }
+    try {
+      ViewReader r = ViewReader.open(where.file(), where.generation());
+      view = r;
+      return r;
+    } catch (IOException | RuntimeException e) {
+      view = null;
+      return null; // for example: this user may not read the view file; the socket serves every GET
+    }
+  }
+
+  /**
+   * GETs answered from the daemon's shared-memory view and through the socket by this client so
+   * far, and whether a view is mapped now.
+   */
+  public record ReadStats(long direct, long socket, boolean viewMapped) {}
+
+  /** See {@link ReadStats}. */
+  public ReadStats readStats() {
+    ViewReader v = view;
+    return new ReadStats(directHits.sum(), socketReads.sum(), v != null && !v.retired());
   }
 
   /** {@link #get(byte[])} with a UTF-8 key. */

@@ -1,0 +1,83 @@
+package io.sharedmap.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sharedmap.server.Durability;
+import io.sharedmap.server.testing.TestDaemon;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** GET through the daemon's shared-memory view: same answers as the socket, and the fallbacks. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class DirectReadTest {
+  private TestDaemon daemon;
+  private SharedMap map;
+  private SharedMap socketOnly;
+
+  @BeforeEach
+  void start() throws Exception {
+    daemon = TestDaemon.start();
+    map = SharedMap.connect(daemon.socket);
+    socketOnly = SharedMap.connect(daemon.socket, SharedMap.Options.defaults().directReads(false));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    map.close();
+    socketOnly.close();
+    daemon.close();
+  }
+
+  @Test
+  void get_ofAnAcknowledgedValue_isDirect_andEqualsTheSocketsAnswer() {
+    map.set("k", "v1");
+    SharedMap.ReadStats before = map.readStats();
+    Optional<Entry> direct = map.get("k");
+    assertThat(map.readStats().direct()).isEqualTo(before.direct() + 1);
+    assertThat(map.readStats().viewMapped()).isTrue();
+    assertThat(direct).isEqualTo(socketOnly.get("k"));
+    assertThat(direct.orElseThrow().valueAsString()).isEqualTo("v1");
+    assertThat(socketOnly.readStats().direct()).isZero();
+    // Another client's change is seen at once by the next direct read.
+    socketOnly.set("k", "v2");
+    assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("v2");
+    socketOnly.delete("k");
+    assertThat(map.get("k")).isEmpty();
+  }
+
+  @Test
+  void get_ofAValueLargerThanASlot_goesThroughTheSocket() {
+    byte[] big = new byte[1000];
+    big[999] = 7;
+    map.set("big".getBytes(), big);
+    SharedMap.ReadStats before = map.readStats();
+    assertThat(map.get("big").orElseThrow().value()).isEqualTo(big);
+    assertThat(map.readStats().socket()).isEqualTo(before.socket() + 1);
+    assertThat(map.readStats().direct()).isEqualTo(before.direct());
+  }
+
+  @Test
+  void restart_ofTheDaemon_remapsTheNewView() throws Exception {
+    map.set("k", "before");
+    assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("before");
+    daemon.restart();
+    socketOnly.set("k", "after");
+    long direct = map.readStats().direct();
+    assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("after");
+    assertThat(map.readStats().direct()).as("served from the new view").isEqualTo(direct + 1);
+  }
+
+  @Test
+  void daemon_inNeverMode_hasNoView_soEveryGetUsesTheSocket() throws Exception {
+    daemon.restart(c -> c.withDurability(Durability.NEVER));
+    try (SharedMap m = SharedMap.connect(daemon.socket)) {
+      m.set("k", "v");
+      assertThat(m.get("k").orElseThrow().valueAsString()).isEqualTo("v");
+      assertThat(m.readStats()).isEqualTo(new SharedMap.ReadStats(0, 1, false));
+    }
+  }
+}
