@@ -4,6 +4,7 @@ import io.sharedmap.client.SharedMapPaths;
 import io.sharedmap.server.Durability;
 import io.sharedmap.server.SecurityConfig;
 import io.sharedmap.server.ServerConfig;
+import io.sharedmap.server.ViewConfig;
 import io.sharedmap.server.security.UnixAccounts;
 import java.nio.file.Path;
 import java.util.List;
@@ -96,6 +97,52 @@ final class ServerOptions {
   @Option(names = "--admin-group", paramLabel = "GROUP",
       description = "Members of this group may change limits and key owners, as root may (default: only root).")
   String adminGroup;
+
+  @Option(names = "--view", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Publish a read-only shared-memory view of the keys, which clients that may open it read"
+          + " without a system call (--no-view: every GET goes through the socket). Never in --durability never."
+          + " The view file may be read by whoever may connect (see --socket-mode, --socket-group).")
+  boolean view = true;
+
+  @Option(names = "--view-dir", paramLabel = "DIR",
+      description = "Directory of the view file (default: the data directory, file 'view'). /dev/shm keeps its"
+          + " pages in memory, never written to disk.")
+  Path viewDir;
+
+  @Option(names = "--view-slots", paramLabel = "N",
+      description = "Slots in the view's hash table, a power of two from 16 to 67108864; keys beyond about 7/8 of"
+          + " them are read through the socket (default: ${DEFAULT-VALUE}).")
+  int viewSlots = ViewConfig.DEFAULTS.slotCount();
+
+  @Option(names = "--view-slot-size", paramLabel = "BYTES",
+      description = "Bytes per view slot, a power of two from 64 to 65536; a key whose key plus value exceed"
+          + " BYTES - 28 is read through the socket. The view file is slots x size bytes"
+          + " (default: ${DEFAULT-VALUE}, with the default slots 64 MiB).")
+  int viewSlotSize = ViewConfig.DEFAULTS.slotSize();
+
+  /**
+   * The shared-memory view's settings.
+   *
+   * @throws CliException exit code 2 naming the option
+   */
+  ViewConfig toView() {
+    try {
+      return new ViewConfig(view, viewDir == null ? null : viewDir.toAbsolutePath(), viewSlots, viewSlotSize)
+          .validate();
+    } catch (IllegalArgumentException e) {
+      throw new CliException(ExitCodes.USAGE, e.getMessage());
+    }
+  }
+
+  /** The same view settings as arguments of {@code sharedmap server}. */
+  static List<String> toArgs(ViewConfig v) {
+    List<String> args = new java.util.ArrayList<>(List.of(v.enabled() ? "--view" : "--no-view",
+        "--view-slots", Integer.toString(v.slotCount()), "--view-slot-size", Integer.toString(v.slotSize())));
+    if (v.dir() != null) {
+      args.addAll(List.of("--view-dir", v.dir().toString()));
+    }
+    return args;
+  }
 
   /**
    * Who may connect, and what created keys start as.
