@@ -691,6 +691,55 @@ class MultiUserTest {
     }
   }
 
+  /**
+   * Direct reads: the view file may be opened by whoever may connect, and holds only keys that all
+   * of them may read; everything else is answered by the socket, where each request is checked. So
+   * a user never reads directly a value the socket would refuse them.
+   */
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void directReads_viewHoldsOnlyWhatEveryoneWhoMayOpenItMayRead() throws IOException {
+    DaemonProcess open = startDaemon(); // socket 0666: every user may connect, so the view is 0644
+    UserActor a = actor("alice", alice, open);
+    UserActor c = actor("carol", carol, open);
+    awaitReady(a, c);
+    try (SharedMap root = rootClient(open)) {
+      Path view = Path.of(root.stats().get("view_file"));
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(view))).isEqualTo("rw-r--r--");
+      a.ok("set", "d/pub", "p");
+      a.ok("set", "d/team", "t");
+      a.ok("chmod", "d/team", "640");
+      assertThat(c.ok("get", "d/pub")).endsWith(" p");
+      assertThat(c.ok("reads")).as("carol read rw-r--r-- directly").isEqualTo("1 0 true");
+      assertThat(c.denied("get", "d/team")).contains("d/team", "rw-r-----");
+      assertThat(c.ok("reads")).as("rw-r----- is not in an 0644 view: the socket refused it").isEqualTo("1 1 true");
+      assertThat(a.ok("get", "d/team")).endsWith(" t");
+      assertThat(a.ok("reads")).as("even its owner reads it through the socket").isEqualTo("0 1 true");
+    }
+    open.stop();
+
+    // Socket 0660 group team: only team may connect, the view is 0640 group team, and keys of
+    // group team that the group may read are published too.
+    DaemonProcess teamOnly = startDaemon(List.of(), List.of("--socket-mode", "0660", "--socket-group", TEAM));
+    UserActor a2 = actor("alice", alice, teamOnly);
+    UserActor b2 = actor("bob", bob, teamOnly);
+    awaitReady(a2, b2);
+    try (SharedMap root = rootClient(teamOnly)) {
+      Path view = Path.of(root.stats().get("view_file"));
+      PosixFileAttributes attrs = Files.readAttributes(view, PosixFileAttributes.class);
+      assertThat(PosixFilePermissions.toString(attrs.permissions())).isEqualTo("rw-r-----");
+      assertThat(attrs.group().getName()).isEqualTo(TEAM);
+      a2.ok("set", "d/team", "t"); // alice's primary group is team
+      a2.ok("chmod", "d/team", "640");
+      a2.ok("set", "d/mine", "m");
+      a2.ok("chmod", "d/mine", "600");
+      assertThat(b2.ok("get", "d/team")).endsWith(" t");
+      assertThat(b2.ok("reads")).as("bob (team) read the team's rw-r----- key directly").isEqualTo("1 0 true");
+      b2.denied("get", "d/mine");
+      assertThat(b2.ok("reads")).as("rw------- stays off the view").isEqualTo("1 1 true");
+    }
+  }
+
   // ---- helpers ------------------------------------------------------------------------------
 
   private DaemonProcess startDaemon() {

@@ -122,6 +122,10 @@ public final class ActorMain {
         Optional<Entry> e = map.get(a[0]);
         yield e.map(x -> "FOUND " + x.version() + " " + x.valueAsString()).orElse("ABSENT");
       }
+      case "reads" -> {
+        SharedMap.ReadStats r = map.readStats();
+        yield r.direct() + " " + r.socket() + " " + r.viewMapped();
+      }
       case "set" -> {
         SetResult r = map.set(a[0], a[1]);
         yield (r.created() ? "CREATED " : "UPDATED ") + r.version();
