@@ -105,8 +105,8 @@ final class ServerOptions {
   boolean view = true;
 
   @Option(names = "--view-dir", paramLabel = "DIR",
-      description = "Directory of the view file (default: the data directory, file 'view'). /dev/shm keeps its"
-          + " pages in memory, never written to disk.")
+      description = "Directory of the view file (default: beside the socket, as SOCKET.view, where every client"
+          + " can reach it). Readers need search (x) permission on it.")
   Path viewDir;
 
   @Option(names = "--view-slots", paramLabel = "N",

@@ -13,8 +13,8 @@ import java.util.HexFormat;
  * Keys that someone able to open the file could not read through the socket are never published.
  *
  * @param enabled publish a view (not in {@code never} mode, which acknowledges before writing)
- * @param dir directory of the view file; null: the data directory (file {@code view}); elsewhere
- *     (for example /dev/shm, to keep its pages off the disk) the file is {@code
+ * @param dir directory of the view file; null: beside the socket, as {@code SOCKET.view} (clients
+ *     can reach the socket's directory, and /run is in memory); elsewhere the file is {@code
  *     sharedmap-HASH.view}, HASH naming the data directory
  * @param slotCount slots in the view's hash table, a power of two from {@value
  *     ViewDescriptor#MIN_SLOT_COUNT} to {@value ViewDescriptor#MAX_SLOT_COUNT}
@@ -45,10 +45,10 @@ public record ViewConfig(boolean enabled, Path dir, int slotCount, int slotSize)
     return this;
   }
 
-  /** The view file for a data directory (absolute). */
-  public Path file(Path dataDir) {
+  /** The view file of the daemon serving {@code socket} from {@code dataDir} (both absolute). */
+  public Path file(Path dataDir, Path socket) {
     if (dir == null) {
-      return dataDir.resolve("view");
+      return socket.resolveSibling(socket.getFileName() + ".view");
     }
     byte[] name = dataDir.toString().getBytes(StandardCharsets.UTF_8);
     long h = 1125899906842597L; // a stable 64-bit string hash: same directory, same file
