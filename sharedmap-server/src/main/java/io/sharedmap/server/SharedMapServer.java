@@ -179,7 +179,7 @@ public final class SharedMapServer implements AutoCloseable {
       EngineConfig engineConfig = new EngineConfig(dir, config.durability(), config.fsyncIntervalMs(),
           config.snapshotMinJournalBytes());
       if (view.enabled()) {
-        engineConfig = engineConfig.withView(viewSettings(dir, socket, security, view));
+        engineConfig = engineConfig.withView(viewSettings(socket, security, view));
       }
       engine = Engine.open(engineConfig);
       listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
@@ -208,14 +208,14 @@ public final class SharedMapServer implements AutoCloseable {
    * The view file may be read by whoever may connect: read bits where the socket has write bits
    * (the owner always), the socket's group.
    */
-  private static ViewSettings viewSettings(Path dir, Path socket, SecurityConfig security, ViewConfig view)
+  private static ViewSettings viewSettings(Path socket, SecurityConfig security, ViewConfig view)
       throws IOException {
     int socketMode = security.socketMode();
     int fileMode = 0600 | ((socketMode & 0020) != 0 ? 0040 : 0) | ((socketMode & 0002) != 0 ? 0004 : 0);
     long gid = security.socketGroup() == null ? -1
         : UnixAccounts.system().gid(security.socketGroup()).orElseThrow();
     long daemonUid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
-    return new ViewSettings(view.file(dir, socket), view.slotCount(), view.slotSize(), fileMode, gid, daemonUid);
+    return new ViewSettings(view.file(socket), view.slotCount(), view.slotSize(), fileMode, gid, daemonUid);
   }
 
   /** Gives the socket file the configured mode, owner and group (who may connect at all). */

@@ -15,7 +15,9 @@ import java.util.HexFormat;
  * @param enabled publish a view (not in {@code never} mode, which acknowledges before writing)
  * @param dir directory of the view file; null: beside the socket, as {@code SOCKET.view} (clients
  *     can reach the socket's directory, and /run is in memory); elsewhere the file is {@code
- *     sharedmap-HASH.view}, HASH naming the data directory
+ *     sharedmap-HASH.view}, HASH naming the socket. Either way the name follows the socket, which is
+ *     what clients know the daemon by, so a daemon started on a socket retires the view of the one
+ *     it replaces, whatever its data directory
  * @param slotCount slots in the view's hash table, a power of two from {@value
  *     ViewDescriptor#MIN_SLOT_COUNT} to {@value ViewDescriptor#MAX_SLOT_COUNT}
  * @param slotSize bytes per slot, a power of two from {@value ViewDescriptor#MIN_SLOT_SIZE} to
@@ -45,13 +47,13 @@ public record ViewConfig(boolean enabled, Path dir, int slotCount, int slotSize)
     return this;
   }
 
-  /** The view file of the daemon serving {@code socket} from {@code dataDir} (both absolute). */
-  public Path file(Path dataDir, Path socket) {
+  /** The view file of the daemon serving {@code socket} (absolute). */
+  public Path file(Path socket) {
     if (dir == null) {
       return socket.resolveSibling(socket.getFileName() + ".view");
     }
-    byte[] name = dataDir.toString().getBytes(StandardCharsets.UTF_8);
-    long h = 1125899906842597L; // a stable 64-bit string hash: same directory, same file
+    byte[] name = socket.toString().getBytes(StandardCharsets.UTF_8);
+    long h = 1125899906842597L; // a stable 64-bit string hash: same socket, same file
     for (byte b : name) {
       h = 31 * h + b;
     }
