@@ -345,25 +345,20 @@ public final class SharedMap implements AutoCloseable {
   public Optional<Entry> get(byte[] key) {
     Request request = getRequest(key);
     ViewReader v = view;
-    if (v != null || (options.directReads() && System.nanoTime() - nextViewAttempt >= 0)) {
-      if (v == null) {
-        v = mapView();
+    if (v == null && options.directReads() && System.nanoTime() - nextViewAttempt >= 0) {
+      v = mapView();
+    }
+    if (v != null) {
+      ViewReader.Hit hit = v.lookup(key);
+      if (hit != null) {
+        directHits.increment();
+        return Optional.of(new Entry(hit.value(), hit.version()));
       }
-      if (v != null) {
-        ViewReader.Hit hit = v.lookup(key);
-        if (hit != null) {
-          directHits.increment();
-          return Optional.of(new Entry(hit.value(), hit.version()));
-        }
-        if (v.retired()) { // the daemon stopped or was replaced: ask the (new) daemon for its view
-          view = null;
-          ViewReader fresh = mapView();
-          hit = fresh == null ? null : fresh.lookup(key);
-          if (hit != null) {
-            directHits.increment();
-            return Optional.of(new Entry(hit.value(), hit.version()));
-          }
-        }
+      if (v.retired()) {
+        // The daemon stopped or was replaced: this GET goes through the socket (which waits for a
+        // daemon as every call does), and the next one maps the new daemon's view.
+        view = null;
+        nextViewAttempt = System.nanoTime();
       }
     }
     socketReads.increment();
@@ -380,9 +375,10 @@ public final class SharedMap implements AutoCloseable {
     nextViewAttempt = System.nanoTime() + VIEW_RETRY_NANOS;
     ViewCodec.ViewLocation where;
     try {
-      where = call(new Request(Opcode.VIEW, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::view);
+      // Once, without waiting for a daemon to come back: the GET that follows does the waiting.
+      where = plainCall(new Request(Opcode.VIEW, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::view);
     } catch (SharedMapException e) {
-      return null; // the GET that follows through the socket reports the daemon's state
+      return null;
     }
     if (where == null) {
       view = null;

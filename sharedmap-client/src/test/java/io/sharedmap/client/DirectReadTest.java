@@ -66,6 +66,9 @@ class DirectReadTest {
     assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("before");
     daemon.restart();
     socketOnly.set("k", "after");
+    long socket = map.readStats().socket();
+    assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("after");
+    assertThat(map.readStats().socket()).as("its view was retired: through the socket").isEqualTo(socket + 1);
     long direct = map.readStats().direct();
     assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("after");
     assertThat(map.readStats().direct()).as("served from the new view").isEqualTo(direct + 1);
