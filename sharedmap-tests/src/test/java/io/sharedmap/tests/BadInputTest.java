@@ -145,7 +145,7 @@ class BadInputTest {
         Arguments.argumentSet("hello for version 2",
             concat(ByteBuffer.allocate(8).putInt(FrameDescriptor.MAGIC).putShort((short) 2).putShort((short) 0)
                 .array(), get), ErrorCode.UNSUPPORTED_VERSION),
-        Arguments.argumentSet("unknown opcode 0x0A", concat(hello, header(0x0A, 0, 1, 0, 0), "k".getBytes(), get),
+        Arguments.argumentSet("unknown opcode 0x0B", concat(hello, header(0x0B, 0, 1, 0, 0), "k".getBytes(), get),
             ErrorCode.UNKNOWN_OPCODE),
         Arguments.argumentSet("unknown opcode 0xFF", concat(hello, header(0xFF, 0, 0, 0, 0), get),
             ErrorCode.UNKNOWN_OPCODE),
