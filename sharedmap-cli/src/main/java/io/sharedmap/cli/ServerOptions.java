@@ -104,11 +104,6 @@ final class ServerOptions {
           + " The view file may be read by whoever may connect (see --socket-mode, --socket-group).")
   boolean view = true;
 
-  @Option(names = "--view-dir", paramLabel = "DIR",
-      description = "Directory of the view file (default: beside the socket, as SOCKET.view, where every client"
-          + " can reach it). Readers need search (x) permission on it.")
-  Path viewDir;
-
   @Option(names = "--view-slots", paramLabel = "N",
       description = "Slots in the view's hash table, a power of two from 16 to 67108864; keys beyond about 7/8 of"
           + " them are read through the socket (default: ${DEFAULT-VALUE}).")
@@ -127,8 +122,7 @@ final class ServerOptions {
    */
   ViewConfig toView() {
     try {
-      return new ViewConfig(view, viewDir == null ? null : viewDir.toAbsolutePath(), viewSlots, viewSlotSize)
-          .validate();
+      return new ViewConfig(view, viewSlots, viewSlotSize).validate();
     } catch (IllegalArgumentException e) {
       throw new CliException(ExitCodes.USAGE, e.getMessage());
     }
@@ -136,12 +130,8 @@ final class ServerOptions {
 
   /** The same view settings as arguments of {@code sharedmap server}. */
   static List<String> toArgs(ViewConfig v) {
-    List<String> args = new java.util.ArrayList<>(List.of(v.enabled() ? "--view" : "--no-view",
-        "--view-slots", Integer.toString(v.slotCount()), "--view-slot-size", Integer.toString(v.slotSize())));
-    if (v.dir() != null) {
-      args.addAll(List.of("--view-dir", v.dir().toString()));
-    }
-    return args;
+    return List.of(v.enabled() ? "--view" : "--no-view",
+        "--view-slots", Integer.toString(v.slotCount()), "--view-slot-size", Integer.toString(v.slotSize()));
   }
 
   /**

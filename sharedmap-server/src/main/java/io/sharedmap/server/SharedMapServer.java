@@ -5,6 +5,7 @@ import io.sharedmap.protocol.Opcode;
 import io.sharedmap.protocol.transport.SpinChannel;
 import io.sharedmap.protocol.transport.SpinLimiter;
 import io.sharedmap.server.engine.Engine;
+import io.sharedmap.protocol.view.ViewWriter;
 import io.sharedmap.server.engine.EngineConfig;
 import io.sharedmap.server.engine.ViewSettings;
 import io.sharedmap.server.engine.RecoveryReport;
@@ -176,6 +177,7 @@ public final class SharedMapServer implements AutoCloseable {
       lockChannel.force(true);
 
       prepareSocketPath(socket);
+      retireLeftoverView(socket);
       EngineConfig engineConfig = new EngineConfig(dir, config.durability(), config.fsyncIntervalMs(),
           config.snapshotMinJournalBytes());
       if (view.enabled()) {
@@ -205,6 +207,20 @@ public final class SharedMapServer implements AutoCloseable {
   }
 
   /**
+   * Retires the view a previous daemon on this socket left behind (killed, so still LIVE) and
+   * deletes it, before this daemon acknowledges anything: its readers then come back to the
+   * socket. Done whatever this daemon's own view settings, so that a daemon restarted with {@code
+   * --no-view} or in {@code never} mode never leaves clients reading a dead daemon's view.
+   */
+  private static void retireLeftoverView(Path socket) throws IOException {
+    Path left = ViewConfig.file(socket);
+    if (ViewWriter.retire(left)) {
+      LOG.log(System.Logger.Level.INFO, "retired the view a previous daemon left at " + left);
+    }
+    Files.deleteIfExists(left);
+  }
+
+  /**
    * The view file may be read by whoever may connect: read bits where the socket has write bits
    * (the owner always), the socket's group.
    */
@@ -215,7 +231,7 @@ public final class SharedMapServer implements AutoCloseable {
     long gid = security.socketGroup() == null ? -1
         : UnixAccounts.system().gid(security.socketGroup()).orElseThrow();
     long daemonUid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
-    return new ViewSettings(view.file(socket), view.slotCount(), view.slotSize(), fileMode, gid, daemonUid);
+    return new ViewSettings(ViewConfig.file(socket), view.slotCount(), view.slotSize(), fileMode, gid, daemonUid);
   }
 
   /** Gives the socket file the configured mode, owner and group (who may connect at all). */

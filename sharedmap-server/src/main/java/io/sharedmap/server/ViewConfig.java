@@ -1,9 +1,7 @@
 package io.sharedmap.server;
 
 import io.sharedmap.protocol.view.ViewDescriptor;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.HexFormat;
 
 /**
  * The shared-memory view that lets clients read without a system call (docs/OPERATIONS.md, "Direct
@@ -12,22 +10,22 @@ import java.util.HexFormat;
  * bits of the view are the write bits of {@code --socket-mode}); the file's group is the socket's.
  * Keys that someone able to open the file could not read through the socket are never published.
  *
+ * <p>The file is always {@code SOCKET.view}, beside the socket: clients can reach that directory
+ * (they reach the socket), /run is in memory, and above all every daemon started on the socket,
+ * whatever its data directory, durability or view settings, finds there the view of the daemon it
+ * replaces and retires it before it acknowledges anything.
+ *
  * @param enabled publish a view (not in {@code never} mode, which acknowledges before writing)
- * @param dir directory of the view file; null: beside the socket, as {@code SOCKET.view} (clients
- *     can reach the socket's directory, and /run is in memory); elsewhere the file is {@code
- *     sharedmap-HASH.view}, HASH naming the socket. Either way the name follows the socket, which is
- *     what clients know the daemon by, so a daemon started on a socket retires the view of the one
- *     it replaces, whatever its data directory
  * @param slotCount slots in the view's hash table, a power of two from {@value
  *     ViewDescriptor#MIN_SLOT_COUNT} to {@value ViewDescriptor#MAX_SLOT_COUNT}
  * @param slotSize bytes per slot, a power of two from {@value ViewDescriptor#MIN_SLOT_SIZE} to
  *     {@value ViewDescriptor#MAX_SLOT_SIZE}; keys whose key plus value exceed {@code slotSize - 28}
  *     bytes are read through the socket
  */
-public record ViewConfig(boolean enabled, Path dir, int slotCount, int slotSize) {
-  public static final ViewConfig DEFAULTS = new ViewConfig(true, null, ViewDescriptor.DEFAULT_SLOT_COUNT,
+public record ViewConfig(boolean enabled, int slotCount, int slotSize) {
+  public static final ViewConfig DEFAULTS = new ViewConfig(true, ViewDescriptor.DEFAULT_SLOT_COUNT,
       ViewDescriptor.DEFAULT_SLOT_SIZE);
-  public static final ViewConfig DISABLED = new ViewConfig(false, null, ViewDescriptor.DEFAULT_SLOT_COUNT,
+  public static final ViewConfig DISABLED = new ViewConfig(false, ViewDescriptor.DEFAULT_SLOT_COUNT,
       ViewDescriptor.DEFAULT_SLOT_SIZE);
 
   /**
@@ -36,7 +34,7 @@ public record ViewConfig(boolean enabled, Path dir, int slotCount, int slotSize)
    * @throws IllegalArgumentException naming the option, its value and the allowed range
    */
   public ViewConfig validate() {
-    String bad = ViewDescriptor.checkGeometry(slotCount, 1 << 16);
+    String bad = ViewDescriptor.checkGeometry(slotCount, ViewDescriptor.MIN_SLOT_SIZE);
     if (bad != null) {
       throw new IllegalArgumentException("--view-slots: " + bad);
     }
@@ -47,16 +45,8 @@ public record ViewConfig(boolean enabled, Path dir, int slotCount, int slotSize)
     return this;
   }
 
-  /** The view file of the daemon serving {@code socket} (absolute). */
-  public Path file(Path socket) {
-    if (dir == null) {
-      return socket.resolveSibling(socket.getFileName() + ".view");
-    }
-    byte[] name = socket.toString().getBytes(StandardCharsets.UTF_8);
-    long h = 1125899906842597L; // a stable 64-bit string hash: same socket, same file
-    for (byte b : name) {
-      h = 31 * h + b;
-    }
-    return dir.toAbsolutePath().resolve("sharedmap-" + HexFormat.of().toHexDigits(h) + ".view");
+  /** The view file of the daemon serving {@code socket} (absolute): {@code SOCKET.view}. */
+  public static Path file(Path socket) {
+    return socket.resolveSibling(socket.getFileName() + ".view");
   }
 }
