@@ -68,18 +68,22 @@ final class BenchServer implements AutoCloseable {
       }
     }
     return switch (spec.kind()) {
-      case SHAREDMAP -> startSharedMap(spec, launch);
+      case SHAREDMAP, DIRECT -> startSharedMap(spec, launch);
       case REDIS -> startRedis(spec, launch);
     };
   }
 
   private static BenchServer startSharedMap(TargetSpec spec, Launch launch) throws IOException, InterruptedException {
-    Path dir = Files.createDirectories(launch.workDir().resolve("sharedmap-data"));
-    Path socket = launch.workDir().resolve("sm.sock");
+    // sharedmap and direct each get their own daemon (same flags), so both can run in one invocation.
+    boolean direct = spec.kind() == TargetSpec.Kind.DIRECT;
+    Path dir = Files.createDirectories(launch.workDir().resolve(direct ? "direct-data" : "sharedmap-data"));
+    Path socket = launch.workDir().resolve(direct ? "direct.sock" : "sm.sock");
+    Path jfr = launch.jfrFile() == null || !direct ? launch.jfrFile()
+        : launch.jfrFile().resolveSibling("daemon-direct.jfr");
     List<String> cmd = new ArrayList<>();
     cmd.add(launch.javaCommand());
     cmd.addAll(launch.daemonJvmOptions());
-    if (launch.jfrFile() != null) {
+    if (jfr != null) {
       cmd.add("-XX:StartFlightRecording=name=" + JFR_RECORDING + ",settings=profile");
     }
     cmd.add("-cp");
@@ -88,7 +92,7 @@ final class BenchServer implements AutoCloseable {
     cmd.addAll(List.of("server", "--dir", dir.toString(), "--socket", socket.toString(),
         "--durability", launch.fsync().sharedMapMode()));
     cmd.addAll(launch.daemonArgs());
-    Path log = launch.logDir().resolve("daemon-sharedmap.log");
+    Path log = launch.logDir().resolve("daemon-" + spec.kind().label() + ".log");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     p.getOutputStream().close();
     CountDownLatch ready = new CountDownLatch(1);
@@ -99,9 +103,10 @@ final class BenchServer implements AutoCloseable {
           + START_TIMEOUT_MS / 1000 + " s (exit code " + (p.isAlive() ? "none, killed" : p.exitValue())
           + "); see " + log + "\ncommand: " + String.join(" ", cmd));
     }
-    String label = "sharedmap(" + launch.fsync().sharedMapMode() + ")";
-    BenchServer server = new BenchServer(spec, socket, p, p.pid(), label, "sharedmap");
-    server.jfrFile = launch.jfrFile();
+    String label = spec.kind().label() + "(" + launch.fsync().sharedMapMode() + ")";
+    BenchServer server = new BenchServer(spec, socket, p, p.pid(), label,
+        direct ? "sharedmap, GET from its view" : "sharedmap");
+    server.jfrFile = jfr;
     server.jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
     return server;
   }
