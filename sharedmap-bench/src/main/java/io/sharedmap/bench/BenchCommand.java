@@ -390,32 +390,25 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   /**
-   * What timing one operation costs by itself: the fastest of a few batches (the later ones run
-   * compiled, as the workers' loop does after warm-up) of a loop doing nothing but what the
-   * workers' timed loop does besides the operation (read the clock, record in the histogram).
-   * Every recorded latency includes about this much; bounded to ~50 ms.
+   * What timing one operation costs by itself: the median interval of a loop doing nothing but
+   * what the workers' timed loop does besides the operation (read the clock, record in the
+   * histogram), after an untimed first pass so it runs compiled, as the workers' loop does after
+   * warm-up. The median ignores preemptions. Every recorded latency includes about this much;
+   * bounded to ~200 ms.
    */
   static long timerOverheadNs() {
     org.HdrHistogram.Histogram h = BenchWorker.newHistogram();
-    long[] perBatch = new long[9];
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
-    int batches = 0;
-    for (; batches < perBatch.length && System.nanoTime() < deadline; batches++) {
-      int n = 100_000;
+    for (int pass = 0; pass < 2; pass++) {
+      h.reset(); // the first pass only warms up
       long t0 = System.nanoTime();
-      long start = t0;
-      for (int i = 0; i < n; i++) {
+      long deadline = t0 + TimeUnit.MILLISECONDS.toNanos(100);
+      for (int i = 0; i < 200_000 && t0 < deadline; i++) {
         long t1 = System.nanoTime();
-        h.recordValue(t1 - t0);
+        h.recordValue(Math.min(t1 - t0, BenchWorker.HIGHEST_TRACKABLE_NS));
         t0 = t1;
       }
-      perBatch[batches] = (t0 - start) / n;
     }
-    long fastest = Long.MAX_VALUE;
-    for (int i = 0; i < Math.max(1, batches); i++) {
-      fastest = Math.min(fastest, perBatch[i]);
-    }
-    return fastest;
+    return h.getTotalCount() == 0 ? -1 : h.getValueAtPercentile(50);
   }
 
   private static void prepare(BenchServer s, Workload workload, Load load, PrintWriter w) throws IOException {
