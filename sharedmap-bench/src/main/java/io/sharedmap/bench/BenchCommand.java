@@ -49,6 +49,11 @@ import picocli.CommandLine.Spec;
         "             through the socket. The 'direct %' column shows the share of GETs read directly.",
         "             With --fsync never the daemon publishes no view, so every GET goes to the socket.",
         "  redis      redis-server on a Unix socket, through Jedis.",
+        "  chronicle  Chronicle Map (net.openhft:chronicle-map), for comparison: every worker maps one persisted",
+        "             map file, no server, no fsync; no ping cells. Its JVMs run with --add-opens/--add-exports.",
+        "             The CLI does not ship the library; run the bench with the bench module's class path:",
+        "             java -cp \"sharedmap-cli/target/sharedmap-cli.jar:sharedmap-cli/target/lib/*:$(cat",
+        "             sharedmap-bench/target/jmh.classpath)\" io.sharedmap.cli.Main bench --target chronicle ...",
         "  T:SOCKET   any of them, already running on SOCKET (not started or stopped by the harness).",
         "",
         "Examples:",
@@ -108,7 +113,8 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--target", paramLabel = "T",
       description = "Repeatable. sharedmap (start a daemon; GET through its socket), direct (start a daemon; GET "
           + "read directly from its shared-memory view), redis (start redis-server); sharedmap:SOCKET, "
-          + "direct:SOCKET, redis:SOCKET use one already running. Default: sharedmap.")
+          + "direct:SOCKET, redis:SOCKET use one already running; chronicle (Chronicle Map, one map file mapped by "
+          + "every worker, if on the class path). Default: sharedmap.")
   List<String> targets = new ArrayList<>();
 
   @Option(names = "--fsync", paramLabel = "MODE", defaultValue = "interval",
@@ -266,7 +272,7 @@ public final class BenchCommand implements Callable<Integer> {
             : workerJvmOptions,
         logDir, 120_000, cellTimeoutS * 1000, syscalls, clientSpinUs);
     BenchServer.Launch launch = new BenchServer.Launch(fs, work, logDir, java, classPath, daemonMain, daemonOpts, daemonArgs,
-        redisServer, jfr ? outDir.toAbsolutePath().resolve("daemon.jfr") : null);
+        redisServer, jfr ? outDir.toAbsolutePath().resolve("daemon.jfr") : null, load);
 
     RunInfo info = RunInfo.collect(String.join(" ", spec.commandLine().getParseResult().originalArgs()), fs, load);
     w.println("sharedmap bench: " + info.describeMachine());
@@ -292,7 +298,7 @@ public final class BenchCommand implements Callable<Integer> {
         info.addServer(s.label(), s.version(), s.socket().toString());
         w.println("target " + s.label() + " (" + s.version() + ", pid " + s.pid() + ") on " + s.socket());
         w.flush();
-        KvClient.Reads reads = warmServer(s, 3 * warmupMs);
+        KvClient.Reads reads = s.spec().kind() == TargetSpec.Kind.CHRONICLE ? null : warmServer(s, 3 * warmupMs);
         if (s.spec().kind() == TargetSpec.Kind.DIRECT) {
           if (reads != null && reads.viewMapped() && reads.direct() > 0) {
             w.printf(Locale.ROOT, "target %s: the client mapped the daemon's view (warm-up: %,d GETs direct, %,d "
@@ -318,7 +324,9 @@ public final class BenchCommand implements Callable<Integer> {
       Report.printCellHeader(w);
       for (Workload workload : wl) {
         for (BenchServer s : servers) {
-          prepare(s, workload, load, w);
+          if (s.spec().kind() != TargetSpec.Kind.CHRONICLE) { // its host preloaded everything
+            prepare(s, workload, load, w);
+          }
         }
         for (Mix mix : workload.mixes(mx)) {
           for (int rep = 0; rep < repeat; rep++) {
@@ -326,6 +334,9 @@ public final class BenchCommand implements Callable<Integer> {
               for (BenchServer s : servers) {
                 if (!s.alive()) {
                   throw new IOException("target " + s.label() + " is no longer running; see " + logDir);
+                }
+                if (workload == Workload.PING && s.spec().kind() == TargetSpec.Kind.CHRONICLE) {
+                  continue; // no server, nothing to ping
                 }
                 CellResult r = CellRunner.run(s, workload, mix, p, load, spawn).withRepetition(rep);
                 results.add(r);

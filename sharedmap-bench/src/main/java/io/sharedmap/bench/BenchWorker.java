@@ -89,7 +89,9 @@ public final class BenchWorker {
         }
       });
       watchdog.setName("bench-worker-watchdog");
-      try (KvClient kv = KvClient.connect(spec.kind(), spec.socket(), spec.clientSpinUs())) {
+      try (KvClient kv = spec.kind() == TargetSpec.Kind.CHRONICLE
+          ? ChronicleKv.open(spec.socket(), spec.keys(), spec.valueSize())
+          : KvClient.connect(spec.kind(), spec.socket(), spec.clientSpinUs())) {
         String result = new BenchWorker(spec, kv).run(out);
         out.println(result);
         out.flush();

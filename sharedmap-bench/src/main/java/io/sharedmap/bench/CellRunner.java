@@ -64,6 +64,9 @@ final class CellRunner {
         List<String> cmd = new ArrayList<>();
         cmd.add(spawn.javaCommand());
         cmd.addAll(spawn.workerJvmOptions());
+        if (server.spec().kind() == TargetSpec.Kind.CHRONICLE) {
+          cmd.addAll(ChronicleKv.JVM_OPTIONS);
+        }
         cmd.add("-cp");
         cmd.add(spawn.classPath());
         cmd.add(BenchWorker.class.getName());

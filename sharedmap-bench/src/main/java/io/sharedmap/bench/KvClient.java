@@ -51,6 +51,8 @@ interface KvClient extends AutoCloseable {
       case SHAREDMAP -> SharedMapKv.connect(socket, clientSpinUs, false);
       case DIRECT -> SharedMapKv.connect(socket, clientSpinUs, true);
       case REDIS -> RedisKv.connect(socket);
+      case CHRONICLE -> throw new IllegalArgumentException("chronicle is opened with ChronicleKv.open, in a JVM "
+          + "started with its options");
     };
   }
 }

@@ -6,7 +6,8 @@ import java.util.Locale;
 /**
  * A {@code --target}: {@code sharedmap}, {@code direct} or {@code redis} (the harness starts its own
  * server) or {@code sharedmap:SOCKET} / {@code direct:SOCKET} / {@code redis:SOCKET} (one already
- * running on that Unix socket).
+ * running on that Unix socket), or {@code chronicle} (Chronicle Map: a map file every worker maps,
+ * no server; for comparison only, when the library is on the class path).
  *
  * <p>{@code sharedmap} and {@code direct} are the same daemon read two ways: {@code sharedmap}
  * sends every GET through the socket (the client with {@code directReads(false)}), {@code direct}
@@ -25,7 +26,9 @@ public record TargetSpec(Kind kind, Path socket) {
     SHAREDMAP,
     /** A sharedmap daemon, GET read from its shared-memory view (the rest through the socket). */
     DIRECT,
-    REDIS;
+    REDIS,
+    /** Chronicle Map: every worker maps one persisted map file; no server (issue 6's comparison). */
+    CHRONICLE;
 
     public String label() {
       return name().toLowerCase(Locale.ROOT);
@@ -33,7 +36,7 @@ public record TargetSpec(Kind kind, Path socket) {
 
     /** Whether the server is a sharedmap daemon (read either way). */
     public boolean sharedMap() {
-      return this != REDIS;
+      return this == SHAREDMAP || this == DIRECT;
     }
   }
 
@@ -50,11 +53,15 @@ public record TargetSpec(Kind kind, Path socket) {
       case "sharedmap" -> Kind.SHAREDMAP;
       case "direct" -> Kind.DIRECT;
       case "redis" -> Kind.REDIS;
+      case "chronicle" -> Kind.CHRONICLE;
       default -> throw new IllegalArgumentException("unknown target '" + s
-          + "'; expected sharedmap, sharedmap:SOCKET, direct, direct:SOCKET, redis or redis:SOCKET");
+          + "'; expected sharedmap, sharedmap:SOCKET, direct, direct:SOCKET, redis, redis:SOCKET or chronicle");
     };
     if (colon < 0) {
       return new TargetSpec(kind, null);
+    }
+    if (kind == Kind.CHRONICLE) {
+      throw new IllegalArgumentException("target '" + s + "': chronicle has no server to connect to; use chronicle");
     }
     String path = t.substring(colon + 1);
     if (path.isEmpty()) {

@@ -153,6 +153,24 @@ class BenchCommandTest {
   }
 
   @Test
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)
+  void bench_chronicle_runsBesideDirect() throws Exception {
+    // Chronicle Map is an optional dependency of this module, so it is on the tests' class path.
+    assumeTrue(ChronicleKv.onClassPath(), "chronicle-map is not on the class path");
+    Run run = bench(common("--workload", "uniform,ping", "--mix", "read,write", "--processes", "1",
+        "--direct-warmup-ops", "50", "--target", "direct", "--target", "chronicle").toArray(String[]::new));
+
+    assertThat(run.exitCode()).as(run.out()).isZero();
+    List<String> csv = Files.readAllLines(tmp.resolve("out").resolve("results.csv"));
+    // direct: read, write, ping; chronicle: read, write (no server, no ping cell)
+    assertThat(csv).hasSize(1 + 3 + 2);
+    assertThat(csv.subList(1, csv.size())).allSatisfy(row -> assertThat(row).contains(",ok,"));
+    assertThat(csv.stream().filter(r -> r.startsWith("chronicle(mmap file),chronicle,uniform,")).count())
+        .isEqualTo(2);
+    assertThat(run.out()).contains("chronicle-map", "÷ Chronicle Map (this run)");
+  }
+
+  @Test
   void targetSpec_parse_acceptsEveryTargetWithAndWithoutSocket() {
     assertThat(TargetSpec.parse("sharedmap")).isEqualTo(new TargetSpec(TargetSpec.Kind.SHAREDMAP, null));
     assertThat(TargetSpec.parse("direct")).isEqualTo(new TargetSpec(TargetSpec.Kind.DIRECT, null));
@@ -165,7 +183,10 @@ class BenchCommandTest {
     assertThat(TargetSpec.Kind.REDIS.sharedMap()).isFalse();
     assertThatThrownBy(() -> TargetSpec.parse("direct:")).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("empty socket path");
-    assertThatThrownBy(() -> TargetSpec.parse("chronicle")).isInstanceOf(IllegalArgumentException.class)
+    assertThat(TargetSpec.parse("chronicle")).isEqualTo(new TargetSpec(TargetSpec.Kind.CHRONICLE, null));
+    assertThatThrownBy(() -> TargetSpec.parse("chronicle:/tmp/x")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no server");
+    assertThatThrownBy(() -> TargetSpec.parse("memcached")).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("direct:SOCKET");
   }
 
