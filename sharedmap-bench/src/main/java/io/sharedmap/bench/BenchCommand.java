@@ -35,20 +35,56 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = "Run the multi-process benchmark: P separate client processes per cell, released together, "
-        + "against sharedmap and (optionally) Redis over Unix sockets; prints tables and writes a Markdown "
-        + "summary, CSV, JSON and PNG charts. Numbers are printed, never judged.",
+        + "against sharedmap (GET through its socket, or read directly from its shared-memory view) and "
+        + "(optionally) Redis over Unix sockets; prints tables and writes a Markdown summary, CSV, JSON and PNG "
+        + "charts. Numbers are printed, never judged.",
     footer = {
+        "",
+        "Targets:",
+        "  sharedmap  a sharedmap daemon; every request, GET included, goes through",
+        "             its Unix socket (the client with directReads(false): the socket",
+        "             path, as measured before issue 6).",
+        "  direct     the same daemon (its own, same flags), GET answered from the",
+        "             daemon's memory-mapped view without a system call (the client",
+        "             with directReads(true), its default); keys the view lacks go",
+        "             to the socket, as do SET and PING. The 'direct %%' column is",
+        "             the share of GETs read directly. --fsync never publishes no",
+        "             view: every GET then goes to the socket.",
+        "  redis      redis-server on a Unix socket, through Jedis.",
+        "  chronicle  Chronicle Map, for comparison: every worker maps one persisted",
+        "             map file; no server, no fsync, no ping cells. Its JVMs run",
+        "             with --add-opens/--add-exports. The CLI does not ship it; from",
+        "             the source tree, after building the bench module:",
+        "    t=sharedmap-cli/target; cp=$(cat sharedmap-bench/target/jmh.classpath)",
+        "    java -cp \"$t/sharedmap-cli.jar:$t/lib/*:$cp\" io.sharedmap.cli.Main \\",
+        "      bench --target chronicle ...",
+        "  T:SOCKET   sharedmap, direct or redis already running on SOCKET (not",
+        "             started or stopped by the harness).",
         "",
         "Examples:",
         "  sharedmap bench --workload seed",
-        "  sharedmap bench --workload uniform,ping -p 1,2,4,10 --target sharedmap --target redis",
-        "  sharedmap bench --workload uniform --mix write --fsync always --target sharedmap --target redis",
-        "  sharedmap bench --target sharedmap:/run/sharedmap.sock --workload ping -p 1 --syscalls",
+        "  sharedmap bench --workload uniform,ping -p 1,2,4,10 \\",
+        "      --target sharedmap --target redis",
+        "  sharedmap bench --workload uniform --mix read -p 1,2,4,10 --ops 200000 \\",
+        "      --target direct --target sharedmap --target redis",
+        "  sharedmap bench --workload seed -p 1,2,4,6,8,10 \\",
+        "      --target direct --target sharedmap",
+        "  sharedmap bench --workload uniform --mix write --fsync always \\",
+        "      --target sharedmap --target redis",
+        "  sharedmap bench --target sharedmap:/run/sharedmap.sock --workload ping \\",
+        "      -p 1 --syscalls",
         "  sharedmap bench --charts-from bench-results/<run>/results.csv"})
 public final class BenchCommand implements Callable<Integer> {
 
   /** How much load each worker applies. */
-  record Load(long ops, int keys, int valueSize, double zipfTheta, long seed, long warmupOps, long warmupMs) {}
+  record Load(long ops, int keys, int valueSize, double zipfTheta, long seed, long warmupOps, long directWarmupOps,
+      long warmupMs) {
+
+    /** Warm-up operations for a worker of this kind of target. */
+    long warmupOps(TargetSpec.Kind kind) {
+      return kind == TargetSpec.Kind.DIRECT ? directWarmupOps : warmupOps;
+    }
+  }
 
   @Spec
   CommandSpec spec;
@@ -84,13 +120,16 @@ public final class BenchCommand implements Callable<Integer> {
   double zipfTheta;
 
   @Option(names = "--target", paramLabel = "T",
-      description = "Repeatable. sharedmap (start a daemon), sharedmap:SOCKET (a running one), redis (start "
-          + "redis-server), redis:SOCKET (a running one). Default: sharedmap.")
+      description = "Repeatable. sharedmap (start a daemon; GET through its socket), direct (start a daemon; GET "
+          + "read directly from its shared-memory view), redis (start redis-server); sharedmap:SOCKET, "
+          + "direct:SOCKET, redis:SOCKET use one already running; chronicle (Chronicle Map, one map file mapped by "
+          + "every worker, if on the class path). Default: sharedmap.")
   List<String> targets = new ArrayList<>();
 
   @Option(names = "--fsync", paramLabel = "MODE", defaultValue = "interval",
-      description = "Durability of the servers the harness starts: always (sharedmap always / redis appendfsync "
-          + "always), interval (interval / everysec), never (never / no). Default: ${DEFAULT-VALUE}.")
+      description = "Durability of the servers the harness starts: always (sharedmap and direct always / redis "
+          + "appendfsync always), interval (interval / everysec), never (never / no; the daemon then publishes no "
+          + "view, so direct reads fall back to the socket). Default: ${DEFAULT-VALUE}.")
   String fsync;
 
   @Option(names = "--out", paramLabel = "DIR",
@@ -110,6 +149,12 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Untimed operations per process before the barrier (also bounded by --warmup-ms). "
           + "Default: ${DEFAULT-VALUE}.")
   long warmupOps;
+
+  @Option(names = "--direct-warmup-ops", paramLabel = "N", defaultValue = "500000",
+      description = "Untimed operations per process of the direct target (also bounded by --warmup-ms). A direct "
+          + "GET takes about a microsecond, so 20,000 of them end before the JIT has compiled the path; measured "
+          + "on 2 CPUs: 0.3-0.6 M GET/s after 20,000, 1.1-1.3 M after 400,000. Default: ${DEFAULT-VALUE}.")
+  long directWarmupOps;
 
   @Option(names = "--warmup-ms", paramLabel = "MS", defaultValue = "1500",
       description = "Longest warm-up per process. Default: ${DEFAULT-VALUE}.")
@@ -205,7 +250,8 @@ public final class BenchCommand implements Callable<Integer> {
       check(cellTimeoutS >= 10 && cellTimeoutS <= 86_400, "--cell-timeout: " + cellTimeoutS + " is outside 10..86400");
       check(repeat >= 1 && repeat <= 100, "--repeat: " + repeat + " is outside 1..100");
       check(clientSpinUs >= -1 && clientSpinUs <= 10_000, "--client-spin-us: " + clientSpinUs + " is outside -1..10000");
-      check(warmupOps >= 0 && warmupMs >= 0, "--warmup-ops and --warmup-ms must be >= 0");
+      check(warmupOps >= 0 && directWarmupOps >= 0 && warmupMs >= 0,
+          "--warmup-ops, --direct-warmup-ops and --warmup-ms must be >= 0");
       new ZipfGenerator(2, zipfTheta);
       check(!mx.isEmpty() || wl.stream().allMatch(x -> x == Workload.PING), "--mix: no mix given");
     } catch (IllegalArgumentException e) {
@@ -213,6 +259,10 @@ public final class BenchCommand implements Callable<Integer> {
     }
     if (!wl.contains(Workload.PING) && ts.size() > 0 && wl.stream().anyMatch(Workload::needsPreload)) {
       w.println("note: add --workload ...,ping to see every figure beside the socket round-trip floor");
+    }
+    if (fs == Fsync.NEVER && ts.stream().anyMatch(t -> t.kind() == TargetSpec.Kind.DIRECT && t.managed())) {
+      w.println("WARNING: --fsync never: the sharedmap daemon publishes no view in never mode, so the direct "
+          + "target reads through the socket (direct % = 0)");
     }
 
     Path outDir = out != null ? out
@@ -225,13 +275,13 @@ public final class BenchCommand implements Callable<Integer> {
         .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     String classPath = System.getProperty("java.class.path");
     List<String> daemonOpts = new ArrayList<>(daemonJvmOptions);
-    Load load = new Load(ops, keys, valueSize, zipfTheta, seed, warmupOps, warmupMs);
+    Load load = new Load(ops, keys, valueSize, zipfTheta, seed, warmupOps, directWarmupOps, warmupMs);
     CellRunner.Spawn spawn = new CellRunner.Spawn(java, classPath,
         workerJvmOptions.isEmpty() ? List.of("-XX:+UseSerialGC", "-Xms64m", "-Xmx256m")
             : workerJvmOptions,
         logDir, 120_000, cellTimeoutS * 1000, syscalls, clientSpinUs);
     BenchServer.Launch launch = new BenchServer.Launch(fs, work, logDir, java, classPath, daemonMain, daemonOpts, daemonArgs,
-        redisServer, jfr ? outDir.toAbsolutePath().resolve("daemon.jfr") : null);
+        redisServer, jfr ? outDir.toAbsolutePath().resolve("daemon.jfr") : null, load);
 
     RunInfo info = RunInfo.collect(String.join(" ", spec.commandLine().getParseResult().originalArgs()), fs, load);
     w.println("sharedmap bench: " + info.describeMachine());
@@ -257,8 +307,23 @@ public final class BenchCommand implements Callable<Integer> {
         info.addServer(s.label(), s.version(), s.socket().toString());
         w.println("target " + s.label() + " (" + s.version() + ", pid " + s.pid() + ") on " + s.socket());
         w.flush();
-        warmServer(s, 3 * warmupMs);
+        KvClient.Reads reads = s.spec().kind() == TargetSpec.Kind.CHRONICLE ? null : warmServer(s, 3 * warmupMs);
+        if (s.spec().kind() == TargetSpec.Kind.DIRECT) {
+          if (reads != null && reads.viewMapped() && reads.direct() > 0) {
+            w.printf(Locale.ROOT, "target %s: the client mapped the daemon's view (warm-up: %,d GETs direct, %,d "
+                + "through the socket)%n", s.label(), reads.direct(), reads.socket());
+          } else {
+            w.printf(Locale.ROOT, "WARNING: target %s: the client could not read the daemon's view (%s); its GETs "
+                + "go through the socket%n", s.label(), reads == null ? "no read counts"
+                : "view mapped: " + reads.viewMapped() + ", warm-up GETs direct " + reads.direct() + ", socket "
+                    + reads.socket());
+          }
+        }
       }
+      long timerNs = timerOverheadNs();
+      info.fields.put("timer_overhead_ns", Long.toString(timerNs));
+      w.printf(Locale.ROOT, "timing one operation (clock read + histogram record) costs about %d ns by itself; "
+          + "every latency below includes it%n", timerNs);
       double load1 = RunInfo.loadAverage();
       info.fields.put("load_average_at_start", Double.toString(load1));
       if (load1 > 0.5) {
@@ -268,7 +333,9 @@ public final class BenchCommand implements Callable<Integer> {
       Report.printCellHeader(w);
       for (Workload workload : wl) {
         for (BenchServer s : servers) {
-          prepare(s, workload, load, w);
+          if (s.spec().kind() != TargetSpec.Kind.CHRONICLE) { // its host preloaded everything
+            prepare(s, workload, load, w);
+          }
         }
         for (Mix mix : workload.mixes(mx)) {
           for (int rep = 0; rep < repeat; rep++) {
@@ -276,6 +343,9 @@ public final class BenchCommand implements Callable<Integer> {
               for (BenchServer s : servers) {
                 if (!s.alive()) {
                   throw new IOException("target " + s.label() + " is no longer running; see " + logDir);
+                }
+                if (workload == Workload.PING && s.spec().kind() == TargetSpec.Kind.CHRONICLE) {
+                  continue; // no server, nothing to ping
                 }
                 CellResult r = CellRunner.run(s, workload, mix, p, load, spawn).withRepetition(rep);
                 results.add(r);
@@ -309,7 +379,7 @@ public final class BenchCommand implements Callable<Integer> {
           w.printf(Locale.ROOT, "%nEach cell ran %d times; the tables below show the run with the median throughput.%n",
               repeat);
         }
-        Report.printSummary(w, CellResult.medians(results));
+        Report.printSummary(w, CellResult.medians(results), keys, valueSize);
         w.println();
         w.println("results written to " + outDir.toAbsolutePath()
             + " (summary.md, results.csv, results.json, hgrm/, " + (noCharts ? "" : "*.png, ") + "logs/)");
@@ -323,7 +393,7 @@ public final class BenchCommand implements Callable<Integer> {
    * Warms a server's request paths (its JIT, its caches) once, before the first cell, so the
    * first cell does not pay for it: ping, set and get from this process, bounded by count and time.
    */
-  private static void warmServer(BenchServer s, long warmupMs) throws IOException {
+  private static KvClient.Reads warmServer(BenchServer s, long warmupMs) throws IOException {
     byte[] key = "bench:warmup".getBytes(StandardCharsets.US_ASCII);
     byte[] value = KeySpace.value(100, 1);
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(warmupMs);
@@ -335,7 +405,30 @@ public final class BenchCommand implements Callable<Integer> {
           default -> kv.get(key);
         }
       }
+      return kv.reads();
     }
+  }
+
+  /**
+   * What timing one operation costs by itself: the median interval of a loop doing nothing but
+   * what the workers' timed loop does besides the operation (read the clock, record in the
+   * histogram), after an untimed first pass so it runs compiled, as the workers' loop does after
+   * warm-up. The median ignores preemptions. Every recorded latency includes about this much;
+   * bounded to ~200 ms.
+   */
+  static long timerOverheadNs() {
+    org.HdrHistogram.Histogram h = BenchWorker.newHistogram();
+    for (int pass = 0; pass < 2; pass++) {
+      h.reset(); // the first pass only warms up
+      long t0 = System.nanoTime();
+      long deadline = t0 + TimeUnit.MILLISECONDS.toNanos(100);
+      for (int i = 0; i < 200_000 && t0 < deadline; i++) {
+        long t1 = System.nanoTime();
+        h.recordValue(Math.min(t1 - t0, BenchWorker.HIGHEST_TRACKABLE_NS));
+        t0 = t1;
+      }
+    }
+    return h.getTotalCount() == 0 ? -1 : h.getValueAtPercentile(50);
   }
 
   private static void prepare(BenchServer s, Workload workload, Load load, PrintWriter w) throws IOException {

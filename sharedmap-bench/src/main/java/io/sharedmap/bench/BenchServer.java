@@ -57,7 +57,8 @@ final class BenchServer implements AutoCloseable {
       List<String> daemonJvmOptions,
       List<String> daemonArgs,
       String redisServer,
-      Path jfrFile) {}
+      Path jfrFile,
+      BenchCommand.Load load) {}
 
   static BenchServer start(TargetSpec spec, Launch launch) throws IOException, InterruptedException {
     if (!spec.managed()) {
@@ -68,18 +69,23 @@ final class BenchServer implements AutoCloseable {
       }
     }
     return switch (spec.kind()) {
-      case SHAREDMAP -> startSharedMap(spec, launch);
+      case SHAREDMAP, DIRECT -> startSharedMap(spec, launch);
       case REDIS -> startRedis(spec, launch);
+      case CHRONICLE -> startChronicle(spec, launch);
     };
   }
 
   private static BenchServer startSharedMap(TargetSpec spec, Launch launch) throws IOException, InterruptedException {
-    Path dir = Files.createDirectories(launch.workDir().resolve("sharedmap-data"));
-    Path socket = launch.workDir().resolve("sm.sock");
+    // sharedmap and direct each get their own daemon (same flags), so both can run in one invocation.
+    boolean direct = spec.kind() == TargetSpec.Kind.DIRECT;
+    Path dir = Files.createDirectories(launch.workDir().resolve(direct ? "direct-data" : "sharedmap-data"));
+    Path socket = launch.workDir().resolve(direct ? "direct.sock" : "sm.sock");
+    Path jfr = launch.jfrFile() == null || !direct ? launch.jfrFile()
+        : launch.jfrFile().resolveSibling("daemon-direct.jfr");
     List<String> cmd = new ArrayList<>();
     cmd.add(launch.javaCommand());
     cmd.addAll(launch.daemonJvmOptions());
-    if (launch.jfrFile() != null) {
+    if (jfr != null) {
       cmd.add("-XX:StartFlightRecording=name=" + JFR_RECORDING + ",settings=profile");
     }
     cmd.add("-cp");
@@ -88,20 +94,21 @@ final class BenchServer implements AutoCloseable {
     cmd.addAll(List.of("server", "--dir", dir.toString(), "--socket", socket.toString(),
         "--durability", launch.fsync().sharedMapMode()));
     cmd.addAll(launch.daemonArgs());
-    Path log = launch.logDir().resolve("daemon-sharedmap.log");
+    Path log = launch.logDir().resolve("daemon-" + spec.kind().label() + ".log");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     p.getOutputStream().close();
     CountDownLatch ready = new CountDownLatch(1);
-    pump(p, log, ready);
+    pump(p, log, ready, SHAREDMAP_READY);
     if (!ready.await(START_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
       stopProcess(p);
       throw new IOException("the sharedmap daemon did not print '" + SHAREDMAP_READY + "' within "
           + START_TIMEOUT_MS / 1000 + " s (exit code " + (p.isAlive() ? "none, killed" : p.exitValue())
           + "); see " + log + "\ncommand: " + String.join(" ", cmd));
     }
-    String label = "sharedmap(" + launch.fsync().sharedMapMode() + ")";
-    BenchServer server = new BenchServer(spec, socket, p, p.pid(), label, "sharedmap");
-    server.jfrFile = launch.jfrFile();
+    String label = spec.kind().label() + "(" + launch.fsync().sharedMapMode() + ")";
+    BenchServer server = new BenchServer(spec, socket, p, p.pid(), label,
+        direct ? "sharedmap, GET from its view" : "sharedmap");
+    server.jfrFile = jfr;
     server.jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
     return server;
   }
@@ -128,7 +135,7 @@ final class BenchServer implements AutoCloseable {
           + "); install it (apt-get install redis-server), pass --redis-server PATH, or use --target redis:SOCKET", e);
     }
     p.getOutputStream().close();
-    pump(p, log, null);
+    pump(p, log, null, null);
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
     while (true) {
       if (!p.isAlive()) {
@@ -152,14 +159,62 @@ final class BenchServer implements AutoCloseable {
     }
   }
 
-  /** Copies the process's output to {@code log}; counts {@code ready} down at the daemon's ready line. */
-  private static void pump(Process p, Path log, CountDownLatch ready) throws IOException {
+  /**
+   * The {@code chronicle} target: a {@link ChronicleHost} JVM creates and preloads the map file and
+   * holds it; the workers map the same file. Needs Chronicle Map on the class path.
+   */
+  private static BenchServer startChronicle(TargetSpec spec, Launch launch) throws IOException, InterruptedException {
+    if (!ChronicleKv.onClassPath()) {
+      throw new IOException("--target chronicle needs net.openhft:chronicle-map on the class path (the CLI does not "
+          + "ship it): build the bench module and add its class path, e.g. java -cp \"sharedmap-cli/target/"
+          + "sharedmap-cli.jar:sharedmap-cli/target/lib/*:$(cat sharedmap-bench/target/jmh.classpath)\" "
+          + "io.sharedmap.cli.Main bench --target chronicle ...");
+    }
+    Path file = Files.createDirectories(launch.workDir().resolve("chronicle-data")).resolve("bench.cm");
+    List<String> cmd = new ArrayList<>();
+    cmd.add(launch.javaCommand());
+    cmd.addAll(ChronicleKv.JVM_OPTIONS);
+    cmd.add("-cp");
+    cmd.add(launch.classPath());
+    cmd.add(ChronicleHost.class.getName());
+    cmd.addAll(List.of(file.toString(), Integer.toString(launch.load().keys()),
+        Integer.toString(launch.load().valueSize()), Long.toString(launch.load().seed())));
+    Path log = launch.logDir().resolve("daemon-chronicle.log");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    p.getOutputStream().close();
+    CountDownLatch ready = new CountDownLatch(1);
+    String[] readyLine = new String[1];
+    pump(p, log, ready, ChronicleHost.READY, readyLine);
+    if (!ready.await(START_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+      stopProcess(p);
+      throw new IOException("the chronicle host did not print '" + ChronicleHost.READY + "' within "
+          + START_TIMEOUT_MS / 1000 + " s (exit code " + (p.isAlive() ? "none, killed" : p.exitValue())
+          + "); see " + log + "\ncommand: " + String.join(" ", cmd));
+    }
+    String line = readyLine[0];
+    String version = line.substring(line.indexOf(':') + 1).trim();
+    int comma = version.indexOf(',');
+    return new BenchServer(spec, file, p, p.pid(), "chronicle(mmap file)", comma > 0 ? version.substring(0, comma)
+        : version);
+  }
+
+  private static void pump(Process p, Path log, CountDownLatch ready, String readyText) throws IOException {
+    pump(p, log, ready, readyText, new String[1]);
+  }
+
+  /**
+   * Copies the process's output to {@code log}; at the first line containing {@code readyText}
+   * stores it in {@code readyLine[0]} and counts {@code ready} down.
+   */
+  private static void pump(Process p, Path log, CountDownLatch ready, String readyText, String[] readyLine)
+      throws IOException {
     PrintWriter w = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8), true);
     Thread.ofPlatform().daemon().name("bench-server-log").start(() -> {
       try (w; BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
         for (String line; (line = r.readLine()) != null; ) {
           w.println(line);
-          if (ready != null && line.contains(SHAREDMAP_READY)) {
+          if (ready != null && ready.getCount() > 0 && line.contains(readyText)) {
+            readyLine[0] = line;
             ready.countDown();
           }
         }

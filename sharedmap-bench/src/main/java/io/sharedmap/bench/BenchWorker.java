@@ -21,21 +21,37 @@ import org.HdrHistogram.Histogram;
  *
  * <pre>
  * READY
- * RESULT startNs endNs ops misses truncated cpuNs histogram
+ * RESULT startNs endNs ops misses truncated cpuNs histogram directReads socketReads
  * </pre>
  *
  * where {@code startNs}/{@code endNs} are {@link System#nanoTime()} (CLOCK_MONOTONIC on Linux,
  * comparable across processes), {@code misses} counts reads that found no value, {@code truncated}
  * is 1 if the time bound stopped the loop early, {@code cpuNs} is this process's CPU time during
  * the timed loop, and {@code histogram} is the per-operation latency in nanoseconds as a
- * compressed, Base64-encoded HdrHistogram. On failure it prints {@code FAILED message} and exits 1.
+ * compressed, Base64-encoded HdrHistogram (recorded in nanoseconds, so sub-microsecond latencies keep
+ * three significant digits). {@code directReads} and {@code socketReads} are the timed loop's GETs
+ * that the sharedmap client answered from the daemon's shared-memory view and through the socket
+ * (its {@code readStats()}); both -1 for a store without a direct path. On failure it prints
+ * {@code FAILED message} and exits 1.
  * Every wait is bounded: no GO within {@code goTimeoutMs}, and the process exits by itself.
  */
 public final class BenchWorker {
   /** Latencies above this are recorded as this. */
   static final long HIGHEST_TRACKABLE_NS = TimeUnit.SECONDS.toNanos(60);
 
+  /**
+   * Latencies are recorded in nanoseconds from 1 ns (HdrHistogram's lowest discernible value) with
+   * 3 significant digits: a 350 ns read is kept as 350 ns (not rounded to a microsecond), a 35 µs
+   * one to within 32 ns, a 60 s one to within 0.1%.
+   */
+  static final long LOWEST_DISCERNIBLE_NS = 1;
+
   static final int SIGNIFICANT_DIGITS = 3;
+
+  /** A histogram as every worker and the merge use it (see {@link #LOWEST_DISCERNIBLE_NS}). */
+  static Histogram newHistogram() {
+    return new Histogram(LOWEST_DISCERNIBLE_NS, HIGHEST_TRACKABLE_NS, SIGNIFICANT_DIGITS);
+  }
 
   private final WorkerSpec spec;
   private final KvClient kv;
@@ -73,7 +89,9 @@ public final class BenchWorker {
         }
       });
       watchdog.setName("bench-worker-watchdog");
-      try (KvClient kv = KvClient.connect(spec.kind(), spec.socket(), spec.clientSpinUs())) {
+      try (KvClient kv = spec.kind() == TargetSpec.Kind.CHRONICLE
+          ? ChronicleKv.open(spec.socket(), spec.keys(), spec.valueSize())
+          : KvClient.connect(spec.kind(), spec.socket(), spec.clientSpinUs())) {
         String result = new BenchWorker(spec, kv).run(out);
         out.println(result);
         out.flush();
@@ -95,11 +113,12 @@ public final class BenchWorker {
       op(i);
     }
     misses = 0;
+    Histogram histogram = newHistogram();
     out.println("READY");
     out.flush();
     awaitGo();
 
-    Histogram histogram = new Histogram(HIGHEST_TRACKABLE_NS, SIGNIFICANT_DIGITS);
+    KvClient.Reads reads0 = kv.reads();
     long cpu0 = cpuNs();
     long start = System.nanoTime();
     long deadline = start + TimeUnit.MILLISECONDS.toNanos(spec.maxRunMs());
@@ -119,8 +138,11 @@ public final class BenchWorker {
     }
     long end = t0;
     long cpu = cpuNs() - cpu0;
+    KvClient.Reads reads1 = kv.reads();
+    long direct = reads0 == null || reads1 == null ? -1 : reads1.direct() - reads0.direct();
+    long socket = reads0 == null || reads1 == null ? -1 : reads1.socket() - reads0.socket();
     return "RESULT " + start + " " + end + " " + done + " " + misses + " " + (truncated ? 1 : 0) + " " + cpu
-        + " " + encode(histogram);
+        + " " + encode(histogram) + " " + direct + " " + socket;
   }
 
   private void op(long i) {
@@ -171,7 +193,19 @@ public final class BenchWorker {
     }
   }
 
+  /**
+   * This process's CPU time, all threads: from the OS's per-process clock (nanoseconds) where the
+   * JDK offers it, else from {@code /proc} (clock ticks, 10 ms: too coarse for the short cells of
+   * direct reads).
+   */
   private static long cpuNs() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      long ns = os.getProcessCpuTime();
+      if (ns >= 0) {
+        return ns;
+      }
+    }
     return ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
   }
 

@@ -29,6 +29,9 @@ import org.HdrHistogram.Histogram;
  * @param otherCpuNs CPU time that processes other than the server and the workers took during the
  *     cell (machine busy time minus both), -1 if unknown
  * @param syscalls system calls the server made during the cell, by name (empty unless {@code --syscalls})
+ * @param directReads GETs of the timed loops that the sharedmap client answered from the daemon's
+ *     shared-memory view, all processes; -1 if not known (Redis, or a failed cell)
+ * @param socketReads GETs of the timed loops that went through the socket; -1 if not known
  * @param repetition which run of this cell (0-based) when {@code --repeat} runs each cell more than once
  */
 record CellResult(
@@ -49,11 +52,60 @@ record CellResult(
     long clientCpuNs,
     long otherCpuNs,
     Map<String, Long> syscalls,
+    long directReads,
+    long socketReads,
     int repetition) {
 
   CellResult withRepetition(int r) {
     return new CellResult(target, kind, workload, mix, processes, opsPerProcess, totalOps, misses, truncated, error,
-        wallNs, secondsPerProcess, histogram, daemonCpuNs, clientCpuNs, otherCpuNs, syscalls, r);
+        wallNs, secondsPerProcess, histogram, daemonCpuNs, clientCpuNs, otherCpuNs, syscalls, directReads,
+        socketReads, r);
+  }
+
+  /** Whether the workers counted how their GETs were served (sharedmap and direct, with reads). */
+  boolean hasReadCounts() {
+    return directReads >= 0 && socketReads >= 0 && directReads + socketReads > 0;
+  }
+
+  /** The share of the timed GETs answered from the view, 0..1, or -1 if not known or no GET ran. */
+  double directShare() {
+    return hasReadCounts() ? (double) directReads / (directReads + socketReads) : -1;
+  }
+
+  /**
+   * {@link #directShare()} as a percentage for the tables, e.g. {@code 100%}, {@code 99.987%},
+   * {@code 0%}; never rounded to 100% or 0% unless exactly so. Empty when not known.
+   */
+  String directPercent() {
+    if (!hasReadCounts()) {
+      return "";
+    }
+    if (socketReads == 0) {
+      return "100%";
+    }
+    if (directReads == 0) {
+      return "0%";
+    }
+    double pct = 100 * directShare();
+    String s = String.format(Locale.ROOT, "%.1f%%", pct);
+    return s.equals("100.0%") || s.equals("0.0%") ? String.format(Locale.ROOT, "%.3f%%", pct) : s;
+  }
+
+  /**
+   * A latency in microseconds for the tables, with enough digits for sub-microsecond values:
+   * {@code 0.35}, {@code 7.21}, {@code 46.5}, {@code 1,064}.
+   */
+  static String us(double v) {
+    if (v == 0) {
+      return "0";
+    }
+    if (v < 10) {
+      return String.format(Locale.ROOT, "%.2f", v);
+    }
+    if (v < 1000) {
+      return String.format(Locale.ROOT, "%.1f", v);
+    }
+    return String.format(Locale.ROOT, "%,.0f", v);
   }
 
   /** The cell this is a run of: target, workload, mix and processes. */

@@ -59,11 +59,14 @@ final class CellRunner {
       long maxRunMs = Math.max(1_000, spawn.cellTimeoutMs() - 30_000);
       for (int i = 0; i < processes; i++) {
         WorkerSpec ws = new WorkerSpec(server.spec().kind(), server.socket(), workload, mix, load.ops(), load.keys(),
-            load.valueSize(), load.zipfTheta(), load.seed() + 1_000_003L * (i + 1), load.warmupOps(), load.warmupMs(),
+            load.valueSize(), load.zipfTheta(), load.seed() + 1_000_003L * (i + 1), load.warmupOps(server.spec().kind()), load.warmupMs(),
             spawn.readyTimeoutMs() + 60_000, maxRunMs, spawn.clientSpinUs());
         List<String> cmd = new ArrayList<>();
         cmd.add(spawn.javaCommand());
         cmd.addAll(spawn.workerJvmOptions());
+        if (server.spec().kind() == TargetSpec.Kind.CHRONICLE) {
+          cmd.addAll(ChronicleKv.JVM_OPTIONS);
+        }
         cmd.add("-cp");
         cmd.add(spawn.classPath());
         cmd.add(BenchWorker.class.getName());
@@ -87,6 +90,7 @@ final class CellRunner {
           : null;
       long cpu0 = server.cpuNs();
       long busy0 = MachineCpu.busyNs();
+      long window0 = System.nanoTime();
       for (Process p : workers) {
         OutputStream in = p.getOutputStream();
         in.write("GO\n".getBytes(StandardCharsets.US_ASCII));
@@ -95,6 +99,7 @@ final class CellRunner {
       await(lines, workers, "RESULT", results, gone, spawn.cellTimeoutMs(), cell);
       long cpu1 = server.cpuNs();
       long busy1 = MachineCpu.busyNs();
+      long windowNs = System.nanoTime() - window0;
       Map<String, Long> syscalls = counter == null ? Map.of() : counter.stop();
       for (Process p : workers) {
         p.getOutputStream().close();
@@ -103,7 +108,7 @@ final class CellRunner {
         }
       }
       return merge(server, workload, mix, processes, load.ops(), results, cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0,
-          busy0 < 0 || busy1 < 0 ? -1 : busy1 - busy0, syscalls);
+          busy0 < 0 || busy1 < 0 ? -1 : busy1 - busy0, windowNs, syscalls);
     } catch (IOException | CellFailure e) {
       return failed(server, workload, mix, processes, load.ops(), e.getMessage());
     } finally {
@@ -173,8 +178,8 @@ final class CellRunner {
   }
 
   private static CellResult merge(BenchServer server, Workload workload, Mix mix, int processes, long opsPerProcess,
-      String[] results, long daemonCpuNs, long busyNs, Map<String, Long> syscalls) {
-    Histogram merged = new Histogram(BenchWorker.HIGHEST_TRACKABLE_NS, BenchWorker.SIGNIFICANT_DIGITS);
+      String[] results, long daemonCpuNs, long busyNs, long windowNs, Map<String, Long> syscalls) {
+    Histogram merged = BenchWorker.newHistogram();
     double[] seconds = new double[processes];
     long firstStart = Long.MAX_VALUE;
     long lastEnd = Long.MIN_VALUE;
@@ -182,6 +187,8 @@ final class CellRunner {
     long ops = 0;
     long misses = 0;
     long clientCpu = 0;
+    long directReads = 0;
+    long socketReads = 0;
     boolean truncated = false;
     for (int i = 0; i < processes; i++) {
       String[] f = results[i].split(" ");
@@ -192,6 +199,10 @@ final class CellRunner {
       truncated |= f[5].equals("1");
       clientCpu += Math.max(0, Long.parseLong(f[6]));
       merged.add(BenchWorker.decode(f[7]));
+      long direct = f.length > 9 ? Long.parseLong(f[8]) : -1;
+      long socket = f.length > 9 ? Long.parseLong(f[9]) : -1;
+      directReads = directReads < 0 || direct < 0 ? -1 : directReads + direct;
+      socketReads = socketReads < 0 || socket < 0 ? -1 : socketReads + socket;
       seconds[i] = (end - start) / 1e9;
       firstStart = Math.min(firstStart, start);
       lastEnd = Math.max(lastEnd, end);
@@ -202,15 +213,21 @@ final class CellRunner {
       wall = maxElapsed; // clocks not comparable across processes: fall back to the slowest process
     }
     long other = busyNs < 0 || daemonCpuNs < 0 ? -1 : Math.max(0, busyNs - daemonCpuNs - clientCpu);
+    if (other > 0 && windowNs > wall && wall > 0) {
+      // Busy time was read from GO to the last RESULT, a longer window than the timed loops (it adds
+      // start-up, the histograms' encoding, the harness itself): count other processes' time at the
+      // window's rate over the timed wall time, or short cells (direct reads) look busy when they are not.
+      other = (long) (other * ((double) wall / windowNs));
+    }
     return new CellResult(server.label(), server.spec().kind(), workload, mix, processes, opsPerProcess, ops, misses,
-        truncated, null, wall, seconds, merged, daemonCpuNs, clientCpu, other, syscalls, 0);
+        truncated, null, wall, seconds, merged, daemonCpuNs, clientCpu, other, syscalls, directReads, socketReads, 0);
   }
 
   private static CellResult failed(BenchServer server, Workload workload, Mix mix, int processes, long opsPerProcess,
       String error) {
     return new CellResult(server.label(), server.spec().kind(), workload, mix, processes, opsPerProcess, 0, 0, false,
-        error, 0, new double[0], new Histogram(BenchWorker.HIGHEST_TRACKABLE_NS, BenchWorker.SIGNIFICANT_DIGITS), -1,
-        0, -1, Map.of(), 0);
+        error, 0, new double[0], BenchWorker.newHistogram(), -1,
+        0, -1, Map.of(), -1, -1, 0);
   }
 
   /** A cell could not complete. */

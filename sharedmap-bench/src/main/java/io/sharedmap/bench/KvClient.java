@@ -25,6 +25,19 @@ interface KvClient extends AutoCloseable {
   /** The server's process id, as it reports it (for its CPU time). */
   long serverPid();
 
+  /**
+   * GETs this client answered so far from sharedmap's shared-memory view ({@code direct}) and
+   * through the socket ({@code socket}): the client's own count ({@code SharedMap.readStats()}).
+   *
+   * @param viewMapped whether the client has a view mapped now
+   */
+  record Reads(long direct, long socket, boolean viewMapped) {}
+
+  /** See {@link Reads}; null for a store that has no direct path (Redis). */
+  default Reads reads() {
+    return null;
+  }
+
   @Override
   void close();
 
@@ -35,8 +48,11 @@ interface KvClient extends AutoCloseable {
   /** With the sharedmap client's spin time set to {@code clientSpinUs} microseconds (-1: its default). */
   static KvClient connect(TargetSpec.Kind kind, Path socket, long clientSpinUs) throws IOException {
     return switch (kind) {
-      case SHAREDMAP -> SharedMapKv.connect(socket, clientSpinUs);
+      case SHAREDMAP -> SharedMapKv.connect(socket, clientSpinUs, false);
+      case DIRECT -> SharedMapKv.connect(socket, clientSpinUs, true);
       case REDIS -> RedisKv.connect(socket);
+      case CHRONICLE -> throw new IllegalArgumentException("chronicle is opened with ChronicleKv.open, in a JVM "
+          + "started with its options");
     };
   }
 }

@@ -16,7 +16,8 @@ import java.util.TreeSet;
 /**
  * Writes {@code summary.md}: the run's settings and machine, and per workload and mix a table of
  * every target side by side (throughput, latency percentiles, server CPU per operation, share of
- * the ping floor, other processes' CPU share), then the report's two tables for the seed workload.
+ * the ping floor, other processes' CPU share, the share of GETs read directly from the view), then the
+ * report's two tables for the seed workload, then issue 6's goals for the {@code direct} target.
  * Ready to paste into docs/BENCHMARKS.md. Uses one run per cell ({@link CellResult#medians}).
  */
 final class MarkdownSummary {
@@ -39,8 +40,8 @@ final class MarkdownSummary {
     for (String g : groups) {
       md.append("\n## ").append(g).append("\n\n");
       md.append("| target | P | ops/s | % of ping | s/process | p50 µs | p90 µs | p99 µs | p99.9 µs | max µs "
-          + "| server CPU µs/op | other CPU |\n");
-      md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+          + "| server CPU µs/op | other CPU | direct % |\n");
+      md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
       Set<Integer> ps = new TreeSet<>();
       medians.stream().filter(r -> key(r).equals(g)).forEach(r -> ps.add(r.processes()));
       for (int p : ps) {
@@ -53,19 +54,20 @@ final class MarkdownSummary {
           CellResult r = c.get();
           if (!r.ok()) {
             md.append("| ").append(t).append(" | ").append(p).append(" | failed: ").append(r.error())
-                .append(" |||||||||\n");
+                .append(" ||||||||||\n");
             continue;
           }
           Optional<CellResult> ping = medians.stream().filter(x -> x.ok() && x.workload() == Workload.PING
               && x.target().equals(t) && x.processes() == p).findFirst();
-          md.append(String.format(Locale.ROOT, "| %s | %d | %,.0f | %s | %.3f | %.1f | %.1f | %.1f | %.1f | %.1f | %s | %s |%n",
+          md.append(String.format(Locale.ROOT, "| %s | %d | %,.0f | %s | %.3f | %s | %s | %s | %s | %s | %s | %s | %s |%n",
               t, p, r.opsPerSecond(),
               r.workload() == Workload.PING || ping.isEmpty() ? "" : String.format(Locale.ROOT, "%.0f%%",
                   100 * r.opsPerSecond() / ping.get().opsPerSecond()),
-              r.meanSecondsPerProcess(), r.percentileUs(50), r.percentileUs(90), r.percentileUs(99),
-              r.percentileUs(99.9), r.maxUs(),
+              r.meanSecondsPerProcess(), CellResult.us(r.percentileUs(50)), CellResult.us(r.percentileUs(90)),
+              CellResult.us(r.percentileUs(99)), CellResult.us(r.percentileUs(99.9)), CellResult.us(r.maxUs()),
               r.daemonCpuUsPerOp() < 0 ? "" : String.format(Locale.ROOT, "%.1f", r.daemonCpuUsPerOp()),
-              r.otherCpuShare() < 0 ? "" : String.format(Locale.ROOT, "%.0f%%", 100 * r.otherCpuShare())));
+              r.otherCpuShare() < 0 ? "" : String.format(Locale.ROOT, "%.0f%%", 100 * r.otherCpuShare()),
+              r.directPercent()));
         }
       }
     }
@@ -76,7 +78,31 @@ final class MarkdownSummary {
         seedTables(md, t, mine);
       }
     }
+    int keys = parseInt(info.fields.get("keys"), 100_000);
+    int valueSize = parseInt(info.fields.get("value_size"), 100);
+    for (DirectGoals.Table t : DirectGoals.tables(medians, keys, valueSize)) {
+      md.append("\n## ").append(t.title()).append("\n\n");
+      for (String n : t.notes()) {
+        md.append(n).append("\n");
+      }
+      md.append("\n| ").append(String.join(" | ", t.header())).append(" |\n|");
+      for (int i = 0; i < t.header().size(); i++) {
+        md.append(i == 0 ? "---|" : "---:|");
+      }
+      md.append('\n');
+      for (List<String> row : t.rows()) {
+        md.append("| ").append(String.join(" | ", row)).append(" |\n");
+      }
+    }
     Files.writeString(file, md.toString(), StandardCharsets.UTF_8);
+  }
+
+  private static int parseInt(String s, int otherwise) {
+    try {
+      return s == null ? otherwise : Integer.parseInt(s);
+    } catch (NumberFormatException e) {
+      return otherwise;
+    }
   }
 
   private static String key(CellResult r) {

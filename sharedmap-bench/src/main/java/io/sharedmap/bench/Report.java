@@ -14,8 +14,9 @@ final class Report {
   private Report() {}
 
   static void printCellHeader(PrintWriter w) {
-    w.printf(Locale.ROOT, "%n%-30s %-8s %-5s %4s %11s %9s %8s %8s %8s %8s %9s %9s  %s%n", "target", "workload",
-        "mix", "P", "ops/s", "s/proc", "p50 µs", "p90 µs", "p99 µs", "p99.9 µs", "max µs", "srv µs/op", "note");
+    w.printf(Locale.ROOT, "%n%-30s %-8s %-5s %4s %11s %9s %8s %8s %8s %8s %9s %9s %8s  %s%n", "target", "workload",
+        "mix", "P", "ops/s", "s/proc", "p50 µs", "p90 µs", "p99 µs", "p99.9 µs", "max µs", "srv µs/op", "direct %",
+        "note");
   }
 
   static void printCell(PrintWriter w, CellResult r) {
@@ -34,17 +35,27 @@ final class Report {
     if (r.noisy()) {
       notes.add(String.format(Locale.ROOT, "BUSY: other processes took %.0f%% of the CPUs", 100 * r.otherCpuShare()));
     }
-    w.printf(Locale.ROOT, "%-30s %-8s %-5s %4d %,11.0f %9.3f %8.1f %8.1f %8.1f %8.1f %9.1f %9s  %s%n", r.target(),
+    if (r.kind() == TargetSpec.Kind.DIRECT && r.hasReadCounts() && r.socketReads() > 0) {
+      notes.add(String.format(Locale.ROOT, "%,d of %,d GETs went through the socket", r.socketReads(),
+          r.directReads() + r.socketReads()));
+    }
+    w.printf(Locale.ROOT, "%-30s %-8s %-5s %4d %,11.0f %9.3f %8s %8s %8s %8s %9s %9s %8s  %s%n", r.target(),
         r.workload().label(), r.mix().label(), r.processes(), r.opsPerSecond(), r.meanSecondsPerProcess(),
-        r.percentileUs(50), r.percentileUs(90), r.percentileUs(99), r.percentileUs(99.9), r.maxUs(),
+        CellResult.us(r.percentileUs(50)), CellResult.us(r.percentileUs(90)), CellResult.us(r.percentileUs(99)),
+        CellResult.us(r.percentileUs(99.9)), CellResult.us(r.maxUs()),
         r.daemonCpuUsPerOp() < 0 ? "-" : String.format(Locale.ROOT, "%.1f", r.daemonCpuUsPerOp()),
-        String.join("; ", notes));
+        r.hasReadCounts() ? r.directPercent() : "-", String.join("; ", notes));
     if (!r.syscalls().isEmpty()) {
       w.println("      server system calls per op: " + r.syscallsPerOp());
     }
   }
 
   static void printSummary(PrintWriter w, List<CellResult> results) {
+    printSummary(w, results, 100_000, 100);
+  }
+
+  /** The comparison tables, the seed tables and issue 6's goals; {@code keys} and {@code valueSize} as run. */
+  static void printSummary(PrintWriter w, List<CellResult> results, int keys, int valueSize) {
     Set<String> targets = new LinkedHashSet<>();
     Set<String> groups = new LinkedHashSet<>();
     for (CellResult r : results) {
@@ -61,6 +72,36 @@ final class Report {
       for (String t : targets) {
         printSeedTables(w, t, results.stream().filter(r -> r.workload() == Workload.SEED && r.target().equals(t)).toList());
       }
+    }
+    for (DirectGoals.Table t : DirectGoals.tables(results, keys, valueSize)) {
+      printTable(w, t);
+    }
+  }
+
+  /** A table with columns as wide as their widest cell. */
+  static void printTable(PrintWriter w, DirectGoals.Table t) {
+    w.printf(Locale.ROOT, "%n== %s ==%n", t.title());
+    for (String n : t.notes()) {
+      w.println("   " + n);
+    }
+    int[] width = new int[t.header().size()];
+    for (int i = 0; i < width.length; i++) {
+      width[i] = t.header().get(i).length();
+      for (List<String> row : t.rows()) {
+        width[i] = Math.max(width[i], row.get(i).length());
+      }
+    }
+    List<List<String>> all = new ArrayList<>();
+    all.add(t.header());
+    all.addAll(t.rows());
+    for (List<String> row : all) {
+      StringBuilder sb = new StringBuilder();
+      for (int i = 0; i < width.length; i++) {
+        String cell = row.get(i);
+        sb.append(i == 0 ? "" : "  ").append(i == 0 ? cell + " ".repeat(width[i] - cell.length())
+            : " ".repeat(width[i] - cell.length()) + cell);
+      }
+      w.println(sb.toString().stripTrailing());
     }
   }
 
@@ -81,6 +122,13 @@ final class Report {
     if (targets.size() >= 2) {
       head.append(String.format(Locale.ROOT, " %9s", "1st/2nd"));
     }
+    // With three or more targets and Redis among them: every other target against Redis too.
+    String redis = targets.size() >= 3 ? cells.stream().filter(c -> c.kind() == TargetSpec.Kind.REDIS)
+        .map(CellResult::target).findFirst().orElse(null) : null;
+    List<String> againstRedis = redis == null ? List.of() : targets.stream().filter(t -> !t.equals(redis)).toList();
+    for (String t : againstRedis) {
+      head.append(String.format(Locale.ROOT, " %14s", shortName(t) + "/redis"));
+    }
     w.println(head);
     for (int p : ps) {
       StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%4d", p));
@@ -98,7 +146,7 @@ final class Report {
         CellResult r = c.get();
         tput.add(r.opsPerSecond());
         row.append(String.format(Locale.ROOT, " %30s",
-            String.format(Locale.ROOT, "%,.0f (%.1f)", r.opsPerSecond(), r.percentileUs(99))));
+            String.format(Locale.ROOT, "%,.0f (%s)", r.opsPerSecond(), CellResult.us(r.percentileUs(99)))));
         if (!isPing) {
           Optional<CellResult> ping = all.stream().filter(x -> x.ok() && x.workload() == Workload.PING
               && x.target().equals(t) && x.processes() == p).findFirst();
@@ -109,6 +157,11 @@ final class Report {
       if (targets.size() >= 2) {
         double ratio = tput.get(0) / tput.get(1);
         row.append(String.format(Locale.ROOT, " %9s", Double.isNaN(ratio) ? "-"
+            : String.format(Locale.ROOT, "%.2fx", ratio)));
+      }
+      for (String t : againstRedis) {
+        double ratio = tput.get(targets.indexOf(t)) / tput.get(targets.indexOf(redis));
+        row.append(String.format(Locale.ROOT, " %14s", Double.isNaN(ratio) ? "-"
             : String.format(Locale.ROOT, "%.2fx", ratio)));
       }
       w.println(row);
@@ -165,6 +218,12 @@ final class Report {
           .map(CellResult::meanSecondsPerProcess).orElse(Double.NaN);
     }
     return v;
+  }
+
+  /** A target's label without its durability, e.g. {@code direct} for {@code direct(interval)}. */
+  static String shortName(String target) {
+    int paren = target.indexOf('(');
+    return paren > 0 ? target.substring(0, paren) : target;
   }
 
   private static String fmt3(double d) {

@@ -31,7 +31,8 @@ final class RunInfo {
     i.fields.put("value_size", Integer.toString(load.valueSize()));
     i.fields.put("zipf_theta", Double.toString(load.zipfTheta()));
     i.fields.put("seed", Long.toString(load.seed()));
-    i.fields.put("warmup", load.warmupOps() + " ops or " + load.warmupMs() + " ms per process");
+    i.fields.put("warmup", load.warmupOps() + " ops (direct: " + load.directWarmupOps() + ") or " + load.warmupMs()
+        + " ms per process");
     return i;
   }
 

@@ -8,7 +8,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
 
-/** The load against sharedmap, through its public client API. */
+/**
+ * The load against sharedmap, through its public client API: GET through the socket (target
+ * {@code sharedmap}, {@code directReads(false)}) or from the daemon's shared-memory view (target
+ * {@code direct}, {@code directReads(true)}); everything else through the socket.
+ */
 final class SharedMapKv implements KvClient {
   private static final int PRELOAD_BATCH = 1000;
 
@@ -18,8 +22,9 @@ final class SharedMapKv implements KvClient {
     this.map = map;
   }
 
-  static SharedMapKv connect(Path socket, long clientSpinUs) throws IOException {
-    SharedMap.Options options = SharedMap.Options.defaults();
+  static SharedMapKv connect(Path socket, long clientSpinUs, boolean directReads) throws IOException {
+    // Set explicitly either way: the client's default changed to direct reads in issue 6.
+    SharedMap.Options options = SharedMap.Options.defaults().directReads(directReads);
     if (clientSpinUs >= 0) {
       options = options.spinTime(java.time.Duration.ofNanos(clientSpinUs * 1000));
     }
@@ -65,6 +70,12 @@ final class SharedMapKv implements KvClient {
       throw new IllegalStateException("the daemon's STATS has no pid");
     }
     return Long.parseLong(pid);
+  }
+
+  @Override
+  public Reads reads() {
+    SharedMap.ReadStats s = map.readStats();
+    return new Reads(s.direct(), s.socket(), s.viewMapped());
   }
 
   @Override
