@@ -246,20 +246,9 @@ public final class SharedMapServer implements AutoCloseable {
       Files.getFileAttributeView(socket, java.nio.file.attribute.PosixFileAttributeView.class)
           .setGroup(lookup.lookupPrincipalByGroupName(Long.toString(names.gid(security.socketGroup()).orElseThrow())));
     }
-    Files.setPosixFilePermissions(socket, posix(security.socketMode()));
+    Files.setPosixFilePermissions(socket, ViewSettings.posix(security.socketMode()));
   }
 
-  private static java.util.Set<java.nio.file.attribute.PosixFilePermission> posix(int mode) {
-    java.util.Set<java.nio.file.attribute.PosixFilePermission> set =
-        java.util.EnumSet.noneOf(java.nio.file.attribute.PosixFilePermission.class);
-    java.nio.file.attribute.PosixFilePermission[] order = java.nio.file.attribute.PosixFilePermission.values();
-    for (int i = 0; i < 9; i++) { // OWNER_READ .. OTHERS_EXECUTE, high bit first
-      if ((mode & (0400 >> i)) != 0) {
-        set.add(order[i]);
-      }
-    }
-    return set;
-  }
 
   private static String readPid(FileChannel c) {
     try {

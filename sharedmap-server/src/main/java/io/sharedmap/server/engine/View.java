@@ -8,12 +8,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermission;
-import java.util.EnumSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -71,7 +68,7 @@ final class View implements AutoCloseable {
       LOG.log(System.Logger.Level.INFO, "retired the view a previous daemon left at " + s.file());
     }
     long generation = ThreadLocalRandom.current().nextLong() | 1;
-    ViewWriter w = ViewWriter.create(s.file(), s.slotCount(), s.slotSize(), generation, posix(s.fileMode()));
+    ViewWriter w = ViewWriter.create(s.file(), s.slotCount(), s.slotSize(), generation, ViewSettings.posix(s.fileMode()));
     try {
       if (s.fileGid() >= 0) {
         var lookup = s.file().getFileSystem().getUserPrincipalLookupService();
@@ -168,16 +165,5 @@ final class View implements AutoCloseable {
     writer.retire();
     writer.close();
     Files.deleteIfExists(settings.file());
-  }
-
-  static Set<PosixFilePermission> posix(int mode) {
-    Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
-    PosixFilePermission[] order = PosixFilePermission.values(); // OWNER_READ .. OTHERS_EXECUTE
-    for (int i = 0; i < 9; i++) {
-      if ((mode & (0400 >> i)) != 0) {
-        set.add(order[i]);
-      }
-    }
-    return set;
   }
 }

@@ -2,6 +2,9 @@ package io.sharedmap.server.engine;
 
 import io.sharedmap.server.security.Owner;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.EnumSet;
+import java.util.Set;
 
 /**
  * Where and how the engine publishes its view ({@link io.sharedmap.protocol.view.ViewDescriptor}),
@@ -17,6 +20,18 @@ import java.nio.file.Path;
  * @param daemonUid the daemon's user, which owns the file
  */
 public record ViewSettings(Path file, int slotCount, int slotSize, int fileMode, long fileGid, long daemonUid) {
+
+  /** The permission set of an octal mode such as 0640 (the low nine bits). */
+  public static Set<PosixFilePermission> posix(int mode) {
+    Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
+    PosixFilePermission[] order = PosixFilePermission.values(); // OWNER_READ .. OTHERS_EXECUTE
+    for (int i = 0; i < 9; i++) {
+      if ((mode & (0400 >> i)) != 0) {
+        set.add(order[i]);
+      }
+    }
+    return set;
+  }
 
   /**
    * Whether a key with this owner may be published to a file of mode {@code fileMode} and group
