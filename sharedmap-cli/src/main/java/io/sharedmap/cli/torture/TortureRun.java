@@ -52,8 +52,10 @@ import java.util.stream.Stream;
  *       daemon's shared-memory view) in which the view answered no GET, or no history GET (the
  *       checks above would then pass without ever judging a direct read); a socket-only client
  *       that read the view; at the end, a key whose value or version read from the view differs
- *       from the socket's; and with {@code --crash}, a worker whose direct clients made many GETs
- *       after a restart and the view answered none of them (they must map the new daemon's view).
+ *       from the socket's; and with {@code --crash}, after a restart, a probe client mapped to the
+ *       first daemon's view that does not read the write it just had acknowledged from the new
+ *       daemon's view, or a worker whose direct clients made many GETs and the view answered none
+ *       (both must map the new daemon's view).
  * </ol>
  *
  * The direct and the socket GETs of the history keys go into the same histories, so check (c)
@@ -90,6 +92,12 @@ public final class TortureRun {
   /** Daemon restarts announced to the workers ({@code R <n>}): kills and deaths. */
   private int restarts;
   private int directThreads;
+  /**
+   * With --crash and direct readers: a direct-reading client of the coordinator's, mapped to the
+   * first daemon's view and kept across every restart (see {@link #checkRemap}).
+   */
+  private SharedMap remapProbe;
+  private int probeRemaps;
   /**
    * Direct threads' GETs after a restart of which the view must have answered at least one: fewer
    * than half of them fall back to the socket (most values fit a slot, and counters always do), so
@@ -154,7 +162,14 @@ public final class TortureRun {
         throw new IOException("no daemon answers on " + socket);
       }
       out.flush();
-      runWorkers();
+      openRemapProbe();
+      try {
+        runWorkers();
+      } finally {
+        if (remapProbe != null) {
+          remapProbe.close();
+        }
+      }
       clean = verifyAndReport();
     } finally {
       destroyAll();
@@ -449,6 +464,7 @@ public final class TortureRun {
     restart("after kill -9 number " + kills);
     announceRestart();
     crashChecks++;
+    checkRemap();
     verifyAfterRestart(before);
   }
 
@@ -464,6 +480,51 @@ public final class TortureRun {
   /** A plain client of the daemon; {@code direct}: with direct reads (else through the socket only). */
   private SharedMap client(boolean direct) {
     return SharedMap.connect(socket, SharedMap.Options.defaults().recovering(false).directReads(direct));
+  }
+
+  private String probeKey() {
+    return WorkerSpec.prefix(runId) + "probe";
+  }
+
+  /** With --crash and direct readers: the probe client maps the first daemon's view. */
+  private void openRemapProbe() {
+    if (!c.crash() || daemon == null || directThreadCount(c.processes() * c.threads()) == 0) {
+      return;
+    }
+    try {
+      remapProbe = SharedMap.connect(socket, SharedMap.Options.defaults().directReads(true));
+      remapProbe.set(probeKey(), "start");
+      remapProbe.get(probeKey()); // maps the view (it was asked for at connect) and reads from it
+    } catch (SharedMapException e) {
+      failures.add("direct reads: the re-map probe cannot start: " + e.getMessage());
+    }
+  }
+
+  /**
+   * After a restart: the probe client, whose view is the killed daemon's (retired by the new one),
+   * writes a new value through the socket and reads it back; the view must answer it, with that
+   * value. So the client re-mapped the new daemon's view, and the view shows an acknowledged write.
+   */
+  private void checkRemap() {
+    if (remapProbe == null) {
+      return;
+    }
+    String value = "restart " + restarts;
+    try {
+      remapProbe.set(probeKey(), value);
+      long before = remapProbe.readStats().direct();
+      Optional<Entry> e = remapProbe.get(probeKey());
+      boolean fromView = remapProbe.readStats().direct() > before;
+      if (fromView && e.isPresent() && e.get().valueAsString().equals(value)) {
+        probeRemaps++;
+      } else {
+        failures.add("direct reads: after restart " + restarts + " the probe client read "
+            + e.map(x -> "'" + x.valueAsString() + "'").orElse("nothing") + (fromView ? " from the view" : " through"
+            + " the socket") + ", not '" + value + "' (just acknowledged) from the new daemon's view");
+      }
+    } catch (SharedMapException e) {
+      failures.add("direct reads: the re-map probe failed after restart " + restarts + ": " + e.getMessage());
+    }
   }
 
   /** The counters and history keys as a client sees them now (before a kill). */
@@ -730,8 +791,10 @@ public final class TortureRun {
           agreement.compared, agreement.fromView, reads.directClientsMapped, reads.directClients);
     }
     if (c.crash() && directThreads > 0) {
-      out.printf("    re-mapped: after %d of %d restarts a direct reader read from the new daemon's view (%s)%n",
-          reads.remapped.size(), restarts, reads.remapSummary(restarts));
+      out.printf("    re-mapped: the probe client (mapped before the first kill) read its acknowledged write from the"
+          + " new daemon's view after %d of %d kills; the workers' direct readers read from the new view after %d"
+          + " of %d restarts (%s)%n", probeRemaps, crashChecks, reads.remapped.size(), restarts,
+          reads.remapSummary(restarts));
     }
     directFailures.stream().limit(10).forEach(f -> out.println("    " + f));
 
@@ -860,6 +923,9 @@ public final class TortureRun {
       }
       for (int i = 0; i < c.linKeys(); i++) {
         keys.add(s.linKey(i));
+      }
+      if (remapProbe != null) {
+        keys.add(probeKey());
       }
       for (String key : keys) {
         Optional<Entry> viaSocket = socketOnly.get(key);
