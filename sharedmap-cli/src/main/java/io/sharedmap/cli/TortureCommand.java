@@ -141,6 +141,11 @@ final class TortureCommand implements Callable<Integer> {
           + " value (proves the linearizability check catches it).")
   boolean unsafeStaleReads;
 
+  @Option(names = "--restart-daemon-option", hidden = true, paramLabel = "OPT",
+      description = "An extra server option of the tool's own daemon when it is restarted (not at its first start),"
+          + " e.g. --view-dir=/dev/shm: a daemon restarted with other settings on the same directory.")
+  List<String> restartDaemonOptions = new ArrayList<>();
+
   @Option(names = "--daemon-jvm-option", hidden = true, paramLabel = "OPT",
       description = "An extra JVM option of the tool's own daemon, e.g. -Dsharedmap.faults=delay-write-us=1000.")
   List<String> daemonJvmOptions = new ArrayList<>();
@@ -168,7 +173,7 @@ final class TortureCommand implements Callable<Integer> {
         + io.sharedmap.protocol.view.ViewDescriptor.MIN_SLOT_SIZE + " to "
         + io.sharedmap.protocol.view.ViewDescriptor.MAX_SLOT_SIZE);
     check(socket == null || (!crash && dir == null && cpus == 0 && !unsafeStaleReads && !unsafeLateView
-        && daemonJvmOptions.isEmpty()),
+        && daemonJvmOptions.isEmpty() && restartDaemonOptions.isEmpty()),
         "--socket: an existing daemon cannot be crashed, moved, pinned or reconfigured; drop --crash, --dir, --cpus"
             + " and the daemon options, or let the tool start its own daemon");
     check(!(crash && durability == Durability.NEVER), "--crash with --durability never: that mode may lose"
@@ -186,7 +191,7 @@ final class TortureCommand implements Callable<Integer> {
         dir == null ? null : dir.toAbsolutePath(), durability.toString(), cpus, (long) (stallSeconds * 1000),
         client.equals("recovering"), reconnectWindow.toMillis(), seed != null ? seed : new SecureRandom().nextLong(),
         List.copyOf(jvm), keep, directReaders != null ? directReaders : daemonHasView ? 0.5 : 0, view,
-        viewSlotSize);
+        viewSlotSize, List.copyOf(restartDaemonOptions));
     try {
       return new TortureRun(config, root.out()).run();
     } catch (java.io.IOException e) {

@@ -28,13 +28,21 @@ final class TortureDaemon {
   private Process process;
 
   private final List<String> serverOptions;
+  private final List<String> restartOptions;
+  private int starts;
 
+  /**
+   * @param serverOptions options of {@code sharedmap server} at every start
+   * @param restartOptions further options at every start but the first (a test hook: a daemon
+   *     restarted differently on the same directory)
+   */
   TortureDaemon(Path dir, Path socket, String durability, int cpus, List<String> jvmOptions,
-      List<String> serverOptions) {
+      List<String> serverOptions, List<String> restartOptions) {
     this.dir = dir;
     this.socket = socket;
     this.durability = durability;
     this.serverOptions = List.copyOf(serverOptions);
+    this.restartOptions = List.copyOf(restartOptions);
     this.launch = new ArrayList<>(pinned(cpus));
     launch.add(javaBinary());
     if (cpus > 0) {
@@ -95,6 +103,9 @@ final class TortureDaemon {
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.sharedmap.cli.Main", "server",
         "--dir", dir.toString(), "--socket", socket.toString(), "--durability", durability));
     command.addAll(serverOptions);
+    if (starts++ > 0) {
+      command.addAll(restartOptions);
+    }
     Files.createDirectories(dir);
     process = new ProcessBuilder(command)
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))

@@ -138,7 +138,7 @@ public final class TortureRun {
           ? List.of("--view-slot-size", Integer.toString(c.viewSlotSize()))
           : List.of("--no-view");
       daemon = new TortureDaemon(work.resolve("data"), socket, c.durability(), c.cpus(), c.daemonJvmOptions(),
-          serverOptions);
+          serverOptions, c.restartDaemonOptions());
     }
     Files.createDirectories(results);
     printHeader();
@@ -779,6 +779,10 @@ public final class TortureRun {
       }
     }
     directFailures.forEach(f -> failures.add("direct reads: " + f));
+    synchronized (failures) { // and those found during the run (the re-map probe)
+      failures.stream().filter(f -> f.startsWith("direct reads: ")).map(f -> f.substring("direct reads: ".length()))
+          .filter(f -> !directFailures.contains(f)).toList().forEach(directFailures::add);
+    }
     String readSummary = String.format("%,d GETs from the view, %,d through the socket (%d direct threads: %,d"
             + " from the view + %,d fell back to the socket; %d socket-only threads: %,d); history GETs %,d direct,"
             + " %,d socket", reads.direct, reads.directClientSocket + reads.socketClientSocket, directThreads,
@@ -792,7 +796,7 @@ public final class TortureRun {
     }
     if (c.crash() && directThreads > 0) {
       out.printf("    re-mapped: the probe client (mapped before the first kill) read its acknowledged write from the"
-          + " new daemon's view after %d of %d kills; the workers' direct readers read from the new view after %d"
+          + " new daemon's view after %d of %d kills; the workers' direct clients answered GETs from a view after %d"
           + " of %d restarts (%s)%n", probeRemaps, crashChecks, reads.remapped.size(), restarts,
           reads.remapSummary(restarts));
     }
@@ -867,11 +871,13 @@ public final class TortureRun {
 
     /**
      * One worker's epochs (restart n: when it heard of it, the GETs its direct threads began after
-     * that, and how many of them the view answered). A GET begun after the worker heard of restart
-     * n that the view answered was answered by the new daemon's view (the new daemon retires the
-     * old one before it answers anyone), so the client re-mapped. {@link #REMAP_WITHIN_GETS} GETs
-     * after a restart with none from the view is a failure; fewer (a restart near the end) are not
-     * judged.
+     * that, and how many of them a view answered). A new daemon that opens its view at the old
+     * one's file retires the old one before it answers anyone, so then a GET begun after the worker
+     * heard of restart n and answered from a view was answered by the new daemon's: the client
+     * re-mapped. (A daemon restarted with its view elsewhere, or none, leaves the old view live;
+     * then only the probe client's check, which reads a fresh write, tells.) {@link
+     * #REMAP_WITHIN_GETS} GETs after a restart with none from a view is a failure; fewer (a restart
+     * near the end) are not judged.
      */
     void remaps(int worker, TreeMap<Integer, long[]> epochs, long endNs, List<String> problems) {
       for (Map.Entry<Integer, long[]> e : epochs.entrySet()) {
