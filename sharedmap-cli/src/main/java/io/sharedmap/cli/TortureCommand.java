@@ -21,10 +21,12 @@ import picocli.CommandLine.TypeConversionException;
 /** {@code sharedmap torture}: the SMP torture test; see {@link TortureRun} and docs/RELIABILITY.md. */
 @Command(name = "torture", mixinStandardHelpOptions = true, sortOptions = false,
     description = {
-        "Torture a daemon from P processes x T threads and check four things: (a) no value read is torn, mixed"
+        "Torture a daemon from P processes x T threads and check five things: (a) no value read is torn, mixed"
             + " or never written; (b) no acknowledged compare-and-set increment is lost; (c) the history of"
-            + " GET/SET/CAS on a few keys is linearizable; (d) operations never stall. With --crash the daemon is"
-            + " killed with SIGKILL at random moments and restarted, and each restart is verified.",
+            + " GET/SET/CAS/DELETE on a few keys is linearizable; (d) operations never stall; (e) the threads"
+            + " meant to read directly from the daemon's shared-memory view did, their answers agree with the"
+            + " socket's, and they re-map the view after restarts. With --crash the daemon is killed with SIGKILL"
+            + " at random moments and restarted, and each restart is verified.",
         "Starts its own daemon on a fresh directory unless --socket names a running one. Prints a summary;"
             + " exit 0 only when every check passed."},
     footer = {"", "Examples:",
@@ -113,10 +115,36 @@ final class TortureCommand implements Callable<Integer> {
   @Option(names = "--keep", description = "Keep the data directory and the results even after a clean run.")
   boolean keep;
 
+  @Option(names = "--direct-readers", paramLabel = "SHARE",
+      description = "Share of the worker threads that read directly from the daemon's view (the rest read through"
+          + " the socket only), 0 to 1; a share between gets at least one thread of each kind. Fails the run if"
+          + " none of them read from the view (default: 0.5; 0 when the daemon has no view).")
+  Double directReaders;
+
+  @Option(names = "--view", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Whether the tool's own daemon publishes its shared-memory view (default: on; never with"
+          + " --durability never).")
+  boolean view = true;
+
+  @Option(names = "--view-slot-size", paramLabel = "BYTES",
+      description = "The tool's own daemon's view slot size; values are sized on both sides of what a slot holds"
+          + " (default: ${DEFAULT-VALUE}).")
+  int viewSlotSize = io.sharedmap.protocol.view.ViewDescriptor.DEFAULT_SLOT_SIZE;
+
+  @Option(names = "--unsafe-late-view", hidden = true,
+      description = "Start the daemon in its deliberately broken mode where writes reach the view only after they"
+          + " are acknowledged (proves the checks catch a stale direct read).")
+  boolean unsafeLateView;
+
   @Option(names = "--unsafe-stale-reads", hidden = true,
       description = "Start the daemon in its deliberately broken mode where GET sometimes returns a key's previous"
           + " value (proves the linearizability check catches it).")
   boolean unsafeStaleReads;
+
+  @Option(names = "--restart-daemon-option", hidden = true, paramLabel = "OPT",
+      description = "An extra server option of the tool's own daemon when it is restarted (not at its first start),"
+          + " e.g. --view-dir=/dev/shm: a daemon restarted with other settings on the same directory.")
+  List<String> restartDaemonOptions = new ArrayList<>();
 
   @Option(names = "--daemon-jvm-option", hidden = true, paramLabel = "OPT",
       description = "An extra JVM option of the tool's own daemon, e.g. -Dsharedmap.faults=delay-write-us=1000.")
@@ -138,7 +166,14 @@ final class TortureCommand implements Callable<Integer> {
     check(cpus >= 0 && cpus <= available, "--cpus: " + cpus + " is outside 0.." + available + " (this machine's CPUs)");
     check(client.equals("recovering") || client.equals("plain"), "--client: '" + client
         + "' is neither recovering nor plain");
-    check(socket == null || (!crash && dir == null && cpus == 0 && !unsafeStaleReads && daemonJvmOptions.isEmpty()),
+    check(directReaders == null || (directReaders >= 0 && directReaders <= 1), "--direct-readers: " + directReaders
+        + " is outside 0..1");
+    check(io.sharedmap.protocol.view.ViewDescriptor.checkGeometry(io.sharedmap.protocol.view.ViewDescriptor
+        .MIN_SLOT_COUNT, viewSlotSize) == null, "--view-slot-size: " + viewSlotSize + " is not a power of two from "
+        + io.sharedmap.protocol.view.ViewDescriptor.MIN_SLOT_SIZE + " to "
+        + io.sharedmap.protocol.view.ViewDescriptor.MAX_SLOT_SIZE);
+    check(socket == null || (!crash && dir == null && cpus == 0 && !unsafeStaleReads && !unsafeLateView
+        && daemonJvmOptions.isEmpty() && restartDaemonOptions.isEmpty()),
         "--socket: an existing daemon cannot be crashed, moved, pinned or reconfigured; drop --crash, --dir, --cpus"
             + " and the daemon options, or let the tool start its own daemon");
     check(!(crash && durability == Durability.NEVER), "--crash with --durability never: that mode may lose"
@@ -147,11 +182,16 @@ final class TortureCommand implements Callable<Integer> {
     if (unsafeStaleReads) {
       jvm.add("-Dsharedmap.unsafe.staleReads=true");
     }
+    if (unsafeLateView) {
+      jvm.add("-D" + io.sharedmap.server.engine.Engine.UNSAFE_LATE_VIEW_PROPERTY + "=true");
+    }
+    boolean daemonHasView = socket != null || (view && durability != Durability.NEVER);
     TortureConfig config = new TortureConfig(duration.toMillis(), processes, threads, keys, counters, linKeys, linOps,
         linMaxSteps, crash, crashMean.toMillis(), socket == null ? null : socket.toAbsolutePath(),
         dir == null ? null : dir.toAbsolutePath(), durability.toString(), cpus, (long) (stallSeconds * 1000),
         client.equals("recovering"), reconnectWindow.toMillis(), seed != null ? seed : new SecureRandom().nextLong(),
-        List.copyOf(jvm), keep);
+        List.copyOf(jvm), keep, directReaders != null ? directReaders : daemonHasView ? 0.5 : 0, view,
+        viewSlotSize, List.copyOf(restartDaemonOptions));
     try {
       return new TortureRun(config, root.out()).run();
     } catch (java.io.IOException e) {

@@ -7,41 +7,60 @@ package io.sharedmap.cli.torture;
  *
  * @param key the history's key (index)
  * @param client who ran it (a writer id: process and thread); a client runs one operation at a time
- * @param kind GET, SET or CAS
- * @param invokeNs just before the request was sent
+ * @param kind GET, SET, CAS or DELETE
+ * @param invokeNs just before the request was sent (or, for a GET, before the client was asked: a
+ *     direct read sends nothing)
  * @param completeNs just after the reply arrived; {@link #UNKNOWN_COMPLETION} when the call threw
  *     (the operation may have taken effect at any time after its invocation, or never)
- * @param expected CAS: the expected version
+ * @param expected CAS: the expected version (0: only if absent); DELETE: the expected version, 0 for
+ *     an unconditional delete
  * @param valueId SET/CAS: the unique id of the value written; GET: the id of the value read
  * @param result what the reply said
- * @param version FOUND: the entry's version; OK/APPLIED: the new version; CONFLICT: the current one
+ * @param version FOUND: the entry's version; OK/APPLIED: the new version; DELETED: the removed
+ *     entry's version; CONFLICT: the current one (0: absent)
+ * @param direct GET only: answered from the daemon's shared-memory view rather than the socket
+ *     (the checker treats both alike: the point is that their answers must agree)
  */
 public record LinOp(int key, long client, Kind kind, long invokeNs, long completeNs, long expected, long valueId,
-    Result result, long version) {
+    Result result, long version, boolean direct) {
+
+  /** An operation through the socket. */
+  public LinOp(int key, long client, Kind kind, long invokeNs, long completeNs, long expected, long valueId,
+      Result result, long version) {
+    this(key, client, kind, invokeNs, completeNs, expected, valueId, result, version, false);
+  }
 
   /** Completion time of an operation whose outcome is unknown. */
   public static final long UNKNOWN_COMPLETION = Long.MAX_VALUE;
 
   /** The operations recorded. */
-  public enum Kind { GET, SET, CAS }
+  public enum Kind { GET, SET, CAS, DELETE }
 
-  /** What a reply said; UNKNOWN when the call threw, so the outcome is not known. */
-  public enum Result { FOUND, NOT_FOUND, OK, APPLIED, CONFLICT, UNKNOWN }
+  /**
+   * What a reply said; UNKNOWN when the call threw, so the outcome is not known. GET: FOUND or
+   * NOT_FOUND; SET: OK; CAS: APPLIED or CONFLICT; DELETE: DELETED, NOT_FOUND (unconditional) or
+   * CONFLICT (conditional).
+   */
+  public enum Result { FOUND, NOT_FOUND, OK, APPLIED, CONFLICT, DELETED, UNKNOWN }
 
-  /** One line: {@code key client kind invokeNs completeNs expected valueId result version}. */
+  /**
+   * One line: {@code key client kind invokeNs completeNs expected valueId result version path},
+   * path {@code D} (direct) or {@code S} (socket).
+   */
   public String toLine() {
     return key + " " + client + " " + kind + " " + invokeNs + " " + completeNs + " " + expected + " " + valueId + " "
-        + result + " " + version;
+        + result + " " + version + " " + (direct ? "D" : "S");
   }
 
-  /** Parses {@link #toLine()}'s output. */
+  /** Parses {@link #toLine()}'s output (a line without the path is a socket operation). */
   public static LinOp parse(String line) {
     String[] f = line.trim().split(" ");
-    if (f.length != 9) {
+    if (f.length != 9 && f.length != 10) {
       throw new IllegalArgumentException("not a history line: " + line);
     }
     return new LinOp(Integer.parseInt(f[0]), Long.parseLong(f[1]), Kind.valueOf(f[2]), Long.parseLong(f[3]),
-        Long.parseLong(f[4]), Long.parseLong(f[5]), Long.parseLong(f[6]), Result.valueOf(f[7]), Long.parseLong(f[8]));
+        Long.parseLong(f[4]), Long.parseLong(f[5]), Long.parseLong(f[6]), Result.valueOf(f[7]), Long.parseLong(f[8]),
+        f.length == 10 && f[9].equals("D"));
   }
 
   /** A history value's id as {@code process.thread#n}: the n-th history value that thread wrote. */
@@ -52,13 +71,15 @@ public record LinOp(int key, long client, Kind kind, long invokeNs, long complet
   @Override
   public String toString() {
     String what = switch (kind) {
-      case GET -> "GET";
+      case GET -> direct ? "GET(direct)" : "GET";
       case SET -> "SET(" + valueName(valueId) + ")";
       case CAS -> "CAS(expect v" + expected + ", " + valueName(valueId) + ")";
+      case DELETE -> expected == 0 ? "DELETE" : "DELETE(expect v" + expected + ")";
     };
     String got = switch (result) {
       case FOUND -> "found " + valueName(valueId) + " at v" + version;
       case NOT_FOUND -> "not found";
+      case DELETED -> "deleted v" + version;
       case OK, APPLIED -> "v" + version;
       case CONFLICT -> "conflict, current v" + version;
       case UNKNOWN -> "outcome unknown";

@@ -29,13 +29,19 @@ import java.util.Set;
  * bounded: past {@code maxSteps} steps or {@code maxMemo} remembered configurations the answer is
  * {@link Verdict#UNKNOWN}.
  *
- * <p>Model: the register's state is (version, value id), version 0 = absent. Versions only grow
- * (the daemon's versions increase in the order changes apply). GET must see the state; SET moves to
- * (its version, its value); CAS applies only when the state's version is the expected one and moves
- * to (its version, its value); a CAS conflict reports the current version, which must differ from
- * the expected one. An operation whose outcome is unknown (the call threw) may be linearized either
- * as applied or as having had no effect; if applied, its version is unknown (learned from a GET that
- * read its value, else a wildcard that matches any version).
+ * <p>Model: the register's state is (version, value id), the value id {@link #ABSENT} when the key
+ * does not exist; then the version is the floor any later version must exceed (0 at first, the
+ * removed entry's version after a DELETE). Versions only grow (the daemon's versions increase in
+ * the order changes apply, and a DELETE takes a version too). GET must see the state (FOUND: that
+ * value at that version; NOT_FOUND: absent); SET moves to (its version, its value); CAS applies only
+ * when the state matches its expected version (0: absent) and moves to (its version, its value); a
+ * CAS or conditional DELETE conflict reports the current version (0: absent), which must differ
+ * from the expected one; DELETE removes a present entry of the reported version (conditional: the
+ * expected one) and NOT_FOUND requires absence. An operation whose outcome is unknown (the call
+ * threw) may be linearized either as applied or as having had no effect; if applied, a write's
+ * version is unknown (learned from a GET that read its value, else a wildcard that matches any
+ * version). How a GET was answered (the daemon's shared-memory view or the socket) does not matter
+ * to the model: both must show the same register.
  */
 public final class LinearizabilityChecker {
   /** The answer. */
@@ -49,6 +55,8 @@ public final class LinearizabilityChecker {
 
   /** A version nobody learned: matches any. */
   private static final long WILDCARD = -1;
+  /** The value id of an absent key (no value id has its sign bit set). */
+  static final long ABSENT = Long.MIN_VALUE;
   private static final int MAX_CONCURRENT_SHOWN = 12;
 
   private final List<LinOp> ops;
@@ -134,13 +142,13 @@ public final class LinearizabilityChecker {
     Set<Memo> memo = new HashSet<>();
     List<Frame> stack = new ArrayList<>();
     long version = 0;
-    long valueId = 0;
+    long valueId = ABSENT;
     int entry = next[head];
     int alternativeFrom = 0;
     long steps = 0;
     int deepest = -1;
     int stuckOp = -1;
-    long[] stuckState = {0, 0};
+    long[] stuckState = {0, ABSENT};
     long[] state = new long[2];
     while (next[head] != head) {
       if (++steps > maxSteps || memo.size() > maxMemo) {
@@ -203,46 +211,78 @@ public final class LinearizabilityChecker {
   private boolean step(int op, int alt, long version, long valueId, long[] out) {
     LinOp o = ops.get(op);
     boolean wild = version == WILDCARD;
+    boolean present = valueId != ABSENT;
     out[0] = version;
     out[1] = valueId;
     switch (o.result()) {
       case FOUND -> {
-        if (valueId != o.valueId() || !(wild || version == o.version())) {
+        if (!present || valueId != o.valueId() || !(wild || version == o.version())) {
           return false;
         }
         out[0] = o.version();
         return true;
       }
       case NOT_FOUND -> {
-        return version == 0;
+        return !present; // GET, or an unconditional DELETE that found nothing
       }
       case OK -> {
         return applyWrite(wild || o.version() > version, o.version(), o.valueId(), out);
       }
       case APPLIED -> {
-        return applyWrite((wild || version == o.expected()) && o.version() > o.expected(), o.version(),
-            o.valueId(), out);
+        return applyWrite(matches(o.expected(), version, valueId) && o.version() > o.expected()
+            && (wild || o.version() > version), o.version(), o.valueId(), out);
+      }
+      case DELETED -> {
+        if (!present || (o.expected() != 0 && o.version() != o.expected()) || !(wild || version == o.version())) {
+          return false;
+        }
+        out[0] = o.version(); // absent now; later versions exceed the removed one
+        out[1] = ABSENT;
+        return true;
       }
       case CONFLICT -> {
         if (o.version() == o.expected()) {
+          return false;
+        }
+        if (o.version() == 0) {
+          return !present; // CAS or conditional DELETE of an absent key
+        }
+        if (!present) {
           return false;
         }
         if (wild) {
           out[0] = o.version();
           return true;
         }
-        return version != o.expected() && version == o.version();
+        return version == o.version();
       }
       case UNKNOWN -> {
         if (alt == 1) {
           return true; // never took effect
         }
+        if (o.kind() == Kind.DELETE) {
+          // applied: removes a present entry (of the expected version, if conditional); on an absent
+          // key it would change nothing, which alternative 1 already covers
+          if (!present || (o.expected() != 0 && !(wild || version == o.expected()))) {
+            return false;
+          }
+          out[1] = ABSENT;
+          return true;
+        }
         long v = learnedVersion[op];
-        boolean allowed = o.kind() == Kind.SET || wild || version == o.expected();
+        boolean allowed = o.kind() == Kind.SET || matches(o.expected(), version, valueId);
         return applyWrite(allowed && (v == WILDCARD || wild || v > version), v, o.valueId(), out);
       }
       default -> throw new IllegalStateException("unexpected result " + o.result());
     }
+  }
+
+  /** Whether a CAS expecting {@code expected} (0: absent) finds it in state (version, valueId). */
+  private static boolean matches(long expected, long version, long valueId) {
+    if (expected == 0) {
+      return valueId == ABSENT;
+    }
+    return valueId != ABSENT && (version == WILDCARD || version == expected);
   }
 
   private static boolean applyWrite(boolean allowed, long newVersion, long newValueId, long[] out) {
@@ -279,7 +319,7 @@ public final class LinearizabilityChecker {
     StringBuilder b = new StringBuilder();
     b.append("no order of the ").append(ops.size()).append(" operations is legal; the longest legal prefix has ")
         .append(deepest).append(" operations, after which the register holds ")
-        .append(state[0] == 0 ? "nothing"
+        .append(state[1] == ABSENT ? "nothing" + (state[0] > 0 ? " (deleted at v" + state[0] + ")" : "")
             : "value " + LinOp.valueName(state[1]) + " at v" + (state[0] == WILDCARD ? "?" : state[0]))
         .append(", and this operation cannot be placed:\n    ").append(stuck)
         .append("\n  operations concurrent with it:");

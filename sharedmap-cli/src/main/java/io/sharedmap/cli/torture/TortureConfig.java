@@ -26,8 +26,15 @@ import java.util.List;
  * @param seed seed of every random choice (crash times, workers' mixes)
  * @param daemonJvmOptions extra JVM options of the started daemon (test hooks)
  * @param keep keep the data directory and results even after a clean run
+ * @param directReaders the share of worker threads that read directly from the daemon's view (the
+ *     others read through the socket only); between 0 and 1 exclusive, at least one thread of each
+ *     kind
+ * @param view whether the started daemon publishes its view ({@code --no-view} otherwise)
+ * @param viewSlotSize the started daemon's view slot size; value sizes straddle its capacity
+ * @param restartDaemonOptions further server options of the started daemon when it is restarted
+ *     (test hook: a restart with other settings on the same directory)
  */
 public record TortureConfig(long durationMs, int processes, int threads, int keys, int counters, int linKeys,
     int linOps, long linMaxSteps, boolean crash, long crashMeanMs, Path socket, Path dir, String durability,
     int cpus, long stallMs, boolean recovering, long reconnectWindowMs, long seed, List<String> daemonJvmOptions,
-    boolean keep) {}
+    boolean keep, double directReaders, boolean view, int viewSlotSize, List<String> restartDaemonOptions) {}

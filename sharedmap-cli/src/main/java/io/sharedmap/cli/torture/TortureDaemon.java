@@ -27,10 +27,22 @@ final class TortureDaemon {
   private final List<String> launch;
   private Process process;
 
-  TortureDaemon(Path dir, Path socket, String durability, int cpus, List<String> jvmOptions) {
+  private final List<String> serverOptions;
+  private final List<String> restartOptions;
+  private int starts;
+
+  /**
+   * @param serverOptions options of {@code sharedmap server} at every start
+   * @param restartOptions further options at every start but the first (a test hook: a daemon
+   *     restarted differently on the same directory)
+   */
+  TortureDaemon(Path dir, Path socket, String durability, int cpus, List<String> jvmOptions,
+      List<String> serverOptions, List<String> restartOptions) {
     this.dir = dir;
     this.socket = socket;
     this.durability = durability;
+    this.serverOptions = List.copyOf(serverOptions);
+    this.restartOptions = List.copyOf(restartOptions);
     this.launch = new ArrayList<>(pinned(cpus));
     launch.add(javaBinary());
     if (cpus > 0) {
@@ -90,6 +102,10 @@ final class TortureDaemon {
     List<String> command = new ArrayList<>(launch);
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.sharedmap.cli.Main", "server",
         "--dir", dir.toString(), "--socket", socket.toString(), "--durability", durability));
+    command.addAll(serverOptions);
+    if (starts++ > 0) {
+      command.addAll(restartOptions);
+    }
     Files.createDirectories(dir);
     process = new ProcessBuilder(command)
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
@@ -121,7 +137,8 @@ final class TortureDaemon {
 
   /** Null if the daemon on {@code socket} answers a PING, else why not. */
   static String whyNot(Path socket) {
-    try (SharedMap map = SharedMap.connect(socket, SharedMap.Options.defaults().recovering(false))) {
+    try (SharedMap map = SharedMap.connect(socket, SharedMap.Options.defaults().recovering(false)
+        .directReads(false))) {
       map.ping();
       return null;
     } catch (SharedMapException e) {
@@ -191,7 +208,8 @@ final class TortureDaemon {
 
   /** The daemon's STATS, or an empty map when it does not answer. */
   static Map<String, String> stats(Path socket) {
-    try (SharedMap map = SharedMap.connect(socket, SharedMap.Options.defaults().recovering(false))) {
+    try (SharedMap map = SharedMap.connect(socket, SharedMap.Options.defaults().recovering(false)
+        .directReads(false))) {
       return map.stats();
     } catch (SharedMapException e) {
       return Map.of();

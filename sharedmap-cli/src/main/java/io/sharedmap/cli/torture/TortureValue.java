@@ -94,6 +94,45 @@ public final class TortureValue {
     return new Stamp(writer, write);
   }
 
+  /**
+   * A history value of {@code length} bytes (at least 8): the value id, then filler that follows
+   * from it, so that a value of any size can be checked whole.
+   */
+  public static byte[] historyValue(long valueId, int length) {
+    if (length < Long.BYTES) {
+      throw new IllegalArgumentException("history value of " + length + " bytes, shorter than its id");
+    }
+    ByteBuffer b = ByteBuffer.allocate(length).putLong(valueId);
+    for (int i = Long.BYTES; i < length; i++) {
+      b.put(historyFiller(valueId, i));
+    }
+    return b.array();
+  }
+
+  /**
+   * The id of a history value read.
+   *
+   * @throws IllegalArgumentException if it is not a whole history value
+   */
+  public static long historyId(byte[] value) {
+    if (value.length < Long.BYTES) {
+      throw new IllegalArgumentException("torn: " + value.length + " bytes, shorter than a value id");
+    }
+    long id = ByteBuffer.wrap(value).getLong();
+    for (int i = Long.BYTES; i < value.length; i++) {
+      if (value[i] != historyFiller(id, i)) {
+        throw new IllegalArgumentException("torn or mixed: byte " + i + " of " + value.length + " is not the filler of"
+            + " value " + LinOp.valueName(id));
+      }
+    }
+    return id;
+  }
+
+  private static byte historyFiller(long valueId, int i) {
+    long x = (valueId + i) * 0x9E37_79B9_7F4A_7C15L;
+    return (byte) (x >>> 56);
+  }
+
   /** "p.t" for a writer id. */
   public static String writerName(long writer) {
     return (writer >>> 32) + "." + (writer & 0xFFFF_FFFFL);

@@ -3,6 +3,7 @@ package io.sharedmap.cli.torture;
 import io.sharedmap.cli.torture.LinOp.Kind;
 import io.sharedmap.cli.torture.LinOp.Result;
 import io.sharedmap.client.CasResult;
+import io.sharedmap.client.DeleteResult;
 import io.sharedmap.client.Entry;
 import io.sharedmap.client.SetResult;
 import io.sharedmap.client.SharedMap;
@@ -11,7 +12,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -36,10 +36,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * <text>} for the first client errors, and {@code DONE} after writing its result file. {@code STOP}
  * on stdin ends the run early. Exit status 0 unless the worker itself broke.
  *
- * <p>Mix per operation: 35% corruption write, 25% corruption read (verified), 15% counter
- * increment (GET, then CAS with the version read), 25% history operation on a history key (GET,
- * SET or CAS, recorded with invocation and completion times) while the thread is within its share
- * of the history budget, spread evenly over the duration.
+ * <p>Mix per operation: 35% corruption write (one in twenty a DELETE), 25% corruption read
+ * (verified), 15% counter increment (GET, then CAS with the version read), 25% history operation
+ * on a history key (GET, SET, CAS or DELETE, recorded with invocation and completion times) while
+ * the thread is within its share of the history budget, spread evenly over the duration.
+ *
+ * <p>Direct and socket reads: the threads marked {@code D} in the spec each have a client of their
+ * own with direct reads on (GET answered from the daemon's shared-memory view when the key is in
+ * it), the others share one client with direct reads off. A direct thread's client is its own, so
+ * its read counts tell exactly which of its GETs the view answered; history GETs record it. Values
+ * of the corruption and history keys straddle the view's slot capacity, so the same keys keep
+ * moving into the view and out of it (and out by DELETE). The coordinator tells the workers of each
+ * daemon restart ({@code R <n>} on stdin, once the new daemon answers); a direct GET begun after
+ * that which the view answered shows that the client mapped the new daemon's view. The result
+ * file adds each client's {@link SharedMap#readStats()} and, per restart, the direct GETs after it.
  */
 public final class TortureWorker {
   private static final int MAX_REPORTED = 20;
@@ -47,8 +57,14 @@ public final class TortureWorker {
   private static final int MAX_CAS_ATTEMPTS = 64;
 
   private final WorkerSpec spec;
-  private final SharedMap map;
+  /** The client of the socket-only threads (direct reads off), shared by them. */
+  private final SharedMap socketMap;
+  /** Per thread: its client (its own for a direct thread, else {@link #socketMap}). */
+  private final List<SharedMap> maps;
   private final AtomicBoolean stop = new AtomicBoolean();
+  /** Restarts of the daemon announced so far (the coordinator's {@code R <n>}). */
+  private volatile int epoch;
+  private final Map<Integer, Long> epochStartNs = new java.util.concurrent.ConcurrentHashMap<>();
   private final AtomicLong ops = new AtomicLong();
   private final AtomicLong errors = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
@@ -58,9 +74,10 @@ public final class TortureWorker {
   private final long[] counterUnknown;
   private long startNs;
 
-  private TortureWorker(WorkerSpec spec, SharedMap map) {
+  private TortureWorker(WorkerSpec spec, SharedMap socketMap, List<SharedMap> maps) {
     this.spec = spec;
-    this.map = map;
+    this.socketMap = socketMap;
+    this.maps = maps;
     this.counterAcked = new long[spec.counters()];
     this.counterUnknown = new long[spec.counters()];
   }
@@ -69,8 +86,24 @@ public final class TortureWorker {
     WorkerSpec spec = WorkerSpec.parse(args);
     SharedMap.Options options = SharedMap.Options.defaults().recovering(spec.recovering())
         .reconnectWindow(Duration.ofMillis(spec.reconnectWindowMs()));
-    try (SharedMap map = SharedMap.connect(spec.socket(), options)) {
-      new TortureWorker(spec, map).run();
+    List<SharedMap> maps = new ArrayList<>();
+    SharedMap socketMap = null;
+    try {
+      for (int t = 0; t < spec.threads(); t++) {
+        if (spec.direct(t)) {
+          maps.add(SharedMap.connect(spec.socket(), options.directReads(true)));
+        } else {
+          if (socketMap == null) {
+            socketMap = SharedMap.connect(spec.socket(), options.directReads(false));
+          }
+          maps.add(socketMap);
+        }
+      }
+      new TortureWorker(spec, socketMap, maps).run();
+    } finally {
+      for (SharedMap m : new java.util.LinkedHashSet<>(maps)) {
+        m.close();
+      }
     }
     System.out.flush();
     System.exit(0);
@@ -88,6 +121,8 @@ public final class TortureWorker {
     if (line == null) {
       return; // the coordinator is gone
     }
+    startNs = System.nanoTime();
+    epochStartNs.put(0, startNs);
     Thread.ofPlatform().daemon().name("stop-listener").start(() -> {
       try {
         String l;
@@ -95,13 +130,17 @@ public final class TortureWorker {
           if (l.equals("STOP")) {
             break;
           }
+          if (l.startsWith("R ")) { // the daemon was restarted: direct GETs from now on need its new view
+            int n = Integer.parseInt(l.substring(2).trim());
+            epochStartNs.put(n, System.nanoTime());
+            epoch = n;
+          }
         }
       } catch (IOException ignored) {
         // treat as STOP
       }
       stop.set(true);
     });
-    startNs = System.nanoTime();
     long endNs = startNs + spec.durationMs() * 1_000_000;
     Thread heartbeat = Thread.ofPlatform().daemon().name("heartbeat").start(() -> {
       while (!Thread.currentThread().isInterrupted()) {
@@ -132,7 +171,7 @@ public final class TortureWorker {
     heartbeat.interrupt();
     heartbeat.join();
     say("H " + ops.get() + " " + errors.get() + " " + failures.get());
-    writeResult(states);
+    writeResult(states, System.nanoTime());
     say("DONE");
   }
 
@@ -161,15 +200,68 @@ public final class TortureWorker {
   private final class ThreadState {
     final long writer;
     final SplittableRandom random;
+    final SharedMap map;
+    final boolean direct;
     long writes;
+    long deletes;
     final Map<Long, Long> seen = new HashMap<>();
     final List<LinOp> history = new ArrayList<>();
     final long[] lastVersion = new long[Math.max(1, spec.linKeys())];
     long linValues;
+    /** Direct threads, by the restart epoch in which they began: {GETs, of which the view answered}. */
+    final Map<Integer, long[]> directByEpoch = new HashMap<>();
+    /** Whether the last {@link #get} was answered from the view. */
+    boolean lastDirect;
 
     ThreadState(int thread, SplittableRandom random) {
       this.writer = TortureValue.writerId(spec.process(), thread);
       this.random = random;
+      this.map = maps.get(thread);
+      this.direct = spec.direct(thread);
+    }
+
+    /**
+     * GET through this thread's client, noting whether the view answered it (exact: a direct
+     * thread's client is its own, and a socket-only client never reads the view).
+     */
+    Optional<Entry> get(byte[] key) {
+      if (!direct) {
+        lastDirect = false;
+        return map.get(key);
+      }
+      long[] counts = directByEpoch.computeIfAbsent(epoch, e -> new long[2]);
+      long before = map.readStats().direct();
+      try {
+        return map.get(key);
+      } finally {
+        lastDirect = map.readStats().direct() > before;
+        counts[0]++;
+        counts[1] += lastDirect ? 1 : 0;
+      }
+    }
+
+    /**
+     * A length that lands on either side of the view's slot capacity: {@code overhead} bytes of
+     * the value are fixed, the result is the rest ({@code min} at least). A tenth exactly fill a
+     * slot, a tenth exceed it by one byte, the rest fall within 48 bytes either side (45% below,
+     * 30% above) or, one in twenty, well beyond.
+     */
+    int acrossSlot(int keyLength, int overhead, int min) {
+      int fits = spec.viewCapacity() - keyLength - overhead; // the largest that still fits
+      int r = random.nextInt(100);
+      int n;
+      if (r < 10) {
+        n = fits;
+      } else if (r < 20) {
+        n = fits + 1;
+      } else if (r < 65) {
+        n = random.nextInt(fits - 48, fits + 1);
+      } else if (r < 95) {
+        n = random.nextInt(fits + 1, fits + 49);
+      } else {
+        n = random.nextInt(fits + 49, fits + 2048);
+      }
+      return Math.max(min, n);
     }
 
     void loop(long endNs) {
@@ -196,17 +288,30 @@ public final class TortureWorker {
 
     void write() {
       int k = random.nextInt(spec.keys());
+      byte[] key = spec.valueKey(k).getBytes(StandardCharsets.UTF_8);
+      if (random.nextInt(20) == 0) {
+        deletes++;
+        try {
+          map.delete(key);
+        } catch (SharedMapException e) {
+          error("DELETE " + spec.valueKey(k), e);
+        }
+        return;
+      }
       long n = ++writes;
-      byte[] value = TortureValue.encode(spec.runId(), k, writer, n, valueLength());
+      byte[] value = TortureValue.encode(spec.runId(), k, writer, n, valueLength(key.length));
       try {
-        map.set(spec.valueKey(k).getBytes(StandardCharsets.UTF_8), value);
+        map.set(key, value);
       } catch (SharedMapException e) {
         error("SET " + spec.valueKey(k), e);
       }
     }
 
-    int valueLength() {
+    int valueLength(int keyLength) {
       int r = random.nextInt(1000);
+      if (r < 600) { // in and out of the view
+        return acrossSlot(keyLength, TortureValue.HEADER_LENGTH + TortureValue.TRAILER_LENGTH, 0);
+      }
       if (r < 900) {
         return random.nextInt(16, 1024);
       }
@@ -220,7 +325,7 @@ public final class TortureWorker {
       int k = random.nextInt(spec.keys());
       Optional<Entry> e;
       try {
-        e = map.get(spec.valueKey(k).getBytes(StandardCharsets.UTF_8));
+        e = get(spec.valueKey(k).getBytes(StandardCharsets.UTF_8));
       } catch (SharedMapException ex) {
         error("GET " + spec.valueKey(k), ex);
         return;
@@ -233,7 +338,8 @@ public final class TortureWorker {
         seen.merge(s.writer(), s.write(), Math::max);
         verified.incrementAndGet();
       } catch (IllegalArgumentException bad) {
-        fail("corruption: " + spec.valueKey(k) + " at v" + e.get().version() + ": " + bad.getMessage());
+        fail("corruption: " + spec.valueKey(k) + " at v" + e.get().version() + (lastDirect ? " (read from the view)"
+            : "") + ": " + bad.getMessage());
       }
     }
 
@@ -243,7 +349,7 @@ public final class TortureWorker {
       for (int attempt = 0; attempt < MAX_CAS_ATTEMPTS && !stop.get(); attempt++) {
         Optional<Entry> e;
         try {
-          e = map.get(key);
+          e = get(key);
         } catch (SharedMapException ex) {
           error("GET " + spec.counterKey(c), ex);
           return;
@@ -279,27 +385,34 @@ public final class TortureWorker {
       byte[] key = spec.linKey(k).getBytes(StandardCharsets.UTF_8);
       int r = random.nextInt(100);
       long id = (writer & 0xFFFF_0000_0000L) << 16 | (writer & 0xFFFF) << 32 | ++linValues;
-      if (r < 40) {
+      if (r < 35) {
         long invoke = System.nanoTime();
         try {
-          Optional<Entry> e = map.get(key);
+          Optional<Entry> e = get(key);
           long complete = System.nanoTime();
           if (e.isEmpty()) {
-            history.add(new LinOp(k, writer, Kind.GET, invoke, complete, 0, 0, Result.NOT_FOUND, 0));
-          } else if (e.get().value().length != Long.BYTES) {
-            fail("linearizability: " + spec.linKey(k) + " holds " + e.get().value().length + " bytes, not a value id");
-          } else {
-            long read = ByteBuffer.wrap(e.get().value()).getLong();
-            lastVersion[k] = e.get().version();
-            history.add(new LinOp(k, writer, Kind.GET, invoke, complete, 0, read, Result.FOUND, e.get().version()));
+            history.add(new LinOp(k, writer, Kind.GET, invoke, complete, 0, 0, Result.NOT_FOUND, 0, lastDirect));
+            return;
           }
+          long read;
+          try {
+            read = TortureValue.historyId(e.get().value());
+          } catch (IllegalArgumentException bad) {
+            fail("corruption: history key " + spec.linKey(k) + " at v" + e.get().version() + (lastDirect
+                ? " (read from the view)" : "") + ": " + bad.getMessage());
+            return;
+          }
+          lastVersion[k] = e.get().version();
+          history.add(new LinOp(k, writer, Kind.GET, invoke, complete, 0, read, Result.FOUND, e.get().version(),
+              lastDirect));
         } catch (SharedMapException ex) {
           error("GET " + spec.linKey(k), ex);
         }
-      } else if (r < 70) {
+      } else if (r < 60) {
+        byte[] value = TortureValue.historyValue(id, acrossSlot(key.length, 0, Long.BYTES));
         long invoke = System.nanoTime();
         try {
-          SetResult s = map.set(key, ByteBuffer.allocate(Long.BYTES).putLong(id).array());
+          SetResult s = map.set(key, value);
           long complete = System.nanoTime();
           lastVersion[k] = s.version();
           history.add(new LinOp(k, writer, Kind.SET, invoke, complete, 0, id, Result.OK, s.version()));
@@ -307,11 +420,12 @@ public final class TortureWorker {
           history.add(new LinOp(k, writer, Kind.SET, invoke, LinOp.UNKNOWN_COMPLETION, 0, id, Result.UNKNOWN, 0));
           error("SET " + spec.linKey(k), ex);
         }
-      } else {
+      } else if (r < 82) {
         long expected = random.nextInt(10) == 0 ? 0 : lastVersion[k];
+        byte[] value = TortureValue.historyValue(id, acrossSlot(key.length, 0, Long.BYTES));
         long invoke = System.nanoTime();
         try {
-          CasResult c = map.compareAndSet(key, expected, ByteBuffer.allocate(Long.BYTES).putLong(id).array());
+          CasResult c = map.compareAndSet(key, expected, value);
           long complete = System.nanoTime();
           switch (c) {
             case CasResult.Applied a -> {
@@ -329,14 +443,56 @@ public final class TortureWorker {
               0));
           error("CAS " + spec.linKey(k), ex);
         }
+      } else {
+        // DELETE: unconditional, or (half the time, when a version is known) of the version last seen
+        long expected = r < 91 || lastVersion[k] == 0 ? 0 : lastVersion[k];
+        long invoke = System.nanoTime();
+        try {
+          DeleteResult d = expected == 0 ? map.delete(key) : map.delete(key, expected);
+          long complete = System.nanoTime();
+          Result result = switch (d.outcome()) {
+            case DELETED -> Result.DELETED;
+            case NOT_FOUND -> Result.NOT_FOUND;
+            case CONFLICT -> Result.CONFLICT;
+          };
+          lastVersion[k] = d.outcome() == DeleteResult.Outcome.CONFLICT ? d.version() : 0;
+          history.add(new LinOp(k, writer, Kind.DELETE, invoke, complete, expected, 0, result, d.version()));
+        } catch (SharedMapException ex) {
+          history.add(new LinOp(k, writer, Kind.DELETE, invoke, LinOp.UNKNOWN_COMPLETION, expected, 0, Result.UNKNOWN,
+              0));
+          error("DELETE " + spec.linKey(k), ex);
+        }
       }
     }
   }
 
-  private void writeResult(List<ThreadState> states) throws IOException {
+  private void writeResult(List<ThreadState> states, long endNs) throws IOException {
     Files.createDirectories(spec.result().getParent());
     try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(spec.result(), StandardCharsets.UTF_8))) {
       w.println("ops " + ops.get() + " " + errors.get() + " " + failures.get() + " " + verified.get());
+      // each client's own counts: "client D|S <direct GETs> <socket GETs> <view mapped now>"
+      for (SharedMap m : new java.util.LinkedHashSet<>(maps)) {
+        SharedMap.ReadStats r = m.readStats();
+        w.println("client " + (m == socketMap ? "S" : "D") + " " + r.direct() + " " + r.socket() + " "
+            + r.viewMapped());
+      }
+      // per restart epoch (0: from GO): when this worker heard of it, and the direct threads' GETs
+      // begun in it, and how many of those the view answered
+      Map<Integer, long[]> direct = new HashMap<>();
+      for (ThreadState s : states) {
+        s.directByEpoch.forEach((e, n) -> {
+          long[] sum = direct.computeIfAbsent(e, x -> new long[2]);
+          sum[0] += n[0];
+          sum[1] += n[1];
+        });
+      }
+      new java.util.TreeMap<>(epochStartNs).forEach((e, t) -> {
+        long[] n = direct.getOrDefault(e, new long[2]);
+        w.println("epoch " + e + " " + t + " " + n[0] + " " + n[1]);
+      });
+      w.println("end " + endNs + " " + states.stream().filter(s -> s.direct).count());
+      long deletes = states.stream().mapToLong(s -> s.deletes).sum();
+      w.println("deletes " + deletes);
       Map<Long, Long> seen = new HashMap<>();
       for (ThreadState s : states) {
         w.println("writer " + s.writer + " " + s.writes);

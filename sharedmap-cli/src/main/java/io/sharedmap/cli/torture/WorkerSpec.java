@@ -21,9 +21,26 @@ import java.util.Map;
  * @param recovering whether the clients recover across daemon restarts
  * @param reconnectWindowMs the recovering clients' reconnect window
  * @param result where the worker writes its result file
+ * @param directThreads which threads read directly from the daemon's view ({@code D}: a client of
+ *     their own with direct reads on) and which through the socket only ({@code S}: one shared
+ *     client with direct reads off), one letter per thread
+ * @param viewCapacity bytes of key plus value one view slot holds: value sizes straddle it, so
+ *     keys keep moving into and out of the view
  */
 public record WorkerSpec(Path socket, int runId, int process, int threads, int keys, int counters, int linKeys,
-    int linOpsPerThread, long durationMs, long seed, boolean recovering, long reconnectWindowMs, Path result) {
+    int linOpsPerThread, long durationMs, long seed, boolean recovering, long reconnectWindowMs, Path result,
+    String directThreads, int viewCapacity) {
+
+  public WorkerSpec {
+    if (directThreads.length() != threads || !directThreads.matches("[DS]*")) {
+      throw new IllegalArgumentException("directThreads '" + directThreads + "' is not one D or S per thread");
+    }
+  }
+
+  /** Whether thread {@code t} reads directly. */
+  public boolean direct(int t) {
+    return directThreads.charAt(t) == 'D';
+  }
 
   /** The key prefix of a run: {@code torture/<runId>/}. */
   public static String prefix(int runId) {
@@ -49,7 +66,8 @@ public record WorkerSpec(Path socket, int runId, int process, int threads, int k
     return List.of("socket=" + socket, "run=" + runId, "process=" + process, "threads=" + threads, "keys=" + keys,
         "counters=" + counters, "linKeys=" + linKeys, "linOpsPerThread=" + linOpsPerThread,
         "durationMs=" + durationMs, "seed=" + seed, "recovering=" + recovering,
-        "reconnectWindowMs=" + reconnectWindowMs, "result=" + result);
+        "reconnectWindowMs=" + reconnectWindowMs, "result=" + result, "directThreads=" + directThreads,
+        "viewCapacity=" + viewCapacity);
   }
 
   static WorkerSpec parse(String[] args) {
@@ -66,7 +84,8 @@ public record WorkerSpec(Path socket, int runId, int process, int threads, int k
         Integer.parseInt(get(m, "counters")), Integer.parseInt(get(m, "linKeys")),
         Integer.parseInt(get(m, "linOpsPerThread")), Long.parseLong(get(m, "durationMs")),
         Long.parseLong(get(m, "seed")), Boolean.parseBoolean(get(m, "recovering")),
-        Long.parseLong(get(m, "reconnectWindowMs")), Path.of(get(m, "result")));
+        Long.parseLong(get(m, "reconnectWindowMs")), Path.of(get(m, "result")), get(m, "directThreads"),
+        Integer.parseInt(get(m, "viewCapacity")));
   }
 
   private static String get(Map<String, String> m, String name) {

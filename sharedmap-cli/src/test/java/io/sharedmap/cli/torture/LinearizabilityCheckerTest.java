@@ -32,6 +32,14 @@ class LinearizabilityCheckerTest {
     return new LinOp(0, client, Kind.CAS, from, to, expected, id, r, version);
   }
 
+  private static LinOp del(long client, long from, long to, long expected, Result r, long version) {
+    return new LinOp(0, client, Kind.DELETE, from, to, expected, 0, r, version);
+  }
+
+  private static LinOp directGet(long client, long from, long to, long id, long version) {
+    return new LinOp(0, client, Kind.GET, from, to, 0, id, Result.FOUND, version, true);
+  }
+
   private static Verdict check(LinOp... ops) {
     return LinearizabilityChecker.check(List.of(ops)).verdict();
   }
@@ -152,9 +160,67 @@ class LinearizabilityCheckerTest {
   }
 
   @Test
+  void check_deleteThenRecreate_legalOnlyWithAbsenceBetween() {
+    assertThat(check(
+        set(1, 0, 1, 100, 5),
+        del(2, 2, 3, 0, Result.DELETED, 5),
+        getNothing(1, 4, 5),
+        del(2, 6, 7, 0, Result.NOT_FOUND, 0),
+        cas(1, 8, 9, 0, 101, Result.APPLIED, 8), // expected 0: only if absent
+        del(2, 10, 11, 7, Result.CONFLICT, 8),
+        del(2, 12, 13, 8, Result.DELETED, 8),
+        del(1, 14, 15, 8, Result.CONFLICT, 0), // conditional delete of an absent key
+        getNothing(1, 16, 17))).isEqualTo(Verdict.LINEARIZABLE);
+    // a value read after its delete completed
+    assertThat(check(set(1, 0, 1, 100, 5), del(2, 2, 3, 0, Result.DELETED, 5), get(1, 4, 5, 100, 5)))
+        .isEqualTo(Verdict.NOT_LINEARIZABLE);
+    // nothing found although a write completed after the delete
+    assertThat(check(set(1, 0, 1, 100, 5), del(2, 2, 3, 0, Result.DELETED, 5), set(1, 4, 5, 101, 7),
+        getNothing(2, 6, 7))).isEqualTo(Verdict.NOT_LINEARIZABLE);
+    // a delete that removed a version the key no longer had
+    assertThat(check(set(1, 0, 1, 100, 5), set(1, 2, 3, 101, 6), del(2, 4, 5, 0, Result.DELETED, 5)))
+        .isEqualTo(Verdict.NOT_LINEARIZABLE);
+    // CAS "only if absent" applied while the key existed
+    assertThat(check(set(1, 0, 1, 100, 5), cas(2, 2, 3, 0, 101, Result.APPLIED, 6)))
+        .isEqualTo(Verdict.NOT_LINEARIZABLE);
+    // versions keep growing across a delete
+    assertThat(check(set(1, 0, 1, 100, 5), del(2, 2, 3, 0, Result.DELETED, 5), set(1, 4, 5, 101, 4)))
+        .isEqualTo(Verdict.NOT_LINEARIZABLE);
+  }
+
+  @Test
+  void check_unknownOutcomeDelete_mayHaveTakenEffectOrNot() {
+    assertThat(check(set(1, 0, 1, 100, 5), del(2, 2, UNKNOWN, 0, Result.UNKNOWN, 0), getNothing(3, 10, 11)))
+        .isEqualTo(Verdict.LINEARIZABLE);
+    assertThat(check(set(1, 0, 1, 100, 5), del(2, 2, UNKNOWN, 0, Result.UNKNOWN, 0), get(3, 10, 11, 100, 5)))
+        .isEqualTo(Verdict.LINEARIZABLE);
+    // but not before it was invoked
+    assertThat(check(set(1, 0, 1, 100, 5), getNothing(3, 2, 3), del(2, 4, UNKNOWN, 0, Result.UNKNOWN, 0)))
+        .isEqualTo(Verdict.NOT_LINEARIZABLE);
+  }
+
+  @Test
+  void check_directAndSocketReadsMixed_oneRegister() {
+    // a direct read after a socket read saw the newer value must not see the older one
+    LinearizabilityChecker.Outcome o = LinearizabilityChecker.check(List.of(set(1, 0, 1, 100, 5),
+        set(1, 2, 20, 101, 6), get(2, 3, 4, 101, 6), directGet(3, 5, 6, 100, 5)));
+
+    assertThat(o.verdict()).isEqualTo(Verdict.NOT_LINEARIZABLE);
+    assertThat(o.detail()).contains("GET(direct) -> found 0.0#100 at v5");
+    assertThat(check(set(1, 0, 1, 100, 5), set(1, 2, 20, 101, 6), directGet(2, 3, 4, 100, 5), get(3, 5, 6, 101, 6)))
+        .isEqualTo(Verdict.LINEARIZABLE);
+  }
+
+  @Test
   void parse_toLine_roundTrips() {
     LinOp op = cas(3, 10, UNKNOWN, 4, 77, Result.UNKNOWN, 0);
 
     assertThat(LinOp.parse(op.toLine())).isEqualTo(op);
+    LinOp direct = directGet(2, 5, 6, 77, 9);
+    assertThat(LinOp.parse(direct.toLine())).isEqualTo(direct);
+    LinOp delete = del(1, 7, 8, 9, Result.DELETED, 9);
+    assertThat(LinOp.parse(delete.toLine())).isEqualTo(delete);
+    // a line of an older worker, without the path
+    assertThat(LinOp.parse("0 1 GET 3 4 0 77 FOUND 9")).isEqualTo(get(1, 3, 4, 77, 9));
   }
 }

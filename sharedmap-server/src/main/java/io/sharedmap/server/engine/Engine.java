@@ -99,6 +99,14 @@ public final class Engine implements AutoCloseable {
    */
   public static final String UNSAFE_STALE_READS_PROPERTY = "sharedmap.unsafe.staleReads";
 
+  /**
+   * A deliberately broken mode for testing the direct-read checks: the journal's leader releases a
+   * batch's writers before it applies the batch to the shared-memory view (and applies it a couple
+   * of milliseconds later), so a direct read may miss a write acknowledged before it began. GET
+   * through the socket is unaffected. Never use it for data.
+   */
+  public static final String UNSAFE_LATE_VIEW_PROPERTY = "sharedmap.unsafe.lateView";
+
   private final EngineConfig config;
   private final Index index;
   private final Journal journal;
@@ -149,6 +157,10 @@ public final class Engine implements AutoCloseable {
     if (unsafeStaleReads) {
       LOG.log(System.Logger.Level.WARNING, "UNSAFE: GET may return stale values (" + UNSAFE_STALE_READS_PROPERTY
           + "); this daemon is broken on purpose for testing");
+    }
+    if (v != null && Boolean.getBoolean(UNSAFE_LATE_VIEW_PROPERTY)) {
+      LOG.log(System.Logger.Level.WARNING, "UNSAFE: changes reach the view after they are acknowledged ("
+          + UNSAFE_LATE_VIEW_PROPERTY + "); direct reads may be stale; this daemon is broken on purpose for testing");
     }
     this.background = Executors.newScheduledThreadPool(2, runnable -> {
       Thread t = new Thread(runnable);

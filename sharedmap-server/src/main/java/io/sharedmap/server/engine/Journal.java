@@ -105,6 +105,11 @@ final class Journal implements AutoCloseable {
   private volatile View view;
   // Leader only: in always mode, records written but not yet fsynced, so not yet applied to the view.
   private final ArrayList<Pending> unsynced = new ArrayList<>();
+  // UNSAFE, for testing the torture's checks only (Engine.UNSAFE_LATE_VIEW_PROPERTY): release the
+  // waiters of a batch first and apply it to the view LATE_VIEW_DELAY_NS later, so direct readers
+  // miss acknowledged writes for a while.
+  private final boolean unsafeLateView = Boolean.getBoolean(Engine.UNSAFE_LATE_VIEW_PROPERTY);
+  private static final long LATE_VIEW_DELAY_NS = 2_000_000;
   private final AtomicLong commits = new AtomicLong();
   private final AtomicLong fsyncs = new AtomicLong();
   private final AtomicLong bytesWritten = new AtomicLong();
@@ -416,18 +421,27 @@ final class Journal implements AutoCloseable {
         if (v != null) {
           if (durability == Durability.ALWAYS) {
             unsynced.addAll(batch); // applied after the fsync below, or a later leader's
+          } else if (unsafeLateView) {
+            unsynced.addAll(batch); // UNSAFE test mode: applied below, after the waiters were released
           } else {
             v.apply(batch); // interval: written is durable; applied before the waiters can see it
           }
         }
         writtenVersion = batch.getLast().version();
         commits.incrementAndGet();
+        if (unsafeLateView && v != null && durability != Durability.ALWAYS) {
+          applyLate(v);
+        }
       }
       if (sync && syncedVersion.get() < writtenVersion) {
         long w = writtenVersion;
         faults.beforeFsync();
         appender.channel().force(false);
         fsyncs.incrementAndGet();
+        if (unsafeLateView && v != null && !unsynced.isEmpty()) {
+          syncedVersion.accumulateAndGet(w, Math::max);
+          applyLate(v);
+        }
         if (v != null && !unsynced.isEmpty()) {
           // always: only this leader's fsync advances syncedVersion (the background fsync runs in
           // interval mode only), so every record up to w is applied before any waiter for it wakes
@@ -443,6 +457,23 @@ final class Journal implements AutoCloseable {
           + " changes: " + e);
       throw new JournalFailedException("journal write failed, change not persisted: " + e, cause);
     }
+  }
+
+  /**
+   * UNSAFE, test mode only ({@link Engine#UNSAFE_LATE_VIEW_PROPERTY}): wakes the waiters whose
+   * records are now durable (they acknowledge at once), waits {@link #LATE_VIEW_DELAY_NS}, then
+   * applies the records to the view. Still the leader, so still the view's only writer; but direct
+   * readers miss acknowledged writes meanwhile, which breaks the view's promise on purpose.
+   */
+  private void applyLate(View v) {
+    for (Waiter w : waiters) {
+      if (w.version != Long.MIN_VALUE && reached(w.version, w.sync)) {
+        LockSupport.unpark(w.thread);
+      }
+    }
+    LockSupport.parkNanos(LATE_VIEW_DELAY_NS); // the deliberate delay of this broken mode
+    v.apply(unsynced);
+    unsynced.clear();
   }
 
   private void writeBatch(List<Pending> batch) throws IOException {

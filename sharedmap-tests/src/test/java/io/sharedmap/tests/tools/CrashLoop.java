@@ -2,6 +2,7 @@ package io.sharedmap.tests.tools;
 
 import io.sharedmap.tests.clients.Dump;
 import io.sharedmap.tests.clients.DumpMain;
+import io.sharedmap.tests.clients.ReaderMain;
 import io.sharedmap.tests.clients.Verify;
 import io.sharedmap.tests.clients.WriteLog;
 import io.sharedmap.tests.clients.WriterMain;
@@ -26,7 +27,11 @@ import java.util.concurrent.locks.LockSupport;
  *       every kill. After each restart, before anything else, every write acknowledged so far must be
  *       present with its value or a later one of the same writer, nothing torn; at the end, with the
  *       writers stopped, additionally nothing never written appears, versions match the
- *       acknowledgements and never go backwards.
+ *       acknowledgements and never go backwards. A reader process ({@link ReaderMain}, direct reads
+ *       on) reads the writers' keys throughout, mostly from the daemon's shared-memory view: every
+ *       value it was shown (even from a killed daemon's view, before the new daemon retired it)
+ *       must survive each restart, and after each restart it must read new values from the new
+ *       daemon's view (it re-maps).
  *   <li>{@code never}: a kill may lose the last few milliseconds of acknowledged writes, only from
  *       the end. Each round has its own writers (fresh tags), stopped after the kill; after the
  *       restart what the round's writers left must be a prefix of each writer's history, hold only
@@ -50,11 +55,25 @@ public final class CrashLoop {
 
   /** What a run did and found. */
   public record Result(Config config, int kills, long acknowledged, long lost, long checkedKeys, long millis,
-      List<String> problems) {
+      List<String> problems, ReaderStats reader) {
     public String summary() {
       return "crash loop, durability " + config.mode() + ": " + kills + " kill -9, " + acknowledged
           + " acknowledged writes (" + lost + " with unknown outcome), " + checkedKeys + " keys checked, "
-          + problems.size() + " problem(s), " + millis / 1000 + " s";
+          + (reader.reads() > 0 ? reader + ", " : "") + problems.size() + " problem(s), " + millis / 1000 + " s";
+    }
+  }
+
+  /**
+   * The reader's GETs: from the view, through the socket, and after how many restarts it read new
+   * values from the new daemon's view (none in {@code never} mode, which has no view and no reader).
+   */
+  public record ReaderStats(long reads, long direct, long socket, int remapped) {
+    static final ReaderStats NONE = new ReaderStats(0, 0, 0, 0);
+
+    @Override
+    public String toString() {
+      return "reader " + reads + " GETs (" + direct + " from the view, " + socket + " through the socket), re-mapped"
+          + " after " + remapped + " restarts";
     }
   }
 
@@ -66,7 +85,7 @@ public final class CrashLoop {
     long start = System.nanoTime();
     Result r = c.mode().equals("never") ? runNever(env, c, progress) : runDurable(env, c, progress);
     return new Result(c, r.kills(), r.acknowledged(), r.lost(), r.checkedKeys(),
-        (System.nanoTime() - start) / 1_000_000, r.problems());
+        (System.nanoTime() - start) / 1_000_000, r.problems(), r.reader());
   }
 
   private static List<ChildProcess> startWriters(Launcher env, DaemonProcess d, Config c, String tagPrefix,
@@ -107,27 +126,62 @@ public final class CrashLoop {
     Random random = new Random(c.seed());
     DaemonProcess daemon = env.startDaemon(spec);
     List<ChildProcess> writers = startWriters(env, daemon, c, "w");
+    // Paced (a pass over the keys every 2 ms) so that it does not take a CPU from the writers.
+    ChildProcess reader = env.startClient("reader", ReaderMain.class, List.of("--socket", daemon.socket().toString(),
+        "--writers", Integer.toString(c.writers()), "--threads", Integer.toString(c.threads()), "--own", "20",
+        "--pass-pause-us", "2000", "--duration-ms", "86400000"));
     List<String> problems = new ArrayList<>();
+    int remapped = 0;
     for (int k = 1; k <= c.kills() && problems.isEmpty(); k++) {
       randomMoment(writers, random, c.maxDelayMs());
       daemon.kill9();
       daemon = env.startDaemon(spec);
+      int fromViewAtRestart = reader.count("VIEW");
       WriteLog acknowledged = WriteLog.of(writers); // every ack printed so far: before the kill or after the restart
+      WriteLog shown = WriteLog.of(List.of(reader)); // every value the reader was shown so far, from either daemon
       Dump dump = DumpMain.dump(daemon.socket(), acknowledged.keys());
       for (String p : Verify.durability(acknowledged, dump, false)) {
         problems.add("after kill " + k + ": " + p);
       }
-      progress.accept("kill " + k + ": " + acknowledged.ackedCount() + " acknowledged so far, all present");
+      for (String p : Verify.seenValuesSurvive(shown, dump)) {
+        problems.add("after kill " + k + ", a value the reader was shown: " + p);
+      }
+      // Two more values from the view: the reader has at most one GET in flight, so at least one
+      // began after the new daemon answered, when the old view was already retired.
+      try {
+        reader.awaitCount("VIEW", fromViewAtRestart + 2, PROGRESS);
+        remapped++;
+      } catch (AssertionError e) {
+        problems.add("after kill " + k + ": the reader read no new value from the new daemon's view (no re-map): "
+            + e.getMessage());
+      }
+      progress.accept("kill " + k + ": " + acknowledged.ackedCount() + " acknowledged so far, all present; "
+          + shown.seen().size() + " keys the reader saw, all present; it re-mapped the new view");
     }
     awaitMore(writers, 5);
     stop(writers);
+    reader.closeStdin();
+    reader.awaitExit(Duration.ofSeconds(120), 0);
     WriteLog log = WriteLog.of(writers);
     Dump dump = DumpMain.dump(daemon.socket(), log.keys());
     log.versionProblems().forEach(p -> problems.add("versions: " + p));
     Verify.durability(log, dump, true).forEach(p -> problems.add("at the end: " + p));
+    Verify.seenValuesSurvive(WriteLog.of(List.of(reader)), dump).forEach(p -> problems.add("at the end, a value"
+        + " the reader was shown: " + p));
     daemon.stop();
     return new Result(c, c.kills(), log.ackedCount(), log.count(WriteLog.Kind.LOST), dump.items().size(), 0,
-        problems);
+        problems, readerStats(reader, remapped));
+  }
+
+  /** The reader's closing {@code READS n direct d socket s} line. */
+  private static ReaderStats readerStats(ChildProcess reader, int remapped) {
+    for (String line : reader.lines()) {
+      String[] f = line.split(" ");
+      if (f[0].equals("READS") && f.length == 6) {
+        return new ReaderStats(Long.parseLong(f[1]), Long.parseLong(f[3]), Long.parseLong(f[5]), remapped);
+      }
+    }
+    return new ReaderStats(0, 0, 0, remapped);
   }
 
   private static Result runNever(Launcher env, Config c, java.util.function.Consumer<String> progress) {
@@ -183,7 +237,7 @@ public final class CrashLoop {
           + frozen.size() + " keys frozen");
     }
     daemon.stop();
-    return new Result(c, c.kills(), acked, lost, frozen.size(), 0, problems);
+    return new Result(c, c.kills(), acked, lost, frozen.size(), 0, problems, ReaderStats.NONE);
   }
 
   public static void main(String[] argv) {
