@@ -143,7 +143,7 @@ final class TortureCommand implements Callable<Integer> {
 
   @Option(names = "--restart-daemon-option", hidden = true, paramLabel = "OPT",
       description = "An extra server option of the tool's own daemon when it is restarted (not at its first start),"
-          + " e.g. --view-dir=/dev/shm: a daemon restarted with other settings on the same directory.")
+          + " e.g. --no-view: a daemon restarted with other settings on the same directory.")
   List<String> restartDaemonOptions = new ArrayList<>();
 
   @Option(names = "--daemon-jvm-option", hidden = true, paramLabel = "OPT",
