@@ -170,8 +170,24 @@ public final class ViewDescriptor {
     return null;
   }
 
+  /**
+   * Null if the stamps and the state word of a view in {@code s} can be accessed atomically: native
+   * or mapped memory at an 8-byte-aligned address (a mapped file always is); else what is wrong.
+   */
+  static String checkAlignment(MemorySegment s) {
+    if (!s.isNative() || s.address() % Long.BYTES != 0) {
+      return "a view needs native or mapped memory aligned to 8 bytes (its stamps are read and written"
+          + " atomically), not " + s;
+    }
+    return null;
+  }
+
   /** Reads the header's fixed fields; null if {@code s} is not a view of this format. */
   static String checkHeader(MemorySegment s) {
+    String misaligned = checkAlignment(s);
+    if (misaligned != null) {
+      return misaligned;
+    }
     if (s.byteSize() < HEADER_LENGTH) {
       return "view file is " + s.byteSize() + " bytes, shorter than its " + HEADER_LENGTH + "-byte header";
     }

@@ -129,7 +129,7 @@ public final class ViewReader {
         }
       }
       VarHandle.acquireFence(); // the reads above complete before the stamp is read again
-      if ((long) WORD.get(view, off + SLOT_STAMP_OFFSET) != stamp) {
+      if ((long) WORD.getOpaque(view, off + SLOT_STAMP_OFFSET) != stamp) { // opaque: a real second read
         if (++attempts >= MAX_ATTEMPTS) {
           return null;
         }

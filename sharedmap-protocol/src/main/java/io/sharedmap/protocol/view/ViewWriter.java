@@ -66,6 +66,9 @@ public final class ViewWriter implements AutoCloseable {
 
   private static ViewWriter format(MemorySegment segment, Arena arena, int slotCount, int slotSize, long generation) {
     String bad = checkGeometry(slotCount, slotSize);
+    if (bad == null) {
+      bad = checkAlignment(segment);
+    }
     if (bad != null) {
       throw new IllegalArgumentException(bad);
     }
@@ -252,7 +255,9 @@ public final class ViewWriter implements AutoCloseable {
    * Rewrites one slot under its seqlock: stamp odd, fields and bytes, stamp even (release). The
    * store-store fence keeps the odd stamp ahead of the data; the release keeps the data ahead of
    * the even stamp, so a reader that sees the same even stamp before and after its copy saw none
-   * of this write or all of it.
+   * of this write or all of it. Bytes of the slot's previous key and value that the new contents
+   * do not cover are zeroed: a withdrawn key (deleted, or chmod-ed out of the readers' reach) must
+   * not stay readable in the file.
    */
   private void writeSlot(long off, byte state, int h, byte[] key, byte[] value, long version) {
     long stamp = (long) WORD.get(view, off + SLOT_STAMP_OFFSET);
@@ -260,6 +265,12 @@ public final class ViewWriter implements AutoCloseable {
     VarHandle.storeStoreFence();
     int keyLength = key == null ? 0 : key.length;
     int valueLength = value == null ? 0 : value.length;
+    long oldPayload = Math.min((long) capacity, (view.get(SHORT, off + SLOT_KEY_LENGTH_OFFSET) & 0xFFFF)
+        + (view.get(INT, off + SLOT_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL));
+    long newPayload = keyLength + valueLength;
+    if (oldPayload > newPayload) {
+      view.asSlice(off + SLOT_PAYLOAD_OFFSET + newPayload, oldPayload - newPayload).fill((byte) 0);
+    }
     view.set(LONG, off + SLOT_VERSION_OFFSET, version);
     view.set(INT, off + SLOT_HASH_OFFSET, h);
     view.set(SHORT, off + SLOT_KEY_LENGTH_OFFSET, (short) keyLength);

@@ -80,6 +80,51 @@ class ViewTest {
   }
 
   @Test
+  void withdrawnKeys_leaveNoBytesInTheView() {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment s = arena.allocate(ViewDescriptor.fileLength(64, 128), 8);
+      ViewWriter w = ViewWriter.format(s, 64, 128, 1);
+      w.put("private-key".getBytes(), "SECRET-VALUE-0123456789".getBytes(), 1);
+      w.put("shrinks".getBytes(), "LONG-OLD-VALUE-abcdefghij".getBytes(), 2);
+      assertThat(contains(s, "SECRET-VALUE")).isTrue();
+      w.remove("private-key".getBytes()); // deleted, or chmod-ed out of the readers' reach
+      w.put("shrinks".getBytes(), "new".getBytes(), 3);
+      assertThat(contains(s, "SECRET-VALUE")).as("a withdrawn value").isFalse();
+      assertThat(contains(s, "private-key")).as("a withdrawn key").isFalse();
+      assertThat(contains(s, "abcdefghij")).as("the tail of a value overwritten by a shorter one").isFalse();
+      assertThat(ViewReader.of(s).lookup("shrinks".getBytes()).value()).isEqualTo("new".getBytes());
+    }
+  }
+
+  private static boolean contains(MemorySegment s, String text) {
+    byte[] all = s.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+    byte[] t = text.getBytes();
+    outer:
+    for (int i = 0; i + t.length <= all.length; i++) {
+      for (int j = 0; j < t.length; j++) {
+        if (all[i + j] != t[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
+  @Test
+  void segment_notNativeOrMisaligned_isRefusedBeforeAnythingIsWritten() {
+    byte[] heap = new byte[(int) ViewDescriptor.fileLength(16, 64)];
+    assertThatThrownBy(() -> ViewWriter.format(MemorySegment.ofArray(heap), 16, 64, 1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("aligned to 8 bytes");
+    assertThat(heap).containsOnly((byte) 0);
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment odd = arena.allocate(ViewDescriptor.fileLength(16, 64) + 8, 8).asSlice(4);
+      assertThatThrownBy(() -> ViewWriter.format(odd, 16, 64, 1)).hasMessageContaining("aligned to 8 bytes");
+      assertThatThrownBy(() -> ViewReader.of(odd)).hasMessageContaining("aligned to 8 bytes");
+    }
+  }
+
+  @Test
   void geometry_outOfRange_namesTheLimit() {
     assertThat(ViewDescriptor.checkGeometry(1000, 256)).contains("power of two").contains("16");
     assertThat(ViewDescriptor.checkGeometry(1024, 32)).contains("slot size 32").contains("64");
