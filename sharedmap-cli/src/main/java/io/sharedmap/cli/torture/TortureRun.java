@@ -502,8 +502,10 @@ public final class TortureRun {
 
   /**
    * After a restart: the probe client, whose view is the killed daemon's (retired by the new one),
-   * writes a new value through the socket and reads it back; the view must answer it, with that
-   * value. So the client re-mapped the new daemon's view, and the view shows an acknowledged write.
+   * writes a new value through the socket and reads it back twice. The first GET finds its view
+   * retired and may go through the socket; both must return the new value, and the second must
+   * come from a view. So the client re-mapped the new daemon's view, and the view shows an
+   * acknowledged write.
    */
   private void checkRemap() {
     if (remapProbe == null) {
@@ -512,6 +514,13 @@ public final class TortureRun {
     String value = "restart " + restarts;
     try {
       remapProbe.set(probeKey(), value);
+      Optional<Entry> first = remapProbe.get(probeKey()); // finds its old view retired
+      if (first.isEmpty() || !first.get().valueAsString().equals(value)) {
+        failures.add("direct reads: after restart " + restarts + " the probe client's first GET read "
+            + first.map(x -> "'" + x.valueAsString() + "'").orElse("nothing") + ", not '" + value
+            + "' (just acknowledged)");
+        return;
+      }
       long before = remapProbe.readStats().direct();
       Optional<Entry> e = remapProbe.get(probeKey());
       boolean fromView = remapProbe.readStats().direct() > before;
