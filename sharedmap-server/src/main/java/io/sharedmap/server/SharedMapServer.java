@@ -472,6 +472,7 @@ public final class SharedMapServer implements AutoCloseable {
     m.put("view_published", vs == null ? "0" : Long.toString(vs.published()));
     m.put("view_withdrawn_too_large", vs == null ? "0" : Long.toString(vs.withdrawnTooLarge()));
     m.put("view_withdrawn_no_room", vs == null ? "0" : Long.toString(vs.withdrawnNoRoom()));
+    m.put("view_locked_applies", vs == null ? "0" : Long.toString(vs.lockedApplies()));
     m.put("view_failed", Boolean.toString(vs != null && vs.failed()));
     m.put("snapshots", Long.toString(e.snapshots()));
     m.put("snapshot_failures", Long.toString(e.snapshotFailures()));

@@ -203,10 +203,11 @@ public final class Engine implements AutoCloseable {
 
   /**
    * The view's counters: keys in it, puts applied, keys withdrawn because key and value exceed a
-   * slot or no slot was free within reach, and whether it failed (and was retired).
+   * slot or no slot was free within reach, records applied under their key's stripe lock because
+   * the index did not show them yet, and whether it failed (and was retired).
    */
   public record ViewStats(long entries, long published, long withdrawnTooLarge, long withdrawnNoRoom,
-      boolean failed) {}
+      long lockedApplies, boolean failed) {}
 
   /** The view's counters, or null when there is no view. */
   public ViewStats viewStats() {

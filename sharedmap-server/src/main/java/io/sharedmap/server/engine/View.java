@@ -25,12 +25,13 @@ import java.util.function.Function;
  * releases the batch's waiters; and the engine at open (before any write) and at close (after the
  * last). So there is one writer at a time, as {@link ViewWriter} requires.
  *
- * <p>Why it takes the key's stripe lock: a writer queues its record (taking a version) and then
- * publishes the entry in the index, both under the stripe lock. A leader could write and apply the
- * record in between; a direct reader would then see a version that a GET through the socket, which
- * reads the index, does not yet see. Taking the stripe lock before applying waits for that
- * publication. Lock order: journal leadership, then a stripe lock (a stripe-lock holder never waits
- * for leadership).
+ * <p>Why it may take the key's stripe lock: a writer queues its record (taking a version) and
+ * then publishes the entry in the index, both under the stripe lock. A leader could write and
+ * apply the record in between; a direct reader would then see a version that a GET through the
+ * socket, which reads the index, does not yet see. So a record the index does not show yet is
+ * applied under the stripe lock, which waits for that publication; one it already shows (the
+ * usual case) is applied at once. Lock order: journal leadership, then a stripe lock (a
+ * stripe-lock holder never waits for leadership).
  *
  * <p>A failure here never harms the store: the view is retired (readers go back to the socket) and
  * the daemon goes on without it.
@@ -48,6 +49,7 @@ final class View implements AutoCloseable {
   private final Index index;
   private final Function<Key, ReentrantLock> stripes;
   private volatile boolean failed;
+  private long lockedApplies; // leader only; read racily for STATS
 
   private View(ViewSettings settings, ViewWriter writer, Info info, long fileGid, Index index,
       Function<Key, ReentrantLock> stripes) {
@@ -115,26 +117,52 @@ final class View implements AutoCloseable {
 
   private void applyOne(Journal.Pending p) {
     Key k = new Key(p.key());
+    if (inIndex(k, p)) {
+      applyPublished(k, p);
+      return;
+    }
     ReentrantLock lock = stripes.apply(k);
-    lock.lock(); // the writer of p has published it in the index (see the class comment)
+    lockedApplies++;
+    lock.lock(); // waits for the writer of p to publish it in the index (see the class comment)
     try {
-      switch (p.type()) {
-        case TYPE_PUT -> publish(p.key(), p.value(), p.version(), p.owner());
-        case TYPE_DELETE -> writer.remove(p.key());
-        case TYPE_META -> {
-          // A new owner or mode, same value. The value as of this record is the index's if the key
-          // has not been written since; otherwise a later record will publish it.
-          Entry e = index.get(k);
-          if (e != null && e.version() < p.version()) {
-            publish(p.key(), e.value(), e.version(), p.owner());
-          } else {
-            writer.remove(p.key());
-          }
-        }
-        default -> throw new IllegalStateException("record type " + p.type());
-      }
+      applyPublished(k, p);
     } finally {
       lock.unlock();
+    }
+  }
+
+  /**
+   * Whether the index already shows {@code p} or a later change of its key, so that applying it
+   * needs no lock (the common case: the writer published long before the leader got here; waiting
+   * on the stripe lock of a writer that was descheduled costs a context switch). A PUT at version
+   * v is published once the key's entry has a version of v or more (a later change of the key
+   * needed the stripe lock after p's writer released it); a DELETE once the key is absent or has
+   * a later version. Unsure (a META record, or a key absent before its PUT is published): false.
+   */
+  private boolean inIndex(Key k, Journal.Pending p) {
+    Entry e = index.get(k);
+    return switch (p.type()) {
+      case TYPE_PUT -> e != null && e.version() >= p.version();
+      case TYPE_DELETE -> e == null || e.version() > p.version();
+      default -> false;
+    };
+  }
+
+  private void applyPublished(Key k, Journal.Pending p) {
+    switch (p.type()) {
+      case TYPE_PUT -> publish(p.key(), p.value(), p.version(), p.owner());
+      case TYPE_DELETE -> writer.remove(p.key());
+      case TYPE_META -> {
+        // A new owner or mode, same value. The value as of this record is the index's if the key
+        // has not been written since; otherwise a later record will publish it.
+        Entry e = index.get(k);
+        if (e != null && e.version() < p.version()) {
+          publish(p.key(), e.value(), e.version(), p.owner());
+        } else {
+          writer.remove(p.key());
+        }
+      }
+      default -> throw new IllegalStateException("record type " + p.type());
     }
   }
 
@@ -155,8 +183,8 @@ final class View implements AutoCloseable {
 
   /** Numbers for STATS (racy reads of the writer's counters: for display only). */
   Engine.ViewStats stats() {
-    return new Engine.ViewStats(writer.entries(), writer.published(), writer.withdrawnTooLarge(), writer.withdrawnNoRoom(),
-        failed);
+    return new Engine.ViewStats(writer.entries(), writer.published(), writer.withdrawnTooLarge(),
+        writer.withdrawnNoRoom(), lockedApplies, failed);
   }
 
   /** After the last change: retires the view (readers go back to the socket), unmaps and deletes it. */
