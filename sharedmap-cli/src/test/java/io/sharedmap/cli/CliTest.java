@@ -155,8 +155,9 @@ class CliTest extends DaemonCliTest {
         l -> assertThat(l).isEqualTo("socket " + socket),
         l -> assertThat(l).isEqualTo("data " + daemon.dir),
         l -> assertThat(l).matches("uptime \\d+h\\d\\dm\\d\\ds"),
-        l -> assertThat(l).isEqualTo("keys 1"));
-    assertThat(run("status", "--json").out()).contains("\"keys\":1", "\"uptime_ms\":");
+        l -> assertThat(l).isEqualTo("keys 1"),
+        l -> assertThat(l).isEqualTo("view " + socket + ".view (1 keys readable without a system call)"));
+    assertThat(run("status", "--json").out()).contains("\"keys\":1", "\"uptime_ms\":", "\"view_keys\":1");
   }
 
   @Test
