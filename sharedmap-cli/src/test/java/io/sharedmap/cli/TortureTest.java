@@ -100,9 +100,16 @@ class TortureTest {
     assertRemappedAfterEveryKill(r.out());
   }
 
+  /**
+   * One history key with 1,000 operations and three of four threads reading directly, so that
+   * direct GETs land in the fault's 2 ms windows many times per run (with two keys of 400 and half
+   * the threads direct, a CI run once saw none and passed).
+   */
   @Test
   void torture_daemonShowsWritesInItsViewLate_linearizabilityCatchesTheStaleDirectRead() {
-    Result r = torture("--duration", "3s", "--unsafe-late-view");
+    Result r = Cli.run("torture", "--dir", root.toString(), "--processes", "2", "--threads", "2", "--keys", "16",
+        "--lin-keys", "1", "--lin-ops", "1000", "--direct-readers", "0.75", "--seed", "7", "--duration", "4s",
+        "--unsafe-late-view");
 
     assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(1);
     assertThat(r.out()).contains("(c) linearizability    FAIL", "is not linearizable: no order of the",
