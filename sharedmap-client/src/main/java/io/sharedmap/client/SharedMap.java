@@ -27,6 +27,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -93,8 +95,8 @@ import java.util.stream.StreamSupport;
  * <h2>Direct reads</h2>
  *
  * <p>The daemon publishes a read-only, memory-mapped view of its keys ({@link
- * io.sharedmap.protocol.view.ViewDescriptor}). When this process may open the view file (who may is
- * who may connect; see docs/OPERATIONS.md), {@link #get} reads it with no system call and no round
+ * io.sharedmap.protocol.view.ViewDescriptor}). When this process may open the view file (normally:
+ * whoever may connect; see docs/SECURITY.md), {@link #get} reads it with no system call and no round
  * trip, and goes to the socket only for keys the view lacks (larger than a view slot, unreadable by
  * some who may open the view, absent, or lost in a race), after the daemon restarted (it maps the
  * new view), or when direct reads are off ({@link Options#directReads(boolean)}). The answers are
@@ -127,7 +129,11 @@ public final class SharedMap implements AutoCloseable {
   private final SequenceWindow window;
 
   /** The daemon's view this client reads directly; null when none is mapped. */
-  private volatile ViewReader view;
+  private final AtomicReference<ViewReader> view = new AtomicReference<>();
+  /** Set while one thread asks the daemon for its view, so that others do not ask too. */
+  private final AtomicBoolean mapping = new AtomicBoolean();
+  /** The daemon does not know VIEW (an older daemon): never ask again. */
+  private volatile boolean noViewOpcode;
   /** {@link System#nanoTime()} before which no new view is asked for after an attempt. */
   private volatile long nextViewAttempt;
   private final LongAdder directHits = new LongAdder();
@@ -344,20 +350,19 @@ public final class SharedMap implements AutoCloseable {
    */
   public Optional<Entry> get(byte[] key) {
     Request request = getRequest(key);
-    ViewReader v = view;
-    if (v == null && options.directReads() && System.nanoTime() - nextViewAttempt >= 0) {
+    ViewReader v = view.get();
+    if (v == null && options.directReads() && System.nanoTime() - nextViewAttempt >= 0 && !pool.isClosed()) {
       v = mapView();
     }
     if (v != null) {
       ViewReader.Hit hit = v.lookup(key);
-      if (hit != null) {
+      if (hit != null && !pool.isClosed()) {
         directHits.increment();
         return Optional.of(new Entry(hit.value(), hit.version()));
       }
-      if (v.retired()) {
+      if (v.retired() && view.compareAndSet(v, null)) {
         // The daemon stopped or was replaced: this GET goes through the socket (which waits for a
         // daemon as every call does), and the next one maps the new daemon's view.
-        view = null;
         nextViewAttempt = System.nanoTime();
       }
     }
@@ -372,25 +377,33 @@ public final class SharedMap implements AutoCloseable {
    * daemon in between is refused rather than trusted.
    */
   private ViewReader mapView() {
-    nextViewAttempt = System.nanoTime() + VIEW_RETRY_NANOS;
-    ViewCodec.ViewLocation where;
-    try {
-      // Once, without waiting for a daemon to come back: the GET that follows does the waiting.
-      where = plainCall(new Request(Opcode.VIEW, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::view);
-    } catch (SharedMapException e) {
-      return null;
-    }
-    if (where == null) {
-      view = null;
-      return null;
+    if (noViewOpcode || !mapping.compareAndSet(false, true)) {
+      return null; // another thread is asking: this GET uses the socket
     }
     try {
-      ViewReader r = ViewReader.open(where.file(), where.generation());
-      view = r;
-      return r;
-    } catch (IOException | RuntimeException e) {
-      view = null;
-      return null; // for example: this user may not read the view file; the socket serves every GET
+      nextViewAttempt = System.nanoTime() + VIEW_RETRY_NANOS;
+      ViewCodec.ViewLocation where;
+      try {
+        // Once, without waiting for a daemon to come back: the GET that follows does the waiting.
+        where = plainCall(new Request(Opcode.VIEW, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::view);
+      } catch (ProtocolViolationException e) {
+        noViewOpcode = e.errorCode().orElse(null) == ErrorCode.UNKNOWN_OPCODE; // a daemon older than direct reads
+        return null;
+      } catch (SharedMapException e) {
+        return null;
+      }
+      if (where == null) {
+        return null;
+      }
+      try {
+        ViewReader r = ViewReader.open(where.file(), where.generation());
+        view.set(r);
+        return r;
+      } catch (IOException | RuntimeException e) {
+        return null; // for example: this user may not read the view file; the socket serves every GET
+      }
+    } finally {
+      mapping.set(false);
     }
   }
 
@@ -402,7 +415,7 @@ public final class SharedMap implements AutoCloseable {
 
   /** See {@link ReadStats}. */
   public ReadStats readStats() {
-    ViewReader v = view;
+    ViewReader v = view.get();
     return new ReadStats(directHits.sum(), socketReads.sum(), v != null && !v.retired());
   }
 
@@ -650,6 +663,7 @@ public final class SharedMap implements AutoCloseable {
   @Override
   public void close() {
     pool.close();
+    view.set(null); // unmapped once unreachable
   }
 
   @Override

@@ -75,6 +75,18 @@ class DirectReadTest {
   }
 
   @Test
+  void get_afterClose_throwsEvenForAKeyInTheView() {
+    map.set("k", "v");
+    assertThat(map.get("k")).isPresent();
+    SharedMap closed = SharedMap.connect(daemon.socket);
+    assertThat(closed.get("k")).isPresent();
+    closed.close();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> closed.get("k"))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    assertThat(closed.readStats().viewMapped()).isFalse();
+  }
+
+  @Test
   void daemon_inNeverMode_hasNoView_soEveryGetUsesTheSocket() throws Exception {
     daemon.restart(c -> c.withDurability(Durability.NEVER));
     try (SharedMap m = SharedMap.connect(daemon.socket)) {

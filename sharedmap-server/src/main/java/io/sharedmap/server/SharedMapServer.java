@@ -5,6 +5,7 @@ import io.sharedmap.protocol.Opcode;
 import io.sharedmap.protocol.transport.SpinChannel;
 import io.sharedmap.protocol.transport.SpinLimiter;
 import io.sharedmap.server.engine.Engine;
+import io.sharedmap.protocol.view.ViewDescriptor;
 import io.sharedmap.protocol.view.ViewWriter;
 import io.sharedmap.server.engine.EngineConfig;
 import io.sharedmap.server.engine.ViewSettings;
@@ -177,13 +178,15 @@ public final class SharedMapServer implements AutoCloseable {
       lockChannel.force(true);
 
       prepareSocketPath(socket);
-      retireLeftoverView(socket);
+      retireLeftoverViews(dir, socket);
       EngineConfig engineConfig = new EngineConfig(dir, config.durability(), config.fsyncIntervalMs(),
           config.snapshotMinJournalBytes());
-      if (view.enabled()) {
+      if (view.enabled() && config.durability() != Durability.NEVER) {
+        checkViewFits(socket, view);
         engineConfig = engineConfig.withView(viewSettings(socket, security, view));
       }
       engine = Engine.open(engineConfig);
+      recordView(dir, engine.view());
       listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
       listener.bind(UnixDomainSocketAddress.of(socket), 256);
       applySocketPermissions(socket, security);
@@ -206,18 +209,77 @@ public final class SharedMapServer implements AutoCloseable {
     }
   }
 
+  /** In the data directory: the path of the view the daemon serving it publishes (a hint, text). */
+  static final String VIEW_RECORD = "view-path";
+
   /**
-   * Retires the view a previous daemon on this socket left behind (killed, so still LIVE) and
-   * deletes it, before this daemon acknowledges anything: its readers then come back to the
-   * socket. Done whatever this daemon's own view settings, so that a daemon restarted with {@code
-   * --no-view} or in {@code never} mode never leaves clients reading a dead daemon's view.
+   * Retires the views a previous daemon left behind (killed, so still LIVE) and deletes them,
+   * before this daemon acknowledges anything: their readers then come back to the socket. Two
+   * places: beside this socket, where any daemon on it publishes its view, and the path recorded in
+   * the data directory, where the last daemon on this data directory published it even if it served
+   * another socket. Done whatever this daemon's own view settings, so that a daemon restarted with
+   * {@code --no-view}, in {@code never} mode or on another socket never leaves clients reading a
+   * dead daemon's view.
+   *
+   * @throws ServerStartException if a view is there and cannot be retired (for example, it belongs
+   *     to another user); starting anyway could leave its readers behind
    */
-  private static void retireLeftoverView(Path socket) throws IOException {
-    Path left = ViewConfig.file(socket);
-    if (ViewWriter.retire(left)) {
-      LOG.log(System.Logger.Level.INFO, "retired the view a previous daemon left at " + left);
+  private static void retireLeftoverViews(Path dataDir, Path socket) throws ServerStartException, IOException {
+    java.util.LinkedHashSet<Path> left = new java.util.LinkedHashSet<>();
+    left.add(ViewConfig.file(socket));
+    Path record = dataDir.resolve(VIEW_RECORD);
+    if (Files.isRegularFile(record)) {
+      String recorded = Files.readString(record, StandardCharsets.UTF_8).strip();
+      if (!recorded.isEmpty()) {
+        left.add(Path.of(recorded));
+      }
     }
-    Files.deleteIfExists(left);
+    for (Path p : left) {
+      try {
+        if (ViewWriter.retire(p)) {
+          LOG.log(System.Logger.Level.INFO, "retired the view a previous daemon left at " + p);
+          Files.deleteIfExists(p);
+        }
+      } catch (IOException e) {
+        throw new ServerStartException("cannot retire the shared-memory view a previous daemon left at " + p
+            + " (" + ownerOf(p) + "): " + e + "; its readers could go on reading old values. Remove the file"
+            + " (it holds no data), or start the daemon as the user who owns it", e);
+      }
+    }
+  }
+
+  private static String ownerOf(Path p) {
+    try {
+      return "owner " + Files.getOwner(p).getName() + ", mode "
+          + java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    } catch (IOException | UnsupportedOperationException e) {
+      return "owner unknown: " + e.getMessage();
+    }
+  }
+
+  /** Writes down where this daemon's view is (or that it has none), for the next daemon to retire. */
+  private static void recordView(Path dataDir, Engine.ViewInfo v) throws IOException {
+    Path record = dataDir.resolve(VIEW_RECORD);
+    if (v == null) {
+      Files.deleteIfExists(record);
+    } else {
+      Files.writeString(record, v.file() + "\n", StandardCharsets.UTF_8);
+    }
+  }
+
+  /**
+   * A view is a sparse file, but a write to a page the file system cannot back kills the daemon
+   * (SIGBUS) instead of failing cleanly: so the whole file must fit where it is made.
+   */
+  private static void checkViewFits(Path socket, ViewConfig view) throws ServerStartException, IOException {
+    Path dir = socket.getParent();
+    long need = ViewDescriptor.fileLength(view.slotCount(), view.slotSize());
+    long free = Files.getFileStore(dir).getUsableSpace();
+    if (free < need) {
+      throw new ServerStartException("the shared-memory view needs " + need + " bytes (--view-slots "
+          + view.slotCount() + " x --view-slot-size " + view.slotSize() + ") but " + dir + " has " + free
+          + " bytes free; lower --view-slots or --view-slot-size, or start with --no-view");
+    }
   }
 
   /**
@@ -469,6 +531,7 @@ public final class SharedMapServer implements AutoCloseable {
     Engine.ViewStats vs = engine.viewStats();
     m.put("view_file", vi == null ? "" : vi.file().toString());
     m.put("view_keys", vs == null ? "0" : Long.toString(vs.entries()));
+    m.put("view_tombstones", vs == null ? "0" : Long.toString(vs.tombstones()));
     m.put("view_published", vs == null ? "0" : Long.toString(vs.published()));
     m.put("view_withdrawn_too_large", vs == null ? "0" : Long.toString(vs.withdrawnTooLarge()));
     m.put("view_withdrawn_no_room", vs == null ? "0" : Long.toString(vs.withdrawnNoRoom()));

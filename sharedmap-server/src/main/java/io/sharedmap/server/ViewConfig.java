@@ -25,6 +25,9 @@ import java.nio.file.Path;
 public record ViewConfig(boolean enabled, int slotCount, int slotSize) {
   public static final ViewConfig DEFAULTS = new ViewConfig(true, ViewDescriptor.DEFAULT_SLOT_COUNT,
       ViewDescriptor.DEFAULT_SLOT_SIZE);
+  /** Largest view file: 16 GiB of slots. */
+  public static final long MAX_VIEW_BYTES = 16L << 30;
+
   public static final ViewConfig DISABLED = new ViewConfig(false, ViewDescriptor.DEFAULT_SLOT_COUNT,
       ViewDescriptor.DEFAULT_SLOT_SIZE);
 
@@ -41,6 +44,11 @@ public record ViewConfig(boolean enabled, int slotCount, int slotSize) {
     bad = ViewDescriptor.checkGeometry(ViewDescriptor.MIN_SLOT_COUNT, slotSize);
     if (bad != null) {
       throw new IllegalArgumentException("--view-slot-size: " + bad);
+    }
+    long bytes = (long) slotCount * slotSize;
+    if (bytes > MAX_VIEW_BYTES) {
+      throw new IllegalArgumentException("--view-slots " + slotCount + " x --view-slot-size " + slotSize + " = "
+          + bytes + " bytes exceeds the view's limit of " + MAX_VIEW_BYTES + " bytes (16 GiB)");
     }
     return this;
   }

@@ -22,6 +22,52 @@ class ViewConfigTest {
         .isEqualTo(Path.of("/run/sharedmap/sharedmap.sock.view"));
   }
 
+  /**
+   * The same data directory served on another socket: the new daemon cannot find the old view
+   * beside its own socket, but the data directory says where it was.
+   */
+  @Test
+  void nextDaemonOnTheDataDirectory_retiresTheViewOfItsLastSocket() throws Exception {
+    Path data = tmp.resolve("data");
+    SharedMapServer first = SharedMapServer.start(ServerConfig.defaults(data, tmp.resolve("a.sock")));
+    Path oldView = ViewConfig.file(tmp.resolve("a.sock"));
+    ViewReader mapped;
+    try {
+      assertThat(Files.readString(data.resolve(SharedMapServer.VIEW_RECORD)).strip()).isEqualTo(oldView.toString());
+      Files.copy(oldView, tmp.resolve("kept.view")); // what a kill -9 would leave: a LIVE view at the path
+      mapped = ViewReader.open(tmp.resolve("kept.view"), generation(oldView));
+    } finally {
+      first.stop();
+      first.awaitStopped();
+    }
+    Files.move(tmp.resolve("kept.view"), oldView);
+    Files.writeString(data.resolve(SharedMapServer.VIEW_RECORD), oldView + "\n"); // as the killed daemon left it
+    SharedMapServer second = SharedMapServer.start(ServerConfig.defaults(data, tmp.resolve("b.sock")));
+    try {
+      assertThat(mapped.retired()).as("the view of the daemon on a.sock").isTrue();
+      assertThat(oldView).doesNotExist();
+      assertThat(Files.readString(data.resolve(SharedMapServer.VIEW_RECORD)).strip())
+          .isEqualTo(ViewConfig.file(tmp.resolve("b.sock")).toString());
+    } finally {
+      second.stop();
+      second.awaitStopped();
+    }
+  }
+
+  private static long generation(Path view) throws Exception {
+    try (var c = java.nio.channels.FileChannel.open(view)) {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      c.read(b, io.sharedmap.protocol.view.ViewDescriptor.GENERATION_OFFSET);
+      return b.flip().getLong();
+    }
+  }
+
+  @Test
+  void viewLargerThan16GiB_isRefusedNamingBothOptions() {
+    assertThatThrownBy(() -> new ViewConfig(true, 1 << 26, 1 << 16).validate())
+        .hasMessageContaining("--view-slots").hasMessageContaining("--view-slot-size").hasMessageContaining("16 GiB");
+  }
+
   @Test
   void geometry_outOfRange_namesTheOption() {
     assertThatThrownBy(() -> new ViewConfig(true, 1000, 256).validate()).hasMessageStartingWith("--view-slots");

@@ -12,8 +12,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
 import java.util.Set;
 
 /**
@@ -96,14 +99,28 @@ public final class ViewWriter implements AutoCloseable {
    */
   public static ViewWriter create(Path file, int slotCount, int slotSize, long generation,
       Set<PosixFilePermission> mode) throws IOException {
+    return create(file, slotCount, slotSize, generation, mode, null);
+  }
+
+  /**
+   * As {@link #create(Path, int, int, long, Set)}, with group {@code group} (null: the one the file
+   * system gives). The temporary file is created readable by its owner only and gets its group
+   * before its mode, so nobody outside the final audience can open it even for an instant.
+   */
+  public static ViewWriter create(Path file, int slotCount, int slotSize, long generation,
+      Set<PosixFilePermission> mode, GroupPrincipal group) throws IOException {
     String bad = checkGeometry(slotCount, slotSize);
     if (bad != null) {
       throw new IllegalArgumentException(bad);
     }
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     Files.deleteIfExists(tmp);
-    Files.createFile(tmp, PosixFilePermissions.asFileAttribute(mode));
-    Files.setPosixFilePermissions(tmp, mode); // the process umask may have narrowed the creation mode
+    Set<PosixFilePermission> ownerOnly = EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+    Files.createFile(tmp, PosixFilePermissions.asFileAttribute(ownerOnly));
+    if (group != null) {
+      Files.getFileAttributeView(tmp, PosixFileAttributeView.class).setGroup(group);
+    }
+    Files.setPosixFilePermissions(tmp, mode); // exactly: the process umask does not narrow it
     Arena arena = Arena.ofShared();
     try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       long length = fileLength(slotCount, slotSize);

@@ -7,7 +7,7 @@ import io.sharedmap.server.security.Owner;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.GroupPrincipal;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -70,13 +70,11 @@ final class View implements AutoCloseable {
       LOG.log(System.Logger.Level.INFO, "retired the view a previous daemon left at " + s.file());
     }
     long generation = ThreadLocalRandom.current().nextLong() | 1;
-    ViewWriter w = ViewWriter.create(s.file(), s.slotCount(), s.slotSize(), generation, ViewSettings.posix(s.fileMode()));
+    GroupPrincipal group = s.fileGid() < 0 ? null : s.file().getFileSystem().getUserPrincipalLookupService()
+        .lookupPrincipalByGroupName(Long.toString(s.fileGid()));
+    ViewWriter w = ViewWriter.create(s.file(), s.slotCount(), s.slotSize(), generation,
+        ViewSettings.posix(s.fileMode()), group);
     try {
-      if (s.fileGid() >= 0) {
-        var lookup = s.file().getFileSystem().getUserPrincipalLookupService();
-        Files.getFileAttributeView(s.file(), PosixFileAttributeView.class)
-            .setGroup(lookup.lookupPrincipalByGroupName(Long.toString(s.fileGid())));
-      }
       long gid = ((Number) Files.getAttribute(s.file(), "unix:gid")).longValue();
       View v = new View(s, w, new Info(s.file(), generation), gid, index, stripes);
       for (Iterator<Map.Entry<Key, Entry>> it = index.all(); it.hasNext(); ) {
@@ -183,8 +181,8 @@ final class View implements AutoCloseable {
 
   /** Numbers for STATS (racy reads of the writer's counters: for display only). */
   Engine.ViewStats stats() {
-    return new Engine.ViewStats(writer.entries(), writer.published(), writer.withdrawnTooLarge(),
-        writer.withdrawnNoRoom(), lockedApplies, failed);
+    return new Engine.ViewStats(writer.entries(), writer.tombstones(), writer.published(),
+        writer.withdrawnTooLarge(), writer.withdrawnNoRoom(), lockedApplies, failed);
   }
 
   /** After the last change: retires the view (readers go back to the socket), unmaps and deletes it. */
