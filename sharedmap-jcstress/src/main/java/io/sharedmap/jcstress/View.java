@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import org.openjdk.jcstress.infra.results.III_Result;
 
 /**
  * A small view (16 slots of 64 bytes) in native memory, with its writer and a reader, for one
@@ -84,5 +85,15 @@ final class View {
       throw new IllegalStateException("\"Aa\" and \"BB\" no longer share a hash: pick other colliding keys");
     }
     return new byte[][] {a, b};
+  }
+
+  /** Looks {@code key} up and reports version, {@link #uniformByte} and length; zeros for a miss. */
+  void lookup(byte[] key, III_Result r) {
+    ViewReader.Hit hit = reader.lookup(key);
+    if (hit != null) {
+      r.r1 = (int) hit.version();
+      r.r2 = uniformByte(hit.value());
+      r.r3 = hit.value().length;
+    }
   }
 }

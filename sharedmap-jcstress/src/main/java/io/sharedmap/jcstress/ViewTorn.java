@@ -4,7 +4,6 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
-import io.sharedmap.protocol.view.ViewReader;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -42,11 +41,6 @@ public class ViewTorn {
 
   @Actor
   public void reader(III_Result r) {
-    ViewReader.Hit hit = view.reader.lookup(K);
-    if (hit != null) {
-      r.r1 = (int) hit.version();
-      r.r2 = View.uniformByte(hit.value());
-      r.r3 = hit.value().length;
-    }
+    view.lookup(K, r);
   }
 }
