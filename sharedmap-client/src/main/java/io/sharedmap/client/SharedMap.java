@@ -395,13 +395,19 @@ public final class SharedMap implements AutoCloseable {
       if (where == null) {
         return null;
       }
-      try {
-        ViewReader r = ViewReader.open(where.file(), where.generation());
-        view.set(r);
-        return r;
-      } catch (IOException | RuntimeException e) {
-        return null; // for example: this user may not read the view file; the socket serves every GET
+      // The daemon's path, else the same name beside the socket as this process sees it (a socket
+      // bind-mounted into a container); the generation check refuses any other daemon's view.
+      Path besideSocket = pool.socket().resolveSibling(pool.socket().getFileName() + ".view");
+      for (Path file : where.file().equals(besideSocket) ? List.of(besideSocket) : List.of(where.file(), besideSocket)) {
+        try {
+          ViewReader r = ViewReader.open(file, where.generation());
+          view.set(r);
+          return r;
+        } catch (IOException | RuntimeException e) {
+          // for example: this user may not read the view file; the socket serves every GET
+        }
       }
+      return null;
     } finally {
       mapping.set(false);
     }
