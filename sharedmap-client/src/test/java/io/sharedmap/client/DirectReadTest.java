@@ -3,7 +3,11 @@ package io.sharedmap.client;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sharedmap.server.Durability;
+import io.sharedmap.server.ServerConfig;
+import io.sharedmap.server.SharedMapServer;
 import io.sharedmap.server.testing.TestDaemon;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -84,6 +88,32 @@ class DirectReadTest {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> closed.get("k"))
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
     assertThat(closed.readStats().viewMapped()).isFalse();
+  }
+
+  /**
+   * A client that sees the socket under another path than the daemon's (a bind mount into a
+   * container; here: the socket's directory renamed after the daemon started) cannot open the path
+   * the daemon announces, and maps {@code <its socket>.view} instead.
+   */
+  @Test
+  void viewOutOfReachAtTheAnnouncedPath_isFoundBesideTheClientsSocket(@org.junit.jupiter.api.io.TempDir Path tmp)
+      throws Exception {
+    Path before = tmp.resolve("before");
+    Path after = tmp.resolve("after");
+    Files.createDirectories(before);
+    SharedMapServer server = SharedMapServer.start(ServerConfig.defaults(tmp.resolve("data"), before.resolve("s.sock")));
+    try {
+      Files.move(before, after); // the daemon's paths are now stale; the socket and view moved with the directory
+      try (SharedMap moved = SharedMap.connect(after.resolve("s.sock"))) {
+        moved.set("k", "v");
+        assertThat(moved.get("k").orElseThrow().valueAsString()).isEqualTo("v");
+        assertThat(moved.readStats().direct()).as("read from %s", after.resolve("s.sock.view")).isEqualTo(1);
+      }
+    } finally {
+      Files.move(after, before);
+      server.stop();
+      server.awaitStopped();
+    }
   }
 
   @Test
