@@ -349,7 +349,7 @@ public final class SharedMap implements AutoCloseable {
    * socket: the same answer either way.
    */
   public Optional<Entry> get(byte[] key) {
-    Request request = getRequest(key);
+    checkKey(Opcode.GET, key); // before anything, as for every request; the frame only if the socket is needed
     ViewReader v = view.get();
     if (v == null && options.directReads() && System.nanoTime() - nextViewAttempt >= 0 && !pool.isClosed()) {
       v = mapView();
@@ -367,7 +367,7 @@ public final class SharedMap implements AutoCloseable {
       }
     }
     socketReads.increment();
-    return call(request, Replies::get);
+    return call(getRequest(key), Replies::get);
   }
 
   /**
