@@ -13,7 +13,7 @@ import org.openjdk.jcstress.infra.results.II_Result;
 
 /**
  * A key that moves to another slot: X sits in the shared home slot and K one past it; the writer
- * removes X and K (both slots are reclaimed to EMPTY) and puts K again, which now lands in the home
+ * removes X (which moves K into the home slot) and K (both slots end EMPTY) and puts K again, which now lands in the home
  * slot, then acknowledges. A lookup probes the home slot and then the next, so it may pass the home
  * slot before K arrives there and reach the next slot after K left it: a miss, which is fine before
  * the acknowledgment. After the acknowledgment it must find the new value: the old copy must not

@@ -531,7 +531,6 @@ public final class SharedMapServer implements AutoCloseable {
     Engine.ViewStats vs = engine.viewStats();
     m.put("view_file", vi == null ? "" : vi.file().toString());
     m.put("view_keys", vs == null ? "0" : Long.toString(vs.entries()));
-    m.put("view_tombstones", vs == null ? "0" : Long.toString(vs.tombstones()));
     m.put("view_published", vs == null ? "0" : Long.toString(vs.published()));
     m.put("view_withdrawn_too_large", vs == null ? "0" : Long.toString(vs.withdrawnTooLarge()));
     m.put("view_withdrawn_no_room", vs == null ? "0" : Long.toString(vs.withdrawnNoRoom()));

@@ -28,8 +28,9 @@ import java.util.Set;
  * process may read at any time.
  *
  * <p>Every change keeps this invariant, which is what lets a reader trust a miss to mean only "ask
- * the socket": a key is in at most one FULL slot, within {@code maxProbe} slots past its home, and
- * no EMPTY slot lies between its home and its slot. A key that cannot be placed (too large for a
+ * the socket": a key is in at most one FULL slot (two holding the same version while {@link
+ * #remove} moves it closer to its home), within {@code maxProbe} slots past its home, and no EMPTY
+ * slot lies between its home and its slot. Between calls no slot is a TOMBSTONE. A key that cannot be placed (too large for a
  * slot, or no free slot within reach) is withdrawn instead, so the view never holds a stale copy.
  */
 public final class ViewWriter implements AutoCloseable {
@@ -43,7 +44,6 @@ public final class ViewWriter implements AutoCloseable {
   private final int maxUsed;
   // Writer-thread state (single writer, see the class comment).
   private int full;
-  private int tombstones;
   private long published;
   private long withdrawnTooLarge;
   private long withdrawnNoRoom;
@@ -202,15 +202,11 @@ public final class ViewWriter implements AutoCloseable {
       return false;
     }
     long off = slotOffset(free, slotSize);
-    boolean wasTombstone = view.get(ValueLayout.JAVA_BYTE, off + SLOT_STATE_OFFSET) == TOMBSTONE;
-    if (!wasTombstone && full + tombstones >= maxUsed) {
+    if (full >= maxUsed) {
       withdrawnNoRoom++;
       return false;
     }
     writeSlot(off, FULL, h, key, value, version);
-    if (wasTombstone) {
-      tombstones--;
-    }
     full++;
     published++;
     return true;
@@ -233,26 +229,42 @@ public final class ViewWriter implements AutoCloseable {
       if (state == FULL && holds(off, h, key)) {
         writeSlot(off, TOMBSTONE, 0, null, null, 0);
         full--;
-        tombstones++;
-        reclaimBefore(i);
+        closeHole(i);
         return;
       }
     }
   }
 
   /**
-   * Turns the run of tombstones ending at slot {@code i} back into EMPTY slots when the slot after
-   * {@code i} is EMPTY: no probe passes through them to a FULL slot, so the invariant holds and
-   * later misses stop earlier.
+   * Backward-shift deletion (Knuth's Algorithm R for linear probing): fills the hole at slot
+   * {@code hole}, a TOMBSTONE, with the next key of its cluster that may sit there (one whose home
+   * is not between the hole and its slot), then fills the hole that key left, and so on up to the
+   * cluster's end; the last hole becomes EMPTY. So no tombstone outlives a remove, keys only move
+   * closer to their home, and a table under delete churn keeps its free slots (with tombstones left
+   * behind, churn filled it up and new keys had to be withdrawn).
+   *
+   * <p>Readers stay safe while keys move: a key is copied to the hole before its old slot becomes a
+   * TOMBSTONE (probes go on past it), so at every moment it is in one or two FULL slots holding the
+   * same version, or a reader that raced with the move misses it and asks the daemon.
    */
-  private void reclaimBefore(int i) {
-    if (stateOf((i + 1) & mask) != EMPTY) {
-      return;
+  private void closeHole(int hole) {
+    for (int j = (hole + 1) & mask, n = 0; n < slotCount; j = (j + 1) & mask, n++) {
+      long off = slotOffset(j, slotSize);
+      byte state = view.get(ValueLayout.JAVA_BYTE, off + SLOT_STATE_OFFSET);
+      if (state == EMPTY) {
+        break;
+      }
+      if (state != FULL) {
+        continue; // a TOMBSTONE cannot outlive a remove; pass over one anyway, as probes do
+      }
+      int home = view.get(INT, off + SLOT_HASH_OFFSET) & mask;
+      if (((hole - home) & mask) < ((j - home) & mask)) { // the hole lies between its home and its slot
+        copySlot(off, slotOffset(hole, slotSize));
+        writeSlot(off, TOMBSTONE, 0, null, null, 0);
+        hole = j;
+      }
     }
-    for (int j = i, n = 0; n < slotCount && stateOf(j) == TOMBSTONE; j = (j - 1) & mask, n++) {
-      writeSlot(slotOffset(j, slotSize), EMPTY, 0, null, null, 0);
-      tombstones--;
-    }
+    writeSlot(slotOffset(hole, slotSize), EMPTY, 0, null, null, 0);
   }
 
   private byte stateOf(int i) {
@@ -302,14 +314,25 @@ public final class ViewWriter implements AutoCloseable {
     WORD.setRelease(view, off + SLOT_STAMP_OFFSET, stamp + 2);
   }
 
+  /** Rewrites slot {@code to} (a TOMBSTONE, so zero-filled) as a copy of FULL slot {@code from}, under {@code to}'s seqlock. */
+  private void copySlot(long from, long to) {
+    long stamp = (long) WORD.get(view, to + SLOT_STAMP_OFFSET);
+    WORD.setOpaque(view, to + SLOT_STAMP_OFFSET, stamp + 1);
+    VarHandle.storeStoreFence();
+    int keyLength = view.get(SHORT, from + SLOT_KEY_LENGTH_OFFSET) & 0xFFFF;
+    int valueLength = view.get(INT, from + SLOT_VALUE_LENGTH_OFFSET);
+    view.set(LONG, to + SLOT_VERSION_OFFSET, view.get(LONG, from + SLOT_VERSION_OFFSET));
+    view.set(INT, to + SLOT_HASH_OFFSET, view.get(INT, from + SLOT_HASH_OFFSET));
+    view.set(SHORT, to + SLOT_KEY_LENGTH_OFFSET, (short) keyLength);
+    view.set(ValueLayout.JAVA_BYTE, to + SLOT_STATE_OFFSET, FULL);
+    view.set(INT, to + SLOT_VALUE_LENGTH_OFFSET, valueLength);
+    MemorySegment.copy(view, from + SLOT_PAYLOAD_OFFSET, view, to + SLOT_PAYLOAD_OFFSET, (long) keyLength + valueLength);
+    WORD.setRelease(view, to + SLOT_STAMP_OFFSET, stamp + 2);
+  }
+
   /** Keys in the view. */
   public int entries() {
     return full;
-  }
-
-  /** Deleted slots still marking a probe path. */
-  public int tombstones() {
-    return tombstones;
   }
 
   /** Successful {@link #put}s. */

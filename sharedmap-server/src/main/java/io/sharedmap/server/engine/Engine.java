@@ -202,11 +202,11 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * The view's counters: keys in it, deleted slots still marking a probe path, puts applied, keys withdrawn because key and value exceed a
+   * The view's counters: keys in it, puts applied, keys withdrawn because key and value exceed a
    * slot or no slot was free within reach, records applied under their key's stripe lock because
    * the index did not show them yet, and whether it failed (and was retired).
    */
-  public record ViewStats(long entries, long tombstones, long published, long withdrawnTooLarge,
+  public record ViewStats(long entries, long published, long withdrawnTooLarge,
       long withdrawnNoRoom, long lockedApplies, boolean failed) {}
 
   /** The view's counters, or null when there is no view. */

@@ -181,7 +181,7 @@ final class View implements AutoCloseable {
 
   /** Numbers for STATS (racy reads of the writer's counters: for display only). */
   Engine.ViewStats stats() {
-    return new Engine.ViewStats(writer.entries(), writer.tombstones(), writer.published(),
+    return new Engine.ViewStats(writer.entries(), writer.published(),
         writer.withdrawnTooLarge(), writer.withdrawnNoRoom(), lockedApplies, failed);
   }
 
