@@ -22,10 +22,12 @@ import picocli.CommandLine.ParentCommand;
  */
 @Command(name = "limit", mixinStandardHelpOptions = true,
     description = {"Show or change per-user and per-group limits on keys, bytes (keys + values) and connections.",
-        "  limit show [user:NAME|group:NAME|default]   limits beside usage",
+        "  limit show [user:NAME|group:NAME|default|default-group]   limits beside usage",
         "  limit set user:NAME keys=N bytes=SIZE conns=N   (any of them; SIZE may end in K, M, G)",
-        "  limit set group:NAME ...   limit set default ...   (default: users with no limits of their own)",
+        "  limit set group:NAME ...   limit set default ...   limit set default-group ...",
+        "    default: each user with no limits of its own; default-group: all of those users together",
         "  limit unset user:NAME [keys] [bytes] [conns]   (no names: all of them)",
+        "A user's limit it has none of is the default's; keys=unlimited (etc.) exempts it from that one.",
         "Only root and the daemon's --admin-group may change limits; anyone may see their own."},
     subcommands = {LimitCommand.Show.class, LimitCommand.Set.class, LimitCommand.Unset.class})
 final class LimitCommand implements Callable<Integer> {
@@ -36,11 +38,14 @@ final class LimitCommand implements Callable<Integer> {
     throw new CliException(ExitCodes.USAGE, "limit: give show, set or unset (sharedmap limit --help)");
   }
 
-  /** {@code user:NAME}, {@code group:NAME} (names or ids) or {@code default}. */
+  /** {@code user:NAME}, {@code group:NAME} (names or ids), {@code default} or {@code default-group}. */
   static Principal principal(String s) {
     UnixAccounts names = UnixAccounts.system();
     if (s.equals("default")) {
       return Principal.DEFAULT;
+    }
+    if (s.equals("default-group")) {
+      return Principal.DEFAULT_GROUP;
     }
     if (s.startsWith("user:")) {
       String n = s.substring(5);
@@ -52,7 +57,7 @@ final class LimitCommand implements Callable<Integer> {
       return new Principal(Kind.GROUP, names.gid(n).orElseThrow(() ->
           new CliException(ExitCodes.USAGE, "limit: no group named '" + n + "'")));
     }
-    throw new CliException(ExitCodes.USAGE, "limit: '" + s + "' is not user:NAME, group:NAME or default");
+    throw new CliException(ExitCodes.USAGE, "limit: '" + s + "' is not user:NAME, group:NAME, default or default-group");
   }
 
   static String name(Principal p) {
@@ -61,11 +66,15 @@ final class LimitCommand implements Callable<Integer> {
       case USER -> "user:" + names.userName(p.id());
       case GROUP -> "group:" + names.groupName(p.id());
       case DEFAULT -> "default";
+      case DEFAULT_GROUP -> "default-group";
     };
   }
 
-  /** A size such as 1000, 64K, 10M, 2G (powers of 1024). */
+  /** A size such as 1000, 64K, 10M, 2G (powers of 1024), or {@code unlimited}. */
   static long size(String name, String v) {
+    if (v.trim().equals("unlimited")) {
+      return LimitCodec.UNLIMITED;
+    }
     String s = v.trim().toUpperCase(Locale.ROOT);
     long unit = 1;
     if (s.endsWith("K") || s.endsWith("M") || s.endsWith("G")) {
@@ -83,13 +92,16 @@ final class LimitCommand implements Callable<Integer> {
       }
       return Math.multiplyExact(n, unit);
     } catch (NumberFormatException | ArithmeticException e) {
-      throw new CliException(ExitCodes.USAGE, "limit: " + name + "=" + v + " is not a number >= 0"
+      throw new CliException(ExitCodes.USAGE, "limit: " + name + "=" + v + " is not a number >= 0 or unlimited"
           + (name.equals("bytes") ? " (optionally with K, M or G)" : ""));
     }
   }
 
-  /** A plain count >= 0. */
+  /** A plain count >= 0, or {@code unlimited}. */
   static long count(String name, String v) {
+    if (v.trim().equals("unlimited")) {
+      return LimitCodec.UNLIMITED;
+    }
     try {
       long n = Long.parseLong(v.trim());
       if (n >= 0) {
@@ -98,7 +110,7 @@ final class LimitCommand implements Callable<Integer> {
     } catch (NumberFormatException e) {
       // fall through to the message
     }
-    throw new CliException(ExitCodes.USAGE, "limit: " + name + "=" + v + " is not a whole number >= 0");
+    throw new CliException(ExitCodes.USAGE, "limit: " + name + "=" + v + " is not a whole number >= 0 or unlimited");
   }
 
   static void print(PrintStream out, List<Row> rows) {
@@ -114,7 +126,7 @@ final class LimitCommand implements Callable<Integer> {
   }
 
   private static String lim(long v) {
-    return v == LimitCodec.NONE ? "none" : Long.toString(v);
+    return v == LimitCodec.NONE ? "none" : v == LimitCodec.UNLIMITED ? "unlimited" : Long.toString(v);
   }
 
   /** {@code limit show [WHO]}. */
@@ -124,7 +136,7 @@ final class LimitCommand implements Callable<Integer> {
     @ParentCommand LimitCommand limit;
     @Mixin SocketOption socket;
 
-    @Parameters(arity = "0..1", paramLabel = "WHO", description = "user:NAME, group:NAME or default.")
+    @Parameters(arity = "0..1", paramLabel = "WHO", description = "user:NAME, group:NAME, default or default-group.")
     String who;
 
     @Override
@@ -143,11 +155,11 @@ final class LimitCommand implements Callable<Integer> {
     @ParentCommand LimitCommand limit;
     @Mixin SocketOption socket;
 
-    @Parameters(index = "0", paramLabel = "WHO", description = "user:NAME, group:NAME or default.")
+    @Parameters(index = "0", paramLabel = "WHO", description = "user:NAME, group:NAME, default or default-group.")
     String who;
 
     @Parameters(index = "1..*", arity = "1..*", paramLabel = "NAME=VALUE", description = "keys=N, bytes=SIZE,"
-        + " conns=N.")
+        + " conns=N; a VALUE of 'unlimited' exempts a user from the default's limit.")
     List<String> settings;
 
     @Override
@@ -182,7 +194,7 @@ final class LimitCommand implements Callable<Integer> {
     @ParentCommand LimitCommand limit;
     @Mixin SocketOption socket;
 
-    @Parameters(index = "0", paramLabel = "WHO", description = "user:NAME, group:NAME or default.")
+    @Parameters(index = "0", paramLabel = "WHO", description = "user:NAME, group:NAME, default or default-group.")
     String who;
 
     @Parameters(index = "1..*", arity = "0..*", paramLabel = "LIMIT", description = "keys, bytes, conns.")

@@ -115,6 +115,22 @@ class SecurityCliTest extends DaemonCliTest {
         .matches("default +- +100 +- +none +- +none");
   }
 
+  /** The default group's row shows the usage of every user without limits of its own; unlimited prints as such. */
+  @Test
+  void limit_defaultGroupAndUnlimited_setAndShown() {
+    run("limit", "set", "default", "keys=100");
+    Result group = run("limit", "set", "default-group", "keys=1000", "bytes=1M");
+    Result exempt = run("limit", "set", "user:4242", "keys=unlimited");
+
+    assertThat(group.exitCode()).isZero();
+    assertThat(group.out().lines().skip(1).findFirst().orElseThrow())
+        .matches("default-group +0 +1000 +0 +1048576 +0 +none");
+    assertThat(exempt.out().lines().skip(1).findFirst().orElseThrow())
+        .as("its own keys limit, the default's none for the others").matches("user:4242 +0 +unlimited +0 +none +0 +none");
+    assertThat(run("limit", "show", "default-group").exitCode()).isZero();
+    assertThat(run("limit", "set", "user:4242", "keys=lots").err()).contains("keys=lots", "unlimited");
+  }
+
   @Test
   void limit_badArguments_areUsageErrors() {
     assertThat(run("limit", "set", "user:4242", "keys=-1").exitCode()).isEqualTo(2);

@@ -9,8 +9,8 @@ import java.util.List;
  * Payloads of {@link Opcode#LIMIT} and its {@link Status#LIMITS} reply.
  *
  * <p>Request: arg = {@link #SET}, {@link #UNSET} or {@link #SHOW}; key = a principal in ASCII,
- * {@code user:UID}, {@code group:GID} or {@code default} (the limits of every user without limits
- * of its own); SHOW may have an empty key (every principal the caller may see). Value: SET, three
+ * {@code user:UID}, {@code group:GID}, {@code default} (the limits of each user without limits of
+ * its own) or {@code default-group} (the limits of all those users together); SHOW may have an empty key (every principal the caller may see). Value: SET, three
  * int64 (keys, bytes, connections), each a new limit {@code >= 0} or {@link #KEEP}; UNSET, three
  * int64, each 1 to remove that limit or 0 to keep it; SHOW, empty.
  *
@@ -18,7 +18,7 @@ import java.util.List;
  *
  * <pre>
  *  +---------------+-----------------------------------------------+
- *  |  kind (u8)    |  id (u32): uid, gid, 0 for default            |
+ *  |  kind (u8)    |  id (u32): uid, gid, 0 for the defaults       |
  *  +---------------+-----------------------------------------------+
  *  |  limit keys, limit bytes, limit connections (3 x int64, -1 = no limit)
  *  +---------------------------------------------------------------+
@@ -26,7 +26,8 @@ import java.util.List;
  *  +---------------------------------------------------------------+
  * </pre>
  *
- * Kinds: 1 user, 2 group, 3 default (its usage fields are 0).
+ * Kinds: 1 user, 2 group, 3 default (its usage fields are 0), 4 default-group (usage: the sum of
+ * every user without limits of its own, root excepted).
  */
 public final class LimitCodec {
   public static final long SET = 1;
@@ -34,8 +35,10 @@ public final class LimitCodec {
   public static final long SHOW = 3;
   /** In a SET: leave this limit as it is. */
   public static final long KEEP = -1;
-  /** In a reply: no limit. */
+  /** In a reply: no limit (for a user: the default's applies, if it has one). */
   public static final long NONE = -1;
+  /** A limit that is never reached: exempts a user from the default's limit of the same kind. */
+  public static final long UNLIMITED = Long.MAX_VALUE;
   public static final int ROW_LENGTH = 1 + 4 + 6 * 8;
   public static final int CHANGE_LENGTH = 3 * 8;
 
@@ -43,7 +46,7 @@ public final class LimitCodec {
 
   /** Whose limits a row is. */
   public enum Kind {
-    USER(1, "user"), GROUP(2, "group"), DEFAULT(3, "default");
+    USER(1, "user"), GROUP(2, "group"), DEFAULT(3, "default"), DEFAULT_GROUP(4, "default-group");
 
     private final int code;
     private final String label;
@@ -71,13 +74,17 @@ public final class LimitCodec {
     }
   }
 
-  /** A principal: a user (by uid), a group (by gid), or the default. */
+  /**
+   * A principal: a user (by uid), a group (by gid), the default (each user without limits of its
+   * own), or the default group (all of those users together).
+   */
   public record Principal(Kind kind, long id) {
     public static final Principal DEFAULT = new Principal(Kind.DEFAULT, 0);
+    public static final Principal DEFAULT_GROUP = new Principal(Kind.DEFAULT_GROUP, 0);
 
-    /** {@code user:UID}, {@code group:GID} or {@code default}. */
+    /** {@code user:UID}, {@code group:GID}, {@code default} or {@code default-group}. */
     public String wire() {
-      return kind == Kind.DEFAULT ? "default" : kind.label + ":" + id;
+      return kind == Kind.DEFAULT || kind == Kind.DEFAULT_GROUP ? kind.label : kind.label + ":" + id;
     }
 
     public byte[] wireBytes() {
@@ -93,12 +100,16 @@ public final class LimitCodec {
       if (s.equals("default")) {
         return DEFAULT;
       }
+      if (s.equals("default-group")) {
+        return DEFAULT_GROUP;
+      }
       int colon = s.indexOf(':');
       String kind = colon < 0 ? s : s.substring(0, colon);
       Kind k = switch (kind) {
         case "user" -> Kind.USER;
         case "group" -> Kind.GROUP;
-        default -> throw new IllegalArgumentException("principal '" + s + "' is not user:UID, group:GID or default");
+        default -> throw new IllegalArgumentException("principal '" + s
+            + "' is not user:UID, group:GID, default or default-group");
       };
       long id;
       try {

@@ -198,7 +198,7 @@ final class Connection implements Runnable {
   private boolean handle(RequestFramer.Event event) {
     switch (event) {
       case RequestFramer.Hello h -> {
-        clientId = h.clientId();
+        clientId = Engine.sessionKey(caller.uid(), h.clientId()); // per user: ids are not secrets between users
         ByteBuffer b = ByteBuffer.allocate(HelloCodec.SERVER_HELLO_LENGTH);
         HelloCodec.writeServerHello(b, new HelloCodec.ServerHello(h.version(), FrameDescriptor.MAX_KEY_LENGTH,
             server.config().maxValueBytes(), FrameDescriptor.MAX_SCAN_LIMIT));
@@ -308,8 +308,8 @@ final class Connection implements Runnable {
   }
 
   /**
-   * LIMIT: anyone may SHOW their own user's and primary group's rows (root and administrators: every
-   * row); only root and administrators may SET and UNSET. Changes are saved before the reply.
+   * LIMIT: anyone may SHOW their own user's and primary group's rows, the default and the default
+   * group (root and administrators: every row); only root and administrators may SET and UNSET. Changes are saved before the reply.
    */
   private Reply limit(RequestFramer.Request q) throws IOException, PermissionDeniedException {
     Accounts accounts = engine.accounts();
@@ -321,7 +321,8 @@ final class Connection implements Runnable {
             caller.uid())), accounts.row(new LimitCodec.Principal(LimitCodec.Kind.GROUP, caller.gid())));
       } else {
         LimitCodec.Principal p = LimitCodec.Principal.parse(key);
-        boolean own = p.kind() == LimitCodec.Kind.DEFAULT || p.kind() == LimitCodec.Kind.USER && p.id() == caller.uid()
+        boolean own = p.kind() == LimitCodec.Kind.DEFAULT || p.kind() == LimitCodec.Kind.DEFAULT_GROUP
+            || p.kind() == LimitCodec.Kind.USER && p.id() == caller.uid()
             || p.kind() == LimitCodec.Kind.GROUP && caller.inGroup(p.id());
         if (!own && !caller.admin()) {
           throw new PermissionDeniedException("only root and the admin group may see the limits of " + key);

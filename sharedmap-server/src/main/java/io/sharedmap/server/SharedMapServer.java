@@ -11,6 +11,7 @@ import io.sharedmap.server.engine.EngineConfig;
 import io.sharedmap.server.engine.ViewSettings;
 import io.sharedmap.server.engine.RecoveryReport;
 import io.sharedmap.server.security.Caller;
+import io.sharedmap.server.security.PeerIds;
 import io.sharedmap.server.security.QuotaExceededException;
 import io.sharedmap.server.security.UnixAccounts;
 import java.io.IOException;
@@ -460,8 +461,8 @@ public final class SharedMapServer implements AutoCloseable {
     }
     UnixAccounts names = UnixAccounts.system();
     String user = p.user().getName();
-    var uid = names.uid(user);
-    var gid = names.gid(p.group().getName());
+    var uid = PeerIds.uid(p.user(), names); // the kernel's numbers, never mapped back from names
+    var gid = PeerIds.gid(p.group(), names);
     if (uid.isEmpty() || gid.isEmpty()) {
       return null;
     }

@@ -279,19 +279,27 @@ public final class Engine implements AutoCloseable {
     }
   }
 
+  /**
+   * The session key of client id {@code clientId} presented by user {@code uid}: what the engine's
+   * {@code clientId} parameters take (see {@link SessionTable#key}). Zero for zero (no session).
+   */
+  public static long sessionKey(long uid, long clientId) {
+    return SessionTable.key(uid, clientId);
+  }
+
   /** Runs a change once per (client, sequence): a repeat returns the first outcome without applying. */
   private interface Change {
     Write apply() throws JournalFailedException, RefusedException;
   }
 
-  private Write once(long clientId, long sequence, Change change)
+  private Write once(Caller caller, long clientId, long sequence, Change change)
       throws JournalFailedException, SequenceException, RefusedException {
     if (sequence == 0) {
       return change.apply();
     }
     Write remembered;
     try {
-      remembered = sessions.begin(clientId, sequence);
+      remembered = sessions.begin(clientId, caller.uid(), sequence);
     } catch (SessionTable.SequenceRejectedException e) {
       throw new SequenceException(e);
     }
@@ -333,7 +341,7 @@ public final class Engine implements AutoCloseable {
    */
   public Write set(Caller caller, Owner created, byte[] key, byte[] value, long clientId, long sequence)
       throws JournalFailedException, SequenceException, RefusedException {
-    return once(clientId, sequence, () -> doPut(caller, created, key, ANY_VERSION, value, clientId, sequence));
+    return once(caller, clientId, sequence, () -> doPut(caller, created, key, ANY_VERSION, value, clientId, sequence));
   }
 
   /** Runs a root change, which no permission or limit refuses. */
@@ -406,7 +414,8 @@ public final class Engine implements AutoCloseable {
   /** CAS for {@code caller}, applied at most once; permissions and limits as for {@link #set(Caller, Owner, byte[], byte[], long, long)}. */
   public Write compareAndSet(Caller caller, Owner created, byte[] key, long expectedVersion, byte[] value,
       long clientId, long sequence) throws JournalFailedException, SequenceException, RefusedException {
-    return once(clientId, sequence, () -> doPut(caller, created, key, expectedVersion, value, clientId, sequence));
+    return once(caller, clientId, sequence, () -> doPut(caller, created, key, expectedVersion, value, clientId,
+        sequence));
   }
 
   /** {@code expectedVersion} for a put that applies whatever the key's version: SET. */
@@ -475,7 +484,7 @@ public final class Engine implements AutoCloseable {
    */
   public Write delete(Caller caller, byte[] key, long expectedVersion, long clientId, long sequence)
       throws JournalFailedException, SequenceException, RefusedException {
-    return once(clientId, sequence, () -> doDelete(caller, key, expectedVersion, clientId, sequence));
+    return once(caller, clientId, sequence, () -> doDelete(caller, key, expectedVersion, clientId, sequence));
   }
 
   private Write doDelete(Caller caller, byte[] key, long expectedVersion, long clientId, long sequence)
@@ -587,7 +596,10 @@ public final class Engine implements AutoCloseable {
         continue; // deleted meanwhile
       }
       if (r[0] == 0) {
-        skipped++;
+        Entry e = index.get(k);
+        if (e != null && caller.mayRead(e.owner())) {
+          skipped++; // a key the caller may not read stays as hidden as it is from SCAN
+        }
       } else {
         changed++;
         visible = Math.max(visible, r[1]);

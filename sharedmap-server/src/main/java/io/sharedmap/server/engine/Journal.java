@@ -452,10 +452,23 @@ final class Journal implements AutoCloseable {
       }
     } catch (IOException | RuntimeException | Error e) {
       IOException cause = e instanceof IOException io ? io : new IOException(e.toString(), e);
-      failure = cause;
+      fail(cause);
       LOG.log(System.Logger.Level.ERROR, "journal segment " + segmentName(segment) + " failed; refusing further"
           + " changes: " + e);
       throw new JournalFailedException("journal write failed, change not persisted: " + e, cause);
+    }
+  }
+
+  /**
+   * Fails the journal for good, and retires the view: the index may already show changes whose
+   * records will never be applied to the view (a chmod 600 refused by the disk must not leave the
+   * value readable there), so direct readers go back to the socket, which answers from the index.
+   */
+  private void fail(IOException cause) {
+    failure = cause;
+    View v = view;
+    if (v != null) {
+      v.journalFailed(cause);
     }
   }
 
@@ -509,7 +522,7 @@ final class Journal implements AutoCloseable {
     } catch (java.nio.channels.ClosedChannelException e) {
       // rotated or closed: the rotation or close synced it
     } catch (IOException e) {
-      failure = e;
+      fail(e);
       LOG.log(System.Logger.Level.ERROR, "journal fsync failed; refusing further changes: " + e);
     }
   }
@@ -537,7 +550,7 @@ final class Journal implements AutoCloseable {
         segmentBytes = FILE_HEADER_LENGTH;
         rotation = new Rotation(next, boundary);
       } catch (IOException | RuntimeException | Error e) {
-        failure = e instanceof IOException io ? io : new IOException(e.toString(), e);
+        fail(e instanceof IOException io ? io : new IOException(e.toString(), e));
         LOG.log(System.Logger.Level.ERROR, "journal rotation failed; refusing further changes: " + e);
         throw failure;
       }

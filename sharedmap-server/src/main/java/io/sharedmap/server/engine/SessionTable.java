@@ -24,7 +24,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Concurrency: {@code sessions} is a concurrent map; each {@link Session} is its own monitor and
  * guards all its fields. A session's monitor is held only for a few array operations, never across
  * a stripe lock, the journal or I/O. Memory: a session's ring is {@value #WINDOW} slots of 25 bytes;
- * at most {@value #MAX_SESSIONS} sessions are kept, the longest idle one is forgotten first.
+ * at most {@value #MAX_SESSIONS} sessions are kept; when a new one needs room, the longest idle
+ * session of the user holding the most sessions is forgotten, so a user who opens thousands of
+ * sessions evicts its own, not other users' (a session restored at start has no known user until
+ * its client comes back, and counts as one user "unknown").
+ *
+ * <p>Keys: a session is keyed by {@link #key}(uid, client id), a one-way function of the user the
+ * kernel reported and the id the client chose, so a user who learns another user's client id
+ * cannot reach that user's session (resends answered from another user's outcomes).
  */
 final class SessionTable {
   static final int WINDOW = FrameDescriptor.SESSION_WINDOW;
@@ -48,8 +55,30 @@ final class SessionTable {
     }
   }
 
+  /**
+   * The session key of {@code clientId} presented by user {@code uid}: the first 8 bytes of
+   * SHA-256("sharedmap session", uid, client id), never 0; 0 for client id 0 (no session).
+   * One-way, so no user can choose a client id whose key is another user's.
+   */
+  static long key(long uid, long clientId) {
+    if (clientId == 0) {
+      return 0;
+    }
+    try {
+      java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
+      d.update("sharedmap session".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      d.update(ByteBuffer.allocate(16).putLong(uid).putLong(clientId).array());
+      long k = ByteBuffer.wrap(d.digest()).getLong();
+      return k == 0 ? 1 : k;
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+  }
+
   private static final class Session {
     final long clientId;
+    /** The user whose client uses it; -1 until known (a session restored at start). Under this monitor. */
+    long uid = -1;
     final long[] seqs = new long[WINDOW];
     final byte[] states = new byte[WINDOW]; // EMPTY, PENDING, or 2 + Outcome.ordinal()
     final long[] replyVersions = new long[WINDOW];
@@ -85,13 +114,13 @@ final class SessionTable {
   // @GuardedBy("forgotten")
   private final java.util.LinkedHashSet<Long> forgotten = new java.util.LinkedHashSet<>();
 
-  private Session session(long clientId) {
+  private Session session(long clientId, long uid) {
     Session s = sessions.get(clientId);
     if (s != null) {
       return s;
     }
     if (sessions.size() >= MAX_SESSIONS) {
-      evictIdlest();
+      evictIdlest(uid);
     }
     return sessions.computeIfAbsent(clientId, Session::new);
   }
@@ -102,12 +131,32 @@ final class SessionTable {
     }
   }
 
-  private void evictIdlest() {
+  /**
+   * Forgets the longest idle session (none with changes in flight) of the user that holds the most
+   * sessions, counting the one {@code newcomer} is about to open. O(sessions), only when the table
+   * is full.
+   */
+  private void evictIdlest(long newcomer) {
+    Map<Long, Integer> counts = new java.util.HashMap<>();
+    counts.put(newcomer, 1);
+    for (Session s : sessions.values()) {
+      long uid;
+      synchronized (s) {
+        uid = s.uid;
+      }
+      counts.merge(uid, 1, Integer::sum);
+    }
+    long most = newcomer;
+    for (Map.Entry<Long, Integer> e : counts.entrySet()) {
+      if (e.getValue() > counts.get(most)) {
+        most = e.getKey();
+      }
+    }
     Session idlest = null;
     for (Session s : sessions.values()) {
       if (idlest == null || s.lastUsedNanos - idlest.lastUsedNanos < 0) {
         synchronized (s) {
-          if (s.pending == 0 && !s.dead) {
+          if (s.pending == 0 && !s.dead && s.uid == most) {
             idlest = s;
           }
         }
@@ -135,15 +184,15 @@ final class SessionTable {
    * Starts a sequenced change. Returns the remembered outcome if the change was applied already,
    * or null if the caller must apply it and then call {@link #complete}.
    */
-  Write begin(long clientId, long seq) throws SequenceRejectedException {
+  Write begin(long clientId, long uid, long seq) throws SequenceRejectedException {
     while (true) {
       if (!sessions.containsKey(clientId) && wasForgotten(clientId)) {
         throw new SequenceRejectedException(true, "this client's session was forgotten (more than " + MAX_SESSIONS
             + " clients); whether sequence number " + seq + " was applied is no longer known; reconnect as a new"
             + " client");
       }
-      Session s = session(clientId);
-      Write w = begin(s, seq);
+      Session s = session(clientId, uid);
+      Write w = begin(s, uid, seq);
       if (w != RETRY) {
         return w;
       }
@@ -153,9 +202,10 @@ final class SessionTable {
   /** A marker: the session died (was evicted) while this thread held it; look it up again. */
   private static final Write RETRY = new Write(Outcome.CONFLICT, -1, -1);
 
-  private Write begin(Session s, long seq) throws SequenceRejectedException {
+  private Write begin(Session s, long uid, long seq) throws SequenceRejectedException {
     synchronized (s) {
       s.lastUsedNanos = System.nanoTime();
+      s.uid = uid;
       while (true) {
         if (s.dead) {
           return RETRY;
@@ -216,7 +266,7 @@ final class SessionTable {
 
   /** Recovery: a change (client, seq) was applied with this outcome. */
   void restore(long clientId, long seq, Outcome outcome, long replyVersion, long recordVersion) {
-    Session s = session(clientId);
+    Session s = session(clientId, -1);
     synchronized (s) {
       int i = s.slot(seq);
       if (s.states[i] == EMPTY || s.seqs[i] <= seq) {
@@ -286,7 +336,7 @@ final class SessionTable {
       }
       restore(clientId, seq, Outcome.values()[outcome], reply, record);
     }
-    Session s = session(clientId);
+    Session s = session(clientId, -1);
     synchronized (s) {
       s.maxApplied = Math.max(s.maxApplied, maxApplied);
     }

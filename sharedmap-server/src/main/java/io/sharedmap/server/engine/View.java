@@ -172,6 +172,17 @@ final class View implements AutoCloseable {
     }
   }
 
+  /**
+   * The journal failed: retires the view (see {@code Journal.fail}). Any thread may call it:
+   * retiring is one release store to the header, which no slot write of the leader conflicts with,
+   * and no record is applied after a failure.
+   */
+  void journalFailed(Throwable e) {
+    if (!failed) {
+      fail(e);
+    }
+  }
+
   private void fail(Throwable e) {
     failed = true;
     writer.retire();

@@ -28,16 +28,26 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Model (docs/SECURITY.md): a key's usage is charged to its owner and its group. A change must
  * fit both the user's limits and the group's; what was taken from one is given back when the other
- * refuses. A user with no limits of its own gets the {@code default} limits. A group is limited only
- * when it has limits of its own. Root (uid 0) is never limited, neither as the caller nor as the
- * owner; its usage is still counted.
+ * refuses. A user with no limits of its own (root excepted) is in the <em>default group</em>, as
+ * in the resource-tracking seed, where every user is in the system group until assigned: it gets
+ * the {@code default} limits for itself, and is charged to the {@code default-group} too, whose
+ * limits bound all such users together. Giving a user limits of its own takes its usage out of the
+ * default group; removing them puts it back. A Unix group is limited only when it has limits of its
+ * own. Root (uid 0) is never limited, neither as the caller nor as the owner; its usage is still
+ * counted (but not in the default group).
  *
- * <p>Concurrency: each principal's usage is guarded by its own monitor, taken alone (a user's, then,
- * after it is released, its group's), so a charge checks and adds atomically and usage never
- * overshoots a limit however many connections race for it. Limits are immutable records in a
- * concurrent map, replaced whole. {@code persistLock} only orders writes of the limits file: it is
- * held across that I/O, but nothing else ever waits for it except another limit change. Callers may
- * hold an engine stripe lock when charging (stripe lock, then a usage monitor; never the reverse).
+ * <p>Concurrency: each principal's usage is guarded by its own monitor. A charge takes a user's
+ * monitor, checks and adds; for a member of the default group it takes the default group's
+ * monitor inside it (user, then default group) and checks and adds there too; then it releases
+ * both and takes its Unix group's monitor alone. So a charge checks and adds atomically and usage
+ * never overshoots a limit however many connections race for it. Membership of the default group
+ * (whether the user has limits of its own) is read and changed only under the user's monitor, and
+ * a change moves the user's whole usage into or out of the default group under both monitors, so
+ * the default group's usage is always exactly the sum of its members'. Limits are immutable
+ * records in a concurrent map, replaced whole. {@code persistLock} only orders writes of the limits
+ * file: it is held across that I/O, but nothing else ever waits for it except another limit
+ * change. Lock order: {@code persistLock}, engine stripe lock (callers may hold one when
+ * charging), a user's monitor, the default group's monitor; a group's monitor is a leaf.
  */
 public final class Accounts {
   private static final System.Logger LOG = System.getLogger(Accounts.class.getName());
@@ -54,6 +64,8 @@ public final class Accounts {
   private final Map<Principal, Amounts> limits = new ConcurrentHashMap<>();
   private final Map<Long, Usage> users = new ConcurrentHashMap<>();
   private final Map<Long, Usage> groups = new ConcurrentHashMap<>();
+  /** The default group's usage: the sum of every user without limits of its own, root excepted. */
+  private final Usage defaultGroup = new Usage();
   private final ReentrantLock persistLock = new ReentrantLock();
 
   private Accounts(Path file, UnixAccounts names) {
@@ -104,6 +116,9 @@ public final class Accounts {
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("'" + f[i] + "' is not NAME=NUMBER");
       }
+      if (v < LimitCodec.NONE) {
+        throw new IllegalArgumentException("'" + f[i] + "': a limit is a number >= 0, or -1 for none");
+      }
       switch (kv[0]) {
         case "keys" -> keys = v;
         case "bytes" -> bytes = v;
@@ -118,7 +133,7 @@ public final class Accounts {
 
   /** At open: counts one stored key of {@code keyBytes + valueBytes} owned by {@code owner}. */
   public void recount(Owner owner, long bytes) {
-    add(usage(users, owner.uidLong()), 1, bytes, 0);
+    addUser(owner.uidLong(), 1, bytes, 0);
     add(usage(groups, owner.gidLong()), 1, bytes, 0);
   }
 
@@ -142,13 +157,12 @@ public final class Accounts {
    */
   public void charge(Owner owner, long keys, long bytes, boolean enforce) throws QuotaExceededException {
     boolean check = enforce && owner.uid() != 0;
-    Usage u = usage(users, owner.uidLong());
-    take(u, keys, bytes, 0, check ? userLimits(owner.uidLong()) : null, "user", owner.uidLong());
+    takeUser(owner.uidLong(), keys, bytes, 0, check);
     try {
       take(usage(groups, owner.gidLong()), keys, bytes, 0,
           check ? limits.get(new Principal(Kind.GROUP, owner.gidLong())) : null, "group", owner.gidLong());
     } catch (QuotaExceededException e) {
-      add(u, -keys, -bytes, 0); // give back what the user's side took (the seed's fork example)
+      addUser(owner.uidLong(), -keys, -bytes, 0); // give back what the user's side took (the seed's fork example)
       throw e;
     }
   }
@@ -165,7 +179,7 @@ public final class Accounts {
     boolean newGroup = from.gid() != to.gid();
     boolean check = enforce && to.uid() != 0;
     if (newUser) {
-      take(usage(users, to.uidLong()), keys, bytes, 0, check ? userLimits(to.uidLong()) : null, "user", to.uidLong());
+      takeUser(to.uidLong(), keys, bytes, 0, check);
     }
     if (newGroup) {
       try {
@@ -173,13 +187,13 @@ public final class Accounts {
             check ? limits.get(new Principal(Kind.GROUP, to.gidLong())) : null, "group", to.gidLong());
       } catch (QuotaExceededException e) {
         if (newUser) {
-          add(usage(users, to.uidLong()), -keys, -bytes, 0);
+          addUser(to.uidLong(), -keys, -bytes, 0);
         }
         throw e;
       }
     }
     if (newUser) {
-      add(usage(users, from.uidLong()), -keys, -bytes, 0);
+      addUser(from.uidLong(), -keys, -bytes, 0);
     }
     if (newGroup) {
       add(usage(groups, from.gidLong()), -keys, -bytes, 0);
@@ -188,7 +202,7 @@ public final class Accounts {
 
   /** Gives back a deleted key's usage. Never fails. */
   public void release(Owner owner, long keys, long bytes) {
-    add(usage(users, owner.uidLong()), -keys, -bytes, 0);
+    addUser(owner.uidLong(), -keys, -bytes, 0);
     add(usage(groups, owner.gidLong()), -keys, -bytes, 0);
   }
 
@@ -199,26 +213,73 @@ public final class Accounts {
    */
   public void connect(Caller c) throws QuotaExceededException {
     boolean check = !c.isRoot();
-    Usage u = usage(users, c.uid());
-    take(u, 0, 0, 1, check ? userLimits(c.uid()) : null, "user", c.uid());
+    takeUser(c.uid(), 0, 0, 1, check);
     try {
       take(usage(groups, c.gid()), 0, 0, 1, check ? limits.get(new Principal(Kind.GROUP, c.gid())) : null,
           "group", c.gid());
     } catch (QuotaExceededException e) {
-      add(u, 0, 0, -1);
+      addUser(c.uid(), 0, 0, -1);
       throw e;
     }
   }
 
   public void disconnect(Caller c) {
-    add(usage(users, c.uid()), 0, 0, -1);
+    addUser(c.uid(), 0, 0, -1);
     add(usage(groups, c.gid()), 0, 0, -1);
   }
 
+  /** Whether {@code uid} is in the default group. Read under the user's monitor (see the class comment). */
+  private boolean inDefaultGroup(long uid) {
+    return uid != 0 && !limits.containsKey(new Principal(Kind.USER, uid));
+  }
+
+  /**
+   * Takes from user {@code uid}, and from the default group if it is a member, checking both when
+   * {@code check}; if the default group refuses, the user's side is given back before the refusal.
+   */
+  private void takeUser(long uid, long keys, long bytes, long conns, boolean check) throws QuotaExceededException {
+    Usage u = usage(users, uid);
+    synchronized (u) {
+      take(u, keys, bytes, conns, check ? userLimits(uid) : null, "user", uid);
+      if (inDefaultGroup(uid)) {
+        try {
+          take(defaultGroup, keys, bytes, conns, check ? limits.get(Principal.DEFAULT_GROUP) : null, "default-group", 0);
+        } catch (QuotaExceededException e) {
+          add(u, -keys, -bytes, -conns);
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** Adds (or, negative, gives back) to user {@code uid}, and to the default group if it is a member. Never fails. */
+  private void addUser(long uid, long keys, long bytes, long conns) {
+    Usage u = usage(users, uid);
+    synchronized (u) {
+      add(u, keys, bytes, conns);
+      if (inDefaultGroup(uid)) {
+        add(defaultGroup, keys, bytes, conns);
+      }
+    }
+  }
+
+  /**
+   * The limits that bind {@code uid} as a user: each of its own limits, and the {@code default}'s
+   * for every limit it has none of (so {@code limit set user:bob conns=5} leaves bob under the
+   * default keys and bytes limits; {@link LimitCodec#UNLIMITED} is how a user is exempted from one).
+   * Null when none applies.
+   */
   private Amounts userLimits(long uid) {
     Amounts own = limits.get(new Principal(Kind.USER, uid));
-    return own != null ? own : limits.get(Principal.DEFAULT);
+    Amounts def = limits.get(Principal.DEFAULT);
+    if (own == null || def == null) {
+      return own != null ? own : def;
+    }
+    return new Amounts(own.keys() != LimitCodec.NONE ? own.keys() : def.keys(),
+        own.bytes() != LimitCodec.NONE ? own.bytes() : def.bytes(),
+        own.connections() != LimitCodec.NONE ? own.connections() : def.connections());
   }
+
 
   private void take(Usage u, long keys, long bytes, long conns, Amounts limit, String kind, long id)
       throws QuotaExceededException {
@@ -245,10 +306,17 @@ public final class Accounts {
           asked = conns;
         }
         if (over != null) {
-          String who = kind.equals("user") ? kind + " " + names.userName(id) + " (uid " + id + ")"
-              : kind + " " + names.groupName(id) + " (gid " + id + ")";
-          String whose = kind.equals("user") && !limits.containsKey(new Principal(Kind.USER, id))
-              ? "default " : "";
+          String who = switch (kind) {
+            case "user" -> "user " + names.userName(id) + " (uid " + id + ")";
+            case "group" -> "group " + names.groupName(id) + " (gid " + id + ")";
+            default -> "the default group (every user without limits of its own)";
+          };
+          Amounts own = kind.equals("user") ? limits.get(new Principal(Kind.USER, id)) : null;
+          String whose = kind.equals("user") && (own == null || switch (over) {
+            case "keys" -> own.keys();
+            case "bytes" -> own.bytes();
+            default -> own.connections();
+          } == LimitCodec.NONE) ? "default " : "";
           throw new QuotaExceededException(who + " is at its " + whose + over + " limit: limit " + lim + ", usage "
               + used + ", this request needs " + asked + " more");
         }
@@ -303,25 +371,46 @@ public final class Accounts {
     try {
       Amounts before = limits.get(p);
       Amounts after = f.apply(before != null ? before : Amounts.NONE);
-      boolean none = after.equals(Amounts.NONE);
-      if (none) {
-        limits.remove(p);
-      } else {
-        limits.put(p, after);
-      }
+      replaceLimits(p, after.equals(Amounts.NONE) ? null : after);
       try {
         persist();
       } catch (IOException e) {
-        if (before != null) {
-          limits.put(p, before);
-        } else {
-          limits.remove(p);
-        }
+        replaceLimits(p, before);
         throw e;
       }
       return row(p);
     } finally {
       persistLock.unlock();
+    }
+  }
+
+  /**
+   * Sets (or, with null, removes) the limits of {@code p}. For a user this may change whether it is
+   * in the default group: then its whole usage moves out of or into the default group's, under the
+   * user's monitor, so no charge of the user sees one membership and counts by the other.
+   */
+  private void replaceLimits(Principal p, Amounts a) {
+    if (p.kind() != Kind.USER || p.id() == 0) {
+      putOrRemove(p, a);
+      return;
+    }
+    Usage u = usage(users, p.id());
+    synchronized (u) {
+      boolean was = inDefaultGroup(p.id());
+      putOrRemove(p, a);
+      boolean is = inDefaultGroup(p.id());
+      if (was != is) {
+        long sign = is ? 1 : -1;
+        add(defaultGroup, sign * u.keys, sign * u.bytes, sign * u.connections);
+      }
+    }
+  }
+
+  private void putOrRemove(Principal p, Amounts a) {
+    if (a == null) {
+      limits.remove(p);
+    } else {
+      limits.put(p, a);
     }
   }
 
@@ -358,27 +447,41 @@ public final class Accounts {
     return m;
   }
 
-  /** A principal's limits beside its usage. */
+  /**
+   * A principal's limits beside its usage. A user's row shows the limits that bind it: its own,
+   * and the default's for those it has none of; root's shows none.
+   */
   public Row row(Principal p) {
-    Amounts lim = limits.getOrDefault(p, Amounts.NONE);
+    Amounts lim = p.kind() == Kind.USER ? effectiveUserLimits(p.id()) : limits.getOrDefault(p, Amounts.NONE);
     Amounts used = switch (p.kind()) {
       case USER -> read(users.get(p.id()));
       case GROUP -> read(groups.get(p.id()));
       case DEFAULT -> Amounts.ZERO;
+      case DEFAULT_GROUP -> read(defaultGroup);
     };
     return new Row(p, lim, used);
   }
 
-  /** Every principal with limits or usage: the default, then users, then groups, by id. */
+  /** Every principal with limits or usage: the default, the default group, then users, then groups, by id. */
   public List<Row> rows() {
     Set<Principal> all = new HashSet<>(limits.keySet());
     all.add(Principal.DEFAULT);
+    all.add(Principal.DEFAULT_GROUP);
     users.keySet().forEach(id -> all.add(new Principal(Kind.USER, id)));
     groups.keySet().forEach(id -> all.add(new Principal(Kind.GROUP, id)));
     List<Row> out = new ArrayList<>();
-    all.stream().sorted(Comparator.comparing((Principal p) -> p.kind() == Kind.DEFAULT ? 0 : p.kind().code())
+    all.stream().sorted(Comparator.comparing(Accounts::listingOrder)
         .thenComparingLong(Principal::id)).forEach(p -> out.add(row(p)));
     return out;
+  }
+
+  private static int listingOrder(Principal p) {
+    return switch (p.kind()) {
+      case DEFAULT -> 0;
+      case DEFAULT_GROUP -> 1;
+      case USER -> 2;
+      case GROUP -> 3;
+    };
   }
 
   /** The limits that apply to {@code uid} as a user: its own, else the default, else none. */

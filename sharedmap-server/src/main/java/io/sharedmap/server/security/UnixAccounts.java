@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Names and ids of users and groups: {@code /etc/passwd} and {@code /etc/group} (re-read when they
  * change, checked at most once a second), then {@code getent} for names that only a name service
- * (LDAP, sssd) knows. A name made of digits is taken as the id itself, as chown does. Thread-safe.
+ * (LDAP, sssd) knows. A name made of digits that no account has is taken as the id itself, as
+ * chown does (an account may be named {@code 0}: its name is looked up first). Thread-safe.
  */
 public final class UnixAccounts {
   private static final UnixAccounts SYSTEM = new UnixAccounts(Path.of("/etc/passwd"), Path.of("/etc/group"));
@@ -89,19 +90,18 @@ public final class UnixAccounts {
   }
 
   private OptionalLong lookup(String name, boolean user) {
-    if (!name.isEmpty() && name.chars().allMatch(Character::isDigit)) {
-      try {
-        long id = Long.parseLong(name);
-        return id < 0xFFFF_FFFFL ? OptionalLong.of(id) : OptionalLong.empty();
-      } catch (NumberFormatException e) {
-        return OptionalLong.empty();
-      }
-    }
     Account a = (user ? users() : groups()).byName.get(name);
     if (a == null) {
       a = getent(user ? "passwd" : "group", name, user);
     }
-    return a == null ? OptionalLong.empty() : OptionalLong.of(a.id);
+    if (a != null && a.name.equals(name)) {
+      return OptionalLong.of(a.id);
+    }
+    if (!name.isEmpty() && name.length() <= 10 && name.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      long id = Long.parseLong(name);
+      return id < 0xFFFF_FFFFL ? OptionalLong.of(id) : OptionalLong.empty();
+    }
+    return OptionalLong.empty();
   }
 
   private synchronized Table users() {

@@ -5,6 +5,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.sharedmap.protocol.LimitCodec;
 import io.sharedmap.protocol.LimitCodec.Amounts;
 import io.sharedmap.protocol.LimitCodec.Kind;
 import io.sharedmap.protocol.LimitCodec.Principal;
@@ -234,6 +235,109 @@ class EngineSecurityTest {
           .hasMessageContaining("default keys limit");
       set(e, CAROL, "c1", "1");
       set(e, CAROL, "c2", "1");
+    }
+  }
+
+  /**
+   * A user's own limits replace the default's one by one: limiting alice's connections leaves her
+   * under the default keys limit; {@code unlimited} exempts her from it. Her row shows what binds her.
+   */
+  @Test
+  void partialOwnLimits_fallBackToTheDefault_limitByLimit() throws Exception {
+    Principal alice = new Principal(Kind.USER, 1001);
+    try (Engine e = open()) {
+      e.accounts().set(Principal.DEFAULT, new Amounts(1, -1, -1));
+      e.accounts().set(alice, new Amounts(-1, -1, 5));
+      assertThat(e.accounts().row(alice).limits()).isEqualTo(new Amounts(1, -1, 5));
+      set(e, ALICE, "a1", "1");
+      assertThatThrownBy(() -> set(e, ALICE, "a2", "1")).isInstanceOf(QuotaExceededException.class)
+          .hasMessageContaining("default keys limit");
+      e.accounts().set(alice, new Amounts(LimitCodec.UNLIMITED, -1, -1));
+      assertThat(e.accounts().row(alice).limits()).isEqualTo(new Amounts(LimitCodec.UNLIMITED, -1, 5));
+      set(e, ALICE, "a2", "1");
+      set(e, ALICE, "a3", "1");
+      e.accounts().set(alice, new Amounts(2, -1, -1));
+      assertThatThrownBy(() -> set(e, ALICE, "a4", "1")).isInstanceOf(QuotaExceededException.class)
+          .hasMessageContaining("its keys limit").hasMessageNotContaining("default");
+    }
+  }
+
+  /**
+   * The default group (the seed's system group): every user without limits of its own is charged to
+   * it too, so its limits bound all of them together. A refusal there gives the user's share back.
+   * Giving a user limits of its own takes its usage out; removing them puts it back. Root is not in
+   * it. Usage is the same after a restart.
+   */
+  @Test
+  void defaultGroup_boundsEveryUserWithoutOwnLimits_together() throws Exception {
+    Principal alice = new Principal(Kind.USER, 1001);
+    Principal bob = new Principal(Kind.USER, 1002);
+    try (Engine e = open()) {
+      e.accounts().set(Principal.DEFAULT_GROUP, new Amounts(3, -1, -1));
+      e.accounts().set(new Principal(Kind.USER, 1003), new Amounts(10, -1, -1)); // carol: her own limits
+      set(e, ALICE, "a1", "1");
+      set(e, ALICE, "a2", "1");
+      set(e, BOB, "b1", "1");
+      set(e, ROOT, "r1", "1");
+      set(e, CAROL, "c1", "1");
+      assertThat(e.accounts().row(Principal.DEFAULT_GROUP).usage().keys()).isEqualTo(3);
+      assertThatThrownBy(() -> set(e, BOB, "b2", "1")).isInstanceOf(QuotaExceededException.class)
+          .hasMessageContaining("the default group").hasMessageContaining("limit 3, usage 3");
+      assertThat(e.accounts().row(bob).usage().keys()).as("bob's share given back").isEqualTo(1);
+      assertThat(get(e, BOB, "b2")).isNull();
+
+      e.accounts().set(alice, new Amounts(10, -1, -1)); // alice leaves the default group with her 2 keys
+      assertThat(e.accounts().row(Principal.DEFAULT_GROUP).usage().keys()).isEqualTo(1);
+      set(e, BOB, "b2", "1");
+      set(e, BOB, "b3", "1");
+      e.accounts().unset(alice, new Amounts(1, 1, 1)); // and comes back with them: over the limit
+      assertThat(e.accounts().row(Principal.DEFAULT_GROUP).usage().keys()).isEqualTo(5);
+      assertThatThrownBy(() -> set(e, ALICE, "a3", "1")).isInstanceOf(QuotaExceededException.class);
+      e.delete(BOB, b("b3"), 0, 0, 0);
+      assertThat(e.accounts().row(Principal.DEFAULT_GROUP).usage().keys()).isEqualTo(4);
+    }
+    try (Engine e = open()) {
+      assertThat(e.accounts().row(Principal.DEFAULT_GROUP).usage().keys()).as("after a restart").isEqualTo(4);
+      assertThat(e.accounts().row(Principal.DEFAULT_GROUP).limits()).isEqualTo(new Amounts(3, -1, -1));
+    }
+  }
+
+  /** Alice and bob race for the default group's last keys: exactly its limit is created. */
+  @Test
+  void raceToTheDefaultGroupsLimit_neverOvershoots() throws Exception {
+    long limit = 100;
+    try (Engine e = Engine.open(new EngineConfig(dir, Durability.NEVER, 1000, 1L << 30))) {
+      e.accounts().set(Principal.DEFAULT_GROUP, new Amounts(limit, -1, -1));
+      ExecutorService pool = Executors.newFixedThreadPool(8);
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<Integer>> results = new ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        Caller c = t % 2 == 0 ? ALICE : BOB;
+        int id = t;
+        results.add(pool.submit(() -> {
+          go.await();
+          int ok = 0;
+          for (int i = 0; i < 40; i++) {
+            try {
+              e.set(c, c.newOwner(022), b("t" + id + ":" + i), b("v"), 0, 0);
+              ok++;
+            } catch (QuotaExceededException refused) {
+              // expected once the limit is reached
+            }
+          }
+          return ok;
+        }));
+      }
+      go.countDown();
+      int total = 0;
+      for (Future<Integer> f : results) {
+        total += f.get(30, TimeUnit.SECONDS);
+      }
+      pool.shutdown();
+      assertThat(total).isEqualTo(limit);
+      assertThat(e.accounts().row(Principal.DEFAULT_GROUP).usage().keys()).isEqualTo(limit);
+      assertThat(e.accounts().row(new Principal(Kind.USER, 1001)).usage().keys()
+          + e.accounts().row(new Principal(Kind.USER, 1002)).usage().keys()).isEqualTo(limit);
     }
   }
 

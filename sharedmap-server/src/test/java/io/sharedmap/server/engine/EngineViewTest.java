@@ -87,6 +87,30 @@ class EngineViewTest {
     }
   }
 
+  /**
+   * A chmod 600 whose journal record the disk refuses has changed the index already (the socket
+   * answers PERMISSION_DENIED) but will never reach the view: the failed journal retires the view,
+   * so the value is not left readable there.
+   */
+  @Test
+  void journalFailure_retiresTheView_soARefusedChmodLeavesNothingReadable() throws Exception {
+    System.setProperty(Faults.PROPERTY, "fail-write-after=1");
+    try (Engine e = Engine.open(config(Durability.INTERVAL))) {
+      System.clearProperty(Faults.PROPERTY);
+      ViewReader r = reader(e);
+      e.awaitDurable(e.set(ALICE, ALICE.newOwner(022), b("public"), b("p"), 0, 0).visibleVersion());
+      assertThat(valueOf(r, "public")).isEqualTo("p");
+      long v = e.chmod(ALICE, b("public"), false, 0600).visibleVersion();
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> e.awaitDurable(v))
+          .isInstanceOf(JournalFailedException.class);
+      assertThat(valueOf(r, "public")).as("the view was retired").isNull();
+      assertThat(e.viewStats().failed()).isTrue();
+      assertThat(e.view()).as("no view is offered to new clients").isNull();
+    } finally {
+      System.clearProperty(Faults.PROPERTY);
+    }
+  }
+
   @Test
   void restart_retiresTheOldView_andPublishesTheRecoveredKeys() throws Exception {
     ViewReader old;

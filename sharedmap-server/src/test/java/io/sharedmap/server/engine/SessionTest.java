@@ -126,6 +126,38 @@ class SessionTest {
     }
   }
 
+  /** Session keys are per user and one-way: the same client id of two users is two sessions. */
+  @Test
+  void sessionKeys_differPerUser_andZeroMeansNoSession() {
+    assertThat(Engine.sessionKey(1001, CLIENT)).isNotEqualTo(Engine.sessionKey(1002, CLIENT))
+        .isNotEqualTo(CLIENT).isNotZero().isEqualTo(Engine.sessionKey(1001, CLIENT));
+    assertThat(Engine.sessionKey(1001, 0)).isZero();
+  }
+
+  /**
+   * A full table forgets the idlest session of the user holding the most: a user who opens
+   * thousands of sessions evicts its own, and another user's idle session survives.
+   */
+  @Test
+  void fullTable_evictsFromTheUserHoldingTheMost_notTheIdlestOverall() throws Exception {
+    SessionTable t = new SessionTable();
+    long victim = SessionTable.key(1001, 1);
+    assertThat(t.begin(victim, 1001, 1)).isNull();
+    t.complete(victim, 1, new Write(Outcome.CREATED, 1, 1));
+    for (long id = 1; id <= SessionTable.MAX_SESSIONS + 100; id++) {
+      long k = SessionTable.key(6666, id);
+      assertThat(t.begin(k, 6666, 1)).isNull();
+      t.complete(k, 1, new Write(Outcome.CREATED, id + 1, id + 1));
+    }
+    assertThat(t.size()).isLessThanOrEqualTo(SessionTable.MAX_SESSIONS);
+    Write again = t.begin(victim, 1001, 1);
+    assertThat(again).as("the victim's idle session and its outcome survived").isNotNull();
+    assertThat(again.version()).isEqualTo(1);
+    long evicted = SessionTable.key(6666, 1);
+    assertThatThrownBy(() -> t.begin(evicted, 6666, 2)).as("the flooder's own oldest was forgotten")
+        .isInstanceOf(SessionTable.SequenceRejectedException.class);
+  }
+
   @Test
   void sameSequence_concurrentlyFromManyThreads_appliedOnce() throws Exception {
     int threads = 8;

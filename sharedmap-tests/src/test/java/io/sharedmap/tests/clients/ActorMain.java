@@ -42,7 +42,8 @@ import java.util.stream.Collectors;
  * <p>Commands: {@code get K}, {@code set K V}, {@code del K}, {@code cas K VERSION V}, {@code
  * chmod K OCTAL}, {@code chmodp PREFIX OCTAL}, {@code chown K UID GID}, {@code keys PREFIX},
  * {@code keyso PREFIX}, {@code keyspaged PREFIX PAGE}, {@code limits PRINCIPAL}, {@code mylimits},
- * {@code setlimits PRINCIPAL KEYS BYTES CONNS}, {@code unsetlimits PRINCIPAL}, {@code open} (one more
+ * {@code setlimits PRINCIPAL KEYS BYTES CONNS}, {@code unsetlimits PRINCIPAL}, {@code seqset CLIENT_ID
+ * SEQ K V} (a sequenced SET on a raw session connection: {@code <status> <version>}), {@code open} (one more
  * connection, held; {@code openr}: the same with a recovering client), {@code setr K V} (set through a
  * fresh recovering client), {@code closeopen} (closes the held connections), {@code reconnect} (a fresh client, after a
  * daemon restart), {@code race PREFIX COUNT THREADS VALUE_BYTES START_EPOCH_MS} (THREADS threads warm
@@ -173,6 +174,14 @@ public final class ActorMain {
       case "openr" -> {
         extra.add(SharedMap.connect(socket)); // a recovering client: a refusal must not be retried
         yield Integer.toString(extra.size());
+      }
+      case "seqset" -> { // CLIENT_ID SEQ K V: a sequenced SET on a raw session connection
+        try (io.sharedmap.tests.support.RawConnection raw = io.sharedmap.tests.support.RawConnection.openWithSession(
+            socket, Long.parseLong(a[0]))) {
+          var r = raw.call(io.sharedmap.tests.support.RawConnection.sequenced(io.sharedmap.protocol.Opcode.SET,
+              Long.parseLong(a[1]), a[2], a[3], 0));
+          yield r.status() + " " + r.version();
+        }
       }
       case "setr" -> {
         try (SharedMap recovering = SharedMap.connect(socket)) {

@@ -127,6 +127,33 @@ public final class UnixUsers {
     return Long.parseLong(line.split(":")[2]);
   }
 
+  /**
+   * Creates a user whose name is all digits (useradd allows it) in {@code group}, replacing one left
+   * by an aborted run. Looked up in {@code /etc/passwd} by name: getent would take the digits for a uid.
+   */
+  public static User createNumericUser(String name, String group) {
+    String problem = removeNumericUser(name);
+    if (problem != null) {
+      throw new IllegalStateException(problem);
+    }
+    run("useradd", "-M", "-N", "-s", "/usr/sbin/nologin", "-g", group, name);
+    String[] f = passwdLine(name).split(":");
+    return new User(name, Long.parseLong(f[2]), Long.parseLong(f[3]));
+  }
+
+  /** Deletes a user made by {@link #createNumericUser}, if it exists; returns a problem, or null. */
+  public static String removeNumericUser(String name) {
+    return passwdLine(name) == null ? null : runQuietly("userdel", "-f", name);
+  }
+
+  private static String passwdLine(String name) {
+    try (Stream<String> lines = Files.lines(Path.of("/etc/passwd"))) {
+      return lines.filter(l -> l.startsWith(name + ":")).findFirst().orElse(null);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** Deletes the user if it exists; returns a problem, or null. */
   public static String removeUser(String name) {
     return getent("passwd", name) == null ? null : runQuietly("userdel", "-f", name);
