@@ -257,10 +257,12 @@ public final class Engine implements AutoCloseable {
     return l;
   }
 
+  /** The refusal; its message names users and groups when it is read, after the caller's locks are released. */
   private static PermissionDeniedException denied(Caller caller, String what, byte[] key, Owner o) {
     UnixAccounts names = UnixAccounts.system();
-    return new PermissionDeniedException("user " + names.userName(caller.uid()) + " (uid " + caller.uid()
-        + ") may not " + what + " key '" + Key.printable(key) + "' (owner " + names.userName(o.uidLong())
+    String k = Key.printable(key);
+    return new PermissionDeniedException(() -> "user " + names.userName(caller.uid()) + " (uid " + caller.uid()
+        + ") may not " + what + " key '" + k + "' (owner " + names.userName(o.uidLong())
         + ", group " + names.groupName(o.gidLong()) + ", mode " + Owner.modeString(o.mode()) + ")");
   }
 

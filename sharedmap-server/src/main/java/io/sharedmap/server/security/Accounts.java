@@ -306,19 +306,19 @@ public final class Accounts {
           asked = conns;
         }
         if (over != null) {
-          String who = switch (kind) {
-            case "user" -> "user " + names.userName(id) + " (uid " + id + ")";
-            case "group" -> "group " + names.groupName(id) + " (gid " + id + ")";
-            default -> "the default group (every user without limits of its own)";
-          };
           Amounts own = kind.equals("user") ? limits.get(new Principal(Kind.USER, id)) : null;
           String whose = kind.equals("user") && (own == null || switch (over) {
             case "keys" -> own.keys();
             case "bytes" -> own.bytes();
             default -> own.connections();
           } == LimitCodec.NONE) ? "default " : "";
-          throw new QuotaExceededException(who + " is at its " + whose + over + " limit: limit " + lim + ", usage "
-              + used + ", this request needs " + asked + " more");
+          String what = whose + over + " limit: limit " + lim + ", usage " + used + ", this request needs " + asked
+              + " more";
+          throw new QuotaExceededException(() -> switch (kind) { // names looked up later, outside the locks
+            case "user" -> "user " + names.userName(id) + " (uid " + id + ")";
+            case "group" -> "group " + names.groupName(id) + " (gid " + id + ")";
+            default -> "the default group (every user without limits of its own)";
+          } + " is at its " + what);
         }
       }
       u.keys += keys;

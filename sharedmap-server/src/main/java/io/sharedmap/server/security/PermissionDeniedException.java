@@ -7,4 +7,9 @@ public final class PermissionDeniedException extends RefusedException {
   public PermissionDeniedException(String message) {
     super(message);
   }
+
+  /** With a message built when it is first read (see {@link RefusedException}). */
+  public PermissionDeniedException(java.util.function.Supplier<String> message) {
+    super(message);
+  }
 }

@@ -7,4 +7,9 @@ public final class QuotaExceededException extends RefusedException {
   public QuotaExceededException(String message) {
     super(message);
   }
+
+  /** With a message built when it is first read (see {@link RefusedException}). */
+  public QuotaExceededException(java.util.function.Supplier<String> message) {
+    super(message);
+  }
 }
