@@ -308,8 +308,8 @@ final class Connection implements Runnable {
   }
 
   /**
-   * LIMIT: anyone may SHOW their own user's and primary group's rows, the default and the default
-   * group (root and administrators: every row); only root and administrators may SET and UNSET. Changes are saved before the reply.
+   * LIMIT: anyone may SHOW their own user's and groups' rows, the default and the default group
+   * (root and administrators: every row); only root and administrators may SET and UNSET. Changes are saved before the reply.
    */
   private Reply limit(RequestFramer.Request q) throws IOException, PermissionDeniedException {
     Accounts accounts = engine.accounts();
@@ -317,8 +317,7 @@ final class Connection implements Runnable {
     if (q.arg() == LimitCodec.SHOW) {
       List<LimitCodec.Row> rows;
       if (key.isEmpty()) {
-        rows = caller.admin() ? accounts.rows() : List.of(accounts.row(new LimitCodec.Principal(LimitCodec.Kind.USER,
-            caller.uid())), accounts.row(new LimitCodec.Principal(LimitCodec.Kind.GROUP, caller.gid())));
+        rows = caller.admin() ? accounts.rows() : ownRows(accounts);
       } else {
         LimitCodec.Principal p = LimitCodec.Principal.parse(key);
         boolean own = p.kind() == LimitCodec.Kind.DEFAULT || p.kind() == LimitCodec.Kind.DEFAULT_GROUP
@@ -340,6 +339,21 @@ final class Connection implements Runnable {
     LimitCodec.Row row = q.arg() == LimitCodec.SET ? accounts.set(p, change) : accounts.unset(p, change);
     LOG.log(System.Logger.Level.INFO, "limits of " + p.wire() + " changed by " + peer + ": " + row.limits());
     return new Reply(Status.LIMITS, 0, EMPTY, LimitCodec.encodeRows(List.of(row)), 1, 0);
+  }
+
+  /** What a caller who is not an administrator sees of the limits: its own user, its groups, the defaults. */
+  private List<LimitCodec.Row> ownRows(Accounts accounts) {
+    List<LimitCodec.Row> rows = new java.util.ArrayList<>();
+    rows.add(accounts.row(new LimitCodec.Principal(LimitCodec.Kind.USER, caller.uid())));
+    rows.add(accounts.row(new LimitCodec.Principal(LimitCodec.Kind.GROUP, caller.gid())));
+    for (long g : caller.groups()) {
+      if (g != caller.gid()) {
+        rows.add(accounts.row(new LimitCodec.Principal(LimitCodec.Kind.GROUP, g)));
+      }
+    }
+    rows.add(accounts.row(LimitCodec.Principal.DEFAULT));
+    rows.add(accounts.row(LimitCodec.Principal.DEFAULT_GROUP));
+    return rows;
   }
 
   private Reply scan(RequestFramer.Request q) {

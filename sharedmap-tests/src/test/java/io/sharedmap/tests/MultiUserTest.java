@@ -654,7 +654,7 @@ class MultiUserTest {
       assertThat(root.limits(Principal.DEFAULT).limits()).isEqualTo(Amounts.NONE);
 
       assertThat(a.ok("limits", aliceP)).isEqualTo("2 -1 -1 0 0 1");
-      assertThat(a.ok("mylimits")).isEqualTo(aliceP + "," + group(team).wire());
+      assertThat(a.ok("mylimits")).isEqualTo(aliceP + "," + group(team).wire() + ",default,default-group");
       assertThat(a.ok("limits", "default")).isEqualTo("-1 -1 -1 0 0 0");
       a.denied("limits", user(bob).wire());
       a.denied("limits", group(other).wire());
