@@ -24,7 +24,7 @@ final class ExitCodes implements IExitCodeExceptionMapper, IExecutionExceptionHa
   static final int NOT_FOUND_OR_CONFLICT = 1;
   /** Bad command line or parameter value. */
   static final int USAGE = 2;
-  /** No daemon answers on the socket. */
+  /** No daemon answers on the socket, or it did not answer within the reply timeout. */
   static final int NO_DAEMON = 3;
   /** The daemon refused the request (a limit, an invalid argument). */
   static final int REFUSED = 4;

@@ -1,12 +1,14 @@
 package io.sharedmap.cli;
 
 import io.sharedmap.client.DaemonUnavailableException;
+import io.sharedmap.client.ReplyTimeoutException;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.server.ServerConfig;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +43,8 @@ final class StartCommand implements Callable<Integer> {
   int maxRestarts = 10;
 
   @Option(names = "--timeout-ms", paramLabel = "MS",
-      description = "How long to wait for the daemon to answer (default: ${DEFAULT-VALUE}).")
+      description = "How long to wait for the daemon to answer; also how long (at least 1 s) a daemon already on"
+          + " the socket may take to answer before it counts as stuck (default: ${DEFAULT-VALUE}).")
   long timeoutMs = 30_000;
 
   @Override
@@ -53,7 +56,13 @@ final class StartCommand implements Callable<Integer> {
     if (timeoutMs < 0) {
       throw new CliException(ExitCodes.USAGE, "--timeout-ms: " + timeoutMs + " is negative");
     }
-    Map<String, String> running = statsIfRunning(config.socket());
+    Map<String, String> running;
+    try {
+      running = statsIfRunning(config.socket(), replyTimeout());
+    } catch (ReplyTimeoutException e) {
+      throw new CliException(ExitCodes.LIFECYCLE, e.getMessage() + "; not starting another daemon: it would find"
+          + " the socket in use (kill -CONT or kill -9 the stuck one)");
+    }
     if (running != null) {
       root.out().printf("already running: pid %s, socket %s, data %s%n", running.get("pid"),
           running.getOrDefault("socket", config.socket().toString()),
@@ -65,7 +74,13 @@ final class StartCommand implements Callable<Integer> {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     long backoffMs = 5;
     while (true) {
-      Map<String, String> stats = statsIfRunning(config.socket());
+      Map<String, String> stats;
+      try {
+        stats = statsIfRunning(config.socket(), replyTimeout());
+      } catch (ReplyTimeoutException e) {
+        throw new CliException(ExitCodes.LIFECYCLE, "the daemon (pid " + process.pid() + ") started but does not"
+            + " answer: " + e.getMessage() + "; see " + log);
+      }
       if (stats != null) {
         root.out().printf("started: pid %s, socket %s, data %s%s%n", stats.get("pid"), config.socket(),
             config.dataDir(), supervise ? " (supervised by pid " + process.pid() + ")" : "");
@@ -88,10 +103,21 @@ final class StartCommand implements Callable<Integer> {
     }
   }
 
-  /** The daemon's stats when one answers on {@code socket}, else null. */
-  private static Map<String, String> statsIfRunning(Path socket) {
-    try (SharedMap map = SharedMap.connect(socket)) {
+  /** How long a daemon on the socket may take to answer a request: {@code --timeout-ms}, at least 1 s. */
+  private Duration replyTimeout() {
+    return Duration.ofMillis(Math.clamp(timeoutMs, 1_000, SharedMap.Options.MAX_REPLY_TIMEOUT.toMillis()));
+  }
+
+  /**
+   * The daemon's stats when one answers on {@code socket}, else null.
+   *
+   * @throws ReplyTimeoutException when a daemon holds the socket but does not answer in time
+   */
+  private static Map<String, String> statsIfRunning(Path socket, Duration replyTimeout) {
+    try (SharedMap map = SharedMap.connect(socket, SharedMap.Options.defaults().replyTimeout(replyTimeout))) {
       return map.stats();
+    } catch (ReplyTimeoutException e) {
+      throw e; // a daemon is there: not the same as none
     } catch (DaemonUnavailableException e) {
       return null;
     }

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sharedmap.cli.Cli.Result;
 import io.sharedmap.client.SharedMap;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -184,6 +187,46 @@ class CliTest extends DaemonCliTest {
     } finally {
       Files.delete(absent.getParent());
     }
+  }
+
+  @Test
+  void commands_daemonDoesNotAnswer_exit3AfterReplyTimeout() throws Exception {
+    Path dir = Files.createTempDirectory(Path.of("/tmp"), "smt");
+    Path mute = dir.resolve("mute.sock");
+    // bound and listening, never accepting: what a daemon stopped with SIGSTOP looks like
+    try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      server.bind(UnixDomainSocketAddress.of(mute));
+      for (String[] args : new String[][] {{"get", "k"}, {"status"}, {"stop"}}) {
+        String[] withSocket = java.util.stream.Stream.concat(java.util.Arrays.stream(args),
+            java.util.stream.Stream.of("--socket", mute.toString(), "--reply-timeout-ms", "200")).toArray(String[]::new);
+        long start = System.nanoTime();
+        Result r = Cli.run(withSocket);
+        assertThat(r.exitCode()).as(String.join(" ", args)).isEqualTo(3);
+        assertThat(r.err()).as(String.join(" ", args)).contains(mute.toString(), "within 200 ms", "not answering");
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isBetween(200L, 10_000L);
+      }
+    } finally {
+      Files.deleteIfExists(mute);
+      Files.delete(dir);
+    }
+  }
+
+  @Test
+  void get_negativeReplyTimeout_exits2() {
+    Result r = run("get", "k", "--reply-timeout-ms", "-1");
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("--reply-timeout-ms: -1 is outside 0..86400000 (0: wait forever)");
+  }
+
+  @Test
+  void get_zeroReplyTimeout_waitsAsLongAsItTakes() {
+    run("set", "k", "v");
+
+    Result r = run("get", "k", "--reply-timeout-ms", "0");
+
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out()).isEqualTo("v");
   }
 
   @Test

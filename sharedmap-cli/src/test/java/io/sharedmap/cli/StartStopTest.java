@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.sharedmap.cli.Cli.Result;
 import io.sharedmap.client.SharedMap;
 import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -83,6 +86,21 @@ class StartStopTest {
 
     assertThat(Cli.run("status", "--socket", socket.toString()).exitCode()).isEqualTo(3);
     assertThat(DaemonLog.tail(DaemonLog.in(dir), 20)).anyMatch(l -> l.startsWith("sharedmap serving on " + socket));
+  }
+
+  @Test
+  void start_socketHeldByADaemonThatDoesNotAnswer_exits6WithoutStartingAnother() throws Exception {
+    // bound and listening, never accepting: what a daemon stopped with SIGSTOP looks like
+    try (ServerSocketChannel mute = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      mute.bind(UnixDomainSocketAddress.of(socket));
+
+      Result r = Cli.run("start", "--dir", dir.toString(), "--socket", socket.toString(), "--timeout-ms", "1000");
+
+      assertThat(r.exitCode()).isEqualTo(6);
+      assertThat(r.err()).contains(socket.toString(), "did not answer its hello within 1 s",
+          "not starting another daemon");
+      assertThat(dir.resolve("daemon.log")).as("nothing was spawned").doesNotExist();
+    }
   }
 
   @Test

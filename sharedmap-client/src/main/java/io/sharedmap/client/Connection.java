@@ -13,6 +13,8 @@ import io.sharedmap.protocol.transport.SpinLimiter;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.Serial;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -36,6 +38,13 @@ import java.util.List;
  *
  * <p>Failure: any I/O error or malformed reply closes the connection, and {@link #usable} turns
  * false; the pool never hands out an unusable connection again.
+ *
+ * <p>Reply timeout: with a timeout, each wait on the daemon (connecting and the hello; a request
+ * from the start of its write until its reply is read; each further pipelined reply from the end of
+ * the previous one) is marked in {@link #waitState}, and {@link ReplyWatchdog} closes the socket of a
+ * wait that outlasts the timeout; the wait then throws {@link ReplyTimeoutException}. A reply that
+ * is already buffered is not a wait. Only the owner thread writes {@link #usable}; the watchdog
+ * only claims the wait state and closes the socket.
  */
 final class Connection implements AutoCloseable {
   /** Size of each of the two buffers; also the largest pipelined batch sent in one write. */
@@ -47,6 +56,18 @@ final class Connection implements AutoCloseable {
   /** Shared by every connection of this process. */
   private static final SpinLimiter SPINNERS = new SpinLimiter(SpinLimiter.defaultMax());
 
+  /** {@link #waitState} once the watchdog gave up on the wait (even, so not a wait in progress). */
+  private static final long EXPIRED = -2;
+  private static final VarHandle WAIT_STATE;
+
+  static {
+    try {
+      WAIT_STATE = MethodHandles.lookup().findVarHandle(Connection.class, "waitState", long.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   private final Path socket;
   private final SpinChannel channel;
   private final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER_BYTES);
@@ -56,18 +77,43 @@ final class Connection implements AutoCloseable {
   private boolean usable = true;
   private boolean pooled;
 
-  private Connection(Path socket, SpinChannel channel) {
+  /** The reply timeout; 0: none (never watched, waits are not marked). */
+  private final long replyTimeoutNs;
+  /** This connection's entry in the watchdog's registry; null without a timeout. */
+  private final ReplyWatchdog.Watch watch;
+  /**
+   * {@code 2n - 1} (odd) during this connection's n-th wait on the daemon, {@code 2n} after it,
+   * {@link #EXPIRED} once the watchdog gave up on a wait. Written by the owner (one volatile store to
+   * begin a wait, one compareAndExchange to end it); the watchdog reads it and claims an expired wait.
+   */
+  private volatile long waitState;
+  /** Owner only: how many waits have begun. */
+  private long waits;
+  /** Owner only: whether a wait is in progress. */
+  private boolean waiting;
+  /** Owner only: whether the watchdog gave up on a wait. */
+  private boolean expired;
+  /** Owner only: index in the last batch sent of its last request that is not read-only; -1 if none. */
+  private int lastChangeSent = -1;
+  /** Owner only: replies read since the last batch was sent. */
+  private int repliesRead;
+
+  private Connection(Path socket, SpinChannel channel, long replyTimeoutNs) {
     this.socket = socket;
     this.channel = channel;
+    this.replyTimeoutNs = replyTimeoutNs;
+    this.watch = replyTimeoutNs > 0 ? ReplyWatchdog.SHARED.watch(this, replyTimeoutNs) : null;
   }
 
   /**
-   * Connects and does the hello: a session hello for {@code clientId} when it is non-zero.
+   * Connects and does the hello: a session hello for {@code clientId} when it is non-zero. With a
+   * reply timeout ({@code replyTimeoutNs > 0}), connecting and the hello together may take that long.
    *
    * @throws DaemonUnavailableException when nothing accepts the connection or it breaks during the hello
+   * @throws ReplyTimeoutException when the daemon does not accept or answer the hello within the timeout
    * @throws SharedMapException when the daemon refuses the connection (its ERROR reply, mapped)
    */
-  static Connection open(Path socket, long clientId, long spinNs) {
+  static Connection open(Path socket, long clientId, long spinNs, long replyTimeoutNs) {
     SocketChannel channel;
     try {
       channel = SocketChannel.open(StandardProtocolFamily.UNIX);
@@ -76,8 +122,7 @@ final class Connection implements AutoCloseable {
     }
     SpinChannel spinning;
     try {
-      channel.connect(UnixDomainSocketAddress.of(socket));
-      spinning = SpinChannel.open(channel, spinNs, SPINNERS);
+      spinning = SpinChannel.open(channel, spinNs, SPINNERS); // before connect, so the watchdog can close it
     } catch (IOException e) {
       closeQuietly(channel);
       throw Errors.cannotConnect(socket, e);
@@ -85,15 +130,21 @@ final class Connection implements AutoCloseable {
       closeQuietly(channel);
       throw e;
     }
-    Connection c = new Connection(socket, spinning);
+    Connection c = new Connection(socket, spinning, replyTimeoutNs);
     try {
+      c.beginWait(); // a daemon that does not accept (its backlog full) blocks connect
+      channel.connect(UnixDomainSocketAddress.of(socket));
       c.handshake(clientId);
       return c;
     } catch (IOException e) {
       c.close();
+      if (c.endWait()) {
+        throw Errors.replyTimeout(socket, replyTimeoutNs, Errors.Waiting.HELLO, e);
+      }
       throw Errors.cannotConnect(socket, e);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       c.close();
+      c.endWait();
       throw e;
     }
   }
@@ -144,6 +195,51 @@ final class Connection implements AutoCloseable {
     hello = h;
   }
 
+  // ---- waits on the daemon, for the reply timeout (see ReplyWatchdog) ----
+
+  /** Marks the start of a wait on the daemon, unless one is in progress: one volatile store. */
+  private void beginWait() {
+    if (watch != null && !waiting) {
+      waiting = true;
+      waitState = 2 * ++waits - 1;
+    }
+  }
+
+  /**
+   * Ends the wait in progress, if any. Returns true when the watchdog gave up on it (or on an earlier
+   * one) first: it has closed (or is closing) the socket, and this connection must not be used again.
+   */
+  private boolean endWait() {
+    if (waiting) {
+      waiting = false;
+      long began = 2 * waits - 1;
+      expired = (long) WAIT_STATE.compareAndExchange(this, began, began + 1) != began;
+    }
+    return expired;
+  }
+
+  /** The wait state, for the watchdog. */
+  long waitState() {
+    return waitState;
+  }
+
+  /**
+   * Watchdog: gives up on the wait that {@code state} marks, if it is still in progress, by closing
+   * the socket; the owner's blocked read, write or connect then throws.
+   */
+  void expire(long state) {
+    if (WAIT_STATE.compareAndSet(this, state, EXPIRED)) {
+      closeQuietly(channel);
+    }
+  }
+
+  /** The exception for a wait the watchdog gave up on, saying what may have been applied. */
+  private ReplyTimeoutException timedOut(Throwable cause) {
+    Errors.Waiting what = hello == null ? Errors.Waiting.HELLO
+        : repliesRead <= lastChangeSent ? Errors.Waiting.CHANGE : Errors.Waiting.READS;
+    return Errors.replyTimeout(socket, replyTimeoutNs, what, cause);
+  }
+
   /** What the daemon said in its HELLO. */
   ServerHello hello() {
     return hello;
@@ -175,6 +271,8 @@ final class Connection implements AutoCloseable {
 
   /** Sends one request: one write when it fits the buffer, else a gather write of head and value. */
   void send(Request r) throws SendFailure {
+    lastChangeSent = r.readsOnly() ? -1 : 0;
+    repliesRead = 0;
     out.clear();
     if (fitsBuffer(r.encodedLength())) {
       encode(r);
@@ -194,9 +292,15 @@ final class Connection implements AutoCloseable {
 
   /** Sends {@code requests} (which together fit the buffer) in one write. */
   void sendBatch(List<Request> requests) throws SendFailure {
+    lastChangeSent = -1;
+    repliesRead = 0;
     out.clear();
-    for (Request r : requests) {
+    for (int i = 0; i < requests.size(); i++) {
+      Request r = requests.get(i);
       encode(r);
+      if (!r.readsOnly()) {
+        lastChangeSent = i;
+      }
     }
     out.flip();
     write(out, null);
@@ -210,9 +314,11 @@ final class Connection implements AutoCloseable {
     }
   }
 
+  /** Writes a request; the wait it begins lasts until its reply is read (or the write fails). */
   private void write(ByteBuffer head, ByteBuffer tail) throws SendFailure {
     int headBefore = head.position();
     int tailBefore = tail == null ? 0 : tail.position();
+    beginWait();
     try {
       if (tail == null) {
         channel.write(head);
@@ -223,10 +329,14 @@ final class Connection implements AutoCloseable {
       }
     } catch (IOException e) {
       close();
+      if (endWait()) {
+        throw timedOut(e); // the daemon stopped reading: part of the request may be in its socket
+      }
       boolean partlySent = head.position() != headBefore || (tail != null && tail.position() != tailBefore);
       throw new SendFailure(e, partlySent);
     } catch (RuntimeException | Error e) {
       close(); // part of a request may have left: never reuse this stream
+      endWait();
       throw e;
     } finally {
       gather[0] = null;
@@ -238,6 +348,7 @@ final class Connection implements AutoCloseable {
    * Reads the next reply.
    *
    * @throws IOException when the stream ends or breaks (the connection is then closed)
+   * @throws ReplyTimeoutException when the reply timeout ran out first (the connection is then closed)
    * @throws ProtocolViolationException when the reply is malformed (the connection is then closed)
    */
   Reply readReply() throws IOException {
@@ -254,9 +365,16 @@ final class Connection implements AutoCloseable {
       }
       byte[] key = take(h.keyLength());
       byte[] value = take(h.valueLength());
+      repliesRead++;
+      if (endWait()) {
+        close(); // the whole reply came as the watchdog gave up on it: use it, but not this connection
+      }
       return new Reply(h.type(), h.flags(), key, value, h.arg());
     } catch (IOException | RuntimeException | Error e) {
       close(); // half a reply may be unread (e.g. out of memory for a large value): never reuse this stream
+      if (endWait()) {
+        throw timedOut(e);
+      }
       throw e;
     }
   }
@@ -296,6 +414,7 @@ final class Connection implements AutoCloseable {
   }
 
   private void readSome() throws IOException {
+    beginWait(); // usually begun by the request's write already
     if (channel.read(in) < 0) {
       throw new EOFException("the daemon closed the connection");
     }
@@ -306,10 +425,13 @@ final class Connection implements AutoCloseable {
     return Errors.violation(message);
   }
 
-  /** Closes the socket; idempotent. */
+  /** Closes the socket and stops watching it; idempotent. Owner only (the watchdog uses {@link #expire}). */
   @Override
   public void close() {
     usable = false;
+    if (watch != null) {
+      ReplyWatchdog.SHARED.unwatch(watch);
+    }
     closeQuietly(channel);
   }
 

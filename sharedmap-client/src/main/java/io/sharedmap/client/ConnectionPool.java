@@ -19,6 +19,7 @@ final class ConnectionPool implements AutoCloseable {
   private final long clientId;
   private final int maxIdle;
   private final long spinNs;
+  private final long replyTimeoutNs;
   private final ConcurrentLinkedDeque<Connection> idle = new ConcurrentLinkedDeque<>();
   private final AtomicInteger idleCount = new AtomicInteger();
   private volatile ServerHello lastHello;
@@ -26,13 +27,15 @@ final class ConnectionPool implements AutoCloseable {
 
   /**
    * Connections to {@code socket}; with a non-zero {@code clientId} each opens a session for it.
-   * Waiting for a reply spins for {@code spinNs} before blocking.
+   * Waiting for a reply spins for {@code spinNs} before blocking, and gives up after {@code
+   * replyTimeoutNs} (0: never).
    */
-  ConnectionPool(Path socket, long clientId, int maxIdle, long spinNs) {
+  ConnectionPool(Path socket, long clientId, int maxIdle, long spinNs, long replyTimeoutNs) {
     this.socket = socket;
     this.clientId = clientId;
     this.maxIdle = maxIdle;
     this.spinNs = spinNs;
+    this.replyTimeoutNs = replyTimeoutNs;
   }
 
   Path socket() {
@@ -54,6 +57,11 @@ final class ConnectionPool implements AutoCloseable {
     return lastHello;
   }
 
+  /** Connections idle in the pool now (tests). */
+  int idleCount() {
+    return idle.size();
+  }
+
   /** An idle connection, or a new one. */
   Connection borrow() {
     Connection c = idle.pollFirst();
@@ -69,7 +77,7 @@ final class ConnectionPool implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("this SharedMap is closed");
     }
-    Connection c = Connection.open(socket, clientId, spinNs);
+    Connection c = Connection.open(socket, clientId, spinNs, replyTimeoutNs);
     lastHello = c.hello();
     return c;
   }

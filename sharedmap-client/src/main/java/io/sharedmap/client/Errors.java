@@ -3,6 +3,7 @@ package io.sharedmap.client;
 import io.sharedmap.protocol.ErrorCode;
 import io.sharedmap.protocol.ErrorCodec.ErrorReply;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 
 /** Builds the client's exceptions. The one place where error codes become exception types. */
 final class Errors {
@@ -51,6 +52,46 @@ final class Errors {
     return new DaemonUnavailableException("the sharedmap daemon on " + socket
         + " closed the connection before the request was sent, so it was not applied (" + describe(cause)
         + "); if the daemon is gone, start one with: sharedmap start", cause);
+  }
+
+  /** What a connection was waiting for when its reply timeout ran out. */
+  enum Waiting {
+    /** The answer to the hello of a new connection: nothing else was sent on it. */
+    HELLO,
+    /** Replies to requests that only read. */
+    READS,
+    /** Replies, at least one of them to a request that changes the map. */
+    CHANGE
+  }
+
+  static ReplyTimeoutException replyTimeout(Path socket, long timeoutNs, Waiting waiting, Throwable cause) {
+    String what = switch (waiting) {
+      case HELLO -> "accepted a connection but did not answer its hello within " + duration(timeoutNs)
+          + " (the client's reply timeout), so the connection was closed with no request sent on it";
+      case READS -> "did not answer within " + duration(timeoutNs) + " (the client's reply timeout), so the"
+          + " connection was closed; the request only reads, so nothing was changed";
+      case CHANGE -> "did not answer within " + duration(timeoutNs) + " (the client's reply timeout), so the"
+          + " connection was closed; the request changes the map and its outcome is unknown: the daemon may"
+          + " still apply it when it resumes, even after later calls";
+    };
+    return new ReplyTimeoutException("the sharedmap daemon on " + socket + " " + what + "; the daemon is running"
+        + " but not answering (stopped with SIGSTOP or a debugger, overloaded, or waiting for its disk)",
+        waiting == Waiting.CHANGE, cause);
+  }
+
+  /**
+   * {@code timeout} from a new connection's hello, amended for a recovering call whose earlier
+   * attempt had sent its change before that attempt's connection broke.
+   */
+  static ReplyTimeoutException replyTimeoutAfterResend(ReplyTimeoutException timeout) {
+    return new ReplyTimeoutException(timeout.getMessage() + "; an earlier attempt of this call had sent the"
+        + " change before its connection broke, so its outcome is unknown", true, timeout);
+  }
+
+  /** A timeout for messages: whole seconds as {@code "30 s"}, anything else in milliseconds. */
+  static String duration(long nanos) {
+    return nanos % 1_000_000_000L == 0 ? nanos / 1_000_000_000L + " s"
+        : TimeUnit.NANOSECONDS.toMillis(nanos) + " ms";
   }
 
   private static String describe(Throwable cause) {

@@ -11,8 +11,9 @@ import java.util.concurrent.TimeUnit;
  * ones after an exponential backoff with jitter, until the reconnect window, counted from the first
  * failure, is spent.
  *
- * <p>Used by one thread; it sleeps on that thread, which is the caller's (there is no background
- * thread: a call that cannot get through blocks for at most the window).
+ * <p>Used by one thread; it sleeps on that thread, which is the caller's (no background thread
+ * reconnects: a call that cannot get through blocks for at most the window). A reply timeout is not
+ * a failure this retries: the call ends there ({@link ReplyTimeoutException}).
  */
 final class Reconnect {
   static final long FIRST_BACKOFF_NS = TimeUnit.MILLISECONDS.toNanos(5);

@@ -1,6 +1,7 @@
 package io.sharedmap.client;
 
 import io.sharedmap.protocol.FrameEncoder;
+import io.sharedmap.protocol.LimitCodec;
 import io.sharedmap.protocol.Opcode;
 
 /**
@@ -17,6 +18,18 @@ record Request(Opcode opcode, byte[] key, byte[] value, long arg, long sequence)
   /** Whether this request changes the map (SET, CAS, DELETE): the requests a session numbers. */
   boolean isChange() {
     return opcode == Opcode.SET || opcode == Opcode.CAS || opcode == Opcode.DELETE;
+  }
+
+  /**
+   * Whether this request only reads: GET, SCAN, PING, STATS, VIEW and LIMIT SHOW. The others (the
+   * changes above, CHMOD, CHOWN, LIMIT SET and UNSET) may have taken effect when their reply is lost.
+   */
+  boolean readsOnly() {
+    return switch (opcode) {
+      case GET, SCAN, PING, STATS, VIEW -> true;
+      case LIMIT -> arg == LimitCodec.SHOW;
+      case SET, DELETE, CAS, CHMOD, CHOWN -> false;
+    };
   }
 
   /** This request numbered {@code sequence} ({@code > 0}). */

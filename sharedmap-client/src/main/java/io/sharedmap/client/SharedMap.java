@@ -90,6 +90,16 @@ import java.util.stream.StreamSupport;
  *       recovering(false)}) instead throws a {@link DaemonUnavailableException} at once; after the
  *       request was sent it may or may not have been applied (a request certainly not delivered is
  *       retried once on a fresh connection, so a restart between calls is invisible).
+ *   <li><b>Daemons that stop answering</b> (stopped with {@code SIGSTOP}, wedged, waiting for a hung
+ *       disk) without closing their connections. A call, recovering or not, waits at most the reply
+ *       timeout ({@link Options#replyTimeout(Duration)}, 30 s by default) for its reply, or for a
+ *       new connection's hello, then closes that connection and throws a {@link
+ *       ReplyTimeoutException} (a {@link DaemonUnavailableException}) naming the socket and the
+ *       timeout and saying whether the request may have been applied. It is not retried: the next
+ *       call uses another pooled connection or opens a new one as usual, and waits its own timeout
+ *       while the daemon stays stuck. A change that timed out is applied at most once, but possibly
+ *       later, when the daemon resumes, even after changes that later calls made and saw
+ *       acknowledged: read the key, or use {@link #compareAndSet}, when that order matters.
  * </ul>
  *
  * <h2>Direct reads</h2>
@@ -108,7 +118,9 @@ import java.util.stream.StreamSupport;
  *
  * <p>Thread-safe. Each call borrows a connection from a small pool (opening one when none is idle),
  * writes its request and reads the reply on the calling thread, then returns the connection; a
- * call that has to reconnect does so on the calling thread too (there is no background thread).
+ * call that has to reconnect does so on the calling thread too. The only background thread is one
+ * daemon thread per process, {@code sharedmap-reply-watchdog}, started with the first connection
+ * that has a reply timeout: it closes the connections of calls that waited longer than it.
  * While it waits for its reply, a call spins for {@link Options#spinTime(Duration)} (10 µs by
  * default, yielding the CPU between checks of the socket) before it blocks: this costs some CPU
  * time and saves the slow wake-up of a blocked thread, above all in a virtual machine.
@@ -152,8 +164,9 @@ public final class SharedMap implements AutoCloseable {
   /**
    * How a client behaves when its daemon goes away, and how it waits for replies. The default
    * recovers: calls wait up to {@link #reconnectWindow()} for the daemon to come back, and changes
-   * whose replies were lost are resent and applied exactly once. Immutable; each method returns a
-   * changed copy.
+   * whose replies were lost are resent and applied exactly once; and a call gives up on a daemon that
+   * is there but does not answer after {@link #replyTimeout()} (30 s). Immutable; each method
+   * returns a changed copy.
    */
   public static final class Options {
     /** The default reconnect window: long enough for a supervisor or systemd to restart the daemon. */
@@ -171,21 +184,38 @@ public final class SharedMap implements AutoCloseable {
     /** The longest spin time accepted. */
     public static final Duration MAX_SPIN_TIME = Duration.ofMillis(10);
 
-    private static final Options DEFAULTS = new Options(true, DEFAULT_RECONNECT_WINDOW, DEFAULT_SPIN_TIME, true);
+    /**
+     * The default reply timeout, 30 s: a local daemon answers in microseconds, and even an fsync in
+     * {@code always} mode on a slow disk within seconds, so a daemon silent this long is stuck
+     * (stopped, wedged, its disk hung); long enough never to cut off a merely slow one.
+     */
+    public static final Duration DEFAULT_REPLY_TIMEOUT = Duration.ofSeconds(30);
+
+    /** The longest reply timeout accepted (other than {@link Duration#ZERO}: wait forever). */
+    public static final Duration MAX_REPLY_TIMEOUT = Duration.ofDays(1);
+
+    private static final Options DEFAULTS =
+        new Options(true, DEFAULT_RECONNECT_WINDOW, DEFAULT_SPIN_TIME, true, DEFAULT_REPLY_TIMEOUT);
 
     private final boolean recovering;
     private final Duration reconnectWindow;
     private final Duration spinTime;
     private final boolean directReads;
+    private final Duration replyTimeout;
 
-    private Options(boolean recovering, Duration reconnectWindow, Duration spinTime, boolean directReads) {
+    private Options(boolean recovering, Duration reconnectWindow, Duration spinTime, boolean directReads,
+        Duration replyTimeout) {
       this.recovering = recovering;
       this.reconnectWindow = reconnectWindow;
       this.spinTime = spinTime;
       this.directReads = directReads;
+      this.replyTimeout = replyTimeout;
     }
 
-    /** Recovering, with a reconnect window of {@link #DEFAULT_RECONNECT_WINDOW}, spinning {@link #DEFAULT_SPIN_TIME}. */
+    /**
+     * Recovering, with a reconnect window of {@link #DEFAULT_RECONNECT_WINDOW}, spinning {@link
+     * #DEFAULT_SPIN_TIME}, reading directly, with a reply timeout of {@link #DEFAULT_REPLY_TIMEOUT}.
+     */
     public static Options defaults() {
       return DEFAULTS;
     }
@@ -196,7 +226,7 @@ public final class SharedMap implements AutoCloseable {
      * no resend; a request certainly not delivered is still retried once on a fresh connection).
      */
     public Options recovering(boolean recovering) {
-      return new Options(recovering, reconnectWindow, spinTime, directReads);
+      return new Options(recovering, reconnectWindow, spinTime, directReads, replyTimeout);
     }
 
     /**
@@ -210,7 +240,7 @@ public final class SharedMap implements AutoCloseable {
       if (window.isNegative()) {
         throw new IllegalArgumentException("reconnect window " + window + " is negative");
       }
-      return new Options(recovering, window, spinTime, directReads);
+      return new Options(recovering, window, spinTime, directReads, replyTimeout);
     }
 
     /**
@@ -231,7 +261,7 @@ public final class SharedMap implements AutoCloseable {
       if (spin.isNegative() || spin.compareTo(MAX_SPIN_TIME) > 0) {
         throw new IllegalArgumentException("spin time " + spin + " is outside 0.." + MAX_SPIN_TIME);
       }
-      return new Options(recovering, reconnectWindow, spin, directReads);
+      return new Options(recovering, reconnectWindow, spin, directReads, replyTimeout);
     }
 
     /**
@@ -241,7 +271,36 @@ public final class SharedMap implements AutoCloseable {
      * every GET through the socket.
      */
     public Options directReads(boolean direct) {
-      return new Options(recovering, reconnectWindow, spinTime, direct);
+      return new Options(recovering, reconnectWindow, spinTime, direct, replyTimeout);
+    }
+
+    /**
+     * How long a call waits for the daemon before giving up with a {@link ReplyTimeoutException}:
+     * for its reply, counted from the start of sending the request (each further reply of a
+     * pipeline: from the previous one), and for a new connection to be accepted and its hello
+     * answered. {@link Duration#ZERO} waits forever. The connection that timed out is closed; the
+     * call is not retried, not even by a recovering client; a change it carried may or may not be
+     * applied (see {@link ReplyTimeoutException}). Direct reads never wait on the daemon.
+     *
+     * <p>A call gives up no earlier than the timeout and, on a machine that is not overloaded,
+     * within an eighth of it (20 ms to 2 s) later: one daemon thread per process,
+     * {@code sharedmap-reply-watchdog}, checks the waiting calls, every second for the default
+     * timeout. Waiting costs a call no system call and no allocation.
+     *
+     * @throws IllegalArgumentException when negative or longer than {@link #MAX_REPLY_TIMEOUT}
+     */
+    public Options replyTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.compareTo(MAX_REPLY_TIMEOUT) > 0) {
+        throw new IllegalArgumentException("reply timeout " + timeout + " is outside 0.." + MAX_REPLY_TIMEOUT
+            + " (0: wait forever)");
+      }
+      return new Options(recovering, reconnectWindow, spinTime, directReads, timeout);
+    }
+
+    /** See {@link #replyTimeout(Duration)}. */
+    public Duration replyTimeout() {
+      return replyTimeout;
     }
 
     /** See {@link #directReads(boolean)}. */
@@ -267,6 +326,7 @@ public final class SharedMap implements AutoCloseable {
     @Override
     public String toString() {
       return (recovering ? "recovering, reconnect window " + reconnectWindow : "plain (not recovering)")
+          + (replyTimeout.isZero() ? ", no reply timeout" : ", reply timeout " + replyTimeout)
           + ", spin time " + spinTime + (directReads ? ", direct reads" : ", socket reads only");
     }
   }
@@ -301,11 +361,17 @@ public final class SharedMap implements AutoCloseable {
   public static SharedMap connect(Path socket, Options options) {
     Objects.requireNonNull(options, "options");
     ConnectionPool pool = new ConnectionPool(Objects.requireNonNull(socket, "socket"),
-        options.recovering() ? newClientId() : 0, MAX_IDLE_CONNECTIONS, options.spinTime().toNanos());
+        options.recovering() ? newClientId() : 0, MAX_IDLE_CONNECTIONS, options.spinTime().toNanos(),
+        options.replyTimeout().toNanos());
     pool.release(pool.open());
     SharedMap map = new SharedMap(pool, options);
     if (options.directReads()) {
-      map.mapView();
+      try {
+        map.mapView();
+      } catch (RuntimeException e) { // a reply timeout: the daemon stopped answering right after the hello
+        map.close();
+        throw e;
+      }
     }
     return map;
   }
@@ -331,6 +397,11 @@ public final class SharedMap implements AutoCloseable {
   /** Sequence numbers handed out and not yet answered (tests). */
   long sequencesInFlight() {
     return window == null ? 0 : window.inFlightSpan();
+  }
+
+  /** Connections idle in this client's pool (tests). */
+  int idleConnections() {
+    return pool.idleCount();
   }
 
   /** The socket this client connects to. */
@@ -389,6 +460,8 @@ public final class SharedMap implements AutoCloseable {
       } catch (ProtocolViolationException e) {
         noViewOpcode = e.errorCode().orElse(null) == ErrorCode.UNKNOWN_OPCODE; // a daemon older than direct reads
         return null;
+      } catch (ReplyTimeoutException e) {
+        throw e; // the daemon is stuck: the GET through the socket would wait as long again
       } catch (SharedMapException e) {
         return null;
       }
@@ -805,6 +878,8 @@ public final class SharedMap implements AutoCloseable {
             }
           }
           return decode(c, reply, decoder);
+        } catch (ReplyTimeoutException e) {
+          throw notRetried(e, maybeApplied && !r.readsOnly());
         } catch (IOException | DaemonUnavailableException e) {
           failure = e;
         } catch (ServerFailureException e) {
@@ -828,6 +903,15 @@ public final class SharedMap implements AutoCloseable {
         window.release(r.sequence());
       }
     }
+  }
+
+  /**
+   * A reply timeout ends a recovering call: the daemon is there but stuck, and retrying would make
+   * every call take the timeout times the retries. {@code sentBefore}: an earlier attempt may have
+   * delivered a change (then a timeout at a new connection's hello leaves its outcome unknown too).
+   */
+  private static ReplyTimeoutException notRetried(ReplyTimeoutException e, boolean sentBefore) {
+    return sentBefore && !e.changeUnanswered() ? Errors.replyTimeoutAfterResend(e) : e;
   }
 
   /**
@@ -1033,6 +1117,8 @@ public final class SharedMap implements AutoCloseable {
           next++;
         }
         return end;
+      } catch (ReplyTimeoutException e) {
+        throw new PipelineEnded(next, notRetried(e, maybeApplied && !readsOnly(batch, next - from)));
       } catch (IOException | DaemonUnavailableException e) {
         failure = e;
       } catch (ServerFailureException e) {
@@ -1057,6 +1143,16 @@ public final class SharedMap implements AutoCloseable {
         throw new PipelineEnded(next, e);
       }
     }
+  }
+
+  /** Whether the requests of {@code batch} from {@code from} on all only read. */
+  private static boolean readsOnly(List<Request> batch, int from) {
+    for (int i = from; i < batch.size(); i++) {
+      if (!batch.get(i).readsOnly()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Ends a recovering pipeline: ops before {@code done} are complete, the rest fail with the cause. */

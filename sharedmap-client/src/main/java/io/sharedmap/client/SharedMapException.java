@@ -13,6 +13,7 @@ import java.util.Optional;
  *
  * <ul>
  *   <li>{@link DaemonUnavailableException}: no daemon answers on the socket, or the connection broke;
+ *       its subclass {@link ReplyTimeoutException}: the daemon did not answer within the reply timeout;
  *   <li>{@link LimitExceededException}: {@code KEY_TOO_LONG}, {@code VALUE_TOO_LARGE};
  *   <li>{@link InvalidRequestException}: {@code KEY_EMPTY}, {@code INVALID_ARGUMENT};
  *   <li>{@link ServerFailureException}: {@code STORAGE_FAILURE}, {@code INTERNAL},

@@ -70,7 +70,8 @@ public final class SpinChannel implements Closeable {
   }
 
   /**
-   * Wraps {@code channel} (connected, in blocking mode).
+   * Wraps {@code channel} (in blocking mode; connected, or to be connected by the caller before the
+   * first read or write, so that another thread may {@link #close} it while it connects).
    *
    * @param spinNs how long a read spins before blocking, in nanoseconds; 0 blocks at once
    * @param limiter how many threads may spin at once, shared by the channels it is given to

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -147,6 +148,41 @@ public final class DaemonProcess {
   /** SIGTERM without waiting. */
   public void sigterm() {
     process.sigterm();
+  }
+
+  /**
+   * {@code kill -STOP}, then waits until the kernel shows the process stopped: it keeps its sockets
+   * and answers nothing, as a wedged daemon would. Undo with {@link #sigcont()} (a test should, in a
+   * finally block; {@link #kill9} works on a stopped process too).
+   */
+  public void sigstop() {
+    signal("STOP");
+    Await.until(this + " is stopped", () -> ProcStatus.state(pid()) == 'T', Duration.ofSeconds(10));
+  }
+
+  /** {@code kill -CONT}, then waits until the process is no longer stopped. */
+  public void sigcont() {
+    signal("CONT");
+    Await.until(this + " runs again", () -> ProcStatus.state(pid()) != 'T', Duration.ofSeconds(10));
+  }
+
+  private void signal(String name) {
+    try {
+      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).redirectErrorStream(true).start();
+      if (!kill.waitFor(10, TimeUnit.SECONDS)) {
+        kill.destroyForcibly();
+        throw new AssertionError("kill -" + name + " " + pid() + " did not finish within 10 s");
+      }
+      if (kill.exitValue() != 0) {
+        throw new AssertionError("kill -" + name + " " + pid() + " failed: "
+            + new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted sending SIG" + name, e);
+    }
   }
 
   /** SIGTERM, then waits for the daemon to drain and exit 0. */

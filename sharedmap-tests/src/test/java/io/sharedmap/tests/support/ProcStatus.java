@@ -8,6 +8,20 @@ import java.nio.file.Path;
 final class ProcStatus {
   private ProcStatus() {}
 
+  /**
+   * The process state letter of /proc/<pid>/stat (R running, S sleeping, T stopped by a signal,
+   * ...), or '?' when unreadable (the process is gone).
+   */
+  static char state(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      int afterName = stat.lastIndexOf(')'); // the command name may hold spaces and parentheses
+      return afterName < 0 || afterName + 2 >= stat.length() ? '?' : stat.charAt(afterName + 2);
+    } catch (IOException e) {
+      return '?';
+    }
+  }
+
   /** A "kB" field of /proc/<pid>/status, e.g. VmHWM, in KiB; -1 when unreadable. */
   static long field(long pid, String name) {
     try {
