@@ -37,7 +37,28 @@ final class Errors {
     return new ProtocolViolationException(null, message);
   }
 
-  static DaemonUnavailableException cannotConnect(Path socket, Throwable cause) {
+  /**
+   * Connecting failed: no daemon answers there ({@link DaemonUnavailableException}), or this
+   * process may not connect to the socket at all ({@link PermissionDeniedException}, naming the
+   * socket file's owner, group and mode: the daemon may well be running).
+   */
+  static SharedMapException cannotConnect(Path socket, Throwable cause) {
+    String m = cause.getMessage();
+    if (m != null && m.contains("Permission denied")) {
+      String who;
+      try {
+        java.nio.file.attribute.PosixFileAttributes a =
+            java.nio.file.Files.readAttributes(socket, java.nio.file.attribute.PosixFileAttributes.class);
+        who = "the socket file is " + java.nio.file.attribute.PosixFilePermissions.toString(a.permissions())
+            + ", owner " + a.owner().getName() + ", group " + a.group().getName()
+            + ": connecting needs write permission on it";
+      } catch (java.io.IOException | RuntimeException e) {
+        who = "its directory " + socket.getParent() + " or the socket file does not let this user in";
+      }
+      return new PermissionDeniedException(ErrorCode.PERMISSION_DENIED, "this user may not connect to the sharedmap"
+          + " daemon on " + socket + " (" + who + "); ask its administrator, or see --socket-mode and"
+          + " --socket-group in docs/SECURITY.md");
+    }
     return new DaemonUnavailableException("no sharedmap daemon answers on " + socket + " (" + describe(cause)
         + "); start one with: sharedmap start", cause);
   }

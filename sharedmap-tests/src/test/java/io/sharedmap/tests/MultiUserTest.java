@@ -743,7 +743,8 @@ class MultiUserTest {
     UserActor c = actor("carol", carol, daemon);
     a.awaitReady();
     assertThat(a.ok("set", "k", "v")).startsWith("CREATED ");
-    assertThat(c.awaitConnectFailure()).as("carol is not in the socket's group").contains("Permission denied");
+    assertThat(c.awaitConnectFailure()).as("carol is not in the socket's group: told so, not 'no daemon'")
+        .contains("PermissionDeniedException", "may not connect", "rw-rw----", "group " + TEAM);
     try (SharedMap root = rootClient(daemon)) {
       assertThat(root.get("k")).isPresent();
       assertThat(usage(root, user(carol))).as("carol never got a connection").isEqualTo(Amounts.ZERO);
