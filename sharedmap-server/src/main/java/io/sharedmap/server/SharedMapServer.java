@@ -11,6 +11,7 @@ import io.sharedmap.server.engine.EngineConfig;
 import io.sharedmap.server.engine.ViewSettings;
 import io.sharedmap.server.engine.RecoveryReport;
 import io.sharedmap.server.security.Caller;
+import io.sharedmap.server.security.FileModes;
 import io.sharedmap.server.security.QuotaExceededException;
 import io.sharedmap.server.security.UnixAccounts;
 import java.io.IOException;
@@ -157,12 +158,12 @@ public final class SharedMapServer implements AutoCloseable {
     ServerSocketChannel listener = null;
     try {
       try {
-        Files.createDirectories(dir);
+        FileModes.createPrivateDirectories(dir);
       } catch (IOException e) {
         throw new ServerStartException("cannot create data directory " + dir + ": " + e, e);
       }
-      lockChannel = FileChannel.open(dir.resolve("LOCK"), StandardOpenOption.CREATE, StandardOpenOption.READ,
-          StandardOpenOption.WRITE);
+      lockChannel = FileChannel.open(dir.resolve("LOCK"), Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+          StandardOpenOption.WRITE), FileModes.PRIVATE_FILE);
       try {
         lock = lockChannel.tryLock();
       } catch (OverlappingFileLockException e) {
@@ -176,6 +177,10 @@ public final class SharedMapServer implements AutoCloseable {
       lockChannel.truncate(0);
       lockChannel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
       lockChannel.force(true);
+      String exposed = FileModes.exposureWarning(dir);
+      if (exposed != null) {
+        LOG.log(System.Logger.Level.WARNING, exposed);
+      }
 
       prepareSocketPath(socket);
       retireLeftoverViews(dir, socket);
@@ -263,7 +268,7 @@ public final class SharedMapServer implements AutoCloseable {
     if (v == null) {
       Files.deleteIfExists(record);
     } else {
-      Files.writeString(record, v.file() + "\n", StandardCharsets.UTF_8);
+      FileModes.writePrivate(record, v.file() + "\n");
     }
   }
 
@@ -498,6 +503,7 @@ public final class SharedMapServer implements AutoCloseable {
     m.put("pid", Long.toString(ProcessHandle.current().pid()));
     m.put("socket", config.socket().toString());
     m.put("data_dir", config.dataDir().toString());
+    m.put("data_dir_warning", java.util.Objects.requireNonNullElse(FileModes.exposureWarning(config.dataDir()), ""));
     m.put("uptime_ms", Long.toString((System.nanoTime() - startedNanos) / 1_000_000));
     m.put("durability", config.durability().toString());
     m.put("fsync_interval_ms", Integer.toString(config.fsyncIntervalMs()));
