@@ -93,6 +93,7 @@ class FileModesTest {
       assertThat(s.map(p -> p.getFileName().toString()).sorted().toList()).as("no temporary socket left")
           .containsExactly("s.sock", "s.sock.view");
     }
+    assertThat(mode(run)).as("the socket's directory (made by the daemon)").isEqualTo("rwxr-xr-x");
     assertThat(mode(spec.socket())).as("the socket: --socket-mode's default").isEqualTo("rw-rw----");
     assertThat(mode(run.resolve("s.sock.view"))).as("the view: readable by who may connect").isEqualTo("rw-r-----");
     restarted.stop();
