@@ -64,10 +64,13 @@ final class Connection implements AutoCloseable {
   /**
    * Connects and does the hello: a session hello for {@code clientId} when it is non-zero.
    *
-   * @throws DaemonUnavailableException when nothing accepts the connection or it breaks during the hello
+   * @throws DaemonUnavailableException when nothing accepts the connection or it breaks during the
+   *     hello, or when the socket is the per-user default in a directory another user could have made
+   *     ({@link SharedMapPaths#checkSocketDirectory})
    * @throws SharedMapException when the daemon refuses the connection (its ERROR reply, mapped)
    */
   static Connection open(Path socket, long clientId, long spinNs) {
+    SharedMapPaths.checkSocketDirectory(socket);
     SocketChannel channel;
     try {
       channel = SocketChannel.open(StandardProtocolFamily.UNIX);

@@ -18,6 +18,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
@@ -39,7 +40,11 @@ import java.util.regex.Pattern;
  * the two steps accepts no connection, and the next daemon starting in that directory removes it.
  *
  * <p>The directory: one the daemon creates is {@code rwxr-xr-x} exactly (clients must reach the
- * socket; nobody else may replace it).
+ * socket; nobody else may replace it), except the per-user default {@code /tmp/sharedmap-<uid>}
+ * (the client's {@code SharedMapPaths} when {@code XDG_RUNTIME_DIR} is unset), which is {@code
+ * rwx------}. Since anyone may create that name in {@code /tmp} first and serve a fake daemon in it,
+ * the daemon refuses to start when it exists and is not a directory of the daemon's own user that
+ * only that user may write; the client refuses such a directory too.
  */
 final class SocketFile {
   private static final System.Logger LOG = System.getLogger(SocketFile.class.getName());
@@ -49,17 +54,28 @@ final class SocketFile {
   private static final int MIN_RANDOM_CHARS = 8;
   private static final int MAX_RANDOM_CHARS = 13; // a 64-bit number in base 36
   private static final Set<PosixFilePermission> SHARED_DIR = PosixFilePermissions.fromString("rwxr-xr-x");
+  private static final Set<PosixFilePermission> PRIVATE_DIR = FileModes.PRIVATE_DIR;
 
   private SocketFile() {}
 
+  /** {@code /tmp/sharedmap-<uid>}: where a daemon of user {@code uid} listens when nothing else is set. */
+  static Path perUserDefaultDirectory(long uid) {
+    return Path.of("/tmp", "sharedmap-" + uid);
+  }
+
   /**
-   * Before recovery: makes the socket's directory, removes a stale socket file a dead daemon left
-   * at {@code socket} and temporary ones beside it. Never removes a live daemon's socket or
-   * anything that is not a socket.
+   * Before recovery: makes the socket's directory (refusing a squatted per-user default), removes a
+   * stale socket file a dead daemon left at {@code socket} and temporary ones beside it. Never
+   * removes a live daemon's socket or anything that is not a socket.
    */
   static void prepare(Path socket) throws IOException, ServerStartException {
     Path dir = socket.getParent();
-    FileModes.createDirectories(dir, SHARED_DIR);
+    long uid = processUid();
+    if (dir.equals(perUserDefaultDirectory(uid))) {
+      preparePerUserDirectory(dir, uid);
+    } else {
+      FileModes.createDirectories(dir, SHARED_DIR);
+    }
     removeStaleTemporaries(dir);
     BasicFileAttributes attrs;
     try {
@@ -80,6 +96,31 @@ final class SocketFile {
   private static ServerStartException servedByAnother(Path socket) {
     return new ServerStartException("socket " + socket + " is served by a running daemon; stop it first"
         + " (sharedmap stop --socket " + socket + ") or choose another --socket");
+  }
+
+  /** Creates the per-user default directory {@code rwx------}, or checks that nobody else could have made it. */
+  static void preparePerUserDirectory(Path dir, long uid) throws IOException, ServerStartException {
+    try {
+      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PRIVATE_DIR));
+      Files.setPosixFilePermissions(dir, PRIVATE_DIR);
+      return;
+    } catch (FileAlreadyExistsException e) {
+      // made earlier (by this user, we must check) or by someone else
+    }
+    PosixFileAttributes a = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    long owner = ((Number) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS)).longValue();
+    Set<PosixFilePermission> mode = a.permissions();
+    boolean othersWrite = mode.contains(PosixFilePermission.GROUP_WRITE)
+        || mode.contains(PosixFilePermission.OTHERS_WRITE);
+    if (!a.isDirectory() || owner != uid || othersWrite) {
+      throw new ServerStartException("the default socket directory " + dir + " is "
+          + (a.isSymbolicLink() ? "a symbolic link" : a.isDirectory() ? "a directory" : "not a directory")
+          + " owned by " + a.owner().getName() + " (uid " + owner + "), mode "
+          + PosixFilePermissions.toString(mode) + ": only a directory of this user (uid " + uid
+          + ") that no one else may write is safe, since anyone can create it in /tmp and serve a fake daemon"
+          + " there. Remove it (as root or its owner), or choose another place: set XDG_RUNTIME_DIR, or --socket"
+          + " (SHAREDMAP_SOCKET)");
+    }
   }
 
   /** Removes temporary sockets a daemon left when it died between binding and publishing. */
@@ -182,5 +223,10 @@ final class SocketFile {
           .setGroup(lookup.lookupPrincipalByGroupName(Long.toString(names.gid(security.socketGroup()).orElseThrow())));
     }
     Files.setPosixFilePermissions(file, ViewSettings.posix(security.socketMode()));
+  }
+
+  /** This process's uid (Linux, from {@code /proc/self}). */
+  static long processUid() throws IOException {
+    return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
   }
 }

@@ -2,6 +2,7 @@ package io.sharedmap.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -24,10 +25,14 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The socket file is published with its final mode (bound under a temporary name, then linked),
- * and never replaces a socket published meanwhile.
+ * never replaces a socket published meanwhile, and the per-user default directory is refused when
+ * someone else could have made it.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SocketFileTest {
+  /** A uid no account here uses: the "other user" who made a directory first. */
+  private static final int STRANGER = 4_242_424;
+
   private Path root;
   private Path socket;
 
@@ -126,5 +131,57 @@ class SocketFileTest {
 
     assertThat(mode(root.resolve("run"))).isEqualTo("rwxr-xr-x");
     assertThat(mode(root.resolve("run/sub"))).isEqualTo("rwxr-xr-x");
+  }
+
+  @Test
+  void perUserDirectory_missing_createdPrivate() throws Exception {
+    Path dir = root.resolve("sharedmap-1000");
+
+    SocketFile.preparePerUserDirectory(dir, SocketFile.processUid());
+
+    assertThat(mode(dir)).isEqualTo("rwx------");
+  }
+
+  @Test
+  void perUserDirectory_ownAndNotWritableByOthers_accepted() throws Exception {
+    Path dir = Files.createDirectory(root.resolve("sharedmap-1000"));
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x")); // made by an older version
+
+    SocketFile.preparePerUserDirectory(dir, SocketFile.processUid());
+
+    assertThat(mode(dir)).as("left as it is").isEqualTo("rwxr-xr-x");
+  }
+
+  @Test
+  void perUserDirectory_ownButWritableByOthers_refused() throws Exception {
+    Path dir = Files.createDirectory(root.resolve("sharedmap-1000"));
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+
+    assertThatThrownBy(() -> SocketFile.preparePerUserDirectory(dir, SocketFile.processUid()))
+        .isInstanceOf(ServerStartException.class)
+        .hasMessageContaining("default socket directory " + dir).hasMessageContaining("rwxrwxrwx");
+  }
+
+  @Test
+  void perUserDirectory_ofAnotherUser_refusedNamingOwnerAndMode() throws Exception {
+    assumeTrue(SocketFile.processUid() == 0, "giving a directory to another uid needs root");
+    Path dir = Files.createDirectory(root.resolve("sharedmap-1000"));
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    Files.setAttribute(dir, "unix:uid", STRANGER);
+
+    assertThatThrownBy(() -> SocketFile.preparePerUserDirectory(dir, 0))
+        .isInstanceOf(ServerStartException.class)
+        .hasMessageContaining("default socket directory " + dir)
+        .hasMessageContaining("(uid " + STRANGER + "), mode rwx------")
+        .hasMessageContaining("XDG_RUNTIME_DIR");
+  }
+
+  @Test
+  void perUserDirectory_symbolicLink_refused() throws Exception {
+    Path target = Files.createDirectory(root.resolve("elsewhere"));
+    Path dir = Files.createSymbolicLink(root.resolve("sharedmap-1000"), target);
+
+    assertThatThrownBy(() -> SocketFile.preparePerUserDirectory(dir, SocketFile.processUid()))
+        .isInstanceOf(ServerStartException.class).hasMessageContaining("a symbolic link");
   }
 }
