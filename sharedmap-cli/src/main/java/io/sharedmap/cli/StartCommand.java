@@ -4,8 +4,10 @@ import io.sharedmap.client.DaemonUnavailableException;
 import io.sharedmap.client.ReplyTimeoutException;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.server.ServerConfig;
+import io.sharedmap.server.security.FileModes;
 import java.io.File;
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -142,7 +144,12 @@ final class StartCommand implements Callable<Integer> {
       command.add(Integer.toString(maxRestarts));
     }
     try {
-      Files.createDirectories(config.dataDir());
+      FileModes.createPrivateDirectories(config.dataDir());
+      try {
+        Files.createFile(log, FileModes.PRIVATE_FILE); // private, like everything in the data directory
+      } catch (FileAlreadyExistsException e) {
+        // appended to
+      }
       return new ProcessBuilder(command)
           .directory(config.dataDir().toFile())
           .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))

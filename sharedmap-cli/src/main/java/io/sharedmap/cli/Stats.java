@@ -7,6 +7,8 @@ final class Stats {
   static final String PID = "pid";
   static final String SOCKET = "socket";
   static final String DATA_DIR = "data_dir";
+  /** Why other users may reach the data directory, or empty. */
+  static final String DATA_DIR_WARNING = "data_dir_warning";
   static final String UPTIME_MS = "uptime_ms";
   static final String KEYS = "keys";
 

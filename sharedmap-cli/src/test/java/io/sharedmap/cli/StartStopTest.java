@@ -6,11 +6,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.sharedmap.cli.Cli.Result;
 import io.sharedmap.client.SharedMap;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -66,6 +68,8 @@ class StartStopTest {
     assertThat(started.exitCode()).as(started.err()).isZero();
     assertThat(started.out()).startsWith("started: pid ").contains("socket " + socket, "data " + dir);
     spawnedPid = pidIn(started.out());
+    assertThat(mode(dir)).as("the data directory start made").isEqualTo("rwx------");
+    assertThat(mode(DaemonLog.in(dir))).as("daemon.log").isEqualTo("rw-------");
 
     Result again = Cli.run("start", "--dir", dir.toString(), "--socket", socket.toString());
     assertThat(again.exitCode()).isZero();
@@ -86,6 +90,34 @@ class StartStopTest {
 
     assertThat(Cli.run("status", "--socket", socket.toString()).exitCode()).isEqualTo(3);
     assertThat(DaemonLog.tail(DaemonLog.in(dir), 20)).anyMatch(l -> l.startsWith("sharedmap serving on " + socket));
+  }
+
+  private static String mode(Path p) {
+    try {
+      return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void status_dataDirectoryOthersMayRead_printsWarningWithTheFix() throws Exception {
+    Files.createDirectories(dir);
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-x---"));
+    try (TestDaemon _ = TestDaemon.startAt(dir, socket)) {
+      Result plain = Cli.run("status", "--socket", socket.toString());
+      Result json = Cli.run("status", "--socket", socket.toString(), "--json");
+
+      assertThat(plain.exitCode()).isZero();
+      assertThat(plain.out().lines()).last().asString()
+          .startsWith("warning data directory " + dir + " is mode 0750 (rwxr-x---, owner ")
+          .contains("other users may reach the journal and snapshots").endsWith("fix: chmod 700 " + dir);
+      assertThat(json.out()).contains("\"warning\":\"data directory " + dir + " is mode 0750");
+
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+      assertThat(Cli.run("status", "--socket", socket.toString()).out()).doesNotContain("warning");
+      assertThat(Cli.run("status", "--socket", socket.toString(), "--json").out()).contains("\"warning\":\"\"");
+    }
   }
 
   @Test

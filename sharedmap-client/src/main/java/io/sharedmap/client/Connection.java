@@ -109,11 +109,14 @@ final class Connection implements AutoCloseable {
    * Connects and does the hello: a session hello for {@code clientId} when it is non-zero. With a
    * reply timeout ({@code replyTimeoutNs > 0}), connecting and the hello together may take that long.
    *
-   * @throws DaemonUnavailableException when nothing accepts the connection or it breaks during the hello
+   * @throws DaemonUnavailableException when nothing accepts the connection or it breaks during the
+   *     hello, or when the socket is the per-user default in a directory another user could have made
+   *     ({@link SharedMapPaths#checkSocketDirectory})
    * @throws ReplyTimeoutException when the daemon does not accept or answer the hello within the timeout
    * @throws SharedMapException when the daemon refuses the connection (its ERROR reply, mapped)
    */
   static Connection open(Path socket, long clientId, long spinNs, long replyTimeoutNs) {
+    SharedMapPaths.checkSocketDirectory(socket);
     SocketChannel channel;
     try {
       channel = SocketChannel.open(StandardProtocolFamily.UNIX);

@@ -1,12 +1,17 @@
 package io.sharedmap.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.function.IntSupplier;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Default socket and data directory, with environment, uid and file system injected. */
 class SharedMapPathsTest {
@@ -18,6 +23,8 @@ class SharedMapPathsTest {
   private static final Predicate<Path> EXISTS = p -> true;
   private static final Predicate<Path> MISSING = p -> false;
   private static final Path HOME = Path.of("/home/ann");
+  /** A uid no account here uses: the other user who made the directory first. */
+  private static final int STRANGER = 4_242_424;
 
   @Test
   void socketFor_envOverride_winsWithoutUid() {
@@ -87,8 +94,62 @@ class SharedMapPathsTest {
   void currentUid_onLinux_matchesProcSelfOwner() throws Exception {
     int uid = SharedMapPaths.currentUid();
 
-    assertThat(uid).isEqualTo(java.nio.file.Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
+    assertThat(uid).isEqualTo(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
     assertThat(SharedMapPaths.defaultSocket()).isAbsolute();
     assertThat(SharedMapPaths.defaultDataDir()).isAbsolute();
+  }
+
+  // ---- the per-user default directory in /tmp ------------------------------------------------
+
+  @Test
+  void checkOwnDirectory_ownAndNotWritableByOthers_accepted(@TempDir Path tmp) throws Exception {
+    Path dir = Files.createDirectory(tmp.resolve("sharedmap-1000"));
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+    SharedMapPaths.checkOwnDirectory(dir, SharedMapPaths.currentUid());
+    SharedMapPaths.checkOwnDirectory(tmp.resolve("missing"), SharedMapPaths.currentUid()); // no daemon: connect says so
+  }
+
+  @Test
+  void checkOwnDirectory_ofAnotherUser_refusedNamingOwnerAndMode(@TempDir Path tmp) throws Exception {
+    assumeTrue(SharedMapPaths.currentUid() == 0, "giving a directory to another uid needs root");
+    Path dir = Files.createDirectory(tmp.resolve("sharedmap-1000"));
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+    Files.setAttribute(dir, "unix:uid", STRANGER);
+
+    assertThatThrownBy(() -> SharedMapPaths.checkOwnDirectory(dir, 0))
+        .isInstanceOf(DaemonUnavailableException.class)
+        .hasMessageContaining("refusing the default socket directory " + dir)
+        .hasMessageContaining("(uid " + STRANGER + "), mode rwxrwxrwx")
+        .hasMessageContaining("fake daemon");
+  }
+
+  @Test
+  void checkOwnDirectory_ownButWritableByGroup_refused(@TempDir Path tmp) throws Exception {
+    Path dir = Files.createDirectory(tmp.resolve("sharedmap-1000"));
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwx---"));
+
+    assertThatThrownBy(() -> SharedMapPaths.checkOwnDirectory(dir, SharedMapPaths.currentUid()))
+        .isInstanceOf(DaemonUnavailableException.class).hasMessageContaining("rwxrwx---");
+  }
+
+  @Test
+  void checkOwnDirectory_symbolicLinkToOwnDirectory_refused(@TempDir Path tmp) throws Exception {
+    Path target = Files.createDirectory(tmp.resolve("elsewhere"));
+    Path dir = Files.createSymbolicLink(tmp.resolve("sharedmap-1000"), target);
+
+    assertThatThrownBy(() -> SharedMapPaths.checkOwnDirectory(dir, SharedMapPaths.currentUid()))
+        .isInstanceOf(DaemonUnavailableException.class).hasMessageContaining("a symbolic link");
+  }
+
+  @Test
+  void checkSocketDirectory_otherPaths_notChecked(@TempDir Path tmp) throws Exception {
+    assumeTrue(SharedMapPaths.currentUid() == 0, "giving a directory to another uid needs root");
+    Path dir = Files.createDirectory(tmp.resolve("sharedmap-0"));
+    Files.setAttribute(dir, "unix:uid", STRANGER);
+
+    SharedMapPaths.checkSocketDirectory(dir.resolve("sharedmap.sock")); // not under /tmp itself: an operator's path
+    SharedMapPaths.checkSocketDirectory(Path.of("/tmp/sharedmap-" + STRANGER + "/sharedmap.sock")); // another user's
+    SharedMapPaths.checkSocketDirectory(Path.of("/tmp/sharedmap-0/other.sock")); // not the default name
   }
 }

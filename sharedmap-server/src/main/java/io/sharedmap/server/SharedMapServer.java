@@ -11,13 +11,11 @@ import io.sharedmap.server.engine.EngineConfig;
 import io.sharedmap.server.engine.ViewSettings;
 import io.sharedmap.server.engine.RecoveryReport;
 import io.sharedmap.server.security.Caller;
+import io.sharedmap.server.security.FileModes;
 import io.sharedmap.server.security.PeerIds;
 import io.sharedmap.server.security.QuotaExceededException;
 import io.sharedmap.server.security.UnixAccounts;
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
@@ -29,7 +27,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -158,12 +155,12 @@ public final class SharedMapServer implements AutoCloseable {
     ServerSocketChannel listener = null;
     try {
       try {
-        Files.createDirectories(dir);
+        FileModes.createPrivateDirectories(dir);
       } catch (IOException e) {
         throw new ServerStartException("cannot create data directory " + dir + ": " + e, e);
       }
-      lockChannel = FileChannel.open(dir.resolve("LOCK"), StandardOpenOption.CREATE, StandardOpenOption.READ,
-          StandardOpenOption.WRITE);
+      lockChannel = FileChannel.open(dir.resolve("LOCK"), Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
+          StandardOpenOption.WRITE), FileModes.PRIVATE_FILE);
       try {
         lock = lockChannel.tryLock();
       } catch (OverlappingFileLockException e) {
@@ -177,8 +174,12 @@ public final class SharedMapServer implements AutoCloseable {
       lockChannel.truncate(0);
       lockChannel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
       lockChannel.force(true);
+      String exposed = FileModes.exposureWarning(dir);
+      if (exposed != null) {
+        LOG.log(System.Logger.Level.WARNING, exposed);
+      }
 
-      prepareSocketPath(socket);
+      SocketFile.prepare(socket);
       retireLeftoverViews(dir, socket);
       EngineConfig engineConfig = new EngineConfig(dir, config.durability(), config.fsyncIntervalMs(),
           config.snapshotMinJournalBytes());
@@ -188,9 +189,7 @@ public final class SharedMapServer implements AutoCloseable {
       }
       engine = Engine.open(engineConfig);
       recordView(dir, engine.view());
-      listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-      listener.bind(UnixDomainSocketAddress.of(socket), 256);
-      applySocketPermissions(socket, security);
+      listener = SocketFile.bind(socket, security);
       ServerConfig resolved = config.withPaths(dir, socket);
       SharedMapServer server = new SharedMapServer(resolved, security, engine, lockChannel, lock, listener);
       server.acceptor.start();
@@ -264,7 +263,7 @@ public final class SharedMapServer implements AutoCloseable {
     if (v == null) {
       Files.deleteIfExists(record);
     } else {
-      Files.writeString(record, v.file() + "\n", StandardCharsets.UTF_8);
+      FileModes.writePrivate(record, v.file() + "\n");
     }
   }
 
@@ -297,22 +296,6 @@ public final class SharedMapServer implements AutoCloseable {
     return new ViewSettings(ViewConfig.file(socket), view.slotCount(), view.slotSize(), fileMode, gid, daemonUid);
   }
 
-  /** Gives the socket file the configured mode, owner and group (who may connect at all). */
-  private static void applySocketPermissions(Path socket, SecurityConfig security) throws IOException {
-    UnixAccounts names = UnixAccounts.system();
-    var lookup = socket.getFileSystem().getUserPrincipalLookupService();
-    if (security.socketOwner() != null) {
-      Files.setOwner(socket, lookup.lookupPrincipalByName(Long.toString(names.uid(security.socketOwner())
-          .orElseThrow())));
-    }
-    if (security.socketGroup() != null) {
-      Files.getFileAttributeView(socket, java.nio.file.attribute.PosixFileAttributeView.class)
-          .setGroup(lookup.lookupPrincipalByGroupName(Long.toString(names.gid(security.socketGroup()).orElseThrow())));
-    }
-    Files.setPosixFilePermissions(socket, ViewSettings.posix(security.socketMode()));
-  }
-
-
   private static String readPid(FileChannel c) {
     try {
       ByteBuffer b = ByteBuffer.allocate(32);
@@ -320,29 +303,6 @@ public final class SharedMapServer implements AutoCloseable {
       return new String(b.array(), 0, b.position(), StandardCharsets.UTF_8).trim();
     } catch (IOException e) {
       return "";
-    }
-  }
-
-  /** Removes a stale socket file left by a dead daemon; refuses to touch a live daemon's or a non-socket. */
-  private static void prepareSocketPath(Path socket) throws IOException, ServerStartException {
-    Files.createDirectories(socket.getParent());
-    BasicFileAttributes attrs;
-    try {
-      attrs = Files.readAttributes(socket, BasicFileAttributes.class,
-          java.nio.file.LinkOption.NOFOLLOW_LINKS);
-    } catch (java.nio.file.NoSuchFileException e) {
-      return;
-    }
-    if (!attrs.isOther()) {
-      throw new ServerStartException("socket path " + socket + " exists and is not a socket; refusing to remove it");
-    }
-    try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-      probe.connect(UnixDomainSocketAddress.of(socket));
-      throw new ServerStartException("socket " + socket + " is served by a running daemon; stop it first"
-          + " (sharedmap stop --socket " + socket + ") or choose another --socket");
-    } catch (ConnectException e) {
-      Files.deleteIfExists(socket);
-      LOG.log(System.Logger.Level.INFO, "removed stale socket " + socket + " left by a daemon that is gone");
     }
   }
 
@@ -499,6 +459,7 @@ public final class SharedMapServer implements AutoCloseable {
     m.put("pid", Long.toString(ProcessHandle.current().pid()));
     m.put("socket", config.socket().toString());
     m.put("data_dir", config.dataDir().toString());
+    m.put("data_dir_warning", java.util.Objects.requireNonNullElse(FileModes.exposureWarning(config.dataDir()), ""));
     m.put("uptime_ms", Long.toString((System.nanoTime() - startedNanos) / 1_000_000));
     m.put("durability", config.durability().toString());
     m.put("fsync_interval_ms", Integer.toString(config.fsyncIntervalMs()));

@@ -2,6 +2,7 @@ package io.sharedmap.cli.torture;
 
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.SharedMapException;
+import io.sharedmap.server.security.FileModes;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -106,7 +107,7 @@ final class TortureDaemon {
     if (starts++ > 0) {
       command.addAll(restartOptions);
     }
-    Files.createDirectories(dir);
+    FileModes.createPrivateDirectories(dir); // as `sharedmap start` makes it: no warning at every restart
     process = new ProcessBuilder(command)
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()))

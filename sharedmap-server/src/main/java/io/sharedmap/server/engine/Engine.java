@@ -6,6 +6,7 @@ import io.sharedmap.server.Durability;
 import io.sharedmap.server.engine.Results.Changed;
 import io.sharedmap.server.security.Accounts;
 import io.sharedmap.server.security.Caller;
+import io.sharedmap.server.security.FileModes;
 import io.sharedmap.server.security.Owner;
 import io.sharedmap.server.security.PermissionDeniedException;
 import io.sharedmap.server.security.QuotaExceededException;
@@ -23,7 +24,6 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -185,7 +185,7 @@ public final class Engine implements AutoCloseable {
    *     losing acknowledged data, or has an unknown format version
    */
   public static Engine open(EngineConfig config) throws IOException {
-    Files.createDirectories(config.dir());
+    FileModes.createPrivateDirectories(config.dir());
     Accounts accounts = Accounts.open(config.dir(), UnixAccounts.system());
     Engine engine = new Engine(config, Recovery.run(config.dir()), accounts);
     engine.maybeSnapshot(); // a journal recovered past the threshold is compacted without waiting for a write
@@ -776,8 +776,7 @@ public final class Engine implements AutoCloseable {
     Path tmp = dir.resolve(name + TEMP_SUFFIX);
     long count = 0;
     long entries;
-    try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.WRITE)) {
+    try (FileChannel c = FileModes.openPrivate(tmp)) {
       ByteBuffer header = ByteBuffer.wrap(new RecordCodec().fileHeader(SNAPSHOT_MAGIC, rotation.segment(),
           rotation.boundaryVersion()));
       while (header.hasRemaining()) {

@@ -3,6 +3,7 @@ package io.sharedmap.server.engine;
 import static io.sharedmap.server.engine.StoreFileDescriptor.*;
 
 import io.sharedmap.server.Durability;
+import io.sharedmap.server.security.FileModes;
 import io.sharedmap.server.security.Owner;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -176,8 +177,7 @@ final class Journal implements AutoCloseable {
   static FileChannel createSegment(Path dir, long number, long baseVersion) throws IOException {
     Path target = dir.resolve(segmentName(number));
     Path tmp = dir.resolve(segmentName(number) + TEMP_SUFFIX);
-    try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.WRITE)) {
+    try (FileChannel c = FileModes.openPrivate(tmp)) {
       ByteBuffer h = ByteBuffer.wrap(new RecordCodec().fileHeader(SEGMENT_MAGIC, number, baseVersion));
       while (h.hasRemaining()) {
         c.write(h);

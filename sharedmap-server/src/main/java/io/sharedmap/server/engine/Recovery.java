@@ -2,6 +2,7 @@ package io.sharedmap.server.engine;
 
 import static io.sharedmap.server.engine.StoreFileDescriptor.*;
 
+import io.sharedmap.server.security.FileModes;
 import io.sharedmap.server.security.Owner;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -15,6 +16,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Rebuilds the index at start: the newest snapshot, then every journal segment from the one the
@@ -332,7 +334,8 @@ final class Recovery {
   }
 
   private static void saveTail(FileChannel c, long from, Path to) throws IOException {
-    try (FileChannel out = FileChannel.open(to, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+    try (FileChannel out = FileChannel.open(to, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+        FileModes.PRIVATE_FILE)) {
       long pos = from;
       long size = c.size();
       while (pos < size) {

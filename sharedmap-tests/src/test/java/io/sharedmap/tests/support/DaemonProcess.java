@@ -37,13 +37,23 @@ public final class DaemonProcess {
    * How to start a daemon. Restarting = {@link #launch} the same spec again.
    *
    * @param name base name for log files; each launch appends its incarnation number
+   * @param umask the daemon process's umask, such as {@code 000} (through {@code sh -c 'umask ...; exec
+   *     ...'}); null inherits the test's
    */
   public record Spec(String name, Path dataDir, Path socket, Path logDir, List<String> serverArgs,
-      List<String> jvmArgs, boolean oneCpu) {
+      List<String> jvmArgs, boolean oneCpu, String umask) {
 
     public Spec {
       serverArgs = List.copyOf(serverArgs);
       jvmArgs = List.copyOf(jvmArgs);
+      if (umask != null && !umask.matches("[0-7]{1,4}")) {
+        throw new IllegalArgumentException("umask " + umask + " is not octal");
+      }
+    }
+
+    public Spec(String name, Path dataDir, Path socket, Path logDir, List<String> serverArgs, List<String> jvmArgs,
+        boolean oneCpu) {
+      this(name, dataDir, socket, logDir, serverArgs, jvmArgs, oneCpu, null);
     }
 
     public Spec withDurability(String durability) {
@@ -53,35 +63,46 @@ public final class DaemonProcess {
     public Spec withServerArgs(String... args) {
       List<String> a = new ArrayList<>(serverArgs);
       a.addAll(List.of(args));
-      return new Spec(name, dataDir, socket, logDir, a, jvmArgs, oneCpu);
+      return new Spec(name, dataDir, socket, logDir, a, jvmArgs, oneCpu, umask);
     }
 
     public Spec withJvmArgs(String... args) {
       List<String> a = new ArrayList<>(jvmArgs);
       a.addAll(List.of(args));
-      return new Spec(name, dataDir, socket, logDir, serverArgs, a, oneCpu);
+      return new Spec(name, dataDir, socket, logDir, serverArgs, a, oneCpu, umask);
     }
 
     public Spec withOneCpu(boolean one) {
-      return new Spec(name, dataDir, socket, logDir, serverArgs, jvmArgs, one);
+      return new Spec(name, dataDir, socket, logDir, serverArgs, jvmArgs, one, umask);
     }
 
     public Spec withDataDir(Path dir) {
-      return new Spec(name, dir, socket, logDir, serverArgs, jvmArgs, oneCpu);
+      return new Spec(name, dir, socket, logDir, serverArgs, jvmArgs, oneCpu, umask);
     }
 
     public Spec withSocket(Path s) {
-      return new Spec(name, dataDir, s, logDir, serverArgs, jvmArgs, oneCpu);
+      return new Spec(name, dataDir, s, logDir, serverArgs, jvmArgs, oneCpu, umask);
     }
 
     public Spec withName(String n) {
-      return new Spec(n, dataDir, socket, logDir, serverArgs, jvmArgs, oneCpu);
+      return new Spec(n, dataDir, socket, logDir, serverArgs, jvmArgs, oneCpu, umask);
+    }
+
+    /** The daemon runs with umask {@code mask} (octal, such as {@code "000"}). */
+    public Spec withUmask(String mask) {
+      return new Spec(name, dataDir, socket, logDir, serverArgs, jvmArgs, oneCpu, mask);
     }
 
     List<String> command() {
       List<String> args = new ArrayList<>(List.of("server", "--dir", dataDir.toString(), "--socket", socket.toString()));
       args.addAll(serverArgs);
-      return JavaCommand.command(oneCpu, jvmArgs, "io.sharedmap.cli.Main", args);
+      List<String> java = JavaCommand.command(oneCpu, jvmArgs, "io.sharedmap.cli.Main", args);
+      if (umask == null) {
+        return java;
+      }
+      List<String> sh = new ArrayList<>(List.of("sh", "-c", "umask " + umask + " && exec \"$@\"", "sh"));
+      sh.addAll(java); // exec: the daemon keeps the shell's pid, so signals and the exit status are its own
+      return sh;
     }
   }
 
