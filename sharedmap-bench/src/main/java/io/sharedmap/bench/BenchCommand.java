@@ -255,6 +255,10 @@ public final class BenchCommand implements Callable<Integer> {
           "--warmup-ops, --direct-warmup-ops and --warmup-ms must be >= 0");
       new ZipfGenerator(2, zipfTheta);
       check(!mx.isEmpty() || wl.stream().allMatch(x -> x == Workload.PING), "--mix: no mix given");
+      if (ts.stream().anyMatch(t -> t.kind() == TargetSpec.Kind.CHRONICLE) && !ChronicleKv.onClassPath()) {
+        throw new IllegalArgumentException(BenchServer.chronicleMissing(spec.commandLine().getParseResult()
+            .originalArgs())); // before any server starts
+      }
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage(), e);
     }

@@ -191,6 +191,17 @@ class BenchCommandTest {
   }
 
   @Test
+  void chronicleMissing_namesTheCommandWithTheArgumentsQuoted() {
+    String cli = BenchServer.chronicleMissing(List.of("bench", "--target", "chronicle", "--out", "/tmp/a b"));
+    String standalone = BenchServer.chronicleMissing(List.of("--target", "chronicle"));
+
+    assertThat(cli).contains("chronicle-map", "jmh.classpath")
+        .endsWith("bin/with-jdk java -cp \"$t/sharedmap-cli.jar:$t/lib/*:$cp\" io.sharedmap.cli.Main bench"
+            + " --target chronicle --out '/tmp/a b'");
+    assertThat(standalone).endsWith("io.sharedmap.cli.Main bench --target chronicle");
+  }
+
+  @Test
   void latencies_keepSubMicrosecondPrecision() {
     org.HdrHistogram.Histogram h = BenchWorker.newHistogram();
     for (int i = 0; i < 1000; i++) {

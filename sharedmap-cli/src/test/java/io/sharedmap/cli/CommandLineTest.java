@@ -84,6 +84,22 @@ class CommandLineTest {
     assertThat(r.err()).contains("--max-connections");
   }
 
+  /** The CLI does not ship Chronicle Map: the target is refused before any server starts. */
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.SECONDS)
+  void bench_chronicleNotOnClassPath_exits2AtOnceWithTheCommandThatWorks(@TempDir Path tmp) {
+    Path out = tmp.resolve("out");
+
+    Result r = Cli.run("bench", "--workload", "uniform", "--mix", "read", "--target", "direct", "--target",
+        "chronicle", "--out", out.toString(), "--work-dir", tmp.resolve("work").toString());
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("--target chronicle needs net.openhft:chronicle-map on the class path",
+        "io.sharedmap.cli.Main bench --workload uniform --mix read --target direct --target chronicle --out " + out);
+    assertThat(out).doesNotExist();
+    assertThat(tmp.resolve("work")).doesNotExist();
+  }
+
   @Test
   void object_numbersAndStrings_formatsJson() {
     String json = Json.object(new java.util.LinkedHashMap<>(Map.of("a", "12")));
