@@ -16,14 +16,15 @@ public final class Main {
   }
 
   /**
-   * The command line for {@code root}, with the exit-code mapping and picocli's own output (help,
-   * usage errors) on the root's streams. Tests run {@code commandLine(new SharedMapCommand(in,
-   * out, err)).execute(args)}.
+   * The command line for {@code root}, with the exit-code mapping, usage errors in two lines rather
+   * than the whole usage, and picocli's own output (help, usage errors) on the root's streams. Tests
+   * run {@code commandLine(new SharedMapCommand(in, out, err)).execute(args)}.
    */
   public static CommandLine commandLine(SharedMapCommand root) {
     ExitCodes codes = new ExitCodes();
     CommandLine cmd = new CommandLine(root);
     cmd.setExecutionExceptionHandler(codes);
+    cmd.setParameterExceptionHandler(codes);
     cmd.setExitCodeExceptionMapper(codes);
     cmd.setOut(new PrintWriter(root.out(), true));
     cmd.setErr(new PrintWriter(root.err(), true));

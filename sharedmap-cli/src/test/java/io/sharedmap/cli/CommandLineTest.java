@@ -30,6 +30,38 @@ class CommandLineTest {
     assertThat(Cli.run("cas", "k", "notanumber", "v").exitCode()).isEqualTo(2);
   }
 
+  /** A usage error is the error and where help is, not the whole usage (~80 lines) with the error on top. */
+  @Test
+  void usageErrors_printTheErrorAndWhereHelpIs_notTheUsage() {
+    String[][] cases = {
+        {"sharedmap start", "Unknown option", "start", "--data", "x"},
+        {"sharedmap server", "always, interval, never", "server", "--durability", "sometimes"},
+        {"sharedmap start", "'999' is not an octal mode", "start", "--socket-mode", "999"},
+        {"sharedmap chmod", "'999' is not an octal mode", "chmod", "999", "k"},
+        {"sharedmap get", "Missing required parameter: 'KEY'", "get"},
+        {"sharedmap limit set", "Missing required parameters", "limit", "set"},
+        {"sharedmap del", "--if-version: 0 is not a version", "del", "k", "--if-version", "0"}};
+    for (String[] c : cases) {
+      String[] args = java.util.Arrays.copyOfRange(c, 2, c.length);
+
+      Result r = Cli.run(args);
+
+      assertThat(r.exitCode()).as(String.join(" ", args)).isEqualTo(2);
+      assertThat(r.err().lines().toList()).as(String.join(" ", args)).hasSize(2);
+      assertThat(r.err()).as(String.join(" ", args)).startsWith(c[0] + ": ").contains(c[1])
+          .endsWith("see '" + c[0] + " --help'\n").doesNotContain("Usage:");
+    }
+  }
+
+  @Test
+  void unknownCommand_suggestsNearOnes() {
+    Result r = Cli.run("stat");
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("'stat'", "Did you mean", "sharedmap stats").endsWith("see 'sharedmap --help'\n")
+        .doesNotContain("Usage:");
+  }
+
   @Test
   void help_listsEveryCommandAndExitCode() {
     Result r = Cli.run("--help");
