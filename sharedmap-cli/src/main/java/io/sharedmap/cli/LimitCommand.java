@@ -35,7 +35,7 @@ final class LimitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new CliException(ExitCodes.USAGE, "limit: give show, set or unset (sharedmap limit --help)");
+    throw new CliException(ExitCodes.USAGE, "give show, set or unset (see 'sharedmap limit --help')");
   }
 
   /** {@code user:NAME}, {@code group:NAME} (names or ids), {@code default} or {@code default-group}. */
@@ -50,14 +50,14 @@ final class LimitCommand implements Callable<Integer> {
     if (s.startsWith("user:")) {
       String n = s.substring(5);
       return new Principal(Kind.USER, names.uid(n).orElseThrow(() ->
-          new CliException(ExitCodes.USAGE, "limit: no user named '" + n + "'")));
+          new CliException(ExitCodes.USAGE, "no user named '" + n + "'")));
     }
     if (s.startsWith("group:")) {
       String n = s.substring(6);
       return new Principal(Kind.GROUP, names.gid(n).orElseThrow(() ->
-          new CliException(ExitCodes.USAGE, "limit: no group named '" + n + "'")));
+          new CliException(ExitCodes.USAGE, "no group named '" + n + "'")));
     }
-    throw new CliException(ExitCodes.USAGE, "limit: '" + s + "' is not user:NAME, group:NAME, default or default-group");
+    throw new CliException(ExitCodes.USAGE, "'" + s + "' is not user:NAME, group:NAME, default or default-group");
   }
 
   static String name(Principal p) {
@@ -92,7 +92,7 @@ final class LimitCommand implements Callable<Integer> {
       }
       return Math.multiplyExact(n, unit);
     } catch (NumberFormatException | ArithmeticException e) {
-      throw new CliException(ExitCodes.USAGE, "limit: " + name + "=" + v + " is not a number >= 0 or unlimited"
+      throw new CliException(ExitCodes.USAGE, name + "=" + v + " is not a number >= 0 or unlimited"
           + (name.equals("bytes") ? " (optionally with K, M or G)" : ""));
     }
   }
@@ -110,7 +110,7 @@ final class LimitCommand implements Callable<Integer> {
     } catch (NumberFormatException e) {
       // fall through to the message
     }
-    throw new CliException(ExitCodes.USAGE, "limit: " + name + "=" + v + " is not a whole number >= 0 or unlimited");
+    throw new CliException(ExitCodes.USAGE, name + "=" + v + " is not a whole number >= 0 or unlimited");
   }
 
   static void print(PrintStream out, List<Row> rows) {
@@ -175,7 +175,7 @@ final class LimitCommand implements Callable<Integer> {
           case "keys" -> keys = count(n, v);
           case "bytes" -> bytes = size(n, v);
           case "conns" -> conns = count(n, v);
-          default -> throw new CliException(ExitCodes.USAGE, "limit set: '" + s + "' is not keys=N, bytes=SIZE"
+          default -> throw new CliException(ExitCodes.USAGE, "'" + s + "' is not keys=N, bytes=SIZE"
               + " or conns=N");
         }
       }
@@ -204,7 +204,7 @@ final class LimitCommand implements Callable<Integer> {
     public Integer call() {
       for (String w : which) {
         if (!w.equals("keys") && !w.equals("bytes") && !w.equals("conns")) {
-          throw new CliException(ExitCodes.USAGE, "limit unset: '" + w + "' is not keys, bytes or conns");
+          throw new CliException(ExitCodes.USAGE, "'" + w + "' is not keys, bytes or conns");
         }
       }
       boolean all = which.isEmpty();

@@ -57,7 +57,8 @@ class SecurityCliTest extends DaemonCliTest {
     Result r = run("chmod", "755", "k");
 
     assertThat(r.exitCode()).isEqualTo(2);
-    assertThat(r.err()).contains("755").contains("666");
+    assertThat(r.err()).isEqualTo("sharedmap chmod: mode 755 has bits outside 666 (keys have read and write bits"
+        + " only)\n");
   }
 
   @Test
@@ -82,7 +83,7 @@ class SecurityCliTest extends DaemonCliTest {
     Result r = run("chown", "no-such-user-xyz", "k");
 
     assertThat(r.exitCode()).isEqualTo(2);
-    assertThat(r.err()).contains("no user named 'no-such-user-xyz'");
+    assertThat(r.err()).isEqualTo("sharedmap chown: no user named 'no-such-user-xyz'\n");
   }
 
   @Test
@@ -138,5 +139,20 @@ class SecurityCliTest extends DaemonCliTest {
     assertThat(run("limit", "set", "user:4242", "bytes=12Q").err()).contains("bytes=12Q");
     assertThat(run("limit", "set", "planet:mars", "keys=1").err()).contains("planet:mars");
     assertThat(run("limit", "unset", "user:4242", "widgets").exitCode()).isEqualTo(2);
+  }
+
+  /** The handler prefixes the command's name; the messages do not repeat it. */
+  @Test
+  void limit_errors_haveOnePrefix() {
+    assertThat(run("limit", "set", "user:4242", "bytes=1Q").err())
+        .isEqualTo("sharedmap limit set: bytes=1Q is not a number >= 0 or unlimited (optionally with K, M or G)\n");
+    assertThat(run("limit", "set", "user:4242", "widgets=3").err())
+        .isEqualTo("sharedmap limit set: 'widgets=3' is not keys=N, bytes=SIZE or conns=N\n");
+    assertThat(run("limit", "unset", "user:4242", "widgets").err())
+        .isEqualTo("sharedmap limit unset: 'widgets' is not keys, bytes or conns\n");
+    assertThat(run("limit", "show", "planet:mars").err())
+        .isEqualTo("sharedmap limit show: 'planet:mars' is not user:NAME, group:NAME, default or default-group\n");
+    assertThat(Cli.run("limit").err())
+        .isEqualTo("sharedmap limit: give show, set or unset (see 'sharedmap limit --help')\n");
   }
 }
