@@ -172,7 +172,7 @@ class CliTest extends DaemonCliTest {
   void commands_noDaemon_exit3NamingSocket() throws Exception {
     Path absent = Files.createTempDirectory(Path.of("/tmp"), "smt").resolve("none.sock");
     try {
-      for (String[] args : new String[][] {{"status"}, {"get", "k"}, {"set", "k", "v"}, {"stop"}, {"keys"},
+      for (String[] args : new String[][] {{"status"}, {"get", "k"}, {"set", "k", "v"}, {"keys"},
           {"ping"}, {"stats"}, {"del", "k"}, {"cas", "k", "0", "v"}}) {
         String[] withSocket = java.util.stream.Stream.concat(java.util.Arrays.stream(args),
             java.util.stream.Stream.of("--socket", absent.toString())).toArray(String[]::new);
@@ -181,6 +181,20 @@ class CliTest extends DaemonCliTest {
         assertThat(r.err()).as(String.join(" ", args)).contains(absent.toString())
             .contains("start one with: sharedmap start");
       }
+    } finally {
+      Files.delete(absent.getParent());
+    }
+  }
+
+  @Test
+  void stop_noDaemon_exits3SayingThereIsNothingToStop() throws Exception {
+    Path absent = Files.createTempDirectory(Path.of("/tmp"), "smt").resolve("none.sock");
+    try {
+      Result r = Cli.run("stop", "--socket", absent.toString());
+
+      assertThat(r.exitCode()).isEqualTo(3);
+      assertThat(r.err()).startsWith("sharedmap stop: nothing to stop: no sharedmap daemon answers on " + absent + " (")
+          .doesNotContain("start one");
     } finally {
       Files.delete(absent.getParent());
     }
