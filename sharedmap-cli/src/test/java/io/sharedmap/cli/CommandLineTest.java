@@ -71,6 +71,15 @@ class CommandLineTest {
         "ping", "bench", "Exit codes:", "3  no daemon answers", "6  start or stop failed");
   }
 
+  /** get and set print no version: the help names the commands that do. */
+  @Test
+  void delHelp_ifVersion_namesWhereVersionsAreShown() {
+    Result r = Cli.run("del", "--help");
+
+    assertThat(r.out().replaceAll("\\s+", " ")).contains("the VERSION column of 'keys -l'", "cas printed")
+        .doesNotContain("get/set");
+  }
+
   @Test
   void serverHelp_showsDefaultsAndRanges() {
     Result r = Cli.run("server", "--help");
