@@ -142,6 +142,26 @@ class CommandLineTest {
   }
 
   @Test
+  void start_dataDirectoryCannotBeCreated_exits6WithTheReasonAndWhatToDo(@TempDir Path tmp) throws Exception {
+    Path file = Files.createFile(tmp.resolve("file"));
+
+    Result r = Cli.run("start", "--dir", file.resolve("data").toString(), "--socket", tmp.resolve("s.sock").toString());
+
+    assertThat(r.exitCode()).isEqualTo(6);
+    assertThat(r.err()).isEqualTo("sharedmap start: cannot create data directory " + file.resolve("data")
+        + ": Not a directory; use --dir or SHAREDMAP_DIR\n");
+  }
+
+  /** A user without a home directory: createDirectories fails on /home/NAME with a message that is only the path. */
+  @Test
+  void reason_accessDenied_saysPermissionDenied() {
+    assertThat(StartCommand.reason(new java.nio.file.AccessDeniedException("/home/nc_alice")))
+        .isEqualTo("/home/nc_alice: permission denied");
+    assertThat(StartCommand.reason(new java.nio.file.FileSystemException("/x", null, "Read-only file system")))
+        .isEqualTo("/x: Read-only file system");
+  }
+
+  @Test
   void object_numbersAndStrings_formatsJson() {
     String json = Json.object(new java.util.LinkedHashMap<>(Map.of("a", "12")));
     assertThat(json).isEqualTo("{\"a\":12}");
