@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.LongFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -120,13 +121,28 @@ final class LimitCommand implements Callable<Integer> {
       Amounts l = r.limits();
       boolean isDefault = r.principal().kind() == Kind.DEFAULT;
       out.printf("%-24s %12s %12s %14s %14s %8s %8s%n", name(r.principal()), isDefault ? "-" : u.keys(),
-          lim(l.keys()), isDefault ? "-" : u.bytes(), lim(l.bytes()), isDefault ? "-" : u.connections(),
-          lim(l.connections()));
+          lim(l.keys(), Long::toString), isDefault ? "-" : sizeString(u.bytes()), lim(l.bytes(),
+          LimitCommand::sizeString), isDefault ? "-" : u.connections(), lim(l.connections(), Long::toString));
     }
   }
 
-  private static String lim(long v) {
-    return v == LimitCodec.NONE ? "none" : v == LimitCodec.UNLIMITED ? "unlimited" : Long.toString(v);
+  private static String lim(long v, LongFunction<String> amount) {
+    return v == LimitCodec.NONE ? "none" : v == LimitCodec.UNLIMITED ? "unlimited" : amount.apply(v);
+  }
+
+  /**
+   * A byte count as {@link #size} reads it: with the largest of G, M, K (powers of 1024) that
+   * divides it exactly, e.g. 64M for 67108864; otherwise, and for 0, the number.
+   */
+  static String sizeString(long bytes) {
+    if (bytes > 0) {
+      for (int shift = 30; shift > 0; shift -= 10) {
+        if (bytes % (1L << shift) == 0) {
+          return (bytes >> shift) + (shift == 30 ? "G" : shift == 20 ? "M" : "K");
+        }
+      }
+    }
+    return Long.toString(bytes);
   }
 
   /** {@code limit show [WHO]}. */

@@ -96,7 +96,7 @@ class SecurityCliTest extends DaemonCliTest {
 
     assertThat(set.exitCode()).isZero();
     assertThat(shown.out().lines().skip(1).findFirst().orElseThrow())
-        .matches("user:4242 +0 +10 +0 +2048 +0 +3");
+        .matches("user:4242 +0 +10 +0 +2K +0 +3");
     assertThat(unset.exitCode()).isZero();
     assertThat(after.out().lines().skip(1).findFirst().orElseThrow())
         .matches("user:4242 +0 +10 +0 +none +0 +3");
@@ -125,7 +125,7 @@ class SecurityCliTest extends DaemonCliTest {
 
     assertThat(group.exitCode()).isZero();
     assertThat(group.out().lines().skip(1).findFirst().orElseThrow())
-        .matches("default-group +0 +1000 +0 +1048576 +0 +none");
+        .matches("default-group +0 +1000 +0 +1M +0 +none");
     assertThat(exempt.out().lines().skip(1).findFirst().orElseThrow())
         .as("its own keys limit, the default's none for the others").matches("user:4242 +0 +unlimited +0 +none +0 +none");
     assertThat(run("limit", "show", "default-group").exitCode()).isZero();
@@ -139,6 +139,25 @@ class SecurityCliTest extends DaemonCliTest {
     assertThat(run("limit", "set", "user:4242", "bytes=12Q").err()).contains("bytes=12Q");
     assertThat(run("limit", "set", "planet:mars", "keys=1").err()).contains("planet:mars");
     assertThat(run("limit", "unset", "user:4242", "widgets").exitCode()).isEqualTo(2);
+  }
+
+  /** Byte sizes print as limit set reads them: with K, M or G when exact. */
+  @Test
+  void limit_show_printsBytesAsTheyAreSet() {
+    run("set", "k", "x".repeat(2047)); // 2048 bytes of key and value
+    run("chown", "4242", "k"); // root, who runs the tests, is never limited
+
+    Result r = run("limit", "set", "user:4242", "bytes=64M");
+    run("limit", "set", "default", "bytes=1000");
+
+    assertThat(r.out().lines().skip(1).findFirst().orElseThrow()).matches("user:4242 +1 +none +2K +64M +0 +none");
+    assertThat(run("limit", "show", "default").out().lines().skip(1).findFirst().orElseThrow())
+        .matches("default +- +none +- +1000 +- +none");
+    assertThat(LimitCommand.sizeString(0)).isEqualTo("0");
+    assertThat(LimitCommand.sizeString(1536)).isEqualTo("1536");
+    assertThat(LimitCommand.sizeString(3L << 30)).isEqualTo("3G");
+    assertThat(LimitCommand.sizeString(1L << 40)).isEqualTo("1024G");
+    assertThat(LimitCommand.size("bytes", LimitCommand.sizeString(1L << 40))).isEqualTo(1L << 40);
   }
 
   /** The handler prefixes the command's name; the messages do not repeat it. */
