@@ -72,8 +72,8 @@ import picocli.CommandLine.Spec;
         "      --target direct --target sharedmap",
         "  sharedmap bench --workload uniform --mix write --fsync always \\",
         "      --target sharedmap --target redis",
-        "  sharedmap bench --target sharedmap:/run/sharedmap.sock --workload ping \\",
-        "      -p 1 --syscalls",
+        "  sharedmap bench --target sharedmap:/run/sharedmap/sharedmap.sock \\",
+        "      --workload ping -p 1 --syscalls",
         "  sharedmap bench --charts-from bench-results/<run>/results.csv"})
 public final class BenchCommand implements Callable<Integer> {
 

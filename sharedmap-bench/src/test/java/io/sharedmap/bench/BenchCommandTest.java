@@ -175,9 +175,10 @@ class BenchCommandTest {
     assertThat(TargetSpec.parse("sharedmap")).isEqualTo(new TargetSpec(TargetSpec.Kind.SHAREDMAP, null));
     assertThat(TargetSpec.parse("direct")).isEqualTo(new TargetSpec(TargetSpec.Kind.DIRECT, null));
     assertThat(TargetSpec.parse(" Direct ").managed()).isTrue();
-    assertThat(TargetSpec.parse("direct:/run/sharedmap.sock"))
-        .isEqualTo(new TargetSpec(TargetSpec.Kind.DIRECT, Path.of("/run/sharedmap.sock")));
-    assertThat(TargetSpec.parse("direct:/run/sharedmap.sock").toString()).isEqualTo("direct:/run/sharedmap.sock");
+    assertThat(TargetSpec.parse("direct:/run/sharedmap/sharedmap.sock"))
+        .isEqualTo(new TargetSpec(TargetSpec.Kind.DIRECT, Path.of("/run/sharedmap/sharedmap.sock")));
+    assertThat(TargetSpec.parse("direct:/run/sharedmap/sharedmap.sock").toString())
+        .isEqualTo("direct:/run/sharedmap/sharedmap.sock");
     assertThat(TargetSpec.parse("redis:/tmp/r.sock").kind()).isEqualTo(TargetSpec.Kind.REDIS);
     assertThat(TargetSpec.Kind.DIRECT.sharedMap()).isTrue();
     assertThat(TargetSpec.Kind.REDIS.sharedMap()).isFalse();
