@@ -1,5 +1,7 @@
 package io.sharedmap.cli;
 
+import io.sharedmap.protocol.FrameDescriptor;
+import io.sharedmap.server.SharedMapServer;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.IVersionProvider;
@@ -31,13 +33,12 @@ public final class Main {
     return cmd;
   }
 
-  /** {@code sharedmap --version}. */
+  /** {@code sharedmap --version}: the daemon's version string (as its log and STATS' server show it). */
   static final class Version implements IVersionProvider {
     @Override
     public String[] getVersion() {
-      String v = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"sharedmap " + (v == null ? "0.1.0-SNAPSHOT" : v) + " (protocol 1)",
-          "Java " + Runtime.version() + " " + System.getProperty("java.vm.name")};
+      return new String[] {"sharedmap " + SharedMapServer.VERSION + " (protocol " + FrameDescriptor.PROTOCOL_VERSION
+          + ")", "Java " + Runtime.version() + " " + System.getProperty("java.vm.name")};
     }
   }
 }

@@ -128,6 +128,16 @@ class CliTest extends DaemonCliTest {
             l -> assertThat(l).matches("rw-r--r-- root +root +2 +\\d+ user:2"));
   }
 
+  /** --version names the version the daemon reports in STATS (it said 0.1.0-SNAPSHOT beside 0.1.0). */
+  @Test
+  void version_isTheDaemonsInStats() {
+    Result version = Cli.run("--version");
+    String server = run("stats").out().lines().filter(l -> l.startsWith("server ")).findFirst().orElseThrow();
+
+    assertThat(version.exitCode()).isZero();
+    assertThat(version.out()).startsWith(server.substring("server ".length()) + " (protocol 1)\n");
+  }
+
   @Test
   void stats_plainAndJson_showDaemonNumbers() {
     run("set", "a", "1");
