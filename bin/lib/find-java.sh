@@ -1,4 +1,4 @@
-# Sourced by bin/sharedmap, bin/test and bin/demo: finds a JDK 25+ and sets java_bin and java_home.
+# Sourced by bin/sharedmap, bin/test and bin/with-jdk: finds a JDK 25+ and sets java_bin and java_home.
 # Order: $JAVA_HOME, the newest under /usr/lib/jvm, java on PATH. Exits 2 with a clear message if none.
 
 readonly SHAREDMAP_MIN_JAVA=25

@@ -54,10 +54,11 @@ import picocli.CommandLine.Spec;
         "  chronicle  Chronicle Map, for comparison: every worker maps one persisted",
         "             map file; no server, no fsync, no ping cells. Its JVMs run",
         "             with --add-opens/--add-exports. The CLI does not ship it; from",
-        "             the source tree, after building the bench module:",
+        "             the source tree, after bin/sharedmap has built it once",
+        "             (bin/with-jdk finds a JDK 25+; plain java may be older):",
         "    t=sharedmap-cli/target; cp=$(cat sharedmap-bench/target/jmh.classpath)",
-        "    java -cp \"$t/sharedmap-cli.jar:$t/lib/*:$cp\" io.sharedmap.cli.Main \\",
-        "      bench --target chronicle ...",
+        "    bin/with-jdk java -cp \"$t/sharedmap-cli.jar:$t/lib/*:$cp\" \\",
+        "      io.sharedmap.cli.Main bench --target chronicle ...",
         "  T:SOCKET   sharedmap, direct or redis already running on SOCKET (not",
         "             started or stopped by the harness).",
         "",
@@ -71,8 +72,8 @@ import picocli.CommandLine.Spec;
         "      --target direct --target sharedmap",
         "  sharedmap bench --workload uniform --mix write --fsync always \\",
         "      --target sharedmap --target redis",
-        "  sharedmap bench --target sharedmap:/run/sharedmap.sock --workload ping \\",
-        "      -p 1 --syscalls",
+        "  sharedmap bench --target sharedmap:/run/sharedmap/sharedmap.sock \\",
+        "      --workload ping -p 1 --syscalls",
         "  sharedmap bench --charts-from bench-results/<run>/results.csv"})
 public final class BenchCommand implements Callable<Integer> {
 
@@ -254,6 +255,10 @@ public final class BenchCommand implements Callable<Integer> {
           "--warmup-ops, --direct-warmup-ops and --warmup-ms must be >= 0");
       new ZipfGenerator(2, zipfTheta);
       check(!mx.isEmpty() || wl.stream().allMatch(x -> x == Workload.PING), "--mix: no mix given");
+      if (ts.stream().anyMatch(t -> t.kind() == TargetSpec.Kind.CHRONICLE) && !ChronicleKv.onClassPath()) {
+        throw new IllegalArgumentException(BenchServer.chronicleMissing(spec.commandLine().getParseResult()
+            .originalArgs())); // before any server starts
+      }
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage(), e);
     }

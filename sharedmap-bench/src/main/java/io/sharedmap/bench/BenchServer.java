@@ -160,15 +160,30 @@ final class BenchServer implements AutoCloseable {
   }
 
   /**
+   * Why {@code --target chronicle} cannot run in this JVM, with the command that runs {@code bench}
+   * with {@code args} (the command line, with or without the words before {@code bench}) from the
+   * source tree with Chronicle Map on the class path.
+   */
+  static String chronicleMissing(List<String> args) {
+    List<String> words = new ArrayList<>(List.of("bench"));
+    words.addAll(args.subList(args.indexOf("bench") + 1, args.size())); // indexOf -1: all of them
+    StringBuilder command = new StringBuilder();
+    for (String a : words) {
+      command.append(' ').append(a.matches("[\\w@%+=:,./-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
+    }
+    return "--target chronicle needs net.openhft:chronicle-map on the class path, and the CLI does not ship it."
+        + " From the source tree (after bin/sharedmap has built it), run:\n"
+        + "  t=sharedmap-cli/target; cp=$(cat sharedmap-bench/target/jmh.classpath)\n"
+        + "  bin/with-jdk java -cp \"$t/sharedmap-cli.jar:$t/lib/*:$cp\" io.sharedmap.cli.Main" + command;
+  }
+
+  /**
    * The {@code chronicle} target: a {@link ChronicleHost} JVM creates and preloads the map file and
    * holds it; the workers map the same file. Needs Chronicle Map on the class path.
    */
   private static BenchServer startChronicle(TargetSpec spec, Launch launch) throws IOException, InterruptedException {
     if (!ChronicleKv.onClassPath()) {
-      throw new IOException("--target chronicle needs net.openhft:chronicle-map on the class path (the CLI does not "
-          + "ship it): build the bench module and add its class path, e.g. java -cp \"sharedmap-cli/target/"
-          + "sharedmap-cli.jar:sharedmap-cli/target/lib/*:$(cat sharedmap-bench/target/jmh.classpath)\" "
-          + "io.sharedmap.cli.Main bench --target chronicle ...");
+      throw new IOException(chronicleMissing(List.of("--target", "chronicle", "..."))); // BenchCommand checks first
     }
     Path file = Files.createDirectories(launch.workDir().resolve("chronicle-data")).resolve("bench.cm");
     List<String> cmd = new ArrayList<>();

@@ -175,9 +175,10 @@ class BenchCommandTest {
     assertThat(TargetSpec.parse("sharedmap")).isEqualTo(new TargetSpec(TargetSpec.Kind.SHAREDMAP, null));
     assertThat(TargetSpec.parse("direct")).isEqualTo(new TargetSpec(TargetSpec.Kind.DIRECT, null));
     assertThat(TargetSpec.parse(" Direct ").managed()).isTrue();
-    assertThat(TargetSpec.parse("direct:/run/sharedmap.sock"))
-        .isEqualTo(new TargetSpec(TargetSpec.Kind.DIRECT, Path.of("/run/sharedmap.sock")));
-    assertThat(TargetSpec.parse("direct:/run/sharedmap.sock").toString()).isEqualTo("direct:/run/sharedmap.sock");
+    assertThat(TargetSpec.parse("direct:/run/sharedmap/sharedmap.sock"))
+        .isEqualTo(new TargetSpec(TargetSpec.Kind.DIRECT, Path.of("/run/sharedmap/sharedmap.sock")));
+    assertThat(TargetSpec.parse("direct:/run/sharedmap/sharedmap.sock").toString())
+        .isEqualTo("direct:/run/sharedmap/sharedmap.sock");
     assertThat(TargetSpec.parse("redis:/tmp/r.sock").kind()).isEqualTo(TargetSpec.Kind.REDIS);
     assertThat(TargetSpec.Kind.DIRECT.sharedMap()).isTrue();
     assertThat(TargetSpec.Kind.REDIS.sharedMap()).isFalse();
@@ -188,6 +189,17 @@ class BenchCommandTest {
         .hasMessageContaining("no server");
     assertThatThrownBy(() -> TargetSpec.parse("memcached")).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("direct:SOCKET");
+  }
+
+  @Test
+  void chronicleMissing_namesTheCommandWithTheArgumentsQuoted() {
+    String cli = BenchServer.chronicleMissing(List.of("bench", "--target", "chronicle", "--out", "/tmp/a b"));
+    String standalone = BenchServer.chronicleMissing(List.of("--target", "chronicle"));
+
+    assertThat(cli).contains("chronicle-map", "jmh.classpath")
+        .endsWith("bin/with-jdk java -cp \"$t/sharedmap-cli.jar:$t/lib/*:$cp\" io.sharedmap.cli.Main bench"
+            + " --target chronicle --out '/tmp/a b'");
+    assertThat(standalone).endsWith("io.sharedmap.cli.Main bench --target chronicle");
   }
 
   @Test

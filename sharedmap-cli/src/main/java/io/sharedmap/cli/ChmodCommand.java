@@ -33,7 +33,7 @@ final class ChmodCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     if ((mode & ~0666) != 0) {
-      throw new CliException(ExitCodes.USAGE, String.format("chmod: mode %o has bits outside 666 (keys have read"
+      throw new CliException(ExitCodes.USAGE, String.format("mode %o has bits outside 666 (keys have read"
           + " and write bits only)", mode));
     }
     int exit = ExitCodes.OK;

@@ -36,12 +36,12 @@ final class ChownCommand implements Callable<Integer> {
     String user = colon < 0 ? owner : owner.substring(0, colon);
     String group = colon < 0 ? "" : owner.substring(colon + 1);
     if (user.isEmpty() && group.isEmpty()) {
-      throw new CliException(ExitCodes.USAGE, "chown: give USER, USER:GROUP or :GROUP");
+      throw new CliException(ExitCodes.USAGE, "give USER, USER:GROUP or :GROUP");
     }
     long uid = user.isEmpty() ? -1 : names.uid(user).orElseThrow(() ->
-        new CliException(ExitCodes.USAGE, "chown: no user named '" + user + "'"));
+        new CliException(ExitCodes.USAGE, "no user named '" + user + "'"));
     long gid = group.isEmpty() ? -1 : names.gid(group).orElseThrow(() ->
-        new CliException(ExitCodes.USAGE, "chown: no group named '" + group + "'"));
+        new CliException(ExitCodes.USAGE, "no group named '" + group + "'"));
     int exit = ExitCodes.OK;
     try (SharedMap map = socket.connect()) {
       for (String key : keys) {

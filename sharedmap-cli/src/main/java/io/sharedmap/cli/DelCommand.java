@@ -25,7 +25,8 @@ final class DelCommand implements Callable<Integer> {
   String key;
 
   @Option(names = "--if-version", paramLabel = "V",
-      description = "Delete only if the key's version is V (>= 1), as get/set/cas reported it.")
+      description = "Delete only if the key's version is V (>= 1): the VERSION column of 'keys -l', or the"
+          + " version cas printed or a conflict reported (get and set print none).")
   Long ifVersion;
 
   @Override

@@ -7,18 +7,21 @@ import io.sharedmap.client.PermissionDeniedException;
 import io.sharedmap.client.QuotaExceededException;
 import io.sharedmap.client.SharedMapException;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.IExitCodeExceptionMapper;
+import picocli.CommandLine.IParameterExceptionHandler;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The CLI's exit codes, and the one place where exceptions become exit codes (and messages on
  * stderr). The root command's help lists the codes.
  */
-final class ExitCodes implements IExitCodeExceptionMapper, IExecutionExceptionHandler {
+final class ExitCodes implements IExitCodeExceptionMapper, IExecutionExceptionHandler, IParameterExceptionHandler {
   static final int OK = 0;
   /** get, del, cas: the key was not found, or the expected version did not match. */
   static final int NOT_FOUND_OR_CONFLICT = 1;
@@ -53,6 +56,22 @@ final class ExitCodes implements IExitCodeExceptionMapper, IExecutionExceptionHa
   @Override
   public int getExitCode(Throwable t) {
     return of(t);
+  }
+
+  /**
+   * A bad command line: the error (and picocli's "did you mean" suggestions, if any) and where the
+   * usage is, not the whole usage, which would bury the error under dozens of lines.
+   */
+  @Override
+  public int handleParseException(ParameterException e, String[] args) {
+    CommandLine cmd = e.getCommandLine();
+    String name = cmd.getCommandSpec().qualifiedName();
+    PrintWriter err = cmd.getErr();
+    err.println(name + ": " + e.getMessage());
+    UnmatchedArgumentException.printSuggestions(e, err);
+    err.println("see '" + name + " --help'");
+    err.flush();
+    return of(e);
   }
 
   @Override

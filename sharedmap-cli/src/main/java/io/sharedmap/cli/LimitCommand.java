@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.LongFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -35,7 +36,7 @@ final class LimitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new CliException(ExitCodes.USAGE, "limit: give show, set or unset (sharedmap limit --help)");
+    throw new CliException(ExitCodes.USAGE, "give show, set or unset (see 'sharedmap limit --help')");
   }
 
   /** {@code user:NAME}, {@code group:NAME} (names or ids), {@code default} or {@code default-group}. */
@@ -50,14 +51,14 @@ final class LimitCommand implements Callable<Integer> {
     if (s.startsWith("user:")) {
       String n = s.substring(5);
       return new Principal(Kind.USER, names.uid(n).orElseThrow(() ->
-          new CliException(ExitCodes.USAGE, "limit: no user named '" + n + "'")));
+          new CliException(ExitCodes.USAGE, "no user named '" + n + "'")));
     }
     if (s.startsWith("group:")) {
       String n = s.substring(6);
       return new Principal(Kind.GROUP, names.gid(n).orElseThrow(() ->
-          new CliException(ExitCodes.USAGE, "limit: no group named '" + n + "'")));
+          new CliException(ExitCodes.USAGE, "no group named '" + n + "'")));
     }
-    throw new CliException(ExitCodes.USAGE, "limit: '" + s + "' is not user:NAME, group:NAME, default or default-group");
+    throw new CliException(ExitCodes.USAGE, "'" + s + "' is not user:NAME, group:NAME, default or default-group");
   }
 
   static String name(Principal p) {
@@ -92,7 +93,7 @@ final class LimitCommand implements Callable<Integer> {
       }
       return Math.multiplyExact(n, unit);
     } catch (NumberFormatException | ArithmeticException e) {
-      throw new CliException(ExitCodes.USAGE, "limit: " + name + "=" + v + " is not a number >= 0 or unlimited"
+      throw new CliException(ExitCodes.USAGE, name + "=" + v + " is not a number >= 0 or unlimited"
           + (name.equals("bytes") ? " (optionally with K, M or G)" : ""));
     }
   }
@@ -110,7 +111,7 @@ final class LimitCommand implements Callable<Integer> {
     } catch (NumberFormatException e) {
       // fall through to the message
     }
-    throw new CliException(ExitCodes.USAGE, "limit: " + name + "=" + v + " is not a whole number >= 0 or unlimited");
+    throw new CliException(ExitCodes.USAGE, name + "=" + v + " is not a whole number >= 0 or unlimited");
   }
 
   static void print(PrintStream out, List<Row> rows) {
@@ -120,13 +121,28 @@ final class LimitCommand implements Callable<Integer> {
       Amounts l = r.limits();
       boolean isDefault = r.principal().kind() == Kind.DEFAULT;
       out.printf("%-24s %12s %12s %14s %14s %8s %8s%n", name(r.principal()), isDefault ? "-" : u.keys(),
-          lim(l.keys()), isDefault ? "-" : u.bytes(), lim(l.bytes()), isDefault ? "-" : u.connections(),
-          lim(l.connections()));
+          lim(l.keys(), Long::toString), isDefault ? "-" : sizeString(u.bytes()), lim(l.bytes(),
+          LimitCommand::sizeString), isDefault ? "-" : u.connections(), lim(l.connections(), Long::toString));
     }
   }
 
-  private static String lim(long v) {
-    return v == LimitCodec.NONE ? "none" : v == LimitCodec.UNLIMITED ? "unlimited" : Long.toString(v);
+  private static String lim(long v, LongFunction<String> amount) {
+    return v == LimitCodec.NONE ? "none" : v == LimitCodec.UNLIMITED ? "unlimited" : amount.apply(v);
+  }
+
+  /**
+   * A byte count as {@link #size} reads it: with the largest of G, M, K (powers of 1024) that
+   * divides it exactly, e.g. 64M for 67108864; otherwise, and for 0, the number.
+   */
+  static String sizeString(long bytes) {
+    if (bytes > 0) {
+      for (int shift = 30; shift > 0; shift -= 10) {
+        if (bytes % (1L << shift) == 0) {
+          return (bytes >> shift) + (shift == 30 ? "G" : shift == 20 ? "M" : "K");
+        }
+      }
+    }
+    return Long.toString(bytes);
   }
 
   /** {@code limit show [WHO]}. */
@@ -175,7 +191,7 @@ final class LimitCommand implements Callable<Integer> {
           case "keys" -> keys = count(n, v);
           case "bytes" -> bytes = size(n, v);
           case "conns" -> conns = count(n, v);
-          default -> throw new CliException(ExitCodes.USAGE, "limit set: '" + s + "' is not keys=N, bytes=SIZE"
+          default -> throw new CliException(ExitCodes.USAGE, "'" + s + "' is not keys=N, bytes=SIZE"
               + " or conns=N");
         }
       }
@@ -204,7 +220,7 @@ final class LimitCommand implements Callable<Integer> {
     public Integer call() {
       for (String w : which) {
         if (!w.equals("keys") && !w.equals("bytes") && !w.equals("conns")) {
-          throw new CliException(ExitCodes.USAGE, "limit unset: '" + w + "' is not keys, bytes or conns");
+          throw new CliException(ExitCodes.USAGE, "'" + w + "' is not keys, bytes or conns");
         }
       }
       boolean all = which.isEmpty();

@@ -1,5 +1,7 @@
 package io.sharedmap.cli;
 
+import io.sharedmap.protocol.FrameDescriptor;
+import io.sharedmap.server.SharedMapServer;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.IVersionProvider;
@@ -16,27 +18,27 @@ public final class Main {
   }
 
   /**
-   * The command line for {@code root}, with the exit-code mapping and picocli's own output (help,
-   * usage errors) on the root's streams. Tests run {@code commandLine(new SharedMapCommand(in,
-   * out, err)).execute(args)}.
+   * The command line for {@code root}, with the exit-code mapping, usage errors in two lines rather
+   * than the whole usage, and picocli's own output (help, usage errors) on the root's streams. Tests
+   * run {@code commandLine(new SharedMapCommand(in, out, err)).execute(args)}.
    */
   public static CommandLine commandLine(SharedMapCommand root) {
     ExitCodes codes = new ExitCodes();
     CommandLine cmd = new CommandLine(root);
     cmd.setExecutionExceptionHandler(codes);
+    cmd.setParameterExceptionHandler(codes);
     cmd.setExitCodeExceptionMapper(codes);
     cmd.setOut(new PrintWriter(root.out(), true));
     cmd.setErr(new PrintWriter(root.err(), true));
     return cmd;
   }
 
-  /** {@code sharedmap --version}. */
+  /** {@code sharedmap --version}: the daemon's version string (as its log and STATS' server show it). */
   static final class Version implements IVersionProvider {
     @Override
     public String[] getVersion() {
-      String v = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"sharedmap " + (v == null ? "0.1.0-SNAPSHOT" : v) + " (protocol 1)",
-          "Java " + Runtime.version() + " " + System.getProperty("java.vm.name")};
+      return new String[] {"sharedmap " + SharedMapServer.VERSION + " (protocol " + FrameDescriptor.PROTOCOL_VERSION
+          + ")", "Java " + Runtime.version() + " " + System.getProperty("java.vm.name")};
     }
   }
 }

@@ -7,8 +7,11 @@ import io.sharedmap.server.ServerConfig;
 import io.sharedmap.server.security.FileModes;
 import java.io.File;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -71,6 +74,7 @@ final class StartCommand implements Callable<Integer> {
           running.getOrDefault("data_dir", "?"));
       return ExitCodes.OK;
     }
+    createDataDirectory(config.dataDir());
     Path log = DaemonLog.in(config.dataDir());
     Process process = spawn(config, log);
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
@@ -125,6 +129,32 @@ final class StartCommand implements Callable<Integer> {
     }
   }
 
+  /** Creates {@code dir} (the daemon's log goes there) or fails saying why and what to do instead. */
+  private static void createDataDirectory(Path dir) {
+    try {
+      FileModes.createPrivateDirectories(dir);
+    } catch (IOException e) {
+      String why = reason(e);
+      String self = dir + ": ";
+      throw new CliException(ExitCodes.LIFECYCLE, "cannot create data directory " + dir + ": "
+          + (why.startsWith(self) ? why.substring(self.length()) : why) + "; use --dir or SHAREDMAP_DIR");
+    }
+  }
+
+  /** Why a file operation failed, in words: an AccessDeniedException's message is only the path. */
+  static String reason(IOException e) {
+    if (e instanceof FileSystemException f && f.getReason() == null && f.getFile() != null) {
+      String why = switch (f) {
+        case AccessDeniedException x -> "permission denied";
+        case FileAlreadyExistsException x -> "exists and is not a directory";
+        case NoSuchFileException x -> "no such file or directory";
+        default -> f.getClass().getSimpleName();
+      };
+      return f.getFile() + ": " + why;
+    }
+    return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+  }
+
   private Process spawn(ServerConfig config, Path log) {
     List<String> command = new ArrayList<>();
     if (Files.isExecutable(SETSID)) {
@@ -144,7 +174,6 @@ final class StartCommand implements Callable<Integer> {
       command.add(Integer.toString(maxRestarts));
     }
     try {
-      FileModes.createPrivateDirectories(config.dataDir());
       try {
         Files.createFile(log, FileModes.PRIVATE_FILE); // private, like everything in the data directory
       } catch (FileAlreadyExistsException e) {
@@ -156,9 +185,9 @@ final class StartCommand implements Callable<Integer> {
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
           .redirectErrorStream(true)
           .start();
-    } catch (IOException e) {
-      throw new CliException(ExitCodes.LIFECYCLE, "cannot start the daemon (" + String.join(" ", command)
-          + "): " + e.getMessage());
+    } catch (IOException e) { // the java executable, or the log file; the class path would bury the reason
+      throw new CliException(ExitCodes.LIFECYCLE, "cannot start the daemon (" + command.get(command.indexOf("-cp") - 1)
+          + ", output to " + log + "): " + reason(e));
     }
   }
 }

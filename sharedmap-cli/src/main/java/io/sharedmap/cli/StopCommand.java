@@ -1,5 +1,6 @@
 package io.sharedmap.cli;
 
+import io.sharedmap.client.DaemonUnavailableException;
 import io.sharedmap.client.SharedMap;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -25,8 +26,18 @@ final class StopCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
+    SharedMap connected;
+    try {
+      connected = socket.connect();
+    } catch (io.sharedmap.client.ReplyTimeoutException e) {
+      throw e; // a daemon is there but not answering: its message says so (exit 3 like any unavailable daemon)
+    } catch (DaemonUnavailableException e) { // the client's message would advise 'sharedmap start'
+      Throwable why = e.getCause() != null ? e.getCause() : e;
+      throw new CliException(ExitCodes.NO_DAEMON, "nothing to stop: no sharedmap daemon answers on " + socket.socket
+          + " (" + (why.getMessage() != null ? why.getMessage() : why.getClass().getSimpleName()) + ")");
+    }
     long pid;
-    try (SharedMap map = socket.connect()) {
+    try (SharedMap map = connected) {
       pid = Stats.pid(map.stats());
     }
     if (pid == ProcessHandle.current().pid()) {

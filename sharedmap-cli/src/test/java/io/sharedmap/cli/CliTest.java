@@ -131,6 +131,16 @@ class CliTest extends DaemonCliTest {
             l -> assertThat(l).matches("rw-r--r-- root +root +2 +\\d+ user:2"));
   }
 
+  /** --version names the version the daemon reports in STATS (it said 0.1.0-SNAPSHOT beside 0.1.0). */
+  @Test
+  void version_isTheDaemonsInStats() {
+    Result version = Cli.run("--version");
+    String server = run("stats").out().lines().filter(l -> l.startsWith("server ")).findFirst().orElseThrow();
+
+    assertThat(version.exitCode()).isZero();
+    assertThat(version.out()).startsWith(server.substring("server ".length()) + " (protocol 1)\n");
+  }
+
   @Test
   void stats_plainAndJson_showDaemonNumbers() {
     run("set", "a", "1");
@@ -175,7 +185,7 @@ class CliTest extends DaemonCliTest {
   void commands_noDaemon_exit3NamingSocket() throws Exception {
     Path absent = Files.createTempDirectory(Path.of("/tmp"), "smt").resolve("none.sock");
     try {
-      for (String[] args : new String[][] {{"status"}, {"get", "k"}, {"set", "k", "v"}, {"stop"}, {"keys"},
+      for (String[] args : new String[][] {{"status"}, {"get", "k"}, {"set", "k", "v"}, {"keys"},
           {"ping"}, {"stats"}, {"del", "k"}, {"cas", "k", "0", "v"}}) {
         String[] withSocket = java.util.stream.Stream.concat(java.util.Arrays.stream(args),
             java.util.stream.Stream.of("--socket", absent.toString())).toArray(String[]::new);
@@ -208,6 +218,20 @@ class CliTest extends DaemonCliTest {
     } finally {
       Files.deleteIfExists(mute);
       Files.delete(dir);
+    }
+  }
+
+  @Test
+  void stop_noDaemon_exits3SayingThereIsNothingToStop() throws Exception {
+    Path absent = Files.createTempDirectory(Path.of("/tmp"), "smt").resolve("none.sock");
+    try {
+      Result r = Cli.run("stop", "--socket", absent.toString());
+
+      assertThat(r.exitCode()).isEqualTo(3);
+      assertThat(r.err()).startsWith("sharedmap stop: nothing to stop: no sharedmap daemon answers on " + absent + " (")
+          .doesNotContain("start one");
+    } finally {
+      Files.delete(absent.getParent());
     }
   }
 

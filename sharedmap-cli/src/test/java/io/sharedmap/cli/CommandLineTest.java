@@ -30,6 +30,38 @@ class CommandLineTest {
     assertThat(Cli.run("cas", "k", "notanumber", "v").exitCode()).isEqualTo(2);
   }
 
+  /** A usage error is the error and where help is, not the whole usage (~80 lines) with the error on top. */
+  @Test
+  void usageErrors_printTheErrorAndWhereHelpIs_notTheUsage() {
+    String[][] cases = {
+        {"sharedmap start", "Unknown option", "start", "--data", "x"},
+        {"sharedmap server", "always, interval, never", "server", "--durability", "sometimes"},
+        {"sharedmap start", "'999' is not an octal mode", "start", "--socket-mode", "999"},
+        {"sharedmap chmod", "'999' is not an octal mode", "chmod", "999", "k"},
+        {"sharedmap get", "Missing required parameter: 'KEY'", "get"},
+        {"sharedmap limit set", "Missing required parameters", "limit", "set"},
+        {"sharedmap del", "--if-version: 0 is not a version", "del", "k", "--if-version", "0"}};
+    for (String[] c : cases) {
+      String[] args = java.util.Arrays.copyOfRange(c, 2, c.length);
+
+      Result r = Cli.run(args);
+
+      assertThat(r.exitCode()).as(String.join(" ", args)).isEqualTo(2);
+      assertThat(r.err().lines().toList()).as(String.join(" ", args)).hasSize(2);
+      assertThat(r.err()).as(String.join(" ", args)).startsWith(c[0] + ": ").contains(c[1])
+          .endsWith("see '" + c[0] + " --help'\n").doesNotContain("Usage:");
+    }
+  }
+
+  @Test
+  void unknownCommand_suggestsNearOnes() {
+    Result r = Cli.run("stat");
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("'stat'", "Did you mean", "sharedmap stats").endsWith("see 'sharedmap --help'\n")
+        .doesNotContain("Usage:");
+  }
+
   @Test
   void help_listsEveryCommandAndExitCode() {
     Result r = Cli.run("--help");
@@ -37,6 +69,15 @@ class CommandLineTest {
     assertThat(r.exitCode()).isZero();
     assertThat(r.out()).contains("server", "start", "stop", "status", "set", "get", "del", "cas", "keys", "stats",
         "ping", "bench", "Exit codes:", "3  no daemon answers", "6  start or stop failed");
+  }
+
+  /** get and set print no version: the help names the commands that do. */
+  @Test
+  void delHelp_ifVersion_namesWhereVersionsAreShown() {
+    Result r = Cli.run("del", "--help");
+
+    assertThat(r.out().replaceAll("\\s+", " ")).contains("the VERSION column of 'keys -l'", "cas printed")
+        .doesNotContain("get/set");
   }
 
   @Test
@@ -82,6 +123,42 @@ class CommandLineTest {
 
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.err()).contains("--max-connections");
+  }
+
+  /** The CLI does not ship Chronicle Map: the target is refused before any server starts. */
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.SECONDS)
+  void bench_chronicleNotOnClassPath_exits2AtOnceWithTheCommandThatWorks(@TempDir Path tmp) {
+    Path out = tmp.resolve("out");
+
+    Result r = Cli.run("bench", "--workload", "uniform", "--mix", "read", "--target", "direct", "--target",
+        "chronicle", "--out", out.toString(), "--work-dir", tmp.resolve("work").toString());
+
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.err()).contains("--target chronicle needs net.openhft:chronicle-map on the class path",
+        "io.sharedmap.cli.Main bench --workload uniform --mix read --target direct --target chronicle --out " + out);
+    assertThat(out).doesNotExist();
+    assertThat(tmp.resolve("work")).doesNotExist();
+  }
+
+  @Test
+  void start_dataDirectoryCannotBeCreated_exits6WithTheReasonAndWhatToDo(@TempDir Path tmp) throws Exception {
+    Path file = Files.createFile(tmp.resolve("file"));
+
+    Result r = Cli.run("start", "--dir", file.resolve("data").toString(), "--socket", tmp.resolve("s.sock").toString());
+
+    assertThat(r.exitCode()).isEqualTo(6);
+    assertThat(r.err()).isEqualTo("sharedmap start: cannot create data directory " + file.resolve("data")
+        + ": " + file + ": exists and is not a directory; use --dir or SHAREDMAP_DIR\n");
+  }
+
+  /** A user without a home directory: createDirectories fails on /home/NAME with a message that is only the path. */
+  @Test
+  void reason_accessDenied_saysPermissionDenied() {
+    assertThat(StartCommand.reason(new java.nio.file.AccessDeniedException("/home/nc_alice")))
+        .isEqualTo("/home/nc_alice: permission denied");
+    assertThat(StartCommand.reason(new java.nio.file.FileSystemException("/x", null, "Read-only file system")))
+        .isEqualTo("/x: Read-only file system");
   }
 
   @Test

@@ -57,7 +57,8 @@ class SecurityCliTest extends DaemonCliTest {
     Result r = run("chmod", "755", "k");
 
     assertThat(r.exitCode()).isEqualTo(2);
-    assertThat(r.err()).contains("755").contains("666");
+    assertThat(r.err()).isEqualTo("sharedmap chmod: mode 755 has bits outside 666 (keys have read and write bits"
+        + " only)\n");
   }
 
   @Test
@@ -82,7 +83,7 @@ class SecurityCliTest extends DaemonCliTest {
     Result r = run("chown", "no-such-user-xyz", "k");
 
     assertThat(r.exitCode()).isEqualTo(2);
-    assertThat(r.err()).contains("no user named 'no-such-user-xyz'");
+    assertThat(r.err()).isEqualTo("sharedmap chown: no user named 'no-such-user-xyz'\n");
   }
 
   @Test
@@ -95,7 +96,7 @@ class SecurityCliTest extends DaemonCliTest {
 
     assertThat(set.exitCode()).isZero();
     assertThat(shown.out().lines().skip(1).findFirst().orElseThrow())
-        .matches("user:4242 +0 +10 +0 +2048 +0 +3");
+        .matches("user:4242 +0 +10 +0 +2K +0 +3");
     assertThat(unset.exitCode()).isZero();
     assertThat(after.out().lines().skip(1).findFirst().orElseThrow())
         .matches("user:4242 +0 +10 +0 +none +0 +3");
@@ -124,7 +125,7 @@ class SecurityCliTest extends DaemonCliTest {
 
     assertThat(group.exitCode()).isZero();
     assertThat(group.out().lines().skip(1).findFirst().orElseThrow())
-        .matches("default-group +0 +1000 +0 +1048576 +0 +none");
+        .matches("default-group +0 +1000 +0 +1M +0 +none");
     assertThat(exempt.out().lines().skip(1).findFirst().orElseThrow())
         .as("its own keys limit, the default's none for the others").matches("user:4242 +0 +unlimited +0 +none +0 +none");
     assertThat(run("limit", "show", "default-group").exitCode()).isZero();
@@ -138,5 +139,39 @@ class SecurityCliTest extends DaemonCliTest {
     assertThat(run("limit", "set", "user:4242", "bytes=12Q").err()).contains("bytes=12Q");
     assertThat(run("limit", "set", "planet:mars", "keys=1").err()).contains("planet:mars");
     assertThat(run("limit", "unset", "user:4242", "widgets").exitCode()).isEqualTo(2);
+  }
+
+  /** Byte sizes print as limit set reads them: with K, M or G when exact. */
+  @Test
+  void limit_show_printsBytesAsTheyAreSet() {
+    run("set", "k", "x".repeat(2047)); // 2048 bytes of key and value
+    run("chown", "4242", "k"); // root, who runs the tests, is never limited
+
+    Result r = run("limit", "set", "user:4242", "bytes=64M");
+    run("limit", "set", "default", "bytes=1000");
+
+    assertThat(r.out().lines().skip(1).findFirst().orElseThrow()).matches("user:4242 +1 +none +2K +64M +0 +none");
+    assertThat(run("limit", "show", "default").out().lines().skip(1).findFirst().orElseThrow())
+        .matches("default +- +none +- +1000 +- +none");
+    assertThat(LimitCommand.sizeString(0)).isEqualTo("0");
+    assertThat(LimitCommand.sizeString(1536)).isEqualTo("1536");
+    assertThat(LimitCommand.sizeString(3L << 30)).isEqualTo("3G");
+    assertThat(LimitCommand.sizeString(1L << 40)).isEqualTo("1024G");
+    assertThat(LimitCommand.size("bytes", LimitCommand.sizeString(1L << 40))).isEqualTo(1L << 40);
+  }
+
+  /** The handler prefixes the command's name; the messages do not repeat it. */
+  @Test
+  void limit_errors_haveOnePrefix() {
+    assertThat(run("limit", "set", "user:4242", "bytes=1Q").err())
+        .isEqualTo("sharedmap limit set: bytes=1Q is not a number >= 0 or unlimited (optionally with K, M or G)\n");
+    assertThat(run("limit", "set", "user:4242", "widgets=3").err())
+        .isEqualTo("sharedmap limit set: 'widgets=3' is not keys=N, bytes=SIZE or conns=N\n");
+    assertThat(run("limit", "unset", "user:4242", "widgets").err())
+        .isEqualTo("sharedmap limit unset: 'widgets' is not keys, bytes or conns\n");
+    assertThat(run("limit", "show", "planet:mars").err())
+        .isEqualTo("sharedmap limit show: 'planet:mars' is not user:NAME, group:NAME, default or default-group\n");
+    assertThat(Cli.run("limit").err())
+        .isEqualTo("sharedmap limit: give show, set or unset (see 'sharedmap limit --help')\n");
   }
 }
