@@ -157,7 +157,11 @@ public final class SharedMapServer implements AutoCloseable {
       try {
         FileModes.createPrivateDirectories(dir);
       } catch (IOException e) {
-        throw new ServerStartException("cannot create data directory " + dir + ": " + e, e);
+        String why = e instanceof java.nio.file.AccessDeniedException a ? a.getFile() + ": permission denied"
+            : e instanceof java.nio.file.FileAlreadyExistsException x ? x.getFile() + ": exists and is not a directory"
+            : String.valueOf(e.getMessage());
+        throw new ServerStartException("cannot create data directory " + dir + ": " + why
+            + "; use --dir or SHAREDMAP_DIR", e);
       }
       lockChannel = FileChannel.open(dir.resolve("LOCK"), Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
           StandardOpenOption.WRITE), FileModes.PRIVATE_FILE);

@@ -34,7 +34,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <pre>
  * for t in 1 2 4 8; do
- *   java -cp "sharedmap-bench/target/classes:$(cat sharedmap-bench/target/jmh.classpath)" \
+ *   bin/with-jdk java -cp "sharedmap-bench/target/classes:$(cat sharedmap-bench/target/jmh.classpath)" \
  *       org.openjdk.jmh.Main JournalAppendBenchmark -t $t
  * done
  * </pre>

@@ -28,7 +28,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Run (from the repository root, after {@code ./mvnw -q -pl sharedmap-bench -am package -DskipTests}):
  *
  * <pre>
- * java -cp "sharedmap-bench/target/classes:$(cat sharedmap-bench/target/jmh.classpath)" \
+ * bin/with-jdk java -cp "sharedmap-bench/target/classes:$(cat sharedmap-bench/target/jmh.classpath)" \
  *     org.openjdk.jmh.Main RecoveryBenchmark
  * </pre>
  */
