@@ -138,6 +138,9 @@ final class Connection implements AutoCloseable {
       c.beginWait(); // a daemon that does not accept (its backlog full) blocks connect
       channel.connect(UnixDomainSocketAddress.of(socket));
       c.handshake(clientId);
+      if (c.expired) { // the hello's reply came as the watchdog gave up on it: the socket is closed
+        throw Errors.replyTimeout(socket, replyTimeoutNs, Errors.Waiting.HELLO, null);
+      }
       return c;
     } catch (IOException e) {
       c.close();
@@ -202,7 +205,7 @@ final class Connection implements AutoCloseable {
 
   /** Marks the start of a wait on the daemon, unless one is in progress: one volatile store. */
   private void beginWait() {
-    if (watch != null && !waiting) {
+    if (watch != null && !waiting && !expired) { // once expired, the state stays EXPIRED: the socket is closed
       waiting = true;
       waitState = 2 * ++waits - 1;
     }
@@ -216,7 +219,7 @@ final class Connection implements AutoCloseable {
     if (waiting) {
       waiting = false;
       long began = 2 * waits - 1;
-      expired = (long) WAIT_STATE.compareAndExchange(this, began, began + 1) != began;
+      expired |= (long) WAIT_STATE.compareAndExchange(this, began, began + 1) != began; // sticky
     }
     return expired;
   }

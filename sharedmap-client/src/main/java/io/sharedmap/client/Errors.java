@@ -44,7 +44,8 @@ final class Errors {
    */
   static SharedMapException cannotConnect(Path socket, Throwable cause) {
     String m = cause.getMessage();
-    if (m != null && m.contains("Permission denied")) {
+    if (m != null && m.contains("Permission denied")
+        || java.nio.file.Files.exists(socket) && !java.nio.file.Files.isWritable(socket)) { // whatever the locale
       String who;
       try {
         java.nio.file.attribute.PosixFileAttributes a =

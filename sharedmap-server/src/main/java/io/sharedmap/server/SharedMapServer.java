@@ -430,7 +430,10 @@ public final class SharedMapServer implements AutoCloseable {
     if (uid.isEmpty() || gid.isEmpty()) {
       return null;
     }
-    long[] groups = names.groupsOf(user, gid.getAsLong());
+    // Supplementary groups list members by name: only a name that is this uid's own counts (a uid
+    // with no account is named by its digits, which may be another account's name).
+    boolean ownName = names.uid(user).orElse(-1) == uid.getAsLong();
+    long[] groups = ownName ? names.groupsOf(user, gid.getAsLong()) : new long[] {gid.getAsLong()};
     boolean admin = uid.getAsLong() == 0;
     if (adminGid >= 0) {
       for (long g : groups) {

@@ -31,13 +31,14 @@ import java.util.regex.Pattern;
  *
  * <p>Publishing: {@code bind(2)} creates the file with the mode the process umask leaves, and who
  * may connect is decided when they connect; so with a chmod after the bind, users outside the
- * audience could connect in between, and stay connected. Instead the daemon binds under a
- * temporary name in the same directory ({@code .sm<pid>-<random>}, unpredictable), gives that
- * file its owner, group and mode, and only then makes it appear under the final name with {@code
- * link(2)}, which, unlike {@code rename(2)}, never replaces a socket that another daemon published
- * there meanwhile (that start fails, as a bind to a taken path did). Both names are the same
- * socket; the temporary one is then removed. A temporary name left by a daemon that died between
- * the two steps accepts no connection, and the next daemon starting in that directory removes it.
+ * audience could connect in between, and stay connected. Instead the daemon binds inside a
+ * private temporary directory beside the final name ({@code .sm<pid>-<random>/s}, mode 0700, so
+ * nobody else may reach the socket, whatever the umask), gives the socket its owner, group and mode,
+ * and only then makes it appear under the final name with {@code link(2)}, which, unlike {@code
+ * rename(2)}, never replaces a socket that another daemon published there meanwhile (that start
+ * fails, as a bind to a taken path did). Both names are the same socket; the temporary one and its
+ * directory are then removed. A temporary directory left by a daemon that died between the two
+ * steps holds a socket that accepts no connection, and the next daemon starting there removes it.
  *
  * <p>The directory: one the daemon creates is {@code rwxr-xr-x} exactly (clients must reach the
  * socket; nobody else may replace it), except the per-user default {@code /tmp/sharedmap-<uid>}
@@ -129,9 +130,14 @@ final class SocketFile {
         p -> TEMPORARY.matcher(p.getFileName().toString()).matches())) {
       for (Path p : entries) {
         try {
-          if (Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther() && !answers(p)) {
+          if (Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isDirectory()) {
+            Path s = p.resolve("s");
+            if (Files.exists(s, LinkOption.NOFOLLOW_LINKS) && answers(s)) {
+              continue; // another daemon starting right now
+            }
+            Files.deleteIfExists(s);
             Files.deleteIfExists(p);
-            LOG.log(System.Logger.Level.INFO, "removed temporary socket " + p + " left by a daemon that died starting");
+            LOG.log(System.Logger.Level.INFO, "removed temporary socket " + s + " left by a daemon that died starting");
           }
         } catch (IOException e) { // another user's, or gone meanwhile: not ours to clean
           LOG.log(System.Logger.Level.DEBUG, "leaving " + p + ": " + e);
@@ -168,7 +174,11 @@ final class SocketFile {
    */
   static ServerSocketChannel bind(Path socket, SecurityConfig security, Consumer<Path> beforePublish)
       throws IOException, ServerStartException {
-    Path tmp = temporaryName(socket);
+    // Bound inside a private (0700) directory: nobody else may even reach it until it has its final
+    // owner, group and mode, whatever the umask and however visible the directory's name is.
+    Path privateDir = temporaryName(socket);
+    FileModes.createPrivateDirectories(privateDir);
+    Path tmp = privateDir.resolve("s");
     ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     boolean published = false;
     try {
@@ -185,6 +195,12 @@ final class SocketFile {
     } finally {
       try {
         Files.deleteIfExists(tmp);
+        Files.deleteIfExists(privateDir);
+      } catch (IOException e) {
+        if (!published) {
+          throw e;
+        }
+        LOG.log(System.Logger.Level.WARNING, "could not remove the temporary " + tmp + " (harmless): " + e);
       } finally {
         if (!published) {
           listener.close();
@@ -198,7 +214,7 @@ final class SocketFile {
     Path dir = socket.getParent();
     String prefix = ".sm" + ProcessHandle.current().pid() + "-";
     int room = ServerConfig.MAX_SOCKET_PATH_BYTES - dir.toString().getBytes(StandardCharsets.UTF_8).length - 1
-        - prefix.length();
+        - prefix.length() - "/s".length();
     if (room < MIN_RANDOM_CHARS) {
       throw new ServerStartException("--socket: the directory of " + socket + " has too long a path for the"
           + " temporary name the daemon binds first (" + dir + "/" + prefix + " and " + MIN_RANDOM_CHARS
@@ -210,17 +226,18 @@ final class SocketFile {
     return dir.resolve(prefix + random);
   }
 
-  /** Gives the socket file the configured owner, group and mode (who may connect at all). */
+  /**
+   * Gives the socket file the configured owner, group and mode (who may connect at all). Owner and
+   * group are set by number: a principal looked up "by name" from digits would be the account
+   * named with those digits, if there is one.
+   */
   private static void applyPermissions(Path file, SecurityConfig security) throws IOException {
     UnixAccounts names = UnixAccounts.system();
-    var lookup = file.getFileSystem().getUserPrincipalLookupService();
     if (security.socketOwner() != null) {
-      Files.setOwner(file, lookup.lookupPrincipalByName(Long.toString(names.uid(security.socketOwner())
-          .orElseThrow())));
+      Files.setAttribute(file, "unix:uid", (int) names.uid(security.socketOwner()).orElseThrow());
     }
     if (security.socketGroup() != null) {
-      Files.getFileAttributeView(file, PosixFileAttributeView.class)
-          .setGroup(lookup.lookupPrincipalByGroupName(Long.toString(names.gid(security.socketGroup()).orElseThrow())));
+      Files.setAttribute(file, "unix:gid", (int) names.gid(security.socketGroup()).orElseThrow());
     }
     Files.setPosixFilePermissions(file, ViewSettings.posix(security.socketMode()));
   }

@@ -68,14 +68,17 @@ class SocketFileTest {
       try {
         seen.set(tmp);
         assertThat(socket).as("the final name before publishing").doesNotExist();
-        assertThat(tmp.getParent()).isEqualTo(root);
-        assertThat(tmp.getFileName().toString()).matches("\\.sm" + ProcessHandle.current().pid() + "-[0-9a-z]{8,13}");
+        assertThat(tmp.getParent().getParent()).isEqualTo(root);
+        assertThat(tmp.getParent().getFileName().toString())
+            .matches("\\.sm" + ProcessHandle.current().pid() + "-[0-9a-z]{8,13}");
+        assertThat(mode(tmp.getParent())).as("nobody else may reach the temporary socket").isEqualTo("rwx------");
         assertThat(mode(tmp)).as("the temporary socket, already").isEqualTo("rw----rw-");
       } catch (IOException e) {
         throw new AssertionError(e);
       }
     })) {
       assertThat(seen.get()).as("the hook ran").isNotNull().doesNotExist();
+      assertThat(seen.get().getParent()).doesNotExist();
       assertThat(names()).containsExactly("s.sock");
       assertThat(mode(socket)).isEqualTo("rw----rw-");
       try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(socket));
@@ -107,14 +110,14 @@ class SocketFileTest {
 
   @Test
   void prepare_temporarySocketOfADeadDaemon_removed_oneBeingPublishedKept() throws Exception {
-    Path dead = root.resolve(".sm99999999-deadbeef1");
+    Path dead = Files.createDirectory(root.resolve(".sm99999999-deadbeef1"));
     try (ServerSocketChannel c = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-      c.bind(UnixDomainSocketAddress.of(dead)); // nobody accepts once closed: a crash between bind and link
+      c.bind(UnixDomainSocketAddress.of(dead.resolve("s"))); // nobody accepts once closed: a crash between bind and link
     }
     Path notOurs = root.resolve(".sm12-notasocket");
     Files.writeString(notOurs, "x");
     try (ServerSocketChannel starting = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-      starting.bind(UnixDomainSocketAddress.of(root.resolve(".sm1-starting1")));
+      starting.bind(UnixDomainSocketAddress.of(Files.createDirectory(root.resolve(".sm1-starting1")).resolve("s")));
 
       SocketFile.prepare(socket);
 

@@ -12,8 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.GroupPrincipal;
-import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
@@ -30,8 +28,9 @@ import java.util.Set;
  * <p>Every change keeps this invariant, which is what lets a reader trust a miss to mean only "ask
  * the socket": a key is in at most one FULL slot (two holding the same version while {@link
  * #remove} moves it closer to its home), within {@code maxProbe} slots past its home, and no EMPTY
- * slot lies between its home and its slot. Between calls no slot is a TOMBSTONE. A key that cannot be placed (too large for a
- * slot, or no free slot within reach) is withdrawn instead, so the view never holds a stale copy.
+ * slot lies between its home and its slot. Between calls no slot is a TOMBSTONE. A key that cannot
+ * be placed (too large for a slot, or no free slot within reach) is withdrawn instead, so the view
+ * never holds a stale copy.
  */
 public final class ViewWriter implements AutoCloseable {
   private final MemorySegment view;
@@ -99,16 +98,17 @@ public final class ViewWriter implements AutoCloseable {
    */
   public static ViewWriter create(Path file, int slotCount, int slotSize, long generation,
       Set<PosixFilePermission> mode) throws IOException {
-    return create(file, slotCount, slotSize, generation, mode, null);
+    return create(file, slotCount, slotSize, generation, mode, -1);
   }
 
   /**
-   * As {@link #create(Path, int, int, long, Set)}, with group {@code group} (null: the one the file
-   * system gives). The temporary file is created readable by its owner only and gets its group
-   * before its mode, so nobody outside the final audience can open it even for an instant.
+   * As {@link #create(Path, int, int, long, Set)}, with group id {@code gid} (-1: the one the file
+   * system gives; set by number, never by a name that digits could also be). The temporary file is
+   * created readable by its owner only and gets its group before its mode, so nobody outside the
+   * final audience can open it even for an instant.
    */
   public static ViewWriter create(Path file, int slotCount, int slotSize, long generation,
-      Set<PosixFilePermission> mode, GroupPrincipal group) throws IOException {
+      Set<PosixFilePermission> mode, long gid) throws IOException {
     String bad = checkGeometry(slotCount, slotSize);
     if (bad != null) {
       throw new IllegalArgumentException(bad);
@@ -117,8 +117,8 @@ public final class ViewWriter implements AutoCloseable {
     Files.deleteIfExists(tmp);
     Set<PosixFilePermission> ownerOnly = EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
     Files.createFile(tmp, PosixFilePermissions.asFileAttribute(ownerOnly));
-    if (group != null) {
-      Files.getFileAttributeView(tmp, PosixFileAttributeView.class).setGroup(group);
+    if (gid >= 0) {
+      Files.setAttribute(tmp, "unix:gid", (int) gid);
     }
     Files.setPosixFilePermissions(tmp, mode); // exactly: the process umask does not narrow it
     Arena arena = Arena.ofShared();
@@ -267,10 +267,6 @@ public final class ViewWriter implements AutoCloseable {
     writeSlot(slotOffset(hole, slotSize), EMPTY, 0, null, null, 0);
   }
 
-  private byte stateOf(int i) {
-    return view.get(ValueLayout.JAVA_BYTE, slotOffset(i, slotSize) + SLOT_STATE_OFFSET);
-  }
-
   private boolean holds(long off, int h, byte[] key) {
     if (view.get(INT, off + SLOT_HASH_OFFSET) != h
         || (view.get(SHORT, off + SLOT_KEY_LENGTH_OFFSET) & 0xFFFF) != key.length) {
@@ -314,7 +310,7 @@ public final class ViewWriter implements AutoCloseable {
     WORD.setRelease(view, off + SLOT_STAMP_OFFSET, stamp + 2);
   }
 
-  /** Rewrites slot {@code to} (a TOMBSTONE, so zero-filled) as a copy of FULL slot {@code from}, under {@code to}'s seqlock. */
+  /** Rewrites slot {@code to} (a TOMBSTONE, so zero-filled) as a copy of FULL slot {@code from}, under its seqlock. */
   private void copySlot(long from, long to) {
     long stamp = (long) WORD.get(view, to + SLOT_STAMP_OFFSET);
     WORD.setOpaque(view, to + SLOT_STAMP_OFFSET, stamp + 1);
@@ -326,7 +322,8 @@ public final class ViewWriter implements AutoCloseable {
     view.set(SHORT, to + SLOT_KEY_LENGTH_OFFSET, (short) keyLength);
     view.set(ValueLayout.JAVA_BYTE, to + SLOT_STATE_OFFSET, FULL);
     view.set(INT, to + SLOT_VALUE_LENGTH_OFFSET, valueLength);
-    MemorySegment.copy(view, from + SLOT_PAYLOAD_OFFSET, view, to + SLOT_PAYLOAD_OFFSET, (long) keyLength + valueLength);
+    MemorySegment.copy(view, from + SLOT_PAYLOAD_OFFSET, view, to + SLOT_PAYLOAD_OFFSET,
+        (long) keyLength + valueLength);
     WORD.setRelease(view, to + SLOT_STAMP_OFFSET, stamp + 2);
   }
 

@@ -152,15 +152,9 @@ final class SessionTable {
         most = e.getKey();
       }
     }
-    Session idlest = null;
-    for (Session s : sessions.values()) {
-      if (idlest == null || s.lastUsedNanos - idlest.lastUsedNanos < 0) {
-        synchronized (s) {
-          if (s.pending == 0 && !s.dead && s.uid == most) {
-            idlest = s;
-          }
-        }
-      }
+    Session idlest = idlest(most, true);
+    if (idlest == null) { // that user has none to spare (the newcomer itself, or all busy): the idlest overall
+      idlest = idlest(most, false);
     }
     if (idlest == null) {
       return;
@@ -178,6 +172,21 @@ final class SessionTable {
       idlest.dead = true;
       sessions.remove(idlest.clientId, idlest);
     }
+  }
+
+  /** The longest idle session with no change in flight (of user {@code uid} only, if {@code ofUid}), or null. */
+  private Session idlest(long uid, boolean ofUid) {
+    Session idlest = null;
+    for (Session s : sessions.values()) {
+      if (idlest == null || s.lastUsedNanos - idlest.lastUsedNanos < 0) {
+        synchronized (s) {
+          if (s.pending == 0 && !s.dead && (!ofUid || s.uid == uid)) {
+            idlest = s;
+          }
+        }
+      }
+    }
+    return idlest;
   }
 
   /**

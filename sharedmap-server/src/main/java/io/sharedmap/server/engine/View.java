@@ -7,7 +7,6 @@ import io.sharedmap.server.security.Owner;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.GroupPrincipal;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -70,10 +69,8 @@ final class View implements AutoCloseable {
       LOG.log(System.Logger.Level.INFO, "retired the view a previous daemon left at " + s.file());
     }
     long generation = ThreadLocalRandom.current().nextLong() | 1;
-    GroupPrincipal group = s.fileGid() < 0 ? null : s.file().getFileSystem().getUserPrincipalLookupService()
-        .lookupPrincipalByGroupName(Long.toString(s.fileGid()));
     ViewWriter w = ViewWriter.create(s.file(), s.slotCount(), s.slotSize(), generation,
-        ViewSettings.posix(s.fileMode()), group);
+        ViewSettings.posix(s.fileMode()), s.fileGid());
     try {
       long gid = ((Number) Files.getAttribute(s.file(), "unix:gid")).longValue();
       View v = new View(s, w, new Info(s.file(), generation), gid, index, stripes);

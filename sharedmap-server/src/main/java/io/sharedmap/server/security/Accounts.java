@@ -425,8 +425,7 @@ public final class Accounts {
           .append(" conns=").append(a.connections()).append('\n');
     }
     Path tmp = file.resolveSibling(LIMITS_FILE + ".tmp");
-    try (FileChannel c = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.WRITE), FileModes.PRIVATE_FILE)) {
+    try (FileChannel c = FileModes.openPrivate(tmp)) {
       java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(b.toString().getBytes(StandardCharsets.UTF_8));
       while (buf.hasRemaining()) {
         c.write(buf);

@@ -71,11 +71,18 @@ public final class FileModes {
   }
 
   /**
-   * Opens {@code file} for writing, created {@code 0600} if missing, emptied if it exists (an
-   * existing file keeps its mode).
+   * Opens {@code file} for writing, created {@code 0600} if missing, emptied if it exists (and set
+   * to {@code 0600}, which a file left by an older version or a crash may not be).
    */
   public static FileChannel openPrivate(Path file) throws IOException {
-    return FileChannel.open(file, CREATE_OR_TRUNCATE, PRIVATE_FILE);
+    FileChannel c = FileChannel.open(file, CREATE_OR_TRUNCATE, PRIVATE_FILE);
+    try {
+      Files.setPosixFilePermissions(file, PRIVATE_FILE.value()); // a leftover file keeps its mode otherwise
+    } catch (IOException | RuntimeException e) {
+      c.close();
+      throw e;
+    }
+    return c;
   }
 
   /** Writes {@code text} to {@code file} as {@link #openPrivate} opens it. */

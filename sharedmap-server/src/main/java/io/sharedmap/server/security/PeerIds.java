@@ -22,12 +22,13 @@ import java.util.OptionalLong;
  *
  * <p>How: on Linux the JDK builds these principals from the kernel's numbers, and their {@code
  * hashCode()} is that number ({@code sun.nio.fs.UnixUserPrincipals.User}, JDK 15 to 25). That is an
- * implementation detail, so it is proven before it is trusted: once per process, a file is given an
- * owner and group whose numbers are known ({@code unix:uid}/{@code unix:gid}, public attributes)
- * and whose names cannot be numbers of their own (as root, ids no account has), and the
- * principals the JDK reports for it must hash to exactly those numbers. If that proof fails (a
- * future JDK), ids are resolved from names, exact names first ({@link UnixAccounts}), and a warning
- * says so.
+ * implementation detail, so it is proven before it is trusted: once per process, the principals the
+ * JDK reports for a file's owner and group must hash to exactly the numbers the public {@code
+ * unix:uid}/{@code unix:gid} attributes give (as root the file is first given ids no account has,
+ * where the system allows; for root itself the test still discriminates, since the name {@code
+ * root} does not hash to 0). Only principals of the proven classes are trusted so. If the proof
+ * fails (a future JDK), ids are resolved from names, exact names first ({@link UnixAccounts}), and
+ * a warning says so.
  */
 public final class PeerIds {
   private static final System.Logger LOG = System.getLogger(PeerIds.class.getName());
@@ -36,17 +37,21 @@ public final class PeerIds {
   private static final int PROBE_GID = 0x7A11_0B1E;
 
   private static volatile Boolean hashIsId;
+  private static volatile Class<?> provenUser;
+  private static volatile Class<?> provenGroup;
 
   private PeerIds() {}
 
   /** The uid of a peer's user principal, or empty if it cannot be known. */
   public static OptionalLong uid(UserPrincipal p, UnixAccounts names) {
-    return hashIsId() ? OptionalLong.of(Integer.toUnsignedLong(p.hashCode())) : names.uid(p.getName());
+    return hashIsId() && p.getClass() == provenUser ? OptionalLong.of(Integer.toUnsignedLong(p.hashCode()))
+        : names.uid(p.getName());
   }
 
   /** The gid of a peer's group principal, or empty if it cannot be known. */
   public static OptionalLong gid(GroupPrincipal p, UnixAccounts names) {
-    return hashIsId() ? OptionalLong.of(Integer.toUnsignedLong(p.hashCode())) : names.gid(p.getName());
+    return hashIsId() && p.getClass() == provenGroup ? OptionalLong.of(Integer.toUnsignedLong(p.hashCode()))
+        : names.gid(p.getName());
   }
 
   /** Whether principals hash to their ids in this JDK: proven once (see the class comment). */
@@ -72,15 +77,20 @@ public final class PeerIds {
       PosixFileAttributeView view = Files.getFileAttributeView(f, PosixFileAttributeView.class);
       long uid = ((Number) Files.getAttribute(f, "unix:uid")).longValue();
       if (uid == 0) { // root: give the file numbers no account has, so the JDK's names are digits
-        Files.setAttribute(f, "unix:uid", PROBE_UID);
-        Files.setAttribute(f, "unix:gid", PROBE_GID);
+        try {
+          Files.setAttribute(f, "unix:uid", PROBE_UID);
+          Files.setAttribute(f, "unix:gid", PROBE_GID);
+        } catch (IOException e) { // a user namespace, a root-squashed /tmp: prove with root's own ids
+          LOG.log(System.Logger.Level.DEBUG, "probe file keeps root's ids: " + e);
+        }
       }
       long wantUid = ((Number) Files.getAttribute(f, "unix:uid")).longValue();
       long wantGid = ((Number) Files.getAttribute(f, "unix:gid")).longValue();
       PosixFileAttributes a = view.readAttributes();
       boolean ok = Integer.toUnsignedLong(a.owner().hashCode()) == wantUid
-          && Integer.toUnsignedLong(a.group().hashCode()) == wantGid
-          && (uid != 0 || wantUid == PROBE_UID && wantGid == PROBE_GID);
+          && Integer.toUnsignedLong(a.group().hashCode()) == wantGid;
+      provenUser = a.owner().getClass();
+      provenGroup = a.group().getClass();
       if (!ok) {
         LOG.log(System.Logger.Level.WARNING, "this JDK's user principals do not carry their ids as expected;"
             + " peer identities are resolved from user and group names (exact names first)");

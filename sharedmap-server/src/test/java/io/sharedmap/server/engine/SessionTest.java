@@ -158,6 +158,23 @@ class SessionTest {
         .isInstanceOf(SessionTable.SequenceRejectedException.class);
   }
 
+  /** Every user holds one session: the newcomer has none to spare, so the idlest overall goes. */
+  @Test
+  void fullTable_ofOneSessionPerUser_evictsTheIdlestOverall() throws Exception {
+    SessionTable t = new SessionTable();
+    for (long uid = 1; uid <= SessionTable.MAX_SESSIONS; uid++) {
+      long k = SessionTable.key(uid, 1);
+      assertThat(t.begin(k, uid, 1)).isNull();
+      t.complete(k, 1, new Write(Outcome.CREATED, uid, uid));
+    }
+    long newcomer = SessionTable.key(999_999, 1);
+    assertThat(t.begin(newcomer, 999_999, 1)).isNull();
+    t.complete(newcomer, 1, new Write(Outcome.CREATED, 1, 1));
+    assertThat(t.size()).isEqualTo(SessionTable.MAX_SESSIONS);
+    assertThatThrownBy(() -> t.begin(SessionTable.key(1, 1), 1, 2)).as("the idlest, user 1's, was forgotten")
+        .isInstanceOf(SessionTable.SequenceRejectedException.class);
+  }
+
   @Test
   void sameSequence_concurrentlyFromManyThreads_appliedOnce() throws Exception {
     int threads = 8;
