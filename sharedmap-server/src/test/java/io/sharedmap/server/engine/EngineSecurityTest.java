@@ -308,16 +308,31 @@ class EngineSecurityTest {
     long limit = 100;
     try (Engine e = Engine.open(new EngineConfig(dir, Durability.NEVER, 1000, 1L << 30))) {
       e.accounts().set(Principal.DEFAULT_GROUP, new Amounts(limit, -1, -1));
-      ExecutorService pool = Executors.newFixedThreadPool(8);
+      int total = race(e, 8, 40, t -> t % 2 == 0 ? ALICE : BOB);
+      assertThat(total).isEqualTo(limit);
+      assertThat(e.accounts().row(Principal.DEFAULT_GROUP).usage().keys()).isEqualTo(limit);
+      assertThat(e.accounts().row(new Principal(Kind.USER, 1001)).usage().keys()
+          + e.accounts().row(new Principal(Kind.USER, 1002)).usage().keys()).isEqualTo(limit);
+    }
+  }
+
+  /**
+   * {@code threads} threads, released together, each try to create {@code perThread} distinct keys
+   * as {@code callerOf(thread)}; returns how many were created (the rest refused for a limit).
+   */
+  private static int race(Engine e, int threads, int perThread, java.util.function.IntFunction<Caller> callerOf)
+      throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
       CountDownLatch go = new CountDownLatch(1);
       List<Future<Integer>> results = new ArrayList<>();
-      for (int t = 0; t < 8; t++) {
-        Caller c = t % 2 == 0 ? ALICE : BOB;
+      for (int t = 0; t < threads; t++) {
+        Caller c = callerOf.apply(t);
         int id = t;
         results.add(pool.submit(() -> {
           go.await();
           int ok = 0;
-          for (int i = 0; i < 40; i++) {
+          for (int i = 0; i < perThread; i++) {
             try {
               e.set(c, c.newOwner(022), b("t" + id + ":" + i), b("v"), 0, 0);
               ok++;
@@ -333,11 +348,9 @@ class EngineSecurityTest {
       for (Future<Integer> f : results) {
         total += f.get(30, TimeUnit.SECONDS);
       }
-      pool.shutdown();
-      assertThat(total).isEqualTo(limit);
-      assertThat(e.accounts().row(Principal.DEFAULT_GROUP).usage().keys()).isEqualTo(limit);
-      assertThat(e.accounts().row(new Principal(Kind.USER, 1001)).usage().keys()
-          + e.accounts().row(new Principal(Kind.USER, 1002)).usage().keys()).isEqualTo(limit);
+      return total;
+    } finally {
+      pool.shutdownNow();
     }
   }
 
@@ -348,31 +361,7 @@ class EngineSecurityTest {
     long limit = 100;
     try (Engine e = Engine.open(new EngineConfig(dir, Durability.NEVER, 1000, 1L << 30))) {
       e.accounts().set(new Principal(Kind.USER, 1001), new Amounts(limit, -1, -1));
-      ExecutorService pool = Executors.newFixedThreadPool(threads);
-      CountDownLatch go = new CountDownLatch(1);
-      List<Future<Integer>> results = new ArrayList<>();
-      for (int t = 0; t < threads; t++) {
-        int id = t;
-        results.add(pool.submit(() -> {
-          go.await();
-          int ok = 0;
-          for (int i = 0; i < perThread; i++) {
-            try {
-              e.set(ALICE, ALICE.newOwner(022), b("t" + id + ":" + i), b("v"), 0, 0);
-              ok++;
-            } catch (QuotaExceededException refused) {
-              // expected once the limit is reached
-            }
-          }
-          return ok;
-        }));
-      }
-      go.countDown();
-      int total = 0;
-      for (Future<Integer> f : results) {
-        total += f.get(30, TimeUnit.SECONDS);
-      }
-      pool.shutdown();
+      int total = race(e, threads, perThread, t -> ALICE);
       assertThat(total).isEqualTo(limit);
       assertThat(e.accounts().row(new Principal(Kind.USER, 1001)).usage().keys()).isEqualTo(limit);
       assertThat(e.stats().keys()).isEqualTo(limit);
