@@ -448,7 +448,17 @@ public final class Engine implements AutoCloseable {
       Owner owner = old != null ? old.owner() : created;
       long keys = old != null ? 0 : 1;
       long bytes = old != null ? value.length - old.value().length : key.length + value.length;
-      accounts.charge(owner, keys, bytes, !caller.isRoot());
+      try {
+        accounts.charge(owner, keys, bytes, !caller.isRoot());
+      } catch (QuotaExceededException e) {
+        if (caller.uid() == owner.uidLong() || caller.admin()) {
+          throw e;
+        }
+        String name = Key.printable(key); // another user's usage is not the caller's to see (limit show hides it too)
+        throw new QuotaExceededException(() -> "key '" + name + "' belongs to another user, and this change (" + bytes
+            + " more bytes) would take its owner or the owner's group over a limit; ask the owner or an"
+            + " administrator");
+      }
       long v;
       try {
         v = journal.append(TYPE_PUT, putFlags(sequence, old), clientId, sequence, key, value, owner);

@@ -203,7 +203,11 @@ class EngineSecurityTest {
       e.chmod(ALICE, b("k"), false, 0666);
 
       assertThatThrownBy(() -> set(e, BOB, "k", "0123456789abcdefghij")).as("bob's write grows alice's usage")
-          .isInstanceOf(QuotaExceededException.class).hasMessageContaining("bytes limit");
+          .isInstanceOf(QuotaExceededException.class)
+          .hasMessageContaining("belongs to another user", "10 more bytes", "owner")
+          .as("alice's limit and usage are not bob's to see").hasMessageNotContaining("usage").hasMessageNotContaining("20");
+      assertThatThrownBy(() -> set(e, ALICE, "k", "0123456789abcdefghij")).as("the owner sees the figures")
+          .isInstanceOf(QuotaExceededException.class).hasMessageContaining("bytes limit: limit 20, usage 11");
       assertThat(get(e, ALICE, "k")).isEqualTo("0123456789");
       set(e, BOB, "k", "x");
       assertThat(e.accounts().row(new Principal(Kind.USER, 1001)).usage().bytes()).isEqualTo(2);
