@@ -430,9 +430,11 @@ public final class SharedMapServer implements AutoCloseable {
     if (uid.isEmpty() || gid.isEmpty()) {
       return null;
     }
-    // Supplementary groups list members by name: only a name that is this uid's own counts (a uid
-    // with no account is named by its digits, which may be another account's name).
-    boolean ownName = names.uid(user).orElse(-1) == uid.getAsLong();
+    // Supplementary groups list members by name: only a name that is this uid's own counts. The JDK
+    // names a uid by getpwuid, or by its digits when it has no account, and digits may be another
+    // account's name; only then is the name looked up (no getent on the acceptor thread otherwise).
+    boolean digits = !user.isEmpty() && user.chars().allMatch(ch -> ch >= '0' && ch <= '9');
+    boolean ownName = !digits || names.uid(user).orElse(-1) == uid.getAsLong();
     long[] groups = ownName ? names.groupsOf(user, gid.getAsLong()) : new long[] {gid.getAsLong()};
     boolean admin = uid.getAsLong() == 0;
     if (adminGid >= 0) {
