@@ -74,14 +74,15 @@ public final class TestDaemon implements AutoCloseable {
     if (root == null) {
       return;
     }
-    try (Stream<Path> files = Files.walk(root)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      });
+    deleteTree(root);
+  }
+
+  /** Deletes {@code root} and everything below it (the tests' short-named directories under /tmp). */
+  public static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 }
