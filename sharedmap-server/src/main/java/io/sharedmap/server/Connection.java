@@ -258,9 +258,9 @@ final class Connection implements Runnable {
         }
         case LIMIT -> limit(q);
         case VIEW -> {
-          Engine.ViewInfo v = engine.view();
+          Engine.StoreInfo v = engine.storeInfo();
           yield new Reply(Status.VIEW, 0, EMPTY, ViewCodec.encode(v == null ? null
-              : new ViewCodec.ViewLocation(v.file(), v.generation())), 0, 0);
+              : new ViewCodec.ViewLocation(v.dir(), v.generation())), 0, 0);
         }
       };
     } catch (RefusedException e) {

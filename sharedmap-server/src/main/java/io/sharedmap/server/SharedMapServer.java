@@ -5,11 +5,10 @@ import io.sharedmap.protocol.Opcode;
 import io.sharedmap.protocol.transport.SpinChannel;
 import io.sharedmap.protocol.transport.SpinLimiter;
 import io.sharedmap.server.engine.Engine;
-import io.sharedmap.protocol.view.ViewDescriptor;
-import io.sharedmap.protocol.view.ViewWriter;
 import io.sharedmap.server.engine.EngineConfig;
-import io.sharedmap.server.engine.ViewSettings;
+import io.sharedmap.server.engine.StoreSettings;
 import io.sharedmap.server.engine.RecoveryReport;
+import io.sharedmap.server.store.MappedStore;
 import io.sharedmap.server.security.Caller;
 import io.sharedmap.server.security.FileModes;
 import io.sharedmap.server.security.PeerIds;
@@ -133,20 +132,19 @@ public final class SharedMapServer implements AutoCloseable {
    * @throws IllegalArgumentException if a parameter is out of range or names no user or group
    */
   public static SharedMapServer start(ServerConfig config, SecurityConfig security) throws ServerStartException {
-    return start(config, security, ViewConfig.DEFAULTS);
+    return start(config, security, StoreConfig.DEFAULTS);
   }
 
   /**
-   * As {@link #start(ServerConfig, SecurityConfig)}, with the shared-memory view for direct reads
-   * configured by {@code view}.
+   * As {@link #start(ServerConfig, SecurityConfig)}, with the mapped store and direct reads
+   * configured by {@code store}.
    *
    * @throws IllegalArgumentException if a parameter is out of range or names no user or group
    */
-  public static SharedMapServer start(ServerConfig config, SecurityConfig security, ViewConfig view)
+  public static SharedMapServer start(ServerConfig config, SecurityConfig security, StoreConfig store)
       throws ServerStartException {
     config.validate();
     security.validate(UnixAccounts.system());
-    view.validate();
     Path dir = config.dataDir().toAbsolutePath();
     Path socket = config.socket().toAbsolutePath();
     FileChannel lockChannel = null;
@@ -184,15 +182,15 @@ public final class SharedMapServer implements AutoCloseable {
       }
 
       SocketFile.prepare(socket);
-      retireLeftoverViews(dir, socket);
+      long uid = SocketFile.processUid();
+      Path storeDir = (store.dir() != null ? store.dir() : StorePlacement.defaultDirectory(socket, uid))
+          .toAbsolutePath().normalize();
+      StorePlacement.prepare(storeDir, uid);
+      StorePlacement.retireLeftovers(dir, socket, storeDir);
       EngineConfig engineConfig = new EngineConfig(dir, config.durability(), config.fsyncIntervalMs(),
-          config.snapshotMinJournalBytes());
-      if (view.enabled() && config.durability() != Durability.NEVER) {
-        checkViewFits(socket, view);
-        engineConfig = engineConfig.withView(viewSettings(socket, security, view));
-      }
+          config.snapshotMinJournalBytes(), storeSettings(storeDir, security, store, config.durability(), uid));
       engine = Engine.open(engineConfig);
-      recordView(dir, engine.view());
+      StorePlacement.record(dir, socket, storeDir);
       listener = SocketFile.bind(socket, security);
       ServerConfig resolved = config.withPaths(dir, socket);
       SharedMapServer server = new SharedMapServer(resolved, security, engine, lockChannel, lock, listener);
@@ -213,91 +211,19 @@ public final class SharedMapServer implements AutoCloseable {
     }
   }
 
-  /** In the data directory: the path of the view the daemon serving it publishes (a hint, text). */
-  static final String VIEW_RECORD = "view-path";
-
   /**
-   * Retires the views a previous daemon left behind (killed, so still LIVE) and deletes them,
-   * before this daemon acknowledges anything: their readers then come back to the socket. Two
-   * places: beside this socket, where any daemon on it publishes its view, and the path recorded in
-   * the data directory, where the last daemon on this data directory published it even if it served
-   * another socket. Done whatever this daemon's own view settings, so that a daemon restarted with
-   * {@code --no-view}, in {@code never} mode or on another socket never leaves clients reading a
-   * dead daemon's view.
-   *
-   * @throws ServerStartException if a view is there and cannot be retired (for example, it belongs
-   *     to another user); starting anyway could leave its readers behind
+   * The store's public side may be read by whoever may connect, when direct reads are on: read bits
+   * where the socket has write bits (the owner always), the socket's group. Otherwise (or in never
+   * mode, which acknowledges before the store has a change) only the daemon's user may read it.
    */
-  private static void retireLeftoverViews(Path dataDir, Path socket) throws ServerStartException, IOException {
-    java.util.LinkedHashSet<Path> left = new java.util.LinkedHashSet<>();
-    left.add(ViewConfig.file(socket));
-    Path record = dataDir.resolve(VIEW_RECORD);
-    if (Files.isRegularFile(record)) {
-      String recorded = Files.readString(record, StandardCharsets.UTF_8).strip();
-      if (!recorded.isEmpty()) {
-        left.add(Path.of(recorded));
-      }
-    }
-    for (Path p : left) {
-      try {
-        if (ViewWriter.retire(p)) {
-          LOG.log(System.Logger.Level.INFO, "retired the view a previous daemon left at " + p);
-          Files.deleteIfExists(p);
-        }
-      } catch (IOException e) {
-        throw new ServerStartException("cannot retire the shared-memory view a previous daemon left at " + p
-            + " (" + ownerOf(p) + "): " + e + "; its readers could go on reading old values. Remove the file"
-            + " (it holds no data), or start the daemon as the user who owns it", e);
-      }
-    }
-  }
-
-  private static String ownerOf(Path p) {
-    try {
-      return "owner " + Files.getOwner(p).getName() + ", mode "
-          + java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
-    } catch (IOException | UnsupportedOperationException e) {
-      return "owner unknown: " + e.getMessage();
-    }
-  }
-
-  /** Writes down where this daemon's view is (or that it has none), for the next daemon to retire. */
-  private static void recordView(Path dataDir, Engine.ViewInfo v) throws IOException {
-    Path record = dataDir.resolve(VIEW_RECORD);
-    if (v == null) {
-      Files.deleteIfExists(record);
-    } else {
-      FileModes.writePrivate(record, v.file() + "\n");
-    }
-  }
-
-  /**
-   * A view is a sparse file, but a write to a page the file system cannot back kills the daemon
-   * (SIGBUS) instead of failing cleanly: so the whole file must fit where it is made.
-   */
-  private static void checkViewFits(Path socket, ViewConfig view) throws ServerStartException, IOException {
-    Path dir = socket.getParent();
-    long need = ViewDescriptor.fileLength(view.slotCount(), view.slotSize());
-    long free = Files.getFileStore(dir).getUsableSpace();
-    if (free < need) {
-      throw new ServerStartException("the shared-memory view needs " + need + " bytes (--view-slots "
-          + view.slotCount() + " x --view-slot-size " + view.slotSize() + ") but " + dir + " has " + free
-          + " bytes free; lower --view-slots or --view-slot-size, or start with --no-view");
-    }
-  }
-
-  /**
-   * The view file may be read by whoever may connect: read bits where the socket has write bits
-   * (the owner always), the socket's group.
-   */
-  private static ViewSettings viewSettings(Path socket, SecurityConfig security, ViewConfig view)
-      throws IOException {
+  private static StoreSettings storeSettings(Path storeDir, SecurityConfig security, StoreConfig store,
+      Durability durability, long daemonUid) {
+    boolean direct = store.directReads() && durability != Durability.NEVER;
     int socketMode = security.socketMode();
-    int fileMode = 0600 | ((socketMode & 0020) != 0 ? 0040 : 0) | ((socketMode & 0002) != 0 ? 0004 : 0);
+    int fileMode = !direct ? 0600 : 0600 | ((socketMode & 0020) != 0 ? 0040 : 0) | ((socketMode & 0002) != 0 ? 0004 : 0);
     long gid = security.socketGroup() == null ? -1
         : UnixAccounts.system().gid(security.socketGroup()).orElseThrow();
-    long daemonUid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
-    return new ViewSettings(ViewConfig.file(socket), view.slotCount(), view.slotSize(), fileMode, gid, daemonUid);
+    return new StoreSettings(storeDir, fileMode, gid, daemonUid, direct);
   }
 
   private static String readPid(FileChannel c) {
@@ -498,15 +424,21 @@ public final class SharedMapServer implements AutoCloseable {
     m.put("journal_bytes_written", Long.toString(e.journalBytesWritten()));
     m.put("journal_failed", Boolean.toString(e.journalFailed()));
     m.put("sessions", Integer.toString(e.sessions()));
-    Engine.ViewInfo vi = engine.view();
-    Engine.ViewStats vs = engine.viewStats();
-    m.put("view_file", vi == null ? "" : vi.file().toString());
-    m.put("view_keys", vs == null ? "0" : Long.toString(vs.entries()));
-    m.put("view_published", vs == null ? "0" : Long.toString(vs.published()));
-    m.put("view_withdrawn_too_large", vs == null ? "0" : Long.toString(vs.withdrawnTooLarge()));
-    m.put("view_withdrawn_no_room", vs == null ? "0" : Long.toString(vs.withdrawnNoRoom()));
-    m.put("view_locked_applies", vs == null ? "0" : Long.toString(vs.lockedApplies()));
-    m.put("view_failed", Boolean.toString(vs != null && vs.failed()));
+    Engine.StoreInfo si = engine.storeInfo();
+    MappedStore.Stats ss = engine.storeStats();
+    m.put("store_dir", engine.storeDir().toString());
+    m.put("store_direct_reads", si == null ? "" : si.dir().toString());
+    m.put("store_keys_public", Long.toString(ss.publicKeys()));
+    m.put("store_keys_private", Long.toString(ss.privateKeys()));
+    m.put("store_chunk_bytes", Long.toString(ss.chunkBytes()));
+    m.put("store_entry_bytes", Long.toString(ss.liveEntryBytes()));
+    m.put("store_index_bytes", Long.toString(ss.indexBytes()));
+    m.put("store_tree_bytes", Long.toString(ss.treeBytes()));
+    m.put("store_owners", Integer.toString(ss.owners()));
+    m.put("store_index_rebuilds", Long.toString(ss.rebuilds()));
+    m.put("store_compacted_bytes", Long.toString(ss.compactedBytes()));
+    m.put("store_pending", Integer.toString(engine.pendingChanges()));
+    m.put("store_failed", Boolean.toString(engine.storeFailed()));
     m.put("snapshots", Long.toString(e.snapshots()));
     m.put("snapshot_failures", Long.toString(e.snapshotFailures()));
     m.put("last_snapshot_ms", Long.toString(e.lastSnapshotMs()));
@@ -517,6 +449,9 @@ public final class SharedMapServer implements AutoCloseable {
     m.put("recovery_dropped_bytes", Long.toString(r.droppedBytes()));
     m.put("recovery_drop_reason", r.dropReason() == null ? "" : r.dropReason());
     m.put("recovery_ms", Long.toString(r.durationMs()));
+    m.put("recovery_store_continued", Boolean.toString(r.storeContinued()));
+    m.put("recovery_store_rebuilt_because", r.storeRebuiltBecause() == null ? "" : r.storeRebuiltBecause());
+    m.put("recovery_store_records", Long.toString(r.storeRecords()));
     return m;
   }
 

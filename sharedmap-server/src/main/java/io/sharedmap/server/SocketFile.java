@@ -1,6 +1,6 @@
 package io.sharedmap.server;
 
-import io.sharedmap.server.engine.ViewSettings;
+import io.sharedmap.server.store.MappedStore;
 import io.sharedmap.server.security.FileModes;
 import io.sharedmap.server.security.UnixAccounts;
 import java.io.IOException;
@@ -239,7 +239,7 @@ final class SocketFile {
     if (security.socketGroup() != null) {
       Files.setAttribute(file, "unix:gid", (int) names.gid(security.socketGroup()).orElseThrow());
     }
-    Files.setPosixFilePermissions(file, ViewSettings.posix(security.socketMode()));
+    Files.setPosixFilePermissions(file, MappedStore.posix(security.socketMode()));
   }
 
   /** This process's uid (Linux, from {@code /proc/self}). */

@@ -28,10 +28,11 @@ class DataDirectoryModesTest {
   }
 
   @Test
-  void start_newDataDirectory_directoriesAndEveryFilePrivate_socketAndViewKeepTheirModes() throws Exception {
+  void start_newDataDirectory_directoriesAndEveryFilePrivate_socketAndStoreKeepTheirModes() throws Exception {
     Path dir = root.resolve("var/data");
     Path socket = root.resolve("run/s.sock");
-    try (SharedMapServer server = SharedMapServer.start(ServerConfig.defaults(dir, socket))) {
+    try (SharedMapServer server = SharedMapServer.start(ServerConfig.defaults(dir, socket), SecurityConfig.DEFAULTS,
+        StoreConfig.DEFAULTS.withDir(root.resolve("shm/store")))) {
       assertThat(server.statsSnapshot()).containsEntry("data_dir_warning", "");
     }
     Map<String, String> modes = new TreeMap<>();
@@ -40,12 +41,18 @@ class DataDirectoryModesTest {
         modes.put(root.relativize(p).toString(), mode(p));
       }
     }
-    assertThat(modes).containsKeys("var/data/LOCK", "var/data/view-path")
+    assertThat(modes).containsKeys("var/data/LOCK", "var/data/store-path", "var/data/store-id")
         .anySatisfy((name, mode) -> assertThat(name).matches("var/data/journal-\\d+\\.log"));
     modes.forEach((name, mode) -> assertThat(mode).as(name)
         .isEqualTo(name.equals("var") || name.equals("var/data") ? "rwx------" : "rw-------"));
     assertThat(mode(root.resolve("run"))).as("the socket's directory: clients reach it, nobody else writes it")
         .isEqualTo("rwxr-xr-x");
+    // The store's public files are readable as the socket is writable (the default socket mode 0660:
+    // owner and group); its directories only let readers reach files by name.
+    assertThat(mode(root.resolve("shm/store/public/root"))).isEqualTo("rw-r-----");
+    assertThat(mode(root.resolve("shm/store/public"))).isEqualTo("rwx--x---");
+    assertThat(mode(root.resolve("shm/store/private"))).isEqualTo("rwx------");
+    assertThat(Files.readSymbolicLink(root.resolve("run/s.sock.store"))).isEqualTo(root.resolve("shm/store"));
   }
 
   @Test

@@ -28,6 +28,12 @@ import org.junit.jupiter.api.Timeout;
 /** The daemon in-process, spoken to with raw frames: lifecycle, pipelining, limits. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SharedMapServerTest {
+  /** Starts a daemon whose mapped store is beside its data directory, so the test leaves nothing in /dev/shm. */
+  private static SharedMapServer startServer(ServerConfig c) throws ServerStartException {
+    return SharedMapServer.start(c, SecurityConfig.DEFAULTS, StoreConfig.DEFAULTS.withDir(
+        c.dataDir().toAbsolutePath().resolveSibling(c.dataDir().getFileName() + ".store")));
+  }
+
   private static final byte[] EMPTY = new byte[0];
   private Path root;
   private Path dir;
@@ -55,7 +61,7 @@ class SharedMapServerTest {
 
   @Test
   void set_thenGetFromAnotherConnection_seesValueAndVersion() throws Exception {
-    try (SharedMapServer _ = SharedMapServer.start(config());
+    try (SharedMapServer _ = startServer(config());
         RawClient a = new RawClient(socket, true);
         RawClient c = new RawClient(socket, true)) {
       RawClient.Reply created = a.call(Opcode.SET, b("k"), b("v1"), 0);
@@ -72,7 +78,7 @@ class SharedMapServerTest {
 
   @Test
   void pipeline_manyRequestsOneWrite_repliesInOrder() throws Exception {
-    try (SharedMapServer _ = SharedMapServer.start(config()); RawClient a = new RawClient(socket, true)) {
+    try (SharedMapServer _ = startServer(config()); RawClient a = new RawClient(socket, true)) {
       int n = 500;
       for (int i = 0; i < n; i++) {
         a.send(Opcode.SET, b("key" + i), b("value" + i), 0);
@@ -89,7 +95,7 @@ class SharedMapServerTest {
 
   @Test
   void compareAndSet_andConditionalDelete_followVersions() throws Exception {
-    try (SharedMapServer _ = SharedMapServer.start(config()); RawClient a = new RawClient(socket, true)) {
+    try (SharedMapServer _ = startServer(config()); RawClient a = new RawClient(socket, true)) {
       RawClient.Reply created = a.call(Opcode.CAS, b("c"), b("1"), 0);
       assertThat(created.status()).isEqualTo(Status.CREATED);
       RawClient.Reply conflict = a.call(Opcode.CAS, b("c"), b("2"), 0);
@@ -110,12 +116,12 @@ class SharedMapServerTest {
   void sequencedChange_resentAfterDaemonRestart_originalReplyAndAppliedOnce() throws Exception {
     long client = 0x0123_4567_89AB_CDEFL;
     RawClient.Reply first;
-    try (SharedMapServer _ = SharedMapServer.start(config()); RawClient a = new RawClient(socket, true, client)) {
+    try (SharedMapServer _ = startServer(config()); RawClient a = new RawClient(socket, true, client)) {
       assertThat(a.callSequenced(Opcode.CAS, 1, b("n"), b("1"), 0).status()).isEqualTo(Status.CREATED);
       first = a.callSequenced(Opcode.SET, 2, b("n"), b("2"), 0);
       assertThat(first.status()).isEqualTo(Status.UPDATED);
     }
-    try (SharedMapServer _ = SharedMapServer.start(config()); RawClient a = new RawClient(socket, true, client);
+    try (SharedMapServer _ = startServer(config()); RawClient a = new RawClient(socket, true, client);
         RawClient plain = new RawClient(socket, true)) {
       RawClient.Reply resent = a.callSequenced(Opcode.SET, 2, b("n"), b("2"), 0);
       assertThat(resent.status()).isEqualTo(first.status());
@@ -130,7 +136,7 @@ class SharedMapServerTest {
 
   @Test
   void oversizeValue_refusedNamingLimit_connectionStillServes() throws Exception {
-    try (SharedMapServer _ = SharedMapServer.start(config().withMaxValueBytes(1024));
+    try (SharedMapServer _ = startServer(config().withMaxValueBytes(1024));
         RawClient a = new RawClient(socket, true)) {
       RawClient.Reply r = a.call(Opcode.SET, b("big"), new byte[5000], 0);
       assertThat(r.status()).isEqualTo(Status.ERROR);
@@ -145,7 +151,7 @@ class SharedMapServerTest {
 
   @Test
   void unknownOpcode_errorWithClosingFlag_thenEof() throws Exception {
-    try (SharedMapServer _ = SharedMapServer.start(config()); RawClient a = new RawClient(socket, true)) {
+    try (SharedMapServer _ = startServer(config()); RawClient a = new RawClient(socket, true)) {
       a.writeRaw(new byte[] {0, 0, 0, 16, 0x7E, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
       RawClient.Reply r = a.read();
       assertThat(r.status()).isEqualTo(Status.ERROR);
@@ -157,8 +163,8 @@ class SharedMapServerTest {
 
   @Test
   void start_secondDaemonSameDir_refusedNamingPidAndFirstKeepsServing() throws Exception {
-    try (SharedMapServer _ = SharedMapServer.start(config())) {
-      assertThatThrownBy(() -> SharedMapServer.start(ServerConfig.defaults(dir, root.resolve("other.sock"))))
+    try (SharedMapServer _ = startServer(config())) {
+      assertThatThrownBy(() -> startServer(ServerConfig.defaults(dir, root.resolve("other.sock"))))
           .isInstanceOf(ServerStartException.class)
           .hasMessageContaining("in use by another sharedmap daemon")
           .hasMessageContaining("pid " + ProcessHandle.current().pid());
@@ -170,8 +176,8 @@ class SharedMapServerTest {
 
   @Test
   void start_liveSocketOfAnotherDaemon_neverStolen() throws Exception {
-    try (SharedMapServer _ = SharedMapServer.start(config())) {
-      assertThatThrownBy(() -> SharedMapServer.start(ServerConfig.defaults(root.resolve("data2"), socket)))
+    try (SharedMapServer _ = startServer(config())) {
+      assertThatThrownBy(() -> startServer(ServerConfig.defaults(root.resolve("data2"), socket)))
           .isInstanceOf(ServerStartException.class).hasMessageContaining("served by a running daemon");
       try (RawClient a = new RawClient(socket, true)) {
         assertThat(a.call(Opcode.PING, EMPTY, EMPTY, 0).status()).isEqualTo(Status.PONG);
@@ -185,7 +191,7 @@ class SharedMapServerTest {
       dead.bind(UnixDomainSocketAddress.of(socket)); // a socket file with nobody accepting after close
     }
     assertThat(socket).exists();
-    try (SharedMapServer _ = SharedMapServer.start(config()); RawClient a = new RawClient(socket, true)) {
+    try (SharedMapServer _ = startServer(config()); RawClient a = new RawClient(socket, true)) {
       assertThat(a.call(Opcode.PING, EMPTY, EMPTY, 0).status()).isEqualTo(Status.PONG);
     }
   }
@@ -193,13 +199,13 @@ class SharedMapServerTest {
   @Test
   void start_badParameter_refusedBeforeTouchingAnything() {
     ServerConfig bad = new ServerConfig(dir, socket, Durability.INTERVAL, 0, 1024, 10, 1L << 20, 1000);
-    assertThatThrownBy(() -> SharedMapServer.start(bad)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> startServer(bad)).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("--fsync-interval-ms").hasMessageContaining("1..60000");
     assertThat(dir).doesNotExist();
     ServerConfig ok = ServerConfig.defaults(dir, socket);
-    assertThatThrownBy(() -> SharedMapServer.start(ok.withSpinUs(-1))).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> startServer(ok.withSpinUs(-1))).isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("--spin-us").hasMessageContaining("0..10000");
-    assertThatThrownBy(() -> SharedMapServer.start(ok.withMaxSpinners(1025)))
+    assertThatThrownBy(() -> startServer(ok.withMaxSpinners(1025)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--max-spinners");
     assertThat(dir).doesNotExist();
   }
@@ -207,7 +213,7 @@ class SharedMapServerTest {
   @Test
   void connections_overLimit_refusedWithTooManyConnections() throws Exception {
     ServerConfig c = new ServerConfig(dir, socket, Durability.INTERVAL, 1000, 1024, 2, 1L << 20, 1000);
-    try (SharedMapServer _ = SharedMapServer.start(c);
+    try (SharedMapServer _ = startServer(c);
         RawClient a = new RawClient(socket, true);
         RawClient _ = new RawClient(socket, true);
         RawClient third = new RawClient(socket, false)) {
@@ -221,7 +227,7 @@ class SharedMapServerTest {
 
   @Test
   void stop_withIdleAndPipeliningClients_repliesToWhatWasReadAndRemovesSocket() throws Exception {
-    SharedMapServer server = SharedMapServer.start(config());
+    SharedMapServer server = startServer(config());
     try (RawClient idle = new RawClient(socket, true); RawClient busy = new RawClient(socket, true)) {
       int n = 200;
       for (int i = 0; i < n; i++) {
@@ -245,7 +251,7 @@ class SharedMapServerTest {
       assertThat(server.isStopped()).isTrue();
       assertThat(idle.atEof()).isTrue();
       assertThat(socket).doesNotExist();
-      try (SharedMapServer _ = SharedMapServer.start(config()); RawClient c = new RawClient(socket, true)) {
+      try (SharedMapServer _ = startServer(config()); RawClient c = new RawClient(socket, true)) {
         for (int i = 0; i < acknowledged; i++) {
           assertThat(c.call(Opcode.GET, b("k" + i), EMPTY, 0).status()).as("k%d acknowledged before stop", i)
               .isEqualTo(Status.FOUND);
@@ -269,7 +275,7 @@ class SharedMapServerTest {
 
   @Test
   void stalledClient_halfARequest_closedAfterStallTimeoutWhileOthersWork() throws Exception {
-    try (SharedMapServer _ = SharedMapServer.start(config().withStallTimeoutMs(1000));
+    try (SharedMapServer _ = startServer(config().withStallTimeoutMs(1000));
         RawClient stalled = new RawClient(socket, true);
         RawClient silent = new RawClient(socket, false);
         RawClient honest = new RawClient(socket, true)) {
@@ -287,7 +293,7 @@ class SharedMapServerTest {
   void largeValues_beyondPayloadBudget_waitWhileSmallRequestsFlow() throws Exception {
     int big = 16 << 20;
     ServerConfig c = config().withMaxValueBytes(big).withMaxPendingPayloadBytes(big);
-    try (SharedMapServer _ = SharedMapServer.start(c);
+    try (SharedMapServer _ = startServer(c);
         RawClient holder = new RawClient(socket, true);
         RawClient small = new RawClient(socket, true)) {
       long budget = stat(small, "pending_payload_budget_bytes");
@@ -322,7 +328,7 @@ class SharedMapServerTest {
   }
 
   private void cycle() throws Exception {
-    try (SharedMapServer _ = SharedMapServer.start(config()); RawClient a = new RawClient(socket, true)) {
+    try (SharedMapServer _ = startServer(config()); RawClient a = new RawClient(socket, true)) {
       assertThat(a.call(Opcode.SET, b("n"), b("v"), 0).status()).isIn(Status.CREATED, Status.UPDATED);
     }
   }

@@ -17,6 +17,7 @@ import io.sharedmap.server.engine.Results.Outcome;
 import io.sharedmap.server.engine.Results.ScanPage;
 import io.sharedmap.server.engine.Results.ScannedKey;
 import io.sharedmap.server.engine.Results.Write;
+import io.sharedmap.server.store.MappedStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -26,9 +27,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -38,7 +40,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The storage engine: the index, the journal, snapshots and recovery. Knows keys, values and
+ * The storage engine: the mapped store, the journal, snapshots and recovery. Knows keys, values and
  * versions; knows nothing of sockets or the wire format.
  *
  * <p>Contract (what callers may rely on):
@@ -47,44 +49,53 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>Per key, operations are linearizable: each takes effect atomically at one point between its
  *       call and its return, and versions of one key increase in that order. Versions are unique and
  *       increase store-wide in the order changes were applied.
- *   <li>A change returned by {@link #set}, {@link #compareAndSet} or {@link #delete} is in the index
- *       (visible to every later call) but is durable only after {@link #awaitDurable} of its
- *       {@code visibleVersion} returns. Every result carries the version that must be durable
- *       before the result is shown to anyone, so no client sees a value a crash could take back.
+ *   <li>A change returned by {@link #set}, {@link #compareAndSet} or {@link #delete} is visible to
+ *       every later call of this engine, but is durable only after {@link #awaitDurable} of its
+ *       {@code visibleVersion} returns, and is in the mapped store (visible to clients reading it
+ *       directly) by then too. Every result carries the version that must be durable before the
+ *       result is shown to anyone, so no client sees a value a crash could take back.
  *   <li>Scans walk keys in ascending unsigned order and return every key that exists unchanged for
  *       the whole scan exactly once; concurrent changes may or may not be seen.
  * </ul>
  *
+ * <p>Where a key's state is: in the mapped store ({@link MappedStore}: every key, off the heap)
+ * once its last change is durable and applied, and until then in the <em>pending</em> map, which
+ * holds the resulting state of every change that is queued in the journal but not yet applied to
+ * the store (a few entries at rest; bounded by what is in flight). Reads look in the pending map
+ * first. The journal's leader applies each durable batch to the store and then drops the pending
+ * states it made current; if the writer of a change has not yet put its pending state when the
+ * leader gets to it, the leader waits for the writer's stripe lock, so a pending state is never
+ * left behind (no Java object per key at rest).
+ *
  * <p>Concurrency:
  *
  * <ul>
- *   <li>Readers ({@link #get}, {@link #scan}) take no lock; the index is a concurrent skip list and
- *       entries are immutable.
+ *   <li>Readers ({@link #get}, {@link #scan}) take no engine lock: the pending map is a concurrent
+ *       map of immutable states, the store reads lock-free (SCAN holds the store's read lock for a
+ *       page).
  *   <li>Writers take the stripe lock of their key (one of {@value #STRIPES}), so read-modify-write of
  *       one key is atomic and writers of different keys rarely share a lock. Under it they read the
- *       current entry, take a version and queue the record ({@link Journal#append}, a short global
- *       critical section with no I/O), and publish the new entry. No I/O happens under a stripe lock.
+ *       current state, take a version and queue the record ({@link Journal#append}, a short global
+ *       critical section with no I/O), and put the pending state. No I/O happens under a stripe lock.
  *   <li>A sequenced change (a client's numbered SET/CAS/DELETE) first claims its number in the
  *       {@link SessionTable} (the session's monitor, briefly, holding nothing else), and records its
  *       outcome there before releasing the stripe lock.
  *   <li>Lock order: stripe lock, then the journal's append lock or a session's monitor (both are
- *       leaves: nothing else is taken while holding them). The snapshot barrier takes stripe locks
- *       one at a time, holding nothing else. The journal's leadership and commit lock are never
- *       taken under a stripe lock. The journal's leader takes stripe locks (one at a time) to apply
- *       durable records to the view ({@link View}): leadership, then a stripe lock, never the reverse.
+ *       leaves). The snapshot barrier takes stripe locks one at a time, holding nothing else. The
+ *       journal's leader applies batches to the store (leadership, then the store's write lock,
+ *       released before it takes stripe locks one at a time to drop pending states): leadership,
+ *       then a stripe lock, never the reverse; a stripe-lock holder never waits for leadership or
+ *       the store's lock.
  * </ul>
- *
- * <p>The view: when configured (not in {@code never} mode), every durable change is applied to a
- * shared-memory view that clients read without a system call ({@link View}); a change is in the
- * view before it is acknowledged.
  *
  * <p>Snapshots: when the active journal segment outgrows both {@code snapshotMinJournalBytes} and
  * the live data, a background thread rotates the journal (new segment N; every version up to the
- * boundary is in segments below N), waits until every writer holding a version up to the boundary
- * has published it (by passing through every stripe lock, like {@code synchronize_rcu}), writes
- * every entry to {@code snapshot-N.snap.tmp}, fsyncs, renames, and deletes the segments and
- * snapshots below N. Readers and writers keep running throughout. Disk use stays below about twice
- * the live data plus {@code snapshotMinJournalBytes}, while a snapshot is written three times.
+ * boundary is in segments below N, and applied to the store), waits until every writer holding a
+ * version up to the boundary has recorded its session outcome (by passing through every stripe
+ * lock, like {@code synchronize_rcu}), writes every entry of the store to {@code
+ * snapshot-N.snap.tmp} page by page, fsyncs, renames, and deletes the segments and snapshots below
+ * N. Readers and writers keep running throughout. Disk use stays below about twice the live data
+ * plus {@code snapshotMinJournalBytes}, while a snapshot is written three times.
  */
 public final class Engine implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Engine.class.getName());
@@ -93,33 +104,21 @@ public final class Engine implements AutoCloseable {
   private static final int NEVER_MODE_FLUSH_MS = 5;
   private static final byte[] EMPTY = new byte[0];
 
-  /**
-   * A deliberately broken mode for testing the linearizability checker: GET sometimes answers with
-   * the value a key had before its last change. Never use it for data.
-   */
-  public static final String UNSAFE_STALE_READS_PROPERTY = "sharedmap.unsafe.staleReads";
-
-  /**
-   * A deliberately broken mode for testing the direct-read checks: the journal's leader releases a
-   * batch's writers before it applies the batch to the shared-memory view (and applies it a couple
-   * of milliseconds later), so a direct read may miss a write acknowledged before it began. GET
-   * through the socket is unaffected. Never use it for data.
-   */
-  public static final String UNSAFE_LATE_VIEW_PROPERTY = "sharedmap.unsafe.lateView";
-
   private final EngineConfig config;
-  private final Index index;
+  private final MappedStore store;
+  /** The resulting state of every change queued and not yet applied to the store (see the class comment). */
+  private final ConcurrentHashMap<Key, Pending> pending = new ConcurrentHashMap<>();
   private final Journal journal;
   private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
   private final LongAdder liveBytes = new LongAdder();
+  private final LongAdder liveKeys = new LongAdder();
   private final AtomicLong lastDeleteVersion = new AtomicLong();
   private final RecoveryReport recovery;
   private final SessionTable sessions;
   private final Accounts accounts;
-  private final boolean unsafeStaleReads = Boolean.getBoolean(UNSAFE_STALE_READS_PROPERTY);
-  private final Map<Key, Entry> overwritten = new java.util.concurrent.ConcurrentHashMap<>();
-
-  private final View view; // null: no view (none configured, or never mode)
+  private final EngineHooks hooks;
+  private volatile boolean storeFailed;
+  private volatile long sessionsCheckpointVersion = -1;
   private final ScheduledExecutorService background;
   private final AtomicBoolean snapshotRunning = new AtomicBoolean();
   private final AtomicLong snapshotsTaken = new AtomicLong();
@@ -127,41 +126,36 @@ public final class Engine implements AutoCloseable {
   private volatile long lastSnapshotMs = -1;
   private volatile boolean closed;
 
-  private Engine(EngineConfig config, Recovery.Recovered r, Accounts accounts) throws IOException {
+  /**
+   * A key's state after a change that is queued but not yet in the store: its value, the value's
+   * version and owner, or {@code value == null} for a deletion; {@code recordVersion} is the version
+   * of the journal record that made it (for a chmod, larger than {@code version}).
+   */
+  private record Pending(byte[] value, long version, Owner owner, long recordVersion) {
+    Entry entry() {
+      return value == null ? null : new Entry(value, version, owner);
+    }
+  }
+
+  private Engine(EngineConfig config, Recovery.Recovered r, Accounts accounts, EngineHooks hooks) throws IOException {
     this.config = config;
     this.accounts = accounts;
-    this.index = r.index();
-    for (Iterator<Map.Entry<Key, Entry>> it = index.all(); it.hasNext(); ) {
-      Map.Entry<Key, Entry> e = it.next();
-      accounts.recount(e.getValue().owner(), e.getKey().bytes.length + e.getValue().value().length);
+    this.hooks = hooks;
+    this.store = r.store();
+    for (Map.Entry<Owner, long[]> u : store.usage().entrySet()) {
+      accounts.recount(u.getKey(), u.getValue()[0], u.getValue()[1]);
+      liveKeys.add(u.getValue()[0]);
+      liveBytes.add(u.getValue()[1]);
     }
-    this.liveBytes.add(r.liveBytes());
     this.recovery = r.report();
     this.sessions = r.sessions();
-    this.journal = new Journal(config.dir(), config.durability(), Faults.fromSystemProperty(), r.activeSegment(),
+    this.lastDeleteVersion.set(r.lastVersion()); // every deletion so far is durable
+    this.journal = new Journal(config.dir(), config.durability(), Faults.fromSystemProperty(), hooks, r.activeSegment(),
         r.activeSegmentNumber(), r.lastVersion());
     for (int i = 0; i < STRIPES; i++) {
       stripes[i] = new ReentrantLock();
     }
-    View v = null;
-    if (config.view() != null && config.durability() != Durability.NEVER) {
-      try {
-        v = View.open(config.view(), index, this::stripe);
-        journal.attachView(v);
-      } catch (IOException | RuntimeException e) {
-        journal.close();
-        throw e;
-      }
-    }
-    this.view = v;
-    if (unsafeStaleReads) {
-      LOG.log(System.Logger.Level.WARNING, "UNSAFE: GET may return stale values (" + UNSAFE_STALE_READS_PROPERTY
-          + "); this daemon is broken on purpose for testing");
-    }
-    if (v != null && Boolean.getBoolean(UNSAFE_LATE_VIEW_PROPERTY)) {
-      LOG.log(System.Logger.Level.WARNING, "UNSAFE: changes reach the view after they are acknowledged ("
-          + UNSAFE_LATE_VIEW_PROPERTY + "); direct reads may be stale; this daemon is broken on purpose for testing");
-    }
+    journal.attachApplier(new Applier());
     this.background = Executors.newScheduledThreadPool(2, runnable -> {
       Thread t = new Thread(runnable);
       t.setName("sharedmap-engine-" + t.threadId());
@@ -175,7 +169,16 @@ public final class Engine implements AutoCloseable {
           TimeUnit.MILLISECONDS);
       case ALWAYS -> { }
     }
+    background.scheduleWithFixedDelay(this::compactQuietly, COMPACT_EVERY_MS, COMPACT_EVERY_MS, TimeUnit.MILLISECONDS);
+    background.scheduleWithFixedDelay(this::checkpointSessionsQuietly, SESSIONS_EVERY_MS, SESSIONS_EVERY_MS,
+        TimeUnit.MILLISECONDS);
   }
+
+  private static final long COMPACT_EVERY_MS = 100;
+  private static final int SNAPSHOT_PAGE = 4096;
+  private static final long SNAPSHOT_PAGE_BYTES = 4L << 20;
+  private static final long COMPACT_STEP_BYTES = 4L << 20;
+  private static final long SESSIONS_EVERY_MS = 5_000;
 
   /**
    * Opens the store in {@code config.dir()}, recovering it. The caller must hold the directory's
@@ -185,33 +188,54 @@ public final class Engine implements AutoCloseable {
    *     losing acknowledged data, or has an unknown format version
    */
   public static Engine open(EngineConfig config) throws IOException {
+    return open(config, EngineHooks.fromSystemProperties());
+  }
+
+  /** As {@link #open(EngineConfig)}, with the given hooks (tests). */
+  public static Engine open(EngineConfig config, EngineHooks hooks) throws IOException {
     FileModes.createPrivateDirectories(config.dir());
     Accounts accounts = Accounts.open(config.dir(), UnixAccounts.system());
-    Engine engine = new Engine(config, Recovery.run(config.dir()), accounts);
+    StoreSettings ss = config.store();
+    Files.createDirectories(ss.dir());
+    long gid = ss.publicGid() >= 0 ? ss.publicGid()
+        : ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:gid")).longValue();
+    Recovery.Recovered r = Recovery.run(config.dir(), ss.toStore(gid));
+    Engine engine;
+    try {
+      engine = new Engine(config, r, accounts, hooks);
+    } catch (IOException | RuntimeException e) {
+      r.store().close(false);
+      throw e;
+    }
+    engine.checkpointSessions(); // so that a crash from here on restores sessions from this file
     engine.maybeSnapshot(); // a journal recovered past the threshold is compacted without waiting for a write
     return engine;
   }
 
-  /** Where a client maps the view, and the generation it must find there. */
-  public record ViewInfo(Path file, long generation) {}
-
-  /** The view clients may map, or null when there is none (not configured, never mode, or failed). */
-  public ViewInfo view() {
-    View.Info i = view == null ? null : view.info();
-    return i == null ? null : new ViewInfo(i.file(), i.generation());
-  }
+  /** Where a client maps the store's public side, and the generation it must find there. */
+  public record StoreInfo(Path dir, long generation) {}
 
   /**
-   * The view's counters: keys in it, puts applied, keys withdrawn because key and value exceed a
-   * slot or no slot was free within reach, records applied under their key's stripe lock because
-   * the index did not show them yet, and whether it failed (and was retired).
+   * Where clients may read the store directly, or null when they may not (not offered, never mode,
+   * or the journal failed).
    */
-  public record ViewStats(long entries, long published, long withdrawnTooLarge,
-      long withdrawnNoRoom, long lockedApplies, boolean failed) {}
+  public StoreInfo storeInfo() {
+    return !config.store().announce() || storeFailed ? null : new StoreInfo(store.publicDir(), store.generation());
+  }
 
-  /** The view's counters, or null when there is no view. */
-  public ViewStats viewStats() {
-    return view == null ? null : view.stats();
+  /** The store's directory. */
+  public Path storeDir() {
+    return config.store().dir();
+  }
+
+  /** The store's numbers for STATS. */
+  public MappedStore.Stats storeStats() {
+    return store.stats();
+  }
+
+  /** Whether the store stopped taking changes (the journal failed with it). */
+  public boolean storeFailed() {
+    return storeFailed;
   }
 
   public RecoveryReport recovery() {
@@ -234,14 +258,21 @@ public final class Engine implements AutoCloseable {
   /** GET as root. Never blocks. */
   public Lookup get(byte[] key) {
     Key k = new Key(key);
-    Entry e = index.get(k);
-    if (unsafeStaleReads && java.util.concurrent.ThreadLocalRandom.current().nextInt(3) == 0) {
-      Entry stale = overwritten.get(k);
-      if (stale != null) {
-        return new Lookup(stale, stale.version());
-      }
-    }
+    Entry e = hooks.get(k, current(k, true));
     return e != null ? new Lookup(e, e.version()) : new Lookup(null, lastDeleteVersion.get());
+  }
+
+  /**
+   * The key's state: pending, else in the store; null if absent. With {@code withValue} false the
+   * entry's value may be null (the store's is not copied); use {@link #valueLength} then.
+   */
+  private Entry current(Key k, boolean withValue) {
+    Pending p = pending.get(k);
+    if (p != null) {
+      return p.entry();
+    }
+    MappedStore.Stored s = store.get(k.bytes, withValue);
+    return s == null ? null : new Entry(s.value(), s.version(), s.owner(), s.valueLength());
   }
 
   /**
@@ -383,19 +414,30 @@ public final class Engine implements AutoCloseable {
       long sequence) throws JournalFailedException {
     Write w = new Write(outcome, version, visibleVersion);
     if (sequence != 0) {
-      byte[] record = ByteBuffer.allocate(9).put((byte) outcome.ordinal()).putLong(version).array();
+      byte[] record = ByteBuffer.allocate(9).put((byte) outcome.code()).putLong(version).array();
       journal.append(TYPE_OUTCOME, FLAG_SEQUENCED, clientId, sequence, key, record, null);
       sessions.complete(clientId, sequence, w);
     }
     return w;
   }
 
-  /** Under the key's stripe lock: makes {@code now} the key's entry. */
-  private void publish(Key k, Entry old, Entry now) {
-    index.put(k, now);
-    liveBytes.add(now.value().length - (old != null ? old.value().length : -k.bytes.length));
-    if (unsafeStaleReads && old != null) {
-      overwritten.put(k, old);
+  /**
+   * Under the key's stripe lock, after its record was queued: makes {@code now} the key's pending
+   * state and counts the change.
+   */
+  private void publish(Key k, Entry old, Pending now) {
+    if (hooks.remembersReplaced() && old != null) {
+      hooks.replaced(k, old.value() != null ? old : current(k, true));
+    }
+    pending.put(k, now);
+    if (now.value() == null) {
+      liveKeys.decrement();
+      liveBytes.add(-(k.bytes.length + old.valueLength()));
+    } else if (old == null) {
+      liveKeys.increment();
+      liveBytes.add(k.bytes.length + now.value().length);
+    } else {
+      liveBytes.add(now.value().length - old.valueLength());
     }
   }
 
@@ -436,7 +478,7 @@ public final class Engine implements AutoCloseable {
     Write w;
     lock.lock();
     try {
-      Entry old = index.get(k);
+      Entry old = current(k, false);
       if (old != null && !caller.mayWrite(old.owner())) {
         throw denied(caller, "write", key, old.owner());
       }
@@ -447,7 +489,7 @@ public final class Engine implements AutoCloseable {
       }
       Owner owner = old != null ? old.owner() : created;
       long keys = old != null ? 0 : 1;
-      long bytes = old != null ? value.length - old.value().length : key.length + value.length;
+      long bytes = old != null ? value.length - old.valueLength() : key.length + value.length;
       try {
         accounts.charge(owner, keys, bytes, !caller.isRoot());
       } catch (QuotaExceededException e) {
@@ -466,7 +508,7 @@ public final class Engine implements AutoCloseable {
         accounts.release(owner, keys, bytes);
         throw e;
       }
-      publish(k, old, new Entry(value, v, owner));
+      publish(k, old, new Pending(value, v, owner, v));
       w = new Write(old == null ? Outcome.CREATED : Outcome.UPDATED, v, v);
       if (sequence != 0) {
         sessions.complete(clientId, sequence, w);
@@ -506,7 +548,7 @@ public final class Engine implements AutoCloseable {
     Write w;
     lock.lock();
     try {
-      Entry old = index.get(k);
+      Entry old = current(k, false);
       if (old == null) {
         return unchanged(key, expectedVersion == 0 ? Outcome.NOT_FOUND : Outcome.CONFLICT, 0,
             lastDeleteVersion.get(), clientId, sequence);
@@ -521,12 +563,8 @@ public final class Engine implements AutoCloseable {
       long v = journal.append(TYPE_DELETE, sequence == 0 ? 0 : FLAG_SEQUENCED, clientId, sequence, key, removedVersion,
           null);
       lastDeleteVersion.accumulateAndGet(v, Math::max);
-      index.remove(k);
-      liveBytes.add(-(key.length + old.value().length));
-      accounts.release(old.owner(), 1, key.length + old.value().length);
-      if (unsafeStaleReads) {
-        overwritten.put(k, old);
-      }
+      publish(k, old, new Pending(null, 0, null, v));
+      accounts.release(old.owner(), 1, key.length + old.valueLength());
       w = new Write(Outcome.DELETED, old.version(), v);
       if (sequence != 0) {
         sessions.complete(clientId, sequence, w);
@@ -589,7 +627,7 @@ public final class Engine implements AutoCloseable {
         return new Changed(false, 0, 0, lastDeleteVersion.get());
       }
       if (r[0] == 0) {
-        Entry e = index.get(k);
+        Entry e = current(k, false);
         throw denied(caller, what, keyOrPrefix, e != null ? e.owner() : Owner.LEGACY);
       }
       return new Changed(true, 1, 0, r[1]);
@@ -597,27 +635,32 @@ public final class Engine implements AutoCloseable {
     long changed = 0;
     long skipped = 0;
     long visible = lastDeleteVersion.get();
-    Iterator<Map.Entry<Key, Entry>> it = index.from(new Key(keyOrPrefix), true);
-    while (it.hasNext()) {
-      Key k = it.next().getKey();
-      if (!k.startsWith(keyOrPrefix)) {
-        break;
-      }
-      long[] r = changeOwner(k, f, movesUsage, !caller.isRoot());
-      if (r == null) {
-        continue; // deleted meanwhile
-      }
-      if (r[0] == 0) {
-        Entry e = index.get(k);
-        if (e != null && caller.mayRead(e.owner())) {
-          skipped++; // a key the caller may not read stays as hidden as it is from SCAN
+    byte[] cursor = EMPTY;
+    while (true) {
+      // Keys a page at a time (the store's read lock is held only while a page is read, never
+      // while a key is changed); each key is then changed under its own stripe lock.
+      ScanPage page = scan(Caller.ROOT, keyOrPrefix, cursor, 1000, Integer.MAX_VALUE, 0);
+      for (ScannedKey sk : page.keys()) {
+        Key k = new Key(sk.key());
+        long[] r = changeOwner(k, f, movesUsage, !caller.isRoot());
+        if (r == null) {
+          continue; // deleted meanwhile
         }
-      } else {
-        changed++;
-        visible = Math.max(visible, r[1]);
+        if (r[0] == 0) {
+          Entry e = current(k, false);
+          if (e != null && caller.mayRead(e.owner())) {
+            skipped++; // a key the caller may not read stays as hidden as it is from SCAN
+          }
+        } else {
+          changed++;
+          visible = Math.max(visible, r[1]);
+        }
       }
+      if (page.nextCursor().length == 0) {
+        return new Changed(true, changed, skipped, visible);
+      }
+      cursor = page.nextCursor();
     }
-    return new Changed(true, changed, skipped, visible);
   }
 
   /** Under the key's stripe lock; null if absent, {0, 0} if not permitted, else {1, version of the record}. */
@@ -627,7 +670,7 @@ public final class Engine implements AutoCloseable {
     long v;
     lock.lock();
     try {
-      Entry old = index.get(k);
+      Entry old = current(k, true); // the pending state carries the value (the record does not)
       if (old == null) {
         return null;
       }
@@ -638,7 +681,7 @@ public final class Engine implements AutoCloseable {
       if (now.equals(old.owner())) {
         return new long[] {1, old.version()};
       }
-      long bytes = k.bytes.length + old.value().length;
+      long bytes = k.bytes.length + old.valueLength();
       if (movesUsage) {
         accounts.move(old.owner(), now, 1, bytes, enforce);
       }
@@ -654,7 +697,7 @@ public final class Engine implements AutoCloseable {
         }
         throw e;
       }
-      index.put(k, new Entry(old.value(), old.version(), now));
+      pending.put(k, new Pending(old.value(), old.version(), now, v));
     } finally {
       lock.unlock();
     }
@@ -673,37 +716,121 @@ public final class Engine implements AutoCloseable {
    * may not read are left out, as if they did not exist.
    */
   public ScanPage scan(Caller caller, byte[] prefix, byte[] cursor, int limit, int maxBytes, int bytesPerKey) {
-    Key prefixKey = new Key(prefix);
-    Iterator<Map.Entry<Key, Entry>> it;
+    byte[] from;
+    boolean inclusive;
     if (cursor.length > 0 && Arrays.compareUnsigned(cursor, prefix) >= 0) {
-      it = index.from(new Key(cursor), false);
+      from = cursor;
+      inclusive = false;
     } else {
-      it = index.from(prefixKey, true);
+      from = prefix;
+      inclusive = true;
     }
-    List<ScannedKey> keys = new ArrayList<>(Math.min(limit, 128));
-    long visible = lastDeleteVersion.get();
-    int bytes = 0;
-    boolean more = false;
-    while (it.hasNext()) {
-      Map.Entry<Key, Entry> e = it.next();
-      if (!e.getKey().startsWith(prefix)) {
-        break;
+    // Changes not yet in the store, in range, in key order: merged into the store's walk.
+    TreeMap<byte[], Pending> queued = new TreeMap<>(Arrays::compareUnsigned);
+    for (Map.Entry<Key, Pending> e : pending.entrySet()) {
+      byte[] k = e.getKey().bytes;
+      int c = Arrays.compareUnsigned(k, from);
+      if (e.getKey().startsWith(prefix) && (c > 0 || c == 0 && inclusive)) {
+        queued.put(k, e.getValue());
       }
-      Entry entry = e.getValue();
-      if (!caller.mayRead(entry.owner())) {
-        continue;
+    }
+    PageBuilder page = new PageBuilder(caller, prefix, limit, maxBytes, bytesPerKey, lastDeleteVersion.get(), queued);
+    if (store.scan(from, inclusive, page)) {
+      page.rest();
+    }
+    return page.page();
+  }
+
+  /** Builds a SCAN page from the store's walk and the queued changes, merged in key order. */
+  private static final class PageBuilder implements MappedStore.Visitor {
+    private final Caller caller;
+    private final byte[] prefix;
+    private final int limit;
+    private final int maxBytes;
+    private final int bytesPerKey;
+    private final java.util.Iterator<Map.Entry<byte[], Pending>> queued;
+    private Map.Entry<byte[], Pending> nextQueued;
+    private final List<ScannedKey> keys;
+    private long visible;
+    private int bytes;
+    private boolean more;
+    private boolean stopped;
+
+    PageBuilder(Caller caller, byte[] prefix, int limit, int maxBytes, int bytesPerKey, long visible,
+        TreeMap<byte[], Pending> queued) {
+      this.caller = caller;
+      this.prefix = prefix;
+      this.limit = limit;
+      this.maxBytes = maxBytes;
+      this.bytesPerKey = bytesPerKey;
+      this.visible = visible;
+      this.queued = queued.entrySet().iterator();
+      this.nextQueued = this.queued.hasNext() ? this.queued.next() : null;
+      this.keys = new ArrayList<>(Math.min(limit, 128));
+    }
+
+    @Override
+    public boolean visit(MappedStore.EntryView e) {
+      byte[] key = e.key();
+      if (!startsWith(key, prefix)) {
+        rest(); // every queued key left in range sorts before this one
+        return false;
+      }
+      while (nextQueued != null && Arrays.compareUnsigned(nextQueued.getKey(), key) < 0) {
+        if (!addQueued()) {
+          return false;
+        }
+      }
+      if (nextQueued != null && Arrays.equals(nextQueued.getKey(), key)) {
+        return addQueued(); // the queued change is the newer state of this key
+      }
+      return add(key, e.version(), e.valueLength(), e.owner(), e.version());
+    }
+
+    /** After the store's keys: the queued keys left. */
+    void rest() {
+      while (nextQueued != null && !stopped) {
+        addQueued();
+      }
+    }
+
+    private boolean addQueued() {
+      Map.Entry<byte[], Pending> q = nextQueued;
+      nextQueued = queued.hasNext() ? queued.next() : null;
+      Pending p = q.getValue();
+      if (p.value() == null) {
+        return true; // deleted, not yet in the store
+      }
+      return add(q.getKey(), p.version(), p.value().length, p.owner(), p.recordVersion());
+    }
+
+    private boolean add(byte[] key, long version, int valueLength, Owner owner, long visibleVersion) {
+      if (stopped) {
+        return false;
+      }
+      if (!caller.mayRead(owner)) {
+        return true;
       }
       if (keys.size() == limit || bytes >= maxBytes) {
         more = true;
-        break;
+        stopped = true;
+        return false;
       }
-      keys.add(new ScannedKey(e.getKey().bytes, entry.version(), entry.value().length, entry.owner()));
-      visible = Math.max(visible, entry.version());
-      bytes += bytesPerKey + e.getKey().bytes.length;
+      keys.add(new ScannedKey(key, version, valueLength, owner));
+      visible = Math.max(visible, visibleVersion);
+      bytes += bytesPerKey + key.length;
+      return true;
     }
-    byte[] next = more ? keys.getLast().key() : EMPTY;
-    return new ScanPage(keys, next, visible);
+
+    ScanPage page() {
+      return new ScanPage(keys, more ? keys.getLast().key() : EMPTY, visible);
+    }
   }
+
+  private static boolean startsWith(byte[] key, byte[] prefix) {
+    return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+  }
+
 
   /**
    * Returns once the journal holds every change up to {@code version} as durably as the mode
@@ -793,26 +920,53 @@ public final class Engine implements AutoCloseable {
         c.write(header);
       }
       RecordWriter w = new RecordWriter(c, 1 << 20);
-      Iterator<Map.Entry<Key, Entry>> it = index.all();
-      while (it.hasNext()) {
+      // The store a page at a time: its read lock is held while a page is copied, never while it is written.
+      List<Entry> page = new ArrayList<>(SNAPSHOT_PAGE);
+      List<byte[]> pageKeys = new ArrayList<>(SNAPSHOT_PAGE);
+      byte[][] after = {EMPTY};
+      boolean[] first = {true};
+      while (true) {
         if (closed) {
           throw new IOException("engine closing; snapshot abandoned");
         }
-        Map.Entry<Key, Entry> e = it.next();
-        w.write(TYPE_PUT, e.getKey().bytes, e.getValue().value(), e.getValue().version(), e.getValue().owner());
-        count++;
+        page.clear();
+        pageKeys.clear();
+        long[] pageBytes = {0};
+        store.scan(after[0], first[0], e -> {
+          byte[] k = e.key();
+          byte[] v = e.value();
+          pageKeys.add(k);
+          page.add(new Entry(v, e.version(), e.owner()));
+          pageBytes[0] += k.length + v.length;
+          return page.size() < SNAPSHOT_PAGE && pageBytes[0] < SNAPSHOT_PAGE_BYTES;
+        });
+        for (int i = 0; i < page.size(); i++) {
+          Entry e = page.get(i);
+          w.write(TYPE_PUT, pageKeys.get(i), e.value(), e.version(), e.owner());
+          count++;
+        }
+        if (page.size() < SNAPSHOT_PAGE && pageBytes[0] < SNAPSHOT_PAGE_BYTES) {
+          break;
+        }
+        after[0] = pageKeys.getLast();
+        first[0] = false;
       }
       entries = count;
       for (byte[][] session : sessions.encodeAll()) {
         w.write(TYPE_SESSION, session[0], session[1], 0);
         count++;
       }
+      for (long forgotten : sessions.forgotten()) {
+        w.write(TYPE_FORGOTTEN, ByteBuffer.allocate(8).putLong(forgotten).array(), EMPTY, 0);
+        count++;
+      }
       w.write(TYPE_SNAPSHOT_END, EMPTY, ByteBuffer.allocate(8).putLong(count).array(), 0);
       w.flush();
       c.force(true);
-      // The walk may have seen changes after the boundary whose records are still queued. Make them
-      // durable in the new segment before the snapshot becomes authoritative, so the snapshot never
-      // holds an entry, or a session outcome, that recovery's journal does not.
+      // The sessions may hold outcomes of changes after the boundary whose records are still queued.
+      // Make them durable in the new segment before the snapshot becomes authoritative, so the
+      // snapshot never holds a session outcome that recovery's journal does not. (Its entries are
+      // the store's, which holds only durable changes.)
       journal.flush(true);
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(tmp);
@@ -847,15 +1001,125 @@ public final class Engine implements AutoCloseable {
       long snapshotFailures, long lastSnapshotMs, boolean journalFailed, int sessions) {}
 
   public Stats stats() {
-    return new Stats(index.size(), liveBytes.sum(), journal.lastVersion(), journal.writtenVersion(),
+    return new Stats(liveKeys.sum(), liveBytes.sum(), journal.lastVersion(), journal.writtenVersion(),
         journal.syncedVersion(), journal.segment(), journal.segmentBytes(), journal.commits(), journal.fsyncs(),
         journal.bytesWritten(), snapshotsTaken.get(), snapshotFailures.get(), lastSnapshotMs, journal.failed(),
         sessions.size());
   }
 
+  /** Keys with a change queued and not yet in the store (for STATS and tests: few at rest). */
+  public int pendingChanges() {
+    return pending.size();
+  }
+
   /**
-   * Stops background work, writes and fsyncs every queued record, and closes the files. Callers must
-   * have stopped issuing operations.
+   * The journal's leader: applies each durable batch to the store, then drops the pending states it
+   * made current (see the class comment).
+   */
+  private final class Applier implements Journal.Applier {
+    @Override
+    public void apply(List<Journal.Pending> batch, long segment, long lastStart, long lastEnd) throws IOException {
+      store.apply(batch, new MappedStore.Checkpoint(batch.getLast().version(), segment, lastStart, lastEnd));
+      for (Journal.Pending p : batch) {
+        if (p.changeKind() != MappedStore.Change.NONE) {
+          settle(p);
+        }
+      }
+    }
+
+    /** Drops the pending state record {@code p} made, which is now in the store. */
+    private void settle(Journal.Pending p) {
+      Key k = new Key(p.key());
+      Pending now = pending.get(k);
+      if (now != null && now.recordVersion() >= p.version()) {
+        if (now.recordVersion() == p.version()) {
+          pending.remove(k, now);
+        }
+        return; // or a later change of the key is still pending: it stays
+      }
+      // p's writer queued it but has not yet put its pending state: wait for it (its stripe lock),
+      // or the state would be put after this and stay forever.
+      ReentrantLock lock = stripe(k);
+      lock.lock();
+      try {
+        now = pending.get(k);
+        if (now != null && now.recordVersion() == p.version()) {
+          pending.remove(k, now);
+        }
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    @Override
+    public void journalFailed(Throwable cause) {
+      storeFailed = true;
+      store.retirePublic();
+      LOG.log(System.Logger.Level.ERROR, "the mapped store takes no more changes (the journal failed); clients read"
+          + " through the socket from now on: " + cause);
+    }
+  }
+
+  private void compactQuietly() {
+    try {
+      long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(COMPACT_EVERY_MS / 2);
+      while (!closed && store.wantsCompaction() && store.compactStep(COMPACT_STEP_BYTES) && System.nanoTime() < until) {
+        // one step at a time, releasing the store's lock between steps
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "store compaction failed (will retry): " + e, e);
+    }
+  }
+
+  private void checkpointSessionsQuietly() {
+    try {
+      if (journal.lastVersion() != sessionsCheckpointVersion) {
+        checkpointSessions();
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "sessions checkpoint failed (the journal keeps them; will retry): " + e);
+    }
+  }
+
+  /**
+   * Writes the sessions file beside the store (see {@link SessionsFile}): the position first
+   * (every record before it written), then the barrier (every writer of those records has recorded
+   * its outcome), then the sessions, then the journal flushed (every outcome in the file is in the
+   * journal), then the file.
+   */
+  private synchronized void checkpointSessions() throws IOException {
+    long version = journal.lastVersion();
+    SessionsFile.Position from = journal.writePosition();
+    for (ReentrantLock lock : stripes) {
+      lock.lock();
+      lock.unlock();
+    }
+    SessionTable.Encoded encoded = sessions.encode();
+    journal.flush(false);
+    SessionsFile.write(store.privateDir(), encoded, from);
+    sessionsCheckpointVersion = version;
+  }
+
+  /**
+   * Stops as {@code kill -9} would (for crash tests): no queued record is written, the store is not
+   * marked clean nor retired, no sessions file is written. Waits for background work to end first,
+   * so nothing of this engine touches the files afterwards.
+   */
+  void haltForTest() throws IOException {
+    closed = true;
+    background.shutdownNow();
+    try {
+      background.awaitTermination(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    journal.halt();
+    store.abandon();
+  }
+
+  /**
+   * Stops background work, writes and fsyncs every queued record (which applies it to the store),
+   * records the sessions, and closes the files. Callers must have stopped issuing operations.
    */
   @Override
   public void close() throws IOException {
@@ -868,12 +1132,15 @@ public final class Engine implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    boolean clean = false;
     try {
       journal.close();
-    } finally {
-      if (view != null) {
-        view.close(); // after the last record was applied: retire it, so readers go back to the socket
+      clean = !journal.failed() && !storeFailed;
+      if (clean) {
+        checkpointSessions();
       }
+    } finally {
+      store.close(clean); // retires its public side: clients ask the daemon, and find it gone or back
     }
   }
 }

@@ -5,18 +5,17 @@ import java.nio.file.Path;
 
 /**
  * What the engine needs: where its files live, what an acknowledgement promises, when to compact,
- * and where to publish its shared-memory view ({@code view} null: no view; ignored in {@code never}
- * mode). Ranges are checked by {@code ServerConfig}.
+ * and where its mapped store lives and who reads it. Ranges are checked by {@code ServerConfig}.
  */
 public record EngineConfig(Path dir, Durability durability, int fsyncIntervalMs, long snapshotMinJournalBytes,
-    ViewSettings view) {
+    StoreSettings store) {
 
-  /** A configuration without a view. */
+  /** A configuration whose store only the daemon reads, in {@code dir/store}. */
   public EngineConfig(Path dir, Durability durability, int fsyncIntervalMs, long snapshotMinJournalBytes) {
-    this(dir, durability, fsyncIntervalMs, snapshotMinJournalBytes, null);
+    this(dir, durability, fsyncIntervalMs, snapshotMinJournalBytes, StoreSettings.privateIn(dir));
   }
 
-  public EngineConfig withView(ViewSettings v) {
-    return new EngineConfig(dir, durability, fsyncIntervalMs, snapshotMinJournalBytes, v);
+  public EngineConfig withStore(StoreSettings s) {
+    return new EngineConfig(dir, durability, fsyncIntervalMs, snapshotMinJournalBytes, s);
   }
 }

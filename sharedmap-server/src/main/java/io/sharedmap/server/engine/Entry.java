@@ -3,9 +3,16 @@ package io.sharedmap.server.engine;
 import io.sharedmap.server.security.Owner;
 
 /**
- * A stored value, its version, and its owner, group and mode. Immutable once published: a change replaces the whole entry in
- * the index, so a reader that got an entry holds a value no writer will touch again (the original
- * module copied values out after unlocking while a writer freed them; here the garbage collector
- * keeps a value alive for as long as any reader holds it).
+ * A key's value, its version, and its owner, group and mode. Immutable: the value is a copy that no
+ * writer touches again (the original module copied values out after unlocking while a writer freed
+ * them; here a reader gets its own copy from the store, or shares a pending state's array, which
+ * nothing writes after it is made).
+ *
+ * @param value the value, or null where the engine read only the value's length
+ * @param valueLength the value's length in bytes
  */
-public record Entry(byte[] value, long version, Owner owner) {}
+public record Entry(byte[] value, long version, Owner owner, int valueLength) {
+  public Entry(byte[] value, long version, Owner owner) {
+    this(value, version, owner, value.length);
+  }
+}

@@ -5,6 +5,7 @@ import static io.sharedmap.server.engine.StoreFileDescriptor.*;
 import io.sharedmap.server.Durability;
 import io.sharedmap.server.security.FileModes;
 import io.sharedmap.server.security.Owner;
+import io.sharedmap.server.store.MappedStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -64,9 +65,36 @@ import java.util.concurrent.locks.ReentrantLock;
 final class Journal implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Journal.class.getName());
 
-  /** A queued record. */
+  /** A queued record; as a change of the store, what it does there. */
   record Pending(int type, int flags, long clientId, long sequence, byte[] key, byte[] value,
-      long version, Owner owner) {}
+      long version, Owner owner) implements MappedStore.Change {
+    @Override
+    public int changeKind() {
+      return switch (type) {
+        case TYPE_PUT -> PUT;
+        case TYPE_DELETE -> DELETE;
+        case TYPE_META -> OWNER;
+        default -> NONE;
+      };
+    }
+  }
+
+  /**
+   * What the journal's leader tells of every record once it is durable as the mode promises, in
+   * version order, before any waiter for it is released: the engine applies it to the store.
+   */
+  interface Applier {
+    /**
+     * Applies {@code batch}; the last record of it lies in segment {@code segment} from {@code
+     * lastStart} to {@code lastEnd}.
+     *
+     * @throws IOException if the store cannot take it: the journal then fails
+     */
+    void apply(List<Pending> batch, long segment, long lastStart, long lastEnd) throws IOException;
+
+    /** The journal failed: records from here on may never be applied. */
+    void journalFailed(Throwable cause);
+  }
 
   /** The result of a rotation: records with versions above {@code boundaryVersion} go to {@code segment}. */
   record Rotation(long segment, long boundaryVersion) {}
@@ -100,17 +128,22 @@ final class Journal implements AutoCloseable {
   private volatile boolean preallocatorStopped;
 
   private volatile long segmentBytes;
+  /** Where the records written so far end: set by the leader after each batch and at rotation. */
+  private volatile SessionsFile.Position writePosition;
 
-  // The view, if any: told of every record once it is durable, before the waiters are released.
+  // The store's applier: told of every record once it is durable, before the waiters are released.
   // Set once before the first append; called by the leader only.
-  private volatile View view;
-  // Leader only: in always mode, records written but not yet fsynced, so not yet applied to the view.
+  private volatile Applier applier;
+  // Leader only: in always mode, records written but not yet fsynced, so not yet applied.
   private final ArrayList<Pending> unsynced = new ArrayList<>();
-  // UNSAFE, for testing the torture's checks only (Engine.UNSAFE_LATE_VIEW_PROPERTY): release the
-  // waiters of a batch first and apply it to the view LATE_VIEW_DELAY_NS later, so direct readers
-  // miss acknowledged writes for a while.
-  private final boolean unsafeLateView = Boolean.getBoolean(Engine.UNSAFE_LATE_VIEW_PROPERTY);
-  private static final long LATE_VIEW_DELAY_NS = 2_000_000;
+  // Leader only: where the last record written lies (segment, start, end), for the store's checkpoint.
+  private long lastRecordStart;
+  private long lastRecordEnd;
+  // UNSAFE, for testing the torture's checks only (EngineHooks.applyAfterRelease): release the
+  // waiters of a batch first and apply it LATE_APPLY_DELAY_NS later, so direct readers miss
+  // acknowledged writes for a while.
+  private final EngineHooks hooks;
+  private static final long LATE_APPLY_DELAY_NS = 2_000_000;
   private final AtomicLong commits = new AtomicLong();
   private final AtomicLong fsyncs = new AtomicLong();
   private final AtomicLong bytesWritten = new AtomicLong();
@@ -122,13 +155,15 @@ final class Journal implements AutoCloseable {
    *     record; anything after that position is cut off
    * @param lastVersion the highest version that exists in the store
    */
-  Journal(Path dir, Durability durability, Faults faults, FileChannel channel, long segment, long lastVersion)
-      throws IOException {
+  Journal(Path dir, Durability durability, Faults faults, EngineHooks hooks, FileChannel channel, long segment,
+      long lastVersion) throws IOException {
+    this.hooks = hooks;
     this.dir = dir;
     this.durability = durability;
     this.faults = faults;
     this.segment = segment;
     this.segmentBytes = channel.position();
+    this.writePosition = new SessionsFile.Position(segment, channel.position());
     this.appender = openAppender(channel, segment);
     this.lastVersion = lastVersion;
     this.writtenVersion = lastVersion;
@@ -156,15 +191,9 @@ final class Journal implements AutoCloseable {
     }
   }
 
-  /**
-   * Applies every later durable record to {@code v} before acknowledging it. Call before the first
-   * append; not in {@code never} mode, which acknowledges before anything is written.
-   */
-  void attachView(View v) {
-    if (durability == Durability.NEVER) {
-      throw new IllegalStateException("never mode acknowledges before writing; a view cannot follow it");
-    }
-    this.view = v;
+  /** Applies every later durable record through {@code a} before acknowledging it. Call before the first append. */
+  void attachApplier(Applier a) {
+    this.applier = a;
   }
 
   private void wakePreallocator() {
@@ -415,21 +444,20 @@ final class Journal implements AutoCloseable {
       appendLock.unlock();
     }
     try {
-      View v = view;
+      Applier v = applier;
+      boolean late = v != null && hooks.applyAfterRelease();
       if (!batch.isEmpty()) {
         writeBatch(batch);
         if (v != null) {
-          if (durability == Durability.ALWAYS) {
-            unsynced.addAll(batch); // applied after the fsync below, or a later leader's
-          } else if (unsafeLateView) {
-            unsynced.addAll(batch); // UNSAFE test mode: applied below, after the waiters were released
+          if (durability == Durability.ALWAYS || late) {
+            unsynced.addAll(batch); // applied after the fsync below (or a later leader's), or late
           } else {
-            v.apply(batch); // interval: written is durable; applied before the waiters can see it
+            v.apply(batch, segment, lastRecordStart, lastRecordEnd); // written is durable: applied before any waiter sees it
           }
         }
         writtenVersion = batch.getLast().version();
         commits.incrementAndGet();
-        if (unsafeLateView && v != null && durability != Durability.ALWAYS) {
+        if (late && durability != Durability.ALWAYS) {
           applyLate(v);
         }
       }
@@ -438,14 +466,14 @@ final class Journal implements AutoCloseable {
         faults.beforeFsync();
         appender.channel().force(false);
         fsyncs.incrementAndGet();
-        if (unsafeLateView && v != null && !unsynced.isEmpty()) {
+        if (late && !unsynced.isEmpty()) {
           syncedVersion.accumulateAndGet(w, Math::max);
           applyLate(v);
         }
         if (v != null && !unsynced.isEmpty()) {
           // always: only this leader's fsync advances syncedVersion (the background fsync runs in
           // interval mode only), so every record up to w is applied before any waiter for it wakes
-          v.apply(unsynced);
+          v.apply(unsynced, segment, lastRecordStart, lastRecordEnd);
           unsynced.clear();
         }
         syncedVersion.accumulateAndGet(w, Math::max);
@@ -460,32 +488,32 @@ final class Journal implements AutoCloseable {
   }
 
   /**
-   * Fails the journal for good, and retires the view: the index may already show changes whose
-   * records will never be applied to the view (a chmod 600 refused by the disk must not leave the
-   * value readable there), so direct readers go back to the socket, which answers from the index.
+   * Fails the journal for good, and tells the applier: the store may never see the records queued
+   * or written but not applied, so clients must stop reading it directly and ask the daemon, which
+   * answers from its pending changes.
    */
   private void fail(IOException cause) {
     failure = cause;
-    View v = view;
+    Applier v = applier;
     if (v != null) {
       v.journalFailed(cause);
     }
   }
 
   /**
-   * UNSAFE, test mode only ({@link Engine#UNSAFE_LATE_VIEW_PROPERTY}): wakes the waiters whose
-   * records are now durable (they acknowledge at once), waits {@link #LATE_VIEW_DELAY_NS}, then
-   * applies the records to the view. Still the leader, so still the view's only writer; but direct
-   * readers miss acknowledged writes meanwhile, which breaks the view's promise on purpose.
+   * UNSAFE, test mode only ({@link EngineHooks#applyAfterRelease}): wakes the waiters whose records
+   * are now durable (they acknowledge at once), waits {@link #LATE_APPLY_DELAY_NS}, then applies the
+   * records. Still the leader, so still the store's only writer; but direct readers miss
+   * acknowledged writes meanwhile, which breaks the store's promise on purpose.
    */
-  private void applyLate(View v) {
+  private void applyLate(Applier v) throws IOException {
     for (Waiter w : waiters) {
       if (w.version != Long.MIN_VALUE && reached(w.version, w.sync)) {
         LockSupport.unpark(w.thread);
       }
     }
-    LockSupport.parkNanos(LATE_VIEW_DELAY_NS); // the deliberate delay of this broken mode
-    v.apply(unsynced);
+    LockSupport.parkNanos(LATE_APPLY_DELAY_NS); // the deliberate delay of this broken mode
+    v.apply(unsynced, segment, lastRecordStart, lastRecordEnd);
     unsynced.clear();
   }
 
@@ -493,8 +521,11 @@ final class Journal implements AutoCloseable {
     SegmentAppender a = appender;
     long before = a.position();
     for (Pending p : batch) {
+      lastRecordStart = a.position();
       a.append(p.type(), p.flags(), p.clientId(), p.sequence(), p.key(), p.value(), p.version(), p.owner());
     }
+    lastRecordEnd = a.position();
+    writePosition = new SessionsFile.Position(segment, lastRecordEnd);
     long written = a.position() - before;
     segmentBytes += written;
     bytesWritten.addAndGet(written);
@@ -548,6 +579,7 @@ final class Journal implements AutoCloseable {
         appender = openAppender(fresh, next);
         segment = next;
         segmentBytes = FILE_HEADER_LENGTH;
+        writePosition = new SessionsFile.Position(next, FILE_HEADER_LENGTH);
         rotation = new Rotation(next, boundary);
       } catch (IOException | RuntimeException | Error e) {
         fail(e instanceof IOException io ? io : new IOException(e.toString(), e));
@@ -569,6 +601,11 @@ final class Journal implements AutoCloseable {
 
   long segment() {
     return segment;
+  }
+
+  /** Where the records written so far end: every record before it is in the segment file. */
+  SessionsFile.Position writePosition() {
+    return writePosition;
   }
 
   /** Bytes in the active segment. */
@@ -595,6 +632,22 @@ final class Journal implements AutoCloseable {
   /** The active segment's appender (for tests). */
   SegmentAppender appender() {
     return appender;
+  }
+
+  /**
+   * Stops as a killed process would: what is queued is never written, the segment is closed as it
+   * is (preallocated zeros and all). For crash tests.
+   */
+  void halt() throws IOException {
+    appendLock.lock();
+    try {
+      closed = true;
+    } finally {
+      appendLock.unlock();
+    }
+    preallocatorStopped = true;
+    LockSupport.unpark(preallocator);
+    appender.channel().close();
   }
 
   /** Writes and fsyncs everything queued, then closes the segment. Later appends fail. */

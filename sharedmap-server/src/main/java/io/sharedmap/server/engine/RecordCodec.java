@@ -124,7 +124,7 @@ final class RecordCodec {
    */
   static String headerProblem(int recordLength, int type, int flags, int keyLength, int valueLength) {
     if (type != TYPE_PUT && type != TYPE_DELETE && type != TYPE_SNAPSHOT_END && type != TYPE_SESSION
-        && type != TYPE_OUTCOME && type != TYPE_META) {
+        && type != TYPE_OUTCOME && type != TYPE_META && type != TYPE_FORGOTTEN) {
       return "bad record type " + type;
     }
     int allowedFlags = switch (type) {
@@ -151,6 +151,7 @@ final class RecordCodec {
     boolean keyOk = switch (type) {
       case TYPE_SNAPSHOT_END -> keyLength == 0 && valueLength == 8;
       case TYPE_SESSION -> keyLength == 8;
+      case TYPE_FORGOTTEN -> keyLength == 8 && valueLength == 0;
       default -> keyLength >= 1 && keyLength <= FrameDescriptor.MAX_KEY_LENGTH;
     };
     if (!keyOk) {

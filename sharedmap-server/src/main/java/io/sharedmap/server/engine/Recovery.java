@@ -4,11 +4,13 @@ import static io.sharedmap.server.engine.StoreFileDescriptor.*;
 
 import io.sharedmap.server.security.FileModes;
 import io.sharedmap.server.security.Owner;
+import io.sharedmap.server.store.MappedStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -17,14 +19,24 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Rebuilds the index at start: the newest snapshot, then every journal segment from the one the
- * snapshot names, in order.
+ * Brings the store up to date at start, by one of two paths.
  *
- * <p>Replay is idempotent by version: a record is applied only if its version is above the version
- * the key already has (counting deletions seen during replay), because a snapshot is taken while
- * writers run and may already contain changes that the segments after it repeat.
+ * <p><b>Continue the mapped store</b> when it can be trusted ({@link MappedStore#open}: made for
+ * this data directory, on this boot of the machine, whole) and its checkpoint names a record the
+ * journal still holds: a process crash (even {@code kill -9}) loses no byte the daemon stored in
+ * its mapped files, which live in the page cache, and the store never holds a change that is not
+ * durable as the mode promises (changes are applied after the journal has them). So recovery
+ * replays only the journal after the checkpoint, and the sessions from the sessions file's position
+ * on. After a reboot, or any doubt, the other path.
+ *
+ * <p><b>Rebuild</b> a new store from the newest snapshot, then every journal segment from the one
+ * the snapshot names, in order. Replay is idempotent by version: a record is applied only if its
+ * version is above the version the key already has (counting deletions seen during replay),
+ * because a snapshot is taken while writers run and may already contain changes that the segments
+ * after it repeat.
  *
  * <p>End of a segment: the journal preallocates zero-filled room after the active segment's last
  * record ({@link SegmentAppender}) and cuts it off when it seals or closes the segment; after a
@@ -32,34 +44,77 @@ import java.util.Set;
  * valid record is zero, that is the clean end (nothing is reported or saved; in the last segment
  * the zeros are cut off). A record never starts with 24 zero bytes (its length is never 0).
  *
- * <p>Damage: a torn or corrupt record in the <em>last</em> segment ends the journal (a crash during
- * a write leaves exactly that); the bytes from it on, zeros included, are copied to a
- * {@code .damaged-*} file beside the segment, cut off, and reported. Damage anywhere else (a sealed segment, a snapshot, a missing
- * segment, an unknown format version) means acknowledged data would be lost, so recovery refuses to
- * start and says which file is at fault.
+ * <p>Damage: a torn or corrupt record in the <em>last</em> segment ends the journal (a crash during a
+ * write leaves exactly that); the bytes from it on, zeros included, are copied to a {@code
+ * .damaged-*} file beside the segment, cut off, and reported. A store continued past such a tail
+ * cannot be (its checkpoint may lie beyond it), so it is rebuilt. Damage anywhere else (a sealed
+ * segment, a snapshot, a missing segment, an unknown format version) means acknowledged data would
+ * be lost, so recovery refuses to start and says which file is at fault.
  */
 final class Recovery {
   private static final System.Logger LOG = System.getLogger(Recovery.class.getName());
+  /** In the data directory: the number that names it to its mapped store (text). */
+  static final String STORE_ID_FILE = "store-id";
+  private static final int BATCH = 4096;
 
   /** The recovered state, ready for the engine. */
-  record Recovered(Index index, long liveBytes, FileChannel activeSegment, long activeSegmentNumber,
-      long lastVersion, SessionTable sessions, RecoveryReport report) {}
+  record Recovered(MappedStore store, FileChannel activeSegment, long activeSegmentNumber, long lastVersion,
+      SessionTable sessions, RecoveryReport report) {}
 
   private final Path dir;
+  private final MappedStore.Settings storeSettings;
   private final RecordCodec codec = new RecordCodec();
-  private final Index index = new Index();
-  private final SessionTable sessions = new SessionTable();
+  private SessionTable sessions = new SessionTable();
+  private MappedStore store;
+  private boolean trusted;
+  private MappedStore.Checkpoint checkpoint;
   private final Map<Key, Long> deletedDuringReplay = new HashMap<>();
-  private long liveBytes;
+  private final List<Journal.Pending> batch = new ArrayList<>();
+  private long batchSegment;
+  private long batchStart;
+  private long batchEnd;
   private long lastVersion;
   private long recordsReplayed;
+  private long storeRecords;
+  private long snapshotEntries;
 
-  private Recovery(Path dir) {
+  private Recovery(Path dir, MappedStore.Settings storeSettings) {
     this.dir = dir;
+    this.storeSettings = storeSettings;
   }
 
-  static Recovered run(Path dir) throws IOException {
-    return new Recovery(dir).recover();
+  static Recovered run(Path dir, MappedStore.Settings storeSettings) throws IOException {
+    Recovery r = new Recovery(dir, storeSettings);
+    try {
+      return r.recover();
+    } catch (IOException | RuntimeException | Error e) {
+      if (r.store != null) {
+        try {
+          r.store.close(false);
+        } catch (IOException | RuntimeException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
+    }
+  }
+
+  /** The number that ties the data directory to its mapped store, made at first use. */
+  static long dataDirId(Path dir) throws IOException {
+    Path f = dir.resolve(STORE_ID_FILE);
+    try {
+      return Long.parseUnsignedLong(Files.readString(f).trim(), 16);
+    } catch (NoSuchFileException e) {
+      long id = ThreadLocalRandom.current().nextLong() | 1;
+      Path tmp = dir.resolve(STORE_ID_FILE + TEMP_SUFFIX);
+      FileModes.writePrivate(tmp, Long.toHexString(id) + "\n");
+      Files.move(tmp, f, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Journal.syncDirectory(dir);
+      return id;
+    } catch (NumberFormatException e) {
+      throw new StoreFormatException(f + " does not hold a store id (" + e.getMessage() + "); delete it to start"
+          + " with a new mapped store (it will be rebuilt from the journal)");
+    }
   }
 
   private Recovered recover() throws IOException {
@@ -87,11 +142,9 @@ final class Recovery {
     Collections.sort(segments);
 
     long snapshot = -1;
-    long snapshotEntries = 0;
     long firstSegment = 1;
     if (!snapshots.isEmpty()) {
       snapshot = snapshots.getLast();
-      snapshotEntries = loadSnapshot(snapshot);
       firstSegment = snapshot;
       for (long older : snapshots.subList(0, snapshots.size() - 1)) {
         Files.deleteIfExists(dir.resolve(snapshotName(older)));
@@ -117,52 +170,159 @@ final class Recovery {
       }
     }
 
+    long dataDirId = dataDirId(dir);
+    MappedStore.Found found = MappedStore.open(storeSettings, dataDirId);
+    String distrust = found.distrust();
+    if (found.store() != null) {
+      distrust = checkpointProblem(found.checkpoint(), replay);
+      if (distrust == null) {
+        store = found.store();
+        trusted = true;
+        checkpoint = found.checkpoint();
+      } else {
+        found.store().close(false);
+      }
+    }
+    long loadedSnapshot = -1;
+    SessionsFile.Position sessionsFrom = null;
+    if (trusted) {
+      SessionsFile.Loaded s = SessionsFile.read(store.privateDir());
+      if (s != null) {
+        sessions = s.sessions();
+        sessionsFrom = s.position();
+      } else if (snapshot >= 0) {
+        loadSnapshot(snapshot, true); // the sessions only: the store has the entries
+        loadedSnapshot = snapshot;
+      }
+      lastVersion = Math.max(lastVersion, checkpoint.version());
+    } else {
+      LOG.log(System.Logger.Level.INFO, "rebuilding the mapped store from the journal: " + distrust);
+      store = MappedStore.create(storeSettings, dataDirId);
+      if (snapshot >= 0) {
+        loadSnapshot(snapshot, false);
+        loadedSnapshot = snapshot;
+      }
+    }
+
     long droppedBytes = 0;
     String dropReason = null;
     Path savedTail = null;
     FileChannel active;
     long activeNumber;
+    int segmentsRead = 0;
     if (replay.isEmpty()) {
       activeNumber = firstSegment;
       active = Journal.createSegment(dir, activeNumber, lastVersion);
     } else {
-      for (int i = 0; i < replay.size() - 1; i++) {
-        replaySegment(replay.get(i), false);
-      }
-      activeNumber = replay.getLast();
-      Path last = dir.resolve(segmentName(activeNumber));
-      Tail tail = replaySegment(activeNumber, true);
-      active = FileChannel.open(last, StandardOpenOption.READ, StandardOpenOption.WRITE);
-      if (tail.problem == null && active.size() > tail.validEnd) {
-        LOG.log(System.Logger.Level.INFO, "journal " + last.getFileName() + ": " + (active.size() - tail.validEnd)
-            + " preallocated zero bytes after the last record (the daemon stopped without closing it); cut off");
-        active.truncate(tail.validEnd);
-      } else if (tail.problem != null) {
-        long size = active.size();
-        droppedBytes = size - tail.validEnd;
-        dropReason = tail.problem;
-        savedTail = dir.resolve(segmentName(activeNumber) + ".damaged-" + System.currentTimeMillis());
-        saveTail(active, tail.validEnd, savedTail);
-        active.truncate(tail.validEnd);
+      for (int i = 0; i < replay.size(); i++) {
+        long number = replay.get(i);
+        boolean last = i == replay.size() - 1;
+        long from = FILE_HEADER_LENGTH;
+        if (trusted) {
+          SessionsFile.Position start = earliest(sessionsFrom, checkpoint);
+          if (number < start.segment()) {
+            continue;
+          }
+          if (number == start.segment()) {
+            from = Math.max(FILE_HEADER_LENGTH, start.offset());
+          }
+        }
+        segmentsRead++;
+        Tail tail = replaySegment(number, last, from, sessionsFrom);
+        if (!last) {
+          continue;
+        }
+        activeNumber = number;
+        Path lastFile = dir.resolve(segmentName(activeNumber));
+        active = FileChannel.open(lastFile, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        if (tail.problem == null && active.size() > tail.validEnd) {
+          LOG.log(System.Logger.Level.INFO, "journal " + lastFile.getFileName() + ": "
+              + (active.size() - tail.validEnd) + " preallocated zero bytes after the last record (the daemon stopped"
+              + " without closing it); cut off");
+          active.truncate(tail.validEnd);
+        } else if (tail.problem != null) {
+          long size = active.size();
+          droppedBytes = size - tail.validEnd;
+          dropReason = tail.problem;
+          savedTail = dir.resolve(segmentName(activeNumber) + ".damaged-" + System.currentTimeMillis());
+          saveTail(active, tail.validEnd, savedTail);
+          active.truncate(tail.validEnd);
+          active.force(true);
+          LOG.log(System.Logger.Level.WARNING, "journal tail dropped: " + droppedBytes + " bytes after the last good"
+              + " record (" + dropReason + "); they were never acknowledged if the daemon crashed mid-write; copy"
+              + " saved in " + savedTail);
+        }
+        active.position(active.size());
+        // Records written before a crash may sit in the page cache only. Replayed, they are served as
+        // durable, so in `always` mode they must reach the disk before anyone sees them.
         active.force(true);
-        LOG.log(System.Logger.Level.WARNING, "journal tail dropped: " + droppedBytes + " bytes after the last good"
-            + " record (" + dropReason + "); they were never acknowledged if the daemon crashed mid-write; copy"
-            + " saved in " + savedTail);
+        flushBatch();
+        store.recovered(trusted && found.clean());
+        long durationMs = (System.nanoTime() - started) / 1_000_000;
+        return done(loadedSnapshot, segmentsRead, droppedBytes, dropReason, savedTail, durationMs, active,
+            activeNumber, distrust);
       }
-      active.position(active.size());
-      // Records written before a crash may sit in the page cache only. Replayed, they are served as
-      // durable, so in `always` mode they must reach the disk before anyone sees them.
-      active.force(true);
+      throw new IllegalStateException("no last segment");
     }
+    flushBatch();
+    store.recovered(trusted && found.clean());
     long durationMs = (System.nanoTime() - started) / 1_000_000;
-    RecoveryReport report = new RecoveryReport(snapshot, snapshotEntries, replay.size(), recordsReplayed,
-        droppedBytes, dropReason, savedTail, lastVersion, durationMs);
-    deletedDuringReplay.clear();
-    return new Recovered(index, liveBytes, active, activeNumber, lastVersion, sessions, report);
+    return done(loadedSnapshot, segmentsRead, droppedBytes, dropReason, savedTail, durationMs, active, activeNumber,
+        distrust);
   }
 
-  private long loadSnapshot(long number) throws IOException {
+  private Recovered done(long loadedSnapshot, int segmentsRead, long droppedBytes, String dropReason, Path savedTail,
+      long durationMs, FileChannel active, long activeNumber, String distrust) {
+    RecoveryReport report = new RecoveryReport(loadedSnapshot, snapshotEntries, segmentsRead, recordsReplayed,
+        droppedBytes, dropReason, savedTail, lastVersion, durationMs, trusted, trusted ? null : distrust,
+        storeRecords);
+    deletedDuringReplay.clear();
+    return new Recovered(store, active, activeNumber, lastVersion, sessions, report);
+  }
+
+  private static SessionsFile.Position earliest(SessionsFile.Position sessionsFrom, MappedStore.Checkpoint c) {
+    SessionsFile.Position storeFrom = new SessionsFile.Position(c.segment(), c.recordEnd());
+    if (sessionsFrom == null) {
+      return new SessionsFile.Position(0, 0); // sessions from the snapshot: every segment after it
+    }
+    return before(sessionsFrom, storeFrom) ? sessionsFrom : storeFrom;
+  }
+
+  private static boolean before(SessionsFile.Position a, SessionsFile.Position b) {
+    return a.segment() < b.segment() || a.segment() == b.segment() && a.offset() < b.offset();
+  }
+
+  /**
+   * Why the store's checkpoint cannot be continued from, or null: it must name a record of the
+   * journal, by segment, offsets and version.
+   */
+  private String checkpointProblem(MappedStore.Checkpoint c, List<Long> replay) throws IOException {
+    if (c.version() == 0) {
+      return "the mapped store has no checkpoint (it never applied a change)";
+    }
+    if (!replay.contains(c.segment())) {
+      return "the mapped store's checkpoint is in journal segment " + c.segment() + ", which is not among the"
+          + " segments to replay " + replay;
+    }
+    Path file = dir.resolve(segmentName(c.segment()));
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      if (c.recordStart() < FILE_HEADER_LENGTH || c.recordEnd() > ch.size()) {
+        return "the mapped store's checkpoint lies outside " + file;
+      }
+      try (RecordReader r = new RecordReader(ch, c.recordStart(), file.toString())) {
+        RecordReader.Record rec = r.next();
+        if (rec == null || rec.version() != c.version() || r.validEnd() != c.recordEnd()) {
+          return "the mapped store's checkpoint (version " + c.version() + " at " + c.recordStart() + ".."
+              + c.recordEnd() + " of " + file.getFileName() + ") is not a record of the journal";
+        }
+      }
+    }
+    return null;
+  }
+
+  private long loadSnapshot(long number, boolean sessionsOnly) throws IOException {
     Path file = dir.resolve(snapshotName(number));
+    List<MappedStore.Change> puts = new ArrayList<>();
     try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ)) {
       RecordCodec.FileHeader h = readHeader(c, SNAPSHOT_MAGIC, file);
       if (h.number() != number) {
@@ -180,6 +340,10 @@ final class Recovery {
               throw corruptSnapshot(file, "end record declares " + declared + " records after " + count
                   + (r.problem() != null ? "; " + r.problem() : ""));
             }
+            if (!sessionsOnly) {
+              store.apply(puts, null);
+            }
+            snapshotEntries = entries;
             return entries;
           }
           count++;
@@ -190,18 +354,24 @@ final class Recovery {
             }
             continue;
           }
+          if (rec.type() == TYPE_FORGOTTEN) {
+            sessions.restoreForgotten(ByteBuffer.wrap(rec.key()).getLong());
+            continue;
+          }
           if (rec.type() != TYPE_PUT || (rec.flags() & ~FLAG_OWNED) != 0) {
             throw corruptSnapshot(file, "record of type " + rec.type() + " in a snapshot");
           }
-          Key k = new Key(rec.key());
-          Entry previous = index.put(k, new Entry(rec.value(), rec.version(),
-              rec.owner() != null ? rec.owner() : Owner.LEGACY));
-          if (previous != null) {
-            throw corruptSnapshot(file, "key appears twice");
-          }
-          liveBytes += rec.key().length + rec.value().length;
           lastVersion = Math.max(lastVersion, rec.version());
           entries++;
+          if (sessionsOnly) {
+            continue;
+          }
+          puts.add(new Journal.Pending(TYPE_PUT, FLAG_OWNED, 0, 0, rec.key(), rec.value(), rec.version(),
+              rec.owner() != null ? rec.owner() : Owner.LEGACY));
+          if (puts.size() == BATCH) {
+            store.apply(puts, null);
+            puts.clear();
+          }
         }
         throw corruptSnapshot(file, r.problem() != null ? r.problem() : "no end record (truncated)");
       }
@@ -228,7 +398,8 @@ final class Recovery {
 
   private record Tail(long validEnd, String problem) {}
 
-  private Tail replaySegment(long number, boolean last) throws IOException {
+  private Tail replaySegment(long number, boolean last, long from, SessionsFile.Position sessionsFrom)
+      throws IOException {
     Path file = dir.resolve(segmentName(number));
     FileChannel c = FileChannel.open(file, StandardOpenOption.READ);
     RecordCodec.FileHeader h = readHeader(c, SEGMENT_MAGIC, file);
@@ -237,14 +408,19 @@ final class Recovery {
       throw new StoreFormatException(file + ": header names segment " + h.number());
     }
     lastVersion = Math.max(lastVersion, h.baseVersion());
-    try (RecordReader r = new RecordReader(c, FILE_HEADER_LENGTH, file.toString())) {
+    try (RecordReader r = new RecordReader(c, from, file.toString())) {
       RecordReader.Record rec;
+      long start = r.validEnd();
       while ((rec = r.next()) != null) {
         if (rec.version() <= h.baseVersion()) {
           throw new StoreFormatException(file + ": record version " + rec.version() + " is not above the segment's"
               + " base version " + h.baseVersion());
         }
-        apply(rec);
+        SessionsFile.Position at = new SessionsFile.Position(number, start);
+        boolean forSessions = sessionsFrom == null || !before(at, sessionsFrom);
+        boolean forStore = !trusted || !before(at, new SessionsFile.Position(checkpoint.segment(), checkpoint.recordEnd()));
+        apply(rec, forSessions, forStore, number, start, r.validEnd());
+        start = r.validEnd();
       }
       String problem = r.problem();
       if (problem != null && zerosFrom(c, r.validEnd())) {
@@ -254,61 +430,97 @@ final class Recovery {
         throw new StoreFormatException("sealed journal segment is damaged: " + problem + ". Refusing to start:"
             + " the records after the damage were acknowledged and would be lost.");
       }
+      if (problem != null && trusted && before(new SessionsFile.Position(number, r.validEnd()),
+          new SessionsFile.Position(checkpoint.segment(), checkpoint.recordEnd()))) {
+        throw new StoreFormatException("the journal ends (" + problem + ") before the mapped store's checkpoint:"
+            + " the store holds changes the journal lost; delete the store's directory to rebuild it");
+      }
       return new Tail(r.validEnd(), problem);
     }
   }
 
-  private void apply(RecordReader.Record rec) throws StoreFormatException {
+  private void apply(RecordReader.Record rec, boolean forSessions, boolean forStore, long segment, long start,
+      long end) throws IOException {
     recordsReplayed++;
     lastVersion = Math.max(lastVersion, rec.version());
-    if ((rec.flags() & FLAG_SEQUENCED) != 0) {
-      if (rec.type() == TYPE_PUT) {
-        sessions.restore(rec.clientId(), rec.sequence(), (rec.flags() & FLAG_CREATED) != 0
-            ? Results.Outcome.CREATED : Results.Outcome.UPDATED, rec.version(), rec.version());
-      } else if (rec.type() == TYPE_DELETE) {
-        sessions.restore(rec.clientId(), rec.sequence(), Results.Outcome.DELETED,
-            ByteBuffer.wrap(rec.value()).getLong(), rec.version());
-      } else if (rec.type() == TYPE_OUTCOME) {
-        ByteBuffer v = ByteBuffer.wrap(rec.value());
-        int outcome = v.get();
-        if (outcome < 0 || outcome >= Results.Outcome.values().length) {
-          throw new StoreFormatException("outcome record with outcome " + outcome);
-        }
-        sessions.restore(rec.clientId(), rec.sequence(), Results.Outcome.values()[outcome], v.getLong(),
-            rec.version());
-        return; // changes nothing in the index
+    if (forSessions && (rec.flags() & FLAG_SEQUENCED) != 0) {
+      restoreSession(rec);
+    }
+    if (rec.type() != TYPE_PUT && rec.type() != TYPE_DELETE && rec.type() != TYPE_META && rec.type() != TYPE_OUTCOME) {
+      throw new StoreFormatException("record of type " + rec.type() + " in a journal segment");
+    }
+    if (!forStore || rec.type() == TYPE_OUTCOME) {
+      return;
+    }
+    if (trusted) {
+      // Every record after the checkpoint, in order: the store makes each idempotent (see MappedStore#replay).
+      Owner owner = rec.owner();
+      if (rec.type() == TYPE_PUT && owner == null) {
+        flushBatch(); // a format-1 record keeps the owner of what it replaces: read it after the batch
+        MappedStore.Stored current = store.get(rec.key(), false);
+        owner = current != null ? current.owner() : Owner.LEGACY;
       }
+      batch.add(new Journal.Pending(rec.type(), rec.flags(), 0, 0, rec.key(), rec.value(), rec.version(), owner));
+      batchSegment = segment;
+      batchStart = start;
+      batchEnd = end;
+      storeRecords++;
+      if (batch.size() == BATCH) {
+        flushBatch();
+      }
+      return;
     }
     Key k = new Key(rec.key());
-    Entry current = index.get(k);
+    MappedStore.Stored current = store.get(rec.key(), false);
     long currentVersion = current != null ? current.version() : deletedDuringReplay.getOrDefault(k, 0L);
     if (rec.version() <= currentVersion) {
       return;
     }
-    switch (rec.type()) {
+    MappedStore.Change change = switch (rec.type()) {
       case TYPE_PUT -> {
-        Owner owner = rec.owner() != null ? rec.owner() : current != null ? current.owner() : Owner.LEGACY;
-        index.put(k, new Entry(rec.value(), rec.version(), owner));
         deletedDuringReplay.remove(k);
-        liveBytes += rec.key().length + rec.value().length
-            - (current != null ? rec.key().length + current.value().length : 0);
+        Owner owner = rec.owner() != null ? rec.owner() : current != null ? current.owner() : Owner.LEGACY;
+        yield new Journal.Pending(TYPE_PUT, FLAG_OWNED, 0, 0, rec.key(), rec.value(), rec.version(), owner);
       }
       case TYPE_DELETE -> {
-        if (current != null) {
-          index.remove(k);
-          liveBytes -= rec.key().length + current.value().length;
-        }
         deletedDuringReplay.put(k, rec.version());
+        yield current == null ? null
+            : new Journal.Pending(TYPE_DELETE, 0, 0, 0, rec.key(), rec.value(), rec.version(), null);
       }
-      case TYPE_META -> {
-        // A META orders after the entry it changes (its version is larger than the entry's), and
-        // leaves the entry's version alone; a META older than the entry (the key was deleted and
-        // created again since) is skipped by the version check above.
-        if (current != null) {
-          index.put(k, new Entry(current.value(), current.version(), rec.owner()));
-        }
-      }
+      // A META orders after the entry it changes (its version is larger than the entry's), and
+      // leaves the entry's version alone; a META older than the entry (the key was deleted and
+      // created again since) is skipped by the version check above.
+      case TYPE_META -> current == null ? null
+          : new Journal.Pending(TYPE_META, FLAG_OWNED, 0, 0, rec.key(), rec.value(), rec.version(), rec.owner());
       default -> throw new StoreFormatException("record of type " + rec.type() + " in a journal segment");
+    };
+    if (change != null) {
+      storeRecords++;
+      store.apply(List.of(change), new MappedStore.Checkpoint(rec.version(), segment, start, end));
+    }
+  }
+
+  private void flushBatch() throws IOException {
+    if (!batch.isEmpty()) {
+      store.replay(batch, new MappedStore.Checkpoint(batch.getLast().version(), batchSegment, batchStart, batchEnd));
+      batch.clear();
+    }
+  }
+
+  private void restoreSession(RecordReader.Record rec) throws StoreFormatException {
+    if (rec.type() == TYPE_PUT) {
+      sessions.restore(rec.clientId(), rec.sequence(), (rec.flags() & FLAG_CREATED) != 0
+          ? Results.Outcome.CREATED : Results.Outcome.UPDATED, rec.version(), rec.version());
+    } else if (rec.type() == TYPE_DELETE) {
+      sessions.restore(rec.clientId(), rec.sequence(), Results.Outcome.DELETED,
+          ByteBuffer.wrap(rec.value()).getLong(), rec.version());
+    } else if (rec.type() == TYPE_OUTCOME) {
+      ByteBuffer v = ByteBuffer.wrap(rec.value());
+      int outcome = v.get();
+      if (!Results.Outcome.isCode(outcome)) {
+        throw new StoreFormatException("outcome record with outcome " + outcome);
+      }
+      sessions.restore(rec.clientId(), rec.sequence(), Results.Outcome.ofCode(outcome), v.getLong(), rec.version());
     }
   }
 

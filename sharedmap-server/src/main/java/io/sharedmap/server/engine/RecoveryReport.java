@@ -14,6 +14,10 @@ import java.nio.file.Path;
  * @param savedTail where the dropped bytes were saved, or null
  * @param lastVersion the highest version in the store after recovery
  * @param durationMs time recovery took
+ * @param storeContinued whether the mapped store was continued (only the journal after its
+ *     checkpoint replayed into it), rather than rebuilt
+ * @param storeRebuiltBecause why the store was rebuilt, or null
+ * @param storeRecords journal records applied to the store
  */
 public record RecoveryReport(
     long snapshot,
@@ -24,4 +28,7 @@ public record RecoveryReport(
     String dropReason,
     Path savedTail,
     long lastVersion,
-    long durationMs) {}
+    long durationMs,
+    boolean storeContinued,
+    String storeRebuiltBecause,
+    long storeRecords) {}

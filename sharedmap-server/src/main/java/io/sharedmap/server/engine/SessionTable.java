@@ -80,7 +80,7 @@ final class SessionTable {
     /** The user whose client uses it; -1 until known (a session restored at start). Under this monitor. */
     long uid = -1;
     final long[] seqs = new long[WINDOW];
-    final byte[] states = new byte[WINDOW]; // EMPTY, PENDING, or 2 + Outcome.ordinal()
+    final byte[] states = new byte[WINDOW]; // EMPTY, PENDING, or 2 + Outcome.code()
     final long[] replyVersions = new long[WINDOW];
     final long[] recordVersions = new long[WINDOW];
     long maxApplied;
@@ -100,7 +100,7 @@ final class SessionTable {
     void put(long seq, Outcome outcome, long replyVersion, long recordVersion) {
       int i = slot(seq);
       seqs[i] = seq;
-      states[i] = (byte) (2 + outcome.ordinal());
+      states[i] = (byte) (2 + outcome.code());
       replyVersions[i] = replyVersion;
       recordVersions[i] = recordVersion;
       maxApplied = Math.max(maxApplied, seq);
@@ -235,7 +235,7 @@ final class SessionTable {
           continue;
         }
         if (s.seqs[i] == seq && s.states[i] != EMPTY) {
-          return new Write(Outcome.values()[s.states[i] - 2], s.replyVersions[i], s.recordVersions[i]);
+          return new Write(Outcome.ofCode(s.states[i] - 2), s.replyVersions[i], s.recordVersions[i]);
         }
         if (s.states[i] == PENDING) {
           throw new SequenceRejectedException(false, "sequence number " + seq + " while " + s.seqs[i]
@@ -288,6 +288,33 @@ final class SessionTable {
     return sessions.size();
   }
 
+  /** Every session and forgotten session, as the sessions file and snapshots store them. */
+  record Encoded(List<byte[][]> sessions, long[] forgotten) {}
+
+  Encoded encode() {
+    return new Encoded(encodeAll(), forgotten());
+  }
+
+  /** The keys of the forgotten sessions, oldest first (for the sessions file and snapshots). */
+  long[] forgotten() {
+    synchronized (forgotten) {
+      return forgotten.stream().mapToLong(Long::longValue).toArray();
+    }
+  }
+
+  /** Recovery: the session of {@code key} was forgotten. */
+  void restoreForgotten(long key) {
+    if (sessions.containsKey(key)) {
+      return; // known again since
+    }
+    synchronized (forgotten) {
+      forgotten.add(key);
+      if (forgotten.size() > MAX_FORGOTTEN) {
+        forgotten.remove(forgotten.iterator().next());
+      }
+    }
+  }
+
   /** Snapshot form of every session: key = client id (8 bytes), value = see {@link #restoreEncoded}. */
   List<byte[][]> encodeAll() {
     List<byte[][]> out = new ArrayList<>();
@@ -308,6 +335,7 @@ final class SessionTable {
         for (int i = 0; i < WINDOW; i++) {
           if (s.states[i] > PENDING && s.seqs[i] > s.maxApplied - WINDOW) {
             b.putLong(s.seqs[i]).put((byte) (s.states[i] - 2)).putLong(s.replyVersions[i]).putLong(s.recordVersions[i]);
+            // states hold Outcome.code() + 2
           }
         }
       }
@@ -318,8 +346,8 @@ final class SessionTable {
 
   /**
    * Loads one session written by {@link #encodeAll}: int64 highest applied sequence number, int32
-   * count, then count times (int64 sequence, u8 outcome ordinal, int64 reply version, int64 record
-   * version).
+   * count, then count times (int64 sequence, u8 outcome code ({@link Outcome#code()}), int64 reply
+   * version, int64 record version).
    *
    * @return null, or why the encoding is invalid
    */
@@ -340,10 +368,10 @@ final class SessionTable {
       int outcome = v.get();
       long reply = v.getLong();
       long record = v.getLong();
-      if (outcome < 0 || outcome >= Outcome.values().length || seq <= 0) {
+      if (!Outcome.isCode(outcome) || seq <= 0) {
         return "session record has outcome " + outcome + " for sequence " + seq;
       }
-      restore(clientId, seq, Outcome.values()[outcome], reply, record);
+      restore(clientId, seq, Outcome.ofCode(outcome), reply, record);
     }
     Session s = session(clientId, -1);
     synchronized (s) {

@@ -19,7 +19,7 @@ package io.sharedmap.server.engine;
  *  +               "SMAPSNAP" (snapshot), 8 bytes                  +
  *  |                                                               |
  *  +---------------------------------------------------------------+
- *  |             format version (int32) = 2 (1 is still read)      |
+ *  |        format version (int32) = 3 (1 and 2 are still read)    |
  *  +---------------------------------------------------------------+
  *  |            CRC32C of header bytes 16..31 (int32)              |
  *  +---------------------------------------------------------------+
@@ -55,7 +55,7 @@ package io.sharedmap.server.engine;
  *
  * Types: {@link #TYPE_PUT} (key, value), {@link #TYPE_DELETE} (key, value = int64 version of the
  * deleted entry), {@link #TYPE_OUTCOME} (a sequenced change that changed nothing), in snapshots only {@link #TYPE_SESSION} (key = int64 client id, value = the
- * session's remembered outcomes, see {@code SessionTable}), and, only as the last record of a
+ * session's remembered outcomes, see {@code SessionTable}) and {@link #TYPE_FORGOTTEN} (format 3), and, only as the last record of a
  * snapshot, {@link #TYPE_SNAPSHOT_END} (empty key, value = int64 entry count). A snapshot without a
  * valid end record is incomplete and is never used.
  *
@@ -74,8 +74,11 @@ package io.sharedmap.server.engine;
 public final class StoreFileDescriptor {
   public static final long SEGMENT_MAGIC = 0x534D_4150_4A52_4E4CL; // "SMAPJRNL"
   public static final long SNAPSHOT_MAGIC = 0x534D_4150_534E_4150L; // "SMAPSNAP"
-  public static final int FORMAT_VERSION = 2;
-  /** The oldest format version this sharedmap reads (format 1 has no key owners). */
+  public static final int FORMAT_VERSION = 3;
+  /**
+   * The oldest format version this sharedmap reads (format 1 has no key owners; format 2 no
+   * forgotten sessions in snapshots).
+   */
   public static final int OLDEST_READABLE_FORMAT_VERSION = 1;
   public static final int FILE_HEADER_LENGTH = 32;
   public static final int FILE_HEADER_CRC_OFFSET = 12;
@@ -96,11 +99,17 @@ public final class StoreFileDescriptor {
   public static final int TYPE_SESSION = 4;
   /**
    * The outcome of a sequenced change that changed nothing (CONFLICT, NOT_FOUND): flags SEQUENCED,
-   * key = the change's key, value = u8 outcome ordinal + int64 version answered.
+   * key = the change's key, value = u8 outcome code ({@code Results.Outcome.code()}) + int64 version
+   * answered.
    */
   public static final int TYPE_OUTCOME = 5;
   /** A key's new owner, group or mode (chmod, chown): flags OWNED, key, empty value. */
   public static final int TYPE_META = 6;
+  /**
+   * In snapshots only, after the sessions: a forgotten session (its client is told so, never
+   * answered as new): key = int64 session key, empty value. Written from format 3 on.
+   */
+  public static final int TYPE_FORGOTTEN = 7;
 
   public static final int FLAG_SEQUENCED = 0x01;
   public static final int FLAG_CREATED = 0x02;

@@ -133,8 +133,13 @@ public final class Accounts {
 
   /** At open: counts one stored key of {@code keyBytes + valueBytes} owned by {@code owner}. */
   public void recount(Owner owner, long bytes) {
-    addUser(owner.uidLong(), 1, bytes, 0);
-    add(usage(groups, owner.gidLong()), 1, bytes, 0);
+    recount(owner, 1, bytes);
+  }
+
+  /** At open: counts {@code keys} stored keys of {@code bytes} (keys plus values) owned by {@code owner}. */
+  public void recount(Owner owner, long keys, long bytes) {
+    addUser(owner.uidLong(), keys, bytes, 0);
+    add(usage(groups, owner.gidLong()), keys, bytes, 0);
   }
 
   private static Usage usage(Map<Long, Usage> m, long id) {

@@ -71,9 +71,11 @@ import java.util.function.Predicate;
 public final class MappedStore implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(MappedStore.class.getName());
 
-  /** Where the store lives and who may read its public side. */
-  public record Settings(Path dir, Set<PosixFilePermission> publicFileMode, long publicGid,
-      Predicate<Owner> isPublic) {}
+  /**
+   * Where the store lives and who may read its public side: the public files' permission bits (an
+   * octal mode such as 0644) and group (-1: the daemon's), and which owners' keys go there.
+   */
+  public record Settings(Path dir, int publicFileMode, long publicGid, Predicate<Owner> isPublic) {}
 
   /** A change for {@link #apply}. */
   public interface Change {
@@ -139,7 +141,22 @@ public final class MappedStore implements AutoCloseable {
   }
 
   private static Access publicAccess(Settings s) {
-    return new Access(s.publicFileMode(), s.publicGid());
+    return new Access(posix(s.publicFileMode()), s.publicGid());
+  }
+
+  /** The permission set of an octal mode such as 0640 (the low nine bits). */
+  public static Set<PosixFilePermission> posix(int mode) {
+    Set<PosixFilePermission> set = java.util.EnumSet.noneOf(PosixFilePermission.class);
+    PosixFilePermission[] bits = {PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
+        PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE,
+        PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE,
+        PosixFilePermission.OTHERS_EXECUTE};
+    for (int i = 0; i < 9; i++) {
+      if ((mode & (0400 >> i)) != 0) {
+        set.add(bits[i]);
+      }
+    }
+    return set;
   }
 
   /**
@@ -199,11 +216,8 @@ public final class MappedStore implements AutoCloseable {
    * key stays where its new audience may not read it.
    */
   private static long accessCode(Settings s) {
-    long mode = 0;
-    for (PosixFilePermission p : s.publicFileMode()) {
-      mode |= 0400 >> p.ordinal();
-    }
-    return mode << 40 ^ (s.publicGid() & 0xFF_FFFF_FFFFL) ^ (long) s.isPublic().hashCode() << 52;
+    return (long) (s.publicFileMode() & 0777) << 40 ^ (s.publicGid() & 0xFF_FFFF_FFFFL)
+        ^ (long) s.isPublic().hashCode() << 52;
   }
 
   /** Why an existing store cannot be trusted, or null if it can. */
@@ -1065,8 +1079,11 @@ public final class MappedStore implements AutoCloseable {
     }
   }
 
-  /** For crash tests: unmaps everything without writing a byte, as a killed process would leave it. */
-  void abandon() {
+  /**
+   * Unmaps everything without writing a byte, as a killed process would leave the files (for
+   * crash tests; the store must not be used afterwards).
+   */
+  public void abandon() {
     closed = true;
     reclaimer.shutdownNow();
     closeQuietly(tree, owners, pub, priv, meta);

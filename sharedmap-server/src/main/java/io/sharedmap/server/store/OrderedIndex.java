@@ -40,7 +40,7 @@ final class OrderedIndex implements AutoCloseable {
     byte[] key(long treeRef);
   }
 
-  private static final int SEGMENT_PAGES = 1024;
+  private static final int SEGMENT_PAGES = 64;
   private static final long SEGMENT_BYTES = (long) SEGMENT_PAGES * PAGE_SIZE;
   private static final int MAX_HEIGHT = 32;
   private static final int MERGE_BELOW = LEAF_CAPACITY / 4;
@@ -104,7 +104,7 @@ final class OrderedIndex implements AutoCloseable {
       String bad = io.sharedmap.os.store.StoreDescriptor.checkHeader(whole, TREE_MAGIC, TREE_FORMAT_VERSION, PAGE_SIZE,
           file.toString());
       if (bad == null && whole.byteSize() % SEGMENT_BYTES != 0) {
-        bad = file + ": length " + whole.byteSize() + " is not a whole number of 4 MiB segments";
+        bad = file + ": length " + whole.byteSize() + " is not a whole number of " + SEGMENT_BYTES + "-byte segments";
       }
       if (bad != null) {
         throw new StoreCorruptException(bad);

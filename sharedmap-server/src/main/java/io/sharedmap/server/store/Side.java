@@ -22,13 +22,13 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * through {@link #read}, inside a {@link Grace} read section.
  *
  * <p>Allocation is log-structured: a new or moved entry goes to the end of the head chunk (a new
- * chunk when it is full; chunks grow from 1 MiB to 64 MiB; an entry of 8 MiB or more gets a chunk
+ * chunk when it is full; chunks grow from 256 KiB to 64 MiB; an entry of 8 MiB or more gets a chunk
  * of its own). A change that keeps the entry's length is made in place; any other leaves a dead
  * entry behind, whose bytes the compactor reclaims by moving the live entries of a mostly dead
  * chunk to the head and deleting the chunk.
  */
 final class Side implements AutoCloseable {
-  static final long MIN_CHUNK = 1L << 20;
+  static final long MIN_CHUNK = 256L << 10;
   static final long MAX_CHUNK = 64L << 20;
   static final long LARGE_ENTRY = MAX_CHUNK / 8;
 
@@ -471,7 +471,10 @@ final class Side implements AutoCloseable {
         head.segment.asSlice(headOffset, ENTRY_HEADER_LENGTH).fill((byte) 0);
       }
       long size = nextChunkSize;
-      nextChunkSize = Math.min(chunking.max(), nextChunkSize * 2);
+      while (size < CHUNK_HEADER_LENGTH + length) {
+        size *= 2; // an entry below the large size, bigger than the next chunk: a bigger chunk
+      }
+      nextChunkSize = Math.min(chunking.max(), Math.max(nextChunkSize, size) * 2);
       head = newChunk(size);
       headChunk = head.number;
       headOffset = CHUNK_HEADER_LENGTH;

@@ -44,6 +44,19 @@ class RecoveryTest {
     return dir.resolve(segmentName(n));
   }
 
+  /**
+   * Deletes the mapped store, so that the next open rebuilds it from the snapshot and the journal
+   * (as after a reboot, which empties the memory file system it lives on). A continued store reads
+   * only the journal after its checkpoint.
+   */
+  private void dropStore() throws IOException {
+    try (Stream<Path> all = Files.walk(dir.resolve("store"))) {
+      for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
   /** Writes k1..k3, closes, returns the offset where k3's record starts. */
   private long threeRecords() throws IOException {
     long k3Start;
@@ -165,6 +178,7 @@ class RecoveryTest {
     }
     Journal.createSegment(dir, 3, last).close(); // segment 2 is now sealed: a later one exists
     poke(segment(2), FILE_HEADER_LENGTH + RECORD_HEADER_LENGTH + 1, 'X');
+    dropStore(); // a rebuild must read segment 2
     assertThatThrownBy(this::open).isInstanceOf(StoreFormatException.class)
         .hasMessageContaining("sealed journal segment is damaged").hasMessageContaining(segmentName(2))
         .hasMessageContaining("checksum mismatch");
@@ -216,7 +230,9 @@ class RecoveryTest {
       List<String> names = files.map(p -> p.getFileName().toString()).sorted().toList();
       assertThat(names).contains(snapshotName(2), segmentName(2)).doesNotContain(segmentName(1));
     }
+    dropStore();
     try (Engine e = open()) {
+      assertThat(e.recovery().storeContinued()).isFalse();
       assertThat(e.recovery().snapshot()).isEqualTo(2);
       assertThat(e.recovery().snapshotEntries()).isEqualTo(99);
       assertThat(value(e, "key1")).isEqualTo("new1");

@@ -22,8 +22,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The store's directory and files are created private whatever the umask: the directory and the
- * parents it creates {@code rwx------}, every file {@code rw-------}. (This JVM's umask is the
+ * The data directory and its files are created private whatever the umask: the directory, the
+ * parents it creates and the directories of a mapped store only the daemon reads {@code
+ * rwx------}, every file {@code rw-------}. (This JVM's umask is the
  * usual 022, which gives {@code rwxr-xr-x} and {@code rw-r--r--} without explicit modes;
  * sharedmap-tests' FileModesTest runs a daemon with umask 000.)
  */
@@ -71,7 +72,9 @@ class StoreFileModesTest {
     assertThat(modes.keySet()).as("what the store made").anyMatch(n -> n.matches("a/b/data/journal-\\d+\\.log"))
         .anyMatch(n -> n.matches("a/b/data/snapshot-\\d+\\.snap")).contains("a/b/data/limits")
         .anyMatch(n -> n.matches("a/b/data/journal-\\d+\\.log\\.damaged-\\d+"));
-    modes.forEach((name, mode) -> assertThat(mode).as(name)
-        .isEqualTo(name.equals("a") || name.equals("a/b") || name.equals("a/b/data") ? "rwx------" : "rw-------"));
+    modes.forEach((name, mode) -> assertThat(mode).as(name).isEqualTo(Files.isDirectory(root.resolve(name),
+        LinkOption.NOFOLLOW_LINKS) ? "rwx------" : "rw-------"));
+    assertThat(modes.keySet()).as("the mapped store, which only the daemon reads here, is in the data directory")
+        .contains("a/b/data/store/public/root", "a/b/data/store/private/meta");
   }
 }

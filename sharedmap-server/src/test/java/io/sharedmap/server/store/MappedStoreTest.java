@@ -38,7 +38,7 @@ class MappedStoreTest {
   }
 
   static MappedStore.Settings settings(Path dir) {
-    return new MappedStore.Settings(dir, PosixFilePermissions.fromString("rw-r--r--"), -1,
+    return new MappedStore.Settings(dir, 0644, -1,
         o -> (o.mode() & 0444) == 0444);
   }
 

@@ -1,6 +1,8 @@
 package io.sharedmap.server.testing;
 
+import io.sharedmap.server.SecurityConfig;
 import io.sharedmap.server.ServerConfig;
+import io.sharedmap.server.StoreConfig;
 import io.sharedmap.server.SharedMapServer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,7 +28,16 @@ public final class TestDaemon implements AutoCloseable {
     this.dir = config.dataDir();
     this.socket = config.socket();
     this.config = config;
-    this.server = SharedMapServer.start(config);
+    this.server = start(config);
+  }
+
+  /**
+   * Starts a daemon whose mapped store is beside its data directory ({@code DATA.store}), so that a
+   * test leaves nothing in {@code /dev/shm}.
+   */
+  private static SharedMapServer start(ServerConfig config) throws Exception {
+    Path store = config.dataDir().resolveSibling(config.dataDir().getFileName() + ".store");
+    return SharedMapServer.start(config, SecurityConfig.DEFAULTS, StoreConfig.DEFAULTS.withDir(store));
   }
 
   public static TestDaemon start() throws Exception {
@@ -56,7 +67,7 @@ public final class TestDaemon implements AutoCloseable {
   public void restart(UnaryOperator<ServerConfig> tweak) throws Exception {
     stop();
     config = tweak.apply(config);
-    server = SharedMapServer.start(config);
+    server = start(config);
   }
 
   public void restart() throws Exception {
