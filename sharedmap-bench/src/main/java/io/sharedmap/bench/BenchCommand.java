@@ -365,6 +365,7 @@ public final class BenchCommand implements Callable<Integer> {
       synchronized (servers) {
         servers.forEach(BenchServer::close);
       }
+      BenchServer.deleteStores(launch);
       try {
         Runtime.getRuntime().removeShutdownHook(cleanup);
       } catch (IllegalStateException e) {

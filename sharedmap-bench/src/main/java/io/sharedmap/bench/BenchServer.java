@@ -92,7 +92,7 @@ final class BenchServer implements AutoCloseable {
     cmd.add(launch.classPath());
     cmd.add(launch.daemonMain());
     cmd.addAll(List.of("server", "--dir", dir.toString(), "--socket", socket.toString(),
-        "--durability", launch.fsync().sharedMapMode()));
+        "--durability", launch.fsync().sharedMapMode(), "--store-dir", storeDir(launch, direct).toString()));
     cmd.addAll(launch.daemonArgs());
     Path log = launch.logDir().resolve("daemon-" + spec.kind().label() + ".log");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -107,10 +107,37 @@ final class BenchServer implements AutoCloseable {
     }
     String label = spec.kind().label() + "(" + launch.fsync().sharedMapMode() + ")";
     BenchServer server = new BenchServer(spec, socket, p, p.pid(), label,
-        direct ? "sharedmap, GET from its view" : "sharedmap");
+        direct ? "sharedmap, GET from its mapped store" : "sharedmap");
     server.jfrFile = jfr;
     server.jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
     return server;
+  }
+
+  /**
+   * The daemon's mapped store: in memory (/dev/shm), as a daemon keeps it by default, under a name
+   * of this run's, so that {@link #deleteStores} finds it; beside the data directory without /dev/shm.
+   */
+  static Path storeDir(Launch launch, boolean direct) {
+    Path shm = Path.of("/dev/shm");
+    String name = "sharedmap-bench-" + ProcessHandle.current().pid() + (direct ? "-direct" : "-socket");
+    return Files.isDirectory(shm) ? shm.resolve(name) : launch.workDir().resolve(name);
+  }
+
+  /** Deletes the stores this run's daemons kept in /dev/shm (they hold memory until removed). */
+  static void deleteStores(Launch launch) {
+    for (boolean direct : new boolean[] {true, false}) {
+      Path d = storeDir(launch, direct);
+      if (!Files.exists(d)) {
+        continue;
+      }
+      try (java.util.stream.Stream<Path> all = Files.walk(d)) {
+        for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      } catch (IOException e) {
+        System.err.println("bench: could not delete " + d + ": " + e);
+      }
+    }
   }
 
   private static BenchServer startRedis(TargetSpec spec, Launch launch) throws IOException, InterruptedException {

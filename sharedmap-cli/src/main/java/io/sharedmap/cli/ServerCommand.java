@@ -2,7 +2,7 @@ package io.sharedmap.cli;
 
 import io.sharedmap.server.SecurityConfig;
 import io.sharedmap.server.ServerConfig;
-import io.sharedmap.server.ViewConfig;
+import io.sharedmap.server.StoreConfig;
 import io.sharedmap.server.ServerStartException;
 import io.sharedmap.server.SharedMapServer;
 import java.io.PrintStream;
@@ -25,7 +25,7 @@ final class ServerCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     ServerConfig config = options.toConfig();
     SecurityConfig security = options.toSecurity();
-    ViewConfig view = options.toView();
+    StoreConfig store = options.toStore();
     // On SIGTERM/SIGINT the JVM runs this hook: refuse new work, drain, sync, stop, then exit 0, as
     // rmmod does after a clean unload (a JVM would otherwise exit 128+signal, 143, and systemd would
     // call a clean stop a failure). halt() ends the JVM at once, so other shutdown hooks, such as a
@@ -51,7 +51,7 @@ final class ServerCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     SharedMapServer server;
     try {
-      server = SharedMapServer.start(config, security, view);
+      server = SharedMapServer.start(config, security, store);
     } catch (ServerStartException e) {
       try {
         Runtime.getRuntime().removeShutdownHook(hook);

@@ -4,7 +4,7 @@ import io.sharedmap.client.SharedMapPaths;
 import io.sharedmap.server.Durability;
 import io.sharedmap.server.SecurityConfig;
 import io.sharedmap.server.ServerConfig;
-import io.sharedmap.server.ViewConfig;
+import io.sharedmap.server.StoreConfig;
 import io.sharedmap.server.security.UnixAccounts;
 import java.nio.file.Path;
 import java.util.List;
@@ -98,40 +98,31 @@ final class ServerOptions {
       description = "Members of this group may change limits and key owners, as root may (default: only root).")
   String adminGroup;
 
-  @Option(names = "--view", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "Publish a read-only shared-memory view of the keys, which clients that may open it read"
-          + " without a system call (--no-view: every GET goes through the socket). Never in --durability never."
-          + " The view file may be read by whoever may connect (see --socket-mode, --socket-group).")
-  boolean view = true;
+  @Option(names = {"--direct-reads", "--view"}, negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Let clients that may open the mapped store's public files read them without a system call"
+          + " (--no-direct-reads: every GET goes through the socket; --[no-]view is the old name). Never in"
+          + " --durability never. The files may be read by whoever may connect (see --socket-mode, --socket-group).")
+  boolean directReads = true;
 
-  @Option(names = "--view-slots", paramLabel = "N",
-      description = "Slots in the view's hash table, a power of two from 16 to 67108864; keys beyond about 7/8 of"
-          + " them are read through the socket (default: ${DEFAULT-VALUE}).")
-  int viewSlots = ViewConfig.DEFAULTS.slotCount();
+  @Option(names = "--store-dir", paramLabel = "DIR",
+      description = "Where the mapped store keeps its files: every key and value, as memory. Best on a memory file"
+          + " system; it is rebuilt from the journal when missing (default: /dev/shm/sharedmap-UID/NAME, NAME"
+          + " derived from the socket path; beside the socket as SOCKET.store without /dev/shm).")
+  Path storeDir;
 
-  @Option(names = "--view-slot-size", paramLabel = "BYTES",
-      description = "Bytes per view slot, a power of two from 64 to 65536; a key whose key plus value exceed"
-          + " BYTES - 28 is read through the socket. The view file is slots x size bytes"
-          + " (default: ${DEFAULT-VALUE}, with the default slots 64 MiB).")
-  int viewSlotSize = ViewConfig.DEFAULTS.slotSize();
-
-  /**
-   * The shared-memory view's settings.
-   *
-   * @throws CliException exit code 2 naming the option
-   */
-  ViewConfig toView() {
-    try {
-      return new ViewConfig(view, viewSlots, viewSlotSize).validate();
-    } catch (IllegalArgumentException e) {
-      throw new CliException(ExitCodes.USAGE, e.getMessage());
-    }
+  /** The mapped store's settings. */
+  StoreConfig toStore() {
+    return new StoreConfig(directReads, storeDir);
   }
 
-  /** The same view settings as arguments of {@code sharedmap server}. */
-  static List<String> toArgs(ViewConfig v) {
-    return List.of(v.enabled() ? "--view" : "--no-view",
-        "--view-slots", Integer.toString(v.slotCount()), "--view-slot-size", Integer.toString(v.slotSize()));
+  /** The same store settings as arguments of {@code sharedmap server}. */
+  static List<String> toArgs(StoreConfig s) {
+    List<String> args = new java.util.ArrayList<>(List.of(s.directReads() ? "--direct-reads" : "--no-direct-reads"));
+    if (s.dir() != null) {
+      args.add("--store-dir");
+      args.add(s.dir().toAbsolutePath().toString());
+    }
+    return args;
   }
 
   /**

@@ -168,7 +168,7 @@ final class StartCommand implements Callable<Integer> {
     command.add(supervise ? "supervise" : "server");
     command.addAll(ServerOptions.toArgs(config));
     command.addAll(ServerOptions.toArgs(options.toSecurity()));
-    command.addAll(ServerOptions.toArgs(options.toView()));
+    command.addAll(ServerOptions.toArgs(options.toStore()));
     if (supervise) {
       command.add("--max-restarts");
       command.add(Integer.toString(maxRestarts));

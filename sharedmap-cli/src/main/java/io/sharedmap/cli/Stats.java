@@ -30,6 +30,22 @@ final class Stats {
     }
   }
 
+  /** A byte-count stat as {@code 12.3 MiB}, or {@code ?} if the daemon does not report it. */
+  static String bytes(Map<String, String> stats, String name) {
+    String value = stats.get(name);
+    if (value == null) {
+      return "?";
+    }
+    double b = Long.parseLong(value);
+    String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (b >= 1024 && u < units.length - 1) {
+      b /= 1024;
+      u++;
+    }
+    return u == 0 ? value + " B" : String.format(java.util.Locale.ROOT, "%.1f %s", b, units[u]);
+  }
+
   /** {@code 1h02m03s}; hours are not capped. */
   static String duration(long millis) {
     long s = Math.max(0, millis) / 1000;

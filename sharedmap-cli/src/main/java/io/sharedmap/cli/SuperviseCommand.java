@@ -160,7 +160,7 @@ final class SuperviseCommand implements Callable<Integer> {
     command.add("server");
     command.addAll(ServerOptions.toArgs(config));
     command.addAll(ServerOptions.toArgs(options.toSecurity()));
-    command.addAll(ServerOptions.toArgs(options.toView()));
+    command.addAll(ServerOptions.toArgs(options.toStore()));
     lock.lock();
     try {
       if (stopping) {

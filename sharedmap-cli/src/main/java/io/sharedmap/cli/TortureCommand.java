@@ -121,15 +121,10 @@ final class TortureCommand implements Callable<Integer> {
           + " none of them read from the view (default: 0.5; 0 when the daemon has no view).")
   Double directReaders;
 
-  @Option(names = "--view", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "Whether the tool's own daemon publishes its shared-memory view (default: on; never with"
-          + " --durability never).")
+  @Option(names = {"--direct-reads", "--view"}, negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Whether the tool's own daemon offers direct reads of its mapped store (default: on; never with"
+          + " --durability never; --[no-]view is the old name).")
   boolean view = true;
-
-  @Option(names = "--view-slot-size", paramLabel = "BYTES",
-      description = "The tool's own daemon's view slot size; values are sized on both sides of what a slot holds"
-          + " (default: ${DEFAULT-VALUE}).")
-  int viewSlotSize = io.sharedmap.protocol.view.ViewDescriptor.DEFAULT_SLOT_SIZE;
 
   @Option(names = "--unsafe-late-view", hidden = true,
       description = "Start the daemon in its deliberately broken mode where writes reach the view only after they"
@@ -168,10 +163,6 @@ final class TortureCommand implements Callable<Integer> {
         + "' is neither recovering nor plain");
     check(directReaders == null || (directReaders >= 0 && directReaders <= 1), "--direct-readers: " + directReaders
         + " is outside 0..1");
-    check(io.sharedmap.protocol.view.ViewDescriptor.checkGeometry(io.sharedmap.protocol.view.ViewDescriptor
-        .MIN_SLOT_COUNT, viewSlotSize) == null, "--view-slot-size: " + viewSlotSize + " is not a power of two from "
-        + io.sharedmap.protocol.view.ViewDescriptor.MIN_SLOT_SIZE + " to "
-        + io.sharedmap.protocol.view.ViewDescriptor.MAX_SLOT_SIZE);
     check(socket == null || (!crash && dir == null && cpus == 0 && !unsafeStaleReads && !unsafeLateView
         && daemonJvmOptions.isEmpty() && restartDaemonOptions.isEmpty()),
         "--socket: an existing daemon cannot be crashed, moved, pinned or reconfigured; drop --crash, --dir, --cpus"
@@ -180,10 +171,10 @@ final class TortureCommand implements Callable<Integer> {
         + " acknowledged changes on kill -9, which the checks would report; use interval or always");
     List<String> jvm = new ArrayList<>(daemonJvmOptions);
     if (unsafeStaleReads) {
-      jvm.add("-Dsharedmap.unsafe.staleReads=true");
+      jvm.add("-D" + io.sharedmap.server.engine.EngineHooks.STALE_READS_PROPERTY + "=true");
     }
     if (unsafeLateView) {
-      jvm.add("-D" + io.sharedmap.server.engine.Engine.UNSAFE_LATE_VIEW_PROPERTY + "=true");
+      jvm.add("-D" + io.sharedmap.server.engine.EngineHooks.LATE_APPLY_PROPERTY + "=true");
     }
     boolean daemonHasView = socket != null || (view && durability != Durability.NEVER);
     TortureConfig config = new TortureConfig(duration.toMillis(), processes, threads, keys, counters, linKeys, linOps,
@@ -191,7 +182,7 @@ final class TortureCommand implements Callable<Integer> {
         dir == null ? null : dir.toAbsolutePath(), durability.toString(), cpus, (long) (stallSeconds * 1000),
         client.equals("recovering"), reconnectWindow.toMillis(), seed != null ? seed : new SecureRandom().nextLong(),
         List.copyOf(jvm), keep, directReaders != null ? directReaders : daemonHasView ? 0.5 : 0, view,
-        viewSlotSize, List.copyOf(restartDaemonOptions));
+        List.copyOf(restartDaemonOptions));
     try {
       return new TortureRun(config, root.out()).run();
     } catch (java.io.IOException e) {

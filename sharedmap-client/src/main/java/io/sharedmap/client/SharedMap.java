@@ -10,7 +10,7 @@ import io.sharedmap.protocol.Opcode;
 import io.sharedmap.protocol.Status;
 import io.sharedmap.protocol.ViewCodec;
 import io.sharedmap.protocol.transport.SpinChannel;
-import io.sharedmap.protocol.view.ViewReader;
+import io.sharedmap.os.store.StoreReader;
 import java.nio.ByteBuffer;
 import java.io.EOFException;
 import java.io.IOException;
@@ -104,15 +104,17 @@ import java.util.stream.StreamSupport;
  *
  * <h2>Direct reads</h2>
  *
- * <p>The daemon publishes a read-only, memory-mapped view of its keys ({@link
- * io.sharedmap.protocol.view.ViewDescriptor}). When this process may open the view file (normally:
- * whoever may connect; see docs/SECURITY.md), {@link #get} reads it with no system call and no round
- * trip, and goes to the socket only for keys the view lacks (larger than a view slot, unreadable by
- * some who may open the view, absent, or lost in a race), after the daemon restarted (it maps the
- * new view), or when direct reads are off ({@link Options#directReads(boolean)}). The answers are
- * the socket's: a direct read returns a value the daemon acknowledged, never a torn one, and never
- * older than a change acknowledged before the read began (the daemon publishes a change in the view
- * before acknowledging it). Pipelined GETs and scans use the socket.
+ * <p>The daemon keeps every key in a memory-mapped store whose public side this process may map
+ * ({@link io.sharedmap.os.store.StoreDescriptor}) when it may open its files (normally: whoever
+ * may connect; see docs/SECURITY.md). {@link #get} then reads it with no system call and no round
+ * trip, absent keys included, and goes to the socket only for keys that not everyone who may open
+ * the files may read (the private side, which only the daemon opens: their absence cannot be told
+ * either while the private side holds any key), for a read that kept racing a change, after the
+ * daemon stopped or was replaced (it maps the store again), or when direct reads are off ({@link
+ * Options#directReads(boolean)}). The answers are the socket's: a direct read returns a value the
+ * daemon acknowledged, never a torn one, and never older than a change acknowledged before the read
+ * began (the daemon applies a change to the store before acknowledging it). Pipelined GETs and
+ * scans use the socket.
  *
  * <h2>Threads and connections</h2>
  *
@@ -140,9 +142,9 @@ public final class SharedMap implements AutoCloseable {
   /** The session's sequence numbers; null for a plain client. */
   private final SequenceWindow window;
 
-  /** The daemon's view this client reads directly; null when none is mapped. */
-  private final AtomicReference<ViewReader> view = new AtomicReference<>();
-  /** Set while one thread asks the daemon for its view, so that others do not ask too. */
+  /** The daemon's store this client reads directly; null when none is mapped. */
+  private final AtomicReference<StoreReader> view = new AtomicReference<>();
+  /** Set while one thread asks the daemon for its store, so that others do not ask too. */
   private final AtomicBoolean mapping = new AtomicBoolean();
   /** The daemon does not know VIEW (an older daemon): never ask again. */
   private volatile boolean noViewOpcode;
@@ -151,7 +153,7 @@ public final class SharedMap implements AutoCloseable {
   private final LongAdder directHits = new LongAdder();
   private final LongAdder socketReads = new LongAdder();
 
-  /** How long a client without a view waits before asking the daemon for one again. */
+  /** How long a client without a store mapped waits before asking the daemon again. */
   static final long VIEW_RETRY_NANOS = 1_000_000_000L;
 
   private SharedMap(ConnectionPool pool, Options options) {
@@ -416,24 +418,28 @@ public final class SharedMap implements AutoCloseable {
 
   /**
    * The value and version stored under {@code key}, or empty when there is none. Read from the
-   * daemon's shared-memory view when this client has one and the key is in it, else through the
-   * socket: the same answer either way.
+   * daemon's mapped store when this client maps it and may tell the answer from it, else through
+   * the socket: the same answer either way.
    */
   public Optional<Entry> get(byte[] key) {
     checkKey(Opcode.GET, key); // before anything, as for every request; the frame only if the socket is needed
-    ViewReader v = view.get();
+    StoreReader v = view.get();
     if (v == null && options.directReads() && System.nanoTime() - nextViewAttempt >= 0 && !pool.isClosed()) {
       v = mapView();
     }
     if (v != null) {
-      ViewReader.Hit hit = v.lookup(key);
-      if (hit != null && !pool.isClosed()) {
+      StoreReader.Result got = v.lookup(key);
+      if (got instanceof StoreReader.Found hit && !pool.isClosed()) {
         directHits.increment();
         return Optional.of(new Entry(hit.value(), hit.version()));
       }
+      if (got == StoreReader.ABSENT && !pool.isClosed()) {
+        directHits.increment();
+        return Optional.empty();
+      }
       if (v.retired() && view.compareAndSet(v, null)) {
         // The daemon stopped or was replaced: this GET goes through the socket (which waits for a
-        // daemon as every call does), and the next one maps the new daemon's view.
+        // daemon as every call does), and the next one maps the store again.
         nextViewAttempt = System.nanoTime();
       }
     }
@@ -442,12 +448,12 @@ public final class SharedMap implements AutoCloseable {
   }
 
   /**
-   * Asks the daemon where its view is and maps it; null (and no new attempt for {@link
-   * #VIEW_RETRY_NANOS}) when the daemon has none, this process may not open it, or it changed
-   * meanwhile. The daemon names the generation the file must carry, so a file replaced by a newer
-   * daemon in between is refused rather than trusted.
+   * Asks the daemon where its store's public side is and maps it; null (and no new attempt for
+   * {@link #VIEW_RETRY_NANOS}) when the daemon offers none, this process may not open it, or it
+   * changed meanwhile. The daemon names the generation the root must carry, so a store replaced by
+   * another daemon in between is refused rather than trusted.
    */
-  private ViewReader mapView() {
+  private StoreReader mapView() {
     if (noViewOpcode || !mapping.compareAndSet(false, true)) {
       return null; // another thread is asking: this GET uses the socket
     }
@@ -468,16 +474,16 @@ public final class SharedMap implements AutoCloseable {
       if (where == null) {
         return null;
       }
-      // The daemon's path, else the same name beside the socket as this process sees it (a socket
-      // bind-mounted into a container); the generation check refuses any other daemon's view.
-      Path besideSocket = pool.socket().resolveSibling(pool.socket().getFileName() + ".view");
-      for (Path file : where.file().equals(besideSocket) ? List.of(besideSocket) : List.of(where.file(), besideSocket)) {
+      // The daemon's path, else the link beside the socket as this process sees it (a socket
+      // bind-mounted into a container); the generation check refuses any other daemon's store.
+      Path besideSocket = pool.socket().resolveSibling(pool.socket().getFileName() + ".store").resolve("public");
+      for (Path dir : where.file().equals(besideSocket) ? List.of(besideSocket) : List.of(where.file(), besideSocket)) {
         try {
-          ViewReader r = ViewReader.open(file, where.generation());
+          StoreReader r = StoreReader.open(dir, where.generation());
           view.set(r);
           return r;
         } catch (IOException | RuntimeException e) {
-          // for example: this user may not read the view file; the socket serves every GET
+          // for example: this user may not read the store's files; the socket serves every GET
         }
       }
       return null;
@@ -487,14 +493,14 @@ public final class SharedMap implements AutoCloseable {
   }
 
   /**
-   * GETs answered from the daemon's shared-memory view and through the socket by this client so
-   * far, and whether a view is mapped now.
+   * GETs answered from the daemon's mapped store and through the socket by this client so far,
+   * and whether the store is mapped now.
    */
   public record ReadStats(long direct, long socket, boolean viewMapped) {}
 
   /** See {@link ReadStats}. */
   public ReadStats readStats() {
-    ViewReader v = view.get();
+    StoreReader v = view.get();
     return new ReadStats(directHits.sum(), socketReads.sum(), v != null && !v.retired());
   }
 

@@ -5,21 +5,21 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
- * The payload of the {@link Status#VIEW} reply: where the daemon's shared-memory view is
- * ({@link io.sharedmap.protocol.view.ViewDescriptor}).
+ * The payload of the {@link Status#VIEW} reply: where the public side of the daemon's mapped
+ * store is, for direct reads (its layout is {@code io.sharedmap.os.store.StoreDescriptor}).
  *
  * <pre>
  *  +---------------------------------------------------------------+
- *  |      generation (int64): the header of the right file has it  |
+ *  |  generation (int64): the root file of the right store has it  |
  *  +                                                               +
  *  |                                                               |
  *  +---------------------------------------------------------------+
- *  |        absolute path of the view file (UTF-8, the rest)       |
+ *  |  absolute path of the public side's directory (UTF-8, the rest)|
  *  +---------------------------------------------------------------+
  * </pre>
  *
- * An empty payload means the daemon publishes no view (disabled, or {@code never} mode): every GET
- * goes through the socket.
+ * An empty payload means the daemon offers no direct reads (disabled, {@code never} mode, or its
+ * journal failed): every GET goes through the socket.
  */
 public final class ViewCodec {
   private ViewCodec() {}
@@ -27,7 +27,7 @@ public final class ViewCodec {
   /** Longest path accepted in a reply (PATH_MAX). */
   public static final int MAX_PATH_BYTES = 4096;
 
-  /** Where the view is; null in {@link #decode} for "no view". */
+  /** Where the store's public side is; null in {@link #decode} for "no direct reads". */
   public record ViewLocation(Path file, long generation) {}
 
   public static byte[] encode(ViewLocation v) {

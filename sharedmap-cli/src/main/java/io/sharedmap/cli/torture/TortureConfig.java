@@ -29,12 +29,11 @@ import java.util.List;
  * @param directReaders the share of worker threads that read directly from the daemon's view (the
  *     others read through the socket only); between 0 and 1 exclusive, at least one thread of each
  *     kind
- * @param view whether the started daemon publishes its view ({@code --no-view} otherwise)
- * @param viewSlotSize the started daemon's view slot size; value sizes straddle its capacity
+ * @param view whether the started daemon offers direct reads ({@code --no-direct-reads} otherwise)
  * @param restartDaemonOptions further server options of the started daemon when it is restarted
  *     (test hook: a restart with other settings on the same directory)
  */
 public record TortureConfig(long durationMs, int processes, int threads, int keys, int counters, int linKeys,
     int linOps, long linMaxSteps, boolean crash, long crashMeanMs, Path socket, Path dir, String durability,
     int cpus, long stallMs, boolean recovering, long reconnectWindowMs, long seed, List<String> daemonJvmOptions,
-    boolean keep, double directReaders, boolean view, int viewSlotSize, List<String> restartDaemonOptions) {}
+    boolean keep, double directReaders, boolean view, List<String> restartDaemonOptions) {}

@@ -102,7 +102,8 @@ final class TortureDaemon {
     long t0 = System.nanoTime();
     List<String> command = new ArrayList<>(launch);
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.sharedmap.cli.Main", "server",
-        "--dir", dir.toString(), "--socket", socket.toString(), "--durability", durability));
+        "--dir", dir.toString(), "--socket", socket.toString(), "--durability", durability,
+        "--store-dir", dir.resolveSibling(dir.getFileName() + ".store").toString()));
     command.addAll(serverOptions);
     if (starts++ > 0) {
       command.addAll(restartOptions);

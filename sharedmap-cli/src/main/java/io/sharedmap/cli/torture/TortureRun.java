@@ -6,7 +6,6 @@ import io.sharedmap.client.Entry;
 import io.sharedmap.client.KeyInfo;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.SharedMapException;
-import io.sharedmap.protocol.view.ViewDescriptor;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -134,9 +133,7 @@ public final class TortureRun {
       }
       socket = work.resolve("torture.sock");
       results = work.resolve("torture-" + Integer.toUnsignedString(runId, 16));
-      List<String> serverOptions = c.view()
-          ? List.of("--view-slot-size", Integer.toString(c.viewSlotSize()))
-          : List.of("--no-view");
+      List<String> serverOptions = c.view() ? List.of() : List.of("--no-direct-reads");
       daemon = new TortureDaemon(work.resolve("data"), socket, c.durability(), c.cpus(), c.daemonJvmOptions(),
           serverOptions, c.restartDaemonOptions());
     }
@@ -208,10 +205,10 @@ public final class TortureRun {
         c.crash() ? "kill -9 every ~" + c.crashMeanMs() + " ms" : "no", c.stallMs() / 1e3,
         Integer.toUnsignedString(runId, 16), c.seed());
     int total = c.processes() * c.threads();
-    out.printf("reads: %d of %d threads read directly from the daemon's view, %d through the socket only;"
-            + " view %s; values straddle the %d bytes of key and value a view slot holds%n",
+    out.printf("reads: %d of %d threads read directly from the daemon's mapped store, %d through the socket only;"
+            + " direct reads %s; values straddle %d bytes of key and value%n",
         directThreadCount(total), total, total - directThreadCount(total),
-        c.socket() != null ? "(the daemon's)" : c.view() ? "on, " + c.viewSlotSize() + "-byte slots" : "off",
+        c.socket() != null ? "(the daemon's)" : c.view() ? "on" : "off",
         viewCapacity());
     out.flush();
   }
@@ -407,10 +404,15 @@ public final class TortureRun {
     return (int) Math.max(1, Math.min(n, Math.max(1, total - 1)));
   }
 
-  /** Bytes of key plus value a slot of the daemon's view holds. */
+  /**
+   * Value sizes straddle this many bytes of key plus value (the old view's slot capacity): small
+   * values change in place, and a change across it moves the entry in the store.
+   */
   private int viewCapacity() {
-    return ViewDescriptor.payloadCapacity(c.viewSlotSize());
+    return VALUE_SPREAD;
   }
+
+  private static final int VALUE_SPREAD = 228;
 
   /** Tells the workers that a new daemon answers: direct GETs from now on must come from its view. */
   private void announceRestart() {

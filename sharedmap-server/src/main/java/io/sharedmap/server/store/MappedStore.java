@@ -1069,6 +1069,16 @@ public final class MappedStore implements AutoCloseable {
     }
   }
 
+  /** For tests: replaces the public side's index by a new generation of the same size. */
+  void rebuildForTest() throws IOException {
+    lock.writeLock().lock();
+    try {
+      rebuild(pub, pub.index.log2Slots);
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
   /** For tests: the ordered index's reference for {@code key}, or 0. */
   long treeRefOf(byte[] key) {
     lock.readLock().lock();

@@ -58,7 +58,6 @@ final class Side implements AutoCloseable {
   private int headChunk;
   private long headOffset;
   private long nextChunkSize;
-  private int nextFreeChunk = 1;
   private long chunkBytes;
   private int chunkCount;
   private long entryBytes;
@@ -512,10 +511,9 @@ final class Side implements AutoCloseable {
     }
   }
 
+  /** The lowest chunk number not in use: a deleted chunk's number comes back first (as a new incarnation). */
   private int freeChunkNumber() throws StoreFullException {
-    for (int n = 0; n < MAX_CHUNKS - 1; n++) {
-      int c = nextFreeChunk;
-      nextFreeChunk = c + 1 == MAX_CHUNKS ? 1 : c + 1;
+    for (int c = 1; c < MAX_CHUNKS; c++) {
       if (chunks.get(c) == null) {
         return c;
       }

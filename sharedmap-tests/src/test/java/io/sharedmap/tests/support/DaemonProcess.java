@@ -94,7 +94,9 @@ public final class DaemonProcess {
     }
 
     List<String> command() {
-      List<String> args = new ArrayList<>(List.of("server", "--dir", dataDir.toString(), "--socket", socket.toString()));
+      // The mapped store beside the data directory, not in /dev/shm: the test's temporary tree holds everything.
+      List<String> args = new ArrayList<>(List.of("server", "--dir", dataDir.toString(), "--socket", socket.toString(),
+          "--store-dir", dataDir.resolveSibling(dataDir.getFileName() + ".store").toString()));
       args.addAll(serverArgs);
       List<String> java = JavaCommand.command(oneCpu, jvmArgs, "io.sharedmap.cli.Main", args);
       if (umask == null) {
