@@ -3,7 +3,9 @@ package io.sharedmap.client;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sharedmap.server.Durability;
+import io.sharedmap.server.SecurityConfig;
 import io.sharedmap.server.ServerConfig;
+import io.sharedmap.server.StoreConfig;
 import io.sharedmap.server.SharedMapServer;
 import io.sharedmap.server.testing.TestDaemon;
 import java.nio.file.Files;
@@ -54,28 +56,55 @@ class DirectReadTest {
   }
 
   @Test
-  void get_ofAValueLargerThanASlot_goesThroughTheSocket() {
-    byte[] big = new byte[1000];
-    big[999] = 7;
+  void get_ofAValueOfAnySize_isDirect() {
+    byte[] big = new byte[1 << 20];
+    big[big.length - 1] = 7;
     map.set("big".getBytes(), big);
     SharedMap.ReadStats before = map.readStats();
     assertThat(map.get("big").orElseThrow().value()).isEqualTo(big);
-    assertThat(map.readStats().socket()).isEqualTo(before.socket() + 1);
-    assertThat(map.readStats().direct()).isEqualTo(before.direct());
+    assertThat(map.readStats().direct()).isEqualTo(before.direct() + 1);
+    assertThat(map.readStats().socket()).isEqualTo(before.socket());
   }
 
   @Test
-  void restart_ofTheDaemon_remapsTheNewView() throws Exception {
+  void get_ofAnAbsentKey_isAnsweredDirectly_whileNoKeyIsPrivate() {
+    SharedMap.ReadStats before = map.readStats();
+    assertThat(map.get("absent")).isEmpty();
+    assertThat(map.readStats().direct()).isEqualTo(before.direct() + 1);
+    map.set("secret", "s");
+    map.chmod("secret".getBytes(), 0600); // now in the private side: absence can no longer be told directly
+    assertThat(map.get("absent")).isEmpty();
+    assertThat(map.get("secret").orElseThrow().valueAsString()).isEqualTo("s");
+    assertThat(map.readStats().socket()).isEqualTo(before.socket() + 2);
+  }
+
+  /** A daemon that stops and comes back on the same store: the client's mapping serves on. */
+  @Test
+  void restart_thatContinuesTheStore_keepsServingDirectly() throws Exception {
     map.set("k", "before");
     assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("before");
     daemon.restart();
     socketOnly.set("k", "after");
-    long socket = map.readStats().socket();
-    assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("after");
-    assertThat(map.readStats().socket()).as("its view was retired: through the socket").isEqualTo(socket + 1);
     long direct = map.readStats().direct();
     assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("after");
-    assertThat(map.readStats().direct()).as("served from the new view").isEqualTo(direct + 1);
+    assertThat(map.readStats().direct()).as("the same store, live again").isEqualTo(direct + 1);
+  }
+
+  /** A daemon that rebuilds its store (here: the store was deleted while it was stopped): the client maps the new one. */
+  @Test
+  void restart_thatRebuildsTheStore_remapsIt() throws Exception {
+    map.set("k", "before");
+    assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("before");
+    daemon.stop();
+    TestDaemon.deleteTree(daemon.dir.resolveSibling(daemon.dir.getFileName() + ".store"));
+    daemon.restart();
+    socketOnly.set("k", "after");
+    long socket = map.readStats().socket();
+    assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("after");
+    assertThat(map.readStats().socket()).as("its store was retired: through the socket").isEqualTo(socket + 1);
+    long direct = map.readStats().direct();
+    assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("after");
+    assertThat(map.readStats().direct()).as("served from the new store").isEqualTo(direct + 1);
   }
 
   @Test
@@ -93,21 +122,25 @@ class DirectReadTest {
   /**
    * A client that sees the socket under another path than the daemon's (a bind mount into a
    * container; here: the socket's directory renamed after the daemon started) cannot open the path
-   * the daemon announces, and maps {@code <its socket>.view} instead.
+   * the daemon announces, and maps {@code <its socket>.store/public} instead (a relative link when
+   * the store is beside the socket).
    */
   @Test
-  void viewOutOfReachAtTheAnnouncedPath_isFoundBesideTheClientsSocket(@org.junit.jupiter.api.io.TempDir Path tmp)
+  void storeOutOfReachAtTheAnnouncedPath_isFoundBesideTheClientsSocket(@org.junit.jupiter.api.io.TempDir Path tmp)
       throws Exception {
     Path before = tmp.resolve("before");
     Path after = tmp.resolve("after");
     Files.createDirectories(before);
-    SharedMapServer server = SharedMapServer.start(ServerConfig.defaults(tmp.resolve("data"), before.resolve("s.sock")));
+    SharedMapServer server = SharedMapServer.start(ServerConfig.defaults(tmp.resolve("data"), before.resolve("s.sock")),
+        SecurityConfig.DEFAULTS, StoreConfig.DEFAULTS.withDir(before.resolve("store")));
     try {
-      Files.move(before, after); // the daemon's paths are now stale; the socket and view moved with the directory
+      try (SharedMap first = SharedMap.connect(before.resolve("s.sock"))) {
+        first.set("k", "v"); // the daemon makes its files now: moved under it, it could not make them
+      }
+      Files.move(before, after); // the daemon's paths are now stale; socket, link and store moved with the directory
       try (SharedMap moved = SharedMap.connect(after.resolve("s.sock"))) {
-        moved.set("k", "v");
         assertThat(moved.get("k").orElseThrow().valueAsString()).isEqualTo("v");
-        assertThat(moved.readStats().direct()).as("read from %s", after.resolve("s.sock.view")).isEqualTo(1);
+        assertThat(moved.readStats().direct()).as("read from %s", after.resolve("s.sock.store")).isEqualTo(1);
       }
     } finally {
       Files.move(after, before);

@@ -193,7 +193,11 @@ final class StorePlacement {
     }
     Path tmp = link.resolveSibling(link.getFileName() + ".tmp");
     Files.deleteIfExists(tmp);
-    Files.createSymbolicLink(tmp, storeDir.toAbsolutePath());
+    Path target = storeDir.toAbsolutePath();
+    if (target.getParent() != null && target.getParent().equals(link.toAbsolutePath().getParent())) {
+      target = target.getFileName(); // beside the socket: a relative link, so it moves with the directory
+    }
+    Files.createSymbolicLink(tmp, target);
     Files.move(tmp, link, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
   }
 }
