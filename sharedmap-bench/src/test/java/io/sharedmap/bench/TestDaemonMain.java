@@ -11,24 +11,25 @@ import java.nio.file.Path;
  * ready line, stops on SIGTERM.
  */
 public final class TestDaemonMain {
-  private TestDaemonMain() {}
+    private TestDaemonMain() {}
 
-  public static void main(String[] args) throws Exception {
-    Path dir = null;
-    Path socket = null;
-    Durability durability = ServerConfig.DEFAULT_DURABILITY;
-    for (int i = 1; i + 1 < args.length; i += 2) {
-      switch (args[i]) {
-        case "--dir" -> dir = Path.of(args[i + 1]);
-        case "--socket" -> socket = Path.of(args[i + 1]);
-        case "--durability" -> durability = Durability.parse(args[i + 1]);
-        default -> throw new IllegalArgumentException("unknown option " + args[i]);
-      }
+    public static void main(String[] args) throws Exception {
+        Path dir = null;
+        Path socket = null;
+        Durability durability = ServerConfig.DEFAULT_DURABILITY;
+        for (int i = 1; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--dir" -> dir = Path.of(args[i + 1]);
+                case "--socket" -> socket = Path.of(args[i + 1]);
+                case "--durability" -> durability = Durability.parse(args[i + 1]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        SharedMapServer server =
+                SharedMapServer.start(ServerConfig.defaults(dir, socket).withDurability(durability));
+        Runtime.getRuntime().addShutdownHook(new Thread(server::stop));
+        System.out.println(BenchServer.SHAREDMAP_READY + " " + socket);
+        System.out.flush();
+        server.awaitStopped();
     }
-    SharedMapServer server = SharedMapServer.start(ServerConfig.defaults(dir, socket).withDurability(durability));
-    Runtime.getRuntime().addShutdownHook(new Thread(server::stop));
-    System.out.println(BenchServer.SHAREDMAP_READY + " " + socket);
-    System.out.flush();
-    server.awaitStopped();
-  }
 }

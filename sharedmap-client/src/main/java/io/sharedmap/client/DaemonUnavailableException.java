@@ -7,9 +7,9 @@ package io.sharedmap.client;
  * been applied.
  */
 public sealed class DaemonUnavailableException extends SharedMapException permits ReplyTimeoutException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  DaemonUnavailableException(String message, Throwable cause) {
-    super(null, message, cause);
-  }
+    DaemonUnavailableException(String message, Throwable cause) {
+        super(null, message, cause);
+    }
 }

@@ -7,9 +7,9 @@ import io.sharedmap.protocol.ErrorCode;
  * ErrorCode#KEY_EMPTY}, {@link ErrorCode#INVALID_ARGUMENT}). Nothing was stored.
  */
 public final class InvalidRequestException extends SharedMapException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  InvalidRequestException(ErrorCode errorCode, String message) {
-    super(errorCode, message, null);
-  }
+    InvalidRequestException(ErrorCode errorCode, String message) {
+        super(errorCode, message, null);
+    }
 }

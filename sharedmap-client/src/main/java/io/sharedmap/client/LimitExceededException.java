@@ -7,9 +7,9 @@ import io.sharedmap.protocol.ErrorCode;
  * {@link ErrorCode#VALUE_TOO_LARGE}). The message names the limit. Nothing was stored.
  */
 public final class LimitExceededException extends SharedMapException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  LimitExceededException(ErrorCode errorCode, String message) {
-    super(errorCode, message, null);
-  }
+    LimitExceededException(ErrorCode errorCode, String message) {
+        super(errorCode, message, null);
+    }
 }

@@ -9,9 +9,9 @@ import io.sharedmap.protocol.ErrorCode;
  * changed.
  */
 public final class PermissionDeniedException extends SharedMapException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  PermissionDeniedException(ErrorCode errorCode, String message) {
-    super(errorCode, message, null);
-  }
+    PermissionDeniedException(ErrorCode errorCode, String message) {
+        super(errorCode, message, null);
+    }
 }

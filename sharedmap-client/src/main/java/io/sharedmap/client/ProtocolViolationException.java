@@ -9,9 +9,9 @@ import io.sharedmap.protocol.ErrorCode;
  * is then empty). The connection is discarded. Usually a version mismatch or a bug.
  */
 public final class ProtocolViolationException extends SharedMapException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  ProtocolViolationException(ErrorCode errorCode, String message) {
-    super(errorCode, message, null);
-  }
+    ProtocolViolationException(ErrorCode errorCode, String message) {
+        super(errorCode, message, null);
+    }
 }

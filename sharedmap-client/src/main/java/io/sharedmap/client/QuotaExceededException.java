@@ -8,9 +8,9 @@ import io.sharedmap.protocol.ErrorCode;
  * message names the limit, the current usage and the request's size. Nothing was stored.
  */
 public final class QuotaExceededException extends SharedMapException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  QuotaExceededException(ErrorCode errorCode, String message) {
-    super(errorCode, message, null);
-  }
+    QuotaExceededException(ErrorCode errorCode, String message) {
+        super(errorCode, message, null);
+    }
 }

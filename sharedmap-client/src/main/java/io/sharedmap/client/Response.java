@@ -6,40 +6,40 @@ package io.sharedmap.client;
  * @param <T> the operation's result type
  */
 public final class Response<T> {
-  private T value;
-  private SharedMapException failure;
-  private boolean done;
+    private T value;
+    private SharedMapException failure;
+    private boolean done;
 
-  Response() {}
+    Response() {}
 
-  /**
-   * The operation's result.
-   *
-   * @throws IllegalStateException when the pipeline has not been synced yet
-   * @throws SharedMapException what the operation failed with (the same as the non-pipelined call)
-   */
-  public T get() {
-    if (!done) {
-      throw new IllegalStateException("this response is not available until its pipeline is synced");
+    /**
+     * The operation's result.
+     *
+     * @throws IllegalStateException when the pipeline has not been synced yet
+     * @throws SharedMapException what the operation failed with (the same as the non-pipelined call)
+     */
+    public T get() {
+        if (!done) {
+            throw new IllegalStateException("this response is not available until its pipeline is synced");
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return value;
     }
-    if (failure != null) {
-      throw failure;
+
+    /** Whether the pipeline has been synced and this response holds a result or a failure. */
+    public boolean isDone() {
+        return done;
     }
-    return value;
-  }
 
-  /** Whether the pipeline has been synced and this response holds a result or a failure. */
-  public boolean isDone() {
-    return done;
-  }
+    void complete(T result) {
+        value = result;
+        done = true;
+    }
 
-  void complete(T result) {
-    value = result;
-    done = true;
-  }
-
-  void fail(SharedMapException e) {
-    failure = e;
-    done = true;
-  }
+    void fail(SharedMapException e) {
+        failure = e;
+        done = true;
+    }
 }

@@ -9,9 +9,9 @@ import io.sharedmap.protocol.ErrorCode;
  * The change, if any, was not acknowledged.
  */
 public final class ServerFailureException extends SharedMapException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  ServerFailureException(ErrorCode errorCode, String message) {
-    super(errorCode, message, null);
-  }
+    ServerFailureException(ErrorCode errorCode, String message) {
+        super(errorCode, message, null);
+    }
 }

@@ -17,10 +17,10 @@ import java.nio.file.Path;
  * @param dir the store's directory, or null for the default ({@link StorePlacement#defaultDirectory})
  */
 public record StoreConfig(boolean directReads, Path dir) {
-  public static final StoreConfig DEFAULTS = new StoreConfig(true, null);
-  public static final StoreConfig NO_DIRECT_READS = new StoreConfig(false, null);
+    public static final StoreConfig DEFAULTS = new StoreConfig(true, null);
+    public static final StoreConfig NO_DIRECT_READS = new StoreConfig(false, null);
 
-  public StoreConfig withDir(Path d) {
-    return new StoreConfig(directReads, d);
-  }
+    public StoreConfig withDir(Path d) {
+        return new StoreConfig(directReads, d);
+    }
 }

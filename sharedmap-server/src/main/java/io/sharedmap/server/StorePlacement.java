@@ -42,162 +42,183 @@ import java.util.Set;
  * DATA/view-path}) is retired and deleted the same way.
  */
 final class StorePlacement {
-  private static final System.Logger LOG = System.getLogger(StorePlacement.class.getName());
-  /** In the data directory: the store's directory (text), for the next daemon. */
-  static final String STORE_RECORD = "store-path";
-  static final String VIEW_RECORD = "view-path";
-  private static final Set<PosixFilePermission> TRAVERSE_ONLY = PosixFilePermissions.fromString("rwx--x--x");
+    private static final System.Logger LOG = System.getLogger(StorePlacement.class.getName());
+    /** In the data directory: the store's directory (text), for the next daemon. */
+    static final String STORE_RECORD = "store-path";
 
-  private StorePlacement() {}
+    static final String VIEW_RECORD = "view-path";
+    private static final Set<PosixFilePermission> TRAVERSE_ONLY = PosixFilePermissions.fromString("rwx--x--x");
 
-  /** {@code SOCKET.store}: the link to the store of the daemon serving {@code socket}. */
-  static Path link(Path socket) {
-    return socket.resolveSibling(socket.getFileName() + ".store");
-  }
+    private StorePlacement() {}
 
-  /** The default store directory of a daemon of user {@code uid} serving {@code socket}. */
-  static Path defaultDirectory(Path socket, long uid) {
-    Path shm = Path.of("/dev/shm");
-    if (!Files.isDirectory(shm)) {
-      return link(socket);
+    /** {@code SOCKET.store}: the link to the store of the daemon serving {@code socket}. */
+    static Path link(Path socket) {
+        return socket.resolveSibling(socket.getFileName() + ".store");
     }
-    return shm.resolve("sharedmap-" + uid).resolve(name(socket.toAbsolutePath().toString()));
-  }
 
-  private static String name(String socket) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(socket.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(d, 0, 8);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JDK has SHA-256", e);
-    }
-  }
-
-  /**
-   * Makes the store's directory's parent when it is the per-user directory in {@code /dev/shm}, or
-   * checks that nobody else could have made it.
-   */
-  static void prepare(Path storeDir, long uid) throws IOException, ServerStartException {
-    Path parent = storeDir.getParent();
-    if (parent == null || !parent.equals(Path.of("/dev/shm", "sharedmap-" + uid))) {
-      FileModes.createDirectories(parent != null ? parent : storeDir, PosixFilePermissions.fromString("rwxr-xr-x"));
-      return;
-    }
-    try {
-      Files.createDirectory(parent, PosixFilePermissions.asFileAttribute(TRAVERSE_ONLY));
-      Files.setPosixFilePermissions(parent, TRAVERSE_ONLY);
-      return;
-    } catch (FileAlreadyExistsException e) {
-      // made earlier (by this user, we must check) or by someone else
-    }
-    PosixFileAttributes a = Files.readAttributes(parent, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-    long owner = ((Number) Files.getAttribute(parent, "unix:uid", LinkOption.NOFOLLOW_LINKS)).longValue();
-    Set<PosixFilePermission> mode = a.permissions();
-    if (!a.isDirectory() || owner != uid || mode.contains(PosixFilePermission.GROUP_WRITE)
-        || mode.contains(PosixFilePermission.OTHERS_WRITE)) {
-      throw new ServerStartException("the store directory " + parent + " is "
-          + (a.isSymbolicLink() ? "a symbolic link" : a.isDirectory() ? "a directory" : "not a directory")
-          + " owned by uid " + owner + ", mode " + PosixFilePermissions.toString(mode) + ": only a directory of this"
-          + " user (uid " + uid + ") that no one else may write is safe, since anyone can create it in /dev/shm."
-          + " Remove it (as root or its owner), or choose another place with --store-dir");
-    }
-  }
-
-  /**
-   * Retires and deletes every earlier store and view found through {@code socket} and {@code
-   * dataDir} that is not at {@code storeDir}.
-   *
-   * @throws ServerStartException if one is there and cannot be retired (for example, it belongs to
-   *     another user); starting anyway could leave its readers behind
-   */
-  static void retireLeftovers(Path dataDir, Path socket, Path storeDir) throws ServerStartException, IOException {
-    Set<Path> stores = new LinkedHashSet<>();
-    Path link = link(socket);
-    if (Files.isSymbolicLink(link)) {
-      stores.add(link.resolveSibling(Files.readSymbolicLink(link)).toAbsolutePath().normalize());
-    } else if (Files.isDirectory(link)) {
-      stores.add(link.toAbsolutePath().normalize()); // a store beside the socket itself
-    }
-    Path record = dataDir.resolve(STORE_RECORD);
-    if (Files.isRegularFile(record)) {
-      String recorded = Files.readString(record, StandardCharsets.UTF_8).strip();
-      if (!recorded.isEmpty()) {
-        stores.add(Path.of(recorded).toAbsolutePath().normalize());
-      }
-    }
-    stores.remove(storeDir.toAbsolutePath().normalize());
-    for (Path s : stores) {
-      try {
-        if (Files.isDirectory(s)) {
-          MappedStore.discard(s);
-          LOG.log(System.Logger.Level.INFO, "retired and deleted the mapped store an earlier daemon left at " + s);
+    /** The default store directory of a daemon of user {@code uid} serving {@code socket}. */
+    static Path defaultDirectory(Path socket, long uid) {
+        Path shm = Path.of("/dev/shm");
+        if (!Files.isDirectory(shm)) {
+            return link(socket);
         }
-      } catch (IOException e) {
-        throw new ServerStartException("cannot retire the mapped store an earlier daemon left at " + s + ": " + e
-            + "; its readers could go on reading old values. Remove the directory (it holds no data the journal"
-            + " does not), or start the daemon as the user who owns it", e);
-      }
+        return shm.resolve("sharedmap-" + uid)
+                .resolve(name(socket.toAbsolutePath().toString()));
     }
-    Set<Path> views = new LinkedHashSet<>();
-    views.add(socket.resolveSibling(socket.getFileName() + ".view"));
-    Path viewRecord = dataDir.resolve(VIEW_RECORD);
-    if (Files.isRegularFile(viewRecord)) {
-      String recorded = Files.readString(viewRecord, StandardCharsets.UTF_8).strip();
-      if (!recorded.isEmpty()) {
-        views.add(Path.of(recorded));
-      }
-    }
-    for (Path v : views) {
-      try {
-        if (retireLegacyView(v)) {
-          LOG.log(System.Logger.Level.INFO, "retired the view an earlier release's daemon left at " + v);
-          Files.deleteIfExists(v);
+
+    private static String name(String socket) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(socket.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
         }
-      } catch (IOException e) {
-        throw new ServerStartException("cannot retire the shared-memory view an earlier daemon left at " + v + ": "
-            + e + "; its readers could go on reading old values. Remove the file (it holds no data)", e);
-      }
     }
-    Files.deleteIfExists(viewRecord);
-  }
 
-  /**
-   * Marks a view file of the release before the mapped store (magic "SMAPVIEW", state word at byte
-   * 24: 2 RETIRED) retired, so its readers go back to the socket. Returns whether it was one.
-   */
-  private static boolean retireLegacyView(Path file) throws IOException {
-    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-      return false;
+    /**
+     * Makes the store's directory's parent when it is the per-user directory in {@code /dev/shm}, or
+     * checks that nobody else could have made it.
+     */
+    static void prepare(Path storeDir, long uid) throws IOException, ServerStartException {
+        Path parent = storeDir.getParent();
+        if (parent == null || !parent.equals(Path.of("/dev/shm", "sharedmap-" + uid))) {
+            FileModes.createDirectories(
+                    parent != null ? parent : storeDir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            return;
+        }
+        try {
+            Files.createDirectory(parent, PosixFilePermissions.asFileAttribute(TRAVERSE_ONLY));
+            Files.setPosixFilePermissions(parent, TRAVERSE_ONLY);
+            return;
+        } catch (FileAlreadyExistsException e) {
+            // made earlier (by this user, we must check) or by someone else
+        }
+        PosixFileAttributes a = Files.readAttributes(parent, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        long owner = ((Number) Files.getAttribute(parent, "unix:uid", LinkOption.NOFOLLOW_LINKS)).longValue();
+        Set<PosixFilePermission> mode = a.permissions();
+        if (!a.isDirectory()
+                || owner != uid
+                || mode.contains(PosixFilePermission.GROUP_WRITE)
+                || mode.contains(PosixFilePermission.OTHERS_WRITE)) {
+            throw new ServerStartException("the store directory " + parent + " is "
+                    + (a.isSymbolicLink() ? "a symbolic link" : a.isDirectory() ? "a directory" : "not a directory")
+                    + " owned by uid " + owner + ", mode " + PosixFilePermissions.toString(mode)
+                    + ": only a directory of this"
+                    + " user (uid " + uid
+                    + ") that no one else may write is safe, since anyone can create it in /dev/shm."
+                    + " Remove it (as root or its owner), or choose another place with --store-dir");
+        }
     }
-    try (Arena arena = Arena.ofConfined();
-        FileChannel c = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-      if (c.size() < 64) {
-        return false;
-      }
-      MemorySegment h = c.map(FileChannel.MapMode.READ_WRITE, 0, 64, arena);
-      ValueLayout.OfLong le = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
-      if (h.get(le, 0) != 0x5745_4956_5041_4D53L) { // "SMAPVIEW"
-        return false;
-      }
-      le.varHandle().setRelease(h, 24L, 2L);
-      return true;
-    }
-  }
 
-  /** Writes down where this daemon's store is: {@code DATA/store-path} and the link beside the socket. */
-  static void record(Path dataDir, Path socket, Path storeDir) throws IOException {
-    FileModes.writePrivate(dataDir.resolve(STORE_RECORD), storeDir.toAbsolutePath() + "\n");
-    Path link = link(socket);
-    if (link.toAbsolutePath().normalize().equals(storeDir.toAbsolutePath().normalize())) {
-      return; // the store is beside the socket itself
+    /**
+     * Retires and deletes every earlier store and view found through {@code socket} and {@code
+     * dataDir} that is not at {@code storeDir}.
+     *
+     * @throws ServerStartException if one is there and cannot be retired (for example, it belongs to
+     *     another user); starting anyway could leave its readers behind
+     */
+    static void retireLeftovers(Path dataDir, Path socket, Path storeDir) throws ServerStartException, IOException {
+        Set<Path> stores = new LinkedHashSet<>();
+        Path link = link(socket);
+        if (Files.isSymbolicLink(link)) {
+            stores.add(link.resolveSibling(Files.readSymbolicLink(link))
+                    .toAbsolutePath()
+                    .normalize());
+        } else if (Files.isDirectory(link)) {
+            stores.add(link.toAbsolutePath().normalize()); // a store beside the socket itself
+        }
+        Path record = dataDir.resolve(STORE_RECORD);
+        if (Files.isRegularFile(record)) {
+            String recorded = Files.readString(record, StandardCharsets.UTF_8).strip();
+            if (!recorded.isEmpty()) {
+                stores.add(Path.of(recorded).toAbsolutePath().normalize());
+            }
+        }
+        stores.remove(storeDir.toAbsolutePath().normalize());
+        for (Path s : stores) {
+            try {
+                if (Files.isDirectory(s)) {
+                    MappedStore.discard(s);
+                    LOG.log(
+                            System.Logger.Level.INFO,
+                            "retired and deleted the mapped store an earlier daemon left at " + s);
+                }
+            } catch (IOException e) {
+                throw new ServerStartException(
+                        "cannot retire the mapped store an earlier daemon left at " + s + ": " + e
+                                + "; its readers could go on reading old values. Remove the directory (it holds no data the journal"
+                                + " does not), or start the daemon as the user who owns it",
+                        e);
+            }
+        }
+        Set<Path> views = new LinkedHashSet<>();
+        views.add(socket.resolveSibling(socket.getFileName() + ".view"));
+        Path viewRecord = dataDir.resolve(VIEW_RECORD);
+        if (Files.isRegularFile(viewRecord)) {
+            String recorded =
+                    Files.readString(viewRecord, StandardCharsets.UTF_8).strip();
+            if (!recorded.isEmpty()) {
+                views.add(Path.of(recorded));
+            }
+        }
+        for (Path v : views) {
+            try {
+                if (retireLegacyView(v)) {
+                    LOG.log(System.Logger.Level.INFO, "retired the view an earlier release's daemon left at " + v);
+                    Files.deleteIfExists(v);
+                }
+            } catch (IOException e) {
+                throw new ServerStartException(
+                        "cannot retire the shared-memory view an earlier daemon left at " + v + ": " + e
+                                + "; its readers could go on reading old values. Remove the file (it holds no data)",
+                        e);
+            }
+        }
+        Files.deleteIfExists(viewRecord);
     }
-    Path tmp = link.resolveSibling(link.getFileName() + ".tmp");
-    Files.deleteIfExists(tmp);
-    Path target = storeDir.toAbsolutePath();
-    if (target.getParent() != null && target.getParent().equals(link.toAbsolutePath().getParent())) {
-      target = target.getFileName(); // beside the socket: a relative link, so it moves with the directory
+
+    /**
+     * Marks a view file of the release before the mapped store (magic "SMAPVIEW", state word at byte
+     * 24: 2 RETIRED) retired, so its readers go back to the socket. Returns whether it was one.
+     */
+    private static boolean retireLegacyView(Path file) throws IOException {
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        try (Arena arena = Arena.ofConfined();
+                FileChannel c = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            if (c.size() < 64) {
+                return false;
+            }
+            MemorySegment h = c.map(FileChannel.MapMode.READ_WRITE, 0, 64, arena);
+            ValueLayout.OfLong le = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
+            if (h.get(le, 0) != 0x5745_4956_5041_4D53L) { // "SMAPVIEW"
+                return false;
+            }
+            le.varHandle().setRelease(h, 24L, 2L);
+            return true;
+        }
     }
-    Files.createSymbolicLink(tmp, target);
-    Files.move(tmp, link, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-  }
+
+    /** Writes down where this daemon's store is: {@code DATA/store-path} and the link beside the socket. */
+    static void record(Path dataDir, Path socket, Path storeDir) throws IOException {
+        FileModes.writePrivate(dataDir.resolve(STORE_RECORD), storeDir.toAbsolutePath() + "\n");
+        Path link = link(socket);
+        if (link.toAbsolutePath().normalize().equals(storeDir.toAbsolutePath().normalize())) {
+            return; // the store is beside the socket itself
+        }
+        Path tmp = link.resolveSibling(link.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        Path target = storeDir.toAbsolutePath();
+        if (target.getParent() != null
+                && target.getParent().equals(link.toAbsolutePath().getParent())) {
+            target = target.getFileName(); // beside the socket: a relative link, so it moves with the directory
+        }
+        Files.createSymbolicLink(tmp, target);
+        Files.move(
+                tmp,
+                link,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
 }

@@ -21,70 +21,108 @@ package io.sharedmap.cli.torture;
  * @param direct GET only: answered from the daemon's shared-memory view rather than the socket
  *     (the checker treats both alike: the point is that their answers must agree)
  */
-public record LinOp(int key, long client, Kind kind, long invokeNs, long completeNs, long expected, long valueId,
-    Result result, long version, boolean direct) {
+public record LinOp(
+        int key,
+        long client,
+        Kind kind,
+        long invokeNs,
+        long completeNs,
+        long expected,
+        long valueId,
+        Result result,
+        long version,
+        boolean direct) {
 
-  /** An operation through the socket. */
-  public LinOp(int key, long client, Kind kind, long invokeNs, long completeNs, long expected, long valueId,
-      Result result, long version) {
-    this(key, client, kind, invokeNs, completeNs, expected, valueId, result, version, false);
-  }
-
-  /** Completion time of an operation whose outcome is unknown. */
-  public static final long UNKNOWN_COMPLETION = Long.MAX_VALUE;
-
-  /** The operations recorded. */
-  public enum Kind { GET, SET, CAS, DELETE }
-
-  /**
-   * What a reply said; UNKNOWN when the call threw, so the outcome is not known. GET: FOUND or
-   * NOT_FOUND; SET: OK; CAS: APPLIED or CONFLICT; DELETE: DELETED, NOT_FOUND (unconditional) or
-   * CONFLICT (conditional).
-   */
-  public enum Result { FOUND, NOT_FOUND, OK, APPLIED, CONFLICT, DELETED, UNKNOWN }
-
-  /**
-   * One line: {@code key client kind invokeNs completeNs expected valueId result version path},
-   * path {@code D} (direct) or {@code S} (socket).
-   */
-  public String toLine() {
-    return key + " " + client + " " + kind + " " + invokeNs + " " + completeNs + " " + expected + " " + valueId + " "
-        + result + " " + version + " " + (direct ? "D" : "S");
-  }
-
-  /** Parses {@link #toLine()}'s output (a line without the path is a socket operation). */
-  public static LinOp parse(String line) {
-    String[] f = line.trim().split(" ");
-    if (f.length != 9 && f.length != 10) {
-      throw new IllegalArgumentException("not a history line: " + line);
+    /** An operation through the socket. */
+    public LinOp(
+            int key,
+            long client,
+            Kind kind,
+            long invokeNs,
+            long completeNs,
+            long expected,
+            long valueId,
+            Result result,
+            long version) {
+        this(key, client, kind, invokeNs, completeNs, expected, valueId, result, version, false);
     }
-    return new LinOp(Integer.parseInt(f[0]), Long.parseLong(f[1]), Kind.valueOf(f[2]), Long.parseLong(f[3]),
-        Long.parseLong(f[4]), Long.parseLong(f[5]), Long.parseLong(f[6]), Result.valueOf(f[7]), Long.parseLong(f[8]),
-        f.length == 10 && f[9].equals("D"));
-  }
 
-  /** A history value's id as {@code process.thread#n}: the n-th history value that thread wrote. */
-  public static String valueName(long valueId) {
-    return (valueId >>> 48) + "." + ((valueId >>> 32) & 0xFFFF) + "#" + (valueId & 0xFFFF_FFFFL);
-  }
+    /** Completion time of an operation whose outcome is unknown. */
+    public static final long UNKNOWN_COMPLETION = Long.MAX_VALUE;
 
-  @Override
-  public String toString() {
-    String what = switch (kind) {
-      case GET -> direct ? "GET(direct)" : "GET";
-      case SET -> "SET(" + valueName(valueId) + ")";
-      case CAS -> "CAS(expect v" + expected + ", " + valueName(valueId) + ")";
-      case DELETE -> expected == 0 ? "DELETE" : "DELETE(expect v" + expected + ")";
-    };
-    String got = switch (result) {
-      case FOUND -> "found " + valueName(valueId) + " at v" + version;
-      case NOT_FOUND -> "not found";
-      case DELETED -> "deleted v" + version;
-      case OK, APPLIED -> "v" + version;
-      case CONFLICT -> "conflict, current v" + version;
-      case UNKNOWN -> "outcome unknown";
-    };
-    return "client " + TortureValue.writerName(client) + " " + what + " -> " + got + " [" + invokeNs + ", "
-        + (completeNs == UNKNOWN_COMPLETION ? "?" : Long.toString(completeNs)) + "]";
-  }
+    /** The operations recorded. */
+    public enum Kind {
+        GET,
+        SET,
+        CAS,
+        DELETE
+    }
+
+    /**
+     * What a reply said; UNKNOWN when the call threw, so the outcome is not known. GET: FOUND or
+     * NOT_FOUND; SET: OK; CAS: APPLIED or CONFLICT; DELETE: DELETED, NOT_FOUND (unconditional) or
+     * CONFLICT (conditional).
+     */
+    public enum Result {
+        FOUND,
+        NOT_FOUND,
+        OK,
+        APPLIED,
+        CONFLICT,
+        DELETED,
+        UNKNOWN
+    }
+
+    /**
+     * One line: {@code key client kind invokeNs completeNs expected valueId result version path},
+     * path {@code D} (direct) or {@code S} (socket).
+     */
+    public String toLine() {
+        return key + " " + client + " " + kind + " " + invokeNs + " " + completeNs + " " + expected + " " + valueId
+                + " " + result + " " + version + " " + (direct ? "D" : "S");
+    }
+
+    /** Parses {@link #toLine()}'s output (a line without the path is a socket operation). */
+    public static LinOp parse(String line) {
+        String[] f = line.trim().split(" ");
+        if (f.length != 9 && f.length != 10) {
+            throw new IllegalArgumentException("not a history line: " + line);
+        }
+        return new LinOp(
+                Integer.parseInt(f[0]),
+                Long.parseLong(f[1]),
+                Kind.valueOf(f[2]),
+                Long.parseLong(f[3]),
+                Long.parseLong(f[4]),
+                Long.parseLong(f[5]),
+                Long.parseLong(f[6]),
+                Result.valueOf(f[7]),
+                Long.parseLong(f[8]),
+                f.length == 10 && f[9].equals("D"));
+    }
+
+    /** A history value's id as {@code process.thread#n}: the n-th history value that thread wrote. */
+    public static String valueName(long valueId) {
+        return (valueId >>> 48) + "." + ((valueId >>> 32) & 0xFFFF) + "#" + (valueId & 0xFFFF_FFFFL);
+    }
+
+    @Override
+    public String toString() {
+        String what = switch (kind) {
+            case GET -> direct ? "GET(direct)" : "GET";
+            case SET -> "SET(" + valueName(valueId) + ")";
+            case CAS -> "CAS(expect v" + expected + ", " + valueName(valueId) + ")";
+            case DELETE -> expected == 0 ? "DELETE" : "DELETE(expect v" + expected + ")";
+        };
+        String got = switch (result) {
+            case FOUND -> "found " + valueName(valueId) + " at v" + version;
+            case NOT_FOUND -> "not found";
+            case DELETED -> "deleted v" + version;
+            case OK, APPLIED -> "v" + version;
+            case CONFLICT -> "conflict, current v" + version;
+            case UNKNOWN -> "outcome unknown";
+        };
+        return "client " + TortureValue.writerName(client) + " " + what + " -> " + got + " [" + invokeNs + ", "
+                + (completeNs == UNKNOWN_COMPLETION ? "?" : Long.toString(completeNs)) + "]";
+    }
 }

@@ -33,7 +33,27 @@ import java.util.List;
  * @param restartDaemonOptions further server options of the started daemon when it is restarted
  *     (test hook: a restart with other settings on the same directory)
  */
-public record TortureConfig(long durationMs, int processes, int threads, int keys, int counters, int linKeys,
-    int linOps, long linMaxSteps, boolean crash, long crashMeanMs, Path socket, Path dir, String durability,
-    int cpus, long stallMs, boolean recovering, long reconnectWindowMs, long seed, List<String> daemonJvmOptions,
-    boolean keep, double directReaders, boolean view, List<String> restartDaemonOptions) {}
+public record TortureConfig(
+        long durationMs,
+        int processes,
+        int threads,
+        int keys,
+        int counters,
+        int linKeys,
+        int linOps,
+        long linMaxSteps,
+        boolean crash,
+        long crashMeanMs,
+        Path socket,
+        Path dir,
+        String durability,
+        int cpus,
+        long stallMs,
+        boolean recovering,
+        long reconnectWindowMs,
+        long seed,
+        List<String> daemonJvmOptions,
+        boolean keep,
+        double directReaders,
+        boolean view,
+        List<String> restartDaemonOptions) {}

@@ -22,109 +22,112 @@ import java.util.stream.Stream;
  * its own) make chunks fill, die and come back with new incarnations often.
  */
 final class StoreFixture {
-  static final Owner PUBLIC = new Owner(0, 0, 0644);
-  static final Owner PRIVATE = new Owner(0, 0, 0600);
+    static final Owner PUBLIC = new Owner(0, 0, 0644);
+    static final Owner PRIVATE = new Owner(0, 0, 0600);
 
-  final MappedStore store;
-  final StoreReader reader;
-  private final Path dir;
-  private final AtomicLong versions = new AtomicLong();
-  private final AtomicLong keys = new AtomicLong();
+    final MappedStore store;
+    final StoreReader reader;
+    private final Path dir;
+    private final AtomicLong versions = new AtomicLong();
+    private final AtomicLong keys = new AtomicLong();
 
-  /** A change for {@link MappedStore#apply}. */
-  private record Op(int changeKind, byte[] key, byte[] value, long version, Owner owner)
-      implements MappedStore.Change {}
+    /** A change for {@link MappedStore#apply}. */
+    private record Op(int changeKind, byte[] key, byte[] value, long version, Owner owner)
+            implements MappedStore.Change {}
 
-  StoreFixture(String name) {
-    try {
-      Path shm = Path.of("/dev/shm");
-      dir = Files.createTempDirectory(Files.isDirectory(shm) ? shm : Path.of("/tmp"), "jcstress-" + name);
-      store = MappedStore.create(new MappedStore.Settings(dir, 0600, -1, o -> (o.mode() & 0444) == 0444), 1,
-          CrashPoints.NONE, new Side.Chunking(4096, 4096, 1024));
-      reader = StoreReader.open(store.publicDir(), store.generation());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    StoreFixture(String name) {
+        try {
+            Path shm = Path.of("/dev/shm");
+            dir = Files.createTempDirectory(Files.isDirectory(shm) ? shm : Path.of("/tmp"), "jcstress-" + name);
+            store = MappedStore.create(
+                    new MappedStore.Settings(dir, 0600, -1, o -> (o.mode() & 0444) == 0444),
+                    1,
+                    CrashPoints.NONE,
+                    new Side.Chunking(4096, 4096, 1024));
+            reader = StoreReader.open(store.publicDir(), store.generation());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(this::delete));
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(this::delete));
-  }
 
-  private void delete() {
-    store.abandon();
-    try (Stream<Path> all = Files.walk(dir)) {
-      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      // a temporary directory: best effort
+    private void delete() {
+        store.abandon();
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            // a temporary directory: best effort
+        }
     }
-  }
 
-  byte[] newKey() {
-    return ("k" + keys.incrementAndGet()).getBytes(StandardCharsets.US_ASCII);
-  }
-
-  /** Applies a PUT; returns its version. */
-  long put(byte[] key, byte[] value, Owner owner) {
-    long v = versions.incrementAndGet();
-    apply(new Op(MappedStore.Change.PUT, key, value, v, owner));
-    return v;
-  }
-
-  void delete(byte[] key) {
-    apply(new Op(MappedStore.Change.DELETE, key, new byte[0], versions.incrementAndGet(), null));
-  }
-
-  void chmod(byte[] key, Owner owner) {
-    apply(new Op(MappedStore.Change.OWNER, key, new byte[0], versions.incrementAndGet(), owner));
-  }
-
-  void compact() {
-    try {
-      store.compactStepForTest();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    byte[] newKey() {
+        return ("k" + keys.incrementAndGet()).getBytes(StandardCharsets.US_ASCII);
     }
-  }
 
-  void rebuild() {
-    try {
-      store.rebuildForTest();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    /** Applies a PUT; returns its version. */
+    long put(byte[] key, byte[] value, Owner owner) {
+        long v = versions.incrementAndGet();
+        apply(new Op(MappedStore.Change.PUT, key, value, v, owner));
+        return v;
     }
-  }
 
-  private void apply(Op op) {
-    try {
-      store.apply(List.of(op), null);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    void delete(byte[] key) {
+        apply(new Op(MappedStore.Change.DELETE, key, new byte[0], versions.incrementAndGet(), null));
     }
-  }
 
-  /** {@code length} bytes, each {@code b}. */
-  static byte[] filled(int length, int b) {
-    byte[] v = new byte[length];
-    Arrays.fill(v, (byte) b);
-    return v;
-  }
-
-  /** The byte every byte of {@code value} holds, or -1 when they differ or the value is empty. */
-  static int uniformByte(byte[] value) {
-    if (value.length == 0) {
-      return -1;
+    void chmod(byte[] key, Owner owner) {
+        apply(new Op(MappedStore.Change.OWNER, key, new byte[0], versions.incrementAndGet(), owner));
     }
-    byte b = value[0];
-    for (byte x : value) {
-      if (x != b) {
-        return -1;
-      }
-    }
-    return b;
-  }
 
-  /** 1 found, 0 unknown (ask the daemon), -1 absent. */
-  static int kind(StoreReader.Result r) {
-    return r instanceof StoreReader.Found ? 1 : r == StoreReader.ABSENT ? -1 : 0;
-  }
+    void compact() {
+        try {
+            store.compactStepForTest();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    void rebuild() {
+        try {
+            store.rebuildForTest();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void apply(Op op) {
+        try {
+            store.apply(List.of(op), null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** {@code length} bytes, each {@code b}. */
+    static byte[] filled(int length, int b) {
+        byte[] v = new byte[length];
+        Arrays.fill(v, (byte) b);
+        return v;
+    }
+
+    /** The byte every byte of {@code value} holds, or -1 when they differ or the value is empty. */
+    static int uniformByte(byte[] value) {
+        if (value.length == 0) {
+            return -1;
+        }
+        byte b = value[0];
+        for (byte x : value) {
+            if (x != b) {
+                return -1;
+            }
+        }
+        return b;
+    }
+
+    /** 1 found, 0 unknown (ask the daemon), -1 absent. */
+    static int kind(StoreReader.Result r) {
+        return r instanceof StoreReader.Found ? 1 : r == StoreReader.ABSENT ? -1 : 0;
+    }
 }

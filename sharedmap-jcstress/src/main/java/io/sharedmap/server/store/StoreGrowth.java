@@ -24,33 +24,35 @@ import org.openjdk.jcstress.infra.results.II_Result;
 @JCStressTest
 @Description("A new index generation replaces the old while lookup(K) runs: K, stable, is found.")
 @Outcome(id = "1, 7", expect = ACCEPTABLE, desc = "acceptable: found, in either generation")
-@Outcome(id = "0, 0", expect = ACCEPTABLE_INTERESTING,
-    desc = "gave up to the socket: the generation kept changing for 64 tries")
+@Outcome(
+        id = "0, 0",
+        expect = ACCEPTABLE_INTERESTING,
+        desc = "gave up to the socket: the generation kept changing for 64 tries")
 @Outcome(id = "-1, 0", expect = FORBIDDEN, desc = "miss across a rebuild: a stable, acknowledged key called absent")
 @Outcome(expect = FORBIDDEN, desc = "another value than K's")
 @State
 public class StoreGrowth {
-  private static final StoreFixture F = new StoreFixture("growth");
-  private final byte[] k = F.newKey();
+    private static final StoreFixture F = new StoreFixture("growth");
+    private final byte[] k = F.newKey();
 
-  public StoreGrowth() {
-    F.put(k, StoreFixture.filled(12, 7), StoreFixture.PUBLIC);
-  }
+    public StoreGrowth() {
+        F.put(k, StoreFixture.filled(12, 7), StoreFixture.PUBLIC);
+    }
 
-  @Actor
-  public void daemon() {
-    F.rebuild();
-  }
+    @Actor
+    public void daemon() {
+        F.rebuild();
+    }
 
-  @Actor
-  public void client(II_Result r) {
-    StoreReader.Result got = F.reader.lookup(k);
-    r.r1 = StoreFixture.kind(got);
-    r.r2 = got instanceof StoreReader.Found f ? StoreFixture.uniformByte(f.value()) : 0;
-  }
+    @Actor
+    public void client(II_Result r) {
+        StoreReader.Result got = F.reader.lookup(k);
+        r.r1 = StoreFixture.kind(got);
+        r.r2 = got instanceof StoreReader.Found f ? StoreFixture.uniformByte(f.value()) : 0;
+    }
 
-  @Arbiter
-  public void cleanUp(II_Result r) {
-    F.delete(k);
-  }
+    @Arbiter
+    public void cleanUp(II_Result r) {
+        F.delete(k);
+    }
 }

@@ -28,38 +28,40 @@ import org.openjdk.jcstress.infra.results.III_Result;
 @Outcome(id = "2, 30, 1", expect = ACCEPTABLE, desc = "acceptable: new value (v2), whole")
 @Outcome(id = "0, 0, 0", expect = ACCEPTABLE_INTERESTING, desc = "gave up to the socket: the entry kept changing")
 @Outcome(id = "-1, .*, .*", expect = FORBIDDEN, desc = "torn or zeroed value: bytes of both writes, or of none")
-@Outcome(expect = FORBIDDEN, desc = "value from the future or the past: one write's length or version with the other's bytes")
+@Outcome(
+        expect = FORBIDDEN,
+        desc = "value from the future or the past: one write's length or version with the other's bytes")
 @State
 public class StoreRelocate {
-  private static final StoreFixture F = new StoreFixture("relocate");
-  private final byte[] k = F.newKey();
-  private final long v1;
-  private long v2;
-  private long seen;
+    private static final StoreFixture F = new StoreFixture("relocate");
+    private final byte[] k = F.newKey();
+    private final long v1;
+    private long v2;
+    private long seen;
 
-  public StoreRelocate() {
-    v1 = F.put(k, StoreFixture.filled(8, 1), StoreFixture.PUBLIC);
-  }
-
-  @Actor
-  public void daemon() {
-    v2 = F.put(k, StoreFixture.filled(30, 2), StoreFixture.PUBLIC);
-  }
-
-  @Actor
-  public void client(III_Result r) {
-    if (F.reader.lookup(k) instanceof StoreReader.Found f) {
-      r.r1 = StoreFixture.uniformByte(f.value());
-      r.r2 = f.value().length;
-      seen = f.version();
+    public StoreRelocate() {
+        v1 = F.put(k, StoreFixture.filled(8, 1), StoreFixture.PUBLIC);
     }
-  }
 
-  @Arbiter
-  public void check(III_Result r) {
-    if (r.r2 != 0) {
-      r.r3 = r.r1 == 1 && seen == v1 || r.r1 == 2 && seen == v2 ? 1 : 0;
+    @Actor
+    public void daemon() {
+        v2 = F.put(k, StoreFixture.filled(30, 2), StoreFixture.PUBLIC);
     }
-    F.delete(k);
-  }
+
+    @Actor
+    public void client(III_Result r) {
+        if (F.reader.lookup(k) instanceof StoreReader.Found f) {
+            r.r1 = StoreFixture.uniformByte(f.value());
+            r.r2 = f.value().length;
+            seen = f.version();
+        }
+    }
+
+    @Arbiter
+    public void check(III_Result r) {
+        if (r.r2 != 0) {
+            r.r3 = r.r1 == 1 && seen == v1 || r.r1 == 2 && seen == v2 ? 1 : 0;
+        }
+        F.delete(k);
+    }
 }

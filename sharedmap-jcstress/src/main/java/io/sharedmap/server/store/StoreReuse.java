@@ -26,37 +26,39 @@ import org.openjdk.jcstress.infra.results.II_Result;
 @Description("delete(K), its chunk deleted, put(L) into a chunk of K's number, against lookup(K): never L's value.")
 @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "acceptable: K's value, before its deletion")
 @Outcome(id = "-1, 0", expect = ACCEPTABLE, desc = "acceptable: K absent, after its deletion")
-@Outcome(id = "0, 0", expect = ACCEPTABLE_INTERESTING,
-    desc = "gave up to the socket: the slot, entry or chunk kept changing for 64 tries")
+@Outcome(
+        id = "0, 0",
+        expect = ACCEPTABLE_INTERESTING,
+        desc = "gave up to the socket: the slot, entry or chunk kept changing for 64 tries")
 @Outcome(id = "1, 2", expect = FORBIDDEN, desc = "another key's value: L's value returned for K")
 @Outcome(expect = FORBIDDEN, desc = "torn or zeroed value")
 @State
 public class StoreReuse {
-  private static final StoreFixture F = new StoreFixture("reuse");
-  private final byte[] k = F.newKey();
-  private final byte[] l = F.newKey();
+    private static final StoreFixture F = new StoreFixture("reuse");
+    private final byte[] k = F.newKey();
+    private final byte[] l = F.newKey();
 
-  public StoreReuse() {
-    F.put(k, StoreFixture.filled(1100, 1), StoreFixture.PUBLIC);
-  }
+    public StoreReuse() {
+        F.put(k, StoreFixture.filled(1100, 1), StoreFixture.PUBLIC);
+    }
 
-  @Actor
-  public void daemon() {
-    F.delete(k);
-    F.compact();
-    F.put(l, StoreFixture.filled(1100, 2), StoreFixture.PUBLIC);
-  }
+    @Actor
+    public void daemon() {
+        F.delete(k);
+        F.compact();
+        F.put(l, StoreFixture.filled(1100, 2), StoreFixture.PUBLIC);
+    }
 
-  @Actor
-  public void client(II_Result r) {
-    StoreReader.Result got = F.reader.lookup(k);
-    r.r1 = StoreFixture.kind(got);
-    r.r2 = got instanceof StoreReader.Found f ? StoreFixture.uniformByte(f.value()) : 0;
-  }
+    @Actor
+    public void client(II_Result r) {
+        StoreReader.Result got = F.reader.lookup(k);
+        r.r1 = StoreFixture.kind(got);
+        r.r2 = got instanceof StoreReader.Found f ? StoreFixture.uniformByte(f.value()) : 0;
+    }
 
-  @Arbiter
-  public void cleanUp(II_Result r) {
-    F.delete(l);
-    F.compact();
-  }
+    @Arbiter
+    public void cleanUp(II_Result r) {
+        F.delete(l);
+        F.compact();
+    }
 }

@@ -26,36 +26,41 @@ import org.openjdk.jcstress.infra.results.II_Result;
 @Outcome(id = "1, 2", expect = ACCEPTABLE, desc = "acceptable: acknowledged, new value")
 @Outcome(id = "0, 2", expect = ACCEPTABLE, desc = "acceptable: not yet acknowledged, new value already visible")
 @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "acceptable: old value, not yet acknowledged")
-@Outcome(id = {"0, 0", "1, 0"}, expect = ACCEPTABLE_INTERESTING,
-    desc = "gave up to the socket: the entry or slot kept changing for 64 tries")
+@Outcome(
+        id = {"0, 0", "1, 0"},
+        expect = ACCEPTABLE_INTERESTING,
+        desc = "gave up to the socket: the entry or slot kept changing for 64 tries")
 @Outcome(id = "1, 1", expect = FORBIDDEN, desc = "stale after acknowledgment: v1 after v2 was acknowledged")
-@Outcome(id = {"0, -1", "1, -1"}, expect = FORBIDDEN, desc = "absent: the key exists throughout")
+@Outcome(
+        id = {"0, -1", "1, -1"},
+        expect = FORBIDDEN,
+        desc = "absent: the key exists throughout")
 @Outcome(expect = FORBIDDEN, desc = "a value neither write put")
 @State
 public class StoreStaleAfterAck {
-  private static final StoreFixture F = new StoreFixture("stale");
-  private final byte[] k = F.newKey();
-  private volatile boolean acked;
+    private static final StoreFixture F = new StoreFixture("stale");
+    private final byte[] k = F.newKey();
+    private volatile boolean acked;
 
-  public StoreStaleAfterAck() {
-    F.put(k, StoreFixture.filled(16, 1), StoreFixture.PUBLIC);
-  }
+    public StoreStaleAfterAck() {
+        F.put(k, StoreFixture.filled(16, 1), StoreFixture.PUBLIC);
+    }
 
-  @Actor
-  public void daemon() {
-    F.put(k, StoreFixture.filled(16, 2), StoreFixture.PUBLIC);
-    acked = true;
-  }
+    @Actor
+    public void daemon() {
+        F.put(k, StoreFixture.filled(16, 2), StoreFixture.PUBLIC);
+        acked = true;
+    }
 
-  @Actor
-  public void client(II_Result r) {
-    r.r1 = acked ? 1 : 0;
-    StoreReader.Result got = F.reader.lookup(k);
-    r.r2 = got instanceof StoreReader.Found f ? StoreFixture.uniformByte(f.value()) : StoreFixture.kind(got);
-  }
+    @Actor
+    public void client(II_Result r) {
+        r.r1 = acked ? 1 : 0;
+        StoreReader.Result got = F.reader.lookup(k);
+        r.r2 = got instanceof StoreReader.Found f ? StoreFixture.uniformByte(f.value()) : StoreFixture.kind(got);
+    }
 
-  @Arbiter
-  public void cleanUp(II_Result r) {
-    F.delete(k);
-  }
+    @Arbiter
+    public void cleanUp(II_Result r) {
+        F.delete(k);
+    }
 }

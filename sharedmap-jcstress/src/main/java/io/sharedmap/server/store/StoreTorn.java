@@ -30,35 +30,35 @@ import org.openjdk.jcstress.infra.results.III_Result;
 @Outcome(expect = FORBIDDEN, desc = "torn value: one write's version with the other's bytes, or a wrong length")
 @State
 public class StoreTorn {
-  private static final StoreFixture F = new StoreFixture("torn");
-  private final byte[] k = F.newKey();
-  private final long v1;
-  private long v2;
-  private long seen;
+    private static final StoreFixture F = new StoreFixture("torn");
+    private final byte[] k = F.newKey();
+    private final long v1;
+    private long v2;
+    private long seen;
 
-  public StoreTorn() {
-    v1 = F.put(k, StoreFixture.filled(16, 1), StoreFixture.PUBLIC);
-  }
-
-  @Actor
-  public void daemon() {
-    v2 = F.put(k, StoreFixture.filled(16, 2), StoreFixture.PUBLIC);
-  }
-
-  @Actor
-  public void client(III_Result r) {
-    if (F.reader.lookup(k) instanceof StoreReader.Found f) {
-      r.r1 = StoreFixture.uniformByte(f.value());
-      r.r2 = f.value().length;
-      seen = f.version();
+    public StoreTorn() {
+        v1 = F.put(k, StoreFixture.filled(16, 1), StoreFixture.PUBLIC);
     }
-  }
 
-  @Arbiter
-  public void check(III_Result r) {
-    if (r.r2 != 0) {
-      r.r3 = r.r1 == 1 && seen == v1 || r.r1 == 2 && seen == v2 ? 1 : 0;
+    @Actor
+    public void daemon() {
+        v2 = F.put(k, StoreFixture.filled(16, 2), StoreFixture.PUBLIC);
     }
-    F.delete(k);
-  }
+
+    @Actor
+    public void client(III_Result r) {
+        if (F.reader.lookup(k) instanceof StoreReader.Found f) {
+            r.r1 = StoreFixture.uniformByte(f.value());
+            r.r2 = f.value().length;
+            seen = f.version();
+        }
+    }
+
+    @Arbiter
+    public void check(III_Result r) {
+        if (r.r2 != 0) {
+            r.r3 = r.r1 == 1 && seen == v1 || r.r1 == 2 && seen == v2 ? 1 : 0;
+        }
+        F.delete(k);
+    }
 }

@@ -139,237 +139,245 @@ import java.nio.ByteOrder;
  * before any slot points into it.
  */
 public final class StoreDescriptor {
-  private StoreDescriptor() {}
+    private StoreDescriptor() {}
 
-  /** Little-endian, unaligned layouts of the store's fields. */
-  public static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-  public static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-  public static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Little-endian, unaligned layouts of the store's fields. */
+    public static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-  /**
-   * An aligned 8-byte word with memory-ordering access modes (stamps, slots, states, counters).
-   * Coordinates: (segment, long offset); offsets used with it are multiples of 8.
-   */
-  public static final VarHandle WORD = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+    public static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-  // ---- root ----
-  /** "SMAPROOT" read as a little-endian long. */
-  public static final long ROOT_MAGIC = magic("SMAPROOT");
-  public static final int ROOT_FORMAT_VERSION = 1;
-  public static final int ROOT_HEADER_LENGTH = 4096;
-  public static final int ROOT_MAGIC_OFFSET = 0;
-  public static final int ROOT_FORMAT_OFFSET = 8;
-  public static final int ROOT_HEADER_LENGTH_OFFSET = 12;
-  public static final int ROOT_STATE_OFFSET = 16;
-  public static final int ROOT_GENERATION_OFFSET = 24;
-  public static final int ROOT_INDEX_GENERATION_OFFSET = 32;
-  public static final int ROOT_PRIVATE_INSERTS_OFFSET = 40;
-  public static final int ROOT_PRIVATE_LIVE_OFFSET = 48;
-  public static final int ROOT_CHUNK_EPOCH_OFFSET = 56;
-  /** Chunk numbers run from 1 to {@code MAX_CHUNKS - 1}; 0 is never used. */
-  public static final int MAX_CHUNKS = 1 << 13;
-  public static final int CHUNK_DIRECTORY_ENTRY_LENGTH = 16;
-  public static final long ROOT_LENGTH = ROOT_HEADER_LENGTH + (long) MAX_CHUNKS * CHUNK_DIRECTORY_ENTRY_LENGTH;
+    /**
+     * An aligned 8-byte word with memory-ordering access modes (stamps, slots, states, counters).
+     * Coordinates: (segment, long offset); offsets used with it are multiples of 8.
+     */
+    public static final VarHandle WORD =
+            ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
 
-  public static final long STATE_LIVE = 1;
-  public static final long STATE_RETIRED = 2;
+    // ---- root ----
+    /** "SMAPROOT" read as a little-endian long. */
+    public static final long ROOT_MAGIC = magic("SMAPROOT");
 
-  /** Offset in the root of chunk {@code c}'s incarnation; its length follows at +8. */
-  public static long directoryOffset(int chunk) {
-    return ROOT_HEADER_LENGTH + (long) chunk * CHUNK_DIRECTORY_ENTRY_LENGTH;
-  }
+    public static final int ROOT_FORMAT_VERSION = 1;
+    public static final int ROOT_HEADER_LENGTH = 4096;
+    public static final int ROOT_MAGIC_OFFSET = 0;
+    public static final int ROOT_FORMAT_OFFSET = 8;
+    public static final int ROOT_HEADER_LENGTH_OFFSET = 12;
+    public static final int ROOT_STATE_OFFSET = 16;
+    public static final int ROOT_GENERATION_OFFSET = 24;
+    public static final int ROOT_INDEX_GENERATION_OFFSET = 32;
+    public static final int ROOT_PRIVATE_INSERTS_OFFSET = 40;
+    public static final int ROOT_PRIVATE_LIVE_OFFSET = 48;
+    public static final int ROOT_CHUNK_EPOCH_OFFSET = 56;
+    /** Chunk numbers run from 1 to {@code MAX_CHUNKS - 1}; 0 is never used. */
+    public static final int MAX_CHUNKS = 1 << 13;
 
-  // ---- index ----
-  public static final long INDEX_MAGIC = magic("SMAPINDX");
-  public static final int INDEX_FORMAT_VERSION = 1;
-  public static final int INDEX_HEADER_LENGTH = 64;
-  public static final int INDEX_LOG2_SLOTS_OFFSET = 16;
-  public static final int INDEX_STATE_OFFSET = 24;
-  public static final int INDEX_GENERATION_OFFSET = 32;
-  public static final int INDEX_STORE_GENERATION_OFFSET = 40;
-  public static final int INDEX_LIVE_OFFSET = 48;
-  public static final int INDEX_TOMBSTONES_OFFSET = 56;
-  /** Smallest and largest index: 2^10 and 2^34 slots (the largest needs 128 GiB; no machine here has it). */
-  public static final int MIN_LOG2_SLOTS = 10;
-  public static final int MAX_LOG2_SLOTS = 34;
+    public static final int CHUNK_DIRECTORY_ENTRY_LENGTH = 16;
+    public static final long ROOT_LENGTH = ROOT_HEADER_LENGTH + (long) MAX_CHUNKS * CHUNK_DIRECTORY_ENTRY_LENGTH;
 
-  public static final long SLOT_EMPTY = 0;
-  public static final long SLOT_TOMBSTONE = 1;
-  /** Bits of the key hash kept in a slot. */
-  public static final int SLOT_HASH_BITS = 27;
-  public static final int REF_BITS = 64 - SLOT_HASH_BITS;
-  public static final long REF_MASK = (1L << REF_BITS) - 1;
-  public static final int OFFSET_BITS = 24;
-  public static final long OFFSET_MASK = (1L << OFFSET_BITS) - 1;
+    public static final long STATE_LIVE = 1;
+    public static final long STATE_RETIRED = 2;
 
-  public static long slotOffset(long slot) {
-    return INDEX_HEADER_LENGTH + slot * Long.BYTES;
-  }
-
-  public static long indexLength(int log2Slots) {
-    return INDEX_HEADER_LENGTH + (Long.BYTES << log2Slots);
-  }
-
-  /** The slot word for an entry of a key with hash {@code hash} at {@code ref}. */
-  public static long slotWord(long hash, long ref) {
-    return (hash >>> REF_BITS) << REF_BITS | ref;
-  }
-
-  /** Whether a slot word holds an entry (neither EMPTY nor TOMBSTONE). */
-  public static boolean isEntry(long word) {
-    return (word & ~SLOT_TOMBSTONE) != 0;
-  }
-
-  /** Whether a slot word may hold the key of hash {@code hash}: its hash bits match. */
-  public static boolean hashMatches(long word, long hash) {
-    return (word ^ hash) >>> REF_BITS == 0;
-  }
-
-  public static long refOf(long word) {
-    return word & REF_MASK;
-  }
-
-  /** The home slot of a key of hash {@code hash} in an index of 2^{@code log2Slots} slots. */
-  public static long home(long hash, int log2Slots) {
-    return hash >>> (64 - log2Slots);
-  }
-
-  // ---- references ----
-  public static long ref(int chunk, long offset) {
-    return (long) chunk << OFFSET_BITS | (offset >>> 3);
-  }
-
-  public static int chunkOf(long ref) {
-    return (int) (ref >>> OFFSET_BITS);
-  }
-
-  /** Byte offset in its chunk of the entry at {@code ref}. */
-  public static long offsetOf(long ref) {
-    return (ref & OFFSET_MASK) << 3;
-  }
-
-  // ---- chunks ----
-  public static final long CHUNK_MAGIC = magic("SMAPCHNK");
-  public static final int CHUNK_FORMAT_VERSION = 1;
-  public static final int CHUNK_HEADER_LENGTH = 64;
-  public static final int CHUNK_NUMBER_OFFSET = 16;
-  public static final int CHUNK_INCARNATION_OFFSET = 24;
-  public static final int CHUNK_LENGTH_OFFSET = 32;
-  public static final int CHUNK_STORE_GENERATION_OFFSET = 40;
-  /** Entries start within the first 128 MiB of a chunk (a larger entry has a chunk of its own). */
-  public static final long MAX_ENTRY_START = (OFFSET_MASK + 1) << 3;
-
-  // ---- entries ----
-  public static final int ENTRY_STAMP_OFFSET = 0;
-  public static final int ENTRY_VALUE_LENGTH_OFFSET = 8;
-  public static final int ENTRY_OWNER_OFFSET = 12;
-  public static final int ENTRY_KEY_LENGTH_OFFSET = 16;
-  public static final int ENTRY_HEADER_LENGTH = 18;
-  public static final int OWNER_INDEX_MASK = (1 << 28) - 1;
-  /** Entry flag: a deadline follows (reserved for expiry; never set by this version). */
-  public static final int FLAG_DEADLINE = 1 << 28;
-  /** The stamp of a dead entry. */
-  public static final long STAMP_DEAD = -1L;
-
-  /** Bytes an entry takes (a multiple of 8). */
-  public static long entryLength(int keyLength, long valueLength) {
-    return (ENTRY_HEADER_LENGTH + keyLength + valueLength + 7) & ~7L;
-  }
-
-  public static long stampOf(long version) {
-    return version << 1;
-  }
-
-  public static long versionOf(long stamp) {
-    return stamp >>> 1;
-  }
-
-  // ---- file names ----
-  public static final String ROOT_FILE = "root";
-  public static final String PUBLIC_DIR = "public";
-  public static final String PRIVATE_DIR = "private";
-
-  public static String indexFile(long generation) {
-    return "index-" + String.format("%016x", generation);
-  }
-
-  public static String chunkFile(int chunk) {
-    return "chunk-" + String.format("%04x", chunk);
-  }
-
-  // ---- the key hash ----
-  private static final long P1 = 0x9E37_79B1_85EB_CA87L;
-  private static final long P2 = 0xC2B2_AE3D_27D4_EB4FL;
-  private static final long P3 = 0x1656_67B1_9E37_79F9L;
-  private static final long P4 = 0x85EB_CA77_C2B2_AE63L;
-  private static final long P5 = 0x27D4_EB2F_1656_67C5L;
-  private static final VarHandle LE_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final VarHandle LE_INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-
-  /**
-   * The 64-bit hash of a key: XXH64's processing of an input shorter than 32 bytes, applied to the
-   * whole key whatever its length, with seed 0. Specified so that a reader in any language computes
-   * the same: {@code h = P5 + length}; for each whole 8-byte little-endian word {@code w}: {@code h
-   * ^= rotl(w * P2, 31) * P1; h = rotl(h, 27) * P1 + P4}; then, if 4 bytes remain, their unsigned
-   * little-endian value {@code u}: {@code h ^= u * P1; h = rotl(h, 23) * P2 + P3}; then for each
-   * remaining byte {@code b}: {@code h ^= b * P5; h = rotl(h, 11) * P1}; finally {@code h ^= h >>>
-   * 33; h *= P2; h ^= h >>> 29; h *= P3; h ^= h >>> 32} (XXH64's primes P1..P5).
-   */
-  public static long hash(byte[] key) {
-    int len = key.length;
-    long h = P5 + len;
-    int i = 0;
-    for (; i + 8 <= len; i += 8) {
-      long w = (long) LE_LONG.get(key, i);
-      h ^= Long.rotateLeft(w * P2, 31) * P1;
-      h = Long.rotateLeft(h, 27) * P1 + P4;
+    /** Offset in the root of chunk {@code c}'s incarnation; its length follows at +8. */
+    public static long directoryOffset(int chunk) {
+        return ROOT_HEADER_LENGTH + (long) chunk * CHUNK_DIRECTORY_ENTRY_LENGTH;
     }
-    if (i + 4 <= len) {
-      h ^= Integer.toUnsignedLong((int) LE_INT.get(key, i)) * P1;
-      h = Long.rotateLeft(h, 23) * P2 + P3;
-      i += 4;
-    }
-    for (; i < len; i++) {
-      h ^= (key[i] & 0xFFL) * P5;
-      h = Long.rotateLeft(h, 11) * P1;
-    }
-    h ^= h >>> 33;
-    h *= P2;
-    h ^= h >>> 29;
-    h *= P3;
-    h ^= h >>> 32;
-    return h;
-  }
 
-  /** Whether {@code length} bytes of {@code segment} at {@code offset} equal {@code key}. */
-  public static boolean keyEquals(MemorySegment segment, long offset, byte[] key) {
-    return MemorySegment.mismatch(segment, offset, offset + key.length, MemorySegment.ofArray(key), 0, key.length) < 0;
-  }
+    // ---- index ----
+    public static final long INDEX_MAGIC = magic("SMAPINDX");
+    public static final int INDEX_FORMAT_VERSION = 1;
+    public static final int INDEX_HEADER_LENGTH = 64;
+    public static final int INDEX_LOG2_SLOTS_OFFSET = 16;
+    public static final int INDEX_STATE_OFFSET = 24;
+    public static final int INDEX_GENERATION_OFFSET = 32;
+    public static final int INDEX_STORE_GENERATION_OFFSET = 40;
+    public static final int INDEX_LIVE_OFFSET = 48;
+    public static final int INDEX_TOMBSTONES_OFFSET = 56;
+    /** Smallest and largest index: 2^10 and 2^34 slots (the largest needs 128 GiB; no machine here has it). */
+    public static final int MIN_LOG2_SLOTS = 10;
 
-  /** Checks the fixed fields of a header; null if they match, else what is wrong. */
-  public static String checkHeader(MemorySegment s, long magic, int format, int headerLength, String what) {
-    if (!s.isNative() || s.address() % Long.BYTES != 0) {
-      return what + " must be mapped at an address aligned to 8 bytes";
-    }
-    if (s.byteSize() < headerLength) {
-      return what + " is " + s.byteSize() + " bytes, shorter than its " + headerLength + "-byte header";
-    }
-    if (s.get(LONG, 0) != magic) {
-      return what + ": bad magic (not a sharedmap store file)";
-    }
-    int v = s.get(INT, 8);
-    if (v != format || s.get(INT, 12) != headerLength) {
-      return what + ": format " + v + " is not the supported format " + format;
-    }
-    return null;
-  }
+    public static final int MAX_LOG2_SLOTS = 34;
 
-  /** An 8-character ASCII magic read as a little-endian long. */
-  public static long magic(String eight) {
-    long m = 0;
-    for (int i = 7; i >= 0; i--) {
-      m = m << 8 | (eight.charAt(i) & 0xFF);
+    public static final long SLOT_EMPTY = 0;
+    public static final long SLOT_TOMBSTONE = 1;
+    /** Bits of the key hash kept in a slot. */
+    public static final int SLOT_HASH_BITS = 27;
+
+    public static final int REF_BITS = 64 - SLOT_HASH_BITS;
+    public static final long REF_MASK = (1L << REF_BITS) - 1;
+    public static final int OFFSET_BITS = 24;
+    public static final long OFFSET_MASK = (1L << OFFSET_BITS) - 1;
+
+    public static long slotOffset(long slot) {
+        return INDEX_HEADER_LENGTH + slot * Long.BYTES;
     }
-    return m;
-  }
+
+    public static long indexLength(int log2Slots) {
+        return INDEX_HEADER_LENGTH + (Long.BYTES << log2Slots);
+    }
+
+    /** The slot word for an entry of a key with hash {@code hash} at {@code ref}. */
+    public static long slotWord(long hash, long ref) {
+        return (hash >>> REF_BITS) << REF_BITS | ref;
+    }
+
+    /** Whether a slot word holds an entry (neither EMPTY nor TOMBSTONE). */
+    public static boolean isEntry(long word) {
+        return (word & ~SLOT_TOMBSTONE) != 0;
+    }
+
+    /** Whether a slot word may hold the key of hash {@code hash}: its hash bits match. */
+    public static boolean hashMatches(long word, long hash) {
+        return (word ^ hash) >>> REF_BITS == 0;
+    }
+
+    public static long refOf(long word) {
+        return word & REF_MASK;
+    }
+
+    /** The home slot of a key of hash {@code hash} in an index of 2^{@code log2Slots} slots. */
+    public static long home(long hash, int log2Slots) {
+        return hash >>> (64 - log2Slots);
+    }
+
+    // ---- references ----
+    public static long ref(int chunk, long offset) {
+        return (long) chunk << OFFSET_BITS | (offset >>> 3);
+    }
+
+    public static int chunkOf(long ref) {
+        return (int) (ref >>> OFFSET_BITS);
+    }
+
+    /** Byte offset in its chunk of the entry at {@code ref}. */
+    public static long offsetOf(long ref) {
+        return (ref & OFFSET_MASK) << 3;
+    }
+
+    // ---- chunks ----
+    public static final long CHUNK_MAGIC = magic("SMAPCHNK");
+    public static final int CHUNK_FORMAT_VERSION = 1;
+    public static final int CHUNK_HEADER_LENGTH = 64;
+    public static final int CHUNK_NUMBER_OFFSET = 16;
+    public static final int CHUNK_INCARNATION_OFFSET = 24;
+    public static final int CHUNK_LENGTH_OFFSET = 32;
+    public static final int CHUNK_STORE_GENERATION_OFFSET = 40;
+    /** Entries start within the first 128 MiB of a chunk (a larger entry has a chunk of its own). */
+    public static final long MAX_ENTRY_START = (OFFSET_MASK + 1) << 3;
+
+    // ---- entries ----
+    public static final int ENTRY_STAMP_OFFSET = 0;
+    public static final int ENTRY_VALUE_LENGTH_OFFSET = 8;
+    public static final int ENTRY_OWNER_OFFSET = 12;
+    public static final int ENTRY_KEY_LENGTH_OFFSET = 16;
+    public static final int ENTRY_HEADER_LENGTH = 18;
+    public static final int OWNER_INDEX_MASK = (1 << 28) - 1;
+    /** Entry flag: a deadline follows (reserved for expiry; never set by this version). */
+    public static final int FLAG_DEADLINE = 1 << 28;
+    /** The stamp of a dead entry. */
+    public static final long STAMP_DEAD = -1L;
+
+    /** Bytes an entry takes (a multiple of 8). */
+    public static long entryLength(int keyLength, long valueLength) {
+        return (ENTRY_HEADER_LENGTH + keyLength + valueLength + 7) & ~7L;
+    }
+
+    public static long stampOf(long version) {
+        return version << 1;
+    }
+
+    public static long versionOf(long stamp) {
+        return stamp >>> 1;
+    }
+
+    // ---- file names ----
+    public static final String ROOT_FILE = "root";
+    public static final String PUBLIC_DIR = "public";
+    public static final String PRIVATE_DIR = "private";
+
+    public static String indexFile(long generation) {
+        return "index-" + String.format("%016x", generation);
+    }
+
+    public static String chunkFile(int chunk) {
+        return "chunk-" + String.format("%04x", chunk);
+    }
+
+    // ---- the key hash ----
+    private static final long P1 = 0x9E37_79B1_85EB_CA87L;
+    private static final long P2 = 0xC2B2_AE3D_27D4_EB4FL;
+    private static final long P3 = 0x1656_67B1_9E37_79F9L;
+    private static final long P4 = 0x85EB_CA77_C2B2_AE63L;
+    private static final long P5 = 0x27D4_EB2F_1656_67C5L;
+    private static final VarHandle LE_LONG =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LE_INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * The 64-bit hash of a key: XXH64's processing of an input shorter than 32 bytes, applied to the
+     * whole key whatever its length, with seed 0. Specified so that a reader in any language computes
+     * the same: {@code h = P5 + length}; for each whole 8-byte little-endian word {@code w}: {@code h
+     * ^= rotl(w * P2, 31) * P1; h = rotl(h, 27) * P1 + P4}; then, if 4 bytes remain, their unsigned
+     * little-endian value {@code u}: {@code h ^= u * P1; h = rotl(h, 23) * P2 + P3}; then for each
+     * remaining byte {@code b}: {@code h ^= b * P5; h = rotl(h, 11) * P1}; finally {@code h ^= h >>>
+     * 33; h *= P2; h ^= h >>> 29; h *= P3; h ^= h >>> 32} (XXH64's primes P1..P5).
+     */
+    public static long hash(byte[] key) {
+        int len = key.length;
+        long h = P5 + len;
+        int i = 0;
+        for (; i + 8 <= len; i += 8) {
+            long w = (long) LE_LONG.get(key, i);
+            h ^= Long.rotateLeft(w * P2, 31) * P1;
+            h = Long.rotateLeft(h, 27) * P1 + P4;
+        }
+        if (i + 4 <= len) {
+            h ^= Integer.toUnsignedLong((int) LE_INT.get(key, i)) * P1;
+            h = Long.rotateLeft(h, 23) * P2 + P3;
+            i += 4;
+        }
+        for (; i < len; i++) {
+            h ^= (key[i] & 0xFFL) * P5;
+            h = Long.rotateLeft(h, 11) * P1;
+        }
+        h ^= h >>> 33;
+        h *= P2;
+        h ^= h >>> 29;
+        h *= P3;
+        h ^= h >>> 32;
+        return h;
+    }
+
+    /** Whether {@code length} bytes of {@code segment} at {@code offset} equal {@code key}. */
+    public static boolean keyEquals(MemorySegment segment, long offset, byte[] key) {
+        return MemorySegment.mismatch(segment, offset, offset + key.length, MemorySegment.ofArray(key), 0, key.length)
+                < 0;
+    }
+
+    /** Checks the fixed fields of a header; null if they match, else what is wrong. */
+    public static String checkHeader(MemorySegment s, long magic, int format, int headerLength, String what) {
+        if (!s.isNative() || s.address() % Long.BYTES != 0) {
+            return what + " must be mapped at an address aligned to 8 bytes";
+        }
+        if (s.byteSize() < headerLength) {
+            return what + " is " + s.byteSize() + " bytes, shorter than its " + headerLength + "-byte header";
+        }
+        if (s.get(LONG, 0) != magic) {
+            return what + ": bad magic (not a sharedmap store file)";
+        }
+        int v = s.get(INT, 8);
+        if (v != format || s.get(INT, 12) != headerLength) {
+            return what + ": format " + v + " is not the supported format " + format;
+        }
+        return null;
+    }
+
+    /** An 8-character ASCII magic read as a little-endian long. */
+    public static long magic(String eight) {
+        long m = 0;
+        for (int i = 7; i >= 0; i--) {
+            m = m << 8 | (eight.charAt(i) & 0xFF);
+        }
+        return m;
+    }
 }

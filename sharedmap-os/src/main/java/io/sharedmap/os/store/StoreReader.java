@@ -30,234 +30,236 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * its next lookup, so no close can race a lookup on another thread.
  */
 public final class StoreReader {
-  /** Tries per lookup before giving up to the daemon. */
-  public static final int MAX_ATTEMPTS = 64;
+    /** Tries per lookup before giving up to the daemon. */
+    public static final int MAX_ATTEMPTS = 64;
 
-  /** What a lookup found. */
-  public sealed interface Result permits Found, Absent, Unknown {}
+    /** What a lookup found. */
+    public sealed interface Result permits Found, Absent, Unknown {}
 
-  /** The key's value and version. */
-  public record Found(byte[] value, long version) implements Result {}
+    /** The key's value and version. */
+    public record Found(byte[] value, long version) implements Result {}
 
-  /** The key was absent. */
-  public static final class Absent implements Result {
-    private Absent() {}
+    /** The key was absent. */
+    public static final class Absent implements Result {
+        private Absent() {}
 
-    @Override
-    public String toString() {
-      return "ABSENT";
-    }
-  }
-
-  /** The reader cannot tell: ask the daemon. */
-  public static final class Unknown implements Result {
-    private Unknown() {}
-
-    @Override
-    public String toString() {
-      return "UNKNOWN";
-    }
-  }
-
-  public static final Absent ABSENT = new Absent();
-  public static final Unknown UNKNOWN = new Unknown();
-
-  private record Index(MemorySegment segment, long generation, int log2Slots) {}
-
-  private record Chunk(MemorySegment segment, long incarnation) {}
-
-  private final Path dir;
-  private final MemorySegment root;
-  private final long generation;
-  private volatile Index index;
-  private final AtomicReferenceArray<Chunk> chunks = new AtomicReferenceArray<>(MAX_CHUNKS);
-
-  private StoreReader(Path dir, MemorySegment root, long generation) {
-    this.dir = dir;
-    this.root = root;
-    this.generation = generation;
-  }
-
-  /**
-   * Maps the public side in {@code dir} read-only.
-   *
-   * @throws IOException if its root cannot be opened (for example, this user may not read it), is
-   *     not a store root of this format, or is not the store of {@code generation}
-   */
-  public static StoreReader open(Path dir, long generation) throws IOException {
-    Path file = dir.resolve(ROOT_FILE);
-    MemorySegment root = mapReadOnly(file);
-    String bad = checkHeader(root, ROOT_MAGIC, ROOT_FORMAT_VERSION, ROOT_HEADER_LENGTH, file.toString());
-    if (bad == null && root.byteSize() < ROOT_LENGTH) {
-      bad = file + " is " + root.byteSize() + " bytes, shorter than a root (" + ROOT_LENGTH + ")";
-    }
-    if (bad != null) {
-      throw new IOException(bad);
-    }
-    long g = root.get(LONG, ROOT_GENERATION_OFFSET);
-    if (g != generation) {
-      throw new IOException(file + ": holds store generation " + Long.toHexString(g) + ", the daemon announced "
-          + Long.toHexString(generation) + " (replaced meanwhile)");
-    }
-    return new StoreReader(dir, root, generation);
-  }
-
-  private static MemorySegment mapReadOnly(Path file) throws IOException {
-    try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ)) {
-      return c.map(FileChannel.MapMode.READ_ONLY, 0, c.size(), Arena.ofAuto());
-    }
-  }
-
-  /** The store generation this reader maps. */
-  public long generation() {
-    return generation;
-  }
-
-  /** Whether the daemon retired this store (a reader must go back to the daemon for the new one). */
-  public boolean retired() {
-    return (long) WORD.getAcquire(root, (long) ROOT_STATE_OFFSET) != STATE_LIVE;
-  }
-
-  /** The key's value and version, {@link #ABSENT}, or {@link #UNKNOWN}: see the class comment. */
-  public Result lookup(byte[] key) {
-    long h = hash(key);
-    for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      if (attempt > 0) {
-        Thread.onSpinWait();
-      }
-      if (retired()) {
-        return UNKNOWN;
-      }
-      Index ix = currentIndex();
-      if (ix == null) {
-        continue;
-      }
-      long inserts = (long) WORD.getAcquire(root, (long) ROOT_PRIVATE_INSERTS_OFFSET);
-      long live = (long) WORD.getAcquire(root, (long) ROOT_PRIVATE_LIVE_OFFSET);
-      Result r = probe(ix, key, h);
-      if (r == null) {
-        continue; // something changed under the probe
-      }
-      VarHandle.acquireFence();
-      if ((long) WORD.getAcquire(ix.segment, (long) INDEX_STATE_OFFSET) != STATE_LIVE) {
-        continue; // replaced by a new generation while probing: changes since went there only
-      }
-      if (r != ABSENT) {
-        return r;
-      }
-      boolean privateEmpty = live == 0 && (long) WORD.getAcquire(root, (long) ROOT_PRIVATE_LIVE_OFFSET) == 0
-          && (long) WORD.getAcquire(root, (long) ROOT_PRIVATE_INSERTS_OFFSET) == inserts;
-      return privateEmpty ? ABSENT : UNKNOWN;
-    }
-    return UNKNOWN;
-  }
-
-  /** Found, ABSENT (not in this side), or null: retry. */
-  private Result probe(Index ix, byte[] key, long h) {
-    MemorySegment s = ix.segment;
-    long mask = (1L << ix.log2Slots) - 1;
-    long i = home(h, ix.log2Slots);
-    for (long n = 0; n <= mask; n++, i = (i + 1) & mask) {
-      long slotAt = slotOffset(i);
-      long w = (long) WORD.getAcquire(s, slotAt);
-      if (w == SLOT_EMPTY) {
-        return ABSENT;
-      }
-      if (!isEntry(w) || !hashMatches(w, h)) {
-        continue;
-      }
-      long ref = refOf(w);
-      Chunk c = chunk(chunkOf(ref));
-      if (c == null) {
-        return null;
-      }
-      MemorySegment e = c.segment;
-      long off = offsetOf(ref);
-      long size = e.byteSize();
-      if (off < CHUNK_HEADER_LENGTH || off + ENTRY_HEADER_LENGTH > size) {
-        return null;
-      }
-      long s1 = (long) WORD.getAcquire(e, off + ENTRY_STAMP_OFFSET);
-      if ((s1 & 1) != 0) {
-        return null;
-      }
-      // Bounds first: a torn read may show any lengths; nothing outside the chunk is touched.
-      int keyLength = e.get(SHORT, off + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF;
-      long valueLength = e.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL;
-      long keyAt = off + ENTRY_HEADER_LENGTH;
-      boolean same = keyLength == key.length && keyAt + keyLength <= size && keyEquals(e, keyAt, key);
-      byte[] value = null;
-      if (same) {
-        if (valueLength > size - keyAt - keyLength || valueLength > Integer.MAX_VALUE - 16) {
-          return null;
+        @Override
+        public String toString() {
+            return "ABSENT";
         }
-        value = new byte[(int) valueLength];
-        MemorySegment.copy(e, ValueLayout.JAVA_BYTE, keyAt + keyLength, value, 0, value.length);
-      }
-      VarHandle.acquireFence(); // the reads above complete before the stamp and slot are read again
-      if ((long) WORD.getOpaque(e, off + ENTRY_STAMP_OFFSET) != s1 || (long) WORD.getOpaque(s, slotAt) != w) {
-        return null;
-      }
-      if (same) {
-        return new Found(value, versionOf(s1));
-      }
-      // another key whose hash shares the slot's bits: probe on
     }
-    return ABSENT;
-  }
 
-  /** The live index generation, mapped; null if it could not be (replaced meanwhile: retry). */
-  private Index currentIndex() {
-    long g = (long) WORD.getAcquire(root, (long) ROOT_INDEX_GENERATION_OFFSET);
-    Index ix = index;
-    if (ix != null && ix.generation == g) {
-      return ix;
-    }
-    try {
-      Path file = dir.resolve(indexFile(g));
-      MemorySegment s = mapReadOnly(file);
-      if (checkHeader(s, INDEX_MAGIC, INDEX_FORMAT_VERSION, INDEX_HEADER_LENGTH, file.toString()) != null
-          || s.get(LONG, INDEX_GENERATION_OFFSET) != g || s.get(LONG, INDEX_STORE_GENERATION_OFFSET) != generation) {
-        return null;
-      }
-      int log2 = s.get(INT, INDEX_LOG2_SLOTS_OFFSET);
-      if (log2 < MIN_LOG2_SLOTS || log2 > MAX_LOG2_SLOTS || s.byteSize() < indexLength(log2)) {
-        return null;
-      }
-      ix = new Index(s, g, log2);
-      index = ix;
-      return ix;
-    } catch (IOException e) {
-      return null;
-    }
-  }
+    /** The reader cannot tell: ask the daemon. */
+    public static final class Unknown implements Result {
+        private Unknown() {}
 
-  /** Chunk {@code c} as the root's directory names it now, mapped; null if it cannot be. */
-  private Chunk chunk(int c) {
-    if (c <= 0 || c >= MAX_CHUNKS) {
-      return null;
+        @Override
+        public String toString() {
+            return "UNKNOWN";
+        }
     }
-    long incarnation = (long) WORD.getAcquire(root, directoryOffset(c));
-    Chunk k = chunks.getPlain(c);
-    if (k != null && k.incarnation == incarnation) {
-      return k;
+
+    public static final Absent ABSENT = new Absent();
+    public static final Unknown UNKNOWN = new Unknown();
+
+    private record Index(MemorySegment segment, long generation, int log2Slots) {}
+
+    private record Chunk(MemorySegment segment, long incarnation) {}
+
+    private final Path dir;
+    private final MemorySegment root;
+    private final long generation;
+    private volatile Index index;
+    private final AtomicReferenceArray<Chunk> chunks = new AtomicReferenceArray<>(MAX_CHUNKS);
+
+    private StoreReader(Path dir, MemorySegment root, long generation) {
+        this.dir = dir;
+        this.root = root;
+        this.generation = generation;
     }
-    if (incarnation == 0) {
-      return null;
+
+    /**
+     * Maps the public side in {@code dir} read-only.
+     *
+     * @throws IOException if its root cannot be opened (for example, this user may not read it), is
+     *     not a store root of this format, or is not the store of {@code generation}
+     */
+    public static StoreReader open(Path dir, long generation) throws IOException {
+        Path file = dir.resolve(ROOT_FILE);
+        MemorySegment root = mapReadOnly(file);
+        String bad = checkHeader(root, ROOT_MAGIC, ROOT_FORMAT_VERSION, ROOT_HEADER_LENGTH, file.toString());
+        if (bad == null && root.byteSize() < ROOT_LENGTH) {
+            bad = file + " is " + root.byteSize() + " bytes, shorter than a root (" + ROOT_LENGTH + ")";
+        }
+        if (bad != null) {
+            throw new IOException(bad);
+        }
+        long g = root.get(LONG, ROOT_GENERATION_OFFSET);
+        if (g != generation) {
+            throw new IOException(file + ": holds store generation " + Long.toHexString(g) + ", the daemon announced "
+                    + Long.toHexString(generation) + " (replaced meanwhile)");
+        }
+        return new StoreReader(dir, root, generation);
     }
-    try {
-      Path file = dir.resolve(chunkFile(c));
-      MemorySegment s = mapReadOnly(file);
-      if (checkHeader(s, CHUNK_MAGIC, CHUNK_FORMAT_VERSION, CHUNK_HEADER_LENGTH, file.toString()) != null
-          || s.get(LONG, CHUNK_INCARNATION_OFFSET) != incarnation
-          || s.get(LONG, CHUNK_STORE_GENERATION_OFFSET) != generation) {
-        return null;
-      }
-      k = new Chunk(s, incarnation);
-      chunks.setRelease(c, k);
-      return k;
-    } catch (IOException e) {
-      return null;
+
+    private static MemorySegment mapReadOnly(Path file) throws IOException {
+        try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ)) {
+            return c.map(FileChannel.MapMode.READ_ONLY, 0, c.size(), Arena.ofAuto());
+        }
     }
-  }
+
+    /** The store generation this reader maps. */
+    public long generation() {
+        return generation;
+    }
+
+    /** Whether the daemon retired this store (a reader must go back to the daemon for the new one). */
+    public boolean retired() {
+        return (long) WORD.getAcquire(root, (long) ROOT_STATE_OFFSET) != STATE_LIVE;
+    }
+
+    /** The key's value and version, {@link #ABSENT}, or {@link #UNKNOWN}: see the class comment. */
+    public Result lookup(byte[] key) {
+        long h = hash(key);
+        for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+            if (attempt > 0) {
+                Thread.onSpinWait();
+            }
+            if (retired()) {
+                return UNKNOWN;
+            }
+            Index ix = currentIndex();
+            if (ix == null) {
+                continue;
+            }
+            long inserts = (long) WORD.getAcquire(root, (long) ROOT_PRIVATE_INSERTS_OFFSET);
+            long live = (long) WORD.getAcquire(root, (long) ROOT_PRIVATE_LIVE_OFFSET);
+            Result r = probe(ix, key, h);
+            if (r == null) {
+                continue; // something changed under the probe
+            }
+            VarHandle.acquireFence();
+            if ((long) WORD.getAcquire(ix.segment, (long) INDEX_STATE_OFFSET) != STATE_LIVE) {
+                continue; // replaced by a new generation while probing: changes since went there only
+            }
+            if (r != ABSENT) {
+                return r;
+            }
+            boolean privateEmpty = live == 0
+                    && (long) WORD.getAcquire(root, (long) ROOT_PRIVATE_LIVE_OFFSET) == 0
+                    && (long) WORD.getAcquire(root, (long) ROOT_PRIVATE_INSERTS_OFFSET) == inserts;
+            return privateEmpty ? ABSENT : UNKNOWN;
+        }
+        return UNKNOWN;
+    }
+
+    /** Found, ABSENT (not in this side), or null: retry. */
+    private Result probe(Index ix, byte[] key, long h) {
+        MemorySegment s = ix.segment;
+        long mask = (1L << ix.log2Slots) - 1;
+        long i = home(h, ix.log2Slots);
+        for (long n = 0; n <= mask; n++, i = (i + 1) & mask) {
+            long slotAt = slotOffset(i);
+            long w = (long) WORD.getAcquire(s, slotAt);
+            if (w == SLOT_EMPTY) {
+                return ABSENT;
+            }
+            if (!isEntry(w) || !hashMatches(w, h)) {
+                continue;
+            }
+            long ref = refOf(w);
+            Chunk c = chunk(chunkOf(ref));
+            if (c == null) {
+                return null;
+            }
+            MemorySegment e = c.segment;
+            long off = offsetOf(ref);
+            long size = e.byteSize();
+            if (off < CHUNK_HEADER_LENGTH || off + ENTRY_HEADER_LENGTH > size) {
+                return null;
+            }
+            long s1 = (long) WORD.getAcquire(e, off + ENTRY_STAMP_OFFSET);
+            if ((s1 & 1) != 0) {
+                return null;
+            }
+            // Bounds first: a torn read may show any lengths; nothing outside the chunk is touched.
+            int keyLength = e.get(SHORT, off + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF;
+            long valueLength = e.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL;
+            long keyAt = off + ENTRY_HEADER_LENGTH;
+            boolean same = keyLength == key.length && keyAt + keyLength <= size && keyEquals(e, keyAt, key);
+            byte[] value = null;
+            if (same) {
+                if (valueLength > size - keyAt - keyLength || valueLength > Integer.MAX_VALUE - 16) {
+                    return null;
+                }
+                value = new byte[(int) valueLength];
+                MemorySegment.copy(e, ValueLayout.JAVA_BYTE, keyAt + keyLength, value, 0, value.length);
+            }
+            VarHandle.acquireFence(); // the reads above complete before the stamp and slot are read again
+            if ((long) WORD.getOpaque(e, off + ENTRY_STAMP_OFFSET) != s1 || (long) WORD.getOpaque(s, slotAt) != w) {
+                return null;
+            }
+            if (same) {
+                return new Found(value, versionOf(s1));
+            }
+            // another key whose hash shares the slot's bits: probe on
+        }
+        return ABSENT;
+    }
+
+    /** The live index generation, mapped; null if it could not be (replaced meanwhile: retry). */
+    private Index currentIndex() {
+        long g = (long) WORD.getAcquire(root, (long) ROOT_INDEX_GENERATION_OFFSET);
+        Index ix = index;
+        if (ix != null && ix.generation == g) {
+            return ix;
+        }
+        try {
+            Path file = dir.resolve(indexFile(g));
+            MemorySegment s = mapReadOnly(file);
+            if (checkHeader(s, INDEX_MAGIC, INDEX_FORMAT_VERSION, INDEX_HEADER_LENGTH, file.toString()) != null
+                    || s.get(LONG, INDEX_GENERATION_OFFSET) != g
+                    || s.get(LONG, INDEX_STORE_GENERATION_OFFSET) != generation) {
+                return null;
+            }
+            int log2 = s.get(INT, INDEX_LOG2_SLOTS_OFFSET);
+            if (log2 < MIN_LOG2_SLOTS || log2 > MAX_LOG2_SLOTS || s.byteSize() < indexLength(log2)) {
+                return null;
+            }
+            ix = new Index(s, g, log2);
+            index = ix;
+            return ix;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Chunk {@code c} as the root's directory names it now, mapped; null if it cannot be. */
+    private Chunk chunk(int c) {
+        if (c <= 0 || c >= MAX_CHUNKS) {
+            return null;
+        }
+        long incarnation = (long) WORD.getAcquire(root, directoryOffset(c));
+        Chunk k = chunks.getPlain(c);
+        if (k != null && k.incarnation == incarnation) {
+            return k;
+        }
+        if (incarnation == 0) {
+            return null;
+        }
+        try {
+            Path file = dir.resolve(chunkFile(c));
+            MemorySegment s = mapReadOnly(file);
+            if (checkHeader(s, CHUNK_MAGIC, CHUNK_FORMAT_VERSION, CHUNK_HEADER_LENGTH, file.toString()) != null
+                    || s.get(LONG, CHUNK_INCARNATION_OFFSET) != incarnation
+                    || s.get(LONG, CHUNK_STORE_GENERATION_OFFSET) != generation) {
+                return null;
+            }
+            k = new Chunk(s, incarnation);
+            chunks.setRelease(c, k);
+            return k;
+        } catch (IOException e) {
+            return null;
+        }
+    }
 }

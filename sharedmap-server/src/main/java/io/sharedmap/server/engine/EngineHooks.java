@@ -19,88 +19,92 @@ import java.util.concurrent.ThreadLocalRandom;
  * </ul>
  */
 public class EngineHooks {
-  public static final String STALE_READS_PROPERTY = "sharedmap.unsafe.staleReads";
-  public static final String LATE_APPLY_PROPERTY = "sharedmap.unsafe.lateView";
+    public static final String STALE_READS_PROPERTY = "sharedmap.unsafe.staleReads";
+    public static final String LATE_APPLY_PROPERTY = "sharedmap.unsafe.lateView";
 
-  /** The hooks of a correct daemon: every point does nothing. */
-  public static final EngineHooks NONE = new EngineHooks();
+    /** The hooks of a correct daemon: every point does nothing. */
+    public static final EngineHooks NONE = new EngineHooks();
 
-  protected EngineHooks() {}
+    protected EngineHooks() {}
 
-  /** The hooks the system properties ask for (the broken modes), else {@link #NONE}. */
-  public static EngineHooks fromSystemProperties() {
-    boolean stale = Boolean.getBoolean(STALE_READS_PROPERTY);
-    boolean late = Boolean.getBoolean(LATE_APPLY_PROPERTY);
-    if (!stale && !late) {
-      return NONE;
-    }
-    return new Broken(stale, late);
-  }
-
-  /** Whether {@link #replaced} wants the entry a change replaces (it costs a read of the old value). */
-  boolean remembersReplaced() {
-    return false;
-  }
-
-  /** A change replaced or removed {@code old} (value included) of {@code key}. */
-  void replaced(Key key, Entry old) {}
-
-  /** What GET answers for {@code key}, whose current entry is {@code current} (null: absent). */
-  Entry get(Key key, Entry current) {
-    return current;
-  }
-
-  /** Whether the journal's leader releases writers before it applies their batch to the store. */
-  boolean applyAfterRelease() {
-    return false;
-  }
-
-  /** The broken modes. */
-  private static final class Broken extends EngineHooks {
-    private static final System.Logger LOG = System.getLogger(EngineHooks.class.getName());
-    private final boolean staleReads;
-    private final boolean lateApply;
-    private final Map<Key, Entry> overwritten = new ConcurrentHashMap<>();
-
-    Broken(boolean staleReads, boolean lateApply) {
-      this.staleReads = staleReads;
-      this.lateApply = lateApply;
-      if (staleReads) {
-        LOG.log(System.Logger.Level.WARNING, "UNSAFE: GET may return stale values (" + STALE_READS_PROPERTY
-            + "); this daemon is broken on purpose for testing");
-      }
-      if (lateApply) {
-        LOG.log(System.Logger.Level.WARNING, "UNSAFE: changes reach the mapped store after they are acknowledged ("
-            + LATE_APPLY_PROPERTY + "); direct reads may be stale; this daemon is broken on purpose for testing");
-      }
-    }
-
-    @Override
-    boolean remembersReplaced() {
-      return staleReads;
-    }
-
-    @Override
-    void replaced(Key key, Entry old) {
-      if (staleReads && old != null) {
-        overwritten.put(key, old);
-      }
-    }
-
-    @Override
-    Entry get(Key key, Entry current) {
-      if (staleReads && ThreadLocalRandom.current().nextInt(3) == 0) {
-        Entry stale = overwritten.get(key);
-        if (stale != null) {
-          return stale;
+    /** The hooks the system properties ask for (the broken modes), else {@link #NONE}. */
+    public static EngineHooks fromSystemProperties() {
+        boolean stale = Boolean.getBoolean(STALE_READS_PROPERTY);
+        boolean late = Boolean.getBoolean(LATE_APPLY_PROPERTY);
+        if (!stale && !late) {
+            return NONE;
         }
-      }
-      return current;
+        return new Broken(stale, late);
     }
 
-    @Override
-    boolean applyAfterRelease() {
-      return lateApply;
+    /** Whether {@link #replaced} wants the entry a change replaces (it costs a read of the old value). */
+    boolean remembersReplaced() {
+        return false;
     }
-  }
+
+    /** A change replaced or removed {@code old} (value included) of {@code key}. */
+    void replaced(Key key, Entry old) {}
+
+    /** What GET answers for {@code key}, whose current entry is {@code current} (null: absent). */
+    Entry get(Key key, Entry current) {
+        return current;
+    }
+
+    /** Whether the journal's leader releases writers before it applies their batch to the store. */
+    boolean applyAfterRelease() {
+        return false;
+    }
+
+    /** The broken modes. */
+    private static final class Broken extends EngineHooks {
+        private static final System.Logger LOG = System.getLogger(EngineHooks.class.getName());
+        private final boolean staleReads;
+        private final boolean lateApply;
+        private final Map<Key, Entry> overwritten = new ConcurrentHashMap<>();
+
+        Broken(boolean staleReads, boolean lateApply) {
+            this.staleReads = staleReads;
+            this.lateApply = lateApply;
+            if (staleReads) {
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "UNSAFE: GET may return stale values (" + STALE_READS_PROPERTY
+                                + "); this daemon is broken on purpose for testing");
+            }
+            if (lateApply) {
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "UNSAFE: changes reach the mapped store after they are acknowledged (" + LATE_APPLY_PROPERTY
+                                + "); direct reads may be stale; this daemon is broken on purpose for testing");
+            }
+        }
+
+        @Override
+        boolean remembersReplaced() {
+            return staleReads;
+        }
+
+        @Override
+        void replaced(Key key, Entry old) {
+            if (staleReads && old != null) {
+                overwritten.put(key, old);
+            }
+        }
+
+        @Override
+        Entry get(Key key, Entry current) {
+            if (staleReads && ThreadLocalRandom.current().nextInt(3) == 0) {
+                Entry stale = overwritten.get(key);
+                if (stale != null) {
+                    return stale;
+                }
+            }
+            return current;
+        }
+
+        @Override
+        boolean applyAfterRelease() {
+            return lateApply;
+        }
+    }
 }

@@ -12,7 +12,7 @@ import io.sharedmap.server.security.Owner;
  * @param valueLength the value's length in bytes
  */
 public record Entry(byte[] value, long version, Owner owner, int valueLength) {
-  public Entry(byte[] value, long version, Owner owner) {
-    this(value, version, owner, value.length);
-  }
+    public Entry(byte[] value, long version, Owner owner) {
+        this(value, version, owner, value.length);
+    }
 }

@@ -20,15 +20,15 @@ import java.nio.file.Path;
  * @param storeRecords journal records applied to the store
  */
 public record RecoveryReport(
-    long snapshot,
-    long snapshotEntries,
-    int segmentsReplayed,
-    long recordsReplayed,
-    long droppedBytes,
-    String dropReason,
-    Path savedTail,
-    long lastVersion,
-    long durationMs,
-    boolean storeContinued,
-    String storeRebuiltBecause,
-    long storeRecords) {}
+        long snapshot,
+        long snapshotEntries,
+        int segmentsReplayed,
+        long recordsReplayed,
+        long droppedBytes,
+        String dropReason,
+        Path savedTail,
+        long lastVersion,
+        long durationMs,
+        boolean storeContinued,
+        String storeRebuiltBecause,
+        long storeRecords) {}

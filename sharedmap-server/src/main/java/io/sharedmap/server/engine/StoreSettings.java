@@ -20,46 +20,47 @@ import java.nio.file.Path;
  */
 public record StoreSettings(Path dir, int publicFileMode, long publicGid, long daemonUid, boolean announce) {
 
-  /** A store that only the daemon reads, in {@code dataDir/store} (tests, tools, and no direct reads). */
-  public static StoreSettings privateIn(Path dataDir) {
-    return new StoreSettings(dataDir.resolve("store"), 0600, -1, currentUid(), false);
-  }
-
-  static long currentUid() {
-    try {
-      return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
-    } catch (IOException | UnsupportedOperationException e) {
-      return -1;
+    /** A store that only the daemon reads, in {@code dataDir/store} (tests, tools, and no direct reads). */
+    public static StoreSettings privateIn(Path dataDir) {
+        return new StoreSettings(dataDir.resolve("store"), 0600, -1, currentUid(), false);
     }
-  }
 
-  /** The store's settings, with the public side's actual group {@code gid}. */
-  MappedStore.Settings toStore(long gid) {
-    return new MappedStore.Settings(dir, publicFileMode, publicGid, new PublishPolicy(publicFileMode, gid, daemonUid));
-  }
-
-  /**
-   * Whether a key with a given owner may be in the public side, whose files have mode {@code
-   * fileMode} and group {@code gid}: only if every user who can open them could read the key
-   * through the socket. Others may open an o+r file, so it gets only keys everyone may read (r for
-   * owner, group and others). A g+r file gets those and the keys of its own group that the owner
-   * and group may read. Files only their owner may read get everything if that owner is root, which
-   * reads every key anyway.
-   */
-  record PublishPolicy(int fileMode, long gid, long daemonUid) implements java.util.function.Predicate<Owner> {
-    @Override
-    public boolean test(Owner o) {
-      int m = o.mode();
-      if ((m & 0444) == 0444) {
-        return true;
-      }
-      if ((fileMode & 0004) != 0) {
-        return false;
-      }
-      if ((fileMode & 0040) != 0) {
-        return o.gidLong() == gid && (m & 0440) == 0440;
-      }
-      return daemonUid == 0 || (o.uidLong() == daemonUid && (m & Owner.READ_OWNER) != 0);
+    static long currentUid() {
+        try {
+            return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
+        } catch (IOException | UnsupportedOperationException e) {
+            return -1;
+        }
     }
-  }
+
+    /** The store's settings, with the public side's actual group {@code gid}. */
+    MappedStore.Settings toStore(long gid) {
+        return new MappedStore.Settings(
+                dir, publicFileMode, publicGid, new PublishPolicy(publicFileMode, gid, daemonUid));
+    }
+
+    /**
+     * Whether a key with a given owner may be in the public side, whose files have mode {@code
+     * fileMode} and group {@code gid}: only if every user who can open them could read the key
+     * through the socket. Others may open an o+r file, so it gets only keys everyone may read (r for
+     * owner, group and others). A g+r file gets those and the keys of its own group that the owner
+     * and group may read. Files only their owner may read get everything if that owner is root, which
+     * reads every key anyway.
+     */
+    record PublishPolicy(int fileMode, long gid, long daemonUid) implements java.util.function.Predicate<Owner> {
+        @Override
+        public boolean test(Owner o) {
+            int m = o.mode();
+            if ((m & 0444) == 0444) {
+                return true;
+            }
+            if ((fileMode & 0004) != 0) {
+                return false;
+            }
+            if ((fileMode & 0040) != 0) {
+                return o.gidLong() == gid && (m & 0440) == 0440;
+            }
+            return daemonUid == 0 || (o.uidLong() == daemonUid && (m & Owner.READ_OWNER) != 0);
+        }
+    }
 }

@@ -14,58 +14,61 @@ import java.util.ResourceBundle;
  * SHAREDMAP_LOG_LEVEL} (ERROR, WARNING, INFO, DEBUG, TRACE; default INFO).
  */
 public final class StderrLoggerFinder extends System.LoggerFinder {
-  private static final System.Logger.Level THRESHOLD = threshold();
+    private static final System.Logger.Level THRESHOLD = threshold();
 
-  private static System.Logger.Level threshold() {
-    String s = System.getProperty("sharedmap.log.level", System.getenv("SHAREDMAP_LOG_LEVEL"));
-    if (s == null || s.isBlank()) {
-      return System.Logger.Level.INFO;
-    }
-    try {
-      return System.Logger.Level.valueOf(s.trim().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      return System.Logger.Level.INFO;
-    }
-  }
-
-  @Override
-  public System.Logger getLogger(String name, Module module) {
-    return new StderrLogger(name.substring(name.lastIndexOf('.') + 1));
-  }
-
-  private record StderrLogger(String name) implements System.Logger {
-    @Override
-    public String getName() {
-      return name;
-    }
-
-    @Override
-    public boolean isLoggable(Level level) {
-      return level != Level.OFF && level.getSeverity() >= THRESHOLD.getSeverity();
-    }
-
-    @Override
-    public void log(Level level, ResourceBundle bundle, String msg, Throwable thrown) {
-      if (!isLoggable(level)) {
-        return;
-      }
-      PrintStream err = System.err;
-      synchronized (err) {
-        err.println(Instant.now() + " " + level.getName() + " [" + Thread.currentThread().getName() + "] " + name
-            + ": " + msg);
-        if (thrown != null) {
-          thrown.printStackTrace(err);
+    private static System.Logger.Level threshold() {
+        String s = System.getProperty("sharedmap.log.level", System.getenv("SHAREDMAP_LOG_LEVEL"));
+        if (s == null || s.isBlank()) {
+            return System.Logger.Level.INFO;
         }
-        err.flush();
-      }
+        try {
+            return System.Logger.Level.valueOf(s.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            return System.Logger.Level.INFO;
+        }
     }
 
     @Override
-    public void log(Level level, ResourceBundle bundle, String format, Object... params) {
-      if (isLoggable(level)) {
-        log(level, bundle, params == null || params.length == 0 ? format : MessageFormat.format(format, params),
-            (Throwable) null);
-      }
+    public System.Logger getLogger(String name, Module module) {
+        return new StderrLogger(name.substring(name.lastIndexOf('.') + 1));
     }
-  }
+
+    private record StderrLogger(String name) implements System.Logger {
+        @Override
+        public String getName() {
+            return name;
+        }
+
+        @Override
+        public boolean isLoggable(Level level) {
+            return level != Level.OFF && level.getSeverity() >= THRESHOLD.getSeverity();
+        }
+
+        @Override
+        public void log(Level level, ResourceBundle bundle, String msg, Throwable thrown) {
+            if (!isLoggable(level)) {
+                return;
+            }
+            PrintStream err = System.err;
+            synchronized (err) {
+                err.println(Instant.now() + " " + level.getName() + " ["
+                        + Thread.currentThread().getName() + "] " + name + ": " + msg);
+                if (thrown != null) {
+                    thrown.printStackTrace(err);
+                }
+                err.flush();
+            }
+        }
+
+        @Override
+        public void log(Level level, ResourceBundle bundle, String format, Object... params) {
+            if (isLoggable(level)) {
+                log(
+                        level,
+                        bundle,
+                        params == null || params.length == 0 ? format : MessageFormat.format(format, params),
+                        (Throwable) null);
+            }
+        }
+    }
 }

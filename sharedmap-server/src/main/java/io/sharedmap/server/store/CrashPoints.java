@@ -7,8 +7,8 @@ package io.sharedmap.server.store;
  */
 @FunctionalInterface
 interface CrashPoints {
-  CrashPoints NONE = () -> { };
+    CrashPoints NONE = () -> {};
 
-  /** Called between two steps whose order a crash may cut. */
-  void reached();
+    /** Called between two steps whose order a crash may cut. */
+    void reached();
 }

@@ -24,49 +24,49 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Cost per read: two uncontended {@link LongAdder} increments and one volatile read.
  */
 final class Grace {
-  private final LongAdder[] entries = {new LongAdder(), new LongAdder()};
-  private final LongAdder[] exits = {new LongAdder(), new LongAdder()};
-  private volatile int phase;
-  private final Object synchronizing = new Object();
+    private final LongAdder[] entries = {new LongAdder(), new LongAdder()};
+    private final LongAdder[] exits = {new LongAdder(), new LongAdder()};
+    private volatile int phase;
+    private final Object synchronizing = new Object();
 
-  /** Starts a read; pass the returned token to {@link #exit}. */
-  int enter() {
-    while (true) {
-      int p = phase;
-      entries[p].increment();
-      if (phase == p) {
-        return p;
-      }
-      exits[p].increment(); // flipped meanwhile: leave this phase and use the new one
-    }
-  }
-
-  /** Ends a read started with {@link #enter}. */
-  void exit(int token) {
-    exits[token].increment();
-  }
-
-  /**
-   * Returns once every read that was in progress when this method was called has ended. Callers
-   * must have unpublished (made unreachable through the store's pointers) what they mean to free
-   * before they call it. Blocks (spins, then parks briefly); readers are short.
-   */
-  void synchronize() {
-    synchronized (synchronizing) {
-      int old = phase;
-      phase = 1 - old;
-      for (int spins = 0; ; spins++) {
-        long out = exits[old].sum();
-        long in = entries[old].sum();
-        if (out == in) {
-          return;
+    /** Starts a read; pass the returned token to {@link #exit}. */
+    int enter() {
+        while (true) {
+            int p = phase;
+            entries[p].increment();
+            if (phase == p) {
+                return p;
+            }
+            exits[p].increment(); // flipped meanwhile: leave this phase and use the new one
         }
-        if (spins < 100) {
-          Thread.onSpinWait();
-        } else {
-          LockSupport.parkNanos(50_000);
-        }
-      }
     }
-  }
+
+    /** Ends a read started with {@link #enter}. */
+    void exit(int token) {
+        exits[token].increment();
+    }
+
+    /**
+     * Returns once every read that was in progress when this method was called has ended. Callers
+     * must have unpublished (made unreachable through the store's pointers) what they mean to free
+     * before they call it. Blocks (spins, then parks briefly); readers are short.
+     */
+    void synchronize() {
+        synchronized (synchronizing) {
+            int old = phase;
+            phase = 1 - old;
+            for (int spins = 0; ; spins++) {
+                long out = exits[old].sum();
+                long in = entries[old].sum();
+                if (out == in) {
+                    return;
+                }
+                if (spins < 100) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.parkNanos(50_000);
+                }
+            }
+        }
+    }
 }

@@ -28,673 +28,694 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * chunk to the head and deleting the chunk.
  */
 final class Side implements AutoCloseable {
-  static final long MIN_CHUNK = 256L << 10;
-  static final long MAX_CHUNK = 64L << 20;
-  static final long LARGE_ENTRY = MAX_CHUNK / 8;
+    static final long MIN_CHUNK = 256L << 10;
+    static final long MAX_CHUNK = 64L << 20;
+    static final long LARGE_ENTRY = MAX_CHUNK / 8;
 
-  /** Chunk sizes: the first, the largest, and the entry length from which an entry gets a chunk of its own. */
-  record Chunking(long first, long max, long large) {
-    static final Chunking DEFAULT = new Chunking(MIN_CHUNK, MAX_CHUNK, LARGE_ENTRY);
-  }
-
-  /** A mapped chunk. */
-  record Chunk(int number, long incarnation, MemorySegment segment, Arena arena) {}
-
-  /** What a read found: version, owner number, value length, and the value if asked for. */
-  record Read(long version, int ownerWord, int valueLength, byte[] value) {}
-
-  final boolean isPrivate;
-  final Path dir;
-  final Access access;
-  final long generation;
-  private final Meta meta;
-  private final Chunking chunking;
-  private final Arena rootArena;
-  final MemorySegment root;
-  volatile HashIndex index;
-  final AtomicReferenceArray<Chunk> chunks = new AtomicReferenceArray<>(MAX_CHUNKS);
-  // Writer only:
-  private final long[] liveBytes = new long[MAX_CHUNKS];
-  private int headChunk;
-  private long headOffset;
-  private long nextChunkSize;
-  private long chunkBytes;
-  private int chunkCount;
-  private long entryBytes;
-
-  private Side(boolean isPrivate, Path dir, Access access, long generation, Meta meta, Chunking chunking,
-      Arena rootArena, MemorySegment root) {
-    this.chunking = chunking;
-    this.nextChunkSize = chunking.first();
-    this.isPrivate = isPrivate;
-    this.dir = dir;
-    this.access = access;
-    this.generation = generation;
-    this.meta = meta;
-    this.rootArena = rootArena;
-    this.root = root;
-  }
-
-  /** Creates an empty side in the empty directory {@code dir}, its root LIVE. */
-  static Side create(boolean isPrivate, Path dir, Access access, long generation, Meta meta, Chunking chunking)
-      throws IOException {
-    Arena arena = Arena.ofShared();
-    Side s = null;
-    try {
-      MemorySegment root = StoreFiles.create(dir.resolve(ROOT_FILE), ROOT_LENGTH, access, arena);
-      root.set(LONG, 0, ROOT_MAGIC);
-      root.set(INT, 8, ROOT_FORMAT_VERSION);
-      root.set(INT, 12, ROOT_HEADER_LENGTH);
-      root.set(LONG, ROOT_GENERATION_OFFSET, generation);
-      s = new Side(isPrivate, dir, access, generation, meta, chunking, arena, root);
-      HashIndex ix = HashIndex.create(dir, meta.nextIndexGeneration(), generation, MIN_LOG2_SLOTS, access);
-      s.index = ix;
-      WORD.setRelease(root, (long) ROOT_INDEX_GENERATION_OFFSET, ix.generation);
-      meta.setHead(isPrivate, 0, 0);
-      WORD.setRelease(root, (long) ROOT_STATE_OFFSET, STATE_LIVE);
-      return s;
-    } catch (IOException | RuntimeException e) {
-      if (s != null) {
-        s.close();
-      } else {
-        arena.close();
-      }
-      throw e;
+    /** Chunk sizes: the first, the largest, and the entry length from which an entry gets a chunk of its own. */
+    record Chunking(long first, long max, long large) {
+        static final Chunking DEFAULT = new Chunking(MIN_CHUNK, MAX_CHUNK, LARGE_ENTRY);
     }
-  }
 
-  /**
-   * Maps an existing side and deletes the files it does not use (an index generation or chunk that
-   * a crash left half made or half deleted).
-   *
-   * @throws StoreCorruptException if a file it names is missing or is not what it says
-   */
-  static Side open(boolean isPrivate, Path dir, Access access, long generation, Meta meta, Chunking chunking,
-      boolean exactCounts) throws IOException {
-    Arena arena = Arena.ofShared();
-    Side s = null;
-    try {
-      Path rootFile = dir.resolve(ROOT_FILE);
-      MemorySegment root = StoreFiles.map(rootFile, arena);
-      String bad = checkHeader(root, ROOT_MAGIC, ROOT_FORMAT_VERSION, ROOT_HEADER_LENGTH, rootFile.toString());
-      if (bad == null && root.byteSize() < ROOT_LENGTH) {
-        bad = rootFile + " is shorter than a root";
-      }
-      if (bad == null && root.get(LONG, ROOT_GENERATION_OFFSET) != generation) {
-        bad = rootFile + ": names another store generation than the store's meta";
-      }
-      if (bad != null) {
-        throw new StoreCorruptException(bad);
-      }
-      s = new Side(isPrivate, dir, access, generation, meta, chunking, arena, root);
-      long g = root.get(LONG, ROOT_INDEX_GENERATION_OFFSET);
-      s.index = HashIndex.open(dir, g, generation, exactCounts);
-      List<String> keep = new ArrayList<>(List.of(ROOT_FILE, indexFile(g)));
-      for (int c = 1; c < MAX_CHUNKS; c++) {
-        long incarnation = root.get(LONG, directoryOffset(c));
-        if (incarnation == 0) {
-          continue;
-        }
-        Path f = dir.resolve(chunkFile(c));
-        Arena a = Arena.ofShared();
-        MemorySegment seg;
+    /** A mapped chunk. */
+    record Chunk(int number, long incarnation, MemorySegment segment, Arena arena) {}
+
+    /** What a read found: version, owner number, value length, and the value if asked for. */
+    record Read(long version, int ownerWord, int valueLength, byte[] value) {}
+
+    final boolean isPrivate;
+    final Path dir;
+    final Access access;
+    final long generation;
+    private final Meta meta;
+    private final Chunking chunking;
+    private final Arena rootArena;
+    final MemorySegment root;
+    volatile HashIndex index;
+    final AtomicReferenceArray<Chunk> chunks = new AtomicReferenceArray<>(MAX_CHUNKS);
+    // Writer only:
+    private final long[] liveBytes = new long[MAX_CHUNKS];
+    private int headChunk;
+    private long headOffset;
+    private long nextChunkSize;
+    private long chunkBytes;
+    private int chunkCount;
+    private long entryBytes;
+
+    private Side(
+            boolean isPrivate,
+            Path dir,
+            Access access,
+            long generation,
+            Meta meta,
+            Chunking chunking,
+            Arena rootArena,
+            MemorySegment root) {
+        this.chunking = chunking;
+        this.nextChunkSize = chunking.first();
+        this.isPrivate = isPrivate;
+        this.dir = dir;
+        this.access = access;
+        this.generation = generation;
+        this.meta = meta;
+        this.rootArena = rootArena;
+        this.root = root;
+    }
+
+    /** Creates an empty side in the empty directory {@code dir}, its root LIVE. */
+    static Side create(boolean isPrivate, Path dir, Access access, long generation, Meta meta, Chunking chunking)
+            throws IOException {
+        Arena arena = Arena.ofShared();
+        Side s = null;
         try {
-          seg = StoreFiles.map(f, a);
-        } catch (IOException e) {
-          a.close();
-          throw new StoreCorruptException(f + " is named by the root but cannot be mapped: " + e);
+            MemorySegment root = StoreFiles.create(dir.resolve(ROOT_FILE), ROOT_LENGTH, access, arena);
+            root.set(LONG, 0, ROOT_MAGIC);
+            root.set(INT, 8, ROOT_FORMAT_VERSION);
+            root.set(INT, 12, ROOT_HEADER_LENGTH);
+            root.set(LONG, ROOT_GENERATION_OFFSET, generation);
+            s = new Side(isPrivate, dir, access, generation, meta, chunking, arena, root);
+            HashIndex ix = HashIndex.create(dir, meta.nextIndexGeneration(), generation, MIN_LOG2_SLOTS, access);
+            s.index = ix;
+            WORD.setRelease(root, (long) ROOT_INDEX_GENERATION_OFFSET, ix.generation);
+            meta.setHead(isPrivate, 0, 0);
+            WORD.setRelease(root, (long) ROOT_STATE_OFFSET, STATE_LIVE);
+            return s;
+        } catch (IOException | RuntimeException e) {
+            if (s != null) {
+                s.close();
+            } else {
+                arena.close();
+            }
+            throw e;
         }
-        String cb = checkHeader(seg, CHUNK_MAGIC, CHUNK_FORMAT_VERSION, CHUNK_HEADER_LENGTH, f.toString());
-        if (cb == null && (seg.get(LONG, CHUNK_INCARNATION_OFFSET) != incarnation
-            || seg.get(INT, CHUNK_NUMBER_OFFSET) != c || seg.get(LONG, CHUNK_STORE_GENERATION_OFFSET) != generation
-            || seg.byteSize() != root.get(LONG, directoryOffset(c) + 8))) {
-          cb = f + ": is not the chunk the root names";
+    }
+
+    /**
+     * Maps an existing side and deletes the files it does not use (an index generation or chunk that
+     * a crash left half made or half deleted).
+     *
+     * @throws StoreCorruptException if a file it names is missing or is not what it says
+     */
+    static Side open(
+            boolean isPrivate,
+            Path dir,
+            Access access,
+            long generation,
+            Meta meta,
+            Chunking chunking,
+            boolean exactCounts)
+            throws IOException {
+        Arena arena = Arena.ofShared();
+        Side s = null;
+        try {
+            Path rootFile = dir.resolve(ROOT_FILE);
+            MemorySegment root = StoreFiles.map(rootFile, arena);
+            String bad = checkHeader(root, ROOT_MAGIC, ROOT_FORMAT_VERSION, ROOT_HEADER_LENGTH, rootFile.toString());
+            if (bad == null && root.byteSize() < ROOT_LENGTH) {
+                bad = rootFile + " is shorter than a root";
+            }
+            if (bad == null && root.get(LONG, ROOT_GENERATION_OFFSET) != generation) {
+                bad = rootFile + ": names another store generation than the store's meta";
+            }
+            if (bad != null) {
+                throw new StoreCorruptException(bad);
+            }
+            s = new Side(isPrivate, dir, access, generation, meta, chunking, arena, root);
+            long g = root.get(LONG, ROOT_INDEX_GENERATION_OFFSET);
+            s.index = HashIndex.open(dir, g, generation, exactCounts);
+            List<String> keep = new ArrayList<>(List.of(ROOT_FILE, indexFile(g)));
+            for (int c = 1; c < MAX_CHUNKS; c++) {
+                long incarnation = root.get(LONG, directoryOffset(c));
+                if (incarnation == 0) {
+                    continue;
+                }
+                Path f = dir.resolve(chunkFile(c));
+                Arena a = Arena.ofShared();
+                MemorySegment seg;
+                try {
+                    seg = StoreFiles.map(f, a);
+                } catch (IOException e) {
+                    a.close();
+                    throw new StoreCorruptException(f + " is named by the root but cannot be mapped: " + e);
+                }
+                String cb = checkHeader(seg, CHUNK_MAGIC, CHUNK_FORMAT_VERSION, CHUNK_HEADER_LENGTH, f.toString());
+                if (cb == null
+                        && (seg.get(LONG, CHUNK_INCARNATION_OFFSET) != incarnation
+                                || seg.get(INT, CHUNK_NUMBER_OFFSET) != c
+                                || seg.get(LONG, CHUNK_STORE_GENERATION_OFFSET) != generation
+                                || seg.byteSize() != root.get(LONG, directoryOffset(c) + 8))) {
+                    cb = f + ": is not the chunk the root names";
+                }
+                if (cb != null) {
+                    a.close();
+                    throw new StoreCorruptException(cb);
+                }
+                s.chunks.set(c, new Chunk(c, incarnation, seg, a));
+                s.chunkBytes += seg.byteSize();
+                s.chunkCount++;
+                s.nextChunkSize = Math.min(chunking.max(), Math.max(s.nextChunkSize, seg.byteSize() * 2));
+                keep.add(chunkFile(c));
+            }
+            s.headChunk = (int) meta.headChunk(isPrivate);
+            s.headOffset = meta.headOffset(isPrivate);
+            if (s.headChunk != 0
+                    && (s.chunks.get(s.headChunk) == null
+                            || s.headOffset < CHUNK_HEADER_LENGTH
+                            || s.headOffset > s.chunks.get(s.headChunk).segment.byteSize())) {
+                throw new StoreCorruptException(dir + ": the head chunk " + s.headChunk + " at " + s.headOffset
+                        + " is not a chunk of this side");
+            }
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "{index-,chunk-}*")) {
+                for (Path p : files) {
+                    if (!keep.contains(p.getFileName().toString())) {
+                        Files.delete(p); // a generation or chunk a crash left half made or half deleted
+                    }
+                }
+            }
+            return s;
+        } catch (IOException | RuntimeException e) {
+            if (s != null) {
+                s.close();
+            } else {
+                arena.close();
+            }
+            throw e;
         }
-        if (cb != null) {
-          a.close();
-          throw new StoreCorruptException(cb);
-        }
-        s.chunks.set(c, new Chunk(c, incarnation, seg, a));
-        s.chunkBytes += seg.byteSize();
-        s.chunkCount++;
-        s.nextChunkSize = Math.min(chunking.max(), Math.max(s.nextChunkSize, seg.byteSize() * 2));
-        keep.add(chunkFile(c));
-      }
-      s.headChunk = (int) meta.headChunk(isPrivate);
-      s.headOffset = meta.headOffset(isPrivate);
-      if (s.headChunk != 0 && (s.chunks.get(s.headChunk) == null
-          || s.headOffset < CHUNK_HEADER_LENGTH || s.headOffset > s.chunks.get(s.headChunk).segment.byteSize())) {
-        throw new StoreCorruptException(dir + ": the head chunk " + s.headChunk + " at " + s.headOffset
-            + " is not a chunk of this side");
-      }
-      try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "{index-,chunk-}*")) {
-        for (Path p : files) {
-          if (!keep.contains(p.getFileName().toString())) {
-            Files.delete(p); // a generation or chunk a crash left half made or half deleted
-          }
-        }
-      }
-      return s;
-    } catch (IOException | RuntimeException e) {
-      if (s != null) {
-        s.close();
-      } else {
-        arena.close();
-      }
-      throw e;
     }
-  }
 
-  // ---- entries ----
+    // ---- entries ----
 
-  MemorySegment chunkSegment(long ref) {
-    Chunk c = chunks.get(chunkOf(ref));
-    if (c == null) {
-      throw new IllegalStateException((isPrivate ? "private" : "public") + " entry reference " + Long.toHexString(ref)
-          + " names no chunk");
-    }
-    return c.segment;
-  }
-
-  long stamp(long ref) {
-    return (long) WORD.getAcquire(chunkSegment(ref), offsetOf(ref));
-  }
-
-  int keyLength(long ref) {
-    return chunkSegment(ref).get(SHORT, offsetOf(ref) + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF;
-  }
-
-  long valueLength(long ref) {
-    return chunkSegment(ref).get(INT, offsetOf(ref) + ENTRY_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL;
-  }
-
-  int ownerWord(long ref) {
-    return chunkSegment(ref).get(INT, offsetOf(ref) + ENTRY_OWNER_OFFSET);
-  }
-
-  long length(long ref) {
-    return entryLength(keyLength(ref), valueLength(ref));
-  }
-
-  byte[] key(long ref) {
-    MemorySegment s = chunkSegment(ref);
-    long off = offsetOf(ref);
-    byte[] k = new byte[s.get(SHORT, off + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF];
-    MemorySegment.copy(s, ValueLayout.JAVA_BYTE, off + ENTRY_HEADER_LENGTH, k, 0, k.length);
-    return k;
-  }
-
-  byte[] value(long ref) {
-    MemorySegment s = chunkSegment(ref);
-    long off = offsetOf(ref);
-    int kl = s.get(SHORT, off + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF;
-    byte[] v = new byte[(int) (s.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL)];
-    MemorySegment.copy(s, ValueLayout.JAVA_BYTE, off + ENTRY_HEADER_LENGTH + kl, v, 0, v.length);
-    return v;
-  }
-
-  /** Whether the entry at {@code ref} holds {@code key} (whatever its stamp). */
-  boolean holds(long ref, byte[] key) {
-    MemorySegment s = chunkSegment(ref);
-    long off = offsetOf(ref);
-    return (s.get(SHORT, off + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF) == key.length
-        && keyEquals(s, off + ENTRY_HEADER_LENGTH, key);
-  }
-
-  /** Unsigned comparison of the key at {@code ref} with {@code key}, in place. */
-  int compareKey(long ref, byte[] key) {
-    MemorySegment s = chunkSegment(ref);
-    long off = offsetOf(ref);
-    int kl = s.get(SHORT, off + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF;
-    long start = off + ENTRY_HEADER_LENGTH;
-    long m = MemorySegment.mismatch(s, start, start + kl, MemorySegment.ofArray(key), 0, key.length);
-    if (m < 0) {
-      return 0;
-    }
-    if (m == kl) {
-      return -1;
-    }
-    if (m == key.length) {
-      return 1;
-    }
-    return Integer.compare(s.get(ValueLayout.JAVA_BYTE, start + m) & 0xFF, key[(int) m] & 0xFF);
-  }
-
-  /**
-   * Writer: writes a new entry at {@code ref} with an odd stamp (not yet readable); the caller
-   * points a slot at it and then calls {@link #publish}.
-   */
-  void write(long ref, long version, int ownerWord, byte[] key, byte[] value) {
-    MemorySegment s = chunkSegment(ref);
-    long off = offsetOf(ref);
-    WORD.setOpaque(s, off, stampOf(version) | 1);
-    VarHandle.storeStoreFence();
-    s.set(INT, off + ENTRY_VALUE_LENGTH_OFFSET, value.length);
-    s.set(INT, off + ENTRY_OWNER_OFFSET, ownerWord);
-    s.set(SHORT, off + ENTRY_KEY_LENGTH_OFFSET, (short) key.length);
-    MemorySegment.copy(key, 0, s, ValueLayout.JAVA_BYTE, off + ENTRY_HEADER_LENGTH, key.length);
-    MemorySegment.copy(value, 0, s, ValueLayout.JAVA_BYTE, off + ENTRY_HEADER_LENGTH + key.length, value.length);
-    liveBytes[chunkOf(ref)] += entryLength(key.length, value.length);
-    entryBytes += entryLength(key.length, value.length);
-  }
-
-  /** Writer: copies the whole entry at {@code from} of {@code source} to {@code ref} here, with an odd stamp. */
-  void copy(long ref, Side source, long from, int ownerWord) {
-    MemorySegment s = chunkSegment(ref);
-    MemorySegment f = source.chunkSegment(from);
-    long off = offsetOf(ref);
-    long fo = offsetOf(from);
-    long len = source.length(from);
-    long stamp = source.stamp(from) | 1;
-    WORD.setOpaque(s, off, stamp);
-    VarHandle.storeStoreFence();
-    MemorySegment.copy(f, fo + 8, s, off + 8, len - 8);
-    s.set(INT, off + ENTRY_OWNER_OFFSET, ownerWord);
-    liveBytes[chunkOf(ref)] += len;
-    entryBytes += len;
-  }
-
-  /** Writer: makes the entry at {@code ref} readable at {@code version} (release). */
-  void publish(long ref, long version) {
-    WORD.setRelease(chunkSegment(ref), offsetOf(ref), stampOf(version));
-  }
-
-  /**
-   * Writer: rewrites the value (same entry length) and owner of the entry at {@code ref} in place
-   * under its seqlock: odd stamp, fence, bytes, new even stamp (release).
-   */
-  void rewrite(long ref, long version, int ownerWord, byte[] value) {
-    MemorySegment s = chunkSegment(ref);
-    long off = offsetOf(ref);
-    long old = (long) WORD.get(s, off);
-    WORD.setOpaque(s, off, old | 1);
-    VarHandle.storeStoreFence();
-    int kl = s.get(SHORT, off + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF;
-    long oldValueLength = s.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL;
-    s.set(INT, off + ENTRY_VALUE_LENGTH_OFFSET, value.length);
-    s.set(INT, off + ENTRY_OWNER_OFFSET, ownerWord);
-    long valueAt = off + ENTRY_HEADER_LENGTH + kl;
-    MemorySegment.copy(value, 0, s, ValueLayout.JAVA_BYTE, valueAt, value.length);
-    if (oldValueLength > value.length) {
-      s.asSlice(valueAt + value.length, oldValueLength - value.length).fill((byte) 0);
-    }
-    WORD.setRelease(s, off, stampOf(version));
-  }
-
-  /** Writer: gives the entry at {@code ref} a new owner word (the value and version stay). */
-  void setOwner(long ref, int ownerWord) {
-    MemorySegment s = chunkSegment(ref);
-    VarHandle.releaseFence();
-    s.set(INT, offsetOf(ref) + ENTRY_OWNER_OFFSET, ownerWord);
-  }
-
-  /** Writer: marks the entry dead (release); its slot must leave it next. */
-  void kill(long ref) {
-    if ((long) WORD.get(chunkSegment(ref), offsetOf(ref)) != STAMP_DEAD) {
-      long len = length(ref);
-      liveBytes[chunkOf(ref)] -= len;
-      entryBytes -= len;
-    }
-    WORD.setRelease(chunkSegment(ref), offsetOf(ref), STAMP_DEAD);
-  }
-
-  /**
-   * Writer: zeroes a dead entry's owner, key and value, keeping its lengths (so that a walk of the
-   * chunk can step over it). Call after no slot points to it: a withdrawn key must not stay
-   * readable in the file.
-   */
-  void zero(long ref) {
-    MemorySegment s = chunkSegment(ref);
-    long off = offsetOf(ref);
-    s.set(INT, off + ENTRY_OWNER_OFFSET, 0);
-    long payload = keyLength(ref) + valueLength(ref);
-    s.asSlice(off + ENTRY_HEADER_LENGTH, payload).fill((byte) 0);
-  }
-
-  // ---- slots ----
-
-  /**
-   * Writer: the slot holding {@code key} (whatever its entry's stamp), or {@code -(free slot) - 1}
-   * where it would go: the first EMPTY or TOMBSTONE slot of its probe sequence.
-   */
-  long find(byte[] key, long hash) {
-    HashIndex ix = index;
-    long i = home(hash, ix.log2Slots);
-    long free = -1;
-    for (long n = 0; n <= ix.mask; n++, i = (i + 1) & ix.mask) {
-      long w = ix.word(i);
-      if (w == SLOT_EMPTY) {
-        return -(free >= 0 ? free : i) - 1;
-      }
-      if (w == SLOT_TOMBSTONE) {
-        if (free < 0) {
-          free = i;
-        }
-        continue;
-      }
-      if (hashMatches(w, hash) && holds(refOf(w), key)) {
-        return i;
-      }
-    }
-    if (free >= 0) {
-      return -free - 1;
-    }
-    throw new IllegalStateException("hash index " + ix.file + " has no free slot");
-  }
-
-  /**
-   * Any thread, inside a {@link Grace} read section: the key's entry, read under its seqlock and
-   * validated against its slot; null if this side does not hold the key. Retries while the entry
-   * or slot changes under it.
-   */
-  Read read(byte[] key, long hash, boolean withValue) {
-    for (int attempt = 0; ; attempt++) {
-      if (attempt > 0) {
-        Thread.onSpinWait();
-      }
-      HashIndex ix = index;
-      long i = home(hash, ix.log2Slots);
-      Read r = null;
-      boolean retry = false;
-      for (long n = 0; n <= ix.mask; n++, i = (i + 1) & ix.mask) {
-        long w = ix.word(i);
-        if (w == SLOT_EMPTY) {
-          break;
-        }
-        if (!isEntry(w) || !hashMatches(w, hash)) {
-          continue;
-        }
-        long ref = refOf(w);
+    MemorySegment chunkSegment(long ref) {
         Chunk c = chunks.get(chunkOf(ref));
         if (c == null) {
-          retry = true;
-          break;
+            throw new IllegalStateException((isPrivate ? "private" : "public") + " entry reference "
+                    + Long.toHexString(ref) + " names no chunk");
         }
-        MemorySegment s = c.segment;
+        return c.segment;
+    }
+
+    long stamp(long ref) {
+        return (long) WORD.getAcquire(chunkSegment(ref), offsetOf(ref));
+    }
+
+    int keyLength(long ref) {
+        return chunkSegment(ref).get(SHORT, offsetOf(ref) + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF;
+    }
+
+    long valueLength(long ref) {
+        return chunkSegment(ref).get(INT, offsetOf(ref) + ENTRY_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL;
+    }
+
+    int ownerWord(long ref) {
+        return chunkSegment(ref).get(INT, offsetOf(ref) + ENTRY_OWNER_OFFSET);
+    }
+
+    long length(long ref) {
+        return entryLength(keyLength(ref), valueLength(ref));
+    }
+
+    byte[] key(long ref) {
+        MemorySegment s = chunkSegment(ref);
         long off = offsetOf(ref);
-        long s1 = (long) WORD.getAcquire(s, off);
-        if ((s1 & 1) != 0) {
-          retry = true;
-          break;
-        }
+        byte[] k = new byte[s.get(SHORT, off + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF];
+        MemorySegment.copy(s, ValueLayout.JAVA_BYTE, off + ENTRY_HEADER_LENGTH, k, 0, k.length);
+        return k;
+    }
+
+    byte[] value(long ref) {
+        MemorySegment s = chunkSegment(ref);
+        long off = offsetOf(ref);
         int kl = s.get(SHORT, off + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF;
-        boolean same = kl == key.length && keyEquals(s, off + ENTRY_HEADER_LENGTH, key);
-        Read found = null;
-        if (same) {
-          int vl = s.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET);
-          int ow = s.get(INT, off + ENTRY_OWNER_OFFSET);
-          byte[] value = null;
-          if (withValue) {
-            if (vl < 0 || off + ENTRY_HEADER_LENGTH + kl + (long) vl > s.byteSize()) {
-              retry = true;
-              break;
+        byte[] v = new byte[(int) (s.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL)];
+        MemorySegment.copy(s, ValueLayout.JAVA_BYTE, off + ENTRY_HEADER_LENGTH + kl, v, 0, v.length);
+        return v;
+    }
+
+    /** Whether the entry at {@code ref} holds {@code key} (whatever its stamp). */
+    boolean holds(long ref, byte[] key) {
+        MemorySegment s = chunkSegment(ref);
+        long off = offsetOf(ref);
+        return (s.get(SHORT, off + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF) == key.length
+                && keyEquals(s, off + ENTRY_HEADER_LENGTH, key);
+    }
+
+    /** Unsigned comparison of the key at {@code ref} with {@code key}, in place. */
+    int compareKey(long ref, byte[] key) {
+        MemorySegment s = chunkSegment(ref);
+        long off = offsetOf(ref);
+        int kl = s.get(SHORT, off + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF;
+        long start = off + ENTRY_HEADER_LENGTH;
+        long m = MemorySegment.mismatch(s, start, start + kl, MemorySegment.ofArray(key), 0, key.length);
+        if (m < 0) {
+            return 0;
+        }
+        if (m == kl) {
+            return -1;
+        }
+        if (m == key.length) {
+            return 1;
+        }
+        return Integer.compare(s.get(ValueLayout.JAVA_BYTE, start + m) & 0xFF, key[(int) m] & 0xFF);
+    }
+
+    /**
+     * Writer: writes a new entry at {@code ref} with an odd stamp (not yet readable); the caller
+     * points a slot at it and then calls {@link #publish}.
+     */
+    void write(long ref, long version, int ownerWord, byte[] key, byte[] value) {
+        MemorySegment s = chunkSegment(ref);
+        long off = offsetOf(ref);
+        WORD.setOpaque(s, off, stampOf(version) | 1);
+        VarHandle.storeStoreFence();
+        s.set(INT, off + ENTRY_VALUE_LENGTH_OFFSET, value.length);
+        s.set(INT, off + ENTRY_OWNER_OFFSET, ownerWord);
+        s.set(SHORT, off + ENTRY_KEY_LENGTH_OFFSET, (short) key.length);
+        MemorySegment.copy(key, 0, s, ValueLayout.JAVA_BYTE, off + ENTRY_HEADER_LENGTH, key.length);
+        MemorySegment.copy(value, 0, s, ValueLayout.JAVA_BYTE, off + ENTRY_HEADER_LENGTH + key.length, value.length);
+        liveBytes[chunkOf(ref)] += entryLength(key.length, value.length);
+        entryBytes += entryLength(key.length, value.length);
+    }
+
+    /** Writer: copies the whole entry at {@code from} of {@code source} to {@code ref} here, with an odd stamp. */
+    void copy(long ref, Side source, long from, int ownerWord) {
+        MemorySegment s = chunkSegment(ref);
+        MemorySegment f = source.chunkSegment(from);
+        long off = offsetOf(ref);
+        long fo = offsetOf(from);
+        long len = source.length(from);
+        long stamp = source.stamp(from) | 1;
+        WORD.setOpaque(s, off, stamp);
+        VarHandle.storeStoreFence();
+        MemorySegment.copy(f, fo + 8, s, off + 8, len - 8);
+        s.set(INT, off + ENTRY_OWNER_OFFSET, ownerWord);
+        liveBytes[chunkOf(ref)] += len;
+        entryBytes += len;
+    }
+
+    /** Writer: makes the entry at {@code ref} readable at {@code version} (release). */
+    void publish(long ref, long version) {
+        WORD.setRelease(chunkSegment(ref), offsetOf(ref), stampOf(version));
+    }
+
+    /**
+     * Writer: rewrites the value (same entry length) and owner of the entry at {@code ref} in place
+     * under its seqlock: odd stamp, fence, bytes, new even stamp (release).
+     */
+    void rewrite(long ref, long version, int ownerWord, byte[] value) {
+        MemorySegment s = chunkSegment(ref);
+        long off = offsetOf(ref);
+        long old = (long) WORD.get(s, off);
+        WORD.setOpaque(s, off, old | 1);
+        VarHandle.storeStoreFence();
+        int kl = s.get(SHORT, off + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF;
+        long oldValueLength = s.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL;
+        s.set(INT, off + ENTRY_VALUE_LENGTH_OFFSET, value.length);
+        s.set(INT, off + ENTRY_OWNER_OFFSET, ownerWord);
+        long valueAt = off + ENTRY_HEADER_LENGTH + kl;
+        MemorySegment.copy(value, 0, s, ValueLayout.JAVA_BYTE, valueAt, value.length);
+        if (oldValueLength > value.length) {
+            s.asSlice(valueAt + value.length, oldValueLength - value.length).fill((byte) 0);
+        }
+        WORD.setRelease(s, off, stampOf(version));
+    }
+
+    /** Writer: gives the entry at {@code ref} a new owner word (the value and version stay). */
+    void setOwner(long ref, int ownerWord) {
+        MemorySegment s = chunkSegment(ref);
+        VarHandle.releaseFence();
+        s.set(INT, offsetOf(ref) + ENTRY_OWNER_OFFSET, ownerWord);
+    }
+
+    /** Writer: marks the entry dead (release); its slot must leave it next. */
+    void kill(long ref) {
+        if ((long) WORD.get(chunkSegment(ref), offsetOf(ref)) != STAMP_DEAD) {
+            long len = length(ref);
+            liveBytes[chunkOf(ref)] -= len;
+            entryBytes -= len;
+        }
+        WORD.setRelease(chunkSegment(ref), offsetOf(ref), STAMP_DEAD);
+    }
+
+    /**
+     * Writer: zeroes a dead entry's owner, key and value, keeping its lengths (so that a walk of the
+     * chunk can step over it). Call after no slot points to it: a withdrawn key must not stay
+     * readable in the file.
+     */
+    void zero(long ref) {
+        MemorySegment s = chunkSegment(ref);
+        long off = offsetOf(ref);
+        s.set(INT, off + ENTRY_OWNER_OFFSET, 0);
+        long payload = keyLength(ref) + valueLength(ref);
+        s.asSlice(off + ENTRY_HEADER_LENGTH, payload).fill((byte) 0);
+    }
+
+    // ---- slots ----
+
+    /**
+     * Writer: the slot holding {@code key} (whatever its entry's stamp), or {@code -(free slot) - 1}
+     * where it would go: the first EMPTY or TOMBSTONE slot of its probe sequence.
+     */
+    long find(byte[] key, long hash) {
+        HashIndex ix = index;
+        long i = home(hash, ix.log2Slots);
+        long free = -1;
+        for (long n = 0; n <= ix.mask; n++, i = (i + 1) & ix.mask) {
+            long w = ix.word(i);
+            if (w == SLOT_EMPTY) {
+                return -(free >= 0 ? free : i) - 1;
             }
-            value = new byte[vl];
-            MemorySegment.copy(s, ValueLayout.JAVA_BYTE, off + ENTRY_HEADER_LENGTH + kl, value, 0, vl);
-          }
-          found = new Read(versionOf(s1), ow, vl, value);
+            if (w == SLOT_TOMBSTONE) {
+                if (free < 0) {
+                    free = i;
+                }
+                continue;
+            }
+            if (hashMatches(w, hash) && holds(refOf(w), key)) {
+                return i;
+            }
         }
-        VarHandle.acquireFence();
-        if ((long) WORD.getOpaque(s, off) != s1 || ix.word(i) != w) {
-          retry = true;
-          break;
+        if (free >= 0) {
+            return -free - 1;
         }
-        if (same) {
-          r = found;
-          break;
+        throw new IllegalStateException("hash index " + ix.file + " has no free slot");
+    }
+
+    /**
+     * Any thread, inside a {@link Grace} read section: the key's entry, read under its seqlock and
+     * validated against its slot; null if this side does not hold the key. Retries while the entry
+     * or slot changes under it.
+     */
+    Read read(byte[] key, long hash, boolean withValue) {
+        for (int attempt = 0; ; attempt++) {
+            if (attempt > 0) {
+                Thread.onSpinWait();
+            }
+            HashIndex ix = index;
+            long i = home(hash, ix.log2Slots);
+            Read r = null;
+            boolean retry = false;
+            for (long n = 0; n <= ix.mask; n++, i = (i + 1) & ix.mask) {
+                long w = ix.word(i);
+                if (w == SLOT_EMPTY) {
+                    break;
+                }
+                if (!isEntry(w) || !hashMatches(w, hash)) {
+                    continue;
+                }
+                long ref = refOf(w);
+                Chunk c = chunks.get(chunkOf(ref));
+                if (c == null) {
+                    retry = true;
+                    break;
+                }
+                MemorySegment s = c.segment;
+                long off = offsetOf(ref);
+                long s1 = (long) WORD.getAcquire(s, off);
+                if ((s1 & 1) != 0) {
+                    retry = true;
+                    break;
+                }
+                int kl = s.get(SHORT, off + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF;
+                boolean same = kl == key.length && keyEquals(s, off + ENTRY_HEADER_LENGTH, key);
+                Read found = null;
+                if (same) {
+                    int vl = s.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET);
+                    int ow = s.get(INT, off + ENTRY_OWNER_OFFSET);
+                    byte[] value = null;
+                    if (withValue) {
+                        if (vl < 0 || off + ENTRY_HEADER_LENGTH + kl + (long) vl > s.byteSize()) {
+                            retry = true;
+                            break;
+                        }
+                        value = new byte[vl];
+                        MemorySegment.copy(s, ValueLayout.JAVA_BYTE, off + ENTRY_HEADER_LENGTH + kl, value, 0, vl);
+                    }
+                    found = new Read(versionOf(s1), ow, vl, value);
+                }
+                VarHandle.acquireFence();
+                if ((long) WORD.getOpaque(s, off) != s1 || ix.word(i) != w) {
+                    retry = true;
+                    break;
+                }
+                if (same) {
+                    r = found;
+                    break;
+                }
+            }
+            if (retry) {
+                continue;
+            }
+            VarHandle.acquireFence();
+            if (ix != index) {
+                continue; // replaced while probing
+            }
+            return r;
         }
-      }
-      if (retry) {
-        continue;
-      }
-      VarHandle.acquireFence();
-      if (ix != index) {
-        continue; // replaced while probing
-      }
-      return r;
     }
-  }
 
-  // ---- allocation ----
+    // ---- allocation ----
 
-  /** Writer: room for an entry of {@code length} bytes; returns its reference. */
-  long allocate(long length) throws IOException {
-    if (length >= chunking.large()) {
-      Chunk c = newChunk(CHUNK_HEADER_LENGTH + length);
-      return ref(c.number, CHUNK_HEADER_LENGTH);
-    }
-    Chunk head = headChunk == 0 ? null : chunks.get(headChunk);
-    if (head == null || headOffset + length > head.segment.byteSize() || headOffset >= MAX_ENTRY_START) {
-      if (head != null && headOffset + ENTRY_HEADER_LENGTH <= head.segment.byteSize()) {
-        // Seal it: a zero header ends its entries for a walk (bytes past the head may be a crash's leftovers).
-        head.segment.asSlice(headOffset, ENTRY_HEADER_LENGTH).fill((byte) 0);
-      }
-      long size = nextChunkSize;
-      while (size < CHUNK_HEADER_LENGTH + length) {
-        size *= 2; // an entry below the large size, bigger than the next chunk: a bigger chunk
-      }
-      nextChunkSize = Math.min(chunking.max(), Math.max(nextChunkSize, size) * 2);
-      head = newChunk(size);
-      headChunk = head.number;
-      headOffset = CHUNK_HEADER_LENGTH;
-    }
-    long r = ref(headChunk, headOffset);
-    headOffset += length;
-    meta.setHead(isPrivate, headChunk, headOffset); // before any slot can point to the entry (see Meta)
-    return r;
-  }
-
-  private Chunk newChunk(long size) throws IOException {
-    int c = freeChunkNumber();
-    long incarnation = meta.nextIncarnation();
-    Arena a = Arena.ofShared();
-    try {
-      MemorySegment s = StoreFiles.create(dir.resolve(chunkFile(c)), size, access, a);
-      s.set(LONG, 0, CHUNK_MAGIC);
-      s.set(INT, 8, CHUNK_FORMAT_VERSION);
-      s.set(INT, 12, CHUNK_HEADER_LENGTH);
-      s.set(INT, CHUNK_NUMBER_OFFSET, c);
-      s.set(LONG, CHUNK_INCARNATION_OFFSET, incarnation);
-      s.set(LONG, CHUNK_LENGTH_OFFSET, size);
-      s.set(LONG, CHUNK_STORE_GENERATION_OFFSET, generation);
-      Chunk chunk = new Chunk(c, incarnation, s, a);
-      chunks.set(c, chunk);
-      root.set(LONG, directoryOffset(c) + 8, size);
-      WORD.setRelease(root, directoryOffset(c), incarnation); // before any slot points into it
-      chunkBytes += size;
-      chunkCount++;
-      liveBytes[c] = 0;
-      return chunk;
-    } catch (IOException | RuntimeException e) {
-      a.close();
-      throw e;
-    }
-  }
-
-  /** The lowest chunk number not in use: a deleted chunk's number comes back first (as a new incarnation). */
-  private int freeChunkNumber() throws StoreFullException {
-    for (int c = 1; c < MAX_CHUNKS; c++) {
-      if (chunks.get(c) == null) {
-        return c;
-      }
-    }
-    throw new StoreFullException("the " + (isPrivate ? "private" : "public") + " side has " + (MAX_CHUNKS - 1)
-        + " chunks, its limit");
-  }
-
-  /**
-   * Writer: unpublishes chunk {@code c} (the root's directory first, then the file) and returns it,
-   * to be unmapped once no reader of the daemon can hold it (after {@link Grace#synchronize}).
-   */
-  Chunk deleteChunk(int c) throws IOException {
-    Chunk k = chunks.get(c);
-    WORD.setRelease(root, directoryOffset(c), 0L);
-    WORD.getAndAdd(root, (long) ROOT_CHUNK_EPOCH_OFFSET, 1L);
-    chunks.set(c, null);
-    chunkBytes -= k.segment.byteSize();
-    chunkCount--;
-    entryBytes -= liveBytes[c];
-    liveBytes[c] = 0;
-    if (c == headChunk) {
-      headChunk = 0;
-      headOffset = 0;
-      meta.setHead(isPrivate, 0, 0);
-    }
-    Files.deleteIfExists(dir.resolve(chunkFile(c)));
-    return k;
-  }
-
-  /**
-   * Writer, once after an unclean open (and after the journal's replay): recomputes every chunk's
-   * live bytes from the entries' stamps (even: live), for the compactor's choices, and zeroes every
-   * other entry (dead, or left unlinked by a crash), so no withdrawn value stays in a file.
-   */
-  void recountChunks(EntryVisitor visitor) {
-    entryBytes = 0;
-    for (int c = 1; c < MAX_CHUNKS; c++) {
-      Chunk k = chunks.get(c);
-      if (k == null) {
-        continue;
-      }
-      long live = 0;
-      long end = c == headChunk ? headOffset : k.segment.byteSize();
-      for (long off = CHUNK_HEADER_LENGTH; off + ENTRY_HEADER_LENGTH <= end; ) {
-        long stamp = k.segment.get(LONG, off);
-        int kl = k.segment.get(SHORT, off + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF;
-        if (kl == 0) {
-          break; // never written: the end of the chunk's entries
+    /** Writer: room for an entry of {@code length} bytes; returns its reference. */
+    long allocate(long length) throws IOException {
+        if (length >= chunking.large()) {
+            Chunk c = newChunk(CHUNK_HEADER_LENGTH + length);
+            return ref(c.number, CHUNK_HEADER_LENGTH);
         }
-        long len = entryLength(kl, k.segment.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL);
-        if ((stamp & 1) == 0) {
-          live += len;
-          if (visitor != null) {
-            visitor.visit(ref(c, off), k.segment.get(INT, off + ENTRY_OWNER_OFFSET), kl,
-                k.segment.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL);
-          }
-        } else {
-          // Dead, or written and never linked (a crash came first): zeroed, for a crash may have come
-          // before it was; no linked entry is odd once the journal's replay is done.
-          WORD.setRelease(k.segment, off, STAMP_DEAD);
-          zero(ref(c, off));
+        Chunk head = headChunk == 0 ? null : chunks.get(headChunk);
+        if (head == null || headOffset + length > head.segment.byteSize() || headOffset >= MAX_ENTRY_START) {
+            if (head != null && headOffset + ENTRY_HEADER_LENGTH <= head.segment.byteSize()) {
+                // Seal it: a zero header ends its entries for a walk (bytes past the head may be a crash's leftovers).
+                head.segment.asSlice(headOffset, ENTRY_HEADER_LENGTH).fill((byte) 0);
+            }
+            long size = nextChunkSize;
+            while (size < CHUNK_HEADER_LENGTH + length) {
+                size *= 2; // an entry below the large size, bigger than the next chunk: a bigger chunk
+            }
+            nextChunkSize = Math.min(chunking.max(), Math.max(nextChunkSize, size) * 2);
+            head = newChunk(size);
+            headChunk = head.number;
+            headOffset = CHUNK_HEADER_LENGTH;
         }
-        off += len;
-      }
-      liveBytes[c] = live;
-      entryBytes += live;
+        long r = ref(headChunk, headOffset);
+        headOffset += length;
+        meta.setHead(isPrivate, headChunk, headOffset); // before any slot can point to the entry (see Meta)
+        return r;
     }
-  }
 
-  /** Called for each live entry by {@link #recountChunks}. */
-  interface EntryVisitor {
-    void visit(long ref, int ownerWord, int keyLength, long valueLength);
-  }
-
-  /**
-   * Writer: the chunk, other than the head, whose share of live bytes is lowest, if below three
-   * quarters (moving a fuller chunk gains too little); 0 if none.
-   */
-  int emptiestChunk() {
-    return emptiestChunk(0.75);
-  }
-
-  /** As {@link #emptiestChunk()}, for chunks less than {@code maxShare} live. */
-  int emptiestChunk(double maxShare) {
-    int best = 0;
-    double bestShare = maxShare;
-    for (int c = 1; c < MAX_CHUNKS; c++) {
-      if (chunks.get(c) == null || c == headChunk) {
-        continue;
-      }
-      double share = liveShare(c);
-      if (share < bestShare) {
-        bestShare = share;
-        best = c;
-      }
+    private Chunk newChunk(long size) throws IOException {
+        int c = freeChunkNumber();
+        long incarnation = meta.nextIncarnation();
+        Arena a = Arena.ofShared();
+        try {
+            MemorySegment s = StoreFiles.create(dir.resolve(chunkFile(c)), size, access, a);
+            s.set(LONG, 0, CHUNK_MAGIC);
+            s.set(INT, 8, CHUNK_FORMAT_VERSION);
+            s.set(INT, 12, CHUNK_HEADER_LENGTH);
+            s.set(INT, CHUNK_NUMBER_OFFSET, c);
+            s.set(LONG, CHUNK_INCARNATION_OFFSET, incarnation);
+            s.set(LONG, CHUNK_LENGTH_OFFSET, size);
+            s.set(LONG, CHUNK_STORE_GENERATION_OFFSET, generation);
+            Chunk chunk = new Chunk(c, incarnation, s, a);
+            chunks.set(c, chunk);
+            root.set(LONG, directoryOffset(c) + 8, size);
+            WORD.setRelease(root, directoryOffset(c), incarnation); // before any slot points into it
+            chunkBytes += size;
+            chunkCount++;
+            liveBytes[c] = 0;
+            return chunk;
+        } catch (IOException | RuntimeException e) {
+            a.close();
+            throw e;
+        }
     }
-    return best;
-  }
 
-  /** Share of chunk {@code c}'s room taken by live entries. */
-  double liveShare(int c) {
-    Chunk k = chunks.get(c);
-    return k == null ? 1 : (double) liveBytes[c] / (k.segment.byteSize() - CHUNK_HEADER_LENGTH);
-  }
-
-  long liveBytes(int c) {
-    return liveBytes[c];
-  }
-
-  int headChunk() {
-    return headChunk;
-  }
-
-  long headOffset() {
-    return headOffset;
-  }
-
-  /** Bytes of all chunk files. */
-  long chunkBytes() {
-    return chunkBytes;
-  }
-
-  /**
-   * Bytes in this side's chunks taken by dead entries: everything but the headers, the live
-   * entries and the head chunk's room not yet used. Racy outside the writer; for scheduling.
-   */
-  long deadBytes() {
-    long room = 0;
-    Chunk head = headChunk == 0 ? null : chunks.get(headChunk);
-    if (head != null) {
-      room = head.segment.byteSize() - headOffset;
+    /** The lowest chunk number not in use: a deleted chunk's number comes back first (as a new incarnation). */
+    private int freeChunkNumber() throws StoreFullException {
+        for (int c = 1; c < MAX_CHUNKS; c++) {
+            if (chunks.get(c) == null) {
+                return c;
+            }
+        }
+        throw new StoreFullException(
+                "the " + (isPrivate ? "private" : "public") + " side has " + (MAX_CHUNKS - 1) + " chunks, its limit");
     }
-    return Math.max(0, chunkBytes - (long) chunkCount * CHUNK_HEADER_LENGTH - room - entryBytes);
-  }
 
-  /** Bytes of live entries (headers, keys, values, padding). */
-  long entryBytes() {
-    return entryBytes;
-  }
-
-  /** Writer: counters of keys in the private side, for readers of the public side (see the descriptor). */
-  void privateKeyEntering() {
-    WORD.getAndAdd(root, (long) ROOT_PRIVATE_INSERTS_OFFSET, 1L);
-    WORD.getAndAdd(root, (long) ROOT_PRIVATE_LIVE_OFFSET, 1L);
-  }
-
-  void privateKeyLeft() {
-    WORD.getAndAdd(root, (long) ROOT_PRIVATE_LIVE_OFFSET, -1L);
-  }
-
-  void setPrivateLive(long n) {
-    WORD.setRelease(root, (long) ROOT_PRIVATE_LIVE_OFFSET, n);
-  }
-
-  /** Marks the side RETIRED: clients stop reading it and ask the daemon. */
-  void retire() {
-    WORD.setRelease(root, (long) ROOT_STATE_OFFSET, STATE_RETIRED);
-  }
-
-  void markLive() {
-    WORD.setRelease(root, (long) ROOT_STATE_OFFSET, STATE_LIVE);
-  }
-
-  boolean live() {
-    return (long) WORD.getAcquire(root, (long) ROOT_STATE_OFFSET) == STATE_LIVE;
-  }
-
-  /** Unmaps everything. Only when no thread of the daemon can be reading. */
-  @Override
-  public void close() {
-    HashIndex ix = index;
-    if (ix != null) {
-      ix.close();
+    /**
+     * Writer: unpublishes chunk {@code c} (the root's directory first, then the file) and returns it,
+     * to be unmapped once no reader of the daemon can hold it (after {@link Grace#synchronize}).
+     */
+    Chunk deleteChunk(int c) throws IOException {
+        Chunk k = chunks.get(c);
+        WORD.setRelease(root, directoryOffset(c), 0L);
+        WORD.getAndAdd(root, (long) ROOT_CHUNK_EPOCH_OFFSET, 1L);
+        chunks.set(c, null);
+        chunkBytes -= k.segment.byteSize();
+        chunkCount--;
+        entryBytes -= liveBytes[c];
+        liveBytes[c] = 0;
+        if (c == headChunk) {
+            headChunk = 0;
+            headOffset = 0;
+            meta.setHead(isPrivate, 0, 0);
+        }
+        Files.deleteIfExists(dir.resolve(chunkFile(c)));
+        return k;
     }
-    for (int c = 1; c < MAX_CHUNKS; c++) {
-      Chunk k = chunks.get(c);
-      if (k != null) {
-        k.arena.close();
-      }
+
+    /**
+     * Writer, once after an unclean open (and after the journal's replay): recomputes every chunk's
+     * live bytes from the entries' stamps (even: live), for the compactor's choices, and zeroes every
+     * other entry (dead, or left unlinked by a crash), so no withdrawn value stays in a file.
+     */
+    void recountChunks(EntryVisitor visitor) {
+        entryBytes = 0;
+        for (int c = 1; c < MAX_CHUNKS; c++) {
+            Chunk k = chunks.get(c);
+            if (k == null) {
+                continue;
+            }
+            long live = 0;
+            long end = c == headChunk ? headOffset : k.segment.byteSize();
+            for (long off = CHUNK_HEADER_LENGTH; off + ENTRY_HEADER_LENGTH <= end; ) {
+                long stamp = k.segment.get(LONG, off);
+                int kl = k.segment.get(SHORT, off + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF;
+                if (kl == 0) {
+                    break; // never written: the end of the chunk's entries
+                }
+                long len = entryLength(kl, k.segment.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL);
+                if ((stamp & 1) == 0) {
+                    live += len;
+                    if (visitor != null) {
+                        visitor.visit(
+                                ref(c, off),
+                                k.segment.get(INT, off + ENTRY_OWNER_OFFSET),
+                                kl,
+                                k.segment.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL);
+                    }
+                } else {
+                    // Dead, or written and never linked (a crash came first): zeroed, for a crash may have come
+                    // before it was; no linked entry is odd once the journal's replay is done.
+                    WORD.setRelease(k.segment, off, STAMP_DEAD);
+                    zero(ref(c, off));
+                }
+                off += len;
+            }
+            liveBytes[c] = live;
+            entryBytes += live;
+        }
     }
-    rootArena.close();
-  }
+
+    /** Called for each live entry by {@link #recountChunks}. */
+    interface EntryVisitor {
+        void visit(long ref, int ownerWord, int keyLength, long valueLength);
+    }
+
+    /**
+     * Writer: the chunk, other than the head, whose share of live bytes is lowest, if below three
+     * quarters (moving a fuller chunk gains too little); 0 if none.
+     */
+    int emptiestChunk() {
+        return emptiestChunk(0.75);
+    }
+
+    /** As {@link #emptiestChunk()}, for chunks less than {@code maxShare} live. */
+    int emptiestChunk(double maxShare) {
+        int best = 0;
+        double bestShare = maxShare;
+        for (int c = 1; c < MAX_CHUNKS; c++) {
+            if (chunks.get(c) == null || c == headChunk) {
+                continue;
+            }
+            double share = liveShare(c);
+            if (share < bestShare) {
+                bestShare = share;
+                best = c;
+            }
+        }
+        return best;
+    }
+
+    /** Share of chunk {@code c}'s room taken by live entries. */
+    double liveShare(int c) {
+        Chunk k = chunks.get(c);
+        return k == null ? 1 : (double) liveBytes[c] / (k.segment.byteSize() - CHUNK_HEADER_LENGTH);
+    }
+
+    long liveBytes(int c) {
+        return liveBytes[c];
+    }
+
+    int headChunk() {
+        return headChunk;
+    }
+
+    long headOffset() {
+        return headOffset;
+    }
+
+    /** Bytes of all chunk files. */
+    long chunkBytes() {
+        return chunkBytes;
+    }
+
+    /**
+     * Bytes in this side's chunks taken by dead entries: everything but the headers, the live
+     * entries and the head chunk's room not yet used. Racy outside the writer; for scheduling.
+     */
+    long deadBytes() {
+        long room = 0;
+        Chunk head = headChunk == 0 ? null : chunks.get(headChunk);
+        if (head != null) {
+            room = head.segment.byteSize() - headOffset;
+        }
+        return Math.max(0, chunkBytes - (long) chunkCount * CHUNK_HEADER_LENGTH - room - entryBytes);
+    }
+
+    /** Bytes of live entries (headers, keys, values, padding). */
+    long entryBytes() {
+        return entryBytes;
+    }
+
+    /** Writer: counters of keys in the private side, for readers of the public side (see the descriptor). */
+    void privateKeyEntering() {
+        WORD.getAndAdd(root, (long) ROOT_PRIVATE_INSERTS_OFFSET, 1L);
+        WORD.getAndAdd(root, (long) ROOT_PRIVATE_LIVE_OFFSET, 1L);
+    }
+
+    void privateKeyLeft() {
+        WORD.getAndAdd(root, (long) ROOT_PRIVATE_LIVE_OFFSET, -1L);
+    }
+
+    void setPrivateLive(long n) {
+        WORD.setRelease(root, (long) ROOT_PRIVATE_LIVE_OFFSET, n);
+    }
+
+    /** Marks the side RETIRED: clients stop reading it and ask the daemon. */
+    void retire() {
+        WORD.setRelease(root, (long) ROOT_STATE_OFFSET, STATE_RETIRED);
+    }
+
+    void markLive() {
+        WORD.setRelease(root, (long) ROOT_STATE_OFFSET, STATE_LIVE);
+    }
+
+    boolean live() {
+        return (long) WORD.getAcquire(root, (long) ROOT_STATE_OFFSET) == STATE_LIVE;
+    }
+
+    /** Unmaps everything. Only when no thread of the daemon can be reading. */
+    @Override
+    public void close() {
+        HashIndex ix = index;
+        if (ix != null) {
+            ix.close();
+        }
+        for (int c = 1; c < MAX_CHUNKS; c++) {
+            Chunk k = chunks.get(c);
+            if (k != null) {
+                k.arena.close();
+            }
+        }
+        rootArena.close();
+    }
 }

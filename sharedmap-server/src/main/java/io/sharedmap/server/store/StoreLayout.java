@@ -63,65 +63,65 @@ import java.lang.invoke.VarHandle;
  * </pre>
  */
 final class StoreLayout {
-  private StoreLayout() {}
+    private StoreLayout() {}
 
-  static final ValueLayout.OfLong LONG = StoreDescriptor.LONG;
-  static final ValueLayout.OfInt INT = StoreDescriptor.INT;
-  static final ValueLayout.OfShort SHORT = StoreDescriptor.SHORT;
-  static final VarHandle WORD = StoreDescriptor.WORD;
+    static final ValueLayout.OfLong LONG = StoreDescriptor.LONG;
+    static final ValueLayout.OfInt INT = StoreDescriptor.INT;
+    static final ValueLayout.OfShort SHORT = StoreDescriptor.SHORT;
+    static final VarHandle WORD = StoreDescriptor.WORD;
 
-  static final String META_FILE = "meta";
-  static final String OWNERS_FILE = "owners";
-  static final String TREE_FILE = "tree";
-  static final String SESSIONS_FILE = "sessions";
-  static final String USAGE_FILE = "usage";
+    static final String META_FILE = "meta";
+    static final String OWNERS_FILE = "owners";
+    static final String TREE_FILE = "tree";
+    static final String SESSIONS_FILE = "sessions";
+    static final String USAGE_FILE = "usage";
 
-  // ---- meta ----
-  static final long META_MAGIC = StoreDescriptor.magic("SMAPMETA");
-  static final int META_FORMAT_VERSION = 1;
-  static final int META_LENGTH = 4096;
-  static final int META_PUBLIC_GENERATION_OFFSET = 16;
-  static final int META_PRIVATE_GENERATION_OFFSET = 24;
-  static final int META_DATA_DIR_ID_OFFSET = 32;
-  static final int META_BOOT_ID_OFFSET = 40;
-  static final int META_STATE_OFFSET = 56;
-  static final int META_NEXT_INCARNATION_OFFSET = 64;
-  static final int META_NEXT_INDEX_GENERATION_OFFSET = 72;
-  static final int META_PUBLIC_ACCESS_OFFSET = 80;
-  static final int META_CHECKPOINT_A_OFFSET = 128;
-  static final int META_CHECKPOINT_B_OFFSET = 192;
-  static final int CHECKPOINT_SEQUENCE = 0;
-  static final int CHECKPOINT_VERSION = 8;
-  static final int CHECKPOINT_SEGMENT = 16;
-  static final int CHECKPOINT_RECORD_START = 24;
-  static final int CHECKPOINT_RECORD_END = 32;
-  static final int META_INTENT_OFFSET = 256;
-  static final int INTENT_KIND = 0;
-  static final int INTENT_FROM = 8;
-  static final int INTENT_TO = 16;
-  static final long INTENT_NONE = 0;
-  static final long INTENT_MOVE = 1;
-  static final int META_ALLOCATION_OFFSET = 320;
-  static final long META_STATE_OPEN = 1;
-  static final long META_STATE_CLOSED = 2;
+    // ---- meta ----
+    static final long META_MAGIC = StoreDescriptor.magic("SMAPMETA");
+    static final int META_FORMAT_VERSION = 1;
+    static final int META_LENGTH = 4096;
+    static final int META_PUBLIC_GENERATION_OFFSET = 16;
+    static final int META_PRIVATE_GENERATION_OFFSET = 24;
+    static final int META_DATA_DIR_ID_OFFSET = 32;
+    static final int META_BOOT_ID_OFFSET = 40;
+    static final int META_STATE_OFFSET = 56;
+    static final int META_NEXT_INCARNATION_OFFSET = 64;
+    static final int META_NEXT_INDEX_GENERATION_OFFSET = 72;
+    static final int META_PUBLIC_ACCESS_OFFSET = 80;
+    static final int META_CHECKPOINT_A_OFFSET = 128;
+    static final int META_CHECKPOINT_B_OFFSET = 192;
+    static final int CHECKPOINT_SEQUENCE = 0;
+    static final int CHECKPOINT_VERSION = 8;
+    static final int CHECKPOINT_SEGMENT = 16;
+    static final int CHECKPOINT_RECORD_START = 24;
+    static final int CHECKPOINT_RECORD_END = 32;
+    static final int META_INTENT_OFFSET = 256;
+    static final int INTENT_KIND = 0;
+    static final int INTENT_FROM = 8;
+    static final int INTENT_TO = 16;
+    static final long INTENT_NONE = 0;
+    static final long INTENT_MOVE = 1;
+    static final int META_ALLOCATION_OFFSET = 320;
+    static final long META_STATE_OPEN = 1;
+    static final long META_STATE_CLOSED = 2;
 
-  // ---- owners ----
-  static final long OWNERS_MAGIC = StoreDescriptor.magic("SMAPOWNR");
-  static final int OWNERS_FORMAT_VERSION = 1;
-  static final int OWNERS_HEADER_LENGTH = 64;
-  static final int OWNERS_COUNT_OFFSET = 16;
-  static final int OWNER_RECORD_LENGTH = 16;
+    // ---- owners ----
+    static final long OWNERS_MAGIC = StoreDescriptor.magic("SMAPOWNR");
+    static final int OWNERS_FORMAT_VERSION = 1;
+    static final int OWNERS_HEADER_LENGTH = 64;
+    static final int OWNERS_COUNT_OFFSET = 16;
+    static final int OWNER_RECORD_LENGTH = 16;
 
-  // ---- tree ----
-  static final long TREE_MAGIC = StoreDescriptor.magic("SMAPTREE");
-  static final int TREE_FORMAT_VERSION = 1;
-  static final int PAGE_SIZE = 4096;
-  static final int PAGE_SHIFT = 12;
-  static final int TREE_ROOT_OFFSET = 16;
-  static final int TREE_PAGES_OFFSET = 24;
-  static final int PAGE_HEADER_LENGTH = 16;
-  static final int KIND_LEAF = 1;
-  static final int KIND_INNER = 2;
-  static final int LEAF_CAPACITY = (PAGE_SIZE - PAGE_HEADER_LENGTH) / Long.BYTES;
-  static final long PRIVATE_BIT = 1L << 63;
+    // ---- tree ----
+    static final long TREE_MAGIC = StoreDescriptor.magic("SMAPTREE");
+    static final int TREE_FORMAT_VERSION = 1;
+    static final int PAGE_SIZE = 4096;
+    static final int PAGE_SHIFT = 12;
+    static final int TREE_ROOT_OFFSET = 16;
+    static final int TREE_PAGES_OFFSET = 24;
+    static final int PAGE_HEADER_LENGTH = 16;
+    static final int KIND_LEAF = 1;
+    static final int KIND_INNER = 2;
+    static final int LEAF_CAPACITY = (PAGE_SIZE - PAGE_HEADER_LENGTH) / Long.BYTES;
+    static final long PRIVATE_BIT = 1L << 63;
 }

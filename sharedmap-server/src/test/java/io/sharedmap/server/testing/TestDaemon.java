@@ -2,8 +2,8 @@ package io.sharedmap.server.testing;
 
 import io.sharedmap.server.SecurityConfig;
 import io.sharedmap.server.ServerConfig;
-import io.sharedmap.server.StoreConfig;
 import io.sharedmap.server.SharedMapServer;
+import io.sharedmap.server.StoreConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,84 +16,85 @@ import java.util.stream.Stream;
  * Shared with the client's and the CLI's tests through this module's test-jar.
  */
 public final class TestDaemon implements AutoCloseable {
-  /** The scratch directory holding data and socket, or null when the caller owns them. */
-  public final Path root;
-  public final Path dir;
-  public final Path socket;
-  private ServerConfig config;
-  private SharedMapServer server;
+    /** The scratch directory holding data and socket, or null when the caller owns them. */
+    public final Path root;
 
-  private TestDaemon(Path root, ServerConfig config) throws Exception {
-    this.root = root;
-    this.dir = config.dataDir();
-    this.socket = config.socket();
-    this.config = config;
-    this.server = start(config);
-  }
+    public final Path dir;
+    public final Path socket;
+    private ServerConfig config;
+    private SharedMapServer server;
 
-  /**
-   * Starts a daemon whose mapped store is beside its data directory ({@code DATA.store}), so that a
-   * test leaves nothing in {@code /dev/shm}.
-   */
-  private static SharedMapServer start(ServerConfig config) throws Exception {
-    Path store = config.dataDir().resolveSibling(config.dataDir().getFileName() + ".store");
-    return SharedMapServer.start(config, SecurityConfig.DEFAULTS, StoreConfig.DEFAULTS.withDir(store));
-  }
-
-  public static TestDaemon start() throws Exception {
-    return start(UnaryOperator.identity());
-  }
-
-  public static TestDaemon start(UnaryOperator<ServerConfig> tweak) throws Exception {
-    Path root = Files.createTempDirectory(Path.of("/tmp"), "smt");
-    return new TestDaemon(root, tweak.apply(ServerConfig.defaults(root.resolve("data"), root.resolve("s.sock"))));
-  }
-
-  /** A daemon on the given directory and socket, which the caller owns (close does not delete them). */
-  public static TestDaemon startAt(Path dir, Path socket) throws Exception {
-    return new TestDaemon(null, ServerConfig.defaults(dir, socket));
-  }
-
-  /** Stops the daemon and waits until it has stopped. */
-  public void stop() throws InterruptedException {
-    if (server != null) {
-      server.stop();
-      server.awaitStopped();
-      server = null;
+    private TestDaemon(Path root, ServerConfig config) throws Exception {
+        this.root = root;
+        this.dir = config.dataDir();
+        this.socket = config.socket();
+        this.config = config;
+        this.server = start(config);
     }
-  }
 
-  /** Stops the daemon and starts a new one on the same directory and socket, changed by {@code tweak}. */
-  public void restart(UnaryOperator<ServerConfig> tweak) throws Exception {
-    stop();
-    config = tweak.apply(config);
-    server = start(config);
-  }
-
-  public void restart() throws Exception {
-    restart(UnaryOperator.identity());
-  }
-
-  @Override
-  public void close() throws IOException {
-    try {
-      stop();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while stopping the daemon", e);
+    /**
+     * Starts a daemon whose mapped store is beside its data directory ({@code DATA.store}), so that a
+     * test leaves nothing in {@code /dev/shm}.
+     */
+    private static SharedMapServer start(ServerConfig config) throws Exception {
+        Path store = config.dataDir().resolveSibling(config.dataDir().getFileName() + ".store");
+        return SharedMapServer.start(config, SecurityConfig.DEFAULTS, StoreConfig.DEFAULTS.withDir(store));
     }
-    if (root == null) {
-      return;
-    }
-    deleteTree(root);
-  }
 
-  /** Deletes {@code root} and everything below it (the tests' short-named directories under /tmp). */
-  public static void deleteTree(Path root) throws IOException {
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
+    public static TestDaemon start() throws Exception {
+        return start(UnaryOperator.identity());
     }
-  }
+
+    public static TestDaemon start(UnaryOperator<ServerConfig> tweak) throws Exception {
+        Path root = Files.createTempDirectory(Path.of("/tmp"), "smt");
+        return new TestDaemon(root, tweak.apply(ServerConfig.defaults(root.resolve("data"), root.resolve("s.sock"))));
+    }
+
+    /** A daemon on the given directory and socket, which the caller owns (close does not delete them). */
+    public static TestDaemon startAt(Path dir, Path socket) throws Exception {
+        return new TestDaemon(null, ServerConfig.defaults(dir, socket));
+    }
+
+    /** Stops the daemon and waits until it has stopped. */
+    public void stop() throws InterruptedException {
+        if (server != null) {
+            server.stop();
+            server.awaitStopped();
+            server = null;
+        }
+    }
+
+    /** Stops the daemon and starts a new one on the same directory and socket, changed by {@code tweak}. */
+    public void restart(UnaryOperator<ServerConfig> tweak) throws Exception {
+        stop();
+        config = tweak.apply(config);
+        server = start(config);
+    }
+
+    public void restart() throws Exception {
+        restart(UnaryOperator.identity());
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            stop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while stopping the daemon", e);
+        }
+        if (root == null) {
+            return;
+        }
+        deleteTree(root);
+    }
+
+    /** Deletes {@code root} and everything below it (the tests' short-named directories under /tmp). */
+    public static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
 }
