@@ -2,7 +2,7 @@ package io.sharedmap.cli;
 
 import io.sharedmap.client.KeyInfo;
 import io.sharedmap.client.SharedMap;
-import io.sharedmap.server.security.UnixAccounts;
+import io.sharedmap.os.accounts.UnixAccounts;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;

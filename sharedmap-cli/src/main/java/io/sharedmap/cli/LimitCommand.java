@@ -6,7 +6,7 @@ import io.sharedmap.protocol.LimitCodec.Amounts;
 import io.sharedmap.protocol.LimitCodec.Kind;
 import io.sharedmap.protocol.LimitCodec.Principal;
 import io.sharedmap.protocol.LimitCodec.Row;
-import io.sharedmap.server.security.UnixAccounts;
+import io.sharedmap.os.accounts.UnixAccounts;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;

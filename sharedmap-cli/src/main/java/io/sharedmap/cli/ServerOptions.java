@@ -5,7 +5,7 @@ import io.sharedmap.server.Durability;
 import io.sharedmap.server.SecurityConfig;
 import io.sharedmap.server.ServerConfig;
 import io.sharedmap.server.ViewConfig;
-import io.sharedmap.server.security.UnixAccounts;
+import io.sharedmap.os.accounts.UnixAccounts;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.ITypeConverter;

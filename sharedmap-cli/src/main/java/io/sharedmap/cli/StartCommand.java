@@ -4,7 +4,7 @@ import io.sharedmap.client.DaemonUnavailableException;
 import io.sharedmap.client.ReplyTimeoutException;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.server.ServerConfig;
-import io.sharedmap.server.security.FileModes;
+import io.sharedmap.os.files.FileModes;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;

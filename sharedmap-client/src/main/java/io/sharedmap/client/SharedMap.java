@@ -9,7 +9,7 @@ import io.sharedmap.protocol.LimitCodec;
 import io.sharedmap.protocol.Opcode;
 import io.sharedmap.protocol.Status;
 import io.sharedmap.protocol.ViewCodec;
-import io.sharedmap.protocol.transport.SpinChannel;
+import io.sharedmap.os.transport.SpinChannel;
 import io.sharedmap.protocol.view.ViewReader;
 import java.nio.ByteBuffer;
 import java.io.EOFException;

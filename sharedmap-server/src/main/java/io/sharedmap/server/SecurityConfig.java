@@ -1,6 +1,6 @@
 package io.sharedmap.server;
 
-import io.sharedmap.server.security.UnixAccounts;
+import io.sharedmap.os.accounts.UnixAccounts;
 
 /**
  * Who may connect and what their keys start as.

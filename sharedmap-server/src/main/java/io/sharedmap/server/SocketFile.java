@@ -1,8 +1,8 @@
 package io.sharedmap.server;
 
 import io.sharedmap.server.engine.ViewSettings;
-import io.sharedmap.server.security.FileModes;
-import io.sharedmap.server.security.UnixAccounts;
+import io.sharedmap.os.files.FileModes;
+import io.sharedmap.os.accounts.UnixAccounts;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.StandardProtocolFamily;

@@ -2,7 +2,7 @@ package io.sharedmap.cli.torture;
 
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.SharedMapException;
-import io.sharedmap.server.security.FileModes;
+import io.sharedmap.os.files.FileModes;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -2,7 +2,7 @@ package io.sharedmap.server.engine;
 
 import static io.sharedmap.server.engine.StoreFileDescriptor.*;
 
-import io.sharedmap.server.security.FileModes;
+import io.sharedmap.os.files.FileModes;
 import io.sharedmap.server.security.Owner;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,5 +1,7 @@
 package io.sharedmap.server.security;
 
+import io.sharedmap.os.accounts.UnixAccounts;
+import io.sharedmap.os.files.FileModes;
 import io.sharedmap.protocol.LimitCodec;
 import io.sharedmap.protocol.LimitCodec.Amounts;
 import io.sharedmap.protocol.LimitCodec.Kind;

@@ -1,5 +1,6 @@
 package io.sharedmap.server.security;
 
+import io.sharedmap.os.accounts.UnixAccounts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package io.sharedmap.protocol.transport;
+package io.sharedmap.os.transport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package io.sharedmap.server.security;
+package io.sharedmap.os.accounts;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -37,13 +37,19 @@ public final class UnixAccounts {
    */
   private static final long RECHECK_NS = 1_000_000_000L;
 
-  UnixAccounts(Path passwd, Path group) {
+  private UnixAccounts(Path passwd, Path group) {
     this.passwd = passwd;
     this.group = group;
   }
 
+  /** The machine's accounts: {@code /etc/passwd}, {@code /etc/group}, then {@code getent}. */
   public static UnixAccounts system() {
     return SYSTEM;
+  }
+
+  /** The accounts of other files in the formats of {@code /etc/passwd} and {@code /etc/group} (tests). */
+  public static UnixAccounts of(Path passwd, Path group) {
+    return new UnixAccounts(passwd, group);
   }
 
   /** The uid of a user name (or a number), if it exists. */

@@ -1,4 +1,4 @@
-package io.sharedmap.server.security;
+package io.sharedmap.os.files;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;

@@ -1,4 +1,4 @@
-package io.sharedmap.protocol.transport;
+package io.sharedmap.os.transport;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
