@@ -1,5 +1,6 @@
 package io.sharedmap.bench;
 
+import io.sharedmap.launcher.Subcommand;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
@@ -56,8 +56,8 @@ import picocli.CommandLine.Spec;
         "             with --add-opens/--add-exports. The CLI does not ship it; from",
         "             the source tree, after bin/sharedmap has built it once",
         "             (bin/with-jdk finds a JDK 25+; plain java may be older):",
-        "    t=sharedmap-cli/target; cp=$(cat sharedmap-bench/target/jmh.classpath)",
-        "    bin/with-jdk java -cp \"$t/sharedmap-cli.jar:$t/lib/*:$cp\" \\",
+        "    t=sharedmap-cli/target; b=sharedmap-bench/target; cp=$(cat $b/jmh.classpath)",
+        "    bin/with-jdk java -cp \"$t/sharedmap-cli.jar:$t/lib/*:$b/sharedmap-bench.jar:$cp\" \\",
         "      io.sharedmap.cli.Main bench --target chronicle ...",
         "  T:SOCKET   sharedmap, direct or redis already running on SOCKET (not",
         "             started or stopped by the harness).",
@@ -75,7 +75,7 @@ import picocli.CommandLine.Spec;
         "  sharedmap bench --target sharedmap:/run/sharedmap/sharedmap.sock \\",
         "      --workload ping -p 1 --syscalls",
         "  sharedmap bench --charts-from bench-results/<run>/results.csv"})
-public final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand implements Subcommand {
 
   /** How much load each worker applies. */
   record Load(long ops, int keys, int valueSize, double zipfTheta, long seed, long warmupOps, long directWarmupOps,
@@ -203,10 +203,6 @@ public final class BenchCommand implements Callable<Integer> {
       description = "The redis-server program for --target redis. Default: ${DEFAULT-VALUE}.")
   String redisServer;
 
-  @Option(names = "--daemon-main", paramLabel = "CLASS", defaultValue = "io.sharedmap.cli.Main", hidden = true,
-      description = "Main class whose 'server' subcommand runs the sharedmap daemon.")
-  String daemonMain;
-
   @Option(names = "--no-charts", description = "Skip the PNG charts.")
   boolean noCharts;
 
@@ -285,7 +281,7 @@ public final class BenchCommand implements Callable<Integer> {
         workerJvmOptions.isEmpty() ? List.of("-XX:+UseSerialGC", "-Xms64m", "-Xmx256m")
             : workerJvmOptions,
         logDir, 120_000, cellTimeoutS * 1000, syscalls, clientSpinUs);
-    BenchServer.Launch launch = new BenchServer.Launch(fs, work, logDir, java, classPath, daemonMain, daemonOpts, daemonArgs,
+    BenchServer.Launch launch = new BenchServer.Launch(fs, work, logDir, java, classPath, daemonOpts, daemonArgs,
         redisServer, jfr ? outDir.toAbsolutePath().resolve("daemon.jfr") : null, load);
 
     RunInfo info = RunInfo.collect(String.join(" ", spec.commandLine().getParseResult().originalArgs()), fs, load);

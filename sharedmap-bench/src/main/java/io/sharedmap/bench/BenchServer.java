@@ -1,5 +1,8 @@
 package io.sharedmap.bench;
 
+import io.sharedmap.launcher.Daemon;
+import io.sharedmap.launcher.DaemonLauncher;
+import io.sharedmap.launcher.DaemonSpec;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -19,10 +22,8 @@ import java.util.concurrent.TimeUnit;
  * running that it only connects to.
  */
 final class BenchServer implements AutoCloseable {
-  /** The line the sharedmap daemon prints on stdout once clients can connect. */
-  static final String SHAREDMAP_READY = "sharedmap serving on";
-
-  private static final long START_TIMEOUT_MS = 60_000;
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  private static final long START_TIMEOUT_MS = START_TIMEOUT.toMillis();
   private static final long STOP_TIMEOUT_MS = 30_000;
 
   private final TargetSpec spec;
@@ -53,7 +54,6 @@ final class BenchServer implements AutoCloseable {
       Path logDir,
       String javaCommand,
       String classPath,
-      String daemonMain,
       List<String> daemonJvmOptions,
       List<String> daemonArgs,
       String redisServer,
@@ -78,35 +78,26 @@ final class BenchServer implements AutoCloseable {
   private static BenchServer startSharedMap(TargetSpec spec, Launch launch) throws IOException, InterruptedException {
     // sharedmap and direct each get their own daemon (same flags), so both can run in one invocation.
     boolean direct = spec.kind() == TargetSpec.Kind.DIRECT;
-    Path dir = Files.createDirectories(launch.workDir().resolve(direct ? "direct-data" : "sharedmap-data"));
+    Path dir = launch.workDir().resolve(direct ? "direct-data" : "sharedmap-data");
     Path socket = launch.workDir().resolve(direct ? "direct.sock" : "sm.sock");
     Path jfr = launch.jfrFile() == null || !direct ? launch.jfrFile()
         : launch.jfrFile().resolveSibling("daemon-direct.jfr");
-    List<String> cmd = new ArrayList<>();
-    cmd.add(launch.javaCommand());
-    cmd.addAll(launch.daemonJvmOptions());
+    List<String> jvm = new ArrayList<>(launch.daemonJvmOptions());
     if (jfr != null) {
-      cmd.add("-XX:StartFlightRecording=name=" + JFR_RECORDING + ",settings=profile");
+      jvm.add("-XX:StartFlightRecording=name=" + JFR_RECORDING + ",settings=profile");
     }
-    cmd.add("-cp");
-    cmd.add(launch.classPath());
-    cmd.add(launch.daemonMain());
-    cmd.addAll(List.of("server", "--dir", dir.toString(), "--socket", socket.toString(),
-        "--durability", launch.fsync().sharedMapMode()));
-    cmd.addAll(launch.daemonArgs());
+    DaemonSpec daemon = DaemonSpec.of(dir, socket).withClassPath(launch.classPath()).withJvmOptions(jvm)
+        .withServerArgs("--durability", launch.fsync().sharedMapMode()).withServerArgs(launch.daemonArgs());
     Path log = launch.logDir().resolve("daemon-" + spec.kind().label() + ".log");
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    p.getOutputStream().close();
-    CountDownLatch ready = new CountDownLatch(1);
-    pump(p, log, ready, SHAREDMAP_READY);
-    if (!ready.await(START_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
-      stopProcess(p);
-      throw new IOException("the sharedmap daemon did not print '" + SHAREDMAP_READY + "' within "
-          + START_TIMEOUT_MS / 1000 + " s (exit code " + (p.isAlive() ? "none, killed" : p.exitValue())
-          + "); see " + log + "\ncommand: " + String.join(" ", cmd));
+    Daemon d = DaemonLauncher.start(daemon, log);
+    try {
+      d.awaitServing(START_TIMEOUT);
+    } catch (IOException e) {
+      stopProcess(d.process());
+      throw new IOException(e.getMessage() + "\ncommand: " + String.join(" ", DaemonLauncher.command(daemon)), e);
     }
     String label = spec.kind().label() + "(" + launch.fsync().sharedMapMode() + ")";
-    BenchServer server = new BenchServer(spec, socket, p, p.pid(), label,
+    BenchServer server = new BenchServer(spec, socket, d.process(), d.pid(), label,
         direct ? "sharedmap, GET from its view" : "sharedmap");
     server.jfrFile = jfr;
     server.jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
@@ -171,10 +162,11 @@ final class BenchServer implements AutoCloseable {
     for (String a : words) {
       command.append(' ').append(a.matches("[\\w@%+=:,./-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
     }
-    return "--target chronicle needs net.openhft:chronicle-map on the class path, and the CLI does not ship it."
-        + " From the source tree (after bin/sharedmap has built it), run:\n"
-        + "  t=sharedmap-cli/target; cp=$(cat sharedmap-bench/target/jmh.classpath)\n"
-        + "  bin/with-jdk java -cp \"$t/sharedmap-cli.jar:$t/lib/*:$cp\" io.sharedmap.cli.Main" + command;
+    return "--target chronicle needs net.openhft:chronicle-map on the class path, and bin/sharedmap does not put"
+        + " it there. From the source tree (after bin/sharedmap has built it), run:\n"
+        + "  t=sharedmap-cli/target; b=sharedmap-bench/target; cp=$(cat $b/jmh.classpath)\n"
+        + "  bin/with-jdk java -cp \"$t/sharedmap-cli.jar:$t/lib/*:$b/sharedmap-bench.jar:$cp\" io.sharedmap.cli.Main"
+        + command;
   }
 
   /**

@@ -40,7 +40,7 @@ class BenchCommandTest {
 
   private List<String> common(String... more) {
     List<String> a = new ArrayList<>(List.of("--out", tmp.resolve("out").toString(), "--work-dir",
-        tmp.resolve("work").toString(), "--daemon-main", TestDaemonMain.class.getName(), "--ops", "300",
+        tmp.resolve("work").toString(), "--ops", "300",
         "--keys", "50", "--value-size", "16", "--warmup-ops", "50", "--warmup-ms", "500", "--cell-timeout", "120",
         "--no-charts"));
     a.addAll(List.of(more));
@@ -197,8 +197,8 @@ class BenchCommandTest {
     String standalone = BenchServer.chronicleMissing(List.of("--target", "chronicle"));
 
     assertThat(cli).contains("chronicle-map", "jmh.classpath")
-        .endsWith("bin/with-jdk java -cp \"$t/sharedmap-cli.jar:$t/lib/*:$cp\" io.sharedmap.cli.Main bench"
-            + " --target chronicle --out '/tmp/a b'");
+        .endsWith("bin/with-jdk java -cp \"$t/sharedmap-cli.jar:$t/lib/*:$b/sharedmap-bench.jar:$cp\""
+            + " io.sharedmap.cli.Main bench --target chronicle --out '/tmp/a b'");
     assertThat(standalone).endsWith("io.sharedmap.cli.Main bench --target chronicle");
   }
 

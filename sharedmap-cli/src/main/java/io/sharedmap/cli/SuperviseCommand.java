@@ -1,18 +1,18 @@
 package io.sharedmap.cli;
 
+import io.sharedmap.launcher.DaemonLauncher;
+import io.sharedmap.launcher.DaemonSpec;
 import io.sharedmap.server.ServerConfig;
-import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -53,6 +53,7 @@ final class SuperviseCommand implements Callable<Integer> {
   long backoffMs = 100;
 
   private ServerConfig config;
+  private DaemonSpec daemon;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition stopRequested = lock.newCondition();
   private boolean stopping;
@@ -61,6 +62,7 @@ final class SuperviseCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     config = options.toConfig();
+    daemon = options.toDaemonSpec(); // the daemon, unsupervised, output inherited from the supervisor
     if (maxRestarts < 1 || maxRestarts > 1000) {
       throw new CliException(ExitCodes.USAGE, "--max-restarts: " + maxRestarts + " is outside 1..1000");
     }
@@ -150,32 +152,17 @@ final class SuperviseCommand implements Callable<Integer> {
     return code;
   }
 
-  private Process spawn() {
-    List<String> command = new ArrayList<>();
-    command.add(ProcessHandle.current().info().command()
-        .orElse(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(Main.class.getName());
-    command.add("server");
-    command.addAll(ServerOptions.toArgs(config));
-    command.addAll(ServerOptions.toArgs(options.toSecurity()));
-    command.addAll(ServerOptions.toArgs(options.toView()));
+  private @Nullable Process spawn() {
     lock.lock();
     try {
       if (stopping) {
         return null;
       }
-      child = new ProcessBuilder(command)
-          .directory(config.dataDir().toFile())
-          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-          .redirectOutput(ProcessBuilder.Redirect.INHERIT)
-          .redirectError(ProcessBuilder.Redirect.INHERIT)
-          .start();
+      child = DaemonLauncher.start(daemon, ProcessBuilder.Redirect.INHERIT,
+          daemon.dataDir().resolve(DaemonLauncher.LOG_FILE_NAME)).process();
       return child;
     } catch (IOException e) {
-      throw new CliException(ExitCodes.LIFECYCLE, "cannot start the daemon (" + String.join(" ", command)
-          + "): " + e.getMessage());
+      throw new CliException(ExitCodes.LIFECYCLE, e.getMessage());
     } finally {
       lock.unlock();
     }

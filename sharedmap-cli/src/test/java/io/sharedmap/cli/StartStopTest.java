@@ -1,5 +1,7 @@
 package io.sharedmap.cli;
 
+import io.sharedmap.launcher.Daemon;
+import io.sharedmap.launcher.DaemonLauncher;
 import io.sharedmap.server.testing.TestDaemon;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -69,7 +71,7 @@ class StartStopTest {
     assertThat(started.out()).startsWith("started: pid ").contains("socket " + socket, "data " + dir);
     spawnedPid = pidIn(started.out());
     assertThat(mode(dir)).as("the data directory start made").isEqualTo("rwx------");
-    assertThat(mode(DaemonLog.in(dir))).as("daemon.log").isEqualTo("rw-------");
+    assertThat(mode(dir.resolve(DaemonLauncher.LOG_FILE_NAME))).as("daemon.log").isEqualTo("rw-------");
 
     Result again = Cli.run("start", "--dir", dir.toString(), "--socket", socket.toString());
     assertThat(again.exitCode()).isZero();
@@ -89,7 +91,7 @@ class StartStopTest {
     spawnedPid = -1;
 
     assertThat(Cli.run("status", "--socket", socket.toString()).exitCode()).isEqualTo(3);
-    assertThat(DaemonLog.tail(DaemonLog.in(dir), 20)).anyMatch(l -> l.startsWith("sharedmap serving on " + socket));
+    assertThat(Daemon.tail(dir.resolve(DaemonLauncher.LOG_FILE_NAME), 20)).anyMatch(l -> l.startsWith("sharedmap serving on " + socket));
   }
 
   private static String mode(Path p) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.sharedmap.cli.Cli.Result;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.SharedMapException;
+import io.sharedmap.launcher.DaemonLauncher;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,7 +109,7 @@ class SuperviseTest {
     }
     assertThat(ProcessHandle.of(pids[1]).map(ProcessHandle::isAlive)).isNotEqualTo(java.util.Optional.of(true));
     assertThat(Cli.run("status", "--socket", socket.toString()).exitCode()).isEqualTo(3);
-    String log = Files.readString(DaemonLog.in(dir));
+    String log = Files.readString(dir.resolve(DaemonLauncher.LOG_FILE_NAME));
     assertThat(log).contains("was killed by signal 9 (SIGKILL)", "restarting in",
         "stopped cleanly (status 0); supervisor exits");
   }
@@ -123,7 +124,7 @@ class SuperviseTest {
     ProcessHandle.of(second).orElseThrow().destroyForcibly();
 
     ProcessHandle.of(pids[1]).ifPresent(p -> p.onExit().orTimeout(DEADLINE.toSeconds(), TimeUnit.SECONDS).join());
-    assertThat(Files.readString(DaemonLog.in(dir))).contains("giving up: 1 restarts within the last minute");
+    assertThat(Files.readString(dir.resolve(DaemonLauncher.LOG_FILE_NAME))).contains("giving up: 1 restarts within the last minute");
     assertThat(daemonPid()).isEqualTo(-1);
   }
 

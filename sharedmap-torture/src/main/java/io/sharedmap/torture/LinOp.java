@@ -1,4 +1,4 @@
-package io.sharedmap.cli.torture;
+package io.sharedmap.torture;
 
 /**
  * One operation of a linearizability history on one key: invoked and completed at {@link

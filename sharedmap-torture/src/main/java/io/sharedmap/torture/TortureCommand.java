@@ -1,21 +1,22 @@
-package io.sharedmap.cli;
+package io.sharedmap.torture;
 
-import io.sharedmap.cli.torture.TortureConfig;
-import io.sharedmap.cli.torture.TortureRun;
-import io.sharedmap.server.Durability;
+import io.sharedmap.launcher.Subcommand;
+import io.sharedmap.protocol.view.ViewDescriptor;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 /** {@code sharedmap torture}: the SMP torture test; see {@link TortureRun} and docs/RELIABILITY.md. */
@@ -35,8 +36,17 @@ import picocli.CommandLine.TypeConversionException;
         "  sharedmap torture --socket /run/sharedmap/sharedmap.sock --duration 10m --processes 8",
         "", "Exit codes: 0 clean, 1 a check failed (or the linearizability search was inconclusive), 2 usage,"
             + " 6 the daemon could not be started."})
-final class TortureCommand implements Callable<Integer> {
-  @ParentCommand SharedMapCommand root;
+public final class TortureCommand implements Subcommand {
+  /** Exit code: the daemon could not be started (as {@code sharedmap start}'s). */
+  static final int LIFECYCLE = 6;
+
+  /**
+   * The daemon's test hook that shows writes in its view only after acknowledging them (the
+   * server's {@code Engine.UNSAFE_LATE_VIEW_PROPERTY}; this module knows no server code).
+   */
+  static final String UNSAFE_LATE_VIEW_PROPERTY = "sharedmap.unsafe.lateView";
+
+  @Spec CommandSpec spec;
 
   @Option(names = "--duration", paramLabel = "TIME", converter = DurationConverter.class,
       description = "How long the workers run: 500ms, 30s, 10m, 1h (default: 60s).")
@@ -87,9 +97,9 @@ final class TortureCommand implements Callable<Integer> {
           + " /tmp, deleted after a clean run).")
   Path dir;
 
-  @Option(names = "--durability", paramLabel = "MODE", converter = ServerOptions.DurabilityConverter.class,
+  @Option(names = "--durability", paramLabel = "MODE",
       description = "Durability of the tool's own daemon: always, interval, never (default: ${DEFAULT-VALUE}).")
-  Durability durability = Durability.INTERVAL;
+  String durability = "interval";
 
   @Option(names = "--cpus", paramLabel = "N",
       description = "Run the daemon and the workers on CPUs 0..N-1 only (taskset -c and"
@@ -129,7 +139,7 @@ final class TortureCommand implements Callable<Integer> {
   @Option(names = "--view-slot-size", paramLabel = "BYTES",
       description = "The tool's own daemon's view slot size; values are sized on both sides of what a slot holds"
           + " (default: ${DEFAULT-VALUE}).")
-  int viewSlotSize = io.sharedmap.protocol.view.ViewDescriptor.DEFAULT_SLOT_SIZE;
+  int viewSlotSize = ViewDescriptor.DEFAULT_SLOT_SIZE;
 
   @Option(names = "--unsafe-late-view", hidden = true,
       description = "Start the daemon in its deliberately broken mode where writes reach the view only after they"
@@ -168,24 +178,26 @@ final class TortureCommand implements Callable<Integer> {
         + "' is neither recovering nor plain");
     check(directReaders == null || (directReaders >= 0 && directReaders <= 1), "--direct-readers: " + directReaders
         + " is outside 0..1");
-    check(io.sharedmap.protocol.view.ViewDescriptor.checkGeometry(io.sharedmap.protocol.view.ViewDescriptor
+    check(ViewDescriptor.checkGeometry(ViewDescriptor
         .MIN_SLOT_COUNT, viewSlotSize) == null, "--view-slot-size: " + viewSlotSize + " is not a power of two from "
-        + io.sharedmap.protocol.view.ViewDescriptor.MIN_SLOT_SIZE + " to "
-        + io.sharedmap.protocol.view.ViewDescriptor.MAX_SLOT_SIZE);
+        + ViewDescriptor.MIN_SLOT_SIZE + " to "
+        + ViewDescriptor.MAX_SLOT_SIZE);
     check(socket == null || (!crash && dir == null && cpus == 0 && !unsafeStaleReads && !unsafeLateView
         && daemonJvmOptions.isEmpty() && restartDaemonOptions.isEmpty()),
         "--socket: an existing daemon cannot be crashed, moved, pinned or reconfigured; drop --crash, --dir, --cpus"
             + " and the daemon options, or let the tool start its own daemon");
-    check(!(crash && durability == Durability.NEVER), "--crash with --durability never: that mode may lose"
+    check(durability.equals("always") || durability.equals("interval") || durability.equals("never"),
+        "--durability: '" + durability + "' is none of always, interval, never");
+    check(!(crash && durability.equals("never")), "--crash with --durability never: that mode may lose"
         + " acknowledged changes on kill -9, which the checks would report; use interval or always");
     List<String> jvm = new ArrayList<>(daemonJvmOptions);
     if (unsafeStaleReads) {
       jvm.add("-Dsharedmap.unsafe.staleReads=true");
     }
     if (unsafeLateView) {
-      jvm.add("-D" + io.sharedmap.server.engine.Engine.UNSAFE_LATE_VIEW_PROPERTY + "=true");
+      jvm.add("-D" + UNSAFE_LATE_VIEW_PROPERTY + "=true");
     }
-    boolean daemonHasView = socket != null || (view && durability != Durability.NEVER);
+    boolean daemonHasView = socket != null || (view && !durability.equals("never"));
     TortureConfig config = new TortureConfig(duration.toMillis(), processes, threads, keys, counters, linKeys, linOps,
         linMaxSteps, crash, crashMean.toMillis(), socket == null ? null : socket.toAbsolutePath(),
         dir == null ? null : dir.toAbsolutePath(), durability.toString(), cpus, (long) (stallSeconds * 1000),
@@ -193,16 +205,18 @@ final class TortureCommand implements Callable<Integer> {
         List.copyOf(jvm), keep, directReaders != null ? directReaders : daemonHasView ? 0.5 : 0, view,
         viewSlotSize, List.copyOf(restartDaemonOptions));
     try {
-      return new TortureRun(config, root.out()).run();
-    } catch (java.io.IOException e) {
-      root.out().flush();
-      throw new CliException(ExitCodes.LIFECYCLE, e.getMessage());
+      return new TortureRun(config, spec.commandLine().getOut()).run();
+    } catch (IOException e) {
+      spec.commandLine().getOut().flush();
+      spec.commandLine().getErr().println(spec.qualifiedName() + ": " + e.getMessage());
+      spec.commandLine().getErr().flush();
+      return LIFECYCLE;
     }
   }
 
-  private static void check(boolean ok, String message) {
+  private void check(boolean ok, String message) {
     if (!ok) {
-      throw new CliException(ExitCodes.USAGE, message);
+      throw new ParameterException(spec.commandLine(), message);
     }
   }
 

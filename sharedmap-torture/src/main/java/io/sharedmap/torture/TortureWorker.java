@@ -1,7 +1,7 @@
-package io.sharedmap.cli.torture;
+package io.sharedmap.torture;
 
-import io.sharedmap.cli.torture.LinOp.Kind;
-import io.sharedmap.cli.torture.LinOp.Result;
+import io.sharedmap.torture.LinOp.Kind;
+import io.sharedmap.torture.LinOp.Result;
 import io.sharedmap.client.CasResult;
 import io.sharedmap.client.DeleteResult;
 import io.sharedmap.client.Entry;

@@ -1,4 +1,4 @@
-package io.sharedmap.cli.torture;
+package io.sharedmap.torture;
 
 import java.nio.file.Path;
 import java.util.List;

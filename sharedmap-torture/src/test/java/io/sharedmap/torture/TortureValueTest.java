@@ -1,4 +1,4 @@
-package io.sharedmap.cli.torture;
+package io.sharedmap.torture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package io.sharedmap.cli.torture;
+package io.sharedmap.torture;
 
 import java.nio.ByteBuffer;
 import java.util.zip.CRC32C;

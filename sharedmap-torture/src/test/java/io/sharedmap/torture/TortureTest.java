@@ -1,7 +1,8 @@
-package io.sharedmap.cli;
+package io.sharedmap.torture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sharedmap.cli.Cli;
 import io.sharedmap.cli.Cli.Result;
 import java.io.IOException;
 import java.nio.file.Files;

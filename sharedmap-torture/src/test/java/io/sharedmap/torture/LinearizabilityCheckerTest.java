@@ -1,10 +1,10 @@
-package io.sharedmap.cli.torture;
+package io.sharedmap.torture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sharedmap.cli.torture.LinOp.Kind;
-import io.sharedmap.cli.torture.LinOp.Result;
-import io.sharedmap.cli.torture.LinearizabilityChecker.Verdict;
+import io.sharedmap.torture.LinOp.Kind;
+import io.sharedmap.torture.LinOp.Result;
+import io.sharedmap.torture.LinearizabilityChecker.Verdict;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

@@ -1,7 +1,8 @@
-package io.sharedmap.cli.torture;
+package io.sharedmap.torture;
 
-import io.sharedmap.cli.torture.LinearizabilityChecker.Outcome;
-import io.sharedmap.cli.torture.LinearizabilityChecker.Verdict;
+import io.sharedmap.launcher.DaemonLauncher;
+import io.sharedmap.torture.LinearizabilityChecker.Outcome;
+import io.sharedmap.torture.LinearizabilityChecker.Verdict;
 import io.sharedmap.client.Entry;
 import io.sharedmap.client.KeyInfo;
 import io.sharedmap.client.SharedMap;
@@ -12,7 +13,7 @@ import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,7 +75,7 @@ public final class TortureRun {
   private static final long HEARTBEAT_TIMEOUT_MS = 60_000;
 
   private final TortureConfig c;
-  private final PrintStream out;
+  private final PrintWriter out;
   private final int runId;
   private final SplittableRandom random;
   private final List<String> failures = Collections.synchronizedList(new ArrayList<>());
@@ -105,7 +106,7 @@ public final class TortureRun {
    */
   private static final long REMAP_WITHIN_GETS = 64;
 
-  public TortureRun(TortureConfig config, PrintStream out) {
+  public TortureRun(TortureConfig config, PrintWriter out) {
     this.c = config;
     this.out = out;
     this.random = new SplittableRandom(config.seed());
@@ -302,8 +303,8 @@ public final class TortureRun {
       WorkerSpec spec = new WorkerSpec(socket, runId, p, c.threads(), c.keys(), c.counters(), c.linKeys(),
           linOpsPerThread, c.durationMs(), random.nextLong(), c.recovering(), c.reconnectWindowMs(),
           results.resolve("worker-" + p + ".result"), kinds.toString(), viewCapacity());
-      List<String> command = new ArrayList<>(TortureDaemon.pinned(c.cpus()));
-      command.add(TortureDaemon.javaBinary());
+      List<String> command = new ArrayList<>(DaemonLauncher.pinned(c.cpus()));
+      command.add(DaemonLauncher.javaBinary());
       if (c.cpus() > 0) {
         command.add("-XX:ActiveProcessorCount=" + c.cpus());
       }
