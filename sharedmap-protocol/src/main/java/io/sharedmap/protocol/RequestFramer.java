@@ -258,6 +258,11 @@ public final class RequestFramer {
       return skip(h, ErrorCode.INVALID_ARGUMENT, "CHOWN: value of " + h.valueLength()
           + " bytes; expected 8 (uid u32, gid u32)");
     }
+    if (op == Opcode.LIMIT && (h.arg() < LimitCodec.SET || h.arg() > LimitCodec.SHOW)) {
+      // before the value's length, which depends on the operation: name the real problem
+      return skip(h, ErrorCode.INVALID_ARGUMENT, "LIMIT: operation " + h.arg() + " is not 1 (set), 2 (unset) or"
+          + " 3 (show)");
+    }
     if (op == Opcode.LIMIT && h.valueLength() != (h.arg() == LimitCodec.SHOW ? 0 : LimitCodec.CHANGE_LENGTH)) {
       return skip(h, ErrorCode.INVALID_ARGUMENT, "LIMIT: value of " + h.valueLength() + " bytes; expected "
           + (h.arg() == LimitCodec.SHOW ? 0 : LimitCodec.CHANGE_LENGTH) + " for this operation");

@@ -267,10 +267,9 @@ final class Connection implements Runnable {
       stats.clientErrors.increment();
       return error(e instanceof QuotaExceededException ? ErrorCode.QUOTA_EXCEEDED : ErrorCode.PERMISSION_DENIED,
           q.opcode() + " refused: " + e.getMessage(), false);
-    } catch (IllegalArgumentException | ProtocolException e) {
+    } catch (ProtocolException e) { // the client's request, decoded or checked here: its mistake, named
       stats.clientErrors.increment();
-      return error(ErrorCode.INVALID_ARGUMENT, q.opcode() + ": " + e.getMessage(), false);
-
+      return error(e.code(), q.opcode() + ": " + e.getMessage(), false);
     } catch (JournalFailedException e) {
       stats.serverErrors.increment();
       return error(ErrorCode.STORAGE_FAILURE, q.opcode() + " not applied: " + e.getMessage(), false);
@@ -281,7 +280,7 @@ final class Connection implements Runnable {
       stats.clientErrors.increment();
       return error(e.expired() ? ErrorCode.SEQUENCE_EXPIRED : ErrorCode.INVALID_ARGUMENT,
           q.opcode() + " sequence " + q.sequence() + ": " + e.getMessage(), false);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException e) { // IllegalArgumentException too: a client's mistake is a ProtocolException
       stats.serverErrors.increment();
       LOG.log(System.Logger.Level.ERROR, "internal error executing " + q.opcode() + " for " + peer, e);
       return error(ErrorCode.INTERNAL, q.opcode() + " failed: internal error (" + e + "); see the daemon log", false);
@@ -311,7 +310,7 @@ final class Connection implements Runnable {
    * LIMIT: anyone may SHOW their own user's and groups' rows, the default and the default group
    * (root and administrators: every row); only root and administrators may SET and UNSET. Changes are saved before the reply.
    */
-  private Reply limit(RequestFramer.Request q) throws IOException, PermissionDeniedException {
+  private Reply limit(RequestFramer.Request q) throws IOException, PermissionDeniedException, ProtocolException {
     Accounts accounts = engine.accounts();
     String key = new String(q.key(), StandardCharsets.US_ASCII);
     if (q.arg() == LimitCodec.SHOW) {
@@ -319,7 +318,7 @@ final class Connection implements Runnable {
       if (key.isEmpty()) {
         rows = caller.admin() ? accounts.rows() : ownRows(accounts);
       } else {
-        LimitCodec.Principal p = LimitCodec.Principal.parse(key);
+        LimitCodec.Principal p = principal(key);
         boolean own = p.kind() == LimitCodec.Kind.DEFAULT || p.kind() == LimitCodec.Kind.DEFAULT_GROUP
             || p.kind() == LimitCodec.Kind.USER && p.id() == caller.uid()
             || p.kind() == LimitCodec.Kind.GROUP && caller.inGroup(p.id());
@@ -328,17 +327,49 @@ final class Connection implements Runnable {
         }
         rows = List.of(accounts.row(p));
       }
-      return new Reply(Status.LIMITS, 0, EMPTY, LimitCodec.encodeRows(rows), rows.size(), 0);
+      byte[] encoded = LimitCodec.encodeRows(rows);
+      if (encoded.length > FrameDescriptor.MAX_CONTROL_REPLY_LENGTH) { // the bound a client sizes its buffer by
+        throw new ProtocolException(ErrorCode.INVALID_ARGUMENT, "the " + rows.size() + " rows of limits do not fit"
+            + " one reply (" + FrameDescriptor.MAX_CONTROL_REPLY_LENGTH + " bytes); show one principal at a time");
+      }
+      return new Reply(Status.LIMITS, 0, EMPTY, encoded, rows.size(), 0);
     }
     if (!caller.admin()) {
       throw new PermissionDeniedException("user " + UnixAccounts.system().userName(caller.uid()) + " (uid "
           + caller.uid() + ") may not change limits: only root and the daemon's admin group (--admin-group) may");
     }
-    LimitCodec.Principal p = LimitCodec.Principal.parse(key);
+    LimitCodec.Principal p = principal(key);
     LimitCodec.Amounts change = LimitCodec.decodeChange(q.value());
+    checkChange(q.arg() == LimitCodec.SET, change);
     LimitCodec.Row row = q.arg() == LimitCodec.SET ? accounts.set(p, change) : accounts.unset(p, change);
     LOG.log(System.Logger.Level.INFO, "limits of " + p.wire() + " changed by " + peer + ": " + row.limits());
     return new Reply(Status.LIMITS, 0, EMPTY, LimitCodec.encodeRows(List.of(row)), 1, 0);
+  }
+
+  /** The principal a LIMIT request names; a malformed one is the client's mistake (INVALID_ARGUMENT). */
+  private static LimitCodec.Principal principal(String key) throws ProtocolException {
+    try {
+      return LimitCodec.Principal.parse(key);
+    } catch (IllegalArgumentException e) {
+      throw new ProtocolException(ErrorCode.INVALID_ARGUMENT, e.getMessage());
+    }
+  }
+
+  /**
+   * A SET's amounts are each a limit {@code >= 0} or {@code -1} (leave it); an UNSET's each {@code 1}
+   * (remove that limit) or {@code 0} (keep it). Anything else is INVALID_ARGUMENT naming the field.
+   */
+  private static void checkChange(boolean set, LimitCodec.Amounts change) throws ProtocolException {
+    long[] values = {change.keys(), change.bytes(), change.connections()};
+    String[] names = {"keys", "bytes", "connections"};
+    for (int i = 0; i < values.length; i++) {
+      long v = values[i];
+      if (set ? v < -1 : v != 0 && v != 1) {
+        throw new ProtocolException(ErrorCode.INVALID_ARGUMENT, (set ? "SET" : "UNSET") + " of " + names[i] + ": "
+            + v + (set ? " is below -1 (a limit is >= 0, or -1 to leave it as it is)"
+                : " is neither 1 (remove the limit) nor 0 (keep it)"));
+      }
+    }
   }
 
   /** What a caller who is not an administrator sees of the limits: its own user, its groups, the defaults. */

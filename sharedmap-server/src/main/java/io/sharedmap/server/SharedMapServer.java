@@ -101,6 +101,15 @@ public final class SharedMapServer implements AutoCloseable {
         Thread.ofPlatform().name("sharedmap-reaper").daemon(true).factory());
   }
 
+  /**
+   * How often the reaper looks for stalled connections: a tenth of the stall timeout, at most once a
+   * second, so a stalled connection is closed between 1 and 1.1 times the timeout after it stalled
+   * (docs/OPERATIONS.md, {@code --stall-timeout-ms}).
+   */
+  static long reaperPeriodMs(long stallTimeoutMs) {
+    return Math.clamp(stallTimeoutMs / 10, 1, 1000);
+  }
+
   /** Closes connections whose clients stall them (half a request, or replies never read). */
   private void reapStalled() {
     long now = System.nanoTime();
@@ -197,7 +206,8 @@ public final class SharedMapServer implements AutoCloseable {
       ServerConfig resolved = config.withPaths(dir, socket);
       SharedMapServer server = new SharedMapServer(resolved, security, engine, lockChannel, lock, listener);
       server.acceptor.start();
-      server.reaper.scheduleWithFixedDelay(server::reapStalled, 1, 1, TimeUnit.SECONDS);
+      long reapEveryMs = reaperPeriodMs(config.stallTimeoutMs());
+      server.reaper.scheduleWithFixedDelay(server::reapStalled, reapEveryMs, reapEveryMs, TimeUnit.MILLISECONDS);
       RecoveryReport r = engine.recovery();
       LOG.log(System.Logger.Level.INFO, "sharedmap " + VERSION + " serving " + socket + ", data " + dir
           + ", durability " + config.durability() + "; recovered " + engine.stats().keys() + " keys (snapshot "
