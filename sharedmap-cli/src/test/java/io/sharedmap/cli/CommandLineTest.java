@@ -68,7 +68,7 @@ class CommandLineTest {
 
     assertThat(r.exitCode()).isZero();
     assertThat(r.out()).contains("server", "start", "stop", "status", "set", "get", "del", "cas", "keys", "stats",
-        "ping", "bench", "Exit codes:", "3  no daemon answers", "6  start or stop failed");
+        "ping", "Exit codes:", "3  no daemon answers", "6  start or stop failed");
   }
 
   /** get and set print no version: the help names the commands that do. */
@@ -123,22 +123,6 @@ class CommandLineTest {
 
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.err()).contains("--max-connections");
-  }
-
-  /** The CLI does not ship Chronicle Map: the target is refused before any server starts. */
-  @Test
-  @Timeout(value = 10, unit = TimeUnit.SECONDS)
-  void bench_chronicleNotOnClassPath_exits2AtOnceWithTheCommandThatWorks(@TempDir Path tmp) {
-    Path out = tmp.resolve("out");
-
-    Result r = Cli.run("bench", "--workload", "uniform", "--mix", "read", "--target", "direct", "--target",
-        "chronicle", "--out", out.toString(), "--work-dir", tmp.resolve("work").toString());
-
-    assertThat(r.exitCode()).isEqualTo(2);
-    assertThat(r.err()).contains("--target chronicle needs net.openhft:chronicle-map on the class path",
-        "io.sharedmap.cli.Main bench --workload uniform --mix read --target direct --target chronicle --out " + out);
-    assertThat(out).doesNotExist();
-    assertThat(tmp.resolve("work")).doesNotExist();
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.sharedmap.cli;
 
 import io.sharedmap.launcher.Daemon;
 import io.sharedmap.launcher.DaemonLauncher;
+import io.sharedmap.os.files.FileModes;
 import io.sharedmap.server.testing.TestDaemon;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -106,7 +107,7 @@ class StartStopTest {
   void status_dataDirectoryOthersMayRead_printsWarningWithTheFix() throws Exception {
     Files.createDirectories(dir);
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-x---"));
-    try (TestDaemon _ = TestDaemon.startAt(dir, socket)) {
+    try (TestDaemon _ = TestDaemon.startAt(dir, socket).allow("data directory .* is mode 0750")) {
       Result plain = Cli.run("status", "--socket", socket.toString());
       Result json = Cli.run("status", "--socket", socket.toString(), "--json");
 
@@ -139,7 +140,7 @@ class StartStopTest {
 
   @Test
   void start_daemonCannotStart_exits6WithLogLines() throws Exception {
-    Files.createDirectories(dir);
+    FileModes.createPrivateDirectories(dir);
     Files.writeString(dir.resolve("daemon.log"), "earlier line\n");
     try (TestDaemon _ = TestDaemon.startAt(dir, root.resolve("holder.sock"))) {
       Result r = Cli.run("start", "--dir", dir.toString(), "--socket", socket.toString());
