@@ -12,8 +12,10 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -220,7 +222,8 @@ public final class BenchCommand implements Subcommand {
   public Integer call() throws Exception {
     PrintWriter w = spec.commandLine().getOut();
     if (chartsFrom != null) {
-      Path dir = out != null ? Files.createDirectories(out) : chartsFrom.toAbsolutePath().getParent();
+      Path dir = out != null ? Files.createDirectories(out)
+          : Objects.requireNonNull(chartsFrom.toAbsolutePath().getParent(), "a file's directory");
       String problem = Charts.redraw(dir, chartsFrom);
       if (problem != null) {
         spec.commandLine().getErr().println("bench: " + problem);
@@ -394,7 +397,7 @@ public final class BenchCommand implements Subcommand {
    * Warms a server's request paths (its JIT, its caches) once, before the first cell, so the
    * first cell does not pay for it: ping, set and get from this process, bounded by count and time.
    */
-  private static KvClient.Reads warmServer(BenchServer s, long warmupMs) throws IOException {
+  private static KvClient.@Nullable Reads warmServer(BenchServer s, long warmupMs) throws IOException {
     byte[] key = "bench:warmup".getBytes(StandardCharsets.US_ASCII);
     byte[] value = KeySpace.value(100, 1);
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(warmupMs);

@@ -13,8 +13,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One target server for the whole run: either a process the harness started (a sharedmap daemon
@@ -28,17 +30,17 @@ final class BenchServer implements AutoCloseable {
 
   private final TargetSpec spec;
   private final Path socket;
-  private final Process process;
+  private final @Nullable Process process;
   private final long pid;
   private final String label;
   private final String version;
-  private Path jfrFile;
-  private String jcmd;
+  private @Nullable Path jfrFile;
+  private @Nullable String jcmd;
 
   /** The name of the flight recording started in the daemon with {@code --jfr}. */
   static final String JFR_RECORDING = "sharedmap-bench";
 
-  private BenchServer(TargetSpec spec, Path socket, Process process, long pid, String label, String version) {
+  private BenchServer(TargetSpec spec, Path socket, @Nullable Process process, long pid, String label, String version) {
     this.spec = spec;
     this.socket = socket;
     this.process = process;
@@ -57,15 +59,16 @@ final class BenchServer implements AutoCloseable {
       List<String> daemonJvmOptions,
       List<String> daemonArgs,
       String redisServer,
-      Path jfrFile,
+      @Nullable Path jfrFile,
       BenchCommand.Load load) {}
 
   static BenchServer start(TargetSpec spec, Launch launch) throws IOException, InterruptedException {
     if (!spec.managed()) {
-      try (KvClient kv = KvClient.connect(spec.kind(), spec.socket())) {
+      Path given = Objects.requireNonNull(spec.socket(), "a target not managed has a socket");
+      try (KvClient kv = KvClient.connect(spec.kind(), given)) {
         long pid = kv.serverPid();
         String version = kv instanceof RedisKv r ? "redis " + r.serverVersion() : "sharedmap";
-        return new BenchServer(spec, spec.socket(), null, pid, spec.kind().label() + "@" + spec.socket(), version);
+        return new BenchServer(spec, given, null, pid, spec.kind().label() + "@" + spec.socket(), version);
       }
     }
     return switch (spec.kind()) {
@@ -205,7 +208,8 @@ final class BenchServer implements AutoCloseable {
         : version);
   }
 
-  private static void pump(Process p, Path log, CountDownLatch ready, String readyText) throws IOException {
+  private static void pump(Process p, Path log, @Nullable CountDownLatch ready, @Nullable String readyText)
+      throws IOException {
     pump(p, log, ready, readyText, new String[1]);
   }
 
@@ -213,7 +217,8 @@ final class BenchServer implements AutoCloseable {
    * Copies the process's output to {@code log}; at the first line containing {@code readyText}
    * stores it in {@code readyLine[0]} and counts {@code ready} down.
    */
-  private static void pump(Process p, Path log, CountDownLatch ready, String readyText, String[] readyLine)
+  private static void pump(Process p, Path log, @Nullable CountDownLatch ready, @Nullable String readyText,
+      @Nullable String[] readyLine)
       throws IOException {
     PrintWriter w = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8), true);
     Thread.ofPlatform().daemon().name("bench-server-log").start(() -> {
@@ -236,7 +241,8 @@ final class BenchServer implements AutoCloseable {
    * may end the JVM before a dump-on-exit could run).
    */
   private void dumpFlightRecording() throws InterruptedException {
-    if (jfrFile == null || !process.isAlive()) {
+    Process process = this.process;
+    if (jfrFile == null || process == null || !process.isAlive()) {
       return;
     }
     try {

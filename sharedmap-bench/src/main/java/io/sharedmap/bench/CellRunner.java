@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Runs one cell: spawns P {@link BenchWorker} JVMs against one server, waits until all are READY,
@@ -36,7 +37,7 @@ final class CellRunner {
       boolean countSyscalls,
       long clientSpinUs) {}
 
-  private record Line(int worker, String text) {}
+  private record Line(int worker, @Nullable String text) {}
 
   /** Workers running now, so that an interrupted run can kill them (see {@link #killAll}). */
   private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
@@ -110,7 +111,7 @@ final class CellRunner {
       return merge(server, workload, mix, processes, load.ops(), results, cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0,
           busy0 < 0 || busy1 < 0 ? -1 : busy1 - busy0, windowNs, syscalls);
     } catch (IOException | CellFailure e) {
-      return failed(server, workload, mix, processes, load.ops(), e.getMessage());
+      return failed(server, workload, mix, processes, load.ops(), String.valueOf(e.getMessage()));
     } finally {
       for (Process p : workers) {
         if (p.isAlive()) {

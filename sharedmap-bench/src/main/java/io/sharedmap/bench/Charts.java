@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
+import org.jspecify.annotations.Nullable;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -41,7 +42,7 @@ final class Charts {
   }
 
   /** Writes the charts for these results (one per cell); returns why they could not be drawn, or {@code null}. */
-  static String write(Path dir, List<CellResult> results) {
+  static @Nullable String write(Path dir, List<CellResult> results) {
     return draw(dir, results.stream().filter(CellResult::ok)
         .map(r -> new Point(r.target(), r.workload().label(), r.mix().label(), r.processes(), r.opsPerSecond(),
             r.percentileUs(50), r.percentileUs(99), r.percentileUs(99.9)))
@@ -49,7 +50,7 @@ final class Charts {
   }
 
   /** Redraws the charts from a {@code results.csv} (the rows marked median); returns a problem or {@code null}. */
-  static String redraw(Path dir, Path csv) throws IOException {
+  static @Nullable String redraw(Path dir, Path csv) throws IOException {
     List<String> lines = Files.readAllLines(csv);
     List<String> header = lines.isEmpty() ? List.of() : List.of(lines.get(0).split(","));
     if (!header.containsAll(List.of("target", "workload", "mix", "processes", "status", "median", "ops_per_s",
@@ -70,7 +71,7 @@ final class Charts {
     return draw(dir, points);
   }
 
-  private static String draw(Path dir, List<Point> points) {
+  private static @Nullable String draw(Path dir, List<Point> points) {
     System.setProperty("java.awt.headless", "true");
     try {
       Set<String> groups = new LinkedHashSet<>();
@@ -129,7 +130,7 @@ final class Charts {
       XYSeries p50 = addSeries(chart, t + " p50", cells, t, Point::p50Us);
       XYSeries p99 = addSeries(chart, t + " p99", cells, t, Point::p99Us);
       XYSeries p999 = addSeries(chart, t + " p99.9", cells, t, Point::p999Us);
-      if (p50 != null) {
+      if (p50 != null && p99 != null && p999 != null) { // all three, or none: the same cells
         paint(p50, color, SeriesLines.SOLID);
         paint(p99, color, SeriesLines.DASH_DASH);
         p99.setMarker(SeriesMarkers.DIAMOND);
@@ -155,7 +156,7 @@ final class Charts {
     chart.getStyler().setChartBackgroundColor(Color.WHITE);
   }
 
-  private static XYSeries addSeries(XYChart chart, String name, List<Point> cells, String target,
+  private static @Nullable XYSeries addSeries(XYChart chart, String name, List<Point> cells, String target,
       ToDoubleFunction<Point> y) {
     List<Double> xs = new ArrayList<>();
     List<Double> ys = new ArrayList<>();

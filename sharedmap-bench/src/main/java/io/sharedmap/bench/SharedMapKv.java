@@ -7,6 +7,7 @@ import io.sharedmap.client.SharedMapException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The load against sharedmap, through its public client API: GET through the socket (target
@@ -36,7 +37,7 @@ final class SharedMapKv implements KvClient {
   }
 
   @Override
-  public byte[] get(byte[] key) {
+  public byte @Nullable [] get(byte[] key) {
     Optional<Entry> e = map.get(key);
     return e.isPresent() ? e.get().value() : null;
   }

@@ -1,6 +1,7 @@
 package io.sharedmap.cli;
 
 import io.sharedmap.client.KeyInfo;
+import io.sharedmap.client.KeyOwner;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.os.accounts.UnixAccounts;
 import java.io.PrintStream;
@@ -35,9 +36,10 @@ final class KeysCommand implements Callable<Integer> {
     try (SharedMap map = socket.connect();
         Stream<KeyInfo> keys = longFormat ? map.keysWithOwners(Args.key(prefix)) : map.keys(Args.key(prefix))) {
       keys.forEach(k -> {
-        if (longFormat) {
-          out.printf("%s %-8s %-8s %10d %12d ", k.owner().modeString(), names.userName(k.owner().uid()),
-              names.groupName(k.owner().gid()), k.valueLength(), k.version());
+        KeyOwner owner = k.owner(); // a long listing asks for owners: every key has one
+        if (longFormat && owner != null) {
+          out.printf("%s %-8s %-8s %10d %12d ", owner.modeString(), names.userName(owner.uid()),
+              names.groupName(owner.gid()), k.valueLength(), k.version());
         }
         out.write(k.key(), 0, k.key().length);
         out.write('\n');

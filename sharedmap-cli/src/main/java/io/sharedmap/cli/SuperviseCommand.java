@@ -1,5 +1,6 @@
 package io.sharedmap.cli;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.sharedmap.launcher.DaemonLauncher;
 import io.sharedmap.launcher.DaemonSpec;
 import io.sharedmap.server.ServerConfig;
@@ -52,24 +53,24 @@ final class SuperviseCommand implements Callable<Integer> {
       description = "Wait before the first restart; doubles up to 5000 (default: ${DEFAULT-VALUE}).")
   long backoffMs = 100;
 
-  private ServerConfig config;
-  private DaemonSpec daemon;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition stopRequested = lock.newCondition();
+  @GuardedBy("lock")
   private boolean stopping;
-  private Process child;
+  @GuardedBy("lock")
+  private @Nullable Process child;
 
   @Override
   public Integer call() throws InterruptedException {
-    config = options.toConfig();
-    daemon = options.toDaemonSpec(); // the daemon, unsupervised, output inherited from the supervisor
+    ServerConfig config = options.toConfig();
+    DaemonSpec daemon = options.toDaemonSpec(); // unsupervised, its output inherited from the supervisor
     if (maxRestarts < 1 || maxRestarts > 1000) {
       throw new CliException(ExitCodes.USAGE, "--max-restarts: " + maxRestarts + " is outside 1..1000");
     }
     if (backoffMs < 0 || backoffMs > MAX_BACKOFF_MS) {
       throw new CliException(ExitCodes.USAGE, "--backoff-ms: " + backoffMs + " is outside 0.." + MAX_BACKOFF_MS);
     }
-    Thread hook = new Thread(this::stopOnSignal, "sharedmap-supervisor-shutdown");
+    Thread hook = new Thread(() -> stopOnSignal(config.drainTimeoutMs()), "sharedmap-supervisor-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     log("INFO", "supervising the daemon for " + config.dataDir() + " on " + config.socket() + " (pid "
         + ProcessHandle.current().pid() + ", at most " + maxRestarts + " restarts a minute)");
@@ -78,7 +79,7 @@ final class SuperviseCommand implements Callable<Integer> {
     long backoff = backoffMs;
     boolean first = true;
     while (true) {
-      Process p = spawn();
+      Process p = spawn(daemon);
       if (p == null) {
         return ExitCodes.OK; // stopping
       }
@@ -152,7 +153,7 @@ final class SuperviseCommand implements Callable<Integer> {
     return code;
   }
 
-  private @Nullable Process spawn() {
+  private @Nullable Process spawn(DaemonSpec daemon) {
     lock.lock();
     try {
       if (stopping) {
@@ -196,7 +197,7 @@ final class SuperviseCommand implements Callable<Integer> {
   }
 
   /** SIGTERM/SIGINT to the supervisor: stop the daemon gracefully, wait for it, exit 0. */
-  private void stopOnSignal() {
+  private void stopOnSignal(long drainTimeoutMs) {
     Process p;
     lock.lock();
     try {
@@ -210,7 +211,7 @@ final class SuperviseCommand implements Callable<Integer> {
       log("INFO", "stopping: SIGTERM to the daemon, pid " + p.pid());
       p.destroy();
       try {
-        if (!p.waitFor(config.drainTimeoutMs() + 20_000L, TimeUnit.MILLISECONDS)) {
+        if (!p.waitFor(drainTimeoutMs + 20_000L, TimeUnit.MILLISECONDS)) {
           log("WARNING", "the daemon, pid " + p.pid() + ", did not exit; killing it");
           p.destroyForcibly();
         }

@@ -4,6 +4,7 @@ import io.sharedmap.protocol.ErrorCode;
 import io.sharedmap.protocol.ErrorCodec.ErrorReply;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /** Builds the client's exceptions. The one place where error codes become exception types. */
 final class Errors {
@@ -86,7 +87,7 @@ final class Errors {
     CHANGE
   }
 
-  static ReplyTimeoutException replyTimeout(Path socket, long timeoutNs, Waiting waiting, Throwable cause) {
+  static ReplyTimeoutException replyTimeout(Path socket, long timeoutNs, Waiting waiting, @Nullable Throwable cause) {
     String what = switch (waiting) {
       case HELLO -> "accepted a connection but did not answer its hello within " + duration(timeoutNs)
           + " (the client's reply timeout), so the connection was closed with no request sent on it";

@@ -13,6 +13,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns replies into results, one decoder per opcode. An {@code ERROR} reply becomes the mapped
@@ -118,7 +119,7 @@ final class Replies {
     return r.value();
   }
 
-  static ViewCodec.ViewLocation view(Reply r) {
+  static ViewCodec.@Nullable ViewLocation view(Reply r) {
     if (status(Opcode.VIEW, r) != Status.VIEW) {
       throw unexpected(Opcode.VIEW, r);
     }

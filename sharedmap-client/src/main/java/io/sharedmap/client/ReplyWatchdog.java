@@ -1,11 +1,13 @@
 package io.sharedmap.client;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.lang.ref.WeakReference;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Gives up on connections whose daemon does not answer: the one thread per process that enforces
@@ -53,8 +55,9 @@ final class ReplyWatchdog {
   private final Set<Watch> watched = ConcurrentHashMap.newKeySet();
   /** The watchdog's current pause between checks; 0 while it parks with no deadline (nothing watched). */
   private volatile long tickNs;
-  /** Started on the first {@link #watch}; guarded by {@code this}. */
-  private Thread thread;
+  /** Started on the first {@link #watch}. */
+  @GuardedBy("this")
+  private @Nullable Thread thread;
 
   /** One watched connection, with the watchdog's notes about it (touched by the watchdog thread only). */
   static final class Watch extends WeakReference<Connection> {

@@ -1,5 +1,6 @@
 package io.sharedmap.client;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.sharedmap.protocol.FrameDescriptor;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -23,9 +24,12 @@ final class SequenceWindow {
   private final Condition roomy = lock.newCondition();
 
   /** {@code released[n % capacity]} for {@code base <= n < next}: n was answered or abandoned. */
+  @GuardedBy("lock")
   private final boolean[] released;
 
+  @GuardedBy("lock")
   private long base = 1;
+  @GuardedBy("lock")
   private long next = 1;
 
   SequenceWindow() {

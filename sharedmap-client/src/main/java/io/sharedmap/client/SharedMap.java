@@ -33,6 +33,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A client of a sharedmap daemon: a durable map from byte-string keys to byte-string values that
@@ -138,10 +139,10 @@ public final class SharedMap implements AutoCloseable {
   private final ConnectionPool pool;
   private final Options options;
   /** The session's sequence numbers; null for a plain client. */
-  private final SequenceWindow window;
+  private final @Nullable SequenceWindow window;
 
   /** The daemon's view this client reads directly; null when none is mapped. */
-  private final AtomicReference<ViewReader> view = new AtomicReference<>();
+  private final AtomicReference<@Nullable ViewReader> view = new AtomicReference<>();
   /** Set while one thread asks the daemon for its view, so that others do not ask too. */
   private final AtomicBoolean mapping = new AtomicBoolean();
   /** The daemon does not know VIEW (an older daemon): never ask again. */
@@ -394,6 +395,11 @@ public final class SharedMap implements AutoCloseable {
     return pool.clientId();
   }
 
+  /** The recovering client's sequence window (a plain client has none and never asks). */
+  private SequenceWindow window() {
+    return Objects.requireNonNull(window, "a plain client numbers no changes");
+  }
+
   /** Sequence numbers handed out and not yet answered (tests). */
   long sequencesInFlight() {
     return window == null ? 0 : window.inFlightSpan();
@@ -447,7 +453,7 @@ public final class SharedMap implements AutoCloseable {
    * meanwhile. The daemon names the generation the file must carry, so a file replaced by a newer
    * daemon in between is refused rather than trusted.
    */
-  private ViewReader mapView() {
+  private @Nullable ViewReader mapView() {
     if (noViewOpcode || !mapping.compareAndSet(false, true)) {
       return null; // another thread is asking: this GET uses the socket
     }
@@ -826,7 +832,7 @@ public final class SharedMap implements AutoCloseable {
     return window == null ? plainCall(request, decoder) : recoveringCall(request, decoder);
   }
 
-  private <T> T plainCall(Request request, Function<Reply, T> decoder) {
+  private <T extends @Nullable Object> T plainCall(Request request, Function<Reply, T> decoder) {
     Connection c = pool.borrow();
     try {
       c = send(c, x -> x.send(request));
@@ -854,7 +860,7 @@ public final class SharedMap implements AutoCloseable {
    * original outcome, so a change is applied at most once whatever happens to the connections.
    */
   private <T> T recoveringCall(Request request, Function<Reply, T> decoder) {
-    Request r = request.isChange() ? request.withSequence(window.acquire(1)) : request;
+    Request r = request.isChange() ? request.withSequence(window().acquire(1)) : request;
     try {
       Reconnect reconnect = null;
       boolean maybeApplied = false;
@@ -900,7 +906,7 @@ public final class SharedMap implements AutoCloseable {
       }
     } finally {
       if (r.sequence() != 0) {
-        window.release(r.sequence());
+        window().release(r.sequence());
       }
     }
   }
@@ -1037,7 +1043,7 @@ public final class SharedMap implements AutoCloseable {
         } finally {
           for (Request r : batch) {
             if (r.sequence() != 0) {
-              window.release(r.sequence()); // answered ones were released already: idempotent
+              window().release(r.sequence()); // answered ones were released already: idempotent
             }
           }
         }
@@ -1054,7 +1060,7 @@ public final class SharedMap implements AutoCloseable {
     for (int i = from; i < end; i++) {
       changes += ops.get(i).request().isChange() ? 1 : 0;
     }
-    long sequence = changes == 0 ? 0 : window.acquire(changes);
+    long sequence = changes == 0 ? 0 : window().acquire(changes);
     List<Request> batch = new ArrayList<>(end - from);
     for (int i = from; i < end; i++) {
       Request r = ops.get(i).request();
@@ -1112,7 +1118,7 @@ public final class SharedMap implements AutoCloseable {
           }
           long sequence = batch.get(next - from).sequence();
           if (sequence != 0) {
-            window.release(sequence);
+            window().release(sequence);
           }
           next++;
         }
@@ -1160,14 +1166,17 @@ public final class SharedMap implements AutoCloseable {
     @java.io.Serial private static final long serialVersionUID = 1L;
     final transient int done;
 
+    private final SharedMapException failure;
+
     PipelineEnded(int done, SharedMapException cause) {
       super(cause);
       this.done = done;
+      this.failure = cause;
     }
 
     @Override
     public synchronized SharedMapException getCause() {
-      return (SharedMapException) super.getCause();
+      return failure;
     }
   }
 

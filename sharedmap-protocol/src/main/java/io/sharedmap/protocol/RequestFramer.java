@@ -1,6 +1,7 @@
 package io.sharedmap.protocol;
 
 import java.nio.ByteBuffer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns the bytes a client sends into hello, request and rejection events, incrementally: feed it
@@ -46,13 +47,13 @@ public final class RequestFramer {
   private final ByteBuffer headerBuffer = ByteBuffer.allocate(FrameDescriptor.HEADER_LENGTH);
   private State state = State.HELLO;
 
-  private Opcode opcode;
+  private Opcode opcode = Opcode.PING; // the frame being read: meaningful in SEQUENCE and PAYLOAD only
   private long arg;
   private long sequence;
   private int helloVersion;
   private long clientId;
-  private byte[] key;
-  private byte[] value;
+  private byte[] key = EMPTY; // the frame being read; EMPTY between frames, so no payload is held
+  private byte[] value = EMPTY;
   private int keyFilled;
   private int valueFilled;
   private long skipRemaining;
@@ -92,7 +93,7 @@ public final class RequestFramer {
    * Consumes bytes from {@code src} until one event is complete, and returns it; returns {@code
    * null} once {@code src} is exhausted without completing an event (call again with more bytes).
    */
-  public Event poll(ByteBuffer src) {
+  public @Nullable Event poll(ByteBuffer src) {
     while (true) {
       switch (state) {
         case CLOSED -> {
@@ -115,7 +116,7 @@ public final class RequestFramer {
             }
             state = State.SESSION_ID;
           } catch (ProtocolException e) {
-            return fatal(e.code(), e.getMessage());
+            return fatal(e.code(), String.valueOf(e.getMessage()));
           }
         }
         case SESSION_ID -> {
@@ -171,8 +172,8 @@ public final class RequestFramer {
           }
           state = State.HEADER;
           Request r = new Request(opcode, key, value, arg, sequence);
-          key = null;
-          value = null;
+          key = EMPTY;
+          value = EMPTY;
           return r;
         }
         case SKIP -> {
@@ -214,13 +215,13 @@ public final class RequestFramer {
 
   private Rejected skip(long bytes, ErrorCode code, String message) {
     skipRemaining = bytes;
-    key = null;
-    value = null;
+    key = EMPTY;
+    value = EMPTY;
     state = skipRemaining == 0 ? State.HEADER : State.SKIP;
     return new Rejected(code, message, false);
   }
 
-  private Rejected checkHeader(FrameHeader h) {
+  private @Nullable Rejected checkHeader(FrameHeader h) {
     if ((h.flags() & ~FrameDescriptor.FLAG_SEQUENCED) != 0) {
       return fatal(ErrorCode.MALFORMED_FRAME, "malformed frame: unknown request flags 0x"
           + Integer.toHexString(h.flags()) + "; only 0x01 (sequenced) is defined in protocol version "

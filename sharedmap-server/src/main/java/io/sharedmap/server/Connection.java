@@ -351,7 +351,7 @@ final class Connection implements Runnable {
     try {
       return LimitCodec.Principal.parse(key);
     } catch (IllegalArgumentException e) {
-      throw new ProtocolException(ErrorCode.INVALID_ARGUMENT, e.getMessage());
+      throw new ProtocolException(ErrorCode.INVALID_ARGUMENT, String.valueOf(e.getMessage()));
     }
   }
 

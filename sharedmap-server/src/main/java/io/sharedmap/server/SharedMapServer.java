@@ -37,6 +37,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The sharedmap daemon: owns one data directory and serves it on one Unix domain socket.
@@ -320,7 +321,8 @@ public final class SharedMapServer implements AutoCloseable {
     }
   }
 
-  private static void closeQuietly(ServerSocketChannel listener, Engine engine, FileLock lock, FileChannel lockChannel) {
+  private static void closeQuietly(@Nullable ServerSocketChannel listener, @Nullable Engine engine, @Nullable FileLock lock,
+      @Nullable FileChannel lockChannel) {
     try {
       if (listener != null) {
         listener.close();
@@ -426,7 +428,7 @@ public final class SharedMapServer implements AutoCloseable {
    * Who is connecting, from the kernel (SO_PEERCRED: the peer's uid and gid when it connected), with
    * the groups it belongs to; null if the socket has no peer credentials.
    */
-  private Caller caller(SocketChannel c) {
+  private @Nullable Caller caller(SocketChannel c) {
     UnixDomainPrincipal p;
     try {
       p = c.getOption(ExtendedSocketOptions.SO_PEERCRED);

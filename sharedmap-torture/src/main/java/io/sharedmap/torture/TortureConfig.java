@@ -2,6 +2,7 @@ package io.sharedmap.torture;
 
 import java.nio.file.Path;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The parameters of one torture run (validated by the command).
@@ -35,6 +36,6 @@ import java.util.List;
  *     (test hook: a restart with other settings on the same directory)
  */
 public record TortureConfig(long durationMs, int processes, int threads, int keys, int counters, int linKeys,
-    int linOps, long linMaxSteps, boolean crash, long crashMeanMs, Path socket, Path dir, String durability,
+    int linOps, long linMaxSteps, boolean crash, long crashMeanMs, @Nullable Path socket, @Nullable Path dir, String durability,
     int cpus, long stallMs, boolean recovering, long reconnectWindowMs, long seed, List<String> daemonJvmOptions,
     boolean keep, double directReaders, boolean view, int viewSlotSize, List<String> restartDaemonOptions) {}

@@ -23,6 +23,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
@@ -30,6 +31,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The coordinator of {@code sharedmap torture}: starts (or finds) the daemon, spawns the worker
@@ -83,9 +85,13 @@ public final class TortureRun {
   private final AtomicLong lastProgressNs = new AtomicLong();
   private final List<Worker> workers = new ArrayList<>();
   private final List<Long> restartMs = new ArrayList<>();
-  private TortureDaemon daemon;
-  private Path socket;
-  private Path results;
+  /** The daemon this run starts, kills and restarts; null when it tortures one already running. */
+  private final @Nullable TortureDaemon daemon;
+  private final Path socket;
+  private final Path results;
+  /** Where the run keeps its files: the daemon's data, the results; deleted after a clean run if temporary. */
+  private final Path work;
+  private final boolean temporary;
   private final AtomicLong longestGapNs = new AtomicLong();
   private volatile boolean stalled;
   private volatile int kills;
@@ -97,7 +103,7 @@ public final class TortureRun {
    * With --crash and direct readers: a direct-reading client of the coordinator's, mapped to the
    * first daemon's view and kept across every restart (see {@link #checkRemap}).
    */
-  private SharedMap remapProbe;
+  private @Nullable SharedMap remapProbe;
   private int probeRemaps;
   /**
    * Direct threads' GETs after a restart of which the view must have answered at least one: fewer
@@ -106,7 +112,8 @@ public final class TortureRun {
    */
   private static final long REMAP_WITHIN_GETS = 64;
 
-  public TortureRun(TortureConfig config, PrintWriter out) {
+  /** @throws IOException when the run's temporary directory cannot be created */
+  public TortureRun(TortureConfig config, PrintWriter out) throws IOException {
     this.c = config;
     this.out = out;
     this.random = new SplittableRandom(config.seed());
@@ -115,24 +122,17 @@ public final class TortureRun {
       id = random.nextInt();
     } while (id == 0);
     this.runId = id;
-  }
-
-  /** Runs, prints the summary, and returns {@link #CLEAN} or {@link #FAILED}. */
-  public int run() throws IOException, InterruptedException {
-    Path work;
-    boolean temporary = false;
-    if (c.socket() != null) {
-      socket = c.socket();
+    Path given = c.socket();
+    Path dir = c.dir();
+    if (given != null) {
+      socket = given;
       work = Files.createTempDirectory(Path.of("/tmp"), "sharedmap-torture-");
       temporary = true;
       results = work;
+      daemon = null;
     } else {
-      if (c.dir() != null) {
-        work = c.dir();
-      } else {
-        work = Files.createTempDirectory(Path.of("/tmp"), "sharedmap-torture-");
-        temporary = true;
-      }
+      temporary = dir == null;
+      work = dir != null ? dir : Files.createTempDirectory(Path.of("/tmp"), "sharedmap-torture-");
       socket = work.resolve("torture.sock");
       results = work.resolve("torture-" + Integer.toUnsignedString(runId, 16));
       List<String> serverOptions = c.view()
@@ -141,6 +141,10 @@ public final class TortureRun {
       daemon = new TortureDaemon(work.resolve("data"), socket, c.durability(), c.cpus(), c.daemonJvmOptions(),
           serverOptions, c.restartDaemonOptions());
     }
+  }
+
+  /** Runs, prints the summary, and returns {@link #CLEAN} or {@link #FAILED}. */
+  public int run() throws IOException, InterruptedException {
     Files.createDirectories(results);
     printHeader();
     Thread cleanup = new Thread(() -> {
@@ -372,6 +376,7 @@ public final class TortureRun {
    */
   private void keepDaemon(long goNs, long endNs, CountDownLatch finished) {
     long nextCrashNs = c.crash() ? goNs + crashDelayNs() : Long.MAX_VALUE;
+    TortureDaemon daemon = ownDaemon();
     try {
       while (finished.getCount() > 0) {
         long waitNs = Math.min(nextCrashNs - System.nanoTime(), TimeUnit.MILLISECONDS.toNanos(50));
@@ -460,7 +465,7 @@ public final class TortureRun {
       throw new InterruptedException();
     }
     Map<String, Entry> before = sample();
-    daemon.kill();
+    ownDaemon().kill();
     kills++;
     restart("after kill -9 number " + kills);
     announceRestart();
@@ -469,9 +474,14 @@ public final class TortureRun {
     verifyAfterRestart(before);
   }
 
+  /** The run's own daemon: the keeper and the crashes run only with one (not with --socket). */
+  private TortureDaemon ownDaemon() {
+    return Objects.requireNonNull(daemon, "the run's own daemon (not --socket)");
+  }
+
   private void restart(String why) throws IOException {
     try {
-      restartMs.add(daemon.start());
+      restartMs.add(ownDaemon().start());
     } catch (IOException e) {
       failures.add("the daemon did not restart " + why + ": " + e.getMessage());
       throw e;
@@ -493,9 +503,10 @@ public final class TortureRun {
       return;
     }
     try {
-      remapProbe = SharedMap.connect(socket, SharedMap.Options.defaults().directReads(true));
-      remapProbe.set(probeKey(), "start");
-      remapProbe.get(probeKey()); // maps the view (it was asked for at connect) and reads from it
+      SharedMap probe = SharedMap.connect(socket, SharedMap.Options.defaults().directReads(true));
+      remapProbe = probe;
+      probe.set(probeKey(), "start");
+      probe.get(probeKey()); // maps the view (it was asked for at connect) and reads from it
     } catch (SharedMapException e) {
       failures.add("direct reads: the re-map probe cannot start: " + e.getMessage());
     }
@@ -509,6 +520,7 @@ public final class TortureRun {
    * acknowledged write.
    */
   private void checkRemap() {
+    SharedMap remapProbe = this.remapProbe;
     if (remapProbe == null) {
       return;
     }

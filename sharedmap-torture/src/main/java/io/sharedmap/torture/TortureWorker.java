@@ -25,6 +25,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One torture worker process: T threads on one {@link SharedMap} doing a random mix of the four
@@ -58,7 +59,7 @@ public final class TortureWorker {
 
   private final WorkerSpec spec;
   /** The client of the socket-only threads (direct reads off), shared by them. */
-  private final SharedMap socketMap;
+  private final @Nullable SharedMap socketMap; // null when every thread reads directly
   /** Per thread: its client (its own for a direct thread, else {@link #socketMap}). */
   private final List<SharedMap> maps;
   private final AtomicBoolean stop = new AtomicBoolean();
@@ -74,7 +75,7 @@ public final class TortureWorker {
   private final long[] counterUnknown;
   private long startNs;
 
-  private TortureWorker(WorkerSpec spec, SharedMap socketMap, List<SharedMap> maps) {
+  private TortureWorker(WorkerSpec spec, @Nullable SharedMap socketMap, List<SharedMap> maps) {
     this.spec = spec;
     this.socketMap = socketMap;
     this.maps = maps;

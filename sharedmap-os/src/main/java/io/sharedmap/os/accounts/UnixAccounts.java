@@ -1,5 +1,6 @@
 package io.sharedmap.os.accounts;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Names and ids of users and groups: {@code /etc/passwd} and {@code /etc/group} (re-read when they
@@ -23,14 +25,21 @@ public final class UnixAccounts {
 
   private record Account(String name, long id, long primaryGid, List<String> members) {}
 
-  private record Table(FileTime stamp, Map<String, Account> byName, Map<Long, Account> byId) {}
+  private record Table(@Nullable FileTime stamp, Map<String, Account> byName, Map<Long, Account> byId) {}
 
   private final Path passwd;
   private final Path group;
-  private Table users; // @GuardedBy("this")
-  private Table groups; // @GuardedBy("this")
-  private long usersCheckedAt; // @GuardedBy("this")
-  private long groupsCheckedAt; // @GuardedBy("this")
+  @GuardedBy("this")
+  private @Nullable Table users;
+
+  @GuardedBy("this")
+  private @Nullable Table groups;
+
+  @GuardedBy("this")
+  private long usersCheckedAt;
+
+  @GuardedBy("this")
+  private long groupsCheckedAt;
   /**
    * How often the files' modification times are checked: a `keys -l` of 100,000 keys names an owner
    * and a group per line, and each check is a stat(2).
@@ -128,7 +137,7 @@ public final class UnixAccounts {
     return groups;
   }
 
-  private static Table reload(Path file, Table current, boolean user) {
+  private static Table reload(Path file, @Nullable Table current, boolean user) {
     FileTime stamp;
     try {
       stamp = Files.getLastModifiedTime(file);
@@ -155,7 +164,7 @@ public final class UnixAccounts {
   }
 
   /** A passwd line {@code name:x:uid:gid:...} or a group line {@code name:x:gid:member,member}. */
-  private static Account parse(String line, boolean user) {
+  private static @Nullable Account parse(String line, boolean user) {
     if (line.isBlank() || line.startsWith("#")) {
       return null;
     }
@@ -175,7 +184,7 @@ public final class UnixAccounts {
   }
 
   /** Asks the name service through {@code getent DATABASE KEY}; null if it does not know the key. */
-  private static Account getent(String database, String key, boolean user) {
+  private static @Nullable Account getent(String database, String key, boolean user) {
     if (key.isEmpty() || key.startsWith("-")) {
       return null;
     }

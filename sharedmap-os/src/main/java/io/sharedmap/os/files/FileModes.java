@@ -16,6 +16,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The modes the daemon gives the files and directories it makes, whatever its umask.
@@ -110,7 +111,7 @@ public final class FileModes {
    * its files, so that is worth a warning at every start, not a refusal: an operator may have a
    * reason (a backup group), and a directory made by an older version should not stop an upgrade.
    */
-  public static String exposureWarning(Path dir) {
+  public static @Nullable String exposureWarning(Path dir) {
     PosixFileAttributes a;
     try {
       a = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);

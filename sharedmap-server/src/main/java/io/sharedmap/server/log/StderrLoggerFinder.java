@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.Locale;
 import java.util.ResourceBundle;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The daemon's {@link System.Logger} backend: one line per event on standard error, {@code
@@ -65,7 +66,7 @@ public final class StderrLoggerFinder extends System.LoggerFinder {
     }
 
     @Override
-    public void log(Level level, ResourceBundle bundle, String msg, Throwable thrown) {
+    public void log(Level level, @Nullable ResourceBundle bundle, String msg, @Nullable Throwable thrown) {
       if (!isLoggable(level)) {
         return;
       }
@@ -87,7 +88,7 @@ public final class StderrLoggerFinder extends System.LoggerFinder {
     }
 
     @Override
-    public void log(Level level, ResourceBundle bundle, String format, Object... params) {
+    public void log(Level level, @Nullable ResourceBundle bundle, String format, @Nullable Object... params) {
       if (isLoggable(level)) {
         log(level, bundle, params == null || params.length == 0 ? format : MessageFormat.format(format, params),
             (Throwable) null);

@@ -1,5 +1,6 @@
 package io.sharedmap.server.security;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.sharedmap.os.accounts.UnixAccounts;
 import io.sharedmap.os.files.FileModes;
 import io.sharedmap.protocol.LimitCodec;
@@ -23,6 +24,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Per-user and per-group limits and usage: keys, bytes (keys + values) and connections, counted as
@@ -55,13 +57,19 @@ public final class Accounts {
   private static final System.Logger LOG = System.getLogger(Accounts.class.getName());
   public static final String LIMITS_FILE = "limits";
 
+  /** One principal's usage; its own monitor guards it (docs/ARCHITECTURE.md, "Lock order"). */
   private static final class Usage {
+    @GuardedBy("this")
     long keys;
+
+    @GuardedBy("this")
     long bytes;
+
+    @GuardedBy("this")
     long connections;
   }
 
-  private final Path file;
+  private final @Nullable Path file;
   private final UnixAccounts names;
   private final Map<Principal, Amounts> limits = new ConcurrentHashMap<>();
   private final Map<Long, Usage> users = new ConcurrentHashMap<>();
@@ -70,7 +78,7 @@ public final class Accounts {
   private final Usage defaultGroup = new Usage();
   private final ReentrantLock persistLock = new ReentrantLock();
 
-  private Accounts(Path file, UnixAccounts names) {
+  private Accounts(@Nullable Path file, UnixAccounts names) {
     this.file = file;
     this.names = names;
   }
@@ -271,7 +279,7 @@ public final class Accounts {
    * default keys and bytes limits; {@link LimitCodec#UNLIMITED} is how a user is exempted from one).
    * Null when none applies.
    */
-  private Amounts userLimits(long uid) {
+  private @Nullable Amounts userLimits(long uid) {
     Amounts own = limits.get(new Principal(Kind.USER, uid));
     Amounts def = limits.get(Principal.DEFAULT);
     if (own == null || def == null) {
@@ -283,7 +291,7 @@ public final class Accounts {
   }
 
 
-  private void take(Usage u, long keys, long bytes, long conns, Amounts limit, String kind, long id)
+  private void take(Usage u, long keys, long bytes, long conns, @Nullable Amounts limit, String kind, long id)
       throws QuotaExceededException {
     synchronized (u) {
       if (limit != null) {
@@ -329,7 +337,7 @@ public final class Accounts {
     }
   }
 
-  private static Amounts read(Usage u) {
+  private static Amounts read(@Nullable Usage u) {
     if (u == null) {
       return Amounts.ZERO;
     }
@@ -391,7 +399,7 @@ public final class Accounts {
    * in the default group: then its whole usage moves out of or into the default group's, under the
    * user's monitor, so no charge of the user sees one membership and counts by the other.
    */
-  private void replaceLimits(Principal p, Amounts a) {
+  private void replaceLimits(Principal p, @Nullable Amounts a) {
     if (p.kind() != Kind.USER || p.id() == 0) {
       putOrRemove(p, a);
       return;
@@ -408,7 +416,7 @@ public final class Accounts {
     }
   }
 
-  private void putOrRemove(Principal p, Amounts a) {
+  private void putOrRemove(Principal p, @Nullable Amounts a) {
     if (a == null) {
       limits.remove(p);
     } else {
@@ -417,6 +425,7 @@ public final class Accounts {
   }
 
   private void persist() throws IOException {
+    assert persistLock.isHeldByCurrentThread() : "limits are written in the order they change";
     if (file == null) {
       return;
     }
