@@ -1,6 +1,7 @@
 package io.sharedmap.client;
 
 import io.sharedmap.protocol.ErrorCodec;
+import io.sharedmap.protocol.LimitCodec;
 import io.sharedmap.protocol.Opcode;
 import io.sharedmap.protocol.ProtocolException;
 import io.sharedmap.protocol.ScanCodec;
@@ -8,6 +9,7 @@ import io.sharedmap.protocol.ScanCodec.ScanEntry;
 import io.sharedmap.protocol.StatsCodec;
 import io.sharedmap.protocol.Status;
 import io.sharedmap.protocol.ViewCodec;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -98,15 +100,15 @@ final class Replies {
     if (s != Status.CHANGED || r.value().length != 8) {
       throw unexpected(op, r);
     }
-    return new OwnerChange(true, r.arg(), java.nio.ByteBuffer.wrap(r.value()).getLong());
+    return new OwnerChange(true, r.arg(), ByteBuffer.wrap(r.value()).getLong());
   }
 
-  static List<io.sharedmap.protocol.LimitCodec.Row> limits(Reply r) {
+  static List<LimitsRow> limits(Reply r) {
     if (status(Opcode.LIMIT, r) != Status.LIMITS) {
       throw unexpected(Opcode.LIMIT, r);
     }
     try {
-      return io.sharedmap.protocol.LimitCodec.decodeRows(r.value());
+      return LimitCodec.decodeRows(r.value()).stream().map(Replies::row).toList();
     } catch (ProtocolException e) {
       throw Errors.violation("daemon sent a bad LIMITS reply: " + e.getMessage());
     }
@@ -149,5 +151,15 @@ final class Replies {
     Status s = r.statusOrNull();
     return Errors.violation(String.format("daemon answered %s with %s, which %s never gets", op,
         s == null ? String.format("unknown status 0x%02X", r.status()) : s, op));
+  }
+
+  /** The codec's row as the client's own value types (the codec's stay out of the public API). */
+  private static LimitsRow row(LimitCodec.Row r) {
+    return new LimitsRow(new Principal(Principal.Kind.valueOf(r.principal().kind().name()), r.principal().id()),
+        limits(r.limits()), limits(r.usage()));
+  }
+
+  private static Limits limits(LimitCodec.Amounts a) {
+    return new Limits(a.keys(), a.bytes(), a.connections());
   }
 }

@@ -14,6 +14,7 @@ import io.sharedmap.protocol.view.ViewReader;
 import java.nio.ByteBuffer;
 import java.io.EOFException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -694,33 +695,32 @@ public final class SharedMap implements AutoCloseable {
    * The limits and usage this user may see: every principal for root and the admin group, else its
    * own user and primary group.
    */
-  public List<LimitCodec.Row> limits() {
-    return call(new Request(Opcode.LIMIT, Bytes.EMPTY, Bytes.EMPTY, LimitCodec.SHOW),
-        Replies::limits);
+  public List<LimitsRow> limits() {
+    return call(new Request(Opcode.LIMIT, Bytes.EMPTY, Bytes.EMPTY, LimitCodec.SHOW), Replies::limits);
   }
 
   /** One principal's limits and usage. */
-  public LimitCodec.Row limits(LimitCodec.Principal p) {
-    return call(new Request(Opcode.LIMIT, p.wireBytes(), Bytes.EMPTY, LimitCodec.SHOW),
-        Replies::limits).getFirst();
+  public LimitsRow limits(Principal p) {
+    return call(new Request(Opcode.LIMIT, wire(p), Bytes.EMPTY, LimitCodec.SHOW), Replies::limits).getFirst();
   }
 
   /**
-   * Sets some of a principal's limits ({@link LimitCodec#KEEP} leaves one as
-   * it is). Applies at once and is saved before this returns. Only root and the admin group may.
+   * Sets some of a principal's limits ({@link Limits#KEEP} leaves one as it is). Applies at once and
+   * is saved before this returns. Only root and the admin group may.
    */
-  public LimitCodec.Row setLimits(LimitCodec.Principal p,
-      LimitCodec.Amounts limits) {
-    return call(new Request(Opcode.LIMIT, p.wireBytes(), LimitCodec.encodeChange(limits),
-        LimitCodec.SET), Replies::limits).getFirst();
+  public LimitsRow setLimits(Principal p, Limits limits) {
+    byte[] change = LimitCodec.encodeChange(new LimitCodec.Amounts(limits.keys(), limits.bytes(), limits.connections()));
+    return call(new Request(Opcode.LIMIT, wire(p), change, LimitCodec.SET), Replies::limits).getFirst();
   }
 
   /** Removes the limits whose argument is true; see {@link #setLimits}. */
-  public LimitCodec.Row unsetLimits(LimitCodec.Principal p, boolean keys,
-      boolean bytes, boolean connections) {
-    var which = new LimitCodec.Amounts(keys ? 1 : 0, bytes ? 1 : 0, connections ? 1 : 0);
-    return call(new Request(Opcode.LIMIT, p.wireBytes(), LimitCodec.encodeChange(which),
-        LimitCodec.UNSET), Replies::limits).getFirst();
+  public LimitsRow unsetLimits(Principal p, boolean keys, boolean bytes, boolean connections) {
+    byte[] which = LimitCodec.encodeChange(new LimitCodec.Amounts(keys ? 1 : 0, bytes ? 1 : 0, connections ? 1 : 0));
+    return call(new Request(Opcode.LIMIT, wire(p), which, LimitCodec.UNSET), Replies::limits).getFirst();
+  }
+
+  private static byte[] wire(Principal p) {
+    return p.wire().getBytes(StandardCharsets.US_ASCII);
   }
 
   /** Sends an empty PING and waits for the PONG: the daemon is there and serving. */

@@ -5,13 +5,15 @@ import io.sharedmap.client.DeleteResult;
 import io.sharedmap.client.Entry;
 import io.sharedmap.client.KeyInfo;
 import io.sharedmap.client.KeyOwner;
+import io.sharedmap.client.Limits;
+import io.sharedmap.client.LimitsRow;
 import io.sharedmap.client.OwnerChange;
 import io.sharedmap.client.PermissionDeniedException;
+import io.sharedmap.client.Principal;
 import io.sharedmap.client.QuotaExceededException;
 import io.sharedmap.client.ScanPage;
 import io.sharedmap.client.SetResult;
 import io.sharedmap.client.SharedMap;
-import io.sharedmap.protocol.LimitCodec;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -162,11 +164,11 @@ public final class ActorMain {
         }
         yield pages + " " + join(all);
       }
-      case "limits" -> row(map.limits(LimitCodec.Principal.parse(a[0])));
+      case "limits" -> row(map.limits(Principal.parse(a[0])));
       case "mylimits" -> map.limits().stream().map(r -> r.principal().wire()).collect(Collectors.joining(","));
-      case "setlimits" -> row(map.setLimits(LimitCodec.Principal.parse(a[0]),
-          new LimitCodec.Amounts(Long.parseLong(a[1]), Long.parseLong(a[2]), Long.parseLong(a[3]))));
-      case "unsetlimits" -> row(map.unsetLimits(LimitCodec.Principal.parse(a[0]), true, true, true));
+      case "setlimits" -> row(map.setLimits(Principal.parse(a[0]),
+          new Limits(Long.parseLong(a[1]), Long.parseLong(a[2]), Long.parseLong(a[3]))));
+      case "unsetlimits" -> row(map.unsetLimits(Principal.parse(a[0]), true, true, true));
       case "open" -> {
         extra.add(connect());
         yield Integer.toString(extra.size());
@@ -272,9 +274,9 @@ public final class ActorMain {
   }
 
   /** {@code <limit keys> <limit bytes> <limit conns> <used keys> <used bytes> <used conns>}. */
-  private static String row(LimitCodec.Row r) {
-    LimitCodec.Amounts l = r.limits();
-    LimitCodec.Amounts u = r.usage();
+  private static String row(LimitsRow r) {
+    Limits l = r.limits();
+    Limits u = r.usage();
     return l.keys() + " " + l.bytes() + " " + l.connections() + " " + u.keys() + " " + u.bytes() + " " + u.connections();
   }
 }
