@@ -1,6 +1,7 @@
 package io.sharedmap.bench;
 
 import io.sharedmap.client.Entry;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.Pipeline;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.SharedMapException;
@@ -25,7 +26,7 @@ final class SharedMapKv implements KvClient {
 
   static SharedMapKv connect(Path socket, long clientSpinUs, boolean directReads) throws IOException {
     // Set explicitly either way: the client's default changed to direct reads in issue 6.
-    SharedMap.Options options = SharedMap.Options.defaults().directReads(directReads);
+    Options options = Options.defaults().directReads(directReads);
     if (clientSpinUs >= 0) {
       options = options.spinTime(java.time.Duration.ofNanos(clientSpinUs * 1000));
     }

@@ -1,5 +1,6 @@
 package io.sharedmap.cli;
 
+import io.sharedmap.client.Options;
 import io.sharedmap.client.ReplyTimeoutException;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.launcher.Daemon;
@@ -106,7 +107,7 @@ final class StartCommand implements Callable<Integer> {
 
   /** How long a daemon on the socket may take to answer a request: {@code --timeout-ms}, at least 1 s. */
   private Duration replyTimeout() {
-    return Duration.ofMillis(Math.clamp(timeoutMs, 1_000, SharedMap.Options.MAX_REPLY_TIMEOUT.toMillis()));
+    return Duration.ofMillis(Math.clamp(timeoutMs, 1_000, Options.MAX_REPLY_TIMEOUT.toMillis()));
   }
 
   /** Creates {@code dir} (the daemon's log goes there) or fails saying why and what to do instead. */

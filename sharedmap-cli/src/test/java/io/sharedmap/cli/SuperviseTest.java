@@ -3,6 +3,7 @@ package io.sharedmap.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sharedmap.cli.Cli.Result;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.SharedMapException;
 import io.sharedmap.launcher.DaemonLauncher;
@@ -59,7 +60,7 @@ class SuperviseTest {
 
   /** The pid of the daemon answering on the socket, or -1. */
   private long daemonPid() {
-    try (SharedMap map = SharedMap.connect(socket, SharedMap.Options.defaults().recovering(false))) {
+    try (SharedMap map = SharedMap.connect(socket, Options.defaults().recovering(false))) {
       return Long.parseLong(map.stats().get("pid"));
     } catch (SharedMapException e) {
       return -1;

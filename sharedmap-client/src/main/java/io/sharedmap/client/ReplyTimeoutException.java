@@ -4,7 +4,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The daemon accepted the connection but did not answer within the client's reply timeout ({@link
- * SharedMap.Options#replyTimeout(java.time.Duration)}): it is running but not answering (stopped
+ * Options#replyTimeout(java.time.Duration)}): it is running but not answering (stopped
  * with {@code SIGSTOP} or a debugger, wedged, or waiting for a disk that does not answer). The
  * message names the socket and the timeout, and says whether the request may have been applied.
  *

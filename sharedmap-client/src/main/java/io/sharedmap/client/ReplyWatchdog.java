@@ -11,7 +11,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Gives up on connections whose daemon does not answer: the one thread per process that enforces
- * {@link SharedMap.Options#replyTimeout}. A blocking {@code SocketChannel} ignores {@code
+ * {@link Options#replyTimeout}. A blocking {@code SocketChannel} ignores {@code
  * SO_TIMEOUT}, and a selector or {@code poll} per read would add a system call to every round trip;
  * so the thread that waits does no more than mark the wait, and this watchdog closes the socket of a
  * wait that lasted too long, which makes the blocked read, write or connect throw.

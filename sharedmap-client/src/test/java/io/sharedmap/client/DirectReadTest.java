@@ -26,7 +26,7 @@ class DirectReadTest {
   void start() throws Exception {
     daemon = TestDaemon.start();
     map = SharedMap.connect(daemon.socket);
-    socketOnly = SharedMap.connect(daemon.socket, SharedMap.Options.defaults().directReads(false));
+    socketOnly = SharedMap.connect(daemon.socket, Options.defaults().directReads(false));
   }
 
   @AfterEach

@@ -54,7 +54,7 @@ class FailureTest {
   @Test
   void call_daemonStoppedPlainClient_daemonUnavailableNamingSocket() throws Exception {
     try (TestDaemon daemon = TestDaemon.start();
-        SharedMap map = SharedMap.connect(daemon.socket, SharedMap.Options.defaults().recovering(false))) {
+        SharedMap map = SharedMap.connect(daemon.socket, Options.defaults().recovering(false))) {
       map.set("k", "v");
 
       daemon.stop();

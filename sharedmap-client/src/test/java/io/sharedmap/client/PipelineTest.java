@@ -145,9 +145,9 @@ class PipelineTest {
 
   @Test
   void sync_daemonGone_failsEveryResponse() throws Exception {
-    try (SharedMap plain = SharedMap.connect(daemon.socket, SharedMap.Options.defaults().recovering(false));
+    try (SharedMap plain = SharedMap.connect(daemon.socket, Options.defaults().recovering(false));
         SharedMap shortWindow = SharedMap.connect(daemon.socket,
-            SharedMap.Options.defaults().reconnectWindow(java.time.Duration.ofMillis(200)))) {
+            Options.defaults().reconnectWindow(java.time.Duration.ofMillis(200)))) {
       daemon.stop();
 
       for (SharedMap m : List.of(plain, shortWindow)) {

@@ -27,7 +27,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The reply timeout ({@link SharedMap.Options#replyTimeout}) against a real in-process daemon
+ * The reply timeout ({@link Options#replyTimeout}) against a real in-process daemon
  * behind a {@link StallingProxy} (a stand-in for {@code kill -STOP}; sharedmap-tests stops real
  * daemon processes) and against a socket nobody answers: calls give up within bounds, are not
  * retried, leave no connection behind, and the client works again once the daemon answers.
@@ -53,20 +53,20 @@ class ReplyTimeoutTest {
     return (ReplyTimeoutException) thrown;
   }
 
-  private static SharedMap.Options options() {
-    return SharedMap.Options.defaults().replyTimeout(TIMEOUT);
+  private static Options options() {
+    return Options.defaults().replyTimeout(TIMEOUT);
   }
 
   @Test
   void options_default30s_zeroWaitsForever_outOfRangeRefusedNamingTheValue() {
-    assertThat(SharedMap.Options.defaults().replyTimeout()).isEqualTo(Duration.ofSeconds(30));
-    assertThat(SharedMap.Options.defaults().toString()).contains("reply timeout PT30S");
-    assertThat(SharedMap.Options.defaults().replyTimeout(Duration.ZERO).toString()).contains("no reply timeout");
+    assertThat(Options.defaults().replyTimeout()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(Options.defaults().toString()).contains("reply timeout PT30S");
+    assertThat(Options.defaults().replyTimeout(Duration.ZERO).toString()).contains("no reply timeout");
     assertThat(options().recovering(false).spinTime(Duration.ZERO).directReads(false).replyTimeout())
         .isEqualTo(TIMEOUT);
-    assertThatThrownBy(() -> SharedMap.Options.defaults().replyTimeout(Duration.ofMillis(-5)))
+    assertThatThrownBy(() -> Options.defaults().replyTimeout(Duration.ofMillis(-5)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT-0.005S");
-    assertThatThrownBy(() -> SharedMap.Options.defaults().replyTimeout(Duration.ofDays(2)))
+    assertThatThrownBy(() -> Options.defaults().replyTimeout(Duration.ofDays(2)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT48H");
   }
 
@@ -228,7 +228,7 @@ class ReplyTimeoutTest {
     Duration timeout = Duration.ofMillis(50);
     try (TestDaemon daemon = TestDaemon.start();
         StallingProxy proxy = new StallingProxy(daemon.root.resolve("p.sock"), daemon.socket);
-        SharedMap map = connectPatiently(proxy.socket, SharedMap.Options.defaults().replyTimeout(timeout)
+        SharedMap map = connectPatiently(proxy.socket, Options.defaults().replyTimeout(timeout)
             .recovering(false).directReads(false))) {
       ExecutorService pool = Executors.newFixedThreadPool(threads);
       java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
@@ -300,7 +300,7 @@ class ReplyTimeoutTest {
     }
   }
 
-  private static SharedMap connectPatiently(Path socket, SharedMap.Options options) {
+  private static SharedMap connectPatiently(Path socket, Options options) {
     return patiently(() -> SharedMap.connect(socket, options));
   }
 
@@ -328,7 +328,7 @@ class ReplyTimeoutTest {
     try (TestDaemon daemon = TestDaemon.start();
         StallingProxy proxy = new StallingProxy(daemon.root.resolve("p.sock"), daemon.socket);
         SharedMap patient = SharedMap.connect(proxy.socket,
-            SharedMap.Options.defaults().replyTimeout(Duration.ZERO).directReads(false));
+            Options.defaults().replyTimeout(Duration.ZERO).directReads(false));
         SharedMap impatient = SharedMap.connect(proxy.socket, options().directReads(false))) {
       patient.set("k", "v");
       assertThat(ReplyWatchdog.SHARED.watchedConnections(proxy.socket))

@@ -1,6 +1,7 @@
 package io.sharedmap.launcher;
 
 import io.sharedmap.client.DaemonUnavailableException;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.ReplyTimeoutException;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.SharedMapException;
@@ -145,8 +146,8 @@ public final class Daemon {
     }
   }
 
-  private static SharedMap.Options probeOptions(Duration replyTimeout) {
-    return SharedMap.Options.defaults().recovering(false).directReads(false).replyTimeout(replyTimeout);
+  private static Options probeOptions(Duration replyTimeout) {
+    return Options.defaults().recovering(false).directReads(false).replyTimeout(replyTimeout);
   }
 
   /** SIGTERM (the daemon drains and exits 0), waiting up to {@code timeout}, then kill -9. Returns the status. */

@@ -2,6 +2,7 @@ package io.sharedmap.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sharedmap.client.Options;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.protocol.ErrorCode;
 import io.sharedmap.protocol.Opcode;
@@ -107,7 +108,7 @@ class HostileClientsTest {
       Await.progress(honest, before + 50);
       // The stallers' slots are free again: the hog takes them too, then a new client is refused.
       fillUntilRefused(daemon, hog);
-      try (SharedMap other = SharedMap.connect(daemon.socket(), SharedMap.Options.defaults().recovering(false))) {
+      try (SharedMap other = SharedMap.connect(daemon.socket(), Options.defaults().recovering(false))) {
         throw new AssertionError("a new client got in past --max-connections: " + other);
       } catch (io.sharedmap.client.SharedMapException e) {
         assertThat(e.errorCode()).as("a new client while the hog holds every slot: %s", e)
@@ -117,7 +118,7 @@ class HostileClientsTest {
       hog.clear();
       Deadline free = Deadline.in(Duration.ofSeconds(10));
       while (true) {
-        try (SharedMap other = SharedMap.connect(daemon.socket(), SharedMap.Options.defaults().recovering(false))) {
+        try (SharedMap other = SharedMap.connect(daemon.socket(), Options.defaults().recovering(false))) {
           other.set("after-hog", "in");
           break;
         } catch (io.sharedmap.client.SharedMapException e) {
@@ -128,7 +129,7 @@ class HostileClientsTest {
         }
       }
       honest.stopAndCheck(100, Duration.ofSeconds(2));
-      try (SharedMap m = SharedMap.connect(daemon.socket(), SharedMap.Options.defaults().recovering(false))) {
+      try (SharedMap m = SharedMap.connect(daemon.socket(), Options.defaults().recovering(false))) {
         var stats = m.stats();
         assertThat(Long.parseLong(stats.get("connections_stalled_closed"))).as("STATS %s", stats)
             .isGreaterThanOrEqualTo(3);

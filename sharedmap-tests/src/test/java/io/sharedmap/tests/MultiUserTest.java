@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.sharedmap.client.Entry;
 import io.sharedmap.client.KeyInfo;
 import io.sharedmap.client.KeyOwner;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.Limits;
 import io.sharedmap.client.Principal.Kind;
@@ -837,7 +838,7 @@ class MultiUserTest {
   }
 
   private static SharedMap rootClient(DaemonProcess daemon) {
-    return SharedMap.connect(daemon.socket(), SharedMap.Options.defaults().recovering(false));
+    return SharedMap.connect(daemon.socket(), Options.defaults().recovering(false));
   }
 
   private static Principal user(User u) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sharedmap.client.Entry;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.ServerFailureException;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.protocol.ErrorCode;
@@ -38,7 +39,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * not persist, keeps serving durable reads, and never starts silently with lost data.
  */
 class StorageFaultsTest {
-  private static final SharedMap.Options PLAIN = SharedMap.Options.defaults().recovering(false);
+  private static final Options PLAIN = Options.defaults().recovering(false);
 
   @RegisterExtension final SystemTestEnv env = new SystemTestEnv();
   private Path mounted;

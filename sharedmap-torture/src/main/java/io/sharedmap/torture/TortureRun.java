@@ -1,5 +1,6 @@
 package io.sharedmap.torture;
 
+import io.sharedmap.client.Options;
 import io.sharedmap.launcher.DaemonLauncher;
 import io.sharedmap.torture.LinearizabilityChecker.Outcome;
 import io.sharedmap.torture.LinearizabilityChecker.Verdict;
@@ -490,7 +491,7 @@ public final class TortureRun {
 
   /** A plain client of the daemon; {@code direct}: with direct reads (else through the socket only). */
   private SharedMap client(boolean direct) {
-    return SharedMap.connect(socket, SharedMap.Options.defaults().recovering(false).directReads(direct));
+    return SharedMap.connect(socket, Options.defaults().recovering(false).directReads(direct));
   }
 
   private String probeKey() {
@@ -503,7 +504,7 @@ public final class TortureRun {
       return;
     }
     try {
-      SharedMap probe = SharedMap.connect(socket, SharedMap.Options.defaults().directReads(true));
+      SharedMap probe = SharedMap.connect(socket, Options.defaults().directReads(true));
       remapProbe = probe;
       probe.set(probeKey(), "start");
       probe.get(probeKey()); // maps the view (it was asked for at connect) and reads from it

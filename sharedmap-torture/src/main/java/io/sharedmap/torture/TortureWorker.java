@@ -1,5 +1,6 @@
 package io.sharedmap.torture;
 
+import io.sharedmap.client.Options;
 import io.sharedmap.torture.LinOp.Kind;
 import io.sharedmap.torture.LinOp.Result;
 import io.sharedmap.client.CasResult;
@@ -85,7 +86,7 @@ public final class TortureWorker {
 
   public static void main(String[] args) throws Exception {
     WorkerSpec spec = WorkerSpec.parse(args);
-    SharedMap.Options options = SharedMap.Options.defaults().recovering(spec.recovering())
+    Options options = Options.defaults().recovering(spec.recovering())
         .reconnectWindow(Duration.ofMillis(spec.reconnectWindowMs()));
     List<SharedMap> maps = new ArrayList<>();
     SharedMap socketMap = null;

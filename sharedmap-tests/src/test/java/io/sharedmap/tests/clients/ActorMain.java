@@ -7,6 +7,7 @@ import io.sharedmap.client.KeyInfo;
 import io.sharedmap.client.KeyOwner;
 import io.sharedmap.client.Limits;
 import io.sharedmap.client.LimitsRow;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.OwnerChange;
 import io.sharedmap.client.PermissionDeniedException;
 import io.sharedmap.client.Principal;
@@ -99,7 +100,7 @@ public final class ActorMain {
   }
 
   private static SharedMap connect() {
-    return SharedMap.connect(socket, SharedMap.Options.defaults().recovering(false));
+    return SharedMap.connect(socket, Options.defaults().recovering(false));
   }
 
   /** {@code <uid> <gid> <supplementary groups, comma-separated>} as the kernel sees this process. */

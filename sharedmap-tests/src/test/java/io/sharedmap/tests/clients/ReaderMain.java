@@ -1,6 +1,7 @@
 package io.sharedmap.tests.clients;
 
 import io.sharedmap.client.Entry;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.SharedMapException;
 import java.io.FileDescriptor;
@@ -67,7 +68,7 @@ public final class ReaderMain {
     while (!stop.get() && System.nanoTime() - endNs < 0) {
       try {
         if (map == null) {
-          map = SharedMap.connect(socket, SharedMap.Options.defaults().directReads(direct));
+          map = SharedMap.connect(socket, Options.defaults().directReads(direct));
         }
         for (String key : keys) {
           long before = map.readStats().direct();

@@ -1,6 +1,7 @@
 package io.sharedmap.tests.clients;
 
 import io.sharedmap.client.DaemonUnavailableException;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.ServerFailureException;
 import io.sharedmap.client.SetResult;
 import io.sharedmap.client.SharedMap;
@@ -54,10 +55,10 @@ public final class WriterMain {
     long durationMs = args.getLong("--duration-ms", 120_000);
     long reconnectMs = args.getLong("--reconnect-timeout-ms", 60_000);
     boolean reconnect = !args.flag("--no-reconnect");
-    SharedMap.Options options = args.flag("--plain")
-        ? SharedMap.Options.defaults().recovering(false)
-        : SharedMap.Options.defaults().reconnectWindow(java.time.Duration.ofMillis(
-            args.getLong("--reconnect-window-ms", SharedMap.Options.DEFAULT_RECONNECT_WINDOW.toMillis())));
+    Options options = args.flag("--plain")
+        ? Options.defaults().recovering(false)
+        : Options.defaults().reconnectWindow(java.time.Duration.ofMillis(
+            args.getLong("--reconnect-window-ms", Options.DEFAULT_RECONNECT_WINDOW.toMillis())));
 
     AtomicBoolean stop = new AtomicBoolean();
     Thread.ofPlatform().daemon().name("stdin-watch").start(() -> {
@@ -147,7 +148,7 @@ public final class WriterMain {
     return ok;
   }
 
-  private static SharedMap connect(Path socket, SharedMap.Options options, long deadlineNs, AtomicBoolean stop)
+  private static SharedMap connect(Path socket, Options options, long deadlineNs, AtomicBoolean stop)
       throws InterruptedException {
     while (!stop.get()) {
       try {

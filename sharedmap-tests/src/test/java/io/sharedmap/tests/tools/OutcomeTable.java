@@ -2,6 +2,7 @@ package io.sharedmap.tests.tools;
 
 import io.sharedmap.client.CasResult;
 import io.sharedmap.client.Entry;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.SharedMapException;
 import io.sharedmap.tests.support.DaemonProcess;
@@ -200,7 +201,7 @@ public final class OutcomeTable {
         .withSocket(env.scratch().resolve("c" + index + ".sock"));
     DaemonProcess daemon = env.startDaemon(fault == Fault.DISK_FULL
         ? spec.withJvmArgs("-Dsharedmap.faults=fail-write-after=" + DISK_FULL_AFTER_WRITES) : spec);
-    SharedMap.Options options = SharedMap.Options.defaults().recovering(recovering);
+    Options options = Options.defaults().recovering(recovering);
     App app = app(activity);
     boolean operatorRestart = false;
     AtomicReference<Object> result = new AtomicReference<>();
@@ -237,7 +238,7 @@ public final class OutcomeTable {
         }
         case DISK_FULL -> {
           // The operator notices the failed journal, frees space, restarts the daemon.
-          try (SharedMap admin = SharedMap.connect(daemon.socket(), SharedMap.Options.defaults().recovering(false))) {
+          try (SharedMap admin = SharedMap.connect(daemon.socket(), Options.defaults().recovering(false))) {
             while (t.isAlive() && !d.expired() && "0".equals(admin.stats().get("journal_failed"))) {
               LockSupport.parkNanos(20_000_000); // poll STATS
             }

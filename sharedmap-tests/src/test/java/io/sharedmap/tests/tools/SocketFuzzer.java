@@ -1,6 +1,7 @@
 package io.sharedmap.tests.tools;
 
 import io.sharedmap.client.Entry;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.protocol.FrameDescriptor;
 import io.sharedmap.protocol.FrameEncoder;
@@ -269,7 +270,7 @@ public final class SocketFuzzer {
           "--stall-timeout-ms", "2000").withJvmArgs("-Xmx256m"));
       System.out.println("seed " + seed + ", logs in " + env.logDir());
       List<String> problems = new ArrayList<>();
-      try (SharedMap map = SharedMap.connect(daemon.socket(), SharedMap.Options.defaults().recovering(false));
+      try (SharedMap map = SharedMap.connect(daemon.socket(), Options.defaults().recovering(false));
           HonestClient h1 = new HonestClient(daemon.socket(), "honest1");
           HonestClient h2 = new HonestClient(daemon.socket(), "honest2")) {
         Map<String, Entry> stable = writeStable(map);
