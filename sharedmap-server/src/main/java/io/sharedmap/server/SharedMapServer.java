@@ -346,6 +346,8 @@ public final class SharedMapServer implements AutoCloseable {
     return config;
   }
 
+  /** What the engine recovered at start (tests; the engine's type: not part of this module's API). */
+  @SuppressWarnings("exports")
   public RecoveryReport recovery() {
     return engine.recovery();
   }
