@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sharedmap.client.SharedMap;
+import io.sharedmap.launcher.WorkerReport;
 import io.sharedmap.tests.clients.CounterMain;
 import io.sharedmap.tests.clients.Dump;
 import io.sharedmap.tests.clients.ReaderMain;
@@ -142,8 +143,8 @@ class CrashRecoveryTest {
     for (ChildProcess c : counters) {
       c.awaitExit(Workload.WRITER_EXIT_TIMEOUT, 0);
       for (String line : c.lines()) {
-        if (line.startsWith("INC ")) {
-          long value = Long.parseLong(line.split(" ")[1]);
+        if (WorkerReport.isKind(line, CounterMain.INC)) {
+          long value = WorkerReport.parse(line).number("value");
           assertThat(values.add(value)).as("counter value %d written by two applied CAS", value).isTrue();
         }
       }

@@ -3,6 +3,7 @@ package io.sharedmap.tests;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.sharedmap.launcher.WorkerReport;
 import io.sharedmap.tests.clients.CounterMain;
 import io.sharedmap.tests.clients.Dump;
 import io.sharedmap.tests.clients.OneShotMain;
@@ -104,8 +105,8 @@ class MultiProcessTest {
     for (ChildProcess c : counters) {
       c.awaitExit(Duration.ofSeconds(120), 0);
       for (String line : c.lines()) {
-        if (line.startsWith("INC ")) {
-          long value = Long.parseLong(line.split(" ")[1]);
+        if (WorkerReport.isKind(line, CounterMain.INC)) {
+          long value = WorkerReport.parse(line).number("value");
           assertThat(valuesSeen.add(value)).as("counter value %d produced by two applied CAS", value).isTrue();
         }
       }

@@ -1,5 +1,6 @@
 package io.sharedmap.torture;
 
+import io.sharedmap.launcher.WorkerReport;
 /**
  * One operation of a linearizability history on one key: invoked and completed at {@link
  * System#nanoTime()} instants (one machine, so one monotonic clock for every process), with what it
@@ -43,24 +44,24 @@ public record LinOp(int key, long client, Kind kind, long invokeNs, long complet
    */
   public enum Result { FOUND, NOT_FOUND, OK, APPLIED, CONFLICT, DELETED, UNKNOWN }
 
+  /** The report kind of a history operation in a worker's result file. */
+  static final String REPORT = "history";
+
   /**
-   * One line: {@code key client kind invokeNs completeNs expected valueId result version path},
-   * path {@code D} (direct) or {@code S} (socket).
+   * This operation as a worker report: {@code history key= client= kind= invoke= complete=
+   * expected= value= result= version= path=D|S}.
    */
-  public String toLine() {
-    return key + " " + client + " " + kind + " " + invokeNs + " " + completeNs + " " + expected + " " + valueId + " "
-        + result + " " + version + " " + (direct ? "D" : "S");
+  public WorkerReport report() {
+    return WorkerReport.of(REPORT).with("key", key).with("client", client).with("kind", kind)
+        .with("invoke", invokeNs).with("complete", completeNs).with("expected", expected).with("value", valueId)
+        .with("result", result).with("version", version).with("path", direct ? "D" : "S");
   }
 
-  /** Parses {@link #toLine()}'s output (a line without the path is a socket operation). */
-  public static LinOp parse(String line) {
-    String[] f = line.trim().split(" ");
-    if (f.length != 9 && f.length != 10) {
-      throw new IllegalArgumentException("not a history line: " + line);
-    }
-    return new LinOp(Integer.parseInt(f[0]), Long.parseLong(f[1]), Kind.valueOf(f[2]), Long.parseLong(f[3]),
-        Long.parseLong(f[4]), Long.parseLong(f[5]), Long.parseLong(f[6]), Result.valueOf(f[7]), Long.parseLong(f[8]),
-        f.length == 10 && f[9].equals("D"));
+  /** The operation a {@link #report()} describes. */
+  public static LinOp from(WorkerReport r) {
+    return new LinOp(r.integer("key"), r.number("client"), Kind.valueOf(r.text("kind")), r.number("invoke"),
+        r.number("complete"), r.number("expected"), r.number("value"), Result.valueOf(r.text("result")),
+        r.number("version"), r.text("path").equals("D"));
   }
 
   /** A history value's id as {@code process.thread#n}: the n-th history value that thread wrote. */

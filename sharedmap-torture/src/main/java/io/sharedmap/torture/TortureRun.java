@@ -2,8 +2,8 @@ package io.sharedmap.torture;
 
 import io.sharedmap.client.Options;
 import io.sharedmap.launcher.DaemonLauncher;
+import io.sharedmap.launcher.WorkerReport;
 import io.sharedmap.torture.LinearizabilityChecker.Outcome;
-import io.sharedmap.torture.LinearizabilityChecker.Verdict;
 import io.sharedmap.client.Entry;
 import io.sharedmap.client.KeyInfo;
 import io.sharedmap.client.SharedMap;
@@ -19,8 +19,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -81,7 +83,8 @@ public final class TortureRun {
   private final PrintWriter out;
   private final int runId;
   private final SplittableRandom random;
-  private final List<String> failures = Collections.synchronizedList(new ArrayList<>());
+  /** What the run found wrong, filed under the check it breaks where it is found. */
+  private final Findings findings = new Findings();
   private final List<String> clientErrors = Collections.synchronizedList(new ArrayList<>());
   private final AtomicLong lastProgressNs = new AtomicLong();
   private final List<Worker> workers = new ArrayList<>();
@@ -256,30 +259,33 @@ public final class TortureRun {
           StandardCharsets.UTF_8))) {
         String line;
         while ((line = r.readLine()) != null) {
-          if (line.equals("READY")) {
-            wasReady = true;
-            ready.countDown();
-          } else if (line.startsWith("H ")) {
-            long n = Long.parseLong(line.split(" ")[1]);
-            if (n > ops.getAndSet(n)) {
-              long now = System.nanoTime();
-              longestGapNs.accumulateAndGet(now - lastProgressNs.getAndSet(now), Math::max);
+          WorkerReport report = WorkerReport.parse(line);
+          switch (report.kind()) {
+            case TortureWorker.READY -> {
+              wasReady = true;
+              ready.countDown();
             }
-          } else if (line.startsWith("F ")) {
-            failures.add("worker " + index + ": " + line.substring(2));
-          } else if (line.startsWith("E ")) {
-            clientErrors.add("worker " + index + ": " + line.substring(2));
-          } else if (line.equals("DONE")) {
-            done = true;
+            case TortureWorker.PROGRESS -> {
+              long n = report.number("ops");
+              if (n > ops.getAndSet(n)) {
+                long now = System.nanoTime();
+                longestGapNs.accumulateAndGet(now - lastProgressNs.getAndSet(now), Math::max);
+              }
+            }
+            case TortureWorker.FAILURE -> findings.add(Check.fromReportName(report.text("check")),
+                "worker " + index + ": " + report.text("message"));
+            case TortureWorker.ERROR -> clientErrors.add("worker " + index + ": " + report.text("message"));
+            case TortureWorker.DONE -> done = true;
+            default -> findings.add(Check.RUN, "worker " + index + ": unknown report " + line);
           }
         }
       } catch (IOException | RuntimeException e) {
-        failures.add("worker " + index + ": cannot read its output: " + e);
+        findings.add(Check.RUN, "worker " + index + ": cannot read its output: " + e);
       }
       try {
         int status = process.waitFor();
         if (!done) {
-          failures.add("worker " + index + " (pid " + process.pid() + ") exited with status " + status
+          findings.add(Check.RUN, "worker " + index + " (pid " + process.pid() + ") exited with status " + status
               + " before finishing; see " + results.resolve("worker-" + index + ".log"));
         }
       } catch (InterruptedException e) {
@@ -324,7 +330,7 @@ public final class TortureRun {
       Thread.ofPlatform().daemon().name("torture-worker-" + p).start(() -> w.read(ready, finished));
     }
     if (!ready.await(HEARTBEAT_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
-      failures.add("the workers did not connect within " + HEARTBEAT_TIMEOUT_MS + " ms");
+      findings.add(Check.RUN, "the workers did not connect within " + HEARTBEAT_TIMEOUT_MS + " ms");
       workers.forEach(w -> w.send("STOP"));
       return;
     }
@@ -347,11 +353,11 @@ public final class TortureRun {
         if (now - lastStatusNs > TimeUnit.SECONDS.toNanos(10)) {
           lastStatusNs = now;
           out.printf("  %3.0f s: %,d operations, %d kills, %d failures%n", (now - goNs) / 1e9,
-              workers.stream().mapToLong(w -> w.ops.get()).sum(), kills, failures.size());
+              workers.stream().mapToLong(w -> w.ops.get()).sum(), kills, findings.count());
           out.flush();
         }
         if (now - endNs > graceNs) {
-          failures.add("the workers did not finish within " + TimeUnit.NANOSECONDS.toSeconds(graceNs)
+          findings.add(Check.RUN, "the workers did not finish within " + TimeUnit.NANOSECONDS.toSeconds(graceNs)
               + " s after the duration");
           workers.forEach(w -> w.send("STOP"));
           if (!finished.await(10, TimeUnit.SECONDS)) {
@@ -382,7 +388,7 @@ public final class TortureRun {
       while (finished.getCount() > 0) {
         long waitNs = Math.min(nextCrashNs - System.nanoTime(), TimeUnit.MILLISECONDS.toNanos(50));
         if (daemon.awaitExit(Math.max(0, waitNs))) {
-          failures.add("the daemon (pid " + daemon.pid() + ") died by itself with status " + daemon.exitStatus()
+          findings.add(Check.RUN, "the daemon (pid " + daemon.pid() + ") died by itself with status " + daemon.exitStatus()
               + "; see " + daemon.log());
           restart("after it died");
           announceRestart();
@@ -448,7 +454,7 @@ public final class TortureRun {
         dumps.add(f.toString());
       }
     }
-    failures.add(String.format("stall: no operation completed for %.1f s (limit %.1f s); thread dumps: %s",
+    findings.add(Check.STALLS, String.format("stall: no operation completed for %.1f s (limit %.1f s); thread dumps: %s",
         gapNs / 1e9, c.stallMs() / 1e3, dumps.isEmpty() ? "none (daemon pid unknown)" : String.join(", ", dumps)));
     workers.forEach(w -> w.send("STOP"));
   }
@@ -484,7 +490,7 @@ public final class TortureRun {
     try {
       restartMs.add(ownDaemon().start());
     } catch (IOException e) {
-      failures.add("the daemon did not restart " + why + ": " + e.getMessage());
+      findings.add(Check.RUN, "the daemon did not restart " + why + ": " + e.getMessage());
       throw e;
     }
   }
@@ -509,7 +515,7 @@ public final class TortureRun {
       probe.set(probeKey(), "start");
       probe.get(probeKey()); // maps the view (it was asked for at connect) and reads from it
     } catch (SharedMapException e) {
-      failures.add("direct reads: the re-map probe cannot start: " + e.getMessage());
+      findings.add(Check.DIRECT_READS, "the re-map probe cannot start: " + e.getMessage());
     }
   }
 
@@ -530,7 +536,7 @@ public final class TortureRun {
       remapProbe.set(probeKey(), value);
       Optional<Entry> first = remapProbe.get(probeKey()); // finds its old view retired
       if (first.isEmpty() || !first.get().valueAsString().equals(value)) {
-        failures.add("direct reads: after restart " + restarts + " the probe client's first GET read "
+        findings.add(Check.DIRECT_READS, "after restart " + restarts + " the probe client's first GET read "
             + first.map(x -> "'" + x.valueAsString() + "'").orElse("nothing") + ", not '" + value
             + "' (just acknowledged)");
         return;
@@ -541,12 +547,12 @@ public final class TortureRun {
       if (fromView && e.isPresent() && e.get().valueAsString().equals(value)) {
         probeRemaps++;
       } else {
-        failures.add("direct reads: after restart " + restarts + " the probe client read "
+        findings.add(Check.DIRECT_READS, "after restart " + restarts + " the probe client read "
             + e.map(x -> "'" + x.valueAsString() + "'").orElse("nothing") + (fromView ? " from the view" : " through"
             + " the socket") + ", not '" + value + "' (just acknowledged) from the new daemon's view");
       }
     } catch (SharedMapException e) {
-      failures.add("direct reads: the re-map probe failed after restart " + restarts + ": " + e.getMessage());
+      findings.add(Check.DIRECT_READS, "the re-map probe failed after restart " + restarts + ": " + e.getMessage());
     }
   }
 
@@ -579,11 +585,11 @@ public final class TortureRun {
           return; // history keys are deleted too: the linearizability check judges their absence
         }
         if (now.isEmpty() || now.get().version() < was.version()) {
-          failures.add("lost after kill -9 number " + kills + ": " + key + " was at v" + was.version()
+          findings.add(Check.LOST_UPDATES, "lost after kill -9 number " + kills + ": " + key + " was at v" + was.version()
               + " before, and is " + now.map(e -> "at v" + e.version()).orElse("gone") + " after the restart");
         } else if (key.contains("/n/") && Long.parseLong(now.get().valueAsString())
             < Long.parseLong(was.valueAsString())) {
-          failures.add("lost update after kill -9 number " + kills + ": counter " + key + " went from "
+          findings.add(Check.LOST_UPDATES, "lost update after kill -9 number " + kills + ": counter " + key + " went from "
               + was.valueAsString() + " back to " + now.get().valueAsString());
         }
       });
@@ -591,7 +597,7 @@ public final class TortureRun {
       // and as the new daemon's view shows them (it publishes the recovered entries before serving)
       verifyValues(direct, "after kill -9 number " + kills + (c.directReaders() > 0 ? " (direct reads)" : ""));
     } catch (SharedMapException e) {
-      failures.add("cannot verify after kill -9 number " + kills + ": " + e.getMessage());
+      findings.add(Check.RUN, "cannot verify after kill -9 number " + kills + ": " + e.getMessage());
     }
   }
 
@@ -606,7 +612,7 @@ public final class TortureRun {
           TortureValue.Stamp st = TortureValue.verify(e.get().value(), runId, k);
           stamps.merge(st.writer(), st.write(), Math::max);
         } catch (IllegalArgumentException bad) {
-          failures.add("corruption " + when + ": " + s.valueKey(k) + ": " + bad.getMessage());
+          findings.add(Check.CORRUPTION, when + ": " + s.valueKey(k) + ": " + bad.getMessage());
         }
       }
     }
@@ -615,243 +621,308 @@ public final class TortureRun {
 
   // ---- the checks ----
 
-  private boolean verifyAndReport() throws IOException {
-    long ops = 0;
-    long errors = 0;
-    long verifiedReads = 0;
-    Map<Long, Long> attempted = new HashMap<>();
-    Map<Long, Long> seen = new HashMap<>();
-    long[] acked = new long[c.counters()];
-    long[] unknown = new long[c.counters()];
-    Map<Integer, List<LinOp>> histories = new TreeMap<>();
-    ReadTotals reads = new ReadTotals();
-    long deletes = 0;
-    List<String> directFailures = new ArrayList<>();
-    for (Worker w : workers) {
+  /** What the workers' result files add up to (their {@link WorkerReport} lines, parsed here alone). */
+  private final class Results {
+    long ops;
+    long errors;
+    long verifiedReads;
+    long deletes;
+    /** Writer -> the most writes it attempted. */
+    final Map<Long, Long> attempted = new HashMap<>();
+    /** Writer -> the highest write of it that any reader saw. */
+    final Map<Long, Long> seen = new HashMap<>();
+    final long[] acked = new long[c.counters()];
+    final long[] unknown = new long[c.counters()];
+    final Map<Integer, List<LinOp>> histories = new TreeMap<>();
+    final ReadTotals reads = new ReadTotals();
+    /** Direct-read problems found in the results (clients that did not re-map after a restart). */
+    final List<String> remapProblems = new ArrayList<>();
+
+    void read(Worker w) throws IOException {
       Path f = w.spec.result();
       if (!Files.exists(f)) {
-        continue; // its failure was recorded
+        return; // its failure was recorded
       }
       // restart -> {heard at ns, direct threads' GETs begun after, of which from the view}
       TreeMap<Integer, long[]> epochs = new TreeMap<>();
       long endNs = 0;
       long workerDirectThreads = 0;
-      try (Stream<String> lines = Files.lines(f)) {
-        for (String line : (Iterable<String>) lines::iterator) {
-          String[] t = line.split(" ");
-          switch (t[0]) {
-            case "client" -> reads.add(t[1].equals("D"), Long.parseLong(t[2]), Long.parseLong(t[3]),
-                Boolean.parseBoolean(t[4]));
-            case "epoch" -> epochs.put(Integer.parseInt(t[1]), new long[] {Long.parseLong(t[2]), Long.parseLong(t[3]),
-                Long.parseLong(t[4])});
-            case "end" -> {
-              endNs = Long.parseLong(t[1]);
-              workerDirectThreads = Long.parseLong(t[2]);
-            }
-            case "deletes" -> deletes += Long.parseLong(t[1]);
-            case "ops" -> {
-              ops += Long.parseLong(t[1]);
-              errors += Long.parseLong(t[2]);
-              verifiedReads += Long.parseLong(t[4]);
-            }
-            case "writer" -> attempted.merge(Long.parseLong(t[1]), Long.parseLong(t[2]), Math::max);
-            case "seen" -> seen.merge(Long.parseLong(t[1]), Long.parseLong(t[2]), Math::max);
-            case "counter" -> {
-              acked[Integer.parseInt(t[1])] += Long.parseLong(t[2]);
-              unknown[Integer.parseInt(t[1])] += Long.parseLong(t[3]);
-            }
-            case "L" -> {
-              LinOp op = LinOp.parse(line.substring(2));
-              histories.computeIfAbsent(op.key(), k -> new ArrayList<>()).add(op);
-            }
-            default -> failures.add("worker result " + f + ": unknown line " + line);
+      for (String line : Files.readAllLines(f)) {
+        WorkerReport r = WorkerReport.parse(line);
+        switch (r.kind()) {
+          case "ops" -> {
+            ops += r.number("count");
+            errors += r.number("errors");
+            verifiedReads += r.number("verified");
           }
+          case "client" -> reads.add(r.text("path").equals("D"), r.number("direct"), r.number("socket"),
+              r.flag("mapped"));
+          case "epoch" -> epochs.put(r.integer("epoch"), new long[] {r.number("heard"), r.number("gets"),
+              r.number("fromView")});
+          case "end" -> {
+            endNs = r.number("at");
+            workerDirectThreads = r.number("directThreads");
+          }
+          case "deletes" -> deletes += r.number("count");
+          case "writer" -> attempted.merge(r.number("writer"), r.number("writes"), Math::max);
+          case "seen" -> seen.merge(r.number("writer"), r.number("write"), Math::max);
+          case "counter" -> {
+            acked[r.integer("counter")] += r.number("acked");
+            unknown[r.integer("counter")] += r.number("unknown");
+          }
+          case LinOp.REPORT -> {
+            LinOp op = LinOp.from(r);
+            histories.computeIfAbsent(op.key(), k -> new ArrayList<>()).add(op);
+          }
+          default -> findings.add(Check.RUN, "worker result " + f + ": unknown report " + line);
         }
       }
       if (workerDirectThreads > 0) {
-        reads.remaps(w.index, epochs, endNs, directFailures);
+        reads.remaps(w.index, epochs, endNs, remapProblems);
       }
+    }
+  }
+
+  /** The daemon's state at the end, read by fresh clients once every worker is done. */
+  private final class FinalState {
+    final long[] counters = new long[c.counters()];
+    Map<Long, Long> stamps = Map.of();
+    long keysFound;
+    final ViewAgreement agreement = new ViewAgreement();
+    final List<String> viewProblems = new ArrayList<>();
+
+    void read() {
+      try (SharedMap map = client(false)) {
+        stamps = verifyValues(map, "at the end");
+        WorkerSpec s = workers.getFirst().spec;
+        for (int i = 0; i < c.counters(); i++) {
+          Optional<Entry> e = map.get(s.counterKey(i));
+          counters[i] = e.map(x -> Long.parseLong(x.valueAsString())).orElse(0L);
+        }
+        keysFound = map.keys(WorkerSpec.prefix(runId).getBytes(StandardCharsets.UTF_8)).map(KeyInfo::key).count();
+        if (directThreads > 0) {
+          try (SharedMap direct = client(true)) {
+            agreement.compare(map, direct, viewProblems);
+          }
+        }
+      } catch (SharedMapException | NumberFormatException e) {
+        findings.add(Check.RUN, "cannot read the final state: " + e.getMessage());
+      }
+    }
+  }
+
+  /** A check's outcome: its line (PASS, FAIL, UNKNOWN, or a note), and the details printed under it. */
+  private record Verdict(String title, Status status, String summary, List<String> details) {
+    enum Status { PASS, FAIL, UNKNOWN, NOTE }
+
+    static Verdict of(Check check, boolean pass, String summary, List<String> details) {
+      return new Verdict(check.title(), pass ? Status.PASS : Status.FAIL, summary, details);
     }
 
-    // final state, read by a fresh client
-    long[] finalCounter = new long[c.counters()];
-    Map<Long, Long> finalStamps = Map.of();
-    long keysFound = 0;
-    ViewAgreement agreement = new ViewAgreement();
-    try (SharedMap map = client(false)) {
-      finalStamps = verifyValues(map, "at the end");
-      WorkerSpec s = workers.getFirst().spec;
-      for (int i = 0; i < c.counters(); i++) {
-        Optional<Entry> e = map.get(s.counterKey(i));
-        finalCounter[i] = e.map(x -> Long.parseLong(x.valueAsString())).orElse(0L);
-      }
-      keysFound = map.keys(WorkerSpec.prefix(runId).getBytes(StandardCharsets.UTF_8)).map(KeyInfo::key).count();
-      if (directThreads > 0) {
-        try (SharedMap direct = client(true)) {
-          agreement.compare(map, direct, directFailures);
-        }
-      }
-    } catch (SharedMapException | NumberFormatException e) {
-      failures.add("cannot read the final state: " + e.getMessage());
+    /** Whether the run may still pass: PASS, or a note. */
+    boolean passes() {
+      return status == Status.PASS || status == Status.NOTE;
     }
+
+    void print(PrintWriter out, int maxDetails) {
+      out.printf("%-22s %s  %s%n", title, status == Status.NOTE ? "note" : status, summary);
+      details.stream().limit(maxDetails).forEach(d -> out.println("    " + d.replace("\n", "\n    ")));
+    }
+  }
+
+  /** Reads the results and the final state, prints one verdict per check; true when all pass. */
+  private boolean verifyAndReport() throws IOException {
+    Results r = new Results();
+    for (Worker w : workers) {
+      r.read(w);
+    }
+    FinalState end = new FinalState();
+    end.read();
 
     out.println();
-    out.printf("operations: %,d in %.1f s (%,.0f/s), client errors %d%n", ops, c.durationMs() / 1e3,
-        ops / (c.durationMs() / 1e3), errors);
-    out.printf("writes: corruption keys %,d SET and %,d DELETE; history keys %s%n", attempted.values().stream()
-        .mapToLong(Long::longValue).sum(), deletes, historyMix(histories));
+    out.printf("operations: %,d in %.1f s (%,.0f/s), client errors %d%n", r.ops, c.durationMs() / 1e3,
+        r.ops / (c.durationMs() / 1e3), r.errors);
+    out.printf("writes: corruption keys %,d SET and %,d DELETE; history keys %s%n", r.attempted.values().stream()
+        .mapToLong(Long::longValue).sum(), r.deletes, historyMix(r.histories));
     if (c.crash()) {
       List<Long> sorted = restartMs.stream().sorted().toList();
       out.printf("crashes: %d kill -9, each restarted and verified (%d checks); restart to first answer: median"
               + " %d ms, max %d ms%n", kills, crashChecks, sorted.isEmpty() ? 0 : sorted.get((sorted.size() - 1) / 2),
           sorted.isEmpty() ? 0 : sorted.getLast());
     }
+    List<Verdict> verdicts = new ArrayList<>(List.of(corruption(r, end), lostUpdates(r, end), linearizability(r),
+        stalls(), directReads(r, end)));
+    clientErrors(r).ifPresent(verdicts::add);
+    runFailures().ifPresent(verdicts::add);
+    verdicts.forEach(v -> v.print(out, 20));
+    out.printf("keys of this run in the daemon: %d (prefix %s)%n", end.keysFound, WorkerSpec.prefix(runId));
+    return verdicts.stream().allMatch(Verdict::passes);
+  }
 
-    // (a) corruption
-    List<String> corruption = new ArrayList<>();
-    synchronized (failures) {
-      failures.stream().filter(f -> f.contains("corruption")).forEach(corruption::add);
-    }
-    Map<Long, Long> allSeen = new HashMap<>(seen);
-    finalStamps.forEach((k, v) -> allSeen.merge(k, v, Math::max));
+  /** (a) Every value read or left at the end was written whole by the writer it names, and no more often. */
+  private Verdict corruption(Results r, FinalState end) {
+    List<String> bad = new ArrayList<>(findings.of(Check.CORRUPTION));
+    Map<Long, Long> allSeen = new HashMap<>(r.seen);
+    end.stamps.forEach((k, v) -> allSeen.merge(k, v, Math::max));
     allSeen.forEach((writer, write) -> {
-      Long reached = attempted.get(writer);
+      Long reached = r.attempted.get(writer);
       if (reached == null || write > reached) {
-        String f = "corruption: never written: a value stamped writer " + TortureValue.writerName(writer) + ", write "
-            + write + ", but that writer " + (reached == null ? "does not exist" : "wrote only " + reached);
-        corruption.add(f);
-        failures.add(f);
+        bad.add("never written: a value stamped writer " + TortureValue.writerName(writer) + ", write " + write
+            + ", but that writer " + (reached == null ? "does not exist" : "wrote only " + reached));
       }
     });
-    long totalWrites = attempted.values().stream().mapToLong(Long::longValue).sum();
-    line("(a) corruption", corruption.isEmpty(), String.format("%,d writes by %d writers over %d keys, %,d reads"
-        + " verified; none torn, mixed, crossed or never written", totalWrites, attempted.size(), c.keys(),
-        verifiedReads),
-        corruption.size() + " bad values");
+    long totalWrites = r.attempted.values().stream().mapToLong(Long::longValue).sum();
+    return Verdict.of(Check.CORRUPTION, bad.isEmpty(), bad.isEmpty()
+        ? String.format("%,d writes by %d writers over %d keys, %,d reads verified; none torn, mixed, crossed or"
+            + " never written", totalWrites, r.attempted.size(), c.keys(), r.verifiedReads)
+        : bad.size() + " bad values", bad);
+  }
 
-    // (b) lost updates
-    List<String> lost = new ArrayList<>();
+  /** (b) Each counter holds at least its acknowledged increments and at most those plus the unknown ones. */
+  private Verdict lostUpdates(Results r, FinalState end) {
+    List<String> lost = new ArrayList<>(findings.of(Check.LOST_UPDATES));
     long sumAcked = 0;
     long sumUnknown = 0;
     for (int i = 0; i < c.counters(); i++) {
-      sumAcked += acked[i];
-      sumUnknown += unknown[i];
-      if (finalCounter[i] < acked[i] || finalCounter[i] > acked[i] + unknown[i]) {
-        String f = "lost update: counter " + i + " is " + finalCounter[i] + " but " + acked[i]
-            + " increments were acknowledged" + (unknown[i] > 0 ? " (and " + unknown[i] + " have unknown outcomes)" : "");
-        lost.add(f);
-        failures.add(f);
+      sumAcked += r.acked[i];
+      sumUnknown += r.unknown[i];
+      if (end.counters[i] < r.acked[i] || end.counters[i] > r.acked[i] + r.unknown[i]) {
+        lost.add("counter " + i + " is " + end.counters[i] + " but " + r.acked[i] + " increments were acknowledged"
+            + (r.unknown[i] > 0 ? " (and " + r.unknown[i] + " have unknown outcomes)" : ""));
       }
     }
-    line("(b) lost updates", lost.isEmpty(), String.format("%d counters, %,d acknowledged increments%s, final sum %,d",
-        c.counters(), sumAcked, sumUnknown > 0 ? " (+" + sumUnknown + " unknown)" : "",
-        java.util.Arrays.stream(finalCounter).sum()), lost.size() + " counters wrong");
+    return Verdict.of(Check.LOST_UPDATES, lost.isEmpty(), lost.isEmpty()
+        ? String.format("%d counters, %,d acknowledged increments%s, final sum %,d", c.counters(), sumAcked,
+            sumUnknown > 0 ? " (+" + sumUnknown + " unknown)" : "", Arrays.stream(end.counters).sum())
+        : lost.size() + " counters or keys wrong", lost);
+  }
 
-    // (c) linearizability
+  /** (c) Every history key's GET/SET/CAS/DELETE history is linearizable (UNKNOWN past the search bound). */
+  private Verdict linearizability(Results r) {
     int bad = 0;
     int inconclusive = 0;
     long linOps = 0;
     long steps = 0;
-    List<String> linDetails = new ArrayList<>();
-    for (Map.Entry<Integer, List<LinOp>> h : histories.entrySet()) {
+    List<String> details = new ArrayList<>(findings.of(Check.LINEARIZABILITY));
+    for (Map.Entry<Integer, List<LinOp>> h : r.histories.entrySet()) {
       Outcome o = LinearizabilityChecker.check(h.getValue(), c.linMaxSteps(), LinearizabilityChecker.DEFAULT_MAX_MEMO);
       linOps += o.operations();
       steps += o.steps();
-      if (o.verdict() == Verdict.NOT_LINEARIZABLE) {
+      if (o.verdict() == LinearizabilityChecker.Verdict.NOT_LINEARIZABLE) {
         bad++;
-        linDetails.add("key " + h.getKey() + " is not linearizable: " + o.detail());
-        failures.add("linearizability: key " + h.getKey() + " is not linearizable");
-      } else if (o.verdict() == Verdict.UNKNOWN) {
+        details.add("key " + h.getKey() + " is not linearizable: " + o.detail());
+      } else if (o.verdict() == LinearizabilityChecker.Verdict.UNKNOWN) {
         inconclusive++;
-        linDetails.add("key " + h.getKey() + ": unknown: " + o.detail());
+        details.add("key " + h.getKey() + ": unknown: " + o.detail());
       }
     }
-    String linSummary = String.format("%d keys, %,d operations, %,d search steps", histories.size(), linOps, steps);
-    if (bad > 0) {
-      line("(c) linearizability", false, "", bad + " of " + histories.size() + " keys NOT linearizable; " + linSummary);
-    } else if (inconclusive > 0) {
-      out.printf("%-22s UNKNOWN  %d of %d keys hit the search bound (--lin-max-steps); %s%n", "(c) linearizability",
-          inconclusive, histories.size(), linSummary);
-    } else {
-      line("(c) linearizability", true, linSummary + "; every key linearizable", "");
+    String summary = String.format("%d keys, %,d operations, %,d search steps", r.histories.size(), linOps, steps);
+    String title = Check.LINEARIZABILITY.title();
+    if (bad > 0 || !findings.of(Check.LINEARIZABILITY).isEmpty()) {
+      return new Verdict(title, Verdict.Status.FAIL, bad + " of " + r.histories.size() + " keys NOT linearizable; "
+          + summary, details);
     }
-    linDetails.forEach(d -> out.println("    " + d.replace("\n", "\n    ")));
+    if (inconclusive > 0) {
+      return new Verdict(title, Verdict.Status.UNKNOWN, inconclusive + " of " + r.histories.size() + " keys hit the"
+          + " search bound (--lin-max-steps); " + summary, details);
+    }
+    return new Verdict(title, Verdict.Status.PASS, summary + "; every key linearizable", details);
+  }
 
-    // (d) stalls
-    line("(d) stalls", !stalled, String.format("longest time without a completed operation %.1f s (limit %.1f s)",
-        longestGapNs.get() / 1e9, c.stallMs() / 1e3), "stalled; thread dumps saved (below)");
+  /** (d) No stretch of the stall limit passed without a completed operation. */
+  private Verdict stalls() {
+    List<String> stalls = findings.of(Check.STALLS);
+    return Verdict.of(Check.STALLS, !stalled && stalls.isEmpty(), stalled || !stalls.isEmpty()
+        ? "stalled; thread dumps saved (below)"
+        : String.format("longest time without a completed operation %.1f s (limit %.1f s)", longestGapNs.get() / 1e9,
+            c.stallMs() / 1e3), stalls);
+  }
 
-    // (e) direct reads
-    long linDirect = histories.values().stream().flatMap(List::stream)
+  /**
+   * (e) The direct readers read from the view, agree with the socket, re-map after restarts; the
+   * socket-only clients never read from it.
+   */
+  private Verdict directReads(Results r, FinalState end) {
+    ReadTotals reads = r.reads;
+    List<String> problems = new ArrayList<>(r.remapProblems);
+    problems.addAll(end.viewProblems);
+    long linDirect = r.histories.values().stream().flatMap(List::stream)
         .filter(o -> o.kind() == LinOp.Kind.GET && o.direct()).count();
-    long linSocket = histories.values().stream().flatMap(List::stream)
+    long linSocket = r.histories.values().stream().flatMap(List::stream)
         .filter(o -> o.kind() == LinOp.Kind.GET && !o.direct()).count();
     if (reads.socketClientDirect > 0) {
-      directFailures.add("socket-only clients (direct reads off) answered " + reads.socketClientDirect
+      problems.add("socket-only clients (direct reads off) answered " + reads.socketClientDirect
           + " GETs from the view");
     }
     if (directThreads > 0) {
       if (reads.direct == 0) {
-        directFailures.add("no GET was answered from the daemon's view although " + directThreads + " threads read"
+        problems.add("no GET was answered from the daemon's view although " + directThreads + " threads read"
             + " directly (their " + String.format("%,d", reads.directClientSocket) + " GETs all went through the"
             + " socket): the daemon has no view (--no-view, --durability never) or these processes may not open it;"
             + " --direct-readers 0 tortures the socket only");
       } else if (c.linKeys() > 0 && linDirect == 0) {
-        directFailures.add("no history GET was answered from the view: the linearizability check judged no direct"
-            + " read");
+        problems.add("no history GET was answered from the view: the linearizability check judged no direct read");
       }
     }
-    directFailures.forEach(f -> failures.add("direct reads: " + f));
-    synchronized (failures) { // and those found during the run (the re-map probe)
-      failures.stream().filter(f -> f.startsWith("direct reads: ")).map(f -> f.substring("direct reads: ".length()))
-          .filter(f -> !directFailures.contains(f)).toList().forEach(directFailures::add);
+    problems.addAll(findings.of(Check.DIRECT_READS)); // found during the run (the re-map probe)
+    List<String> details = new ArrayList<>();
+    if (directThreads > 0) {
+      details.add(String.format("at the end: the view and the socket agree on %d of %d keys (%d answered from the"
+          + " view); %d of %d direct clients had the view mapped", end.agreement.compared - end.agreement.disagreed,
+          end.agreement.compared, end.agreement.fromView, reads.directClientsMapped, reads.directClients));
     }
-    String readSummary = String.format("%,d GETs from the view, %,d through the socket (%d direct threads: %,d"
+    if (c.crash() && directThreads > 0) {
+      details.add(String.format("re-mapped: the probe client (mapped before the first kill) read its acknowledged"
+          + " write from the new daemon's view after %d of %d kills; the workers' direct clients answered GETs from"
+          + " a view after %d of %d restarts (%s)", probeRemaps, crashChecks, reads.remapped.size(), restarts,
+          reads.remapSummary(restarts)));
+    }
+    problems.stream().limit(10).forEach(details::add);
+    String summary = String.format("%,d GETs from the view, %,d through the socket (%d direct threads: %,d"
             + " from the view + %,d fell back to the socket; %d socket-only threads: %,d); history GETs %,d direct,"
             + " %,d socket", reads.direct, reads.directClientSocket + reads.socketClientSocket, directThreads,
         reads.direct, reads.directClientSocket, c.processes() * c.threads() - directThreads,
         reads.socketClientSocket, linDirect, linSocket);
-    line("(e) direct reads", directFailures.isEmpty(), readSummary, readSummary);
-    if (directThreads > 0) {
-      out.printf("    at the end: the view and the socket agree on %d of %d keys (%d answered from the view);"
-          + " %d of %d direct clients had the view mapped%n", agreement.compared - agreement.disagreed,
-          agreement.compared, agreement.fromView, reads.directClientsMapped, reads.directClients);
-    }
-    if (c.crash() && directThreads > 0) {
-      out.printf("    re-mapped: the probe client (mapped before the first kill) read its acknowledged write from the"
-          + " new daemon's view after %d of %d kills; the workers' direct clients answered GETs from a view after %d"
-          + " of %d restarts (%s)%n", probeRemaps, crashChecks, reads.remapped.size(), restarts,
-          reads.remapSummary(restarts));
-    }
-    directFailures.stream().limit(10).forEach(f -> out.println("    " + f));
-
-    boolean errorsFail = c.recovering() && errors > 0;
-    if (errors > 0) {
-      out.printf("%-22s %s  %d client errors%s%n", "client errors", errorsFail ? "FAIL" : "note", errors,
-          errorsFail ? " (recovering clients should have hidden every restart)" : " (plain clients: expected)");
-      synchronized (clientErrors) {
-        clientErrors.stream().limit(10).forEach(e -> out.println("    " + e));
-      }
-    }
-    List<String> other;
-    synchronized (failures) {
-      other = failures.stream().filter(f -> !f.contains("corruption") && !f.startsWith("lost update:")
-          && !f.startsWith("linearizability:") && !f.startsWith("direct reads:")).toList();
-    }
-    if (!other.isEmpty()) {
-      out.println("other failures:");
-      other.forEach(f -> out.println("    " + f));
-    }
-    if (!corruption.isEmpty() || !lost.isEmpty()) {
-      out.println("details:");
-      Stream.concat(corruption.stream(), lost.stream()).limit(20).forEach(f -> out.println("    " + f));
-    }
-    out.printf("keys of this run in the daemon: %d (prefix %s)%n", keysFound, WorkerSpec.prefix(runId));
-    return failures.isEmpty() && inconclusive == 0 && !errorsFail;
+    return Verdict.of(Check.DIRECT_READS, problems.isEmpty(), summary, details);
   }
 
-  private void line(String check, boolean pass, String ok, String bad) {
-    out.printf("%-22s %s  %s%n", check, pass ? "PASS" : "FAIL", pass ? ok : bad);
+  /** Client errors: a note for plain clients (expected across restarts), a failure for recovering ones. */
+  private Optional<Verdict> clientErrors(Results r) {
+    if (r.errors == 0) {
+      return Optional.empty();
+    }
+    boolean fail = c.recovering();
+    List<String> shown;
+    synchronized (clientErrors) {
+      shown = List.copyOf(clientErrors);
+    }
+    return Optional.of(new Verdict("client errors", fail ? Verdict.Status.FAIL : Verdict.Status.NOTE, r.errors
+        + " client errors" + (fail ? " (recovering clients should have hidden every restart)"
+            : " (plain clients: expected)"), shown));
+  }
+
+  /** The run itself: workers or the daemon that died, restarts that failed, results that could not be read. */
+  private Optional<Verdict> runFailures() {
+    List<String> run = findings.of(Check.RUN);
+    return run.isEmpty() ? Optional.empty()
+        : Optional.of(new Verdict("other failures", Verdict.Status.FAIL, run.size() + " (below)", run));
+  }
+
+  /** What the run found wrong, by the check it breaks; filled by any thread. */
+  private static final class Findings {
+    private final Map<Check, List<String>> byCheck = new EnumMap<>(Check.class);
+
+    synchronized void add(Check check, String finding) {
+      byCheck.computeIfAbsent(check, k -> new ArrayList<>()).add(finding);
+    }
+
+    synchronized List<String> of(Check check) {
+      return List.copyOf(byCheck.getOrDefault(check, List.of()));
+    }
+
+    synchronized int count() {
+      return byCheck.values().stream().mapToInt(List::size).sum();
+    }
   }
 
   /** "1,234 GET (567 direct), 890 SET, 456 CAS, 123 DELETE" over all history keys. */

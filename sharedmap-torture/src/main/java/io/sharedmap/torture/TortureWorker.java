@@ -1,6 +1,5 @@
 package io.sharedmap.torture;
 
-import io.sharedmap.client.Options;
 import io.sharedmap.torture.LinOp.Kind;
 import io.sharedmap.torture.LinOp.Result;
 import io.sharedmap.client.CasResult;
@@ -8,7 +7,9 @@ import io.sharedmap.client.DeleteResult;
 import io.sharedmap.client.Entry;
 import io.sharedmap.client.SetResult;
 import io.sharedmap.client.SharedMap;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.SharedMapException;
+import io.sharedmap.launcher.WorkerReport;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -18,14 +19,17 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -54,6 +58,17 @@ import org.jspecify.annotations.Nullable;
  * file adds each client's {@link SharedMap#readStats()} and, per restart, the direct GETs after it.
  */
 public final class TortureWorker {
+  /** Reports on standard output, read by {@link TortureRun} as they come: connected and waiting for GO. */
+  static final String READY = "ready";
+  /** {@code progress ops= errors= failures=}: the heartbeat the stall watchdog listens to. */
+  static final String PROGRESS = "progress";
+  /** {@code failure check= message=}: a check failed in this worker ({@link Check#reportName}). */
+  static final String FAILURE = "failure";
+  /** {@code error message=}: a client call failed (expected of plain clients across restarts). */
+  static final String ERROR = "error";
+  /** The result file is written; the worker exits. */
+  static final String DONE = "done";
+
   private static final int MAX_REPORTED = 20;
   private static final long HEARTBEAT_MS = 200;
   private static final int MAX_CAS_ATTEMPTS = 64;
@@ -112,7 +127,7 @@ public final class TortureWorker {
   }
 
   private void run() throws Exception {
-    say("READY");
+    say(WorkerReport.of(READY));
     BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line;
     while ((line = stdin.readLine()) != null && !line.equals("GO")) {
@@ -146,7 +161,7 @@ public final class TortureWorker {
     long endNs = startNs + spec.durationMs() * 1_000_000;
     Thread heartbeat = Thread.ofPlatform().daemon().name("heartbeat").start(() -> {
       while (!Thread.currentThread().isInterrupted()) {
-        say("H " + ops.get() + " " + errors.get() + " " + failures.get());
+        say(progress());
         try {
           Thread.sleep(HEARTBEAT_MS); // the reporting period, not synchronisation
         } catch (InterruptedException e) {
@@ -163,7 +178,7 @@ public final class TortureWorker {
         try {
           s.loop(endNs);
         } catch (RuntimeException | Error e) {
-          fail("worker thread " + s.writer + " broke: " + e);
+          fail(Check.RUN, "worker thread " + s.writer + " broke: " + e);
         } finally {
           done.countDown();
         }
@@ -172,29 +187,36 @@ public final class TortureWorker {
     done.await();
     heartbeat.interrupt();
     heartbeat.join();
-    say("H " + ops.get() + " " + errors.get() + " " + failures.get());
+    say(progress());
     writeResult(states, System.nanoTime());
-    say("DONE");
+    say(WorkerReport.of(DONE));
   }
 
-  private static void say(String line) {
+  /** The worker's progress report: operations completed, client errors and failures so far. */
+  private WorkerReport progress() {
+    return WorkerReport.of(PROGRESS).with("ops", ops.get()).with("errors", errors.get())
+        .with("failures", failures.get());
+  }
+
+  private static void say(WorkerReport report) {
     synchronized (System.out) {
-      System.out.println(line);
+      System.out.println(report.line());
       System.out.flush();
     }
   }
 
-  private void fail(String what) {
+  /** A failure of {@code check} (a {@link Check}'s report name) that this worker saw. */
+  private void fail(Check check, String what) {
     failures.incrementAndGet();
     if (reported.incrementAndGet() <= MAX_REPORTED) {
-      say("F " + what.replace('\n', ' '));
+      say(WorkerReport.of(FAILURE).with("check", check.reportName()).with("message", what));
     }
   }
 
   private void error(String what, SharedMapException e) {
     errors.incrementAndGet();
     if (reported.incrementAndGet() <= MAX_REPORTED) {
-      say("E " + what + ": " + e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage()).replace('\n', ' '));
+      say(WorkerReport.of(ERROR).with("message", what + ": " + e.getClass().getSimpleName() + ": " + e.getMessage()));
     }
   }
 
@@ -340,7 +362,7 @@ public final class TortureWorker {
         seen.merge(s.writer(), s.write(), Math::max);
         verified.incrementAndGet();
       } catch (IllegalArgumentException bad) {
-        fail("corruption: " + spec.valueKey(k) + " at v" + e.get().version() + (lastDirect ? " (read from the view)"
+        fail(Check.CORRUPTION, spec.valueKey(k) + " at v" + e.get().version() + (lastDirect ? " (read from the view)"
             : "") + ": " + bad.getMessage());
       }
     }
@@ -360,7 +382,7 @@ public final class TortureWorker {
         try {
           n = e.map(x -> Long.parseLong(x.valueAsString())).orElse(0L);
         } catch (NumberFormatException bad) {
-          fail("lost update check: " + spec.counterKey(c) + " holds '" + e.get().valueAsString() + "', not a number");
+          fail(Check.LOST_UPDATES, spec.counterKey(c) + " holds '" + e.get().valueAsString() + "', not a number");
           return;
         }
         CasResult r;
@@ -400,7 +422,7 @@ public final class TortureWorker {
           try {
             read = TortureValue.historyId(e.get().value());
           } catch (IllegalArgumentException bad) {
-            fail("corruption: history key " + spec.linKey(k) + " at v" + e.get().version() + (lastDirect
+            fail(Check.CORRUPTION, "history key " + spec.linKey(k) + " at v" + e.get().version() + (lastDirect
                 ? " (read from the view)" : "") + ": " + bad.getMessage());
             return;
           }
@@ -468,15 +490,22 @@ public final class TortureWorker {
     }
   }
 
+  /**
+   * The result file the coordinator reads ({@link TortureRun}): one {@link WorkerReport} a line,
+   * of the kinds {@code ops}, {@code client}, {@code epoch}, {@code end}, {@code deletes}, {@code
+   * writer}, {@code seen}, {@code counter} and {@code history} ({@link LinOp#report}).
+   */
   private void writeResult(List<ThreadState> states, long endNs) throws IOException {
     Files.createDirectories(spec.result().getParent());
     try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(spec.result(), StandardCharsets.UTF_8))) {
-      w.println("ops " + ops.get() + " " + errors.get() + " " + failures.get() + " " + verified.get());
-      // each client's own counts: "client D|S <direct GETs> <socket GETs> <view mapped now>"
-      for (SharedMap m : new java.util.LinkedHashSet<>(maps)) {
+      Consumer<WorkerReport> out = r -> w.println(r.line());
+      out.accept(WorkerReport.of("ops").with("count", ops.get()).with("errors", errors.get())
+          .with("failures", failures.get()).with("verified", verified.get()));
+      // each client's own counts: its path, GETs from the view, GETs through the socket, view mapped now
+      for (SharedMap m : new LinkedHashSet<>(maps)) {
         SharedMap.ReadStats r = m.readStats();
-        w.println("client " + (m == socketMap ? "S" : "D") + " " + r.direct() + " " + r.socket() + " "
-            + r.viewMapped());
+        out.accept(WorkerReport.of("client").with("path", m == socketMap ? "S" : "D").with("direct", r.direct())
+            .with("socket", r.socket()).with("mapped", r.viewMapped()));
       }
       // per restart epoch (0: from GO): when this worker heard of it, and the direct threads' GETs
       // begun in it, and how many of those the view answered
@@ -488,27 +517,30 @@ public final class TortureWorker {
           sum[1] += n[1];
         });
       }
-      new java.util.TreeMap<>(epochStartNs).forEach((e, t) -> {
+      new TreeMap<>(epochStartNs).forEach((e, t) -> {
         long[] n = direct.getOrDefault(e, new long[2]);
-        w.println("epoch " + e + " " + t + " " + n[0] + " " + n[1]);
+        out.accept(WorkerReport.of("epoch").with("epoch", e).with("heard", t).with("gets", n[0])
+            .with("fromView", n[1]));
       });
-      w.println("end " + endNs + " " + states.stream().filter(s -> s.direct).count());
-      long deletes = states.stream().mapToLong(s -> s.deletes).sum();
-      w.println("deletes " + deletes);
+      out.accept(WorkerReport.of("end").with("at", endNs)
+          .with("directThreads", states.stream().filter(s -> s.direct).count()));
+      out.accept(WorkerReport.of("deletes").with("count", states.stream().mapToLong(s -> s.deletes).sum()));
       Map<Long, Long> seen = new HashMap<>();
       for (ThreadState s : states) {
-        w.println("writer " + s.writer + " " + s.writes);
+        out.accept(WorkerReport.of("writer").with("writer", s.writer).with("writes", s.writes));
         s.seen.forEach((k, v) -> seen.merge(k, v, Math::max));
       }
-      seen.forEach((k, v) -> w.println("seen " + k + " " + v));
+      seen.forEach((k, v) -> out.accept(WorkerReport.of("seen").with("writer", k).with("write", v)));
       for (int c = 0; c < spec.counters(); c++) {
-        w.println("counter " + c + " " + counterAcked[c] + " " + counterUnknown[c]);
+        out.accept(WorkerReport.of("counter").with("counter", c).with("acked", counterAcked[c])
+            .with("unknown", counterUnknown[c]));
       }
       for (ThreadState s : states) {
         for (LinOp op : s.history) {
-          w.println("L " + op.toLine());
+          out.accept(op.report());
         }
       }
     }
   }
+
 }

@@ -1,5 +1,6 @@
 package io.sharedmap.tests.tools;
 
+import io.sharedmap.launcher.WorkerReport;
 import io.sharedmap.tests.clients.Dump;
 import io.sharedmap.tests.clients.DumpMain;
 import io.sharedmap.tests.clients.ReaderMain;
@@ -173,12 +174,12 @@ public final class CrashLoop {
         problems, readerStats(reader, remapped));
   }
 
-  /** The reader's closing {@code READS n direct d socket s} line. */
+  /** The reader's closing {@code READS reads= direct= socket=} report. */
   private static ReaderStats readerStats(ChildProcess reader, int remapped) {
     for (String line : reader.lines()) {
-      String[] f = line.split(" ");
-      if (f[0].equals("READS") && f.length == 6) {
-        return new ReaderStats(Long.parseLong(f[1]), Long.parseLong(f[3]), Long.parseLong(f[5]), remapped);
+      if (WorkerReport.isKind(line, "READS")) {
+        WorkerReport r = WorkerReport.parse(line);
+        return new ReaderStats(r.number("reads"), r.number("direct"), r.number("socket"), remapped);
       }
     }
     return new ReaderStats(0, 0, 0, remapped);
