@@ -1,5 +1,6 @@
 package io.sharedmap.client;
 
+import io.sharedmap.protocol.LimitCodec;
 import java.util.Objects;
 
 /**
@@ -69,29 +70,8 @@ public record Principal(Kind kind, long id) {
    * @throws IllegalArgumentException naming what is wrong
    */
   public static Principal parse(String s) {
-    for (Kind k : new Kind[] {Kind.DEFAULT, Kind.DEFAULT_GROUP}) {
-      if (s.equals(k.label)) {
-        return k == Kind.DEFAULT ? DEFAULT : DEFAULT_GROUP;
-      }
-    }
-    int colon = s.indexOf(':');
-    String kind = colon < 0 ? s : s.substring(0, colon);
-    Kind k = switch (kind) {
-      case "user" -> Kind.USER;
-      case "group" -> Kind.GROUP;
-      default -> throw new IllegalArgumentException("principal '" + s
-          + "' is not user:UID, group:GID, default or default-group");
-    };
-    long id;
-    try {
-      id = Long.parseLong(s.substring(colon + 1));
-    } catch (NumberFormatException | IndexOutOfBoundsException e) {
-      throw new IllegalArgumentException("principal '" + s + "': the id must be a number 0.." + MAX_ID);
-    }
-    if (id < 0 || id > MAX_ID) {
-      throw new IllegalArgumentException("principal '" + s + "': id " + id + " is outside 0.." + MAX_ID);
-    }
-    return new Principal(k, id);
+    LimitCodec.Principal p = LimitCodec.Principal.parse(s); // the one parser of the wire form
+    return new Principal(Kind.valueOf(p.kind().name()), p.id());
   }
 
   @Override
