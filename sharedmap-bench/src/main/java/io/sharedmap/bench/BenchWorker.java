@@ -3,6 +3,7 @@ package io.sharedmap.bench;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -201,7 +202,7 @@ public final class BenchWorker {
    * direct reads).
    */
   private static long cpuNs() {
-    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+    if (ManagementFactory.getOperatingSystemMXBean()
         instanceof com.sun.management.OperatingSystemMXBean os) {
       long ns = os.getProcessCpuTime();
       if (ns >= 0) {

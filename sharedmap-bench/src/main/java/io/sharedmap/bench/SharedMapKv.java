@@ -7,6 +7,7 @@ import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.SharedMapException;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
@@ -28,7 +29,7 @@ final class SharedMapKv implements KvClient {
     // Set explicitly either way: the client's default changed to direct reads in issue 6.
     Options options = Options.defaults().directReads(directReads);
     if (clientSpinUs >= 0) {
-      options = options.spinTime(java.time.Duration.ofNanos(clientSpinUs * 1000));
+      options = options.spinTime(Duration.ofNanos(clientSpinUs * 1000));
     }
     try {
       return new SharedMapKv(SharedMap.connect(socket, options));

@@ -3,8 +3,12 @@ package io.sharedmap.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sharedmap.cli.Cli.Result;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -42,7 +46,7 @@ class CommandLineTest {
         {"sharedmap limit set", "Missing required parameters", "limit", "set"},
         {"sharedmap del", "--if-version: 0 is not a version", "del", "k", "--if-version", "0"}};
     for (String[] c : cases) {
-      String[] args = java.util.Arrays.copyOfRange(c, 2, c.length);
+      String[] args = Arrays.copyOfRange(c, 2, c.length);
 
       Result r = Cli.run(args);
 
@@ -139,15 +143,15 @@ class CommandLineTest {
   /** A user without a home directory: createDirectories fails on /home/NAME with a message that is only the path. */
   @Test
   void reason_accessDenied_saysPermissionDenied() {
-    assertThat(StartCommand.reason(new java.nio.file.AccessDeniedException("/home/nc_alice")))
+    assertThat(StartCommand.reason(new AccessDeniedException("/home/nc_alice")))
         .isEqualTo("/home/nc_alice: permission denied");
-    assertThat(StartCommand.reason(new java.nio.file.FileSystemException("/x", null, "Read-only file system")))
+    assertThat(StartCommand.reason(new FileSystemException("/x", null, "Read-only file system")))
         .isEqualTo("/x: Read-only file system");
   }
 
   @Test
   void object_numbersAndStrings_formatsJson() {
-    String json = Json.object(new java.util.LinkedHashMap<>(Map.of("a", "12")));
+    String json = Json.object(new LinkedHashMap<>(Map.of("a", "12")));
     assertThat(json).isEqualTo("{\"a\":12}");
     assertThat(Json.isLong("-5")).isTrue();
     assertThat(Json.isLong("007")).isFalse();

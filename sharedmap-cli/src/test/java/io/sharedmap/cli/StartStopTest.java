@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -88,7 +89,7 @@ class StartStopTest {
     Result stopped = Cli.run("stop", "--socket", socket.toString());
     assertThat(stopped.exitCode()).as(stopped.err()).isZero();
     assertThat(stopped.out()).isEqualTo("stopped: pid " + spawnedPid + "\n");
-    assertThat(ProcessHandle.of(spawnedPid).map(ProcessHandle::isAlive)).isNotEqualTo(java.util.Optional.of(true));
+    assertThat(ProcessHandle.of(spawnedPid).map(ProcessHandle::isAlive)).isNotEqualTo(Optional.of(true));
     spawnedPid = -1;
 
     assertThat(Cli.run("status", "--socket", socket.toString()).exitCode()).isEqualTo(3);

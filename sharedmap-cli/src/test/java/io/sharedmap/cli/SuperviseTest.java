@@ -14,8 +14,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongPredicate;
 import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -67,7 +69,7 @@ class SuperviseTest {
     }
   }
 
-  private static long await(String what, LongSupplier value, java.util.function.LongPredicate done) {
+  private static long await(String what, LongSupplier value, LongPredicate done) {
     long deadline = System.nanoTime() + DEADLINE.toNanos();
     while (true) {
       long v = value.getAsLong();
@@ -108,7 +110,7 @@ class SuperviseTest {
       assertThat(stopped.exitCode()).as(stopped.err()).isZero();
       assertThat(stopped.out()).isEqualTo("stopped: pid " + restarted + " and its supervisor, pid " + pids[1] + "\n");
     }
-    assertThat(ProcessHandle.of(pids[1]).map(ProcessHandle::isAlive)).isNotEqualTo(java.util.Optional.of(true));
+    assertThat(ProcessHandle.of(pids[1]).map(ProcessHandle::isAlive)).isNotEqualTo(Optional.of(true));
     assertThat(Cli.run("status", "--socket", socket.toString()).exitCode()).isEqualTo(3);
     String log = Files.readString(dir.resolve(DaemonLauncher.LOG_FILE_NAME));
     assertThat(log).contains("was killed by signal 9 (SIGKILL)", "restarting in",

@@ -10,6 +10,7 @@ import io.sharedmap.protocol.ProtocolException;
 import io.sharedmap.protocol.Status;
 import io.sharedmap.os.transport.SpinChannel;
 import io.sharedmap.os.transport.SpinLimiter;
+import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.Serial;
@@ -444,7 +445,7 @@ final class Connection implements AutoCloseable {
     closeQuietly(channel);
   }
 
-  private static void closeQuietly(java.io.Closeable c) {
+  private static void closeQuietly(Closeable c) {
     try {
       c.close();
     } catch (IOException ignored) {

@@ -2,6 +2,7 @@ package io.sharedmap.client;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -32,7 +33,7 @@ public record KeyInfo(byte[] key, long version, int valueLength, @Nullable KeyOw
   @Override
   public boolean equals(Object o) {
     return o instanceof KeyInfo(byte[] k, long v, int len, KeyOwner w) && v == version && len == valueLength
-        && Arrays.equals(k, key) && java.util.Objects.equals(w, owner);
+        && Arrays.equals(k, key) && Objects.equals(w, owner);
   }
 
   @Override

@@ -15,7 +15,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * released; it advances over released numbers only, so a stuck request holds back the window (and
  * blocks new changes) rather than letting newer numbers push it out of the daemon's memory.
  *
- * <p>Concurrency: one lock, held for a few array operations per change; a caller that would
+ * <p>Concurrency (a leaf lock; docs/ARCHITECTURE.md, "Lock order"): one lock, held for a few array operations per change; a caller that would
  * overrun the window waits on {@code roomy} until the oldest numbers are released.
  */
 final class SequenceWindow {

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -85,7 +86,7 @@ class DirectReadTest {
     SharedMap closed = SharedMap.connect(daemon.socket);
     assertThat(closed.get("k")).isPresent();
     closed.close();
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> closed.get("k"))
+    Assertions.assertThatThrownBy(() -> closed.get("k"))
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
     assertThat(closed.readStats().viewMapped()).isFalse();
   }

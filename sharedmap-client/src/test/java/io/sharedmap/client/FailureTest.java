@@ -1,5 +1,6 @@
 package io.sharedmap.client;
 
+import io.sharedmap.server.ServerConfig;
 import io.sharedmap.server.testing.TestDaemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -8,6 +9,7 @@ import io.sharedmap.protocol.ErrorCode;
 import io.sharedmap.protocol.FrameDescriptor;
 import io.sharedmap.protocol.FrameEncoder;
 import io.sharedmap.protocol.Status;
+import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -83,7 +85,7 @@ class FailureTest {
 
   @Test
   void connect_daemonAtConnectionLimit_serverFailureTooManyConnections() throws Exception {
-    try (TestDaemon daemon = TestDaemon.start(c -> new io.sharedmap.server.ServerConfig(c.dataDir(), c.socket(),
+    try (TestDaemon daemon = TestDaemon.start(c -> new ServerConfig(c.dataDir(), c.socket(),
             c.durability(), c.fsyncIntervalMs(), c.maxValueBytes(), 1, c.snapshotMinJournalBytes(),
             c.drainTimeoutMs()));
         SharedMap first = SharedMap.connect(daemon.socket)) {
@@ -117,7 +119,7 @@ class FailureTest {
           ByteBuffer reply = ByteBuffer.allocate(FrameEncoder.encodedLength(0, 0));
           FrameEncoder.writeResponse(reply, Status.PONG, 0, new byte[0], new byte[0], 0);
           c.write(reply.flip());
-        } catch (java.io.IOException ignored) {
+        } catch (IOException ignored) {
           // the client hung up
         }
       });

@@ -5,6 +5,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -147,7 +148,7 @@ class PipelineTest {
   void sync_daemonGone_failsEveryResponse() throws Exception {
     try (SharedMap plain = SharedMap.connect(daemon.socket, Options.defaults().recovering(false));
         SharedMap shortWindow = SharedMap.connect(daemon.socket,
-            Options.defaults().reconnectWindow(java.time.Duration.ofMillis(200)))) {
+            Options.defaults().reconnectWindow(Duration.ofMillis(200)))) {
       daemon.stop();
 
       for (SharedMap m : List.of(plain, shortWindow)) {

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -20,7 +21,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -231,9 +236,9 @@ class ReplyTimeoutTest {
         SharedMap map = connectPatiently(proxy.socket, Options.defaults().replyTimeout(timeout)
             .recovering(false).directReads(false))) {
       ExecutorService pool = Executors.newFixedThreadPool(threads);
-      java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-      java.util.concurrent.atomic.AtomicLong allAnswers = new java.util.concurrent.atomic.AtomicLong();
-      java.util.concurrent.atomic.AtomicLong allTimeouts = new java.util.concurrent.atomic.AtomicLong();
+      AtomicBoolean stop = new AtomicBoolean();
+      AtomicLong allAnswers = new AtomicLong();
+      AtomicLong allTimeouts = new AtomicLong();
       try {
         List<Future<Throwable>> callers = runTogether(pool, threads, t -> () -> {
           long timeouts = 0;
@@ -258,13 +263,13 @@ class ReplyTimeoutTest {
           allTimeouts.addAndGet(timeouts);
           return null;
         });
-        java.util.Random random = new java.util.Random(42);
+        Random random = new Random(42);
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
         while (System.nanoTime() - end < 0) {
           proxy.stall();
-          java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(random.nextInt(100)));
+          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(random.nextInt(100)));
           proxy.resume();
-          java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(random.nextInt(50)));
+          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(random.nextInt(50)));
         }
         stop.set(true);
         for (Future<Throwable> caller : callers) {
@@ -287,7 +292,7 @@ class ReplyTimeoutTest {
    * milliseconds, a loaded machine may miss it even when nothing stalls (tests never fail for a slow
    * machine).
    */
-  private static <T> T patiently(java.util.function.Supplier<T> call) {
+  private static <T> T patiently(Supplier<T> call) {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (true) {
       try {

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.sharedmap.server.ServerConfig;
 import io.sharedmap.server.testing.TestDaemon;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,7 +43,7 @@ class SpinSettingsTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("settings")
   void calls_workAlike(String name, int daemonSpinUs, int maxSpinners, Duration clientSpin) throws Exception {
-    UnaryOperator<io.sharedmap.server.ServerConfig> tweak =
+    UnaryOperator<ServerConfig> tweak =
         c -> maxSpinners < 0 ? c.withSpinUs(daemonSpinUs) : c.withSpinUs(daemonSpinUs).withMaxSpinners(maxSpinners);
     Options options = Options.defaults().spinTime(clientSpin).reconnectWindow(Duration.ofSeconds(20));
     try (TestDaemon daemon = TestDaemon.start(tweak); SharedMap map = SharedMap.connect(daemon.socket, options)) {

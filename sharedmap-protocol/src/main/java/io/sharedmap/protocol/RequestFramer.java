@@ -1,6 +1,7 @@
 package io.sharedmap.protocol;
 
 import java.nio.ByteBuffer;
+import java.util.function.IntFunction;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -43,7 +44,7 @@ public final class RequestFramer {
   private static final byte[] EMPTY = new byte[0];
 
   private final int maxValueLength;
-  private final java.util.function.IntFunction<byte[]> valueAllocator;
+  private final IntFunction<byte[]> valueAllocator;
   private final ByteBuffer headerBuffer = ByteBuffer.allocate(FrameDescriptor.HEADER_LENGTH);
   private State state = State.HELLO;
 
@@ -70,7 +71,7 @@ public final class RequestFramer {
    * @param valueAllocator makes the array a non-empty value is read into, once its header has been
    *     accepted; a server uses it to bound the memory of values being received (it may block)
    */
-  public RequestFramer(int maxValueLength, java.util.function.IntFunction<byte[]> valueAllocator) {
+  public RequestFramer(int maxValueLength, IntFunction<byte[]> valueAllocator) {
     if (maxValueLength < 0 || maxValueLength > FrameDescriptor.ABSOLUTE_MAX_VALUE_LENGTH) {
       throw new IllegalArgumentException("maxValueLength " + maxValueLength + " outside 0.."
           + FrameDescriptor.ABSOLUTE_MAX_VALUE_LENGTH);

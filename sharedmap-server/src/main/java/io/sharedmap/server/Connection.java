@@ -24,6 +24,7 @@ import io.sharedmap.server.security.QuotaExceededException;
 import io.sharedmap.server.security.RefusedException;
 import io.sharedmap.os.accounts.UnixAccounts;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -109,7 +110,7 @@ final class Connection implements Runnable {
         try {
           flush(); // let the replies already queued go out before waiting
         } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
+          throw new UncheckedIOException(e);
         }
         frameStartedNanos = 0; // waiting for the budget is the daemon's doing, not a client stall
         boolean got = budget.acquire(kib, () -> channel.isOpen() && !aborted);
@@ -184,7 +185,7 @@ final class Connection implements Runnable {
         }
         flush();
       }
-    } catch (IOException | java.io.UncheckedIOException | Abandoned e) {
+    } catch (IOException | UncheckedIOException | Abandoned e) {
       LOG.log(System.Logger.Level.DEBUG, "connection " + peer + " ended: " + e);
     } catch (RuntimeException | Error e) {
       LOG.log(System.Logger.Level.ERROR, "connection " + peer + " failed unexpectedly", e);
@@ -374,7 +375,7 @@ final class Connection implements Runnable {
 
   /** What a caller who is not an administrator sees of the limits: its own user, its groups, the defaults. */
   private List<LimitCodec.Row> ownRows(Accounts accounts) {
-    List<LimitCodec.Row> rows = new java.util.ArrayList<>();
+    List<LimitCodec.Row> rows = new ArrayList<>();
     rows.add(accounts.row(new LimitCodec.Principal(LimitCodec.Kind.USER, caller.uid())));
     rows.add(accounts.row(new LimitCodec.Principal(LimitCodec.Kind.GROUP, caller.gid())));
     for (long g : caller.groups()) {

@@ -24,17 +24,25 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
 import org.jspecify.annotations.Nullable;
@@ -78,7 +86,7 @@ public final class SharedMapServer implements AutoCloseable {
   private final PayloadBudget payloadBudget;
   /** Shared by every connection: at most {@code --max-spinners} of their threads spin at once. */
   private final SpinLimiter spinners;
-  private final java.util.concurrent.ScheduledExecutorService reaper;
+  private final ScheduledExecutorService reaper;
   private final long startedNanos = System.nanoTime();
   private final AtomicLong connectionIds = new AtomicLong();
   private final CountDownLatch stopped = new CountDownLatch(1);
@@ -98,7 +106,7 @@ public final class SharedMapServer implements AutoCloseable {
     this.acceptor = Thread.ofPlatform().name("sharedmap-acceptor").daemon(true).unstarted(this::acceptLoop);
     this.payloadBudget = new PayloadBudget(config.maxPendingPayloadBytes());
     this.spinners = new SpinLimiter(config.maxSpinners());
-    this.reaper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+    this.reaper = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().name("sharedmap-reaper").daemon(true).factory());
   }
 
@@ -167,8 +175,8 @@ public final class SharedMapServer implements AutoCloseable {
       try {
         FileModes.createPrivateDirectories(dir);
       } catch (IOException e) {
-        String why = e instanceof java.nio.file.AccessDeniedException a ? a.getFile() + ": permission denied"
-            : e instanceof java.nio.file.FileAlreadyExistsException x ? x.getFile() + ": exists and is not a directory"
+        String why = e instanceof AccessDeniedException a ? a.getFile() + ": permission denied"
+            : e instanceof FileAlreadyExistsException x ? x.getFile() + ": exists and is not a directory"
             : String.valueOf(e.getMessage());
         throw new ServerStartException("cannot create data directory " + dir + ": " + why
             + "; use --dir or SHAREDMAP_DIR", e);
@@ -240,7 +248,7 @@ public final class SharedMapServer implements AutoCloseable {
    *     to another user); starting anyway could leave its readers behind
    */
   private static void retireLeftoverViews(Path dataDir, Path socket) throws ServerStartException, IOException {
-    java.util.LinkedHashSet<Path> left = new java.util.LinkedHashSet<>();
+    LinkedHashSet<Path> left = new LinkedHashSet<>();
     left.add(ViewConfig.file(socket));
     Path record = dataDir.resolve(VIEW_RECORD);
     if (Files.isRegularFile(record)) {
@@ -266,7 +274,7 @@ public final class SharedMapServer implements AutoCloseable {
   private static String ownerOf(Path p) {
     try {
       return "owner " + Files.getOwner(p).getName() + ", mode "
-          + java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+          + PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
     } catch (IOException | UnsupportedOperationException e) {
       return "owner unknown: " + e.getMessage();
     }
@@ -362,7 +370,7 @@ public final class SharedMapServer implements AutoCloseable {
       } catch (IOException e) {
         // e.g. out of file descriptors: back off instead of spinning, and try again
         LOG.log(System.Logger.Level.WARNING, "accept failed, retrying in 100 ms: " + e);
-        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
         continue;
       }
       stats.connectionsTotal.increment();
@@ -482,7 +490,7 @@ public final class SharedMapServer implements AutoCloseable {
     m.put("pid", Long.toString(ProcessHandle.current().pid()));
     m.put("socket", config.socket().toString());
     m.put("data_dir", config.dataDir().toString());
-    m.put("data_dir_warning", java.util.Objects.requireNonNullElse(FileModes.exposureWarning(config.dataDir()), ""));
+    m.put("data_dir_warning", Objects.requireNonNullElse(FileModes.exposureWarning(config.dataDir()), ""));
     m.put("uptime_ms", Long.toString((System.nanoTime() - startedNanos) / 1_000_000));
     m.put("durability", config.durability().toString());
     m.put("fsync_interval_ms", Integer.toString(config.fsyncIntervalMs()));

@@ -7,6 +7,8 @@ import io.sharedmap.tests.clients.Values;
 import io.sharedmap.tests.clients.Verify;
 import io.sharedmap.tests.clients.WriteLog;
 import io.sharedmap.tests.support.DaemonProcess;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +38,7 @@ class CheckersTest {
   }
 
   private static Dump dump(String... entries) {
-    List<String> lines = new java.util.ArrayList<>(Arrays.asList(entries));
+    List<String> lines = new ArrayList<>(Arrays.asList(entries));
     lines.add("END " + entries.length);
     return Dump.parse(lines);
   }
@@ -164,7 +166,7 @@ class CheckersTest {
     v[200] ^= 1;
     assertThat(Values.parse(v)).isNull();
     assertThat(Values.parse(Arrays.copyOf(Values.make("w3.1", 42, 300), 299))).isNull();
-    assertThat(Values.parse("w3.1:43:".getBytes(java.nio.charset.StandardCharsets.US_ASCII))).isNotNull();
+    assertThat(Values.parse("w3.1:43:".getBytes(StandardCharsets.US_ASCII))).isNotNull();
     assertThat(Values.parse(new byte[0])).isNull();
   }
 

@@ -15,7 +15,10 @@ import io.sharedmap.tests.support.DaemonProcess;
 import io.sharedmap.tests.support.JavaCommand;
 import io.sharedmap.tests.support.SystemTestEnv;
 import java.nio.file.Files;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -64,7 +67,7 @@ class CrashRecoveryTest {
     WriteLog log = WriteLog.of(writers);
     DaemonProcess restarted = env.startDaemon(spec);
     Dump dump = Workload.dump(env, restarted.socket(), log, "dump");
-    List<String> problems = new java.util.ArrayList<>(Verify.prefixConsistency(log, dump));
+    List<String> problems = new ArrayList<>(Verify.prefixConsistency(log, dump));
     for (String p : Verify.durability(log, dump, true)) {
       if (!p.contains("an acknowledged write was lost") && !p.contains("is below the acknowledged")
           && !p.contains("but the key is gone")) {
@@ -127,7 +130,7 @@ class CrashRecoveryTest {
     DaemonProcess daemon = env.startDaemon(spec);
     int processes = 3;
     int increments = 300;
-    List<ChildProcess> counters = new java.util.ArrayList<>();
+    List<ChildProcess> counters = new ArrayList<>();
     for (int i = 0; i < processes; i++) {
       counters.add(env.startClient("counter-" + i, CounterMain.class,
           List.of("--socket", daemon.socket().toString(), "--increments", Integer.toString(increments))));
@@ -139,7 +142,7 @@ class CrashRecoveryTest {
       daemon.kill9();
       daemon = env.startDaemon(spec);
     }
-    java.util.Set<Long> values = new java.util.TreeSet<>();
+    Set<Long> values = new TreeSet<>();
     for (ChildProcess c : counters) {
       c.awaitExit(Workload.WRITER_EXIT_TIMEOUT, 0);
       for (String line : c.lines()) {

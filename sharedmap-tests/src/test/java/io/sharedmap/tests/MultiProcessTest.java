@@ -14,7 +14,10 @@ import io.sharedmap.tests.support.DaemonProcess;
 import io.sharedmap.tests.support.JavaCommand;
 import io.sharedmap.tests.support.SystemTestEnv;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -96,12 +99,12 @@ class MultiProcessTest {
     DaemonProcess daemon = env.startDaemon(env.daemonSpec());
     int processes = 5;
     int increments = 200;
-    List<ChildProcess> counters = new java.util.ArrayList<>();
+    List<ChildProcess> counters = new ArrayList<>();
     for (int i = 0; i < processes; i++) {
       counters.add(env.startClient("counter-" + i, CounterMain.class,
           List.of("--socket", daemon.socket().toString(), "--increments", Integer.toString(increments))));
     }
-    java.util.Set<Long> valuesSeen = new java.util.HashSet<>();
+    Set<Long> valuesSeen = new HashSet<>();
     for (ChildProcess c : counters) {
       c.awaitExit(Duration.ofSeconds(120), 0);
       for (String line : c.lines()) {

@@ -18,6 +18,7 @@ import io.sharedmap.tests.support.SystemTestEnv;
 import io.sharedmap.tests.support.UnixUsers;
 import io.sharedmap.tests.support.UnixUsers.User;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +27,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +36,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -499,7 +502,7 @@ class MultiUserTest {
           maxKeys.accumulateAndGet(u.keys(), Math::max);
           maxBytes.accumulateAndGet(u.bytes(), Math::max);
           samples.incrementAndGet();
-          java.util.concurrent.locks.LockSupport.parkNanos(200_000); // pacing only: leave the CPUs to the racers
+          LockSupport.parkNanos(200_000); // pacing only: leave the CPUs to the racers
         }
       });
       // every racer starts at the same instant, warmed up, so 20 threads meet at the limit together
@@ -562,7 +565,7 @@ class MultiUserTest {
     UserActor b = actor("bob", bob, daemon);
     awaitReady(a, b);
     List<Principal> principals = List.of(user(alice), user(bob), group(team), Principal.DEFAULT);
-    Map<Principal, LimitsRow> before = new TreeMap<>(java.util.Comparator.comparing(Principal::wire));
+    Map<Principal, LimitsRow> before = new TreeMap<>(Comparator.comparing(Principal::wire));
     List<KeyInfo> ownersBefore;
     try (SharedMap root = rootClient(daemon)) {
       root.setLimits(user(alice), new Limits(4, 500, KEEP));
@@ -823,7 +826,7 @@ class MultiUserTest {
       return env.startDaemon(env.daemonSpec().withSocket(sockets.resolve("s.sock"))
           .withServerArgs(args.toArray(String[]::new)));
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
   }
 

@@ -16,6 +16,7 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -244,8 +246,8 @@ class StorageFaultsTest {
     long expectedDropped;
     if (damage.startsWith("garbage")) {
       byte[] garbage = new byte[100];
-      new java.util.Random(7).nextBytes(garbage);
-      Files.write(segment, garbage, java.nio.file.StandardOpenOption.APPEND);
+      new Random(7).nextBytes(garbage);
+      Files.write(segment, garbage, StandardOpenOption.APPEND);
       expectedDropped = 100;
     } else {
       try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {

@@ -927,7 +927,7 @@ public final class TortureRun {
 
   /** "1,234 GET (567 direct), 890 SET, 456 CAS, 123 DELETE" over all history keys. */
   private static String historyMix(Map<Integer, List<LinOp>> histories) {
-    Map<LinOp.Kind, Long> n = new java.util.EnumMap<>(LinOp.Kind.class);
+    Map<LinOp.Kind, Long> n = new EnumMap<>(LinOp.Kind.class);
     long direct = 0;
     for (List<LinOp> h : histories.values()) {
       for (LinOp o : h) {
@@ -1036,7 +1036,7 @@ public final class TortureRun {
         fromView += answeredByView ? 1 : 0;
         boolean same = viaSocket.isPresent() == viaView.isPresent() && (viaSocket.isEmpty()
             || (viaSocket.get().version() == viaView.get().version()
-                && java.util.Arrays.equals(viaSocket.get().value(), viaView.get().value())));
+                && Arrays.equals(viaSocket.get().value(), viaView.get().value())));
         if (!same) {
           disagreed++;
           problems.add("at the end " + key + " is " + describe(viaSocket) + " through the socket but "

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -81,7 +82,7 @@ public final class TortureWorker {
   private final AtomicBoolean stop = new AtomicBoolean();
   /** Restarts of the daemon announced so far (the coordinator's {@code R <n>}). */
   private volatile int epoch;
-  private final Map<Integer, Long> epochStartNs = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<Integer, Long> epochStartNs = new ConcurrentHashMap<>();
   private final AtomicLong ops = new AtomicLong();
   private final AtomicLong errors = new AtomicLong();
   private final AtomicLong failures = new AtomicLong();
@@ -118,7 +119,7 @@ public final class TortureWorker {
       }
       new TortureWorker(spec, socketMap, maps).run();
     } finally {
-      for (SharedMap m : new java.util.LinkedHashSet<>(maps)) {
+      for (SharedMap m : new LinkedHashSet<>(maps)) {
         m.close();
       }
     }

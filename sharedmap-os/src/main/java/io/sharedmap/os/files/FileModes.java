@@ -1,6 +1,7 @@
 package io.sharedmap.os.files;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -15,6 +16,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.EnumSet;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -89,7 +91,7 @@ public final class FileModes {
   /** Writes {@code text} to {@code file} as {@link #openPrivate} opens it. */
   public static void writePrivate(Path file, String text) throws IOException {
     try (FileChannel c = openPrivate(file)) {
-      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+      ByteBuffer b = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
       while (b.hasRemaining()) {
         c.write(b);
       }
@@ -118,7 +120,7 @@ public final class FileModes {
     } catch (IOException | UnsupportedOperationException e) {
       return null;
     }
-    Set<PosixFilePermission> open = java.util.EnumSet.noneOf(PosixFilePermission.class);
+    Set<PosixFilePermission> open = EnumSet.noneOf(PosixFilePermission.class);
     open.addAll(a.permissions());
     open.retainAll(Set.of(PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE,
         PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE,

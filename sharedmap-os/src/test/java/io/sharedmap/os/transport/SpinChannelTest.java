@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -12,6 +13,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -191,12 +193,12 @@ class SpinChannelTest {
       for (int i = 0; i < 16; i++) {
         assertThat(got[i]).isEqualTo((byte) (100 + i));
       }
-      assertThat(java.util.Arrays.equals(got, 16, got.length, value, 0, value.length)).isTrue();
+      assertThat(Arrays.equals(got, 16, got.length, value, 0, value.length)).isTrue();
       ByteBuffer single = ByteBuffer.wrap(value);
       CompletableFuture<byte[]> again = CompletableFuture.supplyAsync(() -> receive(value.length), threads);
       c.write(single);
       assertThat(single.hasRemaining()).isFalse();
-      assertThat(java.util.Arrays.equals(again.get(30, TimeUnit.SECONDS), value)).isTrue();
+      assertThat(Arrays.equals(again.get(30, TimeUnit.SECONDS), value)).isTrue();
     }
   }
 
@@ -210,7 +212,7 @@ class SpinChannelTest {
       try {
         c.write(big);
       } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
+        throw new UncheckedIOException(e);
       }
     }, threads);
     await("the writer waits in write", () -> writer.get() != null && isInSelect(writer.get()));
@@ -257,7 +259,7 @@ class SpinChannelTest {
       int n = c.read(b);
       return n < 0 ? -1 : b.get(0);
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
   }
 
@@ -278,7 +280,7 @@ class SpinChannelTest {
         have += n;
       }
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
     return all;
   }

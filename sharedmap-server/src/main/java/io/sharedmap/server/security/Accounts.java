@@ -9,6 +9,7 @@ import io.sharedmap.protocol.LimitCodec.Kind;
 import io.sharedmap.protocol.LimitCodec.Principal;
 import io.sharedmap.protocol.LimitCodec.Row;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,6 +25,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -50,8 +52,8 @@ import org.jspecify.annotations.Nullable;
  * the default group's usage is always exactly the sum of its members'. Limits are immutable
  * records in a concurrent map, replaced whole. {@code persistLock} only orders writes of the limits
  * file: it is held across that I/O, but nothing else ever waits for it except another limit
- * change. Lock order: {@code persistLock}, engine stripe lock (callers may hold one when
- * charging), a user's monitor, the default group's monitor; a group's monitor is a leaf.
+ * change. Where these locks sit among the daemon's: docs/ARCHITECTURE.md, "Lock order" (the one
+ * written hierarchy).
  */
 public final class Accounts {
   private static final System.Logger LOG = System.getLogger(Accounts.class.getName());
@@ -376,7 +378,7 @@ public final class Accounts {
     return change == LimitCodec.KEEP ? old : change;
   }
 
-  private Row update(Principal p, java.util.function.UnaryOperator<Amounts> f) throws IOException {
+  private Row update(Principal p, UnaryOperator<Amounts> f) throws IOException {
     persistLock.lock();
     try {
       Amounts before = limits.get(p);
@@ -400,6 +402,7 @@ public final class Accounts {
    * user's monitor, so no charge of the user sees one membership and counts by the other.
    */
   private void replaceLimits(Principal p, @Nullable Amounts a) {
+    assert persistLock.isHeldByCurrentThread() : "limits change in the order they are written";
     if (p.kind() != Kind.USER || p.id() == 0) {
       putOrRemove(p, a);
       return;
@@ -437,7 +440,7 @@ public final class Accounts {
     }
     Path tmp = file.resolveSibling(LIMITS_FILE + ".tmp");
     try (FileChannel c = FileModes.openPrivate(tmp)) {
-      java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(b.toString().getBytes(StandardCharsets.UTF_8));
+      ByteBuffer buf = ByteBuffer.wrap(b.toString().getBytes(StandardCharsets.UTF_8));
       while (buf.hasRemaining()) {
         c.write(buf);
       }

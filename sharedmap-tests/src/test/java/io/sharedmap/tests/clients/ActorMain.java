@@ -15,6 +15,8 @@ import io.sharedmap.client.QuotaExceededException;
 import io.sharedmap.client.ScanPage;
 import io.sharedmap.client.SetResult;
 import io.sharedmap.client.SharedMap;
+import io.sharedmap.protocol.Opcode;
+import io.sharedmap.tests.support.RawConnection;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -23,12 +25,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 
 /**
@@ -179,9 +184,9 @@ public final class ActorMain {
         yield Integer.toString(extra.size());
       }
       case "seqset" -> { // CLIENT_ID SEQ K V: a sequenced SET on a raw session connection
-        try (io.sharedmap.tests.support.RawConnection raw = io.sharedmap.tests.support.RawConnection.openWithSession(
+        try (RawConnection raw = RawConnection.openWithSession(
             socket, Long.parseLong(a[0]))) {
-          var r = raw.call(io.sharedmap.tests.support.RawConnection.sequenced(io.sharedmap.protocol.Opcode.SET,
+          var r = raw.call(RawConnection.sequenced(Opcode.SET,
               Long.parseLong(a[1]), a[2], a[3], 0));
           yield r.status() + " " + r.version();
         }
@@ -213,7 +218,7 @@ public final class ActorMain {
     AtomicInteger next = new AtomicInteger();
     AtomicInteger refused = new AtomicInteger();
     AtomicInteger other = new AtomicInteger();
-    List<String> created = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<String> created = Collections.synchronizedList(new ArrayList<>());
     String value = "v".repeat(valueBytes);
     try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
       List<Future<?>> fs = new ArrayList<>();
@@ -224,7 +229,7 @@ public final class ActorMain {
           }
           long wait;
           while ((wait = startAtEpochMs - System.currentTimeMillis()) > 0) {
-            java.util.concurrent.locks.LockSupport.parkNanos(wait * 1_000_000L);
+            LockSupport.parkNanos(wait * 1_000_000L);
           }
           int i;
           while ((i = next.getAndIncrement()) < count) {
@@ -250,7 +255,7 @@ public final class ActorMain {
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new IllegalStateException(e);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
           throw new IllegalStateException(e.getCause());
         }
       }

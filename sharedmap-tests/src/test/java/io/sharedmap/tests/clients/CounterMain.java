@@ -5,6 +5,7 @@ import io.sharedmap.client.Entry;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.launcher.WorkerReport;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -19,7 +20,7 @@ public final class CounterMain {
   private CounterMain() {}
 
   public static void main(String[] argv) {
-    Args args = new Args(argv, java.util.List.of());
+    Args args = new Args(argv, List.of());
     Path socket = Path.of(args.get("--socket"));
     String key = args.get("--key", "counter");
     int increments = args.getInt("--increments", 100);

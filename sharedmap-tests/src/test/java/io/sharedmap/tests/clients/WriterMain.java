@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -60,7 +61,7 @@ public final class WriterMain {
     boolean reconnect = !args.flag("--no-reconnect");
     Options options = args.flag("--plain")
         ? Options.defaults().recovering(false)
-        : Options.defaults().reconnectWindow(java.time.Duration.ofMillis(
+        : Options.defaults().reconnectWindow(Duration.ofMillis(
             args.getLong("--reconnect-window-ms", Options.DEFAULT_RECONNECT_WINDOW.toMillis())));
 
     AtomicBoolean stop = new AtomicBoolean();

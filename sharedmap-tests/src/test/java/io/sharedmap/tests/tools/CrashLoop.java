@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 /**
  * The crash loop: under load from P writer processes, kill -9 the daemon at random moments, restart
@@ -82,7 +83,7 @@ public final class CrashLoop {
 
   private CrashLoop() {}
 
-  public static Result run(Launcher env, Config c, java.util.function.Consumer<String> progress) {
+  public static Result run(Launcher env, Config c, Consumer<String> progress) {
     long start = System.nanoTime();
     Result r = c.mode().equals("never") ? runNever(env, c, progress) : runDurable(env, c, progress);
     return new Result(c, r.kills(), r.acknowledged(), r.lost(), r.checkedKeys(),
@@ -122,7 +123,7 @@ public final class CrashLoop {
     LockSupport.parkNanos(Duration.ofMillis(random.nextInt(maxDelayMs + 1)).toNanos());
   }
 
-  private static Result runDurable(Launcher env, Config c, java.util.function.Consumer<String> progress) {
+  private static Result runDurable(Launcher env, Config c, Consumer<String> progress) {
     DaemonProcess.Spec spec = env.daemonSpec().withDurability(c.mode());
     Random random = new Random(c.seed());
     DaemonProcess daemon = env.startDaemon(spec);
@@ -185,7 +186,7 @@ public final class CrashLoop {
     return new ReaderStats(0, 0, 0, remapped);
   }
 
-  private static Result runNever(Launcher env, Config c, java.util.function.Consumer<String> progress) {
+  private static Result runNever(Launcher env, Config c, Consumer<String> progress) {
     DaemonProcess.Spec spec = env.daemonSpec().withDurability("never");
     Random random = new Random(c.seed());
     DaemonProcess daemon = env.startDaemon(spec);

@@ -17,9 +17,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
@@ -89,7 +91,7 @@ public final class OutcomeTable {
     abstract String run(SharedMap map);
 
     /** Runs {@code op} until it succeeds; each failure is an error the application saw. */
-    <T> T retry(java.util.function.Supplier<T> op) {
+    <T> T retry(Supplier<T> op) {
       while (true) {
         try {
           return op.get();
@@ -282,7 +284,7 @@ public final class OutcomeTable {
       Path seg = s.filter(p -> p.getFileName().toString().matches("journal-\\d+\\.log")).max(Path::compareTo)
           .orElseThrow();
       byte[] g = new byte[64];
-      new java.util.Random(1).nextBytes(g);
+      new Random(1).nextBytes(g);
       Files.write(seg, g, StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -203,7 +204,7 @@ public final class SocketFuzzer {
         return f;
       }
       case 6 -> { // truncated
-        return java.util.Arrays.copyOf(f, r.nextInt(f.length));
+        return Arrays.copyOf(f, r.nextInt(f.length));
       }
       case 7 -> { // a length field lies
         ByteBuffer b = ByteBuffer.wrap(f);
