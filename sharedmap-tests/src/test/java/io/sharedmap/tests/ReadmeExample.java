@@ -13,10 +13,10 @@ public final class ReadmeExample {
 
   public static void main(String[] args) {
     // README:begin
-    try (SharedMap map = SharedMap.connect()) {                 // finds the daemon's socket by itself
-      map.set("greeting", "hello");                             // CREATED or UPDATED, with a version
-      Entry e = map.get("greeting").orElseThrow();              // same value in every process
-      map.compareAndSet("greeting", e.version(), "hi");         // Applied, or Conflict if someone won
+    try (SharedMap map = SharedMap.connect()) { // finds the daemon's socket by itself
+        map.set("greeting", "hello"); // CREATED or UPDATED, with a version
+        Entry e = map.get("greeting").orElseThrow(); // same value in every process
+        map.compareAndSet("greeting", e.version(), "hi"); // Applied, or Conflict if someone won
     }
     // README:end
   }
