@@ -1,17 +1,17 @@
 /** The {@code sharedmap} command. */
 module io.sharedmap.cli {
-  requires io.sharedmap.client;
-  requires io.sharedmap.os;
-  requires io.sharedmap.launcher;
-  requires io.sharedmap.server;
-  requires transitive info.picocli; // Main.commandLine returns a CommandLine
-  requires static transitive org.jspecify;
-  requires static com.google.errorprone.annotations;
+    requires io.sharedmap.client;
+    requires io.sharedmap.os;
+    requires io.sharedmap.launcher;
+    requires io.sharedmap.server;
+    requires transitive info.picocli; // Main.commandLine returns a CommandLine
+    requires static transitive org.jspecify;
+    requires static com.google.errorprone.annotations;
 
-  exports io.sharedmap.cli;
+    exports io.sharedmap.cli;
 
-  opens io.sharedmap.cli to
-      info.picocli;
+    opens io.sharedmap.cli to
+            info.picocli;
 
-  uses io.sharedmap.launcher.Subcommand;
+    uses io.sharedmap.launcher.Subcommand;
 }

@@ -4,10 +4,10 @@
  * package is not exported yet).
  */
 module io.sharedmap.os {
-  requires static transitive org.jspecify;
-  requires static com.google.errorprone.annotations;
+    requires static transitive org.jspecify;
+    requires static com.google.errorprone.annotations;
 
-  exports io.sharedmap.os.transport;
-  exports io.sharedmap.os.files;
-  exports io.sharedmap.os.accounts;
+    exports io.sharedmap.os.transport;
+    exports io.sharedmap.os.files;
+    exports io.sharedmap.os.accounts;
 }

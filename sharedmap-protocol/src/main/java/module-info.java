@@ -5,11 +5,11 @@
  */
 @SuppressWarnings("module") // qualified exports name modules built after this one
 module io.sharedmap.protocol {
-  requires static transitive org.jspecify;
+    requires static transitive org.jspecify;
 
-  exports io.sharedmap.protocol;
-  exports io.sharedmap.protocol.view to
-      io.sharedmap.client,
-      io.sharedmap.server,
-      io.sharedmap.torture;
+    exports io.sharedmap.protocol;
+    exports io.sharedmap.protocol.view to
+            io.sharedmap.client,
+            io.sharedmap.server,
+            io.sharedmap.torture;
 }

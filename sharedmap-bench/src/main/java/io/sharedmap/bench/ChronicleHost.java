@@ -12,27 +12,28 @@ import java.util.concurrent.CountDownLatch;
  * <p>Arguments: {@code FILE KEYS VALUE_SIZE SEED}.
  */
 public final class ChronicleHost {
-  static final String READY = "chronicle map ready";
+    static final String READY = "chronicle map ready";
 
-  private ChronicleHost() {}
+    private ChronicleHost() {}
 
-  public static void main(String[] args) throws Exception {
-    Path file = Path.of(args[0]);
-    int keys = Integer.parseInt(args[1]);
-    int valueSize = Integer.parseInt(args[2]);
-    long seed = Long.parseLong(args[3]);
-    ChronicleKv kv = ChronicleKv.open(file, keys, valueSize);
-    long t0 = System.nanoTime();
-    kv.set(KeySpace.seedKey(), KeySpace.seedValue());
-    kv.preload(KeySpace.keys(keys), KeySpace.value(valueSize, seed));
-    CountDownLatch stop = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      kv.close();
-      stop.countDown();
-    }));
-    System.out.printf("%s: chronicle-map %s, %,d keys of %d bytes preloaded in %.2f s%n", READY,
-        ChronicleKv.version(), keys, valueSize, (System.nanoTime() - t0) / 1e9);
-    System.out.flush();
-    stop.await();
-  }
+    public static void main(String[] args) throws Exception {
+        Path file = Path.of(args[0]);
+        int keys = Integer.parseInt(args[1]);
+        int valueSize = Integer.parseInt(args[2]);
+        long seed = Long.parseLong(args[3]);
+        ChronicleKv kv = ChronicleKv.open(file, keys, valueSize);
+        long t0 = System.nanoTime();
+        kv.set(KeySpace.seedKey(), KeySpace.seedValue());
+        kv.preload(KeySpace.keys(keys), KeySpace.value(valueSize, seed));
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            kv.close();
+            stop.countDown();
+        }));
+        System.out.printf(
+                "%s: chronicle-map %s, %,d keys of %d bytes preloaded in %.2f s%n",
+                READY, ChronicleKv.version(), keys, valueSize, (System.nanoTime() - t0) / 1e9);
+        System.out.flush();
+        stop.await();
+    }
 }

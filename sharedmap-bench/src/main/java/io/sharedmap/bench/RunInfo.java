@@ -11,72 +11,74 @@ import java.util.Map;
 
 /** What a result means: the machine, the software, the settings and the command line. */
 final class RunInfo {
-  final Map<String, String> fields = new LinkedHashMap<>();
-  final List<Map<String, String>> servers = new ArrayList<>();
+    final Map<String, String> fields = new LinkedHashMap<>();
+    final List<Map<String, String>> servers = new ArrayList<>();
 
-  private RunInfo() {}
+    private RunInfo() {}
 
-  static RunInfo collect(String args, Fsync fsync, BenchCommand.Load load) {
-    RunInfo i = new RunInfo();
-    i.fields.put("started", OffsetDateTime.now().toString());
-    i.fields.put("command", "sharedmap bench " + args);
-    i.fields.put("cpus", Integer.toString(Runtime.getRuntime().availableProcessors()));
-    i.fields.put("cpu_model", cpuModel());
-    i.fields.put("kernel", read("/proc/sys/kernel/osrelease"));
-    i.fields.put("memory", memTotal());
-    i.fields.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
-    i.fields.put("fsync", fsync.sharedMapMode());
-    i.fields.put("ops_per_process", Long.toString(load.ops()));
-    i.fields.put("keys", Integer.toString(load.keys()));
-    i.fields.put("value_size", Integer.toString(load.valueSize()));
-    i.fields.put("zipf_theta", Double.toString(load.zipfTheta()));
-    i.fields.put("seed", Long.toString(load.seed()));
-    i.fields.put("warmup", load.warmupOps() + " ops (direct: " + load.directWarmupOps() + ") or " + load.warmupMs()
-        + " ms per process");
-    return i;
-  }
-
-  void addServer(String label, String version, String socket) {
-    servers.add(Map.of("label", label, "version", version, "socket", socket));
-  }
-
-  String describeMachine() {
-    return fields.get("cpus") + " CPUs (" + fields.get("cpu_model") + "), Linux " + fields.get("kernel") + ", "
-        + fields.get("java");
-  }
-
-  /** The 1-minute load average, or -1. */
-  static double loadAverage() {
-    try {
-      return Double.parseDouble(read("/proc/loadavg").split(" ")[0]);
-    } catch (RuntimeException e) {
-      return -1;
+    static RunInfo collect(String args, Fsync fsync, BenchCommand.Load load) {
+        RunInfo i = new RunInfo();
+        i.fields.put("started", OffsetDateTime.now().toString());
+        i.fields.put("command", "sharedmap bench " + args);
+        i.fields.put("cpus", Integer.toString(Runtime.getRuntime().availableProcessors()));
+        i.fields.put("cpu_model", cpuModel());
+        i.fields.put("kernel", read("/proc/sys/kernel/osrelease"));
+        i.fields.put("memory", memTotal());
+        i.fields.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+        i.fields.put("fsync", fsync.sharedMapMode());
+        i.fields.put("ops_per_process", Long.toString(load.ops()));
+        i.fields.put("keys", Integer.toString(load.keys()));
+        i.fields.put("value_size", Integer.toString(load.valueSize()));
+        i.fields.put("zipf_theta", Double.toString(load.zipfTheta()));
+        i.fields.put("seed", Long.toString(load.seed()));
+        i.fields.put(
+                "warmup",
+                load.warmupOps() + " ops (direct: " + load.directWarmupOps() + ") or " + load.warmupMs()
+                        + " ms per process");
+        return i;
     }
-  }
 
-  private static String cpuModel() {
-    for (String line : read("/proc/cpuinfo").split("\n")) {
-      if (line.startsWith("model name")) {
-        return line.substring(line.indexOf(':') + 1).trim();
-      }
+    void addServer(String label, String version, String socket) {
+        servers.add(Map.of("label", label, "version", version, "socket", socket));
     }
-    return "unknown";
-  }
 
-  private static String memTotal() {
-    for (String line : read("/proc/meminfo").split("\n")) {
-      if (line.startsWith("MemTotal:")) {
-        return line.substring(9).trim();
-      }
+    String describeMachine() {
+        return fields.get("cpus") + " CPUs (" + fields.get("cpu_model") + "), Linux " + fields.get("kernel") + ", "
+                + fields.get("java");
     }
-    return "unknown";
-  }
 
-  private static String read(String path) {
-    try {
-      return Files.readString(Path.of(path)).trim();
-    } catch (IOException | RuntimeException e) {
-      return "unknown";
+    /** The 1-minute load average, or -1. */
+    static double loadAverage() {
+        try {
+            return Double.parseDouble(read("/proc/loadavg").split(" ")[0]);
+        } catch (RuntimeException e) {
+            return -1;
+        }
     }
-  }
+
+    private static String cpuModel() {
+        for (String line : read("/proc/cpuinfo").split("\n")) {
+            if (line.startsWith("model name")) {
+                return line.substring(line.indexOf(':') + 1).trim();
+            }
+        }
+        return "unknown";
+    }
+
+    private static String memTotal() {
+        for (String line : read("/proc/meminfo").split("\n")) {
+            if (line.startsWith("MemTotal:")) {
+                return line.substring(9).trim();
+            }
+        }
+        return "unknown";
+    }
+
+    private static String read(String path) {
+        try {
+            return Files.readString(Path.of(path)).trim();
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
 }

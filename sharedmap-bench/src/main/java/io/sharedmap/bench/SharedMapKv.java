@@ -17,72 +17,72 @@ import org.jspecify.annotations.Nullable;
  * {@code direct}, {@code directReads(true)}); everything else through the socket.
  */
 final class SharedMapKv implements KvClient {
-  private static final int PRELOAD_BATCH = 1000;
+    private static final int PRELOAD_BATCH = 1000;
 
-  private final SharedMap map;
+    private final SharedMap map;
 
-  private SharedMapKv(SharedMap map) {
-    this.map = map;
-  }
-
-  static SharedMapKv connect(Path socket, long clientSpinUs, boolean directReads) throws IOException {
-    // Set explicitly either way: the client's default changed to direct reads in issue 6.
-    Options options = Options.defaults().directReads(directReads);
-    if (clientSpinUs >= 0) {
-      options = options.spinTime(Duration.ofNanos(clientSpinUs * 1000));
+    private SharedMapKv(SharedMap map) {
+        this.map = map;
     }
-    try {
-      return new SharedMapKv(SharedMap.connect(socket, options));
-    } catch (SharedMapException e) {
-      throw new IOException("cannot connect to sharedmap at " + socket + ": " + e.getMessage(), e);
-    }
-  }
 
-  @Override
-  public byte @Nullable [] get(byte[] key) {
-    Optional<Entry> e = map.get(key);
-    return e.isPresent() ? e.get().value() : null;
-  }
-
-  @Override
-  public void set(byte[] key, byte[] value) {
-    map.set(key, value);
-  }
-
-  @Override
-  public void ping() {
-    map.ping();
-  }
-
-  @Override
-  public void preload(byte[][] keys, byte[] value) {
-    for (int from = 0; from < keys.length; from += PRELOAD_BATCH) {
-      try (Pipeline p = map.pipelined()) {
-        for (int i = from; i < Math.min(keys.length, from + PRELOAD_BATCH); i++) {
-          p.set(keys[i], value);
+    static SharedMapKv connect(Path socket, long clientSpinUs, boolean directReads) throws IOException {
+        // Set explicitly either way: the client's default changed to direct reads in issue 6.
+        Options options = Options.defaults().directReads(directReads);
+        if (clientSpinUs >= 0) {
+            options = options.spinTime(Duration.ofNanos(clientSpinUs * 1000));
         }
-        p.sync();
-      }
+        try {
+            return new SharedMapKv(SharedMap.connect(socket, options));
+        } catch (SharedMapException e) {
+            throw new IOException("cannot connect to sharedmap at " + socket + ": " + e.getMessage(), e);
+        }
     }
-  }
 
-  @Override
-  public long serverPid() {
-    String pid = map.stats().get("pid");
-    if (pid == null) {
-      throw new IllegalStateException("the daemon's STATS has no pid");
+    @Override
+    public byte @Nullable [] get(byte[] key) {
+        Optional<Entry> e = map.get(key);
+        return e.isPresent() ? e.get().value() : null;
     }
-    return Long.parseLong(pid);
-  }
 
-  @Override
-  public Reads reads() {
-    SharedMap.ReadStats s = map.readStats();
-    return new Reads(s.direct(), s.socket(), s.viewMapped());
-  }
+    @Override
+    public void set(byte[] key, byte[] value) {
+        map.set(key, value);
+    }
 
-  @Override
-  public void close() {
-    map.close();
-  }
+    @Override
+    public void ping() {
+        map.ping();
+    }
+
+    @Override
+    public void preload(byte[][] keys, byte[] value) {
+        for (int from = 0; from < keys.length; from += PRELOAD_BATCH) {
+            try (Pipeline p = map.pipelined()) {
+                for (int i = from; i < Math.min(keys.length, from + PRELOAD_BATCH); i++) {
+                    p.set(keys[i], value);
+                }
+                p.sync();
+            }
+        }
+    }
+
+    @Override
+    public long serverPid() {
+        String pid = map.stats().get("pid");
+        if (pid == null) {
+            throw new IllegalStateException("the daemon's STATS has no pid");
+        }
+        return Long.parseLong(pid);
+    }
+
+    @Override
+    public Reads reads() {
+        SharedMap.ReadStats s = map.readStats();
+        return new Reads(s.direct(), s.socket(), s.viewMapped());
+    }
+
+    @Override
+    public void close() {
+        map.close();
+    }
 }

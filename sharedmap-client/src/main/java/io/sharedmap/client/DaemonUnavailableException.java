@@ -9,9 +9,9 @@ import org.jspecify.annotations.Nullable;
  * been applied.
  */
 public sealed class DaemonUnavailableException extends SharedMapException permits ReplyTimeoutException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  DaemonUnavailableException(String message, @Nullable Throwable cause) {
-    super(null, message, cause);
-  }
+    DaemonUnavailableException(String message, @Nullable Throwable cause) {
+        super(null, message, cause);
+    }
 }

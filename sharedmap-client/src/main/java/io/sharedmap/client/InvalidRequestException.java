@@ -8,9 +8,9 @@ import org.jspecify.annotations.Nullable;
  * ErrorCode#KEY_EMPTY}, {@link ErrorCode#INVALID_ARGUMENT}). Nothing was stored.
  */
 public final class InvalidRequestException extends SharedMapException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  InvalidRequestException(@Nullable ErrorCode errorCode, String message) {
-    super(errorCode, message, null);
-  }
+    InvalidRequestException(@Nullable ErrorCode errorCode, String message) {
+        super(errorCode, message, null);
+    }
 }

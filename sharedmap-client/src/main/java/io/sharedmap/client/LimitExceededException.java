@@ -8,9 +8,9 @@ import org.jspecify.annotations.Nullable;
  * {@link ErrorCode#VALUE_TOO_LARGE}). The message names the limit. Nothing was stored.
  */
 public final class LimitExceededException extends SharedMapException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  LimitExceededException(@Nullable ErrorCode errorCode, String message) {
-    super(errorCode, message, null);
-  }
+    LimitExceededException(@Nullable ErrorCode errorCode, String message) {
+        super(errorCode, message, null);
+    }
 }

@@ -10,9 +10,9 @@ import org.jspecify.annotations.Nullable;
  * changed.
  */
 public final class PermissionDeniedException extends SharedMapException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  PermissionDeniedException(@Nullable ErrorCode errorCode, String message) {
-    super(errorCode, message, null);
-  }
+    PermissionDeniedException(@Nullable ErrorCode errorCode, String message) {
+        super(errorCode, message, null);
+    }
 }

@@ -10,9 +10,9 @@ import org.jspecify.annotations.Nullable;
  * is then empty). The connection is discarded. Usually a version mismatch or a bug.
  */
 public final class ProtocolViolationException extends SharedMapException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  ProtocolViolationException(@Nullable ErrorCode errorCode, String message) {
-    super(errorCode, message, null);
-  }
+    ProtocolViolationException(@Nullable ErrorCode errorCode, String message) {
+        super(errorCode, message, null);
+    }
 }

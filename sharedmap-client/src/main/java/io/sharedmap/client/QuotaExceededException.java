@@ -9,9 +9,9 @@ import org.jspecify.annotations.Nullable;
  * message names the limit, the current usage and the request's size. Nothing was stored.
  */
 public final class QuotaExceededException extends SharedMapException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  QuotaExceededException(@Nullable ErrorCode errorCode, String message) {
-    super(errorCode, message, null);
-  }
+    QuotaExceededException(@Nullable ErrorCode errorCode, String message) {
+        super(errorCode, message, null);
+    }
 }

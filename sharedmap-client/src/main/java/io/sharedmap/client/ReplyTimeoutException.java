@@ -17,18 +17,18 @@ import org.jspecify.annotations.Nullable;
  * a stuck one too.
  */
 public final class ReplyTimeoutException extends DaemonUnavailableException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  /** Whether a request that changes the map was sent and not answered (its outcome is unknown). */
-  private final boolean changeUnanswered;
+    /** Whether a request that changes the map was sent and not answered (its outcome is unknown). */
+    private final boolean changeUnanswered;
 
-  ReplyTimeoutException(String message, boolean changeUnanswered, @Nullable Throwable cause) {
-    super(message, cause);
-    this.changeUnanswered = changeUnanswered;
-  }
+    ReplyTimeoutException(String message, boolean changeUnanswered, @Nullable Throwable cause) {
+        super(message, cause);
+        this.changeUnanswered = changeUnanswered;
+    }
 
-  /** See the constructor; for the recovering call, which may know of an earlier attempt. */
-  boolean changeUnanswered() {
-    return changeUnanswered;
-  }
+    /** See the constructor; for the recovering call, which may know of an earlier attempt. */
+    boolean changeUnanswered() {
+        return changeUnanswered;
+    }
 }

@@ -10,9 +10,9 @@ import org.jspecify.annotations.Nullable;
  * The change, if any, was not acknowledged.
  */
 public final class ServerFailureException extends SharedMapException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  ServerFailureException(@Nullable ErrorCode errorCode, String message) {
-    super(errorCode, message, null);
-  }
+    ServerFailureException(@Nullable ErrorCode errorCode, String message) {
+        super(errorCode, message, null);
+    }
 }

@@ -1,18 +1,11 @@
 package io.sharedmap.client;
 
-import io.sharedmap.client.Connection.SendFailure;
 import io.sharedmap.protocol.ErrorCode;
-import io.sharedmap.protocol.ErrorCodec;
 import io.sharedmap.protocol.FrameDescriptor;
 import io.sharedmap.protocol.FrameEncoder;
 import io.sharedmap.protocol.LimitCodec;
 import io.sharedmap.protocol.Opcode;
-import io.sharedmap.protocol.Status;
-import io.sharedmap.protocol.ViewCodec;
-import io.sharedmap.os.transport.SpinChannel;
 import java.nio.ByteBuffer;
-import java.io.EOFException;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -27,9 +20,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -131,585 +121,629 @@ import org.jspecify.annotations.Nullable;
  * are encoded as UTF-8. Byte arrays passed in or returned are not copied.
  */
 public final class SharedMap implements AutoCloseable {
-  /** Idle connections kept for reuse; callers beyond this many at once open short-lived ones. */
-  static final int MAX_IDLE_CONNECTIONS = 16;
+    /** Idle connections kept for reuse; callers beyond this many at once open short-lived ones. */
+    static final int MAX_IDLE_CONNECTIONS = 16;
 
-  private static final SecureRandom CLIENT_IDS = new SecureRandom();
+    private static final SecureRandom CLIENT_IDS = new SecureRandom();
 
-  private final ConnectionPool pool;
-  private final Options options;
-  /** The session's sequence numbers; null for a plain client. */
-  private final @Nullable SequenceWindow window;
+    private final ConnectionPool pool;
+    private final Options options;
+    /** The session's sequence numbers; null for a plain client. */
+    private final @Nullable SequenceWindow window;
 
-  /** GET from the daemon's shared-memory view, and when to fall back to the socket. */
-  private final DirectReads direct;
-  /** The one request-exchange loop of single calls and pipelines. */
-  private final Exchange exchange;
+    /** GET from the daemon's shared-memory view, and when to fall back to the socket. */
+    private final DirectReads direct;
+    /** The one request-exchange loop of single calls and pipelines. */
+    private final Exchange exchange;
 
-  private SharedMap(ConnectionPool pool, Options options) {
-    this.pool = pool;
-    this.options = options;
-    this.window = options.recovering() ? new SequenceWindow() : null;
-    this.exchange = new Exchange(pool, options.reconnectWindow());
-    // once, without waiting for a daemon to come back: the GET that follows does the waiting
-    this.direct = new DirectReads(options.directReads(), pool.socket(),
-        () -> once(new Request(Opcode.VIEW, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::view));
-  }
-
-  /**
-   * Connects to the daemon on {@link SharedMapPaths#defaultSocket()}, recovering.
-   *
-   * @throws DaemonUnavailableException when no daemon answers there
-   */
-  public static SharedMap connect() {
-    return connect(SharedMapPaths.defaultSocket());
-  }
-
-  /**
-   * Connects to the daemon on {@code socket}, recovering ({@link Options#defaults()}).
-   *
-   * @throws DaemonUnavailableException when no daemon answers there
-   * @throws SharedMapException when the daemon refuses the connection (e.g. at its connection limit)
-   */
-  public static SharedMap connect(Path socket) {
-    return connect(socket, Options.defaults());
-  }
-
-  /**
-   * Connects to the daemon on {@code socket}, doing the hello on a first connection that then
-   * stays in the pool. The first connection is not retried: when no daemon answers now, this
-   * throws at once (only an established client waits for a daemon to come back).
-   *
-   * @throws DaemonUnavailableException when no daemon answers there
-   * @throws SharedMapException when the daemon refuses the connection (e.g. at its connection limit)
-   */
-  public static SharedMap connect(Path socket, Options options) {
-    Objects.requireNonNull(options, "options");
-    ConnectionPool pool = new ConnectionPool(Objects.requireNonNull(socket, "socket"),
-        options.recovering() ? newClientId() : 0, MAX_IDLE_CONNECTIONS, options.spinTime().toNanos(),
-        options.replyTimeout().toNanos());
-    pool.release(pool.open());
-    SharedMap map = new SharedMap(pool, options);
-    try {
-      map.direct.mapNow();
-    } catch (RuntimeException e) { // a reply timeout: the daemon stopped answering right after the hello
-      map.close();
-      throw e;
+    private SharedMap(ConnectionPool pool, Options options) {
+        this.pool = pool;
+        this.options = options;
+        this.window = options.recovering() ? new SequenceWindow() : null;
+        this.exchange = new Exchange(pool, options.reconnectWindow());
+        // once, without waiting for a daemon to come back: the GET that follows does the waiting
+        this.direct = new DirectReads(
+                options.directReads(),
+                pool.socket(),
+                () -> once(new Request(Opcode.VIEW, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::view));
     }
-    return map;
-  }
 
-  private static long newClientId() {
-    long id;
-    do {
-      id = CLIENT_IDS.nextLong();
-    } while (id == 0);
-    return id;
-  }
-
-  /** How this client behaves when the daemon goes away. */
-  public Options options() {
-    return options;
-  }
-
-  /** The session's client id (non-zero) when recovering, else 0. */
-  long clientId() {
-    return pool.clientId();
-  }
-
-  /** The recovering client's sequence window (a plain client has none and never asks). */
-  private SequenceWindow window() {
-    return Objects.requireNonNull(window, "a plain client numbers no changes");
-  }
-
-  /** Sequence numbers handed out and not yet answered (tests). */
-  long sequencesInFlight() {
-    return window == null ? 0 : window.inFlightSpan();
-  }
-
-  /** Connections idle in this client's pool (tests). */
-  int idleConnections() {
-    return pool.idleCount();
-  }
-
-  /** The socket this client connects to. */
-  public Path socket() {
-    return pool.socket();
-  }
-
-  /** The largest value the daemon accepts, as its most recent HELLO said. */
-  public int maxValueLength() {
-    return pool.hello().maxValueLength();
-  }
-
-  /**
-   * The value and version stored under {@code key}, or empty when there is none. Read from the
-   * daemon's shared-memory view when this client has one and the key is in it, else through the
-   * socket: the same answer either way.
-   */
-  public Optional<Entry> get(byte[] key) {
-    checkKey(Opcode.GET, key); // before anything, as for every request; the frame only if the socket is needed
-    Entry e = direct.lookup(key, pool.isClosed());
-    return e != null ? Optional.of(e) : call(getRequest(key), Replies::get);
-  }
-
-  /**
-   * GETs answered from the daemon's shared-memory view and through the socket by this client so
-   * far, and whether a view is mapped now.
-   */
-  public record ReadStats(long direct, long socket, boolean viewMapped) {}
-
-  /** See {@link ReadStats}. */
-  public ReadStats readStats() {
-    return direct.stats();
-  }
-
-  /** {@link #get(byte[])} with a UTF-8 key. */
-  public Optional<Entry> get(String key) {
-    return get(Bytes.utf8(key));
-  }
-
-  /** Stores {@code value} under {@code key}, creating or replacing the entry. */
-  public SetResult set(byte[] key, byte[] value) {
-    return call(setRequest(key, value), Replies::set);
-  }
-
-  /** {@link #set(byte[], byte[])} with a UTF-8 key and value. */
-  public SetResult set(String key, String value) {
-    return set(Bytes.utf8(key), Bytes.utf8(value));
-  }
-
-  /** Removes the entry under {@code key}, whatever its version. */
-  public DeleteResult delete(byte[] key) {
-    return call(deleteRequest(key, 0), Replies::delete);
-  }
-
-  /** {@link #delete(byte[])} with a UTF-8 key. */
-  public DeleteResult delete(String key) {
-    return delete(Bytes.utf8(key));
-  }
-
-  /**
-   * Removes the entry under {@code key} only if its version is {@code expectedVersion}; otherwise
-   * returns {@link DeleteResult.Outcome#CONFLICT} with the current version.
-   *
-   * @param expectedVersion a version {@code > 0}, as returned by {@link #get} or a write
-   * @throws InvalidRequestException when {@code expectedVersion <= 0}
-   */
-  public DeleteResult delete(byte[] key, long expectedVersion) {
-    return call(conditionalDeleteRequest(key, expectedVersion), Replies::delete);
-  }
-
-  /**
-   * Stores {@code value} under {@code key} only if the key's version is {@code expectedVersion}
-   * ({@code 0}: only if the key does not exist).
-   *
-   * @return {@link CasResult.Applied} with the new version, or {@link CasResult.Conflict} with the
-   *     current one (0 when absent)
-   * @throws InvalidRequestException when {@code expectedVersion < 0}
-   */
-  public CasResult compareAndSet(byte[] key, long expectedVersion, byte[] value) {
-    return call(casRequest(key, expectedVersion, value), Replies::compareAndSet);
-  }
-
-  /** {@link #compareAndSet(byte[], long, byte[])} with a UTF-8 key and value. */
-  public CasResult compareAndSet(String key, long expectedVersion, String value) {
-    return compareAndSet(Bytes.utf8(key), expectedVersion, Bytes.utf8(value));
-  }
-
-  /**
-   * One page of the keys that start with {@code prefix}, in ascending unsigned byte order, starting
-   * strictly after {@code cursor}.
-   *
-   * @param prefix 0 to 1024 bytes; empty matches every key
-   * @param cursor empty to start, else the {@link ScanPage#nextCursor()} of the previous page
-   * @param limit most entries on the page, 1 to 1000, or 0 for the daemon's default (100); a page
-   *     also ends once it holds about 1 MiB
-   */
-  public ScanPage scan(byte[] prefix, byte[] cursor, int limit) {
-    Objects.requireNonNull(prefix, "prefix");
-    Objects.requireNonNull(cursor, "cursor");
-    if (prefix.length > FrameDescriptor.MAX_KEY_LENGTH) {
-      throw Errors.forCode(ErrorCode.KEY_TOO_LONG, "SCAN: prefix of " + prefix.length
-          + " bytes exceeds the key limit of " + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
+    /**
+     * Connects to the daemon on {@link SharedMapPaths#defaultSocket()}, recovering.
+     *
+     * @throws DaemonUnavailableException when no daemon answers there
+     */
+    public static SharedMap connect() {
+        return connect(SharedMapPaths.defaultSocket());
     }
-    if (cursor.length > FrameDescriptor.MAX_KEY_LENGTH) {
-      throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, "SCAN: cursor of " + cursor.length
-          + " bytes exceeds the key limit of " + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
+
+    /**
+     * Connects to the daemon on {@code socket}, recovering ({@link Options#defaults()}).
+     *
+     * @throws DaemonUnavailableException when no daemon answers there
+     * @throws SharedMapException when the daemon refuses the connection (e.g. at its connection limit)
+     */
+    public static SharedMap connect(Path socket) {
+        return connect(socket, Options.defaults());
     }
-    int maxLimit = pool.hello().maxScanLimit();
-    if (limit < 0 || limit > maxLimit) {
-      throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, "SCAN: page size " + limit + " is outside 0.." + maxLimit);
-    }
-    return call(new Request(Opcode.SCAN, prefix, cursor, limit), Replies::scan);
-  }
 
-  /**
-   * Every key that starts with {@code prefix} (empty: every key), in ascending unsigned byte order,
-   * fetched page by page as the stream is consumed. Each page is one request; see the scan
-   * contract above for keys changed meanwhile.
-   */
-  public Stream<KeyInfo> keys(byte[] prefix) {
-    Objects.requireNonNull(prefix, "prefix");
-    scanCheckPrefix(prefix);
-    return pages(cursor -> scan(prefix, cursor, pool.hello().maxScanLimit()));
-  }
-
-  /**
-   * As {@link #keys(byte[])}, with each key's owner, group and mode ({@link KeyInfo#owner()}), like
-   * {@code ls -l}. Keys this process's user may not read are not listed.
-   */
-  public Stream<KeyInfo> keysWithOwners(byte[] prefix) {
-    Objects.requireNonNull(prefix, "prefix");
-    scanCheckPrefix(prefix);
-    return pages(cursor -> call(new Request(Opcode.SCAN, prefix, cursor,
-        FrameDescriptor.ARG_SCAN_OWNERS | pool.hello().maxScanLimit()), Replies::scanWithOwners));
-  }
-
-  /** The entries of the pages {@code page} returns for each cursor, fetched as the stream is consumed. */
-  private static Stream<KeyInfo> pages(Function<byte[], ScanPage> page) {
-    Iterator<KeyInfo> it = new Iterator<>() {
-      private Iterator<KeyInfo> entries = Collections.emptyIterator();
-      private byte[] cursor = Bytes.EMPTY;
-      private boolean last;
-
-      @Override
-      public boolean hasNext() {
-        while (!entries.hasNext() && !last) {
-          ScanPage p = page.apply(cursor);
-          entries = p.entries().iterator();
-          cursor = p.nextCursor();
-          last = p.done();
+    /**
+     * Connects to the daemon on {@code socket}, doing the hello on a first connection that then
+     * stays in the pool. The first connection is not retried: when no daemon answers now, this
+     * throws at once (only an established client waits for a daemon to come back).
+     *
+     * @throws DaemonUnavailableException when no daemon answers there
+     * @throws SharedMapException when the daemon refuses the connection (e.g. at its connection limit)
+     */
+    public static SharedMap connect(Path socket, Options options) {
+        Objects.requireNonNull(options, "options");
+        ConnectionPool pool = new ConnectionPool(
+                Objects.requireNonNull(socket, "socket"),
+                options.recovering() ? newClientId() : 0,
+                MAX_IDLE_CONNECTIONS,
+                options.spinTime().toNanos(),
+                options.replyTimeout().toNanos());
+        pool.release(pool.open());
+        SharedMap map = new SharedMap(pool, options);
+        try {
+            map.direct.mapNow();
+        } catch (RuntimeException e) { // a reply timeout: the daemon stopped answering right after the hello
+            map.close();
+            throw e;
         }
-        return entries.hasNext();
-      }
+        return map;
+    }
 
-      @Override
-      public KeyInfo next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
+    private static long newClientId() {
+        long id;
+        do {
+            id = CLIENT_IDS.nextLong();
+        } while (id == 0);
+        return id;
+    }
+
+    /** How this client behaves when the daemon goes away. */
+    public Options options() {
+        return options;
+    }
+
+    /** The session's client id (non-zero) when recovering, else 0. */
+    long clientId() {
+        return pool.clientId();
+    }
+
+    /** The recovering client's sequence window (a plain client has none and never asks). */
+    private SequenceWindow window() {
+        return Objects.requireNonNull(window, "a plain client numbers no changes");
+    }
+
+    /** Sequence numbers handed out and not yet answered (tests). */
+    long sequencesInFlight() {
+        return window == null ? 0 : window.inFlightSpan();
+    }
+
+    /** Connections idle in this client's pool (tests). */
+    int idleConnections() {
+        return pool.idleCount();
+    }
+
+    /** The socket this client connects to. */
+    public Path socket() {
+        return pool.socket();
+    }
+
+    /** The largest value the daemon accepts, as its most recent HELLO said. */
+    public int maxValueLength() {
+        return pool.hello().maxValueLength();
+    }
+
+    /**
+     * The value and version stored under {@code key}, or empty when there is none. Read from the
+     * daemon's shared-memory view when this client has one and the key is in it, else through the
+     * socket: the same answer either way.
+     */
+    public Optional<Entry> get(byte[] key) {
+        checkKey(Opcode.GET, key); // before anything, as for every request; the frame only if the socket is needed
+        Entry e = direct.lookup(key, pool.isClosed());
+        return e != null ? Optional.of(e) : call(getRequest(key), Replies::get);
+    }
+
+    /**
+     * GETs answered from the daemon's shared-memory view and through the socket by this client so
+     * far, and whether a view is mapped now.
+     */
+    public record ReadStats(long direct, long socket, boolean viewMapped) {}
+
+    /** See {@link ReadStats}. */
+    public ReadStats readStats() {
+        return direct.stats();
+    }
+
+    /** {@link #get(byte[])} with a UTF-8 key. */
+    public Optional<Entry> get(String key) {
+        return get(Bytes.utf8(key));
+    }
+
+    /** Stores {@code value} under {@code key}, creating or replacing the entry. */
+    public SetResult set(byte[] key, byte[] value) {
+        return call(setRequest(key, value), Replies::set);
+    }
+
+    /** {@link #set(byte[], byte[])} with a UTF-8 key and value. */
+    public SetResult set(String key, String value) {
+        return set(Bytes.utf8(key), Bytes.utf8(value));
+    }
+
+    /** Removes the entry under {@code key}, whatever its version. */
+    public DeleteResult delete(byte[] key) {
+        return call(deleteRequest(key, 0), Replies::delete);
+    }
+
+    /** {@link #delete(byte[])} with a UTF-8 key. */
+    public DeleteResult delete(String key) {
+        return delete(Bytes.utf8(key));
+    }
+
+    /**
+     * Removes the entry under {@code key} only if its version is {@code expectedVersion}; otherwise
+     * returns {@link DeleteResult.Outcome#CONFLICT} with the current version.
+     *
+     * @param expectedVersion a version {@code > 0}, as returned by {@link #get} or a write
+     * @throws InvalidRequestException when {@code expectedVersion <= 0}
+     */
+    public DeleteResult delete(byte[] key, long expectedVersion) {
+        return call(conditionalDeleteRequest(key, expectedVersion), Replies::delete);
+    }
+
+    /**
+     * Stores {@code value} under {@code key} only if the key's version is {@code expectedVersion}
+     * ({@code 0}: only if the key does not exist).
+     *
+     * @return {@link CasResult.Applied} with the new version, or {@link CasResult.Conflict} with the
+     *     current one (0 when absent)
+     * @throws InvalidRequestException when {@code expectedVersion < 0}
+     */
+    public CasResult compareAndSet(byte[] key, long expectedVersion, byte[] value) {
+        return call(casRequest(key, expectedVersion, value), Replies::compareAndSet);
+    }
+
+    /** {@link #compareAndSet(byte[], long, byte[])} with a UTF-8 key and value. */
+    public CasResult compareAndSet(String key, long expectedVersion, String value) {
+        return compareAndSet(Bytes.utf8(key), expectedVersion, Bytes.utf8(value));
+    }
+
+    /**
+     * One page of the keys that start with {@code prefix}, in ascending unsigned byte order, starting
+     * strictly after {@code cursor}.
+     *
+     * @param prefix 0 to 1024 bytes; empty matches every key
+     * @param cursor empty to start, else the {@link ScanPage#nextCursor()} of the previous page
+     * @param limit most entries on the page, 1 to 1000, or 0 for the daemon's default (100); a page
+     *     also ends once it holds about 1 MiB
+     */
+    public ScanPage scan(byte[] prefix, byte[] cursor, int limit) {
+        Objects.requireNonNull(prefix, "prefix");
+        Objects.requireNonNull(cursor, "cursor");
+        if (prefix.length > FrameDescriptor.MAX_KEY_LENGTH) {
+            throw Errors.forCode(
+                    ErrorCode.KEY_TOO_LONG,
+                    "SCAN: prefix of " + prefix.length + " bytes exceeds the key limit of "
+                            + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
         }
-        return entries.next();
-      }
-    };
-    return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it,
-        Spliterator.ORDERED | Spliterator.DISTINCT | Spliterator.NONNULL), false);
-  }
-
-  /**
-   * Gives {@code key} mode {@code mode} (read and write bits of {@code 0666}, e.g. {@code 0640}).
-   * Only the key's owner, or root, may.
-   *
-   * @throws PermissionDeniedException if this process's user does not own the key
-   */
-  public OwnerChange chmod(byte[] key, int mode) {
-    checkKey(Opcode.CHMOD, key);
-    return call(new Request(Opcode.CHMOD, key, Bytes.EMPTY, checkMode(mode)), r -> Replies.ownerChange(Opcode.CHMOD, r));
-  }
-
-  /** As {@link #chmod}, for every key under {@code prefix} this user owns (root: every key); others are skipped. */
-  public OwnerChange chmodPrefix(byte[] prefix, int mode) {
-    scanCheckPrefix(prefix);
-    return call(new Request(Opcode.CHMOD, prefix, Bytes.EMPTY, FrameDescriptor.ARG_PREFIX | checkMode(mode)),
-        r -> Replies.ownerChange(Opcode.CHMOD, r));
-  }
-
-  /**
-   * Gives {@code key} owner {@code uid} and group {@code gid} ({@code -1}: leave as is). Only root
-   * and the daemon's admin group may; the key's usage moves to the new owner and group.
-   *
-   * @throws PermissionDeniedException if this process's user may not change owners
-   */
-  public OwnerChange chown(byte[] key, long uid, long gid) {
-    checkKey(Opcode.CHOWN, key);
-    return call(new Request(Opcode.CHOWN, key, ids(uid, gid), 0), r -> Replies.ownerChange(Opcode.CHOWN, r));
-  }
-
-  /** As {@link #chown}, for every key under {@code prefix}. */
-  public OwnerChange chownPrefix(byte[] prefix, long uid, long gid) {
-    scanCheckPrefix(prefix);
-    return call(new Request(Opcode.CHOWN, prefix, ids(uid, gid), FrameDescriptor.ARG_PREFIX),
-        r -> Replies.ownerChange(Opcode.CHOWN, r));
-  }
-
-  private static int checkMode(int mode) {
-    if ((mode & ~FrameDescriptor.MAX_KEY_MODE) != 0) {
-      throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, String.format("CHMOD: mode 0%o has bits outside 0666"
-          + " (keys have read and write bits only)", mode));
+        if (cursor.length > FrameDescriptor.MAX_KEY_LENGTH) {
+            throw Errors.forCode(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "SCAN: cursor of " + cursor.length + " bytes exceeds the key limit of "
+                            + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
+        }
+        int maxLimit = pool.hello().maxScanLimit();
+        if (limit < 0 || limit > maxLimit) {
+            throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, "SCAN: page size " + limit + " is outside 0.." + maxLimit);
+        }
+        return call(new Request(Opcode.SCAN, prefix, cursor, limit), Replies::scan);
     }
-    return mode;
-  }
 
-  private static byte[] ids(long uid, long gid) {
-    for (long id : new long[] {uid, gid}) {
-      if (id < -1 || id >= 0xFFFF_FFFFL) {
-        throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, "CHOWN: id " + id + " is outside 0.." + 0xFFFF_FFFEL
-            + " (or -1: unchanged)");
-      }
+    /**
+     * Every key that starts with {@code prefix} (empty: every key), in ascending unsigned byte order,
+     * fetched page by page as the stream is consumed. Each page is one request; see the scan
+     * contract above for keys changed meanwhile.
+     */
+    public Stream<KeyInfo> keys(byte[] prefix) {
+        Objects.requireNonNull(prefix, "prefix");
+        scanCheckPrefix(prefix);
+        return pages(cursor -> scan(prefix, cursor, pool.hello().maxScanLimit()));
     }
-    return ByteBuffer.allocate(8).putInt((int) uid).putInt((int) gid).array();
-  }
 
-  /**
-   * The limits and usage this user may see: every principal for root and the admin group, else its
-   * own user and primary group.
-   */
-  public List<LimitsRow> limits() {
-    return call(new Request(Opcode.LIMIT, Bytes.EMPTY, Bytes.EMPTY, LimitCodec.SHOW), Replies::limits);
-  }
-
-  /** One principal's limits and usage. */
-  public LimitsRow limits(Principal p) {
-    return call(new Request(Opcode.LIMIT, wire(p), Bytes.EMPTY, LimitCodec.SHOW), Replies::limits).getFirst();
-  }
-
-  /**
-   * Sets some of a principal's limits ({@link Limits#KEEP} leaves one as it is). Applies at once and
-   * is saved before this returns. Only root and the admin group may.
-   */
-  public LimitsRow setLimits(Principal p, Limits limits) {
-    byte[] change = LimitCodec.encodeChange(new LimitCodec.Amounts(limits.keys(), limits.bytes(), limits.connections()));
-    return call(new Request(Opcode.LIMIT, wire(p), change, LimitCodec.SET), Replies::limits).getFirst();
-  }
-
-  /** Removes the limits whose argument is true; see {@link #setLimits}. */
-  public LimitsRow unsetLimits(Principal p, boolean keys, boolean bytes, boolean connections) {
-    byte[] which = LimitCodec.encodeChange(new LimitCodec.Amounts(keys ? 1 : 0, bytes ? 1 : 0, connections ? 1 : 0));
-    return call(new Request(Opcode.LIMIT, wire(p), which, LimitCodec.UNSET), Replies::limits).getFirst();
-  }
-
-  private static byte[] wire(Principal p) {
-    return p.wire().getBytes(StandardCharsets.US_ASCII);
-  }
-
-  /** Sends an empty PING and waits for the PONG: the daemon is there and serving. */
-  public void ping() {
-    call(new Request(Opcode.PING, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::ping);
-  }
-
-  /**
-   * The daemon's counters and settings, by name, in the daemon's order (e.g. {@code pid}, {@code
-   * socket}, {@code data_dir}, {@code uptime_ms}, {@code keys}). Unmodifiable.
-   */
-  public Map<String, String> stats() {
-    return call(new Request(Opcode.STATS, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::stats);
-  }
-
-  /** A new, empty pipeline on this client. */
-  public Pipeline pipelined() {
-    return new Pipeline(this);
-  }
-
-  /**
-   * Closes the idle connections; connections in use by other threads are closed when their calls
-   * return. Afterwards every call throws {@link IllegalStateException}. Idempotent.
-   */
-  @Override
-  public void close() {
-    pool.close();
-    direct.close();
-  }
-
-  @Override
-  public String toString() {
-    return "SharedMap[" + pool.socket() + ", " + options + "]";
-  }
-
-  // ---- requests, checked before anything is sent ----
-
-  Request getRequest(byte[] key) {
-    checkKey(Opcode.GET, key);
-    return new Request(Opcode.GET, key, Bytes.EMPTY, 0);
-  }
-
-  Request setRequest(byte[] key, byte[] value) {
-    checkKey(Opcode.SET, key);
-    checkValue(Opcode.SET, value);
-    return new Request(Opcode.SET, key, value, 0);
-  }
-
-  Request deleteRequest(byte[] key, long expectedVersion) {
-    checkKey(Opcode.DELETE, key);
-    return new Request(Opcode.DELETE, key, Bytes.EMPTY, expectedVersion);
-  }
-
-  Request conditionalDeleteRequest(byte[] key, long expectedVersion) {
-    if (expectedVersion <= 0) {
-      throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, "DELETE: expected version " + expectedVersion
-          + " is not a version (versions are > 0); use delete(key) to delete whatever is there");
+    /**
+     * As {@link #keys(byte[])}, with each key's owner, group and mode ({@link KeyInfo#owner()}), like
+     * {@code ls -l}. Keys this process's user may not read are not listed.
+     */
+    public Stream<KeyInfo> keysWithOwners(byte[] prefix) {
+        Objects.requireNonNull(prefix, "prefix");
+        scanCheckPrefix(prefix);
+        return pages(cursor -> call(
+                new Request(
+                        Opcode.SCAN,
+                        prefix,
+                        cursor,
+                        FrameDescriptor.ARG_SCAN_OWNERS | pool.hello().maxScanLimit()),
+                Replies::scanWithOwners));
     }
-    return deleteRequest(key, expectedVersion);
-  }
 
-  Request casRequest(byte[] key, long expectedVersion, byte[] value) {
-    checkKey(Opcode.CAS, key);
-    checkValue(Opcode.CAS, value);
-    if (expectedVersion < 0) {
-      throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, "CAS: expected version " + expectedVersion
-          + " is negative; use 0 for \"the key must not exist\"");
-    }
-    return new Request(Opcode.CAS, key, value, expectedVersion);
-  }
+    /** The entries of the pages {@code page} returns for each cursor, fetched as the stream is consumed. */
+    private static Stream<KeyInfo> pages(Function<byte[], ScanPage> page) {
+        Iterator<KeyInfo> it = new Iterator<>() {
+            private Iterator<KeyInfo> entries = Collections.emptyIterator();
+            private byte[] cursor = Bytes.EMPTY;
+            private boolean last;
 
-  private static void checkKey(Opcode op, byte[] key) {
-    Objects.requireNonNull(key, "key");
-    if (key.length == 0) {
-      throw Errors.forCode(ErrorCode.KEY_EMPTY, op + ": key is empty; keys are 1 to "
-          + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
-    }
-    if (key.length > FrameDescriptor.MAX_KEY_LENGTH) {
-      throw Errors.forCode(ErrorCode.KEY_TOO_LONG, op + ": key of " + key.length + " bytes exceeds the limit of "
-          + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
-    }
-  }
-
-  private static void scanCheckPrefix(byte[] prefix) {
-    if (prefix.length > FrameDescriptor.MAX_KEY_LENGTH) {
-      throw Errors.forCode(ErrorCode.KEY_TOO_LONG, "SCAN: prefix of " + prefix.length
-          + " bytes exceeds the key limit of " + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
-    }
-  }
-
-  private void checkValue(Opcode op, byte[] value) {
-    Objects.requireNonNull(value, "value");
-    int max = maxValueLength();
-    if (value.length > max) {
-      throw Errors.forCode(ErrorCode.VALUE_TOO_LARGE, op + ": value of " + value.length
-          + " bytes exceeds the daemon's limit of " + max + " bytes");
-    }
-  }
-
-  // ---- the call path: one exchange loop (Exchange), plain or recovering ----
-
-  /** One request, recovering if this client is. */
-  private <T extends @Nullable Object> T call(Request request, Function<Reply, T> decoder) {
-    return single(request, decoder, window != null);
-  }
-
-  /** One request, one attempt (the plain policy) whatever this client is. */
-  private <T extends @Nullable Object> T once(Request request, Function<Reply, T> decoder) {
-    return single(request, decoder, false);
-  }
-
-  @SuppressWarnings("NullAway") // the sink ran (the exchange returned normally), so result.value is the decoder's
-  private <T extends @Nullable Object> T single(Request request, Function<Reply, T> decoder, boolean recovering) {
-    List<Request> batch = recovering ? numbered(List.of(request)) : List.of(request);
-    Exchange.Result<T> result = new Exchange.Result<>();
-    try {
-      exchange.run(batch, recovering, (i, reply) -> result.value = decoder.apply(reply), this::answered);
-      return result.value;
-    } catch (Exchange.Ended e) {
-      throw e.getCause();
-    } finally {
-      release(batch);
-    }
-  }
-
-  // ---- pipelines ----
-
-  /** Most changes in one recovering batch: a quarter of the session window, so batches of several threads fit. */
-  private static final int MAX_CHANGES_PER_BATCH = FrameDescriptor.SESSION_WINDOW / 4;
-
-  /**
-   * Sends a pipeline's requests in batches of one buffer each, reading each batch's replies. A
-   * recovering client numbers each batch's changes (one block of consecutive sequence numbers);
-   * when the connection breaks, the batch's requests not yet answered are sent again, with the same
-   * numbers, on a new connection, within the reconnect window.
-   */
-  void sync(List<Pipeline.Pending<?>> ops) {
-    boolean recovering = window != null;
-    int done = 0; // ops[0, done) hold their results
-    while (done < ops.size()) {
-      int from = done;
-      int end = batchEnd(ops, from, recovering);
-      List<Request> requests = ops.subList(from, end).stream().<Request>map(Pipeline.Pending::request).toList();
-      List<Request> batch = recovering ? numbered(requests) : requests;
-      try {
-        exchange.run(batch, recovering, (i, reply) -> {
-          Pipeline.Pending<?> p = ops.get(from + i);
-          try {
-            p.complete(reply);
-          } catch (ProtocolViolationException e) {
-            throw e; // the stream cannot be trusted: the exchange ends with this op unanswered
-          } catch (SharedMapException e) {
-            p.response().fail(e); // this op's answer; the next ones go on, unless the daemon closes
-            if (reply.closing()) {
-              throw new Exchange.Ended(i + 1, e);
+            @Override
+            public boolean hasNext() {
+                while (!entries.hasNext() && !last) {
+                    ScanPage p = page.apply(cursor);
+                    entries = p.entries().iterator();
+                    cursor = p.nextCursor();
+                    last = p.done();
+                }
+                return entries.hasNext();
             }
-          }
-        }, this::answered);
-        done = end;
-      } catch (Exchange.Ended e) {
-        failFrom(ops, from + e.answered, e.getCause());
-        throw e.getCause();
-      } finally {
-        release(batch);
-      }
-    }
-  }
 
-  /** {@code requests} with consecutive sequence numbers on the changes. */
-  private List<Request> numbered(List<Request> requests) {
-    int changes = 0;
-    for (Request r : requests) {
-      changes += r.isChange() ? 1 : 0;
+            @Override
+            public KeyInfo next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                return entries.next();
+            }
+        };
+        return StreamSupport.stream(
+                Spliterators.spliteratorUnknownSize(
+                        it, Spliterator.ORDERED | Spliterator.DISTINCT | Spliterator.NONNULL),
+                false);
     }
-    long sequence = changes == 0 ? 0 : window().acquire(changes);
-    List<Request> batch = new ArrayList<>(requests.size());
-    for (Request r : requests) {
-      batch.add(r.isChange() ? r.withSequence(sequence++) : r);
-    }
-    return batch;
-  }
 
-  /** A request was answered: its sequence number (if any) may be reused by the window. */
-  private void answered(Request r) {
-    if (r.sequence() != 0) {
-      window().release(r.sequence());
+    /**
+     * Gives {@code key} mode {@code mode} (read and write bits of {@code 0666}, e.g. {@code 0640}).
+     * Only the key's owner, or root, may.
+     *
+     * @throws PermissionDeniedException if this process's user does not own the key
+     */
+    public OwnerChange chmod(byte[] key, int mode) {
+        checkKey(Opcode.CHMOD, key);
+        return call(
+                new Request(Opcode.CHMOD, key, Bytes.EMPTY, checkMode(mode)),
+                r -> Replies.ownerChange(Opcode.CHMOD, r));
     }
-  }
 
-  /** Releases the batch's sequence numbers (answered ones were released already: idempotent). */
-  private void release(List<Request> batch) {
-    for (Request r : batch) {
-      answered(r);
+    /** As {@link #chmod}, for every key under {@code prefix} this user owns (root: every key); others are skipped. */
+    public OwnerChange chmodPrefix(byte[] prefix, int mode) {
+        scanCheckPrefix(prefix);
+        return call(
+                new Request(Opcode.CHMOD, prefix, Bytes.EMPTY, FrameDescriptor.ARG_PREFIX | checkMode(mode)),
+                r -> Replies.ownerChange(Opcode.CHMOD, r));
     }
-  }
 
-  private static void failFrom(List<Pipeline.Pending<?>> ops, int from, SharedMapException e) {
-    for (int i = from; i < ops.size(); i++) {
-      ops.get(i).response().fail(e);
+    /**
+     * Gives {@code key} owner {@code uid} and group {@code gid} ({@code -1}: leave as is). Only root
+     * and the daemon's admin group may; the key's usage moves to the new owner and group.
+     *
+     * @throws PermissionDeniedException if this process's user may not change owners
+     */
+    public OwnerChange chown(byte[] key, long uid, long gid) {
+        checkKey(Opcode.CHOWN, key);
+        return call(new Request(Opcode.CHOWN, key, ids(uid, gid), 0), r -> Replies.ownerChange(Opcode.CHOWN, r));
     }
-  }
 
-  /**
-   * End (exclusive) of the batch starting at {@code from}: as many requests as fit one buffer, at
-   * least one; when {@code numbered}, changes count their sequence numbers and at most {@link
-   * #MAX_CHANGES_PER_BATCH} changes go in one batch.
-   */
-  private static int batchEnd(List<Pipeline.Pending<?>> ops, int from, boolean numbered) {
-    int bytes = length(ops.get(from).request(), numbered);
-    int changes = numbered && ops.get(from).request().isChange() ? 1 : 0;
-    if (!Connection.fitsBuffer(bytes)) {
-      return from + 1;
+    /** As {@link #chown}, for every key under {@code prefix}. */
+    public OwnerChange chownPrefix(byte[] prefix, long uid, long gid) {
+        scanCheckPrefix(prefix);
+        return call(
+                new Request(Opcode.CHOWN, prefix, ids(uid, gid), FrameDescriptor.ARG_PREFIX),
+                r -> Replies.ownerChange(Opcode.CHOWN, r));
     }
-    int end = from + 1;
-    while (end < ops.size()) {
-      Request r = ops.get(end).request();
-      int next = length(r, numbered);
-      boolean change = numbered && r.isChange();
-      if (!Connection.fitsBuffer(bytes + next) || (change && changes == MAX_CHANGES_PER_BATCH)) {
-        break;
-      }
-      bytes += next;
-      changes += change ? 1 : 0;
-      end++;
-    }
-    return end;
-  }
 
-  private static int length(Request r, boolean numbered) {
-    return numbered && r.isChange() ? FrameEncoder.sequencedLength(r.key().length, r.value().length)
-        : r.encodedLength();
-  }
+    private static int checkMode(int mode) {
+        if ((mode & ~FrameDescriptor.MAX_KEY_MODE) != 0) {
+            throw Errors.forCode(
+                    ErrorCode.INVALID_ARGUMENT,
+                    String.format(
+                            "CHMOD: mode 0%o has bits outside 0666" + " (keys have read and write bits only)", mode));
+        }
+        return mode;
+    }
+
+    private static byte[] ids(long uid, long gid) {
+        for (long id : new long[] {uid, gid}) {
+            if (id < -1 || id >= 0xFFFF_FFFFL) {
+                throw Errors.forCode(
+                        ErrorCode.INVALID_ARGUMENT,
+                        "CHOWN: id " + id + " is outside 0.." + 0xFFFF_FFFEL + " (or -1: unchanged)");
+            }
+        }
+        return ByteBuffer.allocate(8).putInt((int) uid).putInt((int) gid).array();
+    }
+
+    /**
+     * The limits and usage this user may see: every principal for root and the admin group, else its
+     * own user and primary group.
+     */
+    public List<LimitsRow> limits() {
+        return call(new Request(Opcode.LIMIT, Bytes.EMPTY, Bytes.EMPTY, LimitCodec.SHOW), Replies::limits);
+    }
+
+    /** One principal's limits and usage. */
+    public LimitsRow limits(Principal p) {
+        return call(new Request(Opcode.LIMIT, wire(p), Bytes.EMPTY, LimitCodec.SHOW), Replies::limits)
+                .getFirst();
+    }
+
+    /**
+     * Sets some of a principal's limits ({@link Limits#KEEP} leaves one as it is). Applies at once and
+     * is saved before this returns. Only root and the admin group may.
+     */
+    public LimitsRow setLimits(Principal p, Limits limits) {
+        byte[] change =
+                LimitCodec.encodeChange(new LimitCodec.Amounts(limits.keys(), limits.bytes(), limits.connections()));
+        return call(new Request(Opcode.LIMIT, wire(p), change, LimitCodec.SET), Replies::limits)
+                .getFirst();
+    }
+
+    /** Removes the limits whose argument is true; see {@link #setLimits}. */
+    public LimitsRow unsetLimits(Principal p, boolean keys, boolean bytes, boolean connections) {
+        byte[] which =
+                LimitCodec.encodeChange(new LimitCodec.Amounts(keys ? 1 : 0, bytes ? 1 : 0, connections ? 1 : 0));
+        return call(new Request(Opcode.LIMIT, wire(p), which, LimitCodec.UNSET), Replies::limits)
+                .getFirst();
+    }
+
+    private static byte[] wire(Principal p) {
+        return p.wire().getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Sends an empty PING and waits for the PONG: the daemon is there and serving. */
+    public void ping() {
+        call(new Request(Opcode.PING, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::ping);
+    }
+
+    /**
+     * The daemon's counters and settings, by name, in the daemon's order (e.g. {@code pid}, {@code
+     * socket}, {@code data_dir}, {@code uptime_ms}, {@code keys}). Unmodifiable.
+     */
+    public Map<String, String> stats() {
+        return call(new Request(Opcode.STATS, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::stats);
+    }
+
+    /** A new, empty pipeline on this client. */
+    public Pipeline pipelined() {
+        return new Pipeline(this);
+    }
+
+    /**
+     * Closes the idle connections; connections in use by other threads are closed when their calls
+     * return. Afterwards every call throws {@link IllegalStateException}. Idempotent.
+     */
+    @Override
+    public void close() {
+        pool.close();
+        direct.close();
+    }
+
+    @Override
+    public String toString() {
+        return "SharedMap[" + pool.socket() + ", " + options + "]";
+    }
+
+    // ---- requests, checked before anything is sent ----
+
+    Request getRequest(byte[] key) {
+        checkKey(Opcode.GET, key);
+        return new Request(Opcode.GET, key, Bytes.EMPTY, 0);
+    }
+
+    Request setRequest(byte[] key, byte[] value) {
+        checkKey(Opcode.SET, key);
+        checkValue(Opcode.SET, value);
+        return new Request(Opcode.SET, key, value, 0);
+    }
+
+    Request deleteRequest(byte[] key, long expectedVersion) {
+        checkKey(Opcode.DELETE, key);
+        return new Request(Opcode.DELETE, key, Bytes.EMPTY, expectedVersion);
+    }
+
+    Request conditionalDeleteRequest(byte[] key, long expectedVersion) {
+        if (expectedVersion <= 0) {
+            throw Errors.forCode(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "DELETE: expected version " + expectedVersion
+                            + " is not a version (versions are > 0); use delete(key) to delete whatever is there");
+        }
+        return deleteRequest(key, expectedVersion);
+    }
+
+    Request casRequest(byte[] key, long expectedVersion, byte[] value) {
+        checkKey(Opcode.CAS, key);
+        checkValue(Opcode.CAS, value);
+        if (expectedVersion < 0) {
+            throw Errors.forCode(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "CAS: expected version " + expectedVersion + " is negative; use 0 for \"the key must not exist\"");
+        }
+        return new Request(Opcode.CAS, key, value, expectedVersion);
+    }
+
+    private static void checkKey(Opcode op, byte[] key) {
+        Objects.requireNonNull(key, "key");
+        if (key.length == 0) {
+            throw Errors.forCode(
+                    ErrorCode.KEY_EMPTY,
+                    op + ": key is empty; keys are 1 to " + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
+        }
+        if (key.length > FrameDescriptor.MAX_KEY_LENGTH) {
+            throw Errors.forCode(
+                    ErrorCode.KEY_TOO_LONG,
+                    op + ": key of " + key.length + " bytes exceeds the limit of " + FrameDescriptor.MAX_KEY_LENGTH
+                            + " bytes");
+        }
+    }
+
+    private static void scanCheckPrefix(byte[] prefix) {
+        if (prefix.length > FrameDescriptor.MAX_KEY_LENGTH) {
+            throw Errors.forCode(
+                    ErrorCode.KEY_TOO_LONG,
+                    "SCAN: prefix of " + prefix.length + " bytes exceeds the key limit of "
+                            + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
+        }
+    }
+
+    private void checkValue(Opcode op, byte[] value) {
+        Objects.requireNonNull(value, "value");
+        int max = maxValueLength();
+        if (value.length > max) {
+            throw Errors.forCode(
+                    ErrorCode.VALUE_TOO_LARGE,
+                    op + ": value of " + value.length + " bytes exceeds the daemon's limit of " + max + " bytes");
+        }
+    }
+
+    // ---- the call path: one exchange loop (Exchange), plain or recovering ----
+
+    /** One request, recovering if this client is. */
+    private <T extends @Nullable Object> T call(Request request, Function<Reply, T> decoder) {
+        return single(request, decoder, window != null);
+    }
+
+    /** One request, one attempt (the plain policy) whatever this client is. */
+    private <T extends @Nullable Object> T once(Request request, Function<Reply, T> decoder) {
+        return single(request, decoder, false);
+    }
+
+    @SuppressWarnings("NullAway") // the sink ran (the exchange returned normally), so result.value is the decoder's
+    private <T extends @Nullable Object> T single(Request request, Function<Reply, T> decoder, boolean recovering) {
+        List<Request> batch = recovering ? numbered(List.of(request)) : List.of(request);
+        Exchange.Result<T> result = new Exchange.Result<>();
+        try {
+            exchange.run(batch, recovering, (i, reply) -> result.value = decoder.apply(reply), this::answered);
+            return result.value;
+        } catch (Exchange.Ended e) {
+            throw e.getCause();
+        } finally {
+            release(batch);
+        }
+    }
+
+    // ---- pipelines ----
+
+    /** Most changes in one recovering batch: a quarter of the session window, so batches of several threads fit. */
+    private static final int MAX_CHANGES_PER_BATCH = FrameDescriptor.SESSION_WINDOW / 4;
+
+    /**
+     * Sends a pipeline's requests in batches of one buffer each, reading each batch's replies. A
+     * recovering client numbers each batch's changes (one block of consecutive sequence numbers);
+     * when the connection breaks, the batch's requests not yet answered are sent again, with the same
+     * numbers, on a new connection, within the reconnect window.
+     */
+    void sync(List<Pipeline.Pending<?>> ops) {
+        boolean recovering = window != null;
+        int done = 0; // ops[0, done) hold their results
+        while (done < ops.size()) {
+            int from = done;
+            int end = batchEnd(ops, from, recovering);
+            List<Request> requests = ops.subList(from, end).stream()
+                    .<Request>map(Pipeline.Pending::request)
+                    .toList();
+            List<Request> batch = recovering ? numbered(requests) : requests;
+            try {
+                exchange.run(
+                        batch,
+                        recovering,
+                        (i, reply) -> {
+                            Pipeline.Pending<?> p = ops.get(from + i);
+                            try {
+                                p.complete(reply);
+                            } catch (ProtocolViolationException e) {
+                                throw e; // the stream cannot be trusted: the exchange ends with this op unanswered
+                            } catch (SharedMapException e) {
+                                p.response().fail(e); // this op's answer; the next ones go on, unless the daemon closes
+                                if (reply.closing()) {
+                                    throw new Exchange.Ended(i + 1, e);
+                                }
+                            }
+                        },
+                        this::answered);
+                done = end;
+            } catch (Exchange.Ended e) {
+                failFrom(ops, from + e.answered, e.getCause());
+                throw e.getCause();
+            } finally {
+                release(batch);
+            }
+        }
+    }
+
+    /** {@code requests} with consecutive sequence numbers on the changes. */
+    private List<Request> numbered(List<Request> requests) {
+        int changes = 0;
+        for (Request r : requests) {
+            changes += r.isChange() ? 1 : 0;
+        }
+        long sequence = changes == 0 ? 0 : window().acquire(changes);
+        List<Request> batch = new ArrayList<>(requests.size());
+        for (Request r : requests) {
+            batch.add(r.isChange() ? r.withSequence(sequence++) : r);
+        }
+        return batch;
+    }
+
+    /** A request was answered: its sequence number (if any) may be reused by the window. */
+    private void answered(Request r) {
+        if (r.sequence() != 0) {
+            window().release(r.sequence());
+        }
+    }
+
+    /** Releases the batch's sequence numbers (answered ones were released already: idempotent). */
+    private void release(List<Request> batch) {
+        for (Request r : batch) {
+            answered(r);
+        }
+    }
+
+    private static void failFrom(List<Pipeline.Pending<?>> ops, int from, SharedMapException e) {
+        for (int i = from; i < ops.size(); i++) {
+            ops.get(i).response().fail(e);
+        }
+    }
+
+    /**
+     * End (exclusive) of the batch starting at {@code from}: as many requests as fit one buffer, at
+     * least one; when {@code numbered}, changes count their sequence numbers and at most {@link
+     * #MAX_CHANGES_PER_BATCH} changes go in one batch.
+     */
+    private static int batchEnd(List<Pipeline.Pending<?>> ops, int from, boolean numbered) {
+        int bytes = length(ops.get(from).request(), numbered);
+        int changes = numbered && ops.get(from).request().isChange() ? 1 : 0;
+        if (!Connection.fitsBuffer(bytes)) {
+            return from + 1;
+        }
+        int end = from + 1;
+        while (end < ops.size()) {
+            Request r = ops.get(end).request();
+            int next = length(r, numbered);
+            boolean change = numbered && r.isChange();
+            if (!Connection.fitsBuffer(bytes + next) || (change && changes == MAX_CHANGES_PER_BATCH)) {
+                break;
+            }
+            bytes += next;
+            changes += change ? 1 : 0;
+            end++;
+        }
+        return end;
+    }
+
+    private static int length(Request r, boolean numbered) {
+        return numbered && r.isChange()
+                ? FrameEncoder.sequencedLength(r.key().length, r.value().length)
+                : r.encodedLength();
+    }
 }

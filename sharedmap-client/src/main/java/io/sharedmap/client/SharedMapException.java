@@ -24,25 +24,30 @@ import org.jspecify.annotations.Nullable;
  * </ul>
  */
 public sealed class SharedMapException extends RuntimeException
-    permits DaemonUnavailableException, LimitExceededException, InvalidRequestException,
-        ServerFailureException, ProtocolViolationException, PermissionDeniedException, QuotaExceededException {
-  private static final long serialVersionUID = 1L;
+        permits DaemonUnavailableException,
+                LimitExceededException,
+                InvalidRequestException,
+                ServerFailureException,
+                ProtocolViolationException,
+                PermissionDeniedException,
+                QuotaExceededException {
+    private static final long serialVersionUID = 1L;
 
-  /** Error code of the daemon's (or the client-side check's) refusal; null when there is none. */
-  @SuppressWarnings("serial") // enums are serializable
-  private final @Nullable ErrorCode errorCode;
+    /** Error code of the daemon's (or the client-side check's) refusal; null when there is none. */
+    @SuppressWarnings("serial") // enums are serializable
+    private final @Nullable ErrorCode errorCode;
 
-  SharedMapException(@Nullable ErrorCode errorCode, String message, @Nullable Throwable cause) {
-    super(message, cause);
-    this.errorCode = errorCode;
-  }
+    SharedMapException(@Nullable ErrorCode errorCode, String message, @Nullable Throwable cause) {
+        super(message, cause);
+        this.errorCode = errorCode;
+    }
 
-  /**
-   * The protocol error code behind this exception: the one in the daemon's {@code ERROR} reply, or
-   * the one the client-side check stands in for. Empty when no code applies (e.g. a lost
-   * connection).
-   */
-  public Optional<ErrorCode> errorCode() {
-    return Optional.ofNullable(errorCode);
-  }
+    /**
+     * The protocol error code behind this exception: the one in the daemon's {@code ERROR} reply, or
+     * the one the client-side check stands in for. Empty when no code applies (e.g. a lost
+     * connection).
+     */
+    public Optional<ErrorCode> errorCode() {
+        return Optional.ofNullable(errorCode);
+    }
 }

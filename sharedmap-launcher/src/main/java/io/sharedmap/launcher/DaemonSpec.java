@@ -23,86 +23,86 @@ import org.jspecify.annotations.Nullable;
  * @param classPath the class path it runs with: {@code sharedmap-cli} and its dependencies
  */
 public record DaemonSpec(
-    Path dataDir,
-    Path socket,
-    List<String> serverArgs,
-    List<String> jvmOptions,
-    int cpus,
-    String subcommand,
-    @Nullable String umask,
-    boolean detach,
-    String classPath) {
+        Path dataDir,
+        Path socket,
+        List<String> serverArgs,
+        List<String> jvmOptions,
+        int cpus,
+        String subcommand,
+        @Nullable String umask,
+        boolean detach,
+        String classPath) {
 
-  public DaemonSpec {
-    serverArgs = List.copyOf(serverArgs);
-    jvmOptions = List.copyOf(jvmOptions);
-    if (cpus < 0) {
-      throw new IllegalArgumentException("cpus " + cpus + " is negative");
+    public DaemonSpec {
+        serverArgs = List.copyOf(serverArgs);
+        jvmOptions = List.copyOf(jvmOptions);
+        if (cpus < 0) {
+            throw new IllegalArgumentException("cpus " + cpus + " is negative");
+        }
+        if (!subcommand.equals("server") && !subcommand.equals("supervise")) {
+            throw new IllegalArgumentException("subcommand " + subcommand + " is neither server nor supervise");
+        }
+        if (umask != null && !umask.matches("[0-7]{1,4}")) {
+            throw new IllegalArgumentException("umask " + umask + " is not octal");
+        }
     }
-    if (!subcommand.equals("server") && !subcommand.equals("supervise")) {
-      throw new IllegalArgumentException("subcommand " + subcommand + " is neither server nor supervise");
+
+    /**
+     * A daemon ({@code sharedmap server}) on {@code dataDir} and {@code socket}, on all CPUs, with the
+     * launcher's JVM options and this JVM's class path.
+     */
+    public static DaemonSpec of(Path dataDir, Path socket) {
+        return new DaemonSpec(
+                dataDir, socket, List.of(), List.of(), 0, "server", null, false, System.getProperty("java.class.path"));
     }
-    if (umask != null && !umask.matches("[0-7]{1,4}")) {
-      throw new IllegalArgumentException("umask " + umask + " is not octal");
+
+    public DaemonSpec withServerArgs(List<String> args) {
+        List<String> a = new ArrayList<>(serverArgs);
+        a.addAll(args);
+        return new DaemonSpec(dataDir, socket, a, jvmOptions, cpus, subcommand, umask, detach, classPath);
     }
-  }
 
-  /**
-   * A daemon ({@code sharedmap server}) on {@code dataDir} and {@code socket}, on all CPUs, with the
-   * launcher's JVM options and this JVM's class path.
-   */
-  public static DaemonSpec of(Path dataDir, Path socket) {
-    return new DaemonSpec(dataDir, socket, List.of(), List.of(), 0, "server", null, false,
-        System.getProperty("java.class.path"));
-  }
+    public DaemonSpec withServerArgs(String... args) {
+        return withServerArgs(List.of(args));
+    }
 
-  public DaemonSpec withServerArgs(List<String> args) {
-    List<String> a = new ArrayList<>(serverArgs);
-    a.addAll(args);
-    return new DaemonSpec(dataDir, socket, a, jvmOptions, cpus, subcommand, umask, detach, classPath);
-  }
+    public DaemonSpec withJvmOptions(List<String> options) {
+        List<String> a = new ArrayList<>(jvmOptions);
+        a.addAll(options);
+        return new DaemonSpec(dataDir, socket, serverArgs, a, cpus, subcommand, umask, detach, classPath);
+    }
 
-  public DaemonSpec withServerArgs(String... args) {
-    return withServerArgs(List.of(args));
-  }
+    public DaemonSpec withCpus(int n) {
+        return new DaemonSpec(dataDir, socket, serverArgs, jvmOptions, n, subcommand, umask, detach, classPath);
+    }
 
-  public DaemonSpec withJvmOptions(List<String> options) {
-    List<String> a = new ArrayList<>(jvmOptions);
-    a.addAll(options);
-    return new DaemonSpec(dataDir, socket, serverArgs, a, cpus, subcommand, umask, detach, classPath);
-  }
+    public DaemonSpec withDataDir(Path dir) {
+        return new DaemonSpec(dir, socket, serverArgs, jvmOptions, cpus, subcommand, umask, detach, classPath);
+    }
 
-  public DaemonSpec withCpus(int n) {
-    return new DaemonSpec(dataDir, socket, serverArgs, jvmOptions, n, subcommand, umask, detach, classPath);
-  }
+    public DaemonSpec withSocket(Path s) {
+        return new DaemonSpec(dataDir, s, serverArgs, jvmOptions, cpus, subcommand, umask, detach, classPath);
+    }
 
-  public DaemonSpec withDataDir(Path dir) {
-    return new DaemonSpec(dir, socket, serverArgs, jvmOptions, cpus, subcommand, umask, detach, classPath);
-  }
+    /** Runs {@code sharedmap supervise} (which runs and restarts the daemon) instead of the daemon. */
+    public DaemonSpec supervised() {
+        return new DaemonSpec(dataDir, socket, serverArgs, jvmOptions, cpus, "supervise", umask, detach, classPath);
+    }
 
-  public DaemonSpec withSocket(Path s) {
-    return new DaemonSpec(dataDir, s, serverArgs, jvmOptions, cpus, subcommand, umask, detach, classPath);
-  }
+    /** The same daemon, not supervised: what a supervisor runs. */
+    public DaemonSpec unsupervised() {
+        return new DaemonSpec(dataDir, socket, serverArgs, jvmOptions, cpus, "server", umask, detach, classPath);
+    }
 
-  /** Runs {@code sharedmap supervise} (which runs and restarts the daemon) instead of the daemon. */
-  public DaemonSpec supervised() {
-    return new DaemonSpec(dataDir, socket, serverArgs, jvmOptions, cpus, "supervise", umask, detach, classPath);
-  }
+    public DaemonSpec withUmask(@Nullable String mask) {
+        return new DaemonSpec(dataDir, socket, serverArgs, jvmOptions, cpus, subcommand, mask, detach, classPath);
+    }
 
-  /** The same daemon, not supervised: what a supervisor runs. */
-  public DaemonSpec unsupervised() {
-    return new DaemonSpec(dataDir, socket, serverArgs, jvmOptions, cpus, "server", umask, detach, classPath);
-  }
+    public DaemonSpec detached() {
+        return new DaemonSpec(dataDir, socket, serverArgs, jvmOptions, cpus, subcommand, umask, true, classPath);
+    }
 
-  public DaemonSpec withUmask(@Nullable String mask) {
-    return new DaemonSpec(dataDir, socket, serverArgs, jvmOptions, cpus, subcommand, mask, detach, classPath);
-  }
-
-  public DaemonSpec detached() {
-    return new DaemonSpec(dataDir, socket, serverArgs, jvmOptions, cpus, subcommand, umask, true, classPath);
-  }
-
-  public DaemonSpec withClassPath(String cp) {
-    return new DaemonSpec(dataDir, socket, serverArgs, jvmOptions, cpus, subcommand, umask, detach, cp);
-  }
+    public DaemonSpec withClassPath(String cp) {
+        return new DaemonSpec(dataDir, socket, serverArgs, jvmOptions, cpus, subcommand, umask, detach, cp);
+    }
 }

@@ -16,27 +16,42 @@ import org.junit.jupiter.api.io.TempDir;
  * dependencies (Chronicle Map) as the launcher ships them.
  */
 class ContributedCommandsTest {
-  @Test
-  void help_withBenchAndTortureOnTheClassPath_listsThem() {
-    Result r = Cli.run("--help");
+    @Test
+    void help_withBenchAndTortureOnTheClassPath_listsThem() {
+        Result r = Cli.run("--help");
 
-    assertThat(r.exitCode()).isZero();
-    assertThat(r.out()).contains("bench", "torture", "Exit codes:");
-  }
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).contains("bench", "torture", "Exit codes:");
+    }
 
-  /** bin/sharedmap does not ship Chronicle Map: the target is refused before any server starts. */
-  @Test
-  @Timeout(value = 10, unit = TimeUnit.SECONDS)
-  void bench_chronicleNotOnClassPath_exits2AtOnceWithTheCommandThatWorks(@TempDir Path tmp) {
-    Path out = tmp.resolve("out");
+    /** bin/sharedmap does not ship Chronicle Map: the target is refused before any server starts. */
+    @Test
+    @Timeout(value = 10, unit = TimeUnit.SECONDS)
+    void bench_chronicleNotOnClassPath_exits2AtOnceWithTheCommandThatWorks(@TempDir Path tmp) {
+        Path out = tmp.resolve("out");
 
-    Result r = Cli.run("bench", "--workload", "uniform", "--mix", "read", "--target", "direct", "--target",
-        "chronicle", "--out", out.toString(), "--work-dir", tmp.resolve("work").toString());
+        Result r = Cli.run(
+                "bench",
+                "--workload",
+                "uniform",
+                "--mix",
+                "read",
+                "--target",
+                "direct",
+                "--target",
+                "chronicle",
+                "--out",
+                out.toString(),
+                "--work-dir",
+                tmp.resolve("work").toString());
 
-    assertThat(r.exitCode()).isEqualTo(2);
-    assertThat(r.err()).contains("--target chronicle needs net.openhft:chronicle-map on the class path",
-        "io.sharedmap.cli.Main bench --workload uniform --mix read --target direct --target chronicle --out " + out);
-    assertThat(out).doesNotExist();
-    assertThat(tmp.resolve("work")).doesNotExist();
-  }
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err())
+                .contains(
+                        "--target chronicle needs net.openhft:chronicle-map on the class path",
+                        "io.sharedmap.cli.Main bench --workload uniform --mix read --target direct --target chronicle --out "
+                                + out);
+        assertThat(out).doesNotExist();
+        assertThat(tmp.resolve("work")).doesNotExist();
+    }
 }

@@ -35,7 +35,28 @@ import org.jspecify.annotations.Nullable;
  * @param restartDaemonOptions further server options of the started daemon when it is restarted
  *     (test hook: a restart with other settings on the same directory)
  */
-public record TortureConfig(long durationMs, int processes, int threads, int keys, int counters, int linKeys,
-    int linOps, long linMaxSteps, boolean crash, long crashMeanMs, @Nullable Path socket, @Nullable Path dir, String durability,
-    int cpus, long stallMs, boolean recovering, long reconnectWindowMs, long seed, List<String> daemonJvmOptions,
-    boolean keep, double directReaders, boolean view, int viewSlotSize, List<String> restartDaemonOptions) {}
+public record TortureConfig(
+        long durationMs,
+        int processes,
+        int threads,
+        int keys,
+        int counters,
+        int linKeys,
+        int linOps,
+        long linMaxSteps,
+        boolean crash,
+        long crashMeanMs,
+        @Nullable Path socket,
+        @Nullable Path dir,
+        String durability,
+        int cpus,
+        long stallMs,
+        boolean recovering,
+        long reconnectWindowMs,
+        long seed,
+        List<String> daemonJvmOptions,
+        boolean keep,
+        double directReaders,
+        boolean view,
+        int viewSlotSize,
+        List<String> restartDaemonOptions) {}

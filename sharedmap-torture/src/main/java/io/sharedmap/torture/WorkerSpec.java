@@ -27,72 +27,105 @@ import java.util.Map;
  * @param viewCapacity bytes of key plus value one view slot holds: value sizes straddle it, so
  *     keys keep moving into and out of the view
  */
-public record WorkerSpec(Path socket, int runId, int process, int threads, int keys, int counters, int linKeys,
-    int linOpsPerThread, long durationMs, long seed, boolean recovering, long reconnectWindowMs, Path result,
-    String directThreads, int viewCapacity) {
+public record WorkerSpec(
+        Path socket,
+        int runId,
+        int process,
+        int threads,
+        int keys,
+        int counters,
+        int linKeys,
+        int linOpsPerThread,
+        long durationMs,
+        long seed,
+        boolean recovering,
+        long reconnectWindowMs,
+        Path result,
+        String directThreads,
+        int viewCapacity) {
 
-  public WorkerSpec {
-    if (directThreads.length() != threads || !directThreads.matches("[DS]*")) {
-      throw new IllegalArgumentException("directThreads '" + directThreads + "' is not one D or S per thread");
+    public WorkerSpec {
+        if (directThreads.length() != threads || !directThreads.matches("[DS]*")) {
+            throw new IllegalArgumentException("directThreads '" + directThreads + "' is not one D or S per thread");
+        }
     }
-  }
 
-  /** Whether thread {@code t} reads directly. */
-  public boolean direct(int t) {
-    return directThreads.charAt(t) == 'D';
-  }
-
-  /** The key prefix of a run: {@code torture/<runId>/}. */
-  public static String prefix(int runId) {
-    return "torture/" + Integer.toUnsignedString(runId, 16) + "/";
-  }
-
-  /** Shared corruption-check key {@code i}. */
-  public String valueKey(int i) {
-    return prefix(runId) + "c/" + i;
-  }
-
-  /** Counter {@code i}. */
-  public String counterKey(int i) {
-    return prefix(runId) + "n/" + i;
-  }
-
-  /** History key {@code i}. */
-  public String linKey(int i) {
-    return prefix(runId) + "l/" + i;
-  }
-
-  List<String> toArgs() {
-    return List.of("socket=" + socket, "run=" + runId, "process=" + process, "threads=" + threads, "keys=" + keys,
-        "counters=" + counters, "linKeys=" + linKeys, "linOpsPerThread=" + linOpsPerThread,
-        "durationMs=" + durationMs, "seed=" + seed, "recovering=" + recovering,
-        "reconnectWindowMs=" + reconnectWindowMs, "result=" + result, "directThreads=" + directThreads,
-        "viewCapacity=" + viewCapacity);
-  }
-
-  static WorkerSpec parse(String[] args) {
-    Map<String, String> m = new HashMap<>();
-    for (String a : args) {
-      String[] kv = a.split("=", 2);
-      if (kv.length != 2) {
-        throw new IllegalArgumentException("worker argument '" + a + "' is not name=value");
-      }
-      m.put(kv[0], kv[1]);
+    /** Whether thread {@code t} reads directly. */
+    public boolean direct(int t) {
+        return directThreads.charAt(t) == 'D';
     }
-    return new WorkerSpec(Path.of(get(m, "socket")), Integer.parseInt(get(m, "run")),
-        Integer.parseInt(get(m, "process")), Integer.parseInt(get(m, "threads")), Integer.parseInt(get(m, "keys")),
-        Integer.parseInt(get(m, "counters")), Integer.parseInt(get(m, "linKeys")),
-        Integer.parseInt(get(m, "linOpsPerThread")), Long.parseLong(get(m, "durationMs")),
-        Long.parseLong(get(m, "seed")), Boolean.parseBoolean(get(m, "recovering")),
-        Long.parseLong(get(m, "reconnectWindowMs")), Path.of(get(m, "result")), get(m, "directThreads"),
-        Integer.parseInt(get(m, "viewCapacity")));
-  }
 
-  private static String get(Map<String, String> m, String name) {
-    String v = m.get(name);
-    if (v == null) {
-      throw new IllegalArgumentException("worker argument " + name + "= missing");
+    /** The key prefix of a run: {@code torture/<runId>/}. */
+    public static String prefix(int runId) {
+        return "torture/" + Integer.toUnsignedString(runId, 16) + "/";
     }
-    return v;
-  }
+
+    /** Shared corruption-check key {@code i}. */
+    public String valueKey(int i) {
+        return prefix(runId) + "c/" + i;
+    }
+
+    /** Counter {@code i}. */
+    public String counterKey(int i) {
+        return prefix(runId) + "n/" + i;
+    }
+
+    /** History key {@code i}. */
+    public String linKey(int i) {
+        return prefix(runId) + "l/" + i;
+    }
+
+    List<String> toArgs() {
+        return List.of(
+                "socket=" + socket,
+                "run=" + runId,
+                "process=" + process,
+                "threads=" + threads,
+                "keys=" + keys,
+                "counters=" + counters,
+                "linKeys=" + linKeys,
+                "linOpsPerThread=" + linOpsPerThread,
+                "durationMs=" + durationMs,
+                "seed=" + seed,
+                "recovering=" + recovering,
+                "reconnectWindowMs=" + reconnectWindowMs,
+                "result=" + result,
+                "directThreads=" + directThreads,
+                "viewCapacity=" + viewCapacity);
+    }
+
+    static WorkerSpec parse(String[] args) {
+        Map<String, String> m = new HashMap<>();
+        for (String a : args) {
+            String[] kv = a.split("=", 2);
+            if (kv.length != 2) {
+                throw new IllegalArgumentException("worker argument '" + a + "' is not name=value");
+            }
+            m.put(kv[0], kv[1]);
+        }
+        return new WorkerSpec(
+                Path.of(get(m, "socket")),
+                Integer.parseInt(get(m, "run")),
+                Integer.parseInt(get(m, "process")),
+                Integer.parseInt(get(m, "threads")),
+                Integer.parseInt(get(m, "keys")),
+                Integer.parseInt(get(m, "counters")),
+                Integer.parseInt(get(m, "linKeys")),
+                Integer.parseInt(get(m, "linOpsPerThread")),
+                Long.parseLong(get(m, "durationMs")),
+                Long.parseLong(get(m, "seed")),
+                Boolean.parseBoolean(get(m, "recovering")),
+                Long.parseLong(get(m, "reconnectWindowMs")),
+                Path.of(get(m, "result")),
+                get(m, "directThreads"),
+                Integer.parseInt(get(m, "viewCapacity")));
+    }
+
+    private static String get(Map<String, String> m, String name) {
+        String v = m.get(name);
+        if (v == null) {
+            throw new IllegalArgumentException("worker argument " + name + "= missing");
+        }
+        return v;
+    }
 }

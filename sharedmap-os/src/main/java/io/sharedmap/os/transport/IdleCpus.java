@@ -14,37 +14,37 @@ import java.nio.file.Path;
  * asks first; where {@code /proc/loadavg} cannot be read, the answer is always yes.
  */
 final class IdleCpus {
-  private static final int REFRESH_MS = 5;
-  private static final long REFRESH_NS = REFRESH_MS * 1_000_000L;
-  private static final Path LOADAVG = Path.of("/proc/loadavg");
-  private static final int CPUS = Runtime.getRuntime().availableProcessors();
+    private static final int REFRESH_MS = 5;
+    private static final long REFRESH_NS = REFRESH_MS * 1_000_000L;
+    private static final Path LOADAVG = Path.of("/proc/loadavg");
+    private static final int CPUS = Runtime.getRuntime().availableProcessors();
 
-  private static volatile long checkedAt = System.nanoTime() - REFRESH_NS;
-  private static volatile boolean spare = true;
-  private static volatile boolean readable = true;
+    private static volatile long checkedAt = System.nanoTime() - REFRESH_NS;
+    private static volatile boolean spare = true;
+    private static volatile boolean readable = true;
 
-  private IdleCpus() {}
+    private IdleCpus() {}
 
-  /** True when the last sample (at most a few milliseconds old) found no more runnable threads than CPUs. */
-  static boolean spare() {
-    long now = System.nanoTime();
-    if (readable && now - checkedAt > REFRESH_NS) {
-      checkedAt = now; // benign race: two threads may both sample
-      int running = running();
-      spare = running <= CPUS;
+    /** True when the last sample (at most a few milliseconds old) found no more runnable threads than CPUs. */
+    static boolean spare() {
+        long now = System.nanoTime();
+        if (readable && now - checkedAt > REFRESH_NS) {
+            checkedAt = now; // benign race: two threads may both sample
+            int running = running();
+            spare = running <= CPUS;
+        }
+        return spare;
     }
-    return spare;
-  }
 
-  /** Runnable threads now, or 0 when unknown. */
-  private static int running() {
-    try {
-      String s = Files.readString(LOADAVG, StandardCharsets.US_ASCII);
-      String[] f = s.split(" ");
-      return Integer.parseInt(f[3].substring(0, f[3].indexOf('/')));
-    } catch (IOException | RuntimeException e) {
-      readable = false;
-      return 0;
+    /** Runnable threads now, or 0 when unknown. */
+    private static int running() {
+        try {
+            String s = Files.readString(LOADAVG, StandardCharsets.US_ASCII);
+            String[] f = s.split(" ");
+            return Integer.parseInt(f[3].substring(0, f[3].indexOf('/')));
+        } catch (IOException | RuntimeException e) {
+            readable = false;
+            return 0;
+        }
     }
-  }
 }

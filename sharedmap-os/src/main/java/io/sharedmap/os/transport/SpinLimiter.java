@@ -16,69 +16,69 @@ import java.util.concurrent.atomic.AtomicInteger;
  * then give up, never the reverse: at most {@link #max()} threads hold a permit at a time.
  */
 public final class SpinLimiter {
-  private final int max;
-  private final boolean onlyWithSpareCpu;
-  private final AtomicInteger spinning = new AtomicInteger();
+    private final int max;
+    private final boolean onlyWithSpareCpu;
+    private final AtomicInteger spinning = new AtomicInteger();
 
-  /**
-   * A limiter for at most {@code max} spinning threads (0 disables spinning) that also refuses while
-   * the machine has no CPU to spare ({@link IdleCpus}).
-   *
-   * @throws IllegalArgumentException when {@code max} is negative
-   */
-  public SpinLimiter(int max) {
-    this(max, true);
-  }
-
-  /**
-   * As {@link #SpinLimiter(int)}; {@code onlyWithSpareCpu} false ignores the machine's load (tests
-   * that need a spin to happen whatever else runs).
-   */
-  public SpinLimiter(int max, boolean onlyWithSpareCpu) {
-    if (max < 0) {
-      throw new IllegalArgumentException("max spinners " + max + " is negative");
+    /**
+     * A limiter for at most {@code max} spinning threads (0 disables spinning) that also refuses while
+     * the machine has no CPU to spare ({@link IdleCpus}).
+     *
+     * @throws IllegalArgumentException when {@code max} is negative
+     */
+    public SpinLimiter(int max) {
+        this(max, true);
     }
-    this.max = max;
-    this.onlyWithSpareCpu = onlyWithSpareCpu;
-  }
 
-  /** The default limit: one fewer than the CPUs this JVM may use (so 0, no spinning, on one CPU). */
-  public static int defaultMax() {
-    return Math.max(0, Runtime.getRuntime().availableProcessors() - 1);
-  }
-
-  /** The limit. */
-  public int max() {
-    return max;
-  }
-
-  /** Threads spinning now (a snapshot). */
-  public int spinning() {
-    return spinning.get();
-  }
-
-  /**
-   * Takes a permit to spin; false when {@link #max()} threads already hold one, or (unless built
-   * otherwise) when the machine has more runnable threads than CPUs.
-   */
-  boolean tryAcquire() {
-    if (max == 0 || onlyWithSpareCpu && !IdleCpus.spare()) {
-      return false;
+    /**
+     * As {@link #SpinLimiter(int)}; {@code onlyWithSpareCpu} false ignores the machine's load (tests
+     * that need a spin to happen whatever else runs).
+     */
+    public SpinLimiter(int max, boolean onlyWithSpareCpu) {
+        if (max < 0) {
+            throw new IllegalArgumentException("max spinners " + max + " is negative");
+        }
+        this.max = max;
+        this.onlyWithSpareCpu = onlyWithSpareCpu;
     }
-    if (spinning.incrementAndGet() > max) {
-      spinning.decrementAndGet();
-      return false;
+
+    /** The default limit: one fewer than the CPUs this JVM may use (so 0, no spinning, on one CPU). */
+    public static int defaultMax() {
+        return Math.max(0, Runtime.getRuntime().availableProcessors() - 1);
     }
-    return true;
-  }
 
-  /** Returns a permit taken by {@link #tryAcquire}. */
-  void release() {
-    spinning.decrementAndGet();
-  }
+    /** The limit. */
+    public int max() {
+        return max;
+    }
 
-  @Override
-  public String toString() {
-    return "SpinLimiter[" + spinning.get() + "/" + max + "]";
-  }
+    /** Threads spinning now (a snapshot). */
+    public int spinning() {
+        return spinning.get();
+    }
+
+    /**
+     * Takes a permit to spin; false when {@link #max()} threads already hold one, or (unless built
+     * otherwise) when the machine has more runnable threads than CPUs.
+     */
+    boolean tryAcquire() {
+        if (max == 0 || onlyWithSpareCpu && !IdleCpus.spare()) {
+            return false;
+        }
+        if (spinning.incrementAndGet() > max) {
+            spinning.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    /** Returns a permit taken by {@link #tryAcquire}. */
+    void release() {
+        spinning.decrementAndGet();
+    }
+
+    @Override
+    public String toString() {
+        return "SpinLimiter[" + spinning.get() + "/" + max + "]";
+    }
 }

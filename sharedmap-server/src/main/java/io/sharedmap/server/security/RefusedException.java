@@ -11,27 +11,27 @@ import org.jspecify.annotations.Nullable;
  * may re-read {@code /etc/passwd}; the reply is formatted after those locks are released.
  */
 public abstract sealed class RefusedException extends Exception
-    permits PermissionDeniedException, QuotaExceededException {
-  private static final long serialVersionUID = 1L;
-  private transient @Nullable Supplier<String> lazy;
-  private @Nullable String message;
+        permits PermissionDeniedException, QuotaExceededException {
+    private static final long serialVersionUID = 1L;
+    private transient @Nullable Supplier<String> lazy;
+    private @Nullable String message;
 
-  RefusedException(String message) {
-    super(message, null, false, false);
-    this.message = message;
-  }
-
-  RefusedException(Supplier<String> message) {
-    super(null, null, false, false);
-    this.lazy = message;
-  }
-
-  @Override
-  public @Nullable String getMessage() {
-    if (message == null && lazy != null) {
-      message = lazy.get();
-      lazy = null;
+    RefusedException(String message) {
+        super(message, null, false, false);
+        this.message = message;
     }
-    return message;
-  }
+
+    RefusedException(Supplier<String> message) {
+        super(null, null, false, false);
+        this.lazy = message;
+    }
+
+    @Override
+    public @Nullable String getMessage() {
+        if (message == null && lazy != null) {
+            message = lazy.get();
+            lazy = null;
+        }
+        return message;
+    }
 }

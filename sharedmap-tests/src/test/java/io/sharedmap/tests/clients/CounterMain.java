@@ -14,34 +14,41 @@ import java.util.Optional;
  * {@code DONE increments= conflicts=} at the end ({@link WorkerReport}s).
  */
 public final class CounterMain {
-  /** The report of one applied increment. */
-  public static final String INC = "INC";
+    /** The report of one applied increment. */
+    public static final String INC = "INC";
 
-  private CounterMain() {}
+    private CounterMain() {}
 
-  public static void main(String[] argv) {
-    Args args = new Args(argv, List.of());
-    Path socket = Path.of(args.get("--socket"));
-    String key = args.get("--key", "counter");
-    int increments = args.getInt("--increments", 100);
-    long conflicts = 0;
-    try (SharedMap map = SharedMap.connect(socket)) {
-      for (int i = 0; i < increments; i++) {
-        while (true) {
-          Optional<Entry> seen = map.get(key);
-          long value = seen.map(e -> Long.parseLong(e.valueAsString())).orElse(0L);
-          long expected = seen.map(Entry::version).orElse(0L);
-          CasResult r = map.compareAndSet(key, expected, Long.toString(value + 1));
-          if (r instanceof CasResult.Applied a) {
-            System.out.println(WorkerReport.of(INC).with("value", value + 1).with("version", a.version()).line());
-            break;
-          }
-          conflicts++;
+    public static void main(String[] argv) {
+        Args args = new Args(argv, List.of());
+        Path socket = Path.of(args.get("--socket"));
+        String key = args.get("--key", "counter");
+        int increments = args.getInt("--increments", 100);
+        long conflicts = 0;
+        try (SharedMap map = SharedMap.connect(socket)) {
+            for (int i = 0; i < increments; i++) {
+                while (true) {
+                    Optional<Entry> seen = map.get(key);
+                    long value =
+                            seen.map(e -> Long.parseLong(e.valueAsString())).orElse(0L);
+                    long expected = seen.map(Entry::version).orElse(0L);
+                    CasResult r = map.compareAndSet(key, expected, Long.toString(value + 1));
+                    if (r instanceof CasResult.Applied a) {
+                        System.out.println(WorkerReport.of(INC)
+                                .with("value", value + 1)
+                                .with("version", a.version())
+                                .line());
+                        break;
+                    }
+                    conflicts++;
+                }
+            }
         }
-      }
+        System.out.println(WorkerReport.of("DONE")
+                .with("increments", increments)
+                .with("conflicts", conflicts)
+                .line());
+        System.out.flush();
+        System.exit(0);
     }
-    System.out.println(WorkerReport.of("DONE").with("increments", increments).with("conflicts", conflicts).line());
-    System.out.flush();
-    System.exit(0);
-  }
 }
