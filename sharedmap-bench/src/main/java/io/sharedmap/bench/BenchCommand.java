@@ -1,5 +1,6 @@
 package io.sharedmap.bench;
 
+import io.sharedmap.launcher.Subcommand;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -11,9 +12,10 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -56,8 +58,8 @@ import picocli.CommandLine.Spec;
             "             with --add-opens/--add-exports. The CLI does not ship it; from",
             "             the source tree, after bin/sharedmap has built it once",
             "             (bin/with-jdk finds a JDK 25+; plain java may be older):",
-            "    t=sharedmap-cli/target; cp=$(cat sharedmap-bench/target/jmh.classpath)",
-            "    bin/with-jdk java -cp \"$t/sharedmap-cli.jar:$t/lib/*:$cp\" \\",
+            "    t=sharedmap-cli/target; b=sharedmap-bench/target; cp=$(cat $b/jmh.classpath)",
+            "    bin/with-jdk java -cp \"$t/sharedmap-cli.jar:$t/lib/*:$b/sharedmap-bench.jar:$cp\" \\",
             "      io.sharedmap.cli.Main bench --target chronicle ...",
             "  T:SOCKET   sharedmap, direct or redis already running on SOCKET (not",
             "             started or stopped by the harness).",
@@ -76,7 +78,7 @@ import picocli.CommandLine.Spec;
             "      --workload ping -p 1 --syscalls",
             "  sharedmap bench --charts-from bench-results/<run>/results.csv"
         })
-public final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand implements Subcommand {
 
     /** How much load each worker applies. */
     record Load(
@@ -279,14 +281,6 @@ public final class BenchCommand implements Callable<Integer> {
             description = "The redis-server program for --target redis. Default: ${DEFAULT-VALUE}.")
     String redisServer;
 
-    @Option(
-            names = "--daemon-main",
-            paramLabel = "CLASS",
-            defaultValue = "io.sharedmap.cli.Main",
-            hidden = true,
-            description = "Main class whose 'server' subcommand runs the sharedmap daemon.")
-    String daemonMain;
-
     @Option(names = "--no-charts", description = "Skip the PNG charts.")
     boolean noCharts;
 
@@ -308,7 +302,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (chartsFrom != null) {
             Path dir = out != null
                     ? Files.createDirectories(out)
-                    : chartsFrom.toAbsolutePath().getParent();
+                    : Objects.requireNonNull(chartsFrom.toAbsolutePath().getParent(), "a file's directory");
             String problem = Charts.redraw(dir, chartsFrom);
             if (problem != null) {
                 spec.commandLine().getErr().println("bench: " + problem);
@@ -390,7 +384,6 @@ public final class BenchCommand implements Callable<Integer> {
                 logDir,
                 java,
                 classPath,
-                daemonMain,
                 daemonOpts,
                 daemonArgs,
                 redisServer,
@@ -532,7 +525,7 @@ public final class BenchCommand implements Callable<Integer> {
      * Warms a server's request paths (its JIT, its caches) once, before the first cell, so the
      * first cell does not pay for it: ping, set and get from this process, bounded by count and time.
      */
-    private static KvClient.Reads warmServer(BenchServer s, long warmupMs) throws IOException {
+    private static KvClient.@Nullable Reads warmServer(BenchServer s, long warmupMs) throws IOException {
         byte[] key = "bench:warmup".getBytes(StandardCharsets.US_ASCII);
         byte[] value = KeySpace.value(100, 1);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(warmupMs);

@@ -1,5 +1,8 @@
 package io.sharedmap.bench;
 
+import io.sharedmap.launcher.Daemon;
+import io.sharedmap.launcher.DaemonLauncher;
+import io.sharedmap.launcher.DaemonSpec;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -10,8 +13,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One target server for the whole run: either a process the harness started (a sharedmap daemon
@@ -19,25 +24,24 @@ import java.util.concurrent.TimeUnit;
  * running that it only connects to.
  */
 final class BenchServer implements AutoCloseable {
-    /** The line the sharedmap daemon prints on stdout once clients can connect. */
-    static final String SHAREDMAP_READY = "sharedmap serving on";
-
-    private static final long START_TIMEOUT_MS = 60_000;
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    private static final long START_TIMEOUT_MS = START_TIMEOUT.toMillis();
     private static final long STOP_TIMEOUT_MS = 30_000;
 
     private final TargetSpec spec;
     private final Path socket;
-    private final Process process;
+    private final @Nullable Process process;
     private final long pid;
     private final String label;
     private final String version;
-    private Path jfrFile;
-    private String jcmd;
+    private @Nullable Path jfrFile;
+    private @Nullable String jcmd;
 
     /** The name of the flight recording started in the daemon with {@code --jfr}. */
     static final String JFR_RECORDING = "sharedmap-bench";
 
-    private BenchServer(TargetSpec spec, Path socket, Process process, long pid, String label, String version) {
+    private BenchServer(
+            TargetSpec spec, Path socket, @Nullable Process process, long pid, String label, String version) {
         this.spec = spec;
         this.socket = socket;
         this.process = process;
@@ -53,20 +57,19 @@ final class BenchServer implements AutoCloseable {
             Path logDir,
             String javaCommand,
             String classPath,
-            String daemonMain,
             List<String> daemonJvmOptions,
             List<String> daemonArgs,
             String redisServer,
-            Path jfrFile,
+            @Nullable Path jfrFile,
             BenchCommand.Load load) {}
 
     static BenchServer start(TargetSpec spec, Launch launch) throws IOException, InterruptedException {
         if (!spec.managed()) {
-            try (KvClient kv = KvClient.connect(spec.kind(), spec.socket())) {
+            Path given = Objects.requireNonNull(spec.socket(), "a target not managed has a socket");
+            try (KvClient kv = KvClient.connect(spec.kind(), given)) {
                 long pid = kv.serverPid();
                 String version = kv instanceof RedisKv r ? "redis " + r.serverVersion() : "sharedmap";
-                return new BenchServer(
-                        spec, spec.socket(), null, pid, spec.kind().label() + "@" + spec.socket(), version);
+                return new BenchServer(spec, given, null, pid, spec.kind().label() + "@" + spec.socket(), version);
             }
         }
         return switch (spec.kind()) {
@@ -79,45 +82,40 @@ final class BenchServer implements AutoCloseable {
     private static BenchServer startSharedMap(TargetSpec spec, Launch launch) throws IOException, InterruptedException {
         // sharedmap and direct each get their own daemon (same flags), so both can run in one invocation.
         boolean direct = spec.kind() == TargetSpec.Kind.DIRECT;
-        Path dir = Files.createDirectories(launch.workDir().resolve(direct ? "direct-data" : "sharedmap-data"));
+        Path dir = launch.workDir().resolve(direct ? "direct-data" : "sharedmap-data");
         Path socket = launch.workDir().resolve(direct ? "direct.sock" : "sm.sock");
         Path jfr = launch.jfrFile() == null || !direct
                 ? launch.jfrFile()
                 : launch.jfrFile().resolveSibling("daemon-direct.jfr");
-        List<String> cmd = new ArrayList<>();
-        cmd.add(launch.javaCommand());
-        cmd.addAll(launch.daemonJvmOptions());
+        List<String> jvm = new ArrayList<>(launch.daemonJvmOptions());
         if (jfr != null) {
-            cmd.add("-XX:StartFlightRecording=name=" + JFR_RECORDING + ",settings=profile");
+            jvm.add("-XX:StartFlightRecording=name=" + JFR_RECORDING + ",settings=profile");
         }
-        cmd.add("-cp");
-        cmd.add(launch.classPath());
-        cmd.add(launch.daemonMain());
-        cmd.addAll(List.of(
-                "server",
-                "--dir",
-                dir.toString(),
-                "--socket",
-                socket.toString(),
-                "--durability",
-                launch.fsync().sharedMapMode(),
-                "--store-dir",
-                storeDir(launch, direct).toString()));
-        cmd.addAll(launch.daemonArgs());
+        DaemonSpec daemon = DaemonSpec.of(dir, socket)
+                .withClassPath(launch.classPath())
+                .withJvmOptions(jvm)
+                .withServerArgs(
+                        "--durability",
+                        launch.fsync().sharedMapMode(),
+                        "--store-dir",
+                        storeDir(launch, direct).toString())
+                .withServerArgs(launch.daemonArgs());
         Path log = launch.logDir().resolve("daemon-" + spec.kind().label() + ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        CountDownLatch ready = new CountDownLatch(1);
-        pump(p, log, ready, SHAREDMAP_READY);
-        if (!ready.await(START_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
-            stopProcess(p);
-            throw new IOException("the sharedmap daemon did not print '" + SHAREDMAP_READY + "' within "
-                    + START_TIMEOUT_MS / 1000 + " s (exit code " + (p.isAlive() ? "none, killed" : p.exitValue())
-                    + "); see " + log + "\ncommand: " + String.join(" ", cmd));
+        Daemon d = DaemonLauncher.start(daemon, log);
+        try {
+            d.awaitServing(START_TIMEOUT);
+        } catch (IOException e) {
+            stopProcess(d.process());
+            throw new IOException(e.getMessage() + "\ncommand: " + String.join(" ", DaemonLauncher.command(daemon)), e);
         }
         String label = spec.kind().label() + "(" + launch.fsync().sharedMapMode() + ")";
         BenchServer server = new BenchServer(
-                spec, socket, p, p.pid(), label, direct ? "sharedmap, GET from its mapped store" : "sharedmap");
+                spec,
+                socket,
+                d.process(),
+                d.pid(),
+                label,
+                direct ? "sharedmap, GET from its mapped store" : "sharedmap");
         server.jfrFile = jfr;
         server.jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
         return server;
@@ -220,10 +218,11 @@ final class BenchServer implements AutoCloseable {
         for (String a : words) {
             command.append(' ').append(a.matches("[\\w@%+=:,./-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
         }
-        return "--target chronicle needs net.openhft:chronicle-map on the class path, and the CLI does not ship it."
-                + " From the source tree (after bin/sharedmap has built it), run:\n"
-                + "  t=sharedmap-cli/target; cp=$(cat sharedmap-bench/target/jmh.classpath)\n"
-                + "  bin/with-jdk java -cp \"$t/sharedmap-cli.jar:$t/lib/*:$cp\" io.sharedmap.cli.Main" + command;
+        return "--target chronicle needs net.openhft:chronicle-map on the class path, and bin/sharedmap does not put"
+                + " it there. From the source tree (after bin/sharedmap has built it), run:\n"
+                + "  t=sharedmap-cli/target; b=sharedmap-bench/target; cp=$(cat $b/jmh.classpath)\n"
+                + "  bin/with-jdk java -cp \"$t/sharedmap-cli.jar:$t/lib/*:$b/sharedmap-bench.jar:$cp\" io.sharedmap.cli.Main"
+                + command;
     }
 
     /**
@@ -267,7 +266,8 @@ final class BenchServer implements AutoCloseable {
                 spec, file, p, p.pid(), "chronicle(mmap file)", comma > 0 ? version.substring(0, comma) : version);
     }
 
-    private static void pump(Process p, Path log, CountDownLatch ready, String readyText) throws IOException {
+    private static void pump(Process p, Path log, @Nullable CountDownLatch ready, @Nullable String readyText)
+            throws IOException {
         pump(p, log, ready, readyText, new String[1]);
     }
 
@@ -275,7 +275,12 @@ final class BenchServer implements AutoCloseable {
      * Copies the process's output to {@code log}; at the first line containing {@code readyText}
      * stores it in {@code readyLine[0]} and counts {@code ready} down.
      */
-    private static void pump(Process p, Path log, CountDownLatch ready, String readyText, String[] readyLine)
+    private static void pump(
+            Process p,
+            Path log,
+            @Nullable CountDownLatch ready,
+            @Nullable String readyText,
+            @Nullable String[] readyLine)
             throws IOException {
         PrintWriter w = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8), true);
         Thread.ofPlatform().daemon().name("bench-server-log").start(() -> {
@@ -300,7 +305,8 @@ final class BenchServer implements AutoCloseable {
      * may end the JVM before a dump-on-exit could run).
      */
     private void dumpFlightRecording() throws InterruptedException {
-        if (jfrFile == null || !process.isAlive()) {
+        Process process = this.process;
+        if (jfrFile == null || process == null || !process.isAlive()) {
             return;
         }
         try {

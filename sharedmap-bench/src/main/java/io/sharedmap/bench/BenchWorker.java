@@ -3,16 +3,19 @@ package io.sharedmap.bench;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.DataFormatException;
 import org.HdrHistogram.Histogram;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One load process of {@code sharedmap bench}. It connects, warms up, prints {@code READY}, waits
@@ -56,7 +59,7 @@ public final class BenchWorker {
     private final WorkerSpec spec;
     private final KvClient kv;
     private final SplittableRandom random;
-    private final ZipfGenerator zipf;
+    private final @Nullable ZipfGenerator zipf;
     private final byte[][] keys;
     private final byte[] value;
     private long misses;
@@ -170,7 +173,10 @@ public final class BenchWorker {
         return switch (spec.workload()) {
             case SEED -> keys[0];
             case UNIFORM -> keys[random.nextInt(keys.length)];
-            case ZIPF -> keys[zipf.next(random)];
+            case ZIPF ->
+                keys[
+                        Objects.requireNonNull(zipf, "the zipf workload's generator")
+                                .next(random)];
             case PING -> throw new IllegalStateException("ping uses no keys");
         };
     }
@@ -199,8 +205,7 @@ public final class BenchWorker {
      * direct reads).
      */
     private static long cpuNs() {
-        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-                instanceof com.sun.management.OperatingSystemMXBean os) {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
             long ns = os.getProcessCpuTime();
             if (ns >= 0) {
                 return ns;

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.HdrHistogram.Histogram;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The outcome of one cell: one target, one workload and mix, P processes.
@@ -44,7 +45,7 @@ record CellResult(
         long totalOps,
         long misses,
         boolean truncated,
-        String error,
+        @Nullable String error,
         long wallNs,
         double[] secondsPerProcess,
         Histogram histogram,

@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Runs one cell: spawns P {@link BenchWorker} JVMs against one server, waits until all are READY,
@@ -36,7 +37,7 @@ final class CellRunner {
             boolean countSyscalls,
             long clientSpinUs) {}
 
-    private record Line(int worker, String text) {}
+    private record Line(int worker, @Nullable String text) {}
 
     /** Workers running now, so that an interrupted run can kill them (see {@link #killAll}). */
     private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
@@ -135,7 +136,7 @@ final class CellRunner {
                     windowNs,
                     syscalls);
         } catch (IOException | CellFailure e) {
-            return failed(server, workload, mix, processes, load.ops(), e.getMessage());
+            return failed(server, workload, mix, processes, load.ops(), String.valueOf(e.getMessage()));
         } finally {
             for (Process p : workers) {
                 if (p.isAlive()) {

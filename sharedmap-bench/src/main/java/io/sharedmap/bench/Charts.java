@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
+import org.jspecify.annotations.Nullable;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -52,7 +53,7 @@ final class Charts {
     }
 
     /** Writes the charts for these results (one per cell); returns why they could not be drawn, or {@code null}. */
-    static String write(Path dir, List<CellResult> results) {
+    static @Nullable String write(Path dir, List<CellResult> results) {
         return draw(
                 dir,
                 results.stream()
@@ -70,7 +71,7 @@ final class Charts {
     }
 
     /** Redraws the charts from a {@code results.csv} (the rows marked median); returns a problem or {@code null}. */
-    static String redraw(Path dir, Path csv) throws IOException {
+    static @Nullable String redraw(Path dir, Path csv) throws IOException {
         List<String> lines = Files.readAllLines(csv);
         List<String> header = lines.isEmpty() ? List.of() : List.of(lines.get(0).split(","));
         if (!header.containsAll(List.of(
@@ -105,7 +106,7 @@ final class Charts {
         return draw(dir, points);
     }
 
-    private static String draw(Path dir, List<Point> points) {
+    private static @Nullable String draw(Path dir, List<Point> points) {
         System.setProperty("java.awt.headless", "true");
         try {
             Set<String> groups = new LinkedHashSet<>();
@@ -180,7 +181,7 @@ final class Charts {
             XYSeries p50 = addSeries(chart, t + " p50", cells, t, Point::p50Us);
             XYSeries p99 = addSeries(chart, t + " p99", cells, t, Point::p99Us);
             XYSeries p999 = addSeries(chart, t + " p99.9", cells, t, Point::p999Us);
-            if (p50 != null) {
+            if (p50 != null && p99 != null && p999 != null) { // all three, or none: the same cells
                 paint(p50, color, SeriesLines.SOLID);
                 paint(p99, color, SeriesLines.DASH_DASH);
                 p99.setMarker(SeriesMarkers.DIAMOND);
@@ -206,7 +207,7 @@ final class Charts {
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
     }
 
-    private static XYSeries addSeries(
+    private static @Nullable XYSeries addSeries(
             XYChart chart, String name, List<Point> cells, String target, ToDoubleFunction<Point> y) {
         List<Double> xs = new ArrayList<>();
         List<Double> ys = new ArrayList<>();

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import net.openhft.chronicle.map.ChronicleMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The load against Chronicle Map (target {@code chronicle}): every process maps the same
@@ -71,7 +72,7 @@ final class ChronicleKv implements KvClient {
     }
 
     @Override
-    public byte[] get(byte[] key) {
+    public byte @Nullable [] get(byte[] key) {
         return map.get(key);
     }
 

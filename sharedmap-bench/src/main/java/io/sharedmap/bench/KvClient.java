@@ -2,6 +2,7 @@ package io.sharedmap.bench;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The few operations the load needs, over one connection to one target. Implementations use
@@ -11,7 +12,7 @@ import java.nio.file.Path;
 interface KvClient extends AutoCloseable {
 
     /** The value stored under {@code key}, or {@code null} if there is none. */
-    byte[] get(byte[] key);
+    byte @Nullable [] get(byte[] key);
 
     /** Stores {@code value} under {@code key}, acknowledged per the server's durability mode. */
     void set(byte[] key, byte[] value);
@@ -34,7 +35,7 @@ interface KvClient extends AutoCloseable {
     record Reads(long direct, long socket, boolean viewMapped) {}
 
     /** See {@link Reads}; null for a store that has no direct path (Redis). */
-    default Reads reads() {
+    default @Nullable Reads reads() {
         return null;
     }
 

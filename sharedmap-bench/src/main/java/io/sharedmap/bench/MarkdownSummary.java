@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Writes {@code summary.md}: the run's settings and machine, and per workload and mix a table of
@@ -129,7 +130,7 @@ final class MarkdownSummary {
         Files.writeString(file, md.toString(), StandardCharsets.UTF_8);
     }
 
-    private static int parseInt(String s, int otherwise) {
+    private static int parseInt(@Nullable String s, int otherwise) {
         try {
             return s == null ? otherwise : Integer.parseInt(s);
         } catch (NumberFormatException e) {

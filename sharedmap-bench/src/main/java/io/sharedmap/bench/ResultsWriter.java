@@ -12,7 +12,9 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Writes {@code results.csv} (one row per cell), {@code results.json} (the run's settings and
@@ -122,7 +124,7 @@ final class ResultsWriter {
                         + "process on one key, measured in 2017 on another machine against a kernel module over Netlink; labelled "
                         + "ms in the report but seconds\"");
         for (int p : ReportFigures.PROCESSES) {
-            double[] v = ReportFigures.SECONDS.get(p);
+            double[] v = Objects.requireNonNull(ReportFigures.SECONDS.get(p), "a row per process count");
             sb.append(",\n    \"")
                     .append(p)
                     .append("\": {\"read\": ")
@@ -250,7 +252,10 @@ final class ResultsWriter {
         return fields;
     }
 
-    static String str(String s) {
+    static String str(@Nullable String s) {
+        if (s == null) {
+            return "null";
+        }
         StringBuilder sb = new StringBuilder("\"");
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

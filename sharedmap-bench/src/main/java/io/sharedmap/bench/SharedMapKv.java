@@ -1,12 +1,15 @@
 package io.sharedmap.bench;
 
 import io.sharedmap.client.Entry;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.Pipeline;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.SharedMapException;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The load against sharedmap, through its public client API: GET through the socket (target
@@ -24,9 +27,9 @@ final class SharedMapKv implements KvClient {
 
     static SharedMapKv connect(Path socket, long clientSpinUs, boolean directReads) throws IOException {
         // Set explicitly either way: the client's default changed to direct reads in issue 6.
-        SharedMap.Options options = SharedMap.Options.defaults().directReads(directReads);
+        Options options = Options.defaults().directReads(directReads);
         if (clientSpinUs >= 0) {
-            options = options.spinTime(java.time.Duration.ofNanos(clientSpinUs * 1000));
+            options = options.spinTime(Duration.ofNanos(clientSpinUs * 1000));
         }
         try {
             return new SharedMapKv(SharedMap.connect(socket, options));
@@ -36,7 +39,7 @@ final class SharedMapKv implements KvClient {
     }
 
     @Override
-    public byte[] get(byte[] key) {
+    public byte @Nullable [] get(byte[] key) {
         Optional<Entry> e = map.get(key);
         return e.isPresent() ? e.get().value() : null;
     }

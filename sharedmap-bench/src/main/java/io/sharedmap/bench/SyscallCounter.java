@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Counts the system calls a server process makes during a cell, with {@code perf stat} on the
@@ -43,7 +44,7 @@ final class SyscallCounter {
     }
 
     /** Starts counting the calls of {@code pid} (all its threads); {@code null} if perf cannot be started. */
-    static SyscallCounter start(long pid, Path output, long maxSeconds) {
+    static @Nullable SyscallCounter start(long pid, Path output, long maxSeconds) {
         StringBuilder events = new StringBuilder();
         for (String c : CALLS) {
             events.append(events.isEmpty() ? "" : ",")

@@ -2,6 +2,7 @@ package io.sharedmap.bench;
 
 import java.nio.file.Path;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A {@code --target}: {@code sharedmap}, {@code direct} or {@code redis} (the harness starts its own
@@ -18,7 +19,7 @@ import java.util.Locale;
  * @param kind which store
  * @param socket the socket of a running server, or {@code null} to start one
  */
-public record TargetSpec(Kind kind, Path socket) {
+public record TargetSpec(Kind kind, @Nullable Path socket) {
 
     /** The stores the harness can drive. */
     public enum Kind {

@@ -44,8 +44,6 @@ class BenchCommandTest {
                 tmp.resolve("out").toString(),
                 "--work-dir",
                 tmp.resolve("work").toString(),
-                "--daemon-main",
-                TestDaemonMain.class.getName(),
                 "--ops",
                 "300",
                 "--keys",
@@ -272,8 +270,8 @@ class BenchCommandTest {
 
         assertThat(cli)
                 .contains("chronicle-map", "jmh.classpath")
-                .endsWith("bin/with-jdk java -cp \"$t/sharedmap-cli.jar:$t/lib/*:$cp\" io.sharedmap.cli.Main bench"
-                        + " --target chronicle --out '/tmp/a b'");
+                .endsWith("bin/with-jdk java -cp \"$t/sharedmap-cli.jar:$t/lib/*:$b/sharedmap-bench.jar:$cp\""
+                        + " io.sharedmap.cli.Main bench --target chronicle --out '/tmp/a b'");
         assertThat(standalone).endsWith("io.sharedmap.cli.Main bench --target chronicle");
     }
 

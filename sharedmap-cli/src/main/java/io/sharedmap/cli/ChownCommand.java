@@ -2,7 +2,7 @@ package io.sharedmap.cli;
 
 import io.sharedmap.client.OwnerChange;
 import io.sharedmap.client.SharedMap;
-import io.sharedmap.server.security.UnixAccounts;
+import io.sharedmap.os.accounts.UnixAccounts;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

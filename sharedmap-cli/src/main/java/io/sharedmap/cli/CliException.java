@@ -1,6 +1,7 @@
 package io.sharedmap.cli;
 
 import java.io.Serial;
+import org.jspecify.annotations.Nullable;
 
 /** A command failed in a way it has already explained: the message is printed, the code returned. */
 final class CliException extends RuntimeException {
@@ -9,7 +10,7 @@ final class CliException extends RuntimeException {
 
     private final int exitCode;
 
-    CliException(int exitCode, String message) {
+    CliException(int exitCode, @Nullable String message) {
         super(message);
         this.exitCode = exitCode;
     }

@@ -1,8 +1,9 @@
 package io.sharedmap.cli;
 
 import io.sharedmap.client.KeyInfo;
+import io.sharedmap.client.KeyOwner;
 import io.sharedmap.client.SharedMap;
-import io.sharedmap.server.security.UnixAccounts;
+import io.sharedmap.os.accounts.UnixAccounts;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -45,12 +46,13 @@ final class KeysCommand implements Callable<Integer> {
         try (SharedMap map = socket.connect();
                 Stream<KeyInfo> keys = longFormat ? map.keysWithOwners(Args.key(prefix)) : map.keys(Args.key(prefix))) {
             keys.forEach(k -> {
-                if (longFormat) {
+                KeyOwner owner = k.owner(); // a long listing asks for owners: every key has one
+                if (longFormat && owner != null) {
                     out.printf(
                             "%s %-8s %-8s %10d %12d ",
-                            k.owner().modeString(),
-                            names.userName(k.owner().uid()),
-                            names.groupName(k.owner().gid()),
+                            owner.modeString(),
+                            names.userName(owner.uid()),
+                            names.groupName(owner.gid()),
                             k.valueLength(),
                             k.version());
                 }

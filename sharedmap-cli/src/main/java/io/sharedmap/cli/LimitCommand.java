@@ -1,12 +1,11 @@
 package io.sharedmap.cli;
 
+import io.sharedmap.client.Limits;
+import io.sharedmap.client.LimitsRow;
+import io.sharedmap.client.Principal;
+import io.sharedmap.client.Principal.Kind;
 import io.sharedmap.client.SharedMap;
-import io.sharedmap.protocol.LimitCodec;
-import io.sharedmap.protocol.LimitCodec.Amounts;
-import io.sharedmap.protocol.LimitCodec.Kind;
-import io.sharedmap.protocol.LimitCodec.Principal;
-import io.sharedmap.protocol.LimitCodec.Row;
-import io.sharedmap.server.security.UnixAccounts;
+import io.sharedmap.os.accounts.UnixAccounts;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
@@ -81,7 +80,7 @@ final class LimitCommand implements Callable<Integer> {
     /** A size such as 1000, 64K, 10M, 2G (powers of 1024), or {@code unlimited}. */
     static long size(String name, String v) {
         if (v.trim().equals("unlimited")) {
-            return LimitCodec.UNLIMITED;
+            return Limits.UNLIMITED;
         }
         String s = v.trim().toUpperCase(Locale.ROOT);
         long unit = 1;
@@ -110,7 +109,7 @@ final class LimitCommand implements Callable<Integer> {
     /** A plain count >= 0, or {@code unlimited}. */
     static long count(String name, String v) {
         if (v.trim().equals("unlimited")) {
-            return LimitCodec.UNLIMITED;
+            return Limits.UNLIMITED;
         }
         try {
             long n = Long.parseLong(v.trim());
@@ -123,11 +122,11 @@ final class LimitCommand implements Callable<Integer> {
         throw new CliException(ExitCodes.USAGE, name + "=" + v + " is not a whole number >= 0 or unlimited");
     }
 
-    static void print(PrintStream out, List<Row> rows) {
+    static void print(PrintStream out, List<LimitsRow> rows) {
         out.printf("%-24s %12s %12s %14s %14s %8s %8s%n", "WHO", "KEYS", "LIMIT", "BYTES", "LIMIT", "CONNS", "LIMIT");
-        for (Row r : rows) {
-            Amounts u = r.usage();
-            Amounts l = r.limits();
+        for (LimitsRow r : rows) {
+            Limits u = r.usage();
+            Limits l = r.limits();
             boolean isDefault = r.principal().kind() == Kind.DEFAULT;
             out.printf(
                     "%-24s %12s %12s %14s %14s %8s %8s%n",
@@ -142,7 +141,7 @@ final class LimitCommand implements Callable<Integer> {
     }
 
     private static String lim(long v, LongFunction<String> amount) {
-        return v == LimitCodec.NONE ? "none" : v == LimitCodec.UNLIMITED ? "unlimited" : amount.apply(v);
+        return v == Limits.NONE ? "none" : v == Limits.UNLIMITED ? "unlimited" : amount.apply(v);
     }
 
     /**
@@ -213,9 +212,9 @@ final class LimitCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            long keys = LimitCodec.KEEP;
-            long bytes = LimitCodec.KEEP;
-            long conns = LimitCodec.KEEP;
+            long keys = Limits.KEEP;
+            long bytes = Limits.KEEP;
+            long conns = Limits.KEEP;
             for (String s : settings) {
                 int eq = s.indexOf('=');
                 String n = eq < 0 ? s : s.substring(0, eq);
@@ -231,7 +230,7 @@ final class LimitCommand implements Callable<Integer> {
             }
             Principal p = principal(who);
             try (SharedMap map = socket.connect()) {
-                print(limit.root.out(), List.of(map.setLimits(p, new Amounts(keys, bytes, conns))));
+                print(limit.root.out(), List.of(map.setLimits(p, new Limits(keys, bytes, conns))));
             }
             return ExitCodes.OK;
         }

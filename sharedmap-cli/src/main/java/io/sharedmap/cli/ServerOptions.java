@@ -1,12 +1,15 @@
 package io.sharedmap.cli;
 
 import io.sharedmap.client.SharedMapPaths;
+import io.sharedmap.launcher.DaemonLauncher;
+import io.sharedmap.launcher.DaemonSpec;
+import io.sharedmap.os.accounts.UnixAccounts;
 import io.sharedmap.server.Durability;
 import io.sharedmap.server.SecurityConfig;
 import io.sharedmap.server.ServerConfig;
 import io.sharedmap.server.StoreConfig;
-import io.sharedmap.server.security.UnixAccounts;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
@@ -188,7 +191,7 @@ final class ServerOptions {
 
     /** The same security settings as arguments of {@code sharedmap server}. */
     static List<String> toArgs(SecurityConfig s) {
-        List<String> args = new java.util.ArrayList<>(List.of(
+        List<String> args = new ArrayList<>(List.of(
                 "--socket-mode", Integer.toOctalString(s.socketMode()),
                 "--key-umask", Integer.toOctalString(s.keyUmask())));
         if (s.socketOwner() != null) {
@@ -245,11 +248,23 @@ final class ServerOptions {
         }
     }
 
-    /** The same configuration as arguments of {@code sharedmap server}. */
+    /**
+     * The daemon these options describe, for {@link DaemonLauncher}: the data directory, the socket,
+     * and every other setting as arguments of {@code sharedmap server}.
+     *
+     * @throws CliException exit code 2 naming a bad option
+     */
+    DaemonSpec toDaemonSpec() {
+        ServerConfig c = toConfig();
+        List<String> args = new ArrayList<>(toArgs(c));
+        args.addAll(toArgs(toSecurity()));
+        args.addAll(toArgs(toStore()));
+        return DaemonSpec.of(c.dataDir(), c.socket()).withServerArgs(args);
+    }
+
+    /** The same configuration as arguments of {@code sharedmap server}, but for --dir and --socket. */
     static List<String> toArgs(ServerConfig c) {
         return List.of(
-                "--dir", c.dataDir().toString(),
-                "--socket", c.socket().toString(),
                 "--durability", c.durability().toString(),
                 "--fsync-interval-ms", Integer.toString(c.fsyncIntervalMs()),
                 "--max-value-bytes", Integer.toString(c.maxValueBytes()),

@@ -1,6 +1,5 @@
 package io.sharedmap.cli;
 
-import io.sharedmap.bench.BenchCommand;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -37,10 +36,8 @@ import picocli.CommandLine.Spec;
             ChmodCommand.class,
             ChownCommand.class,
             LimitCommand.class,
-            BenchCommand.class,
-            SuperviseCommand.class,
-            TortureCommand.class
-        },
+            SuperviseCommand.class
+        }, // and bench, torture when their modules are on the class path (Main.commandLine)
         footerHeading = "%nExit codes:%n",
         footer = {
             "  0  ok",

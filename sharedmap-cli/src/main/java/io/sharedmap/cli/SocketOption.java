@@ -1,5 +1,6 @@
 package io.sharedmap.cli;
 
+import io.sharedmap.client.Options;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.SharedMapPaths;
 import java.nio.file.Path;
@@ -20,7 +21,7 @@ final class SocketOption {
             description =
                     "How long to wait for the daemon to answer before giving up with exit code 3: a daemon"
                             + " that is running but stuck (stopped, wedged, its disk hung); 0 waits forever (default: ${DEFAULT-VALUE}).")
-    long replyTimeoutMs = SharedMap.Options.DEFAULT_REPLY_TIMEOUT.toMillis();
+    long replyTimeoutMs = Options.DEFAULT_REPLY_TIMEOUT.toMillis();
 
     /**
      * A plain client of the daemon on the socket: a one-shot command opens no session, so a shell
@@ -28,12 +29,11 @@ final class SocketOption {
      * daemon's session table, and it fails at once instead of waiting for a restarting daemon.
      */
     SharedMap connect() {
-        return SharedMap.connect(
-                socket, SharedMap.Options.defaults().recovering(false).replyTimeout(replyTimeout()));
+        return SharedMap.connect(socket, Options.defaults().recovering(false).replyTimeout(replyTimeout()));
     }
 
     private Duration replyTimeout() {
-        long max = SharedMap.Options.MAX_REPLY_TIMEOUT.toMillis();
+        long max = Options.MAX_REPLY_TIMEOUT.toMillis();
         if (replyTimeoutMs < 0 || replyTimeoutMs > max) {
             throw new CliException(
                     ExitCodes.USAGE,

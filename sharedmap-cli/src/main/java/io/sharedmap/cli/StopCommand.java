@@ -1,6 +1,7 @@
 package io.sharedmap.cli;
 
 import io.sharedmap.client.DaemonUnavailableException;
+import io.sharedmap.client.ReplyTimeoutException;
 import io.sharedmap.client.SharedMap;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -36,7 +37,7 @@ final class StopCommand implements Callable<Integer> {
         SharedMap connected;
         try {
             connected = socket.connect();
-        } catch (io.sharedmap.client.ReplyTimeoutException e) {
+        } catch (ReplyTimeoutException e) {
             throw e; // a daemon is there but not answering: its message says so (exit 3 like any unavailable daemon)
         } catch (DaemonUnavailableException e) { // the client's message would advise 'sharedmap start'
             Throwable why = e.getCause() != null ? e.getCause() : e;

@@ -1,18 +1,19 @@
 package io.sharedmap.cli;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import io.sharedmap.launcher.DaemonLauncher;
+import io.sharedmap.launcher.DaemonSpec;
 import io.sharedmap.server.ServerConfig;
-import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -62,22 +63,26 @@ final class SuperviseCommand implements Callable<Integer> {
             description = "Wait before the first restart; doubles up to 5000 (default: ${DEFAULT-VALUE}).")
     long backoffMs = 100;
 
-    private ServerConfig config;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition stopRequested = lock.newCondition();
+
+    @GuardedBy("lock")
     private boolean stopping;
-    private Process child;
+
+    @GuardedBy("lock")
+    private @Nullable Process child;
 
     @Override
     public Integer call() throws InterruptedException {
-        config = options.toConfig();
+        ServerConfig config = options.toConfig();
+        DaemonSpec daemon = options.toDaemonSpec(); // unsupervised, its output inherited from the supervisor
         if (maxRestarts < 1 || maxRestarts > 1000) {
             throw new CliException(ExitCodes.USAGE, "--max-restarts: " + maxRestarts + " is outside 1..1000");
         }
         if (backoffMs < 0 || backoffMs > MAX_BACKOFF_MS) {
             throw new CliException(ExitCodes.USAGE, "--backoff-ms: " + backoffMs + " is outside 0.." + MAX_BACKOFF_MS);
         }
-        Thread hook = new Thread(this::stopOnSignal, "sharedmap-supervisor-shutdown");
+        Thread hook = new Thread(() -> stopOnSignal(config.drainTimeoutMs()), "sharedmap-supervisor-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         log(
                 "INFO",
@@ -88,7 +93,7 @@ final class SuperviseCommand implements Callable<Integer> {
         long backoff = backoffMs;
         boolean first = true;
         while (true) {
-            Process p = spawn();
+            Process p = spawn(daemon);
             if (p == null) {
                 return ExitCodes.OK; // stopping
             }
@@ -172,36 +177,20 @@ final class SuperviseCommand implements Callable<Integer> {
         return code;
     }
 
-    private Process spawn() {
-        List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current()
-                .info()
-                .command()
-                .orElse(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java")
-                        .toString()));
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(Main.class.getName());
-        command.add("server");
-        command.addAll(ServerOptions.toArgs(config));
-        command.addAll(ServerOptions.toArgs(options.toSecurity()));
-        command.addAll(ServerOptions.toArgs(options.toStore()));
+    private @Nullable Process spawn(DaemonSpec daemon) {
         lock.lock();
         try {
             if (stopping) {
                 return null;
             }
-            child = new ProcessBuilder(command)
-                    .directory(config.dataDir().toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectOutput(ProcessBuilder.Redirect.INHERIT)
-                    .redirectError(ProcessBuilder.Redirect.INHERIT)
-                    .start();
+            child = DaemonLauncher.start(
+                            daemon,
+                            ProcessBuilder.Redirect.INHERIT,
+                            daemon.dataDir().resolve(DaemonLauncher.LOG_FILE_NAME))
+                    .process();
             return child;
         } catch (IOException e) {
-            throw new CliException(
-                    ExitCodes.LIFECYCLE,
-                    "cannot start the daemon (" + String.join(" ", command) + "): " + e.getMessage());
+            throw new CliException(ExitCodes.LIFECYCLE, e.getMessage());
         } finally {
             lock.unlock();
         }
@@ -235,7 +224,7 @@ final class SuperviseCommand implements Callable<Integer> {
     }
 
     /** SIGTERM/SIGINT to the supervisor: stop the daemon gracefully, wait for it, exit 0. */
-    private void stopOnSignal() {
+    private void stopOnSignal(long drainTimeoutMs) {
         Process p;
         lock.lock();
         try {
@@ -249,7 +238,7 @@ final class SuperviseCommand implements Callable<Integer> {
             log("INFO", "stopping: SIGTERM to the daemon, pid " + p.pid());
             p.destroy();
             try {
-                if (!p.waitFor(config.drainTimeoutMs() + 20_000L, TimeUnit.MILLISECONDS)) {
+                if (!p.waitFor(drainTimeoutMs + 20_000L, TimeUnit.MILLISECONDS)) {
                     log("WARNING", "the daemon, pid " + p.pid() + ", did not exit; killing it");
                     p.destroyForcibly();
                 }

@@ -10,7 +10,9 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -206,9 +208,7 @@ class CliTest extends DaemonCliTest {
                 {"del", "k"},
                 {"cas", "k", "0", "v"}
             }) {
-                String[] withSocket = java.util.stream.Stream.concat(
-                                java.util.Arrays.stream(args),
-                                java.util.stream.Stream.of("--socket", absent.toString()))
+                String[] withSocket = Stream.concat(Arrays.stream(args), Stream.of("--socket", absent.toString()))
                         .toArray(String[]::new);
                 Result r = Cli.run(withSocket);
                 assertThat(r.exitCode()).as(String.join(" ", args)).isEqualTo(3);
@@ -230,9 +230,9 @@ class CliTest extends DaemonCliTest {
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(mute));
             for (String[] args : new String[][] {{"get", "k"}, {"status"}, {"stop"}}) {
-                String[] withSocket = java.util.stream.Stream.concat(
-                                java.util.Arrays.stream(args),
-                                java.util.stream.Stream.of("--socket", mute.toString(), "--reply-timeout-ms", "200"))
+                String[] withSocket = Stream.concat(
+                                Arrays.stream(args),
+                                Stream.of("--socket", mute.toString(), "--reply-timeout-ms", "200"))
                         .toArray(String[]::new);
                 long start = System.nanoTime();
                 Result r = Cli.run(withSocket);

@@ -3,8 +3,12 @@ package io.sharedmap.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sharedmap.cli.Cli.Result;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -43,7 +47,7 @@ class CommandLineTest {
             {"sharedmap del", "--if-version: 0 is not a version", "del", "k", "--if-version", "0"}
         };
         for (String[] c : cases) {
-            String[] args = java.util.Arrays.copyOfRange(c, 2, c.length);
+            String[] args = Arrays.copyOfRange(c, 2, c.length);
 
             Result r = Cli.run(args);
 
@@ -87,7 +91,6 @@ class CommandLineTest {
                         "keys",
                         "stats",
                         "ping",
-                        "bench",
                         "Exit codes:",
                         "3  no daemon answers",
                         "6  start or stop failed");
@@ -169,37 +172,6 @@ class CommandLineTest {
         assertThat(r.err()).contains("--max-connections");
     }
 
-    /** The CLI does not ship Chronicle Map: the target is refused before any server starts. */
-    @Test
-    @Timeout(value = 10, unit = TimeUnit.SECONDS)
-    void bench_chronicleNotOnClassPath_exits2AtOnceWithTheCommandThatWorks(@TempDir Path tmp) {
-        Path out = tmp.resolve("out");
-
-        Result r = Cli.run(
-                "bench",
-                "--workload",
-                "uniform",
-                "--mix",
-                "read",
-                "--target",
-                "direct",
-                "--target",
-                "chronicle",
-                "--out",
-                out.toString(),
-                "--work-dir",
-                tmp.resolve("work").toString());
-
-        assertThat(r.exitCode()).isEqualTo(2);
-        assertThat(r.err())
-                .contains(
-                        "--target chronicle needs net.openhft:chronicle-map on the class path",
-                        "io.sharedmap.cli.Main bench --workload uniform --mix read --target direct --target chronicle --out "
-                                + out);
-        assertThat(out).doesNotExist();
-        assertThat(tmp.resolve("work")).doesNotExist();
-    }
-
     @Test
     void start_dataDirectoryCannotBeCreated_exits6WithTheReasonAndWhatToDo(@TempDir Path tmp) throws Exception {
         Path file = Files.createFile(tmp.resolve("file"));
@@ -220,15 +192,15 @@ class CommandLineTest {
     /** A user without a home directory: createDirectories fails on /home/NAME with a message that is only the path. */
     @Test
     void reason_accessDenied_saysPermissionDenied() {
-        assertThat(StartCommand.reason(new java.nio.file.AccessDeniedException("/home/nc_alice")))
+        assertThat(StartCommand.reason(new AccessDeniedException("/home/nc_alice")))
                 .isEqualTo("/home/nc_alice: permission denied");
-        assertThat(StartCommand.reason(new java.nio.file.FileSystemException("/x", null, "Read-only file system")))
+        assertThat(StartCommand.reason(new FileSystemException("/x", null, "Read-only file system")))
                 .isEqualTo("/x: Read-only file system");
     }
 
     @Test
     void object_numbersAndStrings_formatsJson() {
-        String json = Json.object(new java.util.LinkedHashMap<>(Map.of("a", "12")));
+        String json = Json.object(new LinkedHashMap<>(Map.of("a", "12")));
         assertThat(json).isEqualTo("{\"a\":12}");
         assertThat(Json.isLong("-5")).isTrue();
         assertThat(Json.isLong("007")).isFalse();

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sharedmap.cli.Cli.Result;
 import io.sharedmap.client.SharedMap;
+import io.sharedmap.launcher.Daemon;
+import io.sharedmap.launcher.DaemonLauncher;
+import io.sharedmap.os.files.FileModes;
 import io.sharedmap.server.testing.TestDaemon;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Comparator;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -69,7 +73,9 @@ class StartStopTest {
         assertThat(started.out()).startsWith("started: pid ").contains("socket " + socket, "data " + dir);
         spawnedPid = pidIn(started.out());
         assertThat(mode(dir)).as("the data directory start made").isEqualTo("rwx------");
-        assertThat(mode(DaemonLog.in(dir))).as("daemon.log").isEqualTo("rw-------");
+        assertThat(mode(dir.resolve(DaemonLauncher.LOG_FILE_NAME)))
+                .as("daemon.log")
+                .isEqualTo("rw-------");
 
         Result again = Cli.run("start", "--dir", dir.toString(), "--socket", socket.toString());
         assertThat(again.exitCode()).isZero();
@@ -85,11 +91,12 @@ class StartStopTest {
         Result stopped = Cli.run("stop", "--socket", socket.toString());
         assertThat(stopped.exitCode()).as(stopped.err()).isZero();
         assertThat(stopped.out()).isEqualTo("stopped: pid " + spawnedPid + "\n");
-        assertThat(ProcessHandle.of(spawnedPid).map(ProcessHandle::isAlive)).isNotEqualTo(java.util.Optional.of(true));
+        assertThat(ProcessHandle.of(spawnedPid).map(ProcessHandle::isAlive)).isNotEqualTo(Optional.of(true));
         spawnedPid = -1;
 
         assertThat(Cli.run("status", "--socket", socket.toString()).exitCode()).isEqualTo(3);
-        assertThat(DaemonLog.tail(DaemonLog.in(dir), 20)).anyMatch(l -> l.startsWith("sharedmap serving on " + socket));
+        assertThat(Daemon.tail(dir.resolve(DaemonLauncher.LOG_FILE_NAME), 20))
+                .anyMatch(l -> l.startsWith("sharedmap serving on " + socket));
     }
 
     private static String mode(Path p) {
@@ -104,7 +111,7 @@ class StartStopTest {
     void status_dataDirectoryOthersMayRead_printsWarningWithTheFix() throws Exception {
         Files.createDirectories(dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-x---"));
-        try (TestDaemon _ = TestDaemon.startAt(dir, socket)) {
+        try (TestDaemon _ = TestDaemon.startAt(dir, socket).allow("data directory .* is mode 0750")) {
             Result plain = Cli.run("status", "--socket", socket.toString());
             Result json = Cli.run("status", "--socket", socket.toString(), "--json");
 
@@ -142,7 +149,7 @@ class StartStopTest {
 
     @Test
     void start_daemonCannotStart_exits6WithLogLines() throws Exception {
-        Files.createDirectories(dir);
+        FileModes.createPrivateDirectories(dir);
         Files.writeString(dir.resolve("daemon.log"), "earlier line\n");
         try (TestDaemon _ = TestDaemon.startAt(dir, root.resolve("holder.sock"))) {
             Result r = Cli.run("start", "--dir", dir.toString(), "--socket", socket.toString());

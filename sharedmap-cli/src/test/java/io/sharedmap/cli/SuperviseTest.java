@@ -3,8 +3,10 @@ package io.sharedmap.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sharedmap.cli.Cli.Result;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.SharedMapException;
+import io.sharedmap.launcher.DaemonLauncher;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,8 +14,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongPredicate;
 import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -58,15 +62,14 @@ class SuperviseTest {
 
     /** The pid of the daemon answering on the socket, or -1. */
     private long daemonPid() {
-        try (SharedMap map =
-                SharedMap.connect(socket, SharedMap.Options.defaults().recovering(false))) {
+        try (SharedMap map = SharedMap.connect(socket, Options.defaults().recovering(false))) {
             return Long.parseLong(map.stats().get("pid"));
         } catch (SharedMapException e) {
             return -1;
         }
     }
 
-    private static long await(String what, LongSupplier value, java.util.function.LongPredicate done) {
+    private static long await(String what, LongSupplier value, LongPredicate done) {
         long deadline = System.nanoTime() + DEADLINE.toNanos();
         while (true) {
             long v = value.getAsLong();
@@ -110,9 +113,9 @@ class SuperviseTest {
             assertThat(stopped.out())
                     .isEqualTo("stopped: pid " + restarted + " and its supervisor, pid " + pids[1] + "\n");
         }
-        assertThat(ProcessHandle.of(pids[1]).map(ProcessHandle::isAlive)).isNotEqualTo(java.util.Optional.of(true));
+        assertThat(ProcessHandle.of(pids[1]).map(ProcessHandle::isAlive)).isNotEqualTo(Optional.of(true));
         assertThat(Cli.run("status", "--socket", socket.toString()).exitCode()).isEqualTo(3);
-        String log = Files.readString(DaemonLog.in(dir));
+        String log = Files.readString(dir.resolve(DaemonLauncher.LOG_FILE_NAME));
         assertThat(log)
                 .contains(
                         "was killed by signal 9 (SIGKILL)",
@@ -133,7 +136,8 @@ class SuperviseTest {
                 .ifPresent(p -> p.onExit()
                         .orTimeout(DEADLINE.toSeconds(), TimeUnit.SECONDS)
                         .join());
-        assertThat(Files.readString(DaemonLog.in(dir))).contains("giving up: 1 restarts within the last minute");
+        assertThat(Files.readString(dir.resolve(DaemonLauncher.LOG_FILE_NAME)))
+                .contains("giving up: 1 restarts within the last minute");
         assertThat(daemonPid()).isEqualTo(-1);
     }
 

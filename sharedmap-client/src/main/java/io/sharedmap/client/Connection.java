@@ -1,5 +1,7 @@
 package io.sharedmap.client;
 
+import io.sharedmap.os.transport.SpinChannel;
+import io.sharedmap.os.transport.SpinLimiter;
 import io.sharedmap.protocol.ErrorCodec;
 import io.sharedmap.protocol.FrameDescriptor;
 import io.sharedmap.protocol.FrameEncoder;
@@ -8,8 +10,7 @@ import io.sharedmap.protocol.HelloCodec;
 import io.sharedmap.protocol.HelloCodec.ServerHello;
 import io.sharedmap.protocol.ProtocolException;
 import io.sharedmap.protocol.Status;
-import io.sharedmap.protocol.transport.SpinChannel;
-import io.sharedmap.protocol.transport.SpinLimiter;
+import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.Serial;
@@ -21,6 +22,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One connection to the daemon: a Unix domain socket that has done the hello, and the buffers it
@@ -73,15 +76,16 @@ final class Connection implements AutoCloseable {
     private final SpinChannel channel;
     private final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER_BYTES);
     private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER_BYTES).limit(0);
-    private final ByteBuffer[] gather = new ByteBuffer[2];
-    private ServerHello hello;
+    private static final ByteBuffer NO_BYTES = ByteBuffer.allocate(0);
+    private final ByteBuffer[] gather = {NO_BYTES, NO_BYTES};
+    private @Nullable ServerHello hello;
     private boolean usable = true;
     private boolean pooled;
 
     /** The reply timeout; 0: none (never watched, waits are not marked). */
     private final long replyTimeoutNs;
     /** This connection's entry in the watchdog's registry; null without a timeout. */
-    private final ReplyWatchdog.Watch watch;
+    private final ReplyWatchdog.@Nullable Watch watch;
     /**
      * {@code 2n - 1} (odd) during this connection's n-th wait on the daemon, {@code 2n} after it,
      * {@link #EXPIRED} once the watchdog gave up on a wait. Written by the owner (one volatile store to
@@ -252,7 +256,7 @@ final class Connection implements AutoCloseable {
 
     /** What the daemon said in its HELLO. */
     ServerHello hello() {
-        return hello;
+        return Objects.requireNonNull(hello, "the handshake has not been answered");
     }
 
     /** The socket this connection goes to. */
@@ -325,7 +329,7 @@ final class Connection implements AutoCloseable {
     }
 
     /** Writes a request; the wait it begins lasts until its reply is read (or the write fails). */
-    private void write(ByteBuffer head, ByteBuffer tail) throws SendFailure {
+    private void write(ByteBuffer head, @Nullable ByteBuffer tail) throws SendFailure {
         int headBefore = head.position();
         int tailBefore = tail == null ? 0 : tail.position();
         beginWait();
@@ -349,8 +353,8 @@ final class Connection implements AutoCloseable {
             endWait();
             throw e;
         } finally {
-            gather[0] = null;
-            gather[1] = null;
+            gather[0] = NO_BYTES; // keep no caller's buffer reachable
+            gather[1] = NO_BYTES;
         }
     }
 
@@ -445,7 +449,7 @@ final class Connection implements AutoCloseable {
         closeQuietly(channel);
     }
 
-    private static void closeQuietly(java.io.Closeable c) {
+    private static void closeQuietly(Closeable c) {
         try {
             c.close();
         } catch (IOException ignored) {
@@ -460,9 +464,12 @@ final class Connection implements AutoCloseable {
 
         private final boolean partlySent;
 
+        private final IOException failure;
+
         SendFailure(IOException cause, boolean partlySent) {
             super(cause);
             this.partlySent = partlySent;
+            this.failure = cause;
         }
 
         boolean partlySent() {
@@ -471,7 +478,7 @@ final class Connection implements AutoCloseable {
 
         @Override
         public synchronized IOException getCause() {
-            return (IOException) super.getCause();
+            return failure;
         }
     }
 }

@@ -2,8 +2,10 @@ package io.sharedmap.client;
 
 import io.sharedmap.protocol.HelloCodec.ServerHello;
 import java.nio.file.Path;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The connections of one {@link SharedMap}: an idle deque, used LIFO so the warmest connection
@@ -22,7 +24,7 @@ final class ConnectionPool implements AutoCloseable {
     private final long replyTimeoutNs;
     private final ConcurrentLinkedDeque<Connection> idle = new ConcurrentLinkedDeque<>();
     private final AtomicInteger idleCount = new AtomicInteger();
-    private volatile ServerHello lastHello;
+    private volatile @Nullable ServerHello lastHello;
     private volatile boolean closed;
 
     /**
@@ -54,7 +56,7 @@ final class ConnectionPool implements AutoCloseable {
 
     /** The HELLO of the most recently opened connection (the daemon's current limits). */
     ServerHello hello() {
-        return lastHello;
+        return Objects.requireNonNull(lastHello, "no connection opened yet (SharedMap.connect opens one)");
     }
 
     /** Connections idle in the pool now (tests). */

@@ -1,5 +1,7 @@
 package io.sharedmap.client;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * No daemon answers on the socket, or the connection to it broke, or (the subclass {@link
  * ReplyTimeoutException}) the daemon did not answer within the reply timeout. The message names the
@@ -9,7 +11,7 @@ package io.sharedmap.client;
 public sealed class DaemonUnavailableException extends SharedMapException permits ReplyTimeoutException {
     private static final long serialVersionUID = 1L;
 
-    DaemonUnavailableException(String message, Throwable cause) {
+    DaemonUnavailableException(String message, @Nullable Throwable cause) {
         super(null, message, cause);
     }
 }

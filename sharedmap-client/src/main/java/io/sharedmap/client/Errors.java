@@ -2,8 +2,13 @@ package io.sharedmap.client;
 
 import io.sharedmap.protocol.ErrorCode;
 import io.sharedmap.protocol.ErrorCodec.ErrorReply;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /** Builds the client's exceptions. The one place where error codes become exception types. */
 final class Errors {
@@ -45,17 +50,15 @@ final class Errors {
     static SharedMapException cannotConnect(Path socket, Throwable cause) {
         String m = cause.getMessage();
         if (m != null && m.contains("Permission denied")
-                || java.nio.file.Files.exists(socket)
-                        && !java.nio.file.Files.isWritable(socket)) { // whatever the locale
+                || Files.exists(socket) && !Files.isWritable(socket)) { // whatever the locale
             String who;
             try {
-                java.nio.file.attribute.PosixFileAttributes a =
-                        java.nio.file.Files.readAttributes(socket, java.nio.file.attribute.PosixFileAttributes.class);
-                who = "the socket file is " + java.nio.file.attribute.PosixFilePermissions.toString(a.permissions())
+                PosixFileAttributes a = Files.readAttributes(socket, PosixFileAttributes.class);
+                who = "the socket file is " + PosixFilePermissions.toString(a.permissions())
                         + ", owner " + a.owner().getName() + ", group "
                         + a.group().getName()
                         + ": connecting needs write permission on it";
-            } catch (java.io.IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException e) {
                 who = "its directory " + socket.getParent() + " or the socket file does not let this user in";
             }
             return new PermissionDeniedException(
@@ -97,7 +100,7 @@ final class Errors {
         CHANGE
     }
 
-    static ReplyTimeoutException replyTimeout(Path socket, long timeoutNs, Waiting waiting, Throwable cause) {
+    static ReplyTimeoutException replyTimeout(Path socket, long timeoutNs, Waiting waiting, @Nullable Throwable cause) {
         String what = switch (waiting) {
             case HELLO ->
                 "accepted a connection but did not answer its hello within " + duration(timeoutNs)

@@ -1,6 +1,7 @@
 package io.sharedmap.client;
 
 import io.sharedmap.protocol.ErrorCode;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A request is malformed in content: an empty key or an argument out of range ({@link
@@ -9,7 +10,7 @@ import io.sharedmap.protocol.ErrorCode;
 public final class InvalidRequestException extends SharedMapException {
     private static final long serialVersionUID = 1L;
 
-    InvalidRequestException(ErrorCode errorCode, String message) {
+    InvalidRequestException(@Nullable ErrorCode errorCode, String message) {
         super(errorCode, message, null);
     }
 }

@@ -2,6 +2,8 @@ package io.sharedmap.client;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One key found by a scan, with its entry's version and value length at the moment the page was
@@ -15,7 +17,8 @@ import java.util.Arrays;
  * @param owner the key's owner, group and mode, when the scan asked for them ({@link
  *     SharedMap#keysWithOwners}); else null
  */
-public record KeyInfo(byte[] key, long version, int valueLength, KeyOwner owner) {
+public record KeyInfo(
+        byte[] key, long version, int valueLength, @Nullable KeyOwner owner) {
     /** A key without its owner (what a plain scan returns). */
     public KeyInfo(byte[] key, long version, int valueLength) {
         this(key, version, valueLength, null);
@@ -33,7 +36,7 @@ public record KeyInfo(byte[] key, long version, int valueLength, KeyOwner owner)
                 && v == version
                 && len == valueLength
                 && Arrays.equals(k, key)
-                && java.util.Objects.equals(w, owner);
+                && Objects.equals(w, owner);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.sharedmap.client;
 
 import io.sharedmap.protocol.ErrorCode;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A key or value is longer than the protocol or the daemon allows ({@link ErrorCode#KEY_TOO_LONG},
@@ -9,7 +10,7 @@ import io.sharedmap.protocol.ErrorCode;
 public final class LimitExceededException extends SharedMapException {
     private static final long serialVersionUID = 1L;
 
-    LimitExceededException(ErrorCode errorCode, String message) {
+    LimitExceededException(@Nullable ErrorCode errorCode, String message) {
         super(errorCode, message, null);
     }
 }

@@ -1,6 +1,7 @@
 package io.sharedmap.client;
 
 import io.sharedmap.protocol.ErrorCode;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The daemon refused the request for who made it ({@link ErrorCode#PERMISSION_DENIED}): the key's
@@ -11,7 +12,7 @@ import io.sharedmap.protocol.ErrorCode;
 public final class PermissionDeniedException extends SharedMapException {
     private static final long serialVersionUID = 1L;
 
-    PermissionDeniedException(ErrorCode errorCode, String message) {
+    PermissionDeniedException(@Nullable ErrorCode errorCode, String message) {
         super(errorCode, message, null);
     }
 }

@@ -73,13 +73,13 @@ public final class Pipeline implements AutoCloseable {
      *
      * <p>A recovering client (the default) resends the requests whose replies were lost when a
      * connection breaks, with the same sequence numbers, so each change is applied once; see {@link
-     * SharedMap.Options}.
+     * Options}.
      *
      * @throws DaemonUnavailableException when no daemon answers (a recovering client: within its
      *     reconnect window) or the connection broke (a plain client); the responses not yet answered
      *     hold the same exception (their requests may or may not have been applied)
      * @throws ReplyTimeoutException (a {@link DaemonUnavailableException}) when the daemon did not
-     *     send the next reply within the reply timeout ({@link SharedMap.Options#replyTimeout}); not
+     *     send the next reply within the reply timeout ({@link Options#replyTimeout}); not
      *     retried; the responses not yet answered hold the same exception
      * @throws SharedMapException when the daemon closed the connection or broke the protocol; the
      *     unanswered responses hold the same exception

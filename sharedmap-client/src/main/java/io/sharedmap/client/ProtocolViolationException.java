@@ -1,6 +1,7 @@
 package io.sharedmap.client;
 
 import io.sharedmap.protocol.ErrorCode;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One side broke the wire protocol: the daemon rejected the stream as malformed ({@link
@@ -11,7 +12,7 @@ import io.sharedmap.protocol.ErrorCode;
 public final class ProtocolViolationException extends SharedMapException {
     private static final long serialVersionUID = 1L;
 
-    ProtocolViolationException(ErrorCode errorCode, String message) {
+    ProtocolViolationException(@Nullable ErrorCode errorCode, String message) {
         super(errorCode, message, null);
     }
 }

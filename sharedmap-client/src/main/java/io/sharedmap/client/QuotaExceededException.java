@@ -1,6 +1,7 @@
 package io.sharedmap.client;
 
 import io.sharedmap.protocol.ErrorCode;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The change would take this process's user or group (or the key's owner) over a limit set with
@@ -10,7 +11,7 @@ import io.sharedmap.protocol.ErrorCode;
 public final class QuotaExceededException extends SharedMapException {
     private static final long serialVersionUID = 1L;
 
-    QuotaExceededException(ErrorCode errorCode, String message) {
+    QuotaExceededException(@Nullable ErrorCode errorCode, String message) {
         super(errorCode, message, null);
     }
 }

@@ -1,6 +1,7 @@
 package io.sharedmap.client;
 
 import io.sharedmap.protocol.ErrorCodec;
+import io.sharedmap.protocol.LimitCodec;
 import io.sharedmap.protocol.Opcode;
 import io.sharedmap.protocol.ProtocolException;
 import io.sharedmap.protocol.ScanCodec;
@@ -8,11 +9,13 @@ import io.sharedmap.protocol.ScanCodec.ScanEntry;
 import io.sharedmap.protocol.StatsCodec;
 import io.sharedmap.protocol.Status;
 import io.sharedmap.protocol.ViewCodec;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns replies into results, one decoder per opcode. An {@code ERROR} reply becomes the mapped
@@ -97,16 +100,15 @@ final class Replies {
         if (s != Status.CHANGED || r.value().length != 8) {
             throw unexpected(op, r);
         }
-        return new OwnerChange(
-                true, r.arg(), java.nio.ByteBuffer.wrap(r.value()).getLong());
+        return new OwnerChange(true, r.arg(), ByteBuffer.wrap(r.value()).getLong());
     }
 
-    static List<io.sharedmap.protocol.LimitCodec.Row> limits(Reply r) {
+    static List<LimitsRow> limits(Reply r) {
         if (status(Opcode.LIMIT, r) != Status.LIMITS) {
             throw unexpected(Opcode.LIMIT, r);
         }
         try {
-            return io.sharedmap.protocol.LimitCodec.decodeRows(r.value());
+            return LimitCodec.decodeRows(r.value()).stream().map(Replies::row).toList();
         } catch (ProtocolException e) {
             throw Errors.violation("daemon sent a bad LIMITS reply: " + e.getMessage());
         }
@@ -119,7 +121,7 @@ final class Replies {
         return r.value();
     }
 
-    static ViewCodec.ViewLocation view(Reply r) {
+    static ViewCodec.@Nullable ViewLocation view(Reply r) {
         if (status(Opcode.VIEW, r) != Status.VIEW) {
             throw unexpected(Opcode.VIEW, r);
         }
@@ -150,5 +152,19 @@ final class Replies {
         return Errors.violation(String.format(
                 "daemon answered %s with %s, which %s never gets",
                 op, s == null ? String.format("unknown status 0x%02X", r.status()) : s, op));
+    }
+
+    /** The codec's row as the client's own value types (the codec's stay out of the public API). */
+    private static LimitsRow row(LimitCodec.Row r) {
+        return new LimitsRow(
+                new Principal(
+                        Principal.Kind.valueOf(r.principal().kind().name()),
+                        r.principal().id()),
+                limits(r.limits()),
+                limits(r.usage()));
+    }
+
+    private static Limits limits(LimitCodec.Amounts a) {
+        return new Limits(a.keys(), a.bytes(), a.connections());
     }
 }

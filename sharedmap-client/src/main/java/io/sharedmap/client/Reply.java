@@ -2,6 +2,7 @@ package io.sharedmap.client;
 
 import io.sharedmap.protocol.FrameDescriptor;
 import io.sharedmap.protocol.Status;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One response frame as read from the wire.
@@ -20,6 +21,7 @@ record Reply(int status, int flags, byte[] key, byte[] value, long arg) {
     }
 
     /** The status, or {@code null} when the byte names none this client knows. */
+    @Nullable
     Status statusOrNull() {
         return Status.fromCode(status);
     }

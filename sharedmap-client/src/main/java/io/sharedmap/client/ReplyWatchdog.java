@@ -1,15 +1,17 @@
 package io.sharedmap.client;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.lang.ref.WeakReference;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Gives up on connections whose daemon does not answer: the one thread per process that enforces
- * {@link SharedMap.Options#replyTimeout}. A blocking {@code SocketChannel} ignores {@code
+ * {@link Options#replyTimeout}. A blocking {@code SocketChannel} ignores {@code
  * SO_TIMEOUT}, and a selector or {@code poll} per read would add a system call to every round trip;
  * so the thread that waits does no more than mark the wait, and this watchdog closes the socket of a
  * wait that lasted too long, which makes the blocked read, write or connect throw.
@@ -53,8 +55,9 @@ final class ReplyWatchdog {
     private final Set<Watch> watched = ConcurrentHashMap.newKeySet();
     /** The watchdog's current pause between checks; 0 while it parks with no deadline (nothing watched). */
     private volatile long tickNs;
-    /** Started on the first {@link #watch}; guarded by {@code this}. */
-    private Thread thread;
+    /** Started on the first {@link #watch}. */
+    @GuardedBy("this")
+    private @Nullable Thread thread;
 
     /** One watched connection, with the watchdog's notes about it (touched by the watchdog thread only). */
     static final class Watch extends WeakReference<Connection> {

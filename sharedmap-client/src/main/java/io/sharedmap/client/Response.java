@@ -1,13 +1,15 @@
 package io.sharedmap.client;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The result of one pipelined operation, available once its {@link Pipeline} is synced.
  *
  * @param <T> the operation's result type
  */
 public final class Response<T> {
-    private T value;
-    private SharedMapException failure;
+    private @Nullable T value;
+    private @Nullable SharedMapException failure;
     private boolean done;
 
     Response() {}
@@ -25,7 +27,12 @@ public final class Response<T> {
         if (failure != null) {
             throw failure;
         }
-        return value;
+        return castNonNull(value); // set when done without a failure (null only as a Void result)
+    }
+
+    @SuppressWarnings({"NullAway", "TypeParameterUnusedInFormals"}) // the one unchecked step: see get()
+    private static <V> V castNonNull(@Nullable V v) {
+        return v;
     }
 
     /** Whether the pipeline has been synced and this response holds a result or a failure. */

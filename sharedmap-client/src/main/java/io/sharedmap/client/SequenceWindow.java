@@ -1,5 +1,6 @@
 package io.sharedmap.client;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.sharedmap.protocol.FrameDescriptor;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -14,7 +15,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * released; it advances over released numbers only, so a stuck request holds back the window (and
  * blocks new changes) rather than letting newer numbers push it out of the daemon's memory.
  *
- * <p>Concurrency: one lock, held for a few array operations per change; a caller that would
+ * <p>Concurrency (a leaf lock; docs/ARCHITECTURE.md, "Lock order"): one lock, held for a few array operations per change; a caller that would
  * overrun the window waits on {@code roomy} until the oldest numbers are released.
  */
 final class SequenceWindow {
@@ -23,9 +24,13 @@ final class SequenceWindow {
     private final Condition roomy = lock.newCondition();
 
     /** {@code released[n % capacity]} for {@code base <= n < next}: n was answered or abandoned. */
+    @GuardedBy("lock")
     private final boolean[] released;
 
+    @GuardedBy("lock")
     private long base = 1;
+
+    @GuardedBy("lock")
     private long next = 1;
 
     SequenceWindow() {

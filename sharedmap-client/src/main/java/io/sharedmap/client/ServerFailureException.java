@@ -1,6 +1,7 @@
 package io.sharedmap.client;
 
 import io.sharedmap.protocol.ErrorCode;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The daemon could not do the request: its storage failed, it hit an internal fault, it is shutting
@@ -11,7 +12,7 @@ import io.sharedmap.protocol.ErrorCode;
 public final class ServerFailureException extends SharedMapException {
     private static final long serialVersionUID = 1L;
 
-    ServerFailureException(ErrorCode errorCode, String message) {
+    ServerFailureException(@Nullable ErrorCode errorCode, String message) {
         super(errorCode, message, null);
     }
 }

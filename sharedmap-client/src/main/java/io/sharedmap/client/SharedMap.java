@@ -1,18 +1,12 @@
 package io.sharedmap.client;
 
-import io.sharedmap.client.Connection.SendFailure;
-import io.sharedmap.os.store.StoreReader;
 import io.sharedmap.protocol.ErrorCode;
-import io.sharedmap.protocol.ErrorCodec;
 import io.sharedmap.protocol.FrameDescriptor;
 import io.sharedmap.protocol.FrameEncoder;
 import io.sharedmap.protocol.LimitCodec;
 import io.sharedmap.protocol.Opcode;
-import io.sharedmap.protocol.Status;
-import io.sharedmap.protocol.ViewCodec;
-import java.io.EOFException;
-import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -26,12 +20,10 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A client of a sharedmap daemon: a durable map from byte-string keys to byte-string values that
@@ -139,202 +131,23 @@ public final class SharedMap implements AutoCloseable {
     private final ConnectionPool pool;
     private final Options options;
     /** The session's sequence numbers; null for a plain client. */
-    private final SequenceWindow window;
+    private final @Nullable SequenceWindow window;
 
-    /** The daemon's store this client reads directly; null when none is mapped. */
-    private final AtomicReference<StoreReader> view = new AtomicReference<>();
-    /** Set while one thread asks the daemon for its store, so that others do not ask too. */
-    private final AtomicBoolean mapping = new AtomicBoolean();
-    /** The daemon does not know VIEW (an older daemon): never ask again. */
-    private volatile boolean noViewOpcode;
-    /** {@link System#nanoTime()} before which no new view is asked for after an attempt. */
-    private volatile long nextViewAttempt;
-
-    private final LongAdder directHits = new LongAdder();
-    private final LongAdder socketReads = new LongAdder();
-
-    /** How long a client without a store mapped waits before asking the daemon again. */
-    static final long VIEW_RETRY_NANOS = 1_000_000_000L;
+    /** GET from the daemon's mapped store, and when to fall back to the socket. */
+    private final DirectReads direct;
+    /** The one request-exchange loop of single calls and pipelines. */
+    private final Exchange exchange;
 
     private SharedMap(ConnectionPool pool, Options options) {
         this.pool = pool;
         this.options = options;
         this.window = options.recovering() ? new SequenceWindow() : null;
-        this.nextViewAttempt = System.nanoTime();
-    }
-
-    /**
-     * How a client behaves when its daemon goes away, and how it waits for replies. The default
-     * recovers: calls wait up to {@link #reconnectWindow()} for the daemon to come back, and changes
-     * whose replies were lost are resent and applied exactly once; and a call gives up on a daemon that
-     * is there but does not answer after {@link #replyTimeout()} (30 s). Immutable; each method
-     * returns a changed copy.
-     */
-    public static final class Options {
-        /** The default reconnect window: long enough for a supervisor or systemd to restart the daemon. */
-        public static final Duration DEFAULT_RECONNECT_WINDOW = Duration.ofSeconds(30);
-
-        /**
-         * The default spin time,
-         * 10 µs: enough for a reply from an idle daemon on the same machine (a round trip takes about 5 µs
-         * when both ends spin), short enough that with more client processes than CPUs a spin that will
-         * not succeed costs little (measured with 10 processes on 2 CPUs: 50 µs cut ping throughput by a
-         * third and quadrupled p99; 10 µs did not).
-         */
-        public static final Duration DEFAULT_SPIN_TIME = Duration.ofNanos(10_000);
-
-        /** The longest spin time accepted. */
-        public static final Duration MAX_SPIN_TIME = Duration.ofMillis(10);
-
-        /**
-         * The default reply timeout, 30 s: a local daemon answers in microseconds, and even an fsync in
-         * {@code always} mode on a slow disk within seconds, so a daemon silent this long is stuck
-         * (stopped, wedged, its disk hung); long enough never to cut off a merely slow one.
-         */
-        public static final Duration DEFAULT_REPLY_TIMEOUT = Duration.ofSeconds(30);
-
-        /** The longest reply timeout accepted (other than {@link Duration#ZERO}: wait forever). */
-        public static final Duration MAX_REPLY_TIMEOUT = Duration.ofDays(1);
-
-        private static final Options DEFAULTS =
-                new Options(true, DEFAULT_RECONNECT_WINDOW, DEFAULT_SPIN_TIME, true, DEFAULT_REPLY_TIMEOUT);
-
-        private final boolean recovering;
-        private final Duration reconnectWindow;
-        private final Duration spinTime;
-        private final boolean directReads;
-        private final Duration replyTimeout;
-
-        private Options(
-                boolean recovering,
-                Duration reconnectWindow,
-                Duration spinTime,
-                boolean directReads,
-                Duration replyTimeout) {
-            this.recovering = recovering;
-            this.reconnectWindow = reconnectWindow;
-            this.spinTime = spinTime;
-            this.directReads = directReads;
-            this.replyTimeout = replyTimeout;
-        }
-
-        /**
-         * Recovering, with a reconnect window of {@link #DEFAULT_RECONNECT_WINDOW}, spinning {@link
-         * #DEFAULT_SPIN_TIME}, reading directly, with a reply timeout of {@link #DEFAULT_REPLY_TIMEOUT}.
-         */
-        public static Options defaults() {
-            return DEFAULTS;
-        }
-
-        /**
-         * Whether the client survives daemon restarts ({@code true}, the default) or fails a call whose
-         * connection broke at once with a {@link DaemonUnavailableException} ({@code false}: no session,
-         * no resend; a request certainly not delivered is still retried once on a fresh connection).
-         */
-        public Options recovering(boolean recovering) {
-            return new Options(recovering, reconnectWindow, spinTime, directReads, replyTimeout);
-        }
-
-        /**
-         * How long a recovering call keeps reconnecting, counted from its first failure, before it
-         * throws {@link DaemonUnavailableException}. Zero still allows one immediate retry.
-         *
-         * @throws IllegalArgumentException when negative
-         */
-        public Options reconnectWindow(Duration window) {
-            Objects.requireNonNull(window, "window");
-            if (window.isNegative()) {
-                throw new IllegalArgumentException("reconnect window " + window + " is negative");
-            }
-            return new Options(recovering, window, spinTime, directReads, replyTimeout);
-        }
-
-        /**
-         * How long a call waiting for its reply keeps checking the socket (yielding the CPU between
-         * checks) before it blocks; {@link Duration#ZERO} blocks at once. Spinning spends CPU time to
-         * get the reply sooner: waking a blocked thread takes microseconds on bare metal and tens of
-         * microseconds in many virtual machines, while a local daemon usually answers within a few.
-         * At most one thread fewer than the CPUs spins at a time in this process (none on a single
-         * CPU), and none while the machine has more runnable threads than CPUs. The default, {@link
-         * #DEFAULT_SPIN_TIME}, multiplies the round trips per second of a single-threaded caller on a
-         * 2-CPU virtual machine by about six (with the daemon spinning too); turn it off when CPU time matters
-         * more than latency (many mostly idle clients on a loaded machine).
-         *
-         * @throws IllegalArgumentException when negative or longer than {@link #MAX_SPIN_TIME}
-         */
-        public Options spinTime(Duration spin) {
-            Objects.requireNonNull(spin, "spin");
-            if (spin.isNegative() || spin.compareTo(MAX_SPIN_TIME) > 0) {
-                throw new IllegalArgumentException("spin time " + spin + " is outside 0.." + MAX_SPIN_TIME);
-            }
-            return new Options(recovering, reconnectWindow, spin, directReads, replyTimeout);
-        }
-
-        /**
-         * Whether {@link SharedMap#get} reads the daemon's shared-memory view directly when this
-         * process may open it ({@code true}, the default): no system call and no round trip, with the
-         * same answers as the socket (see "Direct reads" in the class comment). {@code false} sends
-         * every GET through the socket.
-         */
-        public Options directReads(boolean direct) {
-            return new Options(recovering, reconnectWindow, spinTime, direct, replyTimeout);
-        }
-
-        /**
-         * How long a call waits for the daemon before giving up with a {@link ReplyTimeoutException}:
-         * for its reply, counted from the start of sending the request (each further reply of a
-         * pipeline: from the previous one), and for a new connection to be accepted and its hello
-         * answered. {@link Duration#ZERO} waits forever. The connection that timed out is closed; the
-         * call is not retried, not even by a recovering client; a change it carried may or may not be
-         * applied (see {@link ReplyTimeoutException}). Direct reads never wait on the daemon.
-         *
-         * <p>A call gives up no earlier than the timeout and, on a machine that is not overloaded,
-         * within an eighth of it (20 ms to 2 s) later: one daemon thread per process,
-         * {@code sharedmap-reply-watchdog}, checks the waiting calls, every second for the default
-         * timeout. Waiting costs a call no system call and no allocation.
-         *
-         * @throws IllegalArgumentException when negative or longer than {@link #MAX_REPLY_TIMEOUT}
-         */
-        public Options replyTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "timeout");
-            if (timeout.isNegative() || timeout.compareTo(MAX_REPLY_TIMEOUT) > 0) {
-                throw new IllegalArgumentException(
-                        "reply timeout " + timeout + " is outside 0.." + MAX_REPLY_TIMEOUT + " (0: wait forever)");
-            }
-            return new Options(recovering, reconnectWindow, spinTime, directReads, timeout);
-        }
-
-        /** See {@link #replyTimeout(Duration)}. */
-        public Duration replyTimeout() {
-            return replyTimeout;
-        }
-
-        /** See {@link #directReads(boolean)}. */
-        public boolean directReads() {
-            return directReads;
-        }
-
-        /** See {@link #recovering(boolean)}. */
-        public boolean recovering() {
-            return recovering;
-        }
-
-        /** See {@link #reconnectWindow(Duration)}. */
-        public Duration reconnectWindow() {
-            return reconnectWindow;
-        }
-
-        /** See {@link #spinTime(Duration)}. */
-        public Duration spinTime() {
-            return spinTime;
-        }
-
-        @Override
-        public String toString() {
-            return (recovering ? "recovering, reconnect window " + reconnectWindow : "plain (not recovering)")
-                    + (replyTimeout.isZero() ? ", no reply timeout" : ", reply timeout " + replyTimeout)
-                    + ", spin time " + spinTime + (directReads ? ", direct reads" : ", socket reads only");
-        }
+        this.exchange = new Exchange(pool, options.reconnectWindow());
+        // once, without waiting for a daemon to come back: the GET that follows does the waiting
+        this.direct = new DirectReads(
+                options.directReads(),
+                pool.socket(),
+                () -> once(new Request(Opcode.VIEW, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::view));
     }
 
     /**
@@ -374,13 +187,11 @@ public final class SharedMap implements AutoCloseable {
                 options.replyTimeout().toNanos());
         pool.release(pool.open());
         SharedMap map = new SharedMap(pool, options);
-        if (options.directReads()) {
-            try {
-                map.mapView();
-            } catch (RuntimeException e) { // a reply timeout: the daemon stopped answering right after the hello
-                map.close();
-                throw e;
-            }
+        try {
+            map.direct.mapNow();
+        } catch (RuntimeException e) { // a reply timeout: the daemon stopped answering right after the hello
+            map.close();
+            throw e;
         }
         return map;
     }
@@ -401,6 +212,11 @@ public final class SharedMap implements AutoCloseable {
     /** The session's client id (non-zero) when recovering, else 0. */
     long clientId() {
         return pool.clientId();
+    }
+
+    /** The recovering client's sequence window (a plain client has none and never asks). */
+    private SequenceWindow window() {
+        return Objects.requireNonNull(window, "a plain client numbers no changes");
     }
 
     /** Sequence numbers handed out and not yet answered (tests). */
@@ -430,77 +246,8 @@ public final class SharedMap implements AutoCloseable {
      */
     public Optional<Entry> get(byte[] key) {
         checkKey(Opcode.GET, key); // before anything, as for every request; the frame only if the socket is needed
-        StoreReader v = view.get();
-        if (v == null && options.directReads() && System.nanoTime() - nextViewAttempt >= 0 && !pool.isClosed()) {
-            v = mapView();
-        }
-        if (v != null) {
-            StoreReader.Result got = v.lookup(key);
-            if (got instanceof StoreReader.Found hit && !pool.isClosed()) {
-                directHits.increment();
-                return Optional.of(new Entry(hit.value(), hit.version()));
-            }
-            if (got == StoreReader.ABSENT && !pool.isClosed()) {
-                directHits.increment();
-                return Optional.empty();
-            }
-            if (v.retired() && view.compareAndSet(v, null)) {
-                // The daemon stopped or was replaced: this GET goes through the socket (which waits for a
-                // daemon as every call does), and the next one maps the store again.
-                nextViewAttempt = System.nanoTime();
-            }
-        }
-        socketReads.increment();
-        return call(getRequest(key), Replies::get);
-    }
-
-    /**
-     * Asks the daemon where its store's public side is and maps it; null (and no new attempt for
-     * {@link #VIEW_RETRY_NANOS}) when the daemon offers none, this process may not open it, or it
-     * changed meanwhile. The daemon names the generation the root must carry, so a store replaced by
-     * another daemon in between is refused rather than trusted.
-     */
-    private StoreReader mapView() {
-        if (noViewOpcode || !mapping.compareAndSet(false, true)) {
-            return null; // another thread is asking: this GET uses the socket
-        }
-        try {
-            nextViewAttempt = System.nanoTime() + VIEW_RETRY_NANOS;
-            ViewCodec.ViewLocation where;
-            try {
-                // Once, without waiting for a daemon to come back: the GET that follows does the waiting.
-                where = plainCall(new Request(Opcode.VIEW, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::view);
-            } catch (ProtocolViolationException e) {
-                noViewOpcode =
-                        e.errorCode().orElse(null) == ErrorCode.UNKNOWN_OPCODE; // a daemon older than direct reads
-                return null;
-            } catch (ReplyTimeoutException e) {
-                throw e; // the daemon is stuck: the GET through the socket would wait as long again
-            } catch (SharedMapException e) {
-                return null;
-            }
-            if (where == null) {
-                return null;
-            }
-            // The daemon's path, else the link beside the socket as this process sees it (a socket
-            // bind-mounted into a container); the generation check refuses any other daemon's store.
-            Path besideSocket = pool.socket()
-                    .resolveSibling(pool.socket().getFileName() + ".store")
-                    .resolve("public");
-            for (Path dir :
-                    where.file().equals(besideSocket) ? List.of(besideSocket) : List.of(where.file(), besideSocket)) {
-                try {
-                    StoreReader r = StoreReader.open(dir, where.generation());
-                    view.set(r);
-                    return r;
-                } catch (IOException | RuntimeException e) {
-                    // for example: this user may not read the store's files; the socket serves every GET
-                }
-            }
-            return null;
-        } finally {
-            mapping.set(false);
-        }
+        DirectReads.Answer a = direct.lookup(key, pool.isClosed());
+        return a != null ? Optional.ofNullable(a.entry()) : call(getRequest(key), Replies::get);
     }
 
     /**
@@ -511,8 +258,7 @@ public final class SharedMap implements AutoCloseable {
 
     /** See {@link ReadStats}. */
     public ReadStats readStats() {
-        StoreReader v = view.get();
-        return new ReadStats(directHits.sum(), socketReads.sum(), v != null && !v.retired());
+        return direct.stats();
     }
 
     /** {@link #get(byte[])} with a UTF-8 key. */
@@ -723,34 +469,37 @@ public final class SharedMap implements AutoCloseable {
      * The limits and usage this user may see: every principal for root and the admin group, else its
      * own user and primary group.
      */
-    public List<LimitCodec.Row> limits() {
+    public List<LimitsRow> limits() {
         return call(new Request(Opcode.LIMIT, Bytes.EMPTY, Bytes.EMPTY, LimitCodec.SHOW), Replies::limits);
     }
 
     /** One principal's limits and usage. */
-    public LimitCodec.Row limits(LimitCodec.Principal p) {
-        return call(new Request(Opcode.LIMIT, p.wireBytes(), Bytes.EMPTY, LimitCodec.SHOW), Replies::limits)
+    public LimitsRow limits(Principal p) {
+        return call(new Request(Opcode.LIMIT, wire(p), Bytes.EMPTY, LimitCodec.SHOW), Replies::limits)
                 .getFirst();
     }
 
     /**
-     * Sets some of a principal's limits ({@link LimitCodec#KEEP} leaves one as
-     * it is). Applies at once and is saved before this returns. Only root and the admin group may.
+     * Sets some of a principal's limits ({@link Limits#KEEP} leaves one as it is). Applies at once and
+     * is saved before this returns. Only root and the admin group may.
      */
-    public LimitCodec.Row setLimits(LimitCodec.Principal p, LimitCodec.Amounts limits) {
-        return call(
-                        new Request(Opcode.LIMIT, p.wireBytes(), LimitCodec.encodeChange(limits), LimitCodec.SET),
-                        Replies::limits)
+    public LimitsRow setLimits(Principal p, Limits limits) {
+        byte[] change =
+                LimitCodec.encodeChange(new LimitCodec.Amounts(limits.keys(), limits.bytes(), limits.connections()));
+        return call(new Request(Opcode.LIMIT, wire(p), change, LimitCodec.SET), Replies::limits)
                 .getFirst();
     }
 
     /** Removes the limits whose argument is true; see {@link #setLimits}. */
-    public LimitCodec.Row unsetLimits(LimitCodec.Principal p, boolean keys, boolean bytes, boolean connections) {
-        var which = new LimitCodec.Amounts(keys ? 1 : 0, bytes ? 1 : 0, connections ? 1 : 0);
-        return call(
-                        new Request(Opcode.LIMIT, p.wireBytes(), LimitCodec.encodeChange(which), LimitCodec.UNSET),
-                        Replies::limits)
+    public LimitsRow unsetLimits(Principal p, boolean keys, boolean bytes, boolean connections) {
+        byte[] which =
+                LimitCodec.encodeChange(new LimitCodec.Amounts(keys ? 1 : 0, bytes ? 1 : 0, connections ? 1 : 0));
+        return call(new Request(Opcode.LIMIT, wire(p), which, LimitCodec.UNSET), Replies::limits)
                 .getFirst();
+    }
+
+    private static byte[] wire(Principal p) {
+        return p.wire().getBytes(StandardCharsets.US_ASCII);
     }
 
     /** Sends an empty PING and waits for the PONG: the daemon is there and serving. */
@@ -778,7 +527,7 @@ public final class SharedMap implements AutoCloseable {
     @Override
     public void close() {
         pool.close();
-        view.set(null); // unmapped once unreachable
+        direct.close();
     }
 
     @Override
@@ -859,159 +608,29 @@ public final class SharedMap implements AutoCloseable {
         }
     }
 
-    // ---- the call path: borrow, send, read, release; plain or recovering ----
+    // ---- the call path: one exchange loop (Exchange), plain or recovering ----
 
-    /** Sends one or more requests on a connection. */
-    @FunctionalInterface
-    private interface Send {
-        void on(Connection c) throws SendFailure;
+    /** One request, recovering if this client is. */
+    private <T extends @Nullable Object> T call(Request request, Function<Reply, T> decoder) {
+        return single(request, decoder, window != null);
     }
 
-    private <T> T call(Request request, Function<Reply, T> decoder) {
-        return window == null ? plainCall(request, decoder) : recoveringCall(request, decoder);
+    /** One request, one attempt (the plain policy) whatever this client is. */
+    private <T extends @Nullable Object> T once(Request request, Function<Reply, T> decoder) {
+        return single(request, decoder, false);
     }
 
-    private <T> T plainCall(Request request, Function<Reply, T> decoder) {
-        Connection c = pool.borrow();
+    @SuppressWarnings("NullAway") // the sink ran (the exchange returned normally), so result.value is the decoder's
+    private <T extends @Nullable Object> T single(Request request, Function<Reply, T> decoder, boolean recovering) {
+        List<Request> batch = recovering ? numbered(List.of(request)) : List.of(request);
+        Exchange.Result<T> result = new Exchange.Result<>();
         try {
-            c = send(c, x -> x.send(request));
-            return decode(c, receive(c), decoder);
+            exchange.run(batch, recovering, (i, reply) -> result.value = decoder.apply(reply), this::answered);
+            return result.value;
+        } catch (Exchange.Ended e) {
+            throw e.getCause();
         } finally {
-            pool.release(c);
-        }
-    }
-
-    /** Decodes {@code reply}; a reply that makes no sense closes {@code c}. */
-    private static <T> T decode(Connection c, Reply reply, Function<Reply, T> decoder) {
-        try {
-            return decoder.apply(reply);
-        } catch (ProtocolViolationException e) {
-            c.close();
-            throw e;
-        }
-    }
-
-    /**
-     * The recovering call: a change takes a sequence number first; every attempt borrows (after a
-     * failure: opens) a connection, sends the same frame and reads its reply on this thread. A broken
-     * connection, a refused connect or a daemon that is shutting down lead to another attempt, until
-     * {@link Reconnect} gives up. The daemon answers a resent change it already applied with the
-     * original outcome, so a change is applied at most once whatever happens to the connections.
-     */
-    private <T> T recoveringCall(Request request, Function<Reply, T> decoder) {
-        Request r = request.isChange() ? request.withSequence(window.acquire(1)) : request;
-        try {
-            Reconnect reconnect = null;
-            boolean maybeApplied = false;
-            while (true) {
-                Exception failure;
-                Connection c = null;
-                try {
-                    c = reconnect == null ? pool.borrow() : pool.open();
-                    try {
-                        c.send(r);
-                    } catch (SendFailure f) {
-                        maybeApplied |= f.partlySent();
-                        throw f.getCause();
-                    }
-                    maybeApplied = true;
-                    Reply reply = c.readReply();
-                    if (reply.closing()) {
-                        c.close();
-                        if (shuttingDown(reply)) {
-                            throw new EOFException("the daemon is shutting down and did not execute the request");
-                        }
-                    }
-                    return decode(c, reply, decoder);
-                } catch (ReplyTimeoutException e) {
-                    throw notRetried(e, maybeApplied && !r.readsOnly());
-                } catch (IOException | DaemonUnavailableException e) {
-                    failure = e;
-                } catch (ServerFailureException e) {
-                    if (!retryable(e)) {
-                        throw e; // refused for another reason: waiting would not help
-                    }
-                    failure = e;
-                } finally {
-                    if (c != null) {
-                        pool.release(c);
-                    }
-                }
-                pool.discardIdle();
-                if (reconnect == null) {
-                    reconnect = new Reconnect(pool.socket(), options.reconnectWindow());
-                }
-                reconnect.failed(failure, maybeApplied);
-            }
-        } finally {
-            if (r.sequence() != 0) {
-                window.release(r.sequence());
-            }
-        }
-    }
-
-    /**
-     * A reply timeout ends a recovering call: the daemon is there but stuck, and retrying would make
-     * every call take the timeout times the retries. {@code sentBefore}: an earlier attempt may have
-     * delivered a change (then a timeout at a new connection's hello leaves its outcome unknown too).
-     */
-    private static ReplyTimeoutException notRetried(ReplyTimeoutException e, boolean sentBefore) {
-        return sentBefore && !e.changeUnanswered() ? Errors.replyTimeoutAfterResend(e) : e;
-    }
-
-    /**
-     * A refusal at the hello that a recovering call waits out within its window: the daemon is
-     * stopping (a restart), or at its connection limit (many clients reconnecting at once).
-     */
-    private static boolean retryable(ServerFailureException e) {
-        ErrorCode code = e.errorCode().orElse(null);
-        return code == ErrorCode.SHUTTING_DOWN || code == ErrorCode.TOO_MANY_CONNECTIONS;
-    }
-
-    private static boolean shuttingDown(Reply reply) {
-        return reply.statusOrNull() == Status.ERROR
-                && ErrorCodec.decode(reply.value()).code() == ErrorCode.SHUTTING_DOWN;
-    }
-
-    /**
-     * Runs {@code send} on {@code c}; if that fails before a single byte left and {@code c} had been
-     * idle in the pool (the daemon restarted or dropped it meanwhile), runs it once more on a fresh
-     * connection. Returns the connection the request went out on.
-     */
-    private Connection send(Connection c, Send send) {
-        try {
-            send.on(c);
-            return c;
-        } catch (SendFailure first) {
-            if (first.partlySent() || !c.pooled()) {
-                throw sendFailed(first);
-            }
-            pool.discardIdle();
-            Connection fresh = pool.open();
-            try {
-                send.on(fresh);
-                return fresh;
-            } catch (SendFailure second) {
-                throw sendFailed(second);
-            }
-        }
-    }
-
-    private DaemonUnavailableException sendFailed(SendFailure f) {
-        return f.partlySent()
-                ? Errors.connectionLost(pool.socket(), f.getCause())
-                : Errors.notSent(pool.socket(), f.getCause());
-    }
-
-    private Reply receive(Connection c) {
-        try {
-            Reply reply = c.readReply();
-            if (reply.closing()) {
-                c.close();
-            }
-            return reply;
-        } catch (IOException e) {
-            throw Errors.connectionLost(pool.socket(), e);
+            release(batch);
         }
     }
 
@@ -1020,204 +639,75 @@ public final class SharedMap implements AutoCloseable {
     /** Most changes in one recovering batch: a quarter of the session window, so batches of several threads fit. */
     private static final int MAX_CHANGES_PER_BATCH = FrameDescriptor.SESSION_WINDOW / 4;
 
-    /** Sends a pipeline's requests in batches of one buffer each, reading each batch's replies. */
-    void sync(List<Pipeline.Pending<?>> ops) {
-        if (ops.isEmpty()) {
-            return;
-        }
-        if (window == null) {
-            plainSync(ops);
-        } else {
-            recoveringSync(ops);
-        }
-    }
-
-    private void plainSync(List<Pipeline.Pending<?>> ops) {
-        Connection c = pool.borrow();
-        int done = 0;
-        try {
-            while (done < ops.size()) {
-                int from = done;
-                int end = batchEnd(ops, from, false);
-                List<Request> batch = ops.subList(from, end).stream()
-                        .<Request>map(Pipeline.Pending::request)
-                        .toList();
-                c = send(c, batch.size() == 1 ? x -> x.send(batch.getFirst()) : x -> x.sendBatch(batch));
-                for (int i = from; i < end; i++) {
-                    Pipeline.Pending<?> p = ops.get(i);
-                    Reply reply = receive(c);
-                    try {
-                        p.complete(reply);
-                    } catch (ProtocolViolationException e) {
-                        c.close();
-                        throw e;
-                    } catch (SharedMapException e) {
-                        p.response().fail(e);
-                        if (reply.closing()) {
-                            done = i + 1;
-                            throw e;
-                        }
-                    }
-                    done = i + 1;
-                }
-            }
-        } catch (SharedMapException e) {
-            failFrom(ops, done, e);
-            throw e;
-        } finally {
-            pool.release(c);
-        }
-    }
-
     /**
-     * The recovering pipeline: each batch numbers its changes (one block of consecutive sequence
-     * numbers), then is sent; when the connection breaks, the batch's requests not yet answered are
-     * sent again, with the same numbers, on a new connection, within the reconnect window.
+     * Sends a pipeline's requests in batches of one buffer each, reading each batch's replies. A
+     * recovering client numbers each batch's changes (one block of consecutive sequence numbers);
+     * when the connection breaks, the batch's requests not yet answered are sent again, with the same
+     * numbers, on a new connection, within the reconnect window.
      */
-    private void recoveringSync(List<Pipeline.Pending<?>> ops) {
+    void sync(List<Pipeline.Pending<?>> ops) {
+        boolean recovering = window != null;
         int done = 0; // ops[0, done) hold their results
-        try {
-            while (done < ops.size()) {
-                int end = batchEnd(ops, done, true);
-                List<Request> batch = numbered(ops, done, end);
-                try {
-                    done = exchange(ops, done, batch);
-                } finally {
-                    for (Request r : batch) {
-                        if (r.sequence() != 0) {
-                            window.release(r.sequence()); // answered ones were released already: idempotent
-                        }
-                    }
-                }
+        while (done < ops.size()) {
+            int from = done;
+            int end = batchEnd(ops, from, recovering);
+            List<Request> requests = ops.subList(from, end).stream()
+                    .<Request>map(Pipeline.Pending::request)
+                    .toList();
+            List<Request> batch = recovering ? numbered(requests) : requests;
+            try {
+                exchange.run(
+                        batch,
+                        recovering,
+                        (i, reply) -> {
+                            Pipeline.Pending<?> p = ops.get(from + i);
+                            try {
+                                p.complete(reply);
+                            } catch (ProtocolViolationException e) {
+                                throw e; // the stream cannot be trusted: the exchange ends with this op unanswered
+                            } catch (SharedMapException e) {
+                                p.response().fail(e); // this op's answer; the next ones go on, unless the daemon closes
+                                if (reply.closing()) {
+                                    throw new Exchange.Ended(i + 1, e);
+                                }
+                            }
+                        },
+                        this::answered);
+                done = end;
+            } catch (Exchange.Ended e) {
+                failFrom(ops, from + e.answered, e.getCause());
+                throw e.getCause();
+            } finally {
+                release(batch);
             }
-        } catch (PipelineEnded e) {
-            failFrom(ops, e.done, e.getCause());
-            throw e.getCause();
         }
     }
 
-    /** The requests of ops[from, end), with consecutive sequence numbers on the changes. */
-    private List<Request> numbered(List<Pipeline.Pending<?>> ops, int from, int end) {
+    /** {@code requests} with consecutive sequence numbers on the changes. */
+    private List<Request> numbered(List<Request> requests) {
         int changes = 0;
-        for (int i = from; i < end; i++) {
-            changes += ops.get(i).request().isChange() ? 1 : 0;
+        for (Request r : requests) {
+            changes += r.isChange() ? 1 : 0;
         }
-        long sequence = changes == 0 ? 0 : window.acquire(changes);
-        List<Request> batch = new ArrayList<>(end - from);
-        for (int i = from; i < end; i++) {
-            Request r = ops.get(i).request();
+        long sequence = changes == 0 ? 0 : window().acquire(changes);
+        List<Request> batch = new ArrayList<>(requests.size());
+        for (Request r : requests) {
             batch.add(r.isChange() ? r.withSequence(sequence++) : r);
         }
         return batch;
     }
 
-    /**
-     * Sends {@code batch} (the requests of ops[from, from + batch.size())) and completes each op from
-     * its reply, resending the unanswered rest after a broken connection. Returns the index after the
-     * batch. On a failure that ends the pipeline, throws with ops[0, done) complete.
-     */
-    private int exchange(List<Pipeline.Pending<?>> ops, int from, List<Request> batch) {
-        int next = from; // the first op of the batch without its reply
-        int end = from + batch.size();
-        Reconnect reconnect = null;
-        boolean maybeApplied = false;
-        while (true) {
-            Exception failure;
-            Connection c = null;
-            try {
-                c = reconnect == null ? pool.borrow() : pool.open();
-                List<Request> rest = batch.subList(next - from, batch.size());
-                try {
-                    if (rest.size() == 1) {
-                        c.send(rest.getFirst());
-                    } else {
-                        c.sendBatch(rest);
-                    }
-                } catch (SendFailure f) {
-                    maybeApplied |= f.partlySent();
-                    throw f.getCause();
-                }
-                maybeApplied = true;
-                while (next < end) {
-                    Pipeline.Pending<?> p = ops.get(next);
-                    Reply reply = c.readReply();
-                    if (reply.closing()) {
-                        c.close();
-                        if (shuttingDown(reply)) {
-                            throw new EOFException("the daemon is shutting down and did not execute the request");
-                        }
-                    }
-                    try {
-                        p.complete(reply);
-                    } catch (ProtocolViolationException e) {
-                        c.close();
-                        throw e;
-                    } catch (SharedMapException e) {
-                        p.response().fail(e);
-                        if (reply.closing()) {
-                            throw new PipelineEnded(next + 1, e);
-                        }
-                    }
-                    long sequence = batch.get(next - from).sequence();
-                    if (sequence != 0) {
-                        window.release(sequence);
-                    }
-                    next++;
-                }
-                return end;
-            } catch (ReplyTimeoutException e) {
-                throw new PipelineEnded(next, notRetried(e, maybeApplied && !readsOnly(batch, next - from)));
-            } catch (IOException | DaemonUnavailableException e) {
-                failure = e;
-            } catch (ServerFailureException e) {
-                if (!retryable(e)) {
-                    throw new PipelineEnded(next, e);
-                }
-                failure = e;
-            } catch (SharedMapException e) {
-                throw new PipelineEnded(next, e);
-            } finally {
-                if (c != null) {
-                    pool.release(c);
-                }
-            }
-            pool.discardIdle();
-            if (reconnect == null) {
-                reconnect = new Reconnect(pool.socket(), options.reconnectWindow());
-            }
-            try {
-                reconnect.failed(failure, maybeApplied);
-            } catch (DaemonUnavailableException e) {
-                throw new PipelineEnded(next, e);
-            }
+    /** A request was answered: its sequence number (if any) may be reused by the window. */
+    private void answered(Request r) {
+        if (r.sequence() != 0) {
+            window().release(r.sequence());
         }
     }
 
-    /** Whether the requests of {@code batch} from {@code from} on all only read. */
-    private static boolean readsOnly(List<Request> batch, int from) {
-        for (int i = from; i < batch.size(); i++) {
-            if (!batch.get(i).readsOnly()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Ends a recovering pipeline: ops before {@code done} are complete, the rest fail with the cause. */
-    private static final class PipelineEnded extends RuntimeException {
-        @java.io.Serial
-        private static final long serialVersionUID = 1L;
-
-        final transient int done;
-
-        PipelineEnded(int done, SharedMapException cause) {
-            super(cause);
-            this.done = done;
-        }
-
-        @Override
-        public synchronized SharedMapException getCause() {
-            return (SharedMapException) super.getCause();
+    /** Releases the batch's sequence numbers (answered ones were released already: idempotent). */
+    private void release(List<Request> batch) {
+        for (Request r : batch) {
+            answered(r);
         }
     }
 

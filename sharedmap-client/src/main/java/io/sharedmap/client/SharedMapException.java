@@ -2,6 +2,7 @@ package io.sharedmap.client;
 
 import io.sharedmap.protocol.ErrorCode;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Root of every exception the sharedmap client throws. Unchecked: expected outcomes (a missing
@@ -34,9 +35,9 @@ public sealed class SharedMapException extends RuntimeException
 
     /** Error code of the daemon's (or the client-side check's) refusal; null when there is none. */
     @SuppressWarnings("serial") // enums are serializable
-    private final ErrorCode errorCode;
+    private final @Nullable ErrorCode errorCode;
 
-    SharedMapException(ErrorCode errorCode, String message, Throwable cause) {
+    SharedMapException(@Nullable ErrorCode errorCode, String message, @Nullable Throwable cause) {
         super(message, cause);
         this.errorCode = errorCode;
     }

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.IntSupplier;
 import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where a daemon's socket and data live by default. The daemon itself reads no environment; the
@@ -144,7 +145,7 @@ public final class SharedMapPaths {
                 null);
     }
 
-    private static Path absolute(String value) {
+    private static @Nullable Path absolute(@Nullable String value) {
         if (value == null || value.isEmpty()) {
             return null;
         }

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,8 +29,7 @@ class DirectReadTest {
     void start() throws Exception {
         daemon = TestDaemon.start();
         map = SharedMap.connect(daemon.socket);
-        socketOnly =
-                SharedMap.connect(daemon.socket, SharedMap.Options.defaults().directReads(false));
+        socketOnly = SharedMap.connect(daemon.socket, Options.defaults().directReads(false));
     }
 
     @AfterEach
@@ -117,7 +117,7 @@ class DirectReadTest {
         SharedMap closed = SharedMap.connect(daemon.socket);
         assertThat(closed.get("k")).isPresent();
         closed.close();
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> closed.get("k"))
+        Assertions.assertThatThrownBy(() -> closed.get("k"))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("closed");
         assertThat(closed.readStats().viewMapped()).isFalse();

@@ -7,7 +7,9 @@ import io.sharedmap.protocol.ErrorCode;
 import io.sharedmap.protocol.FrameDescriptor;
 import io.sharedmap.protocol.FrameEncoder;
 import io.sharedmap.protocol.Status;
+import io.sharedmap.server.ServerConfig;
 import io.sharedmap.server.testing.TestDaemon;
+import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -56,8 +58,8 @@ class FailureTest {
     @Test
     void call_daemonStoppedPlainClient_daemonUnavailableNamingSocket() throws Exception {
         try (TestDaemon daemon = TestDaemon.start();
-                SharedMap map = SharedMap.connect(
-                        daemon.socket, SharedMap.Options.defaults().recovering(false))) {
+                SharedMap map =
+                        SharedMap.connect(daemon.socket, Options.defaults().recovering(false))) {
             map.set("k", "v");
 
             daemon.stop();
@@ -88,7 +90,7 @@ class FailureTest {
 
     @Test
     void connect_daemonAtConnectionLimit_serverFailureTooManyConnections() throws Exception {
-        try (TestDaemon daemon = TestDaemon.start(c -> new io.sharedmap.server.ServerConfig(
+        try (TestDaemon daemon = TestDaemon.start(c -> new ServerConfig(
                         c.dataDir(),
                         c.socket(),
                         c.durability(),
@@ -129,7 +131,7 @@ class FailureTest {
                     ByteBuffer reply = ByteBuffer.allocate(FrameEncoder.encodedLength(0, 0));
                     FrameEncoder.writeResponse(reply, Status.PONG, 0, new byte[0], new byte[0], 0);
                     c.write(reply.flip());
-                } catch (java.io.IOException ignored) {
+                } catch (IOException ignored) {
                     // the client hung up
                 }
             });

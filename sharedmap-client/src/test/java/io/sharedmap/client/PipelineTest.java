@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sharedmap.server.testing.TestDaemon;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -150,11 +151,10 @@ class PipelineTest {
 
     @Test
     void sync_daemonGone_failsEveryResponse() throws Exception {
-        try (SharedMap plain = SharedMap.connect(
-                        daemon.socket, SharedMap.Options.defaults().recovering(false));
-                SharedMap shortWindow = SharedMap.connect(
-                        daemon.socket,
-                        SharedMap.Options.defaults().reconnectWindow(java.time.Duration.ofMillis(200)))) {
+        try (SharedMap plain =
+                        SharedMap.connect(daemon.socket, Options.defaults().recovering(false));
+                SharedMap shortWindow =
+                        SharedMap.connect(daemon.socket, Options.defaults().reconnectWindow(Duration.ofMillis(200)))) {
             daemon.stop();
 
             for (SharedMap m : List.of(plain, shortWindow)) {

@@ -124,8 +124,8 @@ class RecoveringClientTest {
     void get_daemonGoneLongerThanWindow_daemonUnavailableSayingHowLongAndWhere() throws Exception {
         Duration window = Duration.ofMillis(300);
         try (TestDaemon daemon = TestDaemon.start();
-                SharedMap map = SharedMap.connect(
-                        daemon.socket, SharedMap.Options.defaults().reconnectWindow(window))) {
+                SharedMap map =
+                        SharedMap.connect(daemon.socket, Options.defaults().reconnectWindow(window))) {
             map.set("k", "v");
             daemon.stop();
 
@@ -263,16 +263,16 @@ class RecoveringClientTest {
     @Test
     void connect_plainOptions_noSessionAndNoSequenceNumbers() throws Exception {
         try (TestDaemon daemon = TestDaemon.start();
-                SharedMap plain = SharedMap.connect(
-                        daemon.socket, SharedMap.Options.defaults().recovering(false));
+                SharedMap plain =
+                        SharedMap.connect(daemon.socket, Options.defaults().recovering(false));
                 SharedMap recovering = SharedMap.connect(daemon.socket)) {
             assertThat(plain.clientId()).isZero();
             assertThat(recovering.clientId()).isNotZero();
             assertThat(plain.options().recovering()).isFalse();
-            assertThat(recovering.options().reconnectWindow()).isEqualTo(SharedMap.Options.DEFAULT_RECONNECT_WINDOW);
+            assertThat(recovering.options().reconnectWindow()).isEqualTo(Options.DEFAULT_RECONNECT_WINDOW);
             assertThat(plain.set("k", "1").created()).isTrue();
             assertThat(recovering.set("k", "2").created()).isFalse();
-            assertThatThrownBy(() -> SharedMap.Options.defaults().reconnectWindow(Duration.ofSeconds(-1)))
+            assertThatThrownBy(() -> Options.defaults().reconnectWindow(Duration.ofSeconds(-1)))
                     .isInstanceOf(IllegalArgumentException.class);
         }
     }

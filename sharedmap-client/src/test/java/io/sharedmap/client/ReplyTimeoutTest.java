@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -20,14 +21,18 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The reply timeout ({@link SharedMap.Options#replyTimeout}) against a real in-process daemon
+ * The reply timeout ({@link Options#replyTimeout}) against a real in-process daemon
  * behind a {@link StallingProxy} (a stand-in for {@code kill -STOP}; sharedmap-tests stops real
  * daemon processes) and against a socket nobody answers: calls give up within bounds, are not
  * retried, leave no connection behind, and the client works again once the daemon answers.
@@ -53,26 +58,25 @@ class ReplyTimeoutTest {
         return (ReplyTimeoutException) thrown;
     }
 
-    private static SharedMap.Options options() {
-        return SharedMap.Options.defaults().replyTimeout(TIMEOUT);
+    private static Options options() {
+        return Options.defaults().replyTimeout(TIMEOUT);
     }
 
     @Test
     void options_default30s_zeroWaitsForever_outOfRangeRefusedNamingTheValue() {
-        assertThat(SharedMap.Options.defaults().replyTimeout()).isEqualTo(Duration.ofSeconds(30));
-        assertThat(SharedMap.Options.defaults().toString()).contains("reply timeout PT30S");
-        assertThat(SharedMap.Options.defaults().replyTimeout(Duration.ZERO).toString())
-                .contains("no reply timeout");
+        assertThat(Options.defaults().replyTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(Options.defaults().toString()).contains("reply timeout PT30S");
+        assertThat(Options.defaults().replyTimeout(Duration.ZERO).toString()).contains("no reply timeout");
         assertThat(options()
                         .recovering(false)
                         .spinTime(Duration.ZERO)
                         .directReads(false)
                         .replyTimeout())
                 .isEqualTo(TIMEOUT);
-        assertThatThrownBy(() -> SharedMap.Options.defaults().replyTimeout(Duration.ofMillis(-5)))
+        assertThatThrownBy(() -> Options.defaults().replyTimeout(Duration.ofMillis(-5)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("PT-0.005S");
-        assertThatThrownBy(() -> SharedMap.Options.defaults().replyTimeout(Duration.ofDays(2)))
+        assertThatThrownBy(() -> Options.defaults().replyTimeout(Duration.ofDays(2)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("PT48H");
     }
@@ -257,14 +261,14 @@ class ReplyTimeoutTest {
                 StallingProxy proxy = new StallingProxy(daemon.root.resolve("p.sock"), daemon.socket);
                 SharedMap map = connectPatiently(
                         proxy.socket,
-                        SharedMap.Options.defaults()
+                        Options.defaults()
                                 .replyTimeout(timeout)
                                 .recovering(false)
                                 .directReads(false))) {
             ExecutorService pool = Executors.newFixedThreadPool(threads);
-            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-            java.util.concurrent.atomic.AtomicLong allAnswers = new java.util.concurrent.atomic.AtomicLong();
-            java.util.concurrent.atomic.AtomicLong allTimeouts = new java.util.concurrent.atomic.AtomicLong();
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicLong allAnswers = new AtomicLong();
+            AtomicLong allTimeouts = new AtomicLong();
             try {
                 List<Future<Throwable>> callers = runTogether(pool, threads, t -> () -> {
                     long timeouts = 0;
@@ -290,14 +294,13 @@ class ReplyTimeoutTest {
                     allTimeouts.addAndGet(timeouts);
                     return null;
                 });
-                java.util.Random random = new java.util.Random(42);
+                Random random = new Random(42);
                 long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
                 while (System.nanoTime() - end < 0) {
                     proxy.stall();
-                    java.util.concurrent.locks.LockSupport.parkNanos(
-                            TimeUnit.MILLISECONDS.toNanos(random.nextInt(100)));
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(random.nextInt(100)));
                     proxy.resume();
-                    java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(random.nextInt(50)));
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(random.nextInt(50)));
                 }
                 stop.set(true);
                 for (Future<Throwable> caller : callers) {
@@ -325,7 +328,7 @@ class ReplyTimeoutTest {
      * milliseconds, a loaded machine may miss it even when nothing stalls (tests never fail for a slow
      * machine).
      */
-    private static <T> T patiently(java.util.function.Supplier<T> call) {
+    private static <T> T patiently(Supplier<T> call) {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
             try {
@@ -338,7 +341,7 @@ class ReplyTimeoutTest {
         }
     }
 
-    private static SharedMap connectPatiently(Path socket, SharedMap.Options options) {
+    private static SharedMap connectPatiently(Path socket, Options options) {
         return patiently(() -> SharedMap.connect(socket, options));
     }
 
@@ -367,7 +370,7 @@ class ReplyTimeoutTest {
                 StallingProxy proxy = new StallingProxy(daemon.root.resolve("p.sock"), daemon.socket);
                 SharedMap patient = SharedMap.connect(
                         proxy.socket,
-                        SharedMap.Options.defaults().replyTimeout(Duration.ZERO).directReads(false));
+                        Options.defaults().replyTimeout(Duration.ZERO).directReads(false));
                 SharedMap impatient = SharedMap.connect(proxy.socket, options().directReads(false))) {
             patient.set("k", "v");
             assertThat(ReplyWatchdog.SHARED.watchedConnections(proxy.socket))

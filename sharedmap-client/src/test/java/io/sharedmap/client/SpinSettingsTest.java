@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.sharedmap.server.ServerConfig;
 import io.sharedmap.server.testing.TestDaemon;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,20 +34,19 @@ class SpinSettingsTest {
     static Stream<Arguments> settings() {
         return Stream.of(
                 Arguments.of("daemon and client block at once", 0, -1, Duration.ZERO),
-                Arguments.of("daemon blocks, client spins", 0, -1, SharedMap.Options.DEFAULT_SPIN_TIME),
+                Arguments.of("daemon blocks, client spins", 0, -1, Options.DEFAULT_SPIN_TIME),
                 Arguments.of("daemon spins, client blocks", 50, -1, Duration.ZERO),
-                Arguments.of("both spin (the defaults)", 50, -1, SharedMap.Options.DEFAULT_SPIN_TIME),
+                Arguments.of("both spin (the defaults)", 50, -1, Options.DEFAULT_SPIN_TIME),
                 Arguments.of("daemon spin limit 0", 1000, 0, Duration.ofMillis(1)));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("settings")
     void calls_workAlike(String name, int daemonSpinUs, int maxSpinners, Duration clientSpin) throws Exception {
-        UnaryOperator<io.sharedmap.server.ServerConfig> tweak = c -> maxSpinners < 0
+        UnaryOperator<ServerConfig> tweak = c -> maxSpinners < 0
                 ? c.withSpinUs(daemonSpinUs)
                 : c.withSpinUs(daemonSpinUs).withMaxSpinners(maxSpinners);
-        SharedMap.Options options =
-                SharedMap.Options.defaults().spinTime(clientSpin).reconnectWindow(Duration.ofSeconds(20));
+        Options options = Options.defaults().spinTime(clientSpin).reconnectWindow(Duration.ofSeconds(20));
         try (TestDaemon daemon = TestDaemon.start(tweak);
                 SharedMap map = SharedMap.connect(daemon.socket, options)) {
             assertThat(map.stats()).containsEntry("spin_us", Integer.toString(daemonSpinUs));
@@ -104,12 +104,11 @@ class SpinSettingsTest {
 
     @Test
     void spinTime_outOfRange_isRefused() {
-        assertThatThrownBy(() -> SharedMap.Options.defaults().spinTime(Duration.ofNanos(-1)))
+        assertThatThrownBy(() -> Options.defaults().spinTime(Duration.ofNanos(-1)))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> SharedMap.Options.defaults().spinTime(Duration.ofMillis(11)))
+        assertThatThrownBy(() -> Options.defaults().spinTime(Duration.ofMillis(11)))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThat(SharedMap.Options.defaults().spinTime()).isEqualTo(Duration.ofNanos(10_000));
-        assertThat(SharedMap.Options.defaults().spinTime(Duration.ZERO).spinTime())
-                .isZero();
+        assertThat(Options.defaults().spinTime()).isEqualTo(Duration.ofNanos(10_000));
+        assertThat(Options.defaults().spinTime(Duration.ZERO).spinTime()).isZero();
     }
 }

@@ -1,5 +1,7 @@
 package io.sharedmap.protocol;
 
+import org.jspecify.annotations.Nullable;
+
 /** Error codes carried by {@link Status#ERROR} replies. Codes are part of the wire format. */
 public enum ErrorCode {
     /** The key is longer than {@link FrameDescriptor#MAX_KEY_LENGTH}. Connection stays open. */
@@ -51,7 +53,7 @@ public enum ErrorCode {
     }
 
     /** The error code for a wire value, or {@code null} when it names none. */
-    public static ErrorCode fromCode(int code) {
+    public static @Nullable ErrorCode fromCode(int code) {
         for (ErrorCode e : values()) {
             if (e.code == code) {
                 return e;

@@ -2,6 +2,7 @@ package io.sharedmap.protocol;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The payload of an {@link Status#ERROR} reply: a u16 {@link ErrorCode}, then a UTF-8 message that
@@ -11,7 +12,7 @@ public final class ErrorCodec {
     private ErrorCodec() {}
 
     /** A decoded error payload. {@code code} is null when the server sent a code this client does not know. */
-    public record ErrorReply(ErrorCode code, int rawCode, String message) {}
+    public record ErrorReply(@Nullable ErrorCode code, int rawCode, String message) {}
 
     public static byte[] encode(ErrorCode code, String message) {
         byte[] text = message.getBytes(StandardCharsets.UTF_8);

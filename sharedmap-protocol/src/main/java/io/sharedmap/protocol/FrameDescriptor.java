@@ -117,6 +117,24 @@ public final class FrameDescriptor {
     /** A SCAN page stops adding entries once its payload reaches this many bytes. */
     public static final int SCAN_PAGE_BYTES = 1024 * 1024;
 
+    /**
+     * The largest value of a reply that does not carry a stored value or an echo (SCAN_PAGE, STATS,
+     * LIMITS, VIEW, ERROR, HELLO): 2 MiB. A SCAN page is at most 1000 entries of at most 1,048 bytes
+     * (with owners), so below 1 MiB; STATS is a few KiB of text; the daemon refuses a LIMIT SHOW whose
+     * rows would not fit. See {@link #maxReplyValueLength}.
+     */
+    public static final int MAX_CONTROL_REPLY_LENGTH = 2 * 1024 * 1024;
+
+    /**
+     * The largest value any reply of a server that announced {@code maxValueLength} in its hello
+     * carries: a FOUND's value and a PONG's echo are at most {@code maxValueLength}, every other
+     * reply's at most {@link #MAX_CONTROL_REPLY_LENGTH}. A reply frame is at most {@link
+     * #HEADER_LENGTH} + {@link #MAX_KEY_LENGTH} (a SCAN page's cursor) + this.
+     */
+    public static int maxReplyValueLength(int maxValueLength) {
+        return Math.max(maxValueLength, MAX_CONTROL_REPLY_LENGTH);
+    }
+
     private FrameDescriptor() {}
 
     /** Frame length field for a frame with the given key and value lengths. */

@@ -1,6 +1,7 @@
 package io.sharedmap.protocol;
 
 import java.nio.ByteBuffer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The 20-byte header of a request or response frame, as read from the wire (see {@link
@@ -44,7 +45,7 @@ public record FrameHeader(int frameLength, int type, int flags, int keyLength, i
      * Why this header cannot start a well-formed frame, or {@code null} if its length fields agree.
      * A non-null answer means the byte stream can no longer be trusted and must be closed.
      */
-    public String framingProblem() {
+    public @Nullable String framingProblem() {
         return framingProblem(0);
     }
 
@@ -52,7 +53,7 @@ public record FrameHeader(int frameLength, int type, int flags, int keyLength, i
      * As {@link #framingProblem()}, for a frame that carries {@code extraLength} bytes between the
      * header and the key (the sequence number of a sequenced request).
      */
-    public String framingProblem(int extraLength) {
+    public @Nullable String framingProblem(int extraLength) {
         if (valueLength < 0) {
             return "value length " + Integer.toUnsignedString(valueLength) + " is negative as an int32";
         }

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Payloads of {@link Opcode#LIMIT} and its {@link Status#LIMITS} reply.
@@ -68,7 +69,7 @@ public final class LimitCodec {
             return label;
         }
 
-        static Kind fromCode(int code) {
+        static @Nullable Kind fromCode(int code) {
             for (Kind k : values()) {
                 if (k.code == code) {
                     return k;

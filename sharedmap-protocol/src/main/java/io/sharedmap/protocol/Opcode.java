@@ -1,5 +1,7 @@
 package io.sharedmap.protocol;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Request types. Codes are part of the wire format and never change; GET and SET keep the codes of
  * the original module's lookup (0x00) and insert (0x01) messages.
@@ -63,7 +65,7 @@ public enum Opcode {
     }
 
     /** The opcode for a wire byte, or {@code null} when the byte names no opcode. */
-    public static Opcode fromCode(int code) {
+    public static @Nullable Opcode fromCode(int code) {
         return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
     }
 

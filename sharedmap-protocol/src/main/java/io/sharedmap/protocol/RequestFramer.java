@@ -1,6 +1,8 @@
 package io.sharedmap.protocol;
 
 import java.nio.ByteBuffer;
+import java.util.function.IntFunction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns the bytes a client sends into hello, request and rejection events, incrementally: feed it
@@ -50,17 +52,17 @@ public final class RequestFramer {
     private static final byte[] EMPTY = new byte[0];
 
     private final int maxValueLength;
-    private final java.util.function.IntFunction<byte[]> valueAllocator;
+    private final IntFunction<byte[]> valueAllocator;
     private final ByteBuffer headerBuffer = ByteBuffer.allocate(FrameDescriptor.HEADER_LENGTH);
     private State state = State.HELLO;
 
-    private Opcode opcode;
+    private Opcode opcode = Opcode.PING; // the frame being read: meaningful in SEQUENCE and PAYLOAD only
     private long arg;
     private long sequence;
     private int helloVersion;
     private long clientId;
-    private byte[] key;
-    private byte[] value;
+    private byte[] key = EMPTY; // the frame being read; EMPTY between frames, so no payload is held
+    private byte[] value = EMPTY;
     private int keyFilled;
     private int valueFilled;
     private long skipRemaining;
@@ -77,7 +79,7 @@ public final class RequestFramer {
      * @param valueAllocator makes the array a non-empty value is read into, once its header has been
      *     accepted; a server uses it to bound the memory of values being received (it may block)
      */
-    public RequestFramer(int maxValueLength, java.util.function.IntFunction<byte[]> valueAllocator) {
+    public RequestFramer(int maxValueLength, IntFunction<byte[]> valueAllocator) {
         if (maxValueLength < 0 || maxValueLength > FrameDescriptor.ABSOLUTE_MAX_VALUE_LENGTH) {
             throw new IllegalArgumentException(
                     "maxValueLength " + maxValueLength + " outside 0.." + FrameDescriptor.ABSOLUTE_MAX_VALUE_LENGTH);
@@ -100,7 +102,7 @@ public final class RequestFramer {
      * Consumes bytes from {@code src} until one event is complete, and returns it; returns {@code
      * null} once {@code src} is exhausted without completing an event (call again with more bytes).
      */
-    public Event poll(ByteBuffer src) {
+    public @Nullable Event poll(ByteBuffer src) {
         while (true) {
             switch (state) {
                 case CLOSED -> {
@@ -123,7 +125,7 @@ public final class RequestFramer {
                         }
                         state = State.SESSION_ID;
                     } catch (ProtocolException e) {
-                        return fatal(e.code(), e.getMessage());
+                        return fatal(e.code(), String.valueOf(e.getMessage()));
                     }
                 }
                 case SESSION_ID -> {
@@ -181,8 +183,8 @@ public final class RequestFramer {
                     }
                     state = State.HEADER;
                     Request r = new Request(opcode, key, value, arg, sequence);
-                    key = null;
-                    value = null;
+                    key = EMPTY;
+                    value = EMPTY;
                     return r;
                 }
                 case SKIP -> {
@@ -224,13 +226,13 @@ public final class RequestFramer {
 
     private Rejected skip(long bytes, ErrorCode code, String message) {
         skipRemaining = bytes;
-        key = null;
-        value = null;
+        key = EMPTY;
+        value = EMPTY;
         state = skipRemaining == 0 ? State.HEADER : State.SKIP;
         return new Rejected(code, message, false);
     }
 
-    private Rejected checkHeader(FrameHeader h) {
+    private @Nullable Rejected checkHeader(FrameHeader h) {
         if ((h.flags() & ~FrameDescriptor.FLAG_SEQUENCED) != 0) {
             return fatal(
                     ErrorCode.MALFORMED_FRAME,
@@ -279,6 +281,13 @@ public final class RequestFramer {
                     h,
                     ErrorCode.INVALID_ARGUMENT,
                     "CHOWN: value of " + h.valueLength() + " bytes; expected 8 (uid u32, gid u32)");
+        }
+        if (op == Opcode.LIMIT && (h.arg() < LimitCodec.SET || h.arg() > LimitCodec.SHOW)) {
+            // before the value's length, which depends on the operation: name the real problem
+            return skip(
+                    h,
+                    ErrorCode.INVALID_ARGUMENT,
+                    "LIMIT: operation " + h.arg() + " is not 1 (set), 2 (unset) or" + " 3 (show)");
         }
         if (op == Opcode.LIMIT && h.valueLength() != (h.arg() == LimitCodec.SHOW ? 0 : LimitCodec.CHANGE_LENGTH)) {
             return skip(

@@ -1,5 +1,7 @@
 package io.sharedmap.protocol;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Response types. Codes are part of the wire format and never change; FOUND, CREATED, UPDATED,
  * NOT_FOUND and ERROR keep the original module's codes (lookup-ok 0x20, inserted 0x21, replaced
@@ -55,7 +57,7 @@ public enum Status {
     }
 
     /** The status for a wire byte, or {@code null} when the byte names no status. */
-    public static Status fromCode(int code) {
+    public static @Nullable Status fromCode(int code) {
         return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
     }
 }

@@ -3,6 +3,7 @@ package io.sharedmap.protocol;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The payload of the {@link Status#VIEW} reply: where the public side of the daemon's mapped
@@ -30,7 +31,7 @@ public final class ViewCodec {
     /** Where the store's public side is; null in {@link #decode} for "no direct reads". */
     public record ViewLocation(Path file, long generation) {}
 
-    public static byte[] encode(ViewLocation v) {
+    public static byte[] encode(@Nullable ViewLocation v) {
         if (v == null) {
             return new byte[0];
         }
@@ -46,7 +47,7 @@ public final class ViewCodec {
      *
      * @throws ProtocolException MALFORMED_FRAME if it is neither empty nor a generation and a path
      */
-    public static ViewLocation decode(byte[] value) {
+    public static @Nullable ViewLocation decode(byte[] value) {
         if (value.length == 0) {
             return null;
         }

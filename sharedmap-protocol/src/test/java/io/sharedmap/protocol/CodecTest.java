@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.sharedmap.protocol.ScanCodec.ScanEntry;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -179,7 +181,7 @@ class CodecTest {
 
     @Test
     void viewLocation_roundTrips_andEmptyMeansNoView() {
-        ViewCodec.ViewLocation v = new ViewCodec.ViewLocation(java.nio.file.Path.of("/var/lib/sharedmap/view"), -5L);
+        ViewCodec.ViewLocation v = new ViewCodec.ViewLocation(Path.of("/var/lib/sharedmap/view"), -5L);
         assertThat(ViewCodec.decode(ViewCodec.encode(v))).isEqualTo(v);
         assertThat(ViewCodec.encode(null)).isEmpty();
         assertThat(ViewCodec.decode(new byte[0])).isNull();
@@ -247,7 +249,7 @@ class CodecTest {
         byte[] whole =
                 encodeScan(List.of(new ScanEntry(new byte[] {'a', 'b'}, 1, 2), new ScanEntry(new byte[] {'c'}, 3, 4)));
         for (int length = 0; length < whole.length; length++) {
-            assertMalformed(java.util.Arrays.copyOf(whole, length), 2);
+            assertMalformed(Arrays.copyOf(whole, length), 2);
         }
     }
 

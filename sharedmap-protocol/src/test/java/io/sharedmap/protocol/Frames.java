@@ -2,7 +2,9 @@ package io.sharedmap.protocol;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -77,12 +79,12 @@ final class Frames {
     }
 
     static byte[] bytes(String s) {
-        return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     static byte[] filled(int length, byte b) {
         byte[] a = new byte[length];
-        java.util.Arrays.fill(a, b);
+        Arrays.fill(a, b);
         return a;
     }
 

@@ -7,9 +7,11 @@ import io.sharedmap.protocol.RequestFramer.Rejected;
 import io.sharedmap.protocol.RequestFramer.Request;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -244,9 +246,7 @@ class RequestFramerPropertyTest {
                         Arbitraries.longs()
                                 .map(id -> Frames.concat(
                                         Frames.rawHello(FrameDescriptor.MAGIC, 1, FrameDescriptor.HELLO_FLAG_SESSION),
-                                        java.nio.ByteBuffer.allocate(8)
-                                                .putLong(id)
-                                                .array())))));
+                                        ByteBuffer.allocate(8).putLong(id).array())))));
     }
 
     @Property(tries = 500)
@@ -396,12 +396,12 @@ class RequestFramerPropertyTest {
     }
 
     @Property(tries = 200)
-    void stats_roundTrip(@ForAll("statsMaps") java.util.Map<String, String> stats) {
+    void stats_roundTrip(@ForAll("statsMaps") Map<String, String> stats) {
         assertThat(StatsCodec.decode(StatsCodec.encode(stats))).containsExactlyInAnyOrderEntriesOf(stats);
     }
 
     @Provide
-    Arbitrary<java.util.Map<String, String>> statsMaps() {
+    Arbitrary<Map<String, String>> statsMaps() {
         Arbitrary<String> names = Arbitraries.strings()
                 .withChars("abcdefghijklmnopqrstuvwxyz0123456789_.")
                 .ofMinLength(1)
@@ -415,8 +415,7 @@ class RequestFramerPropertyTest {
         ErrorCodec.ErrorReply reply = ErrorCodec.decode(ErrorCodec.encode(code, message));
         assertThat(reply.code()).isEqualTo(code);
         // Lone surrogates become '?' in UTF-8; compare what the wire can carry.
-        String carried = new String(
-                message.getBytes(java.nio.charset.StandardCharsets.UTF_8), java.nio.charset.StandardCharsets.UTF_8);
+        String carried = new String(message.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
         assertThat(reply.message()).isEqualTo(carried);
     }
 

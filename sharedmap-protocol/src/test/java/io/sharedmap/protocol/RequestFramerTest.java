@@ -18,6 +18,7 @@ import io.sharedmap.protocol.RequestFramer.Rejected;
 import io.sharedmap.protocol.RequestFramer.Request;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -230,8 +231,8 @@ class RequestFramerTest {
     }
 
     private static byte[] sequenced(Opcode op, long sequence, String key, String value, long arg) {
-        byte[] k = key.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        byte[] v = value.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        byte[] v = value.getBytes(StandardCharsets.UTF_8);
         ByteBuffer b = ByteBuffer.allocate(FrameEncoder.sequencedLength(k.length, v.length));
         FrameEncoder.writeSequencedRequest(b, op, sequence, k, v, arg);
         return b.array();
@@ -245,7 +246,7 @@ class RequestFramerTest {
                 sequenced(Opcode.CAS, 8, "k", "w", 3),
                 request(Opcode.GET, "k", "", 0));
         RequestFramer framer = framer();
-        List<Event> events = new java.util.ArrayList<>();
+        List<Event> events = new ArrayList<>();
         for (byte x : stream) {
             ByteBuffer one = ByteBuffer.wrap(new byte[] {x});
             Event e;

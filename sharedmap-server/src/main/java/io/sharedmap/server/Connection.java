@@ -1,5 +1,7 @@
 package io.sharedmap.server;
 
+import io.sharedmap.os.accounts.UnixAccounts;
+import io.sharedmap.os.transport.SpinChannel;
 import io.sharedmap.protocol.ErrorCode;
 import io.sharedmap.protocol.ErrorCodec;
 import io.sharedmap.protocol.FrameDescriptor;
@@ -12,7 +14,6 @@ import io.sharedmap.protocol.ScanCodec;
 import io.sharedmap.protocol.StatsCodec;
 import io.sharedmap.protocol.Status;
 import io.sharedmap.protocol.ViewCodec;
-import io.sharedmap.protocol.transport.SpinChannel;
 import io.sharedmap.server.engine.Engine;
 import io.sharedmap.server.engine.JournalFailedException;
 import io.sharedmap.server.engine.Results;
@@ -22,8 +23,8 @@ import io.sharedmap.server.security.Owner;
 import io.sharedmap.server.security.PermissionDeniedException;
 import io.sharedmap.server.security.QuotaExceededException;
 import io.sharedmap.server.security.RefusedException;
-import io.sharedmap.server.security.UnixAccounts;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -118,7 +119,7 @@ final class Connection implements Runnable {
                 try {
                     flush(); // let the replies already queued go out before waiting
                 } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                    throw new UncheckedIOException(e);
                 }
                 frameStartedNanos = 0; // waiting for the budget is the daemon's doing, not a client stall
                 boolean got = budget.acquire(kib, () -> channel.isOpen() && !aborted);
@@ -193,7 +194,7 @@ final class Connection implements Runnable {
                 }
                 flush();
             }
-        } catch (IOException | java.io.UncheckedIOException | Abandoned e) {
+        } catch (IOException | UncheckedIOException | Abandoned e) {
             LOG.log(System.Logger.Level.DEBUG, "connection " + peer + " ended: " + e);
         } catch (RuntimeException | Error e) {
             LOG.log(System.Logger.Level.ERROR, "connection " + peer + " failed unexpectedly", e);
@@ -305,10 +306,9 @@ final class Connection implements Runnable {
                     e instanceof QuotaExceededException ? ErrorCode.QUOTA_EXCEEDED : ErrorCode.PERMISSION_DENIED,
                     q.opcode() + " refused: " + e.getMessage(),
                     false);
-        } catch (IllegalArgumentException | ProtocolException e) {
+        } catch (ProtocolException e) { // the client's request, decoded or checked here: its mistake, named
             stats.clientErrors.increment();
-            return error(ErrorCode.INVALID_ARGUMENT, q.opcode() + ": " + e.getMessage(), false);
-
+            return error(e.code(), q.opcode() + ": " + e.getMessage(), false);
         } catch (JournalFailedException e) {
             stats.serverErrors.increment();
             return error(ErrorCode.STORAGE_FAILURE, q.opcode() + " not applied: " + e.getMessage(), false);
@@ -321,7 +321,7 @@ final class Connection implements Runnable {
                     e.expired() ? ErrorCode.SEQUENCE_EXPIRED : ErrorCode.INVALID_ARGUMENT,
                     q.opcode() + " sequence " + q.sequence() + ": " + e.getMessage(),
                     false);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException e) { // IllegalArgumentException too: a client's mistake is a ProtocolException
             stats.serverErrors.increment();
             LOG.log(System.Logger.Level.ERROR, "internal error executing " + q.opcode() + " for " + peer, e);
             return error(
@@ -357,7 +357,7 @@ final class Connection implements Runnable {
      * LIMIT: anyone may SHOW their own user's and groups' rows, the default and the default group
      * (root and administrators: every row); only root and administrators may SET and UNSET. Changes are saved before the reply.
      */
-    private Reply limit(RequestFramer.Request q) throws IOException, PermissionDeniedException {
+    private Reply limit(RequestFramer.Request q) throws IOException, PermissionDeniedException, ProtocolException {
         Accounts accounts = engine.accounts();
         String key = new String(q.key(), StandardCharsets.US_ASCII);
         if (q.arg() == LimitCodec.SHOW) {
@@ -365,7 +365,7 @@ final class Connection implements Runnable {
             if (key.isEmpty()) {
                 rows = caller.admin() ? accounts.rows() : ownRows(accounts);
             } else {
-                LimitCodec.Principal p = LimitCodec.Principal.parse(key);
+                LimitCodec.Principal p = principal(key);
                 boolean own = p.kind() == LimitCodec.Kind.DEFAULT
                         || p.kind() == LimitCodec.Kind.DEFAULT_GROUP
                         || p.kind() == LimitCodec.Kind.USER && p.id() == caller.uid()
@@ -375,23 +375,61 @@ final class Connection implements Runnable {
                 }
                 rows = List.of(accounts.row(p));
             }
-            return new Reply(Status.LIMITS, 0, EMPTY, LimitCodec.encodeRows(rows), rows.size(), 0);
+            byte[] encoded = LimitCodec.encodeRows(rows);
+            if (encoded.length > FrameDescriptor.MAX_CONTROL_REPLY_LENGTH) { // the bound a client sizes its buffer by
+                throw new ProtocolException(
+                        ErrorCode.INVALID_ARGUMENT,
+                        "the " + rows.size() + " rows of limits do not fit" + " one reply ("
+                                + FrameDescriptor.MAX_CONTROL_REPLY_LENGTH + " bytes); show one principal at a time");
+            }
+            return new Reply(Status.LIMITS, 0, EMPTY, encoded, rows.size(), 0);
         }
         if (!caller.admin()) {
             throw new PermissionDeniedException(
                     "user " + UnixAccounts.system().userName(caller.uid()) + " (uid " + caller.uid()
                             + ") may not change limits: only root and the daemon's admin group (--admin-group) may");
         }
-        LimitCodec.Principal p = LimitCodec.Principal.parse(key);
+        LimitCodec.Principal p = principal(key);
         LimitCodec.Amounts change = LimitCodec.decodeChange(q.value());
+        checkChange(q.arg() == LimitCodec.SET, change);
         LimitCodec.Row row = q.arg() == LimitCodec.SET ? accounts.set(p, change) : accounts.unset(p, change);
         LOG.log(System.Logger.Level.INFO, "limits of " + p.wire() + " changed by " + peer + ": " + row.limits());
         return new Reply(Status.LIMITS, 0, EMPTY, LimitCodec.encodeRows(List.of(row)), 1, 0);
     }
 
+    /** The principal a LIMIT request names; a malformed one is the client's mistake (INVALID_ARGUMENT). */
+    private static LimitCodec.Principal principal(String key) throws ProtocolException {
+        try {
+            return LimitCodec.Principal.parse(key);
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolException(ErrorCode.INVALID_ARGUMENT, String.valueOf(e.getMessage()));
+        }
+    }
+
+    /**
+     * A SET's amounts are each a limit {@code >= 0} or {@code -1} (leave it); an UNSET's each {@code 1}
+     * (remove that limit) or {@code 0} (keep it). Anything else is INVALID_ARGUMENT naming the field.
+     */
+    private static void checkChange(boolean set, LimitCodec.Amounts change) throws ProtocolException {
+        long[] values = {change.keys(), change.bytes(), change.connections()};
+        String[] names = {"keys", "bytes", "connections"};
+        for (int i = 0; i < values.length; i++) {
+            long v = values[i];
+            if (set ? v < -1 : v != 0 && v != 1) {
+                throw new ProtocolException(
+                        ErrorCode.INVALID_ARGUMENT,
+                        (set ? "SET" : "UNSET") + " of " + names[i] + ": "
+                                + v
+                                + (set
+                                        ? " is below -1 (a limit is >= 0, or -1 to leave it as it is)"
+                                        : " is neither 1 (remove the limit) nor 0 (keep it)"));
+            }
+        }
+    }
+
     /** What a caller who is not an administrator sees of the limits: its own user, its groups, the defaults. */
     private List<LimitCodec.Row> ownRows(Accounts accounts) {
-        List<LimitCodec.Row> rows = new java.util.ArrayList<>();
+        List<LimitCodec.Row> rows = new ArrayList<>();
         rows.add(accounts.row(new LimitCodec.Principal(LimitCodec.Kind.USER, caller.uid())));
         rows.add(accounts.row(new LimitCodec.Principal(LimitCodec.Kind.GROUP, caller.gid())));
         for (long g : caller.groups()) {

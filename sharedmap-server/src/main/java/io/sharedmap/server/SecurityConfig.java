@@ -1,6 +1,7 @@
 package io.sharedmap.server;
 
-import io.sharedmap.server.security.UnixAccounts;
+import io.sharedmap.os.accounts.UnixAccounts;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Who may connect and what their keys start as.
@@ -14,7 +15,12 @@ import io.sharedmap.server.security.UnixAccounts;
  * @param socketOwner the socket file's owner (name or uid); null: the daemon's user
  * @param socketGroup the socket file's group (name or gid); null: the daemon's group
  */
-public record SecurityConfig(int keyUmask, String adminGroup, int socketMode, String socketOwner, String socketGroup) {
+public record SecurityConfig(
+        int keyUmask,
+        @Nullable String adminGroup,
+        int socketMode,
+        @Nullable String socketOwner,
+        @Nullable String socketGroup) {
     public static final int DEFAULT_KEY_UMASK = 022;
     public static final int DEFAULT_SOCKET_MODE = 0660;
     public static final SecurityConfig DEFAULTS =

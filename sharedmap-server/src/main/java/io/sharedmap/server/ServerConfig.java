@@ -1,7 +1,7 @@
 package io.sharedmap.server;
 
+import io.sharedmap.os.transport.SpinLimiter;
 import io.sharedmap.protocol.FrameDescriptor;
-import io.sharedmap.protocol.transport.SpinLimiter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 

@@ -1,18 +1,18 @@
 package io.sharedmap.server;
 
+import io.sharedmap.os.accounts.UnixAccounts;
+import io.sharedmap.os.files.FileModes;
+import io.sharedmap.os.transport.SpinChannel;
+import io.sharedmap.os.transport.SpinLimiter;
 import io.sharedmap.protocol.ErrorCode;
 import io.sharedmap.protocol.Opcode;
-import io.sharedmap.protocol.transport.SpinChannel;
-import io.sharedmap.protocol.transport.SpinLimiter;
 import io.sharedmap.server.engine.Engine;
 import io.sharedmap.server.engine.EngineConfig;
 import io.sharedmap.server.engine.RecoveryReport;
 import io.sharedmap.server.engine.StoreSettings;
 import io.sharedmap.server.security.Caller;
-import io.sharedmap.server.security.FileModes;
 import io.sharedmap.server.security.PeerIds;
 import io.sharedmap.server.security.QuotaExceededException;
-import io.sharedmap.server.security.UnixAccounts;
 import io.sharedmap.server.store.MappedStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -23,19 +23,26 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The sharedmap daemon: owns one data directory and serves it on one Unix domain socket.
@@ -77,7 +84,7 @@ public final class SharedMapServer implements AutoCloseable {
     /** Shared by every connection: at most {@code --max-spinners} of their threads spin at once. */
     private final SpinLimiter spinners;
 
-    private final java.util.concurrent.ScheduledExecutorService reaper;
+    private final ScheduledExecutorService reaper;
     private final long startedNanos = System.nanoTime();
     private final AtomicLong connectionIds = new AtomicLong();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -104,8 +111,17 @@ public final class SharedMapServer implements AutoCloseable {
                 Thread.ofPlatform().name("sharedmap-acceptor").daemon(true).unstarted(this::acceptLoop);
         this.payloadBudget = new PayloadBudget(config.maxPendingPayloadBytes());
         this.spinners = new SpinLimiter(config.maxSpinners());
-        this.reaper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+        this.reaper = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("sharedmap-reaper").daemon(true).factory());
+    }
+
+    /**
+     * How often the reaper looks for stalled connections: a tenth of the stall timeout, at most once a
+     * second, so a stalled connection is closed between 1 and 1.1 times the timeout after it stalled
+     * (docs/OPERATIONS.md, {@code --stall-timeout-ms}).
+     */
+    static long reaperPeriodMs(long stallTimeoutMs) {
+        return Math.clamp(stallTimeoutMs / 10, 1, 1000);
     }
 
     /** Closes connections whose clients stall them (half a request, or replies never read). */
@@ -164,9 +180,9 @@ public final class SharedMapServer implements AutoCloseable {
             try {
                 FileModes.createPrivateDirectories(dir);
             } catch (IOException e) {
-                String why = e instanceof java.nio.file.AccessDeniedException a
+                String why = e instanceof AccessDeniedException a
                         ? a.getFile() + ": permission denied"
-                        : e instanceof java.nio.file.FileAlreadyExistsException x
+                        : e instanceof FileAlreadyExistsException x
                                 ? x.getFile() + ": exists and is not a directory"
                                 : String.valueOf(e.getMessage());
                 throw new ServerStartException(
@@ -215,7 +231,8 @@ public final class SharedMapServer implements AutoCloseable {
             ServerConfig resolved = config.withPaths(dir, socket);
             SharedMapServer server = new SharedMapServer(resolved, security, engine, lockChannel, lock, listener);
             server.acceptor.start();
-            server.reaper.scheduleWithFixedDelay(server::reapStalled, 1, 1, TimeUnit.SECONDS);
+            long reapEveryMs = reaperPeriodMs(config.stallTimeoutMs());
+            server.reaper.scheduleWithFixedDelay(server::reapStalled, reapEveryMs, reapEveryMs, TimeUnit.MILLISECONDS);
             RecoveryReport r = engine.recovery();
             LOG.log(
                     System.Logger.Level.INFO,
@@ -264,7 +281,10 @@ public final class SharedMapServer implements AutoCloseable {
     }
 
     private static void closeQuietly(
-            ServerSocketChannel listener, Engine engine, FileLock lock, FileChannel lockChannel) {
+            @Nullable ServerSocketChannel listener,
+            @Nullable Engine engine,
+            @Nullable FileLock lock,
+            @Nullable FileChannel lockChannel) {
         try {
             if (listener != null) {
                 listener.close();
@@ -288,6 +308,8 @@ public final class SharedMapServer implements AutoCloseable {
         return config;
     }
 
+    /** What the engine recovered at start (tests; the engine's type: not part of this module's API). */
+    @SuppressWarnings("exports")
     public RecoveryReport recovery() {
         return engine.recovery();
     }
@@ -302,7 +324,7 @@ public final class SharedMapServer implements AutoCloseable {
             } catch (IOException e) {
                 // e.g. out of file descriptors: back off instead of spinning, and try again
                 LOG.log(System.Logger.Level.WARNING, "accept failed, retrying in 100 ms: " + e);
-                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
                 continue;
             }
             stats.connectionsTotal.increment();
@@ -384,7 +406,7 @@ public final class SharedMapServer implements AutoCloseable {
      * Who is connecting, from the kernel (SO_PEERCRED: the peer's uid and gid when it connected), with
      * the groups it belongs to; null if the socket has no peer credentials.
      */
-    private Caller caller(SocketChannel c) {
+    private @Nullable Caller caller(SocketChannel c) {
         UnixDomainPrincipal p;
         try {
             p = c.getOption(ExtendedSocketOptions.SO_PEERCRED);
@@ -436,9 +458,7 @@ public final class SharedMapServer implements AutoCloseable {
         m.put("pid", Long.toString(ProcessHandle.current().pid()));
         m.put("socket", config.socket().toString());
         m.put("data_dir", config.dataDir().toString());
-        m.put(
-                "data_dir_warning",
-                java.util.Objects.requireNonNullElse(FileModes.exposureWarning(config.dataDir()), ""));
+        m.put("data_dir_warning", Objects.requireNonNullElse(FileModes.exposureWarning(config.dataDir()), ""));
         m.put("uptime_ms", Long.toString((System.nanoTime() - startedNanos) / 1_000_000));
         m.put("durability", config.durability().toString());
         m.put("fsync_interval_ms", Integer.toString(config.fsyncIntervalMs()));

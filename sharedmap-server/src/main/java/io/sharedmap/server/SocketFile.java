@@ -1,7 +1,7 @@
 package io.sharedmap.server;
 
-import io.sharedmap.server.security.FileModes;
-import io.sharedmap.server.security.UnixAccounts;
+import io.sharedmap.os.accounts.UnixAccounts;
+import io.sharedmap.os.files.FileModes;
 import io.sharedmap.server.store.MappedStore;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -70,7 +70,7 @@ final class SocketFile {
      * removes a live daemon's socket or anything that is not a socket.
      */
     static void prepare(Path socket) throws IOException, ServerStartException {
-        Path dir = socket.getParent();
+        Path dir = directoryOf(socket);
         long uid = processUid();
         if (dir.equals(perUserDefaultDirectory(uid))) {
             preparePerUserDirectory(dir, uid);
@@ -213,9 +213,15 @@ final class SocketFile {
         }
     }
 
+    /** The directory {@code socket} is in (a relative name is taken from the working directory). */
+    private static Path directoryOf(Path socket) {
+        Path dir = socket.toAbsolutePath().getParent();
+        return dir != null ? dir : socket.getFileSystem().getPath("/");
+    }
+
     /** {@code .sm<pid>-<random>} beside {@code socket}, as long as the kernel's path limit allows. */
     private static Path temporaryName(Path socket) throws ServerStartException {
-        Path dir = socket.getParent();
+        Path dir = directoryOf(socket);
         String prefix = ".sm" + ProcessHandle.current().pid() + "-";
         int room = ServerConfig.MAX_SOCKET_PATH_BYTES
                 - dir.toString().getBytes(StandardCharsets.UTF_8).length

@@ -1,6 +1,7 @@
 package io.sharedmap.server;
 
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The mapped store (docs/OPERATIONS.md, "The mapped store" and "Direct reads"): where its files
@@ -16,7 +17,7 @@ import java.nio.file.Path;
  *     store has a change); without them the public side is readable by the daemon's user only
  * @param dir the store's directory, or null for the default ({@link StorePlacement#defaultDirectory})
  */
-public record StoreConfig(boolean directReads, Path dir) {
+public record StoreConfig(boolean directReads, @Nullable Path dir) {
     public static final StoreConfig DEFAULTS = new StoreConfig(true, null);
     public static final StoreConfig NO_DIRECT_READS = new StoreConfig(false, null);
 

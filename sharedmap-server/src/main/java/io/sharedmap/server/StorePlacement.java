@@ -1,6 +1,6 @@
 package io.sharedmap.server;
 
-import io.sharedmap.server.security.FileModes;
+import io.sharedmap.os.files.FileModes;
 import io.sharedmap.server.store.MappedStore;
 import java.io.IOException;
 import java.lang.foreign.Arena;

@@ -8,15 +8,18 @@ import io.sharedmap.protocol.ErrorCode;
 import io.sharedmap.protocol.ErrorCodec;
 import io.sharedmap.protocol.FrameDescriptor;
 import io.sharedmap.protocol.Opcode;
+import io.sharedmap.protocol.StatsCodec;
 import io.sharedmap.protocol.Status;
 import io.sharedmap.server.testing.TestDaemon;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -287,10 +290,10 @@ class SharedMapServerTest {
 
     private static long stat(RawClient c, String name) throws IOException {
         RawClient.Reply r = c.call(Opcode.STATS, EMPTY, EMPTY, 0);
-        return Long.parseLong(io.sharedmap.protocol.StatsCodec.decode(r.value()).get(name));
+        return Long.parseLong(StatsCodec.decode(r.value()).get(name));
     }
 
-    private static void awaitTrue(String what, java.util.concurrent.Callable<Boolean> condition) throws Exception {
+    private static void awaitTrue(String what, Callable<Boolean> condition) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!condition.call()) {
             assertThat(System.nanoTime() - deadline)
@@ -326,8 +329,8 @@ class SharedMapServerTest {
                 RawClient small = new RawClient(socket, true)) {
             long budget = stat(small, "pending_payload_budget_bytes");
             assertThat(budget).isEqualTo(big);
-            byte[] header = new byte[io.sharedmap.protocol.FrameDescriptor.HEADER_LENGTH];
-            java.nio.ByteBuffer.wrap(header)
+            byte[] header = new byte[FrameDescriptor.HEADER_LENGTH];
+            ByteBuffer.wrap(header)
                     .putInt(16 + 1 + big)
                     .put((byte) Opcode.SET.code())
                     .put((byte) 0)

@@ -7,6 +7,8 @@ import io.sharedmap.tests.clients.Values;
 import io.sharedmap.tests.clients.Verify;
 import io.sharedmap.tests.clients.WriteLog;
 import io.sharedmap.tests.support.DaemonProcess;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -22,21 +24,21 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class CheckersTest {
     private static final List<String> WRITER = List.of(
-            "READY w0",
-            "A w0.0/k1 w0.0 1 10",
-            "A w0.0/k0 w0.0 2 11",
-            "A w0.0/k1 w0.0 3 12",
-            "L w0.0/k0 w0.0 4 unavailable",
-            "N w0.0/k1 w0.0 5 SHUTTING_DOWN",
-            "A w0.0/k0 w0.0 6 20",
-            "DONE w0.0 6 4");
+            "READY tag=w0",
+            "A key=w0.0/k1 tag=w0.0 seq=1 version=10",
+            "A key=w0.0/k0 tag=w0.0 seq=2 version=11",
+            "A key=w0.0/k1 tag=w0.0 seq=3 version=12",
+            "L key=w0.0/k0 tag=w0.0 seq=4 reason=unavailable",
+            "N key=w0.0/k1 tag=w0.0 seq=5 reason=SHUTTING_DOWN",
+            "A key=w0.0/k0 tag=w0.0 seq=6 version=20",
+            "DONE tag=w0.0 lastSeq=6 acks=4");
 
     private static WriteLog log() {
         return WriteLog.parse(Map.of("writer-0", WRITER));
     }
 
     private static Dump dump(String... entries) {
-        List<String> lines = new java.util.ArrayList<>(Arrays.asList(entries));
+        List<String> lines = new ArrayList<>(Arrays.asList(entries));
         lines.add("END " + entries.length);
         return Dump.parse(lines);
     }
@@ -109,8 +111,8 @@ class CheckersTest {
     @Test
     void lastWriteWins_olderValueOnSharedKey_reported() {
         WriteLog shared = WriteLog.parse(Map.of(
-                "a", List.of("A shared/k0 w0.0 1 5", "A shared/k0 w0.0 2 9"),
-                "b", List.of("A shared/k0 w1.0 1 7")));
+                "a", List.of("A key=shared/k0 tag=w0.0 seq=1 version=5", "A key=shared/k0 tag=w0.0 seq=2 version=9"),
+                "b", List.of("A key=shared/k0 tag=w1.0 seq=1 version=7")));
         assertThat(Verify.lastWriteWins(shared, dump("E shared/k0 9 w0.0 2 1 9 100 100")))
                 .isEmpty();
         assertThat(Verify.lastWriteWins(shared, dump("E shared/k0 7 w1.0 1 1 7 100 100")))
@@ -121,14 +123,20 @@ class CheckersTest {
 
     @Test
     void seenValuesSurvive_valueShownThenLost_reported() {
-        WriteLog reader =
-                WriteLog.parse(Map.of("reader", List.of("S w0.0/k0 w0.0 6 20", "S w0.0/k0 w0.0 2 11", "READS 100")));
+        WriteLog reader = WriteLog.parse(Map.of(
+                "reader",
+                List.of(
+                        "S key=w0.0/k0 tag=w0.0 seq=6 version=20",
+                        "S key=w0.0/k0 tag=w0.0 seq=2 version=11",
+                        "READS reads=100 direct=0 socket=0")));
         assertThat(Verify.seenValuesSurvive(reader, dump("E w0.0/k0 20 w0.0 6 1 20 200 200")))
                 .isEmpty();
         assertThat(Verify.seenValuesSurvive(reader, dump("E w0.0/k0 11 w0.0 2 1 11 200 200")))
                 .anyMatch(p -> p.contains("a reader was shown w0.0 seq 6"));
         assertThat(Verify.seenValuesSurvive(reader, dump())).anyMatch(p -> p.contains("gone"));
-        assertThat(Verify.seenValuesSurvive(WriteLog.parse(Map.of("reader", List.of("CORRUPT w0.0/k0 3"))), dump()))
+        assertThat(Verify.seenValuesSurvive(
+                        WriteLog.parse(Map.of("reader", List.of("CORRUPT key=w0.0/k0 version=3 fromView=false"))),
+                        dump()))
                 .hasSize(1);
     }
 
@@ -145,10 +153,10 @@ class CheckersTest {
                         WriteLog.parse(Map.of(
                                 "w",
                                 List.of(
-                                        "A w0.0/k1 w0.0 1 10",
-                                        "A w0.0/k0 w0.0 2 11",
-                                        "A w0.0/k1 w0.0 3 12",
-                                        "A w0.0/k0 w0.0 4 13"))),
+                                        "A key=w0.0/k1 tag=w0.0 seq=1 version=10",
+                                        "A key=w0.0/k0 tag=w0.0 seq=2 version=11",
+                                        "A key=w0.0/k1 tag=w0.0 seq=3 version=12",
+                                        "A key=w0.0/k0 tag=w0.0 seq=4 version=13"))),
                         dump("E w0.0/k0 13 w0.0 4 1 13 200 200", "E w0.0/k1 10 w0.0 1 1 10 200 200")))
                 .anyMatch(p -> p.contains("not a prefix"));
     }
@@ -156,13 +164,19 @@ class CheckersTest {
     @Test
     void versionProblems_duplicateOrDecreasingVersions_reported() {
         assertThat(log().versionProblems()).isEmpty();
-        assertThat(WriteLog.parse(Map.of("a", List.of("A k w0.0 1 5", "A k w0.0 2 5")))
+        assertThat(WriteLog.parse(Map.of(
+                                "a", List.of("A key=k tag=w0.0 seq=1 version=5", "A key=k tag=w0.0 seq=2 version=5")))
                         .versionProblems())
                 .isNotEmpty();
-        assertThat(WriteLog.parse(Map.of("a", List.of("A k w0.0 1 5", "A k w0.0 2 3")))
+        assertThat(WriteLog.parse(Map.of(
+                                "a", List.of("A key=k tag=w0.0 seq=1 version=5", "A key=k tag=w0.0 seq=2 version=3")))
                         .versionProblems())
                 .isNotEmpty();
-        assertThat(WriteLog.parse(Map.of("a", List.of("A k w0.0 1 5"), "b", List.of("A j w1.0 1 5")))
+        assertThat(WriteLog.parse(Map.of(
+                                "a",
+                                List.of("A key=k tag=w0.0 seq=1 version=5"),
+                                "b",
+                                List.of("A key=j tag=w1.0 seq=1 version=5")))
                         .versionProblems())
                 .anyMatch(p -> p.contains("twice"));
     }
@@ -176,8 +190,7 @@ class CheckersTest {
         assertThat(Values.parse(v)).isNull();
         assertThat(Values.parse(Arrays.copyOf(Values.make("w3.1", 42, 300), 299)))
                 .isNull();
-        assertThat(Values.parse("w3.1:43:".getBytes(java.nio.charset.StandardCharsets.US_ASCII)))
-                .isNotNull();
+        assertThat(Values.parse("w3.1:43:".getBytes(StandardCharsets.US_ASCII))).isNotNull();
         assertThat(Values.parse(new byte[0])).isNull();
     }
 

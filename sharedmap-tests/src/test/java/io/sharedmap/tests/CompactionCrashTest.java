@@ -14,6 +14,7 @@ import io.sharedmap.tests.support.Deadline;
 import io.sharedmap.tests.support.SystemTestEnv;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
@@ -128,9 +129,7 @@ class CompactionCrashTest {
         try (SharedMap map = SharedMap.connect(daemon.socket())) {
             for (int round = 1; round <= rounds; round++) {
                 for (int k = 0; k < keys; k++) {
-                    map.set(
-                            ("k" + k).getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                            Values.make("r", round, VALUE_BYTES));
+                    map.set(("k" + k).getBytes(StandardCharsets.UTF_8), Values.make("r", round, VALUE_BYTES));
                 }
             }
             assertThat(map.stats().get("snapshots")).isEqualTo("0");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sharedmap.client.SharedMap;
+import io.sharedmap.launcher.WorkerReport;
 import io.sharedmap.tests.clients.CounterMain;
 import io.sharedmap.tests.clients.Dump;
 import io.sharedmap.tests.clients.ReaderMain;
@@ -14,7 +15,10 @@ import io.sharedmap.tests.support.DaemonProcess;
 import io.sharedmap.tests.support.JavaCommand;
 import io.sharedmap.tests.support.SystemTestEnv;
 import java.nio.file.Files;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -74,7 +78,7 @@ class CrashRecoveryTest {
         WriteLog log = WriteLog.of(writers);
         DaemonProcess restarted = env.startDaemon(spec);
         Dump dump = Workload.dump(env, restarted.socket(), log, "dump");
-        List<String> problems = new java.util.ArrayList<>(Verify.prefixConsistency(log, dump));
+        List<String> problems = new ArrayList<>(Verify.prefixConsistency(log, dump));
         for (String p : Verify.durability(log, dump, true)) {
             if (!p.contains("an acknowledged write was lost")
                     && !p.contains("is below the acknowledged")
@@ -152,7 +156,7 @@ class CrashRecoveryTest {
         DaemonProcess daemon = env.startDaemon(spec);
         int processes = 3;
         int increments = 300;
-        List<ChildProcess> counters = new java.util.ArrayList<>();
+        List<ChildProcess> counters = new ArrayList<>();
         for (int i = 0; i < processes; i++) {
             counters.add(env.startClient(
                     "counter-" + i,
@@ -166,12 +170,12 @@ class CrashRecoveryTest {
             daemon.kill9();
             daemon = env.startDaemon(spec);
         }
-        java.util.Set<Long> values = new java.util.TreeSet<>();
+        Set<Long> values = new TreeSet<>();
         for (ChildProcess c : counters) {
             c.awaitExit(Workload.WRITER_EXIT_TIMEOUT, 0);
             for (String line : c.lines()) {
-                if (line.startsWith("INC ")) {
-                    long value = Long.parseLong(line.split(" ")[1]);
+                if (WorkerReport.isKind(line, CounterMain.INC)) {
+                    long value = WorkerReport.parse(line).number("value");
                     assertThat(values.add(value))
                             .as("counter value %d written by two applied CAS", value)
                             .isTrue();

@@ -2,6 +2,7 @@ package io.sharedmap.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sharedmap.client.Options;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.tests.support.DaemonProcess;
 import io.sharedmap.tests.support.SystemTestEnv;
@@ -26,8 +27,8 @@ class DirectReadRestartTest {
         DaemonProcess.Spec spec = env.daemonSpec();
         DaemonProcess daemon = env.startDaemon(spec);
         try (SharedMap direct = SharedMap.connect(daemon.socket());
-                SharedMap socketOnly = SharedMap.connect(
-                        daemon.socket(), SharedMap.Options.defaults().directReads(false))) {
+                SharedMap socketOnly =
+                        SharedMap.connect(daemon.socket(), Options.defaults().directReads(false))) {
             socketOnly.set("k", "v1");
             assertThat(direct.get("k").orElseThrow().valueAsString()).isEqualTo("v1");
             assertThat(direct.readStats().direct()).as("read from the view").isEqualTo(1);

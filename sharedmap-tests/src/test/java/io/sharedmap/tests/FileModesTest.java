@@ -2,10 +2,9 @@ package io.sharedmap.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sharedmap.client.Limits;
+import io.sharedmap.client.Principal;
 import io.sharedmap.client.SharedMap;
-import io.sharedmap.protocol.LimitCodec;
-import io.sharedmap.protocol.LimitCodec.Amounts;
-import io.sharedmap.protocol.LimitCodec.Principal;
 import io.sharedmap.tests.support.Await;
 import io.sharedmap.tests.support.DaemonProcess;
 import io.sharedmap.tests.support.SystemTestEnv;
@@ -62,7 +61,7 @@ class FileModesTest {
                 map.set(("big" + i % 8).getBytes(StandardCharsets.UTF_8), value);
             }
             Await.until("a snapshot", () -> Long.parseLong(map.stats().get("snapshots")) >= 1, SNAPSHOT_TIMEOUT);
-            map.setLimits(Principal.DEFAULT, new Amounts(1000, LimitCodec.KEEP, LimitCodec.KEEP));
+            map.setLimits(Principal.DEFAULT, new Limits(1000, Limits.KEEP, Limits.KEEP));
         }
         daemon.stop();
         Path segment;

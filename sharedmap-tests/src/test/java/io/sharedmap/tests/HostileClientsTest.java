@@ -2,7 +2,9 @@ package io.sharedmap.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sharedmap.client.Options;
 import io.sharedmap.client.SharedMap;
+import io.sharedmap.client.SharedMapException;
 import io.sharedmap.protocol.ErrorCode;
 import io.sharedmap.protocol.Opcode;
 import io.sharedmap.protocol.Status;
@@ -18,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -53,7 +56,7 @@ class HostileClientsTest {
         Thread rssSampler = Thread.ofPlatform().daemon().start(() -> {
             while (!Thread.currentThread().isInterrupted() && daemon.isAlive()) {
                 peakRss.accumulateAndGet(daemon.peakRssKiB(), Math::max);
-                java.util.concurrent.locks.LockSupport.parkNanos(100_000_000); // sampling period
+                LockSupport.parkNanos(100_000_000); // sampling period
             }
         });
         HonestClient honest = new HonestClient(daemon.socket(), "honest");
@@ -122,10 +125,10 @@ class HostileClientsTest {
             Await.progress(honest, before + 50);
             // The stallers' slots are free again: the hog takes them too, then a new client is refused.
             fillUntilRefused(daemon, hog);
-            try (SharedMap other = SharedMap.connect(
-                    daemon.socket(), SharedMap.Options.defaults().recovering(false))) {
+            try (SharedMap other =
+                    SharedMap.connect(daemon.socket(), Options.defaults().recovering(false))) {
                 throw new AssertionError("a new client got in past --max-connections: " + other);
-            } catch (io.sharedmap.client.SharedMapException e) {
+            } catch (SharedMapException e) {
                 assertThat(e.errorCode())
                         .as("a new client while the hog holds every slot: %s", e)
                         .contains(ErrorCode.TOO_MANY_CONNECTIONS);
@@ -134,20 +137,20 @@ class HostileClientsTest {
             hog.clear();
             Deadline free = Deadline.in(Duration.ofSeconds(10));
             while (true) {
-                try (SharedMap other = SharedMap.connect(
-                        daemon.socket(), SharedMap.Options.defaults().recovering(false))) {
+                try (SharedMap other =
+                        SharedMap.connect(daemon.socket(), Options.defaults().recovering(false))) {
                     other.set("after-hog", "in");
                     break;
-                } catch (io.sharedmap.client.SharedMapException e) {
+                } catch (SharedMapException e) {
                     if (free.expired()) {
                         throw new AssertionError("no new client served 10 s after the hog let go", e);
                     }
-                    java.util.concurrent.locks.LockSupport.parkNanos(50_000_000); // poll until the daemon reaps them
+                    LockSupport.parkNanos(50_000_000); // poll until the daemon reaps them
                 }
             }
             honest.stopAndCheck(100, Duration.ofSeconds(2));
-            try (SharedMap m = SharedMap.connect(
-                    daemon.socket(), SharedMap.Options.defaults().recovering(false))) {
+            try (SharedMap m =
+                    SharedMap.connect(daemon.socket(), Options.defaults().recovering(false))) {
                 var stats = m.stats();
                 assertThat(Long.parseLong(stats.get("connections_stalled_closed")))
                         .as("STATS %s", stats)
@@ -171,7 +174,7 @@ class HostileClientsTest {
             hog.add(c);
             try {
                 c.send(RawConnection.clientHello());
-            } catch (java.io.UncheckedIOException refusedFirst) {
+            } catch (UncheckedIOException refusedFirst) {
                 // A daemon at its limit answers before reading the hello and closes: the hello can meet a
                 // broken pipe while the refusal waits to be read below.
             }

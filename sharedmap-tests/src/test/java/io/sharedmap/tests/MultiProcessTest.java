@@ -3,6 +3,7 @@ package io.sharedmap.tests;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.sharedmap.launcher.WorkerReport;
 import io.sharedmap.tests.clients.CounterMain;
 import io.sharedmap.tests.clients.Dump;
 import io.sharedmap.tests.clients.OneShotMain;
@@ -13,7 +14,10 @@ import io.sharedmap.tests.support.DaemonProcess;
 import io.sharedmap.tests.support.JavaCommand;
 import io.sharedmap.tests.support.SystemTestEnv;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -112,19 +116,19 @@ class MultiProcessTest {
         DaemonProcess daemon = env.startDaemon(env.daemonSpec());
         int processes = 5;
         int increments = 200;
-        List<ChildProcess> counters = new java.util.ArrayList<>();
+        List<ChildProcess> counters = new ArrayList<>();
         for (int i = 0; i < processes; i++) {
             counters.add(env.startClient(
                     "counter-" + i,
                     CounterMain.class,
                     List.of("--socket", daemon.socket().toString(), "--increments", Integer.toString(increments))));
         }
-        java.util.Set<Long> valuesSeen = new java.util.HashSet<>();
+        Set<Long> valuesSeen = new HashSet<>();
         for (ChildProcess c : counters) {
             c.awaitExit(Duration.ofSeconds(120), 0);
             for (String line : c.lines()) {
-                if (line.startsWith("INC ")) {
-                    long value = Long.parseLong(line.split(" ")[1]);
+                if (WorkerReport.isKind(line, CounterMain.INC)) {
+                    long value = WorkerReport.parse(line).number("value");
                     assertThat(valuesSeen.add(value))
                             .as("counter value %d produced by two applied CAS", value)
                             .isTrue();

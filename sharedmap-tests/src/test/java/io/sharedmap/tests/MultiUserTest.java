@@ -6,18 +6,19 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.sharedmap.client.Entry;
 import io.sharedmap.client.KeyInfo;
 import io.sharedmap.client.KeyOwner;
+import io.sharedmap.client.Limits;
+import io.sharedmap.client.LimitsRow;
+import io.sharedmap.client.Options;
+import io.sharedmap.client.Principal;
+import io.sharedmap.client.Principal.Kind;
 import io.sharedmap.client.SharedMap;
-import io.sharedmap.protocol.LimitCodec;
-import io.sharedmap.protocol.LimitCodec.Amounts;
-import io.sharedmap.protocol.LimitCodec.Kind;
-import io.sharedmap.protocol.LimitCodec.Principal;
-import io.sharedmap.protocol.LimitCodec.Row;
 import io.sharedmap.tests.support.Await;
 import io.sharedmap.tests.support.DaemonProcess;
 import io.sharedmap.tests.support.SystemTestEnv;
 import io.sharedmap.tests.support.UnixUsers;
 import io.sharedmap.tests.support.UnixUsers.User;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +27,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +36,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -59,7 +62,7 @@ class MultiUserTest {
     private static final String ADMINS = "smtest_admins";
     private static final List<String> USERS = List.of("smtest_alice", "smtest_bob", "smtest_carol", "smtest_dave");
     private static final List<String> GROUPS = List.of(TEAM, OTHER, ADMINS);
-    private static final long KEEP = LimitCodec.KEEP;
+    private static final long KEEP = Limits.KEEP;
     private static final Duration RACE_TIMEOUT = Duration.ofSeconds(120);
     /** Time for every racer to get its command and warm up; a late one merely starts late. */
     private static final Duration RACE_START_DELAY = Duration.ofMillis(2000);
@@ -186,7 +189,7 @@ class MultiUserTest {
 
             // chown: neither the owner nor another user; the admin group may, and the usage moves
             long bytes = "p/doc".length() + "root1".length();
-            assertThat(usage(root, user(alice))).isEqualTo(new Amounts(1, bytes, 1));
+            assertThat(usage(root, user(alice))).isEqualTo(new Limits(1, bytes, 1));
             assertThat(a.denied("chown", "p/doc", Long.toString(carol.uid()), Long.toString(other)))
                     .contains("may not change owners");
             b.denied("chown", "p/doc", Long.toString(bob.uid()), "-1");
@@ -195,12 +198,12 @@ class MultiUserTest {
             assertThat(d.ok("chown", "p/doc", Long.toString(carol.uid()), Long.toString(other)))
                     .isEqualTo("true 1 0");
             assertThat(owner(root, "p/doc")).isEqualTo(new KeyOwner(carol.uid(), other, 0600));
-            assertThat(usage(root, user(alice))).isEqualTo(new Amounts(0, 0, 1));
-            assertThat(usage(root, group(team))).isEqualTo(new Amounts(0, 0, 2));
-            assertThat(usage(root, user(carol))).isEqualTo(new Amounts(1, bytes, 1));
+            assertThat(usage(root, user(alice))).isEqualTo(new Limits(0, 0, 1));
+            assertThat(usage(root, group(team))).isEqualTo(new Limits(0, 0, 2));
+            assertThat(usage(root, user(carol))).isEqualTo(new Limits(1, bytes, 1));
             assertThat(usage(root, group(other)))
                     .as("carol's key; carol's and dave's connections")
-                    .isEqualTo(new Amounts(1, bytes, 2));
+                    .isEqualTo(new Limits(1, bytes, 2));
 
             // the new owner reads and may chmod; the old one may do neither
             assertThat(c.ok("get", "p/doc")).endsWith(" root1");
@@ -209,7 +212,7 @@ class MultiUserTest {
             // group other may write after chmod 0660: dave (in other, not the owner) deletes it
             assertThat(c.ok("chmod", "p/doc", "660")).isEqualTo("true 1 0");
             assertThat(d.ok("del", "p/doc")).startsWith("DELETED ");
-            assertThat(usage(root, user(carol))).isEqualTo(new Amounts(0, 0, 1));
+            assertThat(usage(root, user(carol))).isEqualTo(new Limits(0, 0, 1));
             assertThat(root.get("p/doc")).isEmpty();
         }
     }
@@ -302,12 +305,12 @@ class MultiUserTest {
         DaemonProcess daemon = startDaemon();
         UserActor a = actor("alice", alice, daemon).awaitReady();
         try (SharedMap root = rootClient(daemon)) {
-            Row set = root.setLimits(user(alice), new Amounts(3, 1000, KEEP));
-            assertThat(set.limits()).isEqualTo(new Amounts(3, 1000, -1));
+            LimitsRow set = root.setLimits(user(alice), new Limits(3, 1000, KEEP));
+            assertThat(set.limits()).isEqualTo(new Limits(3, 1000, -1));
             for (int i = 1; i <= 3; i++) {
                 assertThat(a.ok("set", "l/" + i, "aaaa")).startsWith("CREATED ");
             }
-            Amounts full = new Amounts(3, 3 * 7, 1);
+            Limits full = new Limits(3, 3 * 7, 1);
             assertThat(usage(root, user(alice))).isEqualTo(full);
 
             String refusal = a.quota("set", "l/4", "aaaa");
@@ -329,12 +332,12 @@ class MultiUserTest {
                     .startsWith("UPDATED ");
 
             assertThat(a.ok("del", "l/1")).startsWith("DELETED ");
-            assertThat(usage(root, user(alice))).isEqualTo(new Amounts(2, 14, 1));
+            assertThat(usage(root, user(alice))).isEqualTo(new Limits(2, 14, 1));
             assertThat(a.ok("set", "l/4", "aaaa")).startsWith("CREATED ");
 
             // bytes: 10 more than used now
-            root.setLimits(user(alice), new Amounts(KEEP, 31, KEEP));
-            assertThat(root.limits(user(alice)).limits()).isEqualTo(new Amounts(3, 31, -1));
+            root.setLimits(user(alice), new Limits(KEEP, 31, KEEP));
+            assertThat(root.limits(user(alice)).limits()).isEqualTo(new Limits(3, 31, -1));
             long before = root.get("l/2").orElseThrow().version();
             String grow = a.quota("set", "l/2", "a".repeat(15));
             assertThat(grow).contains("bytes limit", "limit 31", "usage 21", "needs 11");
@@ -342,16 +345,16 @@ class MultiUserTest {
                     .as("the refused update left the value")
                     .isEqualTo(new Entry("aaaa".getBytes(), before));
             assertThat(a.ok("set", "l/2", "a".repeat(14))).startsWith("UPDATED ");
-            assertThat(usage(root, user(alice))).isEqualTo(new Amounts(3, 31, 1));
+            assertThat(usage(root, user(alice))).isEqualTo(new Limits(3, 31, 1));
             assertThat(a.ok("set", "l/2", "a"))
                     .as("shrinking is always allowed")
                     .startsWith("UPDATED ");
-            assertThat(usage(root, user(alice))).isEqualTo(new Amounts(3, 18, 1));
-            root.setLimits(user(alice), new Amounts(10, KEEP, KEEP));
+            assertThat(usage(root, user(alice))).isEqualTo(new Limits(3, 18, 1));
+            root.setLimits(user(alice), new Limits(10, KEEP, KEEP));
             assertThat(a.quota("set", "l/big", "b".repeat(20))).contains("bytes limit", "usage 18", "needs 25");
             assertThat(root.get("l/big")).isEmpty();
             assertThat(a.ok("set", "l/ok", "b".repeat(9))).startsWith("CREATED ");
-            assertThat(usage(root, user(alice))).isEqualTo(new Amounts(4, 31, 1));
+            assertThat(usage(root, user(alice))).isEqualTo(new Limits(4, 31, 1));
         }
     }
 
@@ -368,15 +371,15 @@ class MultiUserTest {
         UserActor c = actor("carol", carol, daemon);
         awaitReady(a, b, c);
         try (SharedMap root = rootClient(daemon)) {
-            root.setLimits(group(team), new Amounts(3, KEEP, KEEP));
+            root.setLimits(group(team), new Limits(3, KEEP, KEEP));
             a.ok("set", "g/a1", "x");
             a.ok("set", "g/a2", "x");
             b.ok("set", "g/b1", "x");
-            Amounts bobBefore = usage(root, user(bob));
-            assertThat(bobBefore).isEqualTo(new Amounts(1, 5, 1));
+            Limits bobBefore = usage(root, user(bob));
+            assertThat(bobBefore).isEqualTo(new Limits(1, 5, 1));
             assertThat(root.limits(user(bob)).limits())
                     .as("bob has no limits of his own")
-                    .isEqualTo(Amounts.NONE);
+                    .isEqualTo(Limits.NO_LIMITS);
 
             String refusal = b.quota("set", "g/b2", "x");
             assertThat(refusal).contains("group smtest_team", "keys limit", "limit 3", "usage 3", "needs 1");
@@ -386,7 +389,7 @@ class MultiUserTest {
             assertThat(usage(root, group(team)).keys()).isEqualTo(3);
             assertThat(root.get("g/b2")).isEmpty();
             a.quota("set", "g/a3", "x");
-            assertThat(usage(root, user(alice))).isEqualTo(new Amounts(2, 10, 1));
+            assertThat(usage(root, user(alice))).isEqualTo(new Limits(2, 10, 1));
             assertThat(c.ok("set", "g/c1", "x")).as("another group").startsWith("CREATED ");
 
             // a member sees its group's row, not another group's
@@ -395,21 +398,21 @@ class MultiUserTest {
 
             assertThat(b.ok("del", "g/b1")).startsWith("DELETED ");
             assertThat(a.ok("set", "g/a3", "x")).startsWith("CREATED ");
-            assertThat(usage(root, group(team))).isEqualTo(new Amounts(3, 15, 2));
-            assertThat(usage(root, user(bob))).isEqualTo(new Amounts(0, 0, 1));
+            assertThat(usage(root, group(team))).isEqualTo(new Limits(3, 15, 2));
+            assertThat(usage(root, user(bob))).isEqualTo(new Limits(0, 0, 1));
 
             // bob writing alice's group-writable key is charged to alice, the owner, and limited by her limits
             a.ok("chmod", "g/a1", "660");
-            root.setLimits(user(alice), new Amounts(KEEP, 15 + 2, KEEP));
+            root.setLimits(user(alice), new Limits(KEEP, 15 + 2, KEEP));
             assertThat(b.ok("set", "g/a1", "xyz")).startsWith("UPDATED ");
-            assertThat(usage(root, user(alice))).isEqualTo(new Amounts(3, 17, 1));
-            assertThat(usage(root, user(bob))).isEqualTo(new Amounts(0, 0, 1));
+            assertThat(usage(root, user(alice))).isEqualTo(new Limits(3, 17, 1));
+            assertThat(usage(root, user(bob))).isEqualTo(new Limits(0, 0, 1));
             assertThat(b.quota("set", "g/a1", "xyzw"))
                     .as("bob is told his write to alice's key is refused," + " not alice's limit and usage")
                     .contains("g/a1", "belongs to another user", "1 more bytes")
                     .doesNotContain("usage 17", "limit 17");
             assertThat(root.get("g/a1").orElseThrow().valueAsString()).isEqualTo("xyz");
-            assertThat(usage(root, group(team))).isEqualTo(new Amounts(3, 17, 2));
+            assertThat(usage(root, group(team))).isEqualTo(new Limits(3, 17, 2));
         }
     }
 
@@ -425,8 +428,8 @@ class MultiUserTest {
         UserActor c = actor("carol", carol, daemon);
         awaitReady(a, c);
         try (SharedMap root = rootClient(daemon)) {
-            root.setLimits(Principal.DEFAULT, new Amounts(2, 100, 1));
-            root.setLimits(user(alice), new Amounts(10, KEEP, KEEP));
+            root.setLimits(Principal.DEFAULT, new Limits(2, 100, 1));
+            root.setLimits(user(alice), new Limits(10, KEEP, KEEP));
             c.ok("set", "d/c1", "x");
             c.ok("set", "d/c2", "x");
             assertThat(c.quota("set", "d/c3", "x"))
@@ -441,7 +444,7 @@ class MultiUserTest {
             assertThat(a.quota("open"))
                     .as("alice has no connections limit of her own: the default's applies")
                     .contains("default conns limit", "limit 1");
-            root.setLimits(user(alice), new Amounts(KEEP, KEEP, LimitCodec.UNLIMITED));
+            root.setLimits(user(alice), new Limits(KEEP, KEEP, Limits.UNLIMITED));
             assertThat(a.ok("open")).as("unlimited: exempt from the default's").isEqualTo("1");
 
             // root: over the default's keys, bytes and connections
@@ -479,7 +482,7 @@ class MultiUserTest {
         UserActor b = actor("bob", bob, daemon);
         awaitReady(a, b);
         try (SharedMap root = rootClient(daemon)) {
-            root.setLimits(user(alice), new Amounts(KEEP, KEEP, 2));
+            root.setLimits(user(alice), new Limits(KEEP, KEEP, 2));
             assertThat(a.ok("open")).isEqualTo("1");
             assertThat(usage(root, user(alice)).connections()).isEqualTo(2);
             String refusal = a.quota("open");
@@ -523,9 +526,9 @@ class MultiUserTest {
         int valueBytes = 32;
         int keyBytes = "r/0/0000".length();
         int entryBytes = keyBytes + valueBytes;
-        Amounts limits = limited.equals("keys")
-                ? new Amounts(limit, KEEP, KEEP)
-                : new Amounts(KEEP, (long) limit * entryBytes + entryBytes - 1, KEEP);
+        Limits limits = limited.equals("keys")
+                ? new Limits(limit, KEEP, KEEP)
+                : new Limits(KEEP, (long) limit * entryBytes + entryBytes - 1, KEEP);
 
         DaemonProcess daemon = startDaemon();
         List<UserActor> racers = new ArrayList<>();
@@ -542,12 +545,11 @@ class MultiUserTest {
             AtomicLong samples = new AtomicLong();
             Thread watch = Thread.ofPlatform().name("usage-watcher").start(() -> {
                 while (!done.get()) {
-                    Amounts u = usage(watcher, user(alice));
+                    Limits u = usage(watcher, user(alice));
                     maxKeys.accumulateAndGet(u.keys(), Math::max);
                     maxBytes.accumulateAndGet(u.bytes(), Math::max);
                     samples.incrementAndGet();
-                    java.util.concurrent.locks.LockSupport.parkNanos(
-                            200_000); // pacing only: leave the CPUs to the racers
+                    LockSupport.parkNanos(200_000); // pacing only: leave the CPUs to the racers
                 }
             });
             // every racer starts at the same instant, warmed up, so 20 threads meet at the limit together
@@ -597,7 +599,7 @@ class MultiUserTest {
             assertThat(stored)
                     .as("stored keys are exactly the ones reported created")
                     .isEqualTo(createdKeys);
-            Amounts used = usage(root, user(alice));
+            Limits used = usage(root, user(alice));
             assertThat(used.keys()).isEqualTo(limit);
             assertThat(used.bytes()).isEqualTo((long) limit * entryBytes);
             assertThat(usage(root, group(team))).as("the group's usage").isEqualTo(used);
@@ -626,12 +628,12 @@ class MultiUserTest {
         UserActor b = actor("bob", bob, daemon);
         awaitReady(a, b);
         List<Principal> principals = List.of(user(alice), user(bob), group(team), Principal.DEFAULT);
-        Map<Principal, Row> before = new TreeMap<>(java.util.Comparator.comparing(Principal::wire));
+        Map<Principal, LimitsRow> before = new TreeMap<>(Comparator.comparing(Principal::wire));
         List<KeyInfo> ownersBefore;
         try (SharedMap root = rootClient(daemon)) {
-            root.setLimits(user(alice), new Amounts(4, 500, KEEP));
-            root.setLimits(group(team), new Amounts(KEEP, 2000, 10));
-            root.setLimits(Principal.DEFAULT, new Amounts(20, KEEP, KEEP));
+            root.setLimits(user(alice), new Limits(4, 500, KEEP));
+            root.setLimits(group(team), new Limits(KEEP, 2000, 10));
+            root.setLimits(Principal.DEFAULT, new Limits(20, KEEP, KEEP));
             a.ok("set", "r/a1", "secret");
             a.ok("set", "r/a2", "two");
             b.ok("set", "r/b1", "bob");
@@ -656,8 +658,8 @@ class MultiUserTest {
             for (Principal p : principals) {
                 before.put(p, root.limits(p));
             }
-            assertThat(before.get(user(alice)).usage()).isEqualTo(new Amounts(4, 10 + 9 + 8 + 8, 1));
-            assertThat(before.get(user(bob)).usage()).isEqualTo(new Amounts(2, 7 + 7, 1));
+            assertThat(before.get(user(alice)).usage()).isEqualTo(new Limits(4, 10 + 9 + 8 + 8, 1));
+            assertThat(before.get(user(bob)).usage()).isEqualTo(new Limits(2, 7 + 7, 1));
             ownersBefore = root.keysWithOwners("r/".getBytes()).toList();
             assertThat(ownersBefore).hasSize(6);
         }
@@ -675,7 +677,7 @@ class MultiUserTest {
                     .as("recovered from a snapshot")
                     .isPositive();
             for (Principal p : principals) {
-                Row now = root.limits(p);
+                LimitsRow now = root.limits(p);
                 assertThat(now.limits())
                         .as("limits of %s after %s", p.wire(), how)
                         .isEqualTo(before.get(p).limits());
@@ -720,14 +722,14 @@ class MultiUserTest {
         awaitReady(a, d);
         String aliceP = user(alice).wire();
         try (SharedMap root = rootClient(daemon)) {
-            root.setLimits(user(alice), new Amounts(2, KEEP, KEEP));
+            root.setLimits(user(alice), new Limits(2, KEEP, KEEP));
             assertThat(a.denied("setlimits", aliceP, "100", "-1", "-1")).contains("may not change limits");
             a.denied("unsetlimits", aliceP);
             a.denied("setlimits", "default", "100", "-1", "-1");
             a.denied("setlimits", user(bob).wire(), "100", "-1", "-1");
             a.denied("setlimits", group(team).wire(), "100", "-1", "-1");
-            assertThat(root.limits(user(alice)).limits()).isEqualTo(new Amounts(2, -1, -1));
-            assertThat(root.limits(Principal.DEFAULT).limits()).isEqualTo(Amounts.NONE);
+            assertThat(root.limits(user(alice)).limits()).isEqualTo(new Limits(2, -1, -1));
+            assertThat(root.limits(Principal.DEFAULT).limits()).isEqualTo(Limits.NO_LIMITS);
 
             assertThat(a.ok("limits", aliceP)).isEqualTo("2 -1 -1 0 0 1");
             assertThat(a.ok("mylimits")).isEqualTo(aliceP + "," + group(team).wire() + ",default,default-group");
@@ -739,7 +741,7 @@ class MultiUserTest {
             a.ok("set", "m/2", "x");
             a.quota("set", "m/3", "x");
             assertThat(d.ok("setlimits", aliceP, "3", "-1", "-1")).isEqualTo("3 -1 -1 2 8 1");
-            assertThat(root.limits(user(alice)).limits()).isEqualTo(new Amounts(3, -1, -1));
+            assertThat(root.limits(user(alice)).limits()).isEqualTo(new Limits(3, -1, -1));
             assertThat(a.ok("set", "m/3", "x"))
                     .as("raised by the admin, at once")
                     .startsWith("CREATED ");
@@ -750,7 +752,7 @@ class MultiUserTest {
             assertThat(d.ok("mylimits").split(","))
                     .contains("default", aliceP, user(dave).wire());
             d.ok("unsetlimits", aliceP);
-            assertThat(root.limits(user(alice)).limits()).isEqualTo(Amounts.NONE);
+            assertThat(root.limits(user(alice)).limits()).isEqualTo(Limits.NO_LIMITS);
             assertThat(a.ok("set", "m/4", "x")).startsWith("CREATED ");
         }
     }
@@ -839,7 +841,7 @@ class MultiUserTest {
             assertThat(root.get("k")).isPresent();
             assertThat(usage(root, user(carol)))
                     .as("carol never got a connection")
-                    .isEqualTo(Amounts.ZERO);
+                    .isEqualTo(Limits.ZERO);
         }
     }
 
@@ -921,7 +923,7 @@ class MultiUserTest {
             return env.startDaemon(
                     env.daemonSpec().withSocket(sockets.resolve("s.sock")).withServerArgs(args.toArray(String[]::new)));
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -936,7 +938,7 @@ class MultiUserTest {
     }
 
     private static SharedMap rootClient(DaemonProcess daemon) {
-        return SharedMap.connect(daemon.socket(), SharedMap.Options.defaults().recovering(false));
+        return SharedMap.connect(daemon.socket(), Options.defaults().recovering(false));
     }
 
     private static Principal user(User u) {
@@ -947,7 +949,7 @@ class MultiUserTest {
         return new Principal(Kind.GROUP, gid);
     }
 
-    private static Amounts usage(SharedMap root, Principal p) {
+    private static Limits usage(SharedMap root, Principal p) {
         return root.limits(p).usage();
     }
 

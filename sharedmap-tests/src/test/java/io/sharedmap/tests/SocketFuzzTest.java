@@ -3,6 +3,7 @@ package io.sharedmap.tests;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sharedmap.client.Entry;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.tests.clients.Verify;
 import io.sharedmap.tests.support.DaemonProcess;
@@ -32,8 +33,8 @@ class SocketFuzzTest {
         DaemonProcess daemon = env.startDaemon(env.daemonSpec()
                 .withServerArgs("--max-value-bytes", "1048576", "--stall-timeout-ms", "2000")
                 .withJvmArgs("-Xmx128m"));
-        try (SharedMap map = SharedMap.connect(
-                        daemon.socket(), SharedMap.Options.defaults().recovering(false));
+        try (SharedMap map =
+                        SharedMap.connect(daemon.socket(), Options.defaults().recovering(false));
                 HonestClient h1 = new HonestClient(daemon.socket(), "honest1");
                 HonestClient h2 = new HonestClient(daemon.socket(), "honest2")) {
             Map<String, Entry> stable = SocketFuzzer.writeStable(map);

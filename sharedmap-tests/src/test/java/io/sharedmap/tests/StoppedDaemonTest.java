@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sharedmap.client.DaemonUnavailableException;
 import io.sharedmap.client.Entry;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.ReplyTimeoutException;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.tests.support.Await;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * A real daemon process stopped with {@code kill -STOP}: it keeps its sockets open and answers
  * nothing, as a wedged daemon does. Calls give up after the client's reply timeout ({@link
- * SharedMap.Options#replyTimeout}) with a {@link ReplyTimeoutException}, within bounds, also many
+ * Options#replyTimeout}) with a {@link ReplyTimeoutException}, within bounds, also many
  * at once; after {@code kill -CONT} the same clients work again, the store is consistent, and the
  * daemon holds no connection the timed-out calls opened. With {@link Duration#ZERO} a call waits
  * out the stop.
@@ -57,8 +58,8 @@ class StoppedDaemonTest {
         return (ReplyTimeoutException) thrown;
     }
 
-    private static SharedMap.Options options() {
-        return SharedMap.Options.defaults().replyTimeout(TIMEOUT);
+    private static Options options() {
+        return Options.defaults().replyTimeout(TIMEOUT);
     }
 
     /** Waits until the daemon holds exactly {@code n} client connections (asked through {@code probe}'s). */
@@ -127,7 +128,7 @@ class StoppedDaemonTest {
         ExecutorService caller = Executors.newSingleThreadExecutor();
         try (SharedMap patient = SharedMap.connect(
                         daemon.socket(),
-                        SharedMap.Options.defaults().replyTimeout(Duration.ZERO).directReads(false));
+                        Options.defaults().replyTimeout(Duration.ZERO).directReads(false));
                 SharedMap impatient =
                         SharedMap.connect(daemon.socket(), options().directReads(false))) {
             patient.set("k", "v");

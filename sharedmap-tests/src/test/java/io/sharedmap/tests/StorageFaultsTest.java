@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sharedmap.client.Entry;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.ServerFailureException;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.protocol.ErrorCode;
@@ -15,6 +16,7 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -38,7 +41,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * not persist, keeps serving durable reads, and never starts silently with lost data.
  */
 class StorageFaultsTest {
-    private static final SharedMap.Options PLAIN = SharedMap.Options.defaults().recovering(false);
+    private static final Options PLAIN = Options.defaults().recovering(false);
 
     @RegisterExtension
     final SystemTestEnv env = new SystemTestEnv();
@@ -264,8 +267,8 @@ class StorageFaultsTest {
         long expectedDropped;
         if (damage.startsWith("garbage")) {
             byte[] garbage = new byte[100];
-            new java.util.Random(7).nextBytes(garbage);
-            Files.write(segment, garbage, java.nio.file.StandardOpenOption.APPEND);
+            new Random(7).nextBytes(garbage);
+            Files.write(segment, garbage, StandardOpenOption.APPEND);
             expectedDropped = 100;
         } else {
             try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {

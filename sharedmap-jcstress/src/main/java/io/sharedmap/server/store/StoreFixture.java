@@ -12,6 +12,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One mapped store shared by every state object of one jcstress test (a store per state would cost
@@ -32,8 +33,12 @@ final class StoreFixture {
     private final AtomicLong keys = new AtomicLong();
 
     /** A change for {@link MappedStore#apply}. */
-    private record Op(int changeKind, byte[] key, byte[] value, long version, Owner owner)
-            implements MappedStore.Change {}
+    private record Op(
+            int changeKind,
+            byte[] key,
+            byte[] value,
+            long version,
+            @Nullable Owner owner) implements MappedStore.Change {}
 
     StoreFixture(String name) {
         try {

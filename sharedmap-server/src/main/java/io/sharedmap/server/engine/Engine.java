@@ -2,6 +2,8 @@ package io.sharedmap.server.engine;
 
 import static io.sharedmap.server.engine.StoreFileDescriptor.*;
 
+import io.sharedmap.os.accounts.UnixAccounts;
+import io.sharedmap.os.files.FileModes;
 import io.sharedmap.server.Durability;
 import io.sharedmap.server.engine.Results.Changed;
 import io.sharedmap.server.engine.Results.Lookup;
@@ -11,12 +13,10 @@ import io.sharedmap.server.engine.Results.ScannedKey;
 import io.sharedmap.server.engine.Results.Write;
 import io.sharedmap.server.security.Accounts;
 import io.sharedmap.server.security.Caller;
-import io.sharedmap.server.security.FileModes;
 import io.sharedmap.server.security.Owner;
 import io.sharedmap.server.security.PermissionDeniedException;
 import io.sharedmap.server.security.QuotaExceededException;
 import io.sharedmap.server.security.RefusedException;
-import io.sharedmap.server.security.UnixAccounts;
 import io.sharedmap.server.store.MappedStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;

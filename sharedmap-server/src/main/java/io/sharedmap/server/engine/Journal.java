@@ -2,8 +2,8 @@ package io.sharedmap.server.engine;
 
 import static io.sharedmap.server.engine.StoreFileDescriptor.*;
 
+import io.sharedmap.os.files.FileModes;
 import io.sharedmap.server.Durability;
-import io.sharedmap.server.security.FileModes;
 import io.sharedmap.server.security.Owner;
 import io.sharedmap.server.store.MappedStore;
 import java.io.IOException;

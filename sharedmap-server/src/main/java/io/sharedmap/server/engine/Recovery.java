@@ -2,7 +2,7 @@ package io.sharedmap.server.engine;
 
 import static io.sharedmap.server.engine.StoreFileDescriptor.*;
 
-import io.sharedmap.server.security.FileModes;
+import io.sharedmap.os.files.FileModes;
 import io.sharedmap.server.security.Owner;
 import io.sharedmap.server.store.MappedStore;
 import java.io.IOException;
@@ -537,36 +537,44 @@ final class Recovery {
         }
         Key k = new Key(rec.key());
         MappedStore.Stored current = store.get(rec.key(), false);
-        long currentVersion = current != null ? current.version() : deletedDuringReplay.getOrDefault(k, 0L);
+        Long deleted = deletedDuringReplay.get(k);
+        long currentVersion = 0;
+        if (current != null) {
+            currentVersion = current.version();
+        } else if (deleted != null) {
+            currentVersion = deleted.longValue();
+        }
         if (rec.version() <= currentVersion) {
             return;
         }
-        MappedStore.Change change = switch (rec.type()) {
+        MappedStore.Change change;
+        switch (rec.type()) {
             case TYPE_PUT -> {
                 deletedDuringReplay.remove(k);
                 Owner owner = rec.owner() != null ? rec.owner() : current != null ? current.owner() : Owner.LEGACY;
-                yield new Journal.Pending(TYPE_PUT, FLAG_OWNED, 0, 0, rec.key(), rec.value(), rec.version(), owner);
+                change = new Journal.Pending(TYPE_PUT, FLAG_OWNED, 0, 0, rec.key(), rec.value(), rec.version(), owner);
             }
             case TYPE_DELETE -> {
                 deletedDuringReplay.put(k, rec.version());
-                yield current == null
-                        ? null
-                        : new Journal.Pending(TYPE_DELETE, 0, 0, 0, rec.key(), rec.value(), rec.version(), null);
+                if (current == null) {
+                    return;
+                }
+                change = new Journal.Pending(TYPE_DELETE, 0, 0, 0, rec.key(), rec.value(), rec.version(), null);
             }
-            // A META orders after the entry it changes (its version is larger than the entry's), and
-            // leaves the entry's version alone; a META older than the entry (the key was deleted and
-            // created again since) is skipped by the version check above.
-            case TYPE_META ->
-                current == null
-                        ? null
-                        : new Journal.Pending(
-                                TYPE_META, FLAG_OWNED, 0, 0, rec.key(), rec.value(), rec.version(), rec.owner());
+            case TYPE_META -> {
+                // A META orders after the entry it changes (its version is larger than the entry's), and
+                // leaves the entry's version alone; a META older than the entry (the key was deleted and
+                // created again since) is skipped by the version check above.
+                if (current == null) {
+                    return;
+                }
+                change = new Journal.Pending(
+                        TYPE_META, FLAG_OWNED, 0, 0, rec.key(), rec.value(), rec.version(), rec.owner());
+            }
             default -> throw new StoreFormatException("record of type " + rec.type() + " in a journal segment");
-        };
-        if (change != null) {
-            storeRecords++;
-            store.apply(List.of(change), new MappedStore.Checkpoint(rec.version(), segment, start, end));
         }
+        storeRecords++;
+        store.apply(List.of(change), new MappedStore.Checkpoint(rec.version(), segment, start, end));
     }
 
     private void flushBatch() throws IOException {

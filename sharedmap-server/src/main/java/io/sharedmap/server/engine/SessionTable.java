@@ -196,13 +196,26 @@ final class SessionTable {
      */
     Write begin(long clientId, long uid, long seq) throws SequenceRejectedException {
         while (true) {
-            if (!sessions.containsKey(clientId) && wasForgotten(clientId)) {
-                throw new SequenceRejectedException(
-                        true,
-                        "this client's session was forgotten (more than " + MAX_SESSIONS
-                                + " clients); whether sequence number " + seq
-                                + " was applied is no longer known; reconnect as a new"
-                                + " client");
+            if (!sessions.containsKey(clientId)) {
+                if (wasForgotten(clientId)) {
+                    throw new SequenceRejectedException(
+                            true,
+                            "this client's session was forgotten (more than " + MAX_SESSIONS
+                                    + " clients); whether sequence number " + seq
+                                    + " was applied is no longer known; reconnect as a new"
+                                    + " client");
+                }
+                if (seq > WINDOW) {
+                    // A client numbers its changes from 1, so the first numbers the daemon sees of a client are
+                    // 1..WINDOW (up to WINDOW may be in flight at once, in any order). A higher one from a client
+                    // id it does not know is a client whose session it forgot, perhaps before a restart: whether
+                    // that change was applied is not known (docs/PROTOCOL.md, "Sessions").
+                    throw new SequenceRejectedException(
+                            true,
+                            "sequence number " + seq + " from a client the daemon has no"
+                                    + " session of: a client starts at 1, so its session was forgotten and whether this change was"
+                                    + " applied is no longer known; reconnect as a new client");
+                }
             }
             Session s = session(clientId, uid);
             Write w = begin(s, uid, seq);
@@ -244,7 +257,7 @@ final class SessionTable {
                 if (s.seqs[i] == seq && s.states[i] != EMPTY) {
                     return new Write(Outcome.ofCode(s.states[i] - 2), s.replyVersions[i], s.recordVersions[i]);
                 }
-                if (s.states[i] == PENDING) {
+                if (s.states[i] == PENDING) { // the window broken: not applied, nothing remembered (INVALID_ARGUMENT)
                     throw new SequenceRejectedException(
                             false,
                             "sequence number " + seq + " while " + s.seqs[i]

@@ -1,6 +1,6 @@
 package io.sharedmap.server.engine;
 
-import io.sharedmap.server.security.FileModes;
+import io.sharedmap.os.files.FileModes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

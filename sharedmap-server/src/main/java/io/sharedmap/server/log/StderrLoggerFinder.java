@@ -5,6 +5,8 @@ import java.text.MessageFormat;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.ResourceBundle;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The daemon's {@link System.Logger} backend: one line per event on standard error, {@code
@@ -15,6 +17,25 @@ import java.util.ResourceBundle;
  */
 public final class StderrLoggerFinder extends System.LoggerFinder {
     private static final System.Logger.Level THRESHOLD = threshold();
+
+    /** Who else hears each event logged at WARNING or above: the in-process test daemon. */
+    private static final CopyOnWriteArrayList<Listener> LISTENERS = new CopyOnWriteArrayList<>();
+
+    /** Hears the events logged at WARNING or ERROR, as the line written to standard error. */
+    @FunctionalInterface
+    public interface Listener {
+        void logged(System.Logger.Level level, String line);
+    }
+
+    /**
+     * Adds {@code listener} until the returned handle is closed. For tests that run a daemon in their
+     * own JVM and fail on a warning or an error they did not expect (the system tests read the
+     * daemon's standard error instead).
+     */
+    public static AutoCloseable listen(Listener listener) {
+        LISTENERS.add(listener);
+        return () -> LISTENERS.remove(listener);
+    }
 
     private static System.Logger.Level threshold() {
         String s = System.getProperty("sharedmap.log.level", System.getenv("SHAREDMAP_LOG_LEVEL"));
@@ -45,14 +66,20 @@ public final class StderrLoggerFinder extends System.LoggerFinder {
         }
 
         @Override
-        public void log(Level level, ResourceBundle bundle, String msg, Throwable thrown) {
+        public void log(Level level, @Nullable ResourceBundle bundle, String msg, @Nullable Throwable thrown) {
             if (!isLoggable(level)) {
                 return;
             }
             PrintStream err = System.err;
+            String line = Instant.now() + " " + level.getName() + " ["
+                    + Thread.currentThread().getName() + "] " + name + ": " + msg;
+            if (level.getSeverity() >= Level.WARNING.getSeverity()) {
+                for (Listener l : LISTENERS) {
+                    l.logged(level, thrown == null ? line : line + " " + thrown);
+                }
+            }
             synchronized (err) {
-                err.println(Instant.now() + " " + level.getName() + " ["
-                        + Thread.currentThread().getName() + "] " + name + ": " + msg);
+                err.println(line);
                 if (thrown != null) {
                     thrown.printStackTrace(err);
                 }
@@ -61,7 +88,7 @@ public final class StderrLoggerFinder extends System.LoggerFinder {
         }
 
         @Override
-        public void log(Level level, ResourceBundle bundle, String format, Object... params) {
+        public void log(Level level, @Nullable ResourceBundle bundle, String format, @Nullable Object... params) {
             if (isLoggable(level)) {
                 log(
                         level,

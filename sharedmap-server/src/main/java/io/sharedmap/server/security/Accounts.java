@@ -1,11 +1,15 @@
 package io.sharedmap.server.security;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import io.sharedmap.os.accounts.UnixAccounts;
+import io.sharedmap.os.files.FileModes;
 import io.sharedmap.protocol.LimitCodec;
 import io.sharedmap.protocol.LimitCodec.Amounts;
 import io.sharedmap.protocol.LimitCodec.Kind;
 import io.sharedmap.protocol.LimitCodec.Principal;
 import io.sharedmap.protocol.LimitCodec.Row;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,6 +25,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Per-user and per-group limits and usage: keys, bytes (keys + values) and connections, counted as
@@ -46,20 +52,26 @@ import java.util.concurrent.locks.ReentrantLock;
  * the default group's usage is always exactly the sum of its members'. Limits are immutable
  * records in a concurrent map, replaced whole. {@code persistLock} only orders writes of the limits
  * file: it is held across that I/O, but nothing else ever waits for it except another limit
- * change. Lock order: {@code persistLock}, engine stripe lock (callers may hold one when
- * charging), a user's monitor, the default group's monitor; a group's monitor is a leaf.
+ * change. Where these locks sit among the daemon's: docs/ARCHITECTURE.md, "Lock order" (the one
+ * written hierarchy).
  */
 public final class Accounts {
     private static final System.Logger LOG = System.getLogger(Accounts.class.getName());
     public static final String LIMITS_FILE = "limits";
 
+    /** One principal's usage; its own monitor guards it (docs/ARCHITECTURE.md, "Lock order"). */
     private static final class Usage {
+        @GuardedBy("this")
         long keys;
+
+        @GuardedBy("this")
         long bytes;
+
+        @GuardedBy("this")
         long connections;
     }
 
-    private final Path file;
+    private final @Nullable Path file;
     private final UnixAccounts names;
     private final Map<Principal, Amounts> limits = new ConcurrentHashMap<>();
     private final Map<Long, Usage> users = new ConcurrentHashMap<>();
@@ -69,7 +81,7 @@ public final class Accounts {
 
     private final ReentrantLock persistLock = new ReentrantLock();
 
-    private Accounts(Path file, UnixAccounts names) {
+    private Accounts(@Nullable Path file, UnixAccounts names) {
         this.file = file;
         this.names = names;
     }
@@ -300,7 +312,7 @@ public final class Accounts {
      * default keys and bytes limits; {@link LimitCodec#UNLIMITED} is how a user is exempted from one).
      * Null when none applies.
      */
-    private Amounts userLimits(long uid) {
+    private @Nullable Amounts userLimits(long uid) {
         Amounts own = limits.get(new Principal(Kind.USER, uid));
         Amounts def = limits.get(Principal.DEFAULT);
         if (own == null || def == null) {
@@ -312,7 +324,7 @@ public final class Accounts {
                 own.connections() != LimitCodec.NONE ? own.connections() : def.connections());
     }
 
-    private void take(Usage u, long keys, long bytes, long conns, Amounts limit, String kind, long id)
+    private void take(Usage u, long keys, long bytes, long conns, @Nullable Amounts limit, String kind, long id)
             throws QuotaExceededException {
         synchronized (u) {
             if (limit != null) {
@@ -364,7 +376,7 @@ public final class Accounts {
         }
     }
 
-    private static Amounts read(Usage u) {
+    private static Amounts read(@Nullable Usage u) {
         if (u == null) {
             return Amounts.ZERO;
         }
@@ -410,7 +422,7 @@ public final class Accounts {
         return change == LimitCodec.KEEP ? old : change;
     }
 
-    private Row update(Principal p, java.util.function.UnaryOperator<Amounts> f) throws IOException {
+    private Row update(Principal p, UnaryOperator<Amounts> f) throws IOException {
         persistLock.lock();
         try {
             Amounts before = limits.get(p);
@@ -433,7 +445,8 @@ public final class Accounts {
      * in the default group: then its whole usage moves out of or into the default group's, under the
      * user's monitor, so no charge of the user sees one membership and counts by the other.
      */
-    private void replaceLimits(Principal p, Amounts a) {
+    private void replaceLimits(Principal p, @Nullable Amounts a) {
+        assert persistLock.isHeldByCurrentThread() : "limits change in the order they are written";
         if (p.kind() != Kind.USER || p.id() == 0) {
             putOrRemove(p, a);
             return;
@@ -450,7 +463,7 @@ public final class Accounts {
         }
     }
 
-    private void putOrRemove(Principal p, Amounts a) {
+    private void putOrRemove(Principal p, @Nullable Amounts a) {
         if (a == null) {
             limits.remove(p);
         } else {
@@ -459,6 +472,7 @@ public final class Accounts {
     }
 
     private void persist() throws IOException {
+        assert persistLock.isHeldByCurrentThread() : "limits are written in the order they change";
         if (file == null) {
             return;
         }
@@ -476,7 +490,7 @@ public final class Accounts {
         }
         Path tmp = file.resolveSibling(LIMITS_FILE + ".tmp");
         try (FileChannel c = FileModes.openPrivate(tmp)) {
-            java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(b.toString().getBytes(StandardCharsets.UTF_8));
+            ByteBuffer buf = ByteBuffer.wrap(b.toString().getBytes(StandardCharsets.UTF_8));
             while (buf.hasRemaining()) {
                 c.write(buf);
             }

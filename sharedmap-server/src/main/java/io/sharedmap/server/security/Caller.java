@@ -1,5 +1,7 @@
 package io.sharedmap.server.security;
 
+import java.util.Arrays;
+
 /**
  * Who is on the other end of a connection, from the socket's peer credentials (SO_PEERCRED), never
  * from anything the client says: the user, its primary group, the groups it belongs to (primary and
@@ -67,7 +69,7 @@ public record Caller(long uid, long gid, long[] groups, boolean admin) {
                 && c.uid == uid
                 && c.gid == gid
                 && c.admin == admin
-                && java.util.Arrays.equals(c.groups, groups);
+                && Arrays.equals(c.groups, groups);
     }
 
     @Override

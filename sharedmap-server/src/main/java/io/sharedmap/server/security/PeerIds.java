@@ -1,5 +1,6 @@
 package io.sharedmap.server.security;
 
+import io.sharedmap.os.accounts.UnixAccounts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,6 +10,7 @@ import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.OptionalLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The numeric uid and gid behind the principals of a socket's peer credentials ({@code
@@ -37,9 +39,9 @@ public final class PeerIds {
 
     private static final int PROBE_GID = 0x7A11_0B1E;
 
-    private static volatile Boolean hashIsId;
-    private static volatile Class<?> provenUser;
-    private static volatile Class<?> provenGroup;
+    private static volatile @Nullable Boolean hashIsId;
+    private static volatile @Nullable Class<?> provenUser;
+    private static volatile @Nullable Class<?> provenGroup;
 
     private PeerIds() {}
 

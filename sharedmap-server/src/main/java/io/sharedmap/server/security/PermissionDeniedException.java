@@ -1,5 +1,7 @@
 package io.sharedmap.server.security;
 
+import java.util.function.Supplier;
+
 /** The caller may not do this to this key (its mode), or may not change limits. */
 public final class PermissionDeniedException extends RefusedException {
     private static final long serialVersionUID = 1L;
@@ -9,7 +11,7 @@ public final class PermissionDeniedException extends RefusedException {
     }
 
     /** With a message built when it is first read (see {@link RefusedException}). */
-    public PermissionDeniedException(java.util.function.Supplier<String> message) {
+    public PermissionDeniedException(Supplier<String> message) {
         super(message);
     }
 }

@@ -1,6 +1,7 @@
 package io.sharedmap.server.security;
 
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A request refused for who made it: its permissions or its limits. Nothing was changed.
@@ -12,8 +13,8 @@ import java.util.function.Supplier;
 public abstract sealed class RefusedException extends Exception
         permits PermissionDeniedException, QuotaExceededException {
     private static final long serialVersionUID = 1L;
-    private transient Supplier<String> lazy;
-    private String message;
+    private transient @Nullable Supplier<String> lazy;
+    private @Nullable String message;
 
     RefusedException(String message) {
         super(message, null, false, false);
@@ -26,7 +27,7 @@ public abstract sealed class RefusedException extends Exception
     }
 
     @Override
-    public String getMessage() {
+    public @Nullable String getMessage() {
         if (message == null && lazy != null) {
             message = lazy.get();
             lazy = null;

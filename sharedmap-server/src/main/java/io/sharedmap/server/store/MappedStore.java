@@ -33,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The mapped store: every key, value, version and owner of the daemon, in files that clients map
@@ -93,11 +94,12 @@ public final class MappedStore implements AutoCloseable {
 
         long version();
 
+        @Nullable
         Owner owner();
     }
 
     /** A key's state: version, owner, value length, and the value when asked for. */
-    public record Stored(long version, Owner owner, int valueLength, byte[] value) {}
+    public record Stored(long version, Owner owner, int valueLength, byte @Nullable [] value) {}
 
     /** The store's position in the journal: every change up to {@code version} is applied. */
     public record Checkpoint(long version, long segment, long recordStart, long recordEnd) {}
@@ -237,7 +239,11 @@ public final class MappedStore implements AutoCloseable {
     }
 
     /** Why an existing store cannot be trusted, or null if it can. */
-    public record Found(MappedStore store, String distrust, boolean clean, Checkpoint checkpoint) {}
+    public record Found(
+            @Nullable MappedStore store,
+            @Nullable String distrust,
+            boolean clean,
+            @Nullable Checkpoint checkpoint) {}
 
     /**
      * Opens the store in {@code settings.dir()} if there is one that this daemon may continue: made
@@ -301,7 +307,7 @@ public final class MappedStore implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(AutoCloseable... all) {
+    private static void closeQuietly(@Nullable AutoCloseable... all) {
         for (AutoCloseable c : all) {
             if (c != null) {
                 try {
@@ -408,7 +414,7 @@ public final class MappedStore implements AutoCloseable {
      * The key's version, owner and value length (and value, if {@code withValue}), or null if the
      * store does not hold it. Never blocks; linearizable with {@link #apply}.
      */
-    public Stored get(byte[] key, boolean withValue) {
+    public @Nullable Stored get(byte[] key, boolean withValue) {
         long h = hash(key);
         int token = grace.enter();
         try {
@@ -473,7 +479,7 @@ public final class MappedStore implements AutoCloseable {
     }
 
     private final class View implements EntryView {
-        Side side;
+        Side side = pub;
         long ref;
 
         @Override
@@ -511,7 +517,7 @@ public final class MappedStore implements AutoCloseable {
      * @throws IOException if the store's files cannot grow (their file system is full) or a limit of
      *     the store is reached; the store is then behind the journal and must not be written again
      */
-    public void apply(List<? extends Change> changes, Checkpoint checkpoint) throws IOException {
+    public void apply(List<? extends Change> changes, @Nullable Checkpoint checkpoint) throws IOException {
         lock.writeLock().lock();
         try {
             for (Change c : changes) {
@@ -536,7 +542,7 @@ public final class MappedStore implements AutoCloseable {
      * also removes a key's twin in the other side and removes a deleted key from the ordered index
      * even where no side holds it. {@link StoreCrashTest} stops the writer at every step and checks.
      */
-    public void replay(List<? extends Change> changes, Checkpoint checkpoint) throws IOException {
+    public void replay(List<? extends Change> changes, @Nullable Checkpoint checkpoint) throws IOException {
         lock.writeLock().lock();
         try {
             Meta.Intent intent = meta.intent();
@@ -582,12 +588,21 @@ public final class MappedStore implements AutoCloseable {
 
     private void applyOne(Change c, boolean repair) throws IOException {
         switch (c.changeKind()) {
-            case Change.PUT -> put(c.key(), c.value(), c.version(), c.owner(), repair);
+            case Change.PUT -> put(c.key(), c.value(), c.version(), ownerOf(c), repair);
             case Change.DELETE -> delete(c.key(), repair);
-            case Change.OWNER -> changeOwner(c.key(), c.owner(), repair);
+            case Change.OWNER -> changeOwner(c.key(), ownerOf(c), repair);
             case Change.NONE -> {}
             default -> throw new IllegalArgumentException("change kind " + c.changeKind());
         }
+    }
+
+    /** The owner a PUT or owner change carries (always: the engine fills in a format-1 record's). */
+    private static Owner ownerOf(Change c) {
+        Owner o = c.owner();
+        if (o == null) {
+            throw new IllegalArgumentException("a change of kind " + c.changeKind() + " without an owner");
+        }
+        return o;
     }
 
     private void addUsage(int ownerNumber, long keys, long bytes) {

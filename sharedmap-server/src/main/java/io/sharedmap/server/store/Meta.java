@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The store's own bookkeeping, file {@code private/meta} ({@link StoreLayout}): which store it is,
@@ -155,6 +156,7 @@ final class Meta implements AutoCloseable {
         WORD.setRelease(segment, (long) at + CHECKPOINT_SEQUENCE, next);
     }
 
+    @Nullable
     Intent intent() {
         long kind = (long) WORD.getAcquire(segment, (long) META_INTENT_OFFSET + INTENT_KIND);
         return kind == INTENT_NONE

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The owners of the store's entries: every distinct (uid, gid, mode) an entry has ever had, numbered
@@ -30,14 +31,15 @@ final class OwnerTable implements AutoCloseable {
     private static final int INITIAL_CAPACITY = 1 << 12;
 
     private final Path file;
-    private final Arena arena = Arena.ofShared();
+    private final Arena arena;
     private MemorySegment segment; // writer only
-    private volatile Owner[] byIndex;
+    private volatile @Nullable Owner[] byIndex;
     private final Map<Owner, Integer> numbers = new HashMap<>(); // writer only
     private int count; // writer only: numbers 1..count are in use
 
-    private OwnerTable(Path file, MemorySegment segment, Owner[] byIndex, int count) {
+    private OwnerTable(Path file, Arena arena, MemorySegment segment, @Nullable Owner[] byIndex, int count) {
         this.file = file;
+        this.arena = arena;
         this.segment = segment;
         this.byIndex = byIndex;
         this.count = count;
@@ -47,16 +49,22 @@ final class OwnerTable implements AutoCloseable {
     }
 
     static OwnerTable create(Path file) throws IOException {
-        OwnerTable t = new OwnerTable(file, null, new Owner[INITIAL_CAPACITY + 1], 0);
-        t.segment = StoreFiles.create(
-                file,
-                OWNERS_HEADER_LENGTH + (long) INITIAL_CAPACITY * OWNER_RECORD_LENGTH,
-                StoreFiles.Access.PRIVATE,
-                t.arena);
-        t.segment.set(LONG, 0, OWNERS_MAGIC);
-        t.segment.set(INT, 8, OWNERS_FORMAT_VERSION);
-        t.segment.set(INT, 12, OWNERS_HEADER_LENGTH);
-        return t;
+        Arena arena = Arena.ofShared();
+        MemorySegment s;
+        try {
+            s = StoreFiles.create(
+                    file,
+                    OWNERS_HEADER_LENGTH + (long) INITIAL_CAPACITY * OWNER_RECORD_LENGTH,
+                    StoreFiles.Access.PRIVATE,
+                    arena);
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+        s.set(LONG, 0, OWNERS_MAGIC);
+        s.set(INT, 8, OWNERS_FORMAT_VERSION);
+        s.set(INT, 12, OWNERS_HEADER_LENGTH);
+        return new OwnerTable(file, arena, s, new Owner[INITIAL_CAPACITY + 1], 0);
     }
 
     /** @throws StoreCorruptException if the file is not an owner table or is inconsistent */
@@ -74,7 +82,7 @@ final class OwnerTable implements AutoCloseable {
             throw new StoreCorruptException(bad);
         }
         int capacity = (int) ((s.byteSize() - OWNERS_HEADER_LENGTH) / OWNER_RECORD_LENGTH);
-        Owner[] owners = new Owner[capacity + 1];
+        @Nullable Owner[] owners = new Owner[capacity + 1];
         for (int i = 1; i <= n; i++) {
             long at = recordOffset(i);
             try {
@@ -85,9 +93,13 @@ final class OwnerTable implements AutoCloseable {
             }
         }
         probe.close();
-        OwnerTable t = new OwnerTable(file, null, owners, (int) n);
-        t.segment = StoreFiles.map(file, t.arena);
-        return t;
+        Arena arena = Arena.ofShared();
+        try {
+            return new OwnerTable(file, arena, StoreFiles.map(file, arena), owners, (int) n);
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
     }
 
     private static long recordOffset(int number) {
@@ -96,7 +108,7 @@ final class OwnerTable implements AutoCloseable {
 
     /** The owner numbered {@code number}; lock-free. */
     Owner owner(int number) {
-        Owner[] a = byIndex;
+        @Nullable Owner[] a = byIndex;
         Owner o = number > 0 && number < a.length ? a[number] : null;
         if (o == null) {
             throw new IllegalStateException("owner number " + number + " is not in the owner table");
@@ -127,7 +139,7 @@ final class OwnerTable implements AutoCloseable {
         segment.set(INT, at + 4, o.gid());
         segment.set(INT, at + 8, o.mode());
         WORD.setRelease(segment, (long) OWNERS_COUNT_OFFSET, (long) next); // the record is whole before it counts
-        Owner[] a = byIndex;
+        @Nullable Owner[] a = byIndex;
         if (next >= a.length) {
             a = Arrays.copyOf(a, a.length * 2);
         } else {

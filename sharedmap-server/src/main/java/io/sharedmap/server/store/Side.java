@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One side of the store (public or private, {@link io.sharedmap.os.store.StoreDescriptor}): its root,
@@ -41,7 +42,7 @@ final class Side implements AutoCloseable {
     record Chunk(int number, long incarnation, MemorySegment segment, Arena arena) {}
 
     /** What a read found: version, owner number, value length, and the value if asked for. */
-    record Read(long version, int ownerWord, int valueLength, byte[] value) {}
+    record Read(long version, int ownerWord, int valueLength, byte @Nullable [] value) {}
 
     final boolean isPrivate;
     final Path dir;
@@ -70,7 +71,9 @@ final class Side implements AutoCloseable {
             Meta meta,
             Chunking chunking,
             Arena rootArena,
-            MemorySegment root) {
+            MemorySegment root,
+            HashIndex index) {
+        this.index = index;
         this.chunking = chunking;
         this.nextChunkSize = chunking.first();
         this.isPrivate = isPrivate;
@@ -93,9 +96,8 @@ final class Side implements AutoCloseable {
             root.set(INT, 8, ROOT_FORMAT_VERSION);
             root.set(INT, 12, ROOT_HEADER_LENGTH);
             root.set(LONG, ROOT_GENERATION_OFFSET, generation);
-            s = new Side(isPrivate, dir, access, generation, meta, chunking, arena, root);
             HashIndex ix = HashIndex.create(dir, meta.nextIndexGeneration(), generation, MIN_LOG2_SLOTS, access);
-            s.index = ix;
+            s = new Side(isPrivate, dir, access, generation, meta, chunking, arena, root, ix);
             WORD.setRelease(root, (long) ROOT_INDEX_GENERATION_OFFSET, ix.generation);
             meta.setHead(isPrivate, 0, 0);
             WORD.setRelease(root, (long) ROOT_STATE_OFFSET, STATE_LIVE);
@@ -140,9 +142,17 @@ final class Side implements AutoCloseable {
             if (bad != null) {
                 throw new StoreCorruptException(bad);
             }
-            s = new Side(isPrivate, dir, access, generation, meta, chunking, arena, root);
             long g = root.get(LONG, ROOT_INDEX_GENERATION_OFFSET);
-            s.index = HashIndex.open(dir, g, generation, exactCounts);
+            s = new Side(
+                    isPrivate,
+                    dir,
+                    access,
+                    generation,
+                    meta,
+                    chunking,
+                    arena,
+                    root,
+                    HashIndex.open(dir, g, generation, exactCounts));
             List<String> keep = new ArrayList<>(List.of(ROOT_FILE, indexFile(g)));
             for (int c = 1; c < MAX_CHUNKS; c++) {
                 long incarnation = root.get(LONG, directoryOffset(c));
@@ -405,6 +415,7 @@ final class Side implements AutoCloseable {
      * validated against its slot; null if this side does not hold the key. Retries while the entry
      * or slot changes under it.
      */
+    @Nullable
     Read read(byte[] key, long hash, boolean withValue) {
         for (int attempt = 0; ; attempt++) {
             if (attempt > 0) {

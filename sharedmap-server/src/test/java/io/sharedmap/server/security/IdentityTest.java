@@ -2,6 +2,7 @@ package io.sharedmap.server.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sharedmap.os.accounts.UnixAccounts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +32,7 @@ class IdentityTest {
         users:x:100:alice
         1005:x:1005:
         """);
-        UnixAccounts names = new UnixAccounts(passwd, group);
+        UnixAccounts names = UnixAccounts.of(passwd, group);
         assertThat(names.uid("0")).as("the account named 0 is not root").hasValue(1005);
         assertThat(names.uid("1001")).as("the account named 1001 is not alice").hasValue(1006);
         assertThat(names.uid("alice")).hasValue(1001);

@@ -4,16 +4,24 @@ import io.sharedmap.server.SecurityConfig;
 import io.sharedmap.server.ServerConfig;
 import io.sharedmap.server.SharedMapServer;
 import io.sharedmap.server.StoreConfig;
+import io.sharedmap.server.log.StderrLoggerFinder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
  * A real in-process daemon on a fresh directory under /tmp (short socket path), removed on close.
  * Shared with the client's and the CLI's tests through this module's test-jar.
+ *
+ * <p>Like the system tests' daemons, it fails the test that used it when the daemon logged a
+ * WARNING or an ERROR the test did not {@linkplain #allow(String) allow}: {@link #close} throws an
+ * AssertionError listing them, after stopping the daemon (even when every assert passed).
  */
 public final class TestDaemon implements AutoCloseable {
     /** The scratch directory holding data and socket, or null when the caller owns them. */
@@ -23,12 +31,20 @@ public final class TestDaemon implements AutoCloseable {
     public final Path socket;
     private ServerConfig config;
     private SharedMapServer server;
+    private final List<Pattern> allowed = new ArrayList<>();
+    private final List<String> logged = new ArrayList<>(); // guarded by itself
+    private final AutoCloseable listening;
 
     private TestDaemon(Path root, ServerConfig config) throws Exception {
         this.root = root;
         this.dir = config.dataDir();
         this.socket = config.socket();
         this.config = config;
+        this.listening = StderrLoggerFinder.listen((level, line) -> {
+            synchronized (logged) {
+                logged.add(line);
+            }
+        });
         this.server = start(config);
     }
 
@@ -39,6 +55,24 @@ public final class TestDaemon implements AutoCloseable {
     private static SharedMapServer start(ServerConfig config) throws Exception {
         Path store = config.dataDir().resolveSibling(config.dataDir().getFileName() + ".store");
         return SharedMapServer.start(config, SecurityConfig.DEFAULTS, StoreConfig.DEFAULTS.withDir(store));
+    }
+
+    /**
+     * Lets the daemon log WARNING or ERROR lines containing a match of {@code regex} without failing
+     * the test (a test that provokes a warning on purpose says so).
+     */
+    public TestDaemon allow(String regex) {
+        allowed.add(Pattern.compile(regex));
+        return this;
+    }
+
+    /** The WARNING and ERROR lines logged so far that no {@link #allow} pattern matches. */
+    public List<String> unexpectedLogLines() {
+        synchronized (logged) {
+            return logged.stream()
+                    .filter(l -> allowed.stream().noneMatch(p -> p.matcher(l).find()))
+                    .toList();
+        }
     }
 
     public static TestDaemon start() throws Exception {
@@ -82,11 +116,21 @@ public final class TestDaemon implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while stopping the daemon", e);
+        } finally {
+            try {
+                listening.close();
+            } catch (Exception e) {
+                throw new IOException(e);
+            }
+            if (root != null) {
+                deleteTree(root);
+            }
         }
-        if (root == null) {
-            return;
+        List<String> unexpected = unexpectedLogLines();
+        if (!unexpected.isEmpty()) {
+            throw new AssertionError("the daemon logged " + unexpected.size()
+                    + " unexpected warning(s) or error(s):\n  " + String.join("\n  ", unexpected));
         }
-        deleteTree(root);
     }
 
     /** Deletes {@code root} and everything below it (the tests' short-named directories under /tmp). */

@@ -5,13 +5,18 @@ import io.sharedmap.client.DeleteResult;
 import io.sharedmap.client.Entry;
 import io.sharedmap.client.KeyInfo;
 import io.sharedmap.client.KeyOwner;
+import io.sharedmap.client.Limits;
+import io.sharedmap.client.LimitsRow;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.OwnerChange;
 import io.sharedmap.client.PermissionDeniedException;
+import io.sharedmap.client.Principal;
 import io.sharedmap.client.QuotaExceededException;
 import io.sharedmap.client.ScanPage;
 import io.sharedmap.client.SetResult;
 import io.sharedmap.client.SharedMap;
-import io.sharedmap.protocol.LimitCodec;
+import io.sharedmap.protocol.Opcode;
+import io.sharedmap.tests.support.RawConnection;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -20,12 +25,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 
 /**
@@ -98,7 +106,7 @@ public final class ActorMain {
     }
 
     private static SharedMap connect() {
-        return SharedMap.connect(socket, SharedMap.Options.defaults().recovering(false));
+        return SharedMap.connect(socket, Options.defaults().recovering(false));
     }
 
     /** {@code <uid> <gid> <supplementary groups, comma-separated>} as the kernel sees this process. */
@@ -170,14 +178,14 @@ public final class ActorMain {
                 }
                 yield pages + " " + join(all);
             }
-            case "limits" -> row(map.limits(LimitCodec.Principal.parse(a[0])));
+            case "limits" -> row(map.limits(Principal.parse(a[0])));
             case "mylimits" ->
                 map.limits().stream().map(r -> r.principal().wire()).collect(Collectors.joining(","));
             case "setlimits" ->
                 row(map.setLimits(
-                        LimitCodec.Principal.parse(a[0]),
-                        new LimitCodec.Amounts(Long.parseLong(a[1]), Long.parseLong(a[2]), Long.parseLong(a[3]))));
-            case "unsetlimits" -> row(map.unsetLimits(LimitCodec.Principal.parse(a[0]), true, true, true));
+                        Principal.parse(a[0]),
+                        new Limits(Long.parseLong(a[1]), Long.parseLong(a[2]), Long.parseLong(a[3]))));
+            case "unsetlimits" -> row(map.unsetLimits(Principal.parse(a[0]), true, true, true));
             case "open" -> {
                 extra.add(connect());
                 yield Integer.toString(extra.size());
@@ -187,10 +195,8 @@ public final class ActorMain {
                 yield Integer.toString(extra.size());
             }
             case "seqset" -> { // CLIENT_ID SEQ K V: a sequenced SET on a raw session connection
-                try (io.sharedmap.tests.support.RawConnection raw =
-                        io.sharedmap.tests.support.RawConnection.openWithSession(socket, Long.parseLong(a[0]))) {
-                    var r = raw.call(io.sharedmap.tests.support.RawConnection.sequenced(
-                            io.sharedmap.protocol.Opcode.SET, Long.parseLong(a[1]), a[2], a[3], 0));
+                try (RawConnection raw = RawConnection.openWithSession(socket, Long.parseLong(a[0]))) {
+                    var r = raw.call(RawConnection.sequenced(Opcode.SET, Long.parseLong(a[1]), a[2], a[3], 0));
                     yield r.status() + " " + r.version();
                 }
             }
@@ -226,7 +232,7 @@ public final class ActorMain {
         AtomicInteger next = new AtomicInteger();
         AtomicInteger refused = new AtomicInteger();
         AtomicInteger other = new AtomicInteger();
-        List<String> created = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> created = Collections.synchronizedList(new ArrayList<>());
         String value = "v".repeat(valueBytes);
         try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
             List<Future<?>> fs = new ArrayList<>();
@@ -237,7 +243,7 @@ public final class ActorMain {
                     }
                     long wait;
                     while ((wait = startAtEpochMs - System.currentTimeMillis()) > 0) {
-                        java.util.concurrent.locks.LockSupport.parkNanos(wait * 1_000_000L);
+                        LockSupport.parkNanos(wait * 1_000_000L);
                     }
                     int i;
                     while ((i = next.getAndIncrement()) < count) {
@@ -263,7 +269,7 @@ public final class ActorMain {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new IllegalStateException(e);
-                } catch (java.util.concurrent.ExecutionException e) {
+                } catch (ExecutionException e) {
                     throw new IllegalStateException(e.getCause());
                 }
             }
@@ -288,9 +294,9 @@ public final class ActorMain {
     }
 
     /** {@code <limit keys> <limit bytes> <limit conns> <used keys> <used bytes> <used conns>}. */
-    private static String row(LimitCodec.Row r) {
-        LimitCodec.Amounts l = r.limits();
-        LimitCodec.Amounts u = r.usage();
+    private static String row(LimitsRow r) {
+        Limits l = r.limits();
+        Limits u = r.usage();
         return l.keys() + " " + l.bytes() + " " + l.connections() + " " + u.keys() + " " + u.bytes() + " "
                 + u.connections();
     }

@@ -2,6 +2,7 @@ package io.sharedmap.tests.clients;
 
 import io.sharedmap.client.Entry;
 import io.sharedmap.client.KeyInfo;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.SharedMap;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -81,8 +82,7 @@ public final class DumpMain {
 
     /** Reads the whole map in this process over a fresh plain connection. */
     public static Dump dump(Path socket, Collection<String> extraKeys) {
-        try (SharedMap map =
-                SharedMap.connect(socket, SharedMap.Options.defaults().recovering(false))) {
+        try (SharedMap map = SharedMap.connect(socket, Options.defaults().recovering(false))) {
             return Dump.parse(dump(map, "", extraKeys));
         }
     }

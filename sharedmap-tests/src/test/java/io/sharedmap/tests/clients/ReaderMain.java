@@ -1,8 +1,10 @@
 package io.sharedmap.tests.clients;
 
 import io.sharedmap.client.Entry;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.SharedMapException;
+import io.sharedmap.launcher.WorkerReport;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -18,12 +20,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A reader process beside the {@link WriterMain}s: GETs their keys round and round and prints
- * {@code S key tag seq version} each time it sees a newer value of a key, followed by a line
+ * {@code S key= tag= seq= version=} each time it sees a newer value of a key, followed by a line
  * {@code VIEW} when that GET was answered from the daemon's shared-memory view (direct reads are on
  * unless {@code --socket-reads}). The protocol promises that no reply shows a value before it is
  * durable as the mode promises, and the view holds only durable values, so every value printed
  * here must survive a kill -9 of the daemon. {@code --pass-pause-us} sleeps between passes over
- * the keys (0: none). Stops at EOF on stdin, printing {@code READS n direct d socket s}; rides out
+ * the keys (0: none). Stops at EOF on stdin, printing {@code READS reads= direct= socket=}; rides out
  * daemon restarts.
  */
 public final class ReaderMain {
@@ -67,7 +69,7 @@ public final class ReaderMain {
         while (!stop.get() && System.nanoTime() - endNs < 0) {
             try {
                 if (map == null) {
-                    map = SharedMap.connect(socket, SharedMap.Options.defaults().directReads(direct));
+                    map = SharedMap.connect(socket, Options.defaults().directReads(direct));
                 }
                 for (String key : keys) {
                     long before = map.readStats().direct();
@@ -79,13 +81,21 @@ public final class ReaderMain {
                     }
                     Values.Origin o = Values.parse(e.get().value());
                     if (o == null) {
-                        OUT.println("CORRUPT " + key + " " + e.get().version() + (fromView ? " (from the view)" : ""));
+                        OUT.println(WorkerReport.of("CORRUPT")
+                                .with("key", key)
+                                .with("version", e.get().version())
+                                .with("fromView", fromView)
+                                .line());
                     } else if (o.seq() > lastSeq.getOrDefault(key, 0L)) {
                         lastSeq.put(key, o.seq());
-                        OUT.println("S " + key + " " + o.tag() + " " + o.seq() + " "
-                                + e.get().version());
+                        OUT.println(WorkerReport.of("S")
+                                .with("key", key)
+                                .with("tag", o.tag())
+                                .with("seq", o.seq())
+                                .with("version", e.get().version())
+                                .line());
                         if (fromView) {
-                            OUT.println("VIEW");
+                            OUT.println(WorkerReport.of("VIEW").line());
                         }
                     }
                 }
@@ -97,11 +107,11 @@ public final class ReaderMain {
                 Thread.sleep(20); // retry back-off while the daemon restarts; not test synchronisation
             }
         }
-        OUT.println("READS " + reads
-                + (map == null
-                        ? ""
-                        : " direct " + map.readStats().direct() + " socket "
-                                + map.readStats().socket()));
+        OUT.println(WorkerReport.of("READS")
+                .with("reads", reads)
+                .with("direct", map == null ? 0 : map.readStats().direct())
+                .with("socket", map == null ? 0 : map.readStats().socket())
+                .line());
         if (map != null) {
             map.close();
         }

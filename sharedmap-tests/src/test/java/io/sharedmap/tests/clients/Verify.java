@@ -3,7 +3,9 @@ package io.sharedmap.tests.clients;
 import io.sharedmap.tests.clients.WriteLog.Kind;
 import io.sharedmap.tests.clients.WriteLog.Write;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** The promises a dump must keep, given what the writers were told. */
@@ -73,7 +75,7 @@ public final class Verify {
      */
     public static List<String> prefixConsistency(WriteLog log, Dump dump) {
         List<String> problems = new ArrayList<>();
-        java.util.Map<String, Long> newestByTag = new java.util.HashMap<>();
+        Map<String, Long> newestByTag = new HashMap<>();
         for (Dump.Item item : dump.items().values()) {
             if (!item.corrupt()) {
                 newestByTag.merge(item.tag(), item.seq(), Math::max);

@@ -1,5 +1,6 @@
 package io.sharedmap.tests.clients;
 
+import io.sharedmap.launcher.WorkerReport;
 import io.sharedmap.tests.support.ChildProcess;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -46,16 +47,16 @@ public final class WriteLog {
     }
 
     private void add(String writer, String line) {
-        String[] f = line.split(" ");
-        switch (f[0]) {
+        WorkerReport r = WorkerReport.parse(line);
+        switch (r.kind()) {
             case "A", "L", "N" -> {
-                Kind kind = switch (f[0]) {
+                Kind kind = switch (r.kind()) {
                     case "A" -> Kind.ACKED;
                     case "L" -> Kind.LOST;
                     default -> Kind.NOT_EXECUTED;
                 };
-                long version = kind == Kind.ACKED ? Long.parseLong(f[4]) : 0;
-                Write w = new Write(f[1], f[2], Long.parseLong(f[3]), version, kind);
+                long version = kind == Kind.ACKED ? r.number("version") : 0;
+                Write w = new Write(r.text("key"), r.text("tag"), r.number("seq"), version, kind);
                 byKey.computeIfAbsent(w.key(), k -> new ArrayList<>()).add(w);
                 Write previous =
                         byTag.computeIfAbsent(w.tag(), t -> new HashMap<>()).put(w.seq(), w);
@@ -66,9 +67,9 @@ public final class WriteLog {
                     acked++;
                 }
             }
-            case "DONE" -> doneSeq.put(f[1], Long.parseLong(f[2]));
+            case "DONE" -> doneSeq.put(r.text("tag"), r.number("lastSeq"));
             case "S" -> {
-                Write w = new Write(f[1], f[2], Long.parseLong(f[3]), Long.parseLong(f[4]), Kind.ACKED);
+                Write w = new Write(r.text("key"), r.text("tag"), r.number("seq"), r.number("version"), Kind.ACKED);
                 seen.merge(w.key(), w, (a, b) -> a.seq() >= b.seq() ? a : b);
             }
             case "CORRUPT" -> corruptReads.add(writer + ": " + line);

@@ -1,10 +1,12 @@
 package io.sharedmap.tests.clients;
 
 import io.sharedmap.client.DaemonUnavailableException;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.ServerFailureException;
 import io.sharedmap.client.SetResult;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.SharedMapException;
+import io.sharedmap.launcher.WorkerReport;
 import io.sharedmap.protocol.ErrorCode;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -12,6 +14,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -21,13 +24,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <tag>.<thread>}) and writes sequence numbers 1, 2, 3... one at a time (synchronously), to key
  * {@code keys[seq % keys.size()]}, with value {@link Values#make(String, long, int)}. Its keys are
  * {@code <tag>.<thread>/k<i>} ({@code --own}) and {@code shared/k<j>} ({@code --shared}, common to
- * every writer). Every seq is attempted exactly once, and its outcome printed, flushed, as one line:
+ * every writer). Every seq is attempted exactly once, and its outcome printed, flushed, as one
+ * {@link WorkerReport} ({@link WriteLog} parses them):
  *
  * <pre>
- *   A key tag seq version   acknowledged (the daemon replied CREATED/UPDATED)
- *   L key tag seq reason    unknown outcome (connection lost after sending)
- *   N key tag seq reason    not executed (the daemon said SHUTTING_DOWN)
- *   DONE tag lastSeq acks   at the end, per thread
+ *   READY tag=                          connected
+ *   A key= tag= seq= version=           acknowledged (the daemon replied CREATED/UPDATED)
+ *   L key= tag= seq= reason=            unknown outcome (connection lost after sending)
+ *   N key= tag= seq= reason=            not executed (the daemon said SHUTTING_DOWN)
+ *   DONE tag= lastSeq= acks=            at the end, per thread
  * </pre>
  *
  * So the test knows exactly what was acknowledged before any kill -9. The client is recovering (the
@@ -54,11 +59,11 @@ public final class WriterMain {
         long durationMs = args.getLong("--duration-ms", 120_000);
         long reconnectMs = args.getLong("--reconnect-timeout-ms", 60_000);
         boolean reconnect = !args.flag("--no-reconnect");
-        SharedMap.Options options = args.flag("--plain")
-                ? SharedMap.Options.defaults().recovering(false)
-                : SharedMap.Options.defaults()
-                        .reconnectWindow(java.time.Duration.ofMillis(args.getLong(
-                                "--reconnect-window-ms", SharedMap.Options.DEFAULT_RECONNECT_WINDOW.toMillis())));
+        Options options = args.flag("--plain")
+                ? Options.defaults().recovering(false)
+                : Options.defaults()
+                        .reconnectWindow(Duration.ofMillis(
+                                args.getLong("--reconnect-window-ms", Options.DEFAULT_RECONNECT_WINDOW.toMillis())));
 
         AtomicBoolean stop = new AtomicBoolean();
         Thread.ofPlatform().daemon().name("stdin-watch").start(() -> {
@@ -78,7 +83,7 @@ public final class WriterMain {
             System.err.println("no daemon on " + socket);
             System.exit(3);
         }
-        OUT.println("READY " + tag);
+        OUT.println(WorkerReport.of("READY").with("tag", tag).line());
 
         List<Thread> workers = new ArrayList<>();
         boolean[] failed = new boolean[threads];
@@ -130,22 +135,27 @@ public final class WriterMain {
             try {
                 SetResult r = map.set(key.getBytes(StandardCharsets.UTF_8), value);
                 acks++;
-                OUT.println("A " + key + " " + tag + " " + seq + " " + r.version());
+                OUT.println(
+                        write("A", key, tag, seq).with("version", r.version()).line());
                 continue;
             } catch (ServerFailureException e) {
                 if (e.errorCode().orElse(null) == ErrorCode.SHUTTING_DOWN) {
-                    OUT.println("N " + key + " " + tag + " " + seq + " "
-                            + e.errorCode().orElseThrow());
+                    OUT.println(write("N", key, tag, seq)
+                            .with("reason", e.errorCode().orElseThrow())
+                            .line());
                 } else {
-                    OUT.println("L " + key + " " + tag + " " + seq + " "
-                            + e.errorCode().map(Enum::name).orElse("server"));
+                    OUT.println(write("L", key, tag, seq)
+                            .with("reason", e.errorCode().map(Enum::name).orElse("server"))
+                            .line());
                     System.err.println(tag + " seq " + seq + ": " + e);
                 }
             } catch (DaemonUnavailableException e) {
-                OUT.println("L " + key + " " + tag + " " + seq + " unavailable");
-            } catch (SharedMapException e) {
                 OUT.println(
-                        "L " + key + " " + tag + " " + seq + " " + e.getClass().getSimpleName());
+                        write("L", key, tag, seq).with("reason", "unavailable").line());
+            } catch (SharedMapException e) {
+                OUT.println(write("L", key, tag, seq)
+                        .with("reason", e.getClass().getSimpleName())
+                        .line());
                 System.err.println(tag + " seq " + seq + ": " + e);
             }
             if (!reconnect) {
@@ -156,11 +166,20 @@ public final class WriterMain {
                 break;
             }
         }
-        OUT.println("DONE " + tag + " " + seq + " " + acks);
+        OUT.println(WorkerReport.of("DONE")
+                .with("tag", tag)
+                .with("lastSeq", seq)
+                .with("acks", acks)
+                .line());
         return ok;
     }
 
-    private static SharedMap connect(Path socket, SharedMap.Options options, long deadlineNs, AtomicBoolean stop)
+    /** The start of a report about one write: {@code KIND key= tag= seq=}. */
+    private static WorkerReport write(String kind, String key, String tag, long seq) {
+        return WorkerReport.of(kind).with("key", key).with("tag", tag).with("seq", seq);
+    }
+
+    private static SharedMap connect(Path socket, Options options, long deadlineNs, AtomicBoolean stop)
             throws InterruptedException {
         while (!stop.get()) {
             try {

@@ -1,5 +1,7 @@
 package io.sharedmap.tests.support;
 
+import io.sharedmap.launcher.DaemonLauncher;
+import io.sharedmap.launcher.DaemonSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -12,9 +14,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
- * A sharedmap daemon in its own JVM: {@code java -cp <test class path> io.sharedmap.cli.Main server
- * --dir D --socket S ...}, optionally pinned to one CPU. Ready when it prints {@value #READY_PREFIX}.
- * Its stderr (the daemon's log) goes to a file that {@link #unexpectedErrors} checks.
+ * A sharedmap daemon in its own JVM, started with {@link DaemonLauncher}'s command line (the test
+ * class path), optionally pinned to one CPU. Its stdout is captured line by line (so a test waits
+ * for {@value #READY_PREFIX}, the line the daemon prints once it has bound its socket, without a
+ * probe connection of its own that could count against {@code --max-connections}), and its stderr
+ * (the daemon's log) goes to a file that {@link #unexpectedErrors} checks.
  */
 public final class DaemonProcess {
     /** The line the daemon prints to stdout once clients can connect. */
@@ -106,24 +110,19 @@ public final class DaemonProcess {
             return new Spec(name, dataDir, socket, logDir, serverArgs, jvmArgs, oneCpu, mask);
         }
 
+        /** The launcher's command line for this daemon, with the test class path. */
         List<String> command() {
             // The mapped store beside the data directory, not in /dev/shm: the test's temporary tree holds everything.
-            List<String> args = new ArrayList<>(List.of(
-                    "server",
-                    "--dir",
-                    dataDir.toString(),
-                    "--socket",
-                    socket.toString(),
+            List<String> args = new ArrayList<>(serverArgs);
+            args.addAll(List.of(
                     "--store-dir",
                     dataDir.resolveSibling(dataDir.getFileName() + ".store").toString()));
-            args.addAll(serverArgs);
-            List<String> java = JavaCommand.command(oneCpu, jvmArgs, "io.sharedmap.cli.Main", args);
-            if (umask == null) {
-                return java;
-            }
-            List<String> sh = new ArrayList<>(List.of("sh", "-c", "umask " + umask + " && exec \"$@\"", "sh"));
-            sh.addAll(java); // exec: the daemon keeps the shell's pid, so signals and the exit status are its own
-            return sh;
+            return DaemonLauncher.command(DaemonSpec.of(dataDir, socket)
+                    .withServerArgs(args)
+                    .withJvmOptions(jvmArgs)
+                    .withCpus(oneCpu ? 1 : 0)
+                    .withUmask(umask)
+                    .withClassPath(JavaCommand.classPath()));
         }
     }
 
@@ -137,11 +136,6 @@ public final class DaemonProcess {
 
     /** Starts the JVM without waiting for it to be ready. */
     public static DaemonProcess launch(Spec spec, String incarnationName) {
-        int socketBytes = spec.socket().toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8).length;
-        if (socketBytes > 107) {
-            throw new IllegalArgumentException(
-                    "socket path " + spec.socket() + " is " + socketBytes + " bytes; keep it under 107");
-        }
         return new DaemonProcess(spec, ChildProcess.start(incarnationName, spec.command(), spec.logDir()));
     }
 

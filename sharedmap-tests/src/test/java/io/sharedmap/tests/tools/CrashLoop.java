@@ -1,5 +1,6 @@
 package io.sharedmap.tests.tools;
 
+import io.sharedmap.launcher.WorkerReport;
 import io.sharedmap.tests.clients.Dump;
 import io.sharedmap.tests.clients.DumpMain;
 import io.sharedmap.tests.clients.ReaderMain;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 /**
  * The crash loop: under load from P writer processes, kill -9 the daemon at random moments, restart
@@ -89,7 +91,7 @@ public final class CrashLoop {
 
     private CrashLoop() {}
 
-    public static Result run(Launcher env, Config c, java.util.function.Consumer<String> progress) {
+    public static Result run(Launcher env, Config c, Consumer<String> progress) {
         long start = System.nanoTime();
         Result r = c.mode().equals("never") ? runNever(env, c, progress) : runDurable(env, c, progress);
         return new Result(
@@ -146,7 +148,7 @@ public final class CrashLoop {
         LockSupport.parkNanos(Duration.ofMillis(random.nextInt(maxDelayMs + 1)).toNanos());
     }
 
-    private static Result runDurable(Launcher env, Config c, java.util.function.Consumer<String> progress) {
+    private static Result runDurable(Launcher env, Config c, Consumer<String> progress) {
         DaemonProcess.Spec spec = env.daemonSpec().withDurability(c.mode());
         Random random = new Random(c.seed());
         DaemonProcess daemon = env.startDaemon(spec);
@@ -220,18 +222,18 @@ public final class CrashLoop {
                 readerStats(reader, remapped));
     }
 
-    /** The reader's closing {@code READS n direct d socket s} line. */
+    /** The reader's closing {@code READS reads= direct= socket=} report. */
     private static ReaderStats readerStats(ChildProcess reader, int remapped) {
         for (String line : reader.lines()) {
-            String[] f = line.split(" ");
-            if (f[0].equals("READS") && f.length == 6) {
-                return new ReaderStats(Long.parseLong(f[1]), Long.parseLong(f[3]), Long.parseLong(f[5]), remapped);
+            if (WorkerReport.isKind(line, "READS")) {
+                WorkerReport r = WorkerReport.parse(line);
+                return new ReaderStats(r.number("reads"), r.number("direct"), r.number("socket"), remapped);
             }
         }
         return new ReaderStats(0, 0, 0, remapped);
     }
 
-    private static Result runNever(Launcher env, Config c, java.util.function.Consumer<String> progress) {
+    private static Result runNever(Launcher env, Config c, Consumer<String> progress) {
         DaemonProcess.Spec spec = env.daemonSpec().withDurability("never");
         Random random = new Random(c.seed());
         DaemonProcess daemon = env.startDaemon(spec);

@@ -2,6 +2,7 @@ package io.sharedmap.tests.tools;
 
 import io.sharedmap.client.CasResult;
 import io.sharedmap.client.Entry;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.SharedMapException;
 import io.sharedmap.tests.support.DaemonProcess;
@@ -16,9 +17,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
@@ -99,7 +102,7 @@ public final class OutcomeTable {
         abstract String run(SharedMap map);
 
         /** Runs {@code op} until it succeeds; each failure is an error the application saw. */
-        <T> T retry(java.util.function.Supplier<T> op) {
+        <T> T retry(Supplier<T> op) {
             while (true) {
                 try {
                     return op.get();
@@ -221,7 +224,7 @@ public final class OutcomeTable {
                 fault == Fault.DISK_FULL
                         ? spec.withJvmArgs("-Dsharedmap.faults=fail-write-after=" + DISK_FULL_AFTER_WRITES)
                         : spec);
-        SharedMap.Options options = SharedMap.Options.defaults().recovering(recovering);
+        Options options = Options.defaults().recovering(recovering);
         App app = app(activity);
         boolean operatorRestart = false;
         AtomicReference<Object> result = new AtomicReference<>();
@@ -259,7 +262,7 @@ public final class OutcomeTable {
                 case DISK_FULL -> {
                     // The operator notices the failed journal, frees space, restarts the daemon.
                     try (SharedMap admin = SharedMap.connect(
-                            daemon.socket(), SharedMap.Options.defaults().recovering(false))) {
+                            daemon.socket(), Options.defaults().recovering(false))) {
                         while (t.isAlive()
                                 && !d.expired()
                                 && "0".equals(admin.stats().get("journal_failed"))) {
@@ -313,7 +316,7 @@ public final class OutcomeTable {
                     .max(Path::compareTo)
                     .orElseThrow();
             byte[] g = new byte[64];
-            new java.util.Random(1).nextBytes(g);
+            new Random(1).nextBytes(g);
             Files.write(seg, g, StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

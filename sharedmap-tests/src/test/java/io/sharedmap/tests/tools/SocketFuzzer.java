@@ -1,6 +1,7 @@
 package io.sharedmap.tests.tools;
 
 import io.sharedmap.client.Entry;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.protocol.FrameDescriptor;
 import io.sharedmap.protocol.FrameEncoder;
@@ -18,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -206,7 +208,7 @@ public final class SocketFuzzer {
                 return f;
             }
             case 6 -> { // truncated
-                return java.util.Arrays.copyOf(f, r.nextInt(f.length));
+                return Arrays.copyOf(f, r.nextInt(f.length));
             }
             case 7 -> { // a length field lies
                 ByteBuffer b = ByteBuffer.wrap(f);
@@ -277,7 +279,7 @@ public final class SocketFuzzer {
             System.out.println("seed " + seed + ", logs in " + env.logDir());
             List<String> problems = new ArrayList<>();
             try (SharedMap map = SharedMap.connect(
-                            daemon.socket(), SharedMap.Options.defaults().recovering(false));
+                            daemon.socket(), Options.defaults().recovering(false));
                     HonestClient h1 = new HonestClient(daemon.socket(), "honest1");
                     HonestClient h2 = new HonestClient(daemon.socket(), "honest2")) {
                 Map<String, Entry> stable = writeStable(map);
