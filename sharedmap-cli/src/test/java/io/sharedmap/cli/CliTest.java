@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -167,8 +168,9 @@ class CliTest extends DaemonCliTest {
     }
 
     @Test
-    void status_daemonUp_printsPidSocketDataUptimeKeys() {
+    void status_daemonUp_printsPidSocketDataUptimeKeysAndStore() {
         run("set", "a", "1");
+        Path store = daemon.dir.resolveSibling(daemon.dir.getFileName() + ".store"); // TestDaemon's
 
         Result r = run("status");
 
@@ -182,8 +184,13 @@ class CliTest extends DaemonCliTest {
                         l -> assertThat(l).matches("uptime \\d+h\\d\\dm\\d\\ds"),
                         l -> assertThat(l).isEqualTo("keys 1"),
                         l -> assertThat(l)
-                                .isEqualTo("view " + socket + ".view (1 keys readable without a system call)"));
-        assertThat(run("status", "--json").out()).contains("\"keys\":1", "\"uptime_ms\":", "\"view_keys\":1");
+                                .matches("store " + Pattern.quote(store.toString())
+                                        + " \\(.* of entries, .* of hash index, .* of key order\\)"),
+                        l -> assertThat(l)
+                                .isEqualTo("direct reads 1 of 1 keys readable without a system call, in "
+                                        + store.resolve("public")));
+        assertThat(run("status", "--json").out())
+                .contains("\"keys\":1", "\"uptime_ms\":", "\"direct_keys\":1", "\"store\":\"" + store + "\"");
     }
 
     @Test
