@@ -222,6 +222,19 @@ public final class Engine implements AutoCloseable {
             throw e;
         }
         engine.checkpointSessions(); // so that a crash from here on restores sessions from this file
+        if (r.olderFormat()) {
+            // An older release's directory: rewritten in this format now (a new segment and a
+            // snapshot; the old files are pruned), so that nothing older is left to read.
+            LOG.log(System.Logger.Level.INFO, "upgrading " + config.dir() + " to format " + FORMAT_VERSION);
+            try {
+                engine.snapshot();
+            } catch (IOException e) {
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "upgrade to format " + FORMAT_VERSION + " failed (the next start"
+                                + " tries again; the older format is still read): " + e);
+            }
+        }
         engine.maybeSnapshot(); // a journal recovered past the threshold is compacted without waiting for a write
         return engine;
     }

@@ -95,7 +95,7 @@ final class RecordCodec {
     }
 
     /** A checked file header. */
-    record FileHeader(long number, long baseVersion) {}
+    record FileHeader(long number, long baseVersion, int formatVersion) {}
 
     /**
      * Checks a file header.
@@ -125,7 +125,7 @@ final class RecordCodec {
         if ((int) crc.getValue() != storedCrc) {
             throw new StoreFormatException(file + ": header checksum mismatch");
         }
-        return new FileHeader(b.getLong(), b.getLong());
+        return new FileHeader(b.getLong(), b.getLong(), version);
     }
 
     /**

@@ -60,6 +60,7 @@ final class Recovery {
 
     /** The recovered state, ready for the engine. */
     record Recovered(
+            boolean olderFormat,
             MappedStore store,
             FileChannel activeSegment,
             long activeSegmentNumber,
@@ -83,6 +84,8 @@ final class Recovery {
     private long recordsReplayed;
     private long storeRecords;
     private long snapshotEntries;
+    /** Whether a snapshot or segment kept is of a format older than {@link StoreFileDescriptor#FORMAT_VERSION}. */
+    private boolean olderFormat;
 
     private Recovery(Path dir, MappedStore.Settings storeSettings) {
         this.dir = dir;
@@ -177,6 +180,17 @@ final class Recovery {
             }
         }
 
+        for (Path f : snapshot >= 0
+                ? java.util.stream.Stream.concat(
+                                java.util.stream.Stream.of(dir.resolve(snapshotName(snapshot))),
+                                replay.stream().map(n -> dir.resolve(segmentName(n))))
+                        .toList()
+                : replay.stream().map(n -> dir.resolve(segmentName(n))).toList()) {
+            try (FileChannel c = FileChannel.open(f, StandardOpenOption.READ)) {
+                long magic = f.getFileName().toString().startsWith(SNAPSHOT_PREFIX) ? SNAPSHOT_MAGIC : SEGMENT_MAGIC;
+                olderFormat |= readHeader(c, magic, f).formatVersion() < FORMAT_VERSION;
+            }
+        }
         long dataDirId = dataDirId(dir);
         MappedStore.Found found = MappedStore.open(storeSettings, dataDirId);
         String distrust = found.distrust();
@@ -324,7 +338,7 @@ final class Recovery {
                 trusted ? null : distrust,
                 storeRecords);
         deletedDuringReplay.clear();
-        return new Recovered(store, active, activeNumber, lastVersion, sessions, report);
+        return new Recovered(olderFormat, store, active, activeNumber, lastVersion, sessions, report);
     }
 
     private static SessionsFile.Position earliest(SessionsFile.Position sessionsFrom, MappedStore.Checkpoint c) {
