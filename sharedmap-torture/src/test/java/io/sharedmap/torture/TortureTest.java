@@ -176,7 +176,7 @@ class TortureTest {
         assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(1);
         assertThat(r.out())
                 .contains(
-                        "view off",
+                        "direct reads off",
                         "(e) direct reads       FAIL",
                         "no GET was answered from the daemon's view",
                         "result: FAIL");
