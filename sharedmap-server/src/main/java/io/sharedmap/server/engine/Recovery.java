@@ -12,6 +12,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
 
 /**
  * Brings the store up to date at start, by one of two paths.
@@ -117,7 +119,7 @@ final class Recovery {
             long id = ThreadLocalRandom.current().nextLong() | 1;
             Path tmp = dir.resolve(STORE_ID_FILE + TEMP_SUFFIX);
             FileModes.writePrivate(tmp, Long.toHexString(id) + "\n");
-            Files.move(tmp, f, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE);
             Journal.syncDirectory(dir);
             return id;
         } catch (NumberFormatException e) {
@@ -181,8 +183,8 @@ final class Recovery {
         }
 
         for (Path f : snapshot >= 0
-                ? java.util.stream.Stream.concat(
-                                java.util.stream.Stream.of(dir.resolve(snapshotName(snapshot))),
+                ? Stream.concat(
+                                Stream.of(dir.resolve(snapshotName(snapshot))),
                                 replay.stream().map(n -> dir.resolve(segmentName(n))))
                         .toList()
                 : replay.stream().map(n -> dir.resolve(segmentName(n))).toList()) {
@@ -208,6 +210,16 @@ final class Recovery {
         SessionsFile.Position sessionsFrom = null;
         if (trusted) {
             SessionsFile.Loaded s = SessionsFile.read(store.privateDir());
+            // The sessions file is of use only if the journal after its position is all still here: a
+            // snapshot written since then deleted the segments below it, and with them the outcomes
+            // recorded there, which that snapshot holds instead.
+            if (s != null && s.position().segment() < firstSegment) {
+                LOG.log(
+                        System.Logger.Level.INFO,
+                        "the sessions file is older than snapshot " + snapshotName(snapshot)
+                                + "; the sessions come from the snapshot");
+                s = null;
+            }
             if (s != null) {
                 sessions = s.sessions();
                 sessionsFrom = s.position();

@@ -4,6 +4,7 @@ import io.sharedmap.protocol.FrameDescriptor;
 import io.sharedmap.server.engine.Results.Outcome;
 import io.sharedmap.server.engine.Results.Write;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -66,7 +67,7 @@ final class SessionTable {
         }
         try {
             java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
-            d.update("sharedmap session".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            d.update("sharedmap session".getBytes(StandardCharsets.US_ASCII));
             d.update(ByteBuffer.allocate(16).putLong(uid).putLong(clientId).array());
             long k = ByteBuffer.wrap(d.digest()).getLong();
             return k == 0 ? 1 : k;
