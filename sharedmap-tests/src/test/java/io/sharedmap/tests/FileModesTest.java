@@ -45,7 +45,7 @@ class FileModesTest {
 
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
-    void umask000_dataDirectoryAndEveryFileInItPrivate_socketAndViewKeepTheirModes() throws Exception {
+    void umask000_dataDirectoryAndEveryFileInItPrivate_socketAndStoreKeepTheirModes() throws Exception {
         Path top = env.scratch().resolve("var");
         DaemonProcess.Spec spec = env.daemonSpec()
                 .withDataDir(top.resolve("data"))
@@ -56,7 +56,7 @@ class FileModesTest {
         byte[] value = new byte[64 * 1024];
         Arrays.fill(value, (byte) 's');
         try (SharedMap map = SharedMap.connect(spec.socket())) {
-            map.set("small", "secret"); // fits the view
+            map.set("small", "secret");
             for (int i = 0; i < 40; i++) { // 2.5 MiB of journal over 512 KiB of live data: a snapshot
                 map.set(("big" + i % 8).getBytes(StandardCharsets.UTF_8), value);
             }
@@ -82,33 +82,51 @@ class FileModesTest {
         }
 
         Map<String, String> modes = new TreeMap<>();
+        Map<String, String> storeModes = new TreeMap<>();
         try (Stream<Path> all = Files.walk(top)) {
             for (Path p : all.toList()) {
-                modes.put(env.scratch().relativize(p).toString(), mode(p));
+                String name = env.scratch().relativize(p).toString();
+                (name.startsWith("var/data.store") ? storeModes : modes).put(name, mode(p));
             }
         }
         assertThat(modes.keySet())
                 .as("what the daemon made")
-                .contains("var/data/LOCK", "var/data/limits", "var/data/view-path")
+                .contains("var/data/LOCK", "var/data/limits", "var/data/store-id", "var/data/store-path")
                 .anyMatch(n -> n.matches("var/data/journal-\\d+\\.log"))
                 .anyMatch(n -> n.matches("var/data/snapshot-\\d+\\.snap"))
                 .anyMatch(n -> n.matches("var/data/journal-\\d+\\.log\\.damaged-\\d+"));
         modes.forEach((name, mode) -> assertThat(mode)
                 .as(name)
                 .isEqualTo(name.equals("var") || name.equals("var/data") ? "rwx------" : "rw-------"));
+        // The mapped store (here beside the data directory, --store-dir): the public side readable by
+        // who may connect (the socket is rw-rw----, so rw-r-----), the private side the daemon's alone.
+        assertThat(storeModes)
+                .as("the store")
+                .containsEntry("var/data.store", "rwx--x---")
+                .containsEntry("var/data.store/public", "rwx--x---")
+                .containsEntry("var/data.store/public/root", "rw-r-----")
+                .containsEntry("var/data.store/private", "rwx------")
+                .containsEntry("var/data.store/private/meta", "rw-------");
+        storeModes.forEach((name, mode) -> {
+            if (name.startsWith("var/data.store/public/")) {
+                assertThat(mode).as(name).isEqualTo("rw-r-----");
+            } else if (name.startsWith("var/data.store/private/")) {
+                assertThat(mode).as(name).isEqualTo("rw-------");
+            }
+        });
         Path run = spec.socket().getParent();
         try (Stream<Path> s = Files.list(run)) {
             assertThat(s.map(p -> p.getFileName().toString()).sorted().toList())
                     .as("no temporary socket left")
-                    .containsExactly("s.sock", "s.sock.view");
+                    .containsExactly("s.sock", "s.sock.store");
         }
         assertThat(mode(run)).as("the socket's directory (made by the daemon)").isEqualTo("rwxr-xr-x");
         assertThat(mode(spec.socket()))
                 .as("the socket: --socket-mode's default")
                 .isEqualTo("rw-rw----");
-        assertThat(mode(run.resolve("s.sock.view")))
-                .as("the view: readable by who may connect")
-                .isEqualTo("rw-r-----");
+        assertThat(Files.readSymbolicLink(run.resolve("s.sock.store")))
+                .as("the link clients follow to the store")
+                .isEqualTo(top.resolve("data.store"));
         restarted.stop();
         restarted.assertNoUnexpectedErrors(env.allowedErrors());
     }

@@ -618,9 +618,11 @@ class MultiUserTest {
     /**
      * Limits, usage, owners and modes survive a restart (SIGTERM, or kill -9), with part of the state
      * in a snapshot and part in the journal: the same rows, the same refusals, the same permissions.
+     * After SIGTERM and kill -9 the daemon continues its mapped store; after kill -9 and the loss of
+     * the store (a reboot empties {@code /dev/shm}) it rebuilds it from the snapshot and the journal.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"sigterm", "kill9"})
+    @ValueSource(strings = {"sigterm", "kill9", "kill9-store-lost"})
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void restart_keepsLimitsUsageOwnersAndModes(String how) {
         DaemonProcess daemon = startDaemon(List.of("--snapshot-min-journal-bytes", Integer.toString(1 << 20)));
@@ -630,7 +632,9 @@ class MultiUserTest {
         List<Principal> principals = List.of(user(alice), user(bob), group(team), Principal.DEFAULT);
         Map<Principal, LimitsRow> before = new TreeMap<>(Comparator.comparing(Principal::wire));
         List<KeyInfo> ownersBefore;
+        Path storeDir;
         try (SharedMap root = rootClient(daemon)) {
+            storeDir = Path.of(root.stats().get("store_dir"));
             root.setLimits(user(alice), new Limits(4, 500, KEEP));
             root.setLimits(group(team), new Limits(KEEP, 2000, 10));
             root.setLimits(Principal.DEFAULT, new Limits(20, KEEP, KEEP));
@@ -669,13 +673,24 @@ class MultiUserTest {
         } else {
             daemon.kill9();
         }
+        if (how.equals("kill9-store-lost")) {
+            UnixUsers.deleteTree(storeDir);
+        }
         DaemonProcess again = env.startDaemon(daemon.spec());
         assertThat(a.ok("reconnect")).isEqualTo("reconnected");
         assertThat(b.ok("reconnect")).isEqualTo("reconnected");
         try (SharedMap root = rootClient(again)) {
-            assertThat(Long.parseLong(root.stats().get("recovery_snapshot")))
-                    .as("recovered from a snapshot")
-                    .isPositive();
+            Map<String, String> stats = root.stats();
+            if (how.equals("kill9-store-lost")) {
+                assertThat(stats.get("recovery_store_continued")).isEqualTo("false");
+                assertThat(Long.parseLong(stats.get("recovery_snapshot")))
+                        .as("rebuilt from a snapshot")
+                        .isPositive();
+            } else {
+                assertThat(stats.get("recovery_store_continued"))
+                        .as("continued the store: %s", stats.get("recovery_store_rebuilt_because"))
+                        .isEqualTo("true");
+            }
             for (Principal p : principals) {
                 LimitsRow now = root.limits(p);
                 assertThat(now.limits())
@@ -846,21 +861,28 @@ class MultiUserTest {
     }
 
     /**
-     * Direct reads: the view file may be opened by whoever may connect, and holds only keys that all
-     * of them may read; everything else is answered by the socket, where each request is checked. So
-     * a user never reads directly a value the socket would refuse them.
+     * Direct reads: the store's public side may be opened by whoever may connect, and holds only keys
+     * that all of them may read; everything else is in the private side (the daemon's alone) and
+     * answered by the socket, where each request is checked. So a user never reads directly a value
+     * the socket would refuse them.
      */
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    void directReads_viewHoldsOnlyWhatEveryoneWhoMayOpenItMayRead() throws IOException {
-        DaemonProcess open = startDaemon(); // socket 0666: every user may connect, so the view is 0644
+    void directReads_publicSideHoldsOnlyWhatEveryoneWhoMayOpenItMayRead() throws IOException {
+        DaemonProcess open = startDaemon(); // socket 0666: every user may connect, so the public side is 0644
         UserActor a = actor("alice", alice, open);
         UserActor c = actor("carol", carol, open);
         awaitReady(a, c);
         try (SharedMap root = rootClient(open)) {
-            Path view = Path.of(root.stats().get("view_file"));
-            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(view)))
+            Path pub = Path.of(root.stats().get("store_direct_reads"));
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(pub.resolve("root"))))
                     .isEqualTo("rw-r--r--");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(pub)))
+                    .as("readers may reach the public files, not list them")
+                    .isEqualTo("rwx--x--x");
+            Path priv = pub.resolveSibling("private");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(priv)))
+                    .isEqualTo("rwx------");
             a.ok("set", "d/pub", "p");
             a.ok("set", "d/team", "t");
             a.ok("chmod", "d/team", "640");
@@ -868,7 +890,7 @@ class MultiUserTest {
             assertThat(c.ok("reads")).as("carol read rw-r--r-- directly").isEqualTo("1 0 true");
             assertThat(c.denied("get", "d/team")).contains("d/team", "rw-r-----");
             assertThat(c.ok("reads"))
-                    .as("rw-r----- is not in an 0644 view: the socket refused it")
+                    .as("rw-r----- is not on an 0644 public side: the socket refused it")
                     .isEqualTo("1 1 true");
             assertThat(a.ok("get", "d/team")).endsWith(" t");
             assertThat(a.ok("reads"))
@@ -877,15 +899,15 @@ class MultiUserTest {
         }
         open.stop();
 
-        // Socket 0660 group team: only team may connect, the view is 0640 group team, and keys of
-        // group team that the group may read are published too.
+        // Socket 0660 group team: only team may connect, the public side is 0640 group team, and keys
+        // of group team that the group may read are published too.
         DaemonProcess teamOnly = startDaemon(List.of(), List.of("--socket-mode", "0660", "--socket-group", TEAM));
         UserActor a2 = actor("alice", alice, teamOnly);
         UserActor b2 = actor("bob", bob, teamOnly);
         awaitReady(a2, b2);
         try (SharedMap root = rootClient(teamOnly)) {
-            Path view = Path.of(root.stats().get("view_file"));
-            PosixFileAttributes attrs = Files.readAttributes(view, PosixFileAttributes.class);
+            Path pub = Path.of(root.stats().get("store_direct_reads"));
+            PosixFileAttributes attrs = Files.readAttributes(pub.resolve("root"), PosixFileAttributes.class);
             assertThat(PosixFilePermissions.toString(attrs.permissions())).isEqualTo("rw-r-----");
             assertThat(attrs.group().getName()).isEqualTo(TEAM);
             a2.ok("set", "d/team", "t"); // alice's primary group is team
@@ -897,7 +919,7 @@ class MultiUserTest {
                     .as("bob (team) read the team's rw-r----- key directly")
                     .isEqualTo("1 0 true");
             b2.denied("get", "d/mine");
-            assertThat(b2.ok("reads")).as("rw------- stays off the view").isEqualTo("1 1 true");
+            assertThat(b2.ok("reads")).as("rw------- stays off the public side").isEqualTo("1 1 true");
         }
     }
 

@@ -21,6 +21,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -156,7 +157,7 @@ public final class MappedStore implements AutoCloseable {
 
     /** The permission set of an octal mode such as 0640 (the low nine bits). */
     public static Set<PosixFilePermission> posix(int mode) {
-        Set<PosixFilePermission> set = java.util.EnumSet.noneOf(PosixFilePermission.class);
+        Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
         PosixFilePermission[] bits = {
             PosixFilePermission.OWNER_READ,
             PosixFilePermission.OWNER_WRITE,
@@ -191,9 +192,9 @@ public final class MappedStore implements AutoCloseable {
         Access pa = publicAccess(settings);
         Path pubDir = dir.resolve(PUBLIC_DIR);
         Path privDir = dir.resolve(PRIVATE_DIR);
-        makeDirectory(dir, pa.dirMode());
-        makeDirectory(pubDir, pa.dirMode());
-        makeDirectory(privDir, PosixFilePermissions.fromString("rwx------"));
+        makeDirectory(dir, pa);
+        makeDirectory(pubDir, pa);
+        makeDirectory(privDir, Access.PRIVATE);
         long pubGen = ThreadLocalRandom.current().nextLong() | 1;
         long privGen = ThreadLocalRandom.current().nextLong() | 1;
         Meta meta = Meta.create(privDir.resolve(StoreLayout.META_FILE), pubGen, privGen, dataDirId, bootId());
@@ -319,9 +320,18 @@ public final class MappedStore implements AutoCloseable {
         }
     }
 
-    private static void makeDirectory(Path d, Set<PosixFilePermission> mode) throws IOException {
+    /**
+     * Makes directory {@code d} (and its missing parents) reachable by exactly the readers {@code
+     * access} lets open the files in it: search permission where they may read, and the same group
+     * (a group-readable side in a directory of the daemon's group would be out of its readers' reach).
+     */
+    private static void makeDirectory(Path d, Access access) throws IOException {
+        Set<PosixFilePermission> mode = access.dirMode();
         if (!Files.isDirectory(d)) {
             Files.createDirectories(d, PosixFilePermissions.asFileAttribute(mode));
+        }
+        if (access.gid() >= 0) {
+            Files.setAttribute(d, "unix:gid", (int) access.gid());
         }
         Files.setPosixFilePermissions(d, mode);
     }
