@@ -95,7 +95,9 @@ final class DirectReads implements AutoCloseable {
             }
             if (s.retired() && store.compareAndSet(s, null)) {
                 // The daemon stopped or was replaced: this GET goes through the socket (which waits for a
-                // daemon as every call does), and the next one maps the store again.
+                // daemon as every call does), and the next one maps the store again. The retired files
+                // are unmapped now, so their memory is freed as soon as the daemon deletes them.
+                s.close();
                 nextAttemptNanos = System.nanoTime();
             }
         }
@@ -140,7 +142,10 @@ final class DirectReads implements AutoCloseable {
                     where.file().equals(besideSocket) ? List.of(besideSocket) : List.of(where.file(), besideSocket)) {
                 try {
                     StoreReader r = StoreReader.open(dir, where.generation());
-                    store.set(r);
+                    StoreReader old = store.getAndSet(r);
+                    if (old != null) {
+                        old.close();
+                    }
                     return r;
                 } catch (IOException | RuntimeException e) {
                     // for example: this user may not read the store's files; the socket serves every GET
@@ -158,9 +163,12 @@ final class DirectReads implements AutoCloseable {
         return new SharedMap.ReadStats(directHits.sum(), socketReads.sum(), s != null && !s.retired());
     }
 
-    /** Drops the mapping (unmapped once unreachable). */
+    /** Unmaps the store (a lookup still running on another thread answers through the socket). */
     @Override
     public void close() {
-        store.set(null);
+        StoreReader s = store.getAndSet(null);
+        if (s != null) {
+            s.close();
+        }
     }
 }

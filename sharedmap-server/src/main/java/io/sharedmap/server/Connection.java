@@ -487,7 +487,7 @@ final class Connection implements Runnable {
             for (int i = 0; i < replies.size(); i++) {
                 if (replies.get(i).visibleVersion() > durable) {
                     stats.serverErrors.increment();
-                    replies.set(i, error(ErrorCode.STORAGE_FAILURE, "not persisted: " + e.getMessage(), false));
+                    replies.set(i, error(ErrorCode.STORAGE_FAILURE, "not acknowledged: " + e.getMessage(), false));
                 }
             }
         }

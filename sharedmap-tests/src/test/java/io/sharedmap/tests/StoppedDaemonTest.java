@@ -11,6 +11,7 @@ import io.sharedmap.client.SharedMap;
 import io.sharedmap.tests.support.Await;
 import io.sharedmap.tests.support.DaemonProcess;
 import io.sharedmap.tests.support.SystemTestEnv;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,6 +79,10 @@ class StoppedDaemonTest {
             long v1 = map.set("k", "v1").version();
             assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("v1");
             assertThat(map.readStats().viewMapped()).isTrue();
+            // A key only its owner may read lives on the store's private side: from then on a key the
+            // public side lacks may be private, so the client must ask the daemon about it.
+            map.set("mine", "m");
+            map.chmod("mine".getBytes(StandardCharsets.UTF_8), 0600);
 
             daemon.sigstop();
             try {
@@ -89,7 +94,7 @@ class StoppedDaemonTest {
                         .hasMessageContaining("500 ms")
                         .hasMessageContaining("outcome is unknown");
 
-                // a key in the daemon's shared-memory view is read without asking the daemon
+                // a key on the store's public side is read without asking the daemon
                 assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("v1");
                 // one that is not goes through the socket: a new connection, whose hello is never answered
                 ReplyTimeoutException get = timesOut(() -> map.get("absent"));

@@ -11,6 +11,7 @@ import io.sharedmap.protocol.ErrorCode;
 import io.sharedmap.tests.support.Await;
 import io.sharedmap.tests.support.DaemonProcess;
 import io.sharedmap.tests.support.SystemTestEnv;
+import io.sharedmap.tests.support.UnixUsers;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -47,6 +48,7 @@ class StorageFaultsTest {
     final SystemTestEnv env = new SystemTestEnv();
 
     private Path mounted;
+    private boolean lazyUnmount;
 
     @AfterEach
     void unmount() throws Exception {
@@ -56,7 +58,9 @@ class StorageFaultsTest {
                     d.kill9(); // a daemon holding files open would keep the tmpfs busy
                 }
             }
-            int code = run("umount", mounted.toString());
+            // A client that mapped the store's files (this JVM's) lets go of them at a garbage collection,
+            // so that tmpfs is detached lazily; the journal's is unmounted outright.
+            int code = lazyUnmount ? run("umount", "-l", mounted.toString()) : run("umount", mounted.toString());
             assertThat(code).as("umount %s", mounted).isZero();
         }
     }
@@ -128,7 +132,11 @@ class StorageFaultsTest {
         Files.write(filler, new byte[512 * 1024]);
         DaemonProcess.Spec spec = env.daemonSpec()
                 .withDataDir(mnt.resolve("data"))
-                .withServerArgs("--snapshot-min-journal-bytes", Long.toString(1L << 30));
+                .withServerArgs(
+                        "--snapshot-min-journal-bytes",
+                        Long.toString(1L << 30),
+                        "--store-dir", // the mapped store elsewhere: this is the journal's disk filling
+                        env.scratch().resolve("store").toString());
         DaemonProcess daemon = env.startDaemon(spec);
         Map<String, byte[]> acked;
         try (SharedMap map = SharedMap.connect(daemon.socket(), PLAIN)) {
@@ -165,6 +173,63 @@ class StorageFaultsTest {
                         .as("%s was refused, never acknowledged", a)
                         .isEmpty();
             }
+            map.set("new", "works again");
+            assertThat(map.get("new").orElseThrow().valueAsString()).isEqualTo("works again");
+        }
+        restarted.stop();
+    }
+
+    /**
+     * The mapped store's file system (a tmpfs, /dev/shm by default) fills: the change that does not fit
+     * is not acknowledged, every later change is refused with STORAGE_FAILURE (as for a full journal
+     * disk), everything acknowledged is still read, through the socket; after space is freed and the
+     * daemon restarted, all of it is there and changes work again. The daemon never dies of SIGBUS.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void storeFull_realTmpfs_storageFailureAckedReadsServed_allBackAfterSpaceFreed() throws Exception {
+        assumeTrue(
+                "root".equals(System.getProperty("user.name")),
+                "not root: cannot mount a 4 MiB tmpfs to fill (run the tests as root for the real store-full case)");
+        Path mnt = env.newDir("mnt");
+        assumeTrue(
+                run("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt.toString()) == 0,
+                "mount -t tmpfs failed (no CAP_SYS_ADMIN in this container?): skipping the real store-full case");
+        mounted = mnt;
+        lazyUnmount = true;
+        env.allowDaemonErrors("(?i)(space|journal|storage|store|write|I/O)");
+        Path filler = mnt.resolve("filler");
+        Files.write(filler, new byte[1024 * 1024]);
+        DaemonProcess.Spec spec = env.daemonSpec()
+                .withServerArgs("--store-dir", mnt.resolve("store").toString());
+        DaemonProcess daemon = env.startDaemon(spec);
+        Map<String, byte[]> acked;
+        try (SharedMap map = SharedMap.connect(daemon.socket(), PLAIN)) {
+            List<ServerFailureException> failure = new ArrayList<>();
+            acked = writeUntilStorageFailure(map, "k", 8 * 1024, 2000, failure);
+            assertThat(failure)
+                    .as("a write on a full 4 MiB store after %d acknowledged 8 KiB values", acked.size())
+                    .hasSize(1);
+            assertThat(failure.get(0).errorCode()).contains(ErrorCode.STORAGE_FAILURE);
+            assertThat(failure.get(0).getMessage()).as("the error says why").containsIgnoringCase("store");
+            assertThat(acked.size()).as("acknowledged before the store filled").isGreaterThan(50);
+            for (int i = 0; i < 3; i++) {
+                try {
+                    map.set("after-" + i, "x");
+                    throw new AssertionError("a SET was acknowledged after the store filled");
+                } catch (ServerFailureException e) {
+                    assertThat(e.errorCode()).contains(ErrorCode.STORAGE_FAILURE);
+                }
+            }
+            assertAllPresent(map, acked, "while the store is full");
+        }
+        daemon.sigterm();
+        daemon.awaitExit(DaemonProcess.STOP_TIMEOUT);
+        Files.delete(filler);
+        DaemonProcess restarted = env.startDaemon(spec);
+        try (SharedMap map = SharedMap.connect(restarted.socket(), PLAIN)) {
+            assertAllPresent(map, acked, "after freeing space and restarting");
+            assertThat(map.get("after-0")).as("refused, never acknowledged").isEmpty();
             map.set("new", "works again");
             assertThat(map.get("new").orElseThrow().valueAsString()).isEqualTo("works again");
         }
@@ -358,6 +423,9 @@ class StorageFaultsTest {
             }
         }
         byte[] damagedBytes = Files.readAllBytes(snapshot);
+        // A daemon that continues its mapped store needs no snapshot; one whose store is gone (a reboot
+        // empties /dev/shm) rebuilds it from the snapshot and the journal, and must refuse this one.
+        UnixUsers.deleteTree(spec.storeDir());
         env.allowDaemonErrors(snapshot.getFileName().toString());
         DaemonProcess refused = env.launchDaemon(spec);
         int code = refused.awaitExit(Duration.ofSeconds(60));

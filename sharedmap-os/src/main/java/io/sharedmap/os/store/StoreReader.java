@@ -10,7 +10,9 @@ import java.lang.invoke.VarHandle;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A client's side of the mapped store ({@link StoreDescriptor}): answers GET from the public side's
@@ -25,13 +27,21 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * acknowledges it, with release stores; a lookup that starts after the acknowledgment reads with
  * acquire loads, so it sees that change or a later one, never an older value.
  *
- * <p>Memory: the root, the live index and every chunk met are mapped read-only in automatic arenas,
- * released when no longer reachable; a reader holding a generation the daemon replaced drops it at
- * its next lookup, so no close can race a lookup on another thread.
+ * <p>Memory: the root, the live index and every chunk met are mapped read-only, each in its own
+ * shared arena. A mapping the daemon replaced (an index generation, a chunk's incarnation) is
+ * unmapped as soon as a lookup finds its successor; chunks the daemon deleted are unmapped by
+ * {@link #releaseRetired}, which every {@value #SWEEP_EVERY}th lookup calls; and {@link #close}
+ * unmaps everything. So a reader keeps a retired file's memory allocated in the store's file system
+ * only while it is idle, never until some garbage collection. Unmapping while
+ * another thread reads is safe: that lookup fails with {@link IllegalStateException}, caught here,
+ * and tries again (or answers {@link #UNKNOWN} once closed).
  */
-public final class StoreReader {
+public final class StoreReader implements AutoCloseable {
     /** Tries per lookup before giving up to the daemon. */
     public static final int MAX_ATTEMPTS = 64;
+
+    /** Lookups between two calls of {@link #releaseRetired} (a power of two). */
+    public static final int SWEEP_EVERY = 1 << 16;
 
     /** What a lookup found. */
     public sealed interface Result permits Found, Absent, Unknown {}
@@ -62,18 +72,23 @@ public final class StoreReader {
     public static final Absent ABSENT = new Absent();
     public static final Unknown UNKNOWN = new Unknown();
 
-    private record Index(MemorySegment segment, long generation, int log2Slots) {}
+    private record Index(MemorySegment segment, long generation, int log2Slots, Arena arena) {}
 
-    private record Chunk(MemorySegment segment, long incarnation) {}
+    private record Chunk(MemorySegment segment, long incarnation, Arena arena) {}
 
     private final Path dir;
+    private final Arena rootArena;
     private final MemorySegment root;
     private final long generation;
-    private volatile Index index;
-    private final AtomicReferenceArray<Chunk> chunks = new AtomicReferenceArray<>(MAX_CHUNKS);
+    private final AtomicReference<@Nullable Index> index = new AtomicReference<>();
+    private final AtomicReferenceArray<@Nullable Chunk> chunks = new AtomicReferenceArray<>(MAX_CHUNKS);
+    private volatile boolean closed;
+    /** Lookups so far, counted without synchronization (a lost increment only delays a sweep). */
+    private int lookups;
 
-    private StoreReader(Path dir, MemorySegment root, long generation) {
+    private StoreReader(Path dir, Arena rootArena, MemorySegment root, long generation) {
         this.dir = dir;
+        this.rootArena = rootArena;
         this.root = root;
         this.generation = generation;
     }
@@ -86,25 +101,86 @@ public final class StoreReader {
      */
     public static StoreReader open(Path dir, long generation) throws IOException {
         Path file = dir.resolve(ROOT_FILE);
-        MemorySegment root = mapReadOnly(file);
-        String bad = checkHeader(root, ROOT_MAGIC, ROOT_FORMAT_VERSION, ROOT_HEADER_LENGTH, file.toString());
-        if (bad == null && root.byteSize() < ROOT_LENGTH) {
-            bad = file + " is " + root.byteSize() + " bytes, shorter than a root (" + ROOT_LENGTH + ")";
+        Arena arena = Arena.ofShared();
+        boolean opened = false;
+        try {
+            MemorySegment root = mapReadOnly(file, arena);
+            String bad = checkHeader(root, ROOT_MAGIC, ROOT_FORMAT_VERSION, ROOT_HEADER_LENGTH, file.toString());
+            if (bad == null && root.byteSize() < ROOT_LENGTH) {
+                bad = file + " is " + root.byteSize() + " bytes, shorter than a root (" + ROOT_LENGTH + ")";
+            }
+            if (bad != null) {
+                throw new IOException(bad);
+            }
+            long g = root.get(LONG, ROOT_GENERATION_OFFSET);
+            if (g != generation) {
+                throw new IOException(file + ": holds store generation " + Long.toHexString(g)
+                        + ", the daemon announced " + Long.toHexString(generation) + " (replaced meanwhile)");
+            }
+            opened = true;
+            return new StoreReader(dir, arena, root, generation);
+        } finally {
+            if (!opened) {
+                arena.close();
+            }
         }
-        if (bad != null) {
-            throw new IOException(bad);
-        }
-        long g = root.get(LONG, ROOT_GENERATION_OFFSET);
-        if (g != generation) {
-            throw new IOException(file + ": holds store generation " + Long.toHexString(g) + ", the daemon announced "
-                    + Long.toHexString(generation) + " (replaced meanwhile)");
-        }
-        return new StoreReader(dir, root, generation);
     }
 
-    private static MemorySegment mapReadOnly(Path file) throws IOException {
+    private static MemorySegment mapReadOnly(Path file, Arena arena) throws IOException {
         try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ)) {
-            return c.map(FileChannel.MapMode.READ_ONLY, 0, c.size(), Arena.ofAuto());
+            return c.map(FileChannel.MapMode.READ_ONLY, 0, c.size(), arena);
+        }
+    }
+
+    /**
+     * Unmaps every file of this store; lookups from then on (and any still running) answer {@link
+     * #UNKNOWN}. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        release(index.getAndSet(null));
+        for (int c = 0; c < MAX_CHUNKS; c++) {
+            release(chunks.getAndSet(c, null));
+        }
+        closeQuietly(rootArena);
+    }
+
+    /**
+     * Unmaps every chunk this reader maps that the daemon has since deleted or replaced (its
+     * directory entry in the root names another incarnation, or none).
+     */
+    public void releaseRetired() {
+        try {
+            for (int c = 1; c < MAX_CHUNKS; c++) {
+                Chunk k = chunks.getAcquire(c);
+                if (k != null
+                        && (long) WORD.getAcquire(root, directoryOffset(c)) != k.incarnation
+                        && chunks.compareAndSet(c, k, null)) {
+                    release(k);
+                }
+            }
+        } catch (IllegalStateException closedMeanwhile) {
+            // close() released everything
+        }
+    }
+
+    private static void release(@Nullable Object mapping) {
+        if (mapping instanceof Index ix) {
+            closeQuietly(ix.arena);
+        } else if (mapping instanceof Chunk k) {
+            closeQuietly(k.arena);
+        }
+    }
+
+    private static void closeQuietly(Arena arena) {
+        try {
+            arena.close();
+        } catch (IllegalStateException alreadyClosed) {
+            // two threads released the same mapping: once is enough
         }
     }
 
@@ -113,44 +189,66 @@ public final class StoreReader {
         return generation;
     }
 
-    /** Whether the daemon retired this store (a reader must go back to the daemon for the new one). */
+    /**
+     * Whether the daemon retired this store (a reader must go back to the daemon for the new one), or
+     * this reader was closed.
+     */
     public boolean retired() {
-        return (long) WORD.getAcquire(root, (long) ROOT_STATE_OFFSET) != STATE_LIVE;
+        try {
+            return closed || (long) WORD.getAcquire(root, (long) ROOT_STATE_OFFSET) != STATE_LIVE;
+        } catch (IllegalStateException closedMeanwhile) {
+            return true;
+        }
     }
 
     /** The key's value and version, {@link #ABSENT}, or {@link #UNKNOWN}: see the class comment. */
     public Result lookup(byte[] key) {
+        if ((++lookups & (SWEEP_EVERY - 1)) == 0) {
+            releaseRetired();
+        }
         long h = hash(key);
         for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
             if (attempt > 0) {
                 Thread.onSpinWait();
             }
-            if (retired()) {
-                return UNKNOWN;
+            try {
+                Result r = attempt(key, h);
+                if (r != null) {
+                    return r;
+                }
+            } catch (IllegalStateException unmapped) {
+                // a mapping this lookup used was replaced and unmapped by another thread: try again
             }
-            Index ix = currentIndex();
-            if (ix == null) {
-                continue;
-            }
-            long inserts = (long) WORD.getAcquire(root, (long) ROOT_PRIVATE_INSERTS_OFFSET);
-            long live = (long) WORD.getAcquire(root, (long) ROOT_PRIVATE_LIVE_OFFSET);
-            Result r = probe(ix, key, h);
-            if (r == null) {
-                continue; // something changed under the probe
-            }
-            VarHandle.acquireFence();
-            if ((long) WORD.getAcquire(ix.segment, (long) INDEX_STATE_OFFSET) != STATE_LIVE) {
-                continue; // replaced by a new generation while probing: changes since went there only
-            }
-            if (r != ABSENT) {
-                return r;
-            }
-            boolean privateEmpty = live == 0
-                    && (long) WORD.getAcquire(root, (long) ROOT_PRIVATE_LIVE_OFFSET) == 0
-                    && (long) WORD.getAcquire(root, (long) ROOT_PRIVATE_INSERTS_OFFSET) == inserts;
-            return privateEmpty ? ABSENT : UNKNOWN;
         }
         return UNKNOWN;
+    }
+
+    /** One try: the answer, or null to try again. */
+    private @Nullable Result attempt(byte[] key, long h) {
+        if (retired()) {
+            return UNKNOWN;
+        }
+        Index ix = currentIndex();
+        if (ix == null) {
+            return null;
+        }
+        long inserts = (long) WORD.getAcquire(root, (long) ROOT_PRIVATE_INSERTS_OFFSET);
+        long live = (long) WORD.getAcquire(root, (long) ROOT_PRIVATE_LIVE_OFFSET);
+        Result r = probe(ix, key, h);
+        if (r == null) {
+            return null; // something changed under the probe
+        }
+        VarHandle.acquireFence();
+        if ((long) WORD.getAcquire(ix.segment, (long) INDEX_STATE_OFFSET) != STATE_LIVE) {
+            return null; // replaced by a new generation while probing: changes since went there only
+        }
+        if (r != ABSENT) {
+            return r;
+        }
+        boolean privateEmpty = live == 0
+                && (long) WORD.getAcquire(root, (long) ROOT_PRIVATE_LIVE_OFFSET) == 0
+                && (long) WORD.getAcquire(root, (long) ROOT_PRIVATE_INSERTS_OFFSET) == inserts;
+        return privateEmpty ? ABSENT : UNKNOWN;
     }
 
     /** Found, ABSENT (not in this side), or null: retry. */
@@ -208,15 +306,17 @@ public final class StoreReader {
     }
 
     /** The live index generation, mapped; null if it could not be (replaced meanwhile: retry). */
-    private Index currentIndex() {
+    private @Nullable Index currentIndex() {
         long g = (long) WORD.getAcquire(root, (long) ROOT_INDEX_GENERATION_OFFSET);
-        Index ix = index;
+        Index ix = index.get();
         if (ix != null && ix.generation == g) {
             return ix;
         }
+        Arena arena = Arena.ofShared();
+        Index mapped = null;
         try {
             Path file = dir.resolve(indexFile(g));
-            MemorySegment s = mapReadOnly(file);
+            MemorySegment s = mapReadOnly(file, arena);
             if (checkHeader(s, INDEX_MAGIC, INDEX_FORMAT_VERSION, INDEX_HEADER_LENGTH, file.toString()) != null
                     || s.get(LONG, INDEX_GENERATION_OFFSET) != g
                     || s.get(LONG, INDEX_STORE_GENERATION_OFFSET) != generation) {
@@ -226,40 +326,66 @@ public final class StoreReader {
             if (log2 < MIN_LOG2_SLOTS || log2 > MAX_LOG2_SLOTS || s.byteSize() < indexLength(log2)) {
                 return null;
             }
-            ix = new Index(s, g, log2);
-            index = ix;
-            return ix;
+            mapped = new Index(s, g, log2, arena);
         } catch (IOException e) {
             return null;
+        } finally {
+            if (mapped == null) {
+                arena.close();
+            }
         }
+        if (closed || !index.compareAndSet(ix, mapped)) {
+            arena.close(); // another thread mapped it first (or closed this reader): use theirs
+            return null;
+        }
+        release(ix); // the generation it replaces: unmapped now, not at some garbage collection
+        if (closed) {
+            release(index.getAndSet(null)); // close() ran meanwhile and may have missed this one
+            return null;
+        }
+        return mapped;
     }
 
     /** Chunk {@code c} as the root's directory names it now, mapped; null if it cannot be. */
-    private Chunk chunk(int c) {
+    private @Nullable Chunk chunk(int c) {
         if (c <= 0 || c >= MAX_CHUNKS) {
             return null;
         }
         long incarnation = (long) WORD.getAcquire(root, directoryOffset(c));
-        Chunk k = chunks.getPlain(c);
+        Chunk k = chunks.getAcquire(c);
         if (k != null && k.incarnation == incarnation) {
             return k;
         }
         if (incarnation == 0) {
             return null;
         }
+        Arena arena = Arena.ofShared();
+        Chunk mapped = null;
         try {
             Path file = dir.resolve(chunkFile(c));
-            MemorySegment s = mapReadOnly(file);
+            MemorySegment s = mapReadOnly(file, arena);
             if (checkHeader(s, CHUNK_MAGIC, CHUNK_FORMAT_VERSION, CHUNK_HEADER_LENGTH, file.toString()) != null
                     || s.get(LONG, CHUNK_INCARNATION_OFFSET) != incarnation
                     || s.get(LONG, CHUNK_STORE_GENERATION_OFFSET) != generation) {
                 return null;
             }
-            k = new Chunk(s, incarnation);
-            chunks.setRelease(c, k);
-            return k;
+            mapped = new Chunk(s, incarnation, arena);
         } catch (IOException e) {
             return null;
+        } finally {
+            if (mapped == null) {
+                arena.close();
+            }
         }
+        if (closed || !chunks.compareAndSet(c, k, mapped)) {
+            arena.close(); // another thread mapped it first (or closed this reader): use theirs
+            return null;
+        }
+        release(k); // the incarnation it replaces: unmapped now
+        if (closed) {
+            release(chunks.getAndSet(c, null)); // close() ran meanwhile and may have missed this one
+            return null;
+        }
+        return mapped;
     }
 }

@@ -1124,7 +1124,11 @@ public final class Engine implements AutoCloseable {
     private final class Applier implements Journal.Applier {
         @Override
         public void apply(List<Journal.Pending> batch, long segment, long lastStart, long lastEnd) throws IOException {
-            store.apply(batch, new MappedStore.Checkpoint(batch.getLast().version(), segment, lastStart, lastEnd));
+            try {
+                store.apply(batch, new MappedStore.Checkpoint(batch.getLast().version(), segment, lastStart, lastEnd));
+            } catch (IOException e) {
+                throw new StoreApplyException(storeDir(), e);
+            }
             for (Journal.Pending p : batch) {
                 if (p.changeKind() != MappedStore.Change.NONE) {
                     settle(p);

@@ -364,7 +364,7 @@ final class Journal implements AutoCloseable {
                     IOException f = failure;
                     if (f != null
                             && !evenIfFailed) { // failed meanwhile (the background fsync): the finally passes it on
-                        throw new JournalFailedException("journal write failed, change not persisted: " + f, f);
+                        throw failed(f);
                     }
                     leading = true;
                     return true;
@@ -374,7 +374,7 @@ final class Journal implements AutoCloseable {
                 }
                 IOException f = failure;
                 if (f != null && !evenIfFailed) {
-                    throw new JournalFailedException("journal write failed, change not persisted: " + f, f);
+                    throw failed(f);
                 }
                 if (!leader.get() && leader.compareAndSet(false, true)) {
                     leading = true;
@@ -498,9 +498,18 @@ final class Journal implements AutoCloseable {
             fail(cause);
             LOG.log(
                     System.Logger.Level.ERROR,
-                    "journal segment " + segmentName(segment) + " failed; refusing further" + " changes: " + e);
-            throw new JournalFailedException("journal write failed, change not persisted: " + e, cause);
+                    e instanceof StoreApplyException
+                            ? "refusing further changes: " + e.getMessage()
+                            : "journal segment " + segmentName(segment) + " failed; refusing further changes: " + e);
+            throw failed(cause);
         }
+    }
+
+    /** What a change is told once the journal failed with {@code cause}. */
+    private static JournalFailedException failed(IOException cause) {
+        return cause instanceof StoreApplyException
+                ? new JournalFailedException(cause.getMessage(), cause)
+                : new JournalFailedException("journal write failed, change not persisted: " + cause, cause);
     }
 
     /**

@@ -29,6 +29,7 @@ import org.jspecify.annotations.Nullable;
  * chunk to the head and deleting the chunk.
  */
 final class Side implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Side.class.getName());
     static final long MIN_CHUNK = 256L << 10;
     static final long MAX_CHUNK = 64L << 20;
     static final long LARGE_ENTRY = MAX_CHUNK / 8;
@@ -502,8 +503,8 @@ final class Side implements AutoCloseable {
             while (size < CHUNK_HEADER_LENGTH + length) {
                 size *= 2; // an entry below the large size, bigger than the next chunk: a bigger chunk
             }
-            nextChunkSize = Math.min(chunking.max(), Math.max(nextChunkSize, size) * 2);
-            head = newChunk(size);
+            head = newChunkFitting(size, CHUNK_HEADER_LENGTH + length);
+            nextChunkSize = Math.min(chunking.max(), Math.max(chunking.first(), head.segment.byteSize() * 2));
             headChunk = head.number;
             headOffset = CHUNK_HEADER_LENGTH;
         }
@@ -511,6 +512,30 @@ final class Side implements AutoCloseable {
         headOffset += length;
         meta.setHead(isPrivate, headChunk, headOffset); // before any slot can point to the entry (see Meta)
         return r;
+    }
+
+    /**
+     * A new chunk of {@code size} bytes or, when the file system has no room for that (a full tmpfs),
+     * the largest smaller one, halving down to the first chunk size, that still holds {@code needed}.
+     */
+    private Chunk newChunkFitting(long size, long needed) throws IOException {
+        while (true) {
+            try {
+                return newChunk(size);
+            } catch (StoreFullException e) {
+                throw e;
+            } catch (IOException e) {
+                long smaller = size / 2;
+                if (smaller < needed || smaller < chunking.first()) {
+                    throw e;
+                }
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "no room for a chunk of " + size + " bytes in " + dir + " (" + e.getMessage() + "); trying "
+                                + smaller);
+                size = smaller;
+            }
+        }
     }
 
     private Chunk newChunk(long size) throws IOException {

@@ -63,7 +63,10 @@ final class StoreFiles {
             Files.setPosixFilePermissions(file, access.fileMode()); // exactly: the umask does not narrow it
             fill(c, length);
             return c.map(FileChannel.MapMode.READ_WRITE, 0, length, arena);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            Files.deleteIfExists(file);
+            throw new IOException("cannot make " + file + " (" + length + " bytes): " + e.getMessage(), e);
+        } catch (RuntimeException e) {
             Files.deleteIfExists(file);
             throw e;
         }
@@ -89,7 +92,13 @@ final class StoreFiles {
     /** Grows {@code file} with zeros to {@code length} and maps the range {@code [from, length)}. */
     static MemorySegment extend(Path file, long from, long length, Arena arena) throws IOException {
         try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            fill(c, length);
+            long before = c.size();
+            try {
+                fill(c, length);
+            } catch (IOException e) {
+                c.truncate(before); // the zeros written so far would be unused space
+                throw new IOException("cannot grow " + file + " to " + length + " bytes: " + e.getMessage(), e);
+            }
             return c.map(FileChannel.MapMode.READ_WRITE, from, length - from, arena);
         }
     }

@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -243,6 +244,60 @@ class MappedStoreTest {
             assertThat(r.lookup(bytes("big")))
                     .isInstanceOfSatisfying(
                             StoreReader.Found.class, f -> assertThat(f.value()).isEqualTo(bytes("small now")));
+        }
+    }
+
+    /** Lines of this process's memory map naming a file in {@code dir} (and, if asked, deleted). */
+    private static long mappings(Path dir, boolean deletedOnly) throws IOException {
+        try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps"))) {
+            return lines.filter(l -> l.contains(dir + "/") && (!deletedOnly || l.endsWith("(deleted)")))
+                    .count();
+        }
+    }
+
+    /**
+     * A reader lets go of what the store retired (a chunk compacted away) at its sweep, not at some
+     * garbage collection, and of everything at close: memory in the store's file system is not
+     * kept by readers of files long deleted.
+     */
+    @Test
+    void reader_unmapsChunksTheStoreDeleted_andEverythingAtClose() throws Exception {
+        byte[] big = new byte[(int) Side.LARGE_ENTRY + 100];
+        try (MappedStore s = MappedStore.create(settings(dir), DATA_DIR_ID)) {
+            s.apply(List.of(Op.put("big", big, 1, PUBLIC), Op.put("small", bytes("v"), 2, PUBLIC)), at(2));
+            Path pub = s.publicDir();
+            StoreReader r = StoreReader.open(pub, s.generation());
+            assertThat(r.lookup(bytes("big"))).isInstanceOf(StoreReader.Found.class);
+            s.apply(List.of(Op.put("big", bytes("small now"), 3, PUBLIC)), at(3));
+            while (s.compactStep(1 << 20)) {
+                // the big value's chunk of its own is deleted
+            }
+            assertThat(mappings(pub, true))
+                    .as("the reader still maps the deleted chunk")
+                    .isPositive();
+            r.releaseRetired();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (mappings(pub, true) > 0) { // the store's own mapping goes after a grace period
+                assertThat(System.nanoTime() - deadline)
+                        .as("a deleted chunk still mapped")
+                        .isNegative();
+                Thread.onSpinWait();
+            }
+            assertThat(r.lookup(bytes("big")))
+                    .isInstanceOfSatisfying(
+                            StoreReader.Found.class, f -> assertThat(f.value()).isEqualTo(bytes("small now")));
+            long withReader = mappings(pub, false);
+            r.close();
+            long storeOnly = mappings(pub, false);
+            assertThat(storeOnly).as("mappings after the reader closed").isLessThan(withReader);
+            assertThat(r.lookup(bytes("big"))).isSameAs(StoreReader.UNKNOWN);
+            StoreReader again = StoreReader.open(pub, s.generation());
+            assertThat(again.lookup(bytes("small"))).isInstanceOf(StoreReader.Found.class);
+            assertThat(mappings(pub, false)).isGreaterThan(storeOnly);
+            again.close();
+            assertThat(mappings(pub, false))
+                    .as("a closed reader leaves nothing mapped")
+                    .isEqualTo(storeOnly);
         }
     }
 

@@ -110,13 +110,19 @@ public final class DaemonProcess {
             return new Spec(name, dataDir, socket, logDir, serverArgs, jvmArgs, oneCpu, mask);
         }
 
+        /** Where the daemon keeps its mapped store (beside the data directory) unless the test says otherwise. */
+        public Path storeDir() {
+            return dataDir.resolveSibling(dataDir.getFileName() + ".store");
+        }
+
         /** The launcher's command line for this daemon, with the test class path. */
         List<String> command() {
-            // The mapped store beside the data directory, not in /dev/shm: the test's temporary tree holds everything.
+            // The mapped store beside the data directory, not in /dev/shm: the test's temporary tree holds
+            // everything (unless the test places it itself).
             List<String> args = new ArrayList<>(serverArgs);
-            args.addAll(List.of(
-                    "--store-dir",
-                    dataDir.resolveSibling(dataDir.getFileName() + ".store").toString()));
+            if (!args.contains("--store-dir")) {
+                args.addAll(List.of("--store-dir", storeDir().toString()));
+            }
             return DaemonLauncher.command(DaemonSpec.of(dataDir, socket)
                     .withServerArgs(args)
                     .withJvmOptions(jvmArgs)
