@@ -116,6 +116,10 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Value bytes for uniform and zipf. Default: ${DEFAULT-VALUE}.")
   int valueSize;
 
+  @Option(names = "--note", paramLabel = "TEXT",
+      description = "Free text recorded with the results (summary.md, results.json), e.g. who else used the machine.")
+  String note;
+
   @Option(names = "--zipf-theta", paramLabel = "T", defaultValue = "0.99",
       description = "Zipf exponent, 0 < T < 1 (YCSB's default 0.99). Default: ${DEFAULT-VALUE}.")
   double zipfTheta;
@@ -288,7 +292,15 @@ public final class BenchCommand implements Callable<Integer> {
     BenchServer.Launch launch = new BenchServer.Launch(fs, work, logDir, java, classPath, daemonMain, daemonOpts, daemonArgs,
         redisServer, jfr ? outDir.toAbsolutePath().resolve("daemon.jfr") : null, load);
 
-    RunInfo info = RunInfo.collect(String.join(" ", spec.commandLine().getParseResult().originalArgs()), fs, load);
+    List<String> args = spec.commandLine().getParseResult().originalArgs();
+    int named = args.indexOf("bench");
+    if (named >= 0 && args.subList(0, named).stream().allMatch(a -> a.startsWith("-"))) {
+      args = args.subList(named + 1, args.size()); // through the CLI they start with the subcommand's name
+    }
+    RunInfo info = RunInfo.collect(String.join(" ", args), fs, load);
+    if (note != null) {
+      info.fields.put("note", note);
+    }
     w.println("sharedmap bench: " + info.describeMachine());
     w.println("results -> " + outDir.toAbsolutePath());
     w.flush();

@@ -20,6 +20,7 @@ final class RunInfo {
     RunInfo i = new RunInfo();
     i.fields.put("started", OffsetDateTime.now().toString());
     i.fields.put("command", "sharedmap bench " + args);
+    i.fields.put("commit", commit());
     i.fields.put("cpus", Integer.toString(Runtime.getRuntime().availableProcessors()));
     i.fields.put("cpu_model", cpuModel());
     i.fields.put("kernel", read("/proc/sys/kernel/osrelease"));
@@ -51,6 +52,53 @@ final class RunInfo {
       return Double.parseDouble(read("/proc/loadavg").split(" ")[0]);
     } catch (RuntimeException e) {
       return -1;
+    }
+  }
+
+  /**
+   * The commit of the checkout this harness was built from ({@code git rev-parse --short HEAD} in
+   * the directory of its classes or jar, else in the working directory), with {@code -dirty} when
+   * tracked files differ from it; {@code unknown} outside a git checkout. Bounded by a few seconds.
+   */
+  static String commit() {
+    List<Path> places = new ArrayList<>();
+    try {
+      Path code = Path.of(RunInfo.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      places.add(Files.isDirectory(code) ? code : code.getParent());
+    } catch (java.net.URISyntaxException | RuntimeException e) {
+      // no code source: the working directory only
+    }
+    places.add(Path.of("").toAbsolutePath());
+    for (Path dir : places) {
+      String hash = git(dir, "rev-parse", "--short", "HEAD");
+      if (hash != null && !hash.isEmpty()) {
+        String status = git(dir, "status", "--porcelain", "--untracked-files=no");
+        return hash + (status != null && !status.isEmpty() ? "-dirty" : "");
+      }
+    }
+    return "unknown";
+  }
+
+  private static String git(Path dir, String... args) {
+    List<String> cmd = new ArrayList<>(List.of("git", "-C", dir.toString()));
+    cmd.addAll(List.of(args));
+    try {
+      Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+      p.getOutputStream().close();
+      String out;
+      try (java.io.InputStream in = p.getInputStream()) {
+        out = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+      }
+      if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return null;
+      }
+      return p.exitValue() == 0 ? out : null;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
     }
   }
 
