@@ -74,12 +74,27 @@ import picocli.CommandLine.Spec;
         "      --target sharedmap --target redis",
         "  sharedmap bench --target sharedmap:/run/sharedmap/sharedmap.sock \\",
         "      --workload ping -p 1 --syscalls",
-        "  sharedmap bench --charts-from bench-results/<run>/results.csv"})
+        "  sharedmap bench --charts-from bench-results/<run>/results.csv",
+        "  sharedmap bench --workload scale --keys 1000000",
+        "",
+        "Scale (--workload scale; issue 11's measure): targets direct, sharedmap",
+        "(both read one daemon, loaded once), redis and, for GET, chronicle;",
+        "default: direct, sharedmap, redis. -p defaults to 1,10 and --mix to",
+        "read,write. Each store is loaded with --keys keys of --key-size bytes,",
+        "each with its own --value-size value, through the client's pipeline",
+        "(the other waits); memory (/proc VmRSS, RssAnon, RssFile, RssShmem, plus",
+        "files in tmpfs the daemon names in STATS or maps) and disk (du of the",
+        "data directory / Redis's AOF directory) are read after the load and",
+        "after the disk use settles; then GET and SET cells; then a clean restart",
+        "and a kill -9, each timed until a GET of a known key answers, each",
+        "followed by reading back a sample of keys (--verify-keys). Writes",
+        "scale.csv and a \"scale\" member in results.json beside the usual files;",
+        "a missing or wrong value is a PROBLEM line and exit code 1."})
 public final class BenchCommand implements Callable<Integer> {
 
   /** How much load each worker applies. */
-  record Load(long ops, int keys, int valueSize, double zipfTheta, long seed, long warmupOps, long directWarmupOps,
-      long warmupMs) {
+  record Load(long ops, int keys, int keySize, int valueSize, double zipfTheta, long seed, long warmupOps,
+      long directWarmupOps, long warmupMs) {
 
     /** Warm-up operations for a worker of this kind of target. */
     long warmupOps(TargetSpec.Kind kind) {
@@ -92,7 +107,10 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--workload", split = ",", hideParamSyntax = true, paramLabel = "W[,W...]", defaultValue = "seed",
       description = "seed (the report's: one key test_key=test_value), uniform (N preloaded keys, uniform "
-          + "random), zipf (same, Zipf-skewed), ping (empty round trips: the floor). Default: ${DEFAULT-VALUE}.")
+          + "random), zipf (same, Zipf-skewed), ping (empty round trips: the floor), scale (alone: load --keys N keys "
+          + "through the pipeline into one daemon and into Redis, then load rate, memory, disk, direct-read share, "
+          + "GET and SET at each -p, clean restart and kill -9 recovery, side by side; see Scale below). "
+          + "Default: ${DEFAULT-VALUE}.")
   List<String> workloads;
 
   @Option(names = "--mix", split = ",", hideParamSyntax = true, paramLabel = "M[,M...]", defaultValue = "read,write,rw",
@@ -113,8 +131,32 @@ public final class BenchCommand implements Callable<Integer> {
   int keys;
 
   @Option(names = "--value-size", paramLabel = "V", defaultValue = "100",
-      description = "Value bytes for uniform and zipf. Default: ${DEFAULT-VALUE}.")
+      description = "Value bytes for uniform, zipf and scale. Default: ${DEFAULT-VALUE}.")
   int valueSize;
+
+  @Option(names = "--key-size", paramLabel = "K", defaultValue = "10",
+      description = "Key bytes for scale (its keys are decimal numbers, zero-padded; the other workloads' keys are "
+          + "key:NNNNNNNNNN, 14 bytes). Default: ${DEFAULT-VALUE}.")
+  int keySize;
+
+  @Option(names = "--load-timeout", paramLabel = "SECONDS", defaultValue = "3600",
+      description = "scale: longest the load of one store may take. Default: ${DEFAULT-VALUE}.")
+  long loadTimeoutS;
+
+  @Option(names = "--settle-timeout", paramLabel = "SECONDS", defaultValue = "600",
+      description = "scale: longest wait, after a load, for the store's disk use to settle (see --settle-quiet-ms). "
+          + "Default: ${DEFAULT-VALUE}.")
+  long settleTimeoutS;
+
+  @Option(names = "--settle-quiet-ms", paramLabel = "MS", defaultValue = "5000",
+      description = "scale: disk use counts as settled once the data directory's size has not changed for this long "
+          + "(and Redis runs or schedules no AOF rewrite). Default: ${DEFAULT-VALUE}.")
+  long settleQuietMs;
+
+  @Option(names = "--verify-keys", paramLabel = "N", defaultValue = "1000",
+      description = "scale: after each restart, read back N random keys and the last N loaded and report every "
+          + "missing or wrong value. Default: ${DEFAULT-VALUE}.")
+  int verifyKeys;
 
   @Option(names = "--note", paramLabel = "TEXT",
       description = "Free text recorded with the results (summary.md, results.json), e.g. who else used the machine.")
@@ -251,6 +293,9 @@ public final class BenchCommand implements Callable<Integer> {
       }
       check(ops >= 1 && ops <= 100_000_000L, "--ops: " + ops + " is outside 1..100000000");
       check(keys >= 1 && keys <= 50_000_000, "--keys: " + keys + " is outside 1..50000000");
+      if (wl.contains(Workload.SCALE)) {
+        checkScale(wl, ts);
+      }
       check(valueSize >= 0 && valueSize <= 1 << 20, "--value-size: " + valueSize + " is outside 0..1048576");
       check(cellTimeoutS >= 10 && cellTimeoutS <= 86_400, "--cell-timeout: " + cellTimeoutS + " is outside 10..86400");
       check(repeat >= 1 && repeat <= 100, "--repeat: " + repeat + " is outside 1..100");
@@ -265,6 +310,19 @@ public final class BenchCommand implements Callable<Integer> {
       }
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
+    boolean scale = wl.contains(Workload.SCALE);
+    if (scale) {
+      if (targets.isEmpty()) {
+        ts = List.of(new TargetSpec(TargetSpec.Kind.DIRECT, null), new TargetSpec(TargetSpec.Kind.SHAREDMAP, null),
+            new TargetSpec(TargetSpec.Kind.REDIS, null));
+      }
+      if (!spec.commandLine().getParseResult().hasMatchedOption("--processes")) {
+        processes = List.of(1, 10);
+      }
+      if (!spec.commandLine().getParseResult().hasMatchedOption("--mix")) {
+        mx = List.of(Mix.READ, Mix.WRITE);
+      }
     }
     if (!wl.contains(Workload.PING) && ts.size() > 0 && wl.stream().anyMatch(Workload::needsPreload)) {
       w.println("note: add --workload ...,ping to see every figure beside the socket round-trip floor");
@@ -284,7 +342,8 @@ public final class BenchCommand implements Callable<Integer> {
         .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     String classPath = System.getProperty("java.class.path");
     List<String> daemonOpts = new ArrayList<>(daemonJvmOptions);
-    Load load = new Load(ops, keys, valueSize, zipfTheta, seed, warmupOps, directWarmupOps, warmupMs);
+    Load load = new Load(ops, keys, scale ? keySize : 0, valueSize, zipfTheta, seed, warmupOps, directWarmupOps,
+        warmupMs);
     CellRunner.Spawn spawn = new CellRunner.Spawn(java, classPath,
         workerJvmOptions.isEmpty() ? List.of("-XX:+UseSerialGC", "-Xms64m", "-Xmx256m")
             : workerJvmOptions,
@@ -298,6 +357,10 @@ public final class BenchCommand implements Callable<Integer> {
       args = args.subList(named + 1, args.size()); // through the CLI they start with the subcommand's name
     }
     RunInfo info = RunInfo.collect(String.join(" ", args), fs, load);
+    if (scale) {
+      info.fields.put("key_size", Integer.toString(keySize));
+      info.fields.put("processes", processes.toString());
+    }
     if (note != null) {
       info.fields.put("note", note);
     }
@@ -315,6 +378,23 @@ public final class BenchCommand implements Callable<Integer> {
       }
     }, "bench-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanup);
+    if (scale) {
+      ScaleRun.Settings settings = new ScaleRun.Settings(keys, keySize, valueSize, seed, processes, mx,
+          loadTimeoutS * 1000, settleTimeoutS * 1000, settleQuietMs, SCALE_SERVE_TIMEOUT_MS, verifyKeys);
+      try {
+        return runScale(new ScaleRun(settings, ts, launch, load, spawn, logDir, w, servers), info, fs, outDir);
+      } finally {
+        synchronized (servers) {
+          servers.forEach(BenchServer::close);
+        }
+        try {
+          Runtime.getRuntime().removeShutdownHook(cleanup);
+        } catch (IllegalStateException e) {
+          // already shutting down: the hook runs
+        }
+        deleteTree(work);
+      }
+    }
     try {
       for (TargetSpec t : ts) {
         BenchServer s = BenchServer.start(t, launch);
@@ -406,6 +486,60 @@ public final class BenchCommand implements Callable<Integer> {
     return results.stream().allMatch(CellResult::ok) ? 0 : 1;
   }
 
+  /** How long, after a restart, the scale workload waits for a GET of a known key to answer. */
+  static final long SCALE_SERVE_TIMEOUT_MS = 120_000;
+
+  /** {@code --workload scale}: runs it, writes every output, prints the tables; 0 when nothing failed. */
+  private int runScale(ScaleRun run, RunInfo info, Fsync fs, Path outDir) throws IOException, InterruptedException {
+    PrintWriter w = spec.commandLine().getOut();
+    info.fields.put("load_average_at_start", Double.toString(RunInfo.loadAverage()));
+    ScaleRun.Result r = run.run();
+    if (r.sharedMapLabel != null) {
+      info.addServer(r.sharedMapLabel, "sharedmap", "");
+    }
+    if (r.redisLabel != null) {
+      info.addServer(r.redisLabel, "redis", "");
+    }
+    List<String> problems = ScaleReport.problemLines(r);
+    List<DirectGoals.Table> tables = ScaleReport.tables(r, fs);
+    ResultsWriter.write(outDir, info, r.cells, ScaleReport.json(r));
+    ScaleReport.writeCsv(outDir.resolve("scale.csv"), r);
+    MarkdownSummary.write(outDir.resolve("summary.md"), info, CellResult.medians(r.cells), problems, tables);
+    if (!noCharts && !r.cells.isEmpty()) {
+      String problem = Charts.write(outDir, CellResult.medians(r.cells));
+      if (problem != null) {
+        w.println("charts skipped: " + problem);
+      }
+    }
+    for (DirectGoals.Table t : tables) {
+      Report.printTable(w, t);
+    }
+    w.println();
+    for (String p : problems) {
+      w.println(p);
+    }
+    w.println("results written to " + outDir.toAbsolutePath()
+        + " (summary.md, scale.csv, results.csv, results.json, hgrm/, " + (noCharts ? "" : "*.png, ") + "logs/)");
+    w.flush();
+    return problems.isEmpty() && r.cells.stream().allMatch(CellResult::ok) ? 0 : 1;
+  }
+
+  /** What --workload scale needs of the other options. */
+  private void checkScale(List<Workload> wl, List<TargetSpec> ts) {
+    check(wl.size() == 1, "--workload scale runs alone (it loads, restarts and kills its own servers)");
+    for (TargetSpec t : ts) {
+      check(t.managed(), "--workload scale: target " + t + " is already running; scale starts, restarts and kills "
+          + "its own servers");
+    }
+    int min = ScaleKeys.minKeySize(keys);
+    check(keySize >= min && keySize <= 1024, "--key-size: " + keySize + " is outside " + min + "..1024 (" + min
+        + " digits tell " + keys + " keys apart)");
+    check(loadTimeoutS >= 1 && settleTimeoutS >= 0 && settleQuietMs >= 100,
+        "--load-timeout must be >= 1, --settle-timeout >= 0 and --settle-quiet-ms >= 100");
+    check(verifyKeys >= 1 && verifyKeys <= 1_000_000, "--verify-keys: " + verifyKeys + " is outside 1..1000000");
+    check(repeat == 1, "--workload scale runs every cell once (--repeat " + repeat + ")");
+  }
+
   /**
    * Warms a server's request paths (its JIT, its caches) once, before the first cell, so the
    * first cell does not pay for it: ping, set and get from this process, bounded by count and time.
@@ -459,6 +593,7 @@ public final class BenchCommand implements Callable<Integer> {
               (System.nanoTime() - t0) / 1e9);
         }
         case PING -> kv.ping();
+        case SCALE -> throw new IllegalStateException("the scale workload loads its own keys (ScaleRun)");
       }
     }
   }

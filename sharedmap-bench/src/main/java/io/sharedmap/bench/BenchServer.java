@@ -193,7 +193,8 @@ final class BenchServer implements AutoCloseable {
     cmd.add(launch.classPath());
     cmd.add(ChronicleHost.class.getName());
     cmd.addAll(List.of(file.toString(), Integer.toString(launch.load().keys()),
-        Integer.toString(launch.load().valueSize()), Long.toString(launch.load().seed())));
+        Integer.toString(launch.load().valueSize()), Long.toString(launch.load().seed()),
+        Integer.toString(launch.load().keySize())));
     Path log = launch.logDir().resolve("daemon-chronicle.log");
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     p.getOutputStream().close();
@@ -265,6 +266,21 @@ final class BenchServer implements AutoCloseable {
       p.destroyForcibly();
       p.waitFor(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS);
     }
+  }
+
+  /**
+   * This sharedmap daemon read the other way, {@code direct} or {@code sharedmap}, under that
+   * target's label: for a run that loads one daemon and measures both read paths on it (the scale
+   * workload). It does not own the daemon: closing it leaves the daemon running.
+   */
+  BenchServer readAs(TargetSpec.Kind kind) {
+    if (!spec.kind().sharedMap() || !kind.sharedMap()) {
+      throw new IllegalArgumentException(label + " cannot be read as " + kind.label());
+    }
+    int paren = label.indexOf('(');
+    return new BenchServer(new TargetSpec(kind, socket), socket, null, pid,
+        kind.label() + (paren < 0 ? "" : label.substring(paren)),
+        kind == TargetSpec.Kind.DIRECT ? "sharedmap, GET from its view" : "sharedmap");
   }
 
   TargetSpec spec() {

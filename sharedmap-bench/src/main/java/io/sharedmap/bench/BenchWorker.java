@@ -59,6 +59,8 @@ public final class BenchWorker {
   private final ZipfGenerator zipf;
   private final byte[][] keys;
   private final byte[] value;
+  /** The scale workload's computed keys and values (its key sets are too large to hold), else null. */
+  private final ScaleKeys scale;
   private long misses;
 
   private BenchWorker(WorkerSpec spec, KvClient kv) {
@@ -73,6 +75,7 @@ public final class BenchWorker {
       this.value = KeySpace.value(spec.valueSize(), spec.seed() ^ 0x5DEECE66DL);
     }
     this.zipf = spec.workload() == Workload.ZIPF ? new ZipfGenerator(spec.keys(), spec.zipfTheta()) : null;
+    this.scale = spec.workload() == Workload.SCALE ? new ScaleKeys(spec.keySize(), spec.valueSize()) : null;
   }
 
   public static void main(String[] args) {
@@ -90,7 +93,7 @@ public final class BenchWorker {
       });
       watchdog.setName("bench-worker-watchdog");
       try (KvClient kv = spec.kind() == TargetSpec.Kind.CHRONICLE
-          ? ChronicleKv.open(spec.socket(), spec.keys(), spec.valueSize())
+          ? ChronicleKv.open(spec.socket(), spec.keys(), spec.keySize(), spec.valueSize())
           : KvClient.connect(spec.kind(), spec.socket(), spec.clientSpinUs())) {
         String result = new BenchWorker(spec, kv).run(out);
         out.println(result);
@@ -149,10 +152,10 @@ public final class BenchWorker {
     switch (spec.mix()) {
       case PING -> kv.ping();
       case READ -> read();
-      case WRITE -> kv.set(nextKey(), value);
+      case WRITE -> write();
       case RW -> {
         if ((i & 1) == 0) {
-          kv.set(nextKey(), value);
+          write();
         } else {
           read();
         }
@@ -166,11 +169,25 @@ public final class BenchWorker {
     }
   }
 
+  /**
+   * A SET of a random key; in the scale workload with the key's own value, the one it was loaded
+   * with, so that a check after a restart knows every key's value whatever the SET cells did.
+   */
+  private void write() {
+    if (scale != null) {
+      int k = random.nextInt(spec.keys());
+      kv.set(scale.key(k), scale.value(k));
+    } else {
+      kv.set(nextKey(), value);
+    }
+  }
+
   private byte[] nextKey() {
     return switch (spec.workload()) {
       case SEED -> keys[0];
       case UNIFORM -> keys[random.nextInt(keys.length)];
       case ZIPF -> keys[zipf.next(random)];
+      case SCALE -> scale.key(random.nextInt(spec.keys()));
       case PING -> throw new IllegalStateException("ping uses no keys");
     };
   }

@@ -59,7 +59,7 @@ final class CellRunner {
       long maxRunMs = Math.max(1_000, spawn.cellTimeoutMs() - 30_000);
       for (int i = 0; i < processes; i++) {
         WorkerSpec ws = new WorkerSpec(server.spec().kind(), server.socket(), workload, mix, load.ops(), load.keys(),
-            load.valueSize(), load.zipfTheta(), load.seed() + 1_000_003L * (i + 1), load.warmupOps(server.spec().kind()), load.warmupMs(),
+            load.keySize(), load.valueSize(), load.zipfTheta(), load.seed() + 1_000_003L * (i + 1), load.warmupOps(server.spec().kind()), load.warmupMs(),
             spawn.readyTimeoutMs() + 60_000, maxRunMs, spawn.clientSpinUs());
         List<String> cmd = new ArrayList<>();
         cmd.add(spawn.javaCommand());

@@ -22,6 +22,14 @@ interface KvClient extends AutoCloseable {
   /** Stores {@code value} under every key, pipelined in batches. */
   void preload(byte[][] keys, byte[] value);
 
+  /**
+   * Stores {@code values[i]} under {@code keys[i]}, every i, as one pipeline (one sync), and checks
+   * every reply. The client may keep the arrays until it returns.
+   *
+   * @throws IllegalStateException naming the first key the store refused
+   */
+  void setAll(byte[][] keys, byte[][] values);
+
   /** The server's process id, as it reports it (for its CPU time). */
   long serverPid();
 
