@@ -356,7 +356,7 @@ public final class BenchCommand implements Callable<Integer> {
     if (named >= 0 && args.subList(0, named).stream().allMatch(a -> a.startsWith("-"))) {
       args = args.subList(named + 1, args.size()); // through the CLI they start with the subcommand's name
     }
-    RunInfo info = RunInfo.collect(String.join(" ", args), fs, load);
+    RunInfo info = RunInfo.collect(RunInfo.shellWords(args), fs, load);
     if (scale) {
       info.fields.put("key_size", Integer.toString(keySize));
       info.fields.put("processes", processes.toString());
@@ -494,12 +494,7 @@ public final class BenchCommand implements Callable<Integer> {
     PrintWriter w = spec.commandLine().getOut();
     info.fields.put("load_average_at_start", Double.toString(RunInfo.loadAverage()));
     ScaleRun.Result r = run.run();
-    if (r.sharedMapLabel != null) {
-      info.addServer(r.sharedMapLabel, "sharedmap", "");
-    }
-    if (r.redisLabel != null) {
-      info.addServer(r.redisLabel, "redis", "");
-    }
+    r.servers.forEach((label, version) -> info.addServer(label, version, ""));
     List<String> problems = ScaleReport.problemLines(r);
     List<DirectGoals.Table> tables = ScaleReport.tables(r, fs);
     ResultsWriter.write(outDir, info, r.cells, ScaleReport.json(r));

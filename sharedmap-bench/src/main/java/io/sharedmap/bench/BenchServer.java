@@ -22,7 +22,8 @@ final class BenchServer implements AutoCloseable {
   /** The line the sharedmap daemon prints on stdout once clients can connect. */
   static final String SHAREDMAP_READY = "sharedmap serving on";
 
-  private static final long START_TIMEOUT_MS = 60_000;
+  /** Long enough for a daemon (or Redis) recovering tens of millions of keys on a busy 2-CPU machine. */
+  private static final long START_TIMEOUT_MS = 300_000;
   private static final long STOP_TIMEOUT_MS = 30_000;
 
   private final TargetSpec spec;
@@ -167,10 +168,7 @@ final class BenchServer implements AutoCloseable {
   static String chronicleMissing(List<String> args) {
     List<String> words = new ArrayList<>(List.of("bench"));
     words.addAll(args.subList(args.indexOf("bench") + 1, args.size())); // indexOf -1: all of them
-    StringBuilder command = new StringBuilder();
-    for (String a : words) {
-      command.append(' ').append(a.matches("[\\w@%+=:,./-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
-    }
+    String command = " " + RunInfo.shellWords(words);
     return "--target chronicle needs net.openhft:chronicle-map on the class path, and the CLI does not ship it."
         + " From the source tree (after bin/sharedmap has built it), run:\n"
         + "  t=sharedmap-cli/target; cp=$(cat sharedmap-bench/target/jmh.classpath)\n"

@@ -37,6 +37,15 @@ final class RunInfo {
     return i;
   }
 
+  /** The words joined by spaces, each quoted for a POSIX shell where it needs it, so the line can be pasted. */
+  static String shellWords(List<String> words) {
+    StringBuilder sb = new StringBuilder();
+    for (String a : words) {
+      sb.append(sb.isEmpty() ? "" : " ").append(a.matches("[\\w@%+=:,./-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
+    }
+    return sb.toString();
+  }
+
   void addServer(String label, String version, String socket) {
     servers.add(Map.of("label", label, "version", version, "socket", socket));
   }

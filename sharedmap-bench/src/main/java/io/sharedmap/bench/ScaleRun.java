@@ -80,6 +80,8 @@ final class ScaleRun {
     final Map<String, Footprint.Memory> memory = new LinkedHashMap<>();
     String sharedMapLabel;
     String redisLabel;
+    /** Every target measured, label to version, in the order they started. */
+    final Map<String, String> servers = new LinkedHashMap<>();
 
     Result(Settings settings) {
       this.settings = settings;
@@ -202,6 +204,13 @@ final class ScaleRun {
     BenchServer s = BenchServer.start(spec, launch);
     synchronized (live) {
       live.add(s);
+    }
+    if (spec.kind() == TargetSpec.Kind.SHAREDMAP && wants(TargetSpec.Kind.DIRECT)) {
+      BenchServer direct = s.readAs(TargetSpec.Kind.DIRECT);
+      result.servers.put(direct.label(), direct.version());
+    }
+    if (spec.kind() != TargetSpec.Kind.SHAREDMAP || wants(TargetSpec.Kind.SHAREDMAP)) {
+      result.servers.put(s.label(), s.version());
     }
     w.println("target " + s.label() + " (" + s.version() + ", pid " + s.pid() + ") on " + s.socket());
     w.flush();

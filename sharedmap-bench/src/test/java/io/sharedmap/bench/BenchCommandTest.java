@@ -254,7 +254,9 @@ class BenchCommandTest {
     String summary = Files.readString(out.resolve("summary.md"));
     assertThat(summary).contains("- command: `sharedmap bench --workload scale --keys 2000", "- started: `",
         "- commit: `", "## scale: 2,000 keys, sharedmap beside Redis", "| load: keys/s (whole load, wall clock) |",
-        "## scale: uniform GET and SET over the loaded keys", "| GET | 1 |", "| SET | 1 |", "sharedmap ÷ Redis")
+        "## scale: uniform GET and SET over the loaded keys", "| GET | 1 |", "| SET | 1 |", "sharedmap ÷ Redis",
+        "--note 'smoke test'", "- target: direct(interval)", "- target: sharedmap(interval)",
+        "- target: redis(appendfsync everysec)")
         .doesNotContain("PROBLEM", "bench bench");
   }
 
