@@ -81,7 +81,7 @@ final class ScaleReport {
         return "";
       }
       return r.value(t, "settled") == 1 ? String.format(Locale.ROOT, "%.1f s (size unchanged for %.1f s%s)", waited,
-          s.settleQuietMs() / 1000.0, t.equals(redis) ? ", no AOF rewrite" : "")
+          s.settleQuietMs() / 1000.0, t.equals(redis) ? ", no AOF rewrite running" : "")
           : String.format(Locale.ROOT, "**not settled in %.0f s**", waited);
     });
     row.add("keys stored (STATS keys / DBSIZE)", "keys_stored", v -> String.format(Locale.ROOT, "%,.0f", v), false,
@@ -159,7 +159,8 @@ final class ScaleReport {
     }
     List<String> notes = List.of("Uniform random keys over the loaded key space; each process its own seed. direct: "
         + "the Java client with direct reads (GET from mapped memory, the rest through the socket); socket: the same "
-        + "daemon with directReads(false). A SET writes the key's own value (the one loaded).");
+        + "daemon with directReads(false), so that daemon serves both targets' SET cells (twice Redis's SETs). A SET "
+        + "writes the key's own value (the one loaded).");
     return new DirectGoals.Table("scale: uniform GET and SET over the loaded keys", notes, header, rows);
   }
 

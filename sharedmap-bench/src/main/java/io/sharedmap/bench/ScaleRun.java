@@ -389,7 +389,7 @@ final class ScaleRun {
     double waited = (System.nanoTime() - t0) / 1e9;
     String how = settled ? String.format(Locale.ROOT, "waited %.1f s, until the size had not changed for %.1f s%s",
         waited, settings.settleQuietMs() / 1000.0, server.spec().kind() == TargetSpec.Kind.REDIS
-            ? " and no AOF rewrite ran or was scheduled" : "")
+            ? " and no AOF rewrite was running or scheduled" : "")
         : String.format(Locale.ROOT, "NOT settled within %.0f s%s", waited, busy.isEmpty() ? "" : " (" + busy + ")");
     result.add(label, "settle_wait_s", waited, "s", how);
     result.add(label, "settled", settled ? 1 : 0, "bool", how);
