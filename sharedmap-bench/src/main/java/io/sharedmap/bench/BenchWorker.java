@@ -3,16 +3,19 @@ package io.sharedmap.bench;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.DataFormatException;
 import org.HdrHistogram.Histogram;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One load process of {@code sharedmap bench}. It connects, warms up, prints {@code READY}, waits
@@ -36,207 +39,220 @@ import org.HdrHistogram.Histogram;
  * Every wait is bounded: no GO within {@code goTimeoutMs}, and the process exits by itself.
  */
 public final class BenchWorker {
-  /** Latencies above this are recorded as this. */
-  static final long HIGHEST_TRACKABLE_NS = TimeUnit.SECONDS.toNanos(60);
+    /** Latencies above this are recorded as this. */
+    static final long HIGHEST_TRACKABLE_NS = TimeUnit.SECONDS.toNanos(60);
 
-  /**
-   * Latencies are recorded in nanoseconds from 1 ns (HdrHistogram's lowest discernible value) with
-   * 3 significant digits: a 350 ns read is kept as 350 ns (not rounded to a microsecond), a 35 µs
-   * one to within 32 ns, a 60 s one to within 0.1%.
-   */
-  static final long LOWEST_DISCERNIBLE_NS = 1;
+    /**
+     * Latencies are recorded in nanoseconds from 1 ns (HdrHistogram's lowest discernible value) with
+     * 3 significant digits: a 350 ns read is kept as 350 ns (not rounded to a microsecond), a 35 µs
+     * one to within 32 ns, a 60 s one to within 0.1%.
+     */
+    static final long LOWEST_DISCERNIBLE_NS = 1;
 
-  static final int SIGNIFICANT_DIGITS = 3;
+    static final int SIGNIFICANT_DIGITS = 3;
 
-  /** A histogram as every worker and the merge use it (see {@link #LOWEST_DISCERNIBLE_NS}). */
-  static Histogram newHistogram() {
-    return new Histogram(LOWEST_DISCERNIBLE_NS, HIGHEST_TRACKABLE_NS, SIGNIFICANT_DIGITS);
-  }
-
-  private final WorkerSpec spec;
-  private final KvClient kv;
-  private final SplittableRandom random;
-  private final ZipfGenerator zipf;
-  private final byte[][] keys;
-  private final byte[] value;
-  /** The scale workload's computed keys and values (its key sets are too large to hold), else null. */
-  private final ScaleKeys scale;
-  private long misses;
-
-  private BenchWorker(WorkerSpec spec, KvClient kv) {
-    this.spec = spec;
-    this.kv = kv;
-    this.random = new SplittableRandom(spec.seed());
-    if (spec.workload() == Workload.SEED) {
-      this.keys = new byte[][] {KeySpace.seedKey()};
-      this.value = KeySpace.seedValue();
-    } else {
-      this.keys = spec.workload().needsPreload() ? KeySpace.keys(spec.keys()) : new byte[0][];
-      this.value = KeySpace.value(spec.valueSize(), spec.seed() ^ 0x5DEECE66DL);
+    /** A histogram as every worker and the merge use it (see {@link #LOWEST_DISCERNIBLE_NS}). */
+    static Histogram newHistogram() {
+        return new Histogram(LOWEST_DISCERNIBLE_NS, HIGHEST_TRACKABLE_NS, SIGNIFICANT_DIGITS);
     }
-    this.zipf = spec.workload() == Workload.ZIPF ? new ZipfGenerator(spec.keys(), spec.zipfTheta()) : null;
-    this.scale = spec.workload() == Workload.SCALE ? new ScaleKeys(spec.keySize(), spec.valueSize()) : null;
-  }
 
-  public static void main(String[] args) {
-    PrintStream out = System.out;
-    try {
-      WorkerSpec spec = WorkerSpec.parse(args);
-      Thread watchdog = Thread.ofPlatform().daemon().start(() -> {
-        try {
-          Thread.sleep(spec.goTimeoutMs() + spec.maxRunMs() + 60_000);
-          System.err.println("bench worker: overall time bound exceeded, exiting");
-          Runtime.getRuntime().halt(4);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      });
-      watchdog.setName("bench-worker-watchdog");
-      try (KvClient kv = spec.kind() == TargetSpec.Kind.CHRONICLE
-          ? ChronicleKv.open(spec.socket(), spec.keys(), spec.keySize(), spec.valueSize())
-          : KvClient.connect(spec.kind(), spec.socket(), spec.clientSpinUs())) {
-        String result = new BenchWorker(spec, kv).run(out);
-        out.println(result);
-        out.flush();
-      }
-      System.exit(0);
-    } catch (Throwable t) {
-      out.println("FAILED " + String.valueOf(t).replace('\n', ' '));
-      out.flush();
-      t.printStackTrace();
-      System.exit(1);
-    }
-  }
+    private final WorkerSpec spec;
+    private final KvClient kv;
+    private final SplittableRandom random;
+    private final @Nullable ZipfGenerator zipf;
+    private final byte[][] keys;
+    private final byte[] value;
+    /** The scale workload's computed keys and values (its key sets are too large to hold), else null. */
+    private final @Nullable ScaleKeys scale;
 
-  private String run(PrintStream out) throws Exception {
-    long total = spec.mix().totalOps(spec.ops());
-    // Warm-up: the same operations, bounded by count and time.
-    long warmupDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spec.warmupMs());
-    for (long i = 0; i < spec.warmupOps() && System.nanoTime() < warmupDeadline; i++) {
-      op(i);
-    }
-    misses = 0;
-    Histogram histogram = newHistogram();
-    out.println("READY");
-    out.flush();
-    awaitGo();
+    private long misses;
 
-    KvClient.Reads reads0 = kv.reads();
-    long cpu0 = cpuNs();
-    long start = System.nanoTime();
-    long deadline = start + TimeUnit.MILLISECONDS.toNanos(spec.maxRunMs());
-    long done = 0;
-    boolean truncated = false;
-    long t0 = start;
-    while (done < total) {
-      op(done);
-      long t1 = System.nanoTime();
-      histogram.recordValue(Math.min(t1 - t0, HIGHEST_TRACKABLE_NS));
-      done++;
-      t0 = t1;
-      if (t1 - deadline > 0) {
-        truncated = done < total;
-        break;
-      }
-    }
-    long end = t0;
-    long cpu = cpuNs() - cpu0;
-    KvClient.Reads reads1 = kv.reads();
-    long direct = reads0 == null || reads1 == null ? -1 : reads1.direct() - reads0.direct();
-    long socket = reads0 == null || reads1 == null ? -1 : reads1.socket() - reads0.socket();
-    return "RESULT " + start + " " + end + " " + done + " " + misses + " " + (truncated ? 1 : 0) + " " + cpu
-        + " " + encode(histogram) + " " + direct + " " + socket;
-  }
-
-  private void op(long i) {
-    switch (spec.mix()) {
-      case PING -> kv.ping();
-      case READ -> read();
-      case WRITE -> write();
-      case RW -> {
-        if ((i & 1) == 0) {
-          write();
+    private BenchWorker(WorkerSpec spec, KvClient kv) {
+        this.spec = spec;
+        this.kv = kv;
+        this.random = new SplittableRandom(spec.seed());
+        if (spec.workload() == Workload.SEED) {
+            this.keys = new byte[][] {KeySpace.seedKey()};
+            this.value = KeySpace.seedValue();
         } else {
-          read();
+            this.keys = spec.workload().needsPreload() ? KeySpace.keys(spec.keys()) : new byte[0][];
+            this.value = KeySpace.value(spec.valueSize(), spec.seed() ^ 0x5DEECE66DL);
         }
-      }
+        this.zipf = spec.workload() == Workload.ZIPF ? new ZipfGenerator(spec.keys(), spec.zipfTheta()) : null;
+        this.scale = spec.workload() == Workload.SCALE ? new ScaleKeys(spec.keySize(), spec.valueSize()) : null;
     }
-  }
 
-  private void read() {
-    if (kv.get(nextKey()) == null) {
-      misses++;
+    public static void main(String[] args) {
+        PrintStream out = System.out;
+        try {
+            WorkerSpec spec = WorkerSpec.parse(args);
+            Thread watchdog = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    Thread.sleep(spec.goTimeoutMs() + spec.maxRunMs() + 60_000);
+                    System.err.println("bench worker: overall time bound exceeded, exiting");
+                    Runtime.getRuntime().halt(4);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            watchdog.setName("bench-worker-watchdog");
+            try (KvClient kv = spec.kind() == TargetSpec.Kind.CHRONICLE
+                    ? ChronicleKv.open(spec.socket(), spec.keys(), spec.keySize(), spec.valueSize())
+                    : KvClient.connect(spec.kind(), spec.socket(), spec.clientSpinUs())) {
+                String result = new BenchWorker(spec, kv).run(out);
+                out.println(result);
+                out.flush();
+            }
+            System.exit(0);
+        } catch (Throwable t) {
+            out.println("FAILED " + String.valueOf(t).replace('\n', ' '));
+            out.flush();
+            t.printStackTrace();
+            System.exit(1);
+        }
     }
-  }
 
-  /**
-   * A SET of a random key; in the scale workload with the key's own value, the one it was loaded
-   * with, so that a check after a restart knows every key's value whatever the SET cells did.
-   */
-  private void write() {
-    if (scale != null) {
-      int k = random.nextInt(spec.keys());
-      kv.set(scale.key(k), scale.value(k));
-    } else {
-      kv.set(nextKey(), value);
+    private String run(PrintStream out) throws Exception {
+        long total = spec.mix().totalOps(spec.ops());
+        // Warm-up: the same operations, bounded by count and time.
+        long warmupDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spec.warmupMs());
+        for (long i = 0; i < spec.warmupOps() && System.nanoTime() < warmupDeadline; i++) {
+            op(i);
+        }
+        misses = 0;
+        Histogram histogram = newHistogram();
+        out.println("READY");
+        out.flush();
+        awaitGo();
+
+        KvClient.Reads reads0 = kv.reads();
+        long cpu0 = cpuNs();
+        long start = System.nanoTime();
+        long deadline = start + TimeUnit.MILLISECONDS.toNanos(spec.maxRunMs());
+        long done = 0;
+        boolean truncated = false;
+        long t0 = start;
+        while (done < total) {
+            op(done);
+            long t1 = System.nanoTime();
+            histogram.recordValue(Math.min(t1 - t0, HIGHEST_TRACKABLE_NS));
+            done++;
+            t0 = t1;
+            if (t1 - deadline > 0) {
+                truncated = done < total;
+                break;
+            }
+        }
+        long end = t0;
+        long cpu = cpuNs() - cpu0;
+        KvClient.Reads reads1 = kv.reads();
+        long direct = reads0 == null || reads1 == null ? -1 : reads1.direct() - reads0.direct();
+        long socket = reads0 == null || reads1 == null ? -1 : reads1.socket() - reads0.socket();
+        return "RESULT " + start + " " + end + " " + done + " " + misses + " " + (truncated ? 1 : 0) + " " + cpu + " "
+                + encode(histogram) + " " + direct + " " + socket;
     }
-  }
 
-  private byte[] nextKey() {
-    return switch (spec.workload()) {
-      case SEED -> keys[0];
-      case UNIFORM -> keys[random.nextInt(keys.length)];
-      case ZIPF -> keys[zipf.next(random)];
-      case SCALE -> scale.key(random.nextInt(spec.keys()));
-      case PING -> throw new IllegalStateException("ping uses no keys");
-    };
-  }
-
-  private void awaitGo() throws Exception {
-    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spec.goTimeoutMs());
-    // System.in cannot be read with a timeout; a daemon thread reads and this one waits, bounded.
-    CompletableFuture<String> line = new CompletableFuture<>();
-    Thread.ofPlatform().daemon().name("bench-worker-stdin").start(() -> {
-      try {
-        line.complete(in.readLine());
-      } catch (Exception e) {
-        line.completeExceptionally(e);
-      }
-    });
-    String got = line.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-    if (!"GO".equals(got)) {
-      throw new IllegalStateException("expected GO on stdin but got " + got);
+    private void op(long i) {
+        switch (spec.mix()) {
+            case PING -> kv.ping();
+            case READ -> read();
+            case WRITE -> write();
+            case RW -> {
+                if ((i & 1) == 0) {
+                    write();
+                } else {
+                    read();
+                }
+            }
+        }
     }
-  }
 
-  /**
-   * This process's CPU time, all threads: from the OS's per-process clock (nanoseconds) where the
-   * JDK offers it, else from {@code /proc} (clock ticks, 10 ms: too coarse for the short cells of
-   * direct reads).
-   */
-  private static long cpuNs() {
-    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-        instanceof com.sun.management.OperatingSystemMXBean os) {
-      long ns = os.getProcessCpuTime();
-      if (ns >= 0) {
-        return ns;
-      }
+    private void read() {
+        if (kv.get(nextKey()) == null) {
+            misses++;
+        }
     }
-    return ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
-  }
 
-  static String encode(Histogram h) {
-    ByteBuffer buf = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
-    int n = h.encodeIntoCompressedByteBuffer(buf);
-    return Base64.getEncoder().encodeToString(Arrays.copyOf(buf.array(), n));
-  }
-
-  static Histogram decode(String base64) {
-    try {
-      return Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(Base64.getDecoder().decode(base64)), 0);
-    } catch (DataFormatException e) {
-      throw new IllegalArgumentException("bad histogram from worker: " + e.getMessage(), e);
+    /**
+     * A SET of a random key; in the scale workload with the key's own value, the one it was loaded
+     * with, so that a check after a restart knows every key's value whatever the SET cells did.
+     */
+    private void write() {
+        ScaleKeys scale = this.scale;
+        if (scale != null) {
+            int k = random.nextInt(spec.keys());
+            kv.set(scale.key(k), scale.value(k));
+        } else {
+            kv.set(nextKey(), value);
+        }
     }
-  }
+
+    private byte[] nextKey() {
+        return switch (spec.workload()) {
+            case SEED -> keys[0];
+            case UNIFORM -> keys[random.nextInt(keys.length)];
+            case ZIPF ->
+                keys[
+                        Objects.requireNonNull(zipf, "the zipf workload's generator")
+                                .next(random)];
+            case SCALE -> scaleKeys().key(random.nextInt(spec.keys()));
+            case PING -> throw new IllegalStateException("ping uses no keys");
+        };
+    }
+
+    private ScaleKeys scaleKeys() {
+        return Objects.requireNonNull(scale, "the scale workload's keys");
+    }
+
+    private void awaitGo() throws Exception {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spec.goTimeoutMs());
+        // System.in cannot be read with a timeout; a daemon thread reads and this one waits, bounded.
+        CompletableFuture<String> line = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("bench-worker-stdin").start(() -> {
+            try {
+                line.complete(in.readLine());
+            } catch (Exception e) {
+                line.completeExceptionally(e);
+            }
+        });
+        String got = line.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (!"GO".equals(got)) {
+            throw new IllegalStateException("expected GO on stdin but got " + got);
+        }
+    }
+
+    /**
+     * This process's CPU time, all threads: from the OS's per-process clock (nanoseconds) where the
+     * JDK offers it, else from {@code /proc} (clock ticks, 10 ms: too coarse for the short cells of
+     * direct reads).
+     */
+    private static long cpuNs() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            long ns = os.getProcessCpuTime();
+            if (ns >= 0) {
+                return ns;
+            }
+        }
+        return ProcessHandle.current()
+                .info()
+                .totalCpuDuration()
+                .map(Duration::toNanos)
+                .orElse(-1L);
+    }
+
+    static String encode(Histogram h) {
+        ByteBuffer buf = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+        int n = h.encodeIntoCompressedByteBuffer(buf);
+        return Base64.getEncoder().encodeToString(Arrays.copyOf(buf.array(), n));
+    }
+
+    static Histogram decode(String base64) {
+        try {
+            return Histogram.decodeFromCompressedByteBuffer(
+                    ByteBuffer.wrap(Base64.getDecoder().decode(base64)), 0);
+        } catch (DataFormatException e) {
+            throw new IllegalArgumentException("bad histogram from worker: " + e.getMessage(), e);
+        }
+    }
 }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.HdrHistogram.Histogram;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The outcome of one cell: one target, one workload and mix, P processes.
@@ -35,169 +36,196 @@ import org.HdrHistogram.Histogram;
  * @param repetition which run of this cell (0-based) when {@code --repeat} runs each cell more than once
  */
 record CellResult(
-    String target,
-    TargetSpec.Kind kind,
-    Workload workload,
-    Mix mix,
-    int processes,
-    long opsPerProcess,
-    long totalOps,
-    long misses,
-    boolean truncated,
-    String error,
-    long wallNs,
-    double[] secondsPerProcess,
-    Histogram histogram,
-    long daemonCpuNs,
-    long clientCpuNs,
-    long otherCpuNs,
-    Map<String, Long> syscalls,
-    long directReads,
-    long socketReads,
-    int repetition) {
+        String target,
+        TargetSpec.Kind kind,
+        Workload workload,
+        Mix mix,
+        int processes,
+        long opsPerProcess,
+        long totalOps,
+        long misses,
+        boolean truncated,
+        @Nullable String error,
+        long wallNs,
+        double[] secondsPerProcess,
+        Histogram histogram,
+        long daemonCpuNs,
+        long clientCpuNs,
+        long otherCpuNs,
+        Map<String, Long> syscalls,
+        long directReads,
+        long socketReads,
+        int repetition) {
 
-  CellResult withRepetition(int r) {
-    return new CellResult(target, kind, workload, mix, processes, opsPerProcess, totalOps, misses, truncated, error,
-        wallNs, secondsPerProcess, histogram, daemonCpuNs, clientCpuNs, otherCpuNs, syscalls, directReads,
-        socketReads, r);
-  }
-
-  /** Whether the workers counted how their GETs were served (sharedmap and direct, with reads). */
-  boolean hasReadCounts() {
-    return directReads >= 0 && socketReads >= 0 && directReads + socketReads > 0;
-  }
-
-  /** The share of the timed GETs answered from the view, 0..1, or -1 if not known or no GET ran. */
-  double directShare() {
-    return hasReadCounts() ? (double) directReads / (directReads + socketReads) : -1;
-  }
-
-  /**
-   * {@link #directShare()} as a percentage for the tables, e.g. {@code 100%}, {@code 99.987%},
-   * {@code 0%}; never rounded to 100% or 0% unless exactly so. Empty when not known.
-   */
-  String directPercent() {
-    if (!hasReadCounts()) {
-      return "";
+    CellResult withRepetition(int r) {
+        return new CellResult(
+                target,
+                kind,
+                workload,
+                mix,
+                processes,
+                opsPerProcess,
+                totalOps,
+                misses,
+                truncated,
+                error,
+                wallNs,
+                secondsPerProcess,
+                histogram,
+                daemonCpuNs,
+                clientCpuNs,
+                otherCpuNs,
+                syscalls,
+                directReads,
+                socketReads,
+                r);
     }
-    if (socketReads == 0) {
-      return "100%";
+
+    /** Whether the workers counted how their GETs were served (sharedmap and direct, with reads). */
+    boolean hasReadCounts() {
+        return directReads >= 0 && socketReads >= 0 && directReads + socketReads > 0;
     }
-    if (directReads == 0) {
-      return "0%";
+
+    /** The share of the timed GETs answered from the view, 0..1, or -1 if not known or no GET ran. */
+    double directShare() {
+        return hasReadCounts() ? (double) directReads / (directReads + socketReads) : -1;
     }
-    double pct = 100 * directShare();
-    String s = String.format(Locale.ROOT, "%.1f%%", pct);
-    return s.equals("100.0%") || s.equals("0.0%") ? String.format(Locale.ROOT, "%.3f%%", pct) : s;
-  }
 
-  /**
-   * A latency in microseconds for the tables, with enough digits for sub-microsecond values:
-   * {@code 0.35}, {@code 7.21}, {@code 46.5}, {@code 1,064}.
-   */
-  static String us(double v) {
-    if (v == 0) {
-      return "0";
+    /**
+     * {@link #directShare()} as a percentage for the tables, e.g. {@code 100%}, {@code 99.987%},
+     * {@code 0%}; never rounded to 100% or 0% unless exactly so. Empty when not known.
+     */
+    String directPercent() {
+        if (!hasReadCounts()) {
+            return "";
+        }
+        if (socketReads == 0) {
+            return "100%";
+        }
+        if (directReads == 0) {
+            return "0%";
+        }
+        double pct = 100 * directShare();
+        String s = String.format(Locale.ROOT, "%.1f%%", pct);
+        return s.equals("100.0%") || s.equals("0.0%") ? String.format(Locale.ROOT, "%.3f%%", pct) : s;
     }
-    if (v < 10) {
-      return String.format(Locale.ROOT, "%.2f", v);
+
+    /**
+     * A latency in microseconds for the tables, with enough digits for sub-microsecond values:
+     * {@code 0.35}, {@code 7.21}, {@code 46.5}, {@code 1,064}.
+     */
+    static String us(double v) {
+        if (v == 0) {
+            return "0";
+        }
+        if (v < 10) {
+            return String.format(Locale.ROOT, "%.2f", v);
+        }
+        if (v < 1000) {
+            return String.format(Locale.ROOT, "%.1f", v);
+        }
+        return String.format(Locale.ROOT, "%,.0f", v);
     }
-    if (v < 1000) {
-      return String.format(Locale.ROOT, "%.1f", v);
+
+    /** The cell this is a run of: target, workload, mix and processes. */
+    String cellKey() {
+        return target + "|" + workload + "|" + mix + "|" + processes;
     }
-    return String.format(Locale.ROOT, "%,.0f", v);
-  }
 
-  /** The cell this is a run of: target, workload, mix and processes. */
-  String cellKey() {
-    return target + "|" + workload + "|" + mix + "|" + processes;
-  }
-
-  /**
-   * One result per cell: of its successful repetitions measured on a quiet machine (or of all
-   * successful ones if none was quiet), the one with the median throughput (the lower median for
-   * an even count); the first if none succeeded. In first-seen order.
-   */
-  static List<CellResult> medians(List<CellResult> all) {
-    Map<String, List<CellResult>> byCell = new LinkedHashMap<>();
-    for (CellResult r : all) {
-      byCell.computeIfAbsent(r.cellKey(), k -> new ArrayList<>()).add(r);
+    /**
+     * One result per cell: of its successful repetitions measured on a quiet machine (or of all
+     * successful ones if none was quiet), the one with the median throughput (the lower median for
+     * an even count); the first if none succeeded. In first-seen order.
+     */
+    static List<CellResult> medians(List<CellResult> all) {
+        Map<String, List<CellResult>> byCell = new LinkedHashMap<>();
+        for (CellResult r : all) {
+            byCell.computeIfAbsent(r.cellKey(), k -> new ArrayList<>()).add(r);
+        }
+        List<CellResult> picked = new ArrayList<>();
+        for (List<CellResult> runs : byCell.values()) {
+            List<CellResult> ok = runs.stream()
+                    .filter(CellResult::ok)
+                    .filter(r -> !r.noisy())
+                    .sorted(Comparator.comparingDouble(CellResult::opsPerSecond))
+                    .toList();
+            if (ok.isEmpty()) {
+                ok = runs.stream()
+                        .filter(CellResult::ok)
+                        .sorted(Comparator.comparingDouble(CellResult::opsPerSecond))
+                        .toList();
+            }
+            picked.add(ok.isEmpty() ? runs.get(0) : ok.get((ok.size() - 1) / 2));
+        }
+        return picked;
     }
-    List<CellResult> picked = new ArrayList<>();
-    for (List<CellResult> runs : byCell.values()) {
-      List<CellResult> ok = runs.stream().filter(CellResult::ok).filter(r -> !r.noisy())
-          .sorted(Comparator.comparingDouble(CellResult::opsPerSecond)).toList();
-      if (ok.isEmpty()) {
-        ok = runs.stream().filter(CellResult::ok).sorted(Comparator.comparingDouble(CellResult::opsPerSecond)).toList();
-      }
-      picked.add(ok.isEmpty() ? runs.get(0) : ok.get((ok.size() - 1) / 2));
+
+    boolean ok() {
+        return error == null;
     }
-    return picked;
-  }
 
-  boolean ok() {
-    return error == null;
-  }
-
-  /** Total operations per second, all processes together. */
-  double opsPerSecond() {
-    return wallNs > 0 ? totalOps * 1e9 / wallNs : 0;
-  }
-
-  /** Mean of the processes' own elapsed times, in seconds (the report's figure). */
-  double meanSecondsPerProcess() {
-    double sum = 0;
-    for (double s : secondsPerProcess) {
-      sum += s;
+    /** Total operations per second, all processes together. */
+    double opsPerSecond() {
+        return wallNs > 0 ? totalOps * 1e9 / wallNs : 0;
     }
-    return secondsPerProcess.length == 0 ? 0 : sum / secondsPerProcess.length;
-  }
 
-  /** A latency percentile in microseconds. */
-  double percentileUs(double p) {
-    return histogram.getTotalCount() == 0 ? 0 : histogram.getValueAtPercentile(p) / 1000.0;
-  }
-
-  double maxUs() {
-    return histogram.getTotalCount() == 0 ? 0 : histogram.getMaxValue() / 1000.0;
-  }
-
-  double meanUs() {
-    return histogram.getTotalCount() == 0 ? 0 : histogram.getMean() / 1000.0;
-  }
-
-  /**
-   * The share of the machine's CPU capacity during the cell that went to other processes, 0..1,
-   * or -1 if unknown.
-   */
-  double otherCpuShare() {
-    if (otherCpuNs < 0 || wallNs <= 0) {
-      return -1;
+    /** Mean of the processes' own elapsed times, in seconds (the report's figure). */
+    double meanSecondsPerProcess() {
+        double sum = 0;
+        for (double s : secondsPerProcess) {
+            sum += s;
+        }
+        return secondsPerProcess.length == 0 ? 0 : sum / secondsPerProcess.length;
     }
-    return Math.min(1, (double) otherCpuNs / (wallNs * (double) Runtime.getRuntime().availableProcessors()));
-  }
 
-  /** The server's system calls per operation, e.g. {@code read=1.00 write=1.00 futex=0.12}; empty if not counted. */
-  String syscallsPerOp() {
-    StringBuilder sb = new StringBuilder();
-    for (Map.Entry<String, Long> e : syscalls.entrySet()) {
-      if (e.getValue() > 0 && totalOps > 0) {
-        sb.append(sb.isEmpty() ? "" : " ").append(e.getKey()).append('=')
-            .append(String.format(Locale.ROOT, "%.2f", (double) e.getValue() / totalOps));
-      }
+    /** A latency percentile in microseconds. */
+    double percentileUs(double p) {
+        return histogram.getTotalCount() == 0 ? 0 : histogram.getValueAtPercentile(p) / 1000.0;
     }
-    return sb.toString();
-  }
 
-  /** Whether other processes took a noticeable share (over 10%) of the CPUs during the cell. */
-  boolean noisy() {
-    return otherCpuShare() > NOISY_SHARE;
-  }
+    double maxUs() {
+        return histogram.getTotalCount() == 0 ? 0 : histogram.getMaxValue() / 1000.0;
+    }
 
-  static final double NOISY_SHARE = 0.10;
+    double meanUs() {
+        return histogram.getTotalCount() == 0 ? 0 : histogram.getMean() / 1000.0;
+    }
 
-  /** The server's CPU time per operation in microseconds, or -1 if unknown. */
-  double daemonCpuUsPerOp() {
-    return daemonCpuNs < 0 || totalOps == 0 ? -1 : daemonCpuNs / 1000.0 / totalOps;
-  }
+    /**
+     * The share of the machine's CPU capacity during the cell that went to other processes, 0..1,
+     * or -1 if unknown.
+     */
+    double otherCpuShare() {
+        if (otherCpuNs < 0 || wallNs <= 0) {
+            return -1;
+        }
+        return Math.min(
+                1, (double) otherCpuNs / (wallNs * (double) Runtime.getRuntime().availableProcessors()));
+    }
+
+    /** The server's system calls per operation, e.g. {@code read=1.00 write=1.00 futex=0.12}; empty if not counted. */
+    String syscallsPerOp() {
+        StringBuilder sb = new StringBuilder();
+        for (Map.Entry<String, Long> e : syscalls.entrySet()) {
+            if (e.getValue() > 0 && totalOps > 0) {
+                sb.append(sb.isEmpty() ? "" : " ")
+                        .append(e.getKey())
+                        .append('=')
+                        .append(String.format(Locale.ROOT, "%.2f", (double) e.getValue() / totalOps));
+            }
+        }
+        return sb.toString();
+    }
+
+    /** Whether other processes took a noticeable share (over 10%) of the CPUs during the cell. */
+    boolean noisy() {
+        return otherCpuShare() > NOISY_SHARE;
+    }
+
+    static final double NOISY_SHARE = 0.10;
+
+    /** The server's CPU time per operation in microseconds, or -1 if unknown. */
+    double daemonCpuUsPerOp() {
+        return daemonCpuNs < 0 || totalOps == 0 ? -1 : daemonCpuNs / 1000.0 / totalOps;
+    }
 }

@@ -2,6 +2,7 @@ package io.sharedmap.bench;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The few operations the load needs, over one connection to one target. Implementations use
@@ -10,57 +11,58 @@ import java.nio.file.Path;
  */
 interface KvClient extends AutoCloseable {
 
-  /** The value stored under {@code key}, or {@code null} if there is none. */
-  byte[] get(byte[] key);
+    /** The value stored under {@code key}, or {@code null} if there is none. */
+    byte @Nullable [] get(byte[] key);
 
-  /** Stores {@code value} under {@code key}, acknowledged per the server's durability mode. */
-  void set(byte[] key, byte[] value);
+    /** Stores {@code value} under {@code key}, acknowledged per the server's durability mode. */
+    void set(byte[] key, byte[] value);
 
-  /** One empty round trip. */
-  void ping();
+    /** One empty round trip. */
+    void ping();
 
-  /** Stores {@code value} under every key, pipelined in batches. */
-  void preload(byte[][] keys, byte[] value);
+    /** Stores {@code value} under every key, pipelined in batches. */
+    void preload(byte[][] keys, byte[] value);
 
-  /**
-   * Stores {@code values[i]} under {@code keys[i]}, every i, as one pipeline (one sync), and checks
-   * every reply. The client may keep the arrays until it returns.
-   *
-   * @throws IllegalStateException naming the first key the store refused
-   */
-  void setAll(byte[][] keys, byte[][] values);
+    /**
+     * Stores {@code values[i]} under {@code keys[i]}, every i, as one pipeline (one sync), and checks
+     * every reply. The client may keep the arrays until it returns.
+     *
+     * @throws IllegalStateException naming the first key the store refused
+     */
+    void setAll(byte[][] keys, byte[][] values);
 
-  /** The server's process id, as it reports it (for its CPU time). */
-  long serverPid();
+    /** The server's process id, as it reports it (for its CPU time). */
+    long serverPid();
 
-  /**
-   * GETs this client answered so far from sharedmap's shared-memory view ({@code direct}) and
-   * through the socket ({@code socket}): the client's own count ({@code SharedMap.readStats()}).
-   *
-   * @param viewMapped whether the client has a view mapped now
-   */
-  record Reads(long direct, long socket, boolean viewMapped) {}
+    /**
+     * GETs this client answered so far from sharedmap's shared-memory view ({@code direct}) and
+     * through the socket ({@code socket}): the client's own count ({@code SharedMap.readStats()}).
+     *
+     * @param viewMapped whether the client has a view mapped now
+     */
+    record Reads(long direct, long socket, boolean viewMapped) {}
 
-  /** See {@link Reads}; null for a store that has no direct path (Redis). */
-  default Reads reads() {
-    return null;
-  }
+    /** See {@link Reads}; null for a store that has no direct path (Redis). */
+    default @Nullable Reads reads() {
+        return null;
+    }
 
-  @Override
-  void close();
+    @Override
+    void close();
 
-  static KvClient connect(TargetSpec.Kind kind, Path socket) throws IOException {
-    return connect(kind, socket, -1);
-  }
+    static KvClient connect(TargetSpec.Kind kind, Path socket) throws IOException {
+        return connect(kind, socket, -1);
+    }
 
-  /** With the sharedmap client's spin time set to {@code clientSpinUs} microseconds (-1: its default). */
-  static KvClient connect(TargetSpec.Kind kind, Path socket, long clientSpinUs) throws IOException {
-    return switch (kind) {
-      case SHAREDMAP -> SharedMapKv.connect(socket, clientSpinUs, false);
-      case DIRECT -> SharedMapKv.connect(socket, clientSpinUs, true);
-      case REDIS -> RedisKv.connect(socket);
-      case CHRONICLE -> throw new IllegalArgumentException("chronicle is opened with ChronicleKv.open, in a JVM "
-          + "started with its options");
-    };
-  }
+    /** With the sharedmap client's spin time set to {@code clientSpinUs} microseconds (-1: its default). */
+    static KvClient connect(TargetSpec.Kind kind, Path socket, long clientSpinUs) throws IOException {
+        return switch (kind) {
+            case SHAREDMAP -> SharedMapKv.connect(socket, clientSpinUs, false);
+            case DIRECT -> SharedMapKv.connect(socket, clientSpinUs, true);
+            case REDIS -> RedisKv.connect(socket);
+            case CHRONICLE ->
+                throw new IllegalArgumentException(
+                        "chronicle is opened with ChronicleKv.open, in a JVM " + "started with its options");
+        };
+    }
 }

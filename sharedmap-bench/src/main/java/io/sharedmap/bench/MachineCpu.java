@@ -11,32 +11,32 @@ import java.nio.file.Path;
  * measured on a busy machine.
  */
 final class MachineCpu {
-  private static final Path STAT = Path.of("/proc/stat");
+    private static final Path STAT = Path.of("/proc/stat");
 
-  /** Kernel clock ticks per second; 100 on every mainstream Linux configuration. */
-  private static final long TICKS_PER_SECOND = 100;
+    /** Kernel clock ticks per second; 100 on every mainstream Linux configuration. */
+    private static final long TICKS_PER_SECOND = 100;
 
-  private MachineCpu() {}
+    private MachineCpu() {}
 
-  /** Busy CPU time of all CPUs so far, or -1 if {@code /proc/stat} cannot be read. */
-  static long busyNs() {
-    try {
-      for (String line : Files.readAllLines(STAT)) {
-        if (line.startsWith("cpu ")) {
-          String[] f = line.trim().split("\\s+");
-          long ticks = 0;
-          // cpu user nice system idle iowait irq softirq steal ...
-          for (int i : new int[] {1, 2, 3, 6, 7, 8}) {
-            if (i < f.length) {
-              ticks += Long.parseLong(f[i]);
+    /** Busy CPU time of all CPUs so far, or -1 if {@code /proc/stat} cannot be read. */
+    static long busyNs() {
+        try {
+            for (String line : Files.readAllLines(STAT)) {
+                if (line.startsWith("cpu ")) {
+                    String[] f = line.trim().split("\\s+");
+                    long ticks = 0;
+                    // cpu user nice system idle iowait irq softirq steal ...
+                    for (int i : new int[] {1, 2, 3, 6, 7, 8}) {
+                        if (i < f.length) {
+                            ticks += Long.parseLong(f[i]);
+                        }
+                    }
+                    return ticks * (1_000_000_000L / TICKS_PER_SECOND);
+                }
             }
-          }
-          return ticks * (1_000_000_000L / TICKS_PER_SECOND);
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or unreadable
         }
-      }
-    } catch (IOException | RuntimeException e) {
-      // not Linux, or unreadable
+        return -1;
     }
-    return -1;
-  }
 }

@@ -8,34 +8,34 @@ import java.util.Locale;
  * operations.
  */
 public enum Mix {
-  READ(1),
-  WRITE(1),
-  RW(2),
-  PING(1);
+    READ(1),
+    WRITE(1),
+    RW(2),
+    PING(1);
 
-  private final int opsPerUnit;
+    private final int opsPerUnit;
 
-  Mix(int opsPerUnit) {
-    this.opsPerUnit = opsPerUnit;
-  }
+    Mix(int opsPerUnit) {
+        this.opsPerUnit = opsPerUnit;
+    }
 
-  /** Operations a worker performs for {@code --ops n}. */
-  long totalOps(long n) {
-    return n * opsPerUnit;
-  }
+    /** Operations a worker performs for {@code --ops n}. */
+    long totalOps(long n) {
+        return n * opsPerUnit;
+    }
 
-  /** Lower-case name as used on the command line and in results. */
-  public String label() {
-    return name().toLowerCase(Locale.ROOT);
-  }
+    /** Lower-case name as used on the command line and in results. */
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
 
-  static Mix parse(String s) {
-    return switch (s.trim().toLowerCase(Locale.ROOT)) {
-      case "read", "get" -> READ;
-      case "write", "set" -> WRITE;
-      case "rw", "read+write", "mixed" -> RW;
-      case "ping" -> PING;
-      default -> throw new IllegalArgumentException("unknown mix '" + s + "'; expected read, write or rw");
-    };
-  }
+    static Mix parse(String s) {
+        return switch (s.trim().toLowerCase(Locale.ROOT)) {
+            case "read", "get" -> READ;
+            case "write", "set" -> WRITE;
+            case "rw", "read+write", "mixed" -> RW;
+            case "ping" -> PING;
+            default -> throw new IllegalArgumentException("unknown mix '" + s + "'; expected read, write or rw");
+        };
+    }
 }

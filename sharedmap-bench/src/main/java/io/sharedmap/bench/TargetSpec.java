@@ -2,6 +2,7 @@ package io.sharedmap.bench;
 
 import java.nio.file.Path;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A {@code --target}: {@code sharedmap}, {@code direct} or {@code redis} (the harness starts its own
@@ -18,60 +19,63 @@ import java.util.Locale;
  * @param kind which store
  * @param socket the socket of a running server, or {@code null} to start one
  */
-public record TargetSpec(Kind kind, Path socket) {
+public record TargetSpec(Kind kind, @Nullable Path socket) {
 
-  /** The stores the harness can drive. */
-  public enum Kind {
-    /** A sharedmap daemon, every request through the socket. */
-    SHAREDMAP,
-    /** A sharedmap daemon, GET read from its shared-memory view (the rest through the socket). */
-    DIRECT,
-    REDIS,
-    /** Chronicle Map: every worker maps one persisted map file; no server (issue 6's comparison). */
-    CHRONICLE;
+    /** The stores the harness can drive. */
+    public enum Kind {
+        /** A sharedmap daemon, every request through the socket. */
+        SHAREDMAP,
+        /** A sharedmap daemon, GET read from its shared-memory view (the rest through the socket). */
+        DIRECT,
+        REDIS,
+        /** Chronicle Map: every worker maps one persisted map file; no server (issue 6's comparison). */
+        CHRONICLE;
 
-    public String label() {
-      return name().toLowerCase(Locale.ROOT);
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        /** Whether the server is a sharedmap daemon (read either way). */
+        public boolean sharedMap() {
+            return this == SHAREDMAP || this == DIRECT;
+        }
     }
 
-    /** Whether the server is a sharedmap daemon (read either way). */
-    public boolean sharedMap() {
-      return this == SHAREDMAP || this == DIRECT;
+    /** Whether the harness starts (and stops) the server itself. */
+    public boolean managed() {
+        return socket == null;
     }
-  }
 
-  /** Whether the harness starts (and stops) the server itself. */
-  public boolean managed() {
-    return socket == null;
-  }
+    static TargetSpec parse(String s) {
+        String t = s.trim();
+        int colon = t.indexOf(':');
+        String name = colon < 0 ? t : t.substring(0, colon);
+        Kind kind = switch (name.toLowerCase(Locale.ROOT)) {
+            case "sharedmap" -> Kind.SHAREDMAP;
+            case "direct" -> Kind.DIRECT;
+            case "redis" -> Kind.REDIS;
+            case "chronicle" -> Kind.CHRONICLE;
+            default ->
+                throw new IllegalArgumentException(
+                        "unknown target '" + s
+                                + "'; expected sharedmap, sharedmap:SOCKET, direct, direct:SOCKET, redis, redis:SOCKET or chronicle");
+        };
+        if (colon < 0) {
+            return new TargetSpec(kind, null);
+        }
+        if (kind == Kind.CHRONICLE) {
+            throw new IllegalArgumentException(
+                    "target '" + s + "': chronicle has no server to connect to; use chronicle");
+        }
+        String path = t.substring(colon + 1);
+        if (path.isEmpty()) {
+            throw new IllegalArgumentException("target '" + s + "': empty socket path");
+        }
+        return new TargetSpec(kind, Path.of(path));
+    }
 
-  static TargetSpec parse(String s) {
-    String t = s.trim();
-    int colon = t.indexOf(':');
-    String name = colon < 0 ? t : t.substring(0, colon);
-    Kind kind = switch (name.toLowerCase(Locale.ROOT)) {
-      case "sharedmap" -> Kind.SHAREDMAP;
-      case "direct" -> Kind.DIRECT;
-      case "redis" -> Kind.REDIS;
-      case "chronicle" -> Kind.CHRONICLE;
-      default -> throw new IllegalArgumentException("unknown target '" + s
-          + "'; expected sharedmap, sharedmap:SOCKET, direct, direct:SOCKET, redis, redis:SOCKET or chronicle");
-    };
-    if (colon < 0) {
-      return new TargetSpec(kind, null);
+    @Override
+    public String toString() {
+        return managed() ? kind.label() : kind.label() + ":" + socket;
     }
-    if (kind == Kind.CHRONICLE) {
-      throw new IllegalArgumentException("target '" + s + "': chronicle has no server to connect to; use chronicle");
-    }
-    String path = t.substring(colon + 1);
-    if (path.isEmpty()) {
-      throw new IllegalArgumentException("target '" + s + "': empty socket path");
-    }
-    return new TargetSpec(kind, Path.of(path));
-  }
-
-  @Override
-  public String toString() {
-    return managed() ? kind.label() : kind.label() + ":" + socket;
-  }
 }

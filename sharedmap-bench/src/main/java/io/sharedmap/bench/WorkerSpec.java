@@ -26,74 +26,74 @@ import java.util.Map;
  * @param clientSpinUs the sharedmap client's spin time in microseconds, or -1 for its default
  */
 record WorkerSpec(
-    TargetSpec.Kind kind,
-    Path socket,
-    Workload workload,
-    Mix mix,
-    long ops,
-    int keys,
-    int keySize,
-    int valueSize,
-    double zipfTheta,
-    long seed,
-    long warmupOps,
-    long warmupMs,
-    long goTimeoutMs,
-    long maxRunMs,
-    long clientSpinUs) {
+        TargetSpec.Kind kind,
+        Path socket,
+        Workload workload,
+        Mix mix,
+        long ops,
+        int keys,
+        int keySize,
+        int valueSize,
+        double zipfTheta,
+        long seed,
+        long warmupOps,
+        long warmupMs,
+        long goTimeoutMs,
+        long maxRunMs,
+        long clientSpinUs) {
 
-  List<String> toArgs() {
-    List<String> a = new ArrayList<>();
-    a.add("kind=" + kind.name());
-    a.add("socket=" + socket);
-    a.add("workload=" + workload.name());
-    a.add("mix=" + mix.name());
-    a.add("ops=" + ops);
-    a.add("keys=" + keys);
-    a.add("keySize=" + keySize);
-    a.add("valueSize=" + valueSize);
-    a.add("zipfTheta=" + zipfTheta);
-    a.add("seed=" + seed);
-    a.add("warmupOps=" + warmupOps);
-    a.add("warmupMs=" + warmupMs);
-    a.add("goTimeoutMs=" + goTimeoutMs);
-    a.add("maxRunMs=" + maxRunMs);
-    a.add("clientSpinUs=" + clientSpinUs);
-    return a;
-  }
-
-  static WorkerSpec parse(String[] args) {
-    Map<String, String> m = new HashMap<>();
-    for (String arg : args) {
-      int eq = arg.indexOf('=');
-      if (eq < 1) {
-        throw new IllegalArgumentException("worker argument '" + arg + "' is not name=value");
-      }
-      m.put(arg.substring(0, eq), arg.substring(eq + 1));
+    List<String> toArgs() {
+        List<String> a = new ArrayList<>();
+        a.add("kind=" + kind.name());
+        a.add("socket=" + socket);
+        a.add("workload=" + workload.name());
+        a.add("mix=" + mix.name());
+        a.add("ops=" + ops);
+        a.add("keys=" + keys);
+        a.add("keySize=" + keySize);
+        a.add("valueSize=" + valueSize);
+        a.add("zipfTheta=" + zipfTheta);
+        a.add("seed=" + seed);
+        a.add("warmupOps=" + warmupOps);
+        a.add("warmupMs=" + warmupMs);
+        a.add("goTimeoutMs=" + goTimeoutMs);
+        a.add("maxRunMs=" + maxRunMs);
+        a.add("clientSpinUs=" + clientSpinUs);
+        return a;
     }
-    return new WorkerSpec(
-        TargetSpec.Kind.valueOf(need(m, "kind")),
-        Path.of(need(m, "socket")),
-        Workload.valueOf(need(m, "workload")),
-        Mix.valueOf(need(m, "mix")),
-        Long.parseLong(need(m, "ops")),
-        Integer.parseInt(need(m, "keys")),
-        Integer.parseInt(need(m, "keySize")),
-        Integer.parseInt(need(m, "valueSize")),
-        Double.parseDouble(need(m, "zipfTheta")),
-        Long.parseLong(need(m, "seed")),
-        Long.parseLong(need(m, "warmupOps")),
-        Long.parseLong(need(m, "warmupMs")),
-        Long.parseLong(need(m, "goTimeoutMs")),
-        Long.parseLong(need(m, "maxRunMs")),
-        Long.parseLong(need(m, "clientSpinUs")));
-  }
 
-  private static String need(Map<String, String> m, String name) {
-    String v = m.get(name);
-    if (v == null) {
-      throw new IllegalArgumentException("worker argument " + name + "= is missing");
+    static WorkerSpec parse(String[] args) {
+        Map<String, String> m = new HashMap<>();
+        for (String arg : args) {
+            int eq = arg.indexOf('=');
+            if (eq < 1) {
+                throw new IllegalArgumentException("worker argument '" + arg + "' is not name=value");
+            }
+            m.put(arg.substring(0, eq), arg.substring(eq + 1));
+        }
+        return new WorkerSpec(
+                TargetSpec.Kind.valueOf(need(m, "kind")),
+                Path.of(need(m, "socket")),
+                Workload.valueOf(need(m, "workload")),
+                Mix.valueOf(need(m, "mix")),
+                Long.parseLong(need(m, "ops")),
+                Integer.parseInt(need(m, "keys")),
+                Integer.parseInt(need(m, "keySize")),
+                Integer.parseInt(need(m, "valueSize")),
+                Double.parseDouble(need(m, "zipfTheta")),
+                Long.parseLong(need(m, "seed")),
+                Long.parseLong(need(m, "warmupOps")),
+                Long.parseLong(need(m, "warmupMs")),
+                Long.parseLong(need(m, "goTimeoutMs")),
+                Long.parseLong(need(m, "maxRunMs")),
+                Long.parseLong(need(m, "clientSpinUs")));
     }
-    return v;
-  }
+
+    private static String need(Map<String, String> m, String name) {
+        String v = m.get(name);
+        if (v == null) {
+            throw new IllegalArgumentException("worker argument " + name + "= is missing");
+        }
+        return v;
+    }
 }

@@ -24,340 +24,480 @@ import picocli.CommandLine;
  */
 class BenchCommandTest {
 
-  @TempDir
-  Path tmp;
+    @TempDir
+    Path tmp;
 
-  private record Run(int exitCode, String out) {}
+    private record Run(int exitCode, String out) {}
 
-  private Run bench(String... args) {
-    StringWriter out = new StringWriter();
-    CommandLine cl = new CommandLine(new BenchCommand());
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(out, true));
-    int code = cl.execute(args);
-    return new Run(code, out.toString());
-  }
-
-  private List<String> common(String... more) {
-    List<String> a = new ArrayList<>(List.of("--out", tmp.resolve("out").toString(), "--work-dir",
-        tmp.resolve("work").toString(), "--daemon-main", TestDaemonMain.class.getName(), "--ops", "300",
-        "--keys", "50", "--value-size", "16", "--warmup-ops", "50", "--warmup-ms", "500", "--cell-timeout", "120",
-        "--no-charts"));
-    a.addAll(List.of(more));
-    return a;
-  }
-
-  @Test
-  @Timeout(value = 240, unit = TimeUnit.SECONDS)
-  void bench_sharedmapAllWorkloads_writesCsvAndJson() throws Exception {
-    Run run = bench(common("--workload", "seed,uniform,zipf,ping", "--processes", "1,2", "--fsync",
-        "never").toArray(String[]::new));
-
-    assertThat(run.exitCode()).as(run.out()).isZero();
-    Path out = tmp.resolve("out");
-    List<String> csv = Files.readAllLines(out.resolve("results.csv"));
-    assertThat(csv.get(0)).isEqualTo(ResultsWriter.CSV_HEADER);
-    // seed, uniform, zipf: 3 mixes each; ping: 1; times 2 process counts
-    assertThat(csv).hasSize(1 + (3 * 3 + 1) * 2);
-    List<String> header = List.of(ResultsWriter.CSV_HEADER.split(","));
-    for (String row : csv.subList(1, csv.size())) {
-      String[] f = row.split(",", -1);
-      assertThat(f).as(row).hasSize(header.size());
-      Function<String, String> col = name -> f[header.indexOf(name)];
-      assertThat(col.apply("kind")).isEqualTo("sharedmap");
-      assertThat(col.apply("status")).as(row).isEqualTo("ok");
-      int processes = Integer.parseInt(col.apply("processes"));
-      long expectedOps = (col.apply("mix").equals("rw") ? 600L : 300L) * processes;
-      assertThat(Long.parseLong(col.apply("total_ops"))).as(row).isEqualTo(expectedOps);
-      assertThat(Double.parseDouble(col.apply("ops_per_s"))).as("ops/s " + row).isPositive();
-      double p50 = Double.parseDouble(col.apply("p50_us"));
-      double p99 = Double.parseDouble(col.apply("p99_us"));
-      double max = Double.parseDouble(col.apply("max_us"));
-      assertThat(p50).isPositive().isLessThanOrEqualTo(p99);
-      assertThat(p99).isLessThanOrEqualTo(max);
-      assertThat(Double.parseDouble(col.apply("other_cpu_share"))).isBetween(0.0, 1.0);
-      assertThat(col.apply("misses")).as("reads that missed, " + row).isEqualTo("0");
-      assertThat(col.apply("direct_reads")).as("the sharedmap target reads through the socket, " + row)
-          .isEqualTo("0");
-      assertThat(col.apply("truncated")).isEqualTo("false");
-      assertThat(col.apply("repetition")).isEqualTo("0");
-      assertThat(col.apply("median")).as("median of one run").isEqualTo("true");
+    private Run bench(String... args) {
+        StringWriter out = new StringWriter();
+        CommandLine cl = new CommandLine(new BenchCommand());
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(out, true));
+        int code = cl.execute(args);
+        return new Run(code, out.toString());
     }
 
-    String json = Files.readString(out.resolve("results.json"));
-    assertThat(json).startsWith("{").contains("\"cells\": [", "\"report_seconds_per_process\"", "\"cpus\"");
-    assertThat(json.split("\"status\": \"ok\"", -1)).hasSize(csv.size());
-    assertThat(Files.list(out.resolve("hgrm")).count()).isEqualTo(csv.size() - 1);
-    assertThat(run.out()).contains("Table 1", "Table 2", "report rd", "0.926", "== ping/ping");
-    assertThat(Files.readString(out.resolve("summary.md"))).contains("## uniform/read", "## ping/ping",
-        "| sharedmap(never) | 2 |", "report read/write");
-  }
-
-  @Test
-  @Timeout(value = 240, unit = TimeUnit.SECONDS)
-  void bench_sharedmapAndRedis_oneRunComparesBoth() throws Exception {
-    assumeTrue(onPath("redis-server"), "redis-server is not installed (apt-get install redis-server); skipping the "
-        + "Redis comparison");
-    Run run = bench(common("--workload", "uniform", "--mix", "read,write", "--processes", "1", "--repeat", "2",
-        "--target", "sharedmap", "--target", "redis").toArray(String[]::new));
-
-    assertThat(run.exitCode()).as(run.out()).isZero();
-    List<String> csv = Files.readAllLines(tmp.resolve("out").resolve("results.csv"));
-    // 2 targets x 2 mixes x 2 repetitions, one of each pair marked as the median
-    assertThat(csv).hasSize(1 + 2 * 2 * 2);
-    assertThat(csv.subList(1, csv.size())).allSatisfy(row -> assertThat(row).contains(",ok,"));
-    assertThat(csv.stream().filter(r -> r.contains(",redis,uniform,")).count()).isEqualTo(4);
-    assertThat(csv.stream().filter(r -> r.endsWith(",true,")).count()).isEqualTo(4);
-    assertThat(run.out()).contains("redis(appendfsync everysec)", "sharedmap(interval)", "1st/2nd");
-  }
-
-  @Test
-  @Timeout(value = 240, unit = TimeUnit.SECONDS)
-  void bench_direct_readsFromTheViewAndSaysSo() throws Exception {
-    // interval (the default): never mode publishes no view. Small and bounded; checks the path, not the speed.
-    Run run = bench(common("--workload", "uniform,seed", "--mix", "read,rw", "--processes", "1,2",
-        "--direct-warmup-ops", "50", "--target", "direct", "--target", "sharedmap").toArray(String[]::new));
-
-    assertThat(run.exitCode()).as(run.out()).isZero();
-    Path out = tmp.resolve("out");
-    List<String> csv = Files.readAllLines(out.resolve("results.csv"));
-    // 2 targets x 2 workloads x 2 mixes x 2 process counts
-    assertThat(csv).hasSize(1 + 2 * 2 * 2 * 2);
-    List<String> header = List.of(ResultsWriter.CSV_HEADER.split(","));
-    for (String row : csv.subList(1, csv.size())) {
-      String[] f = row.split(",", -1);
-      Function<String, String> col = name -> f[header.indexOf(name)];
-      assertThat(col.apply("status")).as(row).isEqualTo("ok");
-      long direct = Long.parseLong(col.apply("direct_reads"));
-      long socket = Long.parseLong(col.apply("socket_reads"));
-      int processes = Integer.parseInt(col.apply("processes"));
-      assertThat(direct + socket).as("every timed GET counted once, " + row).isEqualTo(300L * processes);
-      if (col.apply("kind").equals("direct")) {
-        assertThat(col.apply("target")).isEqualTo("direct(interval)");
-        assertThat(direct).as("GETs read from the view, " + row).isPositive();
-        assertThat(Double.parseDouble(col.apply("direct_share"))).as(row).isPositive();
-      } else {
-        assertThat(col.apply("kind")).isEqualTo("sharedmap");
-        assertThat(direct).as("the sharedmap target reads through the socket only, " + row).isZero();
-      }
-      assertThat(col.apply("misses")).as(row).isEqualTo("0");
-    }
-    String json = Files.readString(out.resolve("results.json"));
-    assertThat(json).contains("\"kind\": \"direct\"", "\"reads\": {\"direct\": ");
-    assertThat(Files.list(out.resolve("hgrm")).count()).isEqualTo(csv.size() - 1);
-    String summary = Files.readString(out.resolve("summary.md"));
-    assertThat(summary).contains("| direct % |", "| direct(interval) | 2 |", "## issue 6 goals, direct(interval): GET",
-        "## issue 6 goals, direct(interval): the report's read column (seed)");
-    assertThat(run.out()).contains("direct %", "the client mapped the daemon's view", "issue 6 goals", "p50 ≤ 1 µs",
-        "÷ socket GET");
-  }
-
-  @Test
-  @Timeout(value = 240, unit = TimeUnit.SECONDS)
-  void bench_chronicle_runsBesideDirect() throws Exception {
-    // Chronicle Map is an optional dependency of this module, so it is on the tests' class path.
-    assumeTrue(ChronicleKv.onClassPath(), "chronicle-map is not on the class path");
-    Run run = bench(common("--workload", "uniform,ping", "--mix", "read,write", "--processes", "1",
-        "--direct-warmup-ops", "50", "--target", "direct", "--target", "chronicle").toArray(String[]::new));
-
-    assertThat(run.exitCode()).as(run.out()).isZero();
-    List<String> csv = Files.readAllLines(tmp.resolve("out").resolve("results.csv"));
-    // direct: read, write, ping; chronicle: read, write (no server, no ping cell)
-    assertThat(csv).hasSize(1 + 3 + 2);
-    assertThat(csv.subList(1, csv.size())).allSatisfy(row -> assertThat(row).contains(",ok,"));
-    assertThat(csv.stream().filter(r -> r.startsWith("chronicle(mmap file),chronicle,uniform,")).count())
-        .isEqualTo(2);
-    assertThat(run.out()).contains("chronicle-map", "÷ Chronicle Map (this run)");
-  }
-
-  @Test
-  @Timeout(value = 300, unit = TimeUnit.SECONDS)
-  void bench_scale_reportsEveryFigureBesideRedis() throws Exception {
-    assumeTrue(onPath("redis-server"), "redis-server is not installed (apt-get install redis-server); the scale "
-        + "workload compares with Redis");
-    Path out = tmp.resolve("out");
-    Run run = bench("--workload", "scale", "--keys", "2000", "--processes", "1", "--ops", "300", "--warmup-ops", "50",
-        "--direct-warmup-ops", "50", "--warmup-ms", "500", "--settle-quiet-ms", "500", "--verify-keys", "200",
-        "--target", "direct", "--target", "sharedmap", "--target", "redis", "--out", out.toString(), "--work-dir",
-        tmp.resolve("work").toString(), "--daemon-main", TestDaemonMain.class.getName(), "--cell-timeout", "120",
-        "--no-charts", "--note", "smoke test");
-
-    assertThat(run.exitCode()).as(run.out()).isZero();
-    assertThat(run.out()).contains("loaded 2,000 keys", "keys read back after the kill -9").doesNotContain("PROBLEM");
-
-    // scale.csv: every figure of both stores, with sane values
-    List<String> lines = Files.readAllLines(out.resolve("scale.csv"));
-    assertThat(lines.get(0)).isEqualTo(ScaleReport.CSV_HEADER);
-    java.util.Map<String, Double> v = new java.util.HashMap<>();
-    for (String line : lines.subList(1, lines.size())) {
-      List<String> f = ResultsWriter.parseCsvLine(line);
-      assertThat(f.get(1)).as("no problem rows: " + line).isNotEqualTo("problem");
-      v.put(f.get(0) + "|" + f.get(1), f.get(2).isEmpty() ? Double.NaN : Double.parseDouble(f.get(2)));
-    }
-    String sm = "sharedmap(interval)";
-    String redis = "redis(appendfsync everysec)";
-    for (String t : List.of(sm, redis)) {
-      Function<String, Double> m = name -> {
-        assertThat(v).as(t + " " + name).containsKey(t + "|" + name);
-        return v.get(t + "|" + name);
-      };
-      assertThat(m.apply("load_keys_per_s")).isPositive();
-      assertThat(m.apply("load_s")).isPositive();
-      assertThat(m.apply("load_other_cpu")).isBetween(0.0, 1.0);
-      for (String phase : List.of("after_load", "after_settle", "after_kill9")) {
-        double rss = m.apply("vmrss_" + phase + "_bytes");
-        assertThat(rss).as(t + " VmRSS " + phase).isGreaterThan(1e6);
-        assertThat(m.apply("rss_anon_" + phase + "_bytes") + m.apply("rss_file_" + phase + "_bytes")
-            + m.apply("rss_shmem_" + phase + "_bytes")).as("RssAnon + RssFile + RssShmem = VmRSS").isEqualTo(rss);
-        assertThat(m.apply("memory_files_" + phase + "_bytes")).isGreaterThanOrEqualTo(0.0);
-        assertThat(m.apply("memory_total_" + phase + "_bytes")).isGreaterThanOrEqualTo(rss);
-        assertThat(m.apply("vmhwm_" + phase + "_bytes")).isGreaterThanOrEqualTo(rss);
-      }
-      assertThat(m.apply("disk_after_load_bytes")).isPositive();
-      assertThat(m.apply("disk_after_settle_bytes")).isPositive();
-      assertThat(m.apply("disk_end_bytes")).isPositive();
-      assertThat(m.apply("settled")).as("settled within the bound").isEqualTo(1.0);
-      assertThat(m.apply("settle_wait_s")).isGreaterThanOrEqualTo(0.5);
-      assertThat(m.apply("keys_stored")).isEqualTo(2000.0);
-      for (String phase : List.of("restart", "kill9")) {
-        assertThat(m.apply(phase + "_stop_s")).isBetween(0.0, 120.0);
-        assertThat(m.apply(phase + "_start_s")).isPositive().isLessThan(120.0);
-        assertThat(m.apply(phase + "_total_s")).isGreaterThanOrEqualTo(m.apply(phase + "_start_s"));
-        assertThat(m.apply(phase + "_checked")).as("200 random keys and the last 200").isEqualTo(400.0);
-        assertThat(m.apply(phase + "_missing")).isZero();
-        assertThat(m.apply(phase + "_wrong")).isZero();
-      }
-    }
-    assertThat(v.get(sm + "|view_keys")).isBetween(0.0, 2000.0);
-    assertThat(v.get(sm + "|kill9_recovery_ms")).isGreaterThanOrEqualTo(0.0);
-    assertThat(v.get("direct(interval)|kill9_checked")).as("read back with direct reads too").isEqualTo(400.0);
-    assertThat(v.get("direct(interval)|kill9_wrong") + v.get("direct(interval)|kill9_missing")).isZero();
-
-    // the GET and SET cells: direct, socket and Redis, at P = 1
-    List<String> csv = Files.readAllLines(out.resolve("results.csv"));
-    List<String> header = List.of(ResultsWriter.CSV_HEADER.split(","));
-    assertThat(csv).hasSize(1 + 3 * 2);
-    for (String row : csv.subList(1, csv.size())) {
-      List<String> f = ResultsWriter.parseCsvLine(row);
-      Function<String, String> col = name -> f.get(header.indexOf(name));
-      assertThat(col.apply("workload")).isEqualTo("scale");
-      assertThat(col.apply("status")).as(row).isEqualTo("ok");
-      assertThat(col.apply("misses")).as(row).isEqualTo("0");
-      if (col.apply("kind").equals("direct") && col.apply("mix").equals("read")) {
-        assertThat(Double.parseDouble(col.apply("direct_share"))).as("GETs from mapped memory, " + row).isPositive();
-      }
+    private List<String> common(String... more) {
+        List<String> a = new ArrayList<>(List.of(
+                "--out",
+                tmp.resolve("out").toString(),
+                "--work-dir",
+                tmp.resolve("work").toString(),
+                "--ops",
+                "300",
+                "--keys",
+                "50",
+                "--value-size",
+                "16",
+                "--warmup-ops",
+                "50",
+                "--warmup-ms",
+                "500",
+                "--cell-timeout",
+                "120",
+                "--no-charts"));
+        a.addAll(List.of(more));
+        return a;
     }
 
-    String json = Files.readString(out.resolve("results.json"));
-    assertThat(json).contains("\"scale\": {", "\"problems\": []", "\"measures\": [", "\"commit\": ",
-        "\"sharedmap_stats_after_load\": {", "\"note\": \"smoke test\"");
-    String summary = Files.readString(out.resolve("summary.md"));
-    assertThat(summary).contains("- command: `sharedmap bench --workload scale --keys 2000", "- started: `",
-        "- commit: `", "## scale: 2,000 keys, sharedmap beside Redis", "| load: keys/s (whole load, wall clock) |",
-        "## scale: uniform GET and SET over the loaded keys", "| GET | 1 |", "| SET | 1 |", "sharedmap ÷ Redis",
-        "--note 'smoke test'", "- target: direct(interval)", "- target: sharedmap(interval)",
-        "- target: redis(appendfsync everysec)")
-        .doesNotContain("PROBLEM", "bench bench");
-  }
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void bench_sharedmapAllWorkloads_writesCsvAndJson() throws Exception {
+        Run run = bench(common("--workload", "seed,uniform,zipf,ping", "--processes", "1,2", "--fsync", "never")
+                .toArray(String[]::new));
 
-  @Test
-  void scaleKeys_areFixedWidthDecimalWithTheirOwnValues() {
-    ScaleKeys k = new ScaleKeys(10, 100);
-    assertThat(new String(k.key(12345), java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("0000012345");
-    assertThat(ScaleKeys.newKey(12345, 10)).isEqualTo(k.key(12345));
-    assertThat(ScaleKeys.index(ScaleKeys.newKey(9_999_999, 10))).isEqualTo(9_999_999);
-    assertThat(ScaleKeys.newValue(7, 100)).hasSize(100).isEqualTo(new ScaleKeys(10, 100).value(7))
-        .isNotEqualTo(ScaleKeys.newValue(8, 100));
-    assertThat(ScaleKeys.minKeySize(10_000_000)).isEqualTo(7);
-    assertThat(ScaleKeys.minKeySize(1)).isEqualTo(1);
-    assertThatThrownBy(() -> ScaleKeys.newKey(100, 2)).isInstanceOf(IllegalArgumentException.class);
-    for (byte b : ScaleKeys.newValue(3, 1000)) {
-      assertThat((char) b).matches(c -> Character.isLetterOrDigit(c) || c == '-' || c == '_');
+        assertThat(run.exitCode()).as(run.out()).isZero();
+        Path out = tmp.resolve("out");
+        List<String> csv = Files.readAllLines(out.resolve("results.csv"));
+        assertThat(csv.get(0)).isEqualTo(ResultsWriter.CSV_HEADER);
+        // seed, uniform, zipf: 3 mixes each; ping: 1; times 2 process counts
+        assertThat(csv).hasSize(1 + (3 * 3 + 1) * 2);
+        List<String> header = List.of(ResultsWriter.CSV_HEADER.split(","));
+        for (String row : csv.subList(1, csv.size())) {
+            String[] f = row.split(",", -1);
+            assertThat(f).as(row).hasSize(header.size());
+            Function<String, String> col = name -> f[header.indexOf(name)];
+            assertThat(col.apply("kind")).isEqualTo("sharedmap");
+            assertThat(col.apply("status")).as(row).isEqualTo("ok");
+            int processes = Integer.parseInt(col.apply("processes"));
+            long expectedOps = (col.apply("mix").equals("rw") ? 600L : 300L) * processes;
+            assertThat(Long.parseLong(col.apply("total_ops"))).as(row).isEqualTo(expectedOps);
+            assertThat(Double.parseDouble(col.apply("ops_per_s")))
+                    .as("ops/s " + row)
+                    .isPositive();
+            double p50 = Double.parseDouble(col.apply("p50_us"));
+            double p99 = Double.parseDouble(col.apply("p99_us"));
+            double max = Double.parseDouble(col.apply("max_us"));
+            assertThat(p50).isPositive().isLessThanOrEqualTo(p99);
+            assertThat(p99).isLessThanOrEqualTo(max);
+            assertThat(Double.parseDouble(col.apply("other_cpu_share"))).isBetween(0.0, 1.0);
+            assertThat(col.apply("misses")).as("reads that missed, " + row).isEqualTo("0");
+            assertThat(col.apply("direct_reads"))
+                    .as("the sharedmap target reads through the socket, " + row)
+                    .isEqualTo("0");
+            assertThat(col.apply("truncated")).isEqualTo("false");
+            assertThat(col.apply("repetition")).isEqualTo("0");
+            assertThat(col.apply("median")).as("median of one run").isEqualTo("true");
+        }
+
+        String json = Files.readString(out.resolve("results.json"));
+        assertThat(json).startsWith("{").contains("\"cells\": [", "\"report_seconds_per_process\"", "\"cpus\"");
+        assertThat(json.split("\"status\": \"ok\"", -1)).hasSize(csv.size());
+        assertThat(Files.list(out.resolve("hgrm")).count()).isEqualTo(csv.size() - 1);
+        assertThat(run.out()).contains("Table 1", "Table 2", "report rd", "0.926", "== ping/ping");
+        assertThat(Files.readString(out.resolve("summary.md")))
+                .contains("## uniform/read", "## ping/ping", "| sharedmap(never) | 2 |", "report read/write");
     }
-  }
 
-  @Test
-  void bench_scale_badOptions_exitWithUsageError() {
-    assertThat(bench("--workload", "scale,uniform").exitCode()).as("scale runs alone").isEqualTo(2);
-    assertThat(bench("--workload", "scale", "--target", "redis:/tmp/r.sock").exitCode()).isEqualTo(2);
-    assertThat(bench("--workload", "scale", "--keys", "100000", "--key-size", "4").exitCode()).isEqualTo(2);
-  }
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void bench_sharedmapAndRedis_oneRunComparesBoth() throws Exception {
+        assumeTrue(
+                onPath("redis-server"),
+                "redis-server is not installed (apt-get install redis-server); skipping the " + "Redis comparison");
+        Run run = bench(common(
+                        "--workload",
+                        "uniform",
+                        "--mix",
+                        "read,write",
+                        "--processes",
+                        "1",
+                        "--repeat",
+                        "2",
+                        "--target",
+                        "sharedmap",
+                        "--target",
+                        "redis")
+                .toArray(String[]::new));
 
-  @Test
-  void footprint_readsThisProcess() {
-    long pid = ProcessHandle.current().pid();
-    Footprint.Memory m = Footprint.memory(pid, java.util.Map.of("data_dir", tmp.toString()));
-    assertThat(m.vmRss()).isPositive().isEqualTo(m.rssAnon() + m.rssFile() + m.rssShmem());
-    assertThat(m.totalBytes()).isGreaterThanOrEqualTo(m.vmRss());
-    assertThat(m.files()).anySatisfy(f -> assertThat(f.source()).isEqualTo("STATS data_dir"));
-    assertThat(Footprint.cpuWithChildrenNs(pid)).isPositive();
-    assertThat(Footprint.du(tmp)).isGreaterThanOrEqualTo(0);
-    assertThat(Footprint.du(tmp.resolve("absent"))).isEqualTo(-1);
-  }
-
-  @Test
-  void targetSpec_parse_acceptsEveryTargetWithAndWithoutSocket() {
-    assertThat(TargetSpec.parse("sharedmap")).isEqualTo(new TargetSpec(TargetSpec.Kind.SHAREDMAP, null));
-    assertThat(TargetSpec.parse("direct")).isEqualTo(new TargetSpec(TargetSpec.Kind.DIRECT, null));
-    assertThat(TargetSpec.parse(" Direct ").managed()).isTrue();
-    assertThat(TargetSpec.parse("direct:/run/sharedmap/sharedmap.sock"))
-        .isEqualTo(new TargetSpec(TargetSpec.Kind.DIRECT, Path.of("/run/sharedmap/sharedmap.sock")));
-    assertThat(TargetSpec.parse("direct:/run/sharedmap/sharedmap.sock").toString())
-        .isEqualTo("direct:/run/sharedmap/sharedmap.sock");
-    assertThat(TargetSpec.parse("redis:/tmp/r.sock").kind()).isEqualTo(TargetSpec.Kind.REDIS);
-    assertThat(TargetSpec.Kind.DIRECT.sharedMap()).isTrue();
-    assertThat(TargetSpec.Kind.REDIS.sharedMap()).isFalse();
-    assertThatThrownBy(() -> TargetSpec.parse("direct:")).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("empty socket path");
-    assertThat(TargetSpec.parse("chronicle")).isEqualTo(new TargetSpec(TargetSpec.Kind.CHRONICLE, null));
-    assertThatThrownBy(() -> TargetSpec.parse("chronicle:/tmp/x")).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("no server");
-    assertThatThrownBy(() -> TargetSpec.parse("memcached")).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("direct:SOCKET");
-  }
-
-  @Test
-  void chronicleMissing_namesTheCommandWithTheArgumentsQuoted() {
-    String cli = BenchServer.chronicleMissing(List.of("bench", "--target", "chronicle", "--out", "/tmp/a b"));
-    String standalone = BenchServer.chronicleMissing(List.of("--target", "chronicle"));
-
-    assertThat(cli).contains("chronicle-map", "jmh.classpath")
-        .endsWith("bin/with-jdk java -cp \"$t/sharedmap-cli.jar:$t/lib/*:$cp\" io.sharedmap.cli.Main bench"
-            + " --target chronicle --out '/tmp/a b'");
-    assertThat(standalone).endsWith("io.sharedmap.cli.Main bench --target chronicle");
-  }
-
-  @Test
-  void latencies_keepSubMicrosecondPrecision() {
-    org.HdrHistogram.Histogram h = BenchWorker.newHistogram();
-    for (int i = 0; i < 1000; i++) {
-      h.recordValue(350); // ns
+        assertThat(run.exitCode()).as(run.out()).isZero();
+        List<String> csv = Files.readAllLines(tmp.resolve("out").resolve("results.csv"));
+        // 2 targets x 2 mixes x 2 repetitions, one of each pair marked as the median
+        assertThat(csv).hasSize(1 + 2 * 2 * 2);
+        assertThat(csv.subList(1, csv.size())).allSatisfy(row -> assertThat(row).contains(",ok,"));
+        assertThat(csv.stream().filter(r -> r.contains(",redis,uniform,")).count())
+                .isEqualTo(4);
+        assertThat(csv.stream().filter(r -> r.endsWith(",true,")).count()).isEqualTo(4);
+        assertThat(run.out()).contains("redis(appendfsync everysec)", "sharedmap(interval)", "1st/2nd");
     }
-    h.recordValue(46_500);
-    assertThat(h.getValueAtPercentile(50)).isEqualTo(350);
-    assertThat(CellResult.us(h.getValueAtPercentile(50) / 1000.0)).isEqualTo("0.35");
-    assertThat(CellResult.us(0.0512)).isEqualTo("0.05");
-    assertThat(CellResult.us(7.214)).isEqualTo("7.21");
-    assertThat(CellResult.us(46.5)).isEqualTo("46.5");
-    assertThat(CellResult.us(1064.2)).isEqualTo("1,064");
-  }
 
-  @Test
-  void bench_badOptions_exitWithUsageError() {
-    assertThat(bench("--workload", "nope").exitCode()).isEqualTo(2);
-    assertThat(bench("--processes", "0").exitCode()).isEqualTo(2);
-    assertThat(bench("--target", "memcached").exitCode()).isEqualTo(2);
-    assertThat(bench("--target", "direct:").exitCode()).isEqualTo(2);
-    assertThat(bench("--direct-warmup-ops", "-1").exitCode()).isEqualTo(2);
-    assertThat(bench("--fsync", "sometimes").exitCode()).isEqualTo(2);
-  }
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void bench_direct_readsFromTheViewAndSaysSo() throws Exception {
+        // interval (the default): never mode publishes no view. Small and bounded; checks the path, not the speed.
+        Run run = bench(common(
+                        "--workload",
+                        "uniform,seed",
+                        "--mix",
+                        "read,rw",
+                        "--processes",
+                        "1,2",
+                        "--direct-warmup-ops",
+                        "50",
+                        "--target",
+                        "direct",
+                        "--target",
+                        "sharedmap")
+                .toArray(String[]::new));
 
-  private static boolean onPath(String program) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-      if (Files.isExecutable(Path.of(dir, program))) {
-        return true;
-      }
+        assertThat(run.exitCode()).as(run.out()).isZero();
+        Path out = tmp.resolve("out");
+        List<String> csv = Files.readAllLines(out.resolve("results.csv"));
+        // 2 targets x 2 workloads x 2 mixes x 2 process counts
+        assertThat(csv).hasSize(1 + 2 * 2 * 2 * 2);
+        List<String> header = List.of(ResultsWriter.CSV_HEADER.split(","));
+        for (String row : csv.subList(1, csv.size())) {
+            String[] f = row.split(",", -1);
+            Function<String, String> col = name -> f[header.indexOf(name)];
+            assertThat(col.apply("status")).as(row).isEqualTo("ok");
+            long direct = Long.parseLong(col.apply("direct_reads"));
+            long socket = Long.parseLong(col.apply("socket_reads"));
+            int processes = Integer.parseInt(col.apply("processes"));
+            assertThat(direct + socket)
+                    .as("every timed GET counted once, " + row)
+                    .isEqualTo(300L * processes);
+            if (col.apply("kind").equals("direct")) {
+                assertThat(col.apply("target")).isEqualTo("direct(interval)");
+                assertThat(direct).as("GETs read from the view, " + row).isPositive();
+                assertThat(Double.parseDouble(col.apply("direct_share")))
+                        .as(row)
+                        .isPositive();
+            } else {
+                assertThat(col.apply("kind")).isEqualTo("sharedmap");
+                assertThat(direct)
+                        .as("the sharedmap target reads through the socket only, " + row)
+                        .isZero();
+            }
+            assertThat(col.apply("misses")).as(row).isEqualTo("0");
+        }
+        String json = Files.readString(out.resolve("results.json"));
+        assertThat(json).contains("\"kind\": \"direct\"", "\"reads\": {\"direct\": ");
+        assertThat(Files.list(out.resolve("hgrm")).count()).isEqualTo(csv.size() - 1);
+        String summary = Files.readString(out.resolve("summary.md"));
+        assertThat(summary)
+                .contains(
+                        "| direct % |",
+                        "| direct(interval) | 2 |",
+                        "## issue 6 goals, direct(interval): GET",
+                        "## issue 6 goals, direct(interval): the report's read column (seed)");
+        assertThat(run.out())
+                .contains(
+                        "direct %",
+                        "the client mapped the daemon's view", "issue 6 goals", "p50 ≤ 1 µs", "÷ socket GET");
     }
-    return false;
-  }
+
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void bench_chronicle_runsBesideDirect() throws Exception {
+        // Chronicle Map is an optional dependency of this module, so it is on the tests' class path.
+        assumeTrue(ChronicleKv.onClassPath(), "chronicle-map is not on the class path");
+        Run run = bench(common(
+                        "--workload",
+                        "uniform,ping",
+                        "--mix",
+                        "read,write",
+                        "--processes",
+                        "1",
+                        "--direct-warmup-ops",
+                        "50",
+                        "--target",
+                        "direct",
+                        "--target",
+                        "chronicle")
+                .toArray(String[]::new));
+
+        assertThat(run.exitCode()).as(run.out()).isZero();
+        List<String> csv = Files.readAllLines(tmp.resolve("out").resolve("results.csv"));
+        // direct: read, write, ping; chronicle: read, write (no server, no ping cell)
+        assertThat(csv).hasSize(1 + 3 + 2);
+        assertThat(csv.subList(1, csv.size())).allSatisfy(row -> assertThat(row).contains(",ok,"));
+        assertThat(csv.stream()
+                        .filter(r -> r.startsWith("chronicle(mmap file),chronicle,uniform,"))
+                        .count())
+                .isEqualTo(2);
+        assertThat(run.out()).contains("chronicle-map", "÷ Chronicle Map (this run)");
+    }
+
+    @Test
+    @Timeout(value = 300, unit = TimeUnit.SECONDS)
+    void bench_scale_reportsEveryFigureBesideRedis() throws Exception {
+        assumeTrue(
+                onPath("redis-server"),
+                "redis-server is not installed (apt-get install redis-server); the scale "
+                        + "workload compares with Redis");
+        Path out = tmp.resolve("out");
+        Run run = bench(
+                "--workload",
+                "scale",
+                "--keys",
+                "2000",
+                "--processes",
+                "1",
+                "--ops",
+                "300",
+                "--warmup-ops",
+                "50",
+                "--direct-warmup-ops",
+                "50",
+                "--warmup-ms",
+                "500",
+                "--settle-quiet-ms",
+                "500",
+                "--verify-keys",
+                "200",
+                "--target",
+                "direct",
+                "--target",
+                "sharedmap",
+                "--target",
+                "redis",
+                "--out",
+                out.toString(),
+                "--work-dir",
+                tmp.resolve("work").toString(),
+                "--cell-timeout",
+                "120",
+                "--no-charts",
+                "--note",
+                "smoke test");
+
+        assertThat(run.exitCode()).as(run.out()).isZero();
+        assertThat(run.out())
+                .contains("loaded 2,000 keys", "keys read back after the kill -9")
+                .doesNotContain("PROBLEM");
+
+        // scale.csv: every figure of both stores, with sane values
+        List<String> lines = Files.readAllLines(out.resolve("scale.csv"));
+        assertThat(lines.get(0)).isEqualTo(ScaleReport.CSV_HEADER);
+        java.util.Map<String, Double> v = new java.util.HashMap<>();
+        for (String line : lines.subList(1, lines.size())) {
+            List<String> f = ResultsWriter.parseCsvLine(line);
+            assertThat(f.get(1)).as("no problem rows: " + line).isNotEqualTo("problem");
+            v.put(f.get(0) + "|" + f.get(1), f.get(2).isEmpty() ? Double.NaN : Double.parseDouble(f.get(2)));
+        }
+        String sm = "sharedmap(interval)";
+        String redis = "redis(appendfsync everysec)";
+        for (String t : List.of(sm, redis)) {
+            Function<String, Double> m = name -> {
+                assertThat(v).as(t + " " + name).containsKey(t + "|" + name);
+                return v.get(t + "|" + name);
+            };
+            assertThat(m.apply("load_keys_per_s")).isPositive();
+            assertThat(m.apply("load_s")).isPositive();
+            assertThat(m.apply("load_other_cpu")).isBetween(0.0, 1.0);
+            for (String phase : List.of("after_load", "after_settle", "after_kill9")) {
+                double rss = m.apply("vmrss_" + phase + "_bytes");
+                assertThat(rss).as(t + " VmRSS " + phase).isGreaterThan(1e6);
+                assertThat(m.apply("rss_anon_" + phase + "_bytes")
+                                + m.apply("rss_file_" + phase + "_bytes")
+                                + m.apply("rss_shmem_" + phase + "_bytes"))
+                        .as("RssAnon + RssFile + RssShmem = VmRSS")
+                        .isEqualTo(rss);
+                assertThat(m.apply("memory_files_" + phase + "_bytes")).isGreaterThanOrEqualTo(0.0);
+                assertThat(m.apply("memory_total_" + phase + "_bytes")).isGreaterThanOrEqualTo(rss);
+                assertThat(m.apply("vmhwm_" + phase + "_bytes")).isGreaterThanOrEqualTo(rss);
+            }
+            assertThat(m.apply("disk_after_load_bytes")).isPositive();
+            assertThat(m.apply("disk_after_settle_bytes")).isPositive();
+            assertThat(m.apply("disk_end_bytes")).isPositive();
+            assertThat(m.apply("settled")).as("settled within the bound").isEqualTo(1.0);
+            assertThat(m.apply("settle_wait_s")).isGreaterThanOrEqualTo(0.5);
+            assertThat(m.apply("keys_stored")).isEqualTo(2000.0);
+            for (String phase : List.of("restart", "kill9")) {
+                assertThat(m.apply(phase + "_stop_s")).isBetween(0.0, 120.0);
+                assertThat(m.apply(phase + "_start_s")).isPositive().isLessThan(120.0);
+                assertThat(m.apply(phase + "_total_s")).isGreaterThanOrEqualTo(m.apply(phase + "_start_s"));
+                assertThat(m.apply(phase + "_checked"))
+                        .as("200 random keys and the last 200")
+                        .isEqualTo(400.0);
+                assertThat(m.apply(phase + "_missing")).isZero();
+                assertThat(m.apply(phase + "_wrong")).isZero();
+            }
+        }
+        assertThat(v.get(sm + "|view_keys")).isBetween(0.0, 2000.0);
+        assertThat(v.get(sm + "|kill9_recovery_ms")).isGreaterThanOrEqualTo(0.0);
+        assertThat(v.get("direct(interval)|kill9_checked"))
+                .as("read back with direct reads too")
+                .isEqualTo(400.0);
+        assertThat(v.get("direct(interval)|kill9_wrong") + v.get("direct(interval)|kill9_missing"))
+                .isZero();
+
+        // the GET and SET cells: direct, socket and Redis, at P = 1
+        List<String> csv = Files.readAllLines(out.resolve("results.csv"));
+        List<String> header = List.of(ResultsWriter.CSV_HEADER.split(","));
+        assertThat(csv).hasSize(1 + 3 * 2);
+        for (String row : csv.subList(1, csv.size())) {
+            List<String> f = ResultsWriter.parseCsvLine(row);
+            Function<String, String> col = name -> f.get(header.indexOf(name));
+            assertThat(col.apply("workload")).isEqualTo("scale");
+            assertThat(col.apply("status")).as(row).isEqualTo("ok");
+            assertThat(col.apply("misses")).as(row).isEqualTo("0");
+            if (col.apply("kind").equals("direct") && col.apply("mix").equals("read")) {
+                assertThat(Double.parseDouble(col.apply("direct_share")))
+                        .as("GETs from mapped memory, " + row)
+                        .isPositive();
+            }
+        }
+
+        String json = Files.readString(out.resolve("results.json"));
+        assertThat(json)
+                .contains(
+                        "\"scale\": {",
+                        "\"problems\": []",
+                        "\"measures\": [",
+                        "\"commit\": ",
+                        "\"sharedmap_stats_after_load\": {",
+                        "\"note\": \"smoke test\"");
+        String summary = Files.readString(out.resolve("summary.md"));
+        assertThat(summary)
+                .contains(
+                        "- command: `sharedmap bench --workload scale --keys 2000",
+                        "- started: `",
+                        "- commit: `",
+                        "## scale: 2,000 keys, sharedmap beside Redis",
+                        "| load: keys/s (whole load, wall clock) |",
+                        "## scale: uniform GET and SET over the loaded keys",
+                        "| GET | 1 |",
+                        "| SET | 1 |",
+                        "sharedmap ÷ Redis",
+                        "--note 'smoke test'",
+                        "- target: direct(interval)",
+                        "- target: sharedmap(interval)",
+                        "- target: redis(appendfsync everysec)")
+                .doesNotContain("PROBLEM", "bench bench");
+    }
+
+    @Test
+    void scaleKeys_areFixedWidthDecimalWithTheirOwnValues() {
+        ScaleKeys k = new ScaleKeys(10, 100);
+        assertThat(new String(k.key(12345), java.nio.charset.StandardCharsets.US_ASCII))
+                .isEqualTo("0000012345");
+        assertThat(ScaleKeys.newKey(12345, 10)).isEqualTo(k.key(12345));
+        assertThat(ScaleKeys.index(ScaleKeys.newKey(9_999_999, 10))).isEqualTo(9_999_999);
+        assertThat(ScaleKeys.newValue(7, 100))
+                .hasSize(100)
+                .isEqualTo(new ScaleKeys(10, 100).value(7))
+                .isNotEqualTo(ScaleKeys.newValue(8, 100));
+        assertThat(ScaleKeys.minKeySize(10_000_000)).isEqualTo(7);
+        assertThat(ScaleKeys.minKeySize(1)).isEqualTo(1);
+        assertThatThrownBy(() -> ScaleKeys.newKey(100, 2)).isInstanceOf(IllegalArgumentException.class);
+        for (byte b : ScaleKeys.newValue(3, 1000)) {
+            assertThat((char) b).matches(c -> Character.isLetterOrDigit(c) || c == '-' || c == '_');
+        }
+    }
+
+    @Test
+    void bench_scale_badOptions_exitWithUsageError() {
+        assertThat(bench("--workload", "scale,uniform").exitCode())
+                .as("scale runs alone")
+                .isEqualTo(2);
+        assertThat(bench("--workload", "scale", "--target", "redis:/tmp/r.sock").exitCode())
+                .isEqualTo(2);
+        assertThat(bench("--workload", "scale", "--keys", "100000", "--key-size", "4")
+                        .exitCode())
+                .isEqualTo(2);
+    }
+
+    @Test
+    void footprint_readsThisProcess() {
+        long pid = ProcessHandle.current().pid();
+        Footprint.Memory m = Footprint.memory(pid, java.util.Map.of("data_dir", tmp.toString()));
+        assertThat(m.vmRss()).isPositive().isEqualTo(m.rssAnon() + m.rssFile() + m.rssShmem());
+        assertThat(m.totalBytes()).isGreaterThanOrEqualTo(m.vmRss());
+        assertThat(m.files()).anySatisfy(f -> assertThat(f.source()).isEqualTo("STATS data_dir"));
+        assertThat(Footprint.cpuWithChildrenNs(pid)).isPositive();
+        assertThat(Footprint.du(tmp)).isGreaterThanOrEqualTo(0);
+        assertThat(Footprint.du(tmp.resolve("absent"))).isEqualTo(-1);
+    }
+
+    @Test
+    void targetSpec_parse_acceptsEveryTargetWithAndWithoutSocket() {
+        assertThat(TargetSpec.parse("sharedmap")).isEqualTo(new TargetSpec(TargetSpec.Kind.SHAREDMAP, null));
+        assertThat(TargetSpec.parse("direct")).isEqualTo(new TargetSpec(TargetSpec.Kind.DIRECT, null));
+        assertThat(TargetSpec.parse(" Direct ").managed()).isTrue();
+        assertThat(TargetSpec.parse("direct:/run/sharedmap/sharedmap.sock"))
+                .isEqualTo(new TargetSpec(TargetSpec.Kind.DIRECT, Path.of("/run/sharedmap/sharedmap.sock")));
+        assertThat(TargetSpec.parse("direct:/run/sharedmap/sharedmap.sock").toString())
+                .isEqualTo("direct:/run/sharedmap/sharedmap.sock");
+        assertThat(TargetSpec.parse("redis:/tmp/r.sock").kind()).isEqualTo(TargetSpec.Kind.REDIS);
+        assertThat(TargetSpec.Kind.DIRECT.sharedMap()).isTrue();
+        assertThat(TargetSpec.Kind.REDIS.sharedMap()).isFalse();
+        assertThatThrownBy(() -> TargetSpec.parse("direct:"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("empty socket path");
+        assertThat(TargetSpec.parse("chronicle")).isEqualTo(new TargetSpec(TargetSpec.Kind.CHRONICLE, null));
+        assertThatThrownBy(() -> TargetSpec.parse("chronicle:/tmp/x"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no server");
+        assertThatThrownBy(() -> TargetSpec.parse("memcached"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("direct:SOCKET");
+    }
+
+    @Test
+    void chronicleMissing_namesTheCommandWithTheArgumentsQuoted() {
+        String cli = BenchServer.chronicleMissing(List.of("bench", "--target", "chronicle", "--out", "/tmp/a b"));
+        String standalone = BenchServer.chronicleMissing(List.of("--target", "chronicle"));
+
+        assertThat(cli)
+                .contains("chronicle-map", "jmh.classpath")
+                .endsWith("bin/with-jdk java -cp \"$t/sharedmap-cli.jar:$t/lib/*:$b/sharedmap-bench.jar:$cp\""
+                        + " io.sharedmap.cli.Main bench --target chronicle --out '/tmp/a b'");
+        assertThat(standalone).endsWith("io.sharedmap.cli.Main bench --target chronicle");
+    }
+
+    @Test
+    void latencies_keepSubMicrosecondPrecision() {
+        org.HdrHistogram.Histogram h = BenchWorker.newHistogram();
+        for (int i = 0; i < 1000; i++) {
+            h.recordValue(350); // ns
+        }
+        h.recordValue(46_500);
+        assertThat(h.getValueAtPercentile(50)).isEqualTo(350);
+        assertThat(CellResult.us(h.getValueAtPercentile(50) / 1000.0)).isEqualTo("0.35");
+        assertThat(CellResult.us(0.0512)).isEqualTo("0.05");
+        assertThat(CellResult.us(7.214)).isEqualTo("7.21");
+        assertThat(CellResult.us(46.5)).isEqualTo("46.5");
+        assertThat(CellResult.us(1064.2)).isEqualTo("1,064");
+    }
+
+    @Test
+    void bench_badOptions_exitWithUsageError() {
+        assertThat(bench("--workload", "nope").exitCode()).isEqualTo(2);
+        assertThat(bench("--processes", "0").exitCode()).isEqualTo(2);
+        assertThat(bench("--target", "memcached").exitCode()).isEqualTo(2);
+        assertThat(bench("--target", "direct:").exitCode()).isEqualTo(2);
+        assertThat(bench("--direct-warmup-ops", "-1").exitCode()).isEqualTo(2);
+        assertThat(bench("--fsync", "sometimes").exitCode()).isEqualTo(2);
+    }
+
+    private static boolean onPath(String program) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            if (Files.isExecutable(Path.of(dir, program))) {
+                return true;
+            }
+        }
+        return false;
+    }
 }

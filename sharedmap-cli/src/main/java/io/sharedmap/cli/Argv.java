@@ -18,48 +18,48 @@ import java.util.List;
  * arguments the JVM gave.
  */
 final class Argv {
-  private Argv() {}
+    private Argv() {}
 
-  /** {@code args} decoded as UTF-8 (unchanged when that is already so or cannot be recovered). */
-  static String[] utf8(String[] args) {
-    String jnu = System.getProperty("sun.jnu.encoding");
-    Charset platform;
-    try {
-      platform = jnu == null ? StandardCharsets.UTF_8 : Charset.forName(jnu);
-    } catch (IllegalArgumentException e) {
-      return args;
+    /** {@code args} decoded as UTF-8 (unchanged when that is already so or cannot be recovered). */
+    static String[] utf8(String[] args) {
+        String jnu = System.getProperty("sun.jnu.encoding");
+        Charset platform;
+        try {
+            platform = jnu == null ? StandardCharsets.UTF_8 : Charset.forName(jnu);
+        } catch (IllegalArgumentException e) {
+            return args;
+        }
+        if (platform.equals(StandardCharsets.UTF_8) || args.length == 0) {
+            return args;
+        }
+        try {
+            return recover(args, Files.readAllBytes(Path.of("/proc/self/cmdline")), platform);
+        } catch (IOException | UnsupportedOperationException e) {
+            return args;
+        }
     }
-    if (platform.equals(StandardCharsets.UTF_8) || args.length == 0) {
-      return args;
-    }
-    try {
-      return recover(args, Files.readAllBytes(Path.of("/proc/self/cmdline")), platform);
-    } catch (IOException | UnsupportedOperationException e) {
-      return args;
-    }
-  }
 
-  /** The last {@code args.length} NUL-terminated entries of {@code cmdline} as UTF-8, if they are {@code args}. */
-  static String[] recover(String[] args, byte[] cmdline, Charset platform) {
-    List<byte[]> entries = new ArrayList<>();
-    int start = 0;
-    for (int i = 0; i < cmdline.length; i++) {
-      if (cmdline[i] == 0) {
-        entries.add(Arrays.copyOfRange(cmdline, start, i));
-        start = i + 1;
-      }
+    /** The last {@code args.length} NUL-terminated entries of {@code cmdline} as UTF-8, if they are {@code args}. */
+    static String[] recover(String[] args, byte[] cmdline, Charset platform) {
+        List<byte[]> entries = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i < cmdline.length; i++) {
+            if (cmdline[i] == 0) {
+                entries.add(Arrays.copyOfRange(cmdline, start, i));
+                start = i + 1;
+            }
+        }
+        if (entries.size() < args.length) {
+            return args;
+        }
+        List<byte[]> tail = entries.subList(entries.size() - args.length, entries.size());
+        String[] recovered = new String[args.length];
+        for (int i = 0; i < args.length; i++) {
+            if (!new String(tail.get(i), platform).equals(args[i])) {
+                return args;
+            }
+            recovered[i] = new String(tail.get(i), StandardCharsets.UTF_8);
+        }
+        return recovered;
     }
-    if (entries.size() < args.length) {
-      return args;
-    }
-    List<byte[]> tail = entries.subList(entries.size() - args.length, entries.size());
-    String[] recovered = new String[args.length];
-    for (int i = 0; i < args.length; i++) {
-      if (!new String(tail.get(i), platform).equals(args[i])) {
-        return args;
-      }
-      recovered[i] = new String(tail.get(i), StandardCharsets.UTF_8);
-    }
-    return recovered;
-  }
 }

@@ -13,45 +13,54 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code sharedmap del KEY [--if-version V]}. */
-@Command(name = "del", mixinStandardHelpOptions = true,
-    description = "Delete KEY; prints 'deleted', or exits 1 when it was not found or (with --if-version) had"
-        + " another version.")
+@Command(
+        name = "del",
+        mixinStandardHelpOptions = true,
+        description = "Delete KEY; prints 'deleted', or exits 1 when it was not found or (with --if-version) had"
+                + " another version.")
 final class DelCommand implements Callable<Integer> {
-  @ParentCommand SharedMapCommand root;
-  @Spec CommandSpec spec;
-  @Mixin SocketOption socket;
+    @ParentCommand
+    SharedMapCommand root;
 
-  @Parameters(index = "0", paramLabel = "KEY", description = "The key (UTF-8, 1..1024 bytes).")
-  String key;
+    @Spec
+    CommandSpec spec;
 
-  @Option(names = "--if-version", paramLabel = "V",
-      description = "Delete only if the key's version is V (>= 1): the VERSION column of 'keys -l', or the"
-          + " version cas printed or a conflict reported (get and set print none).")
-  Long ifVersion;
+    @Mixin
+    SocketOption socket;
 
-  @Override
-  public Integer call() {
-    if (ifVersion != null && ifVersion <= 0) {
-      throw new ParameterException(spec.commandLine(), "--if-version: " + ifVersion
-          + " is not a version (versions are >= 1)");
+    @Parameters(index = "0", paramLabel = "KEY", description = "The key (UTF-8, 1..1024 bytes).")
+    String key;
+
+    @Option(
+            names = "--if-version",
+            paramLabel = "V",
+            description = "Delete only if the key's version is V (>= 1): the VERSION column of 'keys -l', or the"
+                    + " version cas printed or a conflict reported (get and set print none).")
+    Long ifVersion;
+
+    @Override
+    public Integer call() {
+        if (ifVersion != null && ifVersion <= 0) {
+            throw new ParameterException(
+                    spec.commandLine(), "--if-version: " + ifVersion + " is not a version (versions are >= 1)");
+        }
+        DeleteResult result;
+        try (SharedMap map = socket.connect()) {
+            result = ifVersion == null ? map.delete(Args.key(key)) : map.delete(Args.key(key), ifVersion);
+        }
+        return switch (result.outcome()) {
+            case DELETED -> {
+                root.out().println("deleted");
+                yield ExitCodes.OK;
+            }
+            case NOT_FOUND -> {
+                root.err().println("not found: " + key);
+                yield ExitCodes.NOT_FOUND_OR_CONFLICT;
+            }
+            case CONFLICT -> {
+                root.err().println("conflict: current version " + result.version());
+                yield ExitCodes.NOT_FOUND_OR_CONFLICT;
+            }
+        };
     }
-    DeleteResult result;
-    try (SharedMap map = socket.connect()) {
-      result = ifVersion == null ? map.delete(Args.key(key)) : map.delete(Args.key(key), ifVersion);
-    }
-    return switch (result.outcome()) {
-      case DELETED -> {
-        root.out().println("deleted");
-        yield ExitCodes.OK;
-      }
-      case NOT_FOUND -> {
-        root.err().println("not found: " + key);
-        yield ExitCodes.NOT_FOUND_OR_CONFLICT;
-      }
-      case CONFLICT -> {
-        root.err().println("conflict: current version " + result.version());
-        yield ExitCodes.NOT_FOUND_OR_CONFLICT;
-      }
-    };
-  }
 }

@@ -10,27 +10,32 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /** {@code sharedmap get KEY}: the value's exact bytes on stdout. */
-@Command(name = "get", mixinStandardHelpOptions = true,
-    description = "Write KEY's value to stdout exactly (no newline added; binary-safe); exit 1 when there"
-        + " is none.")
+@Command(
+        name = "get",
+        mixinStandardHelpOptions = true,
+        description =
+                "Write KEY's value to stdout exactly (no newline added; binary-safe); exit 1 when there" + " is none.")
 final class GetCommand implements Callable<Integer> {
-  @ParentCommand SharedMapCommand root;
-  @Mixin SocketOption socket;
+    @ParentCommand
+    SharedMapCommand root;
 
-  @Parameters(index = "0", paramLabel = "KEY", description = "The key (UTF-8, 1..1024 bytes).")
-  String key;
+    @Mixin
+    SocketOption socket;
 
-  @Override
-  public Integer call() {
-    Optional<Entry> entry;
-    try (SharedMap map = socket.connect()) {
-      entry = map.get(Args.key(key));
+    @Parameters(index = "0", paramLabel = "KEY", description = "The key (UTF-8, 1..1024 bytes).")
+    String key;
+
+    @Override
+    public Integer call() {
+        Optional<Entry> entry;
+        try (SharedMap map = socket.connect()) {
+            entry = map.get(Args.key(key));
+        }
+        if (entry.isEmpty()) {
+            root.err().println("not found: " + key);
+            return ExitCodes.NOT_FOUND_OR_CONFLICT;
+        }
+        root.out().write(entry.get().value(), 0, entry.get().value().length);
+        return ExitCodes.OK;
     }
-    if (entry.isEmpty()) {
-      root.err().println("not found: " + key);
-      return ExitCodes.NOT_FOUND_OR_CONFLICT;
-    }
-    root.out().write(entry.get().value(), 0, entry.get().value().length);
-    return ExitCodes.OK;
-  }
 }

@@ -1,8 +1,9 @@
 package io.sharedmap.cli;
 
 import io.sharedmap.client.KeyInfo;
+import io.sharedmap.client.KeyOwner;
 import io.sharedmap.client.SharedMap;
-import io.sharedmap.server.security.UnixAccounts;
+import io.sharedmap.os.accounts.UnixAccounts;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -13,36 +14,52 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /** {@code sharedmap keys [PREFIX]}: every key, paged through SCAN. */
-@Command(name = "keys", mixinStandardHelpOptions = true,
-    description = "List the keys that start with PREFIX (all keys without one), one per line, in ascending"
-        + " byte order.")
+@Command(
+        name = "keys",
+        mixinStandardHelpOptions = true,
+        description = "List the keys that start with PREFIX (all keys without one), one per line, in ascending"
+                + " byte order.")
 final class KeysCommand implements Callable<Integer> {
-  @ParentCommand SharedMapCommand root;
-  @Mixin SocketOption socket;
+    @ParentCommand
+    SharedMapCommand root;
 
-  @Parameters(index = "0", arity = "0..1", paramLabel = "PREFIX", description = "Only keys starting with this"
-      + " (UTF-8).")
-  String prefix = "";
+    @Mixin
+    SocketOption socket;
 
-  @Option(names = {"-l", "--long"}, description = "Like ls -l: 'MODE OWNER GROUP SIZE VERSION KEY', where SIZE"
-      + " is the value's length in bytes. Keys you may not read are not listed.")
-  boolean longFormat;
+    @Parameters(
+            index = "0",
+            arity = "0..1",
+            paramLabel = "PREFIX",
+            description = "Only keys starting with this" + " (UTF-8).")
+    String prefix = "";
 
-  @Override
-  public Integer call() {
-    PrintStream out = root.out();
-    UnixAccounts names = UnixAccounts.system();
-    try (SharedMap map = socket.connect();
-        Stream<KeyInfo> keys = longFormat ? map.keysWithOwners(Args.key(prefix)) : map.keys(Args.key(prefix))) {
-      keys.forEach(k -> {
-        if (longFormat) {
-          out.printf("%s %-8s %-8s %10d %12d ", k.owner().modeString(), names.userName(k.owner().uid()),
-              names.groupName(k.owner().gid()), k.valueLength(), k.version());
+    @Option(
+            names = {"-l", "--long"},
+            description = "Like ls -l: 'MODE OWNER GROUP SIZE VERSION KEY', where SIZE"
+                    + " is the value's length in bytes. Keys you may not read are not listed.")
+    boolean longFormat;
+
+    @Override
+    public Integer call() {
+        PrintStream out = root.out();
+        UnixAccounts names = UnixAccounts.system();
+        try (SharedMap map = socket.connect();
+                Stream<KeyInfo> keys = longFormat ? map.keysWithOwners(Args.key(prefix)) : map.keys(Args.key(prefix))) {
+            keys.forEach(k -> {
+                KeyOwner owner = k.owner(); // a long listing asks for owners: every key has one
+                if (longFormat && owner != null) {
+                    out.printf(
+                            "%s %-8s %-8s %10d %12d ",
+                            owner.modeString(),
+                            names.userName(owner.uid()),
+                            names.groupName(owner.gid()),
+                            k.valueLength(),
+                            k.version());
+                }
+                out.write(k.key(), 0, k.key().length);
+                out.write('\n');
+            });
         }
-        out.write(k.key(), 0, k.key().length);
-        out.write('\n');
-      });
+        return ExitCodes.OK;
     }
-    return ExitCodes.OK;
-  }
 }

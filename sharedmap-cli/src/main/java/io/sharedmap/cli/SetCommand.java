@@ -9,27 +9,34 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /** {@code sharedmap set KEY VALUE}. */
-@Command(name = "set", mixinStandardHelpOptions = true,
-    description = "Store VALUE under KEY; prints 'created' or 'updated'.")
+@Command(
+        name = "set",
+        mixinStandardHelpOptions = true,
+        description = "Store VALUE under KEY; prints 'created' or 'updated'.")
 final class SetCommand implements Callable<Integer> {
-  @ParentCommand SharedMapCommand root;
-  @Mixin SocketOption socket;
+    @ParentCommand
+    SharedMapCommand root;
 
-  @Parameters(index = "0", paramLabel = "KEY", description = "The key (UTF-8, 1..1024 bytes).")
-  String key;
+    @Mixin
+    SocketOption socket;
 
-  @Parameters(index = "1", paramLabel = "VALUE", description = "The value (UTF-8), or - to read it from stdin"
-      + " (binary-safe).")
-  String value;
+    @Parameters(index = "0", paramLabel = "KEY", description = "The key (UTF-8, 1..1024 bytes).")
+    String key;
 
-  @Override
-  public Integer call() {
-    byte[] bytes = Args.value(value, root.in());
-    SetResult result;
-    try (SharedMap map = socket.connect()) {
-      result = map.set(Args.key(key), bytes);
+    @Parameters(
+            index = "1",
+            paramLabel = "VALUE",
+            description = "The value (UTF-8), or - to read it from stdin" + " (binary-safe).")
+    String value;
+
+    @Override
+    public Integer call() {
+        byte[] bytes = Args.value(value, root.in());
+        SetResult result;
+        try (SharedMap map = socket.connect()) {
+            result = map.set(Args.key(key), bytes);
+        }
+        root.out().println(result.created() ? "created" : "updated");
+        return ExitCodes.OK;
     }
-    root.out().println(result.created() ? "created" : "updated");
-    return ExitCodes.OK;
-  }
 }

@@ -4,35 +4,36 @@ import java.util.Map;
 
 /** Reading the daemon's STATS names the CLI relies on. */
 final class Stats {
-  static final String PID = "pid";
-  static final String SOCKET = "socket";
-  static final String DATA_DIR = "data_dir";
-  /** Why other users may reach the data directory, or empty. */
-  static final String DATA_DIR_WARNING = "data_dir_warning";
-  static final String UPTIME_MS = "uptime_ms";
-  static final String KEYS = "keys";
+    static final String PID = "pid";
+    static final String SOCKET = "socket";
+    static final String DATA_DIR = "data_dir";
+    /** Why other users may reach the data directory, or empty. */
+    static final String DATA_DIR_WARNING = "data_dir_warning";
 
-  private Stats() {}
+    static final String UPTIME_MS = "uptime_ms";
+    static final String KEYS = "keys";
 
-  /** The daemon's pid. */
-  static long pid(Map<String, String> stats) {
-    return number(stats, PID);
-  }
+    private Stats() {}
 
-  /** A numeric stat. */
-  static long number(Map<String, String> stats, String name) {
-    String value = stats.get(name);
-    try {
-      return Long.parseLong(value);
-    } catch (NumberFormatException e) {
-      throw new CliException(ExitCodes.FAILURE, "the daemon's stats have no numeric " + name + " (got "
-          + value + ")");
+    /** The daemon's pid. */
+    static long pid(Map<String, String> stats) {
+        return number(stats, PID);
     }
-  }
 
-  /** {@code 1h02m03s}; hours are not capped. */
-  static String duration(long millis) {
-    long s = Math.max(0, millis) / 1000;
-    return String.format("%dh%02dm%02ds", s / 3600, s / 60 % 60, s % 60);
-  }
+    /** A numeric stat. */
+    static long number(Map<String, String> stats, String name) {
+        String value = stats.get(name);
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new CliException(
+                    ExitCodes.FAILURE, "the daemon's stats have no numeric " + name + " (got " + value + ")");
+        }
+    }
+
+    /** {@code 1h02m03s}; hours are not capped. */
+    static String duration(long millis) {
+        long s = Math.max(0, millis) / 1000;
+        return String.format("%dh%02dm%02ds", s / 3600, s / 60 % 60, s % 60);
+    }
 }

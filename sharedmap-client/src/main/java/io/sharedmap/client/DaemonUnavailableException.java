@@ -1,5 +1,7 @@
 package io.sharedmap.client;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * No daemon answers on the socket, or the connection to it broke, or (the subclass {@link
  * ReplyTimeoutException}) the daemon did not answer within the reply timeout. The message names the
@@ -7,9 +9,9 @@ package io.sharedmap.client;
  * been applied.
  */
 public sealed class DaemonUnavailableException extends SharedMapException permits ReplyTimeoutException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  DaemonUnavailableException(String message, Throwable cause) {
-    super(null, message, cause);
-  }
+    DaemonUnavailableException(String message, @Nullable Throwable cause) {
+        super(null, message, cause);
+    }
 }

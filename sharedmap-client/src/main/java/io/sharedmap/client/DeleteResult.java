@@ -9,18 +9,18 @@ package io.sharedmap.client;
  */
 public record DeleteResult(Outcome outcome, long version) {
 
-  /** The three outcomes of a delete. */
-  public enum Outcome {
-    /** The entry was removed. */
-    DELETED,
-    /** There was no entry for the key. */
-    NOT_FOUND,
-    /** A conditional delete found a different version; nothing was removed. */
-    CONFLICT
-  }
+    /** The three outcomes of a delete. */
+    public enum Outcome {
+        /** The entry was removed. */
+        DELETED,
+        /** There was no entry for the key. */
+        NOT_FOUND,
+        /** A conditional delete found a different version; nothing was removed. */
+        CONFLICT
+    }
 
-  /** Whether the entry was removed. */
-  public boolean deleted() {
-    return outcome == Outcome.DELETED;
-  }
+    /** Whether the entry was removed. */
+    public boolean deleted() {
+        return outcome == Outcome.DELETED;
+    }
 }

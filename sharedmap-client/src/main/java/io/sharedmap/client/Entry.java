@@ -14,24 +14,24 @@ import java.util.Arrays;
  */
 public record Entry(byte[] value, long version) {
 
-  /** The value decoded as UTF-8 (malformed input is replaced, never an error). */
-  public String valueAsString() {
-    return new String(value, StandardCharsets.UTF_8);
-  }
+    /** The value decoded as UTF-8 (malformed input is replaced, never an error). */
+    public String valueAsString() {
+        return new String(value, StandardCharsets.UTF_8);
+    }
 
-  /** Equal when the versions and the value bytes are equal. */
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof Entry(byte[] v, long ver) && ver == version && Arrays.equals(v, value);
-  }
+    /** Equal when the versions and the value bytes are equal. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Entry(byte[] v, long ver) && ver == version && Arrays.equals(v, value);
+    }
 
-  @Override
-  public int hashCode() {
-    return 31 * Long.hashCode(version) + Arrays.hashCode(value);
-  }
+    @Override
+    public int hashCode() {
+        return 31 * Long.hashCode(version) + Arrays.hashCode(value);
+    }
 
-  @Override
-  public String toString() {
-    return "Entry[version=" + version + ", value=" + Bytes.describe(value) + "]";
-  }
+    @Override
+    public String toString() {
+        return "Entry[version=" + version + ", value=" + Bytes.describe(value) + "]";
+    }
 }

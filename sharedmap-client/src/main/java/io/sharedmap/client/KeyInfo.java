@@ -2,6 +2,8 @@ package io.sharedmap.client;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One key found by a scan, with its entry's version and value length at the moment the page was
@@ -15,33 +17,36 @@ import java.util.Arrays;
  * @param owner the key's owner, group and mode, when the scan asked for them ({@link
  *     SharedMap#keysWithOwners}); else null
  */
-public record KeyInfo(byte[] key, long version, int valueLength, KeyOwner owner) {
-  /** A key without its owner (what a plain scan returns). */
-  public KeyInfo(byte[] key, long version, int valueLength) {
-    this(key, version, valueLength, null);
-  }
+public record KeyInfo(
+        byte[] key, long version, int valueLength, @Nullable KeyOwner owner) {
+    /** A key without its owner (what a plain scan returns). */
+    public KeyInfo(byte[] key, long version, int valueLength) {
+        this(key, version, valueLength, null);
+    }
 
+    /** The key decoded as UTF-8 (malformed input is replaced, never an error). */
+    public String keyAsString() {
+        return new String(key, StandardCharsets.UTF_8);
+    }
 
-  /** The key decoded as UTF-8 (malformed input is replaced, never an error). */
-  public String keyAsString() {
-    return new String(key, StandardCharsets.UTF_8);
-  }
+    /** Equal when the key bytes, versions and value lengths are equal. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof KeyInfo(byte[] k, long v, int len, KeyOwner w)
+                && v == version
+                && len == valueLength
+                && Arrays.equals(k, key)
+                && Objects.equals(w, owner);
+    }
 
-  /** Equal when the key bytes, versions and value lengths are equal. */
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof KeyInfo(byte[] k, long v, int len, KeyOwner w) && v == version && len == valueLength
-        && Arrays.equals(k, key) && java.util.Objects.equals(w, owner);
-  }
+    @Override
+    public int hashCode() {
+        return (31 * Arrays.hashCode(key) + Long.hashCode(version)) * 31 + valueLength;
+    }
 
-  @Override
-  public int hashCode() {
-    return (31 * Arrays.hashCode(key) + Long.hashCode(version)) * 31 + valueLength;
-  }
-
-  @Override
-  public String toString() {
-    return "KeyInfo[key=" + Bytes.describe(key) + ", version=" + version + ", valueLength=" + valueLength
-        + (owner != null ? ", owner=" + owner : "") + "]";
-  }
+    @Override
+    public String toString() {
+        return "KeyInfo[key=" + Bytes.describe(key) + ", version=" + version + ", valueLength=" + valueLength
+                + (owner != null ? ", owner=" + owner : "") + "]";
+    }
 }

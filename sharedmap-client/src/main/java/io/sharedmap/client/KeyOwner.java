@@ -9,13 +9,15 @@ package io.sharedmap.client;
  * @param mode e.g. {@code 0644}
  */
 public record KeyOwner(long uid, long gid, int mode) {
-  /** {@code rw-r--r--} style. */
-  public String modeString() {
-    StringBuilder b = new StringBuilder(9);
-    for (int shift = 6; shift >= 0; shift -= 3) {
-      int bits = mode >> shift;
-      b.append((bits & 4) != 0 ? 'r' : '-').append((bits & 2) != 0 ? 'w' : '-').append('-');
+    /** {@code rw-r--r--} style. */
+    public String modeString() {
+        StringBuilder b = new StringBuilder(9);
+        for (int shift = 6; shift >= 0; shift -= 3) {
+            int bits = mode >> shift;
+            b.append((bits & 4) != 0 ? 'r' : '-')
+                    .append((bits & 2) != 0 ? 'w' : '-')
+                    .append('-');
+        }
+        return b.toString();
     }
-    return b.toString();
-  }
 }

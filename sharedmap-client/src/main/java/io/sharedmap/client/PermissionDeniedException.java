@@ -1,6 +1,7 @@
 package io.sharedmap.client;
 
 import io.sharedmap.protocol.ErrorCode;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The daemon refused the request for who made it ({@link ErrorCode#PERMISSION_DENIED}): the key's
@@ -9,9 +10,9 @@ import io.sharedmap.protocol.ErrorCode;
  * changed.
  */
 public final class PermissionDeniedException extends SharedMapException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  PermissionDeniedException(ErrorCode errorCode, String message) {
-    super(errorCode, message, null);
-  }
+    PermissionDeniedException(@Nullable ErrorCode errorCode, String message) {
+        super(errorCode, message, null);
+    }
 }

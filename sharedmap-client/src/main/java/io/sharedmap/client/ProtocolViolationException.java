@@ -1,6 +1,7 @@
 package io.sharedmap.client;
 
 import io.sharedmap.protocol.ErrorCode;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One side broke the wire protocol: the daemon rejected the stream as malformed ({@link
@@ -9,9 +10,9 @@ import io.sharedmap.protocol.ErrorCode;
  * is then empty). The connection is discarded. Usually a version mismatch or a bug.
  */
 public final class ProtocolViolationException extends SharedMapException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  ProtocolViolationException(ErrorCode errorCode, String message) {
-    super(errorCode, message, null);
-  }
+    ProtocolViolationException(@Nullable ErrorCode errorCode, String message) {
+        super(errorCode, message, null);
+    }
 }

@@ -1,6 +1,7 @@
 package io.sharedmap.client;
 
 import io.sharedmap.protocol.ErrorCode;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The change would take this process's user or group (or the key's owner) over a limit set with
@@ -8,9 +9,9 @@ import io.sharedmap.protocol.ErrorCode;
  * message names the limit, the current usage and the request's size. Nothing was stored.
  */
 public final class QuotaExceededException extends SharedMapException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  QuotaExceededException(ErrorCode errorCode, String message) {
-    super(errorCode, message, null);
-  }
+    QuotaExceededException(@Nullable ErrorCode errorCode, String message) {
+        super(errorCode, message, null);
+    }
 }

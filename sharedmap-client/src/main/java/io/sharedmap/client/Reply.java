@@ -2,6 +2,7 @@ package io.sharedmap.client;
 
 import io.sharedmap.protocol.FrameDescriptor;
 import io.sharedmap.protocol.Status;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One response frame as read from the wire.
@@ -14,13 +15,14 @@ import io.sharedmap.protocol.Status;
  */
 record Reply(int status, int flags, byte[] key, byte[] value, long arg) {
 
-  /** Whether the daemon closes the connection after this frame. */
-  boolean closing() {
-    return (flags & FrameDescriptor.FLAG_CLOSING) != 0;
-  }
+    /** Whether the daemon closes the connection after this frame. */
+    boolean closing() {
+        return (flags & FrameDescriptor.FLAG_CLOSING) != 0;
+    }
 
-  /** The status, or {@code null} when the byte names none this client knows. */
-  Status statusOrNull() {
-    return Status.fromCode(status);
-  }
+    /** The status, or {@code null} when the byte names none this client knows. */
+    @Nullable
+    Status statusOrNull() {
+        return Status.fromCode(status);
+    }
 }

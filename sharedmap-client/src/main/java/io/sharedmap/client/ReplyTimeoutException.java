@@ -1,8 +1,10 @@
 package io.sharedmap.client;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The daemon accepted the connection but did not answer within the client's reply timeout ({@link
- * SharedMap.Options#replyTimeout(java.time.Duration)}): it is running but not answering (stopped
+ * Options#replyTimeout(java.time.Duration)}): it is running but not answering (stopped
  * with {@code SIGSTOP} or a debugger, wedged, or waiting for a disk that does not answer). The
  * message names the socket and the timeout, and says whether the request may have been applied.
  *
@@ -15,18 +17,18 @@ package io.sharedmap.client;
  * a stuck one too.
  */
 public final class ReplyTimeoutException extends DaemonUnavailableException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  /** Whether a request that changes the map was sent and not answered (its outcome is unknown). */
-  private final boolean changeUnanswered;
+    /** Whether a request that changes the map was sent and not answered (its outcome is unknown). */
+    private final boolean changeUnanswered;
 
-  ReplyTimeoutException(String message, boolean changeUnanswered, Throwable cause) {
-    super(message, cause);
-    this.changeUnanswered = changeUnanswered;
-  }
+    ReplyTimeoutException(String message, boolean changeUnanswered, @Nullable Throwable cause) {
+        super(message, cause);
+        this.changeUnanswered = changeUnanswered;
+    }
 
-  /** See the constructor; for the recovering call, which may know of an earlier attempt. */
-  boolean changeUnanswered() {
-    return changeUnanswered;
-  }
+    /** See the constructor; for the recovering call, which may know of an earlier attempt. */
+    boolean changeUnanswered() {
+        return changeUnanswered;
+    }
 }

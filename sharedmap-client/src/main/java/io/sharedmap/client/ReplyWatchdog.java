@@ -1,15 +1,17 @@
 package io.sharedmap.client;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.lang.ref.WeakReference;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Gives up on connections whose daemon does not answer: the one thread per process that enforces
- * {@link SharedMap.Options#replyTimeout}. A blocking {@code SocketChannel} ignores {@code
+ * {@link Options#replyTimeout}. A blocking {@code SocketChannel} ignores {@code
  * SO_TIMEOUT}, and a selector or {@code poll} per read would add a system call to every round trip;
  * so the thread that waits does no more than mark the wait, and this watchdog closes the socket of a
  * wait that lasted too long, which makes the blocked read, write or connect throw.
@@ -39,114 +41,118 @@ import java.util.concurrent.locks.LockSupport;
  * client leaks no more than it did before. Parked with no deadline while nothing is watched.
  */
 final class ReplyWatchdog {
-  /** The process-wide watchdog. */
-  static final ReplyWatchdog SHARED = new ReplyWatchdog();
+    /** The process-wide watchdog. */
+    static final ReplyWatchdog SHARED = new ReplyWatchdog();
 
-  static final String THREAD_NAME = "sharedmap-reply-watchdog";
-  /** Shortest pause between checks: keeps a short timeout from waking the thread too often. */
-  static final long MIN_TICK_NS = TimeUnit.MILLISECONDS.toNanos(10);
-  /** Longest pause between checks: a default 30 s timeout is checked every second. */
-  static final long MAX_TICK_NS = TimeUnit.SECONDS.toNanos(1);
+    static final String THREAD_NAME = "sharedmap-reply-watchdog";
+    /** Shortest pause between checks: keeps a short timeout from waking the thread too often. */
+    static final long MIN_TICK_NS = TimeUnit.MILLISECONDS.toNanos(10);
+    /** Longest pause between checks: a default 30 s timeout is checked every second. */
+    static final long MAX_TICK_NS = TimeUnit.SECONDS.toNanos(1);
 
-  private static final System.Logger LOG = System.getLogger(ReplyWatchdog.class.getName());
+    private static final System.Logger LOG = System.getLogger(ReplyWatchdog.class.getName());
 
-  private final Set<Watch> watched = ConcurrentHashMap.newKeySet();
-  /** The watchdog's current pause between checks; 0 while it parks with no deadline (nothing watched). */
-  private volatile long tickNs;
-  /** Started on the first {@link #watch}; guarded by {@code this}. */
-  private Thread thread;
+    private final Set<Watch> watched = ConcurrentHashMap.newKeySet();
+    /** The watchdog's current pause between checks; 0 while it parks with no deadline (nothing watched). */
+    private volatile long tickNs;
+    /** Started on the first {@link #watch}. */
+    @GuardedBy("this")
+    private @Nullable Thread thread;
 
-  /** One watched connection, with the watchdog's notes about it (touched by the watchdog thread only). */
-  static final class Watch extends WeakReference<Connection> {
-    final long timeoutNs;
-    /** The wait state last seen; an odd value is a wait in progress. */
-    private long seenState;
-    /** When {@link #seenState} was first seen, by the watchdog's clock. */
-    private long seenSinceNs;
+    /** One watched connection, with the watchdog's notes about it (touched by the watchdog thread only). */
+    static final class Watch extends WeakReference<Connection> {
+        final long timeoutNs;
+        /** The wait state last seen; an odd value is a wait in progress. */
+        private long seenState;
+        /** When {@link #seenState} was first seen, by the watchdog's clock. */
+        private long seenSinceNs;
 
-    private Watch(Connection c, long timeoutNs) {
-      super(c);
-      this.timeoutNs = timeoutNs;
-    }
-  }
-
-  /** Watches {@code c}, whose waits may last {@code timeoutNs > 0}; pass the result to {@link #unwatch}. */
-  Watch watch(Connection c, long timeoutNs) {
-    Watch w = new Watch(c, timeoutNs);
-    watched.add(w);
-    Thread t = started();
-    long tick = tickNs;
-    if (tick == 0 || tickFor(timeoutNs) < tick) {
-      LockSupport.unpark(t); // parked for good, or too long for this timeout: check now and re-plan
-    }
-    return w;
-  }
-
-  /** Stops watching; idempotent. */
-  void unwatch(Watch w) {
-    watched.remove(w);
-  }
-
-  /** Open connections to {@code socket} that are watched (tests: nothing leaks). */
-  int watchedConnections(Path socket) {
-    int n = 0;
-    for (Watch w : watched) {
-      Connection c = w.get();
-      if (c != null && c.socket().equals(socket)) {
-        n++;
-      }
-    }
-    return n;
-  }
-
-  private synchronized Thread started() {
-    if (thread == null) {
-      thread = Thread.ofPlatform().daemon().name(THREAD_NAME).start(this::run);
-    }
-    return thread;
-  }
-
-  private static long tickFor(long timeoutNs) {
-    return Math.clamp(timeoutNs / 16, MIN_TICK_NS, MAX_TICK_NS);
-  }
-
-  private void run() {
-    while (true) {
-      long now = System.nanoTime();
-      long shortest = Long.MAX_VALUE;
-      for (Watch w : watched) {
-        Connection c = w.get();
-        if (c == null) {
-          watched.remove(w); // never closed, and unreachable: no thread waits on it
-          continue;
+        private Watch(Connection c, long timeoutNs) {
+            super(c);
+            this.timeoutNs = timeoutNs;
         }
-        shortest = Math.min(shortest, w.timeoutNs);
-        try {
-          check(w, c, now);
-        } catch (RuntimeException e) { // keep watching the others
-          LOG.log(System.Logger.Level.WARNING, "reply watchdog: checking a connection to " + c.socket() + " failed", e);
-        }
-      }
-      if (shortest == Long.MAX_VALUE) {
-        tickNs = 0;
-        if (watched.isEmpty()) { // read after publishing 0: a watch() that added meanwhile sees 0 and unparks
-          LockSupport.park(this);
-        }
-      } else {
-        long tick = tickFor(shortest);
-        tickNs = tick;
-        LockSupport.parkNanos(this, tick);
-      }
     }
-  }
 
-  private static void check(Watch w, Connection c, long now) {
-    long state = c.waitState();
-    if ((state & 1) == 0 || state != w.seenState) {
-      w.seenState = state; // not waiting, or a new wait: its clock starts now (never before the wait began)
-      w.seenSinceNs = now;
-    } else if (now - w.seenSinceNs >= w.timeoutNs) {
-      c.expire(state);
+    /** Watches {@code c}, whose waits may last {@code timeoutNs > 0}; pass the result to {@link #unwatch}. */
+    Watch watch(Connection c, long timeoutNs) {
+        Watch w = new Watch(c, timeoutNs);
+        watched.add(w);
+        Thread t = started();
+        long tick = tickNs;
+        if (tick == 0 || tickFor(timeoutNs) < tick) {
+            LockSupport.unpark(t); // parked for good, or too long for this timeout: check now and re-plan
+        }
+        return w;
     }
-  }
+
+    /** Stops watching; idempotent. */
+    void unwatch(Watch w) {
+        watched.remove(w);
+    }
+
+    /** Open connections to {@code socket} that are watched (tests: nothing leaks). */
+    int watchedConnections(Path socket) {
+        int n = 0;
+        for (Watch w : watched) {
+            Connection c = w.get();
+            if (c != null && c.socket().equals(socket)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private synchronized Thread started() {
+        if (thread == null) {
+            thread = Thread.ofPlatform().daemon().name(THREAD_NAME).start(this::run);
+        }
+        return thread;
+    }
+
+    private static long tickFor(long timeoutNs) {
+        return Math.clamp(timeoutNs / 16, MIN_TICK_NS, MAX_TICK_NS);
+    }
+
+    private void run() {
+        while (true) {
+            long now = System.nanoTime();
+            long shortest = Long.MAX_VALUE;
+            for (Watch w : watched) {
+                Connection c = w.get();
+                if (c == null) {
+                    watched.remove(w); // never closed, and unreachable: no thread waits on it
+                    continue;
+                }
+                shortest = Math.min(shortest, w.timeoutNs);
+                try {
+                    check(w, c, now);
+                } catch (RuntimeException e) { // keep watching the others
+                    LOG.log(
+                            System.Logger.Level.WARNING,
+                            "reply watchdog: checking a connection to " + c.socket() + " failed",
+                            e);
+                }
+            }
+            if (shortest == Long.MAX_VALUE) {
+                tickNs = 0;
+                if (watched.isEmpty()) { // read after publishing 0: a watch() that added meanwhile sees 0 and unparks
+                    LockSupport.park(this);
+                }
+            } else {
+                long tick = tickFor(shortest);
+                tickNs = tick;
+                LockSupport.parkNanos(this, tick);
+            }
+        }
+    }
+
+    private static void check(Watch w, Connection c, long now) {
+        long state = c.waitState();
+        if ((state & 1) == 0 || state != w.seenState) {
+            w.seenState = state; // not waiting, or a new wait: its clock starts now (never before the wait began)
+            w.seenSinceNs = now;
+        } else if (now - w.seenSinceNs >= w.timeoutNs) {
+            c.expire(state);
+        }
+    }
 }

@@ -11,35 +11,36 @@ import io.sharedmap.protocol.Opcode;
  */
 record Request(Opcode opcode, byte[] key, byte[] value, long arg, long sequence) {
 
-  Request(Opcode opcode, byte[] key, byte[] value, long arg) {
-    this(opcode, key, value, arg, 0);
-  }
+    Request(Opcode opcode, byte[] key, byte[] value, long arg) {
+        this(opcode, key, value, arg, 0);
+    }
 
-  /** Whether this request changes the map (SET, CAS, DELETE): the requests a session numbers. */
-  boolean isChange() {
-    return opcode == Opcode.SET || opcode == Opcode.CAS || opcode == Opcode.DELETE;
-  }
+    /** Whether this request changes the map (SET, CAS, DELETE): the requests a session numbers. */
+    boolean isChange() {
+        return opcode == Opcode.SET || opcode == Opcode.CAS || opcode == Opcode.DELETE;
+    }
 
-  /**
-   * Whether this request only reads: GET, SCAN, PING, STATS, VIEW and LIMIT SHOW. The others (the
-   * changes above, CHMOD, CHOWN, LIMIT SET and UNSET) may have taken effect when their reply is lost.
-   */
-  boolean readsOnly() {
-    return switch (opcode) {
-      case GET, SCAN, PING, STATS, VIEW -> true;
-      case LIMIT -> arg == LimitCodec.SHOW;
-      case SET, DELETE, CAS, CHMOD, CHOWN -> false;
-    };
-  }
+    /**
+     * Whether this request only reads: GET, SCAN, PING, STATS, VIEW and LIMIT SHOW. The others (the
+     * changes above, CHMOD, CHOWN, LIMIT SET and UNSET) may have taken effect when their reply is lost.
+     */
+    boolean readsOnly() {
+        return switch (opcode) {
+            case GET, SCAN, PING, STATS, VIEW -> true;
+            case LIMIT -> arg == LimitCodec.SHOW;
+            case SET, DELETE, CAS, CHMOD, CHOWN -> false;
+        };
+    }
 
-  /** This request numbered {@code sequence} ({@code > 0}). */
-  Request withSequence(long sequence) {
-    return new Request(opcode, key, value, arg, sequence);
-  }
+    /** This request numbered {@code sequence} ({@code > 0}). */
+    Request withSequence(long sequence) {
+        return new Request(opcode, key, value, arg, sequence);
+    }
 
-  /** Bytes the frame takes on the wire. */
-  int encodedLength() {
-    return sequence == 0 ? FrameEncoder.encodedLength(key.length, value.length)
-        : FrameEncoder.sequencedLength(key.length, value.length);
-  }
+    /** Bytes the frame takes on the wire. */
+    int encodedLength() {
+        return sequence == 0
+                ? FrameEncoder.encodedLength(key.length, value.length)
+                : FrameEncoder.sequencedLength(key.length, value.length);
+    }
 }

@@ -12,30 +12,30 @@ import java.util.Objects;
  */
 public record ScanPage(List<KeyInfo> entries, byte[] nextCursor) {
 
-  /** Copies {@code entries} into an unmodifiable list; {@code nextCursor} must not be null. */
-  public ScanPage {
-    entries = List.copyOf(entries);
-    Objects.requireNonNull(nextCursor, "nextCursor");
-  }
+    /** Copies {@code entries} into an unmodifiable list; {@code nextCursor} must not be null. */
+    public ScanPage {
+        entries = List.copyOf(entries);
+        Objects.requireNonNull(nextCursor, "nextCursor");
+    }
 
-  /** Whether this is the last page (the cursor is empty). */
-  public boolean done() {
-    return nextCursor.length == 0;
-  }
+    /** Whether this is the last page (the cursor is empty). */
+    public boolean done() {
+        return nextCursor.length == 0;
+    }
 
-  /** Equal when the entries and cursor bytes are equal. */
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof ScanPage(List<KeyInfo> e, byte[] c) && e.equals(entries) && Arrays.equals(c, nextCursor);
-  }
+    /** Equal when the entries and cursor bytes are equal. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ScanPage(List<KeyInfo> e, byte[] c) && e.equals(entries) && Arrays.equals(c, nextCursor);
+    }
 
-  @Override
-  public int hashCode() {
-    return 31 * entries.hashCode() + Arrays.hashCode(nextCursor);
-  }
+    @Override
+    public int hashCode() {
+        return 31 * entries.hashCode() + Arrays.hashCode(nextCursor);
+    }
 
-  @Override
-  public String toString() {
-    return "ScanPage[entries=" + entries + ", nextCursor=" + Bytes.describe(nextCursor) + "]";
-  }
+    @Override
+    public String toString() {
+        return "ScanPage[entries=" + entries + ", nextCursor=" + Bytes.describe(nextCursor) + "]";
+    }
 }

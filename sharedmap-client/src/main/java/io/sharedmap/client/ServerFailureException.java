@@ -1,6 +1,7 @@
 package io.sharedmap.client;
 
 import io.sharedmap.protocol.ErrorCode;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The daemon could not do the request: its storage failed, it hit an internal fault, it is shutting
@@ -9,9 +10,9 @@ import io.sharedmap.protocol.ErrorCode;
  * The change, if any, was not acknowledged.
  */
 public final class ServerFailureException extends SharedMapException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  ServerFailureException(ErrorCode errorCode, String message) {
-    super(errorCode, message, null);
-  }
+    ServerFailureException(@Nullable ErrorCode errorCode, String message) {
+        super(errorCode, message, null);
+    }
 }

@@ -1,19 +1,12 @@
 package io.sharedmap.client;
 
-import io.sharedmap.client.Connection.SendFailure;
 import io.sharedmap.protocol.ErrorCode;
-import io.sharedmap.protocol.ErrorCodec;
 import io.sharedmap.protocol.FrameDescriptor;
 import io.sharedmap.protocol.FrameEncoder;
 import io.sharedmap.protocol.LimitCodec;
 import io.sharedmap.protocol.Opcode;
-import io.sharedmap.protocol.Status;
-import io.sharedmap.protocol.ViewCodec;
-import io.sharedmap.protocol.transport.SpinChannel;
-import io.sharedmap.protocol.view.ViewReader;
 import java.nio.ByteBuffer;
-import java.io.EOFException;
-import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -27,12 +20,10 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A client of a sharedmap daemon: a durable map from byte-string keys to byte-string values that
@@ -130,1081 +121,629 @@ import java.util.stream.StreamSupport;
  * are encoded as UTF-8. Byte arrays passed in or returned are not copied.
  */
 public final class SharedMap implements AutoCloseable {
-  /** Idle connections kept for reuse; callers beyond this many at once open short-lived ones. */
-  static final int MAX_IDLE_CONNECTIONS = 16;
+    /** Idle connections kept for reuse; callers beyond this many at once open short-lived ones. */
+    static final int MAX_IDLE_CONNECTIONS = 16;
 
-  private static final SecureRandom CLIENT_IDS = new SecureRandom();
+    private static final SecureRandom CLIENT_IDS = new SecureRandom();
 
-  private final ConnectionPool pool;
-  private final Options options;
-  /** The session's sequence numbers; null for a plain client. */
-  private final SequenceWindow window;
+    private final ConnectionPool pool;
+    private final Options options;
+    /** The session's sequence numbers; null for a plain client. */
+    private final @Nullable SequenceWindow window;
 
-  /** The daemon's view this client reads directly; null when none is mapped. */
-  private final AtomicReference<ViewReader> view = new AtomicReference<>();
-  /** Set while one thread asks the daemon for its view, so that others do not ask too. */
-  private final AtomicBoolean mapping = new AtomicBoolean();
-  /** The daemon does not know VIEW (an older daemon): never ask again. */
-  private volatile boolean noViewOpcode;
-  /** {@link System#nanoTime()} before which no new view is asked for after an attempt. */
-  private volatile long nextViewAttempt;
-  private final LongAdder directHits = new LongAdder();
-  private final LongAdder socketReads = new LongAdder();
+    /** GET from the daemon's shared-memory view, and when to fall back to the socket. */
+    private final DirectReads direct;
+    /** The one request-exchange loop of single calls and pipelines. */
+    private final Exchange exchange;
 
-  /** How long a client without a view waits before asking the daemon for one again. */
-  static final long VIEW_RETRY_NANOS = 1_000_000_000L;
-
-  private SharedMap(ConnectionPool pool, Options options) {
-    this.pool = pool;
-    this.options = options;
-    this.window = options.recovering() ? new SequenceWindow() : null;
-    this.nextViewAttempt = System.nanoTime();
-  }
-
-  /**
-   * How a client behaves when its daemon goes away, and how it waits for replies. The default
-   * recovers: calls wait up to {@link #reconnectWindow()} for the daemon to come back, and changes
-   * whose replies were lost are resent and applied exactly once; and a call gives up on a daemon that
-   * is there but does not answer after {@link #replyTimeout()} (30 s). Immutable; each method
-   * returns a changed copy.
-   */
-  public static final class Options {
-    /** The default reconnect window: long enough for a supervisor or systemd to restart the daemon. */
-    public static final Duration DEFAULT_RECONNECT_WINDOW = Duration.ofSeconds(30);
-
-    /**
-     * The default spin time,
-     * 10 µs: enough for a reply from an idle daemon on the same machine (a round trip takes about 5 µs
-     * when both ends spin), short enough that with more client processes than CPUs a spin that will
-     * not succeed costs little (measured with 10 processes on 2 CPUs: 50 µs cut ping throughput by a
-     * third and quadrupled p99; 10 µs did not).
-     */
-    public static final Duration DEFAULT_SPIN_TIME = Duration.ofNanos(10_000);
-
-    /** The longest spin time accepted. */
-    public static final Duration MAX_SPIN_TIME = Duration.ofMillis(10);
-
-    /**
-     * The default reply timeout, 30 s: a local daemon answers in microseconds, and even an fsync in
-     * {@code always} mode on a slow disk within seconds, so a daemon silent this long is stuck
-     * (stopped, wedged, its disk hung); long enough never to cut off a merely slow one.
-     */
-    public static final Duration DEFAULT_REPLY_TIMEOUT = Duration.ofSeconds(30);
-
-    /** The longest reply timeout accepted (other than {@link Duration#ZERO}: wait forever). */
-    public static final Duration MAX_REPLY_TIMEOUT = Duration.ofDays(1);
-
-    private static final Options DEFAULTS =
-        new Options(true, DEFAULT_RECONNECT_WINDOW, DEFAULT_SPIN_TIME, true, DEFAULT_REPLY_TIMEOUT);
-
-    private final boolean recovering;
-    private final Duration reconnectWindow;
-    private final Duration spinTime;
-    private final boolean directReads;
-    private final Duration replyTimeout;
-
-    private Options(boolean recovering, Duration reconnectWindow, Duration spinTime, boolean directReads,
-        Duration replyTimeout) {
-      this.recovering = recovering;
-      this.reconnectWindow = reconnectWindow;
-      this.spinTime = spinTime;
-      this.directReads = directReads;
-      this.replyTimeout = replyTimeout;
+    private SharedMap(ConnectionPool pool, Options options) {
+        this.pool = pool;
+        this.options = options;
+        this.window = options.recovering() ? new SequenceWindow() : null;
+        this.exchange = new Exchange(pool, options.reconnectWindow());
+        // once, without waiting for a daemon to come back: the GET that follows does the waiting
+        this.direct = new DirectReads(
+                options.directReads(),
+                pool.socket(),
+                () -> once(new Request(Opcode.VIEW, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::view));
     }
 
     /**
-     * Recovering, with a reconnect window of {@link #DEFAULT_RECONNECT_WINDOW}, spinning {@link
-     * #DEFAULT_SPIN_TIME}, reading directly, with a reply timeout of {@link #DEFAULT_REPLY_TIMEOUT}.
-     */
-    public static Options defaults() {
-      return DEFAULTS;
-    }
-
-    /**
-     * Whether the client survives daemon restarts ({@code true}, the default) or fails a call whose
-     * connection broke at once with a {@link DaemonUnavailableException} ({@code false}: no session,
-     * no resend; a request certainly not delivered is still retried once on a fresh connection).
-     */
-    public Options recovering(boolean recovering) {
-      return new Options(recovering, reconnectWindow, spinTime, directReads, replyTimeout);
-    }
-
-    /**
-     * How long a recovering call keeps reconnecting, counted from its first failure, before it
-     * throws {@link DaemonUnavailableException}. Zero still allows one immediate retry.
+     * Connects to the daemon on {@link SharedMapPaths#defaultSocket()}, recovering.
      *
-     * @throws IllegalArgumentException when negative
+     * @throws DaemonUnavailableException when no daemon answers there
      */
-    public Options reconnectWindow(Duration window) {
-      Objects.requireNonNull(window, "window");
-      if (window.isNegative()) {
-        throw new IllegalArgumentException("reconnect window " + window + " is negative");
-      }
-      return new Options(recovering, window, spinTime, directReads, replyTimeout);
+    public static SharedMap connect() {
+        return connect(SharedMapPaths.defaultSocket());
     }
 
     /**
-     * How long a call waiting for its reply keeps checking the socket (yielding the CPU between
-     * checks) before it blocks; {@link Duration#ZERO} blocks at once. Spinning spends CPU time to
-     * get the reply sooner: waking a blocked thread takes microseconds on bare metal and tens of
-     * microseconds in many virtual machines, while a local daemon usually answers within a few.
-     * At most one thread fewer than the CPUs spins at a time in this process (none on a single
-     * CPU), and none while the machine has more runnable threads than CPUs. The default, {@link
-     * #DEFAULT_SPIN_TIME}, multiplies the round trips per second of a single-threaded caller on a
-     * 2-CPU virtual machine by about six (with the daemon spinning too); turn it off when CPU time matters
-     * more than latency (many mostly idle clients on a loaded machine).
+     * Connects to the daemon on {@code socket}, recovering ({@link Options#defaults()}).
      *
-     * @throws IllegalArgumentException when negative or longer than {@link #MAX_SPIN_TIME}
+     * @throws DaemonUnavailableException when no daemon answers there
+     * @throws SharedMapException when the daemon refuses the connection (e.g. at its connection limit)
      */
-    public Options spinTime(Duration spin) {
-      Objects.requireNonNull(spin, "spin");
-      if (spin.isNegative() || spin.compareTo(MAX_SPIN_TIME) > 0) {
-        throw new IllegalArgumentException("spin time " + spin + " is outside 0.." + MAX_SPIN_TIME);
-      }
-      return new Options(recovering, reconnectWindow, spin, directReads, replyTimeout);
+    public static SharedMap connect(Path socket) {
+        return connect(socket, Options.defaults());
     }
 
     /**
-     * Whether {@link SharedMap#get} reads the daemon's shared-memory view directly when this
-     * process may open it ({@code true}, the default): no system call and no round trip, with the
-     * same answers as the socket (see "Direct reads" in the class comment). {@code false} sends
-     * every GET through the socket.
+     * Connects to the daemon on {@code socket}, doing the hello on a first connection that then
+     * stays in the pool. The first connection is not retried: when no daemon answers now, this
+     * throws at once (only an established client waits for a daemon to come back).
+     *
+     * @throws DaemonUnavailableException when no daemon answers there
+     * @throws SharedMapException when the daemon refuses the connection (e.g. at its connection limit)
      */
-    public Options directReads(boolean direct) {
-      return new Options(recovering, reconnectWindow, spinTime, direct, replyTimeout);
+    public static SharedMap connect(Path socket, Options options) {
+        Objects.requireNonNull(options, "options");
+        ConnectionPool pool = new ConnectionPool(
+                Objects.requireNonNull(socket, "socket"),
+                options.recovering() ? newClientId() : 0,
+                MAX_IDLE_CONNECTIONS,
+                options.spinTime().toNanos(),
+                options.replyTimeout().toNanos());
+        pool.release(pool.open());
+        SharedMap map = new SharedMap(pool, options);
+        try {
+            map.direct.mapNow();
+        } catch (RuntimeException e) { // a reply timeout: the daemon stopped answering right after the hello
+            map.close();
+            throw e;
+        }
+        return map;
+    }
+
+    private static long newClientId() {
+        long id;
+        do {
+            id = CLIENT_IDS.nextLong();
+        } while (id == 0);
+        return id;
+    }
+
+    /** How this client behaves when the daemon goes away. */
+    public Options options() {
+        return options;
+    }
+
+    /** The session's client id (non-zero) when recovering, else 0. */
+    long clientId() {
+        return pool.clientId();
+    }
+
+    /** The recovering client's sequence window (a plain client has none and never asks). */
+    private SequenceWindow window() {
+        return Objects.requireNonNull(window, "a plain client numbers no changes");
+    }
+
+    /** Sequence numbers handed out and not yet answered (tests). */
+    long sequencesInFlight() {
+        return window == null ? 0 : window.inFlightSpan();
+    }
+
+    /** Connections idle in this client's pool (tests). */
+    int idleConnections() {
+        return pool.idleCount();
+    }
+
+    /** The socket this client connects to. */
+    public Path socket() {
+        return pool.socket();
+    }
+
+    /** The largest value the daemon accepts, as its most recent HELLO said. */
+    public int maxValueLength() {
+        return pool.hello().maxValueLength();
     }
 
     /**
-     * How long a call waits for the daemon before giving up with a {@link ReplyTimeoutException}:
-     * for its reply, counted from the start of sending the request (each further reply of a
-     * pipeline: from the previous one), and for a new connection to be accepted and its hello
-     * answered. {@link Duration#ZERO} waits forever. The connection that timed out is closed; the
-     * call is not retried, not even by a recovering client; a change it carried may or may not be
-     * applied (see {@link ReplyTimeoutException}). Direct reads never wait on the daemon.
-     *
-     * <p>A call gives up no earlier than the timeout and, on a machine that is not overloaded,
-     * within an eighth of it (20 ms to 2 s) later: one daemon thread per process,
-     * {@code sharedmap-reply-watchdog}, checks the waiting calls, every second for the default
-     * timeout. Waiting costs a call no system call and no allocation.
-     *
-     * @throws IllegalArgumentException when negative or longer than {@link #MAX_REPLY_TIMEOUT}
+     * The value and version stored under {@code key}, or empty when there is none. Read from the
+     * daemon's shared-memory view when this client has one and the key is in it, else through the
+     * socket: the same answer either way.
      */
-    public Options replyTimeout(Duration timeout) {
-      Objects.requireNonNull(timeout, "timeout");
-      if (timeout.isNegative() || timeout.compareTo(MAX_REPLY_TIMEOUT) > 0) {
-        throw new IllegalArgumentException("reply timeout " + timeout + " is outside 0.." + MAX_REPLY_TIMEOUT
-            + " (0: wait forever)");
-      }
-      return new Options(recovering, reconnectWindow, spinTime, directReads, timeout);
+    public Optional<Entry> get(byte[] key) {
+        checkKey(Opcode.GET, key); // before anything, as for every request; the frame only if the socket is needed
+        Entry e = direct.lookup(key, pool.isClosed());
+        return e != null ? Optional.of(e) : call(getRequest(key), Replies::get);
     }
 
-    /** See {@link #replyTimeout(Duration)}. */
-    public Duration replyTimeout() {
-      return replyTimeout;
+    /**
+     * GETs answered from the daemon's shared-memory view and through the socket by this client so
+     * far, and whether a view is mapped now.
+     */
+    public record ReadStats(long direct, long socket, boolean viewMapped) {}
+
+    /** See {@link ReadStats}. */
+    public ReadStats readStats() {
+        return direct.stats();
     }
 
-    /** See {@link #directReads(boolean)}. */
-    public boolean directReads() {
-      return directReads;
+    /** {@link #get(byte[])} with a UTF-8 key. */
+    public Optional<Entry> get(String key) {
+        return get(Bytes.utf8(key));
     }
 
-    /** See {@link #recovering(boolean)}. */
-    public boolean recovering() {
-      return recovering;
+    /** Stores {@code value} under {@code key}, creating or replacing the entry. */
+    public SetResult set(byte[] key, byte[] value) {
+        return call(setRequest(key, value), Replies::set);
     }
 
-    /** See {@link #reconnectWindow(Duration)}. */
-    public Duration reconnectWindow() {
-      return reconnectWindow;
+    /** {@link #set(byte[], byte[])} with a UTF-8 key and value. */
+    public SetResult set(String key, String value) {
+        return set(Bytes.utf8(key), Bytes.utf8(value));
     }
 
-    /** See {@link #spinTime(Duration)}. */
-    public Duration spinTime() {
-      return spinTime;
+    /** Removes the entry under {@code key}, whatever its version. */
+    public DeleteResult delete(byte[] key) {
+        return call(deleteRequest(key, 0), Replies::delete);
+    }
+
+    /** {@link #delete(byte[])} with a UTF-8 key. */
+    public DeleteResult delete(String key) {
+        return delete(Bytes.utf8(key));
+    }
+
+    /**
+     * Removes the entry under {@code key} only if its version is {@code expectedVersion}; otherwise
+     * returns {@link DeleteResult.Outcome#CONFLICT} with the current version.
+     *
+     * @param expectedVersion a version {@code > 0}, as returned by {@link #get} or a write
+     * @throws InvalidRequestException when {@code expectedVersion <= 0}
+     */
+    public DeleteResult delete(byte[] key, long expectedVersion) {
+        return call(conditionalDeleteRequest(key, expectedVersion), Replies::delete);
+    }
+
+    /**
+     * Stores {@code value} under {@code key} only if the key's version is {@code expectedVersion}
+     * ({@code 0}: only if the key does not exist).
+     *
+     * @return {@link CasResult.Applied} with the new version, or {@link CasResult.Conflict} with the
+     *     current one (0 when absent)
+     * @throws InvalidRequestException when {@code expectedVersion < 0}
+     */
+    public CasResult compareAndSet(byte[] key, long expectedVersion, byte[] value) {
+        return call(casRequest(key, expectedVersion, value), Replies::compareAndSet);
+    }
+
+    /** {@link #compareAndSet(byte[], long, byte[])} with a UTF-8 key and value. */
+    public CasResult compareAndSet(String key, long expectedVersion, String value) {
+        return compareAndSet(Bytes.utf8(key), expectedVersion, Bytes.utf8(value));
+    }
+
+    /**
+     * One page of the keys that start with {@code prefix}, in ascending unsigned byte order, starting
+     * strictly after {@code cursor}.
+     *
+     * @param prefix 0 to 1024 bytes; empty matches every key
+     * @param cursor empty to start, else the {@link ScanPage#nextCursor()} of the previous page
+     * @param limit most entries on the page, 1 to 1000, or 0 for the daemon's default (100); a page
+     *     also ends once it holds about 1 MiB
+     */
+    public ScanPage scan(byte[] prefix, byte[] cursor, int limit) {
+        Objects.requireNonNull(prefix, "prefix");
+        Objects.requireNonNull(cursor, "cursor");
+        if (prefix.length > FrameDescriptor.MAX_KEY_LENGTH) {
+            throw Errors.forCode(
+                    ErrorCode.KEY_TOO_LONG,
+                    "SCAN: prefix of " + prefix.length + " bytes exceeds the key limit of "
+                            + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
+        }
+        if (cursor.length > FrameDescriptor.MAX_KEY_LENGTH) {
+            throw Errors.forCode(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "SCAN: cursor of " + cursor.length + " bytes exceeds the key limit of "
+                            + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
+        }
+        int maxLimit = pool.hello().maxScanLimit();
+        if (limit < 0 || limit > maxLimit) {
+            throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, "SCAN: page size " + limit + " is outside 0.." + maxLimit);
+        }
+        return call(new Request(Opcode.SCAN, prefix, cursor, limit), Replies::scan);
+    }
+
+    /**
+     * Every key that starts with {@code prefix} (empty: every key), in ascending unsigned byte order,
+     * fetched page by page as the stream is consumed. Each page is one request; see the scan
+     * contract above for keys changed meanwhile.
+     */
+    public Stream<KeyInfo> keys(byte[] prefix) {
+        Objects.requireNonNull(prefix, "prefix");
+        scanCheckPrefix(prefix);
+        return pages(cursor -> scan(prefix, cursor, pool.hello().maxScanLimit()));
+    }
+
+    /**
+     * As {@link #keys(byte[])}, with each key's owner, group and mode ({@link KeyInfo#owner()}), like
+     * {@code ls -l}. Keys this process's user may not read are not listed.
+     */
+    public Stream<KeyInfo> keysWithOwners(byte[] prefix) {
+        Objects.requireNonNull(prefix, "prefix");
+        scanCheckPrefix(prefix);
+        return pages(cursor -> call(
+                new Request(
+                        Opcode.SCAN,
+                        prefix,
+                        cursor,
+                        FrameDescriptor.ARG_SCAN_OWNERS | pool.hello().maxScanLimit()),
+                Replies::scanWithOwners));
+    }
+
+    /** The entries of the pages {@code page} returns for each cursor, fetched as the stream is consumed. */
+    private static Stream<KeyInfo> pages(Function<byte[], ScanPage> page) {
+        Iterator<KeyInfo> it = new Iterator<>() {
+            private Iterator<KeyInfo> entries = Collections.emptyIterator();
+            private byte[] cursor = Bytes.EMPTY;
+            private boolean last;
+
+            @Override
+            public boolean hasNext() {
+                while (!entries.hasNext() && !last) {
+                    ScanPage p = page.apply(cursor);
+                    entries = p.entries().iterator();
+                    cursor = p.nextCursor();
+                    last = p.done();
+                }
+                return entries.hasNext();
+            }
+
+            @Override
+            public KeyInfo next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                return entries.next();
+            }
+        };
+        return StreamSupport.stream(
+                Spliterators.spliteratorUnknownSize(
+                        it, Spliterator.ORDERED | Spliterator.DISTINCT | Spliterator.NONNULL),
+                false);
+    }
+
+    /**
+     * Gives {@code key} mode {@code mode} (read and write bits of {@code 0666}, e.g. {@code 0640}).
+     * Only the key's owner, or root, may.
+     *
+     * @throws PermissionDeniedException if this process's user does not own the key
+     */
+    public OwnerChange chmod(byte[] key, int mode) {
+        checkKey(Opcode.CHMOD, key);
+        return call(
+                new Request(Opcode.CHMOD, key, Bytes.EMPTY, checkMode(mode)),
+                r -> Replies.ownerChange(Opcode.CHMOD, r));
+    }
+
+    /** As {@link #chmod}, for every key under {@code prefix} this user owns (root: every key); others are skipped. */
+    public OwnerChange chmodPrefix(byte[] prefix, int mode) {
+        scanCheckPrefix(prefix);
+        return call(
+                new Request(Opcode.CHMOD, prefix, Bytes.EMPTY, FrameDescriptor.ARG_PREFIX | checkMode(mode)),
+                r -> Replies.ownerChange(Opcode.CHMOD, r));
+    }
+
+    /**
+     * Gives {@code key} owner {@code uid} and group {@code gid} ({@code -1}: leave as is). Only root
+     * and the daemon's admin group may; the key's usage moves to the new owner and group.
+     *
+     * @throws PermissionDeniedException if this process's user may not change owners
+     */
+    public OwnerChange chown(byte[] key, long uid, long gid) {
+        checkKey(Opcode.CHOWN, key);
+        return call(new Request(Opcode.CHOWN, key, ids(uid, gid), 0), r -> Replies.ownerChange(Opcode.CHOWN, r));
+    }
+
+    /** As {@link #chown}, for every key under {@code prefix}. */
+    public OwnerChange chownPrefix(byte[] prefix, long uid, long gid) {
+        scanCheckPrefix(prefix);
+        return call(
+                new Request(Opcode.CHOWN, prefix, ids(uid, gid), FrameDescriptor.ARG_PREFIX),
+                r -> Replies.ownerChange(Opcode.CHOWN, r));
+    }
+
+    private static int checkMode(int mode) {
+        if ((mode & ~FrameDescriptor.MAX_KEY_MODE) != 0) {
+            throw Errors.forCode(
+                    ErrorCode.INVALID_ARGUMENT,
+                    String.format(
+                            "CHMOD: mode 0%o has bits outside 0666" + " (keys have read and write bits only)", mode));
+        }
+        return mode;
+    }
+
+    private static byte[] ids(long uid, long gid) {
+        for (long id : new long[] {uid, gid}) {
+            if (id < -1 || id >= 0xFFFF_FFFFL) {
+                throw Errors.forCode(
+                        ErrorCode.INVALID_ARGUMENT,
+                        "CHOWN: id " + id + " is outside 0.." + 0xFFFF_FFFEL + " (or -1: unchanged)");
+            }
+        }
+        return ByteBuffer.allocate(8).putInt((int) uid).putInt((int) gid).array();
+    }
+
+    /**
+     * The limits and usage this user may see: every principal for root and the admin group, else its
+     * own user and primary group.
+     */
+    public List<LimitsRow> limits() {
+        return call(new Request(Opcode.LIMIT, Bytes.EMPTY, Bytes.EMPTY, LimitCodec.SHOW), Replies::limits);
+    }
+
+    /** One principal's limits and usage. */
+    public LimitsRow limits(Principal p) {
+        return call(new Request(Opcode.LIMIT, wire(p), Bytes.EMPTY, LimitCodec.SHOW), Replies::limits)
+                .getFirst();
+    }
+
+    /**
+     * Sets some of a principal's limits ({@link Limits#KEEP} leaves one as it is). Applies at once and
+     * is saved before this returns. Only root and the admin group may.
+     */
+    public LimitsRow setLimits(Principal p, Limits limits) {
+        byte[] change =
+                LimitCodec.encodeChange(new LimitCodec.Amounts(limits.keys(), limits.bytes(), limits.connections()));
+        return call(new Request(Opcode.LIMIT, wire(p), change, LimitCodec.SET), Replies::limits)
+                .getFirst();
+    }
+
+    /** Removes the limits whose argument is true; see {@link #setLimits}. */
+    public LimitsRow unsetLimits(Principal p, boolean keys, boolean bytes, boolean connections) {
+        byte[] which =
+                LimitCodec.encodeChange(new LimitCodec.Amounts(keys ? 1 : 0, bytes ? 1 : 0, connections ? 1 : 0));
+        return call(new Request(Opcode.LIMIT, wire(p), which, LimitCodec.UNSET), Replies::limits)
+                .getFirst();
+    }
+
+    private static byte[] wire(Principal p) {
+        return p.wire().getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Sends an empty PING and waits for the PONG: the daemon is there and serving. */
+    public void ping() {
+        call(new Request(Opcode.PING, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::ping);
+    }
+
+    /**
+     * The daemon's counters and settings, by name, in the daemon's order (e.g. {@code pid}, {@code
+     * socket}, {@code data_dir}, {@code uptime_ms}, {@code keys}). Unmodifiable.
+     */
+    public Map<String, String> stats() {
+        return call(new Request(Opcode.STATS, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::stats);
+    }
+
+    /** A new, empty pipeline on this client. */
+    public Pipeline pipelined() {
+        return new Pipeline(this);
+    }
+
+    /**
+     * Closes the idle connections; connections in use by other threads are closed when their calls
+     * return. Afterwards every call throws {@link IllegalStateException}. Idempotent.
+     */
+    @Override
+    public void close() {
+        pool.close();
+        direct.close();
     }
 
     @Override
     public String toString() {
-      return (recovering ? "recovering, reconnect window " + reconnectWindow : "plain (not recovering)")
-          + (replyTimeout.isZero() ? ", no reply timeout" : ", reply timeout " + replyTimeout)
-          + ", spin time " + spinTime + (directReads ? ", direct reads" : ", socket reads only");
+        return "SharedMap[" + pool.socket() + ", " + options + "]";
     }
-  }
 
-  /**
-   * Connects to the daemon on {@link SharedMapPaths#defaultSocket()}, recovering.
-   *
-   * @throws DaemonUnavailableException when no daemon answers there
-   */
-  public static SharedMap connect() {
-    return connect(SharedMapPaths.defaultSocket());
-  }
+    // ---- requests, checked before anything is sent ----
 
-  /**
-   * Connects to the daemon on {@code socket}, recovering ({@link Options#defaults()}).
-   *
-   * @throws DaemonUnavailableException when no daemon answers there
-   * @throws SharedMapException when the daemon refuses the connection (e.g. at its connection limit)
-   */
-  public static SharedMap connect(Path socket) {
-    return connect(socket, Options.defaults());
-  }
-
-  /**
-   * Connects to the daemon on {@code socket}, doing the hello on a first connection that then
-   * stays in the pool. The first connection is not retried: when no daemon answers now, this
-   * throws at once (only an established client waits for a daemon to come back).
-   *
-   * @throws DaemonUnavailableException when no daemon answers there
-   * @throws SharedMapException when the daemon refuses the connection (e.g. at its connection limit)
-   */
-  public static SharedMap connect(Path socket, Options options) {
-    Objects.requireNonNull(options, "options");
-    ConnectionPool pool = new ConnectionPool(Objects.requireNonNull(socket, "socket"),
-        options.recovering() ? newClientId() : 0, MAX_IDLE_CONNECTIONS, options.spinTime().toNanos(),
-        options.replyTimeout().toNanos());
-    pool.release(pool.open());
-    SharedMap map = new SharedMap(pool, options);
-    if (options.directReads()) {
-      try {
-        map.mapView();
-      } catch (RuntimeException e) { // a reply timeout: the daemon stopped answering right after the hello
-        map.close();
-        throw e;
-      }
+    Request getRequest(byte[] key) {
+        checkKey(Opcode.GET, key);
+        return new Request(Opcode.GET, key, Bytes.EMPTY, 0);
     }
-    return map;
-  }
 
-  private static long newClientId() {
-    long id;
-    do {
-      id = CLIENT_IDS.nextLong();
-    } while (id == 0);
-    return id;
-  }
-
-  /** How this client behaves when the daemon goes away. */
-  public Options options() {
-    return options;
-  }
-
-  /** The session's client id (non-zero) when recovering, else 0. */
-  long clientId() {
-    return pool.clientId();
-  }
-
-  /** Sequence numbers handed out and not yet answered (tests). */
-  long sequencesInFlight() {
-    return window == null ? 0 : window.inFlightSpan();
-  }
-
-  /** Connections idle in this client's pool (tests). */
-  int idleConnections() {
-    return pool.idleCount();
-  }
-
-  /** The socket this client connects to. */
-  public Path socket() {
-    return pool.socket();
-  }
-
-  /** The largest value the daemon accepts, as its most recent HELLO said. */
-  public int maxValueLength() {
-    return pool.hello().maxValueLength();
-  }
-
-  /**
-   * The value and version stored under {@code key}, or empty when there is none. Read from the
-   * daemon's shared-memory view when this client has one and the key is in it, else through the
-   * socket: the same answer either way.
-   */
-  public Optional<Entry> get(byte[] key) {
-    checkKey(Opcode.GET, key); // before anything, as for every request; the frame only if the socket is needed
-    ViewReader v = view.get();
-    if (v == null && options.directReads() && System.nanoTime() - nextViewAttempt >= 0 && !pool.isClosed()) {
-      v = mapView();
+    Request setRequest(byte[] key, byte[] value) {
+        checkKey(Opcode.SET, key);
+        checkValue(Opcode.SET, value);
+        return new Request(Opcode.SET, key, value, 0);
     }
-    if (v != null) {
-      ViewReader.Hit hit = v.lookup(key);
-      if (hit != null && !pool.isClosed()) {
-        directHits.increment();
-        return Optional.of(new Entry(hit.value(), hit.version()));
-      }
-      if (v.retired() && view.compareAndSet(v, null)) {
-        // The daemon stopped or was replaced: this GET goes through the socket (which waits for a
-        // daemon as every call does), and the next one maps the new daemon's view.
-        nextViewAttempt = System.nanoTime();
-      }
-    }
-    socketReads.increment();
-    return call(getRequest(key), Replies::get);
-  }
 
-  /**
-   * Asks the daemon where its view is and maps it; null (and no new attempt for {@link
-   * #VIEW_RETRY_NANOS}) when the daemon has none, this process may not open it, or it changed
-   * meanwhile. The daemon names the generation the file must carry, so a file replaced by a newer
-   * daemon in between is refused rather than trusted.
-   */
-  private ViewReader mapView() {
-    if (noViewOpcode || !mapping.compareAndSet(false, true)) {
-      return null; // another thread is asking: this GET uses the socket
+    Request deleteRequest(byte[] key, long expectedVersion) {
+        checkKey(Opcode.DELETE, key);
+        return new Request(Opcode.DELETE, key, Bytes.EMPTY, expectedVersion);
     }
-    try {
-      nextViewAttempt = System.nanoTime() + VIEW_RETRY_NANOS;
-      ViewCodec.ViewLocation where;
-      try {
-        // Once, without waiting for a daemon to come back: the GET that follows does the waiting.
-        where = plainCall(new Request(Opcode.VIEW, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::view);
-      } catch (ProtocolViolationException e) {
-        noViewOpcode = e.errorCode().orElse(null) == ErrorCode.UNKNOWN_OPCODE; // a daemon older than direct reads
-        return null;
-      } catch (ReplyTimeoutException e) {
-        throw e; // the daemon is stuck: the GET through the socket would wait as long again
-      } catch (SharedMapException e) {
-        return null;
-      }
-      if (where == null) {
-        return null;
-      }
-      // The daemon's path, else the same name beside the socket as this process sees it (a socket
-      // bind-mounted into a container); the generation check refuses any other daemon's view.
-      Path besideSocket = pool.socket().resolveSibling(pool.socket().getFileName() + ".view");
-      for (Path file : where.file().equals(besideSocket) ? List.of(besideSocket) : List.of(where.file(), besideSocket)) {
+
+    Request conditionalDeleteRequest(byte[] key, long expectedVersion) {
+        if (expectedVersion <= 0) {
+            throw Errors.forCode(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "DELETE: expected version " + expectedVersion
+                            + " is not a version (versions are > 0); use delete(key) to delete whatever is there");
+        }
+        return deleteRequest(key, expectedVersion);
+    }
+
+    Request casRequest(byte[] key, long expectedVersion, byte[] value) {
+        checkKey(Opcode.CAS, key);
+        checkValue(Opcode.CAS, value);
+        if (expectedVersion < 0) {
+            throw Errors.forCode(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "CAS: expected version " + expectedVersion + " is negative; use 0 for \"the key must not exist\"");
+        }
+        return new Request(Opcode.CAS, key, value, expectedVersion);
+    }
+
+    private static void checkKey(Opcode op, byte[] key) {
+        Objects.requireNonNull(key, "key");
+        if (key.length == 0) {
+            throw Errors.forCode(
+                    ErrorCode.KEY_EMPTY,
+                    op + ": key is empty; keys are 1 to " + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
+        }
+        if (key.length > FrameDescriptor.MAX_KEY_LENGTH) {
+            throw Errors.forCode(
+                    ErrorCode.KEY_TOO_LONG,
+                    op + ": key of " + key.length + " bytes exceeds the limit of " + FrameDescriptor.MAX_KEY_LENGTH
+                            + " bytes");
+        }
+    }
+
+    private static void scanCheckPrefix(byte[] prefix) {
+        if (prefix.length > FrameDescriptor.MAX_KEY_LENGTH) {
+            throw Errors.forCode(
+                    ErrorCode.KEY_TOO_LONG,
+                    "SCAN: prefix of " + prefix.length + " bytes exceeds the key limit of "
+                            + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
+        }
+    }
+
+    private void checkValue(Opcode op, byte[] value) {
+        Objects.requireNonNull(value, "value");
+        int max = maxValueLength();
+        if (value.length > max) {
+            throw Errors.forCode(
+                    ErrorCode.VALUE_TOO_LARGE,
+                    op + ": value of " + value.length + " bytes exceeds the daemon's limit of " + max + " bytes");
+        }
+    }
+
+    // ---- the call path: one exchange loop (Exchange), plain or recovering ----
+
+    /** One request, recovering if this client is. */
+    private <T extends @Nullable Object> T call(Request request, Function<Reply, T> decoder) {
+        return single(request, decoder, window != null);
+    }
+
+    /** One request, one attempt (the plain policy) whatever this client is. */
+    private <T extends @Nullable Object> T once(Request request, Function<Reply, T> decoder) {
+        return single(request, decoder, false);
+    }
+
+    @SuppressWarnings("NullAway") // the sink ran (the exchange returned normally), so result.value is the decoder's
+    private <T extends @Nullable Object> T single(Request request, Function<Reply, T> decoder, boolean recovering) {
+        List<Request> batch = recovering ? numbered(List.of(request)) : List.of(request);
+        Exchange.Result<T> result = new Exchange.Result<>();
         try {
-          ViewReader r = ViewReader.open(file, where.generation());
-          view.set(r);
-          return r;
-        } catch (IOException | RuntimeException e) {
-          // for example: this user may not read the view file; the socket serves every GET
-        }
-      }
-      return null;
-    } finally {
-      mapping.set(false);
-    }
-  }
-
-  /**
-   * GETs answered from the daemon's shared-memory view and through the socket by this client so
-   * far, and whether a view is mapped now.
-   */
-  public record ReadStats(long direct, long socket, boolean viewMapped) {}
-
-  /** See {@link ReadStats}. */
-  public ReadStats readStats() {
-    ViewReader v = view.get();
-    return new ReadStats(directHits.sum(), socketReads.sum(), v != null && !v.retired());
-  }
-
-  /** {@link #get(byte[])} with a UTF-8 key. */
-  public Optional<Entry> get(String key) {
-    return get(Bytes.utf8(key));
-  }
-
-  /** Stores {@code value} under {@code key}, creating or replacing the entry. */
-  public SetResult set(byte[] key, byte[] value) {
-    return call(setRequest(key, value), Replies::set);
-  }
-
-  /** {@link #set(byte[], byte[])} with a UTF-8 key and value. */
-  public SetResult set(String key, String value) {
-    return set(Bytes.utf8(key), Bytes.utf8(value));
-  }
-
-  /** Removes the entry under {@code key}, whatever its version. */
-  public DeleteResult delete(byte[] key) {
-    return call(deleteRequest(key, 0), Replies::delete);
-  }
-
-  /** {@link #delete(byte[])} with a UTF-8 key. */
-  public DeleteResult delete(String key) {
-    return delete(Bytes.utf8(key));
-  }
-
-  /**
-   * Removes the entry under {@code key} only if its version is {@code expectedVersion}; otherwise
-   * returns {@link DeleteResult.Outcome#CONFLICT} with the current version.
-   *
-   * @param expectedVersion a version {@code > 0}, as returned by {@link #get} or a write
-   * @throws InvalidRequestException when {@code expectedVersion <= 0}
-   */
-  public DeleteResult delete(byte[] key, long expectedVersion) {
-    return call(conditionalDeleteRequest(key, expectedVersion), Replies::delete);
-  }
-
-  /**
-   * Stores {@code value} under {@code key} only if the key's version is {@code expectedVersion}
-   * ({@code 0}: only if the key does not exist).
-   *
-   * @return {@link CasResult.Applied} with the new version, or {@link CasResult.Conflict} with the
-   *     current one (0 when absent)
-   * @throws InvalidRequestException when {@code expectedVersion < 0}
-   */
-  public CasResult compareAndSet(byte[] key, long expectedVersion, byte[] value) {
-    return call(casRequest(key, expectedVersion, value), Replies::compareAndSet);
-  }
-
-  /** {@link #compareAndSet(byte[], long, byte[])} with a UTF-8 key and value. */
-  public CasResult compareAndSet(String key, long expectedVersion, String value) {
-    return compareAndSet(Bytes.utf8(key), expectedVersion, Bytes.utf8(value));
-  }
-
-  /**
-   * One page of the keys that start with {@code prefix}, in ascending unsigned byte order, starting
-   * strictly after {@code cursor}.
-   *
-   * @param prefix 0 to 1024 bytes; empty matches every key
-   * @param cursor empty to start, else the {@link ScanPage#nextCursor()} of the previous page
-   * @param limit most entries on the page, 1 to 1000, or 0 for the daemon's default (100); a page
-   *     also ends once it holds about 1 MiB
-   */
-  public ScanPage scan(byte[] prefix, byte[] cursor, int limit) {
-    Objects.requireNonNull(prefix, "prefix");
-    Objects.requireNonNull(cursor, "cursor");
-    if (prefix.length > FrameDescriptor.MAX_KEY_LENGTH) {
-      throw Errors.forCode(ErrorCode.KEY_TOO_LONG, "SCAN: prefix of " + prefix.length
-          + " bytes exceeds the key limit of " + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
-    }
-    if (cursor.length > FrameDescriptor.MAX_KEY_LENGTH) {
-      throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, "SCAN: cursor of " + cursor.length
-          + " bytes exceeds the key limit of " + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
-    }
-    int maxLimit = pool.hello().maxScanLimit();
-    if (limit < 0 || limit > maxLimit) {
-      throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, "SCAN: page size " + limit + " is outside 0.." + maxLimit);
-    }
-    return call(new Request(Opcode.SCAN, prefix, cursor, limit), Replies::scan);
-  }
-
-  /**
-   * Every key that starts with {@code prefix} (empty: every key), in ascending unsigned byte order,
-   * fetched page by page as the stream is consumed. Each page is one request; see the scan
-   * contract above for keys changed meanwhile.
-   */
-  public Stream<KeyInfo> keys(byte[] prefix) {
-    Objects.requireNonNull(prefix, "prefix");
-    scanCheckPrefix(prefix);
-    return pages(cursor -> scan(prefix, cursor, pool.hello().maxScanLimit()));
-  }
-
-  /**
-   * As {@link #keys(byte[])}, with each key's owner, group and mode ({@link KeyInfo#owner()}), like
-   * {@code ls -l}. Keys this process's user may not read are not listed.
-   */
-  public Stream<KeyInfo> keysWithOwners(byte[] prefix) {
-    Objects.requireNonNull(prefix, "prefix");
-    scanCheckPrefix(prefix);
-    return pages(cursor -> call(new Request(Opcode.SCAN, prefix, cursor,
-        FrameDescriptor.ARG_SCAN_OWNERS | pool.hello().maxScanLimit()), Replies::scanWithOwners));
-  }
-
-  /** The entries of the pages {@code page} returns for each cursor, fetched as the stream is consumed. */
-  private static Stream<KeyInfo> pages(Function<byte[], ScanPage> page) {
-    Iterator<KeyInfo> it = new Iterator<>() {
-      private Iterator<KeyInfo> entries = Collections.emptyIterator();
-      private byte[] cursor = Bytes.EMPTY;
-      private boolean last;
-
-      @Override
-      public boolean hasNext() {
-        while (!entries.hasNext() && !last) {
-          ScanPage p = page.apply(cursor);
-          entries = p.entries().iterator();
-          cursor = p.nextCursor();
-          last = p.done();
-        }
-        return entries.hasNext();
-      }
-
-      @Override
-      public KeyInfo next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
-        }
-        return entries.next();
-      }
-    };
-    return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it,
-        Spliterator.ORDERED | Spliterator.DISTINCT | Spliterator.NONNULL), false);
-  }
-
-  /**
-   * Gives {@code key} mode {@code mode} (read and write bits of {@code 0666}, e.g. {@code 0640}).
-   * Only the key's owner, or root, may.
-   *
-   * @throws PermissionDeniedException if this process's user does not own the key
-   */
-  public OwnerChange chmod(byte[] key, int mode) {
-    checkKey(Opcode.CHMOD, key);
-    return call(new Request(Opcode.CHMOD, key, Bytes.EMPTY, checkMode(mode)), r -> Replies.ownerChange(Opcode.CHMOD, r));
-  }
-
-  /** As {@link #chmod}, for every key under {@code prefix} this user owns (root: every key); others are skipped. */
-  public OwnerChange chmodPrefix(byte[] prefix, int mode) {
-    scanCheckPrefix(prefix);
-    return call(new Request(Opcode.CHMOD, prefix, Bytes.EMPTY, FrameDescriptor.ARG_PREFIX | checkMode(mode)),
-        r -> Replies.ownerChange(Opcode.CHMOD, r));
-  }
-
-  /**
-   * Gives {@code key} owner {@code uid} and group {@code gid} ({@code -1}: leave as is). Only root
-   * and the daemon's admin group may; the key's usage moves to the new owner and group.
-   *
-   * @throws PermissionDeniedException if this process's user may not change owners
-   */
-  public OwnerChange chown(byte[] key, long uid, long gid) {
-    checkKey(Opcode.CHOWN, key);
-    return call(new Request(Opcode.CHOWN, key, ids(uid, gid), 0), r -> Replies.ownerChange(Opcode.CHOWN, r));
-  }
-
-  /** As {@link #chown}, for every key under {@code prefix}. */
-  public OwnerChange chownPrefix(byte[] prefix, long uid, long gid) {
-    scanCheckPrefix(prefix);
-    return call(new Request(Opcode.CHOWN, prefix, ids(uid, gid), FrameDescriptor.ARG_PREFIX),
-        r -> Replies.ownerChange(Opcode.CHOWN, r));
-  }
-
-  private static int checkMode(int mode) {
-    if ((mode & ~FrameDescriptor.MAX_KEY_MODE) != 0) {
-      throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, String.format("CHMOD: mode 0%o has bits outside 0666"
-          + " (keys have read and write bits only)", mode));
-    }
-    return mode;
-  }
-
-  private static byte[] ids(long uid, long gid) {
-    for (long id : new long[] {uid, gid}) {
-      if (id < -1 || id >= 0xFFFF_FFFFL) {
-        throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, "CHOWN: id " + id + " is outside 0.." + 0xFFFF_FFFEL
-            + " (or -1: unchanged)");
-      }
-    }
-    return ByteBuffer.allocate(8).putInt((int) uid).putInt((int) gid).array();
-  }
-
-  /**
-   * The limits and usage this user may see: every principal for root and the admin group, else its
-   * own user and primary group.
-   */
-  public List<LimitCodec.Row> limits() {
-    return call(new Request(Opcode.LIMIT, Bytes.EMPTY, Bytes.EMPTY, LimitCodec.SHOW),
-        Replies::limits);
-  }
-
-  /** One principal's limits and usage. */
-  public LimitCodec.Row limits(LimitCodec.Principal p) {
-    return call(new Request(Opcode.LIMIT, p.wireBytes(), Bytes.EMPTY, LimitCodec.SHOW),
-        Replies::limits).getFirst();
-  }
-
-  /**
-   * Sets some of a principal's limits ({@link LimitCodec#KEEP} leaves one as
-   * it is). Applies at once and is saved before this returns. Only root and the admin group may.
-   */
-  public LimitCodec.Row setLimits(LimitCodec.Principal p,
-      LimitCodec.Amounts limits) {
-    return call(new Request(Opcode.LIMIT, p.wireBytes(), LimitCodec.encodeChange(limits),
-        LimitCodec.SET), Replies::limits).getFirst();
-  }
-
-  /** Removes the limits whose argument is true; see {@link #setLimits}. */
-  public LimitCodec.Row unsetLimits(LimitCodec.Principal p, boolean keys,
-      boolean bytes, boolean connections) {
-    var which = new LimitCodec.Amounts(keys ? 1 : 0, bytes ? 1 : 0, connections ? 1 : 0);
-    return call(new Request(Opcode.LIMIT, p.wireBytes(), LimitCodec.encodeChange(which),
-        LimitCodec.UNSET), Replies::limits).getFirst();
-  }
-
-  /** Sends an empty PING and waits for the PONG: the daemon is there and serving. */
-  public void ping() {
-    call(new Request(Opcode.PING, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::ping);
-  }
-
-  /**
-   * The daemon's counters and settings, by name, in the daemon's order (e.g. {@code pid}, {@code
-   * socket}, {@code data_dir}, {@code uptime_ms}, {@code keys}). Unmodifiable.
-   */
-  public Map<String, String> stats() {
-    return call(new Request(Opcode.STATS, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::stats);
-  }
-
-  /** A new, empty pipeline on this client. */
-  public Pipeline pipelined() {
-    return new Pipeline(this);
-  }
-
-  /**
-   * Closes the idle connections; connections in use by other threads are closed when their calls
-   * return. Afterwards every call throws {@link IllegalStateException}. Idempotent.
-   */
-  @Override
-  public void close() {
-    pool.close();
-    view.set(null); // unmapped once unreachable
-  }
-
-  @Override
-  public String toString() {
-    return "SharedMap[" + pool.socket() + ", " + options + "]";
-  }
-
-  // ---- requests, checked before anything is sent ----
-
-  Request getRequest(byte[] key) {
-    checkKey(Opcode.GET, key);
-    return new Request(Opcode.GET, key, Bytes.EMPTY, 0);
-  }
-
-  Request setRequest(byte[] key, byte[] value) {
-    checkKey(Opcode.SET, key);
-    checkValue(Opcode.SET, value);
-    return new Request(Opcode.SET, key, value, 0);
-  }
-
-  Request deleteRequest(byte[] key, long expectedVersion) {
-    checkKey(Opcode.DELETE, key);
-    return new Request(Opcode.DELETE, key, Bytes.EMPTY, expectedVersion);
-  }
-
-  Request conditionalDeleteRequest(byte[] key, long expectedVersion) {
-    if (expectedVersion <= 0) {
-      throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, "DELETE: expected version " + expectedVersion
-          + " is not a version (versions are > 0); use delete(key) to delete whatever is there");
-    }
-    return deleteRequest(key, expectedVersion);
-  }
-
-  Request casRequest(byte[] key, long expectedVersion, byte[] value) {
-    checkKey(Opcode.CAS, key);
-    checkValue(Opcode.CAS, value);
-    if (expectedVersion < 0) {
-      throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, "CAS: expected version " + expectedVersion
-          + " is negative; use 0 for \"the key must not exist\"");
-    }
-    return new Request(Opcode.CAS, key, value, expectedVersion);
-  }
-
-  private static void checkKey(Opcode op, byte[] key) {
-    Objects.requireNonNull(key, "key");
-    if (key.length == 0) {
-      throw Errors.forCode(ErrorCode.KEY_EMPTY, op + ": key is empty; keys are 1 to "
-          + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
-    }
-    if (key.length > FrameDescriptor.MAX_KEY_LENGTH) {
-      throw Errors.forCode(ErrorCode.KEY_TOO_LONG, op + ": key of " + key.length + " bytes exceeds the limit of "
-          + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
-    }
-  }
-
-  private static void scanCheckPrefix(byte[] prefix) {
-    if (prefix.length > FrameDescriptor.MAX_KEY_LENGTH) {
-      throw Errors.forCode(ErrorCode.KEY_TOO_LONG, "SCAN: prefix of " + prefix.length
-          + " bytes exceeds the key limit of " + FrameDescriptor.MAX_KEY_LENGTH + " bytes");
-    }
-  }
-
-  private void checkValue(Opcode op, byte[] value) {
-    Objects.requireNonNull(value, "value");
-    int max = maxValueLength();
-    if (value.length > max) {
-      throw Errors.forCode(ErrorCode.VALUE_TOO_LARGE, op + ": value of " + value.length
-          + " bytes exceeds the daemon's limit of " + max + " bytes");
-    }
-  }
-
-  // ---- the call path: borrow, send, read, release; plain or recovering ----
-
-  /** Sends one or more requests on a connection. */
-  @FunctionalInterface
-  private interface Send {
-    void on(Connection c) throws SendFailure;
-  }
-
-  private <T> T call(Request request, Function<Reply, T> decoder) {
-    return window == null ? plainCall(request, decoder) : recoveringCall(request, decoder);
-  }
-
-  private <T> T plainCall(Request request, Function<Reply, T> decoder) {
-    Connection c = pool.borrow();
-    try {
-      c = send(c, x -> x.send(request));
-      return decode(c, receive(c), decoder);
-    } finally {
-      pool.release(c);
-    }
-  }
-
-  /** Decodes {@code reply}; a reply that makes no sense closes {@code c}. */
-  private static <T> T decode(Connection c, Reply reply, Function<Reply, T> decoder) {
-    try {
-      return decoder.apply(reply);
-    } catch (ProtocolViolationException e) {
-      c.close();
-      throw e;
-    }
-  }
-
-  /**
-   * The recovering call: a change takes a sequence number first; every attempt borrows (after a
-   * failure: opens) a connection, sends the same frame and reads its reply on this thread. A broken
-   * connection, a refused connect or a daemon that is shutting down lead to another attempt, until
-   * {@link Reconnect} gives up. The daemon answers a resent change it already applied with the
-   * original outcome, so a change is applied at most once whatever happens to the connections.
-   */
-  private <T> T recoveringCall(Request request, Function<Reply, T> decoder) {
-    Request r = request.isChange() ? request.withSequence(window.acquire(1)) : request;
-    try {
-      Reconnect reconnect = null;
-      boolean maybeApplied = false;
-      while (true) {
-        Exception failure;
-        Connection c = null;
-        try {
-          c = reconnect == null ? pool.borrow() : pool.open();
-          try {
-            c.send(r);
-          } catch (SendFailure f) {
-            maybeApplied |= f.partlySent();
-            throw f.getCause();
-          }
-          maybeApplied = true;
-          Reply reply = c.readReply();
-          if (reply.closing()) {
-            c.close();
-            if (shuttingDown(reply)) {
-              throw new EOFException("the daemon is shutting down and did not execute the request");
-            }
-          }
-          return decode(c, reply, decoder);
-        } catch (ReplyTimeoutException e) {
-          throw notRetried(e, maybeApplied && !r.readsOnly());
-        } catch (IOException | DaemonUnavailableException e) {
-          failure = e;
-        } catch (ServerFailureException e) {
-          if (!retryable(e)) {
-            throw e; // refused for another reason: waiting would not help
-          }
-          failure = e;
+            exchange.run(batch, recovering, (i, reply) -> result.value = decoder.apply(reply), this::answered);
+            return result.value;
+        } catch (Exchange.Ended e) {
+            throw e.getCause();
         } finally {
-          if (c != null) {
-            pool.release(c);
-          }
+            release(batch);
         }
-        pool.discardIdle();
-        if (reconnect == null) {
-          reconnect = new Reconnect(pool.socket(), options.reconnectWindow());
-        }
-        reconnect.failed(failure, maybeApplied);
-      }
-    } finally {
-      if (r.sequence() != 0) {
-        window.release(r.sequence());
-      }
     }
-  }
 
-  /**
-   * A reply timeout ends a recovering call: the daemon is there but stuck, and retrying would make
-   * every call take the timeout times the retries. {@code sentBefore}: an earlier attempt may have
-   * delivered a change (then a timeout at a new connection's hello leaves its outcome unknown too).
-   */
-  private static ReplyTimeoutException notRetried(ReplyTimeoutException e, boolean sentBefore) {
-    return sentBefore && !e.changeUnanswered() ? Errors.replyTimeoutAfterResend(e) : e;
-  }
+    // ---- pipelines ----
 
-  /**
-   * A refusal at the hello that a recovering call waits out within its window: the daemon is
-   * stopping (a restart), or at its connection limit (many clients reconnecting at once).
-   */
-  private static boolean retryable(ServerFailureException e) {
-    ErrorCode code = e.errorCode().orElse(null);
-    return code == ErrorCode.SHUTTING_DOWN || code == ErrorCode.TOO_MANY_CONNECTIONS;
-  }
+    /** Most changes in one recovering batch: a quarter of the session window, so batches of several threads fit. */
+    private static final int MAX_CHANGES_PER_BATCH = FrameDescriptor.SESSION_WINDOW / 4;
 
-  private static boolean shuttingDown(Reply reply) {
-    return reply.statusOrNull() == Status.ERROR
-        && ErrorCodec.decode(reply.value()).code() == ErrorCode.SHUTTING_DOWN;
-  }
-
-  /**
-   * Runs {@code send} on {@code c}; if that fails before a single byte left and {@code c} had been
-   * idle in the pool (the daemon restarted or dropped it meanwhile), runs it once more on a fresh
-   * connection. Returns the connection the request went out on.
-   */
-  private Connection send(Connection c, Send send) {
-    try {
-      send.on(c);
-      return c;
-    } catch (SendFailure first) {
-      if (first.partlySent() || !c.pooled()) {
-        throw sendFailed(first);
-      }
-      pool.discardIdle();
-      Connection fresh = pool.open();
-      try {
-        send.on(fresh);
-        return fresh;
-      } catch (SendFailure second) {
-        throw sendFailed(second);
-      }
-    }
-  }
-
-  private DaemonUnavailableException sendFailed(SendFailure f) {
-    return f.partlySent() ? Errors.connectionLost(pool.socket(), f.getCause())
-        : Errors.notSent(pool.socket(), f.getCause());
-  }
-
-  private Reply receive(Connection c) {
-    try {
-      Reply reply = c.readReply();
-      if (reply.closing()) {
-        c.close();
-      }
-      return reply;
-    } catch (IOException e) {
-      throw Errors.connectionLost(pool.socket(), e);
-    }
-  }
-
-  // ---- pipelines ----
-
-  /** Most changes in one recovering batch: a quarter of the session window, so batches of several threads fit. */
-  private static final int MAX_CHANGES_PER_BATCH = FrameDescriptor.SESSION_WINDOW / 4;
-
-  /** Sends a pipeline's requests in batches of one buffer each, reading each batch's replies. */
-  void sync(List<Pipeline.Pending<?>> ops) {
-    if (ops.isEmpty()) {
-      return;
-    }
-    if (window == null) {
-      plainSync(ops);
-    } else {
-      recoveringSync(ops);
-    }
-  }
-
-  private void plainSync(List<Pipeline.Pending<?>> ops) {
-    Connection c = pool.borrow();
-    int done = 0;
-    try {
-      while (done < ops.size()) {
-        int from = done;
-        int end = batchEnd(ops, from, false);
-        List<Request> batch = ops.subList(from, end).stream().<Request>map(Pipeline.Pending::request).toList();
-        c = send(c, batch.size() == 1 ? x -> x.send(batch.getFirst()) : x -> x.sendBatch(batch));
-        for (int i = from; i < end; i++) {
-          Pipeline.Pending<?> p = ops.get(i);
-          Reply reply = receive(c);
-          try {
-            p.complete(reply);
-          } catch (ProtocolViolationException e) {
-            c.close();
-            throw e;
-          } catch (SharedMapException e) {
-            p.response().fail(e);
-            if (reply.closing()) {
-              done = i + 1;
-              throw e;
+    /**
+     * Sends a pipeline's requests in batches of one buffer each, reading each batch's replies. A
+     * recovering client numbers each batch's changes (one block of consecutive sequence numbers);
+     * when the connection breaks, the batch's requests not yet answered are sent again, with the same
+     * numbers, on a new connection, within the reconnect window.
+     */
+    void sync(List<Pipeline.Pending<?>> ops) {
+        boolean recovering = window != null;
+        int done = 0; // ops[0, done) hold their results
+        while (done < ops.size()) {
+            int from = done;
+            int end = batchEnd(ops, from, recovering);
+            List<Request> requests = ops.subList(from, end).stream()
+                    .<Request>map(Pipeline.Pending::request)
+                    .toList();
+            List<Request> batch = recovering ? numbered(requests) : requests;
+            try {
+                exchange.run(
+                        batch,
+                        recovering,
+                        (i, reply) -> {
+                            Pipeline.Pending<?> p = ops.get(from + i);
+                            try {
+                                p.complete(reply);
+                            } catch (ProtocolViolationException e) {
+                                throw e; // the stream cannot be trusted: the exchange ends with this op unanswered
+                            } catch (SharedMapException e) {
+                                p.response().fail(e); // this op's answer; the next ones go on, unless the daemon closes
+                                if (reply.closing()) {
+                                    throw new Exchange.Ended(i + 1, e);
+                                }
+                            }
+                        },
+                        this::answered);
+                done = end;
+            } catch (Exchange.Ended e) {
+                failFrom(ops, from + e.answered, e.getCause());
+                throw e.getCause();
+            } finally {
+                release(batch);
             }
-          }
-          done = i + 1;
         }
-      }
-    } catch (SharedMapException e) {
-      failFrom(ops, done, e);
-      throw e;
-    } finally {
-      pool.release(c);
     }
-  }
 
-  /**
-   * The recovering pipeline: each batch numbers its changes (one block of consecutive sequence
-   * numbers), then is sent; when the connection breaks, the batch's requests not yet answered are
-   * sent again, with the same numbers, on a new connection, within the reconnect window.
-   */
-  private void recoveringSync(List<Pipeline.Pending<?>> ops) {
-    int done = 0; // ops[0, done) hold their results
-    try {
-      while (done < ops.size()) {
-        int end = batchEnd(ops, done, true);
-        List<Request> batch = numbered(ops, done, end);
-        try {
-          done = exchange(ops, done, batch);
-        } finally {
-          for (Request r : batch) {
-            if (r.sequence() != 0) {
-              window.release(r.sequence()); // answered ones were released already: idempotent
-            }
-          }
+    /** {@code requests} with consecutive sequence numbers on the changes. */
+    private List<Request> numbered(List<Request> requests) {
+        int changes = 0;
+        for (Request r : requests) {
+            changes += r.isChange() ? 1 : 0;
         }
-      }
-    } catch (PipelineEnded e) {
-      failFrom(ops, e.done, e.getCause());
-      throw e.getCause();
-    }
-  }
-
-  /** The requests of ops[from, end), with consecutive sequence numbers on the changes. */
-  private List<Request> numbered(List<Pipeline.Pending<?>> ops, int from, int end) {
-    int changes = 0;
-    for (int i = from; i < end; i++) {
-      changes += ops.get(i).request().isChange() ? 1 : 0;
-    }
-    long sequence = changes == 0 ? 0 : window.acquire(changes);
-    List<Request> batch = new ArrayList<>(end - from);
-    for (int i = from; i < end; i++) {
-      Request r = ops.get(i).request();
-      batch.add(r.isChange() ? r.withSequence(sequence++) : r);
-    }
-    return batch;
-  }
-
-  /**
-   * Sends {@code batch} (the requests of ops[from, from + batch.size())) and completes each op from
-   * its reply, resending the unanswered rest after a broken connection. Returns the index after the
-   * batch. On a failure that ends the pipeline, throws with ops[0, done) complete.
-   */
-  private int exchange(List<Pipeline.Pending<?>> ops, int from, List<Request> batch) {
-    int next = from; // the first op of the batch without its reply
-    int end = from + batch.size();
-    Reconnect reconnect = null;
-    boolean maybeApplied = false;
-    while (true) {
-      Exception failure;
-      Connection c = null;
-      try {
-        c = reconnect == null ? pool.borrow() : pool.open();
-        List<Request> rest = batch.subList(next - from, batch.size());
-        try {
-          if (rest.size() == 1) {
-            c.send(rest.getFirst());
-          } else {
-            c.sendBatch(rest);
-          }
-        } catch (SendFailure f) {
-          maybeApplied |= f.partlySent();
-          throw f.getCause();
+        long sequence = changes == 0 ? 0 : window().acquire(changes);
+        List<Request> batch = new ArrayList<>(requests.size());
+        for (Request r : requests) {
+            batch.add(r.isChange() ? r.withSequence(sequence++) : r);
         }
-        maybeApplied = true;
-        while (next < end) {
-          Pipeline.Pending<?> p = ops.get(next);
-          Reply reply = c.readReply();
-          if (reply.closing()) {
-            c.close();
-            if (shuttingDown(reply)) {
-              throw new EOFException("the daemon is shutting down and did not execute the request");
+        return batch;
+    }
+
+    /** A request was answered: its sequence number (if any) may be reused by the window. */
+    private void answered(Request r) {
+        if (r.sequence() != 0) {
+            window().release(r.sequence());
+        }
+    }
+
+    /** Releases the batch's sequence numbers (answered ones were released already: idempotent). */
+    private void release(List<Request> batch) {
+        for (Request r : batch) {
+            answered(r);
+        }
+    }
+
+    private static void failFrom(List<Pipeline.Pending<?>> ops, int from, SharedMapException e) {
+        for (int i = from; i < ops.size(); i++) {
+            ops.get(i).response().fail(e);
+        }
+    }
+
+    /**
+     * End (exclusive) of the batch starting at {@code from}: as many requests as fit one buffer, at
+     * least one; when {@code numbered}, changes count their sequence numbers and at most {@link
+     * #MAX_CHANGES_PER_BATCH} changes go in one batch.
+     */
+    private static int batchEnd(List<Pipeline.Pending<?>> ops, int from, boolean numbered) {
+        int bytes = length(ops.get(from).request(), numbered);
+        int changes = numbered && ops.get(from).request().isChange() ? 1 : 0;
+        if (!Connection.fitsBuffer(bytes)) {
+            return from + 1;
+        }
+        int end = from + 1;
+        while (end < ops.size()) {
+            Request r = ops.get(end).request();
+            int next = length(r, numbered);
+            boolean change = numbered && r.isChange();
+            if (!Connection.fitsBuffer(bytes + next) || (change && changes == MAX_CHANGES_PER_BATCH)) {
+                break;
             }
-          }
-          try {
-            p.complete(reply);
-          } catch (ProtocolViolationException e) {
-            c.close();
-            throw e;
-          } catch (SharedMapException e) {
-            p.response().fail(e);
-            if (reply.closing()) {
-              throw new PipelineEnded(next + 1, e);
-            }
-          }
-          long sequence = batch.get(next - from).sequence();
-          if (sequence != 0) {
-            window.release(sequence);
-          }
-          next++;
+            bytes += next;
+            changes += change ? 1 : 0;
+            end++;
         }
         return end;
-      } catch (ReplyTimeoutException e) {
-        throw new PipelineEnded(next, notRetried(e, maybeApplied && !readsOnly(batch, next - from)));
-      } catch (IOException | DaemonUnavailableException e) {
-        failure = e;
-      } catch (ServerFailureException e) {
-        if (!retryable(e)) {
-          throw new PipelineEnded(next, e);
-        }
-        failure = e;
-      } catch (SharedMapException e) {
-        throw new PipelineEnded(next, e);
-      } finally {
-        if (c != null) {
-          pool.release(c);
-        }
-      }
-      pool.discardIdle();
-      if (reconnect == null) {
-        reconnect = new Reconnect(pool.socket(), options.reconnectWindow());
-      }
-      try {
-        reconnect.failed(failure, maybeApplied);
-      } catch (DaemonUnavailableException e) {
-        throw new PipelineEnded(next, e);
-      }
-    }
-  }
-
-  /** Whether the requests of {@code batch} from {@code from} on all only read. */
-  private static boolean readsOnly(List<Request> batch, int from) {
-    for (int i = from; i < batch.size(); i++) {
-      if (!batch.get(i).readsOnly()) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** Ends a recovering pipeline: ops before {@code done} are complete, the rest fail with the cause. */
-  private static final class PipelineEnded extends RuntimeException {
-    @java.io.Serial private static final long serialVersionUID = 1L;
-    final transient int done;
-
-    PipelineEnded(int done, SharedMapException cause) {
-      super(cause);
-      this.done = done;
     }
 
-    @Override
-    public synchronized SharedMapException getCause() {
-      return (SharedMapException) super.getCause();
+    private static int length(Request r, boolean numbered) {
+        return numbered && r.isChange()
+                ? FrameEncoder.sequencedLength(r.key().length, r.value().length)
+                : r.encodedLength();
     }
-  }
-
-  private static void failFrom(List<Pipeline.Pending<?>> ops, int from, SharedMapException e) {
-    for (int i = from; i < ops.size(); i++) {
-      ops.get(i).response().fail(e);
-    }
-  }
-
-  /**
-   * End (exclusive) of the batch starting at {@code from}: as many requests as fit one buffer, at
-   * least one; when {@code numbered}, changes count their sequence numbers and at most {@link
-   * #MAX_CHANGES_PER_BATCH} changes go in one batch.
-   */
-  private static int batchEnd(List<Pipeline.Pending<?>> ops, int from, boolean numbered) {
-    int bytes = length(ops.get(from).request(), numbered);
-    int changes = numbered && ops.get(from).request().isChange() ? 1 : 0;
-    if (!Connection.fitsBuffer(bytes)) {
-      return from + 1;
-    }
-    int end = from + 1;
-    while (end < ops.size()) {
-      Request r = ops.get(end).request();
-      int next = length(r, numbered);
-      boolean change = numbered && r.isChange();
-      if (!Connection.fitsBuffer(bytes + next) || (change && changes == MAX_CHANGES_PER_BATCH)) {
-        break;
-      }
-      bytes += next;
-      changes += change ? 1 : 0;
-      end++;
-    }
-    return end;
-  }
-
-  private static int length(Request r, boolean numbered) {
-    return numbered && r.isChange() ? FrameEncoder.sequencedLength(r.key().length, r.value().length)
-        : r.encodedLength();
-  }
 }

@@ -2,6 +2,7 @@ package io.sharedmap.client;
 
 import io.sharedmap.protocol.ErrorCode;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Root of every exception the sharedmap client throws. Unchecked: expected outcomes (a missing
@@ -23,25 +24,30 @@ import java.util.Optional;
  * </ul>
  */
 public sealed class SharedMapException extends RuntimeException
-    permits DaemonUnavailableException, LimitExceededException, InvalidRequestException,
-        ServerFailureException, ProtocolViolationException, PermissionDeniedException, QuotaExceededException {
-  private static final long serialVersionUID = 1L;
+        permits DaemonUnavailableException,
+                LimitExceededException,
+                InvalidRequestException,
+                ServerFailureException,
+                ProtocolViolationException,
+                PermissionDeniedException,
+                QuotaExceededException {
+    private static final long serialVersionUID = 1L;
 
-  /** Error code of the daemon's (or the client-side check's) refusal; null when there is none. */
-  @SuppressWarnings("serial") // enums are serializable
-  private final ErrorCode errorCode;
+    /** Error code of the daemon's (or the client-side check's) refusal; null when there is none. */
+    @SuppressWarnings("serial") // enums are serializable
+    private final @Nullable ErrorCode errorCode;
 
-  SharedMapException(ErrorCode errorCode, String message, Throwable cause) {
-    super(message, cause);
-    this.errorCode = errorCode;
-  }
+    SharedMapException(@Nullable ErrorCode errorCode, String message, @Nullable Throwable cause) {
+        super(message, cause);
+        this.errorCode = errorCode;
+    }
 
-  /**
-   * The protocol error code behind this exception: the one in the daemon's {@code ERROR} reply, or
-   * the one the client-side check stands in for. Empty when no code applies (e.g. a lost
-   * connection).
-   */
-  public Optional<ErrorCode> errorCode() {
-    return Optional.ofNullable(errorCode);
-  }
+    /**
+     * The protocol error code behind this exception: the one in the daemon's {@code ERROR} reply, or
+     * the one the client-side check stands in for. Empty when no code applies (e.g. a lost
+     * connection).
+     */
+    public Optional<ErrorCode> errorCode() {
+        return Optional.ofNullable(errorCode);
+    }
 }

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -18,111 +19,117 @@ import org.junit.jupiter.api.Timeout;
 /** GET through the daemon's shared-memory view: same answers as the socket, and the fallbacks. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class DirectReadTest {
-  private TestDaemon daemon;
-  private SharedMap map;
-  private SharedMap socketOnly;
+    private TestDaemon daemon;
+    private SharedMap map;
+    private SharedMap socketOnly;
 
-  @BeforeEach
-  void start() throws Exception {
-    daemon = TestDaemon.start();
-    map = SharedMap.connect(daemon.socket);
-    socketOnly = SharedMap.connect(daemon.socket, SharedMap.Options.defaults().directReads(false));
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    map.close();
-    socketOnly.close();
-    daemon.close();
-  }
-
-  @Test
-  void get_ofAnAcknowledgedValue_isDirect_andEqualsTheSocketsAnswer() {
-    map.set("k", "v1");
-    SharedMap.ReadStats before = map.readStats();
-    Optional<Entry> direct = map.get("k");
-    assertThat(map.readStats().direct()).isEqualTo(before.direct() + 1);
-    assertThat(map.readStats().viewMapped()).isTrue();
-    assertThat(direct).isEqualTo(socketOnly.get("k"));
-    assertThat(direct.orElseThrow().valueAsString()).isEqualTo("v1");
-    assertThat(socketOnly.readStats().direct()).isZero();
-    // Another client's change is seen at once by the next direct read.
-    socketOnly.set("k", "v2");
-    assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("v2");
-    socketOnly.delete("k");
-    assertThat(map.get("k")).isEmpty();
-  }
-
-  @Test
-  void get_ofAValueLargerThanASlot_goesThroughTheSocket() {
-    byte[] big = new byte[1000];
-    big[999] = 7;
-    map.set("big".getBytes(), big);
-    SharedMap.ReadStats before = map.readStats();
-    assertThat(map.get("big").orElseThrow().value()).isEqualTo(big);
-    assertThat(map.readStats().socket()).isEqualTo(before.socket() + 1);
-    assertThat(map.readStats().direct()).isEqualTo(before.direct());
-  }
-
-  @Test
-  void restart_ofTheDaemon_remapsTheNewView() throws Exception {
-    map.set("k", "before");
-    assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("before");
-    daemon.restart();
-    socketOnly.set("k", "after");
-    long socket = map.readStats().socket();
-    assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("after");
-    assertThat(map.readStats().socket()).as("its view was retired: through the socket").isEqualTo(socket + 1);
-    long direct = map.readStats().direct();
-    assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("after");
-    assertThat(map.readStats().direct()).as("served from the new view").isEqualTo(direct + 1);
-  }
-
-  @Test
-  void get_afterClose_throwsEvenForAKeyInTheView() {
-    map.set("k", "v");
-    assertThat(map.get("k")).isPresent();
-    SharedMap closed = SharedMap.connect(daemon.socket);
-    assertThat(closed.get("k")).isPresent();
-    closed.close();
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> closed.get("k"))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
-    assertThat(closed.readStats().viewMapped()).isFalse();
-  }
-
-  /**
-   * A client that sees the socket under another path than the daemon's (a bind mount into a
-   * container; here: the socket's directory renamed after the daemon started) cannot open the path
-   * the daemon announces, and maps {@code <its socket>.view} instead.
-   */
-  @Test
-  void viewOutOfReachAtTheAnnouncedPath_isFoundBesideTheClientsSocket(@org.junit.jupiter.api.io.TempDir Path tmp)
-      throws Exception {
-    Path before = tmp.resolve("before");
-    Path after = tmp.resolve("after");
-    Files.createDirectories(before);
-    SharedMapServer server = SharedMapServer.start(ServerConfig.defaults(tmp.resolve("data"), before.resolve("s.sock")));
-    try {
-      Files.move(before, after); // the daemon's paths are now stale; the socket and view moved with the directory
-      try (SharedMap moved = SharedMap.connect(after.resolve("s.sock"))) {
-        moved.set("k", "v");
-        assertThat(moved.get("k").orElseThrow().valueAsString()).isEqualTo("v");
-        assertThat(moved.readStats().direct()).as("read from %s", after.resolve("s.sock.view")).isEqualTo(1);
-      }
-    } finally {
-      Files.move(after, before);
-      server.stop();
-      server.awaitStopped();
+    @BeforeEach
+    void start() throws Exception {
+        daemon = TestDaemon.start();
+        map = SharedMap.connect(daemon.socket);
+        socketOnly = SharedMap.connect(daemon.socket, Options.defaults().directReads(false));
     }
-  }
 
-  @Test
-  void daemon_inNeverMode_hasNoView_soEveryGetUsesTheSocket() throws Exception {
-    daemon.restart(c -> c.withDurability(Durability.NEVER));
-    try (SharedMap m = SharedMap.connect(daemon.socket)) {
-      m.set("k", "v");
-      assertThat(m.get("k").orElseThrow().valueAsString()).isEqualTo("v");
-      assertThat(m.readStats()).isEqualTo(new SharedMap.ReadStats(0, 1, false));
+    @AfterEach
+    void stop() throws Exception {
+        map.close();
+        socketOnly.close();
+        daemon.close();
     }
-  }
+
+    @Test
+    void get_ofAnAcknowledgedValue_isDirect_andEqualsTheSocketsAnswer() {
+        map.set("k", "v1");
+        SharedMap.ReadStats before = map.readStats();
+        Optional<Entry> direct = map.get("k");
+        assertThat(map.readStats().direct()).isEqualTo(before.direct() + 1);
+        assertThat(map.readStats().viewMapped()).isTrue();
+        assertThat(direct).isEqualTo(socketOnly.get("k"));
+        assertThat(direct.orElseThrow().valueAsString()).isEqualTo("v1");
+        assertThat(socketOnly.readStats().direct()).isZero();
+        // Another client's change is seen at once by the next direct read.
+        socketOnly.set("k", "v2");
+        assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("v2");
+        socketOnly.delete("k");
+        assertThat(map.get("k")).isEmpty();
+    }
+
+    @Test
+    void get_ofAValueLargerThanASlot_goesThroughTheSocket() {
+        byte[] big = new byte[1000];
+        big[999] = 7;
+        map.set("big".getBytes(), big);
+        SharedMap.ReadStats before = map.readStats();
+        assertThat(map.get("big").orElseThrow().value()).isEqualTo(big);
+        assertThat(map.readStats().socket()).isEqualTo(before.socket() + 1);
+        assertThat(map.readStats().direct()).isEqualTo(before.direct());
+    }
+
+    @Test
+    void restart_ofTheDaemon_remapsTheNewView() throws Exception {
+        map.set("k", "before");
+        assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("before");
+        daemon.restart();
+        socketOnly.set("k", "after");
+        long socket = map.readStats().socket();
+        assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("after");
+        assertThat(map.readStats().socket())
+                .as("its view was retired: through the socket")
+                .isEqualTo(socket + 1);
+        long direct = map.readStats().direct();
+        assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("after");
+        assertThat(map.readStats().direct()).as("served from the new view").isEqualTo(direct + 1);
+    }
+
+    @Test
+    void get_afterClose_throwsEvenForAKeyInTheView() {
+        map.set("k", "v");
+        assertThat(map.get("k")).isPresent();
+        SharedMap closed = SharedMap.connect(daemon.socket);
+        assertThat(closed.get("k")).isPresent();
+        closed.close();
+        Assertions.assertThatThrownBy(() -> closed.get("k"))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
+        assertThat(closed.readStats().viewMapped()).isFalse();
+    }
+
+    /**
+     * A client that sees the socket under another path than the daemon's (a bind mount into a
+     * container; here: the socket's directory renamed after the daemon started) cannot open the path
+     * the daemon announces, and maps {@code <its socket>.view} instead.
+     */
+    @Test
+    void viewOutOfReachAtTheAnnouncedPath_isFoundBesideTheClientsSocket(@org.junit.jupiter.api.io.TempDir Path tmp)
+            throws Exception {
+        Path before = tmp.resolve("before");
+        Path after = tmp.resolve("after");
+        Files.createDirectories(before);
+        SharedMapServer server =
+                SharedMapServer.start(ServerConfig.defaults(tmp.resolve("data"), before.resolve("s.sock")));
+        try {
+            Files.move(before, after); // the daemon's paths are now stale; the socket and view moved with the directory
+            try (SharedMap moved = SharedMap.connect(after.resolve("s.sock"))) {
+                moved.set("k", "v");
+                assertThat(moved.get("k").orElseThrow().valueAsString()).isEqualTo("v");
+                assertThat(moved.readStats().direct())
+                        .as("read from %s", after.resolve("s.sock.view"))
+                        .isEqualTo(1);
+            }
+        } finally {
+            Files.move(after, before);
+            server.stop();
+            server.awaitStopped();
+        }
+    }
+
+    @Test
+    void daemon_inNeverMode_hasNoView_soEveryGetUsesTheSocket() throws Exception {
+        daemon.restart(c -> c.withDurability(Durability.NEVER));
+        try (SharedMap m = SharedMap.connect(daemon.socket)) {
+            m.set("k", "v");
+            assertThat(m.get("k").orElseThrow().valueAsString()).isEqualTo("v");
+            assertThat(m.readStats()).isEqualTo(new SharedMap.ReadStats(0, 1, false));
+        }
+    }
 }

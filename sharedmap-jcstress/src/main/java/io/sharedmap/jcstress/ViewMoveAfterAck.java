@@ -26,55 +26,57 @@ import org.openjdk.jcstress.infra.results.II_Result;
 @Outcome(id = "1, 2", expect = ACCEPTABLE, desc = "acceptable: acknowledged, new value in the new slot")
 @Outcome(id = "0, 2", expect = ACCEPTABLE, desc = "acceptable: not yet acknowledged, new value already visible")
 @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "acceptable: old value in the old slot, not yet acknowledged")
-@Outcome(id = "0, 0", expect = ACCEPTABLE,
-    desc = "acceptable: miss while K moves (or the slots kept changing), not yet acknowledged: ask the daemon")
+@Outcome(
+        id = "0, 0",
+        expect = ACCEPTABLE,
+        desc = "acceptable: miss while K moves (or the slots kept changing), not yet acknowledged: ask the daemon")
 @Outcome(id = "1, 1", expect = FORBIDDEN, desc = "stale after acknowledgment: the old copy in the old slot")
 @Outcome(id = "1, 0", expect = FORBIDDEN, desc = "miss after acknowledgment: K is in its home slot, nothing in flight")
 @Outcome(expect = FORBIDDEN, desc = "value from the future: a version the writer never put (X's is 9)")
 @State
 public class ViewMoveAfterAck {
-  private static final byte[] X;
-  private static final byte[] K;
+    private static final byte[] X;
+    private static final byte[] K;
 
-  static {
-    byte[][] keys = View.collidingKeys();
-    X = keys[0];
-    K = keys[1];
-    View v = new View();
-    v.writer.put(X, View.filled(8, 9), 9);
-    v.writer.put(K, View.filled(8, 1), 1);
-    int home = View.home(K);
-    if (!v.slotHolds((home + 1) % View.SLOTS, K)) {
-      throw new IllegalStateException("K is not in the slot after its home " + home);
+    static {
+        byte[][] keys = View.collidingKeys();
+        X = keys[0];
+        K = keys[1];
+        View v = new View();
+        v.writer.put(X, View.filled(8, 9), 9);
+        v.writer.put(K, View.filled(8, 1), 1);
+        int home = View.home(K);
+        if (!v.slotHolds((home + 1) % View.SLOTS, K)) {
+            throw new IllegalStateException("K is not in the slot after its home " + home);
+        }
+        v.writer.remove(X);
+        v.writer.remove(K);
+        v.writer.put(K, View.filled(8, 2), 2);
+        if (!v.slotHolds(home, K)) {
+            throw new IllegalStateException("K did not move to its home slot " + home);
+        }
     }
-    v.writer.remove(X);
-    v.writer.remove(K);
-    v.writer.put(K, View.filled(8, 2), 2);
-    if (!v.slotHolds(home, K)) {
-      throw new IllegalStateException("K did not move to its home slot " + home);
+
+    private final View view = new View();
+    private volatile boolean acked;
+
+    public ViewMoveAfterAck() {
+        view.writer.put(X, View.filled(8, 9), 9);
+        view.writer.put(K, View.filled(8, 1), 1);
     }
-  }
 
-  private final View view = new View();
-  private volatile boolean acked;
+    @Actor
+    public void daemon() {
+        view.writer.remove(X);
+        view.writer.remove(K);
+        view.writer.put(K, View.filled(8, 2), 2);
+        acked = true;
+    }
 
-  public ViewMoveAfterAck() {
-    view.writer.put(X, View.filled(8, 9), 9);
-    view.writer.put(K, View.filled(8, 1), 1);
-  }
-
-  @Actor
-  public void daemon() {
-    view.writer.remove(X);
-    view.writer.remove(K);
-    view.writer.put(K, View.filled(8, 2), 2);
-    acked = true;
-  }
-
-  @Actor
-  public void client(II_Result r) {
-    r.r1 = acked ? 1 : 0;
-    ViewReader.Hit hit = view.reader.lookup(K);
-    r.r2 = hit == null ? 0 : (int) hit.version();
-  }
+    @Actor
+    public void client(II_Result r) {
+        r.r1 = acked ? 1 : 0;
+        ViewReader.Hit hit = view.reader.lookup(K);
+        r.r2 = hit == null ? 0 : (int) hit.version();
+    }
 }

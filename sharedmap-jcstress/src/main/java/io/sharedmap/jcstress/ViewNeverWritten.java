@@ -23,32 +23,40 @@ import org.openjdk.jcstress.infra.results.III_Result;
 @Description("A lookup racing put(K, 30 x 2, v2) over (K, 8 x 1, v1) sees only a pair the writer put.")
 @Outcome(id = "1, 1, 8", expect = ACCEPTABLE, desc = "acceptable: old value (v1, 8 bytes)")
 @Outcome(id = "2, 2, 30", expect = ACCEPTABLE, desc = "acceptable: new value (v2, 30 bytes)")
-@Outcome(id = "0, 0, 0", expect = ACCEPTABLE_INTERESTING,
-    desc = "gave up to the socket: the slot was odd or changing for all of the reader's attempts")
-@Outcome(id = "2, 1, .*", expect = FORBIDDEN,
-    desc = "value from the future: version 2 published with version 1's bytes (never written)")
-@Outcome(id = "1, 2, .*", expect = FORBIDDEN,
-    desc = "value from the future: version 2's bytes under version 1 (never written)")
-@Outcome(id = {"1, 1, 30", "2, 2, 8"}, expect = FORBIDDEN,
-    desc = "torn value: one write's length with the other's version and bytes (never written)")
+@Outcome(
+        id = "0, 0, 0",
+        expect = ACCEPTABLE_INTERESTING,
+        desc = "gave up to the socket: the slot was odd or changing for all of the reader's attempts")
+@Outcome(
+        id = "2, 1, .*",
+        expect = FORBIDDEN,
+        desc = "value from the future: version 2 published with version 1's bytes (never written)")
+@Outcome(
+        id = "1, 2, .*",
+        expect = FORBIDDEN,
+        desc = "value from the future: version 2's bytes under version 1 (never written)")
+@Outcome(
+        id = {"1, 1, 30", "2, 2, 8"},
+        expect = FORBIDDEN,
+        desc = "torn value: one write's length with the other's version and bytes (never written)")
 @Outcome(expect = FORBIDDEN, desc = "torn value: bytes of both writes, or a length no write put")
 @State
 public class ViewNeverWritten {
-  private static final byte[] K = View.key("k");
+    private static final byte[] K = View.key("k");
 
-  private final View view = new View();
+    private final View view = new View();
 
-  public ViewNeverWritten() {
-    view.writer.put(K, View.filled(8, 1), 1);
-  }
+    public ViewNeverWritten() {
+        view.writer.put(K, View.filled(8, 1), 1);
+    }
 
-  @Actor
-  public void writer() {
-    view.writer.put(K, View.filled(30, 2), 2);
-  }
+    @Actor
+    public void writer() {
+        view.writer.put(K, View.filled(30, 2), 2);
+    }
 
-  @Actor
-  public void reader(III_Result r) {
-    view.lookup(K, r);
-  }
+    @Actor
+    public void reader(III_Result r) {
+        view.lookup(K, r);
+    }
 }

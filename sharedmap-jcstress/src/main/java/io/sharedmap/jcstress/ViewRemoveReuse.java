@@ -22,47 +22,49 @@ import org.openjdk.jcstress.infra.results.II_Result;
 @JCStressTest
 @Description("lookup(K) racing remove(K); put(L) into K's slot (same hash, same length) never returns L's value.")
 @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "acceptable: old value of K")
-@Outcome(id = "0, 0", expect = ACCEPTABLE,
-    desc = "acceptable: miss, K removed (or the slot kept changing): ask the daemon")
+@Outcome(
+        id = "0, 0",
+        expect = ACCEPTABLE,
+        desc = "acceptable: miss, K removed (or the slot kept changing): ask the daemon")
 @Outcome(id = "2, 2", expect = FORBIDDEN, desc = "another key's value: L's value returned for K")
 @Outcome(expect = FORBIDDEN, desc = "torn value: bytes of K's and L's writes mixed")
 @State
 public class ViewRemoveReuse {
-  private static final byte[] K;
-  private static final byte[] L;
+    private static final byte[] K;
+    private static final byte[] L;
 
-  static {
-    byte[][] keys = View.collidingKeys();
-    K = keys[0];
-    L = keys[1];
-    // The set-up this test relies on: L takes exactly the slot K leaves.
-    View v = new View();
-    v.writer.put(K, View.filled(8, 1), 1);
-    v.writer.remove(K);
-    v.writer.put(L, View.filled(8, 2), 2);
-    if (!v.slotHolds(View.home(K), L)) {
-      throw new IllegalStateException("L did not reuse K's slot " + View.home(K));
+    static {
+        byte[][] keys = View.collidingKeys();
+        K = keys[0];
+        L = keys[1];
+        // The set-up this test relies on: L takes exactly the slot K leaves.
+        View v = new View();
+        v.writer.put(K, View.filled(8, 1), 1);
+        v.writer.remove(K);
+        v.writer.put(L, View.filled(8, 2), 2);
+        if (!v.slotHolds(View.home(K), L)) {
+            throw new IllegalStateException("L did not reuse K's slot " + View.home(K));
+        }
     }
-  }
 
-  private final View view = new View();
+    private final View view = new View();
 
-  public ViewRemoveReuse() {
-    view.writer.put(K, View.filled(8, 1), 1);
-  }
-
-  @Actor
-  public void writer() {
-    view.writer.remove(K);
-    view.writer.put(L, View.filled(8, 2), 2);
-  }
-
-  @Actor
-  public void reader(II_Result r) {
-    ViewReader.Hit hit = view.reader.lookup(K);
-    if (hit != null) {
-      r.r1 = (int) hit.version();
-      r.r2 = View.uniformByte(hit.value());
+    public ViewRemoveReuse() {
+        view.writer.put(K, View.filled(8, 1), 1);
     }
-  }
+
+    @Actor
+    public void writer() {
+        view.writer.remove(K);
+        view.writer.put(L, View.filled(8, 2), 2);
+    }
+
+    @Actor
+    public void reader(II_Result r) {
+        ViewReader.Hit hit = view.reader.lookup(K);
+        if (hit != null) {
+            r.r1 = (int) hit.version();
+            r.r2 = View.uniformByte(hit.value());
+        }
+    }
 }

@@ -29,29 +29,29 @@ import org.openjdk.jcstress.infra.results.III_Result;
 @Outcome(expect = FORBIDDEN, desc = "unexpected")
 @State
 public class ViewRetire {
-  private static final byte[] K = View.key("k");
+    private static final byte[] K = View.key("k");
 
-  private final View view = new View();
-  private volatile boolean acked;
+    private final View view = new View();
+    private volatile boolean acked;
 
-  public ViewRetire() {
-    view.writer.put(K, View.filled(8, 1), 1);
-  }
+    public ViewRetire() {
+        view.writer.put(K, View.filled(8, 1), 1);
+    }
 
-  @Actor
-  public void newDaemon() {
-    view.writer.retire();
-    acked = true;
-  }
+    @Actor
+    public void newDaemon() {
+        view.writer.retire();
+        acked = true;
+    }
 
-  @Actor
-  public void client(III_Result r) {
-    r.r1 = acked ? 1 : 0;
-    r.r2 = view.reader.lookup(K) == null ? 0 : 1;
-  }
+    @Actor
+    public void client(III_Result r) {
+        r.r1 = acked ? 1 : 0;
+        r.r2 = view.reader.lookup(K) == null ? 0 : 1;
+    }
 
-  @Arbiter
-  public void after(III_Result r) {
-    r.r3 = view.reader.lookup(K) == null ? 0 : 1;
-  }
+    @Arbiter
+    public void after(III_Result r) {
+        r.r3 = view.reader.lookup(K) == null ? 0 : 1;
+    }
 }

@@ -23,47 +23,49 @@ import org.openjdk.jcstress.infra.results.III_Result;
 @JCStressTest
 @Description("remove(X) moves K from the slot after its home into the home slot; a racing lookup(K) sees K or a miss.")
 @Outcome(id = "1, 1, 8", expect = ACCEPTABLE, desc = "acceptable: K's value, from its old slot or its new one")
-@Outcome(id = "0, 0, 0", expect = ACCEPTABLE,
-    desc = "acceptable: miss while K moves (or the slots kept changing): ask the daemon")
+@Outcome(
+        id = "0, 0, 0",
+        expect = ACCEPTABLE,
+        desc = "acceptable: miss while K moves (or the slots kept changing): ask the daemon")
 @Outcome(id = "9, 9, 16", expect = FORBIDDEN, desc = "another key's value: X's value returned for K")
 @Outcome(expect = FORBIDDEN, desc = "torn value, or a version the writer never put")
 @State
 public class ViewShiftOnRemove {
-  private static final byte[] X;
-  private static final byte[] K;
+    private static final byte[] X;
+    private static final byte[] K;
 
-  static {
-    byte[][] keys = View.collidingKeys();
-    X = keys[0];
-    K = keys[1];
-    // The set-up this test relies on: K sits one past its home, and remove(X) moves it home.
-    View v = new View();
-    v.writer.put(X, View.filled(16, 9), 9);
-    v.writer.put(K, View.filled(8, 1), 1);
-    int home = View.home(K);
-    if (!v.slotHolds((home + 1) % View.SLOTS, K)) {
-      throw new IllegalStateException("K is not in the slot after its home " + home);
+    static {
+        byte[][] keys = View.collidingKeys();
+        X = keys[0];
+        K = keys[1];
+        // The set-up this test relies on: K sits one past its home, and remove(X) moves it home.
+        View v = new View();
+        v.writer.put(X, View.filled(16, 9), 9);
+        v.writer.put(K, View.filled(8, 1), 1);
+        int home = View.home(K);
+        if (!v.slotHolds((home + 1) % View.SLOTS, K)) {
+            throw new IllegalStateException("K is not in the slot after its home " + home);
+        }
+        v.writer.remove(X);
+        if (!v.slotHolds(home, K) || v.slotHolds((home + 1) % View.SLOTS, K)) {
+            throw new IllegalStateException("remove(X) did not move K into its home slot " + home);
+        }
     }
-    v.writer.remove(X);
-    if (!v.slotHolds(home, K) || v.slotHolds((home + 1) % View.SLOTS, K)) {
-      throw new IllegalStateException("remove(X) did not move K into its home slot " + home);
+
+    private final View view = new View();
+
+    public ViewShiftOnRemove() {
+        view.writer.put(X, View.filled(16, 9), 9);
+        view.writer.put(K, View.filled(8, 1), 1);
     }
-  }
 
-  private final View view = new View();
+    @Actor
+    public void writer() {
+        view.writer.remove(X);
+    }
 
-  public ViewShiftOnRemove() {
-    view.writer.put(X, View.filled(16, 9), 9);
-    view.writer.put(K, View.filled(8, 1), 1);
-  }
-
-  @Actor
-  public void writer() {
-    view.writer.remove(X);
-  }
-
-  @Actor
-  public void reader(III_Result r) {
-    view.lookup(K, r);
-  }
+    @Actor
+    public void reader(III_Result r) {
+        view.lookup(K, r);
+    }
 }

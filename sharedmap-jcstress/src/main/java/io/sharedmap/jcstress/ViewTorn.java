@@ -21,26 +21,28 @@ import org.openjdk.jcstress.infra.results.III_Result;
 @Description("A lookup racing put(K, 16 x 2, v2) over (K, 16 x 1, v1) sees one of them whole, never a mix.")
 @Outcome(id = "1, 1, 16", expect = ACCEPTABLE, desc = "acceptable: old value (v1), whole")
 @Outcome(id = "2, 2, 16", expect = ACCEPTABLE, desc = "acceptable: new value (v2), whole")
-@Outcome(id = "0, 0, 0", expect = ACCEPTABLE_INTERESTING,
-    desc = "gave up to the socket: the slot was odd or changing for all of the reader's attempts")
+@Outcome(
+        id = "0, 0, 0",
+        expect = ACCEPTABLE_INTERESTING,
+        desc = "gave up to the socket: the slot was odd or changing for all of the reader's attempts")
 @Outcome(expect = FORBIDDEN, desc = "torn value: bytes of both writes, or one write's version with the other's bytes")
 @State
 public class ViewTorn {
-  private static final byte[] K = View.key("k");
+    private static final byte[] K = View.key("k");
 
-  private final View view = new View();
+    private final View view = new View();
 
-  public ViewTorn() {
-    view.writer.put(K, View.filled(16, 1), 1);
-  }
+    public ViewTorn() {
+        view.writer.put(K, View.filled(16, 1), 1);
+    }
 
-  @Actor
-  public void writer() {
-    view.writer.put(K, View.filled(16, 2), 2);
-  }
+    @Actor
+    public void writer() {
+        view.writer.put(K, View.filled(16, 2), 2);
+    }
 
-  @Actor
-  public void reader(III_Result r) {
-    view.lookup(K, r);
-  }
+    @Actor
+    public void reader(III_Result r) {
+        view.lookup(K, r);
+    }
 }

@@ -1,5 +1,7 @@
 package io.sharedmap.protocol;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Request types. Codes are part of the wire format and never change; GET and SET keep the codes of
  * the original module's lookup (0x00) and insert (0x01) messages.
@@ -30,50 +32,50 @@ package io.sharedmap.protocol;
  * <p>Every request may also be answered with {@link Status#ERROR}.
  */
 public enum Opcode {
-  GET(0x00),
-  SET(0x01),
-  DELETE(0x02),
-  CAS(0x03),
-  SCAN(0x04),
-  PING(0x05),
-  STATS(0x06),
-  CHMOD(0x07),
-  CHOWN(0x08),
-  LIMIT(0x09),
-  /** Where the daemon's shared-memory view is, for reads without a system call ({@link ViewCodec}). */
-  VIEW(0x0A);
+    GET(0x00),
+    SET(0x01),
+    DELETE(0x02),
+    CAS(0x03),
+    SCAN(0x04),
+    PING(0x05),
+    STATS(0x06),
+    CHMOD(0x07),
+    CHOWN(0x08),
+    LIMIT(0x09),
+    /** Where the daemon's shared-memory view is, for reads without a system call ({@link ViewCodec}). */
+    VIEW(0x0A);
 
-  private static final Opcode[] BY_CODE = new Opcode[256];
+    private static final Opcode[] BY_CODE = new Opcode[256];
 
-  static {
-    for (Opcode op : values()) {
-      BY_CODE[op.code] = op;
+    static {
+        for (Opcode op : values()) {
+            BY_CODE[op.code] = op;
+        }
     }
-  }
 
-  private final int code;
+    private final int code;
 
-  Opcode(int code) {
-    this.code = code;
-  }
+    Opcode(int code) {
+        this.code = code;
+    }
 
-  /** The byte on the wire. */
-  public int code() {
-    return code;
-  }
+    /** The byte on the wire. */
+    public int code() {
+        return code;
+    }
 
-  /** The opcode for a wire byte, or {@code null} when the byte names no opcode. */
-  public static Opcode fromCode(int code) {
-    return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
-  }
+    /** The opcode for a wire byte, or {@code null} when the byte names no opcode. */
+    public static @Nullable Opcode fromCode(int code) {
+        return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
+    }
 
-  /** Whether the key must be 1 to {@link FrameDescriptor#MAX_KEY_LENGTH} bytes. */
-  boolean requiresKey() {
-    return this == GET || this == SET || this == DELETE || this == CAS;
-  }
+    /** Whether the key must be 1 to {@link FrameDescriptor#MAX_KEY_LENGTH} bytes. */
+    boolean requiresKey() {
+        return this == GET || this == SET || this == DELETE || this == CAS;
+    }
 
-  /** Whether a value may accompany the request. */
-  boolean carriesValue() {
-    return this == SET || this == CAS || this == SCAN || this == PING || this == CHOWN || this == LIMIT;
-  }
+    /** Whether a value may accompany the request. */
+    boolean carriesValue() {
+        return this == SET || this == CAS || this == SCAN || this == PING || this == CHOWN || this == LIMIT;
+    }
 }

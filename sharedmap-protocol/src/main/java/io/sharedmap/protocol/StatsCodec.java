@@ -9,22 +9,23 @@ import java.util.Map;
  * ending in {@code \n}. Names are {@code [a-z0-9_.]+}; values contain no newline. Order is stable.
  */
 public final class StatsCodec {
-  private StatsCodec() {}
+    private StatsCodec() {}
 
-  public static byte[] encode(Map<String, String> stats) {
-    StringBuilder sb = new StringBuilder();
-    stats.forEach((k, v) -> sb.append(k).append('=').append(v.replace('\n', ' ')).append('\n'));
-    return sb.toString().getBytes(StandardCharsets.UTF_8);
-  }
-
-  public static Map<String, String> decode(byte[] payload) {
-    Map<String, String> out = new LinkedHashMap<>();
-    for (String line : new String(payload, StandardCharsets.UTF_8).split("\n")) {
-      int eq = line.indexOf('=');
-      if (eq > 0) {
-        out.put(line.substring(0, eq), line.substring(eq + 1));
-      }
+    public static byte[] encode(Map<String, String> stats) {
+        StringBuilder sb = new StringBuilder();
+        stats.forEach(
+                (k, v) -> sb.append(k).append('=').append(v.replace('\n', ' ')).append('\n'));
+        return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
-    return out;
-  }
+
+    public static Map<String, String> decode(byte[] payload) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String line : new String(payload, StandardCharsets.UTF_8).split("\n")) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                out.put(line.substring(0, eq), line.substring(eq + 1));
+            }
+        }
+        return out;
+    }
 }

@@ -1,5 +1,7 @@
 package io.sharedmap.server;
 
+import io.sharedmap.os.accounts.UnixAccounts;
+import io.sharedmap.os.transport.SpinChannel;
 import io.sharedmap.protocol.ErrorCode;
 import io.sharedmap.protocol.ErrorCodec;
 import io.sharedmap.protocol.FrameDescriptor;
@@ -12,7 +14,6 @@ import io.sharedmap.protocol.ScanCodec;
 import io.sharedmap.protocol.StatsCodec;
 import io.sharedmap.protocol.Status;
 import io.sharedmap.protocol.ViewCodec;
-import io.sharedmap.protocol.transport.SpinChannel;
 import io.sharedmap.server.engine.Engine;
 import io.sharedmap.server.engine.JournalFailedException;
 import io.sharedmap.server.engine.Results;
@@ -22,8 +23,8 @@ import io.sharedmap.server.security.Owner;
 import io.sharedmap.server.security.PermissionDeniedException;
 import io.sharedmap.server.security.QuotaExceededException;
 import io.sharedmap.server.security.RefusedException;
-import io.sharedmap.server.security.UnixAccounts;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -49,414 +50,509 @@ import java.util.List;
  * thread in {@code write}; a client that sends half a frame leaves only this framer waiting.
  */
 final class Connection implements Runnable {
-  private static final System.Logger LOG = System.getLogger(Connection.class.getName());
-  private static final int BUFFER_BYTES = 64 * 1024;
-  /** Replies are written once a batch holds this much, so a burst of SCANs cannot pile up gigabytes. */
-  private static final int MAX_BATCH_REPLY_BYTES = 1024 * 1024;
-  private static final byte[] EMPTY = new byte[0];
+    private static final System.Logger LOG = System.getLogger(Connection.class.getName());
+    private static final int BUFFER_BYTES = 64 * 1024;
+    /** Replies are written once a batch holds this much, so a burst of SCANs cannot pile up gigabytes. */
+    private static final int MAX_BATCH_REPLY_BYTES = 1024 * 1024;
 
-  /** A reply waiting for its batch to be durable. */
-  private record Reply(Status status, int flags, byte[] key, byte[] value, long version, long visibleVersion) {}
+    private static final byte[] EMPTY = new byte[0];
 
-  private final SharedMapServer server;
-  private final SpinChannel channel;
-  private final Engine engine;
-  private final ServerStats stats;
-  private final String peer;
-  private final Caller caller;
-  private final Owner created;
-  private final RequestFramer framer;
-  private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER_BYTES);
-  private final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER_BYTES);
-  private final List<Reply> replies = new ArrayList<>();
-  private final PayloadBudget budget;
-  private long clientId;
-  private int heldKib;
-  private long pendingReplyBytes;
+    /** A reply waiting for its batch to be durable. */
+    private record Reply(Status status, int flags, byte[] key, byte[] value, long version, long visibleVersion) {}
 
-  /** When the current unfinished request (or the hello) started arriving; 0 between requests. */
-  private volatile long frameStartedNanos = System.nanoTime();
-  /** When the current reply write started; 0 when not writing. */
-  private volatile long writeStartedNanos;
-  private volatile boolean aborted;
+    private final SharedMapServer server;
+    private final SpinChannel channel;
+    private final Engine engine;
+    private final ServerStats stats;
+    private final String peer;
+    private final Caller caller;
+    private final Owner created;
+    private final RequestFramer framer;
+    private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER_BYTES);
+    private final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER_BYTES);
+    private final List<Reply> replies = new ArrayList<>();
+    private final PayloadBudget budget;
+    private long clientId;
+    private int heldKib;
+    private long pendingReplyBytes;
 
-  /** Ends the connection when the payload budget cannot be had because the connection is closing. */
-  private static final class Abandoned extends RuntimeException {
-    private static final long serialVersionUID = 1L;
+    /** When the current unfinished request (or the hello) started arriving; 0 between requests. */
+    private volatile long frameStartedNanos = System.nanoTime();
+    /** When the current reply write started; 0 when not writing. */
+    private volatile long writeStartedNanos;
 
-    Abandoned() {
-      super(null, null, false, false);
+    private volatile boolean aborted;
+
+    /** Ends the connection when the payload budget cannot be had because the connection is closing. */
+    private static final class Abandoned extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Abandoned() {
+            super(null, null, false, false);
+        }
     }
-  }
 
-  Connection(SharedMapServer server, SpinChannel channel, Engine engine, ServerStats stats, PayloadBudget budget,
-      Caller caller, Owner created, String peer) {
-    this.caller = caller;
-    this.created = created;
-    this.server = server;
-    this.channel = channel;
-    this.engine = engine;
-    this.stats = stats;
-    this.budget = budget;
-    this.peer = peer;
-    this.framer = new RequestFramer(server.config().maxValueBytes(), this::allocateValue);
-  }
+    Connection(
+            SharedMapServer server,
+            SpinChannel channel,
+            Engine engine,
+            ServerStats stats,
+            PayloadBudget budget,
+            Caller caller,
+            Owner created,
+            String peer) {
+        this.caller = caller;
+        this.created = created;
+        this.server = server;
+        this.channel = channel;
+        this.engine = engine;
+        this.stats = stats;
+        this.budget = budget;
+        this.peer = peer;
+        this.framer = new RequestFramer(server.config().maxValueBytes(), this::allocateValue);
+    }
 
-  private byte[] allocateValue(int length) {
-    int kib = PayloadBudget.kibFor(length);
-    if (kib > 0) {
-      if (!budget.tryAcquire(kib)) {
+    private byte[] allocateValue(int length) {
+        int kib = PayloadBudget.kibFor(length);
+        if (kib > 0) {
+            if (!budget.tryAcquire(kib)) {
+                try {
+                    flush(); // let the replies already queued go out before waiting
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                frameStartedNanos = 0; // waiting for the budget is the daemon's doing, not a client stall
+                boolean got = budget.acquire(kib, () -> channel.isOpen() && !aborted);
+                frameStartedNanos = System.nanoTime();
+                if (!got) {
+                    throw new Abandoned();
+                }
+            }
+            heldKib = kib;
+        }
+        return new byte[length];
+    }
+
+    private void releasePayload() {
+        budget.release(heldKib);
+        heldKib = 0;
+    }
+
+    /**
+     * How long this connection has been stalled by its client, in nanoseconds at {@code now}: in the
+     * middle of a request (or the hello), or blocked writing replies; 0 when waiting between requests.
+     */
+    long stalledNanos(long now) {
+        long frame = frameStartedNanos;
+        long write = writeStartedNanos;
+        return Math.max(frame == 0 ? 0 : now - frame, write == 0 ? 0 : now - write);
+    }
+
+    /** Closes a stalled connection; its thread ends at once. */
+    void abort(String why) {
+        aborted = true;
+        LOG.log(System.Logger.Level.INFO, "closing connection " + peer + ": " + why);
         try {
-          flush(); // let the replies already queued go out before waiting
+            channel.close();
         } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
+            LOG.log(System.Logger.Level.DEBUG, "close: " + e);
         }
-        frameStartedNanos = 0; // waiting for the budget is the daemon's doing, not a client stall
-        boolean got = budget.acquire(kib, () -> channel.isOpen() && !aborted);
-        frameStartedNanos = System.nanoTime();
-        if (!got) {
-          throw new Abandoned();
+    }
+
+    SpinChannel channel() {
+        return channel;
+    }
+
+    /** Who is on the other end (from the socket's peer credentials). */
+    Caller caller() {
+        return caller;
+    }
+
+    @Override
+    public void run() {
+        try {
+            boolean open = true;
+            while (open && channel.read(in) >= 0) {
+                in.flip();
+                RequestFramer.Event event;
+                while ((event = framer.poll(in)) != null) {
+                    boolean keepOpen = handle(event);
+                    releasePayload();
+                    if (!keepOpen) {
+                        open = false;
+                        break;
+                    }
+                    if (pendingReplyBytes >= MAX_BATCH_REPLY_BYTES) {
+                        flush();
+                    }
+                }
+                in.compact();
+                if (framer.isIdle()) {
+                    frameStartedNanos = 0;
+                } else if (frameStartedNanos == 0) {
+                    frameStartedNanos = System.nanoTime();
+                }
+                flush();
+            }
+        } catch (IOException | UncheckedIOException | Abandoned e) {
+            LOG.log(System.Logger.Level.DEBUG, "connection " + peer + " ended: " + e);
+        } catch (RuntimeException | Error e) {
+            LOG.log(System.Logger.Level.ERROR, "connection " + peer + " failed unexpectedly", e);
+        } finally {
+            releasePayload();
+            server.closed(this);
         }
-      }
-      heldKib = kib;
     }
-    return new byte[length];
-  }
 
-  private void releasePayload() {
-    budget.release(heldKib);
-    heldKib = 0;
-  }
-
-  /**
-   * How long this connection has been stalled by its client, in nanoseconds at {@code now}: in the
-   * middle of a request (or the hello), or blocked writing replies; 0 when waiting between requests.
-   */
-  long stalledNanos(long now) {
-    long frame = frameStartedNanos;
-    long write = writeStartedNanos;
-    return Math.max(frame == 0 ? 0 : now - frame, write == 0 ? 0 : now - write);
-  }
-
-  /** Closes a stalled connection; its thread ends at once. */
-  void abort(String why) {
-    aborted = true;
-    LOG.log(System.Logger.Level.INFO, "closing connection " + peer + ": " + why);
-    try {
-      channel.close();
-    } catch (IOException e) {
-      LOG.log(System.Logger.Level.DEBUG, "close: " + e);
-    }
-  }
-
-  SpinChannel channel() {
-    return channel;
-  }
-
-  /** Who is on the other end (from the socket's peer credentials). */
-  Caller caller() {
-    return caller;
-  }
-
-  @Override
-  public void run() {
-    try {
-      boolean open = true;
-      while (open && channel.read(in) >= 0) {
-        in.flip();
-        RequestFramer.Event event;
-        while ((event = framer.poll(in)) != null) {
-          boolean keepOpen = handle(event);
-          releasePayload();
-          if (!keepOpen) {
-            open = false;
-            break;
-          }
-          if (pendingReplyBytes >= MAX_BATCH_REPLY_BYTES) {
-            flush();
-          }
+    /** Queues the reply to one event; false when the connection must close after the replies. */
+    private boolean handle(RequestFramer.Event event) {
+        switch (event) {
+            case RequestFramer.Hello h -> {
+                clientId = Engine.sessionKey(caller.uid(), h.clientId()); // per user: ids are not secrets between users
+                ByteBuffer b = ByteBuffer.allocate(HelloCodec.SERVER_HELLO_LENGTH);
+                HelloCodec.writeServerHello(
+                        b,
+                        new HelloCodec.ServerHello(
+                                h.version(),
+                                FrameDescriptor.MAX_KEY_LENGTH,
+                                server.config().maxValueBytes(),
+                                FrameDescriptor.MAX_SCAN_LIMIT));
+                queue(new Reply(Status.HELLO, 0, EMPTY, b.array(), 0, 0));
+                return true;
+            }
+            case RequestFramer.Rejected r -> {
+                stats.clientErrors.increment();
+                if (r.fatal()) {
+                    LOG.log(System.Logger.Level.DEBUG, "closing connection " + peer + ": " + r.message());
+                }
+                queue(error(r.code(), r.message(), r.fatal()));
+                return !r.fatal();
+            }
+            case RequestFramer.Request q -> {
+                stats.ops[q.opcode().ordinal()].increment();
+                queue(execute(q));
+                return true;
+            }
         }
-        in.compact();
-        if (framer.isIdle()) {
-          frameStartedNanos = 0;
-        } else if (frameStartedNanos == 0) {
-          frameStartedNanos = System.nanoTime();
+    }
+
+    private void queue(Reply r) {
+        replies.add(r);
+        pendingReplyBytes += FrameDescriptor.HEADER_LENGTH + r.key().length + r.value().length;
+    }
+
+    private static Reply error(ErrorCode code, String message, boolean closing) {
+        return new Reply(
+                Status.ERROR,
+                closing ? FrameDescriptor.FLAG_CLOSING : 0,
+                EMPTY,
+                ErrorCodec.encode(code, message),
+                0,
+                0);
+    }
+
+    /** The one place requests meet the engine: every failure becomes an ERROR reply, never a dead daemon. */
+    private Reply execute(RequestFramer.Request q) {
+        try {
+            return switch (q.opcode()) {
+                case GET -> {
+                    Results.Lookup l = engine.get(caller, q.key());
+                    yield l.entry() == null
+                            ? new Reply(Status.NOT_FOUND, 0, EMPTY, EMPTY, 0, l.visibleVersion())
+                            : new Reply(
+                                    Status.FOUND,
+                                    0,
+                                    EMPTY,
+                                    l.entry().value(),
+                                    l.entry().version(),
+                                    l.visibleVersion());
+                }
+                case SET -> write(engine.set(caller, created, q.key(), q.value(), clientId, q.sequence()));
+                case CAS ->
+                    write(engine.compareAndSet(caller, created, q.key(), q.arg(), q.value(), clientId, q.sequence()));
+                case DELETE -> write(engine.delete(caller, q.key(), q.arg(), clientId, q.sequence()));
+                case SCAN -> scan(q);
+                case PING -> new Reply(Status.PONG, 0, EMPTY, q.value(), 0, 0);
+                case STATS -> new Reply(Status.STATS, 0, EMPTY, StatsCodec.encode(server.statsSnapshot()), 0, 0);
+                case CHMOD ->
+                    changed(engine.chmod(caller, q.key(), (q.arg() & FrameDescriptor.ARG_PREFIX) != 0, (int)
+                            (q.arg() & FrameDescriptor.MAX_KEY_MODE)));
+                case CHOWN -> {
+                    ByteBuffer ids = ByteBuffer.wrap(q.value());
+                    long uid = Integer.toUnsignedLong(ids.getInt());
+                    long gid = Integer.toUnsignedLong(ids.getInt());
+                    yield changed(engine.chown(
+                            caller,
+                            q.key(),
+                            (q.arg() & FrameDescriptor.ARG_PREFIX) != 0,
+                            uid == 0xFFFF_FFFFL ? -1 : uid,
+                            gid == 0xFFFF_FFFFL ? -1 : gid));
+                }
+                case LIMIT -> limit(q);
+                case VIEW -> {
+                    Engine.ViewInfo v = engine.view();
+                    yield new Reply(
+                            Status.VIEW,
+                            0,
+                            EMPTY,
+                            ViewCodec.encode(v == null ? null : new ViewCodec.ViewLocation(v.file(), v.generation())),
+                            0,
+                            0);
+                }
+            };
+        } catch (RefusedException e) {
+            stats.clientErrors.increment();
+            return error(
+                    e instanceof QuotaExceededException ? ErrorCode.QUOTA_EXCEEDED : ErrorCode.PERMISSION_DENIED,
+                    q.opcode() + " refused: " + e.getMessage(),
+                    false);
+        } catch (ProtocolException e) { // the client's request, decoded or checked here: its mistake, named
+            stats.clientErrors.increment();
+            return error(e.code(), q.opcode() + ": " + e.getMessage(), false);
+        } catch (JournalFailedException e) {
+            stats.serverErrors.increment();
+            return error(ErrorCode.STORAGE_FAILURE, q.opcode() + " not applied: " + e.getMessage(), false);
+        } catch (IOException e) {
+            stats.serverErrors.increment();
+            return error(ErrorCode.STORAGE_FAILURE, q.opcode() + " not applied: " + e.getMessage(), false);
+        } catch (Engine.SequenceException e) {
+            stats.clientErrors.increment();
+            return error(
+                    e.expired() ? ErrorCode.SEQUENCE_EXPIRED : ErrorCode.INVALID_ARGUMENT,
+                    q.opcode() + " sequence " + q.sequence() + ": " + e.getMessage(),
+                    false);
+        } catch (RuntimeException e) { // IllegalArgumentException too: a client's mistake is a ProtocolException
+            stats.serverErrors.increment();
+            LOG.log(System.Logger.Level.ERROR, "internal error executing " + q.opcode() + " for " + peer, e);
+            return error(
+                    ErrorCode.INTERNAL, q.opcode() + " failed: internal error (" + e + "); see the daemon log", false);
         }
-        flush();
-      }
-    } catch (IOException | java.io.UncheckedIOException | Abandoned e) {
-      LOG.log(System.Logger.Level.DEBUG, "connection " + peer + " ended: " + e);
-    } catch (RuntimeException | Error e) {
-      LOG.log(System.Logger.Level.ERROR, "connection " + peer + " failed unexpectedly", e);
-    } finally {
-      releasePayload();
-      server.closed(this);
     }
-  }
 
-  /** Queues the reply to one event; false when the connection must close after the replies. */
-  private boolean handle(RequestFramer.Event event) {
-    switch (event) {
-      case RequestFramer.Hello h -> {
-        clientId = Engine.sessionKey(caller.uid(), h.clientId()); // per user: ids are not secrets between users
-        ByteBuffer b = ByteBuffer.allocate(HelloCodec.SERVER_HELLO_LENGTH);
-        HelloCodec.writeServerHello(b, new HelloCodec.ServerHello(h.version(), FrameDescriptor.MAX_KEY_LENGTH,
-            server.config().maxValueBytes(), FrameDescriptor.MAX_SCAN_LIMIT));
-        queue(new Reply(Status.HELLO, 0, EMPTY, b.array(), 0, 0));
-        return true;
-      }
-      case RequestFramer.Rejected r -> {
-        stats.clientErrors.increment();
-        if (r.fatal()) {
-          LOG.log(System.Logger.Level.DEBUG, "closing connection " + peer + ": " + r.message());
+    private static Reply write(Results.Write w) {
+        Status s = switch (w.outcome()) {
+            case CREATED -> Status.CREATED;
+            case UPDATED -> Status.UPDATED;
+            case DELETED -> Status.DELETED;
+            case NOT_FOUND -> Status.NOT_FOUND;
+            case CONFLICT -> Status.CONFLICT;
+        };
+        return new Reply(s, 0, EMPTY, EMPTY, w.version(), w.visibleVersion());
+    }
+
+    private static Reply changed(Results.Changed c) {
+        if (!c.found()) {
+            return new Reply(Status.NOT_FOUND, 0, EMPTY, EMPTY, 0, c.visibleVersion());
         }
-        queue(error(r.code(), r.message(), r.fatal()));
-        return !r.fatal();
-      }
-      case RequestFramer.Request q -> {
-        stats.ops[q.opcode().ordinal()].increment();
-        queue(execute(q));
-        return true;
-      }
+        return new Reply(
+                Status.CHANGED,
+                0,
+                EMPTY,
+                ByteBuffer.allocate(8).putLong(c.skipped()).array(),
+                c.changed(),
+                c.visibleVersion());
     }
-  }
 
-  private void queue(Reply r) {
-    replies.add(r);
-    pendingReplyBytes += FrameDescriptor.HEADER_LENGTH + r.key().length + r.value().length;
-  }
-
-  private static Reply error(ErrorCode code, String message, boolean closing) {
-    return new Reply(Status.ERROR, closing ? FrameDescriptor.FLAG_CLOSING : 0, EMPTY,
-        ErrorCodec.encode(code, message), 0, 0);
-  }
-
-  /** The one place requests meet the engine: every failure becomes an ERROR reply, never a dead daemon. */
-  private Reply execute(RequestFramer.Request q) {
-    try {
-      return switch (q.opcode()) {
-        case GET -> {
-          Results.Lookup l = engine.get(caller, q.key());
-          yield l.entry() == null
-              ? new Reply(Status.NOT_FOUND, 0, EMPTY, EMPTY, 0, l.visibleVersion())
-              : new Reply(Status.FOUND, 0, EMPTY, l.entry().value(), l.entry().version(), l.visibleVersion());
+    /**
+     * LIMIT: anyone may SHOW their own user's and groups' rows, the default and the default group
+     * (root and administrators: every row); only root and administrators may SET and UNSET. Changes are saved before the reply.
+     */
+    private Reply limit(RequestFramer.Request q) throws IOException, PermissionDeniedException, ProtocolException {
+        Accounts accounts = engine.accounts();
+        String key = new String(q.key(), StandardCharsets.US_ASCII);
+        if (q.arg() == LimitCodec.SHOW) {
+            List<LimitCodec.Row> rows;
+            if (key.isEmpty()) {
+                rows = caller.admin() ? accounts.rows() : ownRows(accounts);
+            } else {
+                LimitCodec.Principal p = principal(key);
+                boolean own = p.kind() == LimitCodec.Kind.DEFAULT
+                        || p.kind() == LimitCodec.Kind.DEFAULT_GROUP
+                        || p.kind() == LimitCodec.Kind.USER && p.id() == caller.uid()
+                        || p.kind() == LimitCodec.Kind.GROUP && caller.inGroup(p.id());
+                if (!own && !caller.admin()) {
+                    throw new PermissionDeniedException("only root and the admin group may see the limits of " + key);
+                }
+                rows = List.of(accounts.row(p));
+            }
+            byte[] encoded = LimitCodec.encodeRows(rows);
+            if (encoded.length > FrameDescriptor.MAX_CONTROL_REPLY_LENGTH) { // the bound a client sizes its buffer by
+                throw new ProtocolException(
+                        ErrorCode.INVALID_ARGUMENT,
+                        "the " + rows.size() + " rows of limits do not fit" + " one reply ("
+                                + FrameDescriptor.MAX_CONTROL_REPLY_LENGTH + " bytes); show one principal at a time");
+            }
+            return new Reply(Status.LIMITS, 0, EMPTY, encoded, rows.size(), 0);
         }
-        case SET -> write(engine.set(caller, created, q.key(), q.value(), clientId, q.sequence()));
-        case CAS -> write(engine.compareAndSet(caller, created, q.key(), q.arg(), q.value(), clientId, q.sequence()));
-        case DELETE -> write(engine.delete(caller, q.key(), q.arg(), clientId, q.sequence()));
-        case SCAN -> scan(q);
-        case PING -> new Reply(Status.PONG, 0, EMPTY, q.value(), 0, 0);
-        case STATS -> new Reply(Status.STATS, 0, EMPTY, StatsCodec.encode(server.statsSnapshot()), 0, 0);
-        case CHMOD -> changed(engine.chmod(caller, q.key(), (q.arg() & FrameDescriptor.ARG_PREFIX) != 0,
-            (int) (q.arg() & FrameDescriptor.MAX_KEY_MODE)));
-        case CHOWN -> {
-          ByteBuffer ids = ByteBuffer.wrap(q.value());
-          long uid = Integer.toUnsignedLong(ids.getInt());
-          long gid = Integer.toUnsignedLong(ids.getInt());
-          yield changed(engine.chown(caller, q.key(), (q.arg() & FrameDescriptor.ARG_PREFIX) != 0,
-              uid == 0xFFFF_FFFFL ? -1 : uid, gid == 0xFFFF_FFFFL ? -1 : gid));
+        if (!caller.admin()) {
+            throw new PermissionDeniedException(
+                    "user " + UnixAccounts.system().userName(caller.uid()) + " (uid " + caller.uid()
+                            + ") may not change limits: only root and the daemon's admin group (--admin-group) may");
         }
-        case LIMIT -> limit(q);
-        case VIEW -> {
-          Engine.ViewInfo v = engine.view();
-          yield new Reply(Status.VIEW, 0, EMPTY, ViewCodec.encode(v == null ? null
-              : new ViewCodec.ViewLocation(v.file(), v.generation())), 0, 0);
+        LimitCodec.Principal p = principal(key);
+        LimitCodec.Amounts change = LimitCodec.decodeChange(q.value());
+        checkChange(q.arg() == LimitCodec.SET, change);
+        LimitCodec.Row row = q.arg() == LimitCodec.SET ? accounts.set(p, change) : accounts.unset(p, change);
+        LOG.log(System.Logger.Level.INFO, "limits of " + p.wire() + " changed by " + peer + ": " + row.limits());
+        return new Reply(Status.LIMITS, 0, EMPTY, LimitCodec.encodeRows(List.of(row)), 1, 0);
+    }
+
+    /** The principal a LIMIT request names; a malformed one is the client's mistake (INVALID_ARGUMENT). */
+    private static LimitCodec.Principal principal(String key) throws ProtocolException {
+        try {
+            return LimitCodec.Principal.parse(key);
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolException(ErrorCode.INVALID_ARGUMENT, String.valueOf(e.getMessage()));
         }
-      };
-    } catch (RefusedException e) {
-      stats.clientErrors.increment();
-      return error(e instanceof QuotaExceededException ? ErrorCode.QUOTA_EXCEEDED : ErrorCode.PERMISSION_DENIED,
-          q.opcode() + " refused: " + e.getMessage(), false);
-    } catch (IllegalArgumentException | ProtocolException e) {
-      stats.clientErrors.increment();
-      return error(ErrorCode.INVALID_ARGUMENT, q.opcode() + ": " + e.getMessage(), false);
-
-    } catch (JournalFailedException e) {
-      stats.serverErrors.increment();
-      return error(ErrorCode.STORAGE_FAILURE, q.opcode() + " not applied: " + e.getMessage(), false);
-    } catch (IOException e) {
-      stats.serverErrors.increment();
-      return error(ErrorCode.STORAGE_FAILURE, q.opcode() + " not applied: " + e.getMessage(), false);
-    } catch (Engine.SequenceException e) {
-      stats.clientErrors.increment();
-      return error(e.expired() ? ErrorCode.SEQUENCE_EXPIRED : ErrorCode.INVALID_ARGUMENT,
-          q.opcode() + " sequence " + q.sequence() + ": " + e.getMessage(), false);
-    } catch (RuntimeException e) {
-      stats.serverErrors.increment();
-      LOG.log(System.Logger.Level.ERROR, "internal error executing " + q.opcode() + " for " + peer, e);
-      return error(ErrorCode.INTERNAL, q.opcode() + " failed: internal error (" + e + "); see the daemon log", false);
     }
-  }
 
-  private static Reply write(Results.Write w) {
-    Status s = switch (w.outcome()) {
-      case CREATED -> Status.CREATED;
-      case UPDATED -> Status.UPDATED;
-      case DELETED -> Status.DELETED;
-      case NOT_FOUND -> Status.NOT_FOUND;
-      case CONFLICT -> Status.CONFLICT;
-    };
-    return new Reply(s, 0, EMPTY, EMPTY, w.version(), w.visibleVersion());
-  }
-
-  private static Reply changed(Results.Changed c) {
-    if (!c.found()) {
-      return new Reply(Status.NOT_FOUND, 0, EMPTY, EMPTY, 0, c.visibleVersion());
-    }
-    return new Reply(Status.CHANGED, 0, EMPTY, ByteBuffer.allocate(8).putLong(c.skipped()).array(), c.changed(),
-        c.visibleVersion());
-  }
-
-  /**
-   * LIMIT: anyone may SHOW their own user's and groups' rows, the default and the default group
-   * (root and administrators: every row); only root and administrators may SET and UNSET. Changes are saved before the reply.
-   */
-  private Reply limit(RequestFramer.Request q) throws IOException, PermissionDeniedException {
-    Accounts accounts = engine.accounts();
-    String key = new String(q.key(), StandardCharsets.US_ASCII);
-    if (q.arg() == LimitCodec.SHOW) {
-      List<LimitCodec.Row> rows;
-      if (key.isEmpty()) {
-        rows = caller.admin() ? accounts.rows() : ownRows(accounts);
-      } else {
-        LimitCodec.Principal p = LimitCodec.Principal.parse(key);
-        boolean own = p.kind() == LimitCodec.Kind.DEFAULT || p.kind() == LimitCodec.Kind.DEFAULT_GROUP
-            || p.kind() == LimitCodec.Kind.USER && p.id() == caller.uid()
-            || p.kind() == LimitCodec.Kind.GROUP && caller.inGroup(p.id());
-        if (!own && !caller.admin()) {
-          throw new PermissionDeniedException("only root and the admin group may see the limits of " + key);
+    /**
+     * A SET's amounts are each a limit {@code >= 0} or {@code -1} (leave it); an UNSET's each {@code 1}
+     * (remove that limit) or {@code 0} (keep it). Anything else is INVALID_ARGUMENT naming the field.
+     */
+    private static void checkChange(boolean set, LimitCodec.Amounts change) throws ProtocolException {
+        long[] values = {change.keys(), change.bytes(), change.connections()};
+        String[] names = {"keys", "bytes", "connections"};
+        for (int i = 0; i < values.length; i++) {
+            long v = values[i];
+            if (set ? v < -1 : v != 0 && v != 1) {
+                throw new ProtocolException(
+                        ErrorCode.INVALID_ARGUMENT,
+                        (set ? "SET" : "UNSET") + " of " + names[i] + ": "
+                                + v
+                                + (set
+                                        ? " is below -1 (a limit is >= 0, or -1 to leave it as it is)"
+                                        : " is neither 1 (remove the limit) nor 0 (keep it)"));
+            }
         }
-        rows = List.of(accounts.row(p));
-      }
-      return new Reply(Status.LIMITS, 0, EMPTY, LimitCodec.encodeRows(rows), rows.size(), 0);
     }
-    if (!caller.admin()) {
-      throw new PermissionDeniedException("user " + UnixAccounts.system().userName(caller.uid()) + " (uid "
-          + caller.uid() + ") may not change limits: only root and the daemon's admin group (--admin-group) may");
-    }
-    LimitCodec.Principal p = LimitCodec.Principal.parse(key);
-    LimitCodec.Amounts change = LimitCodec.decodeChange(q.value());
-    LimitCodec.Row row = q.arg() == LimitCodec.SET ? accounts.set(p, change) : accounts.unset(p, change);
-    LOG.log(System.Logger.Level.INFO, "limits of " + p.wire() + " changed by " + peer + ": " + row.limits());
-    return new Reply(Status.LIMITS, 0, EMPTY, LimitCodec.encodeRows(List.of(row)), 1, 0);
-  }
 
-  /** What a caller who is not an administrator sees of the limits: its own user, its groups, the defaults. */
-  private List<LimitCodec.Row> ownRows(Accounts accounts) {
-    List<LimitCodec.Row> rows = new java.util.ArrayList<>();
-    rows.add(accounts.row(new LimitCodec.Principal(LimitCodec.Kind.USER, caller.uid())));
-    rows.add(accounts.row(new LimitCodec.Principal(LimitCodec.Kind.GROUP, caller.gid())));
-    for (long g : caller.groups()) {
-      if (g != caller.gid()) {
-        rows.add(accounts.row(new LimitCodec.Principal(LimitCodec.Kind.GROUP, g)));
-      }
-    }
-    rows.add(accounts.row(LimitCodec.Principal.DEFAULT));
-    rows.add(accounts.row(LimitCodec.Principal.DEFAULT_GROUP));
-    return rows;
-  }
-
-  private Reply scan(RequestFramer.Request q) {
-    boolean owners = (q.arg() & FrameDescriptor.ARG_SCAN_OWNERS) != 0;
-    long size = q.arg() & ~FrameDescriptor.ARG_SCAN_OWNERS;
-    int limit = size == 0 ? FrameDescriptor.DEFAULT_SCAN_LIMIT : (int) size;
-    Results.ScanPage page = engine.scan(caller, q.key(), q.value(), limit, FrameDescriptor.SCAN_PAGE_BYTES,
-        ScanCodec.ENTRY_OVERHEAD + (owners ? ScanCodec.OWNER_FIELDS_LENGTH : 0));
-    List<ScanCodec.ScanEntry> entries = new ArrayList<>(page.keys().size());
-    int bytes = 0;
-    for (Results.ScannedKey k : page.keys()) {
-      ScanCodec.ScanEntry e = new ScanCodec.ScanEntry(k.key(), k.version(), k.valueLength(), k.owner().uidLong(),
-          k.owner().gidLong(), k.owner().mode());
-      entries.add(e);
-      bytes += ScanCodec.encodedLength(e, owners);
-    }
-    ByteBuffer b = ByteBuffer.allocate(bytes);
-    ScanCodec.encode(b, entries, owners);
-    return new Reply(Status.SCAN_PAGE, 0, page.nextCursor(), b.array(), entries.size(), page.visibleVersion());
-  }
-
-  /** Makes the batch durable, then writes its replies in order. */
-  private void flush() throws IOException {
-    if (replies.isEmpty()) {
-      return;
-    }
-    long needed = 0;
-    for (Reply r : replies) {
-      needed = Math.max(needed, r.visibleVersion());
-    }
-    try {
-      engine.awaitDurable(needed);
-    } catch (JournalFailedException e) {
-      long durable = engine.durableVersion();
-      for (int i = 0; i < replies.size(); i++) {
-        if (replies.get(i).visibleVersion() > durable) {
-          stats.serverErrors.increment();
-          replies.set(i, error(ErrorCode.STORAGE_FAILURE, "not persisted: " + e.getMessage(), false));
+    /** What a caller who is not an administrator sees of the limits: its own user, its groups, the defaults. */
+    private List<LimitCodec.Row> ownRows(Accounts accounts) {
+        List<LimitCodec.Row> rows = new ArrayList<>();
+        rows.add(accounts.row(new LimitCodec.Principal(LimitCodec.Kind.USER, caller.uid())));
+        rows.add(accounts.row(new LimitCodec.Principal(LimitCodec.Kind.GROUP, caller.gid())));
+        for (long g : caller.groups()) {
+            if (g != caller.gid()) {
+                rows.add(accounts.row(new LimitCodec.Principal(LimitCodec.Kind.GROUP, g)));
+            }
         }
-      }
+        rows.add(accounts.row(LimitCodec.Principal.DEFAULT));
+        rows.add(accounts.row(LimitCodec.Principal.DEFAULT_GROUP));
+        return rows;
     }
-    writeStartedNanos = System.nanoTime();
-    out.clear();
-    for (Reply r : replies) {
-      if (out.remaining() < FrameDescriptor.HEADER_LENGTH + r.key().length) {
+
+    private Reply scan(RequestFramer.Request q) {
+        boolean owners = (q.arg() & FrameDescriptor.ARG_SCAN_OWNERS) != 0;
+        long size = q.arg() & ~FrameDescriptor.ARG_SCAN_OWNERS;
+        int limit = size == 0 ? FrameDescriptor.DEFAULT_SCAN_LIMIT : (int) size;
+        Results.ScanPage page = engine.scan(
+                caller,
+                q.key(),
+                q.value(),
+                limit,
+                FrameDescriptor.SCAN_PAGE_BYTES,
+                ScanCodec.ENTRY_OVERHEAD + (owners ? ScanCodec.OWNER_FIELDS_LENGTH : 0));
+        List<ScanCodec.ScanEntry> entries = new ArrayList<>(page.keys().size());
+        int bytes = 0;
+        for (Results.ScannedKey k : page.keys()) {
+            ScanCodec.ScanEntry e = new ScanCodec.ScanEntry(
+                    k.key(),
+                    k.version(),
+                    k.valueLength(),
+                    k.owner().uidLong(),
+                    k.owner().gidLong(),
+                    k.owner().mode());
+            entries.add(e);
+            bytes += ScanCodec.encodedLength(e, owners);
+        }
+        ByteBuffer b = ByteBuffer.allocate(bytes);
+        ScanCodec.encode(b, entries, owners);
+        return new Reply(Status.SCAN_PAGE, 0, page.nextCursor(), b.array(), entries.size(), page.visibleVersion());
+    }
+
+    /** Makes the batch durable, then writes its replies in order. */
+    private void flush() throws IOException {
+        if (replies.isEmpty()) {
+            return;
+        }
+        long needed = 0;
+        for (Reply r : replies) {
+            needed = Math.max(needed, r.visibleVersion());
+        }
+        try {
+            engine.awaitDurable(needed);
+        } catch (JournalFailedException e) {
+            long durable = engine.durableVersion();
+            for (int i = 0; i < replies.size(); i++) {
+                if (replies.get(i).visibleVersion() > durable) {
+                    stats.serverErrors.increment();
+                    replies.set(i, error(ErrorCode.STORAGE_FAILURE, "not persisted: " + e.getMessage(), false));
+                }
+            }
+        }
+        writeStartedNanos = System.nanoTime();
+        out.clear();
+        for (Reply r : replies) {
+            if (out.remaining() < FrameDescriptor.HEADER_LENGTH + r.key().length) {
+                drain();
+            }
+            FrameHeader.write(out, r.status().code(), r.flags(), r.key().length, r.value().length, r.version());
+            out.put(r.key());
+            // Through the direct buffer in pieces: writing a large heap array directly would make the JDK
+            // allocate (and cache for this thread's life) a native buffer as large as the value.
+            byte[] v = r.value();
+            for (int off = 0; off < v.length; ) {
+                if (!out.hasRemaining()) {
+                    drain();
+                }
+                int n = Math.min(out.remaining(), v.length - off);
+                out.put(v, off, n);
+                off += n;
+            }
+        }
         drain();
-      }
-      FrameHeader.write(out, r.status().code(), r.flags(), r.key().length, r.value().length, r.version());
-      out.put(r.key());
-      // Through the direct buffer in pieces: writing a large heap array directly would make the JDK
-      // allocate (and cache for this thread's life) a native buffer as large as the value.
-      byte[] v = r.value();
-      for (int off = 0; off < v.length; ) {
-        if (!out.hasRemaining()) {
-          drain();
+        replies.clear();
+        pendingReplyBytes = 0;
+        writeStartedNanos = 0;
+    }
+
+    private void drain() throws IOException {
+        out.flip();
+        channel.write(out);
+        out.clear();
+        if (writeStartedNanos != 0) {
+            writeStartedNanos = System.nanoTime(); // progress: a slow reader is not a stalled one
         }
-        int n = Math.min(out.remaining(), v.length - off);
-        out.put(v, off, n);
-        off += n;
-      }
     }
-    drain();
-    replies.clear();
-    pendingReplyBytes = 0;
-    writeStartedNanos = 0;
-  }
 
-  private void drain() throws IOException {
-    out.flip();
-    channel.write(out);
-    out.clear();
-    if (writeStartedNanos != 0) {
-      writeStartedNanos = System.nanoTime(); // progress: a slow reader is not a stalled one
+    /**
+     * Sends one ERROR frame with the CLOSING flag, for a connection that is refused before its hello,
+     * and closes it. The frame is small: one write of a fresh socket takes it whole, blocking or not.
+     */
+    static void refuse(SocketChannel channel, ErrorCode code, String message) {
+        LOG.log(System.Logger.Level.INFO, "refused a connection: " + code + ": " + message);
+        try (channel) {
+            channel.write(refusal(code, message));
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "could not tell a refused client why: " + e);
+        }
     }
-  }
 
-  /**
-   * Sends one ERROR frame with the CLOSING flag, for a connection that is refused before its hello,
-   * and closes it. The frame is small: one write of a fresh socket takes it whole, blocking or not.
-   */
-  static void refuse(SocketChannel channel, ErrorCode code, String message) {
-    LOG.log(System.Logger.Level.INFO, "refused a connection: " + code + ": " + message);
-    try (channel) {
-      channel.write(refusal(code, message));
-    } catch (IOException e) {
-      LOG.log(System.Logger.Level.DEBUG, "could not tell a refused client why: " + e);
+    /** {@link #refuse(SocketChannel, ErrorCode, String)} for a connection already wrapped. */
+    static void refuse(SpinChannel channel, ErrorCode code, String message) {
+        LOG.log(System.Logger.Level.INFO, "refused a connection: " + code + ": " + message);
+        try (channel) {
+            channel.channel().write(refusal(code, message));
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "could not tell a refused client why: " + e);
+        }
     }
-  }
 
-  /** {@link #refuse(SocketChannel, ErrorCode, String)} for a connection already wrapped. */
-  static void refuse(SpinChannel channel, ErrorCode code, String message) {
-    LOG.log(System.Logger.Level.INFO, "refused a connection: " + code + ": " + message);
-    try (channel) {
-      channel.channel().write(refusal(code, message));
-    } catch (IOException e) {
-      LOG.log(System.Logger.Level.DEBUG, "could not tell a refused client why: " + e);
+    private static ByteBuffer refusal(ErrorCode code, String message) {
+        byte[] payload = ErrorCodec.encode(code, message);
+        ByteBuffer b = ByteBuffer.allocate(FrameDescriptor.HEADER_LENGTH + payload.length);
+        FrameHeader.write(b, Status.ERROR.code(), FrameDescriptor.FLAG_CLOSING, 0, payload.length, 0);
+        return b.put(payload).flip();
     }
-  }
-
-  private static ByteBuffer refusal(ErrorCode code, String message) {
-    byte[] payload = ErrorCodec.encode(code, message);
-    ByteBuffer b = ByteBuffer.allocate(FrameDescriptor.HEADER_LENGTH + payload.length);
-    FrameHeader.write(b, Status.ERROR.code(), FrameDescriptor.FLAG_CLOSING, 0, payload.length, 0);
-    return b.put(payload).flip();
-  }
 }

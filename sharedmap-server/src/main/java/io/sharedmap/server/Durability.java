@@ -17,21 +17,21 @@ import java.util.Locale;
  * </ul>
  */
 public enum Durability {
-  ALWAYS,
-  INTERVAL,
-  NEVER;
+    ALWAYS,
+    INTERVAL,
+    NEVER;
 
-  /** Parses {@code always}, {@code interval} or {@code never}, ignoring case. */
-  public static Durability parse(String s) {
-    try {
-      return valueOf(s.trim().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("durability must be one of always, interval, never; got '" + s + "'", e);
+    /** Parses {@code always}, {@code interval} or {@code never}, ignoring case. */
+    public static Durability parse(String s) {
+        try {
+            return valueOf(s.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("durability must be one of always, interval, never; got '" + s + "'", e);
+        }
     }
-  }
 
-  @Override
-  public String toString() {
-    return name().toLowerCase(Locale.ROOT);
-  }
+    @Override
+    public String toString() {
+        return name().toLowerCase(Locale.ROOT);
+    }
 }

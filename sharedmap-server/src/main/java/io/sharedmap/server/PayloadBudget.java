@@ -13,46 +13,46 @@ import java.util.function.BooleanSupplier;
  * each announcing a 16 MiB value would make the daemon allocate 16 GiB.
  */
 final class PayloadBudget {
-  /** Values up to this size are bounded by the connection count alone (one request in flight each). */
-  static final int SMALL_BYTES = 64 * 1024;
+    /** Values up to this size are bounded by the connection count alone (one request in flight each). */
+    static final int SMALL_BYTES = 64 * 1024;
 
-  private final Semaphore kib;
+    private final Semaphore kib;
 
-  PayloadBudget(long bytes) {
-    this.kib = new Semaphore((int) Math.min(Integer.MAX_VALUE, bytes >>> 10), true);
-  }
+    PayloadBudget(long bytes) {
+        this.kib = new Semaphore((int) Math.min(Integer.MAX_VALUE, bytes >>> 10), true);
+    }
 
-  static int kibFor(int length) {
-    return length <= SMALL_BYTES ? 0 : (length + 1023) >>> 10;
-  }
+    static int kibFor(int length) {
+        return length <= SMALL_BYTES ? 0 : (length + 1023) >>> 10;
+    }
 
-  /** Takes {@code kibNeeded} from the budget if it is there now. */
-  boolean tryAcquire(int kibNeeded) {
-    return kib.tryAcquire(kibNeeded);
-  }
+    /** Takes {@code kibNeeded} from the budget if it is there now. */
+    boolean tryAcquire(int kibNeeded) {
+        return kib.tryAcquire(kibNeeded);
+    }
 
-  /** Takes {@code kib} from the budget, waiting while {@code keepWaiting} holds; false if it gave up. */
-  boolean acquire(int kibNeeded, BooleanSupplier keepWaiting) {
-    try {
-      while (!kib.tryAcquire(kibNeeded, 100, TimeUnit.MILLISECONDS)) {
-        if (!keepWaiting.getAsBoolean()) {
-          return false;
+    /** Takes {@code kib} from the budget, waiting while {@code keepWaiting} holds; false if it gave up. */
+    boolean acquire(int kibNeeded, BooleanSupplier keepWaiting) {
+        try {
+            while (!kib.tryAcquire(kibNeeded, 100, TimeUnit.MILLISECONDS)) {
+                if (!keepWaiting.getAsBoolean()) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
-      }
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
     }
-  }
 
-  void release(int kibHeld) {
-    if (kibHeld > 0) {
-      kib.release(kibHeld);
+    void release(int kibHeld) {
+        if (kibHeld > 0) {
+            kib.release(kibHeld);
+        }
     }
-  }
 
-  long availableBytes() {
-    return (long) kib.availablePermits() << 10;
-  }
+    long availableBytes() {
+        return (long) kib.availablePermits() << 10;
+    }
 }

@@ -1,6 +1,7 @@
 package io.sharedmap.server;
 
-import io.sharedmap.server.security.UnixAccounts;
+import io.sharedmap.os.accounts.UnixAccounts;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Who may connect and what their keys start as.
@@ -14,46 +15,50 @@ import io.sharedmap.server.security.UnixAccounts;
  * @param socketOwner the socket file's owner (name or uid); null: the daemon's user
  * @param socketGroup the socket file's group (name or gid); null: the daemon's group
  */
-public record SecurityConfig(int keyUmask, String adminGroup, int socketMode, String socketOwner,
-    String socketGroup) {
-  public static final int DEFAULT_KEY_UMASK = 022;
-  public static final int DEFAULT_SOCKET_MODE = 0660;
-  public static final SecurityConfig DEFAULTS = new SecurityConfig(DEFAULT_KEY_UMASK, null, DEFAULT_SOCKET_MODE,
-      null, null);
+public record SecurityConfig(
+        int keyUmask,
+        @Nullable String adminGroup,
+        int socketMode,
+        @Nullable String socketOwner,
+        @Nullable String socketGroup) {
+    public static final int DEFAULT_KEY_UMASK = 022;
+    public static final int DEFAULT_SOCKET_MODE = 0660;
+    public static final SecurityConfig DEFAULTS =
+            new SecurityConfig(DEFAULT_KEY_UMASK, null, DEFAULT_SOCKET_MODE, null, null);
 
-  public SecurityConfig withSocketMode(int mode) {
-    return new SecurityConfig(keyUmask, adminGroup, mode, socketOwner, socketGroup);
-  }
+    public SecurityConfig withSocketMode(int mode) {
+        return new SecurityConfig(keyUmask, adminGroup, mode, socketOwner, socketGroup);
+    }
 
-  public SecurityConfig withAdminGroup(String group) {
-    return new SecurityConfig(keyUmask, group, socketMode, socketOwner, socketGroup);
-  }
+    public SecurityConfig withAdminGroup(String group) {
+        return new SecurityConfig(keyUmask, group, socketMode, socketOwner, socketGroup);
+    }
 
-  public SecurityConfig withKeyUmask(int umask) {
-    return new SecurityConfig(umask, adminGroup, socketMode, socketOwner, socketGroup);
-  }
+    public SecurityConfig withKeyUmask(int umask) {
+        return new SecurityConfig(umask, adminGroup, socketMode, socketOwner, socketGroup);
+    }
 
-  /**
-   * Checks the ranges and that the named users and groups exist.
-   *
-   * @throws IllegalArgumentException naming the option, its value and what is allowed
-   */
-  public SecurityConfig validate(UnixAccounts names) {
-    if (keyUmask < 0 || keyUmask > 0777) {
-      throw new IllegalArgumentException(String.format("--key-umask: 0%o is outside 0..0777", keyUmask));
+    /**
+     * Checks the ranges and that the named users and groups exist.
+     *
+     * @throws IllegalArgumentException naming the option, its value and what is allowed
+     */
+    public SecurityConfig validate(UnixAccounts names) {
+        if (keyUmask < 0 || keyUmask > 0777) {
+            throw new IllegalArgumentException(String.format("--key-umask: 0%o is outside 0..0777", keyUmask));
+        }
+        if (socketMode < 0 || socketMode > 0777) {
+            throw new IllegalArgumentException(String.format("--socket-mode: 0%o is outside 0..0777", socketMode));
+        }
+        if (adminGroup != null && names.gid(adminGroup).isEmpty()) {
+            throw new IllegalArgumentException("--admin-group: no group named '" + adminGroup + "'");
+        }
+        if (socketOwner != null && names.uid(socketOwner).isEmpty()) {
+            throw new IllegalArgumentException("--socket-owner: no user named '" + socketOwner + "'");
+        }
+        if (socketGroup != null && names.gid(socketGroup).isEmpty()) {
+            throw new IllegalArgumentException("--socket-group: no group named '" + socketGroup + "'");
+        }
+        return this;
     }
-    if (socketMode < 0 || socketMode > 0777) {
-      throw new IllegalArgumentException(String.format("--socket-mode: 0%o is outside 0..0777", socketMode));
-    }
-    if (adminGroup != null && names.gid(adminGroup).isEmpty()) {
-      throw new IllegalArgumentException("--admin-group: no group named '" + adminGroup + "'");
-    }
-    if (socketOwner != null && names.uid(socketOwner).isEmpty()) {
-      throw new IllegalArgumentException("--socket-owner: no user named '" + socketOwner + "'");
-    }
-    if (socketGroup != null && names.gid(socketGroup).isEmpty()) {
-      throw new IllegalArgumentException("--socket-group: no group named '" + socketGroup + "'");
-    }
-    return this;
-  }
 }

@@ -1,7 +1,7 @@
 package io.sharedmap.server;
 
+import io.sharedmap.os.transport.SpinLimiter;
 import io.sharedmap.protocol.FrameDescriptor;
-import io.sharedmap.protocol.transport.SpinLimiter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
@@ -29,128 +29,240 @@ import java.nio.file.Path;
  * @param maxSpinners most connection threads spinning at once, 0..1024; the others block at once
  */
 public record ServerConfig(
-    Path dataDir,
-    Path socket,
-    Durability durability,
-    int fsyncIntervalMs,
-    int maxValueBytes,
-    int maxConnections,
-    long snapshotMinJournalBytes,
-    int drainTimeoutMs,
-    long maxPendingPayloadBytes,
-    int stallTimeoutMs,
-    int spinUs,
-    int maxSpinners) {
+        Path dataDir,
+        Path socket,
+        Durability durability,
+        int fsyncIntervalMs,
+        int maxValueBytes,
+        int maxConnections,
+        long snapshotMinJournalBytes,
+        int drainTimeoutMs,
+        long maxPendingPayloadBytes,
+        int stallTimeoutMs,
+        int spinUs,
+        int maxSpinners) {
 
-  /** A configuration with the default payload budget, stall timeout and spinning. */
-  public ServerConfig(Path dataDir, Path socket, Durability durability, int fsyncIntervalMs, int maxValueBytes,
-      int maxConnections, long snapshotMinJournalBytes, int drainTimeoutMs) {
-    this(dataDir, socket, durability, fsyncIntervalMs, maxValueBytes, maxConnections, snapshotMinJournalBytes,
-        drainTimeoutMs, DEFAULT_MAX_PENDING_PAYLOAD_BYTES, DEFAULT_STALL_TIMEOUT_MS, DEFAULT_SPIN_US,
-        DEFAULT_MAX_SPINNERS);
-  }
-
-  public static final Durability DEFAULT_DURABILITY = Durability.INTERVAL;
-  public static final int DEFAULT_FSYNC_INTERVAL_MS = 1000;
-  public static final int DEFAULT_MAX_VALUE_BYTES = FrameDescriptor.DEFAULT_MAX_VALUE_LENGTH;
-  public static final int DEFAULT_MAX_CONNECTIONS = 1024;
-  public static final long DEFAULT_SNAPSHOT_MIN_JOURNAL_BYTES = 64L * 1024 * 1024;
-  public static final int DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
-  public static final long DEFAULT_MAX_PENDING_PAYLOAD_BYTES = 512L * 1024 * 1024;
-  public static final int DEFAULT_STALL_TIMEOUT_MS = 30_000;
-  /** About two local round trips: a client that sends its next request at once finds its thread awake. */
-  public static final int DEFAULT_SPIN_US = 50;
-  /** One fewer than the CPUs (0 on one CPU), so that spinners never take every CPU from the work. */
-  public static final int DEFAULT_MAX_SPINNERS = SpinLimiter.defaultMax();
-
-  /** Longest socket path the kernel accepts (sun_path is 108 bytes including the terminating NUL). */
-  public static final int MAX_SOCKET_PATH_BYTES = 107;
-
-  /** A configuration with every default, for the given paths. */
-  public static ServerConfig defaults(Path dataDir, Path socket) {
-    return new ServerConfig(dataDir, socket, DEFAULT_DURABILITY, DEFAULT_FSYNC_INTERVAL_MS,
-        DEFAULT_MAX_VALUE_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_SNAPSHOT_MIN_JOURNAL_BYTES,
-        DEFAULT_DRAIN_TIMEOUT_MS);
-  }
-
-  public ServerConfig withDurability(Durability d) {
-    return new ServerConfig(dataDir, socket, d, fsyncIntervalMs, maxValueBytes, maxConnections,
-        snapshotMinJournalBytes, drainTimeoutMs, maxPendingPayloadBytes, stallTimeoutMs, spinUs, maxSpinners);
-  }
-
-  public ServerConfig withSnapshotMinJournalBytes(long bytes) {
-    return new ServerConfig(dataDir, socket, durability, fsyncIntervalMs, maxValueBytes, maxConnections,
-        bytes, drainTimeoutMs, maxPendingPayloadBytes, stallTimeoutMs, spinUs, maxSpinners);
-  }
-
-  public ServerConfig withMaxValueBytes(int bytes) {
-    return new ServerConfig(dataDir, socket, durability, fsyncIntervalMs, bytes, maxConnections,
-        snapshotMinJournalBytes, drainTimeoutMs, maxPendingPayloadBytes, stallTimeoutMs, spinUs, maxSpinners);
-  }
-
-  public ServerConfig withMaxPendingPayloadBytes(long bytes) {
-    return new ServerConfig(dataDir, socket, durability, fsyncIntervalMs, maxValueBytes, maxConnections,
-        snapshotMinJournalBytes, drainTimeoutMs, bytes, stallTimeoutMs, spinUs, maxSpinners);
-  }
-
-  public ServerConfig withStallTimeoutMs(int ms) {
-    return new ServerConfig(dataDir, socket, durability, fsyncIntervalMs, maxValueBytes, maxConnections,
-        snapshotMinJournalBytes, drainTimeoutMs, maxPendingPayloadBytes, ms, spinUs, maxSpinners);
-  }
-
-  /** The same configuration with a spin time of {@code us} microseconds (0: block at once). */
-  public ServerConfig withSpinUs(int us) {
-    return new ServerConfig(dataDir, socket, durability, fsyncIntervalMs, maxValueBytes, maxConnections,
-        snapshotMinJournalBytes, drainTimeoutMs, maxPendingPayloadBytes, stallTimeoutMs, us, maxSpinners);
-  }
-
-  /** The same configuration with at most {@code n} connection threads spinning at once. */
-  public ServerConfig withMaxSpinners(int n) {
-    return new ServerConfig(dataDir, socket, durability, fsyncIntervalMs, maxValueBytes, maxConnections,
-        snapshotMinJournalBytes, drainTimeoutMs, maxPendingPayloadBytes, stallTimeoutMs, spinUs, n);
-  }
-
-  /** The same configuration with absolute paths. */
-  ServerConfig withPaths(Path dir, Path sock) {
-    return new ServerConfig(dir, sock, durability, fsyncIntervalMs, maxValueBytes, maxConnections,
-        snapshotMinJournalBytes, drainTimeoutMs, maxPendingPayloadBytes, stallTimeoutMs, spinUs, maxSpinners);
-  }
-
-  /**
-   * Checks every parameter against its range.
-   *
-   * @throws IllegalArgumentException naming the parameter, its value and the allowed range
-   */
-  public ServerConfig validate() {
-    if (dataDir == null) {
-      throw new IllegalArgumentException("--dir: a data directory is required");
+    /** A configuration with the default payload budget, stall timeout and spinning. */
+    public ServerConfig(
+            Path dataDir,
+            Path socket,
+            Durability durability,
+            int fsyncIntervalMs,
+            int maxValueBytes,
+            int maxConnections,
+            long snapshotMinJournalBytes,
+            int drainTimeoutMs) {
+        this(
+                dataDir,
+                socket,
+                durability,
+                fsyncIntervalMs,
+                maxValueBytes,
+                maxConnections,
+                snapshotMinJournalBytes,
+                drainTimeoutMs,
+                DEFAULT_MAX_PENDING_PAYLOAD_BYTES,
+                DEFAULT_STALL_TIMEOUT_MS,
+                DEFAULT_SPIN_US,
+                DEFAULT_MAX_SPINNERS);
     }
-    if (socket == null) {
-      throw new IllegalArgumentException("--socket: a socket path is required");
-    }
-    if (durability == null) {
-      throw new IllegalArgumentException("--durability: must be one of always, interval, never");
-    }
-    int socketBytes = socket.toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8).length;
-    if (socketBytes > MAX_SOCKET_PATH_BYTES) {
-      throw new IllegalArgumentException("--socket: path " + socket.toAbsolutePath() + " is " + socketBytes
-          + " bytes; Unix socket paths are limited to " + MAX_SOCKET_PATH_BYTES + " bytes");
-    }
-    range("--fsync-interval-ms", fsyncIntervalMs, 1, 60_000);
-    range("--max-value-bytes", maxValueBytes, 0, FrameDescriptor.ABSOLUTE_MAX_VALUE_LENGTH);
-    range("--max-connections", maxConnections, 1, 65_536);
-    range("--snapshot-min-journal-bytes", snapshotMinJournalBytes, 1L << 20, 1L << 40);
-    range("--drain-timeout-ms", drainTimeoutMs, 0, 600_000);
-    range("--max-pending-payload-bytes", maxPendingPayloadBytes, Math.max(16L << 20, maxValueBytes), 16L << 30);
-    range("--stall-timeout-ms", stallTimeoutMs, 1000, 3_600_000);
-    range("--spin-us", spinUs, 0, 10_000);
-    range("--max-spinners", maxSpinners, 0, 1024);
-    return this;
-  }
 
-  private static void range(String name, long value, long min, long max) {
-    if (value < min || value > max) {
-      throw new IllegalArgumentException(name + ": " + value + " is outside the allowed range " + min + ".." + max);
+    public static final Durability DEFAULT_DURABILITY = Durability.INTERVAL;
+    public static final int DEFAULT_FSYNC_INTERVAL_MS = 1000;
+    public static final int DEFAULT_MAX_VALUE_BYTES = FrameDescriptor.DEFAULT_MAX_VALUE_LENGTH;
+    public static final int DEFAULT_MAX_CONNECTIONS = 1024;
+    public static final long DEFAULT_SNAPSHOT_MIN_JOURNAL_BYTES = 64L * 1024 * 1024;
+    public static final int DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+    public static final long DEFAULT_MAX_PENDING_PAYLOAD_BYTES = 512L * 1024 * 1024;
+    public static final int DEFAULT_STALL_TIMEOUT_MS = 30_000;
+    /** About two local round trips: a client that sends its next request at once finds its thread awake. */
+    public static final int DEFAULT_SPIN_US = 50;
+    /** One fewer than the CPUs (0 on one CPU), so that spinners never take every CPU from the work. */
+    public static final int DEFAULT_MAX_SPINNERS = SpinLimiter.defaultMax();
+
+    /** Longest socket path the kernel accepts (sun_path is 108 bytes including the terminating NUL). */
+    public static final int MAX_SOCKET_PATH_BYTES = 107;
+
+    /** A configuration with every default, for the given paths. */
+    public static ServerConfig defaults(Path dataDir, Path socket) {
+        return new ServerConfig(
+                dataDir,
+                socket,
+                DEFAULT_DURABILITY,
+                DEFAULT_FSYNC_INTERVAL_MS,
+                DEFAULT_MAX_VALUE_BYTES,
+                DEFAULT_MAX_CONNECTIONS,
+                DEFAULT_SNAPSHOT_MIN_JOURNAL_BYTES,
+                DEFAULT_DRAIN_TIMEOUT_MS);
     }
-  }
+
+    public ServerConfig withDurability(Durability d) {
+        return new ServerConfig(
+                dataDir,
+                socket,
+                d,
+                fsyncIntervalMs,
+                maxValueBytes,
+                maxConnections,
+                snapshotMinJournalBytes,
+                drainTimeoutMs,
+                maxPendingPayloadBytes,
+                stallTimeoutMs,
+                spinUs,
+                maxSpinners);
+    }
+
+    public ServerConfig withSnapshotMinJournalBytes(long bytes) {
+        return new ServerConfig(
+                dataDir,
+                socket,
+                durability,
+                fsyncIntervalMs,
+                maxValueBytes,
+                maxConnections,
+                bytes,
+                drainTimeoutMs,
+                maxPendingPayloadBytes,
+                stallTimeoutMs,
+                spinUs,
+                maxSpinners);
+    }
+
+    public ServerConfig withMaxValueBytes(int bytes) {
+        return new ServerConfig(
+                dataDir,
+                socket,
+                durability,
+                fsyncIntervalMs,
+                bytes,
+                maxConnections,
+                snapshotMinJournalBytes,
+                drainTimeoutMs,
+                maxPendingPayloadBytes,
+                stallTimeoutMs,
+                spinUs,
+                maxSpinners);
+    }
+
+    public ServerConfig withMaxPendingPayloadBytes(long bytes) {
+        return new ServerConfig(
+                dataDir,
+                socket,
+                durability,
+                fsyncIntervalMs,
+                maxValueBytes,
+                maxConnections,
+                snapshotMinJournalBytes,
+                drainTimeoutMs,
+                bytes,
+                stallTimeoutMs,
+                spinUs,
+                maxSpinners);
+    }
+
+    public ServerConfig withStallTimeoutMs(int ms) {
+        return new ServerConfig(
+                dataDir,
+                socket,
+                durability,
+                fsyncIntervalMs,
+                maxValueBytes,
+                maxConnections,
+                snapshotMinJournalBytes,
+                drainTimeoutMs,
+                maxPendingPayloadBytes,
+                ms,
+                spinUs,
+                maxSpinners);
+    }
+
+    /** The same configuration with a spin time of {@code us} microseconds (0: block at once). */
+    public ServerConfig withSpinUs(int us) {
+        return new ServerConfig(
+                dataDir,
+                socket,
+                durability,
+                fsyncIntervalMs,
+                maxValueBytes,
+                maxConnections,
+                snapshotMinJournalBytes,
+                drainTimeoutMs,
+                maxPendingPayloadBytes,
+                stallTimeoutMs,
+                us,
+                maxSpinners);
+    }
+
+    /** The same configuration with at most {@code n} connection threads spinning at once. */
+    public ServerConfig withMaxSpinners(int n) {
+        return new ServerConfig(
+                dataDir,
+                socket,
+                durability,
+                fsyncIntervalMs,
+                maxValueBytes,
+                maxConnections,
+                snapshotMinJournalBytes,
+                drainTimeoutMs,
+                maxPendingPayloadBytes,
+                stallTimeoutMs,
+                spinUs,
+                n);
+    }
+
+    /** The same configuration with absolute paths. */
+    ServerConfig withPaths(Path dir, Path sock) {
+        return new ServerConfig(
+                dir,
+                sock,
+                durability,
+                fsyncIntervalMs,
+                maxValueBytes,
+                maxConnections,
+                snapshotMinJournalBytes,
+                drainTimeoutMs,
+                maxPendingPayloadBytes,
+                stallTimeoutMs,
+                spinUs,
+                maxSpinners);
+    }
+
+    /**
+     * Checks every parameter against its range.
+     *
+     * @throws IllegalArgumentException naming the parameter, its value and the allowed range
+     */
+    public ServerConfig validate() {
+        if (dataDir == null) {
+            throw new IllegalArgumentException("--dir: a data directory is required");
+        }
+        if (socket == null) {
+            throw new IllegalArgumentException("--socket: a socket path is required");
+        }
+        if (durability == null) {
+            throw new IllegalArgumentException("--durability: must be one of always, interval, never");
+        }
+        int socketBytes = socket.toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8).length;
+        if (socketBytes > MAX_SOCKET_PATH_BYTES) {
+            throw new IllegalArgumentException("--socket: path " + socket.toAbsolutePath() + " is " + socketBytes
+                    + " bytes; Unix socket paths are limited to " + MAX_SOCKET_PATH_BYTES + " bytes");
+        }
+        range("--fsync-interval-ms", fsyncIntervalMs, 1, 60_000);
+        range("--max-value-bytes", maxValueBytes, 0, FrameDescriptor.ABSOLUTE_MAX_VALUE_LENGTH);
+        range("--max-connections", maxConnections, 1, 65_536);
+        range("--snapshot-min-journal-bytes", snapshotMinJournalBytes, 1L << 20, 1L << 40);
+        range("--drain-timeout-ms", drainTimeoutMs, 0, 600_000);
+        range("--max-pending-payload-bytes", maxPendingPayloadBytes, Math.max(16L << 20, maxValueBytes), 16L << 30);
+        range("--stall-timeout-ms", stallTimeoutMs, 1000, 3_600_000);
+        range("--spin-us", spinUs, 0, 10_000);
+        range("--max-spinners", maxSpinners, 0, 1024);
+        return this;
+    }
+
+    private static void range(String name, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(
+                    name + ": " + value + " is outside the allowed range " + min + ".." + max);
+        }
+    }
 }

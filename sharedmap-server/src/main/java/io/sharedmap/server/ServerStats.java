@@ -5,16 +5,16 @@ import java.util.concurrent.atomic.LongAdder;
 
 /** Counters the connections update and STATS reports. Lock-free; each counter is a {@link LongAdder}. */
 final class ServerStats {
-  final LongAdder[] ops = new LongAdder[Opcode.values().length];
-  final LongAdder clientErrors = new LongAdder();
-  final LongAdder serverErrors = new LongAdder();
-  final LongAdder connectionsTotal = new LongAdder();
-  final LongAdder connectionsRejected = new LongAdder();
-  final LongAdder connectionsStalled = new LongAdder();
+    final LongAdder[] ops = new LongAdder[Opcode.values().length];
+    final LongAdder clientErrors = new LongAdder();
+    final LongAdder serverErrors = new LongAdder();
+    final LongAdder connectionsTotal = new LongAdder();
+    final LongAdder connectionsRejected = new LongAdder();
+    final LongAdder connectionsStalled = new LongAdder();
 
-  ServerStats() {
-    for (int i = 0; i < ops.length; i++) {
-      ops[i] = new LongAdder();
+    ServerStats() {
+        for (int i = 0; i < ops.length; i++) {
+            ops[i] = new LongAdder();
+        }
     }
-  }
 }

@@ -1,20 +1,20 @@
 package io.sharedmap.server;
 
+import io.sharedmap.os.accounts.UnixAccounts;
+import io.sharedmap.os.files.FileModes;
+import io.sharedmap.os.transport.SpinChannel;
+import io.sharedmap.os.transport.SpinLimiter;
 import io.sharedmap.protocol.ErrorCode;
 import io.sharedmap.protocol.Opcode;
-import io.sharedmap.protocol.transport.SpinChannel;
-import io.sharedmap.protocol.transport.SpinLimiter;
-import io.sharedmap.server.engine.Engine;
 import io.sharedmap.protocol.view.ViewDescriptor;
 import io.sharedmap.protocol.view.ViewWriter;
+import io.sharedmap.server.engine.Engine;
 import io.sharedmap.server.engine.EngineConfig;
-import io.sharedmap.server.engine.ViewSettings;
 import io.sharedmap.server.engine.RecoveryReport;
+import io.sharedmap.server.engine.ViewSettings;
 import io.sharedmap.server.security.Caller;
-import io.sharedmap.server.security.FileModes;
 import io.sharedmap.server.security.PeerIds;
 import io.sharedmap.server.security.QuotaExceededException;
-import io.sharedmap.server.security.UnixAccounts;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -24,19 +24,28 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The sharedmap daemon: owns one data directory and serves it on one Unix domain socket.
@@ -60,559 +69,614 @@ import jdk.net.UnixDomainPrincipal;
  * connection thread removes itself.
  */
 public final class SharedMapServer implements AutoCloseable {
-  private static final System.Logger LOG = System.getLogger(SharedMapServer.class.getName());
-  /** The version the daemon reports; kept in step with the Maven project version. */
-  public static final String VERSION = "0.1.0";
+    private static final System.Logger LOG = System.getLogger(SharedMapServer.class.getName());
+    /** The version the daemon reports; kept in step with the Maven project version. */
+    public static final String VERSION = "0.1.0";
 
-  private final ServerConfig config;
-  private final SecurityConfig security;
-  private final long adminGid;
-  private final Engine engine;
-  private final FileChannel lockChannel;
-  private final FileLock lock;
-  private final ServerSocketChannel listener;
-  private final Thread acceptor;
-  private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
-  private final ServerStats stats = new ServerStats();
-  private final PayloadBudget payloadBudget;
-  /** Shared by every connection: at most {@code --max-spinners} of their threads spin at once. */
-  private final SpinLimiter spinners;
-  private final java.util.concurrent.ScheduledExecutorService reaper;
-  private final long startedNanos = System.nanoTime();
-  private final AtomicLong connectionIds = new AtomicLong();
-  private final CountDownLatch stopped = new CountDownLatch(1);
-  private final Object stopLock = new Object();
-  private volatile boolean stopping;
+    private final ServerConfig config;
+    private final SecurityConfig security;
+    private final long adminGid;
+    private final Engine engine;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final ServerSocketChannel listener;
+    private final Thread acceptor;
+    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final ServerStats stats = new ServerStats();
+    private final PayloadBudget payloadBudget;
+    /** Shared by every connection: at most {@code --max-spinners} of their threads spin at once. */
+    private final SpinLimiter spinners;
 
-  private SharedMapServer(ServerConfig config, SecurityConfig security, Engine engine, FileChannel lockChannel, FileLock lock,
-      ServerSocketChannel listener) {
-    this.config = config;
-    this.security = security;
-    this.adminGid = security.adminGroup() == null ? -1
-        : UnixAccounts.system().gid(security.adminGroup()).orElse(-1);
-    this.engine = engine;
-    this.lockChannel = lockChannel;
-    this.lock = lock;
-    this.listener = listener;
-    this.acceptor = Thread.ofPlatform().name("sharedmap-acceptor").daemon(true).unstarted(this::acceptLoop);
-    this.payloadBudget = new PayloadBudget(config.maxPendingPayloadBytes());
-    this.spinners = new SpinLimiter(config.maxSpinners());
-    this.reaper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-        Thread.ofPlatform().name("sharedmap-reaper").daemon(true).factory());
-  }
+    private final ScheduledExecutorService reaper;
+    private final long startedNanos = System.nanoTime();
+    private final AtomicLong connectionIds = new AtomicLong();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final Object stopLock = new Object();
+    private volatile boolean stopping;
 
-  /** Closes connections whose clients stall them (half a request, or replies never read). */
-  private void reapStalled() {
-    long now = System.nanoTime();
-    long limit = TimeUnit.MILLISECONDS.toNanos(config.stallTimeoutMs());
-    for (Connection c : connections) {
-      long stalled = c.stalledNanos(now);
-      if (stalled > limit) {
-        stats.connectionsStalled.increment();
-        c.abort("stalled by its client for " + TimeUnit.NANOSECONDS.toMillis(stalled) + " ms (in the middle of a"
-            + " request, or not reading replies); --stall-timeout-ms is " + config.stallTimeoutMs());
-      }
+    private SharedMapServer(
+            ServerConfig config,
+            SecurityConfig security,
+            Engine engine,
+            FileChannel lockChannel,
+            FileLock lock,
+            ServerSocketChannel listener) {
+        this.config = config;
+        this.security = security;
+        this.adminGid = security.adminGroup() == null
+                ? -1
+                : UnixAccounts.system().gid(security.adminGroup()).orElse(-1);
+        this.engine = engine;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.listener = listener;
+        this.acceptor =
+                Thread.ofPlatform().name("sharedmap-acceptor").daemon(true).unstarted(this::acceptLoop);
+        this.payloadBudget = new PayloadBudget(config.maxPendingPayloadBytes());
+        this.spinners = new SpinLimiter(config.maxSpinners());
+        this.reaper = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("sharedmap-reaper").daemon(true).factory());
     }
-  }
 
-  /**
-   * Recovers the data directory, binds the socket and starts serving. Returns once clients can
-   * connect.
-   *
-   * @throws IllegalArgumentException if a parameter is out of range (nothing touched)
-   * @throws ServerStartException with a clear message (directory locked by another daemon, socket
-   *     owned by a live daemon, unknown file format, corrupt snapshot, ...)
-   */
-  public static SharedMapServer start(ServerConfig config) throws ServerStartException {
-    return start(config, SecurityConfig.DEFAULTS);
-  }
-
-  /**
-   * As {@link #start(ServerConfig)}, with who may connect and what created keys start as.
-   *
-   * @throws IllegalArgumentException if a parameter is out of range or names no user or group
-   */
-  public static SharedMapServer start(ServerConfig config, SecurityConfig security) throws ServerStartException {
-    return start(config, security, ViewConfig.DEFAULTS);
-  }
-
-  /**
-   * As {@link #start(ServerConfig, SecurityConfig)}, with the shared-memory view for direct reads
-   * configured by {@code view}.
-   *
-   * @throws IllegalArgumentException if a parameter is out of range or names no user or group
-   */
-  public static SharedMapServer start(ServerConfig config, SecurityConfig security, ViewConfig view)
-      throws ServerStartException {
-    config.validate();
-    security.validate(UnixAccounts.system());
-    view.validate();
-    Path dir = config.dataDir().toAbsolutePath();
-    Path socket = config.socket().toAbsolutePath();
-    FileChannel lockChannel = null;
-    FileLock lock = null;
-    Engine engine = null;
-    ServerSocketChannel listener = null;
-    try {
-      try {
-        FileModes.createPrivateDirectories(dir);
-      } catch (IOException e) {
-        String why = e instanceof java.nio.file.AccessDeniedException a ? a.getFile() + ": permission denied"
-            : e instanceof java.nio.file.FileAlreadyExistsException x ? x.getFile() + ": exists and is not a directory"
-            : String.valueOf(e.getMessage());
-        throw new ServerStartException("cannot create data directory " + dir + ": " + why
-            + "; use --dir or SHAREDMAP_DIR", e);
-      }
-      lockChannel = FileChannel.open(dir.resolve("LOCK"), Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
-          StandardOpenOption.WRITE), FileModes.PRIVATE_FILE);
-      try {
-        lock = lockChannel.tryLock();
-      } catch (OverlappingFileLockException e) {
-        lock = null;
-      }
-      if (lock == null) {
-        String holder = readPid(lockChannel);
-        throw new ServerStartException("data directory " + dir + " is in use by another sharedmap daemon"
-            + (holder.isEmpty() ? "" : " (pid " + holder + ")") + "; stop it first or choose another --dir");
-      }
-      lockChannel.truncate(0);
-      lockChannel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
-      lockChannel.force(true);
-      String exposed = FileModes.exposureWarning(dir);
-      if (exposed != null) {
-        LOG.log(System.Logger.Level.WARNING, exposed);
-      }
-
-      SocketFile.prepare(socket);
-      retireLeftoverViews(dir, socket);
-      EngineConfig engineConfig = new EngineConfig(dir, config.durability(), config.fsyncIntervalMs(),
-          config.snapshotMinJournalBytes());
-      if (view.enabled() && config.durability() != Durability.NEVER) {
-        checkViewFits(socket, view);
-        engineConfig = engineConfig.withView(viewSettings(socket, security, view));
-      }
-      engine = Engine.open(engineConfig);
-      recordView(dir, engine.view());
-      listener = SocketFile.bind(socket, security);
-      ServerConfig resolved = config.withPaths(dir, socket);
-      SharedMapServer server = new SharedMapServer(resolved, security, engine, lockChannel, lock, listener);
-      server.acceptor.start();
-      server.reaper.scheduleWithFixedDelay(server::reapStalled, 1, 1, TimeUnit.SECONDS);
-      RecoveryReport r = engine.recovery();
-      LOG.log(System.Logger.Level.INFO, "sharedmap " + VERSION + " serving " + socket + ", data " + dir
-          + ", durability " + config.durability() + "; recovered " + engine.stats().keys() + " keys (snapshot "
-          + r.snapshot() + " with " + r.snapshotEntries() + " entries, " + r.recordsReplayed() + " journal records in "
-          + r.segmentsReplayed() + " segments, last version " + r.lastVersion() + ") in " + r.durationMs() + " ms");
-      return server;
-    } catch (ServerStartException e) {
-      closeQuietly(listener, engine, lock, lockChannel);
-      throw e;
-    } catch (IOException e) {
-      closeQuietly(listener, engine, lock, lockChannel);
-      throw new ServerStartException("cannot start: " + e.getMessage(), e);
+    /**
+     * How often the reaper looks for stalled connections: a tenth of the stall timeout, at most once a
+     * second, so a stalled connection is closed between 1 and 1.1 times the timeout after it stalled
+     * (docs/OPERATIONS.md, {@code --stall-timeout-ms}).
+     */
+    static long reaperPeriodMs(long stallTimeoutMs) {
+        return Math.clamp(stallTimeoutMs / 10, 1, 1000);
     }
-  }
 
-  /** In the data directory: the path of the view the daemon serving it publishes (a hint, text). */
-  static final String VIEW_RECORD = "view-path";
-
-  /**
-   * Retires the views a previous daemon left behind (killed, so still LIVE) and deletes them,
-   * before this daemon acknowledges anything: their readers then come back to the socket. Two
-   * places: beside this socket, where any daemon on it publishes its view, and the path recorded in
-   * the data directory, where the last daemon on this data directory published it even if it served
-   * another socket. Done whatever this daemon's own view settings, so that a daemon restarted with
-   * {@code --no-view}, in {@code never} mode or on another socket never leaves clients reading a
-   * dead daemon's view.
-   *
-   * @throws ServerStartException if a view is there and cannot be retired (for example, it belongs
-   *     to another user); starting anyway could leave its readers behind
-   */
-  private static void retireLeftoverViews(Path dataDir, Path socket) throws ServerStartException, IOException {
-    java.util.LinkedHashSet<Path> left = new java.util.LinkedHashSet<>();
-    left.add(ViewConfig.file(socket));
-    Path record = dataDir.resolve(VIEW_RECORD);
-    if (Files.isRegularFile(record)) {
-      String recorded = Files.readString(record, StandardCharsets.UTF_8).strip();
-      if (!recorded.isEmpty()) {
-        left.add(Path.of(recorded));
-      }
-    }
-    for (Path p : left) {
-      try {
-        if (ViewWriter.retire(p)) {
-          LOG.log(System.Logger.Level.INFO, "retired the view a previous daemon left at " + p);
-          Files.deleteIfExists(p);
-        }
-      } catch (IOException e) {
-        throw new ServerStartException("cannot retire the shared-memory view a previous daemon left at " + p
-            + " (" + ownerOf(p) + "): " + e + "; its readers could go on reading old values. Remove the file"
-            + " (it holds no data), or start the daemon as the user who owns it", e);
-      }
-    }
-  }
-
-  private static String ownerOf(Path p) {
-    try {
-      return "owner " + Files.getOwner(p).getName() + ", mode "
-          + java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
-    } catch (IOException | UnsupportedOperationException e) {
-      return "owner unknown: " + e.getMessage();
-    }
-  }
-
-  /** Writes down where this daemon's view is (or that it has none), for the next daemon to retire. */
-  private static void recordView(Path dataDir, Engine.ViewInfo v) throws IOException {
-    Path record = dataDir.resolve(VIEW_RECORD);
-    if (v == null) {
-      Files.deleteIfExists(record);
-    } else {
-      FileModes.writePrivate(record, v.file() + "\n");
-    }
-  }
-
-  /**
-   * A view is a sparse file, but a write to a page the file system cannot back kills the daemon
-   * (SIGBUS) instead of failing cleanly: so the whole file must fit where it is made.
-   */
-  private static void checkViewFits(Path socket, ViewConfig view) throws ServerStartException, IOException {
-    Path dir = socket.getParent();
-    long need = ViewDescriptor.fileLength(view.slotCount(), view.slotSize());
-    long free = Files.getFileStore(dir).getUsableSpace();
-    if (free < need) {
-      throw new ServerStartException("the shared-memory view needs " + need + " bytes (--view-slots "
-          + view.slotCount() + " x --view-slot-size " + view.slotSize() + ") but " + dir + " has " + free
-          + " bytes free; lower --view-slots or --view-slot-size, or start with --no-view");
-    }
-  }
-
-  /**
-   * The view file may be read by whoever may connect: read bits where the socket has write bits
-   * (the owner always), the socket's group.
-   */
-  private static ViewSettings viewSettings(Path socket, SecurityConfig security, ViewConfig view)
-      throws IOException {
-    int socketMode = security.socketMode();
-    int fileMode = 0600 | ((socketMode & 0020) != 0 ? 0040 : 0) | ((socketMode & 0002) != 0 ? 0004 : 0);
-    long gid = security.socketGroup() == null ? -1
-        : UnixAccounts.system().gid(security.socketGroup()).orElseThrow();
-    long daemonUid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
-    return new ViewSettings(ViewConfig.file(socket), view.slotCount(), view.slotSize(), fileMode, gid, daemonUid);
-  }
-
-  private static String readPid(FileChannel c) {
-    try {
-      ByteBuffer b = ByteBuffer.allocate(32);
-      c.read(b, 0);
-      return new String(b.array(), 0, b.position(), StandardCharsets.UTF_8).trim();
-    } catch (IOException e) {
-      return "";
-    }
-  }
-
-  private static void closeQuietly(ServerSocketChannel listener, Engine engine, FileLock lock, FileChannel lockChannel) {
-    try {
-      if (listener != null) {
-        listener.close();
-      }
-      if (engine != null) {
-        engine.close();
-      }
-      if (lock != null) {
-        lock.release();
-      }
-      if (lockChannel != null) {
-        lockChannel.close();
-      }
-    } catch (IOException e) {
-      LOG.log(System.Logger.Level.WARNING, "cleanup after a failed start: " + e);
-    }
-  }
-
-  /** The resolved configuration (absolute paths). */
-  public ServerConfig config() {
-    return config;
-  }
-
-  public RecoveryReport recovery() {
-    return engine.recovery();
-  }
-
-  private void acceptLoop() {
-    while (!stopping) {
-      SocketChannel c;
-      try {
-        c = listener.accept();
-      } catch (ClosedChannelException e) {
-        return;
-      } catch (IOException e) {
-        // e.g. out of file descriptors: back off instead of spinning, and try again
-        LOG.log(System.Logger.Level.WARNING, "accept failed, retrying in 100 ms: " + e);
-        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
-        continue;
-      }
-      stats.connectionsTotal.increment();
-      if (stopping) {
-        Connection.refuse(c, ErrorCode.SHUTTING_DOWN, "the daemon is stopping");
-        return;
-      }
-      if (connections.size() >= config.maxConnections()) {
-        stats.connectionsRejected.increment();
-        Connection.refuse(c, ErrorCode.TOO_MANY_CONNECTIONS, "the daemon serves " + connections.size()
-            + " connections, its limit (--max-connections " + config.maxConnections() + ")");
-        continue;
-      }
-      long id = connectionIds.incrementAndGet();
-      Caller caller = caller(c);
-      if (caller == null) {
-        stats.connectionsRejected.increment();
-        Connection.refuse(c, ErrorCode.PERMISSION_DENIED, "the daemon cannot tell which user is connecting"
-            + " (no peer credentials on the socket)");
-        continue;
-      }
-      try {
-        engine.accounts().connect(caller);
-      } catch (QuotaExceededException e) {
-        stats.connectionsRejected.increment();
-        Connection.refuse(c, ErrorCode.QUOTA_EXCEEDED, "connection refused: " + e.getMessage());
-        continue;
-      }
-      SpinChannel sc;
-      try {
-        sc = SpinChannel.open(c, TimeUnit.MICROSECONDS.toNanos(config.spinUs()), spinners);
-      } catch (IOException e) { // e.g. out of file descriptors for its selector
-        engine.accounts().disconnect(caller);
-        stats.connectionsRejected.increment();
-        Connection.refuse(c, ErrorCode.TOO_MANY_CONNECTIONS, "the daemon cannot serve another connection: " + e);
-        continue;
-      }
-      Connection conn = new Connection(this, sc, engine, stats, payloadBudget, caller,
-          caller.newOwner(security.keyUmask()), peerName(caller, id));
-      connections.add(conn);
-      if (stopping) { // stop() may have shut its connections' input before this one was added
-        if (connections.remove(conn)) {
-          engine.accounts().disconnect(caller);
-        }
-        Connection.refuse(sc, ErrorCode.SHUTTING_DOWN, "the daemon is stopping");
-        return;
-      }
-      try {
-        Thread.ofPlatform().name("sharedmap-conn-" + id).daemon(true).start(conn);
-      } catch (OutOfMemoryError | RuntimeException e) {
-        if (connections.remove(conn)) {
-          engine.accounts().disconnect(caller);
-        }
-        Connection.refuse(sc, ErrorCode.TOO_MANY_CONNECTIONS, "the daemon cannot start another connection thread");
-      }
-    }
-  }
-
-  private static String peerName(Caller caller, long id) {
-    UnixAccounts names = UnixAccounts.system();
-    return "#" + id + " (" + names.userName(caller.uid()) + ":" + names.groupName(caller.gid()) + ")";
-  }
-
-  /**
-   * Who is connecting, from the kernel (SO_PEERCRED: the peer's uid and gid when it connected), with
-   * the groups it belongs to; null if the socket has no peer credentials.
-   */
-  private Caller caller(SocketChannel c) {
-    UnixDomainPrincipal p;
-    try {
-      p = c.getOption(ExtendedSocketOptions.SO_PEERCRED);
-    } catch (IOException | UnsupportedOperationException e) {
-      return null;
-    }
-    UnixAccounts names = UnixAccounts.system();
-    String user = p.user().getName();
-    var uid = PeerIds.uid(p.user(), names); // the kernel's numbers, never mapped back from names
-    var gid = PeerIds.gid(p.group(), names);
-    if (uid.isEmpty() || gid.isEmpty()) {
-      return null;
-    }
-    // Supplementary groups list members by name: only a name that is this uid's own counts. The JDK
-    // names a uid by getpwuid, or by its digits when it has no account, and digits may be another
-    // account's name; only then is the name looked up (no getent on the acceptor thread otherwise).
-    boolean digits = !user.isEmpty() && user.chars().allMatch(ch -> ch >= '0' && ch <= '9');
-    boolean ownName = !digits || names.uid(user).orElse(-1) == uid.getAsLong();
-    long[] groups = ownName ? names.groupsOf(user, gid.getAsLong()) : new long[] {gid.getAsLong()};
-    boolean admin = uid.getAsLong() == 0;
-    if (adminGid >= 0) {
-      for (long g : groups) {
-        admin |= g == adminGid;
-      }
-    }
-    return new Caller(uid.getAsLong(), gid.getAsLong(), groups, admin);
-  }
-
-  /** Called by a connection thread as it ends. */
-  void closed(Connection c) {
-    try {
-      c.channel().close();
-    } catch (IOException e) {
-      LOG.log(System.Logger.Level.DEBUG, "close: " + e);
-    }
-    if (connections.remove(c)) {
-      engine.accounts().disconnect(c.caller());
-    }
-    synchronized (connections) {
-      connections.notifyAll();
-    }
-  }
-
-  Map<String, String> statsSnapshot() {
-    Engine.Stats e = engine.stats();
-    RecoveryReport r = engine.recovery();
-    Map<String, String> m = new LinkedHashMap<>();
-    m.put("server", "sharedmap " + VERSION);
-    m.put("pid", Long.toString(ProcessHandle.current().pid()));
-    m.put("socket", config.socket().toString());
-    m.put("data_dir", config.dataDir().toString());
-    m.put("data_dir_warning", java.util.Objects.requireNonNullElse(FileModes.exposureWarning(config.dataDir()), ""));
-    m.put("uptime_ms", Long.toString((System.nanoTime() - startedNanos) / 1_000_000));
-    m.put("durability", config.durability().toString());
-    m.put("fsync_interval_ms", Integer.toString(config.fsyncIntervalMs()));
-    m.put("max_value_bytes", Integer.toString(config.maxValueBytes()));
-    m.put("max_connections", Integer.toString(config.maxConnections()));
-    m.put("spin_us", Integer.toString(config.spinUs()));
-    m.put("max_spinners", Integer.toString(config.maxSpinners()));
-    m.put("connections", Integer.toString(connections.size()));
-    m.put("connections_total", Long.toString(stats.connectionsTotal.sum()));
-    m.put("connections_rejected", Long.toString(stats.connectionsRejected.sum()));
-    m.put("connections_stalled_closed", Long.toString(stats.connectionsStalled.sum()));
-    m.put("pending_payload_budget_bytes", Long.toString(payloadBudget.availableBytes()));
-    m.put("keys", Long.toString(e.keys()));
-    m.put("live_bytes", Long.toString(e.liveBytes()));
-    m.put("last_version", Long.toString(e.lastVersion()));
-    m.put("written_version", Long.toString(e.writtenVersion()));
-    m.put("synced_version", Long.toString(e.syncedVersion()));
-    for (Opcode op : Opcode.values()) {
-      m.put("ops_" + op.name().toLowerCase(Locale.ROOT), Long.toString(stats.ops[op.ordinal()].sum()));
-    }
-    m.put("errors_client", Long.toString(stats.clientErrors.sum()));
-    m.put("errors_server", Long.toString(stats.serverErrors.sum()));
-    m.put("journal_segment", Long.toString(e.segment()));
-    m.put("journal_segment_bytes", Long.toString(e.segmentBytes()));
-    m.put("journal_commits", Long.toString(e.commits()));
-    m.put("journal_fsyncs", Long.toString(e.fsyncs()));
-    m.put("journal_bytes_written", Long.toString(e.journalBytesWritten()));
-    m.put("journal_failed", Boolean.toString(e.journalFailed()));
-    m.put("sessions", Integer.toString(e.sessions()));
-    Engine.ViewInfo vi = engine.view();
-    Engine.ViewStats vs = engine.viewStats();
-    m.put("view_file", vi == null ? "" : vi.file().toString());
-    m.put("view_keys", vs == null ? "0" : Long.toString(vs.entries()));
-    m.put("view_published", vs == null ? "0" : Long.toString(vs.published()));
-    m.put("view_withdrawn_too_large", vs == null ? "0" : Long.toString(vs.withdrawnTooLarge()));
-    m.put("view_withdrawn_no_room", vs == null ? "0" : Long.toString(vs.withdrawnNoRoom()));
-    m.put("view_locked_applies", vs == null ? "0" : Long.toString(vs.lockedApplies()));
-    m.put("view_failed", Boolean.toString(vs != null && vs.failed()));
-    m.put("snapshots", Long.toString(e.snapshots()));
-    m.put("snapshot_failures", Long.toString(e.snapshotFailures()));
-    m.put("last_snapshot_ms", Long.toString(e.lastSnapshotMs()));
-    m.put("recovery_snapshot", Long.toString(r.snapshot()));
-    m.put("recovery_snapshot_entries", Long.toString(r.snapshotEntries()));
-    m.put("recovery_segments", Integer.toString(r.segmentsReplayed()));
-    m.put("recovery_records", Long.toString(r.recordsReplayed()));
-    m.put("recovery_dropped_bytes", Long.toString(r.droppedBytes()));
-    m.put("recovery_drop_reason", r.dropReason() == null ? "" : r.dropReason());
-    m.put("recovery_ms", Long.toString(r.durationMs()));
-    return m;
-  }
-
-  /**
-   * Stops like rmmod after rcu_barrier: refuse new work, finish requests in flight, sync, release.
-   * Idempotent; blocks until stopped. Safe to call from a shutdown hook.
-   */
-  public void stop() {
-    synchronized (stopLock) {
-      if (stopped.getCount() == 0) {
-        return;
-      }
-      stopping = true;
-      LOG.log(System.Logger.Level.INFO, "stopping: draining " + connections.size() + " connections");
-      try {
-        listener.close();
-      } catch (IOException e) {
-        LOG.log(System.Logger.Level.WARNING, "closing the listener: " + e);
-      }
-      try {
-        Files.deleteIfExists(config.socket());
-      } catch (IOException e) {
-        LOG.log(System.Logger.Level.WARNING, "removing socket " + config.socket() + ": " + e);
-      }
-      for (Connection c : connections) {
-        try {
-          c.channel().channel().shutdownInput(); // its thread finishes what it read, replies, sees EOF, ends
-        } catch (IOException e) {
-          LOG.log(System.Logger.Level.DEBUG, "shutdownInput: " + e);
-        }
-      }
-      if (!awaitConnections(config.drainTimeoutMs())) {
-        LOG.log(System.Logger.Level.WARNING, connections.size() + " connections still busy after the drain timeout ("
-            + config.drainTimeoutMs() + " ms); closing them");
+    /** Closes connections whose clients stall them (half a request, or replies never read). */
+    private void reapStalled() {
+        long now = System.nanoTime();
+        long limit = TimeUnit.MILLISECONDS.toNanos(config.stallTimeoutMs());
         for (Connection c : connections) {
-          try {
-            c.channel().close();
-          } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, "close: " + e);
-          }
+            long stalled = c.stalledNanos(now);
+            if (stalled > limit) {
+                stats.connectionsStalled.increment();
+                c.abort("stalled by its client for " + TimeUnit.NANOSECONDS.toMillis(stalled)
+                        + " ms (in the middle of a" + " request, or not reading replies); --stall-timeout-ms is "
+                        + config.stallTimeoutMs());
+            }
         }
-        awaitConnections(5_000);
-      }
-      reaper.shutdownNow();
-      try {
-        reaper.awaitTermination(5, TimeUnit.SECONDS);
-        acceptor.join(5_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      try {
-        engine.close();
-      } catch (IOException e) {
-        LOG.log(System.Logger.Level.ERROR, "closing the journal failed: " + e, e);
-      }
-      try {
-        lock.release();
-        lockChannel.close();
-      } catch (IOException e) {
-        LOG.log(System.Logger.Level.WARNING, "releasing the lock file: " + e);
-      }
-      LOG.log(System.Logger.Level.INFO, "stopped");
-      stopped.countDown();
     }
-  }
 
-  private boolean awaitConnections(long timeoutMs) {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-    synchronized (connections) {
-      while (!connections.isEmpty()) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          return false;
-        }
+    /**
+     * Recovers the data directory, binds the socket and starts serving. Returns once clients can
+     * connect.
+     *
+     * @throws IllegalArgumentException if a parameter is out of range (nothing touched)
+     * @throws ServerStartException with a clear message (directory locked by another daemon, socket
+     *     owned by a live daemon, unknown file format, corrupt snapshot, ...)
+     */
+    public static SharedMapServer start(ServerConfig config) throws ServerStartException {
+        return start(config, SecurityConfig.DEFAULTS);
+    }
+
+    /**
+     * As {@link #start(ServerConfig)}, with who may connect and what created keys start as.
+     *
+     * @throws IllegalArgumentException if a parameter is out of range or names no user or group
+     */
+    public static SharedMapServer start(ServerConfig config, SecurityConfig security) throws ServerStartException {
+        return start(config, security, ViewConfig.DEFAULTS);
+    }
+
+    /**
+     * As {@link #start(ServerConfig, SecurityConfig)}, with the shared-memory view for direct reads
+     * configured by {@code view}.
+     *
+     * @throws IllegalArgumentException if a parameter is out of range or names no user or group
+     */
+    public static SharedMapServer start(ServerConfig config, SecurityConfig security, ViewConfig view)
+            throws ServerStartException {
+        config.validate();
+        security.validate(UnixAccounts.system());
+        view.validate();
+        Path dir = config.dataDir().toAbsolutePath();
+        Path socket = config.socket().toAbsolutePath();
+        FileChannel lockChannel = null;
+        FileLock lock = null;
+        Engine engine = null;
+        ServerSocketChannel listener = null;
         try {
-          connections.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return false;
+            try {
+                FileModes.createPrivateDirectories(dir);
+            } catch (IOException e) {
+                String why = e instanceof AccessDeniedException a
+                        ? a.getFile() + ": permission denied"
+                        : e instanceof FileAlreadyExistsException x
+                                ? x.getFile() + ": exists and is not a directory"
+                                : String.valueOf(e.getMessage());
+                throw new ServerStartException(
+                        "cannot create data directory " + dir + ": " + why + "; use --dir or SHAREDMAP_DIR", e);
+            }
+            lockChannel = FileChannel.open(
+                    dir.resolve("LOCK"),
+                    Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE),
+                    FileModes.PRIVATE_FILE);
+            try {
+                lock = lockChannel.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) {
+                String holder = readPid(lockChannel);
+                throw new ServerStartException("data directory " + dir + " is in use by another sharedmap daemon"
+                        + (holder.isEmpty() ? "" : " (pid " + holder + ")")
+                        + "; stop it first or choose another --dir");
+            }
+            lockChannel.truncate(0);
+            lockChannel.write(
+                    ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+            lockChannel.force(true);
+            String exposed = FileModes.exposureWarning(dir);
+            if (exposed != null) {
+                LOG.log(System.Logger.Level.WARNING, exposed);
+            }
+
+            SocketFile.prepare(socket);
+            retireLeftoverViews(dir, socket);
+            EngineConfig engineConfig = new EngineConfig(
+                    dir, config.durability(), config.fsyncIntervalMs(), config.snapshotMinJournalBytes());
+            if (view.enabled() && config.durability() != Durability.NEVER) {
+                checkViewFits(socket, view);
+                engineConfig = engineConfig.withView(viewSettings(socket, security, view));
+            }
+            engine = Engine.open(engineConfig);
+            recordView(dir, engine.view());
+            listener = SocketFile.bind(socket, security);
+            ServerConfig resolved = config.withPaths(dir, socket);
+            SharedMapServer server = new SharedMapServer(resolved, security, engine, lockChannel, lock, listener);
+            server.acceptor.start();
+            long reapEveryMs = reaperPeriodMs(config.stallTimeoutMs());
+            server.reaper.scheduleWithFixedDelay(server::reapStalled, reapEveryMs, reapEveryMs, TimeUnit.MILLISECONDS);
+            RecoveryReport r = engine.recovery();
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "sharedmap " + VERSION + " serving " + socket + ", data " + dir
+                            + ", durability " + config.durability() + "; recovered "
+                            + engine.stats().keys() + " keys (snapshot "
+                            + r.snapshot() + " with " + r.snapshotEntries() + " entries, " + r.recordsReplayed()
+                            + " journal records in "
+                            + r.segmentsReplayed() + " segments, last version " + r.lastVersion() + ") in "
+                            + r.durationMs() + " ms");
+            return server;
+        } catch (ServerStartException e) {
+            closeQuietly(listener, engine, lock, lockChannel);
+            throw e;
+        } catch (IOException e) {
+            closeQuietly(listener, engine, lock, lockChannel);
+            throw new ServerStartException("cannot start: " + e.getMessage(), e);
         }
-      }
     }
-    return true;
-  }
 
-  /** Blocks until the server has stopped. */
-  public void awaitStopped() throws InterruptedException {
-    stopped.await();
-  }
+    /** In the data directory: the path of the view the daemon serving it publishes (a hint, text). */
+    static final String VIEW_RECORD = "view-path";
 
-  public boolean isStopped() {
-    return stopped.getCount() == 0;
-  }
+    /**
+     * Retires the views a previous daemon left behind (killed, so still LIVE) and deletes them,
+     * before this daemon acknowledges anything: their readers then come back to the socket. Two
+     * places: beside this socket, where any daemon on it publishes its view, and the path recorded in
+     * the data directory, where the last daemon on this data directory published it even if it served
+     * another socket. Done whatever this daemon's own view settings, so that a daemon restarted with
+     * {@code --no-view}, in {@code never} mode or on another socket never leaves clients reading a
+     * dead daemon's view.
+     *
+     * @throws ServerStartException if a view is there and cannot be retired (for example, it belongs
+     *     to another user); starting anyway could leave its readers behind
+     */
+    private static void retireLeftoverViews(Path dataDir, Path socket) throws ServerStartException, IOException {
+        LinkedHashSet<Path> left = new LinkedHashSet<>();
+        left.add(ViewConfig.file(socket));
+        Path record = dataDir.resolve(VIEW_RECORD);
+        if (Files.isRegularFile(record)) {
+            String recorded = Files.readString(record, StandardCharsets.UTF_8).strip();
+            if (!recorded.isEmpty()) {
+                left.add(Path.of(recorded));
+            }
+        }
+        for (Path p : left) {
+            try {
+                if (ViewWriter.retire(p)) {
+                    LOG.log(System.Logger.Level.INFO, "retired the view a previous daemon left at " + p);
+                    Files.deleteIfExists(p);
+                }
+            } catch (IOException e) {
+                throw new ServerStartException(
+                        "cannot retire the shared-memory view a previous daemon left at " + p
+                                + " (" + ownerOf(p) + "): " + e
+                                + "; its readers could go on reading old values. Remove the file"
+                                + " (it holds no data), or start the daemon as the user who owns it",
+                        e);
+            }
+        }
+    }
 
-  @Override
-  public void close() {
-    stop();
-  }
+    private static String ownerOf(Path p) {
+        try {
+            return "owner " + Files.getOwner(p).getName() + ", mode "
+                    + PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+        } catch (IOException | UnsupportedOperationException e) {
+            return "owner unknown: " + e.getMessage();
+        }
+    }
+
+    /** Writes down where this daemon's view is (or that it has none), for the next daemon to retire. */
+    private static void recordView(Path dataDir, Engine.ViewInfo v) throws IOException {
+        Path record = dataDir.resolve(VIEW_RECORD);
+        if (v == null) {
+            Files.deleteIfExists(record);
+        } else {
+            FileModes.writePrivate(record, v.file() + "\n");
+        }
+    }
+
+    /**
+     * A view is a sparse file, but a write to a page the file system cannot back kills the daemon
+     * (SIGBUS) instead of failing cleanly: so the whole file must fit where it is made.
+     */
+    private static void checkViewFits(Path socket, ViewConfig view) throws ServerStartException, IOException {
+        Path dir = socket.getParent();
+        long need = ViewDescriptor.fileLength(view.slotCount(), view.slotSize());
+        long free = Files.getFileStore(dir).getUsableSpace();
+        if (free < need) {
+            throw new ServerStartException("the shared-memory view needs " + need + " bytes (--view-slots "
+                    + view.slotCount() + " x --view-slot-size " + view.slotSize() + ") but " + dir + " has " + free
+                    + " bytes free; lower --view-slots or --view-slot-size, or start with --no-view");
+        }
+    }
+
+    /**
+     * The view file may be read by whoever may connect: read bits where the socket has write bits
+     * (the owner always), the socket's group.
+     */
+    private static ViewSettings viewSettings(Path socket, SecurityConfig security, ViewConfig view) throws IOException {
+        int socketMode = security.socketMode();
+        int fileMode = 0600 | ((socketMode & 0020) != 0 ? 0040 : 0) | ((socketMode & 0002) != 0 ? 0004 : 0);
+        long gid = security.socketGroup() == null
+                ? -1
+                : UnixAccounts.system().gid(security.socketGroup()).orElseThrow();
+        long daemonUid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
+        return new ViewSettings(ViewConfig.file(socket), view.slotCount(), view.slotSize(), fileMode, gid, daemonUid);
+    }
+
+    private static String readPid(FileChannel c) {
+        try {
+            ByteBuffer b = ByteBuffer.allocate(32);
+            c.read(b, 0);
+            return new String(b.array(), 0, b.position(), StandardCharsets.UTF_8).trim();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static void closeQuietly(
+            @Nullable ServerSocketChannel listener,
+            @Nullable Engine engine,
+            @Nullable FileLock lock,
+            @Nullable FileChannel lockChannel) {
+        try {
+            if (listener != null) {
+                listener.close();
+            }
+            if (engine != null) {
+                engine.close();
+            }
+            if (lock != null) {
+                lock.release();
+            }
+            if (lockChannel != null) {
+                lockChannel.close();
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cleanup after a failed start: " + e);
+        }
+    }
+
+    /** The resolved configuration (absolute paths). */
+    public ServerConfig config() {
+        return config;
+    }
+
+    /** What the engine recovered at start (tests; the engine's type: not part of this module's API). */
+    @SuppressWarnings("exports")
+    public RecoveryReport recovery() {
+        return engine.recovery();
+    }
+
+    private void acceptLoop() {
+        while (!stopping) {
+            SocketChannel c;
+            try {
+                c = listener.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                // e.g. out of file descriptors: back off instead of spinning, and try again
+                LOG.log(System.Logger.Level.WARNING, "accept failed, retrying in 100 ms: " + e);
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+                continue;
+            }
+            stats.connectionsTotal.increment();
+            if (stopping) {
+                Connection.refuse(c, ErrorCode.SHUTTING_DOWN, "the daemon is stopping");
+                return;
+            }
+            if (connections.size() >= config.maxConnections()) {
+                stats.connectionsRejected.increment();
+                Connection.refuse(
+                        c,
+                        ErrorCode.TOO_MANY_CONNECTIONS,
+                        "the daemon serves " + connections.size() + " connections, its limit (--max-connections "
+                                + config.maxConnections() + ")");
+                continue;
+            }
+            long id = connectionIds.incrementAndGet();
+            Caller caller = caller(c);
+            if (caller == null) {
+                stats.connectionsRejected.increment();
+                Connection.refuse(
+                        c,
+                        ErrorCode.PERMISSION_DENIED,
+                        "the daemon cannot tell which user is connecting" + " (no peer credentials on the socket)");
+                continue;
+            }
+            try {
+                engine.accounts().connect(caller);
+            } catch (QuotaExceededException e) {
+                stats.connectionsRejected.increment();
+                Connection.refuse(c, ErrorCode.QUOTA_EXCEEDED, "connection refused: " + e.getMessage());
+                continue;
+            }
+            SpinChannel sc;
+            try {
+                sc = SpinChannel.open(c, TimeUnit.MICROSECONDS.toNanos(config.spinUs()), spinners);
+            } catch (IOException e) { // e.g. out of file descriptors for its selector
+                engine.accounts().disconnect(caller);
+                stats.connectionsRejected.increment();
+                Connection.refuse(
+                        c, ErrorCode.TOO_MANY_CONNECTIONS, "the daemon cannot serve another connection: " + e);
+                continue;
+            }
+            Connection conn = new Connection(
+                    this,
+                    sc,
+                    engine,
+                    stats,
+                    payloadBudget,
+                    caller,
+                    caller.newOwner(security.keyUmask()),
+                    peerName(caller, id));
+            connections.add(conn);
+            if (stopping) { // stop() may have shut its connections' input before this one was added
+                if (connections.remove(conn)) {
+                    engine.accounts().disconnect(caller);
+                }
+                Connection.refuse(sc, ErrorCode.SHUTTING_DOWN, "the daemon is stopping");
+                return;
+            }
+            try {
+                Thread.ofPlatform().name("sharedmap-conn-" + id).daemon(true).start(conn);
+            } catch (OutOfMemoryError | RuntimeException e) {
+                if (connections.remove(conn)) {
+                    engine.accounts().disconnect(caller);
+                }
+                Connection.refuse(
+                        sc, ErrorCode.TOO_MANY_CONNECTIONS, "the daemon cannot start another connection thread");
+            }
+        }
+    }
+
+    private static String peerName(Caller caller, long id) {
+        UnixAccounts names = UnixAccounts.system();
+        return "#" + id + " (" + names.userName(caller.uid()) + ":" + names.groupName(caller.gid()) + ")";
+    }
+
+    /**
+     * Who is connecting, from the kernel (SO_PEERCRED: the peer's uid and gid when it connected), with
+     * the groups it belongs to; null if the socket has no peer credentials.
+     */
+    private @Nullable Caller caller(SocketChannel c) {
+        UnixDomainPrincipal p;
+        try {
+            p = c.getOption(ExtendedSocketOptions.SO_PEERCRED);
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
+        UnixAccounts names = UnixAccounts.system();
+        String user = p.user().getName();
+        var uid = PeerIds.uid(p.user(), names); // the kernel's numbers, never mapped back from names
+        var gid = PeerIds.gid(p.group(), names);
+        if (uid.isEmpty() || gid.isEmpty()) {
+            return null;
+        }
+        // Supplementary groups list members by name: only a name that is this uid's own counts. The JDK
+        // names a uid by getpwuid, or by its digits when it has no account, and digits may be another
+        // account's name; only then is the name looked up (no getent on the acceptor thread otherwise).
+        boolean digits = !user.isEmpty() && user.chars().allMatch(ch -> ch >= '0' && ch <= '9');
+        boolean ownName = !digits || names.uid(user).orElse(-1) == uid.getAsLong();
+        long[] groups = ownName ? names.groupsOf(user, gid.getAsLong()) : new long[] {gid.getAsLong()};
+        boolean admin = uid.getAsLong() == 0;
+        if (adminGid >= 0) {
+            for (long g : groups) {
+                admin |= g == adminGid;
+            }
+        }
+        return new Caller(uid.getAsLong(), gid.getAsLong(), groups, admin);
+    }
+
+    /** Called by a connection thread as it ends. */
+    void closed(Connection c) {
+        try {
+            c.channel().close();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "close: " + e);
+        }
+        if (connections.remove(c)) {
+            engine.accounts().disconnect(c.caller());
+        }
+        synchronized (connections) {
+            connections.notifyAll();
+        }
+    }
+
+    Map<String, String> statsSnapshot() {
+        Engine.Stats e = engine.stats();
+        RecoveryReport r = engine.recovery();
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("server", "sharedmap " + VERSION);
+        m.put("pid", Long.toString(ProcessHandle.current().pid()));
+        m.put("socket", config.socket().toString());
+        m.put("data_dir", config.dataDir().toString());
+        m.put("data_dir_warning", Objects.requireNonNullElse(FileModes.exposureWarning(config.dataDir()), ""));
+        m.put("uptime_ms", Long.toString((System.nanoTime() - startedNanos) / 1_000_000));
+        m.put("durability", config.durability().toString());
+        m.put("fsync_interval_ms", Integer.toString(config.fsyncIntervalMs()));
+        m.put("max_value_bytes", Integer.toString(config.maxValueBytes()));
+        m.put("max_connections", Integer.toString(config.maxConnections()));
+        m.put("spin_us", Integer.toString(config.spinUs()));
+        m.put("max_spinners", Integer.toString(config.maxSpinners()));
+        m.put("connections", Integer.toString(connections.size()));
+        m.put("connections_total", Long.toString(stats.connectionsTotal.sum()));
+        m.put("connections_rejected", Long.toString(stats.connectionsRejected.sum()));
+        m.put("connections_stalled_closed", Long.toString(stats.connectionsStalled.sum()));
+        m.put("pending_payload_budget_bytes", Long.toString(payloadBudget.availableBytes()));
+        m.put("keys", Long.toString(e.keys()));
+        m.put("live_bytes", Long.toString(e.liveBytes()));
+        m.put("last_version", Long.toString(e.lastVersion()));
+        m.put("written_version", Long.toString(e.writtenVersion()));
+        m.put("synced_version", Long.toString(e.syncedVersion()));
+        for (Opcode op : Opcode.values()) {
+            m.put("ops_" + op.name().toLowerCase(Locale.ROOT), Long.toString(stats.ops[op.ordinal()].sum()));
+        }
+        m.put("errors_client", Long.toString(stats.clientErrors.sum()));
+        m.put("errors_server", Long.toString(stats.serverErrors.sum()));
+        m.put("journal_segment", Long.toString(e.segment()));
+        m.put("journal_segment_bytes", Long.toString(e.segmentBytes()));
+        m.put("journal_commits", Long.toString(e.commits()));
+        m.put("journal_fsyncs", Long.toString(e.fsyncs()));
+        m.put("journal_bytes_written", Long.toString(e.journalBytesWritten()));
+        m.put("journal_failed", Boolean.toString(e.journalFailed()));
+        m.put("sessions", Integer.toString(e.sessions()));
+        Engine.ViewInfo vi = engine.view();
+        Engine.ViewStats vs = engine.viewStats();
+        m.put("view_file", vi == null ? "" : vi.file().toString());
+        m.put("view_keys", vs == null ? "0" : Long.toString(vs.entries()));
+        m.put("view_published", vs == null ? "0" : Long.toString(vs.published()));
+        m.put("view_withdrawn_too_large", vs == null ? "0" : Long.toString(vs.withdrawnTooLarge()));
+        m.put("view_withdrawn_no_room", vs == null ? "0" : Long.toString(vs.withdrawnNoRoom()));
+        m.put("view_locked_applies", vs == null ? "0" : Long.toString(vs.lockedApplies()));
+        m.put("view_failed", Boolean.toString(vs != null && vs.failed()));
+        m.put("snapshots", Long.toString(e.snapshots()));
+        m.put("snapshot_failures", Long.toString(e.snapshotFailures()));
+        m.put("last_snapshot_ms", Long.toString(e.lastSnapshotMs()));
+        m.put("recovery_snapshot", Long.toString(r.snapshot()));
+        m.put("recovery_snapshot_entries", Long.toString(r.snapshotEntries()));
+        m.put("recovery_segments", Integer.toString(r.segmentsReplayed()));
+        m.put("recovery_records", Long.toString(r.recordsReplayed()));
+        m.put("recovery_dropped_bytes", Long.toString(r.droppedBytes()));
+        m.put("recovery_drop_reason", r.dropReason() == null ? "" : r.dropReason());
+        m.put("recovery_ms", Long.toString(r.durationMs()));
+        return m;
+    }
+
+    /**
+     * Stops like rmmod after rcu_barrier: refuse new work, finish requests in flight, sync, release.
+     * Idempotent; blocks until stopped. Safe to call from a shutdown hook.
+     */
+    public void stop() {
+        synchronized (stopLock) {
+            if (stopped.getCount() == 0) {
+                return;
+            }
+            stopping = true;
+            LOG.log(System.Logger.Level.INFO, "stopping: draining " + connections.size() + " connections");
+            try {
+                listener.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "closing the listener: " + e);
+            }
+            try {
+                Files.deleteIfExists(config.socket());
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "removing socket " + config.socket() + ": " + e);
+            }
+            for (Connection c : connections) {
+                try {
+                    c.channel().channel().shutdownInput(); // its thread finishes what it read, replies, sees EOF, ends
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.DEBUG, "shutdownInput: " + e);
+                }
+            }
+            if (!awaitConnections(config.drainTimeoutMs())) {
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        connections.size() + " connections still busy after the drain timeout ("
+                                + config.drainTimeoutMs() + " ms); closing them");
+                for (Connection c : connections) {
+                    try {
+                        c.channel().close();
+                    } catch (IOException e) {
+                        LOG.log(System.Logger.Level.DEBUG, "close: " + e);
+                    }
+                }
+                awaitConnections(5_000);
+            }
+            reaper.shutdownNow();
+            try {
+                reaper.awaitTermination(5, TimeUnit.SECONDS);
+                acceptor.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            try {
+                engine.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.ERROR, "closing the journal failed: " + e, e);
+            }
+            try {
+                lock.release();
+                lockChannel.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "releasing the lock file: " + e);
+            }
+            LOG.log(System.Logger.Level.INFO, "stopped");
+            stopped.countDown();
+        }
+    }
+
+    private boolean awaitConnections(long timeoutMs) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        synchronized (connections) {
+            while (!connections.isEmpty()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    connections.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Blocks until the server has stopped. */
+    public void awaitStopped() throws InterruptedException {
+        stopped.await();
+    }
+
+    public boolean isStopped() {
+        return stopped.getCount() == 0;
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
 }

@@ -23,38 +23,38 @@ import java.nio.file.Path;
  *     bytes are read through the socket
  */
 public record ViewConfig(boolean enabled, int slotCount, int slotSize) {
-  public static final ViewConfig DEFAULTS = new ViewConfig(true, ViewDescriptor.DEFAULT_SLOT_COUNT,
-      ViewDescriptor.DEFAULT_SLOT_SIZE);
-  /** Largest view file: 16 GiB of slots. */
-  public static final long MAX_VIEW_BYTES = 16L << 30;
+    public static final ViewConfig DEFAULTS =
+            new ViewConfig(true, ViewDescriptor.DEFAULT_SLOT_COUNT, ViewDescriptor.DEFAULT_SLOT_SIZE);
+    /** Largest view file: 16 GiB of slots. */
+    public static final long MAX_VIEW_BYTES = 16L << 30;
 
-  public static final ViewConfig DISABLED = new ViewConfig(false, ViewDescriptor.DEFAULT_SLOT_COUNT,
-      ViewDescriptor.DEFAULT_SLOT_SIZE);
+    public static final ViewConfig DISABLED =
+            new ViewConfig(false, ViewDescriptor.DEFAULT_SLOT_COUNT, ViewDescriptor.DEFAULT_SLOT_SIZE);
 
-  /**
-   * Checks the geometry.
-   *
-   * @throws IllegalArgumentException naming the option, its value and the allowed range
-   */
-  public ViewConfig validate() {
-    String bad = ViewDescriptor.checkGeometry(slotCount, ViewDescriptor.MIN_SLOT_SIZE);
-    if (bad != null) {
-      throw new IllegalArgumentException("--view-slots: " + bad);
+    /**
+     * Checks the geometry.
+     *
+     * @throws IllegalArgumentException naming the option, its value and the allowed range
+     */
+    public ViewConfig validate() {
+        String bad = ViewDescriptor.checkGeometry(slotCount, ViewDescriptor.MIN_SLOT_SIZE);
+        if (bad != null) {
+            throw new IllegalArgumentException("--view-slots: " + bad);
+        }
+        bad = ViewDescriptor.checkGeometry(ViewDescriptor.MIN_SLOT_COUNT, slotSize);
+        if (bad != null) {
+            throw new IllegalArgumentException("--view-slot-size: " + bad);
+        }
+        long bytes = (long) slotCount * slotSize;
+        if (bytes > MAX_VIEW_BYTES) {
+            throw new IllegalArgumentException("--view-slots " + slotCount + " x --view-slot-size " + slotSize + " = "
+                    + bytes + " bytes exceeds the view's limit of " + MAX_VIEW_BYTES + " bytes (16 GiB)");
+        }
+        return this;
     }
-    bad = ViewDescriptor.checkGeometry(ViewDescriptor.MIN_SLOT_COUNT, slotSize);
-    if (bad != null) {
-      throw new IllegalArgumentException("--view-slot-size: " + bad);
-    }
-    long bytes = (long) slotCount * slotSize;
-    if (bytes > MAX_VIEW_BYTES) {
-      throw new IllegalArgumentException("--view-slots " + slotCount + " x --view-slot-size " + slotSize + " = "
-          + bytes + " bytes exceeds the view's limit of " + MAX_VIEW_BYTES + " bytes (16 GiB)");
-    }
-    return this;
-  }
 
-  /** The view file of the daemon serving {@code socket} (absolute): {@code SOCKET.view}. */
-  public static Path file(Path socket) {
-    return socket.resolveSibling(socket.getFileName() + ".view");
-  }
+    /** The view file of the daemon serving {@code socket} (absolute): {@code SOCKET.view}. */
+    public static Path file(Path socket) {
+        return socket.resolveSibling(socket.getFileName() + ".view");
+    }
 }

@@ -21,44 +21,48 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class DataDirectoryModesTest {
-  @TempDir Path root;
+    @TempDir
+    Path root;
 
-  private static String mode(Path p) throws IOException {
-    return PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
-  }
-
-  @Test
-  void start_newDataDirectory_directoriesAndEveryFilePrivate_socketAndViewKeepTheirModes() throws Exception {
-    Path dir = root.resolve("var/data");
-    Path socket = root.resolve("run/s.sock");
-    try (SharedMapServer server = SharedMapServer.start(ServerConfig.defaults(dir, socket))) {
-      assertThat(server.statsSnapshot()).containsEntry("data_dir_warning", "");
+    private static String mode(Path p) throws IOException {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
     }
-    Map<String, String> modes = new TreeMap<>();
-    try (Stream<Path> all = Files.walk(root.resolve("var"))) {
-      for (Path p : all.toList()) {
-        modes.put(root.relativize(p).toString(), mode(p));
-      }
-    }
-    assertThat(modes).containsKeys("var/data/LOCK", "var/data/view-path")
-        .anySatisfy((name, mode) -> assertThat(name).matches("var/data/journal-\\d+\\.log"));
-    modes.forEach((name, mode) -> assertThat(mode).as(name)
-        .isEqualTo(name.equals("var") || name.equals("var/data") ? "rwx------" : "rw-------"));
-    assertThat(mode(root.resolve("run"))).as("the socket's directory: clients reach it, nobody else writes it")
-        .isEqualTo("rwxr-xr-x");
-  }
 
-  @Test
-  void start_existingDataDirectoryOthersMayRead_servesAndWarnsUntilFixed() throws Exception {
-    Path dir = Files.createDirectory(root.resolve("data"));
-    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-    try (SharedMapServer server = SharedMapServer.start(ServerConfig.defaults(dir, root.resolve("s.sock")))) {
-      assertThat(server.statsSnapshot().get("data_dir_warning"))
-          .contains("data directory " + dir + " is mode 0755 (rwxr-xr-x", "chmod 700 " + dir);
-      assertThat(mode(dir)).as("an existing directory is not changed").isEqualTo("rwxr-xr-x");
-
-      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-      assertThat(server.statsSnapshot()).as("after the fix").containsEntry("data_dir_warning", "");
+    @Test
+    void start_newDataDirectory_directoriesAndEveryFilePrivate_socketAndViewKeepTheirModes() throws Exception {
+        Path dir = root.resolve("var/data");
+        Path socket = root.resolve("run/s.sock");
+        try (SharedMapServer server = SharedMapServer.start(ServerConfig.defaults(dir, socket))) {
+            assertThat(server.statsSnapshot()).containsEntry("data_dir_warning", "");
+        }
+        Map<String, String> modes = new TreeMap<>();
+        try (Stream<Path> all = Files.walk(root.resolve("var"))) {
+            for (Path p : all.toList()) {
+                modes.put(root.relativize(p).toString(), mode(p));
+            }
+        }
+        assertThat(modes)
+                .containsKeys("var/data/LOCK", "var/data/view-path")
+                .anySatisfy((name, mode) -> assertThat(name).matches("var/data/journal-\\d+\\.log"));
+        modes.forEach((name, mode) -> assertThat(mode)
+                .as(name)
+                .isEqualTo(name.equals("var") || name.equals("var/data") ? "rwx------" : "rw-------"));
+        assertThat(mode(root.resolve("run")))
+                .as("the socket's directory: clients reach it, nobody else writes it")
+                .isEqualTo("rwxr-xr-x");
     }
-  }
+
+    @Test
+    void start_existingDataDirectoryOthersMayRead_servesAndWarnsUntilFixed() throws Exception {
+        Path dir = Files.createDirectory(root.resolve("data"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (SharedMapServer server = SharedMapServer.start(ServerConfig.defaults(dir, root.resolve("s.sock")))) {
+            assertThat(server.statsSnapshot().get("data_dir_warning"))
+                    .contains("data directory " + dir + " is mode 0755 (rwxr-xr-x", "chmod 700 " + dir);
+            assertThat(mode(dir)).as("an existing directory is not changed").isEqualTo("rwxr-xr-x");
+
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            assertThat(server.statsSnapshot()).as("after the fix").containsEntry("data_dir_warning", "");
+        }
+    }
 }

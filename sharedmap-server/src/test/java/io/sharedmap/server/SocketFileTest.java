@@ -30,157 +30,175 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SocketFileTest {
-  /** A uid no account here uses: the "other user" who made a directory first. */
-  private static final int STRANGER = 4_242_424;
+    /** A uid no account here uses: the "other user" who made a directory first. */
+    private static final int STRANGER = 4_242_424;
 
-  private Path root;
-  private Path socket;
+    private Path root;
+    private Path socket;
 
-  @BeforeEach
-  void setUp() throws IOException {
-    root = Files.createTempDirectory(Path.of("/tmp"), "smf");
-    socket = root.resolve("s.sock");
-  }
-
-  @AfterEach
-  void tearDown() throws IOException {
-    TestDaemon.deleteTree(root);
-  }
-
-  private static String mode(Path p) throws IOException {
-    return PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
-  }
-
-  private List<String> names() throws IOException {
-    try (Stream<Path> s = Files.list(root)) {
-      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    @BeforeEach
+    void setUp() throws IOException {
+        root = Files.createTempDirectory(Path.of("/tmp"), "smf");
+        socket = root.resolve("s.sock");
     }
-  }
 
-  @Test
-  void bind_temporaryNameHasFinalModeBeforeTheSocketAppears_thenServesUnderTheFinalName() throws Exception {
-    AtomicReference<Path> seen = new AtomicReference<>();
-    try (ServerSocketChannel listener = SocketFile.bind(socket, SecurityConfig.DEFAULTS.withSocketMode(0606), tmp -> {
-      try {
-        seen.set(tmp);
-        assertThat(socket).as("the final name before publishing").doesNotExist();
-        assertThat(tmp.getParent().getParent()).isEqualTo(root);
-        assertThat(tmp.getParent().getFileName().toString())
-            .matches("\\.sm" + ProcessHandle.current().pid() + "-[0-9a-z]{8,13}");
-        assertThat(mode(tmp.getParent())).as("nobody else may reach the temporary socket").isEqualTo("rwx------");
-        assertThat(mode(tmp)).as("the temporary socket, already").isEqualTo("rw----rw-");
-      } catch (IOException e) {
-        throw new AssertionError(e);
-      }
-    })) {
-      assertThat(seen.get()).as("the hook ran").isNotNull().doesNotExist();
-      assertThat(seen.get().getParent()).doesNotExist();
-      assertThat(names()).containsExactly("s.sock");
-      assertThat(mode(socket)).isEqualTo("rw----rw-");
-      try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(socket));
-          SocketChannel accepted = listener.accept()) {
-        assertThat(accepted.isConnected()).as("a bound socket keeps serving after link and unlink").isTrue();
-        assertThat(client.isConnected()).isTrue();
-      }
+    @AfterEach
+    void tearDown() throws IOException {
+        TestDaemon.deleteTree(root);
     }
-  }
 
-  @Test
-  void bind_anotherDaemonPublishesMeanwhile_refusedAndItsSocketKept() throws Exception {
-    ServerSocketChannel other = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    try (other) {
-      assertThatThrownBy(() -> SocketFile.bind(socket, SecurityConfig.DEFAULTS, tmp -> {
-        try {
-          other.bind(UnixDomainSocketAddress.of(socket));
-        } catch (IOException e) {
-          throw new AssertionError(e);
+    private static String mode(Path p) throws IOException {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
+    }
+
+    private List<String> names() throws IOException {
+        try (Stream<Path> s = Files.list(root)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
         }
-      })).isInstanceOf(ServerStartException.class).hasMessageContaining("served by a running daemon");
-      assertThat(names()).as("no temporary name left").containsExactly("s.sock");
-      try (SocketChannel _ = SocketChannel.open(UnixDomainSocketAddress.of(socket));
-          SocketChannel accepted = other.accept()) {
-        assertThat(accepted.isConnected()).as("the other daemon's socket still serves").isTrue();
-      }
     }
-  }
 
-  @Test
-  void prepare_temporarySocketOfADeadDaemon_removed_oneBeingPublishedKept() throws Exception {
-    Path dead = Files.createDirectory(root.resolve(".sm99999999-deadbeef1"));
-    try (ServerSocketChannel c = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-      c.bind(UnixDomainSocketAddress.of(dead.resolve("s"))); // nobody accepts once closed: a crash between bind and link
+    @Test
+    void bind_temporaryNameHasFinalModeBeforeTheSocketAppears_thenServesUnderTheFinalName() throws Exception {
+        AtomicReference<Path> seen = new AtomicReference<>();
+        try (ServerSocketChannel listener =
+                SocketFile.bind(socket, SecurityConfig.DEFAULTS.withSocketMode(0606), tmp -> {
+                    try {
+                        seen.set(tmp);
+                        assertThat(socket)
+                                .as("the final name before publishing")
+                                .doesNotExist();
+                        assertThat(tmp.getParent().getParent()).isEqualTo(root);
+                        assertThat(tmp.getParent().getFileName().toString())
+                                .matches("\\.sm" + ProcessHandle.current().pid() + "-[0-9a-z]{8,13}");
+                        assertThat(mode(tmp.getParent()))
+                                .as("nobody else may reach the temporary socket")
+                                .isEqualTo("rwx------");
+                        assertThat(mode(tmp))
+                                .as("the temporary socket, already")
+                                .isEqualTo("rw----rw-");
+                    } catch (IOException e) {
+                        throw new AssertionError(e);
+                    }
+                })) {
+            assertThat(seen.get()).as("the hook ran").isNotNull().doesNotExist();
+            assertThat(seen.get().getParent()).doesNotExist();
+            assertThat(names()).containsExactly("s.sock");
+            assertThat(mode(socket)).isEqualTo("rw----rw-");
+            try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+                    SocketChannel accepted = listener.accept()) {
+                assertThat(accepted.isConnected())
+                        .as("a bound socket keeps serving after link and unlink")
+                        .isTrue();
+                assertThat(client.isConnected()).isTrue();
+            }
+        }
     }
-    Path notOurs = root.resolve(".sm12-notasocket");
-    Files.writeString(notOurs, "x");
-    try (ServerSocketChannel starting = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-      starting.bind(UnixDomainSocketAddress.of(Files.createDirectory(root.resolve(".sm1-starting1")).resolve("s")));
 
-      SocketFile.prepare(socket);
-
-      assertThat(names()).as("the dead one removed; a listening one and a regular file kept")
-          .containsExactly(".sm1-starting1", ".sm12-notasocket");
+    @Test
+    void bind_anotherDaemonPublishesMeanwhile_refusedAndItsSocketKept() throws Exception {
+        ServerSocketChannel other = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try (other) {
+            assertThatThrownBy(() -> SocketFile.bind(socket, SecurityConfig.DEFAULTS, tmp -> {
+                        try {
+                            other.bind(UnixDomainSocketAddress.of(socket));
+                        } catch (IOException e) {
+                            throw new AssertionError(e);
+                        }
+                    }))
+                    .isInstanceOf(ServerStartException.class)
+                    .hasMessageContaining("served by a running daemon");
+            assertThat(names()).as("no temporary name left").containsExactly("s.sock");
+            try (SocketChannel _ = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+                    SocketChannel accepted = other.accept()) {
+                assertThat(accepted.isConnected())
+                        .as("the other daemon's socket still serves")
+                        .isTrue();
+            }
+        }
     }
-  }
 
-  @Test
-  void prepare_createsTheSocketDirectoryReadableNotWritableByOthers() throws Exception {
-    Path nested = root.resolve("run/sub/s.sock");
+    @Test
+    void prepare_temporarySocketOfADeadDaemon_removed_oneBeingPublishedKept() throws Exception {
+        Path dead = Files.createDirectory(root.resolve(".sm99999999-deadbeef1"));
+        try (ServerSocketChannel c = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            c.bind(UnixDomainSocketAddress.of(
+                    dead.resolve("s"))); // nobody accepts once closed: a crash between bind and link
+        }
+        Path notOurs = root.resolve(".sm12-notasocket");
+        Files.writeString(notOurs, "x");
+        try (ServerSocketChannel starting = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            starting.bind(UnixDomainSocketAddress.of(
+                    Files.createDirectory(root.resolve(".sm1-starting1")).resolve("s")));
 
-    SocketFile.prepare(nested);
+            SocketFile.prepare(socket);
 
-    assertThat(mode(root.resolve("run"))).isEqualTo("rwxr-xr-x");
-    assertThat(mode(root.resolve("run/sub"))).isEqualTo("rwxr-xr-x");
-  }
+            assertThat(names())
+                    .as("the dead one removed; a listening one and a regular file kept")
+                    .containsExactly(".sm1-starting1", ".sm12-notasocket");
+        }
+    }
 
-  @Test
-  void perUserDirectory_missing_createdPrivate() throws Exception {
-    Path dir = root.resolve("sharedmap-1000");
+    @Test
+    void prepare_createsTheSocketDirectoryReadableNotWritableByOthers() throws Exception {
+        Path nested = root.resolve("run/sub/s.sock");
 
-    SocketFile.preparePerUserDirectory(dir, SocketFile.processUid());
+        SocketFile.prepare(nested);
 
-    assertThat(mode(dir)).isEqualTo("rwx------");
-  }
+        assertThat(mode(root.resolve("run"))).isEqualTo("rwxr-xr-x");
+        assertThat(mode(root.resolve("run/sub"))).isEqualTo("rwxr-xr-x");
+    }
 
-  @Test
-  void perUserDirectory_ownAndNotWritableByOthers_accepted() throws Exception {
-    Path dir = Files.createDirectory(root.resolve("sharedmap-1000"));
-    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x")); // made by an older version
+    @Test
+    void perUserDirectory_missing_createdPrivate() throws Exception {
+        Path dir = root.resolve("sharedmap-1000");
 
-    SocketFile.preparePerUserDirectory(dir, SocketFile.processUid());
+        SocketFile.preparePerUserDirectory(dir, SocketFile.processUid());
 
-    assertThat(mode(dir)).as("left as it is").isEqualTo("rwxr-xr-x");
-  }
+        assertThat(mode(dir)).isEqualTo("rwx------");
+    }
 
-  @Test
-  void perUserDirectory_ownButWritableByOthers_refused() throws Exception {
-    Path dir = Files.createDirectory(root.resolve("sharedmap-1000"));
-    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+    @Test
+    void perUserDirectory_ownAndNotWritableByOthers_accepted() throws Exception {
+        Path dir = Files.createDirectory(root.resolve("sharedmap-1000"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x")); // made by an older version
 
-    assertThatThrownBy(() -> SocketFile.preparePerUserDirectory(dir, SocketFile.processUid()))
-        .isInstanceOf(ServerStartException.class)
-        .hasMessageContaining("default socket directory " + dir).hasMessageContaining("rwxrwxrwx");
-  }
+        SocketFile.preparePerUserDirectory(dir, SocketFile.processUid());
 
-  @Test
-  void perUserDirectory_ofAnotherUser_refusedNamingOwnerAndMode() throws Exception {
-    assumeTrue(SocketFile.processUid() == 0, "giving a directory to another uid needs root");
-    Path dir = Files.createDirectory(root.resolve("sharedmap-1000"));
-    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-    Files.setAttribute(dir, "unix:uid", STRANGER);
+        assertThat(mode(dir)).as("left as it is").isEqualTo("rwxr-xr-x");
+    }
 
-    assertThatThrownBy(() -> SocketFile.preparePerUserDirectory(dir, 0))
-        .isInstanceOf(ServerStartException.class)
-        .hasMessageContaining("default socket directory " + dir)
-        .hasMessageContaining("(uid " + STRANGER + "), mode rwx------")
-        .hasMessageContaining("XDG_RUNTIME_DIR");
-  }
+    @Test
+    void perUserDirectory_ownButWritableByOthers_refused() throws Exception {
+        Path dir = Files.createDirectory(root.resolve("sharedmap-1000"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
 
-  @Test
-  void perUserDirectory_symbolicLink_refused() throws Exception {
-    Path target = Files.createDirectory(root.resolve("elsewhere"));
-    Path dir = Files.createSymbolicLink(root.resolve("sharedmap-1000"), target);
+        assertThatThrownBy(() -> SocketFile.preparePerUserDirectory(dir, SocketFile.processUid()))
+                .isInstanceOf(ServerStartException.class)
+                .hasMessageContaining("default socket directory " + dir)
+                .hasMessageContaining("rwxrwxrwx");
+    }
 
-    assertThatThrownBy(() -> SocketFile.preparePerUserDirectory(dir, SocketFile.processUid()))
-        .isInstanceOf(ServerStartException.class).hasMessageContaining("a symbolic link");
-  }
+    @Test
+    void perUserDirectory_ofAnotherUser_refusedNamingOwnerAndMode() throws Exception {
+        assumeTrue(SocketFile.processUid() == 0, "giving a directory to another uid needs root");
+        Path dir = Files.createDirectory(root.resolve("sharedmap-1000"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        Files.setAttribute(dir, "unix:uid", STRANGER);
+
+        assertThatThrownBy(() -> SocketFile.preparePerUserDirectory(dir, 0))
+                .isInstanceOf(ServerStartException.class)
+                .hasMessageContaining("default socket directory " + dir)
+                .hasMessageContaining("(uid " + STRANGER + "), mode rwx------")
+                .hasMessageContaining("XDG_RUNTIME_DIR");
+    }
+
+    @Test
+    void perUserDirectory_symbolicLink_refused() throws Exception {
+        Path target = Files.createDirectory(root.resolve("elsewhere"));
+        Path dir = Files.createSymbolicLink(root.resolve("sharedmap-1000"), target);
+
+        assertThatThrownBy(() -> SocketFile.preparePerUserDirectory(dir, SocketFile.processUid()))
+                .isInstanceOf(ServerStartException.class)
+                .hasMessageContaining("a symbolic link");
+    }
 }

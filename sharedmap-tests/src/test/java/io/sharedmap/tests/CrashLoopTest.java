@@ -18,21 +18,22 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the view after each restart. The long run is {@code CrashLoop --kills 100}.
  */
 class CrashLoopTest {
-  @RegisterExtension final SystemTestEnv env = new SystemTestEnv();
+    @RegisterExtension
+    final SystemTestEnv env = new SystemTestEnv();
 
-  @ParameterizedTest(name = "durability {0}")
-  @ValueSource(strings = {"interval", "always", "never"})
-  @Timeout(value = 240, unit = TimeUnit.SECONDS)
-  void tenKills_atRandomMoments_everyPromiseOfTheModeKept(String mode) {
-    long seed = System.nanoTime();
-    CrashLoop.Result r = CrashLoop.run(env, new CrashLoop.Config(mode, 10, mode.equals("never") ? 2 : 3, 2, seed, 300),
-        line -> { });
-    Verify.assertNone(r.summary() + " (seed " + seed + ")", r.problems());
-    assertThat(r.kills()).isEqualTo(10);
-    assertThat(r.acknowledged()).as("acknowledged writes").isGreaterThan(100);
-    if (!mode.equals("never")) {
-      assertThat(r.reader().direct()).as(r.summary()).isPositive();
-      assertThat(r.reader().remapped()).as(r.summary()).isEqualTo(10);
+    @ParameterizedTest(name = "durability {0}")
+    @ValueSource(strings = {"interval", "always", "never"})
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void tenKills_atRandomMoments_everyPromiseOfTheModeKept(String mode) {
+        long seed = System.nanoTime();
+        CrashLoop.Result r = CrashLoop.run(
+                env, new CrashLoop.Config(mode, 10, mode.equals("never") ? 2 : 3, 2, seed, 300), line -> {});
+        Verify.assertNone(r.summary() + " (seed " + seed + ")", r.problems());
+        assertThat(r.kills()).isEqualTo(10);
+        assertThat(r.acknowledged()).as("acknowledged writes").isGreaterThan(100);
+        if (!mode.equals("never")) {
+            assertThat(r.reader().direct()).as(r.summary()).isPositive();
+            assertThat(r.reader().remapped()).as(r.summary()).isEqualTo(10);
+        }
     }
-  }
 }

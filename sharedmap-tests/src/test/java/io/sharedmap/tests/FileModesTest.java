@@ -2,10 +2,9 @@ package io.sharedmap.tests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sharedmap.client.Limits;
+import io.sharedmap.client.Principal;
 import io.sharedmap.client.SharedMap;
-import io.sharedmap.protocol.LimitCodec;
-import io.sharedmap.protocol.LimitCodec.Amounts;
-import io.sharedmap.protocol.LimitCodec.Principal;
 import io.sharedmap.tests.support.Await;
 import io.sharedmap.tests.support.DaemonProcess;
 import io.sharedmap.tests.support.SystemTestEnv;
@@ -35,85 +34,101 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * reach is served, with a WARNING that names the fix.
  */
 class FileModesTest {
-  private static final Duration SNAPSHOT_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration SNAPSHOT_TIMEOUT = Duration.ofSeconds(60);
 
-  @RegisterExtension final SystemTestEnv env = new SystemTestEnv();
+    @RegisterExtension
+    final SystemTestEnv env = new SystemTestEnv();
 
-  private static String mode(Path p) throws IOException {
-    return PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
-  }
-
-  @Test
-  @Timeout(value = 180, unit = TimeUnit.SECONDS)
-  void umask000_dataDirectoryAndEveryFileInItPrivate_socketAndViewKeepTheirModes() throws Exception {
-    Path top = env.scratch().resolve("var");
-    DaemonProcess.Spec spec = env.daemonSpec().withDataDir(top.resolve("data"))
-        .withSocket(env.scratch().resolve("run/s.sock")).withUmask("000")
-        .withServerArgs("--snapshot-min-journal-bytes", "1048576", "--durability", "always");
-    DaemonProcess daemon = env.startDaemon(spec);
-    byte[] value = new byte[64 * 1024];
-    Arrays.fill(value, (byte) 's');
-    try (SharedMap map = SharedMap.connect(spec.socket())) {
-      map.set("small", "secret"); // fits the view
-      for (int i = 0; i < 40; i++) { // 2.5 MiB of journal over 512 KiB of live data: a snapshot
-        map.set(("big" + i % 8).getBytes(StandardCharsets.UTF_8), value);
-      }
-      Await.until("a snapshot", () -> Long.parseLong(map.stats().get("snapshots")) >= 1, SNAPSHOT_TIMEOUT);
-      map.setLimits(Principal.DEFAULT, new Amounts(1000, LimitCodec.KEEP, LimitCodec.KEEP));
-    }
-    daemon.stop();
-    Path segment;
-    try (Stream<Path> files = Files.list(spec.dataDir())) {
-      segment = files.filter(p -> p.getFileName().toString().matches("journal-\\d+\\.log")).sorted().toList()
-          .getLast();
-    }
-    Files.write(segment, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, StandardOpenOption.APPEND); // a torn record
-    DaemonProcess restarted = env.startDaemon(spec);
-    try (SharedMap map = SharedMap.connect(spec.socket())) {
-      assertThat(map.stats()).as("the torn tail saved aside").containsEntry("recovery_dropped_bytes", "9")
-          .containsEntry("data_dir_warning", "");
-      map.set("after", "restart");
+    private static String mode(Path p) throws IOException {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
     }
 
-    Map<String, String> modes = new TreeMap<>();
-    try (Stream<Path> all = Files.walk(top)) {
-      for (Path p : all.toList()) {
-        modes.put(env.scratch().relativize(p).toString(), mode(p));
-      }
-    }
-    assertThat(modes.keySet()).as("what the daemon made")
-        .contains("var/data/LOCK", "var/data/limits", "var/data/view-path")
-        .anyMatch(n -> n.matches("var/data/journal-\\d+\\.log"))
-        .anyMatch(n -> n.matches("var/data/snapshot-\\d+\\.snap"))
-        .anyMatch(n -> n.matches("var/data/journal-\\d+\\.log\\.damaged-\\d+"));
-    modes.forEach((name, mode) -> assertThat(mode).as(name)
-        .isEqualTo(name.equals("var") || name.equals("var/data") ? "rwx------" : "rw-------"));
-    Path run = spec.socket().getParent();
-    try (Stream<Path> s = Files.list(run)) {
-      assertThat(s.map(p -> p.getFileName().toString()).sorted().toList()).as("no temporary socket left")
-          .containsExactly("s.sock", "s.sock.view");
-    }
-    assertThat(mode(run)).as("the socket's directory (made by the daemon)").isEqualTo("rwxr-xr-x");
-    assertThat(mode(spec.socket())).as("the socket: --socket-mode's default").isEqualTo("rw-rw----");
-    assertThat(mode(run.resolve("s.sock.view"))).as("the view: readable by who may connect").isEqualTo("rw-r-----");
-    restarted.stop();
-    restarted.assertNoUnexpectedErrors(env.allowedErrors());
-  }
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void umask000_dataDirectoryAndEveryFileInItPrivate_socketAndViewKeepTheirModes() throws Exception {
+        Path top = env.scratch().resolve("var");
+        DaemonProcess.Spec spec = env.daemonSpec()
+                .withDataDir(top.resolve("data"))
+                .withSocket(env.scratch().resolve("run/s.sock"))
+                .withUmask("000")
+                .withServerArgs("--snapshot-min-journal-bytes", "1048576", "--durability", "always");
+        DaemonProcess daemon = env.startDaemon(spec);
+        byte[] value = new byte[64 * 1024];
+        Arrays.fill(value, (byte) 's');
+        try (SharedMap map = SharedMap.connect(spec.socket())) {
+            map.set("small", "secret"); // fits the view
+            for (int i = 0; i < 40; i++) { // 2.5 MiB of journal over 512 KiB of live data: a snapshot
+                map.set(("big" + i % 8).getBytes(StandardCharsets.UTF_8), value);
+            }
+            Await.until("a snapshot", () -> Long.parseLong(map.stats().get("snapshots")) >= 1, SNAPSHOT_TIMEOUT);
+            map.setLimits(Principal.DEFAULT, new Limits(1000, Limits.KEEP, Limits.KEEP));
+        }
+        daemon.stop();
+        Path segment;
+        try (Stream<Path> files = Files.list(spec.dataDir())) {
+            segment = files.filter(p -> p.getFileName().toString().matches("journal-\\d+\\.log"))
+                    .sorted()
+                    .toList()
+                    .getLast();
+        }
+        Files.write(segment, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, StandardOpenOption.APPEND); // a torn record
+        DaemonProcess restarted = env.startDaemon(spec);
+        try (SharedMap map = SharedMap.connect(spec.socket())) {
+            assertThat(map.stats())
+                    .as("the torn tail saved aside")
+                    .containsEntry("recovery_dropped_bytes", "9")
+                    .containsEntry("data_dir_warning", "");
+            map.set("after", "restart");
+        }
 
-  @Test
-  @Timeout(value = 120, unit = TimeUnit.SECONDS)
-  void existingDataDirectoryOthersMayRead_servedWithAWarningNamingModeAndFix() throws Exception {
-    Path dir = env.newDir("open");
-    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-    DaemonProcess daemon = env.startDaemon(env.daemonSpec().withDataDir(dir));
-    try (SharedMap map = SharedMap.connect(daemon.socket())) {
-      map.set("k", "v");
-      assertThat(map.stats().get("data_dir_warning")).contains(dir.toString(), "0755", "chmod 700 " + dir);
+        Map<String, String> modes = new TreeMap<>();
+        try (Stream<Path> all = Files.walk(top)) {
+            for (Path p : all.toList()) {
+                modes.put(env.scratch().relativize(p).toString(), mode(p));
+            }
+        }
+        assertThat(modes.keySet())
+                .as("what the daemon made")
+                .contains("var/data/LOCK", "var/data/limits", "var/data/view-path")
+                .anyMatch(n -> n.matches("var/data/journal-\\d+\\.log"))
+                .anyMatch(n -> n.matches("var/data/snapshot-\\d+\\.snap"))
+                .anyMatch(n -> n.matches("var/data/journal-\\d+\\.log\\.damaged-\\d+"));
+        modes.forEach((name, mode) -> assertThat(mode)
+                .as(name)
+                .isEqualTo(name.equals("var") || name.equals("var/data") ? "rwx------" : "rw-------"));
+        Path run = spec.socket().getParent();
+        try (Stream<Path> s = Files.list(run)) {
+            assertThat(s.map(p -> p.getFileName().toString()).sorted().toList())
+                    .as("no temporary socket left")
+                    .containsExactly("s.sock", "s.sock.view");
+        }
+        assertThat(mode(run)).as("the socket's directory (made by the daemon)").isEqualTo("rwxr-xr-x");
+        assertThat(mode(spec.socket()))
+                .as("the socket: --socket-mode's default")
+                .isEqualTo("rw-rw----");
+        assertThat(mode(run.resolve("s.sock.view")))
+                .as("the view: readable by who may connect")
+                .isEqualTo("rw-r-----");
+        restarted.stop();
+        restarted.assertNoUnexpectedErrors(env.allowedErrors());
     }
-    assertThat(daemon.logLines()).as("the daemon's log")
-        .anyMatch(l -> l.contains(" WARNING ") && l.contains("data directory " + dir + " is mode 0755 (rwxr-xr-x")
-            && l.endsWith("fix: chmod 700 " + dir));
-    assertThat(mode(dir)).as("left as the operator made it").isEqualTo("rwxr-xr-x");
-    daemon.stop();
-  }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void existingDataDirectoryOthersMayRead_servedWithAWarningNamingModeAndFix() throws Exception {
+        Path dir = env.newDir("open");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        DaemonProcess daemon = env.startDaemon(env.daemonSpec().withDataDir(dir));
+        try (SharedMap map = SharedMap.connect(daemon.socket())) {
+            map.set("k", "v");
+            assertThat(map.stats().get("data_dir_warning")).contains(dir.toString(), "0755", "chmod 700 " + dir);
+        }
+        assertThat(daemon.logLines())
+                .as("the daemon's log")
+                .anyMatch(l -> l.contains(" WARNING ")
+                        && l.contains("data directory " + dir + " is mode 0755 (rwxr-xr-x")
+                        && l.endsWith("fix: chmod 700 " + dir));
+        assertThat(mode(dir)).as("left as the operator made it").isEqualTo("rwxr-xr-x");
+        daemon.stop();
+    }
 }

@@ -9,15 +9,15 @@ import io.sharedmap.client.SharedMap;
  * real daemon found through {@code SHAREDMAP_SOCKET}, as a user's program would find it.
  */
 public final class ReadmeExample {
-  private ReadmeExample() {}
+    private ReadmeExample() {}
 
-  public static void main(String[] args) {
-    // README:begin
-    try (SharedMap map = SharedMap.connect()) {                 // finds the daemon's socket by itself
-      map.set("greeting", "hello");                             // CREATED or UPDATED, with a version
-      Entry e = map.get("greeting").orElseThrow();              // same value in every process
-      map.compareAndSet("greeting", e.version(), "hi");         // Applied, or Conflict if someone won
+    public static void main(String[] args) {
+        // README:begin
+        try (SharedMap map = SharedMap.connect()) { // finds the daemon's socket by itself
+            map.set("greeting", "hello"); // CREATED or UPDATED, with a version
+            Entry e = map.get("greeting").orElseThrow(); // same value in every process
+            map.compareAndSet("greeting", e.version(), "hi"); // Applied, or Conflict if someone won
+        }
+        // README:end
     }
-    // README:end
-  }
 }

@@ -40,53 +40,56 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xmx2g"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class EngineIndexBenchmark {
 
-  @Param({"100000"})
-  int keys;
+    @Param({"100000"})
+    int keys;
 
-  @Param({"100"})
-  int valueSize;
+    @Param({"100"})
+    int valueSize;
 
-  private Path dir;
-  private Engine engine;
-  private byte[][] keyBytes;
-  private byte[] value;
+    private Path dir;
+    private Engine engine;
+    private byte[][] keyBytes;
+    private byte[] value;
 
-  /** Each benchmark thread's own random stream. */
-  @State(Scope.Thread)
-  public static class ThreadRandom {
-    final SplittableRandom random = new SplittableRandom(Thread.currentThread().threadId());
-  }
-
-  @Setup(Level.Trial)
-  public void setUp() throws IOException {
-    dir = EngineFixture.tempDir();
-    engine = EngineFixture.open(dir, Durability.NEVER);
-    keyBytes = EngineFixture.keys(keys);
-    value = EngineFixture.value(valueSize);
-    for (byte[] k : keyBytes) {
-      engine.set(k.clone(), value);
+    /** Each benchmark thread's own random stream. */
+    @State(Scope.Thread)
+    public static class ThreadRandom {
+        final SplittableRandom random =
+                new SplittableRandom(Thread.currentThread().threadId());
     }
-  }
 
-  @TearDown(Level.Trial)
-  public void tearDown() throws IOException {
-    engine.close();
-    EngineFixture.delete(dir);
-  }
+    @Setup(Level.Trial)
+    public void setUp() throws IOException {
+        dir = EngineFixture.tempDir();
+        engine = EngineFixture.open(dir, Durability.NEVER);
+        keyBytes = EngineFixture.keys(keys);
+        value = EngineFixture.value(valueSize);
+        for (byte[] k : keyBytes) {
+            engine.set(k.clone(), value);
+        }
+    }
 
-  @Benchmark
-  public Results.Lookup get(ThreadRandom r) {
-    return engine.get(keyBytes[r.random.nextInt(keys)]);
-  }
+    @TearDown(Level.Trial)
+    public void tearDown() throws IOException {
+        engine.close();
+        EngineFixture.delete(dir);
+    }
 
-  /** The engine takes ownership of key and value; the benchmark never changes them, so sharing is safe. */
-  @Benchmark
-  public Results.Write set(ThreadRandom r) throws JournalFailedException {
-    return engine.set(keyBytes[r.random.nextInt(keys)], value);
-  }
+    @Benchmark
+    public Results.Lookup get(ThreadRandom r) {
+        return engine.get(keyBytes[r.random.nextInt(keys)]);
+    }
+
+    /** The engine takes ownership of key and value; the benchmark never changes them, so sharing is safe. */
+    @Benchmark
+    public Results.Write set(ThreadRandom r) throws JournalFailedException {
+        return engine.set(keyBytes[r.random.nextInt(keys)], value);
+    }
 }

@@ -34,57 +34,60 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xmx2g"})
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class IndexStructureBenchmark {
 
-  /** A byte-string key: unsigned lexicographic order, hash of the contents. */
-  record ByteKey(byte[] bytes) implements Comparable<ByteKey> {
-    @Override
-    public int compareTo(ByteKey o) {
-      return Arrays.compareUnsigned(bytes, o.bytes);
+    /** A byte-string key: unsigned lexicographic order, hash of the contents. */
+    record ByteKey(byte[] bytes) implements Comparable<ByteKey> {
+        @Override
+        public int compareTo(ByteKey o) {
+            return Arrays.compareUnsigned(bytes, o.bytes);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ByteKey k && Arrays.equals(bytes, k.bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(bytes);
+        }
     }
 
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof ByteKey k && Arrays.equals(bytes, k.bytes);
+    @Param({"100000", "1000000"})
+    int keys;
+
+    @Param({"skiplist", "hash"})
+    String structure;
+
+    private ConcurrentMap<ByteKey, byte[]> map;
+    private byte[][] keyBytes;
+
+    /** Each benchmark thread's own random stream. */
+    @State(Scope.Thread)
+    public static class ThreadRandom {
+        final SplittableRandom random =
+                new SplittableRandom(Thread.currentThread().threadId());
     }
 
-    @Override
-    public int hashCode() {
-      return Arrays.hashCode(bytes);
+    @Setup
+    public void setUp() {
+        map = structure.equals("hash") ? new ConcurrentHashMap<>() : new ConcurrentSkipListMap<>();
+        keyBytes = EngineFixture.keys(keys);
+        byte[] value = EngineFixture.value(100);
+        for (byte[] k : keyBytes) {
+            map.put(new ByteKey(k.clone()), value);
+        }
     }
-  }
 
-  @Param({"100000", "1000000"})
-  int keys;
-
-  @Param({"skiplist", "hash"})
-  String structure;
-
-  private ConcurrentMap<ByteKey, byte[]> map;
-  private byte[][] keyBytes;
-
-  /** Each benchmark thread's own random stream. */
-  @State(Scope.Thread)
-  public static class ThreadRandom {
-    final SplittableRandom random = new SplittableRandom(Thread.currentThread().threadId());
-  }
-
-  @Setup
-  public void setUp() {
-    map = structure.equals("hash") ? new ConcurrentHashMap<>() : new ConcurrentSkipListMap<>();
-    keyBytes = EngineFixture.keys(keys);
-    byte[] value = EngineFixture.value(100);
-    for (byte[] k : keyBytes) {
-      map.put(new ByteKey(k.clone()), value);
+    /** A GET as the daemon receives it: a fresh key array, wrapped, looked up. */
+    @Benchmark
+    public byte[] get(ThreadRandom r) {
+        return map.get(new ByteKey(keyBytes[r.random.nextInt(keys)].clone()));
     }
-  }
-
-  /** A GET as the daemon receives it: a fresh key array, wrapped, looked up. */
-  @Benchmark
-  public byte[] get(ThreadRandom r) {
-    return map.get(new ByteKey(keyBytes[r.random.nextInt(keys)].clone()));
-  }
 }

@@ -42,49 +42,52 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xmx2g"})
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class JournalAppendBenchmark {
 
-  @Param({"always", "interval", "never"})
-  String durability;
+    @Param({"always", "interval", "never"})
+    String durability;
 
-  @Param({"100"})
-  int valueSize;
+    @Param({"100"})
+    int valueSize;
 
-  /** Keys written: small enough that the index stays in cache, so the journal dominates. */
-  static final int KEYS = 10_000;
+    /** Keys written: small enough that the index stays in cache, so the journal dominates. */
+    static final int KEYS = 10_000;
 
-  private Path dir;
-  private Engine engine;
-  private byte[][] keyBytes;
-  private byte[] value;
+    private Path dir;
+    private Engine engine;
+    private byte[][] keyBytes;
+    private byte[] value;
 
-  /** Each benchmark thread's own random stream. */
-  @State(Scope.Thread)
-  public static class ThreadRandom {
-    final SplittableRandom random = new SplittableRandom(Thread.currentThread().threadId());
-  }
+    /** Each benchmark thread's own random stream. */
+    @State(Scope.Thread)
+    public static class ThreadRandom {
+        final SplittableRandom random =
+                new SplittableRandom(Thread.currentThread().threadId());
+    }
 
-  @Setup(Level.Trial)
-  public void setUp() throws IOException {
-    dir = EngineFixture.tempDir();
-    engine = EngineFixture.open(dir, Durability.valueOf(durability.toUpperCase(Locale.ROOT)));
-    keyBytes = EngineFixture.keys(KEYS);
-    value = EngineFixture.value(valueSize);
-  }
+    @Setup(Level.Trial)
+    public void setUp() throws IOException {
+        dir = EngineFixture.tempDir();
+        engine = EngineFixture.open(dir, Durability.valueOf(durability.toUpperCase(Locale.ROOT)));
+        keyBytes = EngineFixture.keys(KEYS);
+        value = EngineFixture.value(valueSize);
+    }
 
-  @TearDown(Level.Trial)
-  public void tearDown() throws IOException {
-    engine.close();
-    EngineFixture.delete(dir);
-  }
+    @TearDown(Level.Trial)
+    public void tearDown() throws IOException {
+        engine.close();
+        EngineFixture.delete(dir);
+    }
 
-  @Benchmark
-  public Results.Write acknowledgedSet(ThreadRandom r) throws JournalFailedException {
-    Results.Write w = engine.set(keyBytes[r.random.nextInt(KEYS)], value);
-    engine.awaitDurable(w.visibleVersion());
-    return w;
-  }
+    @Benchmark
+    public Results.Write acknowledgedSet(ThreadRandom r) throws JournalFailedException {
+        Results.Write w = engine.set(keyBytes[r.random.nextInt(KEYS)], value);
+        engine.awaitDurable(w.visibleVersion());
+        return w;
+    }
 }

@@ -35,46 +35,48 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx4g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xmx4g"})
 @Warmup(iterations = 2)
 @Measurement(iterations = 5)
 public class RecoveryBenchmark {
 
-  @Param({"1000000"})
-  int entries;
+    @Param({"1000000"})
+    int entries;
 
-  /** {@code journal}: every entry replayed from the journal; {@code snapshot}: loaded from a snapshot. */
-  @Param({"journal", "snapshot"})
-  String from;
+    /** {@code journal}: every entry replayed from the journal; {@code snapshot}: loaded from a snapshot. */
+    @Param({"journal", "snapshot"})
+    String from;
 
-  private Path dir;
+    private Path dir;
 
-  @Setup(Level.Trial)
-  public void setUp() throws IOException {
-    dir = EngineFixture.tempDir();
-    byte[] value = EngineFixture.value(100);
-    try (Engine engine = EngineFixture.open(dir, Durability.INTERVAL)) {
-      byte[][] keys = EngineFixture.keys(entries);
-      long last = 0;
-      for (byte[] k : keys) {
-        last = engine.set(k, value).visibleVersion();
-      }
-      engine.awaitDurable(last);
-      if (from.equals("snapshot")) {
-        engine.snapshot();
-      }
+    @Setup(Level.Trial)
+    public void setUp() throws IOException {
+        dir = EngineFixture.tempDir();
+        byte[] value = EngineFixture.value(100);
+        try (Engine engine = EngineFixture.open(dir, Durability.INTERVAL)) {
+            byte[][] keys = EngineFixture.keys(entries);
+            long last = 0;
+            for (byte[] k : keys) {
+                last = engine.set(k, value).visibleVersion();
+            }
+            engine.awaitDurable(last);
+            if (from.equals("snapshot")) {
+                engine.snapshot();
+            }
+        }
     }
-  }
 
-  @TearDown(Level.Trial)
-  public void tearDown() throws IOException {
-    EngineFixture.delete(dir);
-  }
-
-  @Benchmark
-  public RecoveryReport open() throws IOException {
-    try (Engine engine = EngineFixture.open(dir, Durability.INTERVAL)) {
-      return engine.recovery();
+    @TearDown(Level.Trial)
+    public void tearDown() throws IOException {
+        EngineFixture.delete(dir);
     }
-  }
+
+    @Benchmark
+    public RecoveryReport open() throws IOException {
+        try (Engine engine = EngineFixture.open(dir, Durability.INTERVAL)) {
+            return engine.recovery();
+        }
+    }
 }

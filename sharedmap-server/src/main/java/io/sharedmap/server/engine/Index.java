@@ -22,39 +22,39 @@ import java.util.concurrent.ConcurrentSkipListMap;
  * <p>Memory: about 40 more bytes per key than the skip list alone.
  */
 final class Index {
-  private final ConcurrentHashMap<Key, Entry> byKey = new ConcurrentHashMap<>();
-  private final ConcurrentSkipListMap<Key, Entry> ordered = new ConcurrentSkipListMap<>();
+    private final ConcurrentHashMap<Key, Entry> byKey = new ConcurrentHashMap<>();
+    private final ConcurrentSkipListMap<Key, Entry> ordered = new ConcurrentSkipListMap<>();
 
-  Entry get(Key key) {
-    return byKey.get(key);
-  }
+    Entry get(Key key) {
+        return byKey.get(key);
+    }
 
-  Entry put(Key key, Entry entry) {
-    Entry previous = byKey.put(key, entry);
-    ordered.put(key, entry);
-    return previous;
-  }
+    Entry put(Key key, Entry entry) {
+        Entry previous = byKey.put(key, entry);
+        ordered.put(key, entry);
+        return previous;
+    }
 
-  Entry remove(Key key) {
-    Entry previous = byKey.remove(key);
-    ordered.remove(key);
-    return previous;
-  }
+    Entry remove(Key key) {
+        Entry previous = byKey.remove(key);
+        ordered.remove(key);
+        return previous;
+    }
 
-  int size() {
-    return byKey.size();
-  }
+    int size() {
+        return byKey.size();
+    }
 
-  /**
-   * Entries in ascending key order starting at {@code from}. Weakly consistent: reflects every
-   * entry that exists unchanged for the whole walk, and may or may not reflect concurrent changes.
-   */
-  Iterator<Map.Entry<Key, Entry>> from(Key from, boolean inclusive) {
-    ConcurrentNavigableMap<Key, Entry> tail = ordered.tailMap(from, inclusive);
-    return tail.entrySet().iterator();
-  }
+    /**
+     * Entries in ascending key order starting at {@code from}. Weakly consistent: reflects every
+     * entry that exists unchanged for the whole walk, and may or may not reflect concurrent changes.
+     */
+    Iterator<Map.Entry<Key, Entry>> from(Key from, boolean inclusive) {
+        ConcurrentNavigableMap<Key, Entry> tail = ordered.tailMap(from, inclusive);
+        return tail.entrySet().iterator();
+    }
 
-  Iterator<Map.Entry<Key, Entry>> all() {
-    return ordered.entrySet().iterator();
-  }
+    Iterator<Map.Entry<Key, Entry>> all() {
+        return ordered.entrySet().iterator();
+    }
 }

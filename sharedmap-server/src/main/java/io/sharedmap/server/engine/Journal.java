@@ -2,8 +2,8 @@ package io.sharedmap.server.engine;
 
 import static io.sharedmap.server.engine.StoreFileDescriptor.*;
 
+import io.sharedmap.os.files.FileModes;
 import io.sharedmap.server.Durability;
-import io.sharedmap.server.security.FileModes;
 import io.sharedmap.server.security.Owner;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -62,575 +62,581 @@ import java.util.concurrent.locks.ReentrantLock;
  * unpark) when the room runs short.
  */
 final class Journal implements AutoCloseable {
-  private static final System.Logger LOG = System.getLogger(Journal.class.getName());
+    private static final System.Logger LOG = System.getLogger(Journal.class.getName());
 
-  /** A queued record. */
-  record Pending(int type, int flags, long clientId, long sequence, byte[] key, byte[] value,
-      long version, Owner owner) {}
+    /** A queued record. */
+    record Pending(
+            int type, int flags, long clientId, long sequence, byte[] key, byte[] value, long version, Owner owner) {}
 
-  /** The result of a rotation: records with versions above {@code boundaryVersion} go to {@code segment}. */
-  record Rotation(long segment, long boundaryVersion) {}
+    /** The result of a rotation: records with versions above {@code boundaryVersion} go to {@code segment}. */
+    record Rotation(long segment, long boundaryVersion) {}
 
-  private final Path dir;
-  private final Durability durability;
-  private final Faults faults;
+    private final Path dir;
+    private final Durability durability;
+    private final Faults faults;
 
-  private final ReentrantLock appendLock = new ReentrantLock();
-  // @GuardedBy("appendLock")
-  private long lastVersion;
-  // @GuardedBy("appendLock")
-  private ArrayList<Pending> pending = new ArrayList<>();
-  // @GuardedBy("appendLock")
-  private long pendingBytes;
-  // @GuardedBy("appendLock")
-  private boolean closed;
+    private final ReentrantLock appendLock = new ReentrantLock();
+    // @GuardedBy("appendLock")
+    private long lastVersion;
+    // @GuardedBy("appendLock")
+    private ArrayList<Pending> pending = new ArrayList<>();
+    // @GuardedBy("appendLock")
+    private long pendingBytes;
+    // @GuardedBy("appendLock")
+    private boolean closed;
 
-  private final AtomicBoolean leader = new AtomicBoolean();
-  private final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean leader = new AtomicBoolean();
+    private final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
 
-  private volatile long writtenVersion;
-  private final AtomicLong syncedVersion = new AtomicLong();
-  private volatile IOException failure;
+    private volatile long writtenVersion;
+    private final AtomicLong syncedVersion = new AtomicLong();
+    private volatile IOException failure;
 
-  // Replaced by the leader only (rotate); read by the background fsync and the preallocator.
-  private volatile SegmentAppender appender;
-  private volatile long segment;
-  private final Thread preallocator;
-  private final AtomicBoolean preallocatorWanted = new AtomicBoolean();
-  private volatile boolean preallocatorStopped;
+    // Replaced by the leader only (rotate); read by the background fsync and the preallocator.
+    private volatile SegmentAppender appender;
+    private volatile long segment;
+    private final Thread preallocator;
+    private final AtomicBoolean preallocatorWanted = new AtomicBoolean();
+    private volatile boolean preallocatorStopped;
 
-  private volatile long segmentBytes;
+    private volatile long segmentBytes;
 
-  // The view, if any: told of every record once it is durable, before the waiters are released.
-  // Set once before the first append; called by the leader only.
-  private volatile View view;
-  // Leader only: in always mode, records written but not yet fsynced, so not yet applied to the view.
-  private final ArrayList<Pending> unsynced = new ArrayList<>();
-  // UNSAFE, for testing the torture's checks only (Engine.UNSAFE_LATE_VIEW_PROPERTY): release the
-  // waiters of a batch first and apply it to the view LATE_VIEW_DELAY_NS later, so direct readers
-  // miss acknowledged writes for a while.
-  private final boolean unsafeLateView = Boolean.getBoolean(Engine.UNSAFE_LATE_VIEW_PROPERTY);
-  private static final long LATE_VIEW_DELAY_NS = 2_000_000;
-  private final AtomicLong commits = new AtomicLong();
-  private final AtomicLong fsyncs = new AtomicLong();
-  private final AtomicLong bytesWritten = new AtomicLong();
+    // The view, if any: told of every record once it is durable, before the waiters are released.
+    // Set once before the first append; called by the leader only.
+    private volatile View view;
+    // Leader only: in always mode, records written but not yet fsynced, so not yet applied to the view.
+    private final ArrayList<Pending> unsynced = new ArrayList<>();
+    // UNSAFE, for testing the torture's checks only (Engine.UNSAFE_LATE_VIEW_PROPERTY): release the
+    // waiters of a batch first and apply it to the view LATE_VIEW_DELAY_NS later, so direct readers
+    // miss acknowledged writes for a while.
+    private final boolean unsafeLateView = Boolean.getBoolean(Engine.UNSAFE_LATE_VIEW_PROPERTY);
+    private static final long LATE_VIEW_DELAY_NS = 2_000_000;
+    private final AtomicLong commits = new AtomicLong();
+    private final AtomicLong fsyncs = new AtomicLong();
+    private final AtomicLong bytesWritten = new AtomicLong();
 
-  /**
-   * Continues an open segment.
-   *
-   * @param channel the segment, readable and writable, positioned at the end of its last valid
-   *     record; anything after that position is cut off
-   * @param lastVersion the highest version that exists in the store
-   */
-  Journal(Path dir, Durability durability, Faults faults, FileChannel channel, long segment, long lastVersion)
-      throws IOException {
-    this.dir = dir;
-    this.durability = durability;
-    this.faults = faults;
-    this.segment = segment;
-    this.segmentBytes = channel.position();
-    this.appender = openAppender(channel, segment);
-    this.lastVersion = lastVersion;
-    this.writtenVersion = lastVersion;
-    this.syncedVersion.set(lastVersion);
-    this.preallocator = Thread.ofPlatform().daemon().name("sharedmap-journal-preallocator")
-        .unstarted(this::preallocateLoop);
-    this.preallocator.start();
-  }
-
-  /** An appender for a segment, with its first extent made here, so the first records need no write. */
-  private SegmentAppender openAppender(FileChannel channel, long number) throws IOException {
-    SegmentAppender a = new SegmentAppender(channel, channel.position(), segmentName(number), faults);
-    a.preallocateFirst();
-    return a;
-  }
-
-  /** The preallocator thread: zero-fills and maps room ahead of the active segment when woken. */
-  private void preallocateLoop() {
-    while (!preallocatorStopped) {
-      if (!preallocatorWanted.getAndSet(false)) {
-        LockSupport.park(this);
-        continue;
-      }
-      appender.preallocateAhead();
+    /**
+     * Continues an open segment.
+     *
+     * @param channel the segment, readable and writable, positioned at the end of its last valid
+     *     record; anything after that position is cut off
+     * @param lastVersion the highest version that exists in the store
+     */
+    Journal(Path dir, Durability durability, Faults faults, FileChannel channel, long segment, long lastVersion)
+            throws IOException {
+        this.dir = dir;
+        this.durability = durability;
+        this.faults = faults;
+        this.segment = segment;
+        this.segmentBytes = channel.position();
+        this.appender = openAppender(channel, segment);
+        this.lastVersion = lastVersion;
+        this.writtenVersion = lastVersion;
+        this.syncedVersion.set(lastVersion);
+        this.preallocator = Thread.ofPlatform()
+                .daemon()
+                .name("sharedmap-journal-preallocator")
+                .unstarted(this::preallocateLoop);
+        this.preallocator.start();
     }
-  }
 
-  /**
-   * Applies every later durable record to {@code v} before acknowledging it. Call before the first
-   * append; not in {@code never} mode, which acknowledges before anything is written.
-   */
-  void attachView(View v) {
-    if (durability == Durability.NEVER) {
-      throw new IllegalStateException("never mode acknowledges before writing; a view cannot follow it");
+    /** An appender for a segment, with its first extent made here, so the first records need no write. */
+    private SegmentAppender openAppender(FileChannel channel, long number) throws IOException {
+        SegmentAppender a = new SegmentAppender(channel, channel.position(), segmentName(number), faults);
+        a.preallocateFirst();
+        return a;
     }
-    this.view = v;
-  }
 
-  private void wakePreallocator() {
-    if (!preallocatorWanted.get() && preallocatorWanted.compareAndSet(false, true)) {
-      LockSupport.unpark(preallocator);
-    }
-  }
-
-  /** Creates segment {@code number} with its header, atomically (temp file, fsync, rename, fsync dir). */
-  static FileChannel createSegment(Path dir, long number, long baseVersion) throws IOException {
-    Path target = dir.resolve(segmentName(number));
-    Path tmp = dir.resolve(segmentName(number) + TEMP_SUFFIX);
-    try (FileChannel c = FileModes.openPrivate(tmp)) {
-      ByteBuffer h = ByteBuffer.wrap(new RecordCodec().fileHeader(SEGMENT_MAGIC, number, baseVersion));
-      while (h.hasRemaining()) {
-        c.write(h);
-      }
-      c.force(true);
-    }
-    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-    syncDirectory(dir);
-    FileChannel c = FileChannel.open(target, StandardOpenOption.WRITE, StandardOpenOption.READ);
-    c.position(c.size());
-    return c;
-  }
-
-  static void syncDirectory(Path dir) throws IOException {
-    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-      d.force(true);
-    }
-  }
-
-  /**
-   * Assigns the next version to a record and queues it. No I/O. The caller must hold the key's
-   * stripe lock, so that records of one key are queued in version order.
-   *
-   * @throws JournalFailedException if an earlier write or sync failed, or the journal is closed
-   */
-  long append(int type, byte[] key, byte[] value) throws JournalFailedException {
-    return append(type, 0, 0, 0, key, value, null);
-  }
-
-  /**
-   * As {@link #append(int, byte[], byte[])}, for a record that may carry a client's sequence number
-   * ({@code FLAG_SEQUENCED}) and owner fields ({@code FLAG_OWNED}, {@code owner} not null).
-   */
-  long append(int type, int flags, long clientId, long sequence, byte[] key, byte[] value, Owner owner)
-      throws JournalFailedException {
-    appendLock.lock();
-    try {
-      checkUsable();
-      long v = ++lastVersion;
-      pending.add(new Pending(type, flags, clientId, sequence, key, value, v, owner));
-      pendingBytes += RecordCodec.recordLength(flags, key.length, value.length);
-      return v;
-    } finally {
-      appendLock.unlock();
-    }
-  }
-
-  private void checkUsable() throws JournalFailedException {
-    IOException f = failure;
-    if (f != null) {
-      throw new JournalFailedException("journal failed earlier, changes are refused: " + f, f);
-    }
-    if (closed) {
-      throw new JournalFailedException("journal is closed", null);
-    }
-  }
-
-  /** Bytes queued and not yet written. */
-  long pendingBytes() {
-    appendLock.lock();
-    try {
-      return pendingBytes;
-    } finally {
-      appendLock.unlock();
-    }
-  }
-
-  /** The highest version assigned so far. */
-  long lastVersion() {
-    appendLock.lock();
-    try {
-      return lastVersion;
-    } finally {
-      appendLock.unlock();
-    }
-  }
-
-  long writtenVersion() {
-    return writtenVersion;
-  }
-
-  long syncedVersion() {
-    return syncedVersion.get();
-  }
-
-  /**
-   * Returns once every record up to {@code version} is durable as the mode promises: fsynced in
-   * {@code always}, written to the OS in {@code interval}; at once in {@code never}.
-   */
-  void awaitDurable(long version) throws JournalFailedException {
-    switch (durability) {
-      case ALWAYS -> await(version, true);
-      case INTERVAL -> await(version, false);
-      case NEVER -> { }
-    }
-  }
-
-  /** Writes every queued record; with {@code sync}, fsyncs too. Used by the background flusher and stop. */
-  void flush(boolean sync) throws JournalFailedException {
-    await(lastVersion(), sync);
-  }
-
-  private boolean reached(long version, boolean sync) {
-    return (sync ? syncedVersion.get() : writtenVersion) >= version;
-  }
-
-  private void await(long version, boolean sync) throws JournalFailedException {
-    while (!reached(version, sync)) {
-      if (!acquireLeadership(version, sync, false)) {
-        continue;
-      }
-      try {
-        lead(sync);
-      } finally {
-        releaseLeadership();
-      }
-    }
-  }
-
-  /** A thread waiting for its record to be durable, or for the leadership. */
-  private static final class Waiter {
-    final Thread thread = Thread.currentThread();
-    final long version; // Long.MIN_VALUE: waits for the leadership itself (rotate, close)
-    final boolean sync;
-    /** {@link #WAITING}, then {@link #HANDED} (by a releasing leader) or {@link #GONE} (by this waiter, leaving). */
-    final java.util.concurrent.atomic.AtomicInteger state = new java.util.concurrent.atomic.AtomicInteger();
-    static final int WAITING = 0;
-    static final int HANDED = 1;
-    static final int GONE = 2;
-
-    Waiter(long version, boolean sync) {
-      this.version = version;
-      this.sync = sync;
-    }
-  }
-
-  /** True if this thread became leader; false if the target was reached meanwhile. */
-  private boolean acquireLeadership(long version, boolean sync, boolean evenIfFailed)
-      throws JournalFailedException {
-    Waiter me = null;
-    boolean leading = false;
-    try {
-      while (true) {
-        if (me != null && me.state.get() == Waiter.HANDED) {
-          IOException f = failure;
-          if (f != null && !evenIfFailed) { // failed meanwhile (the background fsync): the finally passes it on
-            throw new JournalFailedException("journal write failed, change not persisted: " + f, f);
-          }
-          leading = true;
-          return true;
+    /** The preallocator thread: zero-fills and maps room ahead of the active segment when woken. */
+    private void preallocateLoop() {
+        while (!preallocatorStopped) {
+            if (!preallocatorWanted.getAndSet(false)) {
+                LockSupport.park(this);
+                continue;
+            }
+            appender.preallocateAhead();
         }
-        if (version != Long.MIN_VALUE && reached(version, sync)) {
-          return false;
+    }
+
+    /**
+     * Applies every later durable record to {@code v} before acknowledging it. Call before the first
+     * append; not in {@code never} mode, which acknowledges before anything is written.
+     */
+    void attachView(View v) {
+        if (durability == Durability.NEVER) {
+            throw new IllegalStateException("never mode acknowledges before writing; a view cannot follow it");
         }
+        this.view = v;
+    }
+
+    private void wakePreallocator() {
+        if (!preallocatorWanted.get() && preallocatorWanted.compareAndSet(false, true)) {
+            LockSupport.unpark(preallocator);
+        }
+    }
+
+    /** Creates segment {@code number} with its header, atomically (temp file, fsync, rename, fsync dir). */
+    static FileChannel createSegment(Path dir, long number, long baseVersion) throws IOException {
+        Path target = dir.resolve(segmentName(number));
+        Path tmp = dir.resolve(segmentName(number) + TEMP_SUFFIX);
+        try (FileChannel c = FileModes.openPrivate(tmp)) {
+            ByteBuffer h = ByteBuffer.wrap(new RecordCodec().fileHeader(SEGMENT_MAGIC, number, baseVersion));
+            while (h.hasRemaining()) {
+                c.write(h);
+            }
+            c.force(true);
+        }
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        syncDirectory(dir);
+        FileChannel c = FileChannel.open(target, StandardOpenOption.WRITE, StandardOpenOption.READ);
+        c.position(c.size());
+        return c;
+    }
+
+    static void syncDirectory(Path dir) throws IOException {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        }
+    }
+
+    /**
+     * Assigns the next version to a record and queues it. No I/O. The caller must hold the key's
+     * stripe lock, so that records of one key are queued in version order.
+     *
+     * @throws JournalFailedException if an earlier write or sync failed, or the journal is closed
+     */
+    long append(int type, byte[] key, byte[] value) throws JournalFailedException {
+        return append(type, 0, 0, 0, key, value, null);
+    }
+
+    /**
+     * As {@link #append(int, byte[], byte[])}, for a record that may carry a client's sequence number
+     * ({@code FLAG_SEQUENCED}) and owner fields ({@code FLAG_OWNED}, {@code owner} not null).
+     */
+    long append(int type, int flags, long clientId, long sequence, byte[] key, byte[] value, Owner owner)
+            throws JournalFailedException {
+        appendLock.lock();
+        try {
+            checkUsable();
+            long v = ++lastVersion;
+            pending.add(new Pending(type, flags, clientId, sequence, key, value, v, owner));
+            pendingBytes += RecordCodec.recordLength(flags, key.length, value.length);
+            return v;
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    private void checkUsable() throws JournalFailedException {
         IOException f = failure;
-        if (f != null && !evenIfFailed) {
-          throw new JournalFailedException("journal write failed, change not persisted: " + f, f);
+        if (f != null) {
+            throw new JournalFailedException("journal failed earlier, changes are refused: " + f, f);
         }
-        if (!leader.get() && leader.compareAndSet(false, true)) {
-          leading = true;
-          return true;
+        if (closed) {
+            throw new JournalFailedException("journal is closed", null);
         }
-        if (me == null) {
-          me = new Waiter(version, sync);
-          waiters.add(me);
-          continue; // check again now that a releasing leader is bound to see this waiter
-        }
-        LockSupport.park(this); // returns on unpark, or spuriously: the loop checks again
-      }
-    } finally {
-      if (me != null) {
-        waiters.remove(me);
-        if (!leading && !me.state.compareAndSet(Waiter.WAITING, Waiter.GONE)) {
-          releaseLeadership(); // handed to us as we were leaving (failure): never strand it
-        }
-      }
     }
-  }
 
-  /**
-   * Gives up leadership and wakes exactly the waiters that can proceed: those whose records are
-   * now durable (or all, if the journal failed), and the first of the rest, to which leadership
-   * passes directly (so a newcomer cannot take it first and send the woken thread back to sleep).
-   * Waking every waiter on every commit would cost each of them a futex round trip only to sleep
-   * again. A waiter woken twice just finds its permit and checks again.
-   */
-  private void releaseLeadership() {
-    boolean failed = failure != null;
-    Waiter next = null;
-    for (Waiter w : waiters) {
-      if (failed || (w.version != Long.MIN_VALUE && reached(w.version, w.sync))) {
-        LockSupport.unpark(w.thread);
-      } else if (next == null && w.state.compareAndSet(Waiter.WAITING, Waiter.HANDED)) {
-        next = w; // leader stays set: it now belongs to next (a waiter already leaving is skipped)
-      }
-    }
-    if (next != null) {
-      LockSupport.unpark(next.thread);
-      return;
-    }
-    leader.set(false);
-    // A waiter that enqueued after the scan above may have seen leader still set and parked. It
-    // enqueued before this scan reads the queue (or it sees leader clear itself): wake one.
-    for (Waiter w : waiters) {
-      if (failed || w.version == Long.MIN_VALUE || !reached(w.version, w.sync)) {
-        LockSupport.unpark(w.thread);
-        if (!failed) {
-          break;
+    /** Bytes queued and not yet written. */
+    long pendingBytes() {
+        appendLock.lock();
+        try {
+            return pendingBytes;
+        } finally {
+            appendLock.unlock();
         }
-      }
     }
-  }
 
-  /**
-   * Leader only: appends the queued batch, then fsyncs if asked. Once the batch is taken off the
-   * queue, any failure at all (an I/O error, or an Error such as running out of memory) fails the
-   * journal for good: its records may be half written, so no later batch may be acknowledged after
-   * them.
-   */
-  private void lead(boolean sync) throws JournalFailedException {
-    // Take the queue whole, or nothing: never keep a reference to the list appenders still add to
-    // (an empty queue taken by reference would let a record appended meanwhile be written here and
-    // again by the next leader).
-    List<Pending> batch;
-    appendLock.lock();
-    try {
-      if (pending.isEmpty()) {
-        batch = List.of();
-      } else {
-        batch = pending;
-        pending = new ArrayList<>(Math.max(16, batch.size()));
-        pendingBytes = 0;
-      }
-    } finally {
-      appendLock.unlock();
+    /** The highest version assigned so far. */
+    long lastVersion() {
+        appendLock.lock();
+        try {
+            return lastVersion;
+        } finally {
+            appendLock.unlock();
+        }
     }
-    try {
-      View v = view;
-      if (!batch.isEmpty()) {
-        writeBatch(batch);
+
+    long writtenVersion() {
+        return writtenVersion;
+    }
+
+    long syncedVersion() {
+        return syncedVersion.get();
+    }
+
+    /**
+     * Returns once every record up to {@code version} is durable as the mode promises: fsynced in
+     * {@code always}, written to the OS in {@code interval}; at once in {@code never}.
+     */
+    void awaitDurable(long version) throws JournalFailedException {
+        switch (durability) {
+            case ALWAYS -> await(version, true);
+            case INTERVAL -> await(version, false);
+            case NEVER -> {}
+        }
+    }
+
+    /** Writes every queued record; with {@code sync}, fsyncs too. Used by the background flusher and stop. */
+    void flush(boolean sync) throws JournalFailedException {
+        await(lastVersion(), sync);
+    }
+
+    private boolean reached(long version, boolean sync) {
+        return (sync ? syncedVersion.get() : writtenVersion) >= version;
+    }
+
+    private void await(long version, boolean sync) throws JournalFailedException {
+        while (!reached(version, sync)) {
+            if (!acquireLeadership(version, sync, false)) {
+                continue;
+            }
+            try {
+                lead(sync);
+            } finally {
+                releaseLeadership();
+            }
+        }
+    }
+
+    /** A thread waiting for its record to be durable, or for the leadership. */
+    private static final class Waiter {
+        final Thread thread = Thread.currentThread();
+        final long version; // Long.MIN_VALUE: waits for the leadership itself (rotate, close)
+        final boolean sync;
+        /** {@link #WAITING}, then {@link #HANDED} (by a releasing leader) or {@link #GONE} (by this waiter, leaving). */
+        final java.util.concurrent.atomic.AtomicInteger state = new java.util.concurrent.atomic.AtomicInteger();
+
+        static final int WAITING = 0;
+        static final int HANDED = 1;
+        static final int GONE = 2;
+
+        Waiter(long version, boolean sync) {
+            this.version = version;
+            this.sync = sync;
+        }
+    }
+
+    /** True if this thread became leader; false if the target was reached meanwhile. */
+    private boolean acquireLeadership(long version, boolean sync, boolean evenIfFailed) throws JournalFailedException {
+        Waiter me = null;
+        boolean leading = false;
+        try {
+            while (true) {
+                if (me != null && me.state.get() == Waiter.HANDED) {
+                    IOException f = failure;
+                    if (f != null
+                            && !evenIfFailed) { // failed meanwhile (the background fsync): the finally passes it on
+                        throw new JournalFailedException("journal write failed, change not persisted: " + f, f);
+                    }
+                    leading = true;
+                    return true;
+                }
+                if (version != Long.MIN_VALUE && reached(version, sync)) {
+                    return false;
+                }
+                IOException f = failure;
+                if (f != null && !evenIfFailed) {
+                    throw new JournalFailedException("journal write failed, change not persisted: " + f, f);
+                }
+                if (!leader.get() && leader.compareAndSet(false, true)) {
+                    leading = true;
+                    return true;
+                }
+                if (me == null) {
+                    me = new Waiter(version, sync);
+                    waiters.add(me);
+                    continue; // check again now that a releasing leader is bound to see this waiter
+                }
+                LockSupport.park(this); // returns on unpark, or spuriously: the loop checks again
+            }
+        } finally {
+            if (me != null) {
+                waiters.remove(me);
+                if (!leading && !me.state.compareAndSet(Waiter.WAITING, Waiter.GONE)) {
+                    releaseLeadership(); // handed to us as we were leaving (failure): never strand it
+                }
+            }
+        }
+    }
+
+    /**
+     * Gives up leadership and wakes exactly the waiters that can proceed: those whose records are
+     * now durable (or all, if the journal failed), and the first of the rest, to which leadership
+     * passes directly (so a newcomer cannot take it first and send the woken thread back to sleep).
+     * Waking every waiter on every commit would cost each of them a futex round trip only to sleep
+     * again. A waiter woken twice just finds its permit and checks again.
+     */
+    private void releaseLeadership() {
+        boolean failed = failure != null;
+        Waiter next = null;
+        for (Waiter w : waiters) {
+            if (failed || (w.version != Long.MIN_VALUE && reached(w.version, w.sync))) {
+                LockSupport.unpark(w.thread);
+            } else if (next == null && w.state.compareAndSet(Waiter.WAITING, Waiter.HANDED)) {
+                next = w; // leader stays set: it now belongs to next (a waiter already leaving is skipped)
+            }
+        }
+        if (next != null) {
+            LockSupport.unpark(next.thread);
+            return;
+        }
+        leader.set(false);
+        // A waiter that enqueued after the scan above may have seen leader still set and parked. It
+        // enqueued before this scan reads the queue (or it sees leader clear itself): wake one.
+        for (Waiter w : waiters) {
+            if (failed || w.version == Long.MIN_VALUE || !reached(w.version, w.sync)) {
+                LockSupport.unpark(w.thread);
+                if (!failed) {
+                    break;
+                }
+            }
+        }
+    }
+
+    /**
+     * Leader only: appends the queued batch, then fsyncs if asked. Once the batch is taken off the
+     * queue, any failure at all (an I/O error, or an Error such as running out of memory) fails the
+     * journal for good: its records may be half written, so no later batch may be acknowledged after
+     * them.
+     */
+    private void lead(boolean sync) throws JournalFailedException {
+        // Take the queue whole, or nothing: never keep a reference to the list appenders still add to
+        // (an empty queue taken by reference would let a record appended meanwhile be written here and
+        // again by the next leader).
+        List<Pending> batch;
+        appendLock.lock();
+        try {
+            if (pending.isEmpty()) {
+                batch = List.of();
+            } else {
+                batch = pending;
+                pending = new ArrayList<>(Math.max(16, batch.size()));
+                pendingBytes = 0;
+            }
+        } finally {
+            appendLock.unlock();
+        }
+        try {
+            View v = view;
+            if (!batch.isEmpty()) {
+                writeBatch(batch);
+                if (v != null) {
+                    if (durability == Durability.ALWAYS) {
+                        unsynced.addAll(batch); // applied after the fsync below, or a later leader's
+                    } else if (unsafeLateView) {
+                        unsynced.addAll(batch); // UNSAFE test mode: applied below, after the waiters were released
+                    } else {
+                        v.apply(batch); // interval: written is durable; applied before the waiters can see it
+                    }
+                }
+                writtenVersion = batch.getLast().version();
+                commits.incrementAndGet();
+                if (unsafeLateView && v != null && durability != Durability.ALWAYS) {
+                    applyLate(v);
+                }
+            }
+            if (sync && syncedVersion.get() < writtenVersion) {
+                long w = writtenVersion;
+                faults.beforeFsync();
+                appender.channel().force(false);
+                fsyncs.incrementAndGet();
+                if (unsafeLateView && v != null && !unsynced.isEmpty()) {
+                    syncedVersion.accumulateAndGet(w, Math::max);
+                    applyLate(v);
+                }
+                if (v != null && !unsynced.isEmpty()) {
+                    // always: only this leader's fsync advances syncedVersion (the background fsync runs in
+                    // interval mode only), so every record up to w is applied before any waiter for it wakes
+                    v.apply(unsynced);
+                    unsynced.clear();
+                }
+                syncedVersion.accumulateAndGet(w, Math::max);
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            IOException cause = e instanceof IOException io ? io : new IOException(e.toString(), e);
+            fail(cause);
+            LOG.log(
+                    System.Logger.Level.ERROR,
+                    "journal segment " + segmentName(segment) + " failed; refusing further" + " changes: " + e);
+            throw new JournalFailedException("journal write failed, change not persisted: " + e, cause);
+        }
+    }
+
+    /**
+     * Fails the journal for good, and retires the view: the index may already show changes whose
+     * records will never be applied to the view (a chmod 600 refused by the disk must not leave the
+     * value readable there), so direct readers go back to the socket, which answers from the index.
+     */
+    private void fail(IOException cause) {
+        failure = cause;
+        View v = view;
         if (v != null) {
-          if (durability == Durability.ALWAYS) {
-            unsynced.addAll(batch); // applied after the fsync below, or a later leader's
-          } else if (unsafeLateView) {
-            unsynced.addAll(batch); // UNSAFE test mode: applied below, after the waiters were released
-          } else {
-            v.apply(batch); // interval: written is durable; applied before the waiters can see it
-          }
+            v.journalFailed(cause);
         }
-        writtenVersion = batch.getLast().version();
-        commits.incrementAndGet();
-        if (unsafeLateView && v != null && durability != Durability.ALWAYS) {
-          applyLate(v);
+    }
+
+    /**
+     * UNSAFE, test mode only ({@link Engine#UNSAFE_LATE_VIEW_PROPERTY}): wakes the waiters whose
+     * records are now durable (they acknowledge at once), waits {@link #LATE_VIEW_DELAY_NS}, then
+     * applies the records to the view. Still the leader, so still the view's only writer; but direct
+     * readers miss acknowledged writes meanwhile, which breaks the view's promise on purpose.
+     */
+    private void applyLate(View v) {
+        for (Waiter w : waiters) {
+            if (w.version != Long.MIN_VALUE && reached(w.version, w.sync)) {
+                LockSupport.unpark(w.thread);
+            }
         }
-      }
-      if (sync && syncedVersion.get() < writtenVersion) {
+        LockSupport.parkNanos(LATE_VIEW_DELAY_NS); // the deliberate delay of this broken mode
+        v.apply(unsynced);
+        unsynced.clear();
+    }
+
+    private void writeBatch(List<Pending> batch) throws IOException {
+        SegmentAppender a = appender;
+        long before = a.position();
+        for (Pending p : batch) {
+            a.append(p.type(), p.flags(), p.clientId(), p.sequence(), p.key(), p.value(), p.version(), p.owner());
+        }
+        long written = a.position() - before;
+        segmentBytes += written;
+        bytesWritten.addAndGet(written);
+        if (a.publish()) {
+            wakePreallocator();
+        }
+    }
+
+    /**
+     * Background fsync for {@code interval} mode: syncs whatever was written, without taking
+     * leadership, so writers never wait for it. A concurrent rotation syncs and closes the old segment
+     * itself, so a closed channel here means there is nothing left to sync in it.
+     */
+    void syncWritten() {
         long w = writtenVersion;
-        faults.beforeFsync();
-        appender.channel().force(false);
-        fsyncs.incrementAndGet();
-        if (unsafeLateView && v != null && !unsynced.isEmpty()) {
-          syncedVersion.accumulateAndGet(w, Math::max);
-          applyLate(v);
+        if (syncedVersion.get() >= w || failure != null) {
+            return;
         }
-        if (v != null && !unsynced.isEmpty()) {
-          // always: only this leader's fsync advances syncedVersion (the background fsync runs in
-          // interval mode only), so every record up to w is applied before any waiter for it wakes
-          v.apply(unsynced);
-          unsynced.clear();
+        FileChannel c = appender.channel();
+        try {
+            faults.beforeFsync();
+            c.force(false);
+            fsyncs.incrementAndGet();
+            syncedVersion.accumulateAndGet(w, Math::max);
+        } catch (java.nio.channels.ClosedChannelException e) {
+            // rotated or closed: the rotation or close synced it
+        } catch (IOException e) {
+            fail(e);
+            LOG.log(System.Logger.Level.ERROR, "journal fsync failed; refusing further changes: " + e);
         }
-        syncedVersion.accumulateAndGet(w, Math::max);
-      }
-    } catch (IOException | RuntimeException | Error e) {
-      IOException cause = e instanceof IOException io ? io : new IOException(e.toString(), e);
-      fail(cause);
-      LOG.log(System.Logger.Level.ERROR, "journal segment " + segmentName(segment) + " failed; refusing further"
-          + " changes: " + e);
-      throw new JournalFailedException("journal write failed, change not persisted: " + e, cause);
     }
-  }
 
-  /**
-   * Fails the journal for good, and retires the view: the index may already show changes whose
-   * records will never be applied to the view (a chmod 600 refused by the disk must not leave the
-   * value readable there), so direct readers go back to the socket, which answers from the index.
-   */
-  private void fail(IOException cause) {
-    failure = cause;
-    View v = view;
-    if (v != null) {
-      v.journalFailed(cause);
-    }
-  }
-
-  /**
-   * UNSAFE, test mode only ({@link Engine#UNSAFE_LATE_VIEW_PROPERTY}): wakes the waiters whose
-   * records are now durable (they acknowledge at once), waits {@link #LATE_VIEW_DELAY_NS}, then
-   * applies the records to the view. Still the leader, so still the view's only writer; but direct
-   * readers miss acknowledged writes meanwhile, which breaks the view's promise on purpose.
-   */
-  private void applyLate(View v) {
-    for (Waiter w : waiters) {
-      if (w.version != Long.MIN_VALUE && reached(w.version, w.sync)) {
-        LockSupport.unpark(w.thread);
-      }
-    }
-    LockSupport.parkNanos(LATE_VIEW_DELAY_NS); // the deliberate delay of this broken mode
-    v.apply(unsynced);
-    unsynced.clear();
-  }
-
-  private void writeBatch(List<Pending> batch) throws IOException {
-    SegmentAppender a = appender;
-    long before = a.position();
-    for (Pending p : batch) {
-      a.append(p.type(), p.flags(), p.clientId(), p.sequence(), p.key(), p.value(), p.version(), p.owner());
-    }
-    long written = a.position() - before;
-    segmentBytes += written;
-    bytesWritten.addAndGet(written);
-    if (a.publish()) {
-      wakePreallocator();
-    }
-  }
-
-  /**
-   * Background fsync for {@code interval} mode: syncs whatever was written, without taking
-   * leadership, so writers never wait for it. A concurrent rotation syncs and closes the old segment
-   * itself, so a closed channel here means there is nothing left to sync in it.
-   */
-  void syncWritten() {
-    long w = writtenVersion;
-    if (syncedVersion.get() >= w || failure != null) {
-      return;
-    }
-    FileChannel c = appender.channel();
-    try {
-      faults.beforeFsync();
-      c.force(false);
-      fsyncs.incrementAndGet();
-      syncedVersion.accumulateAndGet(w, Math::max);
-    } catch (java.nio.channels.ClosedChannelException e) {
-      // rotated or closed: the rotation or close synced it
-    } catch (IOException e) {
-      fail(e);
-      LOG.log(System.Logger.Level.ERROR, "journal fsync failed; refusing further changes: " + e);
-    }
-  }
-
-  /**
-   * Seals the active segment (writes and fsyncs everything queued) and starts the next one. Every
-   * version up to the returned boundary is in a sealed segment; every later one goes to the new
-   * segment. Returns once the old segment is also cut to its logical end and closed (its data was
-   * fsynced before the new segment took any record; a failure to cut it only leaves a zero tail,
-   * which recovery reads as the clean end, so it is logged, not fatal).
-   */
-  Rotation rotate() throws IOException {
-    acquireLeadership(Long.MIN_VALUE, true, false);
-    SegmentAppender old;
-    Rotation rotation;
-    try {
-      lead(true); // every version assigned so far is now written and synced in the old segment
-      long boundary = writtenVersion;
-      try {
-        long next = segment + 1;
-        FileChannel fresh = createSegment(dir, next, boundary);
-        old = appender;
-        appender = openAppender(fresh, next);
-        segment = next;
-        segmentBytes = FILE_HEADER_LENGTH;
-        rotation = new Rotation(next, boundary);
-      } catch (IOException | RuntimeException | Error e) {
-        fail(e instanceof IOException io ? io : new IOException(e.toString(), e));
-        LOG.log(System.Logger.Level.ERROR, "journal rotation failed; refusing further changes: " + e);
-        throw failure;
-      }
-    } finally {
-      releaseLeadership();
-    }
-    wakePreallocator();
-    try {
-      old.seal(true);
-    } catch (IOException | RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "sealed journal segment " + segmentName(rotation.segment() - 1)
-          + " could not be cut to its length (" + e + "); its zero tail is harmless");
-    }
-    return rotation;
-  }
-
-  long segment() {
-    return segment;
-  }
-
-  /** Bytes in the active segment. */
-  long segmentBytes() {
-    return segmentBytes;
-  }
-
-  long commits() {
-    return commits.get();
-  }
-
-  long fsyncs() {
-    return fsyncs.get();
-  }
-
-  long bytesWritten() {
-    return bytesWritten.get();
-  }
-
-  boolean failed() {
-    return failure != null;
-  }
-
-  /** The active segment's appender (for tests). */
-  SegmentAppender appender() {
-    return appender;
-  }
-
-  /** Writes and fsyncs everything queued, then closes the segment. Later appends fail. */
-  @Override
-  public void close() throws IOException {
-    IOException error = null;
-    try {
-      if (failure == null) {
-        flush(true);
-      }
-    } catch (IOException e) {
-      error = e;
-    }
-    acquireLeadership(Long.MIN_VALUE, true, true);
-    try {
-      appendLock.lock();
-      try {
-        closed = true;
-      } finally {
-        appendLock.unlock();
-      }
-      preallocatorStopped = true;
-      LockSupport.unpark(preallocator);
-      SegmentAppender a = appender;
-      try {
-        a.seal(failure == null);
-      } catch (IOException e) {
-        if (error == null) {
-          error = e;
+    /**
+     * Seals the active segment (writes and fsyncs everything queued) and starts the next one. Every
+     * version up to the returned boundary is in a sealed segment; every later one goes to the new
+     * segment. Returns once the old segment is also cut to its logical end and closed (its data was
+     * fsynced before the new segment took any record; a failure to cut it only leaves a zero tail,
+     * which recovery reads as the clean end, so it is logged, not fatal).
+     */
+    Rotation rotate() throws IOException {
+        acquireLeadership(Long.MIN_VALUE, true, false);
+        SegmentAppender old;
+        Rotation rotation;
+        try {
+            lead(true); // every version assigned so far is now written and synced in the old segment
+            long boundary = writtenVersion;
+            try {
+                long next = segment + 1;
+                FileChannel fresh = createSegment(dir, next, boundary);
+                old = appender;
+                appender = openAppender(fresh, next);
+                segment = next;
+                segmentBytes = FILE_HEADER_LENGTH;
+                rotation = new Rotation(next, boundary);
+            } catch (IOException | RuntimeException | Error e) {
+                fail(e instanceof IOException io ? io : new IOException(e.toString(), e));
+                LOG.log(System.Logger.Level.ERROR, "journal rotation failed; refusing further changes: " + e);
+                throw failure;
+            }
+        } finally {
+            releaseLeadership();
         }
-      }
-    } finally {
-      releaseLeadership();
+        wakePreallocator();
+        try {
+            old.seal(true);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "sealed journal segment " + segmentName(rotation.segment() - 1)
+                            + " could not be cut to its length (" + e + "); its zero tail is harmless");
+        }
+        return rotation;
     }
-    if (error != null) {
-      throw error;
+
+    long segment() {
+        return segment;
     }
-  }
+
+    /** Bytes in the active segment. */
+    long segmentBytes() {
+        return segmentBytes;
+    }
+
+    long commits() {
+        return commits.get();
+    }
+
+    long fsyncs() {
+        return fsyncs.get();
+    }
+
+    long bytesWritten() {
+        return bytesWritten.get();
+    }
+
+    boolean failed() {
+        return failure != null;
+    }
+
+    /** The active segment's appender (for tests). */
+    SegmentAppender appender() {
+        return appender;
+    }
+
+    /** Writes and fsyncs everything queued, then closes the segment. Later appends fail. */
+    @Override
+    public void close() throws IOException {
+        IOException error = null;
+        try {
+            if (failure == null) {
+                flush(true);
+            }
+        } catch (IOException e) {
+            error = e;
+        }
+        acquireLeadership(Long.MIN_VALUE, true, true);
+        try {
+            appendLock.lock();
+            try {
+                closed = true;
+            } finally {
+                appendLock.unlock();
+            }
+            preallocatorStopped = true;
+            LockSupport.unpark(preallocator);
+            SegmentAppender a = appender;
+            try {
+                a.seal(failure == null);
+            } catch (IOException e) {
+                if (error == null) {
+                    error = e;
+                }
+            }
+        } finally {
+            releaseLeadership();
+        }
+        if (error != null) {
+            throw error;
+        }
+    }
 }

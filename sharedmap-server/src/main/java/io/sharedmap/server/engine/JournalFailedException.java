@@ -7,9 +7,9 @@ import java.io.IOException;
  * keeps answering reads of data that was already durable.
  */
 public final class JournalFailedException extends IOException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  JournalFailedException(String message, Throwable cause) {
-    super(message, cause);
-  }
+    JournalFailedException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

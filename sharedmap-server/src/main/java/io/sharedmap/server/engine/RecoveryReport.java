@@ -16,12 +16,12 @@ import java.nio.file.Path;
  * @param durationMs time recovery took
  */
 public record RecoveryReport(
-    long snapshot,
-    long snapshotEntries,
-    int segmentsReplayed,
-    long recordsReplayed,
-    long droppedBytes,
-    String dropReason,
-    Path savedTail,
-    long lastVersion,
-    long durationMs) {}
+        long snapshot,
+        long snapshotEntries,
+        int segmentsReplayed,
+        long recordsReplayed,
+        long droppedBytes,
+        String dropReason,
+        Path savedTail,
+        long lastVersion,
+        long durationMs) {}

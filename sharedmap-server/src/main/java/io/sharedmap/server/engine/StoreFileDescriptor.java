@@ -72,72 +72,73 @@ package io.sharedmap.server.engine;
  * answered CREATED, not UPDATED).
  */
 public final class StoreFileDescriptor {
-  public static final long SEGMENT_MAGIC = 0x534D_4150_4A52_4E4CL; // "SMAPJRNL"
-  public static final long SNAPSHOT_MAGIC = 0x534D_4150_534E_4150L; // "SMAPSNAP"
-  public static final int FORMAT_VERSION = 2;
-  /** The oldest format version this sharedmap reads (format 1 has no key owners). */
-  public static final int OLDEST_READABLE_FORMAT_VERSION = 1;
-  public static final int FILE_HEADER_LENGTH = 32;
-  public static final int FILE_HEADER_CRC_OFFSET = 12;
-  public static final int FILE_HEADER_CRC_START = 16;
+    public static final long SEGMENT_MAGIC = 0x534D_4150_4A52_4E4CL; // "SMAPJRNL"
+    public static final long SNAPSHOT_MAGIC = 0x534D_4150_534E_4150L; // "SMAPSNAP"
+    public static final int FORMAT_VERSION = 2;
+    /** The oldest format version this sharedmap reads (format 1 has no key owners). */
+    public static final int OLDEST_READABLE_FORMAT_VERSION = 1;
 
-  public static final int RECORD_HEADER_LENGTH = 24;
-  public static final int RECORD_CRC_OFFSET = 0;
-  public static final int RECORD_LENGTH_OFFSET = 4;
-  public static final int RECORD_TYPE_OFFSET = 8;
-  public static final int RECORD_FLAGS_OFFSET = 9;
-  public static final int RECORD_KEY_LENGTH_OFFSET = 10;
-  public static final int RECORD_VALUE_LENGTH_OFFSET = 12;
-  public static final int RECORD_VERSION_OFFSET = 16;
+    public static final int FILE_HEADER_LENGTH = 32;
+    public static final int FILE_HEADER_CRC_OFFSET = 12;
+    public static final int FILE_HEADER_CRC_START = 16;
 
-  public static final int TYPE_PUT = 1;
-  public static final int TYPE_DELETE = 2;
-  public static final int TYPE_SNAPSHOT_END = 3;
-  public static final int TYPE_SESSION = 4;
-  /**
-   * The outcome of a sequenced change that changed nothing (CONFLICT, NOT_FOUND): flags SEQUENCED,
-   * key = the change's key, value = u8 outcome ordinal + int64 version answered.
-   */
-  public static final int TYPE_OUTCOME = 5;
-  /** A key's new owner, group or mode (chmod, chown): flags OWNED, key, empty value. */
-  public static final int TYPE_META = 6;
+    public static final int RECORD_HEADER_LENGTH = 24;
+    public static final int RECORD_CRC_OFFSET = 0;
+    public static final int RECORD_LENGTH_OFFSET = 4;
+    public static final int RECORD_TYPE_OFFSET = 8;
+    public static final int RECORD_FLAGS_OFFSET = 9;
+    public static final int RECORD_KEY_LENGTH_OFFSET = 10;
+    public static final int RECORD_VALUE_LENGTH_OFFSET = 12;
+    public static final int RECORD_VERSION_OFFSET = 16;
 
-  public static final int FLAG_SEQUENCED = 0x01;
-  public static final int FLAG_CREATED = 0x02;
-  public static final int SEQUENCE_FIELDS_LENGTH = 16;
-  public static final int FLAG_OWNED = 0x04;
-  public static final int OWNER_FIELDS_LENGTH = 12;
+    public static final int TYPE_PUT = 1;
+    public static final int TYPE_DELETE = 2;
+    public static final int TYPE_SNAPSHOT_END = 3;
+    public static final int TYPE_SESSION = 4;
+    /**
+     * The outcome of a sequenced change that changed nothing (CONFLICT, NOT_FOUND): flags SEQUENCED,
+     * key = the change's key, value = u8 outcome ordinal + int64 version answered.
+     */
+    public static final int TYPE_OUTCOME = 5;
+    /** A key's new owner, group or mode (chmod, chown): flags OWNED, key, empty value. */
+    public static final int TYPE_META = 6;
 
-  public static final String SEGMENT_PREFIX = "journal-";
-  public static final String SEGMENT_SUFFIX = ".log";
-  public static final String SNAPSHOT_PREFIX = "snapshot-";
-  public static final String SNAPSHOT_SUFFIX = ".snap";
-  public static final String TEMP_SUFFIX = ".tmp";
-  public static final String LOCK_FILE = "LOCK";
+    public static final int FLAG_SEQUENCED = 0x01;
+    public static final int FLAG_CREATED = 0x02;
+    public static final int SEQUENCE_FIELDS_LENGTH = 16;
+    public static final int FLAG_OWNED = 0x04;
+    public static final int OWNER_FIELDS_LENGTH = 12;
 
-  private StoreFileDescriptor() {}
+    public static final String SEGMENT_PREFIX = "journal-";
+    public static final String SEGMENT_SUFFIX = ".log";
+    public static final String SNAPSHOT_PREFIX = "snapshot-";
+    public static final String SNAPSHOT_SUFFIX = ".snap";
+    public static final String TEMP_SUFFIX = ".tmp";
+    public static final String LOCK_FILE = "LOCK";
 
-  public static String segmentName(long number) {
-    return SEGMENT_PREFIX + String.format("%016x", number) + SEGMENT_SUFFIX;
-  }
+    private StoreFileDescriptor() {}
 
-  public static String snapshotName(long number) {
-    return SNAPSHOT_PREFIX + String.format("%016x", number) + SNAPSHOT_SUFFIX;
-  }
-
-  /** The number in a segment or snapshot file name, or -1 if the name is not one of ours. */
-  public static long numberOf(String fileName, String prefix, String suffix) {
-    if (!fileName.startsWith(prefix) || !fileName.endsWith(suffix)) {
-      return -1;
+    public static String segmentName(long number) {
+        return SEGMENT_PREFIX + String.format("%016x", number) + SEGMENT_SUFFIX;
     }
-    String hex = fileName.substring(prefix.length(), fileName.length() - suffix.length());
-    if (hex.length() != 16) {
-      return -1;
+
+    public static String snapshotName(long number) {
+        return SNAPSHOT_PREFIX + String.format("%016x", number) + SNAPSHOT_SUFFIX;
     }
-    try {
-      return Long.parseUnsignedLong(hex, 16);
-    } catch (NumberFormatException e) {
-      return -1;
+
+    /** The number in a segment or snapshot file name, or -1 if the name is not one of ours. */
+    public static long numberOf(String fileName, String prefix, String suffix) {
+        if (!fileName.startsWith(prefix) || !fileName.endsWith(suffix)) {
+            return -1;
+        }
+        String hex = fileName.substring(prefix.length(), fileName.length() - suffix.length());
+        if (hex.length() != 16) {
+            return -1;
+        }
+        try {
+            return Long.parseUnsignedLong(hex, 16);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
-  }
 }

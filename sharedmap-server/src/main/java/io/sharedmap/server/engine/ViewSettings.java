@@ -21,37 +21,37 @@ import java.util.Set;
  */
 public record ViewSettings(Path file, int slotCount, int slotSize, int fileMode, long fileGid, long daemonUid) {
 
-  /** The permission set of an octal mode such as 0640 (the low nine bits). */
-  public static Set<PosixFilePermission> posix(int mode) {
-    Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
-    PosixFilePermission[] order = PosixFilePermission.values(); // OWNER_READ .. OTHERS_EXECUTE
-    for (int i = 0; i < 9; i++) {
-      if ((mode & (0400 >> i)) != 0) {
-        set.add(order[i]);
-      }
+    /** The permission set of an octal mode such as 0640 (the low nine bits). */
+    public static Set<PosixFilePermission> posix(int mode) {
+        Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
+        PosixFilePermission[] order = PosixFilePermission.values(); // OWNER_READ .. OTHERS_EXECUTE
+        for (int i = 0; i < 9; i++) {
+            if ((mode & (0400 >> i)) != 0) {
+                set.add(order[i]);
+            }
+        }
+        return set;
     }
-    return set;
-  }
 
-  /**
-   * Whether a key with this owner may be published to a file of mode {@code fileMode} and group
-   * {@code gid} (the file's actual group): only if every user who can open the file could read the
-   * key through the socket. Others may open an o+r file, so such a file gets only keys everyone may
-   * read (r for owner, group and others). A g+r file gets those and the keys of its own group that
-   * the owner and group may read. A file only its owner may read gets everything if that owner is
-   * root, which reads every key anyway.
-   */
-  static boolean mayPublish(Owner o, int fileMode, long gid, long daemonUid) {
-    int m = o.mode();
-    if ((m & 0444) == 0444) {
-      return true;
+    /**
+     * Whether a key with this owner may be published to a file of mode {@code fileMode} and group
+     * {@code gid} (the file's actual group): only if every user who can open the file could read the
+     * key through the socket. Others may open an o+r file, so such a file gets only keys everyone may
+     * read (r for owner, group and others). A g+r file gets those and the keys of its own group that
+     * the owner and group may read. A file only its owner may read gets everything if that owner is
+     * root, which reads every key anyway.
+     */
+    static boolean mayPublish(Owner o, int fileMode, long gid, long daemonUid) {
+        int m = o.mode();
+        if ((m & 0444) == 0444) {
+            return true;
+        }
+        if ((fileMode & 0004) != 0) {
+            return false;
+        }
+        if ((fileMode & 0040) != 0) {
+            return o.gidLong() == gid && (m & 0440) == 0440;
+        }
+        return daemonUid == 0 || (o.uidLong() == daemonUid && (m & Owner.READ_OWNER) != 0);
     }
-    if ((fileMode & 0004) != 0) {
-      return false;
-    }
-    if ((fileMode & 0040) != 0) {
-      return o.gidLong() == gid && (m & 0440) == 0440;
-    }
-    return daemonUid == 0 || (o.uidLong() == daemonUid && (m & Owner.READ_OWNER) != 0);
-  }
 }

@@ -5,7 +5,6 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sharedmap.server.Durability;
-import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,98 +36,105 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class JournalOrderTest {
-  @TempDir Path dir;
+    @TempDir
+    Path dir;
 
-  @ParameterizedTest
-  @EnumSource(value = Durability.class, names = {"ALWAYS", "INTERVAL"})
-  void records_racingLeadersAndRotations_eachWrittenOnceInOrder(Durability durability) throws Exception {
-    int writers = 4;
-    int writesEach = 3_000;
-    try (Engine e = Engine.open(new EngineConfig(dir, durability, 1, 1L << 30))) {
-      ExecutorService pool = Executors.newFixedThreadPool(writers + 3);
-      CountDownLatch start = new CountDownLatch(1);
-      // Writers wait at half-way until every helper has run once, so the race really overlaps even
-      // when the scheduler (2 CPUs, 7 threads) starts the helpers late.
-      CountDownLatch helpersRunning = new CountDownLatch(3);
-      AtomicBoolean done = new AtomicBoolean();
-      List<Future<?>> work = new ArrayList<>();
-      for (int t = 0; t < writers; t++) {
-        int id = t;
-        work.add(pool.submit(() -> {
-          start.await();
-          for (int i = 0; i < writesEach; i++) {
-            if (i == writesEach / 2 && !helpersRunning.await(60, TimeUnit.SECONDS)) {
-              throw new AssertionError("helpers did not start within 60 s");
+    @ParameterizedTest
+    @EnumSource(
+            value = Durability.class,
+            names = {"ALWAYS", "INTERVAL"})
+    void records_racingLeadersAndRotations_eachWrittenOnceInOrder(Durability durability) throws Exception {
+        int writers = 4;
+        int writesEach = 3_000;
+        try (Engine e = Engine.open(new EngineConfig(dir, durability, 1, 1L << 30))) {
+            ExecutorService pool = Executors.newFixedThreadPool(writers + 3);
+            CountDownLatch start = new CountDownLatch(1);
+            // Writers wait at half-way until every helper has run once, so the race really overlaps even
+            // when the scheduler (2 CPUs, 7 threads) starts the helpers late.
+            CountDownLatch helpersRunning = new CountDownLatch(3);
+            AtomicBoolean done = new AtomicBoolean();
+            List<Future<?>> work = new ArrayList<>();
+            for (int t = 0; t < writers; t++) {
+                int id = t;
+                work.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 0; i < writesEach; i++) {
+                        if (i == writesEach / 2 && !helpersRunning.await(60, TimeUnit.SECONDS)) {
+                            throw new AssertionError("helpers did not start within 60 s");
+                        }
+                        Results.Write w = e.set(("w" + id + "-" + (i % 50)).getBytes(UTF_8), new byte[] {(byte) i});
+                        e.awaitDurable(w.visibleVersion());
+                    }
+                    return null;
+                }));
             }
-            Results.Write w = e.set(("w" + id + "-" + (i % 50)).getBytes(UTF_8), new byte[] {(byte) i});
-            e.awaitDurable(w.visibleVersion());
-          }
-          return null;
-        }));
-      }
-      List<Future<Integer>> helpers = new ArrayList<>();
-      for (int t = 0; t < 2; t++) {
-        helpers.add(pool.submit(() -> { // leaders that mostly find the queue empty
-          start.await();
-          int n = 0;
-          while (!done.get() && n < 1_000_000) {
-            e.awaitDurable(Math.max(1, e.durableVersion()));
-            if (n++ == 0) {
-              helpersRunning.countDown();
+            List<Future<Integer>> helpers = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                helpers.add(pool.submit(
+                        () -> { // leaders that mostly find the queue empty
+                            start.await();
+                            int n = 0;
+                            while (!done.get() && n < 1_000_000) {
+                                e.awaitDurable(Math.max(1, e.durableVersion()));
+                                if (n++ == 0) {
+                                    helpersRunning.countDown();
+                                }
+                            }
+                            return n;
+                        }));
             }
-          }
-          return n;
-        }));
-      }
-      helpers.add(pool.submit(() -> {
-        start.await();
-        int n = 0;
-        while (!done.get() && n < 200) {
-          e.snapshot();
-          if (n++ == 0) {
-            helpersRunning.countDown();
-          }
+            helpers.add(pool.submit(() -> {
+                start.await();
+                int n = 0;
+                while (!done.get() && n < 200) {
+                    e.snapshot();
+                    if (n++ == 0) {
+                        helpersRunning.countDown();
+                    }
+                }
+                return n;
+            }));
+            start.countDown();
+            for (Future<?> f : work) {
+                f.get(100, TimeUnit.SECONDS);
+            }
+            done.set(true);
+            for (Future<Integer> f : helpers) {
+                assertThat(f.get(100, TimeUnit.SECONDS)).isPositive();
+            }
+            pool.shutdown();
         }
-        return n;
-      }));
-      start.countDown();
-      for (Future<?> f : work) {
-        f.get(100, TimeUnit.SECONDS);
-      }
-      done.set(true);
-      for (Future<Integer> f : helpers) {
-        assertThat(f.get(100, TimeUnit.SECONDS)).isPositive();
-      }
-      pool.shutdown();
-    }
-    List<Path> segments;
-    try (Stream<Path> files = Files.list(dir)) {
-      segments = files.filter(p -> numberOf(p.getFileName().toString(), SEGMENT_PREFIX, SEGMENT_SUFFIX) >= 0)
-          .sorted().toList();
-    }
-    assertThat(segments).isNotEmpty();
-    long previous = 0;
-    RecordCodec codec = new RecordCodec();
-    for (Path segment : segments) {
-      try (FileChannel c = FileChannel.open(segment, StandardOpenOption.READ)) {
-        byte[] header = new byte[FILE_HEADER_LENGTH];
-        c.read(java.nio.ByteBuffer.wrap(header));
-        long base = codec.readFileHeader(header, SEGMENT_MAGIC, segment.toString()).baseVersion();
-        assertThat(base).as("%s base", segment.getFileName()).isGreaterThanOrEqualTo(previous);
-        previous = base;
-        try (RecordReader r = new RecordReader(c, FILE_HEADER_LENGTH, segment.toString())) {
-          RecordReader.Record rec;
-          while ((rec = r.next()) != null) {
-            assertThat(rec.version()).as("%s: versions strictly increase, each record once", segment.getFileName())
-                .isGreaterThan(previous);
-            previous = rec.version();
-          }
-          assertThat(r.problem()).isNull();
+        List<Path> segments;
+        try (Stream<Path> files = Files.list(dir)) {
+            segments = files.filter(p -> numberOf(p.getFileName().toString(), SEGMENT_PREFIX, SEGMENT_SUFFIX) >= 0)
+                    .sorted()
+                    .toList();
         }
-      }
+        assertThat(segments).isNotEmpty();
+        long previous = 0;
+        RecordCodec codec = new RecordCodec();
+        for (Path segment : segments) {
+            try (FileChannel c = FileChannel.open(segment, StandardOpenOption.READ)) {
+                byte[] header = new byte[FILE_HEADER_LENGTH];
+                c.read(java.nio.ByteBuffer.wrap(header));
+                long base = codec.readFileHeader(header, SEGMENT_MAGIC, segment.toString())
+                        .baseVersion();
+                assertThat(base).as("%s base", segment.getFileName()).isGreaterThanOrEqualTo(previous);
+                previous = base;
+                try (RecordReader r = new RecordReader(c, FILE_HEADER_LENGTH, segment.toString())) {
+                    RecordReader.Record rec;
+                    while ((rec = r.next()) != null) {
+                        assertThat(rec.version())
+                                .as("%s: versions strictly increase, each record once", segment.getFileName())
+                                .isGreaterThan(previous);
+                        previous = rec.version();
+                    }
+                    assertThat(r.problem()).isNull();
+                }
+            }
+        }
+        try (Engine e = Engine.open(new EngineConfig(dir, durability, 1, 1L << 30))) {
+            assertThat(e.stats().keys()).isEqualTo(writers * 50L);
+        }
     }
-    try (Engine e = Engine.open(new EngineConfig(dir, durability, 1, 1L << 30))) {
-      assertThat(e.stats().keys()).isEqualTo(writers * 50L);
-    }
-  }
 }

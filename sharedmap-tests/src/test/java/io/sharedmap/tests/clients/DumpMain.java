@@ -2,6 +2,7 @@ package io.sharedmap.tests.clients;
 
 import io.sharedmap.client.Entry;
 import io.sharedmap.client.KeyInfo;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.SharedMap;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -27,62 +28,62 @@ import java.util.TreeMap;
  * </pre>
  */
 public final class DumpMain {
-  private DumpMain() {}
+    private DumpMain() {}
 
-  public static void main(String[] argv) throws Exception {
-    Args args = new Args(argv, List.of());
-    Path socket = Path.of(args.get("--socket"));
-    String prefix = args.get("--prefix", "");
-    String keysFile = args.get("--keys-file", "");
-    PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
-    List<String> keys = keysFile.isEmpty() ? List.of() : Files.readAllLines(Path.of(keysFile));
-    try (SharedMap map = SharedMap.connect(socket)) {
-      dump(map, prefix, keys).forEach(out::println);
+    public static void main(String[] argv) throws Exception {
+        Args args = new Args(argv, List.of());
+        Path socket = Path.of(args.get("--socket"));
+        String prefix = args.get("--prefix", "");
+        String keysFile = args.get("--keys-file", "");
+        PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
+        List<String> keys = keysFile.isEmpty() ? List.of() : Files.readAllLines(Path.of(keysFile));
+        try (SharedMap map = SharedMap.connect(socket)) {
+            dump(map, prefix, keys).forEach(out::println);
+        }
+        out.flush();
+        System.exit(0);
     }
-    out.flush();
-    System.exit(0);
-  }
 
-  /** The lines this main prints, read in the calling process (for {@link Dump#parse}). */
-  public static List<String> dump(SharedMap map, String prefix, Collection<String> extraKeys) {
-    List<String> out = new ArrayList<>();
-    Map<String, KeyInfo> scanned = new TreeMap<>();
-    map.keys(prefix.getBytes(StandardCharsets.UTF_8)).forEach(k -> {
-      KeyInfo previous = scanned.put(k.keyAsString(), k);
-      if (previous != null) {
-        out.add("DUPLICATE " + k.keyAsString());
-      }
-    });
-    TreeMap<String, Boolean> all = new TreeMap<>();
-    scanned.keySet().forEach(k -> all.put(k, true));
-    for (String k : extraKeys) {
-      if (!k.isBlank()) {
-        all.putIfAbsent(k, false);
-      }
+    /** The lines this main prints, read in the calling process (for {@link Dump#parse}). */
+    public static List<String> dump(SharedMap map, String prefix, Collection<String> extraKeys) {
+        List<String> out = new ArrayList<>();
+        Map<String, KeyInfo> scanned = new TreeMap<>();
+        map.keys(prefix.getBytes(StandardCharsets.UTF_8)).forEach(k -> {
+            KeyInfo previous = scanned.put(k.keyAsString(), k);
+            if (previous != null) {
+                out.add("DUPLICATE " + k.keyAsString());
+            }
+        });
+        TreeMap<String, Boolean> all = new TreeMap<>();
+        scanned.keySet().forEach(k -> all.put(k, true));
+        for (String k : extraKeys) {
+            if (!k.isBlank()) {
+                all.putIfAbsent(k, false);
+            }
+        }
+        for (var e : all.entrySet()) {
+            String key = e.getKey();
+            Optional<Entry> got = map.get(key);
+            int inScan = e.getValue() ? 1 : 0;
+            if (got.isEmpty()) {
+                out.add("MISSING " + key + " " + inScan);
+                continue;
+            }
+            Entry entry = got.get();
+            Values.Origin origin = Values.parse(entry.value());
+            KeyInfo info = scanned.get(key);
+            out.add("E " + key + " " + entry.version() + " "
+                    + (origin == null ? "CORRUPT -" : origin.tag() + " " + origin.seq()) + " " + inScan + " "
+                    + (info == null ? "0 -1" : info.version() + " " + info.valueLength()) + " " + entry.value().length);
+        }
+        out.add("END " + all.size());
+        return out;
     }
-    for (var e : all.entrySet()) {
-      String key = e.getKey();
-      Optional<Entry> got = map.get(key);
-      int inScan = e.getValue() ? 1 : 0;
-      if (got.isEmpty()) {
-        out.add("MISSING " + key + " " + inScan);
-        continue;
-      }
-      Entry entry = got.get();
-      Values.Origin origin = Values.parse(entry.value());
-      KeyInfo info = scanned.get(key);
-      out.add("E " + key + " " + entry.version() + " "
-          + (origin == null ? "CORRUPT -" : origin.tag() + " " + origin.seq()) + " " + inScan + " "
-          + (info == null ? "0 -1" : info.version() + " " + info.valueLength()) + " " + entry.value().length);
-    }
-    out.add("END " + all.size());
-    return out;
-  }
 
-  /** Reads the whole map in this process over a fresh plain connection. */
-  public static Dump dump(Path socket, Collection<String> extraKeys) {
-    try (SharedMap map = SharedMap.connect(socket, SharedMap.Options.defaults().recovering(false))) {
-      return Dump.parse(dump(map, "", extraKeys));
+    /** Reads the whole map in this process over a fresh plain connection. */
+    public static Dump dump(Path socket, Collection<String> extraKeys) {
+        try (SharedMap map = SharedMap.connect(socket, Options.defaults().recovering(false))) {
+            return Dump.parse(dump(map, "", extraKeys));
+        }
     }
-  }
 }

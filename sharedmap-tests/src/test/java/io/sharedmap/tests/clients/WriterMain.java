@@ -1,10 +1,12 @@
 package io.sharedmap.tests.clients;
 
 import io.sharedmap.client.DaemonUnavailableException;
+import io.sharedmap.client.Options;
 import io.sharedmap.client.ServerFailureException;
 import io.sharedmap.client.SetResult;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.SharedMapException;
+import io.sharedmap.launcher.WorkerReport;
 import io.sharedmap.protocol.ErrorCode;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -12,6 +14,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -21,13 +24,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <tag>.<thread>}) and writes sequence numbers 1, 2, 3... one at a time (synchronously), to key
  * {@code keys[seq % keys.size()]}, with value {@link Values#make(String, long, int)}. Its keys are
  * {@code <tag>.<thread>/k<i>} ({@code --own}) and {@code shared/k<j>} ({@code --shared}, common to
- * every writer). Every seq is attempted exactly once, and its outcome printed, flushed, as one line:
+ * every writer). Every seq is attempted exactly once, and its outcome printed, flushed, as one
+ * {@link WorkerReport} ({@link WriteLog} parses them):
  *
  * <pre>
- *   A key tag seq version   acknowledged (the daemon replied CREATED/UPDATED)
- *   L key tag seq reason    unknown outcome (connection lost after sending)
- *   N key tag seq reason    not executed (the daemon said SHUTTING_DOWN)
- *   DONE tag lastSeq acks   at the end, per thread
+ *   READY tag=                          connected
+ *   A key= tag= seq= version=           acknowledged (the daemon replied CREATED/UPDATED)
+ *   L key= tag= seq= reason=            unknown outcome (connection lost after sending)
+ *   N key= tag= seq= reason=            not executed (the daemon said SHUTTING_DOWN)
+ *   DONE tag= lastSeq= acks=            at the end, per thread
  * </pre>
  *
  * So the test knows exactly what was acknowledged before any kill -9. The client is recovering (the
@@ -37,149 +42,176 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * after {@code --max-writes} per thread, or after {@code --duration-ms}, and exits 0.
  */
 public final class WriterMain {
-  private static final PrintStream OUT =
-      new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
+    private static final PrintStream OUT =
+            new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
 
-  private WriterMain() {}
+    private WriterMain() {}
 
-  public static void main(String[] argv) throws Exception {
-    Args args = new Args(argv, List.of("--no-reconnect", "--plain"));
-    Path socket = Path.of(args.get("--socket"));
-    String tag = args.get("--tag");
-    int own = args.getInt("--own", 10);
-    int shared = args.getInt("--shared", 0);
-    int threads = args.getInt("--threads", 1);
-    int valueBytes = args.getInt("--value-bytes", 64);
-    long maxWrites = args.getLong("--max-writes", Long.MAX_VALUE);
-    long durationMs = args.getLong("--duration-ms", 120_000);
-    long reconnectMs = args.getLong("--reconnect-timeout-ms", 60_000);
-    boolean reconnect = !args.flag("--no-reconnect");
-    SharedMap.Options options = args.flag("--plain")
-        ? SharedMap.Options.defaults().recovering(false)
-        : SharedMap.Options.defaults().reconnectWindow(java.time.Duration.ofMillis(
-            args.getLong("--reconnect-window-ms", SharedMap.Options.DEFAULT_RECONNECT_WINDOW.toMillis())));
+    public static void main(String[] argv) throws Exception {
+        Args args = new Args(argv, List.of("--no-reconnect", "--plain"));
+        Path socket = Path.of(args.get("--socket"));
+        String tag = args.get("--tag");
+        int own = args.getInt("--own", 10);
+        int shared = args.getInt("--shared", 0);
+        int threads = args.getInt("--threads", 1);
+        int valueBytes = args.getInt("--value-bytes", 64);
+        long maxWrites = args.getLong("--max-writes", Long.MAX_VALUE);
+        long durationMs = args.getLong("--duration-ms", 120_000);
+        long reconnectMs = args.getLong("--reconnect-timeout-ms", 60_000);
+        boolean reconnect = !args.flag("--no-reconnect");
+        Options options = args.flag("--plain")
+                ? Options.defaults().recovering(false)
+                : Options.defaults()
+                        .reconnectWindow(Duration.ofMillis(
+                                args.getLong("--reconnect-window-ms", Options.DEFAULT_RECONNECT_WINDOW.toMillis())));
 
-    AtomicBoolean stop = new AtomicBoolean();
-    Thread.ofPlatform().daemon().name("stdin-watch").start(() -> {
-      try {
-        while (System.in.read() >= 0) {
-          // any input is ignored; EOF means stop
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread.ofPlatform().daemon().name("stdin-watch").start(() -> {
+            try {
+                while (System.in.read() >= 0) {
+                    // any input is ignored; EOF means stop
+                }
+            } catch (IOException e) {
+                // treat as EOF
+            }
+            stop.set(true);
+        });
+        long endNs = System.nanoTime() + durationMs * 1_000_000;
+
+        SharedMap map = connect(socket, options, System.nanoTime() + reconnectMs * 1_000_000, stop);
+        if (map == null) {
+            System.err.println("no daemon on " + socket);
+            System.exit(3);
         }
-      } catch (IOException e) {
-        // treat as EOF
-      }
-      stop.set(true);
-    });
-    long endNs = System.nanoTime() + durationMs * 1_000_000;
+        OUT.println(WorkerReport.of("READY").with("tag", tag).line());
 
-    SharedMap map = connect(socket, options, System.nanoTime() + reconnectMs * 1_000_000, stop);
-    if (map == null) {
-      System.err.println("no daemon on " + socket);
-      System.exit(3);
-    }
-    OUT.println("READY " + tag);
-
-    List<Thread> workers = new ArrayList<>();
-    boolean[] failed = new boolean[threads];
-    for (int t = 0; t < threads; t++) {
-      String threadTag = tag + "." + t;
-      List<String> keys = new ArrayList<>();
-      for (int i = 0; i < own; i++) {
-        keys.add(threadTag + "/k" + i);
-      }
-      for (int j = 0; j < shared; j++) {
-        keys.add("shared/k" + j);
-      }
-      int index = t;
-      workers.add(Thread.ofPlatform().name("writer-" + threadTag).start(() -> {
-        failed[index] = !write(map, threadTag, keys, valueBytes, maxWrites, endNs, reconnect, reconnectMs, stop);
-      }));
-    }
-    for (Thread w : workers) {
-      w.join();
-    }
-    map.close();
-    for (boolean f : failed) {
-      if (f) {
-        System.exit(4);
-      }
-    }
-    System.exit(0);
-  }
-
-  /** Returns false if the daemon stayed away longer than the reconnect timeout. */
-  private static boolean write(SharedMap map, String tag, List<String> keys, int valueBytes, long maxWrites,
-      long endNs, boolean reconnect, long reconnectMs, AtomicBoolean stop) {
-    long seq = 0;
-    long acks = 0;
-    boolean ok = true;
-    while (!stop.get() && seq < maxWrites && System.nanoTime() - endNs < 0) {
-      seq++;
-      String key = keys.get((int) (seq % keys.size()));
-      byte[] value = Values.make(tag, seq, valueBytes);
-      try {
-        SetResult r = map.set(key.getBytes(StandardCharsets.UTF_8), value);
-        acks++;
-        OUT.println("A " + key + " " + tag + " " + seq + " " + r.version());
-        continue;
-      } catch (ServerFailureException e) {
-        if (e.errorCode().orElse(null) == ErrorCode.SHUTTING_DOWN) {
-          OUT.println("N " + key + " " + tag + " " + seq + " " + e.errorCode().orElseThrow());
-        } else {
-          OUT.println("L " + key + " " + tag + " " + seq + " " + e.errorCode().map(Enum::name).orElse("server"));
-          System.err.println(tag + " seq " + seq + ": " + e);
+        List<Thread> workers = new ArrayList<>();
+        boolean[] failed = new boolean[threads];
+        for (int t = 0; t < threads; t++) {
+            String threadTag = tag + "." + t;
+            List<String> keys = new ArrayList<>();
+            for (int i = 0; i < own; i++) {
+                keys.add(threadTag + "/k" + i);
+            }
+            for (int j = 0; j < shared; j++) {
+                keys.add("shared/k" + j);
+            }
+            int index = t;
+            workers.add(Thread.ofPlatform().name("writer-" + threadTag).start(() -> {
+                failed[index] =
+                        !write(map, threadTag, keys, valueBytes, maxWrites, endNs, reconnect, reconnectMs, stop);
+            }));
         }
-      } catch (DaemonUnavailableException e) {
-        OUT.println("L " + key + " " + tag + " " + seq + " unavailable");
-      } catch (SharedMapException e) {
-        OUT.println("L " + key + " " + tag + " " + seq + " " + e.getClass().getSimpleName());
-        System.err.println(tag + " seq " + seq + ": " + e);
-      }
-      if (!reconnect) {
-        break;
-      }
-      if (!awaitDaemon(map, System.nanoTime() + reconnectMs * 1_000_000, stop)) {
-        ok = stop.get();
-        break;
-      }
+        for (Thread w : workers) {
+            w.join();
+        }
+        map.close();
+        for (boolean f : failed) {
+            if (f) {
+                System.exit(4);
+            }
+        }
+        System.exit(0);
     }
-    OUT.println("DONE " + tag + " " + seq + " " + acks);
-    return ok;
-  }
 
-  private static SharedMap connect(Path socket, SharedMap.Options options, long deadlineNs, AtomicBoolean stop)
-      throws InterruptedException {
-    while (!stop.get()) {
-      try {
-        return SharedMap.connect(socket, options);
-      } catch (SharedMapException e) {
-        if (System.nanoTime() - deadlineNs > 0) {
-          return null;
+    /** Returns false if the daemon stayed away longer than the reconnect timeout. */
+    private static boolean write(
+            SharedMap map,
+            String tag,
+            List<String> keys,
+            int valueBytes,
+            long maxWrites,
+            long endNs,
+            boolean reconnect,
+            long reconnectMs,
+            AtomicBoolean stop) {
+        long seq = 0;
+        long acks = 0;
+        boolean ok = true;
+        while (!stop.get() && seq < maxWrites && System.nanoTime() - endNs < 0) {
+            seq++;
+            String key = keys.get((int) (seq % keys.size()));
+            byte[] value = Values.make(tag, seq, valueBytes);
+            try {
+                SetResult r = map.set(key.getBytes(StandardCharsets.UTF_8), value);
+                acks++;
+                OUT.println(
+                        write("A", key, tag, seq).with("version", r.version()).line());
+                continue;
+            } catch (ServerFailureException e) {
+                if (e.errorCode().orElse(null) == ErrorCode.SHUTTING_DOWN) {
+                    OUT.println(write("N", key, tag, seq)
+                            .with("reason", e.errorCode().orElseThrow())
+                            .line());
+                } else {
+                    OUT.println(write("L", key, tag, seq)
+                            .with("reason", e.errorCode().map(Enum::name).orElse("server"))
+                            .line());
+                    System.err.println(tag + " seq " + seq + ": " + e);
+                }
+            } catch (DaemonUnavailableException e) {
+                OUT.println(
+                        write("L", key, tag, seq).with("reason", "unavailable").line());
+            } catch (SharedMapException e) {
+                OUT.println(write("L", key, tag, seq)
+                        .with("reason", e.getClass().getSimpleName())
+                        .line());
+                System.err.println(tag + " seq " + seq + ": " + e);
+            }
+            if (!reconnect) {
+                break;
+            }
+            if (!awaitDaemon(map, System.nanoTime() + reconnectMs * 1_000_000, stop)) {
+                ok = stop.get();
+                break;
+            }
         }
-        Thread.sleep(20); // retry back-off while a daemon (re)starts; not test synchronisation
-      }
+        OUT.println(WorkerReport.of("DONE")
+                .with("tag", tag)
+                .with("lastSeq", seq)
+                .with("acks", acks)
+                .line());
+        return ok;
     }
-    return null;
-  }
 
-  private static boolean awaitDaemon(SharedMap map, long deadlineNs, AtomicBoolean stop) {
-    while (!stop.get()) {
-      try {
-        map.ping();
-        return true;
-      } catch (SharedMapException e) {
-        if (System.nanoTime() - deadlineNs > 0) {
-          System.err.println("daemon did not come back: " + e);
-          return false;
-        }
-        try {
-          Thread.sleep(20); // retry back-off while the daemon restarts
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          return false;
-        }
-      }
+    /** The start of a report about one write: {@code KIND key= tag= seq=}. */
+    private static WorkerReport write(String kind, String key, String tag, long seq) {
+        return WorkerReport.of(kind).with("key", key).with("tag", tag).with("seq", seq);
     }
-    return false;
-  }
+
+    private static SharedMap connect(Path socket, Options options, long deadlineNs, AtomicBoolean stop)
+            throws InterruptedException {
+        while (!stop.get()) {
+            try {
+                return SharedMap.connect(socket, options);
+            } catch (SharedMapException e) {
+                if (System.nanoTime() - deadlineNs > 0) {
+                    return null;
+                }
+                Thread.sleep(20); // retry back-off while a daemon (re)starts; not test synchronisation
+            }
+        }
+        return null;
+    }
+
+    private static boolean awaitDaemon(SharedMap map, long deadlineNs, AtomicBoolean stop) {
+        while (!stop.get()) {
+            try {
+                map.ping();
+                return true;
+            } catch (SharedMapException e) {
+                if (System.nanoTime() - deadlineNs > 0) {
+                    System.err.println("daemon did not come back: " + e);
+                    return false;
+                }
+                try {
+                    Thread.sleep(20); // retry back-off while the daemon restarts
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+        return false;
+    }
 }

@@ -10,17 +10,17 @@ import java.util.function.BooleanSupplier;
  * deadline.
  */
 public final class Await {
-  private static final long POLL_INTERVAL_NS = 20_000_000;
+    private static final long POLL_INTERVAL_NS = 20_000_000;
 
-  private Await() {}
+    private Await() {}
 
-  public static void until(String what, BooleanSupplier condition, Duration timeout) {
-    Deadline deadline = Deadline.in(timeout);
-    while (!condition.getAsBoolean()) {
-      if (deadline.expired()) {
-        throw new AssertionError("timed out after " + timeout + " waiting until " + what);
-      }
-      LockSupport.parkNanos(Math.min(POLL_INTERVAL_NS, deadline.remainingNs()));
+    public static void until(String what, BooleanSupplier condition, Duration timeout) {
+        Deadline deadline = Deadline.in(timeout);
+        while (!condition.getAsBoolean()) {
+            if (deadline.expired()) {
+                throw new AssertionError("timed out after " + timeout + " waiting until " + what);
+            }
+            LockSupport.parkNanos(Math.min(POLL_INTERVAL_NS, deadline.remainingNs()));
+        }
     }
-  }
 }

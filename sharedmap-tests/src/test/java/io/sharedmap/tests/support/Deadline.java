@@ -6,19 +6,19 @@ import java.util.concurrent.TimeUnit;
 /** A point in time that every wait in these tests is bounded by. */
 public record Deadline(long deadlineNs) {
 
-  public static Deadline in(Duration d) {
-    return new Deadline(System.nanoTime() + d.toNanos());
-  }
+    public static Deadline in(Duration d) {
+        return new Deadline(System.nanoTime() + d.toNanos());
+    }
 
-  public long remainingNs() {
-    return Math.max(0, deadlineNs - System.nanoTime());
-  }
+    public long remainingNs() {
+        return Math.max(0, deadlineNs - System.nanoTime());
+    }
 
-  public long remainingMs() {
-    return TimeUnit.NANOSECONDS.toMillis(remainingNs());
-  }
+    public long remainingMs() {
+        return TimeUnit.NANOSECONDS.toMillis(remainingNs());
+    }
 
-  public boolean expired() {
-    return System.nanoTime() - deadlineNs >= 0;
-  }
+    public boolean expired() {
+        return System.nanoTime() - deadlineNs >= 0;
+    }
 }

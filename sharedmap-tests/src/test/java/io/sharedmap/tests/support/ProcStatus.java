@@ -6,34 +6,34 @@ import java.nio.file.Path;
 
 /** Reads /proc/<pid>/status fields (Linux). */
 final class ProcStatus {
-  private ProcStatus() {}
+    private ProcStatus() {}
 
-  /**
-   * The process state letter of /proc/<pid>/stat (R running, S sleeping, T stopped by a signal,
-   * ...), or '?' when unreadable (the process is gone).
-   */
-  static char state(long pid) {
-    try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      int afterName = stat.lastIndexOf(')'); // the command name may hold spaces and parentheses
-      return afterName < 0 || afterName + 2 >= stat.length() ? '?' : stat.charAt(afterName + 2);
-    } catch (IOException e) {
-      return '?';
-    }
-  }
-
-  /** A "kB" field of /proc/<pid>/status, e.g. VmHWM, in KiB; -1 when unreadable. */
-  static long field(long pid, String name) {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-        if (line.startsWith(name + ":")) {
-          String[] parts = line.substring(name.length() + 1).trim().split("\\s+");
-          return Long.parseLong(parts[0]);
+    /**
+     * The process state letter of /proc/<pid>/stat (R running, S sleeping, T stopped by a signal,
+     * ...), or '?' when unreadable (the process is gone).
+     */
+    static char state(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            int afterName = stat.lastIndexOf(')'); // the command name may hold spaces and parentheses
+            return afterName < 0 || afterName + 2 >= stat.length() ? '?' : stat.charAt(afterName + 2);
+        } catch (IOException e) {
+            return '?';
         }
-      }
-    } catch (IOException | NumberFormatException e) {
-      return -1;
     }
-    return -1;
-  }
+
+    /** A "kB" field of /proc/<pid>/status, e.g. VmHWM, in KiB; -1 when unreadable. */
+    static long field(long pid, String name) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith(name + ":")) {
+                    String[] parts = line.substring(name.length() + 1).trim().split("\\s+");
+                    return Long.parseLong(parts[0]);
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
 }

@@ -1,5 +1,6 @@
 package io.sharedmap.tests.tools;
 
+import io.sharedmap.launcher.WorkerReport;
 import io.sharedmap.tests.clients.Dump;
 import io.sharedmap.tests.clients.DumpMain;
 import io.sharedmap.tests.clients.ReaderMain;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 /**
  * The crash loop: under load from P writer processes, kill -9 the daemon at random moments, restart
@@ -44,231 +46,296 @@ import java.util.concurrent.locks.LockSupport;
  * --kills 100 --mode interval} (see docs/RELIABILITY.md). Exit 0 when clean, 1 when a check failed.
  */
 public final class CrashLoop {
-  /** Settings of one run. */
-  public record Config(String mode, int kills, int writers, int threads, long seed, int maxDelayMs) {
-    public Config {
-      if (!List.of("interval", "always", "never").contains(mode)) {
-        throw new IllegalArgumentException("--mode must be interval, always or never, not " + mode);
-      }
-    }
-  }
-
-  /** What a run did and found. */
-  public record Result(Config config, int kills, long acknowledged, long lost, long checkedKeys, long millis,
-      List<String> problems, ReaderStats reader) {
-    public String summary() {
-      return "crash loop, durability " + config.mode() + ": " + kills + " kill -9, " + acknowledged
-          + " acknowledged writes (" + lost + " with unknown outcome), " + checkedKeys + " keys checked, "
-          + (reader.reads() > 0 ? reader + ", " : "") + problems.size() + " problem(s), " + millis / 1000 + " s";
-    }
-  }
-
-  /**
-   * The reader's GETs: from the view, through the socket, and after how many restarts it read new
-   * values from the new daemon's view (none in {@code never} mode, which has no view and no reader).
-   */
-  public record ReaderStats(long reads, long direct, long socket, int remapped) {
-    static final ReaderStats NONE = new ReaderStats(0, 0, 0, 0);
-
-    @Override
-    public String toString() {
-      return "reader " + reads + " GETs (" + direct + " from the view, " + socket + " through the socket), re-mapped"
-          + " after " + remapped + " restarts";
-    }
-  }
-
-  private static final Duration PROGRESS = Duration.ofSeconds(90);
-
-  private CrashLoop() {}
-
-  public static Result run(Launcher env, Config c, java.util.function.Consumer<String> progress) {
-    long start = System.nanoTime();
-    Result r = c.mode().equals("never") ? runNever(env, c, progress) : runDurable(env, c, progress);
-    return new Result(c, r.kills(), r.acknowledged(), r.lost(), r.checkedKeys(),
-        (System.nanoTime() - start) / 1_000_000, r.problems(), r.reader());
-  }
-
-  private static List<ChildProcess> startWriters(Launcher env, DaemonProcess d, Config c, String tagPrefix,
-      String... more) {
-    List<ChildProcess> writers = new ArrayList<>();
-    for (int i = 0; i < c.writers(); i++) {
-      List<String> a = new ArrayList<>(List.of("--socket", d.socket().toString(), "--tag", tagPrefix + i,
-          "--threads", Integer.toString(c.threads()), "--own", "20", "--value-bytes", "150",
-          "--duration-ms", "86400000"));
-      a.addAll(List.of(more));
-      writers.add(env.startClient("writer-" + tagPrefix + i, WriterMain.class, a));
-    }
-    return writers;
-  }
-
-  private static void awaitMore(List<ChildProcess> writers, int more) {
-    for (ChildProcess w : writers) {
-      w.awaitCount("A", w.count("A") + more, PROGRESS);
-    }
-  }
-
-  private static void stop(List<ChildProcess> writers) {
-    writers.forEach(ChildProcess::closeStdin);
-    for (ChildProcess w : writers) {
-      w.awaitExit(Duration.ofSeconds(120), 0);
-    }
-  }
-
-  /** A random moment: let the writers get going again, then wait a random time. */
-  private static void randomMoment(List<ChildProcess> writers, Random random, int maxDelayMs) {
-    awaitMore(writers, 1 + random.nextInt(20));
-    // The random part of the kill moment (not a synchronisation wait).
-    LockSupport.parkNanos(Duration.ofMillis(random.nextInt(maxDelayMs + 1)).toNanos());
-  }
-
-  private static Result runDurable(Launcher env, Config c, java.util.function.Consumer<String> progress) {
-    DaemonProcess.Spec spec = env.daemonSpec().withDurability(c.mode());
-    Random random = new Random(c.seed());
-    DaemonProcess daemon = env.startDaemon(spec);
-    List<ChildProcess> writers = startWriters(env, daemon, c, "w");
-    // Paced (a pass over the keys every 2 ms) so that it does not take a CPU from the writers.
-    ChildProcess reader = env.startClient("reader", ReaderMain.class, List.of("--socket", daemon.socket().toString(),
-        "--writers", Integer.toString(c.writers()), "--threads", Integer.toString(c.threads()), "--own", "20",
-        "--pass-pause-us", "2000", "--duration-ms", "86400000"));
-    List<String> problems = new ArrayList<>();
-    int remapped = 0;
-    for (int k = 1; k <= c.kills() && problems.isEmpty(); k++) {
-      randomMoment(writers, random, c.maxDelayMs());
-      daemon.kill9();
-      daemon = env.startDaemon(spec);
-      int fromViewAtRestart = reader.count("VIEW");
-      WriteLog acknowledged = WriteLog.of(writers); // every ack printed so far: before the kill or after the restart
-      WriteLog shown = WriteLog.of(List.of(reader)); // every value the reader was shown so far, from either daemon
-      Dump dump = DumpMain.dump(daemon.socket(), acknowledged.keys());
-      for (String p : Verify.durability(acknowledged, dump, false)) {
-        problems.add("after kill " + k + ": " + p);
-      }
-      for (String p : Verify.seenValuesSurvive(shown, dump)) {
-        problems.add("after kill " + k + ", a value the reader was shown: " + p);
-      }
-      // Two more values from the view: the reader has at most one GET in flight, so at least one
-      // began after the new daemon answered, when the old view was already retired.
-      try {
-        reader.awaitCount("VIEW", fromViewAtRestart + 2, PROGRESS);
-        remapped++;
-      } catch (AssertionError e) {
-        problems.add("after kill " + k + ": the reader read no new value from the new daemon's view (no re-map): "
-            + e.getMessage());
-      }
-      progress.accept("kill " + k + ": " + acknowledged.ackedCount() + " acknowledged so far, all present; "
-          + shown.seen().size() + " keys the reader saw, all present; it re-mapped the new view");
-    }
-    awaitMore(writers, 5);
-    stop(writers);
-    reader.closeStdin();
-    reader.awaitExit(Duration.ofSeconds(120), 0);
-    WriteLog log = WriteLog.of(writers);
-    Dump dump = DumpMain.dump(daemon.socket(), log.keys());
-    log.versionProblems().forEach(p -> problems.add("versions: " + p));
-    Verify.durability(log, dump, true).forEach(p -> problems.add("at the end: " + p));
-    Verify.seenValuesSurvive(WriteLog.of(List.of(reader)), dump).forEach(p -> problems.add("at the end, a value"
-        + " the reader was shown: " + p));
-    daemon.stop();
-    return new Result(c, c.kills(), log.ackedCount(), log.count(WriteLog.Kind.LOST), dump.items().size(), 0,
-        problems, readerStats(reader, remapped));
-  }
-
-  /** The reader's closing {@code READS n direct d socket s} line. */
-  private static ReaderStats readerStats(ChildProcess reader, int remapped) {
-    for (String line : reader.lines()) {
-      String[] f = line.split(" ");
-      if (f[0].equals("READS") && f.length == 6) {
-        return new ReaderStats(Long.parseLong(f[1]), Long.parseLong(f[3]), Long.parseLong(f[5]), remapped);
-      }
-    }
-    return new ReaderStats(0, 0, 0, remapped);
-  }
-
-  private static Result runNever(Launcher env, Config c, java.util.function.Consumer<String> progress) {
-    DaemonProcess.Spec spec = env.daemonSpec().withDurability("never");
-    Random random = new Random(c.seed());
-    DaemonProcess daemon = env.startDaemon(spec);
-    List<ChildProcess> all = new ArrayList<>();
-    Map<String, Dump.Item> frozen = new HashMap<>(); // keys of finished rounds -> what they held
-    List<String> problems = new ArrayList<>();
-    long acked = 0;
-    long lost = 0;
-    for (int k = 1; k <= c.kills() && problems.isEmpty(); k++) {
-      // A write resent to the next incarnation would follow writes that incarnation lost (allowed
-      // in this mode, but no longer a prefix): the round's writers give up quickly and stop.
-      List<ChildProcess> writers = startWriters(env, daemon, c, "r" + k + "w", "--reconnect-window-ms", "300");
-      awaitMore(writers, 10);
-      randomMoment(writers, random, c.maxDelayMs());
-      daemon.kill9();
-      stop(writers);
-      all.addAll(writers);
-      daemon = env.startDaemon(spec);
-      WriteLog round = WriteLog.of(writers);
-      WriteLog everything = WriteLog.of(all);
-      acked += round.ackedCount();
-      lost += round.count(WriteLog.Kind.LOST);
-      Dump dump = DumpMain.dump(daemon.socket(), everything.keys());
-      List<String> found = new ArrayList<>(Verify.prefixConsistency(round, dump));
-      for (String p : Verify.durability(everything, dump, true)) {
-        if (!p.contains("an acknowledged write was lost") && !p.contains("is below the acknowledged")
-            && !p.contains("but the key is gone")) {
-          found.add(p); // never written, torn, scan/GET disagreement: wrong in every mode
+    /** Settings of one run. */
+    public record Config(String mode, int kills, int writers, int threads, long seed, int maxDelayMs) {
+        public Config {
+            if (!List.of("interval", "always", "never").contains(mode)) {
+                throw new IllegalArgumentException("--mode must be interval, always or never, not " + mode);
+            }
         }
-      }
-      for (Map.Entry<String, Dump.Item> e : frozen.entrySet()) {
-        Dump.Item now = dump.items().get(e.getKey());
-        Dump.Item then = e.getValue();
-        if (now == null || now.version() != then.version() || now.seq() != then.seq()) {
-          found.add(e.getKey() + ": held seq " + then.seq() + " version " + then.version()
-              + " after an earlier restart, now " + (now == null ? "nothing" : "seq " + now.seq() + " version "
-              + now.version()) + ": recovered data lost by a later kill");
-        }
-      }
-      for (String key : round.keys()) {
-        Dump.Item item = dump.items().get(key);
-        if (item != null) {
-          frozen.put(key, item);
-        }
-      }
-      for (String p : found) {
-        problems.add("after kill " + k + ": " + p);
-      }
-      progress.accept("kill " + k + ": round acknowledged " + round.ackedCount() + ", recovered a prefix; "
-          + frozen.size() + " keys frozen");
     }
-    daemon.stop();
-    return new Result(c, c.kills(), acked, lost, frozen.size(), 0, problems, ReaderStats.NONE);
-  }
 
-  public static void main(String[] argv) {
-    Map<String, String> a = new HashMap<>(Map.of("--kills", "100", "--mode", "interval", "--writers", "3",
-        "--threads", "2", "--seed", Long.toString(System.nanoTime()), "--max-delay-ms", "400"));
-    for (int i = 0; i < argv.length; i++) {
-      if (argv[i].equals("--help") || !a.containsKey(argv[i]) || i + 1 == argv.length) {
-        System.err.println("usage: CrashLoop [--kills 100] [--mode interval|always|never|all] [--writers 3]"
-            + " [--threads 2] [--seed N] [--max-delay-ms 400]");
-        System.exit(argv[i].equals("--help") ? 0 : 2);
-      }
-      a.put(argv[i], argv[++i]);
-    }
-    List<String> modes = a.get("--mode").equals("all") ? List.of("interval", "always", "never") : List.of(a.get("--mode"));
-    boolean clean = true;
-    for (String mode : modes) {
-      Config c = new Config(mode, Integer.parseInt(a.get("--kills")), Integer.parseInt(a.get("--writers")),
-          Integer.parseInt(a.get("--threads")), Long.parseLong(a.get("--seed")),
-          Integer.parseInt(a.get("--max-delay-ms")));
-      try (StandaloneLauncher env = new StandaloneLauncher("crash-loop-" + mode)) {
-        System.out.println("durability " + mode + ", seed " + c.seed() + ", logs in " + env.logDir());
-        Result r = run(env, c, line -> System.out.println("  " + line));
-        System.out.println(r.summary());
-        r.problems().stream().limit(40).forEach(p -> System.out.println("  PROBLEM " + p));
-        if (!r.problems().isEmpty()) {
-          clean = false;
-          env.keep();
-          System.out.println("  data kept in " + env.scratch());
+    /** What a run did and found. */
+    public record Result(
+            Config config,
+            int kills,
+            long acknowledged,
+            long lost,
+            long checkedKeys,
+            long millis,
+            List<String> problems,
+            ReaderStats reader) {
+        public String summary() {
+            return "crash loop, durability " + config.mode() + ": " + kills + " kill -9, " + acknowledged
+                    + " acknowledged writes (" + lost + " with unknown outcome), " + checkedKeys + " keys checked, "
+                    + (reader.reads() > 0 ? reader + ", " : "") + problems.size() + " problem(s), " + millis / 1000
+                    + " s";
         }
-      }
     }
-    System.exit(clean ? 0 : 1);
-  }
+
+    /**
+     * The reader's GETs: from the view, through the socket, and after how many restarts it read new
+     * values from the new daemon's view (none in {@code never} mode, which has no view and no reader).
+     */
+    public record ReaderStats(long reads, long direct, long socket, int remapped) {
+        static final ReaderStats NONE = new ReaderStats(0, 0, 0, 0);
+
+        @Override
+        public String toString() {
+            return "reader " + reads + " GETs (" + direct + " from the view, " + socket
+                    + " through the socket), re-mapped" + " after " + remapped + " restarts";
+        }
+    }
+
+    private static final Duration PROGRESS = Duration.ofSeconds(90);
+
+    private CrashLoop() {}
+
+    public static Result run(Launcher env, Config c, Consumer<String> progress) {
+        long start = System.nanoTime();
+        Result r = c.mode().equals("never") ? runNever(env, c, progress) : runDurable(env, c, progress);
+        return new Result(
+                c,
+                r.kills(),
+                r.acknowledged(),
+                r.lost(),
+                r.checkedKeys(),
+                (System.nanoTime() - start) / 1_000_000,
+                r.problems(),
+                r.reader());
+    }
+
+    private static List<ChildProcess> startWriters(
+            Launcher env, DaemonProcess d, Config c, String tagPrefix, String... more) {
+        List<ChildProcess> writers = new ArrayList<>();
+        for (int i = 0; i < c.writers(); i++) {
+            List<String> a = new ArrayList<>(List.of(
+                    "--socket",
+                    d.socket().toString(),
+                    "--tag",
+                    tagPrefix + i,
+                    "--threads",
+                    Integer.toString(c.threads()),
+                    "--own",
+                    "20",
+                    "--value-bytes",
+                    "150",
+                    "--duration-ms",
+                    "86400000"));
+            a.addAll(List.of(more));
+            writers.add(env.startClient("writer-" + tagPrefix + i, WriterMain.class, a));
+        }
+        return writers;
+    }
+
+    private static void awaitMore(List<ChildProcess> writers, int more) {
+        for (ChildProcess w : writers) {
+            w.awaitCount("A", w.count("A") + more, PROGRESS);
+        }
+    }
+
+    private static void stop(List<ChildProcess> writers) {
+        writers.forEach(ChildProcess::closeStdin);
+        for (ChildProcess w : writers) {
+            w.awaitExit(Duration.ofSeconds(120), 0);
+        }
+    }
+
+    /** A random moment: let the writers get going again, then wait a random time. */
+    private static void randomMoment(List<ChildProcess> writers, Random random, int maxDelayMs) {
+        awaitMore(writers, 1 + random.nextInt(20));
+        // The random part of the kill moment (not a synchronisation wait).
+        LockSupport.parkNanos(Duration.ofMillis(random.nextInt(maxDelayMs + 1)).toNanos());
+    }
+
+    private static Result runDurable(Launcher env, Config c, Consumer<String> progress) {
+        DaemonProcess.Spec spec = env.daemonSpec().withDurability(c.mode());
+        Random random = new Random(c.seed());
+        DaemonProcess daemon = env.startDaemon(spec);
+        List<ChildProcess> writers = startWriters(env, daemon, c, "w");
+        // Paced (a pass over the keys every 2 ms) so that it does not take a CPU from the writers.
+        ChildProcess reader = env.startClient(
+                "reader",
+                ReaderMain.class,
+                List.of(
+                        "--socket",
+                        daemon.socket().toString(),
+                        "--writers",
+                        Integer.toString(c.writers()),
+                        "--threads",
+                        Integer.toString(c.threads()),
+                        "--own",
+                        "20",
+                        "--pass-pause-us",
+                        "2000",
+                        "--duration-ms",
+                        "86400000"));
+        List<String> problems = new ArrayList<>();
+        int remapped = 0;
+        for (int k = 1; k <= c.kills() && problems.isEmpty(); k++) {
+            randomMoment(writers, random, c.maxDelayMs());
+            daemon.kill9();
+            daemon = env.startDaemon(spec);
+            int fromViewAtRestart = reader.count("VIEW");
+            WriteLog acknowledged =
+                    WriteLog.of(writers); // every ack printed so far: before the kill or after the restart
+            WriteLog shown =
+                    WriteLog.of(List.of(reader)); // every value the reader was shown so far, from either daemon
+            Dump dump = DumpMain.dump(daemon.socket(), acknowledged.keys());
+            for (String p : Verify.durability(acknowledged, dump, false)) {
+                problems.add("after kill " + k + ": " + p);
+            }
+            for (String p : Verify.seenValuesSurvive(shown, dump)) {
+                problems.add("after kill " + k + ", a value the reader was shown: " + p);
+            }
+            // Two more values from the view: the reader has at most one GET in flight, so at least one
+            // began after the new daemon answered, when the old view was already retired.
+            try {
+                reader.awaitCount("VIEW", fromViewAtRestart + 2, PROGRESS);
+                remapped++;
+            } catch (AssertionError e) {
+                problems.add("after kill " + k
+                        + ": the reader read no new value from the new daemon's view (no re-map): " + e.getMessage());
+            }
+            progress.accept("kill " + k + ": " + acknowledged.ackedCount() + " acknowledged so far, all present; "
+                    + shown.seen().size() + " keys the reader saw, all present; it re-mapped the new view");
+        }
+        awaitMore(writers, 5);
+        stop(writers);
+        reader.closeStdin();
+        reader.awaitExit(Duration.ofSeconds(120), 0);
+        WriteLog log = WriteLog.of(writers);
+        Dump dump = DumpMain.dump(daemon.socket(), log.keys());
+        log.versionProblems().forEach(p -> problems.add("versions: " + p));
+        Verify.durability(log, dump, true).forEach(p -> problems.add("at the end: " + p));
+        Verify.seenValuesSurvive(WriteLog.of(List.of(reader)), dump)
+                .forEach(p -> problems.add("at the end, a value" + " the reader was shown: " + p));
+        daemon.stop();
+        return new Result(
+                c,
+                c.kills(),
+                log.ackedCount(),
+                log.count(WriteLog.Kind.LOST),
+                dump.items().size(),
+                0,
+                problems,
+                readerStats(reader, remapped));
+    }
+
+    /** The reader's closing {@code READS reads= direct= socket=} report. */
+    private static ReaderStats readerStats(ChildProcess reader, int remapped) {
+        for (String line : reader.lines()) {
+            if (WorkerReport.isKind(line, "READS")) {
+                WorkerReport r = WorkerReport.parse(line);
+                return new ReaderStats(r.number("reads"), r.number("direct"), r.number("socket"), remapped);
+            }
+        }
+        return new ReaderStats(0, 0, 0, remapped);
+    }
+
+    private static Result runNever(Launcher env, Config c, Consumer<String> progress) {
+        DaemonProcess.Spec spec = env.daemonSpec().withDurability("never");
+        Random random = new Random(c.seed());
+        DaemonProcess daemon = env.startDaemon(spec);
+        List<ChildProcess> all = new ArrayList<>();
+        Map<String, Dump.Item> frozen = new HashMap<>(); // keys of finished rounds -> what they held
+        List<String> problems = new ArrayList<>();
+        long acked = 0;
+        long lost = 0;
+        for (int k = 1; k <= c.kills() && problems.isEmpty(); k++) {
+            // A write resent to the next incarnation would follow writes that incarnation lost (allowed
+            // in this mode, but no longer a prefix): the round's writers give up quickly and stop.
+            List<ChildProcess> writers = startWriters(env, daemon, c, "r" + k + "w", "--reconnect-window-ms", "300");
+            awaitMore(writers, 10);
+            randomMoment(writers, random, c.maxDelayMs());
+            daemon.kill9();
+            stop(writers);
+            all.addAll(writers);
+            daemon = env.startDaemon(spec);
+            WriteLog round = WriteLog.of(writers);
+            WriteLog everything = WriteLog.of(all);
+            acked += round.ackedCount();
+            lost += round.count(WriteLog.Kind.LOST);
+            Dump dump = DumpMain.dump(daemon.socket(), everything.keys());
+            List<String> found = new ArrayList<>(Verify.prefixConsistency(round, dump));
+            for (String p : Verify.durability(everything, dump, true)) {
+                if (!p.contains("an acknowledged write was lost")
+                        && !p.contains("is below the acknowledged")
+                        && !p.contains("but the key is gone")) {
+                    found.add(p); // never written, torn, scan/GET disagreement: wrong in every mode
+                }
+            }
+            for (Map.Entry<String, Dump.Item> e : frozen.entrySet()) {
+                Dump.Item now = dump.items().get(e.getKey());
+                Dump.Item then = e.getValue();
+                if (now == null || now.version() != then.version() || now.seq() != then.seq()) {
+                    found.add(e.getKey() + ": held seq " + then.seq() + " version " + then.version()
+                            + " after an earlier restart, now "
+                            + (now == null ? "nothing" : "seq " + now.seq() + " version " + now.version())
+                            + ": recovered data lost by a later kill");
+                }
+            }
+            for (String key : round.keys()) {
+                Dump.Item item = dump.items().get(key);
+                if (item != null) {
+                    frozen.put(key, item);
+                }
+            }
+            for (String p : found) {
+                problems.add("after kill " + k + ": " + p);
+            }
+            progress.accept("kill " + k + ": round acknowledged " + round.ackedCount() + ", recovered a prefix; "
+                    + frozen.size() + " keys frozen");
+        }
+        daemon.stop();
+        return new Result(c, c.kills(), acked, lost, frozen.size(), 0, problems, ReaderStats.NONE);
+    }
+
+    public static void main(String[] argv) {
+        Map<String, String> a = new HashMap<>(Map.of(
+                "--kills",
+                "100",
+                "--mode",
+                "interval",
+                "--writers",
+                "3",
+                "--threads",
+                "2",
+                "--seed",
+                Long.toString(System.nanoTime()),
+                "--max-delay-ms",
+                "400"));
+        for (int i = 0; i < argv.length; i++) {
+            if (argv[i].equals("--help") || !a.containsKey(argv[i]) || i + 1 == argv.length) {
+                System.err.println("usage: CrashLoop [--kills 100] [--mode interval|always|never|all] [--writers 3]"
+                        + " [--threads 2] [--seed N] [--max-delay-ms 400]");
+                System.exit(argv[i].equals("--help") ? 0 : 2);
+            }
+            a.put(argv[i], argv[++i]);
+        }
+        List<String> modes =
+                a.get("--mode").equals("all") ? List.of("interval", "always", "never") : List.of(a.get("--mode"));
+        boolean clean = true;
+        for (String mode : modes) {
+            Config c = new Config(
+                    mode,
+                    Integer.parseInt(a.get("--kills")),
+                    Integer.parseInt(a.get("--writers")),
+                    Integer.parseInt(a.get("--threads")),
+                    Long.parseLong(a.get("--seed")),
+                    Integer.parseInt(a.get("--max-delay-ms")));
+            try (StandaloneLauncher env = new StandaloneLauncher("crash-loop-" + mode)) {
+                System.out.println("durability " + mode + ", seed " + c.seed() + ", logs in " + env.logDir());
+                Result r = run(env, c, line -> System.out.println("  " + line));
+                System.out.println(r.summary());
+                r.problems().stream().limit(40).forEach(p -> System.out.println("  PROBLEM " + p));
+                if (!r.problems().isEmpty()) {
+                    clean = false;
+                    env.keep();
+                    System.out.println("  data kept in " + env.scratch());
+                }
+            }
+        }
+        System.exit(clean ? 0 : 1);
+    }
 }

@@ -1,0 +1,9 @@
+/** The Java client of sharedmap: {@link io.sharedmap.client.SharedMap} and its value types. */
+module io.sharedmap.client {
+    requires transitive io.sharedmap.protocol; // ErrorCode in SharedMapException's API
+    requires io.sharedmap.os;
+    requires static transitive org.jspecify;
+    requires static com.google.errorprone.annotations;
+
+    exports io.sharedmap.client;
+}

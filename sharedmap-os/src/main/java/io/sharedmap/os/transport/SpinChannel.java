@@ -1,0 +1,229 @@
+package io.sharedmap.os.transport;
+
+import java.io.Closeable;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+
+/**
+ * A connected socket whose reads wait for data by spinning briefly, then blocking: the transport
+ * of both the daemon and the Java client.
+ *
+ * <h2>Why spin</h2>
+ *
+ * <p>A request/reply round trip over a local socket is a few microseconds of work, but a thread that
+ * blocks in {@code read} puts its CPU to sleep, and waking it costs far more on a virtual machine
+ * (tens of microseconds on a KVM guest that does not poll before halting). So a read first tries the
+ * socket without blocking, {@link Thread#yield() yielding} between tries (so a runnable thread that
+ * shares the CPU, maybe the peer that will answer, gets to run), for up to {@code spinNs}; only then
+ * does it block. With {@code spinNs == 0} it blocks at once.
+ *
+ * <h2>When not to spin</h2>
+ *
+ * <p>A read spins only when all of these hold: at most {@link SpinLimiter#max()} threads of the
+ * limiter spin already; the machine has no more runnable threads than CPUs ({@link IdleCpus}), so
+ * the spin takes no CPU from a thread with work; and this channel's recent waits were short (see
+ * {@link #waited}). Otherwise it blocks in {@code read} at once, exactly as a plain blocking socket
+ * does, with one system call.
+ *
+ * <h2>Modes</h2>
+ *
+ * <p>The socket is in blocking mode except while a read spins: the first spin switches it to
+ * non-blocking, and it stays so while spins succeed; a spin that runs out switches it back before
+ * blocking in {@code read}. A write in non-blocking mode that cannot complete switches back too and
+ * finishes blocking. Each switch is one {@code fcntl}; a channel that always or never spins never
+ * switches. No selector is used.
+ *
+ * <h2>Threads</h2>
+ *
+ * <p>One thread at a time reads and writes (the owner). {@link #close()} may be called from any
+ * thread and wakes an owner blocked in {@code read} or {@code write} (an {@link
+ * java.nio.channels.AsynchronousCloseException}); {@link SocketChannel#shutdownInput()} on {@link
+ * #channel()} from another thread makes a blocked or spinning read return -1.
+ *
+ * <h2>Writes</h2>
+ *
+ * <p>{@link #write} writes everything it is given. A heap buffer is written in pieces of at most
+ * {@value #HEAP_WRITE_CHUNK} bytes, so the JDK's temporary native copy of a heap buffer stays small
+ * however large the value.
+ */
+public final class SpinChannel implements Closeable {
+    /** The default spin budget, in nanoseconds: about two local round trips. */
+    public static final long DEFAULT_SPIN_NS = 50_000;
+
+    /** Largest piece of a heap buffer handed to the kernel in one write. */
+    static final int HEAP_WRITE_CHUNK = 256 * 1024;
+
+    private final SocketChannel channel;
+    private final long spinNs;
+    private final SpinLimiter limiter;
+    /** Owner thread only: whether the socket is in non-blocking mode now. */
+    private boolean nonBlocking;
+    /** Owner thread only: see {@link #waited}. */
+    private long recentWaitNs;
+
+    private SpinChannel(SocketChannel channel, long spinNs, SpinLimiter limiter) {
+        this.channel = channel;
+        this.spinNs = spinNs;
+        this.limiter = limiter;
+    }
+
+    /**
+     * Wraps {@code channel} (in blocking mode; connected, or to be connected by the caller before the
+     * first read or write, so that another thread may {@link #close} it while it connects).
+     *
+     * @param spinNs how long a read spins before blocking, in nanoseconds; 0 blocks at once
+     * @param limiter how many threads may spin at once, shared by the channels it is given to
+     * @throws IOException if the channel cannot be put in blocking mode
+     * @throws IllegalArgumentException when {@code spinNs} is negative
+     */
+    public static SpinChannel open(SocketChannel channel, long spinNs, SpinLimiter limiter) throws IOException {
+        if (spinNs < 0) {
+            throw new IllegalArgumentException("spin time " + spinNs + " ns is negative");
+        }
+        channel.configureBlocking(true);
+        return new SpinChannel(channel, spinNs, limiter);
+    }
+
+    /** The underlying channel: for socket options and {@code shutdownInput}. */
+    public SocketChannel channel() {
+        return channel;
+    }
+
+    /** The spin budget in nanoseconds. */
+    public long spinNs() {
+        return spinNs;
+    }
+
+    private void blocking(boolean block) throws IOException {
+        if (nonBlocking == block) {
+            channel.configureBlocking(block);
+            nonBlocking = !block;
+        }
+    }
+
+    /**
+     * Reads at least one byte into {@code dst}, waiting as long as it takes.
+     *
+     * @return the bytes read (more than 0), -1 at the end of the stream, 0 only when {@code dst} is full
+     */
+    public int read(ByteBuffer dst) throws IOException {
+        if (!dst.hasRemaining()) {
+            return 0;
+        }
+        long start = System.nanoTime();
+        if (spinNs > 0 && recentWaitNs <= 2 * spinNs && limiter.tryAcquire()) {
+            try {
+                blocking(false);
+                int n = channel.read(dst);
+                if (n != 0) {
+                    return n; // no wait at all
+                }
+                do {
+                    Thread.yield();
+                    n = channel.read(dst);
+                    if (n != 0) {
+                        waited(start);
+                        return n;
+                    }
+                } while (System.nanoTime() - start < spinNs);
+            } finally {
+                limiter.release();
+            }
+        }
+        blocking(true);
+        int n = channel.read(dst);
+        waited(start);
+        return n;
+    }
+
+    /**
+     * Learns how long reads wait for data: a moving average (weight 1/8) of the waits, each counted as
+     * at most {@code 4 * spinNs}. A read spins only while that average is at most twice the spin
+     * budget: when the peer takes longer than any spin (many client processes queue for the daemon),
+     * spinning would only take CPU from processes that have work. A wait that ended in a blocked read
+     * still counts, so a channel that stopped spinning sees when spinning would pay again.
+     */
+    private void waited(long start) {
+        long w = Math.min(System.nanoTime() - start, 4 * spinNs);
+        recentWaitNs += (w - recentWaitNs) >> 3;
+    }
+
+    /**
+     * Reads exactly {@code dst.remaining()} bytes.
+     *
+     * @throws EOFException when the stream ends first
+     */
+    public void readFully(ByteBuffer dst) throws IOException {
+        while (dst.hasRemaining()) {
+            if (read(dst) < 0) {
+                throw new EOFException("the peer closed the connection");
+            }
+        }
+    }
+
+    /** Writes all of {@code src}. On failure, {@code src}'s position tells how much left. */
+    public void write(ByteBuffer src) throws IOException {
+        while (src.hasRemaining()) {
+            int n;
+            if (!src.isDirect() && src.remaining() > HEAP_WRITE_CHUNK) {
+                n = channel.write(src.slice(src.position(), HEAP_WRITE_CHUNK));
+                src.position(src.position() + n);
+            } else {
+                n = channel.write(src);
+            }
+            if (n == 0) {
+                blocking(true); // the socket buffer is full: a slow reader; wait in the kernel
+            }
+        }
+    }
+
+    /** Writes all of {@code srcs}, in order. On failure, their positions tell how much left. */
+    public void write(ByteBuffer[] srcs) throws IOException {
+        int first = 0;
+        while (true) {
+            while (first < srcs.length && !srcs[first].hasRemaining()) {
+                first++;
+            }
+            if (first == srcs.length) {
+                return;
+            }
+            int end = first;
+            while (end < srcs.length && !isLargeHeap(srcs[end])) {
+                end++;
+            }
+            long n;
+            if (end == first) { // a large heap buffer comes first: one piece of it
+                ByteBuffer b = srcs[first];
+                n = channel.write(b.slice(b.position(), HEAP_WRITE_CHUNK));
+                b.position(b.position() + (int) n);
+            } else { // everything before the next large heap buffer, in one gather write
+                n = channel.write(srcs, first, end - first);
+            }
+            if (n == 0) {
+                blocking(true);
+            }
+        }
+    }
+
+    private static boolean isLargeHeap(ByteBuffer b) {
+        return !b.isDirect() && b.remaining() > HEAP_WRITE_CHUNK;
+    }
+
+    /** Whether the socket is open. */
+    public boolean isOpen() {
+        return channel.isOpen();
+    }
+
+    /** Closes the socket; wakes the owner if it is blocked. Idempotent, any thread. */
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+
+    @Override
+    public String toString() {
+        return "SpinChannel[" + channel + ", spin " + spinNs + " ns]";
+    }
+}

@@ -1,0 +1,341 @@
+package io.sharedmap.torture;
+
+import io.sharedmap.launcher.Subcommand;
+import io.sharedmap.protocol.view.ViewDescriptor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+
+/** {@code sharedmap torture}: the SMP torture test; see {@link TortureRun} and docs/RELIABILITY.md. */
+@Command(
+        name = "torture",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Torture a daemon from P processes x T threads and check five things: (a) no value read is torn, mixed"
+                    + " or never written; (b) no acknowledged compare-and-set increment is lost; (c) the history of"
+                    + " GET/SET/CAS/DELETE on a few keys is linearizable; (d) operations never stall; (e) the threads"
+                    + " meant to read directly from the daemon's shared-memory view did, their answers agree with the"
+                    + " socket's, and they re-map the view after restarts. With --crash the daemon is killed with SIGKILL"
+                    + " at random moments and restarted, and each restart is verified.",
+            "Starts its own daemon on a fresh directory unless --socket names a running one. Prints a summary;"
+                    + " exit 0 only when every check passed."
+        },
+        footer = {
+            "",
+            "Examples:",
+            "  sharedmap torture --duration 60s --crash",
+            "  sharedmap torture --duration 60s --crash --cpus 1",
+            "  sharedmap torture --socket /run/sharedmap/sharedmap.sock --duration 10m --processes 8",
+            "",
+            "Exit codes: 0 clean, 1 a check failed (or the linearizability search was inconclusive), 2 usage,"
+                    + " 6 the daemon could not be started."
+        })
+public final class TortureCommand implements Subcommand {
+    /** Exit code: the daemon could not be started (as {@code sharedmap start}'s). */
+    static final int LIFECYCLE = 6;
+
+    /**
+     * The daemon's test hook that shows writes in its view only after acknowledging them (the
+     * server's {@code Engine.UNSAFE_LATE_VIEW_PROPERTY}; this module knows no server code).
+     */
+    static final String UNSAFE_LATE_VIEW_PROPERTY = "sharedmap.unsafe.lateView";
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(
+            names = "--duration",
+            paramLabel = "TIME",
+            converter = DurationConverter.class,
+            description = "How long the workers run: 500ms, 30s, 10m, 1h (default: 60s).")
+    Duration duration = Duration.ofSeconds(60);
+
+    @Option(names = "--processes", paramLabel = "P", description = "Worker processes (default: ${DEFAULT-VALUE}).")
+    int processes = 4;
+
+    @Option(names = "--threads", paramLabel = "T", description = "Threads per worker (default: ${DEFAULT-VALUE}).")
+    int threads = 4;
+
+    @Option(
+            names = "--keys",
+            paramLabel = "N",
+            description = "Shared keys the corruption check writes and reads (default: ${DEFAULT-VALUE}).")
+    int keys = 64;
+
+    @Option(
+            names = "--counters",
+            paramLabel = "N",
+            description = "Shared counters the lost-update check increments (default: ${DEFAULT-VALUE}).")
+    int counters = 4;
+
+    @Option(
+            names = "--lin-keys",
+            paramLabel = "N",
+            description = "Keys whose GET/SET/CAS history is checked for linearizability (default: ${DEFAULT-VALUE}).")
+    int linKeys = 4;
+
+    @Option(
+            names = "--lin-ops",
+            paramLabel = "N",
+            description = "History operations per key, spread over the run; the check costs grow with it"
+                    + " (default: ${DEFAULT-VALUE}).")
+    int linOps = 3000;
+
+    @Option(
+            names = "--lin-max-steps",
+            paramLabel = "N",
+            description = "Search bound of the linearizability checker per key; past it the key is 'unknown'"
+                    + " (default: ${DEFAULT-VALUE}).")
+    long linMaxSteps = 50_000_000L;
+
+    @Option(
+            names = "--crash",
+            description = "Kill the daemon with SIGKILL at random moments, restart it on the same"
+                    + " directory, and verify that nothing a client saw went back (needs the tool's own daemon).")
+    boolean crash;
+
+    @Option(
+            names = "--crash-mean",
+            paramLabel = "TIME",
+            converter = DurationConverter.class,
+            description = "Mean time between kills; each is uniform in 0.25..1.75 times it (default: 2s).")
+    Duration crashMean = Duration.ofSeconds(2);
+
+    @Option(
+            names = "--socket",
+            paramLabel = "PATH",
+            description = "Torture the daemon already running on this socket instead of starting one (no --crash).")
+    Path socket;
+
+    @Option(
+            names = "--dir",
+            paramLabel = "PATH",
+            description = "Data directory of the tool's own daemon, kept afterwards (default: a fresh directory under"
+                    + " /tmp, deleted after a clean run).")
+    Path dir;
+
+    @Option(
+            names = "--durability",
+            paramLabel = "MODE",
+            description = "Durability of the tool's own daemon: always, interval, never (default: ${DEFAULT-VALUE}).")
+    String durability = "interval";
+
+    @Option(
+            names = "--cpus",
+            paramLabel = "N",
+            description = "Run the daemon and the workers on CPUs 0..N-1 only (taskset -c and"
+                    + " -XX:ActiveProcessorCount=N); 0 = all CPUs (default: ${DEFAULT-VALUE}).")
+    int cpus;
+
+    @Option(
+            names = "--stall-seconds",
+            paramLabel = "S",
+            description =
+                    "Fail, saving thread dumps, when no operation completes for this long (default: ${DEFAULT-VALUE}).")
+    double stallSeconds = 10;
+
+    @Option(
+            names = "--client",
+            paramLabel = "KIND",
+            description = "recovering (survive daemon restarts; client errors fail the run) or plain (errors are"
+                    + " expected under --crash and make outcomes unknown) (default: ${DEFAULT-VALUE}).")
+    String client = "recovering";
+
+    @Option(
+            names = "--reconnect-window",
+            paramLabel = "TIME",
+            converter = DurationConverter.class,
+            description = "The recovering clients' reconnect window (default: 30s).")
+    Duration reconnectWindow = Duration.ofSeconds(30);
+
+    @Option(names = "--seed", paramLabel = "N", description = "Seed of every random choice (default: random).")
+    Long seed;
+
+    @Option(names = "--keep", description = "Keep the data directory and the results even after a clean run.")
+    boolean keep;
+
+    @Option(
+            names = "--direct-readers",
+            paramLabel = "SHARE",
+            description = "Share of the worker threads that read directly from the daemon's view (the rest read through"
+                    + " the socket only), 0 to 1; a share between gets at least one thread of each kind. Fails the run if"
+                    + " none of them read from the view (default: 0.5; 0 when the daemon has no view).")
+    Double directReaders;
+
+    @Option(
+            names = "--view",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description = "Whether the tool's own daemon publishes its shared-memory view (default: on; never with"
+                    + " --durability never).")
+    boolean view = true;
+
+    @Option(
+            names = "--view-slot-size",
+            paramLabel = "BYTES",
+            description = "The tool's own daemon's view slot size; values are sized on both sides of what a slot holds"
+                    + " (default: ${DEFAULT-VALUE}).")
+    int viewSlotSize = ViewDescriptor.DEFAULT_SLOT_SIZE;
+
+    @Option(
+            names = "--unsafe-late-view",
+            hidden = true,
+            description = "Start the daemon in its deliberately broken mode where writes reach the view only after they"
+                    + " are acknowledged (proves the checks catch a stale direct read).")
+    boolean unsafeLateView;
+
+    @Option(
+            names = "--unsafe-stale-reads",
+            hidden = true,
+            description =
+                    "Start the daemon in its deliberately broken mode where GET sometimes returns a key's previous"
+                            + " value (proves the linearizability check catches it).")
+    boolean unsafeStaleReads;
+
+    @Option(
+            names = "--restart-daemon-option",
+            hidden = true,
+            paramLabel = "OPT",
+            description =
+                    "An extra server option of the tool's own daemon when it is restarted (not at its first start),"
+                            + " e.g. --no-view: a daemon restarted with other settings on the same directory.")
+    List<String> restartDaemonOptions = new ArrayList<>();
+
+    @Option(
+            names = "--daemon-jvm-option",
+            hidden = true,
+            paramLabel = "OPT",
+            description = "An extra JVM option of the tool's own daemon, e.g. -Dsharedmap.faults=delay-write-us=1000.")
+    List<String> daemonJvmOptions = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        check(duration.toMillis() >= 100, "--duration: " + duration + " is shorter than 100 ms");
+        check(processes >= 1 && processes <= 256, "--processes: " + processes + " is outside 1..256");
+        check(threads >= 1 && threads <= 256, "--threads: " + threads + " is outside 1..256");
+        check(keys >= 1 && keys <= 1_000_000, "--keys: " + keys + " is outside 1..1000000");
+        check(counters >= 1 && counters <= 10_000, "--counters: " + counters + " is outside 1..10000");
+        check(linKeys >= 0 && linKeys <= 1000, "--lin-keys: " + linKeys + " is outside 0..1000");
+        check(linOps >= 1 && linOps <= 1_000_000, "--lin-ops: " + linOps + " is outside 1..1000000");
+        check(linMaxSteps >= 1, "--lin-max-steps: " + linMaxSteps + " is not positive");
+        check(crashMean.toMillis() >= 100, "--crash-mean: " + crashMean + " is shorter than 100 ms");
+        check(stallSeconds > 0, "--stall-seconds: " + stallSeconds + " is not positive");
+        int available = Runtime.getRuntime().availableProcessors();
+        check(
+                cpus >= 0 && cpus <= available,
+                "--cpus: " + cpus + " is outside 0.." + available + " (this machine's CPUs)");
+        check(
+                client.equals("recovering") || client.equals("plain"),
+                "--client: '" + client + "' is neither recovering nor plain");
+        check(
+                directReaders == null || (directReaders >= 0 && directReaders <= 1),
+                "--direct-readers: " + directReaders + " is outside 0..1");
+        check(
+                ViewDescriptor.checkGeometry(ViewDescriptor.MIN_SLOT_COUNT, viewSlotSize) == null,
+                "--view-slot-size: " + viewSlotSize + " is not a power of two from "
+                        + ViewDescriptor.MIN_SLOT_SIZE + " to "
+                        + ViewDescriptor.MAX_SLOT_SIZE);
+        check(
+                socket == null
+                        || (!crash
+                                && dir == null
+                                && cpus == 0
+                                && !unsafeStaleReads
+                                && !unsafeLateView
+                                && daemonJvmOptions.isEmpty()
+                                && restartDaemonOptions.isEmpty()),
+                "--socket: an existing daemon cannot be crashed, moved, pinned or reconfigured; drop --crash, --dir, --cpus"
+                        + " and the daemon options, or let the tool start its own daemon");
+        check(
+                durability.equals("always") || durability.equals("interval") || durability.equals("never"),
+                "--durability: '" + durability + "' is none of always, interval, never");
+        check(
+                !(crash && durability.equals("never")),
+                "--crash with --durability never: that mode may lose"
+                        + " acknowledged changes on kill -9, which the checks would report; use interval or always");
+        List<String> jvm = new ArrayList<>(daemonJvmOptions);
+        if (unsafeStaleReads) {
+            jvm.add("-Dsharedmap.unsafe.staleReads=true");
+        }
+        if (unsafeLateView) {
+            jvm.add("-D" + UNSAFE_LATE_VIEW_PROPERTY + "=true");
+        }
+        boolean daemonHasView = socket != null || (view && !durability.equals("never"));
+        TortureConfig config = new TortureConfig(
+                duration.toMillis(),
+                processes,
+                threads,
+                keys,
+                counters,
+                linKeys,
+                linOps,
+                linMaxSteps,
+                crash,
+                crashMean.toMillis(),
+                socket == null ? null : socket.toAbsolutePath(),
+                dir == null ? null : dir.toAbsolutePath(),
+                durability.toString(),
+                cpus,
+                (long) (stallSeconds * 1000),
+                client.equals("recovering"),
+                reconnectWindow.toMillis(),
+                seed != null ? seed : new SecureRandom().nextLong(),
+                List.copyOf(jvm),
+                keep,
+                directReaders != null ? directReaders : daemonHasView ? 0.5 : 0,
+                view,
+                viewSlotSize,
+                List.copyOf(restartDaemonOptions));
+        try {
+            return new TortureRun(config, spec.commandLine().getOut()).run();
+        } catch (IOException e) {
+            spec.commandLine().getOut().flush();
+            spec.commandLine().getErr().println(spec.qualifiedName() + ": " + e.getMessage());
+            spec.commandLine().getErr().flush();
+            return LIFECYCLE;
+        }
+    }
+
+    private void check(boolean ok, String message) {
+        if (!ok) {
+            throw new ParameterException(spec.commandLine(), message);
+        }
+    }
+
+    /** {@code 500ms}, {@code 30s}, {@code 10m}, {@code 1h}, or a number of seconds. */
+    static final class DurationConverter implements ITypeConverter<Duration> {
+        private static final Pattern FORMAT = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h)?");
+
+        @Override
+        public Duration convert(String value) {
+            Matcher m = FORMAT.matcher(value.trim().toLowerCase(Locale.ROOT));
+            if (!m.matches()) {
+                throw new TypeConversionException("'" + value + "' is not a duration such as 500ms, 30s, 10m or 1h");
+            }
+            double n = Double.parseDouble(m.group(1));
+            String unit = m.group(2) == null ? "s" : m.group(2);
+            double ms = switch (unit) {
+                case "ms" -> n;
+                case "s" -> n * 1e3;
+                case "m" -> n * 60e3;
+                default -> n * 3600e3;
+            };
+            return Duration.ofMillis((long) ms);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package io.sharedmap.torture;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one torture worker process does, passed on its command line as {@code name=value} pairs.
+ *
+ * @param socket the daemon's socket
+ * @param runId this run's id: in every key (as the prefix) and every corruption value
+ * @param process this worker's index, 0..P-1
+ * @param threads threads in this worker
+ * @param keys shared keys for the corruption check
+ * @param counters shared counters for the lost-update check
+ * @param linKeys keys whose history is recorded for the linearizability check
+ * @param linOpsPerThread most history operations one thread records (spread over the run)
+ * @param durationMs how long to run after GO
+ * @param seed seed of this worker's choices
+ * @param recovering whether the clients recover across daemon restarts
+ * @param reconnectWindowMs the recovering clients' reconnect window
+ * @param result where the worker writes its result file
+ * @param directThreads which threads read directly from the daemon's view ({@code D}: a client of
+ *     their own with direct reads on) and which through the socket only ({@code S}: one shared
+ *     client with direct reads off), one letter per thread
+ * @param viewCapacity bytes of key plus value one view slot holds: value sizes straddle it, so
+ *     keys keep moving into and out of the view
+ */
+public record WorkerSpec(
+        Path socket,
+        int runId,
+        int process,
+        int threads,
+        int keys,
+        int counters,
+        int linKeys,
+        int linOpsPerThread,
+        long durationMs,
+        long seed,
+        boolean recovering,
+        long reconnectWindowMs,
+        Path result,
+        String directThreads,
+        int viewCapacity) {
+
+    public WorkerSpec {
+        if (directThreads.length() != threads || !directThreads.matches("[DS]*")) {
+            throw new IllegalArgumentException("directThreads '" + directThreads + "' is not one D or S per thread");
+        }
+    }
+
+    /** Whether thread {@code t} reads directly. */
+    public boolean direct(int t) {
+        return directThreads.charAt(t) == 'D';
+    }
+
+    /** The key prefix of a run: {@code torture/<runId>/}. */
+    public static String prefix(int runId) {
+        return "torture/" + Integer.toUnsignedString(runId, 16) + "/";
+    }
+
+    /** Shared corruption-check key {@code i}. */
+    public String valueKey(int i) {
+        return prefix(runId) + "c/" + i;
+    }
+
+    /** Counter {@code i}. */
+    public String counterKey(int i) {
+        return prefix(runId) + "n/" + i;
+    }
+
+    /** History key {@code i}. */
+    public String linKey(int i) {
+        return prefix(runId) + "l/" + i;
+    }
+
+    List<String> toArgs() {
+        return List.of(
+                "socket=" + socket,
+                "run=" + runId,
+                "process=" + process,
+                "threads=" + threads,
+                "keys=" + keys,
+                "counters=" + counters,
+                "linKeys=" + linKeys,
+                "linOpsPerThread=" + linOpsPerThread,
+                "durationMs=" + durationMs,
+                "seed=" + seed,
+                "recovering=" + recovering,
+                "reconnectWindowMs=" + reconnectWindowMs,
+                "result=" + result,
+                "directThreads=" + directThreads,
+                "viewCapacity=" + viewCapacity);
+    }
+
+    static WorkerSpec parse(String[] args) {
+        Map<String, String> m = new HashMap<>();
+        for (String a : args) {
+            String[] kv = a.split("=", 2);
+            if (kv.length != 2) {
+                throw new IllegalArgumentException("worker argument '" + a + "' is not name=value");
+            }
+            m.put(kv[0], kv[1]);
+        }
+        return new WorkerSpec(
+                Path.of(get(m, "socket")),
+                Integer.parseInt(get(m, "run")),
+                Integer.parseInt(get(m, "process")),
+                Integer.parseInt(get(m, "threads")),
+                Integer.parseInt(get(m, "keys")),
+                Integer.parseInt(get(m, "counters")),
+                Integer.parseInt(get(m, "linKeys")),
+                Integer.parseInt(get(m, "linOpsPerThread")),
+                Long.parseLong(get(m, "durationMs")),
+                Long.parseLong(get(m, "seed")),
+                Boolean.parseBoolean(get(m, "recovering")),
+                Long.parseLong(get(m, "reconnectWindowMs")),
+                Path.of(get(m, "result")),
+                get(m, "directThreads"),
+                Integer.parseInt(get(m, "viewCapacity")));
+    }
+
+    private static String get(Map<String, String> m, String name) {
+        String v = m.get(name);
+        if (v == null) {
+            throw new IllegalArgumentException("worker argument " + name + "= missing");
+        }
+        return v;
+    }
+}
