@@ -37,7 +37,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = "Run the multi-process benchmark: P separate client processes per cell, released together, "
-                + "against sharedmap (GET through its socket, or read directly from its shared-memory view) and "
+                + "against sharedmap (GET through its socket, or read directly from its mapped store) and "
                 + "(optionally) Redis over Unix sockets; prints tables and writes a Markdown summary, CSV, JSON and PNG "
                 + "charts. Numbers are printed, never judged.",
         footer = {
@@ -47,11 +47,12 @@ import picocli.CommandLine.Spec;
             "             its Unix socket (the client with directReads(false): the socket",
             "             path, as measured before issue 6).",
             "  direct     the same daemon (its own, same flags), GET answered from the",
-            "             daemon's memory-mapped view without a system call (the client",
-            "             with directReads(true), its default); keys the view lacks go",
-            "             to the socket, as do SET and PING. The 'direct %%' column is",
-            "             the share of GETs read directly. --fsync never publishes no",
-            "             view: every GET then goes to the socket.",
+            "             daemon's mapped store without a system call (the client with",
+            "             directReads(true), its default); keys the store cannot answer",
+            "             (private ones) go to the socket, as do SET and PING. The",
+            "             'direct %%' column is the share of GETs read directly.",
+            "             --fsync never offers no direct reads: every GET then goes to",
+            "             the socket.",
             "  redis      redis-server on a Unix socket, through Jedis.",
             "  chronicle  Chronicle Map, for comparison: every worker maps one persisted",
             "             map file; no server, no fsync, no ping cells. Its JVMs run",
@@ -76,7 +77,22 @@ import picocli.CommandLine.Spec;
             "      --target sharedmap --target redis",
             "  sharedmap bench --target sharedmap:/run/sharedmap/sharedmap.sock \\",
             "      --workload ping -p 1 --syscalls",
-            "  sharedmap bench --charts-from bench-results/<run>/results.csv"
+            "  sharedmap bench --charts-from bench-results/<run>/results.csv",
+            "  sharedmap bench --workload scale --keys 1000000",
+            "",
+            "Scale (--workload scale; issue 11's measure): targets direct, sharedmap",
+            "(both read one daemon, loaded once), redis and, for GET, chronicle;",
+            "default: direct, sharedmap, redis. -p defaults to 1,10 and --mix to",
+            "read,write. Each store is loaded with --keys keys of --key-size bytes,",
+            "each with its own --value-size value, through the client's pipeline",
+            "(the other waits); memory (/proc VmRSS, RssAnon, RssFile, RssShmem, plus",
+            "files in tmpfs the daemon names in STATS or maps) and disk (du of the",
+            "data directory / Redis's AOF directory) are read after the load and",
+            "after the disk use settles; then GET and SET cells; then a clean restart",
+            "and a kill -9, each timed until a GET of a known key answers, each",
+            "followed by reading back a sample of keys (--verify-keys). Writes",
+            "scale.csv and a \"scale\" member in results.json beside the usual files;",
+            "a missing or wrong value is a PROBLEM line and exit code 1."
         })
 public final class BenchCommand implements Subcommand {
 
@@ -84,6 +100,7 @@ public final class BenchCommand implements Subcommand {
     record Load(
             long ops,
             int keys,
+            int keySize,
             int valueSize,
             double zipfTheta,
             long seed,
@@ -106,9 +123,11 @@ public final class BenchCommand implements Subcommand {
             hideParamSyntax = true,
             paramLabel = "W[,W...]",
             defaultValue = "seed",
-            description =
-                    "seed (the report's: one key test_key=test_value), uniform (N preloaded keys, uniform "
-                            + "random), zipf (same, Zipf-skewed), ping (empty round trips: the floor). Default: ${DEFAULT-VALUE}.")
+            description = "seed (the report's: one key test_key=test_value), uniform (N preloaded keys, uniform "
+                    + "random), zipf (same, Zipf-skewed), ping (empty round trips: the floor), scale (alone: load --keys N keys "
+                    + "through the pipeline into one daemon and into Redis, then load rate, memory, disk, direct-read share, "
+                    + "GET and SET at each -p, clean restart and kill -9 recovery, side by side; see Scale below). "
+                    + "Default: ${DEFAULT-VALUE}.")
     List<String> workloads;
 
     @Option(
@@ -148,8 +167,57 @@ public final class BenchCommand implements Subcommand {
             names = "--value-size",
             paramLabel = "V",
             defaultValue = "100",
-            description = "Value bytes for uniform and zipf. Default: ${DEFAULT-VALUE}.")
+            description = "Value bytes for uniform, zipf and scale. Default: ${DEFAULT-VALUE}.")
     int valueSize;
+
+    @Option(
+            names = "--key-size",
+            paramLabel = "K",
+            defaultValue = "10",
+            description =
+                    "Key bytes for scale (its keys are decimal numbers, zero-padded; the other workloads' keys are "
+                            + "key:NNNNNNNNNN, 14 bytes). Default: ${DEFAULT-VALUE}.")
+    int keySize;
+
+    @Option(
+            names = "--load-timeout",
+            paramLabel = "SECONDS",
+            defaultValue = "3600",
+            description = "scale: longest the load of one store may take. Default: ${DEFAULT-VALUE}.")
+    long loadTimeoutS;
+
+    @Option(
+            names = "--settle-timeout",
+            paramLabel = "SECONDS",
+            defaultValue = "600",
+            description =
+                    "scale: longest wait, after a load, for the store's disk use to settle (see --settle-quiet-ms). "
+                            + "Default: ${DEFAULT-VALUE}.")
+    long settleTimeoutS;
+
+    @Option(
+            names = "--settle-quiet-ms",
+            paramLabel = "MS",
+            defaultValue = "5000",
+            description =
+                    "scale: disk use counts as settled once the data directory's size has not changed for this long "
+                            + "(and Redis runs or schedules no AOF rewrite). Default: ${DEFAULT-VALUE}.")
+    long settleQuietMs;
+
+    @Option(
+            names = "--verify-keys",
+            paramLabel = "N",
+            defaultValue = "1000",
+            description = "scale: after each restart, read back N random keys and the last N loaded and report every "
+                    + "missing or wrong value. Default: ${DEFAULT-VALUE}.")
+    int verifyKeys;
+
+    @Option(
+            names = "--note",
+            paramLabel = "TEXT",
+            description =
+                    "Free text recorded with the results (summary.md, results.json), e.g. who else used the machine.")
+    String note;
 
     @Option(
             names = "--zipf-theta",
@@ -162,7 +230,7 @@ public final class BenchCommand implements Subcommand {
             names = "--target",
             paramLabel = "T",
             description = "Repeatable. sharedmap (start a daemon; GET through its socket), direct (start a daemon; GET "
-                    + "read directly from its shared-memory view), redis (start redis-server); sharedmap:SOCKET, "
+                    + "read directly from its mapped store), redis (start redis-server); sharedmap:SOCKET, "
                     + "direct:SOCKET, redis:SOCKET use one already running; chronicle (Chronicle Map, one map file mapped by "
                     + "every worker, if on the class path). Default: sharedmap.")
     List<String> targets = new ArrayList<>();
@@ -172,8 +240,8 @@ public final class BenchCommand implements Subcommand {
             paramLabel = "MODE",
             defaultValue = "interval",
             description = "Durability of the servers the harness starts: always (sharedmap and direct always / redis "
-                    + "appendfsync always), interval (interval / everysec), never (never / no; the daemon then publishes no "
-                    + "view, so direct reads fall back to the socket). Default: ${DEFAULT-VALUE}.")
+                    + "appendfsync always), interval (interval / everysec), never (never / no; the daemon then offers no "
+                    + "direct reads, so they fall back to the socket). Default: ${DEFAULT-VALUE}.")
     String fsync;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Where results go. Default: bench-results/<timestamp>.")
@@ -326,6 +394,9 @@ public final class BenchCommand implements Subcommand {
             }
             check(ops >= 1 && ops <= 100_000_000L, "--ops: " + ops + " is outside 1..100000000");
             check(keys >= 1 && keys <= 50_000_000, "--keys: " + keys + " is outside 1..50000000");
+            if (wl.contains(Workload.SCALE)) {
+                checkScale(wl, ts);
+            }
             check(valueSize >= 0 && valueSize <= 1 << 20, "--value-size: " + valueSize + " is outside 0..1048576");
             check(
                     cellTimeoutS >= 10 && cellTimeoutS <= 86_400,
@@ -346,12 +417,28 @@ public final class BenchCommand implements Subcommand {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
+        boolean scale = wl.contains(Workload.SCALE);
+        if (scale) {
+            if (targets.isEmpty()) {
+                ts = List.of(
+                        new TargetSpec(TargetSpec.Kind.DIRECT, null),
+                        new TargetSpec(TargetSpec.Kind.SHAREDMAP, null),
+                        new TargetSpec(TargetSpec.Kind.REDIS, null));
+            }
+            if (!spec.commandLine().getParseResult().hasMatchedOption("--processes")) {
+                processes = List.of(1, 10);
+            }
+            if (!spec.commandLine().getParseResult().hasMatchedOption("--mix")) {
+                mx = List.of(Mix.READ, Mix.WRITE);
+            }
+        }
         if (!wl.contains(Workload.PING) && ts.size() > 0 && wl.stream().anyMatch(Workload::needsPreload)) {
             w.println("note: add --workload ...,ping to see every figure beside the socket round-trip floor");
         }
         if (fs == Fsync.NEVER && ts.stream().anyMatch(t -> t.kind() == TargetSpec.Kind.DIRECT && t.managed())) {
-            w.println("WARNING: --fsync never: the sharedmap daemon publishes no view in never mode, so the direct "
-                    + "target reads through the socket (direct % = 0)");
+            w.println(
+                    "WARNING: --fsync never: the sharedmap daemon offers no direct reads in never mode, so the direct "
+                            + "target reads through the socket (direct % = 0)");
         }
 
         Path outDir = out != null
@@ -368,7 +455,8 @@ public final class BenchCommand implements Subcommand {
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         String classPath = System.getProperty("java.class.path");
         List<String> daemonOpts = new ArrayList<>(daemonJvmOptions);
-        Load load = new Load(ops, keys, valueSize, zipfTheta, seed, warmupOps, directWarmupOps, warmupMs);
+        Load load = new Load(
+                ops, keys, scale ? keySize : 0, valueSize, zipfTheta, seed, warmupOps, directWarmupOps, warmupMs);
         CellRunner.Spawn spawn = new CellRunner.Spawn(
                 java,
                 classPath,
@@ -390,8 +478,19 @@ public final class BenchCommand implements Subcommand {
                 jfr ? outDir.toAbsolutePath().resolve("daemon.jfr") : null,
                 load);
 
-        RunInfo info = RunInfo.collect(
-                String.join(" ", spec.commandLine().getParseResult().originalArgs()), fs, load);
+        List<String> args = spec.commandLine().getParseResult().originalArgs();
+        int named = args.indexOf("bench");
+        if (named >= 0 && args.subList(0, named).stream().allMatch(a -> a.startsWith("-"))) {
+            args = args.subList(named + 1, args.size()); // through the CLI they start with the subcommand's name
+        }
+        RunInfo info = RunInfo.collect(RunInfo.shellWords(args), fs, load);
+        if (scale) {
+            info.fields.put("key_size", Integer.toString(keySize));
+            info.fields.put("processes", processes.toString());
+        }
+        if (note != null) {
+            info.fields.put("note", note);
+        }
         w.println("sharedmap bench: " + info.describeMachine());
         w.println("results -> " + outDir.toAbsolutePath());
         w.flush();
@@ -408,6 +507,33 @@ public final class BenchCommand implements Subcommand {
                 },
                 "bench-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
+        if (scale) {
+            ScaleRun.Settings settings = new ScaleRun.Settings(
+                    keys,
+                    keySize,
+                    valueSize,
+                    seed,
+                    processes,
+                    mx,
+                    loadTimeoutS * 1000,
+                    settleTimeoutS * 1000,
+                    settleQuietMs,
+                    SCALE_SERVE_TIMEOUT_MS,
+                    verifyKeys);
+            try {
+                return runScale(new ScaleRun(settings, ts, launch, load, spawn, logDir, w, servers), info, fs, outDir);
+            } finally {
+                synchronized (servers) {
+                    servers.forEach(BenchServer::close);
+                }
+                try {
+                    Runtime.getRuntime().removeShutdownHook(cleanup);
+                } catch (IllegalStateException e) {
+                    // already shutting down: the hook runs
+                }
+                deleteTree(work);
+            }
+        }
         try {
             for (TargetSpec t : ts) {
                 BenchServer s = BenchServer.start(t, launch);
@@ -423,7 +549,7 @@ public final class BenchCommand implements Subcommand {
                     if (reads != null && reads.viewMapped() && reads.direct() > 0) {
                         w.printf(
                                 Locale.ROOT,
-                                "target %s: the client mapped the daemon's view (warm-up: %,d GETs direct, %,d "
+                                "target %s: the client mapped the daemon's store (warm-up: %,d GETs direct, %,d "
                                         + "through the socket)%n",
                                 s.label(),
                                 reads.direct(),
@@ -431,12 +557,12 @@ public final class BenchCommand implements Subcommand {
                     } else {
                         w.printf(
                                 Locale.ROOT,
-                                "WARNING: target %s: the client could not read the daemon's view (%s); its GETs "
+                                "WARNING: target %s: the client could not read the daemon's store (%s); its GETs "
                                         + "go through the socket%n",
                                 s.label(),
                                 reads == null
                                         ? "no read counts"
-                                        : "view mapped: " + reads.viewMapped() + ", warm-up GETs direct "
+                                        : "store mapped: " + reads.viewMapped() + ", warm-up GETs direct "
                                                 + reads.direct() + ", socket " + reads.socket());
                     }
                 }
@@ -521,6 +647,61 @@ public final class BenchCommand implements Subcommand {
         return results.stream().allMatch(CellResult::ok) ? 0 : 1;
     }
 
+    /** How long, after a restart, the scale workload waits for a GET of a known key to answer. */
+    static final long SCALE_SERVE_TIMEOUT_MS = 120_000;
+
+    /** {@code --workload scale}: runs it, writes every output, prints the tables; 0 when nothing failed. */
+    private int runScale(ScaleRun run, RunInfo info, Fsync fs, Path outDir) throws IOException, InterruptedException {
+        PrintWriter w = spec.commandLine().getOut();
+        info.fields.put("load_average_at_start", Double.toString(RunInfo.loadAverage()));
+        ScaleRun.Result r = run.run();
+        r.servers.forEach((label, version) -> info.addServer(label, version, ""));
+        List<String> problems = ScaleReport.problemLines(r);
+        List<DirectGoals.Table> tables = ScaleReport.tables(r, fs);
+        ResultsWriter.write(outDir, info, r.cells, ScaleReport.json(r));
+        ScaleReport.writeCsv(outDir.resolve("scale.csv"), r);
+        MarkdownSummary.write(outDir.resolve("summary.md"), info, CellResult.medians(r.cells), problems, tables);
+        if (!noCharts && !r.cells.isEmpty()) {
+            String problem = Charts.write(outDir, CellResult.medians(r.cells));
+            if (problem != null) {
+                w.println("charts skipped: " + problem);
+            }
+        }
+        for (DirectGoals.Table t : tables) {
+            Report.printTable(w, t);
+        }
+        w.println();
+        for (String p : problems) {
+            w.println(p);
+        }
+        w.println("results written to " + outDir.toAbsolutePath()
+                + " (summary.md, scale.csv, results.csv, results.json, hgrm/, " + (noCharts ? "" : "*.png, ")
+                + "logs/)");
+        w.flush();
+        return problems.isEmpty() && r.cells.stream().allMatch(CellResult::ok) ? 0 : 1;
+    }
+
+    /** What --workload scale needs of the other options. */
+    private void checkScale(List<Workload> wl, List<TargetSpec> ts) {
+        check(wl.size() == 1, "--workload scale runs alone (it loads, restarts and kills its own servers)");
+        for (TargetSpec t : ts) {
+            check(
+                    t.managed(),
+                    "--workload scale: target " + t + " is already running; scale starts, restarts and kills "
+                            + "its own servers");
+        }
+        int min = ScaleKeys.minKeySize(keys);
+        check(
+                keySize >= min && keySize <= 1024,
+                "--key-size: " + keySize + " is outside " + min + "..1024 (" + min + " digits tell " + keys
+                        + " keys apart)");
+        check(
+                loadTimeoutS >= 1 && settleTimeoutS >= 0 && settleQuietMs >= 100,
+                "--load-timeout must be >= 1, --settle-timeout >= 0 and --settle-quiet-ms >= 100");
+        check(verifyKeys >= 1 && verifyKeys <= 1_000_000, "--verify-keys: " + verifyKeys + " is outside 1..1000000");
+        check(repeat == 1, "--workload scale runs every cell once (--repeat " + repeat + ")");
+    }
+
     /**
      * Warms a server's request paths (its JIT, its caches) once, before the first cell, so the
      * first cell does not pay for it: ping, set and get from this process, bounded by count and time.
@@ -575,6 +756,7 @@ public final class BenchCommand implements Subcommand {
                             load.keys(), load.valueSize(), s.label(), (System.nanoTime() - t0) / 1e9);
                 }
                 case PING -> kv.ping();
+                case SCALE -> throw new IllegalStateException("the scale workload loads its own keys (ScaleRun)");
             }
         }
     }

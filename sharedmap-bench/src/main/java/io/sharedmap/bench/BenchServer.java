@@ -24,7 +24,9 @@ import org.jspecify.annotations.Nullable;
  * running that it only connects to.
  */
 final class BenchServer implements AutoCloseable {
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    /** Long enough for a daemon (or Redis) recovering tens of millions of keys on a busy 2-CPU machine. */
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(300);
+
     private static final long START_TIMEOUT_MS = START_TIMEOUT.toMillis();
     private static final long STOP_TIMEOUT_MS = 30_000;
 
@@ -214,10 +216,7 @@ final class BenchServer implements AutoCloseable {
     static String chronicleMissing(List<String> args) {
         List<String> words = new ArrayList<>(List.of("bench"));
         words.addAll(args.subList(args.indexOf("bench") + 1, args.size())); // indexOf -1: all of them
-        StringBuilder command = new StringBuilder();
-        for (String a : words) {
-            command.append(' ').append(a.matches("[\\w@%+=:,./-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
-        }
+        String command = " " + RunInfo.shellWords(words);
         return "--target chronicle needs net.openhft:chronicle-map on the class path, and bin/sharedmap does not put"
                 + " it there. From the source tree (after bin/sharedmap has built it), run:\n"
                 + "  t=sharedmap-cli/target; b=sharedmap-bench/target; cp=$(cat $b/jmh.classpath)\n"
@@ -246,7 +245,8 @@ final class BenchServer implements AutoCloseable {
                 file.toString(),
                 Integer.toString(launch.load().keys()),
                 Integer.toString(launch.load().valueSize()),
-                Long.toString(launch.load().seed())));
+                Long.toString(launch.load().seed()),
+                Integer.toString(launch.load().keySize())));
         Path log = launch.logDir().resolve("daemon-chronicle.log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         p.getOutputStream().close();
@@ -333,6 +333,25 @@ final class BenchServer implements AutoCloseable {
             p.destroyForcibly();
             p.waitFor(STOP_TIMEOUT_MS, TimeUnit.MILLISECONDS);
         }
+    }
+
+    /**
+     * This sharedmap daemon read the other way, {@code direct} or {@code sharedmap}, under that
+     * target's label: for a run that loads one daemon and measures both read paths on it (the scale
+     * workload). It does not own the daemon: closing it leaves the daemon running.
+     */
+    BenchServer readAs(TargetSpec.Kind kind) {
+        if (!spec.kind().sharedMap() || !kind.sharedMap()) {
+            throw new IllegalArgumentException(label + " cannot be read as " + kind.label());
+        }
+        int paren = label.indexOf('(');
+        return new BenchServer(
+                new TargetSpec(kind, socket),
+                socket,
+                null,
+                pid,
+                kind.label() + (paren < 0 ? "" : label.substring(paren)),
+                kind == TargetSpec.Kind.DIRECT ? "sharedmap, GET from its mapped store" : "sharedmap");
     }
 
     TargetSpec spec() {

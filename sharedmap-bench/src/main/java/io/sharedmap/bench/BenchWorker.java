@@ -33,7 +33,7 @@ import org.jspecify.annotations.Nullable;
  * the timed loop, and {@code histogram} is the per-operation latency in nanoseconds as a
  * compressed, Base64-encoded HdrHistogram (recorded in nanoseconds, so sub-microsecond latencies keep
  * three significant digits). {@code directReads} and {@code socketReads} are the timed loop's GETs
- * that the sharedmap client answered from the daemon's shared-memory view and through the socket
+ * that the sharedmap client answered from the daemon's mapped store and through the socket
  * (its {@code readStats()}); both -1 for a store without a direct path. On failure it prints
  * {@code FAILED message} and exits 1.
  * Every wait is bounded: no GO within {@code goTimeoutMs}, and the process exits by itself.
@@ -62,6 +62,9 @@ public final class BenchWorker {
     private final @Nullable ZipfGenerator zipf;
     private final byte[][] keys;
     private final byte[] value;
+    /** The scale workload's computed keys and values (its key sets are too large to hold), else null. */
+    private final @Nullable ScaleKeys scale;
+
     private long misses;
 
     private BenchWorker(WorkerSpec spec, KvClient kv) {
@@ -76,6 +79,7 @@ public final class BenchWorker {
             this.value = KeySpace.value(spec.valueSize(), spec.seed() ^ 0x5DEECE66DL);
         }
         this.zipf = spec.workload() == Workload.ZIPF ? new ZipfGenerator(spec.keys(), spec.zipfTheta()) : null;
+        this.scale = spec.workload() == Workload.SCALE ? new ScaleKeys(spec.keySize(), spec.valueSize()) : null;
     }
 
     public static void main(String[] args) {
@@ -93,7 +97,7 @@ public final class BenchWorker {
             });
             watchdog.setName("bench-worker-watchdog");
             try (KvClient kv = spec.kind() == TargetSpec.Kind.CHRONICLE
-                    ? ChronicleKv.open(spec.socket(), spec.keys(), spec.valueSize())
+                    ? ChronicleKv.open(spec.socket(), spec.keys(), spec.keySize(), spec.valueSize())
                     : KvClient.connect(spec.kind(), spec.socket(), spec.clientSpinUs())) {
                 String result = new BenchWorker(spec, kv).run(out);
                 out.println(result);
@@ -152,10 +156,10 @@ public final class BenchWorker {
         switch (spec.mix()) {
             case PING -> kv.ping();
             case READ -> read();
-            case WRITE -> kv.set(nextKey(), value);
+            case WRITE -> write();
             case RW -> {
                 if ((i & 1) == 0) {
-                    kv.set(nextKey(), value);
+                    write();
                 } else {
                     read();
                 }
@@ -169,6 +173,20 @@ public final class BenchWorker {
         }
     }
 
+    /**
+     * A SET of a random key; in the scale workload with the key's own value, the one it was loaded
+     * with, so that a check after a restart knows every key's value whatever the SET cells did.
+     */
+    private void write() {
+        ScaleKeys scale = this.scale;
+        if (scale != null) {
+            int k = random.nextInt(spec.keys());
+            kv.set(scale.key(k), scale.value(k));
+        } else {
+            kv.set(nextKey(), value);
+        }
+    }
+
     private byte[] nextKey() {
         return switch (spec.workload()) {
             case SEED -> keys[0];
@@ -177,8 +195,13 @@ public final class BenchWorker {
                 keys[
                         Objects.requireNonNull(zipf, "the zipf workload's generator")
                                 .next(random)];
+            case SCALE -> scaleKeys().key(random.nextInt(spec.keys()));
             case PING -> throw new IllegalStateException("ping uses no keys");
         };
+    }
+
+    private ScaleKeys scaleKeys() {
+        return Objects.requireNonNull(scale, "the scale workload's keys");
     }
 
     private void awaitGo() throws Exception {

@@ -31,7 +31,7 @@ import org.jspecify.annotations.Nullable;
  *     cell (machine busy time minus both), -1 if unknown
  * @param syscalls system calls the server made during the cell, by name (empty unless {@code --syscalls})
  * @param directReads GETs of the timed loops that the sharedmap client answered from the daemon's
- *     shared-memory view, all processes; -1 if not known (Redis, or a failed cell)
+ *     mapped store, all processes; -1 if not known (Redis, or a failed cell)
  * @param socketReads GETs of the timed loops that went through the socket; -1 if not known
  * @param repetition which run of this cell (0-based) when {@code --repeat} runs each cell more than once
  */
@@ -86,7 +86,7 @@ record CellResult(
         return directReads >= 0 && socketReads >= 0 && directReads + socketReads > 0;
     }
 
-    /** The share of the timed GETs answered from the view, 0..1, or -1 if not known or no GET ran. */
+    /** The share of the timed GETs answered from the mapped store, 0..1, or -1 if not known or no GET ran. */
     double directShare() {
         return hasReadCounts() ? (double) directReads / (directReads + socketReads) : -1;
     }

@@ -67,6 +67,7 @@ final class CellRunner {
                         mix,
                         load.ops(),
                         load.keys(),
+                        load.keySize(),
                         load.valueSize(),
                         load.zipfTheta(),
                         load.seed() + 1_000_003L * (i + 1),

@@ -53,13 +53,14 @@ final class ChronicleKv implements KvClient {
 
     /**
      * Creates the map file, or maps the one there (its header's settings win), sized for {@code keys}
-     * keys of {@code valueSize}-byte values plus a few more (the seed key, the warm-up key).
+     * keys of {@code keySize} bytes ({@link #AVERAGE_KEY_SIZE} if 0) and {@code valueSize}-byte
+     * values, plus a few more (the seed key, the warm-up key).
      */
-    static ChronicleKv open(Path file, int keys, int valueSize) throws IOException {
+    static ChronicleKv open(Path file, int keys, int keySize, int valueSize) throws IOException {
         ChronicleMap<byte[], byte[]> m = ChronicleMap.of(byte[].class, byte[].class)
                 .name("sharedmap-bench")
                 .entries(keys + 1_000L)
-                .averageKeySize(AVERAGE_KEY_SIZE)
+                .averageKeySize(keySize > 0 ? keySize : AVERAGE_KEY_SIZE)
                 .averageValueSize(Math.max(10, valueSize))
                 .createPersistedTo(file.toFile());
         return new ChronicleKv(m);
@@ -90,6 +91,13 @@ final class ChronicleKv implements KvClient {
     public void preload(byte[][] keys, byte[] value) {
         for (byte[] k : keys) {
             map.put(k, value);
+        }
+    }
+
+    @Override
+    public void setAll(byte[][] keys, byte[][] values) {
+        for (int i = 0; i < keys.length; i++) {
+            map.put(keys[i], values[i]);
         }
     }
 

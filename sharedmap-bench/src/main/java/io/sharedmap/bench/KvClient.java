@@ -23,14 +23,22 @@ interface KvClient extends AutoCloseable {
     /** Stores {@code value} under every key, pipelined in batches. */
     void preload(byte[][] keys, byte[] value);
 
+    /**
+     * Stores {@code values[i]} under {@code keys[i]}, every i, as one pipeline (one sync), and checks
+     * every reply. The client may keep the arrays until it returns.
+     *
+     * @throws IllegalStateException naming the first key the store refused
+     */
+    void setAll(byte[][] keys, byte[][] values);
+
     /** The server's process id, as it reports it (for its CPU time). */
     long serverPid();
 
     /**
-     * GETs this client answered so far from sharedmap's shared-memory view ({@code direct}) and
+     * GETs this client answered so far from sharedmap's mapped store ({@code direct}) and
      * through the socket ({@code socket}): the client's own count ({@code SharedMap.readStats()}).
      *
-     * @param viewMapped whether the client has a view mapped now
+     * @param viewMapped whether the client has the store mapped now
      */
     record Reads(long direct, long socket, boolean viewMapped) {}
 

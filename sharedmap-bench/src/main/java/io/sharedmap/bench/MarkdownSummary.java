@@ -17,7 +17,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * Writes {@code summary.md}: the run's settings and machine, and per workload and mix a table of
  * every target side by side (throughput, latency percentiles, server CPU per operation, share of
- * the ping floor, other processes' CPU share, the share of GETs read directly from the view), then the
+ * the ping floor, other processes' CPU share, the share of GETs read directly from the mapped store), then the
  * report's two tables for the seed workload, then issue 6's goals for the {@code direct} target.
  * Ready to paste into docs/BENCHMARKS.md. Uses one run per cell ({@link CellResult#medians}).
  */
@@ -25,6 +25,16 @@ final class MarkdownSummary {
     private MarkdownSummary() {}
 
     static void write(Path file, RunInfo info, List<CellResult> medians) throws IOException {
+        write(file, info, medians, List.of(), List.of());
+    }
+
+    /**
+     * As {@link #write(Path, RunInfo, List)}, with {@code problems} in bold under the settings and
+     * {@code tables} (the scale workload's) before the per-cell tables.
+     */
+    static void write(
+            Path file, RunInfo info, List<CellResult> medians, List<String> problems, List<DirectGoals.Table> tables)
+            throws IOException {
         StringBuilder md = new StringBuilder("# sharedmap bench results\n\n");
         for (Map.Entry<String, String> e : info.fields.entrySet()) {
             md.append("- ")
@@ -39,6 +49,15 @@ final class MarkdownSummary {
                     .append(" (")
                     .append(s.get("version"))
                     .append(")\n");
+        }
+        if (!problems.isEmpty()) {
+            md.append('\n');
+            for (String p : problems) {
+                md.append("**").append(p).append("**\n\n");
+            }
+        }
+        for (DirectGoals.Table t : tables) {
+            appendTable(md, t);
         }
         Set<String> groups = new LinkedHashSet<>();
         Set<String> targets = new LinkedHashSet<>();
@@ -114,20 +133,24 @@ final class MarkdownSummary {
         int keys = parseInt(info.fields.get("keys"), 100_000);
         int valueSize = parseInt(info.fields.get("value_size"), 100);
         for (DirectGoals.Table t : DirectGoals.tables(medians, keys, valueSize)) {
-            md.append("\n## ").append(t.title()).append("\n\n");
-            for (String n : t.notes()) {
-                md.append(n).append("\n");
-            }
-            md.append("\n| ").append(String.join(" | ", t.header())).append(" |\n|");
-            for (int i = 0; i < t.header().size(); i++) {
-                md.append(i == 0 ? "---|" : "---:|");
-            }
-            md.append('\n');
-            for (List<String> row : t.rows()) {
-                md.append("| ").append(String.join(" | ", row)).append(" |\n");
-            }
+            appendTable(md, t);
         }
         Files.writeString(file, md.toString(), StandardCharsets.UTF_8);
+    }
+
+    private static void appendTable(StringBuilder md, DirectGoals.Table t) {
+        md.append("\n## ").append(t.title()).append("\n\n");
+        for (String n : t.notes()) {
+            md.append(n).append("\n");
+        }
+        md.append("\n| ").append(String.join(" | ", t.header())).append(" |\n|");
+        for (int i = 0; i < t.header().size(); i++) {
+            md.append(i == 0 ? "---|" : "---:|");
+        }
+        md.append('\n');
+        for (List<String> row : t.rows()) {
+            md.append("| ").append(String.join(" | ", row)).append(" |\n");
+        }
     }
 
     private static int parseInt(@Nullable String s, int otherwise) {

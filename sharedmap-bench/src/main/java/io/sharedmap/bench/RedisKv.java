@@ -2,11 +2,16 @@ package io.sharedmap.bench;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
 
 /** The load against Redis, through Jedis over a Unix socket (see {@link UnixSocket}). */
 final class RedisKv implements KvClient {
@@ -31,6 +36,13 @@ final class RedisKv implements KvClient {
         } catch (JedisConnectionException e) {
             jedis.close();
             throw new IOException(e.getMessage(), e);
+        } catch (JedisDataException e) {
+            jedis.close();
+            if (String.valueOf(e.getMessage()).startsWith("LOADING")) {
+                // up, but still reading its AOF: not serving yet (a start waits for it, as for a refused connect)
+                throw new IOException("redis at " + socket + " is loading its data: " + e.getMessage(), e);
+            }
+            throw e;
         }
         return new RedisKv(jedis);
     }
@@ -60,6 +72,52 @@ final class RedisKv implements KvClient {
                 p.sync();
             }
         }
+    }
+
+    @Override
+    public void setAll(byte[][] keys, byte[][] values) {
+        List<Response<String>> replies = new ArrayList<>(keys.length);
+        try (Pipeline p = jedis.pipelined()) {
+            for (int i = 0; i < keys.length; i++) {
+                replies.add(p.set(keys[i], values[i]));
+            }
+            p.sync();
+        }
+        for (int i = 0; i < keys.length; i++) {
+            try {
+                replies.get(i).get();
+            } catch (JedisDataException e) {
+                throw new IllegalStateException(
+                        "SET " + new String(keys[i], StandardCharsets.ISO_8859_1) + " failed: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** {@code INFO section} as Redis prints it ({@code name:value} lines). */
+    String info(String section) {
+        return jedis.info(section);
+    }
+
+    /** The server's working directory ({@code CONFIG GET dir}): where its AOF directory is. */
+    Path dataDir() {
+        String dir = jedis.configGet("dir").get("dir");
+        if (dir == null) {
+            throw new UncheckedIOException(new IOException("redis CONFIG GET dir answered nothing"));
+        }
+        return Path.of(dir);
+    }
+
+    /** Keys in the current database. */
+    long dbSize() {
+        return jedis.dbSize();
+    }
+
+    /**
+     * SHUTDOWN: Redis stops accepting, writes and fsyncs its AOF, and exits; this connection is closed
+     * by the server (Jedis expects that).
+     */
+    void shutdown() {
+        jedis.shutdown();
     }
 
     @Override

@@ -31,8 +31,13 @@ final class ResultsWriter {
     private ResultsWriter() {}
 
     static void write(Path dir, RunInfo info, List<CellResult> results) throws IOException {
+        write(dir, info, results, null);
+    }
+
+    /** As {@link #write(Path, RunInfo, List)}, with {@code extraJson} (a {@code "name": value} member, or null) in the JSON. */
+    static void write(Path dir, RunInfo info, List<CellResult> results, @Nullable String extraJson) throws IOException {
         writeCsv(dir.resolve("results.csv"), results);
-        writeJson(dir.resolve("results.json"), info, results);
+        writeJson(dir.resolve("results.json"), info, results, extraJson);
         Path hgrm = Files.createDirectories(dir.resolve("hgrm"));
         for (CellResult r : results) {
             if (r.ok()) {
@@ -95,7 +100,8 @@ final class ResultsWriter {
         Files.writeString(file, sb.toString(), StandardCharsets.UTF_8);
     }
 
-    static void writeJson(Path file, RunInfo info, List<CellResult> results) throws IOException {
+    static void writeJson(Path file, RunInfo info, List<CellResult> results, @Nullable String extraJson)
+            throws IOException {
         Set<CellResult> medians = medianSet(results);
         StringBuilder sb = new StringBuilder("{\n  \"run\": {");
         boolean first = true;
@@ -199,7 +205,11 @@ final class ResultsWriter {
             sb.append(", \"truncated\": ").append(r.truncated());
             sb.append('}');
         }
-        sb.append("\n  ]\n}\n");
+        sb.append("\n  ]");
+        if (extraJson != null) {
+            sb.append(",\n  ").append(extraJson);
+        }
+        sb.append("\n}\n");
         Files.writeString(file, sb.toString(), StandardCharsets.UTF_8);
     }
 

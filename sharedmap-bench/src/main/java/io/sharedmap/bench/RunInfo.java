@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /** What a result means: the machine, the software, the settings and the command line. */
 final class RunInfo {
@@ -20,6 +21,7 @@ final class RunInfo {
         RunInfo i = new RunInfo();
         i.fields.put("started", OffsetDateTime.now().toString());
         i.fields.put("command", "sharedmap bench " + args);
+        i.fields.put("commit", commit());
         i.fields.put("cpus", Integer.toString(Runtime.getRuntime().availableProcessors()));
         i.fields.put("cpu_model", cpuModel());
         i.fields.put("kernel", read("/proc/sys/kernel/osrelease"));
@@ -38,6 +40,16 @@ final class RunInfo {
         return i;
     }
 
+    /** The words joined by spaces, each quoted for a POSIX shell where it needs it, so the line can be pasted. */
+    static String shellWords(List<String> words) {
+        StringBuilder sb = new StringBuilder();
+        for (String a : words) {
+            sb.append(sb.isEmpty() ? "" : " ")
+                    .append(a.matches("[\\w@%+=:,./-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
+        }
+        return sb.toString();
+    }
+
     void addServer(String label, String version, String socket) {
         servers.add(Map.of("label", label, "version", version, "socket", socket));
     }
@@ -53,6 +65,59 @@ final class RunInfo {
             return Double.parseDouble(read("/proc/loadavg").split(" ")[0]);
         } catch (RuntimeException e) {
             return -1;
+        }
+    }
+
+    /**
+     * The commit of the checkout this harness was built from ({@code git rev-parse --short HEAD} in
+     * the directory of its classes or jar, else in the working directory), with {@code -dirty} when
+     * tracked files differ from it; {@code unknown} outside a git checkout. Bounded by a few seconds.
+     */
+    static String commit() {
+        List<Path> places = new ArrayList<>();
+        try {
+            Path code = Path.of(RunInfo.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
+            places.add(Files.isDirectory(code) ? code : code.getParent());
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            // no code source: the working directory only
+        }
+        places.add(Path.of("").toAbsolutePath());
+        for (Path dir : places) {
+            String hash = git(dir, "rev-parse", "--short", "HEAD");
+            if (hash != null && !hash.isEmpty()) {
+                String status = git(dir, "status", "--porcelain", "--untracked-files=no");
+                return hash + (status != null && !status.isEmpty() ? "-dirty" : "");
+            }
+        }
+        return "unknown";
+    }
+
+    private static @Nullable String git(Path dir, String... args) {
+        List<String> cmd = new ArrayList<>(List.of("git", "-C", dir.toString()));
+        cmd.addAll(List.of(args));
+        try {
+            Process p = new ProcessBuilder(cmd)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            p.getOutputStream().close();
+            String out;
+            try (java.io.InputStream in = p.getInputStream()) {
+                out = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+            }
+            if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return null;
+            }
+            return p.exitValue() == 0 ? out : null;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
         }
     }
 

@@ -3,17 +3,23 @@ package io.sharedmap.bench;
 import io.sharedmap.client.Entry;
 import io.sharedmap.client.Options;
 import io.sharedmap.client.Pipeline;
+import io.sharedmap.client.Response;
+import io.sharedmap.client.SetResult;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.SharedMapException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The load against sharedmap, through its public client API: GET through the socket (target
- * {@code sharedmap}, {@code directReads(false)}) or from the daemon's shared-memory view (target
+ * {@code sharedmap}, {@code directReads(false)}) or from the daemon's mapped store (target
  * {@code direct}, {@code directReads(true)}); everything else through the socket.
  */
 final class SharedMapKv implements KvClient {
@@ -64,6 +70,30 @@ final class SharedMapKv implements KvClient {
                 p.sync();
             }
         }
+    }
+
+    @Override
+    public void setAll(byte[][] keys, byte[][] values) {
+        List<Response<SetResult>> replies = new ArrayList<>(keys.length);
+        try (Pipeline p = map.pipelined()) {
+            for (int i = 0; i < keys.length; i++) {
+                replies.add(p.set(keys[i], values[i]));
+            }
+            p.sync();
+        }
+        for (int i = 0; i < keys.length; i++) {
+            try {
+                replies.get(i).get();
+            } catch (SharedMapException e) {
+                throw new IllegalStateException(
+                        "SET " + new String(keys[i], StandardCharsets.ISO_8859_1) + " failed: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** The daemon's STATS (its counters and settings, by name). */
+    Map<String, String> stats() {
+        return map.stats();
     }
 
     @Override

@@ -12,8 +12,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>{@code sharedmap} and {@code direct} are the same daemon read two ways: {@code sharedmap}
  * sends every GET through the socket (the client with {@code directReads(false)}), {@code direct}
- * answers GET from the daemon's memory-mapped view (the client with {@code directReads(true)}, the
- * client's default since issue 6) and falls back to the socket for keys the view lacks. Both send
+ * answers GET from the daemon's mapped store (the client with {@code directReads(true)}, the
+ * client's default since issue 6) and falls back to the socket for keys the store cannot answer. Both send
  * every other request (SET, PING, the preload) through the socket.
  *
  * @param kind which store
@@ -25,7 +25,7 @@ public record TargetSpec(Kind kind, @Nullable Path socket) {
     public enum Kind {
         /** A sharedmap daemon, every request through the socket. */
         SHAREDMAP,
-        /** A sharedmap daemon, GET read from its shared-memory view (the rest through the socket). */
+        /** A sharedmap daemon, GET read from its mapped store (the rest through the socket). */
         DIRECT,
         REDIS,
         /** Chronicle Map: every worker maps one persisted map file; no server (issue 6's comparison). */

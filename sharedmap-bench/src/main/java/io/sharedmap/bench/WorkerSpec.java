@@ -14,7 +14,8 @@ import java.util.Map;
  * @param workload the workload
  * @param mix the operations
  * @param ops operations per process as given by {@code --ops} (RW does twice as many)
- * @param keys keyspace size for uniform and zipf
+ * @param keys keyspace size for uniform, zipf and scale
+ * @param keySize key bytes for scale (its keys are computed, {@link ScaleKeys}); 0 for the others
  * @param valueSize value bytes for uniform and zipf writes
  * @param zipfTheta Zipf exponent
  * @param seed this process's random seed
@@ -31,6 +32,7 @@ record WorkerSpec(
         Mix mix,
         long ops,
         int keys,
+        int keySize,
         int valueSize,
         double zipfTheta,
         long seed,
@@ -48,6 +50,7 @@ record WorkerSpec(
         a.add("mix=" + mix.name());
         a.add("ops=" + ops);
         a.add("keys=" + keys);
+        a.add("keySize=" + keySize);
         a.add("valueSize=" + valueSize);
         a.add("zipfTheta=" + zipfTheta);
         a.add("seed=" + seed);
@@ -75,6 +78,7 @@ record WorkerSpec(
                 Mix.valueOf(need(m, "mix")),
                 Long.parseLong(need(m, "ops")),
                 Integer.parseInt(need(m, "keys")),
+                Integer.parseInt(need(m, "keySize")),
                 Integer.parseInt(need(m, "valueSize")),
                 Double.parseDouble(need(m, "zipfTheta")),
                 Long.parseLong(need(m, "seed")),

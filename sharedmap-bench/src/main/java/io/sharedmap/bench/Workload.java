@@ -15,7 +15,13 @@ public enum Workload {
     /** As {@link #UNIFORM}, but keys drawn from a Zipf distribution (a few hot keys). */
     ZIPF,
     /** An empty request and reply: the floor any socket design pays on this machine. */
-    PING;
+    PING,
+    /**
+     * Issue 11's measure of a large data set: N keys of {@code --key-size} bytes, each with its own
+     * value ({@link ScaleKeys}), loaded through the client's pipeline; load rate, memory, disk,
+     * uniform GET and SET, restart and kill -9 recovery, beside Redis ({@link ScaleRun}). Runs alone.
+     */
+    SCALE;
 
     /** The key of the seed workload, as in the report. */
     static final String SEED_KEY = "test_key";
@@ -44,7 +50,8 @@ public enum Workload {
         try {
             return valueOf(s.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown workload '" + s + "'; expected seed, uniform, zipf or ping", e);
+            throw new IllegalArgumentException(
+                    "unknown workload '" + s + "'; expected seed, uniform, zipf, ping or scale", e);
         }
     }
 }

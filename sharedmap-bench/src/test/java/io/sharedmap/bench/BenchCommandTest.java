@@ -144,8 +144,8 @@ class BenchCommandTest {
 
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
-    void bench_direct_readsFromTheViewAndSaysSo() throws Exception {
-        // interval (the default): never mode publishes no view. Small and bounded; checks the path, not the speed.
+    void bench_direct_readsFromTheStoreAndSaysSo() throws Exception {
+        // interval (the default): never mode offers no direct reads. Small and bounded; checks the path, not the speed.
         Run run = bench(common(
                         "--workload",
                         "uniform,seed",
@@ -179,7 +179,7 @@ class BenchCommandTest {
                     .isEqualTo(300L * processes);
             if (col.apply("kind").equals("direct")) {
                 assertThat(col.apply("target")).isEqualTo("direct(interval)");
-                assertThat(direct).as("GETs read from the view, " + row).isPositive();
+                assertThat(direct).as("GETs read from the store, " + row).isPositive();
                 assertThat(Double.parseDouble(col.apply("direct_share")))
                         .as(row)
                         .isPositive();
@@ -204,7 +204,7 @@ class BenchCommandTest {
         assertThat(run.out())
                 .contains(
                         "direct %",
-                        "the client mapped the daemon's view", "issue 6 goals", "p50 ≤ 1 µs", "÷ socket GET");
+                        "the client mapped the daemon's store", "issue 6 goals", "p50 ≤ 1 µs", "÷ socket GET");
     }
 
     @Test
@@ -237,6 +237,198 @@ class BenchCommandTest {
                         .count())
                 .isEqualTo(2);
         assertThat(run.out()).contains("chronicle-map", "÷ Chronicle Map (this run)");
+    }
+
+    @Test
+    @Timeout(value = 300, unit = TimeUnit.SECONDS)
+    void bench_scale_reportsEveryFigureBesideRedis() throws Exception {
+        assumeTrue(
+                onPath("redis-server"),
+                "redis-server is not installed (apt-get install redis-server); the scale "
+                        + "workload compares with Redis");
+        Path out = tmp.resolve("out");
+        Run run = bench(
+                "--workload",
+                "scale",
+                "--keys",
+                "2000",
+                "--processes",
+                "1",
+                "--ops",
+                "300",
+                "--warmup-ops",
+                "50",
+                "--direct-warmup-ops",
+                "50",
+                "--warmup-ms",
+                "500",
+                "--settle-quiet-ms",
+                "500",
+                "--verify-keys",
+                "200",
+                "--target",
+                "direct",
+                "--target",
+                "sharedmap",
+                "--target",
+                "redis",
+                "--out",
+                out.toString(),
+                "--work-dir",
+                tmp.resolve("work").toString(),
+                "--cell-timeout",
+                "120",
+                "--no-charts",
+                "--note",
+                "smoke test");
+
+        assertThat(run.exitCode()).as(run.out()).isZero();
+        assertThat(run.out())
+                .contains("loaded 2,000 keys", "keys read back after the kill -9")
+                .doesNotContain("PROBLEM");
+
+        // scale.csv: every figure of both stores, with sane values
+        List<String> lines = Files.readAllLines(out.resolve("scale.csv"));
+        assertThat(lines.get(0)).isEqualTo(ScaleReport.CSV_HEADER);
+        java.util.Map<String, Double> v = new java.util.HashMap<>();
+        for (String line : lines.subList(1, lines.size())) {
+            List<String> f = ResultsWriter.parseCsvLine(line);
+            assertThat(f.get(1)).as("no problem rows: " + line).isNotEqualTo("problem");
+            v.put(f.get(0) + "|" + f.get(1), f.get(2).isEmpty() ? Double.NaN : Double.parseDouble(f.get(2)));
+        }
+        String sm = "sharedmap(interval)";
+        String redis = "redis(appendfsync everysec)";
+        for (String t : List.of(sm, redis)) {
+            Function<String, Double> m = name -> {
+                assertThat(v).as(t + " " + name).containsKey(t + "|" + name);
+                return v.get(t + "|" + name);
+            };
+            assertThat(m.apply("load_keys_per_s")).isPositive();
+            assertThat(m.apply("load_s")).isPositive();
+            assertThat(m.apply("load_other_cpu")).isBetween(0.0, 1.0);
+            for (String phase : List.of("after_load", "after_settle", "after_kill9")) {
+                double rss = m.apply("vmrss_" + phase + "_bytes");
+                assertThat(rss).as(t + " VmRSS " + phase).isGreaterThan(1e6);
+                assertThat(m.apply("rss_anon_" + phase + "_bytes")
+                                + m.apply("rss_file_" + phase + "_bytes")
+                                + m.apply("rss_shmem_" + phase + "_bytes"))
+                        .as("RssAnon + RssFile + RssShmem = VmRSS")
+                        .isEqualTo(rss);
+                assertThat(m.apply("memory_files_" + phase + "_bytes")).isGreaterThanOrEqualTo(0.0);
+                assertThat(m.apply("memory_total_" + phase + "_bytes")).isGreaterThanOrEqualTo(rss);
+                assertThat(m.apply("vmhwm_" + phase + "_bytes")).isGreaterThanOrEqualTo(rss);
+            }
+            assertThat(m.apply("disk_after_load_bytes")).isPositive();
+            assertThat(m.apply("disk_after_settle_bytes")).isPositive();
+            assertThat(m.apply("disk_end_bytes")).isPositive();
+            assertThat(m.apply("settled")).as("settled within the bound").isEqualTo(1.0);
+            assertThat(m.apply("settle_wait_s")).isGreaterThanOrEqualTo(0.5);
+            assertThat(m.apply("keys_stored")).isEqualTo(2000.0);
+            for (String phase : List.of("restart", "kill9")) {
+                assertThat(m.apply(phase + "_stop_s")).isBetween(0.0, 120.0);
+                assertThat(m.apply(phase + "_start_s")).isPositive().isLessThan(120.0);
+                assertThat(m.apply(phase + "_total_s")).isGreaterThanOrEqualTo(m.apply(phase + "_start_s"));
+                assertThat(m.apply(phase + "_checked"))
+                        .as("200 random keys and the last 200")
+                        .isEqualTo(400.0);
+                assertThat(m.apply(phase + "_missing")).isZero();
+                assertThat(m.apply(phase + "_wrong")).isZero();
+            }
+        }
+        assertThat(v.get(sm + "|mapped_keys")).isBetween(0.0, 2000.0);
+        assertThat(v.get(sm + "|kill9_recovery_ms")).isGreaterThanOrEqualTo(0.0);
+        assertThat(v.get("direct(interval)|kill9_checked"))
+                .as("read back with direct reads too")
+                .isEqualTo(400.0);
+        assertThat(v.get("direct(interval)|kill9_wrong") + v.get("direct(interval)|kill9_missing"))
+                .isZero();
+
+        // the GET and SET cells: direct, socket and Redis, at P = 1
+        List<String> csv = Files.readAllLines(out.resolve("results.csv"));
+        List<String> header = List.of(ResultsWriter.CSV_HEADER.split(","));
+        assertThat(csv).hasSize(1 + 3 * 2);
+        for (String row : csv.subList(1, csv.size())) {
+            List<String> f = ResultsWriter.parseCsvLine(row);
+            Function<String, String> col = name -> f.get(header.indexOf(name));
+            assertThat(col.apply("workload")).isEqualTo("scale");
+            assertThat(col.apply("status")).as(row).isEqualTo("ok");
+            assertThat(col.apply("misses")).as(row).isEqualTo("0");
+            if (col.apply("kind").equals("direct") && col.apply("mix").equals("read")) {
+                assertThat(Double.parseDouble(col.apply("direct_share")))
+                        .as("GETs from mapped memory, " + row)
+                        .isPositive();
+            }
+        }
+
+        String json = Files.readString(out.resolve("results.json"));
+        assertThat(json)
+                .contains(
+                        "\"scale\": {",
+                        "\"problems\": []",
+                        "\"measures\": [",
+                        "\"commit\": ",
+                        "\"sharedmap_stats_after_load\": {",
+                        "\"note\": \"smoke test\"");
+        String summary = Files.readString(out.resolve("summary.md"));
+        assertThat(summary)
+                .contains(
+                        "- command: `sharedmap bench --workload scale --keys 2000",
+                        "- started: `",
+                        "- commit: `",
+                        "## scale: 2,000 keys, sharedmap beside Redis",
+                        "| load: keys/s (whole load, wall clock) |",
+                        "## scale: uniform GET and SET over the loaded keys",
+                        "| GET | 1 |",
+                        "| SET | 1 |",
+                        "sharedmap ÷ Redis",
+                        "--note 'smoke test'",
+                        "- target: direct(interval)",
+                        "- target: sharedmap(interval)",
+                        "- target: redis(appendfsync everysec)")
+                .doesNotContain("PROBLEM", "bench bench");
+    }
+
+    @Test
+    void scaleKeys_areFixedWidthDecimalWithTheirOwnValues() {
+        ScaleKeys k = new ScaleKeys(10, 100);
+        assertThat(new String(k.key(12345), java.nio.charset.StandardCharsets.US_ASCII))
+                .isEqualTo("0000012345");
+        assertThat(ScaleKeys.newKey(12345, 10)).isEqualTo(k.key(12345));
+        assertThat(ScaleKeys.index(ScaleKeys.newKey(9_999_999, 10))).isEqualTo(9_999_999);
+        assertThat(ScaleKeys.newValue(7, 100))
+                .hasSize(100)
+                .isEqualTo(new ScaleKeys(10, 100).value(7))
+                .isNotEqualTo(ScaleKeys.newValue(8, 100));
+        assertThat(ScaleKeys.minKeySize(10_000_000)).isEqualTo(7);
+        assertThat(ScaleKeys.minKeySize(1)).isEqualTo(1);
+        assertThatThrownBy(() -> ScaleKeys.newKey(100, 2)).isInstanceOf(IllegalArgumentException.class);
+        for (byte b : ScaleKeys.newValue(3, 1000)) {
+            assertThat((char) b).matches(c -> Character.isLetterOrDigit(c) || c == '-' || c == '_');
+        }
+    }
+
+    @Test
+    void bench_scale_badOptions_exitWithUsageError() {
+        assertThat(bench("--workload", "scale,uniform").exitCode())
+                .as("scale runs alone")
+                .isEqualTo(2);
+        assertThat(bench("--workload", "scale", "--target", "redis:/tmp/r.sock").exitCode())
+                .isEqualTo(2);
+        assertThat(bench("--workload", "scale", "--keys", "100000", "--key-size", "4")
+                        .exitCode())
+                .isEqualTo(2);
+    }
+
+    @Test
+    void footprint_readsThisProcess() {
+        long pid = ProcessHandle.current().pid();
+        Footprint.Memory m = Footprint.memory(pid, java.util.Map.of("data_dir", tmp.toString()));
+        assertThat(m.vmRss()).isPositive().isEqualTo(m.rssAnon() + m.rssFile() + m.rssShmem());
+        assertThat(m.totalBytes()).isGreaterThanOrEqualTo(m.vmRss());
+        assertThat(m.files()).anySatisfy(f -> assertThat(f.source()).isEqualTo("STATS data_dir"));
+        assertThat(Footprint.cpuWithChildrenNs(pid)).isPositive();
+        assertThat(Footprint.du(tmp)).isGreaterThanOrEqualTo(0);
+        assertThat(Footprint.du(tmp.resolve("absent"))).isEqualTo(-1);
     }
 
     @Test
