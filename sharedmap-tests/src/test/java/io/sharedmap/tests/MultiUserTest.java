@@ -846,21 +846,28 @@ class MultiUserTest {
     }
 
     /**
-     * Direct reads: the view file may be opened by whoever may connect, and holds only keys that all
-     * of them may read; everything else is answered by the socket, where each request is checked. So
-     * a user never reads directly a value the socket would refuse them.
+     * Direct reads: the mapped store's public side may be opened by whoever may connect, and holds
+     * only keys that all of them may read; everything else is in the private side (which only the
+     * daemon opens) and answered by the socket, where each request is checked. So a user never reads
+     * directly a value the socket would refuse them.
      */
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    void directReads_viewHoldsOnlyWhatEveryoneWhoMayOpenItMayRead() throws IOException {
-        DaemonProcess open = startDaemon(); // socket 0666: every user may connect, so the view is 0644
+    void directReads_publicSideHoldsOnlyWhatEveryoneWhoMayOpenItMayRead() throws IOException {
+        DaemonProcess open = startDaemon(); // socket 0666: every user may connect, so public files are 0644
         UserActor a = actor("alice", alice, open);
         UserActor c = actor("carol", carol, open);
         awaitReady(a, c);
         try (SharedMap root = rootClient(open)) {
-            Path view = Path.of(root.stats().get("view_file"));
-            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(view)))
+            Path pub = Path.of(root.stats().get("store_direct_reads"));
+            assertThat(pub.getFileName()).hasToString("public");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(pub)))
+                    .as("the public side's directory: others reach its files by name, list nothing")
+                    .isEqualTo("rwx--x--x");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(pub.resolve("root"))))
                     .isEqualTo("rw-r--r--");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(pub.resolveSibling("private"))))
+                    .isEqualTo("rwx------");
             a.ok("set", "d/pub", "p");
             a.ok("set", "d/team", "t");
             a.ok("chmod", "d/team", "640");
@@ -868,7 +875,7 @@ class MultiUserTest {
             assertThat(c.ok("reads")).as("carol read rw-r--r-- directly").isEqualTo("1 0 true");
             assertThat(c.denied("get", "d/team")).contains("d/team", "rw-r-----");
             assertThat(c.ok("reads"))
-                    .as("rw-r----- is not in an 0644 view: the socket refused it")
+                    .as("rw-r----- is not in a public side of 0644 files: the socket refused it")
                     .isEqualTo("1 1 true");
             assertThat(a.ok("get", "d/team")).endsWith(" t");
             assertThat(a.ok("reads"))
@@ -877,15 +884,24 @@ class MultiUserTest {
         }
         open.stop();
 
-        // Socket 0660 group team: only team may connect, the view is 0640 group team, and keys of
-        // group team that the group may read are published too.
+        // Socket 0660 group team: only team may connect, the public files are 0640 group team, and
+        // keys of group team that the owner and the group may read are public too.
         DaemonProcess teamOnly = startDaemon(List.of(), List.of("--socket-mode", "0660", "--socket-group", TEAM));
         UserActor a2 = actor("alice", alice, teamOnly);
         UserActor b2 = actor("bob", bob, teamOnly);
         awaitReady(a2, b2);
         try (SharedMap root = rootClient(teamOnly)) {
-            Path view = Path.of(root.stats().get("view_file"));
-            PosixFileAttributes attrs = Files.readAttributes(view, PosixFileAttributes.class);
+            Path pub = Path.of(root.stats().get("store_direct_reads"));
+            for (Path d : List.of(pub.getParent(), pub)) {
+                PosixFileAttributes dir = Files.readAttributes(d, PosixFileAttributes.class);
+                assertThat(PosixFilePermissions.toString(dir.permissions()))
+                        .as("%s: team may pass, not list", d)
+                        .isEqualTo("rwx--x---");
+                assertThat(dir.group().getName())
+                        .as("%s: the socket's group", d)
+                        .isEqualTo(TEAM);
+            }
+            PosixFileAttributes attrs = Files.readAttributes(pub.resolve("root"), PosixFileAttributes.class);
             assertThat(PosixFilePermissions.toString(attrs.permissions())).isEqualTo("rw-r-----");
             assertThat(attrs.group().getName()).isEqualTo(TEAM);
             a2.ok("set", "d/team", "t"); // alice's primary group is team
@@ -897,7 +913,7 @@ class MultiUserTest {
                     .as("bob (team) read the team's rw-r----- key directly")
                     .isEqualTo("1 0 true");
             b2.denied("get", "d/mine");
-            assertThat(b2.ok("reads")).as("rw------- stays off the view").isEqualTo("1 1 true");
+            assertThat(b2.ok("reads")).as("rw------- stays in the private side").isEqualTo("1 1 true");
         }
     }
 

@@ -191,8 +191,8 @@ public final class MappedStore implements AutoCloseable {
         Access pa = publicAccess(settings);
         Path pubDir = dir.resolve(PUBLIC_DIR);
         Path privDir = dir.resolve(PRIVATE_DIR);
-        makeDirectory(dir, pa.dirMode());
-        makeDirectory(pubDir, pa.dirMode());
+        makePublicDirectory(dir, pa);
+        makePublicDirectory(pubDir, pa);
         makeDirectory(privDir, PosixFilePermissions.fromString("rwx------"));
         long pubGen = ThreadLocalRandom.current().nextLong() | 1;
         long privGen = ThreadLocalRandom.current().nextLong() | 1;
@@ -293,6 +293,8 @@ public final class MappedStore implements AutoCloseable {
                         "the store at " + dir + " was made for another audience of its public side"
                                 + " (socket mode, group or daemon user changed)");
             }
+            makePublicDirectory(dir, publicAccess(settings)); // as create makes them (older stores: their group)
+            makePublicDirectory(dir.resolve(PUBLIC_DIR), publicAccess(settings));
             OrderedIndex tree = OrderedIndex.open(privDir.resolve(StoreLayout.TREE_FILE), keysOf(pub, priv), points);
             MappedStore s = new MappedStore(dir, settings, meta, pub, priv, owners, tree, points);
             Meta.Checkpoint c = meta.checkpoint();
@@ -316,6 +318,17 @@ public final class MappedStore implements AutoCloseable {
                     // already failing; the first error is the one reported
                 }
             }
+        }
+    }
+
+    /**
+     * A directory on the way to the public files: searchable where the files are readable, and of
+     * the files' group, so that the members of that group (who may read the files) reach them.
+     */
+    private static void makePublicDirectory(Path d, Access access) throws IOException {
+        makeDirectory(d, access.dirMode());
+        if (access.gid() >= 0) {
+            Files.setAttribute(d, "unix:gid", (int) access.gid());
         }
     }
 
