@@ -30,8 +30,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * makes {@code rwxrwxrwx} directories and {@code rw-rw-rw-} files of anything created without an
  * explicit mode) still makes its data directory {@code rwx------} and every file in it {@code
  * rw-------}, through writes, a snapshot, a limit change and a recovery that saves a torn tail; the
- * socket and the view keep the modes they are given. A data directory that other users may already
- * reach is served, with a WARNING that names the fix.
+ * socket and the mapped store keep the modes they are given (the store's public side readable by
+ * who may connect, its private side by the daemon's user only). A data directory that other users
+ * may already reach is served, with a WARNING that names the fix.
  */
 class FileModesTest {
     private static final Duration SNAPSHOT_TIMEOUT = Duration.ofSeconds(60);
@@ -45,7 +46,7 @@ class FileModesTest {
 
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
-    void umask000_dataDirectoryAndEveryFileInItPrivate_socketAndViewKeepTheirModes() throws Exception {
+    void umask000_dataDirectoryAndEveryFileInItPrivate_socketAndStoreKeepTheirModes() throws Exception {
         Path top = env.scratch().resolve("var");
         DaemonProcess.Spec spec = env.daemonSpec()
                 .withDataDir(top.resolve("data"))
@@ -56,7 +57,7 @@ class FileModesTest {
         byte[] value = new byte[64 * 1024];
         Arrays.fill(value, (byte) 's');
         try (SharedMap map = SharedMap.connect(spec.socket())) {
-            map.set("small", "secret"); // fits the view
+            map.set("small", "secret"); // in the store's public side (rw-r--r--)
             for (int i = 0; i < 40; i++) { // 2.5 MiB of journal over 512 KiB of live data: a snapshot
                 map.set(("big" + i % 8).getBytes(StandardCharsets.UTF_8), value);
             }
@@ -82,14 +83,15 @@ class FileModesTest {
         }
 
         Map<String, String> modes = new TreeMap<>();
-        try (Stream<Path> all = Files.walk(top)) {
+        modes.put("var", mode(top));
+        try (Stream<Path> all = Files.walk(spec.dataDir())) {
             for (Path p : all.toList()) {
                 modes.put(env.scratch().relativize(p).toString(), mode(p));
             }
         }
         assertThat(modes.keySet())
                 .as("what the daemon made")
-                .contains("var/data/LOCK", "var/data/limits", "var/data/view-path")
+                .contains("var/data/LOCK", "var/data/limits", "var/data/store-id", "var/data/store-path")
                 .anyMatch(n -> n.matches("var/data/journal-\\d+\\.log"))
                 .anyMatch(n -> n.matches("var/data/snapshot-\\d+\\.snap"))
                 .anyMatch(n -> n.matches("var/data/journal-\\d+\\.log\\.damaged-\\d+"));
@@ -100,15 +102,35 @@ class FileModesTest {
         try (Stream<Path> s = Files.list(run)) {
             assertThat(s.map(p -> p.getFileName().toString()).sorted().toList())
                     .as("no temporary socket left")
-                    .containsExactly("s.sock", "s.sock.view");
+                    .containsExactly("s.sock", "s.sock.store");
         }
         assertThat(mode(run)).as("the socket's directory (made by the daemon)").isEqualTo("rwxr-xr-x");
         assertThat(mode(spec.socket()))
                 .as("the socket: --socket-mode's default")
                 .isEqualTo("rw-rw----");
-        assertThat(mode(run.resolve("s.sock.view")))
-                .as("the view: readable by who may connect")
-                .isEqualTo("rw-r-----");
+        Path store = run.resolve("s.sock.store").toRealPath();
+        assertThat(Files.readString(spec.dataDir().resolve("store-path")).strip())
+                .as("the store's directory, for the next daemon")
+                .isEqualTo(store.toString());
+        Map<String, String> storeModes = new TreeMap<>();
+        try (Stream<Path> all = Files.walk(store)) {
+            for (Path p : all.toList()) {
+                storeModes.put(store.relativize(p).toString(), mode(p));
+            }
+        }
+        assertThat(storeModes)
+                .as("the mapped store: its directories let who may connect reach the public files by name")
+                .containsEntry("", "rwx--x---")
+                .containsEntry("public", "rwx--x---")
+                .containsEntry("private", "rwx------")
+                .containsKeys("public/root", "private/root", "private/meta", "private/owners", "private/tree");
+        storeModes.forEach((name, mode) -> {
+            if (name.startsWith("public/")) {
+                assertThat(mode).as(name + ": readable by who may connect").isEqualTo("rw-r-----");
+            } else if (name.startsWith("private/")) {
+                assertThat(mode).as(name + ": the daemon's user's alone").isEqualTo("rw-------");
+            }
+        });
         restarted.stop();
         restarted.assertNoUnexpectedErrors(env.allowedErrors());
     }

@@ -618,11 +618,14 @@ class MultiUserTest {
     /**
      * Limits, usage, owners and modes survive a restart (SIGTERM, or kill -9), with part of the state
      * in a snapshot and part in the journal: the same rows, the same refusals, the same permissions.
+     * The new daemon either continues the mapped store the old one left, or (its directory removed,
+     * as an operator gives its memory back) rebuilds it from the snapshot and the journal.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"sigterm", "kill9"})
+    @ValueSource(strings = {"sigterm", "kill9", "sigterm, store removed", "kill9, store removed"})
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void restart_keepsLimitsUsageOwnersAndModes(String how) {
+        boolean rebuild = how.endsWith("store removed");
         DaemonProcess daemon = startDaemon(List.of("--snapshot-min-journal-bytes", Integer.toString(1 << 20)));
         UserActor a = actor("alice", alice, daemon);
         UserActor b = actor("bob", bob, daemon);
@@ -630,7 +633,9 @@ class MultiUserTest {
         List<Principal> principals = List.of(user(alice), user(bob), group(team), Principal.DEFAULT);
         Map<Principal, LimitsRow> before = new TreeMap<>(Comparator.comparing(Principal::wire));
         List<KeyInfo> ownersBefore;
+        Path storeDir;
         try (SharedMap root = rootClient(daemon)) {
+            storeDir = Path.of(root.stats().get("store_dir"));
             root.setLimits(user(alice), new Limits(4, 500, KEEP));
             root.setLimits(group(team), new Limits(KEEP, 2000, 10));
             root.setLimits(Principal.DEFAULT, new Limits(20, KEEP, KEEP));
@@ -664,18 +669,29 @@ class MultiUserTest {
             assertThat(ownersBefore).hasSize(6);
         }
 
-        if (how.equals("sigterm")) {
+        if (how.startsWith("sigterm")) {
             daemon.stop();
         } else {
             daemon.kill9();
+        }
+        if (rebuild) {
+            UnixUsers.deleteTree(storeDir); // as an operator gives its memory back: the next start rebuilds it
         }
         DaemonProcess again = env.startDaemon(daemon.spec());
         assertThat(a.ok("reconnect")).isEqualTo("reconnected");
         assertThat(b.ok("reconnect")).isEqualTo("reconnected");
         try (SharedMap root = rootClient(again)) {
-            assertThat(Long.parseLong(root.stats().get("recovery_snapshot")))
-                    .as("recovered from a snapshot")
-                    .isPositive();
+            Map<String, String> stats = root.stats();
+            if (rebuild) {
+                assertThat(Long.parseLong(stats.get("recovery_snapshot")))
+                        .as("recovered from a snapshot")
+                        .isPositive();
+                assertThat(stats).containsEntry("recovery_store_continued", "false");
+            } else {
+                assertThat(stats)
+                        .as("continued the mapped store the old daemon left")
+                        .containsEntry("recovery_store_continued", "true");
+            }
             for (Principal p : principals) {
                 LimitsRow now = root.limits(p);
                 assertThat(now.limits())

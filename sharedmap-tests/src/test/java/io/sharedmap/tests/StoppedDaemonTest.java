@@ -11,6 +11,7 @@ import io.sharedmap.client.SharedMap;
 import io.sharedmap.tests.support.Await;
 import io.sharedmap.tests.support.DaemonProcess;
 import io.sharedmap.tests.support.SystemTestEnv;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -76,8 +77,13 @@ class StoppedDaemonTest {
         try (SharedMap map = SharedMap.connect(daemon.socket(), options());
                 SharedMap probe = SharedMap.connect(daemon.socket(), options().directReads(false))) {
             long v1 = map.set("k", "v1").version();
+            map.set("private", "p");
+            assertThat(map.chmod("private".getBytes(StandardCharsets.UTF_8), 0600)
+                            .changed())
+                    .as("rw-------: not everyone who may open the store's public side may read it")
+                    .isEqualTo(1);
             assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("v1");
-            assertThat(map.readStats().viewMapped()).isTrue();
+            assertThat(map.readStats().viewMapped()).as("the mapped store").isTrue();
 
             daemon.sigstop();
             try {
@@ -89,10 +95,15 @@ class StoppedDaemonTest {
                         .hasMessageContaining("500 ms")
                         .hasMessageContaining("outcome is unknown");
 
-                // a key in the daemon's shared-memory view is read without asking the daemon
+                // a key in the public side of the daemon's mapped store is read without asking the daemon
+                long direct = map.readStats().direct();
                 assertThat(map.get("k").orElseThrow().valueAsString()).isEqualTo("v1");
-                // one that is not goes through the socket: a new connection, whose hello is never answered
-                ReplyTimeoutException get = timesOut(() -> map.get("absent"));
+                assertThat(map.readStats().direct())
+                        .as("read from the mapped store")
+                        .isEqualTo(direct + 1);
+                // one in the private side goes through the socket: a new connection, whose hello is never
+                // answered
+                ReplyTimeoutException get = timesOut(() -> map.get("private"));
                 assertThat(get).hasMessageContaining("hello").hasMessageContaining("no request sent");
 
                 ReplyTimeoutException connect = timesOut(
