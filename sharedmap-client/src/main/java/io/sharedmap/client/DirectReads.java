@@ -45,7 +45,7 @@ final class DirectReads implements AutoCloseable {
     private final AtomicReference<@Nullable StoreReader> store = new AtomicReference<>();
     /** Set while one thread asks the daemon for its store, so that others do not ask too. */
     private final AtomicBoolean mapping = new AtomicBoolean();
-    /** The daemon does not know VIEW (an older daemon): never ask again. */
+    /** The daemon does not know VIEW (a daemon older than direct reads): never ask again. */
     private volatile boolean noViewOpcode;
     /** {@link System#nanoTime()} before which no new store is asked for after an attempt. */
     private volatile long nextAttemptNanos;
@@ -139,7 +139,7 @@ final class DirectReads implements AutoCloseable {
             Path besideSocket =
                     socket.resolveSibling(socket.getFileName() + ".store").resolve("public");
             for (Path dir :
-                    where.file().equals(besideSocket) ? List.of(besideSocket) : List.of(where.file(), besideSocket)) {
+                    where.dir().equals(besideSocket) ? List.of(besideSocket) : List.of(where.dir(), besideSocket)) {
                 try {
                     StoreReader r = StoreReader.open(dir, where.generation());
                     StoreReader old = store.getAndSet(r);

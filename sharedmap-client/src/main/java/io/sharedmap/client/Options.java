@@ -111,10 +111,10 @@ public final class Options {
     }
 
     /**
-     * Whether {@link SharedMap#get} reads the daemon's shared-memory view directly when this
-     * process may open it ({@code true}, the default): no system call and no round trip, with the
-     * same answers as the socket (see "Direct reads" in the class comment). {@code false} sends
-     * every GET through the socket.
+     * Whether {@link SharedMap#get} reads the public side of the daemon's mapped store directly when
+     * this process may open it ({@code true}, the default): no system call and no round trip, with
+     * the same answers as the socket (see "Direct reads" in {@link SharedMap}'s class comment).
+     * {@code false} sends every GET through the socket.
      */
     public Options directReads(boolean direct) {
         return new Options(recovering, reconnectWindow, spinTime, direct, replyTimeout);

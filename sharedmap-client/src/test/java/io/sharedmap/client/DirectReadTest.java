@@ -18,7 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** GET through the daemon's shared-memory view: same answers as the socket, and the fallbacks. */
+/** GET from the daemon's mapped store: same answers as the socket, and the fallbacks. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class DirectReadTest {
     private TestDaemon daemon;
@@ -111,7 +111,7 @@ class DirectReadTest {
     }
 
     @Test
-    void get_afterClose_throwsEvenForAKeyInTheView() {
+    void get_afterClose_throwsEvenForAKeyInTheStore() {
         map.set("k", "v");
         assertThat(map.get("k")).isPresent();
         SharedMap closed = SharedMap.connect(daemon.socket);
@@ -159,7 +159,7 @@ class DirectReadTest {
     }
 
     @Test
-    void daemon_inNeverMode_hasNoView_soEveryGetUsesTheSocket() throws Exception {
+    void daemon_inNeverMode_offersNoDirectReads_soEveryGetUsesTheSocket() throws Exception {
         daemon.restart(c -> c.withDurability(Durability.NEVER));
         try (SharedMap m = SharedMap.connect(daemon.socket)) {
             m.set("k", "v");

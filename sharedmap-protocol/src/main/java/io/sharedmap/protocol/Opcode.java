@@ -42,7 +42,10 @@ public enum Opcode {
     CHMOD(0x07),
     CHOWN(0x08),
     LIMIT(0x09),
-    /** Where the daemon's shared-memory view is, for reads without a system call ({@link ViewCodec}). */
+    /**
+     * Where the public side of the daemon's mapped store is, for reads without a system call
+     * ({@link ViewCodec}).
+     */
     VIEW(0x0A);
 
     private static final Opcode[] BY_CODE = new Opcode[256];

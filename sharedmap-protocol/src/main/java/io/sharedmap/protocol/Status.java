@@ -30,7 +30,7 @@ public enum Status {
     CHANGED(0x29),
     /** LIMIT: value = {@link LimitCodec} rows. */
     LIMITS(0x2A),
-    /** VIEW: value = {@link ViewCodec} payload (empty: the daemon publishes no view). */
+    /** VIEW: value = {@link ViewCodec} payload: where the mapped store is (empty: no direct reads). */
     VIEW(0x2B),
     /** Answer to the client hello: value = {@link HelloCodec} payload. */
     HELLO(0x2F),

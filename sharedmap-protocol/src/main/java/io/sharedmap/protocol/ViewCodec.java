@@ -29,13 +29,13 @@ public final class ViewCodec {
     public static final int MAX_PATH_BYTES = 4096;
 
     /** Where the store's public side is; null in {@link #decode} for "no direct reads". */
-    public record ViewLocation(Path file, long generation) {}
+    public record ViewLocation(Path dir, long generation) {}
 
     public static byte[] encode(@Nullable ViewLocation v) {
         if (v == null) {
             return new byte[0];
         }
-        byte[] path = v.file().toString().getBytes(StandardCharsets.UTF_8);
+        byte[] path = v.dir().toString().getBytes(StandardCharsets.UTF_8);
         return ByteBuffer.allocate(Long.BYTES + path.length)
                 .putLong(v.generation())
                 .put(path)
@@ -43,7 +43,7 @@ public final class ViewCodec {
     }
 
     /**
-     * Reads a VIEW payload; null when the daemon has no view.
+     * Reads a VIEW payload; null when the daemon offers no direct reads.
      *
      * @throws ProtocolException MALFORMED_FRAME if it is neither empty nor a generation and a path
      */

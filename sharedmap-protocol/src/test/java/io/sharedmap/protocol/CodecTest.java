@@ -180,8 +180,9 @@ class CodecTest {
     // ---------------------------------------------------------------- ViewCodec
 
     @Test
-    void viewLocation_roundTrips_andEmptyMeansNoView() {
-        ViewCodec.ViewLocation v = new ViewCodec.ViewLocation(Path.of("/var/lib/sharedmap/view"), -5L);
+    void viewLocation_roundTrips_andEmptyMeansNoDirectReads() {
+        ViewCodec.ViewLocation v =
+                new ViewCodec.ViewLocation(Path.of("/dev/shm/sharedmap-1000/0123456789abcdef/public"), -5L);
         assertThat(ViewCodec.decode(ViewCodec.encode(v))).isEqualTo(v);
         assertThat(ViewCodec.encode(null)).isEmpty();
         assertThat(ViewCodec.decode(new byte[0])).isNull();

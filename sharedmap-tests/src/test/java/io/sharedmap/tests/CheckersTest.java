@@ -135,7 +135,7 @@ class CheckersTest {
                 .anyMatch(p -> p.contains("a reader was shown w0.0 seq 6"));
         assertThat(Verify.seenValuesSurvive(reader, dump())).anyMatch(p -> p.contains("gone"));
         assertThat(Verify.seenValuesSurvive(
-                        WriteLog.parse(Map.of("reader", List.of("CORRUPT key=w0.0/k0 version=3 fromView=false"))),
+                        WriteLog.parse(Map.of("reader", List.of("CORRUPT key=w0.0/k0 version=3 fromStore=false"))),
                         dump()))
                 .hasSize(1);
     }

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * makes {@code rwxrwxrwx} directories and {@code rw-rw-rw-} files of anything created without an
  * explicit mode) still makes its data directory {@code rwx------} and every file in it {@code
  * rw-------}, through writes, a snapshot, a limit change and a recovery that saves a torn tail; the
- * socket and the view keep the modes they are given. A data directory that other users may already
+ * socket and the mapped store keep the modes they are given. A data directory that other users may already
  * reach is served, with a WARNING that names the fix.
  */
 class FileModesTest {

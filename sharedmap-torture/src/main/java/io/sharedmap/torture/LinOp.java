@@ -20,7 +20,7 @@ import io.sharedmap.launcher.WorkerReport;
  * @param result what the reply said
  * @param version FOUND: the entry's version; OK/APPLIED: the new version; DELETED: the removed
  *     entry's version; CONFLICT: the current one (0: absent)
- * @param direct GET only: answered from the daemon's shared-memory view rather than the socket
+ * @param direct GET only: answered from the daemon's mapped store rather than the socket
  *     (the checker treats both alike: the point is that their answers must agree)
  */
 public record LinOp(

@@ -40,7 +40,7 @@ import java.util.Set;
  * expected one) and NOT_FOUND requires absence. An operation whose outcome is unknown (the call
  * threw) may be linearized either as applied or as having had no effect; if applied, a write's
  * version is unknown (learned from a GET that read its value, else a wildcard that matches any
- * version). How a GET was answered (the daemon's shared-memory view or the socket) does not matter
+ * version). How a GET was answered (the daemon's mapped store or the socket) does not matter
  * to the model: both must show the same register.
  */
 public final class LinearizabilityChecker {

@@ -27,8 +27,9 @@ import picocli.CommandLine.TypeConversionException;
             "Torture a daemon from P processes x T threads and check five things: (a) no value read is torn, mixed"
                     + " or never written; (b) no acknowledged compare-and-set increment is lost; (c) the history of"
                     + " GET/SET/CAS/DELETE on a few keys is linearizable; (d) operations never stall; (e) the threads"
-                    + " meant to read directly from the daemon's shared-memory view did, their answers agree with the"
-                    + " socket's, and they re-map the view after restarts. With --crash the daemon is killed with SIGKILL"
+                    + " meant to read directly from the daemon's mapped store did, their answers agree with the"
+                    + " socket's, and they map the new daemon's store after restarts. With --crash the daemon is killed"
+                    + " with SIGKILL"
                     + " at random moments and restarted, and each restart is verified.",
             "Starts its own daemon on a fresh directory unless --socket names a running one. Prints a summary;"
                     + " exit 0 only when every check passed."
@@ -55,7 +56,7 @@ public final class TortureCommand implements Subcommand {
      */
     static final String UNSAFE_STALE_READS_PROPERTY = "sharedmap.unsafe.staleReads";
 
-    static final String UNSAFE_LATE_VIEW_PROPERTY = "sharedmap.unsafe.lateView";
+    static final String UNSAFE_LATE_APPLY_PROPERTY = "sharedmap.unsafe.lateApply";
 
     @Spec
     CommandSpec spec;
@@ -174,9 +175,10 @@ public final class TortureCommand implements Subcommand {
     @Option(
             names = "--direct-readers",
             paramLabel = "SHARE",
-            description = "Share of the worker threads that read directly from the daemon's view (the rest read through"
-                    + " the socket only), 0 to 1; a share between gets at least one thread of each kind. Fails the run if"
-                    + " none of them read from the view (default: 0.5; 0 when the daemon has no view).")
+            description = "Share of the worker threads that read directly from the daemon's mapped store (the rest read"
+                    + " through the socket only), 0 to 1; a share between gets at least one thread of each kind. Fails the"
+                    + " run if the store answered none of their GETs (default: 0.5; 0 when the daemon offers no direct"
+                    + " reads).")
     Double directReaders;
 
     @Option(
@@ -187,14 +189,15 @@ public final class TortureCommand implements Subcommand {
             description =
                     "Whether the tool's own daemon offers direct reads of its mapped store (default: on; never with"
                             + " --durability never; --[no-]view is the old name).")
-    boolean view = true;
+    boolean directReads = true;
 
     @Option(
-            names = "--unsafe-late-view",
+            names = {"--unsafe-late-apply", "--unsafe-late-view"},
             hidden = true,
-            description = "Start the daemon in its deliberately broken mode where writes reach the view only after they"
-                    + " are acknowledged (proves the checks catch a stale direct read).")
-    boolean unsafeLateView;
+            description = "Start the daemon in its deliberately broken mode where writes reach the mapped store only"
+                    + " after they are acknowledged, so a direct read may miss one (proves the checks catch a stale"
+                    + " direct read; --unsafe-late-view is the old name).")
+    boolean unsafeLateApply;
 
     @Option(
             names = "--unsafe-stale-reads",
@@ -210,7 +213,7 @@ public final class TortureCommand implements Subcommand {
             paramLabel = "OPT",
             description =
                     "An extra server option of the tool's own daemon when it is restarted (not at its first start),"
-                            + " e.g. --no-view: a daemon restarted with other settings on the same directory.")
+                            + " e.g. --no-direct-reads: a daemon restarted with other settings on the same directory.")
     List<String> restartDaemonOptions = new ArrayList<>();
 
     @Option(
@@ -248,7 +251,7 @@ public final class TortureCommand implements Subcommand {
                                 && dir == null
                                 && cpus == 0
                                 && !unsafeStaleReads
-                                && !unsafeLateView
+                                && !unsafeLateApply
                                 && daemonJvmOptions.isEmpty()
                                 && restartDaemonOptions.isEmpty()),
                 "--socket: an existing daemon cannot be crashed, moved, pinned or reconfigured; drop --crash, --dir, --cpus"
@@ -264,10 +267,10 @@ public final class TortureCommand implements Subcommand {
         if (unsafeStaleReads) {
             jvm.add("-D" + UNSAFE_STALE_READS_PROPERTY + "=true");
         }
-        if (unsafeLateView) {
-            jvm.add("-D" + UNSAFE_LATE_VIEW_PROPERTY + "=true");
+        if (unsafeLateApply) {
+            jvm.add("-D" + UNSAFE_LATE_APPLY_PROPERTY + "=true");
         }
-        boolean daemonHasView = socket != null || (view && !durability.equals("never"));
+        boolean daemonReadsDirect = socket != null || (directReads && !durability.equals("never"));
         TortureConfig config = new TortureConfig(
                 duration.toMillis(),
                 processes,
@@ -289,8 +292,8 @@ public final class TortureCommand implements Subcommand {
                 seed != null ? seed : new SecureRandom().nextLong(),
                 List.copyOf(jvm),
                 keep,
-                directReaders != null ? directReaders : daemonHasView ? 0.5 : 0,
-                view,
+                directReaders != null ? directReaders : daemonReadsDirect ? 0.5 : 0,
+                directReads,
                 List.copyOf(restartDaemonOptions));
         try {
             return new TortureRun(config, spec.commandLine().getOut()).run();

@@ -27,10 +27,11 @@ import org.jspecify.annotations.Nullable;
  * @param seed seed of every random choice (crash times, workers' mixes)
  * @param daemonJvmOptions extra JVM options of the started daemon (test hooks)
  * @param keep keep the data directory and results even after a clean run
- * @param directReaders the share of worker threads that read directly from the daemon's view (the
- *     others read through the socket only); between 0 and 1 exclusive, at least one thread of each
- *     kind
- * @param view whether the started daemon offers direct reads ({@code --no-direct-reads} otherwise)
+ * @param directReaders the share of worker threads that read directly from the daemon's mapped
+ *     store (the others read through the socket only); between 0 and 1 exclusive, at least one
+ *     thread of each kind
+ * @param directReads whether the started daemon offers direct reads ({@code --no-direct-reads}
+ *     otherwise)
  * @param restartDaemonOptions further server options of the started daemon when it is restarted
  *     (test hook: a restart with other settings on the same directory)
  */
@@ -56,5 +57,5 @@ public record TortureConfig(
         List<String> daemonJvmOptions,
         boolean keep,
         double directReaders,
-        boolean view,
+        boolean directReads,
         List<String> restartDaemonOptions) {}

@@ -24,6 +24,7 @@ import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -38,7 +39,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * The coordinator of {@code sharedmap torture}: starts (or finds) the daemon, spawns the worker
  * processes, releases them together, watches for stalls, kills and restarts the daemon when asked
- * ({@code --crash}), then merges the workers' results and runs the four checks.
+ * ({@code --crash}), then merges the workers' results and runs the five checks.
  *
  * <p>Checks, and what fails them:
  *
@@ -54,13 +55,14 @@ import org.jspecify.annotations.Nullable;
  *   <li>stalls: no operation completing for {@code --stall-seconds}: the daemon's and workers'
  *       thread dumps are saved and the run fails;
  *   <li>direct reads: a run meant to have direct readers (threads whose clients read GET from the
- *       daemon's shared-memory view) in which the view answered no GET, or no history GET (the
- *       checks above would then pass without ever judging a direct read); a socket-only client
- *       that read the view; at the end, a key whose value or version read from the view differs
- *       from the socket's; and with {@code --crash}, after a restart, a probe client mapped to the
- *       first daemon's view that does not read the write it just had acknowledged from the new
- *       daemon's view, or a worker whose direct clients made many GETs and the view answered none
- *       (both must map the new daemon's view).
+ *       daemon's mapped store) in which the store answered no GET, or no history GET (the checks
+ *       above would then pass without ever judging a direct read); a socket-only client that read
+ *       the store; at the end, a key whose value or version read from the store differs from the
+ *       socket's; and with {@code --crash}, after a restart, a probe client that mapped the first
+ *       daemon's store and does not read the write it just had acknowledged from the new daemon's
+ *       store, or a worker whose direct clients made many GETs and the store answered none (both
+ *       must read the new daemon's store: the same files when it continued the store, new ones
+ *       when it rebuilt it).
  * </ol>
  *
  * The direct and the socket GETs of the history keys go into the same histories, so check (c)
@@ -107,18 +109,20 @@ public final class TortureRun {
 
     private int directThreads;
     /**
-     * With --crash and direct readers: a direct-reading client of the coordinator's, mapped to the
-     * first daemon's view and kept across every restart (see {@link #checkRemap}).
+     * With --crash and direct readers: a direct-reading client of the coordinator's, which maps the
+     * first daemon's store and is kept across every restart (see {@link #checkAfterRestart}).
      */
-    private @Nullable SharedMap remapProbe;
+    private @Nullable SharedMap restartProbe;
 
-    private int probeRemaps;
+    private int probeReadsAfterKills;
     /**
-     * Direct threads' GETs after a restart of which the view must have answered at least one: fewer
-     * than half of them fall back to the socket (most values fit a slot, and counters always do), so
-     * this many fallbacks in a row mean the client never mapped the new daemon's view.
+     * Direct threads' GETs after a restart of which the store must have answered at least one: with
+     * the daemon's default key mode every key of the run is in the store's public side, so a GET
+     * falls back to the socket only while the client has no store mapped, when an entry kept
+     * changing under it, or for an absent key while the private side holds keys; this many
+     * fallbacks in a row mean the client never read the new daemon's store.
      */
-    private static final long REMAP_WITHIN_GETS = 64;
+    private static final long STORE_READ_WITHIN_GETS = 64;
 
     /** @throws IOException when the run's temporary directory cannot be created */
     public TortureRun(TortureConfig config, PrintWriter out) throws IOException {
@@ -143,7 +147,7 @@ public final class TortureRun {
             work = dir != null ? dir : Files.createTempDirectory(Path.of("/tmp"), "sharedmap-torture-");
             socket = work.resolve("torture.sock");
             results = work.resolve("torture-" + Integer.toUnsignedString(runId, 16));
-            List<String> serverOptions = c.view() ? List.of() : List.of("--no-direct-reads");
+            List<String> serverOptions = c.directReads() ? List.of() : List.of("--no-direct-reads");
             daemon = new TortureDaemon(
                     work.resolve("data"),
                     socket,
@@ -181,12 +185,12 @@ public final class TortureRun {
                 throw new IOException("no daemon answers on " + socket);
             }
             out.flush();
-            openRemapProbe();
+            openRestartProbe();
             try {
                 runWorkers();
             } finally {
-                if (remapProbe != null) {
-                    remapProbe.close();
+                if (restartProbe != null) {
+                    restartProbe.close();
                 }
             }
             clean = verifyAndReport();
@@ -241,12 +245,12 @@ public final class TortureRun {
         int total = c.processes() * c.threads();
         out.printf(
                 "reads: %d of %d threads read directly from the daemon's mapped store, %d through the socket only;"
-                        + " direct reads %s; values straddle %d bytes of key and value%n",
+                        + " direct reads %s%n",
                 directThreadCount(total),
                 total,
                 total - directThreadCount(total),
-                c.socket() != null ? "(the daemon's)" : c.view() ? "on" : "off",
-                viewCapacity());
+                c.socket() != null ? "(the daemon's)" : c.directReads() ? "on" : "off");
+        out.printf("value lengths: %s%n", ValueLengths.SUMMARY);
         out.flush();
     }
 
@@ -353,8 +357,7 @@ public final class TortureRun {
                     c.recovering(),
                     c.reconnectWindowMs(),
                     results.resolve("worker-" + p + ".result"),
-                    kinds.toString(),
-                    viewCapacity());
+                    kinds.toString());
             List<String> command = new ArrayList<>(DaemonLauncher.pinned(c.cpus()));
             command.add(DaemonLauncher.javaBinary());
             if (c.cpus() > 0) {
@@ -471,17 +474,7 @@ public final class TortureRun {
         return (int) Math.max(1, Math.min(n, Math.max(1, total - 1)));
     }
 
-    /**
-     * Value sizes straddle this many bytes of key plus value (the old view's slot capacity): small
-     * values change in place, and a change across it moves the entry in the store.
-     */
-    private int viewCapacity() {
-        return VALUE_SPREAD;
-    }
-
-    private static final int VALUE_SPREAD = 228;
-
-    /** Tells the workers that a new daemon answers: direct GETs from now on must come from its view. */
+    /** Tells the workers that a new daemon answers: direct GETs from now on must come from its store. */
     private void announceRestart() {
         restarts++;
         String line = "R " + restarts;
@@ -538,7 +531,7 @@ public final class TortureRun {
         restart("after kill -9 number " + kills);
         announceRestart();
         crashChecks++;
-        checkRemap();
+        checkAfterRestart();
         verifyAfterRestart(before);
     }
 
@@ -565,37 +558,38 @@ public final class TortureRun {
         return WorkerSpec.prefix(runId) + "probe";
     }
 
-    /** With --crash and direct readers: the probe client maps the first daemon's view. */
-    private void openRemapProbe() {
+    /** With --crash and direct readers: the probe client maps the first daemon's store. */
+    private void openRestartProbe() {
         if (!c.crash() || daemon == null || directThreadCount(c.processes() * c.threads()) == 0) {
             return;
         }
         try {
             SharedMap probe = SharedMap.connect(socket, Options.defaults().directReads(true));
-            remapProbe = probe;
+            restartProbe = probe;
             probe.set(probeKey(), "start");
-            probe.get(probeKey()); // maps the view (it was asked for at connect) and reads from it
+            probe.get(probeKey()); // maps the store (it was asked for at connect) and reads from it
         } catch (SharedMapException e) {
-            findings.add(Check.DIRECT_READS, "the re-map probe cannot start: " + e.getMessage());
+            findings.add(Check.DIRECT_READS, "the restart probe cannot start: " + e.getMessage());
         }
     }
 
     /**
-     * After a restart: the probe client, whose view is the killed daemon's (retired by the new one),
-     * writes a new value through the socket and reads it back twice. The first GET finds its view
-     * retired and may go through the socket; both must return the new value, and the second must
-     * come from a view. So the client re-mapped the new daemon's view, and the view shows an
-     * acknowledged write.
+     * After a restart: the probe client, which mapped the killed daemon's store, writes a new value
+     * through the socket and reads it back twice. The new daemon either continued that store (the
+     * same files, brought up to date before it answered anyone) or retired it and made another:
+     * then the first GET finds its store retired and may go through the socket. Both must return
+     * the new value, and the second must come from the store. So the client reads the new daemon's
+     * store, and the store shows an acknowledged write.
      */
-    private void checkRemap() {
-        SharedMap remapProbe = this.remapProbe;
-        if (remapProbe == null) {
+    private void checkAfterRestart() {
+        SharedMap restartProbe = this.restartProbe;
+        if (restartProbe == null) {
             return;
         }
         String value = "restart " + restarts;
         try {
-            remapProbe.set(probeKey(), value);
-            Optional<Entry> first = remapProbe.get(probeKey()); // finds its old view retired
+            restartProbe.set(probeKey(), value);
+            Optional<Entry> first = restartProbe.get(probeKey()); // may find its old store retired
             if (first.isEmpty() || !first.get().valueAsString().equals(value)) {
                 findings.add(
                         Check.DIRECT_READS,
@@ -604,22 +598,22 @@ public final class TortureRun {
                                 + "' (just acknowledged)");
                 return;
             }
-            long before = remapProbe.readStats().direct();
-            Optional<Entry> e = remapProbe.get(probeKey());
-            boolean fromView = remapProbe.readStats().direct() > before;
-            if (fromView && e.isPresent() && e.get().valueAsString().equals(value)) {
-                probeRemaps++;
+            long before = restartProbe.readStats().direct();
+            Optional<Entry> e = restartProbe.get(probeKey());
+            boolean fromStore = restartProbe.readStats().direct() > before;
+            if (fromStore && e.isPresent() && e.get().valueAsString().equals(value)) {
+                probeReadsAfterKills++;
             } else {
                 findings.add(
                         Check.DIRECT_READS,
                         "after restart " + restarts + " the probe client read "
                                 + e.map(x -> "'" + x.valueAsString() + "'").orElse("nothing")
-                                + (fromView ? " from the view" : " through" + " the socket") + ", not '" + value
-                                + "' (just acknowledged) from the new daemon's view");
+                                + (fromStore ? " from the mapped store" : " through the socket") + ", not '" + value
+                                + "' (just acknowledged) from the new daemon's store");
             }
         } catch (SharedMapException e) {
             findings.add(
-                    Check.DIRECT_READS, "the re-map probe failed after restart " + restarts + ": " + e.getMessage());
+                    Check.DIRECT_READS, "the restart probe failed after restart " + restarts + ": " + e.getMessage());
         }
     }
 
@@ -668,7 +662,7 @@ public final class TortureRun {
                 }
             });
             verifyValues(map, "after kill -9 number " + kills);
-            // and as the new daemon's view shows them (it publishes the recovered entries before serving)
+            // and as the new daemon's store shows them (it has recovered every entry into it before serving)
             verifyValues(direct, "after kill -9 number " + kills + (c.directReaders() > 0 ? " (direct reads)" : ""));
         } catch (SharedMapException e) {
             findings.add(Check.RUN, "cannot verify after kill -9 number " + kills + ": " + e.getMessage());
@@ -701,6 +695,8 @@ public final class TortureRun {
         long errors;
         long verifiedReads;
         long deletes;
+        /** Values written (SET and CAS) by how their length was chosen ({@link ValueLengths.Choice}). */
+        final long[] lengths = new long[ValueLengths.Choice.values().length];
         /** Writer -> the most writes it attempted. */
         final Map<Long, Long> attempted = new HashMap<>();
         /** Writer -> the highest write of it that any reader saw. */
@@ -710,15 +706,15 @@ public final class TortureRun {
         final long[] unknown = new long[c.counters()];
         final Map<Integer, List<LinOp>> histories = new TreeMap<>();
         final ReadTotals reads = new ReadTotals();
-        /** Direct-read problems found in the results (clients that did not re-map after a restart). */
-        final List<String> remapProblems = new ArrayList<>();
+        /** Direct-read problems in the results: clients that did not read the new daemon's store after a restart. */
+        final List<String> restartProblems = new ArrayList<>();
 
         void read(Worker w) throws IOException {
             Path f = w.spec.result();
             if (!Files.exists(f)) {
                 return; // its failure was recorded
             }
-            // restart -> {heard at ns, direct threads' GETs begun after, of which from the view}
+            // restart -> {heard at ns, direct threads' GETs begun after, of which from the store}
             TreeMap<Integer, long[]> epochs = new TreeMap<>();
             long endNs = 0;
             long workerDirectThreads = 0;
@@ -735,12 +731,17 @@ public final class TortureRun {
                     case "epoch" ->
                         epochs.put(
                                 r.integer("epoch"),
-                                new long[] {r.number("heard"), r.number("gets"), r.number("fromView")});
+                                new long[] {r.number("heard"), r.number("gets"), r.number("fromStore")});
                     case "end" -> {
                         endNs = r.number("at");
                         workerDirectThreads = r.number("directThreads");
                     }
                     case "deletes" -> deletes += r.number("count");
+                    case "lengths" -> {
+                        for (ValueLengths.Choice choice : ValueLengths.Choice.values()) {
+                            lengths[choice.ordinal()] += r.number(choice.name().toLowerCase(Locale.ROOT));
+                        }
+                    }
                     case "writer" -> attempted.merge(r.number("writer"), r.number("writes"), Math::max);
                     case "seen" -> seen.merge(r.number("writer"), r.number("write"), Math::max);
                     case "counter" -> {
@@ -757,7 +758,7 @@ public final class TortureRun {
                 }
             }
             if (workerDirectThreads > 0) {
-                reads.remaps(w.index, epochs, endNs, remapProblems);
+                reads.afterRestarts(w.index, epochs, endNs, restartProblems);
             }
         }
     }
@@ -767,8 +768,8 @@ public final class TortureRun {
         final long[] counters = new long[c.counters()];
         Map<Long, Long> stamps = Map.of();
         long keysFound;
-        final ViewAgreement agreement = new ViewAgreement();
-        final List<String> viewProblems = new ArrayList<>();
+        final StoreAgreement agreement = new StoreAgreement();
+        final List<String> storeProblems = new ArrayList<>();
 
         void read() {
             try (SharedMap map = client(false)) {
@@ -783,7 +784,7 @@ public final class TortureRun {
                         .count();
                 if (directThreads > 0) {
                     try (SharedMap direct = client(true)) {
-                        agreement.compare(map, direct, viewProblems);
+                        agreement.compare(map, direct, storeProblems);
                     }
                 }
             } catch (SharedMapException | NumberFormatException e) {
@@ -832,6 +833,11 @@ public final class TortureRun {
         out.printf(
                 "writes: corruption keys %,d SET and %,d DELETE; history keys %s%n",
                 r.attempted.values().stream().mapToLong(Long::longValue).sum(), r.deletes, historyMix(r.histories));
+        out.printf(
+                "value lengths written: %,d the key's own, %,d another of the same entry, %,d drawn afresh%n",
+                r.lengths[ValueLengths.Choice.OWN.ordinal()],
+                r.lengths[ValueLengths.Choice.SAME_ENTRY.ordinal()],
+                r.lengths[ValueLengths.Choice.FRESH.ordinal()]);
         if (c.crash()) {
             List<Long> sorted = restartMs.stream().sorted().toList();
             out.printf(
@@ -960,13 +966,13 @@ public final class TortureRun {
     }
 
     /**
-     * (e) The direct readers read from the view, agree with the socket, re-map after restarts; the
-     * socket-only clients never read from it.
+     * (e) The direct readers read from the mapped store, agree with the socket, read the new
+     * daemon's store after restarts; the socket-only clients never read from it.
      */
     private Verdict directReads(Results r, FinalState end) {
         ReadTotals reads = r.reads;
-        List<String> problems = new ArrayList<>(r.remapProblems);
-        problems.addAll(end.viewProblems);
+        List<String> problems = new ArrayList<>(r.restartProblems);
+        problems.addAll(end.storeProblems);
         long linDirect = r.histories.values().stream()
                 .flatMap(List::stream)
                 .filter(o -> o.kind() == LinOp.Kind.GET && o.direct())
@@ -977,43 +983,48 @@ public final class TortureRun {
                 .count();
         if (reads.socketClientDirect > 0) {
             problems.add("socket-only clients (direct reads off) answered " + reads.socketClientDirect
-                    + " GETs from the view");
+                    + " GETs from the mapped store");
         }
         if (directThreads > 0) {
             if (reads.direct == 0) {
-                problems.add("no GET was answered from the daemon's view although " + directThreads + " threads read"
-                        + " directly (their " + String.format("%,d", reads.directClientSocket)
-                        + " GETs all went through the"
-                        + " socket): the daemon has no view (--no-view, --durability never) or these processes may not open it;"
+                problems.add("no GET was answered from the daemon's mapped store although " + directThreads
+                        + " threads read directly (their " + String.format("%,d", reads.directClientSocket)
+                        + " GETs all went through the socket): the daemon offers no direct reads"
+                        + " (--no-direct-reads, --durability never) or these processes may not open its store;"
                         + " --direct-readers 0 tortures the socket only");
             } else if (c.linKeys() > 0 && linDirect == 0) {
-                problems.add(
-                        "no history GET was answered from the view: the linearizability check judged no direct read");
+                problems.add("no history GET was answered from the mapped store: the linearizability check judged no"
+                        + " direct read");
             }
         }
-        problems.addAll(findings.of(Check.DIRECT_READS)); // found during the run (the re-map probe)
+        problems.addAll(findings.of(Check.DIRECT_READS)); // found during the run (the restart probe)
         List<String> details = new ArrayList<>();
         if (directThreads > 0) {
             details.add(String.format(
-                    "at the end: the view and the socket agree on %d of %d keys (%d answered from the"
-                            + " view); %d of %d direct clients had the view mapped",
+                    "at the end: the mapped store and the socket agree on %d of %d keys (%d answered from the"
+                            + " store); %d of %d direct clients had the store mapped",
                     end.agreement.compared - end.agreement.disagreed,
                     end.agreement.compared,
-                    end.agreement.fromView,
+                    end.agreement.fromStore,
                     reads.directClientsMapped,
                     reads.directClients));
         }
         if (c.crash() && directThreads > 0) {
             details.add(String.format(
-                    "re-mapped: the probe client (mapped before the first kill) read its acknowledged"
-                            + " write from the new daemon's view after %d of %d kills; the workers' direct clients answered GETs from"
-                            + " a view after %d of %d restarts (%s)",
-                    probeRemaps, crashChecks, reads.remapped.size(), restarts, reads.remapSummary(restarts)));
+                    "after restarts: the probe client (mapped before the first kill) read its acknowledged"
+                            + " write from the new daemon's store after %d of %d kills; the workers' direct clients answered"
+                            + " GETs from the store after %d of %d restarts (%s)",
+                    probeReadsAfterKills,
+                    crashChecks,
+                    reads.readNewStore.size(),
+                    restarts,
+                    reads.afterRestartSummary(restarts)));
         }
         problems.stream().limit(10).forEach(details::add);
         String summary = String.format(
-                "%,d GETs from the view, %,d through the socket (%d direct threads: %,d"
-                        + " from the view + %,d fell back to the socket; %d socket-only threads: %,d); history GETs %,d direct,"
+                "%,d GETs from the mapped store, %,d through the socket (%d direct threads: %,d"
+                        + " from the store + %,d fell back to the socket; %d socket-only threads: %,d); history GETs %,d"
+                        + " direct,"
                         + " %,d socket",
                 reads.direct,
                 reads.directClientSocket + reads.socketClientSocket,
@@ -1092,7 +1103,7 @@ public final class TortureRun {
                 n.getOrDefault(LinOp.Kind.DELETE, 0L));
     }
 
-    /** The workers' clients' read counts ({@link SharedMap#readStats()}) and the re-maps after restarts. */
+    /** The workers' clients' read counts ({@link SharedMap#readStats()}) and their reads after restarts. */
     private final class ReadTotals {
         long direct;
         long directClientSocket;
@@ -1100,8 +1111,8 @@ public final class TortureRun {
         long socketClientDirect;
         int directClients;
         int directClientsMapped;
-        /** Restart number -> workers that read from the new daemon's view after it. */
-        final TreeMap<Integer, Integer> remapped = new TreeMap<>();
+        /** Restart number -> workers that read from the new daemon's store after it. */
+        final TreeMap<Integer, Integer> readNewStore = new TreeMap<>();
 
         void add(boolean directClient, long directGets, long socketGets, boolean mapped) {
             if (directClient) {
@@ -1117,15 +1128,16 @@ public final class TortureRun {
 
         /**
          * One worker's epochs (restart n: when it heard of it, the GETs its direct threads began after
-         * that, and how many of them a view answered). A new daemon that opens its view at the old
-         * one's file retires the old one before it answers anyone, so then a GET begun after the worker
-         * heard of restart n and answered from a view was answered by the new daemon's: the client
-         * re-mapped. (A daemon restarted with its view elsewhere, or none, leaves the old view live;
-         * then only the probe client's check, which reads a fresh write, tells.) {@link
-         * #REMAP_WITHIN_GETS} GETs after a restart with none from a view is a failure; fewer (a restart
-         * near the end) are not judged.
+         * that, and how many of them a store answered). Before a new daemon answers anyone, it has
+         * either continued the old daemon's store (brought it up to date: it is now the new daemon's)
+         * or retired it (every store found through the socket or the data directory), so a GET begun
+         * after the worker heard of restart n and answered from a store was answered by the new
+         * daemon's: the client reads it, with its old mapping or a new one. The probe client's check,
+         * which reads a fresh write, tells the same from the other side. {@link #STORE_READ_WITHIN_GETS}
+         * GETs after a restart with none from a store is a failure; fewer (a restart near the end) are
+         * not judged.
          */
-        void remaps(int worker, TreeMap<Integer, long[]> epochs, long endNs, List<String> problems) {
+        void afterRestarts(int worker, TreeMap<Integer, long[]> epochs, long endNs, List<String> problems) {
             for (Map.Entry<Integer, long[]> e : epochs.entrySet()) {
                 int n = e.getKey();
                 if (n == 0) {
@@ -1134,26 +1146,26 @@ public final class TortureRun {
                 Map.Entry<Integer, long[]> next = epochs.higherEntry(n);
                 long lengthNs = (next != null ? next.getValue()[0] : endNs) - e.getValue()[0];
                 long gets = e.getValue()[1];
-                long fromView = e.getValue()[2];
-                if (fromView > 0) {
-                    remapped.merge(n, 1, Integer::sum);
-                } else if (gets >= REMAP_WITHIN_GETS) {
+                long fromStore = e.getValue()[2];
+                if (fromStore > 0) {
+                    readNewStore.merge(n, 1, Integer::sum);
+                } else if (gets >= STORE_READ_WITHIN_GETS) {
                     problems.add(String.format(
                             "worker %d: after restart %d its direct clients made %d GETs in %.1f s and"
-                                    + " the view answered none: they did not map the new daemon's view",
+                                    + " the mapped store answered none: they did not read the new daemon's store",
                             worker, n, gets, lengthNs / 1e9));
                 }
             }
         }
 
-        String remapSummary(int restarts) {
+        String afterRestartSummary(int restarts) {
             StringBuilder b = new StringBuilder();
             for (int n = 1; n <= restarts; n++) {
                 b.append(n > 1 ? ", " : "")
                         .append("#")
                         .append(n)
                         .append(": ")
-                        .append(remapped.getOrDefault(n, 0))
+                        .append(readNewStore.getOrDefault(n, 0))
                         .append(" workers");
             }
             return restarts == 0 ? "no restarts" : b.toString();
@@ -1162,13 +1174,13 @@ public final class TortureRun {
 
     /**
      * At the end, with every worker done: every key of the run read through the socket and then from
-     * the view must be the same (value and version), or absent from both. The socket read comes
-     * first: it answers only once its version is durable, and so in the view.
+     * the mapped store must be the same (value and version), or absent from both. The socket read
+     * comes first: it answers only once its version is durable, and so in the store.
      */
-    private final class ViewAgreement {
+    private final class StoreAgreement {
         int compared;
         int disagreed;
-        int fromView;
+        int fromStore;
 
         void compare(SharedMap socketOnly, SharedMap direct, List<String> problems) {
             WorkerSpec s = workers.getFirst().spec;
@@ -1182,27 +1194,27 @@ public final class TortureRun {
             for (int i = 0; i < c.linKeys(); i++) {
                 keys.add(s.linKey(i));
             }
-            if (remapProbe != null) {
+            if (restartProbe != null) {
                 keys.add(probeKey());
             }
             for (String key : keys) {
                 Optional<Entry> viaSocket = socketOnly.get(key);
                 long before = direct.readStats().direct();
-                Optional<Entry> viaView = direct.get(key);
-                boolean answeredByView = direct.readStats().direct() > before;
+                Optional<Entry> viaStore = direct.get(key);
+                boolean answeredByStore = direct.readStats().direct() > before;
                 compared++;
-                fromView += answeredByView ? 1 : 0;
-                boolean same = viaSocket.isPresent() == viaView.isPresent()
+                fromStore += answeredByStore ? 1 : 0;
+                boolean same = viaSocket.isPresent() == viaStore.isPresent()
                         && (viaSocket.isEmpty()
-                                || (viaSocket.get().version() == viaView.get().version()
+                                || (viaSocket.get().version() == viaStore.get().version()
                                         && Arrays.equals(
                                                 viaSocket.get().value(),
-                                                viaView.get().value())));
+                                                viaStore.get().value())));
                 if (!same) {
                     disagreed++;
                     problems.add("at the end " + key + " is " + describe(viaSocket) + " through the socket but "
-                            + describe(viaView)
-                            + (answeredByView ? " in the view" : " through the direct client's fallback"));
+                            + describe(viaStore)
+                            + (answeredByStore ? " in the mapped store" : " through the direct client's fallback"));
                 }
             }
         }

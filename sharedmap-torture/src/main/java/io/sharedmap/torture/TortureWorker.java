@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
@@ -49,14 +50,15 @@ import org.jspecify.annotations.Nullable;
  * the thread is within its share of the history budget, spread evenly over the duration.
  *
  * <p>Direct and socket reads: the threads marked {@code D} in the spec each have a client of their
- * own with direct reads on (GET answered from the daemon's shared-memory view when the key is in
- * it), the others share one client with direct reads off. A direct thread's client is its own, so
- * its read counts tell exactly which of its GETs the view answered; history GETs record it. Values
- * of the corruption and history keys straddle the view's slot capacity, so the same keys keep
- * moving into the view and out of it (and out by DELETE). The coordinator tells the workers of each
- * daemon restart ({@code R <n>} on stdin, once the new daemon answers); a direct GET begun after
- * that which the view answered shows that the client mapped the new daemon's view. The result
- * file adds each client's {@link SharedMap#readStats()} and, per restart, the direct GETs after it.
+ * own with direct reads on (GET answered from the daemon's mapped store when the store can tell),
+ * the others share one client with direct reads off. A direct thread's client is its own, so its
+ * read counts tell exactly which of its GETs the store answered; history GETs record it. The values
+ * of the corruption and history keys are sized by {@link ValueLengths}, so that the store rewrites
+ * the same keys now in place, now as a new entry retiring the old one (and retires them by DELETE).
+ * The coordinator tells the workers of each daemon restart ({@code R <n>} on stdin, once the new
+ * daemon answers); a direct GET begun after that which the store answered shows that the client
+ * mapped the new daemon's store. The result file adds each client's {@link SharedMap#readStats()},
+ * per restart the direct GETs after it, and how the written values' lengths were chosen.
  */
 public final class TortureWorker {
     /** Reports on standard output, read by {@link TortureRun} as they come: connected and waiting for GO. */
@@ -92,10 +94,12 @@ public final class TortureWorker {
     private final AtomicInteger reported = new AtomicInteger();
     private final long[] counterAcked;
     private final long[] counterUnknown;
+    private final ValueLengths lengths;
     private long startNs;
 
     private TortureWorker(WorkerSpec spec, @Nullable SharedMap socketMap, List<SharedMap> maps) {
         this.spec = spec;
+        this.lengths = new ValueLengths(spec.runId());
         this.socketMap = socketMap;
         this.maps = maps;
         this.counterAcked = new long[spec.counters()];
@@ -151,7 +155,7 @@ public final class TortureWorker {
                     if (l.equals("STOP")) {
                         break;
                     }
-                    if (l.startsWith("R ")) { // the daemon was restarted: direct GETs from now on need its new view
+                    if (l.startsWith("R ")) { // the daemon was restarted: direct GETs from now on need its new store
                         int n = Integer.parseInt(l.substring(2).trim());
                         epochStartNs.put(n, System.nanoTime());
                         epoch = n;
@@ -240,10 +244,12 @@ public final class TortureWorker {
         final List<LinOp> history = new ArrayList<>();
         final long[] lastVersion = new long[Math.max(1, spec.linKeys())];
         long linValues;
-        /** Direct threads, by the restart epoch in which they began: {GETs, of which the view answered}. */
+        /** Direct threads, by the restart epoch in which they began: {GETs, of which the store answered}. */
         final Map<Integer, long[]> directByEpoch = new HashMap<>();
-        /** Whether the last {@link #get} was answered from the view. */
+        /** Whether the last {@link #get} was answered from the mapped store. */
         boolean lastDirect;
+        /** Values written (SET and CAS), by {@link ValueLengths.Choice} (its ordinal). */
+        final long[] lengthChoices = new long[ValueLengths.Choice.values().length];
 
         ThreadState(int thread, SplittableRandom random) {
             this.writer = TortureValue.writerId(spec.process(), thread);
@@ -253,8 +259,8 @@ public final class TortureWorker {
         }
 
         /**
-         * GET through this thread's client, noting whether the view answered it (exact: a direct
-         * thread's client is its own, and a socket-only client never reads the view).
+         * GET through this thread's client, noting whether the mapped store answered it (exact: a
+         * direct thread's client is its own, and a socket-only client never reads the store).
          */
         Optional<Entry> get(byte[] key) {
             if (!direct) {
@@ -272,28 +278,10 @@ public final class TortureWorker {
             }
         }
 
-        /**
-         * A length that lands on either side of the view's slot capacity: {@code overhead} bytes of
-         * the value are fixed, the result is the rest ({@code min} at least). A tenth exactly fill a
-         * slot, a tenth exceed it by one byte, the rest fall within 48 bytes either side (45% below,
-         * 30% above) or, one in twenty, well beyond.
-         */
-        int acrossSlot(int keyLength, int overhead, int min) {
-            int fits = spec.viewCapacity() - keyLength - overhead; // the largest that still fits
-            int r = random.nextInt(100);
-            int n;
-            if (r < 10) {
-                n = fits;
-            } else if (r < 20) {
-                n = fits + 1;
-            } else if (r < 65) {
-                n = random.nextInt(fits - 48, fits + 1);
-            } else if (r < 95) {
-                n = random.nextInt(fits + 1, fits + 49);
-            } else {
-                n = random.nextInt(fits + 49, fits + 2048);
-            }
-            return Math.max(min, n);
+        /** Counts how {@code length} was chosen and returns its bytes. */
+        int chosen(ValueLengths.Length length) {
+            lengthChoices[length.choice().ordinal()]++;
+            return length.bytes();
         }
 
         void loop(long endNs) {
@@ -335,26 +323,14 @@ public final class TortureWorker {
                 return;
             }
             long n = ++writes;
-            byte[] value = TortureValue.encode(spec.runId(), k, writer, n, valueLength(key.length));
+            int overhead = TortureValue.HEADER_LENGTH + TortureValue.TRAILER_LENGTH;
+            int payload = chosen(lengths.corruption(k, key.length, overhead, random)) - overhead;
+            byte[] value = TortureValue.encode(spec.runId(), k, writer, n, payload);
             try {
                 map.set(key, value);
             } catch (SharedMapException e) {
                 error("SET " + spec.valueKey(k), e);
             }
-        }
-
-        int valueLength(int keyLength) {
-            int r = random.nextInt(1000);
-            if (r < 600) { // in and out of the view
-                return acrossSlot(keyLength, TortureValue.HEADER_LENGTH + TortureValue.TRAILER_LENGTH, 0);
-            }
-            if (r < 900) {
-                return random.nextInt(16, 1024);
-            }
-            if (r < 990) {
-                return random.nextInt(1024, 16 * 1024);
-            }
-            return random.nextInt(64 * 1024, 200 * 1024); // beyond the client's 64 KiB buffer: a gather write
         }
 
         void read() {
@@ -376,8 +352,8 @@ public final class TortureWorker {
             } catch (IllegalArgumentException bad) {
                 fail(
                         Check.CORRUPTION,
-                        spec.valueKey(k) + " at v" + e.get().version() + (lastDirect ? " (read from the view)" : "")
-                                + ": " + bad.getMessage());
+                        spec.valueKey(k) + " at v" + e.get().version()
+                                + (lastDirect ? " (read from the mapped store)" : "") + ": " + bad.getMessage());
             }
         }
 
@@ -445,7 +421,7 @@ public final class TortureWorker {
                         fail(
                                 Check.CORRUPTION,
                                 "history key " + spec.linKey(k) + " at v"
-                                        + e.get().version() + (lastDirect ? " (read from the view)" : "") + ": "
+                                        + e.get().version() + (lastDirect ? " (read from the mapped store)" : "") + ": "
                                         + bad.getMessage());
                         return;
                     }
@@ -465,7 +441,8 @@ public final class TortureWorker {
                     error("GET " + spec.linKey(k), ex);
                 }
             } else if (r < 60) {
-                byte[] value = TortureValue.historyValue(id, acrossSlot(key.length, 0, Long.BYTES));
+                byte[] value =
+                        TortureValue.historyValue(id, chosen(lengths.history(k, key.length, Long.BYTES, random)));
                 long invoke = System.nanoTime();
                 try {
                     SetResult s = map.set(key, value);
@@ -479,7 +456,8 @@ public final class TortureWorker {
                 }
             } else if (r < 82) {
                 long expected = random.nextInt(10) == 0 ? 0 : lastVersion[k];
-                byte[] value = TortureValue.historyValue(id, acrossSlot(key.length, 0, Long.BYTES));
+                byte[] value =
+                        TortureValue.historyValue(id, chosen(lengths.history(k, key.length, Long.BYTES, random)));
                 long invoke = System.nanoTime();
                 try {
                     CasResult c = map.compareAndSet(key, expected, value);
@@ -535,7 +513,8 @@ public final class TortureWorker {
     /**
      * The result file the coordinator reads ({@link TortureRun}): one {@link WorkerReport} a line,
      * of the kinds {@code ops}, {@code client}, {@code epoch}, {@code end}, {@code deletes}, {@code
-     * writer}, {@code seen}, {@code counter} and {@code history} ({@link LinOp#report}).
+     * lengths}, {@code writer}, {@code seen}, {@code counter} and {@code history} ({@link
+     * LinOp#report}).
      */
     private void writeResult(List<ThreadState> states, long endNs) throws IOException {
         Files.createDirectories(spec.result().getParent());
@@ -546,7 +525,7 @@ public final class TortureWorker {
                     .with("errors", errors.get())
                     .with("failures", failures.get())
                     .with("verified", verified.get()));
-            // each client's own counts: its path, GETs from the view, GETs through the socket, view mapped now
+            // each client's own counts: its path, GETs from the store, GETs through the socket, store mapped now
             for (SharedMap m : new LinkedHashSet<>(maps)) {
                 SharedMap.ReadStats r = m.readStats();
                 out.accept(WorkerReport.of("client")
@@ -556,7 +535,7 @@ public final class TortureWorker {
                         .with("mapped", r.viewMapped()));
             }
             // per restart epoch (0: from GO): when this worker heard of it, and the direct threads' GETs
-            // begun in it, and how many of those the view answered
+            // begun in it, and how many of those the store answered
             Map<Integer, long[]> direct = new HashMap<>();
             for (ThreadState s : states) {
                 s.directByEpoch.forEach((e, n) -> {
@@ -571,13 +550,22 @@ public final class TortureWorker {
                         .with("epoch", e)
                         .with("heard", t)
                         .with("gets", n[0])
-                        .with("fromView", n[1]));
+                        .with("fromStore", n[1]));
             });
             out.accept(WorkerReport.of("end")
                     .with("at", endNs)
                     .with("directThreads", states.stream().filter(s -> s.direct).count()));
             out.accept(WorkerReport.of("deletes")
                     .with("count", states.stream().mapToLong(s -> s.deletes).sum()));
+            WorkerReport chosen = WorkerReport.of("lengths");
+            for (ValueLengths.Choice c : ValueLengths.Choice.values()) {
+                chosen = chosen.with(
+                        c.name().toLowerCase(Locale.ROOT),
+                        states.stream()
+                                .mapToLong(s -> s.lengthChoices[c.ordinal()])
+                                .sum());
+            }
+            out.accept(chosen);
             Map<Long, Long> seen = new HashMap<>();
             for (ThreadState s : states) {
                 out.accept(WorkerReport.of("writer").with("writer", s.writer).with("writes", s.writes));

@@ -21,11 +21,9 @@ import java.util.Map;
  * @param recovering whether the clients recover across daemon restarts
  * @param reconnectWindowMs the recovering clients' reconnect window
  * @param result where the worker writes its result file
- * @param directThreads which threads read directly from the daemon's view ({@code D}: a client of
- *     their own with direct reads on) and which through the socket only ({@code S}: one shared
- *     client with direct reads off), one letter per thread
- * @param viewCapacity bytes of key plus value one view slot holds: value sizes straddle it, so
- *     keys keep moving into and out of the view
+ * @param directThreads which threads read directly from the daemon's mapped store ({@code D}: a
+ *     client of their own with direct reads on) and which through the socket only ({@code S}: one
+ *     shared client with direct reads off), one letter per thread
  */
 public record WorkerSpec(
         Path socket,
@@ -41,8 +39,7 @@ public record WorkerSpec(
         boolean recovering,
         long reconnectWindowMs,
         Path result,
-        String directThreads,
-        int viewCapacity) {
+        String directThreads) {
 
     public WorkerSpec {
         if (directThreads.length() != threads || !directThreads.matches("[DS]*")) {
@@ -90,8 +87,7 @@ public record WorkerSpec(
                 "recovering=" + recovering,
                 "reconnectWindowMs=" + reconnectWindowMs,
                 "result=" + result,
-                "directThreads=" + directThreads,
-                "viewCapacity=" + viewCapacity);
+                "directThreads=" + directThreads);
     }
 
     static WorkerSpec parse(String[] args) {
@@ -117,8 +113,7 @@ public record WorkerSpec(
                 Boolean.parseBoolean(get(m, "recovering")),
                 Long.parseLong(get(m, "reconnectWindowMs")),
                 Path.of(get(m, "result")),
-                get(m, "directThreads"),
-                Integer.parseInt(get(m, "viewCapacity")));
+                get(m, "directThreads"));
     }
 
     private static String get(Map<String, String> m, String name) {

@@ -27,8 +27,8 @@ import org.jspecify.annotations.Nullable;
  * the daemon creates it (and each parent it has to create) {@code 0700}, and every file in it
  * {@code 0600}: the mode is passed to {@code open(2)}/{@code mkdir(2)} with the create, so there is
  * no moment with a wider mode, and a umask can only take bits away (a directory the daemon creates
- * is then set to its exact mode). Files made to be shared (the socket and the view beside it) get
- * their own modes elsewhere. Directories that already exist are never changed: {@link
+ * is then set to its exact mode). Files made to be shared (the socket, the mapped store's public
+ * side) get their own modes elsewhere. Directories that already exist are never changed: {@link
  * #exposureWarning} tells the operator instead.
  */
 public final class FileModes {

@@ -20,7 +20,7 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public class EngineHooks {
     public static final String STALE_READS_PROPERTY = "sharedmap.unsafe.staleReads";
-    public static final String LATE_APPLY_PROPERTY = "sharedmap.unsafe.lateView";
+    public static final String LATE_APPLY_PROPERTY = "sharedmap.unsafe.lateApply";
 
     /** The hooks of a correct daemon: every point does nothing. */
     public static final EngineHooks NONE = new EngineHooks();

@@ -21,9 +21,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * A reader process beside the {@link WriterMain}s: GETs their keys round and round and prints
  * {@code S key= tag= seq= version=} each time it sees a newer value of a key, followed by a line
- * {@code VIEW} when that GET was answered from the daemon's shared-memory view (direct reads are on
+ * {@code DIRECT} when that GET was answered from the daemon's mapped store (direct reads are on
  * unless {@code --socket-reads}). The protocol promises that no reply shows a value before it is
- * durable as the mode promises, and the view holds only durable values, so every value printed
+ * durable as the mode promises, and the store holds only durable values, so every value printed
  * here must survive a kill -9 of the daemon. {@code --pass-pause-us} sleeps between passes over
  * the keys (0: none). Stops at EOF on stdin, printing {@code READS reads= direct= socket=}; rides out
  * daemon restarts.
@@ -74,7 +74,7 @@ public final class ReaderMain {
                 for (String key : keys) {
                     long before = map.readStats().direct();
                     Optional<Entry> e = map.get(key);
-                    boolean fromView = map.readStats().direct() > before;
+                    boolean fromStore = map.readStats().direct() > before;
                     reads++;
                     if (e.isEmpty()) {
                         continue;
@@ -84,7 +84,7 @@ public final class ReaderMain {
                         OUT.println(WorkerReport.of("CORRUPT")
                                 .with("key", key)
                                 .with("version", e.get().version())
-                                .with("fromView", fromView)
+                                .with("fromStore", fromStore)
                                 .line());
                     } else if (o.seq() > lastSeq.getOrDefault(key, 0L)) {
                         lastSeq.put(key, o.seq());
@@ -94,8 +94,8 @@ public final class ReaderMain {
                                 .with("seq", o.seq())
                                 .with("version", e.get().version())
                                 .line());
-                        if (fromView) {
-                            OUT.println(WorkerReport.of("VIEW").line());
+                        if (fromStore) {
+                            OUT.println(WorkerReport.of("DIRECT").line());
                         }
                     }
                 }

@@ -73,7 +73,7 @@ public final class WriteLog {
                 seen.merge(w.key(), w, (a, b) -> a.seq() >= b.seq() ? a : b);
             }
             case "CORRUPT" -> corruptReads.add(writer + ": " + line);
-            case "READY", "READS", "VIEW" -> {}
+            case "READY", "READS", "DIRECT" -> {}
             default -> throw new AssertionError(writer + " printed an unexpected line: " + line);
         }
     }

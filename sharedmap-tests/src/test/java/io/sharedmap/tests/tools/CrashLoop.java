@@ -30,10 +30,10 @@ import java.util.function.Consumer;
  *       present with its value or a later one of the same writer, nothing torn; at the end, with the
  *       writers stopped, additionally nothing never written appears, versions match the
  *       acknowledgements and never go backwards. A reader process ({@link ReaderMain}, direct reads
- *       on) reads the writers' keys throughout, mostly from the daemon's shared-memory view: every
- *       value it was shown (even from a killed daemon's view, before the new daemon retired it)
- *       must survive each restart, and after each restart it must read new values from the new
- *       daemon's view (it re-maps).
+ *       on) reads the writers' keys throughout, mostly from the daemon's mapped store: every value
+ *       it was shown (even from the store of a daemon about to be killed) must survive each
+ *       restart, and after each restart it must read new values from the new daemon's store (the
+ *       same files when the new daemon continued the store, new ones it maps when it rebuilt it).
  *   <li>{@code never}: a kill may lose the last few milliseconds of acknowledged writes, only from
  *       the end. Each round has its own writers (fresh tags), stopped after the kill; after the
  *       restart what the round's writers left must be a prefix of each writer's history, hold only
@@ -74,16 +74,18 @@ public final class CrashLoop {
     }
 
     /**
-     * The reader's GETs: from the view, through the socket, and after how many restarts it read new
-     * values from the new daemon's view (none in {@code never} mode, which has no view and no reader).
+     * The reader's GETs: from the mapped store, through the socket, and after how many restarts it
+     * read new values from the new daemon's store (none in {@code never} mode, which has no direct
+     * reads and no reader).
      */
-    public record ReaderStats(long reads, long direct, long socket, int remapped) {
+    public record ReaderStats(long reads, long direct, long socket, int newStoreAfterRestarts) {
         static final ReaderStats NONE = new ReaderStats(0, 0, 0, 0);
 
         @Override
         public String toString() {
-            return "reader " + reads + " GETs (" + direct + " from the view, " + socket
-                    + " through the socket), re-mapped" + " after " + remapped + " restarts";
+            return "reader " + reads + " GETs (" + direct + " from the store, " + socket
+                    + " through the socket), read new values from the new daemon's store after "
+                    + newStoreAfterRestarts + " restarts";
         }
     }
 
@@ -171,12 +173,12 @@ public final class CrashLoop {
                         "--duration-ms",
                         "86400000"));
         List<String> problems = new ArrayList<>();
-        int remapped = 0;
+        int newStoreAfterRestarts = 0;
         for (int k = 1; k <= c.kills() && problems.isEmpty(); k++) {
             randomMoment(writers, random, c.maxDelayMs());
             daemon.kill9();
             daemon = env.startDaemon(spec);
-            int fromViewAtRestart = reader.count("VIEW");
+            int fromStoreAtRestart = reader.count("DIRECT");
             WriteLog acknowledged =
                     WriteLog.of(writers); // every ack printed so far: before the kill or after the restart
             WriteLog shown =
@@ -188,17 +190,18 @@ public final class CrashLoop {
             for (String p : Verify.seenValuesSurvive(shown, dump)) {
                 problems.add("after kill " + k + ", a value the reader was shown: " + p);
             }
-            // Two more values from the view: the reader has at most one GET in flight, so at least one
-            // began after the new daemon answered, when the old view was already retired.
+            // Two more new values from the store: the reader has at most one GET in flight, so at least
+            // one began after the new daemon answered, when the store it read was the new daemon's (the
+            // killed daemon's, continued and brought up to date, or a new one: the old one retired).
             try {
-                reader.awaitCount("VIEW", fromViewAtRestart + 2, PROGRESS);
-                remapped++;
+                reader.awaitCount("DIRECT", fromStoreAtRestart + 2, PROGRESS);
+                newStoreAfterRestarts++;
             } catch (AssertionError e) {
-                problems.add("after kill " + k
-                        + ": the reader read no new value from the new daemon's view (no re-map): " + e.getMessage());
+                problems.add("after kill " + k + ": the reader read no new value from the new daemon's store: "
+                        + e.getMessage());
             }
             progress.accept("kill " + k + ": " + acknowledged.ackedCount() + " acknowledged so far, all present; "
-                    + shown.seen().size() + " keys the reader saw, all present; it re-mapped the new view");
+                    + shown.seen().size() + " keys the reader saw, all present; it read the new daemon's store");
         }
         awaitMore(writers, 5);
         stop(writers);
@@ -219,18 +222,19 @@ public final class CrashLoop {
                 dump.items().size(),
                 0,
                 problems,
-                readerStats(reader, remapped));
+                readerStats(reader, newStoreAfterRestarts));
     }
 
     /** The reader's closing {@code READS reads= direct= socket=} report. */
-    private static ReaderStats readerStats(ChildProcess reader, int remapped) {
+    private static ReaderStats readerStats(ChildProcess reader, int newStoreAfterRestarts) {
         for (String line : reader.lines()) {
             if (WorkerReport.isKind(line, "READS")) {
                 WorkerReport r = WorkerReport.parse(line);
-                return new ReaderStats(r.number("reads"), r.number("direct"), r.number("socket"), remapped);
+                return new ReaderStats(
+                        r.number("reads"), r.number("direct"), r.number("socket"), newStoreAfterRestarts);
             }
         }
-        return new ReaderStats(0, 0, 0, remapped);
+        return new ReaderStats(0, 0, 0, newStoreAfterRestarts);
     }
 
     private static Result runNever(Launcher env, Config c, Consumer<String> progress) {
