@@ -526,6 +526,7 @@ public final class BenchCommand implements Subcommand {
                 synchronized (servers) {
                     servers.forEach(BenchServer::close);
                 }
+                BenchServer.deleteStores(launch);
                 try {
                     Runtime.getRuntime().removeShutdownHook(cleanup);
                 } catch (IllegalStateException e) {

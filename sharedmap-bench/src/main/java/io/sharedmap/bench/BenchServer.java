@@ -12,10 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -140,8 +142,8 @@ final class BenchServer implements AutoCloseable {
             if (!Files.exists(d)) {
                 continue;
             }
-            try (java.util.stream.Stream<Path> all = Files.walk(d)) {
-                for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            try (Stream<Path> all = Files.walk(d)) {
+                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
                     Files.deleteIfExists(p);
                 }
             } catch (IOException e) {

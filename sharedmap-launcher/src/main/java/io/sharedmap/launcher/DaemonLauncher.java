@@ -3,6 +3,8 @@ package io.sharedmap.launcher;
 import io.sharedmap.os.files.FileModes;
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -22,9 +24,25 @@ import java.util.List;
 public final class DaemonLauncher {
     /**
      * The JVM options every daemon starts with, before a spec's own: the one place to tune the
-     * daemon's JVM (heap, GC). Empty today: the JVM's defaults.
+     * daemon's JVM (heap, GC), the resource {@code daemon-jvm-options} beside this class (which
+     * {@code bin/sharedmap server} reads too).
      */
-    public static final List<String> JVM_OPTIONS = List.of();
+    public static final List<String> JVM_OPTIONS = readJvmOptions();
+
+    private static List<String> readJvmOptions() {
+        try (InputStream in = DaemonLauncher.class.getResourceAsStream("daemon-jvm-options")) {
+            if (in == null) {
+                throw new IllegalStateException("daemon-jvm-options is missing from the launcher's jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                    .lines()
+                    .map(String::strip)
+                    .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                    .toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     /** The class whose {@code main} is the {@code sharedmap} command (module sharedmap-cli). */
     public static final String MAIN_CLASS = "io.sharedmap.cli.Main";

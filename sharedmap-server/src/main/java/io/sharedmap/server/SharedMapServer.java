@@ -219,6 +219,7 @@ public final class SharedMapServer implements AutoCloseable {
                     .normalize();
             StorePlacement.prepare(storeDir, uid);
             StorePlacement.retireLeftovers(dir, socket, storeDir);
+            StorePlacement.removeOrphans(storeDir, uid);
             EngineConfig engineConfig = new EngineConfig(
                     dir,
                     config.durability(),

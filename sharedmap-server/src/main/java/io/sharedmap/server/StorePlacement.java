@@ -9,12 +9,16 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -41,6 +45,12 @@ import java.util.Set;
  * a store found through either that is not the one this daemon uses is retired (its clients go
  * back to the socket) and deleted. The previous release's view file ({@code SOCKET.view}, {@code
  * DATA/view-path}) is retired and deleted the same way.
+ *
+ * <p>Orphans: a store also records its data directory ({@code STORE/data-dir}). A daemon starting in
+ * the per-user directory of {@code /dev/shm} deletes the stores beside its own whose data directory
+ * no longer exists (a deleted test or scratch directory): nothing could ever use them again, and
+ * they hold memory until the machine reboots. A data directory exists before its daemon makes its
+ * store, so a store being made is never taken for an orphan.
  */
 final class StorePlacement {
     private static final System.Logger LOG = System.getLogger(StorePlacement.class.getName());
@@ -48,6 +58,9 @@ final class StorePlacement {
     static final String STORE_RECORD = "store-path";
 
     static final String VIEW_RECORD = "view-path";
+    /** In the store's directory: its data directory (text), so that an orphan can be recognised. */
+    static final String DATA_RECORD = "data-dir";
+
     private static final Set<PosixFilePermission> TRAVERSE_ONLY = PosixFilePermissions.fromString("rwx--x--x");
 
     private StorePlacement() {}
@@ -204,6 +217,7 @@ final class StorePlacement {
     /** Writes down where this daemon's store is: {@code DATA/store-path} and the link beside the socket. */
     static void record(Path dataDir, Path socket, Path storeDir) throws IOException {
         FileModes.writePrivate(dataDir.resolve(STORE_RECORD), storeDir.toAbsolutePath() + "\n");
+        FileModes.writePrivate(storeDir.resolve(DATA_RECORD), dataDir.toAbsolutePath() + "\n");
         Path link = link(socket);
         if (link.toAbsolutePath().normalize().equals(storeDir.toAbsolutePath().normalize())) {
             return; // the store is beside the socket itself
@@ -217,5 +231,62 @@ final class StorePlacement {
         }
         Files.createSymbolicLink(tmp, target);
         Files.move(tmp, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * Deletes the stores beside {@code storeDir}, in the per-user directory of {@code /dev/shm}, whose
+     * data directory is gone (see the class comment). Never fails the start: a store that cannot be
+     * removed is only logged.
+     */
+    static void removeOrphans(Path storeDir, long uid) {
+        Path parent = storeDir.getParent();
+        if (parent == null || !parent.equals(Path.of("/dev/shm", "sharedmap-" + uid))) {
+            return;
+        }
+        try (DirectoryStream<Path> siblings = Files.newDirectoryStream(parent)) {
+            for (Path other : siblings) {
+                Path record = other.resolve(DATA_RECORD);
+                if (other.equals(storeDir) || !Files.isRegularFile(record, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                String data = Files.readString(record, StandardCharsets.UTF_8).strip();
+                if (data.isEmpty() || Files.exists(Path.of(data))) {
+                    continue;
+                }
+                try {
+                    MappedStore.discard(other); // retired first: a client still reading it goes to its socket
+                    deleteTree(other);
+                    LOG.log(
+                            System.Logger.Level.INFO,
+                            "removed the store " + other + " of data directory " + data + ", which no longer exists");
+                } catch (IOException e) {
+                    LOG.log(
+                            System.Logger.Level.WARNING,
+                            "cannot remove the store " + other + " of data directory " + data
+                                    + ", which no longer exists: " + e);
+                }
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot look for orphaned stores in " + parent + ": " + e);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                if (e != null) {
+                    throw e;
+                }
+                Files.delete(d);
+                return FileVisitResult.CONTINUE;
+            }
+        });
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sharedmap.os.store.StoreReader;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -13,7 +14,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -76,6 +80,55 @@ class StorePlacementTest {
      * The same data directory served on another socket with another store directory: the new daemon
      * cannot find the old store beside its own socket, but the data directory says where it was.
      */
+    private static void startAndStop(Path data, Path socket) throws Exception {
+        SharedMapServer s = SharedMapServer.start(
+                ServerConfig.defaults(data, socket), SecurityConfig.DEFAULTS, StoreConfig.DEFAULTS);
+        s.stop();
+        s.awaitStopped();
+    }
+
+    /**
+     * Stores in the per-user directory of /dev/shm whose data directory was deleted are removed by the
+     * next daemon that starts there; a store whose data directory exists is kept.
+     */
+    @Test
+    void storesOfDeletedDataDirectories_areRemovedByTheNextDaemonInDevShm() throws Exception {
+        if (!Files.isDirectory(Path.of("/dev/shm"))) {
+            return; // no per-user directory on this machine: nothing to test
+        }
+        long uid = SocketFile.processUid();
+        Path gone = tmp.resolve("gone");
+        Path kept = tmp.resolve("kept");
+        startAndStop(gone, tmp.resolve("gone.sock"));
+        startAndStop(kept, tmp.resolve("kept.sock"));
+        Path goneStore = StorePlacement.defaultDirectory(tmp.resolve("gone.sock"), uid);
+        Path keptStore = StorePlacement.defaultDirectory(tmp.resolve("kept.sock"), uid);
+        assertThat(goneStore.resolve(StorePlacement.DATA_RECORD)).content().isEqualToIgnoringNewLines(gone.toString());
+        assertThat(goneStore.resolve("public/root")).exists();
+        deleteTree(gone);
+        try {
+            startAndStop(tmp.resolve("next"), tmp.resolve("next.sock"));
+            assertThat(goneStore).as("the store of a deleted data directory").doesNotExist();
+            assertThat(keptStore.resolve("public/root"))
+                    .as("the store of a data directory that exists")
+                    .exists();
+        } finally {
+            for (String d : List.of("kept", "next")) {
+                deleteTree(tmp.resolve(d)); // their stores go at the next daemon's start, as orphans
+            }
+            StorePlacement.removeOrphans(goneStore, uid);
+        }
+        assertThat(keptStore).as("an orphan once its data directory went").doesNotExist();
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
     @Test
     void nextDaemonOnTheDataDirectory_retiresTheStoreOfItsLastSocket() throws Exception {
         Path data = tmp.resolve("data");

@@ -30,6 +30,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * the preallocated end. {@link #seal} unmaps and cuts the file to its logical end; after a crash,
  * recovery treats an all-zero tail as the clean end of the journal.
  *
+ * <p>Memory: each extent is mapped in an arena of its own and unmapped as soon as the leader moves
+ * past it, so the daemon's resident memory holds at most the current extent and those ready ahead
+ * (about {@link #READY_AHEAD_BYTES} + {@link #MAX_EXTENT_BYTES}), not the whole segment. Unmapping
+ * loses nothing: the pages stay in the page cache, and the next {@code fdatasync} writes them back.
+ *
  * <p>Threads:
  *
  * <ul>
@@ -63,20 +68,20 @@ final class SegmentAppender {
     private static final int ZERO_CHUNK = 64 << 10;
     private static final int FALLBACK_BUFFER_BYTES = 256 << 10;
 
-    /** A mapped, zero-filled range {@code [start, end)} of the file. */
-    private record Extent(long start, long end, ByteBuffer buffer) {}
+    /** A mapped, zero-filled range {@code [start, end)} of the file, mapped in {@code arena}. */
+    private record Extent(long start, long end, ByteBuffer buffer, Arena arena) {}
 
     private final FileChannel channel;
     private final String name;
     private final Faults faults;
     private final RecordCodec codec = new RecordCodec();
-    private final Arena arena = Arena.ofShared();
     private final int maxExtentBytes;
     private final int readyAheadBytes;
 
     // Owned by the leader.
     private long position;
     private ByteBuffer current; // the extent position is in, or null
+    private Arena currentArena; // its mapping's arena, or null
     private long currentStart;
     private long currentEnd;
     private ByteBuffer fallbackBuffer;
@@ -201,15 +206,26 @@ final class SegmentAppender {
     /** Under {@code extendLock}: the first ready extent becomes the current one. */
     private void useNextExtent() {
         Extent e = ready.removeFirst();
+        unmapCurrent();
         current = e.buffer();
+        currentArena = e.arena();
         currentStart = e.start();
         currentEnd = e.end();
     }
 
     /** Under {@code extendLock}: no mapped room at {@code at}; appends there go through a positional write. */
     private void noExtent(long at) {
+        unmapCurrent();
         current = null;
         currentStart = currentEnd = at;
+    }
+
+    /** Leader only: unmaps the extent it is leaving (its records stay in the page cache). */
+    private void unmapCurrent() {
+        if (currentArena != null) {
+            currentArena.close();
+            currentArena = null;
+        }
     }
 
     /**
@@ -251,7 +267,7 @@ final class SegmentAppender {
             fallbackWrites++;
             // Extents now behind the logical end are used up; one that holds it becomes current.
             while (!ready.isEmpty() && ready.peekFirst().end() <= end) {
-                ready.removeFirst();
+                ready.removeFirst().arena().close();
             }
             Extent e = ready.peekFirst();
             if (current != null && end < currentEnd) {
@@ -336,12 +352,14 @@ final class SegmentAppender {
                 extendLock.unlock();
             }
             Extent extent = null;
+            Arena arena = Arena.ofShared();
             try {
                 faults.beforePreallocate();
                 zeroFill(start, size);
                 MemorySegment m = channel.map(FileChannel.MapMode.READ_WRITE, start, size, arena);
-                extent = new Extent(start, start + size, m.asByteBuffer());
+                extent = new Extent(start, start + size, m.asByteBuffer(), arena);
             } catch (IOException | RuntimeException e) {
+                arena.close();
                 retryAfterNanos = System.nanoTime() + RETRY_NANOS;
                 retryPending = true;
                 LOG.log(
@@ -407,12 +425,15 @@ final class SegmentAppender {
             while (fillStart >= 0) {
                 fillDone.awaitUninterruptibly();
             }
+            for (Extent e : ready) {
+                e.arena().close();
+            }
             ready.clear();
         } finally {
             extendLock.unlock();
         }
+        unmapCurrent();
         current = null;
-        arena.close();
         channel.truncate(committed);
         if (sync) {
             channel.force(true);
