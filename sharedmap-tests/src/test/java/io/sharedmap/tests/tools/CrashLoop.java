@@ -46,14 +46,22 @@ import java.util.function.Consumer;
  * --kills 100 --mode interval} (see docs/RELIABILITY.md). Exit 0 when clean, 1 when a check failed.
  */
 public final class CrashLoop {
-    /** Settings of one run. */
-    public record Config(String mode, int kills, int writers, int threads, long seed, int maxDelayMs) {
+    /**
+     * Settings of one run.
+     *
+     * @param baseKeys a data set loaded before the first kill and never changed ({@link BaseData}):
+     *     after every restart {@link #BASE_SAMPLE} random keys of it are read back, and at the end all
+     */
+    public record Config(String mode, int kills, int writers, int threads, long seed, int maxDelayMs, int baseKeys) {
         public Config {
             if (!List.of("interval", "always", "never").contains(mode)) {
                 throw new IllegalArgumentException("--mode must be interval, always or never, not " + mode);
             }
         }
     }
+
+    /** Base keys read back after each restart. */
+    static final int BASE_SAMPLE = 1_000;
 
     /** What a run did and found. */
     public record Result(
@@ -68,6 +76,10 @@ public final class CrashLoop {
         public String summary() {
             return "crash loop, durability " + config.mode() + ": " + kills + " kill -9, " + acknowledged
                     + " acknowledged writes (" + lost + " with unknown outcome), " + checkedKeys + " keys checked, "
+                    + (config.baseKeys() > 0
+                            ? config.baseKeys() + " base keys (" + Math.min(BASE_SAMPLE, config.baseKeys())
+                                    + " read back after every restart, all at the end), "
+                            : "")
                     + (reader.reads() > 0 ? reader + ", " : "") + problems.size() + " problem(s), " + millis / 1000
                     + " s";
         }
@@ -154,6 +166,7 @@ public final class CrashLoop {
         DaemonProcess.Spec spec = env.daemonSpec().withDurability(c.mode());
         Random random = new Random(c.seed());
         DaemonProcess daemon = env.startDaemon(spec);
+        loadBase(daemon, c, progress);
         List<ChildProcess> writers = startWriters(env, daemon, c, "w");
         // Paced (a pass over the keys every 2 ms) so that it does not take a CPU from the writers.
         ChildProcess reader = env.startClient(
@@ -190,6 +203,9 @@ public final class CrashLoop {
             for (String p : Verify.seenValuesSurvive(shown, dump)) {
                 problems.add("after kill " + k + ", a value the reader was shown: " + p);
             }
+            for (String p : BaseData.check(daemon.socket(), c.baseKeys(), BASE_SAMPLE, random)) {
+                problems.add("after kill " + k + ": " + p);
+            }
             // Two more new values from the store: the reader has at most one GET in flight, so at least
             // one began after the new daemon answered, when the store it read was the new daemon's (the
             // killed daemon's, continued and brought up to date, or a new one: the old one retired).
@@ -213,6 +229,8 @@ public final class CrashLoop {
         Verify.durability(log, dump, true).forEach(p -> problems.add("at the end: " + p));
         Verify.seenValuesSurvive(WriteLog.of(List.of(reader)), dump)
                 .forEach(p -> problems.add("at the end, a value" + " the reader was shown: " + p));
+        BaseData.check(daemon.socket(), c.baseKeys(), c.baseKeys(), random)
+                .forEach(p -> problems.add("at the end: " + p));
         daemon.stop();
         return new Result(
                 c,
@@ -241,6 +259,11 @@ public final class CrashLoop {
         DaemonProcess.Spec spec = env.daemonSpec().withDurability("never");
         Random random = new Random(c.seed());
         DaemonProcess daemon = env.startDaemon(spec);
+        if (c.baseKeys() > 0) {
+            loadBase(daemon, c, progress);
+            daemon.stop(); // never mode promises nothing of the last writes before a kill: a clean stop does
+            daemon = env.startDaemon(spec);
+        }
         List<ChildProcess> all = new ArrayList<>();
         Map<String, Dump.Item> frozen = new HashMap<>(); // keys of finished rounds -> what they held
         List<String> problems = new ArrayList<>();
@@ -285,14 +308,26 @@ public final class CrashLoop {
                     frozen.put(key, item);
                 }
             }
+            found.addAll(BaseData.check(daemon.socket(), c.baseKeys(), BASE_SAMPLE, random));
             for (String p : found) {
                 problems.add("after kill " + k + ": " + p);
             }
             progress.accept("kill " + k + ": round acknowledged " + round.ackedCount() + ", recovered a prefix; "
                     + frozen.size() + " keys frozen");
         }
+        BaseData.check(daemon.socket(), c.baseKeys(), c.baseKeys(), random)
+                .forEach(p -> problems.add("at the end: " + p));
         daemon.stop();
         return new Result(c, c.kills(), acked, lost, frozen.size(), 0, problems, ReaderStats.NONE);
+    }
+
+    private static void loadBase(DaemonProcess daemon, Config c, Consumer<String> progress) {
+        if (c.baseKeys() > 0) {
+            long start = System.nanoTime();
+            BaseData.load(daemon.socket(), c.baseKeys());
+            progress.accept(
+                    "loaded " + c.baseKeys() + " base keys in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+        }
     }
 
     public static void main(String[] argv) {
@@ -308,11 +343,13 @@ public final class CrashLoop {
                 "--seed",
                 Long.toString(System.nanoTime()),
                 "--max-delay-ms",
-                "400"));
+                "400",
+                "--keys",
+                "0"));
         for (int i = 0; i < argv.length; i++) {
             if (argv[i].equals("--help") || !a.containsKey(argv[i]) || i + 1 == argv.length) {
                 System.err.println("usage: CrashLoop [--kills 100] [--mode interval|always|never|all] [--writers 3]"
-                        + " [--threads 2] [--seed N] [--max-delay-ms 400]");
+                        + " [--threads 2] [--seed N] [--max-delay-ms 400] [--keys 0 (a base data set of N keys)]");
                 System.exit(argv[i].equals("--help") ? 0 : 2);
             }
             a.put(argv[i], argv[++i]);
@@ -327,7 +364,8 @@ public final class CrashLoop {
                     Integer.parseInt(a.get("--writers")),
                     Integer.parseInt(a.get("--threads")),
                     Long.parseLong(a.get("--seed")),
-                    Integer.parseInt(a.get("--max-delay-ms")));
+                    Integer.parseInt(a.get("--max-delay-ms")),
+                    Integer.parseInt(a.get("--keys")));
             try (StandaloneLauncher env = new StandaloneLauncher("crash-loop-" + mode)) {
                 System.out.println("durability " + mode + ", seed " + c.seed() + ", logs in " + env.logDir());
                 Result r = run(env, c, line -> System.out.println("  " + line));
