@@ -196,7 +196,7 @@ public final class CrashLoop {
                     WriteLog.of(writers); // every ack printed so far: before the kill or after the restart
             WriteLog shown =
                     WriteLog.of(List.of(reader)); // every value the reader was shown so far, from either daemon
-            Dump dump = DumpMain.dump(daemon.socket(), acknowledged.keys());
+            Dump dump = DumpMain.dump(daemon.socket(), acknowledged.keys(), BaseData.PREFIX);
             for (String p : Verify.durability(acknowledged, dump, false)) {
                 problems.add("after kill " + k + ": " + p);
             }
@@ -224,7 +224,7 @@ public final class CrashLoop {
         reader.closeStdin();
         reader.awaitExit(Duration.ofSeconds(120), 0);
         WriteLog log = WriteLog.of(writers);
-        Dump dump = DumpMain.dump(daemon.socket(), log.keys());
+        Dump dump = DumpMain.dump(daemon.socket(), log.keys(), BaseData.PREFIX);
         log.versionProblems().forEach(p -> problems.add("versions: " + p));
         Verify.durability(log, dump, true).forEach(p -> problems.add("at the end: " + p));
         Verify.seenValuesSurvive(WriteLog.of(List.of(reader)), dump)
@@ -283,7 +283,7 @@ public final class CrashLoop {
             WriteLog everything = WriteLog.of(all);
             acked += round.ackedCount();
             lost += round.count(WriteLog.Kind.LOST);
-            Dump dump = DumpMain.dump(daemon.socket(), everything.keys());
+            Dump dump = DumpMain.dump(daemon.socket(), everything.keys(), BaseData.PREFIX);
             List<String> found = new ArrayList<>(Verify.prefixConsistency(round, dump));
             for (String p : Verify.durability(everything, dump, true)) {
                 if (!p.contains("an acknowledged write was lost")
