@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Layout of the <em>mapped store</em>: the files in which the daemon keeps every key, value,
@@ -355,7 +356,7 @@ public final class StoreDescriptor {
     }
 
     /** Checks the fixed fields of a header; null if they match, else what is wrong. */
-    public static String checkHeader(MemorySegment s, long magic, int format, int headerLength, String what) {
+    public static @Nullable String checkHeader(MemorySegment s, long magic, int format, int headerLength, String what) {
         if (!s.isNative() || s.address() % Long.BYTES != 0) {
             return what + " must be mapped at an address aligned to 8 bytes";
         }

@@ -252,7 +252,7 @@ public final class StoreReader implements AutoCloseable {
     }
 
     /** Found, ABSENT (not in this side), or null: retry. */
-    private Result probe(Index ix, byte[] key, long h) {
+    private @Nullable Result probe(Index ix, byte[] key, long h) {
         MemorySegment s = ix.segment;
         long mask = (1L << ix.log2Slots) - 1;
         long i = home(h, ix.log2Slots);
@@ -297,7 +297,7 @@ public final class StoreReader implements AutoCloseable {
             if ((long) WORD.getOpaque(e, off + ENTRY_STAMP_OFFSET) != s1 || (long) WORD.getOpaque(s, slotAt) != w) {
                 return null;
             }
-            if (same) {
+            if (value != null) { // the key matched
                 return new Found(value, versionOf(s1));
             }
             // another key whose hash shares the slot's bits: probe on
