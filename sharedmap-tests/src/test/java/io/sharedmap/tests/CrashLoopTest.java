@@ -29,7 +29,7 @@ class CrashLoopTest {
     void tenKills_atRandomMoments_everyPromiseOfTheModeKept(String mode) {
         long seed = System.nanoTime();
         CrashLoop.Result r = CrashLoop.run(
-                env, new CrashLoop.Config(mode, 10, mode.equals("never") ? 2 : 3, 2, seed, 300, 20_000), line -> {});
+                env, new CrashLoop.Config(mode, 10, mode.equals("never") ? 2 : 3, 2, seed, 300, 20_000, 0), line -> {});
         Verify.assertNone(r.summary() + " (seed " + seed + ")", r.problems());
         assertThat(r.kills()).isEqualTo(10);
         assertThat(r.acknowledged()).as("acknowledged writes").isGreaterThan(100);

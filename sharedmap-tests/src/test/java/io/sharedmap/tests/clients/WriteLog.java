@@ -28,9 +28,29 @@ public final class WriteLog {
     private final Map<String, Long> doneSeq = new HashMap<>();
     private final Map<String, Write> seen = new TreeMap<>();
     private final List<String> corruptReads = new ArrayList<>();
+    private final Map<String, Integer> parsedLines = new HashMap<>();
     private int acked;
 
     private WriteLog() {}
+
+    /** An empty log that {@link #update} brings up to date, reading only what is new each time. */
+    public static WriteLog live() {
+        return new WriteLog();
+    }
+
+    /**
+     * Adds the lines the writers printed since the last update (a crash loop's check after each
+     * restart then costs what is new, not everything so far). Returns this log.
+     */
+    public WriteLog update(Collection<ChildProcess> writers) {
+        for (ChildProcess w : writers) {
+            int from = parsedLines.getOrDefault(w.name(), 0);
+            List<String> fresh = w.linesFrom(from);
+            fresh.forEach(line -> add(w.name(), line));
+            parsedLines.put(w.name(), from + fresh.size());
+        }
+        return this;
+    }
 
     /** Parses a snapshot of the writers' output so far. */
     public static WriteLog of(Collection<ChildProcess> writers) {

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A writer process for the multi-process and crash tests. Each thread has a tag ({@code
@@ -39,7 +40,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * default): a write whose connection breaks is resent, exactly once, when the daemon is back within
  * {@code --reconnect-window-ms}; {@code --plain} turns that off. After a failure the thread waits
  * (pinging) until a daemon serves again, then goes on with the next seq. It stops at EOF on stdin,
- * after {@code --max-writes} per thread, or after {@code --duration-ms}, and exits 0.
+ * after {@code --max-writes} per thread, or after {@code --duration-ms}, and exits 0. {@code
+ * --pause-us N} paces each thread: a pause of N µs after each acknowledged write (long crash loops,
+ * whose logs would otherwise grow by the writers' full speed between kills).
  */
 public final class WriterMain {
     private static final PrintStream OUT =
@@ -58,6 +61,7 @@ public final class WriterMain {
         long maxWrites = args.getLong("--max-writes", Long.MAX_VALUE);
         long durationMs = args.getLong("--duration-ms", 120_000);
         long reconnectMs = args.getLong("--reconnect-timeout-ms", 60_000);
+        long pauseNs = args.getLong("--pause-us", 0) * 1_000;
         boolean reconnect = !args.flag("--no-reconnect");
         Options options = args.flag("--plain")
                 ? Options.defaults().recovering(false)
@@ -98,8 +102,8 @@ public final class WriterMain {
             }
             int index = t;
             workers.add(Thread.ofPlatform().name("writer-" + threadTag).start(() -> {
-                failed[index] =
-                        !write(map, threadTag, keys, valueBytes, maxWrites, endNs, reconnect, reconnectMs, stop);
+                failed[index] = !write(
+                        map, threadTag, keys, valueBytes, maxWrites, endNs, reconnect, reconnectMs, pauseNs, stop);
             }));
         }
         for (Thread w : workers) {
@@ -124,6 +128,7 @@ public final class WriterMain {
             long endNs,
             boolean reconnect,
             long reconnectMs,
+            long pauseNs,
             AtomicBoolean stop) {
         long seq = 0;
         long acks = 0;
@@ -137,6 +142,9 @@ public final class WriterMain {
                 acks++;
                 OUT.println(
                         write("A", key, tag, seq).with("version", r.version()).line());
+                if (pauseNs > 0) {
+                    LockSupport.parkNanos(pauseNs); // a rate limit, not a wait for anything
+                }
                 continue;
             } catch (ServerFailureException e) {
                 if (e.errorCode().orElse(null) == ErrorCode.SHUTTING_DOWN) {

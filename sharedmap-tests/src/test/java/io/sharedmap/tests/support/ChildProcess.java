@@ -121,6 +121,16 @@ public final class ChildProcess {
         }
     }
 
+    /** The stdout lines after the first {@code from} (an empty list when there are none yet). */
+    public List<String> linesFrom(int from) {
+        lock.lock();
+        try {
+            return from >= lines.size() ? List.of() : List.copyOf(lines.subList(from, lines.size()));
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** How many stdout lines so far start with {@code token} followed by a space (or are exactly it). */
     public int count(String token) {
         lock.lock();

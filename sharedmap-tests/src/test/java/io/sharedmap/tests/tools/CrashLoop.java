@@ -52,7 +52,8 @@ public final class CrashLoop {
      * @param baseKeys a data set loaded before the first kill and never changed ({@link BaseData}):
      *     after every restart {@link #BASE_SAMPLE} random keys of it are read back, and at the end all
      */
-    public record Config(String mode, int kills, int writers, int threads, long seed, int maxDelayMs, int baseKeys) {
+    public record Config(
+            String mode, int kills, int writers, int threads, long seed, int maxDelayMs, int baseKeys, int pauseUs) {
         public Config {
             if (!List.of("interval", "always", "never").contains(mode)) {
                 throw new IllegalArgumentException("--mode must be interval, always or never, not " + mode);
@@ -74,7 +75,12 @@ public final class CrashLoop {
             List<String> problems,
             ReaderStats reader) {
         public String summary() {
-            return "crash loop, durability " + config.mode() + ": " + kills + " kill -9, " + acknowledged
+            return "crash loop, durability " + config.mode() + ": " + kills + " kill -9, "
+                    + (config.pauseUs() > 0
+                            ? config.writers() * config.threads() + " writer threads pausing " + config.pauseUs()
+                                    + " µs after each ack, "
+                            : "")
+                    + acknowledged
                     + " acknowledged writes (" + lost + " with unknown outcome), " + checkedKeys + " keys checked, "
                     + (config.baseKeys() > 0
                             ? config.baseKeys() + " base keys (" + Math.min(BASE_SAMPLE, config.baseKeys())
@@ -135,7 +141,9 @@ public final class CrashLoop {
                     "--value-bytes",
                     "150",
                     "--duration-ms",
-                    "86400000"));
+                    "86400000",
+                    "--pause-us",
+                    Integer.toString(c.pauseUs())));
             a.addAll(List.of(more));
             writers.add(env.startClient("writer-" + tagPrefix + i, WriterMain.class, a));
         }
@@ -187,15 +195,15 @@ public final class CrashLoop {
                         "86400000"));
         List<String> problems = new ArrayList<>();
         int newStoreAfterRestarts = 0;
+        WriteLog acknowledged = WriteLog.live(); // every ack printed so far: before the kill or after the restart
+        WriteLog shown = WriteLog.live(); // every value the reader was shown so far, from either daemon
         for (int k = 1; k <= c.kills() && problems.isEmpty(); k++) {
             randomMoment(writers, random, c.maxDelayMs());
             daemon.kill9();
             daemon = env.startDaemon(spec);
             int fromStoreAtRestart = reader.count("DIRECT");
-            WriteLog acknowledged =
-                    WriteLog.of(writers); // every ack printed so far: before the kill or after the restart
-            WriteLog shown =
-                    WriteLog.of(List.of(reader)); // every value the reader was shown so far, from either daemon
+            acknowledged.update(writers);
+            shown.update(List.of(reader));
             Dump dump = DumpMain.dump(daemon.socket(), acknowledged.keys(), BaseData.PREFIX);
             for (String p : Verify.durability(acknowledged, dump, false)) {
                 problems.add("after kill " + k + ": " + p);
@@ -345,11 +353,14 @@ public final class CrashLoop {
                 "--max-delay-ms",
                 "400",
                 "--keys",
+                "0",
+                "--pause-us",
                 "0"));
         for (int i = 0; i < argv.length; i++) {
             if (argv[i].equals("--help") || !a.containsKey(argv[i]) || i + 1 == argv.length) {
                 System.err.println("usage: CrashLoop [--kills 100] [--mode interval|always|never|all] [--writers 3]"
-                        + " [--threads 2] [--seed N] [--max-delay-ms 400] [--keys 0 (a base data set of N keys)]");
+                        + " [--threads 2] [--seed N] [--max-delay-ms 400] [--keys 0 (a base data set of N keys)]"
+                        + " [--pause-us 0 (each writer thread pauses N µs after each ack)]");
                 System.exit(argv[i].equals("--help") ? 0 : 2);
             }
             a.put(argv[i], argv[++i]);
@@ -365,7 +376,8 @@ public final class CrashLoop {
                     Integer.parseInt(a.get("--threads")),
                     Long.parseLong(a.get("--seed")),
                     Integer.parseInt(a.get("--max-delay-ms")),
-                    Integer.parseInt(a.get("--keys")));
+                    Integer.parseInt(a.get("--keys")),
+                    Integer.parseInt(a.get("--pause-us")));
             try (StandaloneLauncher env = new StandaloneLauncher("crash-loop-" + mode)) {
                 System.out.println("durability " + mode + ", seed " + c.seed() + ", logs in " + env.logDir());
                 Result r = run(env, c, line -> System.out.println("  " + line));
