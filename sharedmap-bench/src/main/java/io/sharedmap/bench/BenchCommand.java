@@ -15,7 +15,9 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.HdrHistogram.Histogram;
 import org.jspecify.annotations.Nullable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -361,7 +363,7 @@ public final class BenchCommand implements Subcommand {
 
     /** Runs the benchmark without the rest of the CLI (the CLI registers this class as {@code sharedmap bench}). */
     public static void main(String[] args) {
-        System.exit(new picocli.CommandLine(new BenchCommand()).execute(args));
+        System.exit(new CommandLine(new BenchCommand()).execute(args));
     }
 
     @Override
@@ -731,7 +733,7 @@ public final class BenchCommand implements Subcommand {
      * bounded to ~200 ms.
      */
     static long timerOverheadNs() {
-        org.HdrHistogram.Histogram h = BenchWorker.newHistogram();
+        Histogram h = BenchWorker.newHistogram();
         for (int pass = 0; pass < 2; pass++) {
             h.reset(); // the first pass only warms up
             long t0 = System.nanoTime();

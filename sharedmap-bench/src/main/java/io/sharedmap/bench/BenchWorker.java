@@ -1,5 +1,6 @@
 package io.sharedmap.bench;
 
+import com.sun.management.OperatingSystemMXBean;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -228,7 +229,7 @@ public final class BenchWorker {
      * direct reads).
      */
     private static long cpuNs() {
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof OperatingSystemMXBean os) {
             long ns = os.getProcessCpuTime();
             if (ns >= 0) {
                 return ns;

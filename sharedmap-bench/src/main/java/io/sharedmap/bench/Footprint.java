@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -107,7 +108,7 @@ final class Footprint {
 
     /** The {@code kB} lines of {@code /proc/PID/status}, in bytes, by name (e.g. {@code VmRSS}). */
     static Map<String, Long> status(long pid) {
-        Map<String, Long> m = new java.util.HashMap<>();
+        Map<String, Long> m = new HashMap<>();
         try {
             for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
                 int colon = line.indexOf(':');

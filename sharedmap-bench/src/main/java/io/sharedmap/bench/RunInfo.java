@@ -1,6 +1,9 @@
 package io.sharedmap.bench;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
@@ -8,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /** What a result means: the machine, the software, the settings and the command line. */
@@ -82,7 +86,7 @@ final class RunInfo {
                     .getLocation()
                     .toURI());
             places.add(Files.isDirectory(code) ? code : code.getParent());
-        } catch (java.net.URISyntaxException | RuntimeException e) {
+        } catch (URISyntaxException | RuntimeException e) {
             // no code source: the working directory only
         }
         places.add(Path.of("").toAbsolutePath());
@@ -105,10 +109,10 @@ final class RunInfo {
                     .start();
             p.getOutputStream().close();
             String out;
-            try (java.io.InputStream in = p.getInputStream()) {
-                out = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+            try (InputStream in = p.getInputStream()) {
+                out = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
             }
-            if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return null;
             }

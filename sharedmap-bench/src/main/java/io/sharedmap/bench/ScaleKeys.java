@@ -1,5 +1,7 @@
 package io.sharedmap.bench;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * The keys and values of the {@code scale} workload, computed from a key's index so that nothing
  * of an N-key data set is held in memory (10,000,000 keys as {@code byte[]} would need ~400 MB in
@@ -19,8 +21,8 @@ package io.sharedmap.bench;
  */
 final class ScaleKeys {
     /** The printable bytes a value is made of: 64 of them, one per six bits. */
-    private static final byte[] ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
-            .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] ALPHABET =
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_".getBytes(StandardCharsets.US_ASCII);
 
     private final byte[] key;
     private final byte[] value;

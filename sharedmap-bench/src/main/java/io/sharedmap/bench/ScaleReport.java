@@ -10,6 +10,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.function.DoubleFunction;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -303,11 +305,7 @@ final class ScaleReport {
             @Nullable String redis,
             List<List<String>> rows) {
         void add(
-                String title,
-                String name,
-                java.util.function.DoubleFunction<String> format,
-                boolean ratio,
-                @Nullable String secondsName) {
+                String title, String name, DoubleFunction<String> format, boolean ratio, @Nullable String secondsName) {
             double a = r.value(sm, name);
             double b = r.value(redis, name);
             if (Double.isNaN(a) && Double.isNaN(b)) {
@@ -326,7 +324,7 @@ final class ScaleReport {
             add(title, name, v -> v < 0 ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * v), false, null);
         }
 
-        void text(String title, java.util.function.Function<String, String> f) {
+        void text(String title, Function<String, String> f) {
             String a = sm == null ? "" : f.apply(sm);
             String b = redis == null ? "" : f.apply(redis);
             if (!a.isEmpty() || !b.isEmpty()) {
@@ -334,7 +332,7 @@ final class ScaleReport {
             }
         }
 
-        private static String cellText(double v, java.util.function.DoubleFunction<String> format, double seconds) {
+        private static String cellText(double v, DoubleFunction<String> format, double seconds) {
             if (Double.isNaN(v)) {
                 return "";
             }

@@ -2,6 +2,7 @@ package io.sharedmap.bench;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -713,7 +714,7 @@ final class ScaleRun {
                         wrong++;
                     }
                     if (first.size() < 5) {
-                        first.add(new String(key, java.nio.charset.StandardCharsets.US_ASCII)
+                        first.add(new String(key, StandardCharsets.US_ASCII)
                                 + (got == null ? " missing" : " wrong (" + got.length + " bytes)"));
                     }
                 }

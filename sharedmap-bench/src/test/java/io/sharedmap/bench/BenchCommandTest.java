@@ -7,12 +7,16 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.File;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -290,7 +294,7 @@ class BenchCommandTest {
         // scale.csv: every figure of both stores, with sane values
         List<String> lines = Files.readAllLines(out.resolve("scale.csv"));
         assertThat(lines.get(0)).isEqualTo(ScaleReport.CSV_HEADER);
-        java.util.Map<String, Double> v = new java.util.HashMap<>();
+        Map<String, Double> v = new HashMap<>();
         for (String line : lines.subList(1, lines.size())) {
             List<String> f = ResultsWriter.parseCsvLine(line);
             assertThat(f.get(1)).as("no problem rows: " + line).isNotEqualTo("problem");
@@ -391,8 +395,7 @@ class BenchCommandTest {
     @Test
     void scaleKeys_areFixedWidthDecimalWithTheirOwnValues() {
         ScaleKeys k = new ScaleKeys(10, 100);
-        assertThat(new String(k.key(12345), java.nio.charset.StandardCharsets.US_ASCII))
-                .isEqualTo("0000012345");
+        assertThat(new String(k.key(12345), StandardCharsets.US_ASCII)).isEqualTo("0000012345");
         assertThat(ScaleKeys.newKey(12345, 10)).isEqualTo(k.key(12345));
         assertThat(ScaleKeys.index(ScaleKeys.newKey(9_999_999, 10))).isEqualTo(9_999_999);
         assertThat(ScaleKeys.newValue(7, 100))
@@ -422,7 +425,7 @@ class BenchCommandTest {
     @Test
     void footprint_readsThisProcess() {
         long pid = ProcessHandle.current().pid();
-        Footprint.Memory m = Footprint.memory(pid, java.util.Map.of("data_dir", tmp.toString()));
+        Footprint.Memory m = Footprint.memory(pid, Map.of("data_dir", tmp.toString()));
         assertThat(m.vmRss()).isPositive().isEqualTo(m.rssAnon() + m.rssFile() + m.rssShmem());
         assertThat(m.totalBytes()).isGreaterThanOrEqualTo(m.vmRss());
         assertThat(m.files()).anySatisfy(f -> assertThat(f.source()).isEqualTo("STATS data_dir"));
@@ -469,7 +472,7 @@ class BenchCommandTest {
 
     @Test
     void latencies_keepSubMicrosecondPrecision() {
-        org.HdrHistogram.Histogram h = BenchWorker.newHistogram();
+        Histogram h = BenchWorker.newHistogram();
         for (int i = 0; i < 1000; i++) {
             h.recordValue(350); // ns
         }

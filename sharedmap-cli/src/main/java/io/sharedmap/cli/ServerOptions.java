@@ -166,8 +166,7 @@ final class ServerOptions {
 
     /** The same store settings as arguments of {@code sharedmap server}. */
     static List<String> toArgs(StoreConfig s) {
-        List<String> args =
-                new java.util.ArrayList<>(List.of(s.directReads() ? "--direct-reads" : "--no-direct-reads"));
+        List<String> args = new ArrayList<>(List.of(s.directReads() ? "--direct-reads" : "--no-direct-reads"));
         if (s.dir() != null) {
             args.add("--store-dir");
             args.add(s.dir().toAbsolutePath().toString());

@@ -1,5 +1,6 @@
 package io.sharedmap.cli;
 
+import java.util.Locale;
 import java.util.Map;
 
 /** Reading the daemon's STATS names the CLI relies on. */
@@ -44,7 +45,7 @@ final class Stats {
             b /= 1024;
             u++;
         }
-        return u == 0 ? value + " B" : String.format(java.util.Locale.ROOT, "%.1f %s", b, units[u]);
+        return u == 0 ? value + " B" : String.format(Locale.ROOT, "%.1f %s", b, units[u]);
     }
 
     /** {@code 1h02m03s}; hours are not capped. */

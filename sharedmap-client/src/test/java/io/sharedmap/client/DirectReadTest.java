@@ -17,6 +17,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** GET from the daemon's mapped store: same answers as the socket, and the fallbacks. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -130,8 +131,7 @@ class DirectReadTest {
      * the store is beside the socket).
      */
     @Test
-    void storeOutOfReachAtTheAnnouncedPath_isFoundBesideTheClientsSocket(@org.junit.jupiter.api.io.TempDir Path tmp)
-            throws Exception {
+    void storeOutOfReachAtTheAnnouncedPath_isFoundBesideTheClientsSocket(@TempDir Path tmp) throws Exception {
         Path before = tmp.resolve("before");
         Path after = tmp.resolve("after");
         Files.createDirectories(before);

@@ -2,6 +2,7 @@ package io.sharedmap.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.management.ThreadMXBean;
 import io.sharedmap.protocol.RequestFramer.Event;
 import io.sharedmap.protocol.RequestFramer.Rejected;
 import io.sharedmap.protocol.RequestFramer.Request;
@@ -291,7 +292,7 @@ class RequestFramerPropertyTest {
     }
 
     private static void checkArbitraryStream(byte[] stream, int maxValue, int[] cuts) {
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
         // Decode once unmeasured: the first run of a message's string concatenation links its call site,
         // a one-time cost of tens of KiB that is the JVM's, not the framer's (it made this property fail
         // on whichever sample first reached a rarely taken rejection).

@@ -12,6 +12,7 @@ import static io.sharedmap.protocol.Frames.request;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.sun.management.ThreadMXBean;
 import io.sharedmap.protocol.RequestFramer.Event;
 import io.sharedmap.protocol.RequestFramer.Hello;
 import io.sharedmap.protocol.RequestFramer.Rejected;
@@ -715,7 +716,7 @@ class RequestFramerTest {
      */
     @Test
     void request_hugeValueStreamed_skippedWithoutBuffering() {
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
         long oneGiB = 1L << 30;
         RequestFramer framer = new RequestFramer(FrameDescriptor.DEFAULT_MAX_VALUE_LENGTH);
         List<Event> events = new ArrayList<>();

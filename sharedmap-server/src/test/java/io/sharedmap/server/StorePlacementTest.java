@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -32,7 +33,7 @@ class StorePlacementTest {
         Map<String, String> stats = s.statsSnapshot();
         Path dir = Path.of(stats.get("store_direct_reads"));
         try (FileChannel c = FileChannel.open(dir.resolve("root"))) {
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             c.read(b, 24);
             return StoreReader.open(dir, b.flip().getLong());
         }
@@ -224,7 +225,7 @@ class StorePlacementTest {
 
     /** A view file of the release before the mapped store, LIVE: magic "SMAPVIEW", state 1 at byte 24. */
     private static void legacyView(Path file) throws Exception {
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
         b.putLong(0, 0x5745_4956_5041_4D53L).putLong(24, 1);
         Files.write(file, b.array());
     }
@@ -234,7 +235,7 @@ class StorePlacementTest {
         if (!Files.exists(file)) {
             return -1;
         }
-        return java.nio.ByteBuffer.wrap(Files.readAllBytes(file))
+        return ByteBuffer.wrap(Files.readAllBytes(file))
                 .order(ByteOrder.LITTLE_ENDIAN)
                 .getLong(24);
     }

@@ -27,11 +27,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -812,7 +814,7 @@ public final class Engine implements AutoCloseable {
         private final int limit;
         private final int maxBytes;
         private final int bytesPerKey;
-        private final java.util.Iterator<Map.Entry<byte[], Pending>> queued;
+        private final Iterator<Map.Entry<byte[], Pending>> queued;
         private Map.Entry<byte[], Pending> nextQueued;
         private final List<ScannedKey> keys;
         private long visible;
@@ -937,7 +939,7 @@ public final class Engine implements AutoCloseable {
         if (journal.segmentBytes() >= threshold && !closed && snapshotRunning.compareAndSet(false, true)) {
             try {
                 background.execute(this::snapshotQuietly);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+            } catch (RejectedExecutionException e) {
                 snapshotRunning.set(false); // closing
             }
         }

@@ -8,6 +8,7 @@ import io.sharedmap.server.security.Owner;
 import io.sharedmap.server.store.MappedStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -342,7 +344,7 @@ final class Journal implements AutoCloseable {
         final long version; // Long.MIN_VALUE: waits for the leadership itself (rotate, close)
         final boolean sync;
         /** {@link #WAITING}, then {@link #HANDED} (by a releasing leader) or {@link #GONE} (by this waiter, leaving). */
-        final java.util.concurrent.atomic.AtomicInteger state = new java.util.concurrent.atomic.AtomicInteger();
+        final AtomicInteger state = new AtomicInteger();
 
         static final int WAITING = 0;
         static final int HANDED = 1;
@@ -575,7 +577,7 @@ final class Journal implements AutoCloseable {
             c.force(false);
             fsyncs.incrementAndGet();
             syncedVersion.accumulateAndGet(w, Math::max);
-        } catch (java.nio.channels.ClosedChannelException e) {
+        } catch (ClosedChannelException e) {
             // rotated or closed: the rotation or close synced it
         } catch (IOException e) {
             fail(e);

@@ -5,7 +5,11 @@ import io.sharedmap.server.engine.Results.Outcome;
 import io.sharedmap.server.engine.Results.Write;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -66,12 +70,12 @@ final class SessionTable {
             return 0;
         }
         try {
-            java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
+            MessageDigest d = MessageDigest.getInstance("SHA-256");
             d.update("sharedmap session".getBytes(StandardCharsets.US_ASCII));
             d.update(ByteBuffer.allocate(16).putLong(uid).putLong(clientId).array());
             long k = ByteBuffer.wrap(d.digest()).getLong();
             return k == 0 ? 1 : k;
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }
     }
@@ -114,7 +118,7 @@ final class SessionTable {
 
     private final Map<Long, Session> sessions = new ConcurrentHashMap<>();
     // @GuardedBy("forgotten")
-    private final java.util.LinkedHashSet<Long> forgotten = new java.util.LinkedHashSet<>();
+    private final LinkedHashSet<Long> forgotten = new LinkedHashSet<>();
 
     private Session session(long clientId, long uid) {
         Session s = sessions.get(clientId);
@@ -139,7 +143,7 @@ final class SessionTable {
      * is full.
      */
     private void evictIdlest(long newcomer) {
-        Map<Long, Integer> counts = new java.util.HashMap<>();
+        Map<Long, Integer> counts = new HashMap<>();
         counts.put(newcomer, 1);
         for (Session s : sessions.values()) {
             long uid;

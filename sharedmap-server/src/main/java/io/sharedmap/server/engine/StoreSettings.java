@@ -5,6 +5,7 @@ import io.sharedmap.server.store.MappedStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Predicate;
 
 /**
  * Where the engine keeps its mapped store ({@link MappedStore}) and who may read its public side
@@ -47,7 +48,7 @@ public record StoreSettings(Path dir, int publicFileMode, long publicGid, long d
      * and group may read. Files only their owner may read get everything if that owner is root, which
      * reads every key anyway.
      */
-    record PublishPolicy(int fileMode, long gid, long daemonUid) implements java.util.function.Predicate<Owner> {
+    record PublishPolicy(int fileMode, long gid, long daemonUid) implements Predicate<Owner> {
         @Override
         public boolean test(Owner o) {
             int m = o.mode();

@@ -2,6 +2,7 @@ package io.sharedmap.server.store;
 
 import static io.sharedmap.server.store.StoreLayout.*;
 
+import io.sharedmap.os.store.StoreDescriptor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -76,8 +77,7 @@ final class Meta implements AutoCloseable {
             a.close();
             throw e;
         }
-        String bad = io.sharedmap.os.store.StoreDescriptor.checkHeader(
-                s, META_MAGIC, META_FORMAT_VERSION, META_LENGTH, file.toString());
+        String bad = StoreDescriptor.checkHeader(s, META_MAGIC, META_FORMAT_VERSION, META_LENGTH, file.toString());
         if (bad != null) {
             a.close();
             throw new StoreCorruptException(bad);

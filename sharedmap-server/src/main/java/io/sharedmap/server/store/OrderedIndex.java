@@ -2,6 +2,7 @@ package io.sharedmap.server.store;
 
 import static io.sharedmap.server.store.StoreLayout.*;
 
+import io.sharedmap.os.store.StoreDescriptor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -101,8 +102,8 @@ final class OrderedIndex implements AutoCloseable {
         OrderedIndex t = new OrderedIndex(file, keys, points);
         try {
             MemorySegment whole = StoreFiles.map(file, t.arena);
-            String bad = io.sharedmap.os.store.StoreDescriptor.checkHeader(
-                    whole, TREE_MAGIC, TREE_FORMAT_VERSION, PAGE_SIZE, file.toString());
+            String bad =
+                    StoreDescriptor.checkHeader(whole, TREE_MAGIC, TREE_FORMAT_VERSION, PAGE_SIZE, file.toString());
             if (bad == null && whole.byteSize() % SEGMENT_BYTES != 0) {
                 bad = file + ": length " + whole.byteSize() + " is not a whole number of " + SEGMENT_BYTES
                         + "-byte segments";

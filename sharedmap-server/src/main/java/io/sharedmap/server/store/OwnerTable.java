@@ -2,6 +2,7 @@ package io.sharedmap.server.store;
 
 import static io.sharedmap.server.store.StoreLayout.*;
 
+import io.sharedmap.os.store.StoreDescriptor;
 import io.sharedmap.server.security.Owner;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -71,7 +72,7 @@ final class OwnerTable implements AutoCloseable {
     static OwnerTable open(Path file) throws IOException {
         Arena probe = Arena.ofShared();
         MemorySegment s = StoreFiles.map(file, probe);
-        String bad = io.sharedmap.os.store.StoreDescriptor.checkHeader(
+        String bad = StoreDescriptor.checkHeader(
                 s, OWNERS_MAGIC, OWNERS_FORMAT_VERSION, OWNERS_HEADER_LENGTH, file.toString());
         long n = bad == null ? (long) WORD.getAcquire(s, (long) OWNERS_COUNT_OFFSET) : 0;
         if (bad == null && (n < 0 || n > MAX_OWNERS || OWNERS_HEADER_LENGTH + n * OWNER_RECORD_LENGTH > s.byteSize())) {

@@ -28,6 +28,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -366,8 +367,7 @@ class EngineSecurityTest {
      * {@code threads} threads, released together, each try to create {@code perThread} distinct keys
      * as {@code callerOf(thread)}; returns how many were created (the rest refused for a limit).
      */
-    private static int race(Engine e, int threads, int perThread, java.util.function.IntFunction<Caller> callerOf)
-            throws Exception {
+    private static int race(Engine e, int threads, int perThread, IntFunction<Caller> callerOf) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             CountDownLatch go = new CountDownLatch(1);

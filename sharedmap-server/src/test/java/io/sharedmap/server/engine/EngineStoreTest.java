@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sharedmap.os.store.StoreReader;
+import io.sharedmap.protocol.LimitCodec;
 import io.sharedmap.server.Durability;
 import io.sharedmap.server.security.Caller;
 import io.sharedmap.server.security.Owner;
@@ -159,8 +160,7 @@ class EngineStoreTest {
             assertThat(e.stats().keys()).isEqualTo(1001);
             assertThat(e.stats().liveBytes())
                     .isEqualTo(e.accounts()
-                            .row(new io.sharedmap.protocol.LimitCodec.Principal(
-                                    io.sharedmap.protocol.LimitCodec.Kind.USER, 0))
+                            .row(new LimitCodec.Principal(LimitCodec.Kind.USER, 0))
                             .usage()
                             .bytes());
         }

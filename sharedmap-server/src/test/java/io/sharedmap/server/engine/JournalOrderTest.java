@@ -5,6 +5,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sharedmap.server.Durability;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -116,7 +117,7 @@ class JournalOrderTest {
         for (Path segment : segments) {
             try (FileChannel c = FileChannel.open(segment, StandardOpenOption.READ)) {
                 byte[] header = new byte[FILE_HEADER_LENGTH];
-                c.read(java.nio.ByteBuffer.wrap(header));
+                c.read(ByteBuffer.wrap(header));
                 long base = codec.readFileHeader(header, SEGMENT_MAGIC, segment.toString())
                         .baseVersion();
                 assertThat(base).as("%s base", segment.getFileName()).isGreaterThanOrEqualTo(previous);

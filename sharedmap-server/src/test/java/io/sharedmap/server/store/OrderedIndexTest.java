@@ -8,9 +8,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.TreeMap;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -162,7 +164,7 @@ class OrderedIndexTest {
         for (int i = 0; i < 30_000; i++) {
             order.add(i);
         }
-        java.util.Collections.shuffle(order, new java.util.Random(7));
+        Collections.shuffle(order, new Random(7));
         try (OrderedIndex t = OrderedIndex.create(file, access)) {
             for (int i : order) {
                 byte[] k = ("x".repeat(600) + "/" + (i % 97) + "/" + "y".repeat(i % 300) + i)
