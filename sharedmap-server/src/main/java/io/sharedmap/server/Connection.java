@@ -30,6 +30,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * One client connection, served by one platform thread (measured faster than a virtual thread per
@@ -263,7 +264,7 @@ final class Connection implements Runnable {
                                     Status.FOUND,
                                     0,
                                     EMPTY,
-                                    l.entry().value(),
+                                    Objects.requireNonNull(l.entry().value()), // a GET reads the value
                                     l.entry().version(),
                                     l.visibleVersion());
                 }

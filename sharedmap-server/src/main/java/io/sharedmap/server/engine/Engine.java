@@ -30,6 +30,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -40,6 +41,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The storage engine: the mapped store, the journal, snapshots and recovery. Knows keys, values and
@@ -134,9 +136,13 @@ public final class Engine implements AutoCloseable {
      * version and owner, or {@code value == null} for a deletion; {@code recordVersion} is the version
      * of the journal record that made it (for a chmod, larger than {@code version}).
      */
-    private record Pending(byte[] value, long version, Owner owner, long recordVersion) {
+    private record Pending(
+            byte @Nullable [] value, long version, @Nullable Owner owner, long recordVersion) {
+        @Nullable
         Entry entry() {
-            return value == null ? null : new Entry(value, version, owner);
+            return value == null
+                    ? null
+                    : new Entry(value, version, Objects.requireNonNull(owner)); // deletions alone have none
         }
     }
 
@@ -248,7 +254,7 @@ public final class Engine implements AutoCloseable {
      * Where clients may read the store directly, or null when they may not (not offered, never mode,
      * or the journal failed).
      */
-    public StoreInfo storeInfo() {
+    public @Nullable StoreInfo storeInfo() {
         return !config.store().announce() || storeFailed ? null : new StoreInfo(store.publicDir(), store.generation());
     }
 
@@ -295,7 +301,7 @@ public final class Engine implements AutoCloseable {
      * The key's state: pending, else in the store; null if absent. With {@code withValue} false the
      * entry's value may be null (the store's is not copied); use {@link #valueLength} then.
      */
-    private Entry current(Key k, boolean withValue) {
+    private @Nullable Entry current(Key k, boolean withValue) {
         Pending p = pending.get(k);
         if (p != null) {
             return p.entry();
@@ -377,7 +383,7 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    private static int putFlags(long sequence, Entry old) {
+    private static int putFlags(long sequence, @Nullable Entry old) {
         return FLAG_OWNED | (sequence == 0 ? 0 : FLAG_SEQUENCED | (old == null ? FLAG_CREATED : 0));
     }
 
@@ -459,14 +465,15 @@ public final class Engine implements AutoCloseable {
      * Under the key's stripe lock, after its record was queued: makes {@code now} the key's pending
      * state and counts the change.
      */
-    private void publish(Key k, Entry old, Pending now) {
+    private void publish(Key k, @Nullable Entry old, Pending now) {
         if (hooks.remembersReplaced() && old != null) {
             hooks.replaced(k, old.value() != null ? old : current(k, true));
         }
         pending.put(k, now);
         if (now.value() == null) {
             liveKeys.decrement();
-            liveBytes.add(-(k.bytes.length + old.valueLength()));
+            liveBytes.add(-(k.bytes.length
+                    + Objects.requireNonNull(old, "a deletion removes a key").valueLength()));
         } else if (old == null) {
             liveKeys.increment();
             liveBytes.add(k.bytes.length + now.value().length);
@@ -632,6 +639,7 @@ public final class Engine implements AutoCloseable {
     /** What CHMOD or CHOWN does to one key's owner, or why it may not. */
     private interface OwnerChange {
         /** The new owner, or null when the caller may not change this key (counted as skipped). */
+        @Nullable
         Owner apply(Owner old);
     }
 
@@ -729,7 +737,7 @@ public final class Engine implements AutoCloseable {
     }
 
     /** Under the key's stripe lock; null if absent, {0, 0} if not permitted, else {1, version of the record}. */
-    private long[] changeOwner(Key k, OwnerChange f, boolean movesUsage, boolean enforce)
+    private long @Nullable [] changeOwner(Key k, OwnerChange f, boolean movesUsage, boolean enforce)
             throws JournalFailedException, QuotaExceededException {
         ReentrantLock lock = stripe(k);
         long v;
@@ -815,7 +823,7 @@ public final class Engine implements AutoCloseable {
         private final int maxBytes;
         private final int bytesPerKey;
         private final Iterator<Map.Entry<byte[], Pending>> queued;
-        private Map.Entry<byte[], Pending> nextQueued;
+        private Map.@Nullable Entry<byte[], Pending> nextQueued;
         private final List<ScannedKey> keys;
         private long visible;
         private int bytes;
@@ -869,11 +877,15 @@ public final class Engine implements AutoCloseable {
         private boolean addQueued() {
             Map.Entry<byte[], Pending> q = nextQueued;
             nextQueued = queued.hasNext() ? queued.next() : null;
+            if (q == null) {
+                return true;
+            }
             Pending p = q.getValue();
-            if (p.value() == null) {
+            byte[] value = p.value();
+            if (value == null) {
                 return true; // deleted, not yet in the store
             }
-            return add(q.getKey(), p.version(), p.value().length, p.owner(), p.recordVersion());
+            return add(q.getKey(), p.version(), value.length, Objects.requireNonNull(p.owner()), p.recordVersion());
         }
 
         private boolean add(byte[] key, long version, int valueLength, Owner owner, long visibleVersion) {
@@ -1014,7 +1026,7 @@ public final class Engine implements AutoCloseable {
                 });
                 for (int i = 0; i < page.size(); i++) {
                     Entry e = page.get(i);
-                    w.write(TYPE_PUT, pageKeys.get(i), e.value(), e.version(), e.owner());
+                    w.write(TYPE_PUT, pageKeys.get(i), Objects.requireNonNull(e.value()), e.version(), e.owner());
                     count++;
                 }
                 if (page.size() < SNAPSHOT_PAGE && pageBytes[0] < SNAPSHOT_PAGE_BYTES) {

@@ -3,6 +3,7 @@ package io.sharedmap.server.engine;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The engine's named points where a test may break it on purpose, to prove that the torture
@@ -43,10 +44,11 @@ public class EngineHooks {
     }
 
     /** A change replaced or removed {@code old} (value included) of {@code key}. */
-    void replaced(Key key, Entry old) {}
+    void replaced(Key key, @Nullable Entry old) {}
 
     /** What GET answers for {@code key}, whose current entry is {@code current} (null: absent). */
-    Entry get(Key key, Entry current) {
+    @Nullable
+    Entry get(Key key, @Nullable Entry current) {
         return current;
     }
 
@@ -85,14 +87,15 @@ public class EngineHooks {
         }
 
         @Override
-        void replaced(Key key, Entry old) {
+        void replaced(Key key, @Nullable Entry old) {
             if (staleReads && old != null) {
                 overwritten.put(key, old);
             }
         }
 
         @Override
-        Entry get(Key key, Entry current) {
+        @Nullable
+        Entry get(Key key, @Nullable Entry current) {
             if (staleReads && ThreadLocalRandom.current().nextInt(3) == 0) {
                 Entry stale = overwritten.get(key);
                 if (stale != null) {

@@ -1,6 +1,7 @@
 package io.sharedmap.server.engine;
 
 import io.sharedmap.server.security.Owner;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A key's value, its version, and its owner, group and mode. Immutable: the value is a copy that no
@@ -11,7 +12,7 @@ import io.sharedmap.server.security.Owner;
  * @param value the value, or null where the engine read only the value's length
  * @param valueLength the value's length in bytes
  */
-public record Entry(byte[] value, long version, Owner owner, int valueLength) {
+public record Entry(byte @Nullable [] value, long version, Owner owner, int valueLength) {
     public Entry(byte[] value, long version, Owner owner) {
         this(value, version, owner, value.length);
     }

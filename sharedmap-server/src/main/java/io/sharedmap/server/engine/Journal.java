@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The append-only journal: assigns versions, queues records, and appends them to the active segment
@@ -69,7 +70,14 @@ final class Journal implements AutoCloseable {
 
     /** A queued record; as a change of the store, what it does there. */
     record Pending(
-            int type, int flags, long clientId, long sequence, byte[] key, byte[] value, long version, Owner owner)
+            int type,
+            int flags,
+            long clientId,
+            long sequence,
+            byte[] key,
+            byte[] value,
+            long version,
+            @Nullable Owner owner)
             implements MappedStore.Change {
         @Override
         public int changeKind() {
@@ -121,7 +129,7 @@ final class Journal implements AutoCloseable {
 
     private volatile long writtenVersion;
     private final AtomicLong syncedVersion = new AtomicLong();
-    private volatile IOException failure;
+    private volatile @Nullable IOException failure;
 
     // Replaced by the leader only (rotate); read by the background fsync and the preallocator.
     private volatile SegmentAppender appender;
@@ -136,6 +144,7 @@ final class Journal implements AutoCloseable {
 
     // The store's applier: told of every record once it is durable, before the waiters are released.
     // Set once before the first append; called by the leader only.
+    @SuppressWarnings("NullAway.Init") // set by setApplier before the first append
     private volatile Applier applier;
     // Leader only: in always mode, records written but not yet fsynced, so not yet applied.
     private final ArrayList<Pending> unsynced = new ArrayList<>();
@@ -252,7 +261,7 @@ final class Journal implements AutoCloseable {
      * As {@link #append(int, byte[], byte[])}, for a record that may carry a client's sequence number
      * ({@code FLAG_SEQUENCED}) and owner fields ({@code FLAG_OWNED}, {@code owner} not null).
      */
-    long append(int type, int flags, long clientId, long sequence, byte[] key, byte[] value, Owner owner)
+    long append(int type, int flags, long clientId, long sequence, byte[] key, byte[] value, @Nullable Owner owner)
             throws JournalFailedException {
         appendLock.lock();
         try {

@@ -1,6 +1,7 @@
 package io.sharedmap.server.engine;
 
 import java.io.IOException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The journal could not write or sync; no change after the failure is acknowledged. The daemon
@@ -9,7 +10,7 @@ import java.io.IOException;
 public final class JournalFailedException extends IOException {
     private static final long serialVersionUID = 1L;
 
-    JournalFailedException(String message, Throwable cause) {
+    JournalFailedException(@Nullable String message, @Nullable Throwable cause) {
         super(message, cause);
     }
 }

@@ -5,7 +5,9 @@ import static io.sharedmap.server.engine.StoreFileDescriptor.*;
 import io.sharedmap.protocol.FrameDescriptor;
 import io.sharedmap.server.security.Owner;
 import java.nio.ByteBuffer;
+import java.util.Objects;
 import java.util.zip.CRC32C;
+import org.jspecify.annotations.Nullable;
 
 /** Encodes and checks the records and file headers of {@link StoreFileDescriptor}. Not thread-safe. */
 final class RecordCodec {
@@ -42,7 +44,7 @@ final class RecordCodec {
             byte[] key,
             byte[] value,
             long version,
-            Owner owner) {
+            @Nullable Owner owner) {
         boolean sequenced = (flags & FLAG_SEQUENCED) != 0;
         scratch.clear();
         scratch.putInt(0);
@@ -57,6 +59,7 @@ final class RecordCodec {
             scratch.putLong(sequence);
         }
         if ((flags & FLAG_OWNED) != 0) {
+            Objects.requireNonNull(owner, "an owned record needs its owner");
             scratch.putInt(owner.uid());
             scratch.putInt(owner.gid());
             scratch.putShort((short) owner.mode());
@@ -132,7 +135,7 @@ final class RecordCodec {
      * Why a record header cannot be trusted, or null. Checks only what the header says about itself;
      * the CRC is checked once the payload is read.
      */
-    static String headerProblem(int recordLength, int type, int flags, int keyLength, int valueLength) {
+    static @Nullable String headerProblem(int recordLength, int type, int flags, int keyLength, int valueLength) {
         if (type != TYPE_PUT
                 && type != TYPE_DELETE
                 && type != TYPE_SNAPSHOT_END

@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads the records of a journal segment or snapshot in order. Reading stops at the end of the
@@ -24,7 +25,14 @@ final class RecordReader implements Closeable {
      * {@code owner} null unless it has owner fields.
      */
     record Record(
-            int type, int flags, byte[] key, byte[] value, long version, long clientId, long sequence, Owner owner) {}
+            int type,
+            int flags,
+            byte[] key,
+            byte[] value,
+            long version,
+            long clientId,
+            long sequence,
+            @Nullable Owner owner) {}
 
     private static final byte[] EMPTY = new byte[0];
 
@@ -34,7 +42,7 @@ final class RecordReader implements Closeable {
     private final RecordCodec codec = new RecordCodec();
     private final byte[] header = new byte[RECORD_HEADER_LENGTH + SEQUENCE_FIELDS_LENGTH + OWNER_FIELDS_LENGTH];
     private long offset;
-    private String problem;
+    private @Nullable String problem;
 
     RecordReader(FileChannel channel, long startOffset, String file) throws IOException {
         this.file = file;
@@ -45,6 +53,7 @@ final class RecordReader implements Closeable {
     }
 
     /** The next record, or null at the end of the file or at the first bad record (see {@link #problem()}). */
+    @Nullable
     Record next() throws IOException {
         if (problem != null || offset == fileSize) {
             return null;
@@ -122,13 +131,14 @@ final class RecordReader implements Closeable {
         }
     }
 
-    private Record fail(long at, String why) {
+    private @Nullable Record fail(long at, String why) {
         problem = file + " at offset " + at + ": " + why;
         offset = at;
         return null;
     }
 
     /** What stopped the reading, or null if it reached the end of the file cleanly. */
+    @Nullable
     String problem() {
         return problem;
     }

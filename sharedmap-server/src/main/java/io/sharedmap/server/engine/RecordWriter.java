@@ -6,6 +6,7 @@ import io.sharedmap.server.security.Owner;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import org.jspecify.annotations.Nullable;
 
 /** Buffers records into large writes to one channel. Not thread-safe: owned by one writer at a time. */
 final class RecordWriter {
@@ -38,7 +39,15 @@ final class RecordWriter {
     }
 
     /** Queues one record; values larger than the buffer go straight to the channel. */
-    void write(int type, int flags, long clientId, long sequence, byte[] key, byte[] value, long version, Owner owner)
+    void write(
+            int type,
+            int flags,
+            long clientId,
+            long sequence,
+            byte[] key,
+            byte[] value,
+            long version,
+            @Nullable Owner owner)
             throws IOException {
         int length = RecordCodec.recordLength(flags, key.length, value.length);
         if (buffer.remaining() < length) {

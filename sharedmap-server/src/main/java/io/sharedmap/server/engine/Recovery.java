@@ -19,9 +19,11 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Brings the store up to date at start, by one of two paths.
@@ -74,9 +76,12 @@ final class Recovery {
     private final MappedStore.Settings storeSettings;
     private final RecordCodec codec = new RecordCodec();
     private SessionTable sessions = new SessionTable();
+
+    @SuppressWarnings("NullAway.Init") // set by run(): the store found and trusted, or a new one
     private MappedStore store;
+
     private boolean trusted;
-    private MappedStore.Checkpoint checkpoint;
+    private MappedStore.@Nullable Checkpoint checkpoint; // of the store found, when it is trusted
     private final Map<Key, Long> deletedDuringReplay = new HashMap<>();
     private final List<Journal.Pending> batch = new ArrayList<>();
     private long batchSegment;
@@ -196,14 +201,18 @@ final class Recovery {
         long dataDirId = dataDirId(dir);
         MappedStore.Found found = MappedStore.open(storeSettings, dataDirId);
         String distrust = found.distrust();
-        if (found.store() != null) {
-            distrust = checkpointProblem(found.checkpoint(), replay);
+        MappedStore foundStore = found.store();
+        MappedStore.Checkpoint foundCheckpoint = found.checkpoint();
+        if (foundStore != null) {
+            distrust = foundCheckpoint == null
+                    ? "the mapped store has no checkpoint"
+                    : checkpointProblem(foundCheckpoint, replay);
             if (distrust == null) {
-                store = found.store();
+                store = foundStore;
                 trusted = true;
-                checkpoint = found.checkpoint();
+                checkpoint = foundCheckpoint;
             } else {
-                found.store().close(false);
+                foundStore.close(false);
             }
         }
         long loadedSnapshot = -1;
@@ -227,7 +236,7 @@ final class Recovery {
                 loadSnapshot(snapshot, true); // the sessions only: the store has the entries
                 loadedSnapshot = snapshot;
             }
-            lastVersion = Math.max(lastVersion, checkpoint.version());
+            lastVersion = Math.max(lastVersion, trustedCheckpoint().version());
         } else {
             LOG.log(System.Logger.Level.INFO, "rebuilding the mapped store from the journal: " + distrust);
             store = MappedStore.create(storeSettings, dataDirId);
@@ -252,7 +261,7 @@ final class Recovery {
                 boolean last = i == replay.size() - 1;
                 long from = FILE_HEADER_LENGTH;
                 if (trusted) {
-                    SessionsFile.Position start = earliest(sessionsFrom, checkpoint);
+                    SessionsFile.Position start = earliest(sessionsFrom, trustedCheckpoint());
                     if (number < start.segment()) {
                         continue;
                     }
@@ -330,12 +339,12 @@ final class Recovery {
             long loadedSnapshot,
             int segmentsRead,
             long droppedBytes,
-            String dropReason,
-            Path savedTail,
+            @Nullable String dropReason,
+            @Nullable Path savedTail,
             long durationMs,
             FileChannel active,
             long activeNumber,
-            String distrust) {
+            @Nullable String distrust) {
         RecoveryReport report = new RecoveryReport(
                 loadedSnapshot,
                 snapshotEntries,
@@ -353,12 +362,24 @@ final class Recovery {
         return new Recovered(olderFormat, store, active, activeNumber, lastVersion, sessions, report);
     }
 
-    private static SessionsFile.Position earliest(SessionsFile.Position sessionsFrom, MappedStore.Checkpoint c) {
+    private static SessionsFile.Position earliest(
+            SessionsFile.@Nullable Position sessionsFrom, MappedStore.Checkpoint c) {
         SessionsFile.Position storeFrom = new SessionsFile.Position(c.segment(), c.recordEnd());
         if (sessionsFrom == null) {
             return new SessionsFile.Position(0, 0); // sessions from the snapshot: every segment after it
         }
         return before(sessionsFrom, storeFrom) ? sessionsFrom : storeFrom;
+    }
+
+    /** The checkpoint of the store found, when it is trusted (continued). */
+    private MappedStore.Checkpoint trustedCheckpoint() {
+        return Objects.requireNonNull(checkpoint, "a trusted store has a checkpoint");
+    }
+
+    /** Where the trusted store's checkpoint record ends: the journal after it is not in the store. */
+    private SessionsFile.Position checkpointEnd() {
+        MappedStore.Checkpoint c = trustedCheckpoint();
+        return new SessionsFile.Position(c.segment(), c.recordEnd());
     }
 
     private static boolean before(SessionsFile.Position a, SessionsFile.Position b) {
@@ -369,7 +390,7 @@ final class Recovery {
      * Why the store's checkpoint cannot be continued from, or null: it must name a record of the
      * journal, by segment, offsets and version.
      */
-    private String checkpointProblem(MappedStore.Checkpoint c, List<Long> replay) throws IOException {
+    private @Nullable String checkpointProblem(MappedStore.Checkpoint c, List<Long> replay) throws IOException {
         if (c.version() == 0) {
             return "the mapped store has no checkpoint (it never applied a change)";
         }
@@ -478,9 +499,9 @@ final class Recovery {
         return codec.readFileHeader(h, magic, file.toString());
     }
 
-    private record Tail(long validEnd, String problem) {}
+    private record Tail(long validEnd, @Nullable String problem) {}
 
-    private Tail replaySegment(long number, boolean last, long from, SessionsFile.Position sessionsFrom)
+    private Tail replaySegment(long number, boolean last, long from, SessionsFile.@Nullable Position sessionsFrom)
             throws IOException {
         Path file = dir.resolve(segmentName(number));
         FileChannel c = FileChannel.open(file, StandardOpenOption.READ);
@@ -500,8 +521,7 @@ final class Recovery {
                 }
                 SessionsFile.Position at = new SessionsFile.Position(number, start);
                 boolean forSessions = sessionsFrom == null || !before(at, sessionsFrom);
-                boolean forStore = !trusted
-                        || !before(at, new SessionsFile.Position(checkpoint.segment(), checkpoint.recordEnd()));
+                boolean forStore = !trusted || !before(at, checkpointEnd());
                 apply(rec, forSessions, forStore, number, start, r.validEnd());
                 start = r.validEnd();
             }
@@ -515,9 +535,7 @@ final class Recovery {
             }
             if (problem != null
                     && trusted
-                    && before(
-                            new SessionsFile.Position(number, r.validEnd()),
-                            new SessionsFile.Position(checkpoint.segment(), checkpoint.recordEnd()))) {
+                    && before(new SessionsFile.Position(number, r.validEnd()), checkpointEnd())) {
                 throw new StoreFormatException(
                         "the journal ends (" + problem + ") before the mapped store's checkpoint:"
                                 + " the store holds changes the journal lost; delete the store's directory to rebuild it");

@@ -1,6 +1,7 @@
 package io.sharedmap.server.engine;
 
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What recovery found at start.
@@ -25,10 +26,10 @@ public record RecoveryReport(
         int segmentsReplayed,
         long recordsReplayed,
         long droppedBytes,
-        String dropReason,
-        Path savedTail,
+        @Nullable String dropReason,
+        @Nullable Path savedTail,
         long lastVersion,
         long durationMs,
         boolean storeContinued,
-        String storeRebuiltBecause,
+        @Nullable String storeRebuiltBecause,
         long storeRecords) {}

@@ -2,6 +2,7 @@ package io.sharedmap.server.engine;
 
 import io.sharedmap.server.security.Owner;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What engine operations return. Every result carries {@code visibleVersion}: the journal version
@@ -11,7 +12,7 @@ public final class Results {
     private Results() {}
 
     /** GET: {@code entry} is null when the key is absent. */
-    public record Lookup(Entry entry, long visibleVersion) {}
+    public record Lookup(@Nullable Entry entry, long visibleVersion) {}
 
     /**
      * The outcome of a change. Its {@link #code()} is what the journal (TYPE_OUTCOME records),

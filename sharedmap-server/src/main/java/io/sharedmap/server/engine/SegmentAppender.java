@@ -10,6 +10,7 @@ import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Appends records to one journal segment by copying them into a shared memory mapping of a
@@ -80,11 +81,11 @@ final class SegmentAppender {
 
     // Owned by the leader.
     private long position;
-    private ByteBuffer current; // the extent position is in, or null
-    private Arena currentArena; // its mapping's arena, or null
+    private @Nullable ByteBuffer current; // the extent position is in, or null
+    private @Nullable Arena currentArena; // its mapping's arena, or null
     private long currentStart;
     private long currentEnd;
-    private ByteBuffer fallbackBuffer;
+    private @Nullable ByteBuffer fallbackBuffer;
     private long mappedRecords;
     private long fallbackWrites;
 
@@ -165,7 +166,15 @@ final class SegmentAppender {
      * (or the next ready one, if the current is used up) holds all of it, else with one positional
      * write. Consults {@link Faults#beforeWrite} first, as every record write does.
      */
-    void append(int type, int flags, long clientId, long sequence, byte[] key, byte[] value, long version, Owner owner)
+    void append(
+            int type,
+            int flags,
+            long clientId,
+            long sequence,
+            byte[] key,
+            byte[] value,
+            long version,
+            @Nullable Owner owner)
             throws IOException {
         faults.beforeWrite();
         int length = RecordCodec.recordLength(flags, key.length, value.length);
@@ -240,7 +249,7 @@ final class SegmentAppender {
             byte[] key,
             byte[] value,
             long version,
-            Owner owner,
+            @Nullable Owner owner,
             int length)
             throws IOException {
         if (fallbackBuffer == null) {

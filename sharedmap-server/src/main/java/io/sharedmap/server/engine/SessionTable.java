@@ -13,6 +13,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Exactly-once for resent changes: per client id, the outcomes of its last {@value #WINDOW}
@@ -153,9 +154,11 @@ final class SessionTable {
             counts.merge(uid, 1, Integer::sum);
         }
         long most = newcomer;
+        int mostCount = counts.getOrDefault(most, 1);
         for (Map.Entry<Long, Integer> e : counts.entrySet()) {
-            if (e.getValue() > counts.get(most)) {
+            if (e.getValue() > mostCount) {
                 most = e.getKey();
+                mostCount = e.getValue();
             }
         }
         Session idlest = idlest(most, true);
@@ -181,7 +184,7 @@ final class SessionTable {
     }
 
     /** The longest idle session with no change in flight (of user {@code uid} only, if {@code ofUid}), or null. */
-    private Session idlest(long uid, boolean ofUid) {
+    private @Nullable Session idlest(long uid, boolean ofUid) {
         Session idlest = null;
         for (Session s : sessions.values()) {
             if (idlest == null || s.lastUsedNanos - idlest.lastUsedNanos < 0) {
@@ -199,6 +202,7 @@ final class SessionTable {
      * Starts a sequenced change. Returns the remembered outcome if the change was applied already,
      * or null if the caller must apply it and then call {@link #complete}.
      */
+    @Nullable
     Write begin(long clientId, long uid, long seq) throws SequenceRejectedException {
         while (true) {
             if (!sessions.containsKey(clientId)) {
@@ -233,7 +237,7 @@ final class SessionTable {
     /** A marker: the session died (was evicted) while this thread held it; look it up again. */
     private static final Write RETRY = new Write(Outcome.CONFLICT, -1, -1);
 
-    private Write begin(Session s, long uid, long seq) throws SequenceRejectedException {
+    private @Nullable Write begin(Session s, long uid, long seq) throws SequenceRejectedException {
         synchronized (s) {
             s.lastUsedNanos = System.nanoTime();
             s.uid = uid;
@@ -281,7 +285,7 @@ final class SessionTable {
      * Ends a change started with {@link #begin}: remembers {@code result} (whatever its outcome), or,
      * if it is null (the change failed with an exception), forgets the number.
      */
-    void complete(long clientId, long seq, Write result) {
+    void complete(long clientId, long seq, @Nullable Write result) {
         Session s = sessions.get(clientId);
         if (s == null) {
             return; // cannot happen: sessions with pending changes are never evicted
@@ -382,6 +386,7 @@ final class SessionTable {
      *
      * @return null, or why the encoding is invalid
      */
+    @Nullable
     String restoreEncoded(byte[] key, byte[] value) {
         ByteBuffer k = ByteBuffer.wrap(key);
         ByteBuffer v = ByteBuffer.wrap(value);

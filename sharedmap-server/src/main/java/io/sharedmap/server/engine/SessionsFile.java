@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.zip.CRC32C;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The client sessions as of a journal position, kept beside the mapped store ({@code
@@ -81,7 +82,7 @@ final class SessionsFile {
     record Loaded(SessionTable sessions, Position position) {}
 
     /** Loads the file, or returns null if there is none or it is unusable (with a warning). */
-    static Loaded read(Path dir) {
+    static @Nullable Loaded read(Path dir) {
         Path f = dir.resolve(NAME);
         byte[] all;
         try {
