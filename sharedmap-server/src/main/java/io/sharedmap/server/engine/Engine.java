@@ -89,7 +89,8 @@ import org.jspecify.annotations.Nullable;
  *       journal's leader applies batches to the store (leadership, then the store's write lock,
  *       released before it takes stripe locks one at a time to drop pending states): leadership,
  *       then a stripe lock, never the reverse; a stripe-lock holder never waits for leadership or
- *       the store's lock.
+ *       the store's lock. The whole hierarchy, every lock of the daemon in one list:
+ *       docs/ARCHITECTURE.md, "Lock order".
  * </ul>
  *
  * <p>Snapshots: when the active journal segment outgrows both {@code snapshotMinJournalBytes} and

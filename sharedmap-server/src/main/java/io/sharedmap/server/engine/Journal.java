@@ -56,7 +56,8 @@ import org.jspecify.annotations.Nullable;
  *       wake-up is lost. A woken waiter reacquires nothing; it checks the volatile positions and
  *       returns.
  *   <li>Lock order: engine stripe lock, then {@code appendLock}. The appender's {@code extendLock} is
- *       a leaf, taken by the leader and the preallocator thread only.
+ *       a leaf, taken by the leader and the preallocator thread only (docs/ARCHITECTURE.md, "Lock
+ *       order", places them among the daemon's other locks).
  *   <li>{@code writtenVersion} and {@code syncedVersion} only grow. Records reach the segment in
  *       version order, so "every version up to V is written" is one number.
  * </ul>

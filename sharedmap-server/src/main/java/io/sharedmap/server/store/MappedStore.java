@@ -63,7 +63,7 @@ import org.jspecify.annotations.Nullable;
  * and a mapping is unmapped only after a grace period (by the reclaimer thread). The write lock is
  * taken under the journal's leadership (leadership, then store lock), never the reverse, and
  * never under an engine stripe lock; no I/O but the store's own memory-file-system files happens
- * under it.
+ * under it. The daemon's whole lock hierarchy: docs/ARCHITECTURE.md, "Lock order".
  *
  * <p>Crash safety: a process killed at any instruction leaves every structure consistent but for
  * the change in flight, which the journal replays (every change from the checkpoint on is applied
