@@ -1,5 +1,6 @@
 package io.sharedmap.launcher;
 
+import java.io.File;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,6 +9,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * How to start one daemon JVM: what {@link DaemonLauncher#command} turns into a command line.
  * Immutable; the {@code with*} methods return changed copies.
+ *
+ * <p>Paths are made absolute against this process's working directory (the daemon's is its data
+ * directory): {@code dataDir}, {@code socket} and each class path entry.
  *
  * @param dataDir the daemon's data directory ({@code --dir}); created private (0700) before the start
  * @param socket the socket it serves ({@code --socket})
@@ -34,6 +38,10 @@ public record DaemonSpec(
         String classPath) {
 
     public DaemonSpec {
+        // The daemon runs in its data directory: a relative path would name something else there.
+        dataDir = dataDir.toAbsolutePath();
+        socket = socket.toAbsolutePath();
+        classPath = absolute(classPath);
         serverArgs = List.copyOf(serverArgs);
         jvmOptions = List.copyOf(jvmOptions);
         if (cpus < 0) {
@@ -45,6 +53,15 @@ public record DaemonSpec(
         if (umask != null && !umask.matches("[0-7]{1,4}")) {
             throw new IllegalArgumentException("umask " + umask + " is not octal");
         }
+    }
+
+    /** The class path with each entry made absolute against this process's working directory. */
+    private static String absolute(String classPath) {
+        List<String> entries = new ArrayList<>();
+        for (String e : classPath.split(File.pathSeparator, -1)) {
+            entries.add(e.isEmpty() ? e : Path.of(e).toAbsolutePath().toString());
+        }
+        return String.join(File.pathSeparator, entries);
     }
 
     /**
