@@ -29,6 +29,22 @@ public final class DaemonLauncher {
      */
     public static final List<String> JVM_OPTIONS = readJvmOptions();
 
+    /**
+     * {@link #JVM_OPTIONS} as a spec with {@code own} options gets them: when it sets the heap's
+     * maximum ({@code -Xmx}, {@code -XX:MaxHeapSize}), the file's heap sizes ({@code -Xms}, {@code
+     * -Xmn}) are left out, so that a smaller maximum does not stop the JVM ("initial heap size set to
+     * a larger value than the maximum") and the caller sizes the heap alone.
+     */
+    static List<String> jvmOptions(List<String> own) {
+        boolean ownMaximum = own.stream().anyMatch(o -> o.startsWith("-Xmx") || o.startsWith("-XX:MaxHeapSize="));
+        if (!ownMaximum) {
+            return JVM_OPTIONS;
+        }
+        return JVM_OPTIONS.stream()
+                .filter(o -> !o.startsWith("-Xms") && !o.startsWith("-Xmn"))
+                .toList();
+    }
+
     private static List<String> readJvmOptions() {
         try (InputStream in = DaemonLauncher.class.getResourceAsStream("daemon-jvm-options")) {
             if (in == null) {
@@ -96,7 +112,7 @@ public final class DaemonLauncher {
         }
         command.addAll(pinned(spec.cpus()));
         command.add(javaBinary());
-        command.addAll(JVM_OPTIONS);
+        command.addAll(jvmOptions(spec.jvmOptions()));
         if (spec.cpus() > 0) {
             command.add("-XX:ActiveProcessorCount=" + spec.cpus());
         }

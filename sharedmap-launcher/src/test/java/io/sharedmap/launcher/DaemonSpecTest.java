@@ -11,6 +11,18 @@ class DaemonSpecTest {
     private static final Path HERE = Path.of("").toAbsolutePath();
 
     @Test
+    void ownHeapMaximum_leavesOutTheDefaultHeapSizes_soTheJvmStarts() {
+        assertThat(DaemonLauncher.JVM_OPTIONS).contains("-Xms72m", "-Xmn64m"); // what the file says today
+        DaemonSpec spec = DaemonSpec.of(Path.of("d"), Path.of("s")).withJvmOptions(List.of("-Xmx64m"));
+
+        List<String> command = DaemonLauncher.command(spec);
+
+        assertThat(command).contains("-Xmx64m", "-XX:+UseSerialGC").doesNotContain("-Xms72m", "-Xmn64m");
+        assertThat(DaemonLauncher.command(DaemonSpec.of(Path.of("d"), Path.of("s"))))
+                .contains("-Xms72m", "-Xmn64m");
+    }
+
+    @Test
     void relativePaths_becomeAbsolute_becauseTheDaemonRunsInItsDataDirectory() {
         DaemonSpec spec = new DaemonSpec(
                 Path.of("data"),
