@@ -295,7 +295,14 @@ public final class Engine implements AutoCloseable {
     public Lookup get(byte[] key) {
         Key k = new Key(key);
         Entry e = hooks.get(k, current(k, true));
-        return e != null ? new Lookup(e, e.version()) : new Lookup(null, lastDeleteVersion.get());
+        if (e == null) {
+            return new Lookup(null, lastDeleteVersion.get());
+        }
+        // A queued chmod/chown keeps the value's version: the answer (which the new owner or mode may
+        // allow) waits for that record too. A pending state read after current() is as new or newer:
+        // waiting for it is only longer.
+        Pending p = pending.get(k);
+        return new Lookup(e, p != null ? Math.max(e.version(), p.recordVersion()) : e.version());
     }
 
     /**

@@ -187,6 +187,9 @@ final class Recovery {
             }
         }
 
+        // Every change above this version is in the journal (the snapshot holds those up to it): a
+        // store whose checkpoint is exactly this version holds every change the journal does not.
+        long journalBase = -1;
         for (Path f : snapshot >= 0
                 ? Stream.concat(
                                 Stream.of(dir.resolve(snapshotName(snapshot))),
@@ -194,8 +197,12 @@ final class Recovery {
                         .toList()
                 : replay.stream().map(n -> dir.resolve(segmentName(n))).toList()) {
             try (FileChannel c = FileChannel.open(f, StandardOpenOption.READ)) {
-                long magic = f.getFileName().toString().startsWith(SNAPSHOT_PREFIX) ? SNAPSHOT_MAGIC : SEGMENT_MAGIC;
-                olderFormat |= readHeader(c, magic, f).formatVersion() < FORMAT_VERSION;
+                boolean isSnapshot = f.getFileName().toString().startsWith(SNAPSHOT_PREFIX);
+                RecordCodec.FileHeader h = readHeader(c, isSnapshot ? SNAPSHOT_MAGIC : SEGMENT_MAGIC, f);
+                olderFormat |= h.formatVersion() < FORMAT_VERSION;
+                if (isSnapshot ? replay.isEmpty() : h.number() == replay.getFirst()) {
+                    journalBase = h.baseVersion(); // the first segment's; with none, the snapshot's
+                }
             }
         }
         long dataDirId = dataDirId(dir);
@@ -206,11 +213,12 @@ final class Recovery {
         if (foundStore != null) {
             distrust = foundCheckpoint == null
                     ? "the mapped store has no checkpoint"
-                    : checkpointProblem(foundCheckpoint, replay);
+                    : checkpointProblem(foundCheckpoint, replay, journalBase);
             if (distrust == null) {
                 store = foundStore;
                 trusted = true;
                 checkpoint = foundCheckpoint;
+                store.beginRecovery(); // clients stop reading it; a move cut short is completed
             } else {
                 foundStore.close(false);
             }
@@ -388,11 +396,18 @@ final class Recovery {
 
     /**
      * Why the store's checkpoint cannot be continued from, or null: it must name a record of the
-     * journal, by segment, offsets and version.
+     * journal, by segment, offsets and version; or lie before the journal's first segment at exactly
+     * {@code journalBase}, the version that segment (or the snapshot) starts after: a store that
+     * applied everything of a segment a snapshot since pruned, or one rebuilt from that snapshot.
      */
-    private @Nullable String checkpointProblem(MappedStore.Checkpoint c, List<Long> replay) throws IOException {
+    private @Nullable String checkpointProblem(MappedStore.Checkpoint c, List<Long> replay, long journalBase)
+            throws IOException {
         if (c.version() == 0) {
             return "the mapped store has no checkpoint (it never applied a change)";
+        }
+        long first = replay.isEmpty() ? Long.MAX_VALUE : replay.getFirst();
+        if (c.segment() < first && c.version() == journalBase) {
+            return null; // the journal from its first segment on is what the store lacks
         }
         if (!replay.contains(c.segment())) {
             return "the mapped store's checkpoint is in journal segment " + c.segment() + ", which is not among the"
@@ -437,7 +452,10 @@ final class Recovery {
                                             + (r.problem() != null ? "; " + r.problem() : ""));
                         }
                         if (!sessionsOnly) {
-                            store.apply(puts, null);
+                            // Its checkpoint: the snapshot's version, before the journal's first segment
+                            // (the snapshot's number), so that a restart before any new record continues
+                            // the store instead of rebuilding it again (checkpointProblem).
+                            store.apply(puts, new MappedStore.Checkpoint(h.baseVersion(), number - 1, 0, 0));
                         }
                         snapshotEntries = entries;
                         return entries;

@@ -575,8 +575,8 @@ public final class MappedStore implements AutoCloseable {
 
     /**
      * At open, after {@link #replay}: recounts what an unclean stop may have left inexact (the
-     * usage per owner, each chunk's live bytes, the private side's key count) and marks the store in
-     * use.
+     * usage per owner, the private side's key count) and each chunk's live bytes (kept in memory
+     * only, so recounted after a clean stop too), and marks the store in use.
      */
     public void recovered(boolean clean) {
         lock.writeLock().lock();
@@ -588,6 +588,12 @@ public final class MappedStore implements AutoCloseable {
                         addUsage(ownerWord & OWNER_INDEX_MASK, 1, keyLength + valueLength);
                 pub.recountChunks(count);
                 priv.recountChunks(count);
+            } else {
+                // The usage was recorded at the clean stop; each chunk's live bytes were not (they live
+                // in memory only): without them every chunk would look empty to the compactor, which
+                // would then move every entry of the store once.
+                pub.recountChunks(null);
+                priv.recountChunks(null);
             }
             pub.setPrivateLive(priv.index.live());
             meta.markOpen();
@@ -648,7 +654,8 @@ public final class MappedStore implements AutoCloseable {
                 target.rewrite(cur, version, ownerNo, value);
                 points.reached();
             } else {
-                long now = target.allocate(len);
+                long now = target.allocate(key.length, value.length);
+                points.reached(); // room taken, entry not yet written
                 target.write(now, version, ownerNo, key, value);
                 points.reached();
                 tree.upsert(key, treeRef(target, now));
@@ -671,7 +678,8 @@ public final class MappedStore implements AutoCloseable {
                 pub.privateKeyEntering();
                 points.reached();
             }
-            long now = target.allocate(len);
+            long now = target.allocate(key.length, value.length);
+            points.reached(); // room taken, entry not yet written
             target.write(now, version, ownerNo, key, value);
             points.reached();
             tree.upsert(key, treeRef(target, now));
@@ -772,7 +780,8 @@ public final class MappedStore implements AutoCloseable {
             pub.privateKeyEntering();
             points.reached();
         }
-        long to = target.allocate(other.length(from));
+        long to = target.allocate(other.keyLength(from), other.valueLength(from));
+        points.reached(); // room taken, entry not yet written
         target.copy(to, other, from, ownerNo);
         points.reached();
         meta.setIntent(INTENT_MOVE, treeRef(other, from), treeRef(target, to));
@@ -977,7 +986,8 @@ public final class MappedStore implements AutoCloseable {
             points.reached();
             return;
         }
-        long to = s.allocate(s.length(from));
+        long to = s.allocate(s.keyLength(from), s.valueLength(from));
+        points.reached(); // room taken, entry not yet written
         s.copy(to, s, from, s.ownerWord(from));
         points.reached();
         meta.setIntent(INTENT_MOVE, treeRef(s, from), treeRef(s, to));
@@ -1083,6 +1093,18 @@ public final class MappedStore implements AutoCloseable {
     /** Keys in the store. */
     public long size() {
         return pub.index.live() + priv.index.live();
+    }
+
+    /**
+     * At open of a store a crash left (before any record is replayed, whether or not the journal has
+     * any after the checkpoint): retires the public side, so that clients that mapped it before the
+     * crash stop reading it until {@link #recovered} marks it live again (a replay re-applies records,
+     * a value may step back within the batch being redone, and in always mode records not yet forced
+     * to disk are applied), and completes a move the compactor was making (the intent).
+     */
+    public void beginRecovery() throws IOException {
+        retirePublic();
+        replay(List.of(), null);
     }
 
     /** Retires the public side: clients stop reading it directly (the journal failed, or the daemon stops). */

@@ -373,6 +373,10 @@ final class Side implements AutoCloseable {
      * readable in the file.
      */
     void zero(long ref) {
+        // The kill and the slot's change are release stores, which order what came before them, not
+        // what follows: without this fence a weakly ordered CPU could show the zeros to a reader
+        // before the dead stamp or the slot's new word, and the reader would pass both checks.
+        VarHandle.storeStoreFence();
         MemorySegment s = chunkSegment(ref);
         long off = offsetOf(ref);
         s.set(INT, off + ENTRY_OWNER_OFFSET, 0);
@@ -487,10 +491,16 @@ final class Side implements AutoCloseable {
 
     // ---- allocation ----
 
-    /** Writer: room for an entry of {@code length} bytes; returns its reference. */
-    long allocate(long length) throws IOException {
+    /**
+     * Writer: room for an entry of a key and a value of these lengths; returns its reference. The
+     * room gets a dead entry's header with those lengths before the head moves past it (see {@link
+     * #placeholder}).
+     */
+    long allocate(int keyLength, long valueLength) throws IOException {
+        long length = entryLength(keyLength, valueLength);
         if (length >= chunking.large()) {
             Chunk c = newChunk(CHUNK_HEADER_LENGTH + length);
+            placeholder(c.segment, CHUNK_HEADER_LENGTH, keyLength, valueLength);
             return ref(c.number, CHUNK_HEADER_LENGTH);
         }
         Chunk head = headChunk == 0 ? null : chunks.get(headChunk);
@@ -509,9 +519,25 @@ final class Side implements AutoCloseable {
             headOffset = CHUNK_HEADER_LENGTH;
         }
         long r = ref(headChunk, headOffset);
+        placeholder(head.segment, headOffset, keyLength, valueLength);
         headOffset += length;
         meta.setHead(isPrivate, headChunk, headOffset); // before any slot can point to the entry (see Meta)
         return r;
+    }
+
+    /**
+     * Writes a dead entry's header (stamp {@code STAMP_DEAD}, the entry's real key and
+     * value lengths, no owner) where an entry is about to be written. A crash after the head moved
+     * past the room and before the entry was written then leaves a dead entry that the chunk walks
+     * ({@link #recountChunks}, compaction) step over, never a zero header, which would end the chunk's
+     * entries for them and hide every entry after it. {@link #write} and {@link #copy} then write the
+     * same lengths, so the header names the same length at every moment.
+     */
+    private static void placeholder(MemorySegment s, long off, int keyLength, long valueLength) {
+        s.set(LONG, off, STAMP_DEAD);
+        s.set(INT, off + ENTRY_VALUE_LENGTH_OFFSET, (int) valueLength);
+        s.set(INT, off + ENTRY_OWNER_OFFSET, 0);
+        s.set(SHORT, off + ENTRY_KEY_LENGTH_OFFSET, (short) keyLength);
     }
 
     /**
@@ -603,7 +629,7 @@ final class Side implements AutoCloseable {
      * live bytes from the entries' stamps (even: live), for the compactor's choices, and zeroes every
      * other entry (dead, or left unlinked by a crash), so no withdrawn value stays in a file.
      */
-    void recountChunks(EntryVisitor visitor) {
+    void recountChunks(@Nullable EntryVisitor visitor) {
         entryBytes = 0;
         for (int c = 1; c < MAX_CHUNKS; c++) {
             Chunk k = chunks.get(c);

@@ -255,6 +255,43 @@ class RecoveryTest {
     }
 
     @Test
+    void snapshot_thenRestartsWithoutWrites_continueTheStore() throws IOException {
+        try (Engine e = open()) {
+            for (int i = 0; i < 50; i++) {
+                write(e, "key" + i, "v" + i);
+            }
+            e.snapshot(); // prunes the segment that holds the store's checkpoint
+        }
+        for (int round = 0; round < 2; round++) {
+            try (Engine e = open()) {
+                assertThat(e.recovery().storeContinued())
+                        .as(
+                                "restart %d after the snapshot: %s",
+                                round, e.recovery().storeRebuiltBecause())
+                        .isTrue();
+                assertThat(value(e, "key7")).isEqualTo("v7");
+                assertThat(e.stats().keys()).isEqualTo(50);
+            }
+        }
+        dropStore(); // rebuilt from the snapshot (no record after it): the rebuilt store is continued next
+        try (Engine e = open()) {
+            assertThat(e.recovery().storeContinued()).isFalse();
+        }
+        try (Engine e = open()) {
+            assertThat(e.recovery().storeContinued())
+                    .as("after a rebuild from the snapshot: %s", e.recovery().storeRebuiltBecause())
+                    .isTrue();
+            assertThat(value(e, "key49")).isEqualTo("v49");
+            assertThat(e.stats().keys()).isEqualTo(50);
+            write(e, "key50", "v50");
+        }
+        try (Engine e = open()) {
+            assertThat(e.recovery().storeContinued()).isTrue();
+            assertThat(value(e, "key50")).isEqualTo("v50");
+        }
+    }
+
+    @Test
     void snapshot_truncated_refusesToStart() throws IOException {
         try (Engine e = open()) {
             write(e, "a", "1");
@@ -264,6 +301,7 @@ class RecoveryTest {
         try (RandomAccessFile f = new RandomAccessFile(snap.toFile(), "rw")) {
             f.setLength(f.length() - 5);
         }
+        dropStore(); // a continued store needs no snapshot; a rebuild reads it
         assertThatThrownBy(this::open)
                 .isInstanceOf(StoreFormatException.class)
                 .hasMessageContaining("snapshot")
