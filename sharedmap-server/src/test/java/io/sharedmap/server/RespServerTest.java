@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -243,6 +244,30 @@ class RespServerTest {
             long t0 = System.nanoTime();
             assertThat(c.closedByPeer()).isTrue();
             assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isGreaterThanOrEqualTo(900);
+        }
+    }
+
+    /** A client that pipelines large GETs and never reads the replies is closed by the stall timeout; others go on. */
+    @Test
+    void clientThatNeverReads_closedByTheStallTimeout_othersServed() throws Exception {
+        try (TestDaemon d = TestDaemon.start(c -> c.withStallTimeoutMs(1000));
+                RespClient reader = new RespClient(resp(d));
+                RespClient hog = new RespClient(resp(d))) {
+            assertThat(reader.call("SET", "big", "x".repeat(1 << 20))).isEqualTo("+OK\r\n");
+            StringBuilder gets = new StringBuilder();
+            for (int i = 0; i < 64; i++) {
+                gets.append("*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n");
+            }
+            hog.send(gets.toString()); // 64 MiB of replies that are never read
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            String info;
+            do {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+                info = reader.call("INFO", "sharedmap");
+            } while (!info.contains("connections_stalled_closed:1\r\n") && System.nanoTime() < deadline);
+            assertThat(info).contains("connections_stalled_closed:1\r\n");
+            assertThat(reader.call("STRLEN", "big")).isEqualTo(":" + (1 << 20) + "\r\n");
+            d.allow("closing RESP connection");
         }
     }
 
