@@ -49,6 +49,12 @@ final class RespCommands {
     static final int MAX_KEY_BYTES = FrameDescriptor.MAX_KEY_LENGTH;
     /** Compare-and-set attempts of one read-modify-write before it gives up (only under extreme contention). */
     private static final int MAX_ATTEMPTS = 100_000;
+    /**
+     * Most bytes one KEYS or MGET reply may hold: the reply is built in the daemon's memory before it
+     * is written, so a KEYS * over millions of keys is refused rather than allowed to exhaust it.
+     */
+    static final long MAX_REPLY_BYTES = 256L << 20;
+
     /** The Redis command level the front door emulates (INFO's redis_version). */
     static final String REDIS_VERSION = "7.0.0";
 
@@ -252,9 +258,15 @@ final class RespCommands {
             case "mget" -> {
                 List<byte[]> keys = keys(a, 1, 1);
                 List<byte @Nullable []> values = new ArrayList<>(keys.size());
+                long bytes = 0;
                 for (byte[] k : keys) {
                     Entry e = read(k);
                     values.add(e == null ? null : e.value());
+                    bytes += e == null ? 0 : e.valueLength();
+                    if (bytes > MAX_REPLY_BYTES) {
+                        throw new RespError("ERR MGET of " + keys.size() + " keys would reply more than "
+                                + MAX_REPLY_BYTES + " bytes of values; ask for fewer keys at a time");
+                    }
                 }
                 o.array(values.size());
                 for (byte[] v : values) {
@@ -944,9 +956,10 @@ final class RespCommands {
         }
     }
 
-    private void keysCommand(byte[] pattern, RespOutput o) {
+    private void keysCommand(byte[] pattern, RespOutput o) throws RespError {
         byte[] prefix = RespGlob.literalPrefix(pattern);
         List<byte[]> keys = new ArrayList<>();
+        long bytes = 0;
         byte[] after = EMPTY;
         while (true) {
             Results.ScanPage page = engine.scan(
@@ -960,6 +973,11 @@ final class RespCommands {
             for (Results.ScannedKey k : page.keys()) {
                 if (RespGlob.matches(pattern, k.key())) {
                     keys.add(k.key());
+                    bytes += k.key().length + 16L;
+                    if (bytes > MAX_REPLY_BYTES) {
+                        throw new RespError("ERR KEYS would reply more than " + MAX_REPLY_BYTES + " bytes (over "
+                                + keys.size() + " keys); use SCAN");
+                    }
                 }
             }
             if (page.nextCursor().length == 0) {

@@ -25,8 +25,10 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
@@ -256,6 +258,46 @@ class RespClientsTest {
                     .isInstanceOf(JedisDataException.class)
                     .hasMessageStartingWith("ERR unknown command 'HSET'");
             assertThat(jedis.ping()).as("the connection survives errors").isEqualTo("PONG");
+        }
+    }
+
+    /** Jedis speaking RESP3: it sends HELLO 3 on connect and parses the map, RESP3 nulls, and SCAN pages. */
+    @Test
+    void jedis_resp3_hello_nulls_scan() {
+        DaemonProcess d = start();
+        Path socket = resp(d);
+        try (Jedis jedis = new Jedis(
+                () -> {
+                    try {
+                        return UnixSocketForJedis.connect(socket);
+                    } catch (IOException e) {
+                        throw new JedisConnectionException(e);
+                    }
+                },
+                DefaultJedisClientConfig.builder()
+                        .protocol(RedisProtocol.RESP3)
+                        .clientName("resp3-test")
+                        .build())) {
+            assertThat(jedis.clientInfo()).contains(" resp=3 ", " name=resp3-test ");
+            assertThat(jedis.set("r3:a", "1")).isEqualTo("OK");
+            assertThat(jedis.get("r3:absent")).isNull();
+            assertThat(jedis.mget("r3:a", "r3:absent")).containsExactly("1", null);
+            assertThat(jedis.incrByFloat("r3:f", 1.25)).isEqualTo(1.25);
+            for (int i = 0; i < 300; i++) {
+                jedis.set("r3:k:" + i, "v");
+            }
+            Set<String> seen = new HashSet<>();
+            String cursor = ScanParams.SCAN_POINTER_START;
+            int pages = 0;
+            do {
+                ScanResult<String> page =
+                        jedis.scan(cursor, new ScanParams().match("r3:k:*").count(50));
+                seen.addAll(page.getResult());
+                cursor = page.getCursor();
+                pages++;
+            } while (!cursor.equals(ScanParams.SCAN_POINTER_START) && pages < 10_000);
+            assertThat(seen).hasSize(300);
+            assertThat(jedis.configGet("appendfsync")).containsEntry("appendfsync", "everysec");
         }
     }
 
