@@ -129,6 +129,11 @@ final class RespClient implements AutoCloseable {
         return in.get() & 0xff;
     }
 
+    /** Half-closes: the daemon reads end-of-file after what was sent. */
+    void shutdownOutput() throws IOException {
+        channel.shutdownOutput();
+    }
+
     @Override
     public void close() throws IOException {
         channel.close();

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -268,6 +269,64 @@ class RespServerTest {
             assertThat(info).contains("connections_stalled_closed:1\r\n");
             assertThat(reader.call("STRLEN", "big")).isEqualTo(":" + (1 << 20) + "\r\n");
             d.allow("closing RESP connection");
+        }
+    }
+
+    /**
+     * Junk on the RESP socket, random and RESP-shaped (stray lengths, nesting, huge counts), from a
+     * thousand connections: each gets at most error replies and a close; the daemon logs no error,
+     * serves the next client, and what was stored is intact.
+     */
+    @Test
+    void junk_fromManyConnections_neverHarmsTheDaemon() throws Exception {
+        String[] pieces = {
+            "*",
+            "$",
+            "*1\r\n",
+            "*-1\r\n",
+            "*2147483648\r\n",
+            "$-5\r\n",
+            "$9999999999\r\n",
+            "\r\n",
+            "\n",
+            "\"",
+            "'",
+            "GET",
+            "SET k",
+            "PING",
+            " ",
+            "0",
+            "7",
+            "*3\r\n$3\r\nSET\r\n",
+            "%1\r\n",
+            ":1\r\n",
+            "\u0000",
+            "\u00ff"
+        };
+        try (TestDaemon d = TestDaemon.start();
+                RespClient keeper = new RespClient(resp(d))) {
+            assertThat(keeper.call("SET", "kept", "value")).isEqualTo("+OK\r\n");
+            Random random = new Random(13);
+            for (int i = 0; i < 1000; i++) {
+                StringBuilder junk = new StringBuilder();
+                int n = 1 + random.nextInt(12);
+                for (int j = 0; j < n; j++) {
+                    if (random.nextInt(4) == 0) {
+                        junk.append((char) random.nextInt(256));
+                    } else {
+                        junk.append(pieces[random.nextInt(pieces.length)]);
+                    }
+                }
+                try (RespClient c = new RespClient(resp(d))) {
+                    c.send(junk.toString());
+                    c.shutdownOutput();
+                    assertThat(c.closedByPeer()).isTrue();
+                }
+            }
+            assertThat(keeper.call("GET", "kept")).isEqualTo("$5\r\nvalue\r\n");
+            try (RespClient c = new RespClient(resp(d))) {
+                assertThat(c.call("PING")).isEqualTo("+PONG\r\n");
+            }
         }
     }
 
