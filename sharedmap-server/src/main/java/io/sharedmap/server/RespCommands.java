@@ -23,6 +23,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -119,12 +121,18 @@ final class RespCommands {
         return protocol;
     }
 
-    /** Executes one command; every failure becomes an error reply, never a dead connection. */
+    /** Executes one command (or queues it inside MULTI); every failure becomes an error reply, never a dead connection. */
     Result execute(List<byte[]> args) {
         visible = 0;
         close = false;
         stats.respCommands.increment();
         String cmd = ascii(args.get(0)).toLowerCase(Locale.ROOT);
+        RespOutput o = queued != null && !TRANSACTION_CONTROL.contains(cmd) ? queue(cmd, args) : run(cmd, args);
+        return new Result(o, visible, close);
+    }
+
+    /** Runs one command now. */
+    private RespOutput run(String cmd, List<byte[]> args) {
         RespOutput o = new RespOutput(protocol);
         try {
             o = dispatch(cmd, args, o);
@@ -148,7 +156,7 @@ final class RespCommands {
             LOG.log(System.Logger.Level.ERROR, "internal error executing RESP " + cmd + " for " + peer, e);
             o = new RespOutput(o.protocol()).error("ERR internal error (" + e + "); see the daemon log");
         }
-        return new Result(o, visible, close);
+        return o;
     }
 
     private void see(long version) {
@@ -183,6 +191,7 @@ final class RespCommands {
                 close = true;
             }
             case "reset" -> {
+                endTransaction();
                 protocol = 2;
                 name = null;
                 libName = "";
@@ -191,6 +200,46 @@ final class RespCommands {
             }
             case "hello" -> {
                 return hello(a);
+            }
+            case "multi" -> {
+                if (queued != null) {
+                    throw new RespError("ERR MULTI calls can not be nested");
+                }
+                queued = new ArrayList<>();
+                queueFailed = false;
+                transactionKey = null;
+                o.simple("OK");
+            }
+            case "discard" -> {
+                if (queued == null) {
+                    throw new RespError("ERR DISCARD without MULTI");
+                }
+                endTransaction();
+                o.simple("OK");
+            }
+            case "watch" -> {
+                if (queued != null) {
+                    throw new RespError("ERR WATCH inside MULTI is not allowed");
+                }
+                for (byte[] k : keys(a, 1, 1)) {
+                    String name = new String(k, StandardCharsets.ISO_8859_1);
+                    if (!watched.containsKey(name)) {
+                        Results.Lookup l = engine.get(caller, k);
+                        see(l.visibleVersion());
+                        watched.put(name, l.entry() == null ? 0 : l.entry().version());
+                    }
+                }
+                o.simple("OK");
+            }
+            case "unwatch" -> {
+                watched.clear();
+                o.simple("OK");
+            }
+            case "exec" -> {
+                if (queued == null) {
+                    throw new RespError("ERR EXEC without MULTI");
+                }
+                return exec();
             }
             case "auth" -> {
                 if (n > 3) {
@@ -231,7 +280,7 @@ final class RespCommands {
                 List<byte[]> keys = keys(a, 1, 1);
                 long deleted = 0;
                 for (byte[] k : keys) {
-                    Results.Write w = engine.delete(caller, k, 0, 0, 0);
+                    Results.Write w = store.delete(k, 0);
                     see(w.visibleVersion());
                     if (w.outcome() == Results.Outcome.DELETED) {
                         deleted++;
@@ -321,6 +370,254 @@ final class RespCommands {
             default -> throw new IllegalStateException("command " + cmd + " is in the table but not dispatched");
         }
         return o;
+    }
+
+    // ---- transactions: MULTI/EXEC on one key -----------------------------------------------------
+
+    /**
+     * The single-key operations the commands use: the engine for the caller, or, while EXEC runs, a
+     * transaction's buffer of its one key.
+     */
+    private interface Store {
+        Results.Lookup get(byte[] k) throws PermissionDeniedException, RespError;
+
+        Results.Write set(byte[] k, byte[] v)
+                throws RefusedException, JournalFailedException, Engine.SequenceException, RespError;
+
+        /** Writes {@code v} if the key's version is {@code expected} (0: absent). */
+        Results.Write cas(byte[] k, long expected, byte[] v)
+                throws RefusedException, JournalFailedException, Engine.SequenceException, RespError;
+
+        /** Deletes the key if present and, when {@code expected} is not 0, at that version. */
+        Results.Write delete(byte[] k, long expected)
+                throws RefusedException, JournalFailedException, Engine.SequenceException, RespError;
+    }
+
+    private final Store engineStore = new Store() {
+        @Override
+        public Results.Lookup get(byte[] k) throws PermissionDeniedException {
+            return engine.get(caller, k);
+        }
+
+        @Override
+        public Results.Write set(byte[] k, byte[] v)
+                throws RefusedException, JournalFailedException, Engine.SequenceException {
+            return engine.set(caller, created, k, v, 0, 0);
+        }
+
+        @Override
+        public Results.Write cas(byte[] k, long expected, byte[] v)
+                throws RefusedException, JournalFailedException, Engine.SequenceException {
+            return engine.compareAndSet(caller, created, k, expected, v, 0, 0);
+        }
+
+        @Override
+        public Results.Write delete(byte[] k, long expected)
+                throws RefusedException, JournalFailedException, Engine.SequenceException {
+            return engine.delete(caller, k, expected, 0, 0);
+        }
+    };
+
+    private Store store = engineStore;
+
+    /**
+     * One key's state during EXEC: read from the engine once, changed only here by the queued
+     * commands, and written back by {@link #exec} with one compare-and-set on the version read.
+     * Versions of the buffer's own changes are counted down from {@link Long#MAX_VALUE}, never a
+     * real version.
+     */
+    private final class TransactionBuffer implements Store {
+        private final byte[] key;
+        private final @Nullable Entry original;
+        private @Nullable Entry current;
+        private boolean changed;
+        private long nextVersion = Long.MAX_VALUE;
+
+        TransactionBuffer(byte[] key, @Nullable Entry original) {
+            this.key = key;
+            this.original = original;
+            this.current = original;
+        }
+
+        private void check(byte[] k) throws RespError {
+            if (!Arrays.equals(k, key)) { // queue() let in only commands on this key
+                throw new RespError(
+                        "ERR a transaction on '" + printable(key) + "' cannot use key '" + printable(k) + "'");
+            }
+        }
+
+        @Override
+        public Results.Lookup get(byte[] k) throws RespError {
+            check(k);
+            return new Results.Lookup(current, 0);
+        }
+
+        @Override
+        public Results.Write set(byte[] k, byte[] v) throws RespError {
+            check(k);
+            boolean existed = current != null;
+            current = new Entry(v, nextVersion--, original != null ? original.owner() : created);
+            changed = true;
+            return new Results.Write(existed ? Results.Outcome.UPDATED : Results.Outcome.CREATED, current.version(), 0);
+        }
+
+        @Override
+        public Results.Write cas(byte[] k, long expected, byte[] v) throws RespError {
+            check(k);
+            long now = current == null ? 0 : current.version();
+            return expected != now ? new Results.Write(Results.Outcome.CONFLICT, now, 0) : set(k, v);
+        }
+
+        @Override
+        public Results.Write delete(byte[] k, long expected) throws RespError {
+            check(k);
+            Entry e = current;
+            if (e == null) {
+                return new Results.Write(expected == 0 ? Results.Outcome.NOT_FOUND : Results.Outcome.CONFLICT, 0, 0);
+            }
+            if (expected != 0 && expected != e.version()) {
+                return new Results.Write(Results.Outcome.CONFLICT, e.version(), 0);
+            }
+            current = null;
+            changed = true;
+            return new Results.Write(Results.Outcome.DELETED, e.version(), 0);
+        }
+    }
+
+    /** Commands that act at once inside MULTI instead of being queued. */
+    private static final Set<String> TRANSACTION_CONTROL =
+            Set.of("multi", "exec", "discard", "watch", "unwatch", "quit", "reset");
+
+    /** Commands without keys that a transaction may hold. */
+    private static final Set<String> TRANSACTION_KEYLESS = Set.of("ping", "echo");
+
+    /** The commands queued since MULTI; null outside a transaction. */
+    private @Nullable List<List<byte[]>> queued;
+
+    private boolean queueFailed;
+    /** The one key the queued commands use (Latin-1 of its bytes); null until one names it. */
+    private @Nullable String transactionKey;
+    /** Watched keys (Latin-1 of their bytes) and the version each had when watched (0: absent). */
+    private final Map<String, Long> watched = new LinkedHashMap<>();
+
+    private void endTransaction() {
+        queued = null;
+        queueFailed = false;
+        transactionKey = null;
+        watched.clear();
+    }
+
+    /**
+     * Inside MULTI: checks the command and queues it ({@code +QUEUED}), or answers why it cannot be
+     * queued, which makes EXEC discard the transaction (as Redis does). A transaction may use one key.
+     */
+    private RespOutput queue(String cmd, List<byte[]> a) {
+        RespOutput o = new RespOutput(protocol);
+        CommandSpec spec = COMMANDS.get(cmd);
+        String error = null;
+        if (spec == null) {
+            error = unknownCommand(a);
+        } else if (spec.arity() > 0 ? a.size() != spec.arity() : a.size() < -spec.arity()) {
+            error = "ERR wrong number of arguments for '" + cmd + "' command";
+        } else if (spec.firstKey() == 0 && !TRANSACTION_KEYLESS.contains(cmd)) {
+            error = "ERR '" + cmd + "' cannot be part of a transaction: sharedmap's MULTI/EXEC takes commands on"
+                    + " one key (and PING, ECHO)";
+        } else if (spec.firstKey() > 0) {
+            int last = spec.lastKey() < 0 ? a.size() + spec.lastKey() : spec.lastKey();
+            for (int i = spec.firstKey(); i <= last && i < a.size() && error == null; i += spec.step()) {
+                String k = new String(a.get(i), StandardCharsets.ISO_8859_1);
+                if (transactionKey == null) {
+                    transactionKey = k;
+                } else if (!transactionKey.equals(k)) {
+                    error = "ERR sharedmap's MULTI/EXEC is atomic on one key only: '" + printable(a.get(i))
+                            + "' is a second key (the first was '" + truncate(transactionKey) + "')";
+                }
+            }
+        }
+        if (error != null) {
+            queueFailed = true;
+            stats.clientErrors.increment();
+            return o.error(error);
+        }
+        Objects.requireNonNull(queued, "inside MULTI").add(a);
+        return o.simple("QUEUED");
+    }
+
+    /**
+     * EXEC: reads the transaction's key, aborts (a null reply) if it changed since WATCH, runs the
+     * queued commands on a buffer of it, and writes the result back with one compare-and-set on the
+     * version read (or a delete at it). If another writer came first, a watched key aborts the
+     * transaction, an unwatched one runs it again from a fresh read. So the commands take effect
+     * together, at one point, or not at all, and their replies are those of that point.
+     */
+    private RespOutput exec() throws RespError, RefusedException, JournalFailedException, Engine.SequenceException {
+        List<List<byte[]>> commands = Objects.requireNonNull(queued, "inside MULTI");
+        boolean failed = queueFailed;
+        String keyName = transactionKey;
+        Map<String, Long> watches = new LinkedHashMap<>(watched);
+        endTransaction();
+        if (failed) {
+            throw new RespError("EXECABORT Transaction discarded because of previous errors.");
+        }
+        if (keyName == null && watches.size() == 1) {
+            keyName = watches.keySet().iterator().next();
+        }
+        if (watches.size() > 1 || watches.size() == 1 && !watches.containsKey(keyName)) {
+            throw new RespError("ERR sharedmap's EXEC is atomic on one key only: it may WATCH only the key its"
+                    + " commands use; the transaction was discarded");
+        }
+        RespOutput o = new RespOutput(protocol);
+        if (keyName == null) { // PING and ECHO only
+            o.array(commands.size());
+            for (List<byte[]> c : commands) {
+                o.append(run(ascii(c.get(0)).toLowerCase(Locale.ROOT), c));
+            }
+            return o;
+        }
+        byte[] key = key(keyName.getBytes(StandardCharsets.ISO_8859_1));
+        Long watchedVersion = watches.get(keyName);
+        for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+            Results.Lookup l = engine.get(caller, key);
+            see(l.visibleVersion());
+            Entry original = l.entry();
+            long version = original == null ? 0 : original.version();
+            if (watchedVersion != null && watchedVersion != version) {
+                return o.nullArray();
+            }
+            TransactionBuffer buffer = new TransactionBuffer(key, original);
+            List<RespOutput> replies = new ArrayList<>(commands.size());
+            store = buffer;
+            try {
+                for (List<byte[]> c : commands) {
+                    replies.add(run(ascii(c.get(0)).toLowerCase(Locale.ROOT), c));
+                }
+            } finally {
+                store = engineStore;
+            }
+            Entry result = buffer.current;
+            boolean applied = true;
+            if (buffer.changed && result == null && original != null) {
+                Results.Write w = engine.delete(caller, key, version, 0, 0);
+                see(w.visibleVersion());
+                applied = w.outcome() == Results.Outcome.DELETED;
+            } else if (buffer.changed && result != null) {
+                Results.Write w = engine.compareAndSet(
+                        caller, created, key, version, Objects.requireNonNull(result.value(), "set"), 0, 0);
+                see(w.visibleVersion());
+                applied = w.outcome() != Results.Outcome.CONFLICT;
+            }
+            if (applied) {
+                o.array(replies.size());
+                for (RespOutput r : replies) {
+                    o.append(r);
+                }
+                return o;
+            }
+            if (watchedVersion != null) {
+                return o.nullArray();
+            }
+        }
+        throw contention(key);
     }
 
     // ---- connection ------------------------------------------------------------------------
@@ -696,7 +993,7 @@ final class RespCommands {
             throw new RespError("ERR syntax error");
         }
         if (!nx && !xx && !get) {
-            Results.Write w = engine.set(caller, created, k, v, 0, 0);
+            Results.Write w = store.set(k, v);
             see(w.visibleVersion());
             o.simple("OK");
             return;
@@ -834,7 +1131,7 @@ final class RespCommands {
         }
         for (int i = 1; i < a.size(); i += 2) {
             try {
-                Results.Write w = engine.set(caller, created, a.get(i), a.get(i + 1), 0, 0);
+                Results.Write w = store.set(a.get(i), a.get(i + 1));
                 see(w.visibleVersion());
             } catch (RefusedException | JournalFailedException e) {
                 if (i == 1) {
@@ -877,7 +1174,7 @@ final class RespCommands {
         }
         if (!all) { // another writer created one of the keys meanwhile: take back ours (only if unchanged since)
             for (int j = 0; j < made.size(); j++) {
-                Results.Write w = engine.delete(caller, made.get(j), versions.get(j), 0, 0);
+                Results.Write w = store.delete(made.get(j), versions.get(j));
                 see(w.visibleVersion());
             }
         }
@@ -891,7 +1188,7 @@ final class RespCommands {
             if (e == null) {
                 return null;
             }
-            Results.Write w = engine.delete(caller, k, e.version(), 0, 0);
+            Results.Write w = store.delete(k, e.version());
             see(w.visibleVersion());
             if (w.outcome() == Results.Outcome.DELETED) {
                 return e.value();
@@ -1021,15 +1318,15 @@ final class RespCommands {
     // ---- engine steps --------------------------------------------------------------------------
 
     /** The key's entry (with its value) for the caller, or null if absent. */
-    private @Nullable Entry read(byte[] k) throws PermissionDeniedException {
-        Results.Lookup l = engine.get(caller, k);
+    private @Nullable Entry read(byte[] k) throws PermissionDeniedException, RespError {
+        Results.Lookup l = store.get(k);
         see(l.visibleVersion());
         return l.entry();
     }
 
     private Results.Write cas(byte[] k, long expected, byte[] v)
-            throws RefusedException, JournalFailedException, Engine.SequenceException {
-        Results.Write w = engine.compareAndSet(caller, created, k, expected, v, 0, 0);
+            throws RefusedException, JournalFailedException, Engine.SequenceException, RespError {
+        Results.Write w = store.cas(k, expected, v);
         see(w.visibleVersion());
         return w;
     }
@@ -1232,6 +1529,21 @@ final class RespCommands {
         add(m, "keys", 2, new String[] {"readonly"}, 0, 0, 0, "keyspace", "Keys matching a pattern.");
         add(m, "flushdb", -1, new String[] {"write"}, 0, 0, 0, "keyspace", "Deletes the keys the caller may.");
         add(m, "flushall", -1, new String[] {"write"}, 0, 0, 0, "keyspace", "Deletes the keys the caller may.");
+        String[] t = {"noscript", "loading", "stale", "fast"};
+        add(m, "multi", 1, t, 0, 0, 0, "transactions", "Starts a transaction (commands on one key).");
+        add(
+                m,
+                "exec",
+                1,
+                new String[] {"noscript", "loading", "stale"},
+                0,
+                0,
+                0,
+                "transactions",
+                "Runs the transaction atomically on its one key.");
+        add(m, "discard", 1, t, 0, 0, 0, "transactions", "Drops the transaction.");
+        add(m, "watch", -2, t, 1, -1, 1, "transactions", "Aborts the next EXEC if the key changes.");
+        add(m, "unwatch", 1, t, 0, 0, 0, "transactions", "Forgets the watched keys.");
         return Collections.unmodifiableMap(m);
     }
 

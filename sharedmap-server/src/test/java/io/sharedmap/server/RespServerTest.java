@@ -331,6 +331,104 @@ class RespServerTest {
     }
 
     @Test
+    void multiExec_oneKey_watchAbortsOnChange_secondKeyRefused() throws Exception {
+        try (TestDaemon d = TestDaemon.start();
+                RespClient c = new RespClient(resp(d));
+                RespClient other = new RespClient(resp(d))) {
+            assertThat(c.call("EXEC")).isEqualTo("-ERR EXEC without MULTI\r\n");
+            assertThat(c.call("DISCARD")).isEqualTo("-ERR DISCARD without MULTI\r\n");
+            assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
+            assertThat(c.call("MULTI")).isEqualTo("-ERR MULTI calls can not be nested\r\n");
+            assertThat(c.call("INCR", "t")).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("INCRBY", "t", "10")).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("GET", "t")).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("PING")).isEqualTo("+QUEUED\r\n");
+            assertThat(other.call("GET", "t")).as("nothing applied before EXEC").isEqualTo("$-1\r\n");
+            assertThat(c.call("EXEC")).isEqualTo("*4\r\n:1\r\n:11\r\n$2\r\n11\r\n+PONG\r\n");
+
+            // a second key cannot join: the transaction is discarded
+            assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
+            assertThat(c.call("SET", "a", "1")).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("SET", "b", "2")).startsWith("-ERR sharedmap's MULTI/EXEC is atomic on one key only");
+            assertThat(c.call("NOSUCH")).startsWith("-ERR unknown command 'NOSUCH'");
+            assertThat(c.call("EXEC")).isEqualTo("-EXECABORT Transaction discarded because of previous errors.\r\n");
+            assertThat(c.call("EXISTS", "a")).isEqualTo(":0\r\n");
+
+            // WATCH: a change by another client between WATCH and EXEC aborts (null reply), nothing applied
+            assertThat(c.call("WATCH", "w")).isEqualTo("+OK\r\n");
+            assertThat(other.call("SET", "w", "theirs")).isEqualTo("+OK\r\n");
+            assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
+            assertThat(c.call("SET", "w", "mine")).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("EXEC")).isEqualTo("*-1\r\n");
+            assertThat(c.call("GET", "w")).isEqualTo("$6\r\ntheirs\r\n");
+            // unchanged since WATCH: applied
+            assertThat(c.call("WATCH", "w")).isEqualTo("+OK\r\n");
+            assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
+            assertThat(c.call("APPEND", "w", "+mine")).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("GETDEL", "w")).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("SET", "w", "new")).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("EXEC")).isEqualTo("*3\r\n:11\r\n$11\r\ntheirs+mine\r\n+OK\r\n");
+            assertThat(other.call("GET", "w")).isEqualTo("$3\r\nnew\r\n");
+            // DISCARD drops the queue and the watches
+            assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
+            assertThat(c.call("DEL", "w")).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("DISCARD")).isEqualTo("+OK\r\n");
+            assertThat(c.call("GET", "w")).isEqualTo("$3\r\nnew\r\n");
+            // an error inside EXEC is that command's reply; the others apply
+            assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
+            assertThat(c.call("INCR", "w")).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("APPEND", "w", "!")).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("EXEC")).isEqualTo("*2\r\n-ERR value is not an integer or out of range\r\n:4\r\n");
+            assertThat(c.call("WATCH", "x", "y")).isEqualTo("+OK\r\n");
+            assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
+            assertThat(c.call("SET", "x", "1")).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("EXEC")).startsWith("-ERR sharedmap's EXEC is atomic on one key only");
+            assertThat(c.call("EXISTS", "x")).isEqualTo(":0\r\n");
+        }
+    }
+
+    /** Transactions from concurrent clients never interleave: each EXEC's two INCRs are consecutive numbers. */
+    @Test
+    void multiExec_concurrentClients_eachTransactionAtomic() throws Exception {
+        int clients = 4;
+        int each = 150;
+        try (TestDaemon d = TestDaemon.start()) {
+            ExecutorService pool = Executors.newFixedThreadPool(clients);
+            try {
+                List<Future<?>> done = new ArrayList<>();
+                for (int t = 0; t < clients; t++) {
+                    done.add(pool.submit(() -> {
+                        try (RespClient c = new RespClient(resp(d))) {
+                            for (int i = 0; i < each; i++) {
+                                c.command("MULTI")
+                                        .command("INCR", "tx")
+                                        .command("INCR", "tx")
+                                        .command("EXEC");
+                                assertThat(c.reply()).isEqualTo("+OK\r\n");
+                                assertThat(c.reply()).isEqualTo("+QUEUED\r\n");
+                                assertThat(c.reply()).isEqualTo("+QUEUED\r\n");
+                                String[] r = c.reply().split("\r\n");
+                                assertThat(r[0]).isEqualTo("*2");
+                                long first = Long.parseLong(r[1].substring(1));
+                                assertThat(Long.parseLong(r[2].substring(1))).isEqualTo(first + 1);
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : done) {
+                    f.get(100, TimeUnit.SECONDS);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            try (RespClient c = new RespClient(resp(d))) {
+                assertThat(c.call("GET", "tx")).isEqualTo("$4\r\n" + 2 * clients * each + "\r\n");
+            }
+        }
+    }
+
+    @Test
     void maxConnections_countsBothProtocols() throws Exception {
         try (TestDaemon d = TestDaemon.start(c ->
                         new ServerConfig(c.dataDir(), c.socket(), c.durability(), 1000, 1 << 20, 2, 1L << 20, 1000));

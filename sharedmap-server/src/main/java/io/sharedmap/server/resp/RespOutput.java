@@ -153,6 +153,23 @@ public final class RespOutput {
         return bulk(text);
     }
 
+    /** Appends everything {@code other} encoded (an element of an aggregate: EXEC's replies). */
+    public RespOutput append(RespOutput other) {
+        for (byte[] p : other.pieces) {
+            if (p.length > COPY_BYTES) {
+                pieces.add(Arrays.copyOf(buf, length));
+                length = 0;
+                pieces.add(p);
+            } else {
+                put(p);
+            }
+        }
+        ensure(other.length);
+        System.arraycopy(other.buf, 0, buf, length, other.length);
+        length += other.length;
+        return this;
+    }
+
     /** Hands every encoded byte to {@code sink}, in order. */
     public <E extends Exception> void forEachPiece(PieceSink<E> sink) throws E {
         for (byte[] p : pieces) {
