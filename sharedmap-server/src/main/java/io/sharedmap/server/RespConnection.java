@@ -27,11 +27,12 @@ import java.util.List;
  * become {@code -ERR storage failure} errors instead. A protocol error (malformed RESP, a bulk string
  * over {@code --max-value-bytes}) is answered and the connection closed, as Redis does.
  *
- * <p>Memory: one command in flight, of at most {@code --max-value-bytes} + 1 MiB; bulk strings over 64
- * KiB take their size from the daemon's payload budget ({@link PayloadBudget}) before they are read,
- * as binary values do. A connection that already holds budget for an earlier argument of the same
- * command does not wait for more (two such connections could wait for each other): its command is
- * refused with an error naming the budget.
+ * <p>Memory: one command in flight, of at most {@code --max-value-bytes} + 1 MiB (arguments and 32
+ * bytes of overhead each); what a command holds beyond its first 64 KiB is taken from the daemon's
+ * payload budget ({@link PayloadBudget}) before it is read, as large binary values are. A connection
+ * that already holds budget for an earlier argument of the same command does not wait for more (two
+ * such connections could wait for each other): its command is refused with an error naming the
+ * budget, and the connection closed.
  *
  * <p>Isolation: all state here belongs to this thread.
  */
@@ -58,7 +59,11 @@ final class RespConnection implements ClientConnection {
     private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER_BYTES);
     private final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER_BYTES);
     private final List<Reply> replies = new ArrayList<>();
+    /** KiB of the payload budget held for the command being received. */
     private int heldKib;
+    /** Bytes of the command being received so far, arguments and their overhead. */
+    private long commandBytes;
+
     private long pendingReplyBytes;
 
     /** When the current unfinished command started arriving; 0 between commands. */
@@ -101,14 +106,21 @@ final class RespConnection implements ClientConnection {
         this.commands = new RespCommands(server, engine, stats, cursors, caller, created, id, peer);
     }
 
+    /**
+     * The array for the next argument of the command being received. The first {@value
+     * PayloadBudget#SMALL_BYTES} bytes of a command (its arguments and their overhead) are the
+     * connection's own; beyond them every byte is taken from the daemon's payload budget first.
+     */
     private byte[] allocate(int length) {
-        int kib = PayloadBudget.kibFor(length);
+        commandBytes += length + RespFramer.ARG_OVERHEAD_BYTES;
+        long beyond = commandBytes - PayloadBudget.SMALL_BYTES;
+        int kib = beyond <= 0 ? 0 : (int) ((beyond + 1023) >>> 10) - heldKib;
         if (kib > 0) {
             if (!budget.tryAcquire(kib)) {
                 if (heldKib > 0) {
-                    throw new BudgetRefused("ERR a command with several bulk strings over "
-                            + PayloadBudget.SMALL_BYTES + " bytes found the daemon's memory for values being received"
-                            + " (--max-pending-payload-bytes) spent; send the values in separate commands or retry");
+                    throw new BudgetRefused("ERR a command of more than " + PayloadBudget.SMALL_BYTES
+                            + " bytes found the daemon's memory for requests being received"
+                            + " (--max-pending-payload-bytes) spent; send it in smaller commands or retry");
                 }
                 try {
                     flush(); // let the replies already queued go out before waiting
@@ -130,6 +142,7 @@ final class RespConnection implements ClientConnection {
     private void releasePayload() {
         budget.release(heldKib);
         heldKib = 0;
+        commandBytes = 0;
     }
 
     @Override

@@ -20,7 +20,8 @@ import org.jspecify.annotations.Nullable;
  * before it is dropped). An empty line, {@code *0} and {@code *-1} are no command and are skipped.
  *
  * <p>Limits, each named in the rejection: at most {@code maxArgs} arguments, a bulk string of at most
- * {@code maxBulkBytes}, a whole command of at most {@code maxCommandBytes} (arguments' bytes summed),
+ * {@code maxBulkBytes}, a whole command of at most {@code maxCommandBytes} (arguments' bytes summed,
+ * and {@value #ARG_OVERHEAD_BYTES} for each argument),
  * an inline line of at most {@value #MAX_INLINE_BYTES} bytes, a length line of at most {@value
  * #MAX_LENGTH_LINE_BYTES}. A broken limit or a malformed stream is a {@link Rejected} event, after
  * which the framer yields nothing more: the caller answers with the error and closes the
@@ -35,6 +36,12 @@ public final class RespFramer {
     public static final int MAX_INLINE_BYTES = 64 * 1024;
     /** Longest {@code *<n>} or {@code $<len>} line: a 64-bit number fits in 20 characters. */
     public static final int MAX_LENGTH_LINE_BYTES = 32;
+
+    /**
+     * What one argument costs beyond its bytes (its array's header and its slot in the list), counted
+     * towards {@code maxCommandBytes}, so that a million empty arguments are as bounded as a large one.
+     */
+    public static final int ARG_OVERHEAD_BYTES = 32;
 
     /** What the framer found in the byte stream. */
     public sealed interface Event permits Command, Rejected {}
@@ -76,9 +83,9 @@ public final class RespFramer {
      * @param maxArgs most arguments of one command (its name included), at least 1
      * @param maxBulkBytes largest bulk string
      * @param maxCommandBytes largest sum of a command's argument lengths
-     * @param allocator makes the array a bulk string of the given length is read into, once its
-     *     header has been accepted; a server bounds the memory of values being received with it (it
-     *     may block, or throw to abandon the connection)
+     * @param allocator makes the array a bulk string of the given length (0 too) is read into, once
+     *     its header has been accepted; a server bounds the memory of commands being received with it
+     *     (it may block, or throw to abandon the connection)
      */
     public RespFramer(int maxArgs, int maxBulkBytes, long maxCommandBytes, IntFunction<byte[]> allocator) {
         if (maxArgs < 1 || maxBulkBytes < 0 || maxCommandBytes < maxBulkBytes) {
@@ -191,12 +198,13 @@ public final class RespFramer {
                         return reject("Protocol error: invalid bulk length " + n + ": a bulk string may have at most "
                                 + maxBulkBytes + " bytes (the daemon's --max-value-bytes)");
                     }
-                    if (commandBytes + n > maxCommandBytes) {
+                    if (commandBytes + n + ARG_OVERHEAD_BYTES > maxCommandBytes) {
                         return reject("Protocol error: command of more than " + maxCommandBytes
-                                + " bytes (its arguments summed; the limit is --max-value-bytes + 1 MiB)");
+                                + " bytes (its arguments summed, " + ARG_OVERHEAD_BYTES
+                                + " bytes each for overhead; the limit is --max-value-bytes + 1 MiB)");
                     }
-                    commandBytes += n;
-                    bulk = n == 0 ? EMPTY : allocator.apply((int) n);
+                    commandBytes += n + ARG_OVERHEAD_BYTES;
+                    bulk = allocator.apply((int) n);
                     bulkFilled = 0;
                     state = State.BULK_DATA;
                 }

@@ -131,6 +131,21 @@ class RespFramerTest {
                 .startsWith("REJ ERR Protocol error: command of more than " + (MAX_BULK + 100) + " bytes");
     }
 
+    /** Empty arguments cost memory too: each counts its overhead towards the command's limit. */
+    @Test
+    void manyEmptyArguments_countTheirOverhead_rejected() {
+        RespFramer f = new RespFramer(1_000_000, MAX_BULK, MAX_BULK + 100, byte[]::new);
+        StringBuilder b = new StringBuilder("*1000\r\n");
+        b.append("$0\r\n\r\n".repeat(1000));
+        List<String> got = events(f, b.toString().getBytes(StandardCharsets.US_ASCII), 4096);
+        int fits = (MAX_BULK + 100) / RespFramer.ARG_OVERHEAD_BYTES;
+        assertThat(got)
+                .singleElement()
+                .asString()
+                .startsWith("REJ ERR Protocol error: command of more than " + (MAX_BULK + 100) + " bytes");
+        assertThat(fits).isLessThan(1000);
+    }
+
     @Test
     void malformed_everyKind_rejectedWithRedisWording() {
         assertThat(events("*abc\r\n")).containsExactly("REJ ERR Protocol error: invalid multibulk length");
