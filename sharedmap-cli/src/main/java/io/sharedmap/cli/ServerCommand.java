@@ -1,5 +1,6 @@
 package io.sharedmap.cli;
 
+import io.sharedmap.server.RespConfig;
 import io.sharedmap.server.SecurityConfig;
 import io.sharedmap.server.ServerConfig;
 import io.sharedmap.server.ServerStartException;
@@ -33,6 +34,7 @@ final class ServerCommand implements Callable<Integer> {
         ServerConfig config = options.toConfig();
         SecurityConfig security = options.toSecurity();
         StoreConfig store = options.toStore();
+        RespConfig resp = options.toResp();
         // On SIGTERM/SIGINT the JVM runs this hook: refuse new work, drain, sync, stop, then exit 0, as
         // rmmod does after a clean unload (a JVM would otherwise exit 128+signal, 143, and systemd would
         // call a clean stop a failure). halt() ends the JVM at once, so other shutdown hooks, such as a
@@ -60,7 +62,7 @@ final class ServerCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         SharedMapServer server;
         try {
-            server = SharedMapServer.start(config, security, store);
+            server = SharedMapServer.start(config, security, store, resp);
         } catch (ServerStartException e) {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);

@@ -5,6 +5,7 @@ import io.sharedmap.launcher.DaemonLauncher;
 import io.sharedmap.launcher.DaemonSpec;
 import io.sharedmap.os.accounts.UnixAccounts;
 import io.sharedmap.server.Durability;
+import io.sharedmap.server.RespConfig;
 import io.sharedmap.server.SecurityConfig;
 import io.sharedmap.server.ServerConfig;
 import io.sharedmap.server.StoreConfig;
@@ -159,6 +160,37 @@ final class ServerOptions {
                             + " derived from the socket path; beside the socket as SOCKET.store without /dev/shm).")
     Path storeDir;
 
+    @Option(
+            names = "--resp",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description =
+                    "Serve the Redis protocol (RESP2/RESP3) on a Unix socket of its own, with the same owner, group"
+                            + " and mode as --socket and the same identity rules (--no-resp: only the binary socket).")
+    boolean resp = true;
+
+    @Option(
+            names = "--resp-socket",
+            paramLabel = "PATH",
+            description = "The RESP socket, at most 107 bytes (default: the --socket path with .resp appended).")
+    Path respSocket;
+
+    /** The Redis protocol front door's settings. */
+    RespConfig toResp() {
+        return new RespConfig(resp, respSocket == null ? null : respSocket.toAbsolutePath());
+    }
+
+    /** The same RESP settings as arguments of {@code sharedmap server}. */
+    static List<String> toArgs(RespConfig r) {
+        List<String> args = new ArrayList<>(List.of(r.enabled() ? "--resp" : "--no-resp"));
+        if (r.socket() != null) {
+            args.add("--resp-socket");
+            args.add(r.socket().toAbsolutePath().toString());
+        }
+        return args;
+    }
+
     /** The mapped store's settings. */
     StoreConfig toStore() {
         return new StoreConfig(directReads, storeDir);
@@ -258,6 +290,7 @@ final class ServerOptions {
         List<String> args = new ArrayList<>(toArgs(c));
         args.addAll(toArgs(toSecurity()));
         args.addAll(toArgs(toStore()));
+        args.addAll(toArgs(toResp()));
         return DaemonSpec.of(c.dataDir(), c.socket()).withServerArgs(args);
     }
 

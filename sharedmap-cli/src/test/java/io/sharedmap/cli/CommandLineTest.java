@@ -120,7 +120,9 @@ class CommandLineTest {
                         "0..600000",
                         "--snapshot-min-journal-bytes",
                         "--drain-timeout-ms",
-                        "SHAREDMAP_DIR");
+                        "SHAREDMAP_DIR",
+                        "--[no-]resp",
+                        "--resp-socket");
     }
 
     @Test

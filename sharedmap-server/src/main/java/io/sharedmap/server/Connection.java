@@ -50,7 +50,7 @@ import java.util.Objects;
  * <p>Isolation: all state here belongs to this thread. A client that never reads blocks only this
  * thread in {@code write}; a client that sends half a frame leaves only this framer waiting.
  */
-final class Connection implements Runnable {
+final class Connection implements ClientConnection {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
     private static final int BUFFER_BYTES = 64 * 1024;
     /** Replies are written once a batch holds this much, so a burst of SCANs cannot pile up gigabytes. */
@@ -143,14 +143,16 @@ final class Connection implements Runnable {
      * How long this connection has been stalled by its client, in nanoseconds at {@code now}: in the
      * middle of a request (or the hello), or blocked writing replies; 0 when waiting between requests.
      */
-    long stalledNanos(long now) {
+    @Override
+    public long stalledNanos(long now) {
         long frame = frameStartedNanos;
         long write = writeStartedNanos;
         return Math.max(frame == 0 ? 0 : now - frame, write == 0 ? 0 : now - write);
     }
 
     /** Closes a stalled connection; its thread ends at once. */
-    void abort(String why) {
+    @Override
+    public void abort(String why) {
         aborted = true;
         LOG.log(System.Logger.Level.INFO, "closing connection " + peer + ": " + why);
         try {
@@ -160,12 +162,13 @@ final class Connection implements Runnable {
         }
     }
 
-    SpinChannel channel() {
+    @Override
+    public SpinChannel channel() {
         return channel;
     }
 
-    /** Who is on the other end (from the socket's peer credentials). */
-    Caller caller() {
+    @Override
+    public Caller caller() {
         return caller;
     }
 

@@ -11,6 +11,10 @@ final class ServerStats {
     final LongAdder connectionsTotal = new LongAdder();
     final LongAdder connectionsRejected = new LongAdder();
     final LongAdder connectionsStalled = new LongAdder();
+    /** Commands received on the RESP socket (each counts once, whatever it is). */
+    final LongAdder respCommands = new LongAdder();
+
+    final LongAdder respConnectionsTotal = new LongAdder();
 
     ServerStats() {
         for (int i = 0; i < ops.length; i++) {

@@ -78,7 +78,15 @@ public final class SharedMapServer implements AutoCloseable {
     private final FileLock lock;
     private final ServerSocketChannel listener;
     private final Thread acceptor;
-    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    /** The RESP socket's listener and acceptor (docs/PROTOCOL.md, "RESP"); null when RESP is off. */
+    private final @Nullable ServerSocketChannel respListener;
+
+    private final @Nullable Thread respAcceptor;
+    private final @Nullable Path respSocket;
+    private final RespCursors respCursors = new RespCursors();
+    /** Connections of both protocols: {@code --max-connections} bounds them together. */
+    private final Set<ClientConnection> connections = ConcurrentHashMap.newKeySet();
+
     private final ServerStats stats = new ServerStats();
     private final PayloadBudget payloadBudget;
     /** Shared by every connection: at most {@code --max-spinners} of their threads spin at once. */
@@ -97,7 +105,9 @@ public final class SharedMapServer implements AutoCloseable {
             Engine engine,
             FileChannel lockChannel,
             FileLock lock,
-            ServerSocketChannel listener) {
+            ServerSocketChannel listener,
+            @Nullable ServerSocketChannel respListener,
+            @Nullable Path respSocket) {
         this.config = config;
         this.security = security;
         this.adminGid = security.adminGroup() == null
@@ -107,8 +117,18 @@ public final class SharedMapServer implements AutoCloseable {
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.listener = listener;
-        this.acceptor =
-                Thread.ofPlatform().name("sharedmap-acceptor").daemon(true).unstarted(this::acceptLoop);
+        this.acceptor = Thread.ofPlatform()
+                .name("sharedmap-acceptor")
+                .daemon(true)
+                .unstarted(() -> acceptLoop(listener, false));
+        this.respListener = respListener;
+        this.respSocket = respSocket;
+        this.respAcceptor = respListener == null
+                ? null
+                : Thread.ofPlatform()
+                        .name("sharedmap-resp-acceptor")
+                        .daemon(true)
+                        .unstarted(() -> acceptLoop(respListener, true));
         this.payloadBudget = new PayloadBudget(config.maxPendingPayloadBytes());
         this.spinners = new SpinLimiter(config.maxSpinners());
         this.reaper = Executors.newSingleThreadScheduledExecutor(
@@ -128,7 +148,7 @@ public final class SharedMapServer implements AutoCloseable {
     private void reapStalled() {
         long now = System.nanoTime();
         long limit = TimeUnit.MILLISECONDS.toNanos(config.stallTimeoutMs());
-        for (Connection c : connections) {
+        for (ClientConnection c : connections) {
             long stalled = c.stalledNanos(now);
             if (stalled > limit) {
                 stats.connectionsStalled.increment();
@@ -168,14 +188,31 @@ public final class SharedMapServer implements AutoCloseable {
      */
     public static SharedMapServer start(ServerConfig config, SecurityConfig security, StoreConfig store)
             throws ServerStartException {
+        return start(config, security, store, RespConfig.DEFAULTS);
+    }
+
+    /**
+     * As {@link #start(ServerConfig, SecurityConfig, StoreConfig)}, with the Redis protocol front
+     * door configured by {@code resp} (on by default, at {@code <socket>.resp}).
+     *
+     * @throws IllegalArgumentException if a parameter is out of range or names no user or group
+     */
+    public static SharedMapServer start(
+            ServerConfig config, SecurityConfig security, StoreConfig store, RespConfig resp)
+            throws ServerStartException {
         config.validate();
         security.validate(UnixAccounts.system());
         Path dir = config.dataDir().toAbsolutePath();
         Path socket = config.socket().toAbsolutePath();
+        Path respSocket = resp.resolve(socket);
+        if (respSocket != null) {
+            checkRespSocket(respSocket, socket, resp.socket() == null);
+        }
         FileChannel lockChannel = null;
         FileLock lock = null;
         Engine engine = null;
         ServerSocketChannel listener = null;
+        ServerSocketChannel respListener = null;
         try {
             try {
                 FileModes.createPrivateDirectories(dir);
@@ -213,6 +250,9 @@ public final class SharedMapServer implements AutoCloseable {
             }
 
             SocketFile.prepare(socket);
+            if (respSocket != null) {
+                SocketFile.prepare(respSocket);
+            }
             long uid = SocketFile.processUid();
             Path storeDir = (store.dir() != null ? store.dir() : StorePlacement.defaultDirectory(socket, uid))
                     .toAbsolutePath()
@@ -229,15 +269,28 @@ public final class SharedMapServer implements AutoCloseable {
             engine = Engine.open(engineConfig);
             StorePlacement.record(dir, socket, storeDir);
             listener = SocketFile.bind(socket, security);
+            if (respSocket != null) {
+                try {
+                    respListener = SocketFile.bind(respSocket, security);
+                } catch (IOException | ServerStartException e) {
+                    Files.deleteIfExists(socket);
+                    throw e;
+                }
+            }
             ServerConfig resolved = config.withPaths(dir, socket);
-            SharedMapServer server = new SharedMapServer(resolved, security, engine, lockChannel, lock, listener);
+            SharedMapServer server = new SharedMapServer(
+                    resolved, security, engine, lockChannel, lock, listener, respListener, respSocket);
             server.acceptor.start();
+            if (server.respAcceptor != null) {
+                server.respAcceptor.start();
+            }
             long reapEveryMs = reaperPeriodMs(config.stallTimeoutMs());
             server.reaper.scheduleWithFixedDelay(server::reapStalled, reapEveryMs, reapEveryMs, TimeUnit.MILLISECONDS);
             RecoveryReport r = engine.recovery();
             LOG.log(
                     System.Logger.Level.INFO,
-                    "sharedmap " + VERSION + " serving " + socket + ", data " + dir
+                    "sharedmap " + VERSION + " serving " + socket
+                            + (respSocket == null ? "" : " (RESP on " + respSocket + ")") + ", data " + dir
                             + ", durability " + config.durability() + "; recovered "
                             + engine.stats().keys() + " keys (snapshot "
                             + r.snapshot() + " with " + r.snapshotEntries() + " entries, " + r.recordsReplayed()
@@ -246,11 +299,28 @@ public final class SharedMapServer implements AutoCloseable {
                             + r.durationMs() + " ms");
             return server;
         } catch (ServerStartException e) {
+            closeQuietly(respListener, null, null, null);
             closeQuietly(listener, engine, lock, lockChannel);
             throw e;
         } catch (IOException e) {
+            closeQuietly(respListener, null, null, null);
             closeQuietly(listener, engine, lock, lockChannel);
             throw new ServerStartException("cannot start: " + e.getMessage(), e);
+        }
+    }
+
+    /** The RESP socket's path must fit the kernel's limit and differ from the binary socket's. */
+    private static void checkRespSocket(Path respSocket, Path socket, boolean derived) throws ServerStartException {
+        int bytes = respSocket.toString().getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > ServerConfig.MAX_SOCKET_PATH_BYTES) {
+            throw new ServerStartException("--resp-socket: path " + respSocket + " is " + bytes
+                    + " bytes; Unix socket paths are limited to " + ServerConfig.MAX_SOCKET_PATH_BYTES + " bytes"
+                    + (derived
+                            ? " (it is --socket's path with .resp appended: give --resp-socket PATH, or --no-resp)"
+                            : ""));
+        }
+        if (respSocket.normalize().equals(socket.normalize())) {
+            throw new ServerStartException("--resp-socket: " + respSocket + " is the binary socket's path (--socket)");
         }
     }
 
@@ -315,11 +385,12 @@ public final class SharedMapServer implements AutoCloseable {
         return engine.recovery();
     }
 
-    private void acceptLoop() {
+    /** Accepts on {@code l}: binary connections, or RESP ones when {@code resp}; the same checks for both. */
+    private void acceptLoop(ServerSocketChannel l, boolean resp) {
         while (!stopping) {
             SocketChannel c;
             try {
-                c = listener.accept();
+                c = l.accept();
             } catch (ClosedChannelException e) {
                 return;
             } catch (IOException e) {
@@ -330,12 +401,13 @@ public final class SharedMapServer implements AutoCloseable {
             }
             stats.connectionsTotal.increment();
             if (stopping) {
-                Connection.refuse(c, ErrorCode.SHUTTING_DOWN, "the daemon is stopping");
+                refuse(resp, c, ErrorCode.SHUTTING_DOWN, "the daemon is stopping");
                 return;
             }
             if (connections.size() >= config.maxConnections()) {
                 stats.connectionsRejected.increment();
-                Connection.refuse(
+                refuse(
+                        resp,
                         c,
                         ErrorCode.TOO_MANY_CONNECTIONS,
                         "the daemon serves " + connections.size() + " connections, its limit (--max-connections "
@@ -346,7 +418,8 @@ public final class SharedMapServer implements AutoCloseable {
             Caller caller = caller(c);
             if (caller == null) {
                 stats.connectionsRejected.increment();
-                Connection.refuse(
+                refuse(
+                        resp,
                         c,
                         ErrorCode.PERMISSION_DENIED,
                         "the daemon cannot tell which user is connecting" + " (no peer credentials on the socket)");
@@ -356,7 +429,7 @@ public final class SharedMapServer implements AutoCloseable {
                 engine.accounts().connect(caller);
             } catch (QuotaExceededException e) {
                 stats.connectionsRejected.increment();
-                Connection.refuse(c, ErrorCode.QUOTA_EXCEEDED, "connection refused: " + e.getMessage());
+                refuse(resp, c, ErrorCode.QUOTA_EXCEEDED, "connection refused: " + e.getMessage());
                 continue;
             }
             SpinChannel sc;
@@ -365,37 +438,74 @@ public final class SharedMapServer implements AutoCloseable {
             } catch (IOException e) { // e.g. out of file descriptors for its selector
                 engine.accounts().disconnect(caller);
                 stats.connectionsRejected.increment();
-                Connection.refuse(
-                        c, ErrorCode.TOO_MANY_CONNECTIONS, "the daemon cannot serve another connection: " + e);
+                refuse(resp, c, ErrorCode.TOO_MANY_CONNECTIONS, "the daemon cannot serve another connection: " + e);
                 continue;
             }
-            Connection conn = new Connection(
-                    this,
-                    sc,
-                    engine,
-                    stats,
-                    payloadBudget,
-                    caller,
-                    caller.newOwner(security.keyUmask()),
-                    peerName(caller, id));
+            ClientConnection conn = resp
+                    ? new RespConnection(
+                            this,
+                            sc,
+                            engine,
+                            stats,
+                            payloadBudget,
+                            respCursors,
+                            caller,
+                            caller.newOwner(security.keyUmask()),
+                            id,
+                            peerName(caller, id))
+                    : new Connection(
+                            this,
+                            sc,
+                            engine,
+                            stats,
+                            payloadBudget,
+                            caller,
+                            caller.newOwner(security.keyUmask()),
+                            peerName(caller, id));
+            if (resp) {
+                stats.respConnectionsTotal.increment();
+            }
             connections.add(conn);
             if (stopping) { // stop() may have shut its connections' input before this one was added
                 if (connections.remove(conn)) {
                     engine.accounts().disconnect(caller);
                 }
-                Connection.refuse(sc, ErrorCode.SHUTTING_DOWN, "the daemon is stopping");
+                refuse(resp, sc, ErrorCode.SHUTTING_DOWN, "the daemon is stopping");
                 return;
             }
             try {
-                Thread.ofPlatform().name("sharedmap-conn-" + id).daemon(true).start(conn);
+                Thread.ofPlatform()
+                        .name((resp ? "sharedmap-resp-" : "sharedmap-conn-") + id)
+                        .daemon(true)
+                        .start(conn);
             } catch (OutOfMemoryError | RuntimeException e) {
                 if (connections.remove(conn)) {
                     engine.accounts().disconnect(caller);
                 }
-                Connection.refuse(
-                        sc, ErrorCode.TOO_MANY_CONNECTIONS, "the daemon cannot start another connection thread");
+                refuse(resp, sc, ErrorCode.TOO_MANY_CONNECTIONS, "the daemon cannot start another connection thread");
             }
         }
+    }
+
+    private static void refuse(boolean resp, SocketChannel c, ErrorCode code, String message) {
+        if (resp) {
+            RespConnection.refuse(c, message);
+        } else {
+            Connection.refuse(c, code, message);
+        }
+    }
+
+    private static void refuse(boolean resp, SpinChannel c, ErrorCode code, String message) {
+        if (resp) {
+            RespConnection.refuse(c, message);
+        } else {
+            Connection.refuse(c, code, message);
+        }
+    }
+
+    /** The RESP socket's path, or an empty string when RESP is off (CLIENT INFO, INFO). */
+    String respSocketName() {
+        return respSocket == null ? "" : respSocket.toString();
     }
 
     private static String peerName(Caller caller, long id) {
@@ -437,7 +547,7 @@ public final class SharedMapServer implements AutoCloseable {
     }
 
     /** Called by a connection thread as it ends. */
-    void closed(Connection c) {
+    void closed(ClientConnection c) {
         try {
             c.channel().close();
         } catch (IOException e) {
@@ -471,6 +581,9 @@ public final class SharedMapServer implements AutoCloseable {
         m.put("connections_total", Long.toString(stats.connectionsTotal.sum()));
         m.put("connections_rejected", Long.toString(stats.connectionsRejected.sum()));
         m.put("connections_stalled_closed", Long.toString(stats.connectionsStalled.sum()));
+        m.put("resp_socket", respSocketName());
+        m.put("resp_connections_total", Long.toString(stats.respConnectionsTotal.sum()));
+        m.put("resp_commands", Long.toString(stats.respCommands.sum()));
         m.put("pending_payload_budget_bytes", Long.toString(payloadBudget.availableBytes()));
         m.put("keys", Long.toString(e.keys()));
         m.put("live_bytes", Long.toString(e.liveBytes()));
@@ -533,15 +646,21 @@ public final class SharedMapServer implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "stopping: draining " + connections.size() + " connections");
             try {
                 listener.close();
+                if (respListener != null) {
+                    respListener.close();
+                }
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.WARNING, "closing the listener: " + e);
             }
             try {
                 Files.deleteIfExists(config.socket());
+                if (respSocket != null) {
+                    Files.deleteIfExists(respSocket);
+                }
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.WARNING, "removing socket " + config.socket() + ": " + e);
             }
-            for (Connection c : connections) {
+            for (ClientConnection c : connections) {
                 try {
                     c.channel().channel().shutdownInput(); // its thread finishes what it read, replies, sees EOF, ends
                 } catch (IOException e) {
@@ -553,7 +672,7 @@ public final class SharedMapServer implements AutoCloseable {
                         System.Logger.Level.WARNING,
                         connections.size() + " connections still busy after the drain timeout ("
                                 + config.drainTimeoutMs() + " ms); closing them");
-                for (Connection c : connections) {
+                for (ClientConnection c : connections) {
                     try {
                         c.channel().close();
                     } catch (IOException e) {
@@ -566,6 +685,9 @@ public final class SharedMapServer implements AutoCloseable {
             try {
                 reaper.awaitTermination(5, TimeUnit.SECONDS);
                 acceptor.join(5_000);
+                if (respAcceptor != null) {
+                    respAcceptor.join(5_000);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -117,12 +117,15 @@ class FileModesTest {
         Path run = spec.socket().getParent();
         try (Stream<Path> s = Files.list(run)) {
             assertThat(s.map(p -> p.getFileName().toString()).sorted().toList())
-                    .as("no temporary socket left")
-                    .containsExactly("s.sock", "s.sock.store");
+                    .as("no temporary socket left; the RESP socket beside the binary one")
+                    .containsExactly("s.sock", "s.sock.resp", "s.sock.store");
         }
         assertThat(mode(run)).as("the socket's directory (made by the daemon)").isEqualTo("rwxr-xr-x");
         assertThat(mode(spec.socket()))
                 .as("the socket: --socket-mode's default")
+                .isEqualTo("rw-rw----");
+        assertThat(mode(run.resolve("s.sock.resp")))
+                .as("the RESP socket: the same mode, whatever the umask")
                 .isEqualTo("rw-rw----");
         assertThat(Files.readSymbolicLink(run.resolve("s.sock.store")))
                 .as("the link clients follow to the store")

@@ -15,6 +15,7 @@ import io.sharedmap.client.SharedMap;
 import io.sharedmap.tests.support.Await;
 import io.sharedmap.tests.support.DaemonProcess;
 import io.sharedmap.tests.support.SystemTestEnv;
+import io.sharedmap.tests.support.Tool;
 import io.sharedmap.tests.support.UnixUsers;
 import io.sharedmap.tests.support.UnixUsers.User;
 import java.io.IOException;
@@ -921,6 +922,72 @@ class MultiUserTest {
             b2.denied("get", "d/mine");
             assertThat(b2.ok("reads")).as("rw------- stays off the public side").isEqualTo("1 1 true");
         }
+    }
+
+    // ---- the RESP socket ------------------------------------------------------------------------
+
+    /**
+     * The RESP socket identifies callers by SO_PEERCRED as the binary one does, so each user's
+     * redis-cli can do exactly what that user's binary connection can: the key's owner and mode
+     * decide, AUTH changes nothing, and limits hold.
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void resp_sameIdentityModesAndLimits_asTheBinarySocket() {
+        DaemonProcess daemon = startDaemon();
+        Path resp = daemon.socket().resolveSibling(daemon.socket().getFileName() + ".resp");
+        try (SharedMap root = rootClient(daemon)) {
+            assertThat(cli(alice, resp, "SET", "r/doc", "v1")).isEqualTo("OK\n");
+            assertThat(owner(root, "r/doc"))
+                    .as("created by alice's RESP connection: alice's key, umask 022")
+                    .isEqualTo(new KeyOwner(alice.uid(), team, 0644));
+            assertThat(cli(bob, resp, "GET", "r/doc")).isEqualTo("v1\n");
+            assertThat(cli(bob, resp, "SET", "r/doc", "bob"))
+                    .startsWith("NOPERM ")
+                    .contains("r/doc");
+            assertThat(cli(bob, resp, "APPEND", "r/doc", "bob")).startsWith("NOPERM ");
+            assertThat(cli(carol, resp, "DEL", "r/doc")).startsWith("NOPERM ");
+            assertThat(cli(carol, resp, "GETDEL", "r/doc")).startsWith("NOPERM ");
+
+            root.chmod("r/doc".getBytes(), 0600);
+            assertThat(cli(bob, resp, "GET", "r/doc")).startsWith("NOPERM ").contains("rw-------");
+            assertThat(cli(carol, resp, "MGET", "r/doc")).startsWith("NOPERM ");
+            assertThat(cli(bob, resp, "KEYS", "r/*"))
+                    .as("an unreadable key is not listed (redis-cli prints an empty list as a blank line)")
+                    .isEqualTo("\n");
+            assertThat(cli(bob, resp, "SCAN", "0", "MATCH", "r/*")).isEqualTo("0\n\n");
+            assertThat(cli(alice, resp, "KEYS", "r/*")).isEqualTo("r/doc\n");
+            assertThat(cli(alice, resp, "GET", "r/doc")).isEqualTo("v1\n");
+
+            // AUTH is accepted and changes nothing: the kernel's identity stays
+            List<String> asRoot = new ArrayList<>(List.of("--user", "root", "--pass", "secret", "--no-auth-warning"));
+            assertThat(cli(bob, resp, asRoot, "GET", "r/doc")).startsWith("NOPERM ");
+            assertThat(cli(bob, resp, "CLIENT", "INFO")).contains(" uid=" + bob.uid() + " ");
+
+            // limits: carol may own one key, through either protocol
+            root.setLimits(user(carol), new Limits(1, KEEP, KEEP));
+            assertThat(cli(carol, resp, "SET", "r/c1", "x")).isEqualTo("OK\n");
+            assertThat(cli(carol, resp, "SET", "r/c2", "x")).startsWith("ERR quota exceeded: ");
+            assertThat(root.get("r/c2")).isEmpty();
+            assertThat(root.get("r/doc").orElseThrow().valueAsString())
+                    .as("nothing refused changed it")
+                    .isEqualTo("v1");
+        }
+    }
+
+    private String cli(User user, Path resp, String... args) {
+        return cli(user, resp, List.of(), args);
+    }
+
+    /** redis-cli run as {@code user} (setpriv): its output. */
+    private String cli(User user, Path resp, List<String> options, String... args) {
+        List<String> command =
+                new ArrayList<>(List.of(Tool.require("redis-cli", "redis-tools"), "-s", resp.toString()));
+        command.addAll(options);
+        command.addAll(List.of(args));
+        Tool.Run run = Tool.run(UnixUsers.runAs(user, command), new byte[0], env.scratch(), Duration.ofSeconds(60));
+        assertThat(run.exit()).as(run.toString()).isZero();
+        return run.out();
     }
 
     // ---- helpers ------------------------------------------------------------------------------
