@@ -68,6 +68,11 @@ import org.jspecify.annotations.Nullable;
  *  +---------------------------------------------------------------+
  *  |        store generation (u64), as in the root                 |  40
  *  +---------------------------------------------------------------+
+ *  |   live bytes at the last clean stop (u64; the daemon's own)   |  48
+ *  +---------------------------------------------------------------+
+ *  |   check (u64): those live bytes XOR "SMAPLIVE"; anything else |  56
+ *  |   (0 in a chunk never closed cleanly): count them again       |
+ *  +---------------------------------------------------------------+
  *  |  live keys (u64), tombstones (u64): the writer's counts, exact |  48
  *  |  only after a clean close                                     |
  *  +---------------------------------------------------------------+
@@ -263,6 +268,11 @@ public final class StoreDescriptor {
     public static final int CHUNK_INCARNATION_OFFSET = 24;
     public static final int CHUNK_LENGTH_OFFSET = 32;
     public static final int CHUNK_STORE_GENERATION_OFFSET = 40;
+    /** The chunk's live entry bytes, written at a clean stop, trusted by the next open if the check matches. */
+    public static final int CHUNK_LIVE_BYTES_OFFSET = 48;
+
+    public static final int CHUNK_LIVE_CHECK_OFFSET = 56;
+    public static final long CHUNK_LIVE_CHECK = magic("SMAPLIVE");
     /** Entries start within the first 128 MiB of a chunk (a larger entry has a chunk of its own). */
     public static final long MAX_ENTRY_START = (OFFSET_MASK + 1) << 3;
 

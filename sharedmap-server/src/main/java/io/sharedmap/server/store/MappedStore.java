@@ -575,8 +575,8 @@ public final class MappedStore implements AutoCloseable {
 
     /**
      * At open, after {@link #replay}: recounts what an unclean stop may have left inexact (the
-     * usage per owner, the private side's key count) and each chunk's live bytes (kept in memory
-     * only, so recounted after a clean stop too), and marks the store in use.
+     * usage per owner, each chunk's live bytes, the private side's key count); after a clean stop
+     * takes what it recorded. Marks the store in use.
      */
     public void recovered(boolean clean) {
         lock.writeLock().lock();
@@ -589,11 +589,15 @@ public final class MappedStore implements AutoCloseable {
                 pub.recountChunks(count);
                 priv.recountChunks(count);
             } else {
-                // The usage was recorded at the clean stop; each chunk's live bytes were not (they live
-                // in memory only): without them every chunk would look empty to the compactor, which
-                // would then move every entry of the store once.
-                pub.recountChunks(null);
-                priv.recountChunks(null);
+                // The usage and each chunk's live bytes were recorded at the clean stop (without the
+                // live bytes every chunk would look empty to the compactor, which would then move the
+                // whole store once); a store stopped before they were recorded counts them.
+                if (!pub.restoreLiveBytes()) {
+                    pub.recountChunks(null);
+                }
+                if (!priv.restoreLiveBytes()) {
+                    priv.recountChunks(null);
+                }
             }
             pub.setPrivateLive(priv.index.live());
             meta.markOpen();
@@ -1135,6 +1139,8 @@ public final class MappedStore implements AutoCloseable {
             if (clean) {
                 pub.index.writeCounts();
                 priv.index.writeCounts();
+                pub.recordLiveBytes();
+                priv.recordLiveBytes();
                 writeUsage();
                 meta.markClosed();
             }

@@ -667,6 +667,43 @@ final class Side implements AutoCloseable {
         }
     }
 
+    /** Writer, at a clean stop: records each chunk's live bytes in its header (with their check). */
+    void recordLiveBytes() {
+        for (int c = 1; c < MAX_CHUNKS; c++) {
+            Chunk k = chunks.get(c);
+            if (k != null) {
+                k.segment.set(LONG, CHUNK_LIVE_BYTES_OFFSET, liveBytes[c]);
+                k.segment.set(LONG, CHUNK_LIVE_CHECK_OFFSET, liveBytes[c] ^ CHUNK_LIVE_CHECK);
+            }
+        }
+    }
+
+    /**
+     * Writer, at a clean open: each chunk's live bytes as the clean stop recorded them; false (and
+     * nothing changed) if a chunk has none, as in a store written before they were recorded: then
+     * {@link #recountChunks} counts them.
+     */
+    boolean restoreLiveBytes() {
+        long[] live = new long[MAX_CHUNKS];
+        long total = 0;
+        for (int c = 1; c < MAX_CHUNKS; c++) {
+            Chunk k = chunks.get(c);
+            if (k != null) {
+                long bytes = k.segment.get(LONG, CHUNK_LIVE_BYTES_OFFSET);
+                if ((bytes ^ CHUNK_LIVE_CHECK) != k.segment.get(LONG, CHUNK_LIVE_CHECK_OFFSET)
+                        || bytes < 0
+                        || bytes > k.segment.byteSize()) {
+                    return false;
+                }
+                live[c] = bytes;
+                total += bytes;
+            }
+        }
+        System.arraycopy(live, 0, liveBytes, 0, MAX_CHUNKS);
+        entryBytes = total;
+        return true;
+    }
+
     /** Called for each live entry by {@link #recountChunks}. */
     interface EntryVisitor {
         void visit(long ref, int ownerWord, int keyLength, long valueLength);

@@ -2,12 +2,16 @@ package io.sharedmap.server.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sharedmap.os.store.StoreDescriptor;
 import io.sharedmap.os.store.StoreReader;
 import io.sharedmap.server.security.Owner;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -333,6 +337,40 @@ class MappedStoreTest {
             assertThat(s.usage().get(PUBLIC)).containsExactly(2, 1 + 5 + 1 + 3);
             assertThat(s.usage().get(PRIVATE)).containsExactly(1, 3);
             assertThat(s.get(bytes("bb"), true).value()).isEqualTo(bytes("1"));
+        }
+    }
+
+    @Test
+    void reopen_afterACleanCloseWithoutRecordedLiveBytes_countsThem() throws IOException {
+        long liveEntryBytes;
+        try (MappedStore s = MappedStore.create(settings(dir), DATA_DIR_ID)) {
+            s.apply(
+                    List.of(
+                            Op.put("a", bytes("12345"), 1, PUBLIC),
+                            Op.put("bb", bytes("1"), 2, PRIVATE),
+                            Op.put("a", bytes("123456789012345678901234567890"), 3, PUBLIC)),
+                    at(3));
+            liveEntryBytes = s.stats().liveEntryBytes();
+            s.close(true);
+        }
+        // As a store closed before the live bytes were recorded: the check no longer matches.
+        int chunks = 0;
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.filter(p -> p.getFileName().toString().startsWith("chunk-"))
+                    .toList()) {
+                try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+                    ch.write(ByteBuffer.allocate(16), StoreDescriptor.CHUNK_LIVE_BYTES_OFFSET);
+                }
+                chunks++;
+            }
+        }
+        assertThat(chunks).isPositive();
+        MappedStore.Found f = MappedStore.open(settings(dir), DATA_DIR_ID);
+        assertThat(f.clean()).isTrue();
+        try (MappedStore s = f.store()) {
+            s.beginRecovery();
+            s.recovered(true);
+            assertThat(s.stats().liveEntryBytes()).isEqualTo(liveEntryBytes);
         }
     }
 
