@@ -16,9 +16,10 @@ import org.jspecify.annotations.Nullable;
  * A {@link Socket} over a JDK Unix domain {@link SocketChannel}, so that a client library that
  * takes a {@code Socket} (Jedis, through its {@code JedisSocketFactory}) can reach a Unix socket
  * without native code or JVM flags. Only what such a client calls is supported: the streams,
- * close, the state queries and a recorded (not enforced) read timeout.
+ * close, the state queries and a recorded (not enforced) read timeout. Used by the benchmark's Redis
+ * target and by the tests' Jedis clients of the RESP socket.
  */
-final class UnixSocket extends Socket {
+public final class UnixSocket extends Socket {
     private final SocketChannel channel;
     private final UnixDomainSocketAddress address;
     private final InputStream in;
@@ -33,7 +34,7 @@ final class UnixSocket extends Socket {
     }
 
     /** Connects a blocking channel to {@code path}. */
-    static UnixSocket connect(Path path) throws IOException {
+    public static UnixSocket connect(Path path) throws IOException {
         UnixDomainSocketAddress address = UnixDomainSocketAddress.of(path);
         SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
         try {

@@ -3,12 +3,12 @@ package io.sharedmap.tests;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.sharedmap.bench.UnixSocket;
 import io.sharedmap.client.Options;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.tests.support.DaemonProcess;
 import io.sharedmap.tests.support.SystemTestEnv;
 import io.sharedmap.tests.support.Tool;
-import io.sharedmap.tests.support.UnixSocketForJedis;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -221,7 +221,7 @@ class RespClientsTest {
         Path socket = resp(d);
         try (Jedis jedis = new Jedis(() -> {
             try {
-                return UnixSocketForJedis.connect(socket);
+                return UnixSocket.connect(socket);
             } catch (IOException e) {
                 throw new JedisConnectionException(e);
             }
@@ -278,7 +278,7 @@ class RespClientsTest {
         try (Jedis jedis = new Jedis(
                 () -> {
                     try {
-                        return UnixSocketForJedis.connect(socket);
+                        return UnixSocket.connect(socket);
                     } catch (IOException e) {
                         throw new JedisConnectionException(e);
                     }
