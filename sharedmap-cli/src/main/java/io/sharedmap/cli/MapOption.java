@@ -24,7 +24,8 @@ final class MapOption {
             names = "--url",
             paramLabel = "URL",
             description = "The map to use: unix:///path/to/socket (the local daemon, as --socket),"
-                    + " etcd://host:port[,host:port...] (needs the sharedmap-etcd module, which bin/sharedmap"
+                    + " etcd://host:port[,host:port...], redis-cluster://host:port[,host:port...] or"
+                    + " redis://host:port (the sharedmap-etcd and sharedmap-redis modules, which bin/sharedmap"
                     + " adds); $SHAREDMAP_URL sets it. See docs/SCALE-OUT.md.")
     @Nullable
     String url;
@@ -52,7 +53,8 @@ final class MapOption {
             if (uri.getScheme() == null) {
                 throw new CliException(
                         ExitCodes.USAGE,
-                        from + ": '" + chosen + "' has no scheme; use unix:///path/to/socket or etcd://host:port,...");
+                        from + ": '" + chosen + "' has no scheme; use unix:///path/to/socket, etcd://host:port,..."
+                                + " or redis-cluster://host:port,...");
             }
             return uri;
         } catch (URISyntaxException e) {

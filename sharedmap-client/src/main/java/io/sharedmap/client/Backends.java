@@ -17,8 +17,8 @@ final class Backends {
     /** The module that serves each scheme we know of, for the message when it is missing. */
     private static final Map<String, String> KNOWN_MODULES = Map.of(
             "etcd", "sharedmap-etcd",
-            "redis-cluster", "sharedmap-redis (not written yet)",
-            "redis", "sharedmap-redis (not written yet)");
+            "redis-cluster", "sharedmap-redis",
+            "redis", "sharedmap-redis");
 
     private Backends() {}
 
@@ -28,7 +28,7 @@ final class Backends {
         if (scheme == null) {
             throw new IllegalArgumentException("sharedmap URL " + url
                     + " has no scheme; use unix:///path/to/socket, etcd://host:port,host:port"
-                    + " or redis-cluster://host:port,...");
+                    + ", redis-cluster://host:port,... or redis://host:port");
         }
         scheme = scheme.toLowerCase(Locale.ROOT);
         if (scheme.equals("unix")) {

@@ -12,7 +12,7 @@ import java.util.stream.StreamSupport;
 /**
  * The operations every backend serves the same way: the local daemon ({@link SharedMap}, {@code
  * unix:}) and the remote engines found by {@link SharedMap#connect(java.net.URI)} ({@code etcd://},
- * later {@code redis-cluster://}). A program written against this interface moves from one machine
+ * {@code redis-cluster://}, {@code redis://}). A program written against this interface moves from one machine
  * to several by changing a URL.
  *
  * <h2>What every backend promises</h2>
@@ -23,7 +23,8 @@ import java.util.stream.StreamSupport;
  *       sent, with the same exceptions on every backend ({@link InvalidRequestException}, {@link
  *       LimitExceededException}).
  *   <li><b>Versions</b> are {@code > 0}; every change of a key gives it a version greater than any
- *       it had. {@link #compareAndSet} with the version a {@link #get} returned succeeds only if
+ *       it had (on the local daemon and etcd also greater than any version of any key changed before; not
+ *       on Redis, whose versions come from each primary's clock). {@link #compareAndSet} with the version a {@link #get} returned succeeds only if
  *       nobody changed the key in between; expected version {@code 0} means "the key must not
  *       exist". A {@link CasResult.Conflict} reports the key's current version (0 when absent),
  *       as does a conditional {@link #delete(byte[], long)}'s {@link DeleteResult.Outcome#CONFLICT}.

@@ -159,6 +159,8 @@ public final class SharedMap implements PortableMap {
      *       recovering, as {@link #connect(Path)}; the result is a {@link SharedMap}, so the local
      *       operations are a cast away;
      *   <li>{@code etcd://host:port,host:port/}: an etcd cluster (module sharedmap-etcd);
+     *   <li>{@code redis-cluster://host:port,...}: a Redis or Valkey Cluster, {@code
+     *       redis://host:port}: one server (module sharedmap-redis);
      *   <li>any other scheme a {@link PortableMapProvider} on the class or module path serves.
      * </ul>
      *

@@ -26,6 +26,7 @@ import io.sharedmap.client.PortableMap;
 import io.sharedmap.client.ScanPage;
 import io.sharedmap.client.SetResult;
 import io.sharedmap.client.SharedMapException;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -333,6 +334,10 @@ final class EtcdMap implements PortableMap {
             code = Status.Code.valueOf(etcd.getErrorCode().name());
         }
         String what = op + ": etcd (" + endpoints() + ") " + describe(cause);
+        if (code == Status.Code.UNKNOWN && connectionBroke(cause)) {
+            // gRPC reports a connection closed under a call (a member killed) as UNKNOWN
+            code = Status.Code.UNAVAILABLE;
+        }
         return switch (code) {
             case UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED, ABORTED ->
                 BackendSupport.unavailable(what + outcome(change), cause);
@@ -344,6 +349,19 @@ final class EtcdMap implements PortableMap {
                         ? BackendSupport.tooLarge(what + " (etcd's --max-request-bytes)")
                         : BackendSupport.failure(what, cause);
         };
+    }
+
+    /** Whether {@code t} or a cause of it is the connection's I/O failing (a closed channel, a reset). */
+    private static boolean connectionBroke(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof IOException) {
+                return true;
+            }
+            if (c.getCause() == c) {
+                break;
+            }
+        }
+        return String.valueOf(t.getMessage()).contains("channel closed");
     }
 
     private static String outcome(boolean change) {

@@ -93,12 +93,12 @@ class EtcdCliTest {
 
     @Test
     void unknownScheme_isAUsageErrorListingTheSchemesAvailable() {
-        Result r = Cli.run("get", "--url", "redis-cluster://127.0.0.1:7000", "k");
+        Result r = Cli.run("get", "--url", "ftp://127.0.0.1:7000", "k");
 
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.err())
-                .contains("redis-cluster")
-                .contains("sharedmap-redis")
-                .contains("etcd");
+                .contains("'ftp'")
+                .contains("not a scheme sharedmap knows")
+                .contains("schemes available here: unix, etcd, redis, redis-cluster");
     }
 }
