@@ -68,11 +68,18 @@ final class MapOption {
      */
     PortableMap connect() {
         URI target = target(System.getenv());
-        if (target == null) {
-            return socket.connect();
-        }
+        return target == null ? socket.connect() : connect(target, socket);
+    }
+
+    /**
+     * The map {@code target} names: a {@code unix:} URL is the daemon on that socket (a plain client
+     * with {@code socket}'s reply timeout), any other the backend its scheme chooses. A malformed URL
+     * or a scheme without a backend is a usage error.
+     */
+    static PortableMap connect(URI target, SocketOption socket) {
         try {
-            if (target.getScheme().toLowerCase(Locale.ROOT).equals("unix")) {
+            String scheme = target.getScheme();
+            if (scheme != null && scheme.toLowerCase(Locale.ROOT).equals("unix")) {
                 return socket.connect(SharedMapPaths.socketOf(target));
             }
             return SharedMap.connect(target);

@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
             DelCommand.class,
             CasCommand.class,
             KeysCommand.class,
+            CopyCommand.class,
             StatsCommand.class,
             PingCommand.class,
             ChmodCommand.class,
@@ -41,7 +42,7 @@ import picocli.CommandLine.Spec;
         footerHeading = "%nExit codes:%n",
         footer = {
             "  0  ok",
-            "  1  not found, or version conflict (get, del, cas)",
+            "  1  not found, or version conflict (get, del, cas); keys left at the destination (copy)",
             "  2  usage error or invalid parameter",
             "  3  no daemon answers on the socket (start one with: sharedmap start), or it did not answer within",
             "     --reply-timeout-ms (it is running but stuck)",
