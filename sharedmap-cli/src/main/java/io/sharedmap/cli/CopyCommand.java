@@ -84,7 +84,7 @@ final class CopyCommand implements Callable<Integer> {
             }
         }
         root.out()
-                .println("copied " + copied + " keys (" + bytes + " value bytes)"
+                .println("copied " + copied + (copied == 1 ? " key (" : " keys (") + bytes + " value bytes)"
                         + (existing > 0
                                 ? ", left " + existing + " that exist at the destination (--overwrite replaces them)"
                                 : "")
