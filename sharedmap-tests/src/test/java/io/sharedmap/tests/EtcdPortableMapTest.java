@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sharedmap.client.DaemonUnavailableException;
+import io.sharedmap.client.PermissionDeniedException;
 import io.sharedmap.client.PortableMap;
 import io.sharedmap.client.ScanPage;
 import io.sharedmap.client.SharedMap;
@@ -70,6 +71,34 @@ class EtcdPortableMapTest extends PortableMapContract {
         first.entries().forEach(e -> seen.add(e.keyAsString()));
         rest.entries().forEach(e -> seen.add(e.keyAsString()));
         assertThat(seen).containsExactlyElementsOf(expected);
+    }
+
+    /**
+     * etcd's RBAC replaces per-key modes: a user granted one prefix reads and writes there and is
+     * refused elsewhere with the client's PermissionDeniedException. Uses its own etcd: enabling
+     * auth would change every other test's cluster.
+     */
+    @Test
+    void rbac_userGrantedAPrefix_isRefusedOutsideIt(@TempDir Path authDir) {
+        try (EtcdCluster secured = EtcdCluster.start(1, authDir)) {
+            secured.etcdctl("user", "add", "root:rootpw");
+            secured.etcdctl("user", "grant-role", "root", "root");
+            secured.etcdctl("role", "add", "app");
+            secured.etcdctl("role", "grant-permission", "app", "--prefix=true", "readwrite", "app/");
+            secured.etcdctl("user", "add", "app:apppw");
+            secured.etcdctl("user", "grant-role", "app", "app");
+            secured.etcdctl("auth", "enable");
+            URI asApp = URI.create(secured.url().toString().replace("etcd://", "etcd://app:apppw@"));
+
+            try (PortableMap app = SharedMap.connect(asApp)) {
+                assertThat(app.set("app/x", "1").created()).isTrue();
+                assertThat(app.get("app/x").orElseThrow().valueAsString()).isEqualTo("1");
+                assertThatThrownBy(() -> app.set("other/x", "1"))
+                        .isInstanceOf(PermissionDeniedException.class)
+                        .hasMessageContaining("SET")
+                        .hasMessageContaining("RBAC");
+            }
+        }
     }
 
     @Test

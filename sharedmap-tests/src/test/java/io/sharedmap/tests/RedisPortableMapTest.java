@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sharedmap.client.DaemonUnavailableException;
+import io.sharedmap.client.PermissionDeniedException;
 import io.sharedmap.client.PortableMap;
 import io.sharedmap.client.ServerFailureException;
 import io.sharedmap.client.SharedMap;
@@ -71,6 +72,23 @@ class RedisPortableMapTest extends PortableMapContract {
         assertThatThrownBy(() -> map.get(prefix + "string"))
                 .isInstanceOf(ServerFailureException.class)
                 .hasMessageContaining("WRONGTYPE");
+    }
+
+    /** Redis ACLs replace per-key modes: a user allowed one key pattern is refused elsewhere. */
+    @Test
+    void acl_userAllowedAPattern_isRefusedOutsideIt() {
+        String user = "app" + prefix.hashCode();
+        assertThat(redis.command(0, "ACL", "SETUSER", user, "on", ">apppw", "~" + prefix + "app/*", "+@all"))
+                .isEqualTo("+OK");
+        URI asApp = URI.create(redis.url().toString().replace("redis://", "redis://" + user + ":apppw@"));
+
+        try (PortableMap app = SharedMap.connect(asApp)) {
+            assertThat(app.set(prefix + "app/x", "1").created()).isTrue();
+            assertThatThrownBy(() -> app.set(prefix + "other/x", "1"))
+                    .isInstanceOf(PermissionDeniedException.class)
+                    .hasMessageContaining("NOPERM");
+        }
+        assertThat(map.get(prefix + "other/x")).isEmpty();
     }
 
     @Test

@@ -133,6 +133,31 @@ public final class EtcdCluster implements AutoCloseable {
         return members;
     }
 
+    /**
+     * Runs {@code etcdctl} (Debian's {@code etcd-client}) against every member with {@code args},
+     * e.g. {@code user add app:pw}, and asserts that it succeeds. Every call is bounded.
+     */
+    public void etcdctl(String... args) {
+        List<String> command = new ArrayList<>(List.of(
+                etcdctlBinary(),
+                "--endpoints",
+                members.stream().map(Member::clientUrl).collect(Collectors.joining(","))));
+        command.addAll(List.of(args));
+        ChildProcess p = ChildProcess.start("etcdctl-" + UUID.randomUUID(), command, logDir);
+        p.awaitExit(Duration.ofSeconds(30), 0);
+    }
+
+    private static String etcdctlBinary() {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            Path p = Path.of(dir.isEmpty() ? "." : dir, "etcdctl");
+            if (Files.isExecutable(p)) {
+                return p.toString();
+            }
+        }
+        throw new AssertionError("etcdctl is not installed (no etcdctl on PATH): run .ci/run, which installs the"
+                + " Debian package etcd-client (or: apt-get install etcd-client)");
+    }
+
     /** Kills member {@code i} with SIGKILL and waits for it to be gone. */
     public void kill9(int i) {
         ChildProcess p = processes.get(i);
