@@ -6,4 +6,7 @@ module io.sharedmap.client {
     requires static com.google.errorprone.annotations;
 
     exports io.sharedmap.client;
+
+    // the remote backends (sharedmap-etcd, ...), each in its own module: SharedMap.connect(URI)
+    uses io.sharedmap.client.PortableMapProvider;
 }

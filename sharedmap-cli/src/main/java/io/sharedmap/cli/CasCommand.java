@@ -1,7 +1,7 @@
 package io.sharedmap.cli;
 
 import io.sharedmap.client.CasResult;
-import io.sharedmap.client.SharedMap;
+import io.sharedmap.client.PortableMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -25,7 +25,7 @@ final class CasCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Mixin
-    SocketOption socket;
+    MapOption target;
 
     @Parameters(index = "0", paramLabel = "KEY", description = "The key (UTF-8, 1..1024 bytes).")
     String key;
@@ -51,7 +51,7 @@ final class CasCommand implements Callable<Integer> {
         }
         byte[] bytes = Args.value(value, root.in());
         CasResult result;
-        try (SharedMap map = socket.connect()) {
+        try (PortableMap map = target.connect()) {
             result = map.compareAndSet(Args.key(key), expectedVersion, bytes);
         }
         return switch (result) {

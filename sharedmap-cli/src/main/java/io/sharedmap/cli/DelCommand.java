@@ -1,7 +1,7 @@
 package io.sharedmap.cli;
 
 import io.sharedmap.client.DeleteResult;
-import io.sharedmap.client.SharedMap;
+import io.sharedmap.client.PortableMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,7 +26,7 @@ final class DelCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Mixin
-    SocketOption socket;
+    MapOption target;
 
     @Parameters(index = "0", paramLabel = "KEY", description = "The key (UTF-8, 1..1024 bytes).")
     String key;
@@ -45,7 +45,7 @@ final class DelCommand implements Callable<Integer> {
                     spec.commandLine(), "--if-version: " + ifVersion + " is not a version (versions are >= 1)");
         }
         DeleteResult result;
-        try (SharedMap map = socket.connect()) {
+        try (PortableMap map = target.connect()) {
             result = ifVersion == null ? map.delete(Args.key(key)) : map.delete(Args.key(key), ifVersion);
         }
         return switch (result.outcome()) {

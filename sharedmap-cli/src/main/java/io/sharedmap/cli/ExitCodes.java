@@ -3,6 +3,7 @@ package io.sharedmap.cli;
 import io.sharedmap.client.DaemonUnavailableException;
 import io.sharedmap.client.InvalidRequestException;
 import io.sharedmap.client.LimitExceededException;
+import io.sharedmap.client.NotSupportedByBackendException;
 import io.sharedmap.client.PermissionDeniedException;
 import io.sharedmap.client.QuotaExceededException;
 import io.sharedmap.client.SharedMapException;
@@ -46,6 +47,7 @@ final class ExitCodes implements IExitCodeExceptionMapper, IExecutionExceptionHa
             case InvalidRequestException e -> REFUSED;
             case PermissionDeniedException e -> REFUSED;
             case QuotaExceededException e -> REFUSED;
+            case NotSupportedByBackendException e -> REFUSED;
             case SharedMapException e -> FAILURE; // ServerFailureException, ProtocolViolationException
             case IOException e -> FAILURE;
             case UncheckedIOException e -> FAILURE;
@@ -79,6 +81,7 @@ final class ExitCodes implements IExitCodeExceptionMapper, IExecutionExceptionHa
         String name = cmd.getCommandSpec().qualifiedName();
         boolean explained = e instanceof CliException
                 || e instanceof SharedMapException
+                || e instanceof NotSupportedByBackendException
                 || e instanceof IOException
                 || e instanceof UncheckedIOException;
         if (explained) {

@@ -1,7 +1,7 @@
 package io.sharedmap.cli;
 
 import io.sharedmap.client.Entry;
-import io.sharedmap.client.SharedMap;
+import io.sharedmap.client.PortableMap;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -20,7 +20,7 @@ final class GetCommand implements Callable<Integer> {
     SharedMapCommand root;
 
     @Mixin
-    SocketOption socket;
+    MapOption target;
 
     @Parameters(index = "0", paramLabel = "KEY", description = "The key (UTF-8, 1..1024 bytes).")
     String key;
@@ -28,7 +28,7 @@ final class GetCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Optional<Entry> entry;
-        try (SharedMap map = socket.connect()) {
+        try (PortableMap map = target.connect()) {
             entry = map.get(Args.key(key));
         }
         if (entry.isEmpty()) {

@@ -2,6 +2,8 @@ package io.sharedmap.cli;
 
 import io.sharedmap.client.KeyInfo;
 import io.sharedmap.client.KeyOwner;
+import io.sharedmap.client.NotSupportedByBackendException;
+import io.sharedmap.client.PortableMap;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.os.accounts.UnixAccounts;
 import java.io.PrintStream;
@@ -24,7 +26,7 @@ final class KeysCommand implements Callable<Integer> {
     SharedMapCommand root;
 
     @Mixin
-    SocketOption socket;
+    MapOption target;
 
     @Parameters(
             index = "0",
@@ -43,8 +45,8 @@ final class KeysCommand implements Callable<Integer> {
     public Integer call() {
         PrintStream out = root.out();
         UnixAccounts names = UnixAccounts.system();
-        try (SharedMap map = socket.connect();
-                Stream<KeyInfo> keys = longFormat ? map.keysWithOwners(Args.key(prefix)) : map.keys(Args.key(prefix))) {
+        try (PortableMap map = target.connect();
+                Stream<KeyInfo> keys = longFormat ? withOwners(map) : map.keys(Args.key(prefix))) {
             keys.forEach(k -> {
                 KeyOwner owner = k.owner(); // a long listing asks for owners: every key has one
                 if (longFormat && owner != null) {
@@ -61,5 +63,17 @@ final class KeysCommand implements Callable<Integer> {
             });
         }
         return ExitCodes.OK;
+    }
+
+    /** Owners, groups and modes are the local daemon's: another backend refuses -l, typed. */
+    private Stream<KeyInfo> withOwners(PortableMap map) {
+        if (map instanceof SharedMap local) {
+            return local.keysWithOwners(Args.key(prefix));
+        }
+        throw new NotSupportedByBackendException(
+                "keys -l (owners, groups and modes)",
+                map.url(),
+                "keys there have no owner or mode; access is granted by the engine's own users and roles,"
+                        + " e.g. etcd's RBAC");
     }
 }

@@ -1,7 +1,7 @@
 package io.sharedmap.cli;
 
+import io.sharedmap.client.PortableMap;
 import io.sharedmap.client.SetResult;
-import io.sharedmap.client.SharedMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,7 +18,7 @@ final class SetCommand implements Callable<Integer> {
     SharedMapCommand root;
 
     @Mixin
-    SocketOption socket;
+    MapOption target;
 
     @Parameters(index = "0", paramLabel = "KEY", description = "The key (UTF-8, 1..1024 bytes).")
     String key;
@@ -33,7 +33,7 @@ final class SetCommand implements Callable<Integer> {
     public Integer call() {
         byte[] bytes = Args.value(value, root.in());
         SetResult result;
-        try (SharedMap map = socket.connect()) {
+        try (PortableMap map = target.connect()) {
             result = map.set(Args.key(key), bytes);
         }
         root.out().println(result.created() ? "created" : "updated");

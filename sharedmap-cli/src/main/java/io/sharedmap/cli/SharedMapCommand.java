@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
             DelCommand.class,
             CasCommand.class,
             KeysCommand.class,
+            CopyCommand.class,
             StatsCommand.class,
             PingCommand.class,
             ChmodCommand.class,
@@ -41,15 +42,17 @@ import picocli.CommandLine.Spec;
         footerHeading = "%nExit codes:%n",
         footer = {
             "  0  ok",
-            "  1  not found, or version conflict (get, del, cas)",
+            "  1  not found, or version conflict (get, del, cas); keys left at the destination (copy)",
             "  2  usage error or invalid parameter",
             "  3  no daemon answers on the socket (start one with: sharedmap start), or it did not answer within",
             "     --reply-timeout-ms (it is running but stuck)",
-            "  4  request refused by the daemon (limit, quota, permission, invalid argument); its message is shown",
+            "  4  request refused by the daemon (limit, quota, permission, invalid argument), or not served by the"
+                    + " --url's backend; its message is shown",
             "  5  daemon, storage or I/O failure",
             "  6  start or stop failed",
             "",
-            "Environment: SHAREDMAP_SOCKET sets the default --socket, SHAREDMAP_DIR the default --dir."
+            "Environment: SHAREDMAP_SOCKET sets the default --socket, SHAREDMAP_DIR the default --dir,"
+                    + " SHAREDMAP_URL the default --url of get, set, del, cas and keys (docs/SCALE-OUT.md)."
         })
 public final class SharedMapCommand implements Callable<Integer> {
     private final InputStream in;

@@ -29,7 +29,12 @@ final class SocketOption {
      * daemon's session table, and it fails at once instead of waiting for a restarting daemon.
      */
     SharedMap connect() {
-        return SharedMap.connect(socket, Options.defaults().recovering(false).replyTimeout(replyTimeout()));
+        return connect(socket);
+    }
+
+    /** {@link #connect()} to {@code path} (a {@code unix:} URL's socket). */
+    SharedMap connect(Path path) {
+        return SharedMap.connect(path, Options.defaults().recovering(false).replyTimeout(replyTimeout()));
     }
 
     private Duration replyTimeout() {

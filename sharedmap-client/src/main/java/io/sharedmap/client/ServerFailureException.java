@@ -15,4 +15,8 @@ public final class ServerFailureException extends SharedMapException {
     ServerFailureException(@Nullable ErrorCode errorCode, String message) {
         super(errorCode, message, null);
     }
+
+    ServerFailureException(@Nullable ErrorCode errorCode, String message, @Nullable Throwable cause) {
+        super(errorCode, message, cause);
+    }
 }

@@ -5,6 +5,7 @@ import io.sharedmap.protocol.FrameDescriptor;
 import io.sharedmap.protocol.FrameEncoder;
 import io.sharedmap.protocol.LimitCodec;
 import io.sharedmap.protocol.Opcode;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -122,7 +123,7 @@ import org.jspecify.annotations.Nullable;
  * up to {@link #maxValueLength()}; both are checked before anything is sent. String keys and values
  * are encoded as UTF-8. Byte arrays passed in or returned are not copied.
  */
-public final class SharedMap implements AutoCloseable {
+public final class SharedMap implements PortableMap {
     /** Idle connections kept for reuse; callers beyond this many at once open short-lived ones. */
     static final int MAX_IDLE_CONNECTIONS = 16;
 
@@ -148,6 +149,27 @@ public final class SharedMap implements AutoCloseable {
                 options.directReads(),
                 pool.socket(),
                 () -> once(new Request(Opcode.VIEW, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::view));
+    }
+
+    /**
+     * Connects to the map {@code url} names, choosing the backend by its scheme:
+     *
+     * <ul>
+     *   <li>{@code unix:///path/to/socket} (or {@code unix:/path}): the local daemon on that socket,
+     *       recovering, as {@link #connect(Path)}; the result is a {@link SharedMap}, so the local
+     *       operations are a cast away;
+     *   <li>{@code etcd://host:port,host:port/}: an etcd cluster (module sharedmap-etcd);
+     *   <li>{@code redis-cluster://host:port,...}: a Redis or Valkey Cluster, {@code
+     *       redis://host:port}: one server (module sharedmap-redis);
+     *   <li>any other scheme a {@link PortableMapProvider} on the class or module path serves.
+     * </ul>
+     *
+     * @throws IllegalArgumentException when the URL is malformed, or no provider serves its scheme
+     *     (the message names the module to add)
+     * @throws DaemonUnavailableException when nothing answers there
+     */
+    public static PortableMap connect(URI url) {
+        return Backends.connect(url);
     }
 
     /**
@@ -234,7 +256,20 @@ public final class SharedMap implements AutoCloseable {
         return pool.socket();
     }
 
+    /** {@code unix://} and the socket's absolute path. */
+    @Override
+    public String url() {
+        return Backends.unixUrl(pool.socket());
+    }
+
+    /** The largest page {@link #scan} returns, as the daemon's most recent HELLO said. */
+    @Override
+    public int maxScanLimit() {
+        return pool.hello().maxScanLimit();
+    }
+
     /** The largest value the daemon accepts, as its most recent HELLO said. */
+    @Override
     public int maxValueLength() {
         return pool.hello().maxValueLength();
     }
@@ -244,6 +279,7 @@ public final class SharedMap implements AutoCloseable {
      * daemon's mapped store when this client maps it and may tell the answer from it, else through
      * the socket: the same answer either way.
      */
+    @Override
     public Optional<Entry> get(byte[] key) {
         checkKey(Opcode.GET, key); // before anything, as for every request; the frame only if the socket is needed
         DirectReads.Answer a = direct.lookup(key, pool.isClosed());
@@ -262,26 +298,31 @@ public final class SharedMap implements AutoCloseable {
     }
 
     /** {@link #get(byte[])} with a UTF-8 key. */
+    @Override
     public Optional<Entry> get(String key) {
         return get(Bytes.utf8(key));
     }
 
     /** Stores {@code value} under {@code key}, creating or replacing the entry. */
+    @Override
     public SetResult set(byte[] key, byte[] value) {
         return call(setRequest(key, value), Replies::set);
     }
 
     /** {@link #set(byte[], byte[])} with a UTF-8 key and value. */
+    @Override
     public SetResult set(String key, String value) {
         return set(Bytes.utf8(key), Bytes.utf8(value));
     }
 
     /** Removes the entry under {@code key}, whatever its version. */
+    @Override
     public DeleteResult delete(byte[] key) {
         return call(deleteRequest(key, 0), Replies::delete);
     }
 
     /** {@link #delete(byte[])} with a UTF-8 key. */
+    @Override
     public DeleteResult delete(String key) {
         return delete(Bytes.utf8(key));
     }
@@ -293,6 +334,7 @@ public final class SharedMap implements AutoCloseable {
      * @param expectedVersion a version {@code > 0}, as returned by {@link #get} or a write
      * @throws InvalidRequestException when {@code expectedVersion <= 0}
      */
+    @Override
     public DeleteResult delete(byte[] key, long expectedVersion) {
         return call(conditionalDeleteRequest(key, expectedVersion), Replies::delete);
     }
@@ -305,11 +347,13 @@ public final class SharedMap implements AutoCloseable {
      *     current one (0 when absent)
      * @throws InvalidRequestException when {@code expectedVersion < 0}
      */
+    @Override
     public CasResult compareAndSet(byte[] key, long expectedVersion, byte[] value) {
         return call(casRequest(key, expectedVersion, value), Replies::compareAndSet);
     }
 
     /** {@link #compareAndSet(byte[], long, byte[])} with a UTF-8 key and value. */
+    @Override
     public CasResult compareAndSet(String key, long expectedVersion, String value) {
         return compareAndSet(Bytes.utf8(key), expectedVersion, Bytes.utf8(value));
     }
@@ -323,6 +367,7 @@ public final class SharedMap implements AutoCloseable {
      * @param limit most entries on the page, 1 to 1000, or 0 for the daemon's default (100); a page
      *     also ends once it holds about 1 MiB
      */
+    @Override
     public ScanPage scan(byte[] prefix, byte[] cursor, int limit) {
         Objects.requireNonNull(prefix, "prefix");
         Objects.requireNonNull(cursor, "cursor");
@@ -350,6 +395,7 @@ public final class SharedMap implements AutoCloseable {
      * fetched page by page as the stream is consumed. Each page is one request; see the scan
      * contract above for keys changed meanwhile.
      */
+    @Override
     public Stream<KeyInfo> keys(byte[] prefix) {
         Objects.requireNonNull(prefix, "prefix");
         scanCheckPrefix(prefix);
@@ -503,6 +549,7 @@ public final class SharedMap implements AutoCloseable {
     }
 
     /** Sends an empty PING and waits for the PONG: the daemon is there and serving. */
+    @Override
     public void ping() {
         call(new Request(Opcode.PING, Bytes.EMPTY, Bytes.EMPTY, 0), Replies::ping);
     }

@@ -1,6 +1,7 @@
 package io.sharedmap.client;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -43,11 +44,23 @@ public final class SharedMapPaths {
     /** Environment variable that overrides the data directory. */
     public static final String DIR_ENV = "SHAREDMAP_DIR";
 
+    /** The environment variable that names the map by URL ({@link SharedMap#connect(URI)}) for the CLI and tools. */
+    public static final String URL_ENV = "SHAREDMAP_URL";
+
     private static final String SOCKET_NAME = "sharedmap.sock";
     private static final Path TMP = Path.of("/tmp");
     private static final String TMP_PREFIX = "sharedmap-";
 
     private SharedMapPaths() {}
+
+    /**
+     * The socket a {@code unix:///path/to/socket} URL names.
+     *
+     * @throws IllegalArgumentException when it names none, or has a host
+     */
+    public static Path socketOf(URI unixUrl) {
+        return Backends.unixSocket(unixUrl);
+    }
 
     /** The socket a client connects to and a daemon listens on unless told otherwise. */
     public static Path defaultSocket() {
