@@ -1,10 +1,8 @@
 package io.sharedmap.etcd;
 
+import io.sharedmap.client.BackendUrl;
 import java.net.URI;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -27,81 +25,27 @@ record EtcdUrl(
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
     static EtcdUrl parse(URI url) {
-        String authority = url.getRawAuthority();
-        if (authority == null || authority.isEmpty()) {
-            throw bad(url, "names no member; write etcd://host:port[,host:port...]");
-        }
+        BackendUrl u = BackendUrl.parse(url, KIND, "member", "etcd URLs name members only", DEFAULT_TIMEOUT);
         String user = null;
         String password = null;
-        int at = authority.lastIndexOf('@');
-        if (at >= 0) {
-            String userInfo = authority.substring(0, at);
-            authority = authority.substring(at + 1);
+        String userInfo = u.userInfo();
+        if (userInfo != null) {
             int colon = userInfo.indexOf(':');
             if (colon < 0) {
-                throw bad(url, "has a user without a password; write etcd://user:password@host:port");
+                throw BackendUrl.bad(url, KIND, "has a user without a password; write etcd://user:password@host:port");
             }
-            user = decode(userInfo.substring(0, colon));
-            password = decode(userInfo.substring(colon + 1));
+            user = BackendUrl.decode(userInfo.substring(0, colon));
+            password = BackendUrl.decode(userInfo.substring(colon + 1));
         }
-        List<String> endpoints = new ArrayList<>();
-        for (String member : authority.split(",", -1)) {
-            int colon = member.lastIndexOf(':');
-            if (member.isEmpty() || colon <= 0 || colon == member.length() - 1) {
-                throw bad(url, "member '" + member + "' is not host:port");
-            }
-            int port;
-            try {
-                port = Integer.parseInt(member.substring(colon + 1));
-            } catch (NumberFormatException e) {
-                port = -1;
-            }
-            if (port < 1 || port > 65535) {
-                throw bad(url, "member '" + member + "' has no port in 1..65535");
-            }
-            endpoints.add("http://" + member);
-        }
-        String path = url.getRawPath();
-        if (path != null && !path.isEmpty() && !path.equals("/")) {
-            throw bad(url, "has a path ('" + path + "'); etcd URLs name members only");
-        }
-        Duration timeout = DEFAULT_TIMEOUT;
-        String query = url.getRawQuery();
-        if (query != null && !query.isEmpty()) {
-            for (String parameter : query.split("&", -1)) {
-                if (parameter.startsWith("timeout-ms=")) {
-                    long ms;
-                    try {
-                        ms = Long.parseLong(parameter.substring("timeout-ms=".length()));
-                    } catch (NumberFormatException e) {
-                        ms = -1;
-                    }
-                    if (ms < 1 || ms > 3_600_000) {
-                        throw bad(url, "timeout-ms must be 1..3600000");
-                    }
-                    timeout = Duration.ofMillis(ms);
-                } else {
-                    throw bad(url, "has an unknown parameter '" + parameter + "' (known: timeout-ms)");
-                }
-            }
-        }
-        return new EtcdUrl(url.toString(), List.copyOf(endpoints), user, password, timeout);
+        List<String> endpoints = u.members().stream().map(m -> "http://" + m).toList();
+        return new EtcdUrl(url.toString(), endpoints, user, password, u.timeout());
     }
 
-    private static String decode(String s) {
-        return URLDecoder.decode(s, StandardCharsets.UTF_8);
-    }
-
-    private static IllegalArgumentException bad(URI url, String what) {
-        return new IllegalArgumentException("etcd URL " + redacted(url) + " " + what);
-    }
+    private static final String KIND = "etcd URL";
 
     /** The URL without its password, for messages. */
     static String redacted(URI url) {
-        String s = url.toString();
-        String authority = url.getRawAuthority();
-        int at = authority == null ? -1 : authority.lastIndexOf('@');
-        return at < 0 ? s : s.replace(authority, "***@" + authority.substring(at + 1));
+        return BackendUrl.redacted(url.toString());
     }
 
     @Override

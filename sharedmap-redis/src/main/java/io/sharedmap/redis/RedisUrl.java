@@ -1,10 +1,8 @@
 package io.sharedmap.redis;
 
+import io.sharedmap.client.BackendUrl;
 import java.net.URI;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -33,88 +31,36 @@ record RedisUrl(
     record Node(String host, int port) {}
 
     static RedisUrl parse(URI url, boolean cluster) {
-        String scheme = cluster ? "redis-cluster" : "redis";
-        String authority = url.getRawAuthority();
-        if (authority == null || authority.isEmpty()) {
-            throw bad(url, "names no node; write " + scheme + "://host:port" + (cluster ? "[,host:port...]" : ""));
+        BackendUrl u = BackendUrl.parse(url, KIND, "node", "databases other than 0 are not supported", DEFAULT_TIMEOUT);
+        if (!cluster && u.members().size() > 1) {
+            throw BackendUrl.bad(
+                    url,
+                    KIND,
+                    "names " + u.members().size() + " servers; redis:// is one server, use redis-cluster:// for a"
+                            + " cluster");
         }
         String user = null;
         String password = null;
-        int at = authority.lastIndexOf('@');
-        if (at >= 0) {
-            String userInfo = authority.substring(0, at);
-            authority = authority.substring(at + 1);
+        String userInfo = u.userInfo();
+        if (userInfo != null) {
             int colon = userInfo.indexOf(':');
             if (colon < 0) {
-                password = decode(userInfo); // redis://password@host, as redis-cli -a
+                password = BackendUrl.decode(userInfo); // redis://password@host, as redis-cli -a
             } else {
-                user = colon == 0 ? null : decode(userInfo.substring(0, colon));
-                password = decode(userInfo.substring(colon + 1));
+                user = colon == 0 ? null : BackendUrl.decode(userInfo.substring(0, colon));
+                password = BackendUrl.decode(userInfo.substring(colon + 1));
             }
         }
-        List<Node> nodes = new ArrayList<>();
-        for (String member : authority.split(",", -1)) {
-            int colon = member.lastIndexOf(':');
-            if (member.isEmpty() || colon <= 0 || colon == member.length() - 1) {
-                throw bad(url, "node '" + member + "' is not host:port");
-            }
-            int port;
-            try {
-                port = Integer.parseInt(member.substring(colon + 1));
-            } catch (NumberFormatException e) {
-                port = -1;
-            }
-            if (port < 1 || port > 65535) {
-                throw bad(url, "node '" + member + "' has no port in 1..65535");
-            }
-            nodes.add(new Node(member.substring(0, colon), port));
-        }
-        if (!cluster && nodes.size() > 1) {
-            throw bad(
-                    url,
-                    "names " + nodes.size() + " servers; redis:// is one server, use redis-cluster:// for a"
-                            + " cluster");
-        }
-        String path = url.getRawPath();
-        if (path != null && !path.isEmpty() && !path.equals("/")) {
-            throw bad(url, "has a path ('" + path + "'); databases other than 0 are not supported");
-        }
-        Duration timeout = DEFAULT_TIMEOUT;
-        String query = url.getRawQuery();
-        if (query != null && !query.isEmpty()) {
-            for (String parameter : query.split("&", -1)) {
-                if (parameter.startsWith("timeout-ms=")) {
-                    long ms;
-                    try {
-                        ms = Long.parseLong(parameter.substring("timeout-ms=".length()));
-                    } catch (NumberFormatException e) {
-                        ms = -1;
-                    }
-                    if (ms < 1 || ms > 3_600_000) {
-                        throw bad(url, "timeout-ms must be 1..3600000");
-                    }
-                    timeout = Duration.ofMillis(ms);
-                } else {
-                    throw bad(url, "has an unknown parameter '" + parameter + "' (known: timeout-ms)");
-                }
-            }
-        }
-        return new RedisUrl(url.toString(), cluster, List.copyOf(nodes), user, password, timeout);
+        List<Node> nodes =
+                u.members().stream().map(m -> new Node(m.host(), m.port())).toList();
+        return new RedisUrl(url.toString(), cluster, nodes, user, password, u.timeout());
     }
 
-    private static String decode(String s) {
-        return URLDecoder.decode(s, StandardCharsets.UTF_8);
-    }
-
-    private static IllegalArgumentException bad(URI url, String what) {
-        return new IllegalArgumentException("Redis URL " + redacted(url.toString()) + " " + what);
-    }
+    private static final String KIND = "Redis URL";
 
     /** The URL without its password, for messages. */
     static String redacted(String url) {
-        int scheme = url.indexOf("://");
-        int at = url.lastIndexOf('@');
-        return scheme < 0 || at < scheme ? url : url.substring(0, scheme + 3) + "***" + url.substring(at);
+        return BackendUrl.redacted(url);
     }
 
     @Override
