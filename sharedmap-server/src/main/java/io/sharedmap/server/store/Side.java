@@ -446,12 +446,22 @@ final class Side implements AutoCloseable {
                 }
                 MemorySegment s = c.segment;
                 long off = offsetOf(ref);
+                // The slot may name a chunk number that compaction deleted and a smaller chunk took
+                // since: check the bounds before each read (the slot's re-read below then fails).
+                if (off + ENTRY_HEADER_LENGTH > s.byteSize()) {
+                    retry = true;
+                    break;
+                }
                 long s1 = (long) WORD.getAcquire(s, off);
                 if ((s1 & 1) != 0) {
                     retry = true;
                     break;
                 }
                 int kl = s.get(SHORT, off + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF;
+                if (off + ENTRY_HEADER_LENGTH + kl > s.byteSize()) {
+                    retry = true;
+                    break;
+                }
                 boolean same = kl == key.length && keyEquals(s, off + ENTRY_HEADER_LENGTH, key);
                 Read found = null;
                 if (same) {
