@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
+import org.openjdk.jcstress.infra.results.III_Result;
 
 /**
  * One mapped store shared by every state object of one jcstress test (a store per state would cost
@@ -129,6 +130,27 @@ final class StoreFixture {
             }
         }
         return b;
+    }
+
+    /**
+     * The client actor of a test of two writes of one key (bytes 1, then bytes 2): {@code r1} the
+     * byte the value read holds (-1 if mixed), {@code r2} its length (0: nothing found); returns the
+     * version read (0: none).
+     */
+    long readInto(byte[] key, III_Result r) {
+        if (reader.lookup(key) instanceof StoreReader.Found f) {
+            r.r1 = uniformByte(f.value());
+            r.r2 = f.value().length;
+            return f.version();
+        }
+        return 0;
+    }
+
+    /** The arbiter of such a test: {@code r3} 1 when the bytes read are those of the version read. */
+    static void judge(III_Result r, long seen, long v1, long v2) {
+        if (r.r2 != 0) {
+            r.r3 = r.r1 == 1 && seen == v1 || r.r1 == 2 && seen == v2 ? 1 : 0;
+        }
     }
 
     /** 1 found, 0 unknown (ask the daemon), -1 absent. */

@@ -4,7 +4,6 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
-import io.sharedmap.os.store.StoreReader;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -50,18 +49,12 @@ public class StoreRelocate {
 
     @Actor
     public void client(III_Result r) {
-        if (F.reader.lookup(k) instanceof StoreReader.Found f) {
-            r.r1 = StoreFixture.uniformByte(f.value());
-            r.r2 = f.value().length;
-            seen = f.version();
-        }
+        seen = F.readInto(k, r);
     }
 
     @Arbiter
     public void check(III_Result r) {
-        if (r.r2 != 0) {
-            r.r3 = r.r1 == 1 && seen == v1 || r.r1 == 2 && seen == v2 ? 1 : 0;
-        }
+        StoreFixture.judge(r, seen, v1, v2);
         F.delete(k);
     }
 }
