@@ -294,14 +294,13 @@ public final class Engine implements AutoCloseable {
     /** GET as root. Never blocks. */
     public Lookup get(byte[] key) {
         Key k = new Key(key);
-        Entry e = hooks.get(k, current(k, true));
+        Pending p = pending.get(k);
+        Entry e = hooks.get(k, p != null ? p.entry() : stored(k, true));
         if (e == null) {
             return new Lookup(null, lastDeleteVersion.get());
         }
         // A queued chmod/chown keeps the value's version: the answer (which the new owner or mode may
-        // allow) waits for that record too. A pending state read after current() is as new or newer:
-        // waiting for it is only longer.
-        Pending p = pending.get(k);
+        // allow) waits for that record too.
         return new Lookup(e, p != null ? Math.max(e.version(), p.recordVersion()) : e.version());
     }
 
@@ -311,9 +310,11 @@ public final class Engine implements AutoCloseable {
      */
     private @Nullable Entry current(Key k, boolean withValue) {
         Pending p = pending.get(k);
-        if (p != null) {
-            return p.entry();
-        }
+        return p != null ? p.entry() : stored(k, withValue);
+    }
+
+    /** The key's state in the store (what {@link #current} reads when nothing is pending). */
+    private @Nullable Entry stored(Key k, boolean withValue) {
         MappedStore.Stored s = store.get(k.bytes, withValue);
         return s == null ? null : new Entry(s.value(), s.version(), s.owner(), s.valueLength());
     }
