@@ -94,7 +94,7 @@ final class ServerOptions {
             names = "--spin-us",
             paramLabel = "US",
             description =
-                    "How long a connection thread waiting for its client's next request keeps retrying (yielding"
+                    "How long an I/O thread that just served requests keeps polling for more (yielding"
                             + " the CPU between tries) before it blocks: spends CPU to answer sooner, since waking a blocked thread"
                             + " is slow, above all in a virtual machine. 0 blocks at once. 0..10000 (default: ${DEFAULT-VALUE}).")
     int spinUs = ServerConfig.DEFAULT_SPIN_US;
@@ -102,9 +102,17 @@ final class ServerOptions {
     @Option(
             names = "--max-spinners",
             paramLabel = "N",
-            description = "Most connection threads spinning at once (the others block at once); 0 never spins."
+            description = "Most I/O threads spinning at once (the others block at once); 0 never spins."
                     + " 0..1024 (default: the CPUs minus one, so 0 on one CPU; here ${DEFAULT-VALUE}).")
     int maxSpinners = ServerConfig.DEFAULT_MAX_SPINNERS;
+
+    @Option(
+            names = "--io-threads",
+            paramLabel = "N",
+            description = "I/O threads serving every connection between them (each an event loop that reads every"
+                    + " ready connection, commits the round's writes with one journal write and answers them)."
+                    + " 1..256 (default: the CPUs, here ${DEFAULT-VALUE}).")
+    int ioThreads = ServerConfig.DEFAULT_IO_THREADS;
 
     @Option(
             names = "--socket-mode",
@@ -271,7 +279,8 @@ final class ServerOptions {
                 maxPendingPayloadBytes,
                 stallTimeoutMs,
                 spinUs,
-                maxSpinners);
+                maxSpinners,
+                ioThreads);
         try {
             return config.validate();
         } catch (IllegalArgumentException e) {
@@ -306,7 +315,8 @@ final class ServerOptions {
                 "--max-pending-payload-bytes", Long.toString(c.maxPendingPayloadBytes()),
                 "--stall-timeout-ms", Integer.toString(c.stallTimeoutMs()),
                 "--spin-us", Integer.toString(c.spinUs()),
-                "--max-spinners", Integer.toString(c.maxSpinners()));
+                "--max-spinners", Integer.toString(c.maxSpinners()),
+                "--io-threads", Integer.toString(c.ioThreads()));
     }
 
     /** Parses {@code always}, {@code interval}, {@code never} in any case. */

@@ -45,6 +45,8 @@ public final class RequestFramer {
         HEADER,
         SEQUENCE,
         PAYLOAD,
+        /** A value's header is accepted but its array could not be had yet: the allocator said "not now". */
+        ALLOCATE,
         SKIP,
         CLOSED
     }
@@ -52,7 +54,7 @@ public final class RequestFramer {
     private static final byte[] EMPTY = new byte[0];
 
     private final int maxValueLength;
-    private final IntFunction<byte[]> valueAllocator;
+    private final IntFunction<byte @Nullable []> valueAllocator;
     private final ByteBuffer headerBuffer = ByteBuffer.allocate(FrameDescriptor.HEADER_LENGTH);
     private State state = State.HELLO;
 
@@ -65,6 +67,8 @@ public final class RequestFramer {
     private byte[] value = EMPTY;
     private int keyFilled;
     private int valueFilled;
+    private int allocateLength; // the value length waiting for its array, in ALLOCATE
+    private boolean allocateSequenced;
     private long skipRemaining;
 
     /**
@@ -77,9 +81,11 @@ public final class RequestFramer {
     /**
      * @param maxValueLength the largest value accepted, 0 to {@link FrameDescriptor#ABSOLUTE_MAX_VALUE_LENGTH}
      * @param valueAllocator makes the array a non-empty value is read into, once its header has been
-     *     accepted; a server uses it to bound the memory of values being received (it may block)
+     *     accepted; a server uses it to bound the memory of values being received. It may return {@code
+     *     null} for "not now": {@link #poll} then returns {@code null} with {@link #isWaitingForMemory()}
+     *     true, consumes nothing more, and asks the allocator again on the next {@code poll}
      */
-    public RequestFramer(int maxValueLength, IntFunction<byte[]> valueAllocator) {
+    public RequestFramer(int maxValueLength, IntFunction<byte @Nullable []> valueAllocator) {
         if (maxValueLength < 0 || maxValueLength > FrameDescriptor.ABSOLUTE_MAX_VALUE_LENGTH) {
             throw new IllegalArgumentException(
                     "maxValueLength " + maxValueLength + " outside 0.." + FrameDescriptor.ABSOLUTE_MAX_VALUE_LENGTH);
@@ -91,6 +97,11 @@ public final class RequestFramer {
     /** Whether the framer has seen a fatal error and will yield nothing more. */
     public boolean isClosed() {
         return state == State.CLOSED;
+    }
+
+    /** Whether the last {@link #poll} stopped because the value allocator had no memory to give yet. */
+    public boolean isWaitingForMemory() {
+        return state == State.ALLOCATE;
     }
 
     /** Whether the framer is between frames (no partial frame buffered or being skipped). */
@@ -167,11 +178,20 @@ public final class RequestFramer {
                         return rejected;
                     }
                     key = h.keyLength() == 0 ? EMPTY : new byte[h.keyLength()];
-                    value = h.valueLength() == 0 ? EMPTY : valueAllocator.apply(h.valueLength());
                     keyFilled = 0;
                     valueFilled = 0;
                     sequence = 0;
-                    state = (h.flags() & FrameDescriptor.FLAG_SEQUENCED) != 0 ? State.SEQUENCE : State.PAYLOAD;
+                    allocateLength = h.valueLength();
+                    allocateSequenced = (h.flags() & FrameDescriptor.FLAG_SEQUENCED) != 0;
+                    state = State.ALLOCATE;
+                }
+                case ALLOCATE -> {
+                    byte[] v = allocateLength == 0 ? EMPTY : valueAllocator.apply(allocateLength);
+                    if (v == null) {
+                        return null; // asked again on the next poll
+                    }
+                    value = v;
+                    state = allocateSequenced ? State.SEQUENCE : State.PAYLOAD;
                 }
                 case PAYLOAD -> {
                     keyFilled += copy(src, key, keyFilled);

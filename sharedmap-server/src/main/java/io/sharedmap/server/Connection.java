@@ -1,7 +1,6 @@
 package io.sharedmap.server;
 
 import io.sharedmap.os.accounts.UnixAccounts;
-import io.sharedmap.os.transport.SpinChannel;
 import io.sharedmap.protocol.ErrorCode;
 import io.sharedmap.protocol.ErrorCodec;
 import io.sharedmap.protocol.FrameDescriptor;
@@ -24,37 +23,33 @@ import io.sharedmap.server.security.PermissionDeniedException;
 import io.sharedmap.server.security.QuotaExceededException;
 import io.sharedmap.server.security.RefusedException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
- * One client connection, served by one platform thread (measured faster than a virtual thread per
- * connection here: no hand-off to a poller on every request). The thread waits for requests in a
- * {@link SpinChannel}: it spins up to {@code --spin-us} before blocking, so that a client's next
- * request usually finds it awake.
+ * The binary protocol of one connection: decodes its requests ({@link RequestFramer}), executes each
+ * against the engine ({@link #execute}, the one place requests meet the engine), and keeps the
+ * replies until its {@link EventLoop} has made the round's batch durable. The socket, the rounds
+ * and the writing belong to {@link ServedConnection}.
  *
- * <p>The thread reads whatever bytes have arrived, decodes every complete request in them, executes
- * each against the engine in order, then waits once for the journal to make the batch durable and
- * writes all the replies with as few writes as possible. So a pipelining client gets one group
- * commit and one reply write per batch, and replies always leave in request order.
+ * <p>A reply is never sent before the journal holds, as durably as the mode promises, every change
+ * whose effect it shows ({@code visibleVersion}); if the journal has failed, such replies become
+ * STORAGE_FAILURE errors instead.
  *
- * <p>A reply is never written before the journal holds, as durably as the mode promises, every
- * change whose effect it shows ({@code visibleVersion}); if the journal has failed, such replies
- * become STORAGE_FAILURE errors instead.
+ * <p>Memory: a value of more than {@value PayloadBudget#SMALL_BYTES} bytes takes its size from the
+ * daemon's payload budget before it is read; when the budget is spent the framer waits ("not now")
+ * and the connection stops reading until the budget wakes it, so neither its loop nor any other
+ * connection waits.
  *
- * <p>Isolation: all state here belongs to this thread. A client that never reads blocks only this
- * thread in {@code write}; a client that sends half a frame leaves only this framer waiting.
+ * <p>Loop thread only.
  */
-final class Connection implements ClientConnection {
+final class Connection implements ProtocolHandler {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
-    private static final int BUFFER_BYTES = 64 * 1024;
-    /** Replies are written once a batch holds this much, so a burst of SCANs cannot pile up gigabytes. */
-    private static final int MAX_BATCH_REPLY_BYTES = 1024 * 1024;
 
     private static final byte[] EMPTY = new byte[0];
 
@@ -62,40 +57,23 @@ final class Connection implements ClientConnection {
     private record Reply(Status status, int flags, byte[] key, byte[] value, long version, long visibleVersion) {}
 
     private final SharedMapServer server;
-    private final SpinChannel channel;
+    private final ServedConnection connection;
     private final Engine engine;
     private final ServerStats stats;
     private final String peer;
     private final Caller caller;
     private final Owner created;
     private final RequestFramer framer;
-    private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER_BYTES);
-    private final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER_BYTES);
     private final List<Reply> replies = new ArrayList<>();
     private final PayloadBudget budget;
     private long clientId;
     private int heldKib;
     private long pendingReplyBytes;
-
-    /** When the current unfinished request (or the hello) started arriving; 0 between requests. */
-    private volatile long frameStartedNanos = System.nanoTime();
-    /** When the current reply write started; 0 when not writing. */
-    private volatile long writeStartedNanos;
-
-    private volatile boolean aborted;
-
-    /** Ends the connection when the payload budget cannot be had because the connection is closing. */
-    private static final class Abandoned extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        Abandoned() {
-            super(null, null, false, false);
-        }
-    }
+    private long neededVersion;
 
     Connection(
             SharedMapServer server,
-            SpinChannel channel,
+            ServedConnection connection,
             Engine engine,
             ServerStats stats,
             PayloadBudget budget,
@@ -105,7 +83,7 @@ final class Connection implements ClientConnection {
         this.caller = caller;
         this.created = created;
         this.server = server;
-        this.channel = channel;
+        this.connection = connection;
         this.engine = engine;
         this.stats = stats;
         this.budget = budget;
@@ -113,58 +91,23 @@ final class Connection implements ClientConnection {
         this.framer = new RequestFramer(server.config().maxValueBytes(), this::allocateValue);
     }
 
-    private byte[] allocateValue(int length) {
+    /** The array for a value; null ("not now") when the payload budget cannot cover it yet. */
+    private byte @Nullable [] allocateValue(int length) {
         int kib = PayloadBudget.kibFor(length);
         if (kib > 0) {
             if (!budget.tryAcquire(kib)) {
-                try {
-                    flush(); // let the replies already queued go out before waiting
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-                frameStartedNanos = 0; // waiting for the budget is the daemon's doing, not a client stall
-                boolean got = budget.acquire(kib, () -> channel.isOpen() && !aborted);
-                frameStartedNanos = System.nanoTime();
-                if (!got) {
-                    throw new Abandoned();
-                }
+                budget.whenAvailable(kib, connection::memoryReleased);
+                return null;
             }
             heldKib = kib;
         }
         return new byte[length];
     }
 
-    private void releasePayload() {
+    @Override
+    public void releasePayload() {
         budget.release(heldKib);
         heldKib = 0;
-    }
-
-    /**
-     * How long this connection has been stalled by its client, in nanoseconds at {@code now}: in the
-     * middle of a request (or the hello), or blocked writing replies; 0 when waiting between requests.
-     */
-    @Override
-    public long stalledNanos(long now) {
-        long frame = frameStartedNanos;
-        long write = writeStartedNanos;
-        return Math.max(frame == 0 ? 0 : now - frame, write == 0 ? 0 : now - write);
-    }
-
-    /** Closes a stalled connection; its thread ends at once. */
-    @Override
-    public void abort(String why) {
-        aborted = true;
-        LOG.log(System.Logger.Level.INFO, "closing connection " + peer + ": " + why);
-        try {
-            channel.close();
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, "close: " + e);
-        }
-    }
-
-    @Override
-    public SpinChannel channel() {
-        return channel;
     }
 
     @Override
@@ -173,39 +116,41 @@ final class Connection implements ClientConnection {
     }
 
     @Override
-    public void run() {
-        try {
-            boolean open = true;
-            while (open && channel.read(in) >= 0) {
-                in.flip();
-                RequestFramer.Event event;
-                while ((event = framer.poll(in)) != null) {
-                    boolean keepOpen = handle(event);
-                    releasePayload();
-                    if (!keepOpen) {
-                        open = false;
-                        break;
-                    }
-                    if (pendingReplyBytes >= MAX_BATCH_REPLY_BYTES) {
-                        flush();
-                    }
-                }
-                in.compact();
-                if (framer.isIdle()) {
-                    frameStartedNanos = 0;
-                } else if (frameStartedNanos == 0) {
-                    frameStartedNanos = System.nanoTime();
-                }
-                flush();
-            }
-        } catch (IOException | UncheckedIOException | Abandoned e) {
-            LOG.log(System.Logger.Level.DEBUG, "connection " + peer + " ended: " + e);
-        } catch (RuntimeException | Error e) {
-            LOG.log(System.Logger.Level.ERROR, "connection " + peer + " failed unexpectedly", e);
-        } finally {
+    public boolean process(ByteBuffer in, long maxReplyBytes) {
+        RequestFramer.Event event;
+        while (pendingReplyBytes < maxReplyBytes && (event = framer.poll(in)) != null) {
+            boolean keepOpen = handle(event);
             releasePayload();
-            server.closed(this);
+            if (!keepOpen) {
+                return false;
+            }
         }
+        return true;
+    }
+
+    @Override
+    public long queuedReplyBytes() {
+        return replies.isEmpty() ? 0 : Math.max(1, pendingReplyBytes);
+    }
+
+    @Override
+    public long neededVersion() {
+        return neededVersion;
+    }
+
+    @Override
+    public boolean idle() {
+        return framer.isIdle();
+    }
+
+    @Override
+    public boolean waitingForMemory() {
+        return framer.isWaitingForMemory();
+    }
+
+    @Override
+    public byte[] closingError(String message) {
+        return refusal(ErrorCode.SHUTTING_DOWN, message).array();
     }
 
     /** Queues the reply to one event; false when the connection must close after the replies. */
@@ -243,6 +188,7 @@ final class Connection implements ClientConnection {
     private void queue(Reply r) {
         replies.add(r);
         pendingReplyBytes += FrameDescriptor.HEADER_LENGTH + r.key().length + r.value().length;
+        neededVersion = Math.max(neededVersion, r.visibleVersion());
     }
 
     private static Reply error(ErrorCode code, String message, boolean closing) {
@@ -475,59 +421,23 @@ final class Connection implements ClientConnection {
         return new Reply(Status.SCAN_PAGE, 0, page.nextCursor(), b.array(), entries.size(), page.visibleVersion());
     }
 
-    /** Makes the batch durable, then writes its replies in order. */
-    private void flush() throws IOException {
-        if (replies.isEmpty()) {
-            return;
-        }
-        long needed = 0;
+    @Override
+    public void takeReplies(long durable, @Nullable JournalFailedException failure, Output out) {
         for (Reply r : replies) {
-            needed = Math.max(needed, r.visibleVersion());
-        }
-        try {
-            engine.awaitDurable(needed);
-        } catch (JournalFailedException e) {
-            long durable = engine.durableVersion();
-            for (int i = 0; i < replies.size(); i++) {
-                if (replies.get(i).visibleVersion() > durable) {
-                    stats.serverErrors.increment();
-                    replies.set(i, error(ErrorCode.STORAGE_FAILURE, "not acknowledged: " + e.getMessage(), false));
-                }
+            if (failure != null && r.visibleVersion() > durable) {
+                stats.serverErrors.increment();
+                r = error(ErrorCode.STORAGE_FAILURE, "not acknowledged: " + failure.getMessage(), false);
             }
+            byte[] head = new byte[FrameDescriptor.HEADER_LENGTH + r.key().length];
+            ByteBuffer b = ByteBuffer.wrap(head);
+            FrameHeader.write(b, r.status().code(), r.flags(), r.key().length, r.value().length, r.version());
+            b.put(r.key());
+            out.add(head);
+            out.add(r.value());
         }
-        writeStartedNanos = System.nanoTime();
-        out.clear();
-        for (Reply r : replies) {
-            if (out.remaining() < FrameDescriptor.HEADER_LENGTH + r.key().length) {
-                drain();
-            }
-            FrameHeader.write(out, r.status().code(), r.flags(), r.key().length, r.value().length, r.version());
-            out.put(r.key());
-            // Through the direct buffer in pieces: writing a large heap array directly would make the JDK
-            // allocate (and cache for this thread's life) a native buffer as large as the value.
-            byte[] v = r.value();
-            for (int off = 0; off < v.length; ) {
-                if (!out.hasRemaining()) {
-                    drain();
-                }
-                int n = Math.min(out.remaining(), v.length - off);
-                out.put(v, off, n);
-                off += n;
-            }
-        }
-        drain();
         replies.clear();
         pendingReplyBytes = 0;
-        writeStartedNanos = 0;
-    }
-
-    private void drain() throws IOException {
-        out.flip();
-        channel.write(out);
-        out.clear();
-        if (writeStartedNanos != 0) {
-            writeStartedNanos = System.nanoTime(); // progress: a slow reader is not a stalled one
-        }
+        neededVersion = 0;
     }
 
     /**
@@ -538,16 +448,6 @@ final class Connection implements ClientConnection {
         LOG.log(System.Logger.Level.INFO, "refused a connection: " + code + ": " + message);
         try (channel) {
             channel.write(refusal(code, message));
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, "could not tell a refused client why: " + e);
-        }
-    }
-
-    /** {@link #refuse(SocketChannel, ErrorCode, String)} for a connection already wrapped. */
-    static void refuse(SpinChannel channel, ErrorCode code, String message) {
-        LOG.log(System.Logger.Level.INFO, "refused a connection: " + code + ": " + message);
-        try (channel) {
-            channel.channel().write(refusal(code, message));
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "could not tell a refused client why: " + e);
         }

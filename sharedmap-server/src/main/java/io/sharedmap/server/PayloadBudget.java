@@ -1,15 +1,17 @@
 package io.sharedmap.server;
 
+import java.util.Iterator;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 /**
  * Bounds the memory of large request values being received, across all connections: a value of
  * more than {@value #SMALL_BYTES} bytes takes its size (in KiB) from one shared budget before its
  * array is allocated, and gives it back once the request has been executed or abandoned. When the
- * budget is spent, the connection announcing the next large value waits before reading it, so its
- * client waits too (backpressure); small requests never wait. Without this, a thousand connections
+ * budget is spent, the connection announcing the next large value stops reading until the budget
+ * wakes it ({@link #whenAvailable}), so its client waits too (backpressure) and no thread blocks;
+ * small requests never wait. A woken connection tries again and may find the budget taken by
+ * another: the budget is not fair between large requests. Without this, a thousand connections
  * each announcing a 16 MiB value would make the daemon allocate 16 GiB.
  */
 final class PayloadBudget {
@@ -31,24 +33,35 @@ final class PayloadBudget {
         return kib.tryAcquire(kibNeeded);
     }
 
-    /** Takes {@code kib} from the budget, waiting while {@code keepWaiting} holds; false if it gave up. */
-    boolean acquire(int kibNeeded, BooleanSupplier keepWaiting) {
-        try {
-            while (!kib.tryAcquire(kibNeeded, 100, TimeUnit.MILLISECONDS)) {
-                if (!keepWaiting.getAsBoolean()) {
-                    return false;
-                }
+    private record Waiter(int kib, Runnable wake) {}
+
+    /** Connections waiting for memory, each with what it needs. */
+    private final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
+
+    /**
+     * Calls {@code wake} (once, on some thread: it must only post work) when at least {@code kib} may
+     * be available; at once if it is already. The woken caller tries {@link #tryAcquire} again.
+     */
+    void whenAvailable(int kibNeeded, Runnable wake) {
+        waiters.add(new Waiter(kibNeeded, wake));
+        wakeWaiters(); // the budget may have been released between the caller's try and this
+    }
+
+    private void wakeWaiters() {
+        for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+            Waiter w = it.next();
+            if (kib.availablePermits() >= w.kib() && waiters.remove(w)) {
+                w.wake().run();
             }
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
         }
     }
 
     void release(int kibHeld) {
         if (kibHeld > 0) {
             kib.release(kibHeld);
+            if (!waiters.isEmpty()) {
+                wakeWaiters();
+            }
         }
     }
 

@@ -23,10 +23,12 @@ import java.nio.file.Path;
  *     16 MiB..16 GiB and at least {@code maxValueBytes}
  * @param stallTimeoutMs a connection that stays in the middle of a request, or blocked writing
  *     replies its client does not read, for this long is closed, 1000..3600000
- * @param spinUs how long a connection thread waiting for its client's next request spins (retries a
- *     non-blocking read, yielding the CPU between tries) before it blocks, in microseconds,
+ * @param spinUs how long an I/O thread that found work waits for more by spinning (polls its
+ *     selector without blocking, yielding the CPU between tries) before it blocks, in microseconds,
  *     0..10000; 0 blocks at once. Spinning trades CPU for latency: see docs/OPERATIONS.md
- * @param maxSpinners most connection threads spinning at once, 0..1024; the others block at once
+ * @param maxSpinners most I/O threads spinning at once, 0..1024; the others block at once
+ * @param ioThreads the I/O threads ({@code --io-threads}) that serve every connection between them,
+ *     each an event loop over its own selector, 1..256
  */
 public record ServerConfig(
         Path dataDir,
@@ -40,7 +42,8 @@ public record ServerConfig(
         long maxPendingPayloadBytes,
         int stallTimeoutMs,
         int spinUs,
-        int maxSpinners) {
+        int maxSpinners,
+        int ioThreads) {
 
     /** A configuration with the default payload budget, stall timeout and spinning. */
     public ServerConfig(
@@ -64,7 +67,8 @@ public record ServerConfig(
                 DEFAULT_MAX_PENDING_PAYLOAD_BYTES,
                 DEFAULT_STALL_TIMEOUT_MS,
                 DEFAULT_SPIN_US,
-                DEFAULT_MAX_SPINNERS);
+                DEFAULT_MAX_SPINNERS,
+                DEFAULT_IO_THREADS);
     }
 
     public static final Durability DEFAULT_DURABILITY = Durability.INTERVAL;
@@ -79,6 +83,8 @@ public record ServerConfig(
     public static final int DEFAULT_SPIN_US = 50;
     /** One fewer than the CPUs (0 on one CPU), so that spinners never take every CPU from the work. */
     public static final int DEFAULT_MAX_SPINNERS = SpinLimiter.defaultMax();
+    /** One per CPU this JVM may use: each loop serves its connections' requests on one CPU. */
+    public static final int DEFAULT_IO_THREADS = Math.clamp(Runtime.getRuntime().availableProcessors(), 1, 256);
 
     /** Longest socket path the kernel accepts (sun_path is 108 bytes including the terminating NUL). */
     public static final int MAX_SOCKET_PATH_BYTES = 107;
@@ -109,7 +115,8 @@ public record ServerConfig(
                 maxPendingPayloadBytes,
                 stallTimeoutMs,
                 spinUs,
-                maxSpinners);
+                maxSpinners,
+                ioThreads);
     }
 
     public ServerConfig withSnapshotMinJournalBytes(long bytes) {
@@ -125,7 +132,8 @@ public record ServerConfig(
                 maxPendingPayloadBytes,
                 stallTimeoutMs,
                 spinUs,
-                maxSpinners);
+                maxSpinners,
+                ioThreads);
     }
 
     public ServerConfig withMaxValueBytes(int bytes) {
@@ -141,7 +149,8 @@ public record ServerConfig(
                 maxPendingPayloadBytes,
                 stallTimeoutMs,
                 spinUs,
-                maxSpinners);
+                maxSpinners,
+                ioThreads);
     }
 
     public ServerConfig withMaxPendingPayloadBytes(long bytes) {
@@ -157,7 +166,8 @@ public record ServerConfig(
                 bytes,
                 stallTimeoutMs,
                 spinUs,
-                maxSpinners);
+                maxSpinners,
+                ioThreads);
     }
 
     public ServerConfig withStallTimeoutMs(int ms) {
@@ -173,7 +183,8 @@ public record ServerConfig(
                 maxPendingPayloadBytes,
                 ms,
                 spinUs,
-                maxSpinners);
+                maxSpinners,
+                ioThreads);
     }
 
     /** The same configuration with a spin time of {@code us} microseconds (0: block at once). */
@@ -190,7 +201,8 @@ public record ServerConfig(
                 maxPendingPayloadBytes,
                 stallTimeoutMs,
                 us,
-                maxSpinners);
+                maxSpinners,
+                ioThreads);
     }
 
     /** The same configuration with at most {@code n} connection threads spinning at once. */
@@ -207,6 +219,25 @@ public record ServerConfig(
                 maxPendingPayloadBytes,
                 stallTimeoutMs,
                 spinUs,
+                n,
+                ioThreads);
+    }
+
+    /** The same configuration with {@code n} I/O threads. */
+    public ServerConfig withIoThreads(int n) {
+        return new ServerConfig(
+                dataDir,
+                socket,
+                durability,
+                fsyncIntervalMs,
+                maxValueBytes,
+                maxConnections,
+                snapshotMinJournalBytes,
+                drainTimeoutMs,
+                maxPendingPayloadBytes,
+                stallTimeoutMs,
+                spinUs,
+                maxSpinners,
                 n);
     }
 
@@ -224,7 +255,8 @@ public record ServerConfig(
                 maxPendingPayloadBytes,
                 stallTimeoutMs,
                 spinUs,
-                maxSpinners);
+                maxSpinners,
+                ioThreads);
     }
 
     /**
@@ -256,6 +288,7 @@ public record ServerConfig(
         range("--stall-timeout-ms", stallTimeoutMs, 1000, 3_600_000);
         range("--spin-us", spinUs, 0, 10_000);
         range("--max-spinners", maxSpinners, 0, 1024);
+        range("--io-threads", ioThreads, 1, 256);
         return this;
     }
 

@@ -15,6 +15,8 @@ final class ServerStats {
     final LongAdder respCommands = new LongAdder();
 
     final LongAdder respConnectionsTotal = new LongAdder();
+    /** Rounds of the I/O threads that committed replies (one durability wait each). */
+    final LongAdder batches = new LongAdder();
 
     ServerStats() {
         for (int i = 0; i < ops.length; i++) {

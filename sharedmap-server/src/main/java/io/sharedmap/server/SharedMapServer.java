@@ -2,7 +2,6 @@ package io.sharedmap.server;
 
 import io.sharedmap.os.accounts.UnixAccounts;
 import io.sharedmap.os.files.FileModes;
-import io.sharedmap.os.transport.SpinChannel;
 import io.sharedmap.os.transport.SpinLimiter;
 import io.sharedmap.protocol.ErrorCode;
 import io.sharedmap.protocol.Opcode;
@@ -11,6 +10,7 @@ import io.sharedmap.server.engine.EngineConfig;
 import io.sharedmap.server.engine.RecoveryReport;
 import io.sharedmap.server.engine.StoreSettings;
 import io.sharedmap.server.security.Caller;
+import io.sharedmap.server.security.Owner;
 import io.sharedmap.server.security.PeerIds;
 import io.sharedmap.server.security.QuotaExceededException;
 import io.sharedmap.server.store.MappedStore;
@@ -60,10 +60,12 @@ import org.jspecify.annotations.Nullable;
  *       release the lock. Nothing acknowledged is lost by a stop.
  * </ol>
  *
- * <p>Threads: one acceptor, one platform thread per connection, and the engine's two background
- * threads. A connection thread waiting for a request spins up to {@code --spin-us} before it blocks;
- * at most {@code --max-spinners} spin at once (one {@link SpinLimiter} for the whole daemon). {@code connections} is a concurrent set owned by nobody; the acceptor adds, each
- * connection thread removes itself.
+ * <p>Threads: one acceptor per socket, {@code --io-threads} I/O threads ({@link EventLoop}: each
+ * serves many connections of both protocols over one selector and commits each round's requests
+ * with one journal wait), the reaper, and the engine's background threads. An I/O thread that just
+ * served requests spins up to {@code --spin-us} before it blocks; at most {@code --max-spinners}
+ * spin at once (one {@link SpinLimiter} for the whole daemon). {@code connections} is a concurrent
+ * set owned by nobody; the acceptor adds, each connection's loop removes it as it closes.
  */
 public final class SharedMapServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SharedMapServer.class.getName());
@@ -85,12 +87,14 @@ public final class SharedMapServer implements AutoCloseable {
     private final @Nullable Path respSocket;
     private final RespCursors respCursors = new RespCursors();
     /** Connections of both protocols: {@code --max-connections} bounds them together. */
-    private final Set<ClientConnection> connections = ConcurrentHashMap.newKeySet();
+    private final Set<ServedConnection> connections = ConcurrentHashMap.newKeySet();
 
     private final ServerStats stats = new ServerStats();
     private final PayloadBudget payloadBudget;
-    /** Shared by every connection: at most {@code --max-spinners} of their threads spin at once. */
+    /** Shared by every I/O thread: at most {@code --max-spinners} of them spin at once. */
     private final SpinLimiter spinners;
+    /** The I/O threads ({@code --io-threads}); a new connection goes to the next in turn. */
+    private final EventLoop[] loops;
 
     private final ScheduledExecutorService reaper;
     private final long startedNanos = System.nanoTime();
@@ -107,7 +111,8 @@ public final class SharedMapServer implements AutoCloseable {
             FileLock lock,
             ServerSocketChannel listener,
             @Nullable ServerSocketChannel respListener,
-            @Nullable Path respSocket) {
+            @Nullable Path respSocket)
+            throws IOException {
         this.config = config;
         this.security = security;
         this.adminGid = security.adminGroup() == null
@@ -131,6 +136,10 @@ public final class SharedMapServer implements AutoCloseable {
                         .unstarted(() -> acceptLoop(respListener, true));
         this.payloadBudget = new PayloadBudget(config.maxPendingPayloadBytes());
         this.spinners = new SpinLimiter(config.maxSpinners());
+        this.loops = new EventLoop[config.ioThreads()];
+        for (int i = 0; i < loops.length; i++) {
+            loops[i] = new EventLoop(i, engine, stats, TimeUnit.MICROSECONDS.toNanos(config.spinUs()), spinners);
+        }
         this.reaper = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("sharedmap-reaper").daemon(true).factory());
     }
@@ -148,7 +157,7 @@ public final class SharedMapServer implements AutoCloseable {
     private void reapStalled() {
         long now = System.nanoTime();
         long limit = TimeUnit.MILLISECONDS.toNanos(config.stallTimeoutMs());
-        for (ClientConnection c : connections) {
+        for (ServedConnection c : connections) {
             long stalled = c.stalledNanos(now);
             if (stalled > limit) {
                 stats.connectionsStalled.increment();
@@ -280,6 +289,9 @@ public final class SharedMapServer implements AutoCloseable {
             ServerConfig resolved = config.withPaths(dir, socket);
             SharedMapServer server = new SharedMapServer(
                     resolved, security, engine, lockChannel, lock, listener, respListener, respSocket);
+            for (EventLoop loop : server.loops) {
+                loop.start();
+            }
             server.acceptor.start();
             if (server.respAcceptor != null) {
                 server.respAcceptor.start();
@@ -432,36 +444,18 @@ public final class SharedMapServer implements AutoCloseable {
                 refuse(resp, c, ErrorCode.QUOTA_EXCEEDED, "connection refused: " + e.getMessage());
                 continue;
             }
-            SpinChannel sc;
-            try {
-                sc = SpinChannel.open(c, TimeUnit.MICROSECONDS.toNanos(config.spinUs()), spinners);
-            } catch (IOException e) { // e.g. out of file descriptors for its selector
-                engine.accounts().disconnect(caller);
-                stats.connectionsRejected.increment();
-                refuse(resp, c, ErrorCode.TOO_MANY_CONNECTIONS, "the daemon cannot serve another connection: " + e);
-                continue;
-            }
-            ClientConnection conn = resp
-                    ? new RespConnection(
-                            this,
-                            sc,
-                            engine,
-                            stats,
-                            payloadBudget,
-                            respCursors,
-                            caller,
-                            caller.newOwner(security.keyUmask()),
-                            id,
-                            peerName(caller, id))
-                    : new Connection(
-                            this,
-                            sc,
-                            engine,
-                            stats,
-                            payloadBudget,
-                            caller,
-                            caller.newOwner(security.keyUmask()),
-                            peerName(caller, id));
+            EventLoop loop = loops[(int) Math.floorMod(id, (long) loops.length)];
+            Owner created = caller.newOwner(security.keyUmask());
+            String peer = peerName(caller, id);
+            ServedConnection conn = new ServedConnection(
+                    this,
+                    loop,
+                    c,
+                    peer,
+                    resp
+                            ? sc -> new RespConnection(
+                                    this, sc, engine, stats, payloadBudget, respCursors, caller, created, id, peer)
+                            : sc -> new Connection(this, sc, engine, stats, payloadBudget, caller, created, peer));
             if (resp) {
                 stats.respConnectionsTotal.increment();
             }
@@ -470,32 +464,19 @@ public final class SharedMapServer implements AutoCloseable {
                 if (connections.remove(conn)) {
                     engine.accounts().disconnect(caller);
                 }
-                refuse(resp, sc, ErrorCode.SHUTTING_DOWN, "the daemon is stopping");
+                refuse(resp, c, ErrorCode.SHUTTING_DOWN, "the daemon is stopping");
                 return;
             }
-            try {
-                Thread.ofPlatform()
-                        .name((resp ? "sharedmap-resp-" : "sharedmap-conn-") + id)
-                        .daemon(true)
-                        .start(conn);
-            } catch (OutOfMemoryError | RuntimeException e) {
+            loop.add(conn, () -> {
                 if (connections.remove(conn)) {
                     engine.accounts().disconnect(caller);
                 }
-                refuse(resp, sc, ErrorCode.TOO_MANY_CONNECTIONS, "the daemon cannot start another connection thread");
-            }
+                refuse(resp, c, ErrorCode.SHUTTING_DOWN, "the daemon is stopping");
+            });
         }
     }
 
     private static void refuse(boolean resp, SocketChannel c, ErrorCode code, String message) {
-        if (resp) {
-            RespConnection.refuse(c, message);
-        } else {
-            Connection.refuse(c, code, message);
-        }
-    }
-
-    private static void refuse(boolean resp, SpinChannel c, ErrorCode code, String message) {
         if (resp) {
             RespConnection.refuse(c, message);
         } else {
@@ -546,8 +527,8 @@ public final class SharedMapServer implements AutoCloseable {
         return new Caller(uid.getAsLong(), gid.getAsLong(), groups, admin);
     }
 
-    /** Called by a connection thread as it ends. */
-    void closed(ClientConnection c) {
+    /** Called by a connection's loop as it ends. */
+    void closed(ServedConnection c) {
         try {
             c.channel().close();
         } catch (IOException e) {
@@ -660,9 +641,9 @@ public final class SharedMapServer implements AutoCloseable {
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.WARNING, "removing socket " + config.socket() + ": " + e);
             }
-            for (ClientConnection c : connections) {
+            for (ServedConnection c : connections) {
                 try {
-                    c.channel().channel().shutdownInput(); // its thread finishes what it read, replies, sees EOF, ends
+                    c.channel().shutdownInput(); // its loop finishes what it read, replies, sees EOF, closes it
                 } catch (IOException e) {
                     LOG.log(System.Logger.Level.DEBUG, "shutdownInput: " + e);
                 }
@@ -672,17 +653,19 @@ public final class SharedMapServer implements AutoCloseable {
                         System.Logger.Level.WARNING,
                         connections.size() + " connections still busy after the drain timeout ("
                                 + config.drainTimeoutMs() + " ms); closing them");
-                for (ClientConnection c : connections) {
-                    try {
-                        c.channel().close();
-                    } catch (IOException e) {
-                        LOG.log(System.Logger.Level.DEBUG, "close: " + e);
-                    }
+                for (ServedConnection c : connections) {
+                    c.abort("the drain timeout (" + config.drainTimeoutMs() + " ms) passed");
                 }
                 awaitConnections(5_000);
             }
             reaper.shutdownNow();
+            for (EventLoop loop : loops) {
+                loop.stop(); // closes what is left (nothing, unless the close above timed out too)
+            }
             try {
+                for (EventLoop loop : loops) {
+                    loop.join(5_000);
+                }
                 reaper.awaitTermination(5, TimeUnit.SECONDS);
                 acceptor.join(5_000);
                 if (respAcceptor != null) {

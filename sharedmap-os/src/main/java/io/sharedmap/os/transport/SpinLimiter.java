@@ -61,7 +61,7 @@ public final class SpinLimiter {
      * Takes a permit to spin; false when {@link #max()} threads already hold one, or (unless built
      * otherwise) when the machine has more runnable threads than CPUs.
      */
-    boolean tryAcquire() {
+    public boolean tryAcquire() {
         if (max == 0 || onlyWithSpareCpu && !IdleCpus.spare()) {
             return false;
         }
@@ -73,7 +73,7 @@ public final class SpinLimiter {
     }
 
     /** Returns a permit taken by {@link #tryAcquire}. */
-    void release() {
+    public void release() {
         spinning.decrementAndGet();
     }
 

@@ -57,6 +57,8 @@ public final class RespFramer {
         INLINE,
         ARRAY_LENGTH,
         BULK_LENGTH,
+        /** A bulk string's length is accepted but its array could not be had yet ("not now"). */
+        BULK_ALLOCATE,
         BULK_DATA,
         BULK_CR,
         BULK_LF,
@@ -68,7 +70,7 @@ public final class RespFramer {
     private final int maxArgs;
     private final int maxBulkBytes;
     private final long maxCommandBytes;
-    private final IntFunction<byte[]> allocator;
+    private final IntFunction<byte @Nullable []> allocator;
 
     private State state = State.START;
     private byte[] line = new byte[64];
@@ -78,6 +80,7 @@ public final class RespFramer {
     private long commandBytes;
     private byte[] bulk = EMPTY;
     private int bulkFilled;
+    private int bulkLength; // the length waiting for its array, in BULK_ALLOCATE
 
     /**
      * @param maxArgs most arguments of one command (its name included), at least 1
@@ -85,9 +88,11 @@ public final class RespFramer {
      * @param maxCommandBytes largest sum of a command's argument lengths
      * @param allocator makes the array a bulk string of the given length (0 too) is read into, once
      *     its header has been accepted; a server bounds the memory of commands being received with it
-     *     (it may block, or throw to abandon the connection)
+     *     (it may throw to abandon the connection, or return {@code null} for "not now": {@link #poll}
+     *     then returns {@code null} with {@link #isWaitingForMemory()} true, consumes nothing more, and
+     *     asks again on the next {@code poll})
      */
-    public RespFramer(int maxArgs, int maxBulkBytes, long maxCommandBytes, IntFunction<byte[]> allocator) {
+    public RespFramer(int maxArgs, int maxBulkBytes, long maxCommandBytes, IntFunction<byte @Nullable []> allocator) {
         if (maxArgs < 1 || maxBulkBytes < 0 || maxCommandBytes < maxBulkBytes) {
             throw new IllegalArgumentException("limits out of range: maxArgs " + maxArgs + ", maxBulkBytes "
                     + maxBulkBytes + ", maxCommandBytes " + maxCommandBytes);
@@ -101,6 +106,11 @@ public final class RespFramer {
     /** Whether the framer is between commands (nothing of a next command buffered). */
     public boolean isIdle() {
         return state == State.START;
+    }
+
+    /** Whether the last {@link #poll} stopped because the allocator had no memory to give yet. */
+    public boolean isWaitingForMemory() {
+        return state == State.BULK_ALLOCATE;
     }
 
     /** Whether the framer has rejected the stream and will yield nothing more. */
@@ -204,7 +214,15 @@ public final class RespFramer {
                                 + " bytes each for overhead; the limit is --max-value-bytes + 1 MiB)");
                     }
                     commandBytes += n + ARG_OVERHEAD_BYTES;
-                    bulk = allocator.apply((int) n);
+                    bulkLength = (int) n;
+                    state = State.BULK_ALLOCATE;
+                }
+                case BULK_ALLOCATE -> {
+                    byte[] b = allocator.apply(bulkLength);
+                    if (b == null) {
+                        return null; // asked again on the next poll
+                    }
+                    bulk = b;
                     bulkFilled = 0;
                     state = State.BULK_DATA;
                 }

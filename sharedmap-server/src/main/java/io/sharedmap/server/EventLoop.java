@@ -1,0 +1,237 @@
+package io.sharedmap.server;
+
+import io.sharedmap.os.transport.SpinLimiter;
+import io.sharedmap.server.engine.Engine;
+import io.sharedmap.server.engine.JournalFailedException;
+import java.io.IOException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One of the daemon's I/O threads ({@code --io-threads}): it serves many connections of both
+ * protocols over one {@link Selector} (epoll), in rounds.
+ *
+ * <p>A round: run the tasks other threads posted (new connections, aborts, payload-budget wake-ups);
+ * wait for ready sockets; give every ready connection one read and execute the requests it
+ * completes ({@link ServedConnection#onReadable}), queueing their replies; then make the whole
+ * round's batch durable with <em>one</em> {@link Engine#awaitDurable} of its highest version, and
+ * write every connection's replies without blocking. So every request that was ready when the round
+ * began shares one journal write (and in {@code always} mode one fsync) with no hand-off to another
+ * thread, and a connection's replies still leave in its request order. Several loops share the
+ * journal's group commit: while one loop leads a write, the others queue their next batches.
+ *
+ * <p>Waiting: when the previous round found work, the loop first polls the selector without
+ * blocking for up to {@code --spin-us} (at most {@code --max-spinners} threads spin at once, and only
+ * while the machine has a CPU to spare: {@link SpinLimiter}); otherwise, or when the spin finds
+ * nothing, it blocks in {@code epoll_wait} with no timeout. An idle loop therefore sleeps until a
+ * client or a task wakes it.
+ *
+ * <p>Threads: everything here runs on the loop's thread except {@link #execute} and {@link #wake},
+ * which post to the task queue and wake the selector.
+ */
+final class EventLoop implements Runnable {
+    private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
+
+    private final Engine engine;
+    private final ServerStats stats;
+    private final Selector selector;
+    private final long spinNs;
+    private final SpinLimiter spinners;
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    /** Set while the loop may block in select; a poster that clears it wakes the selector. */
+    private final AtomicBoolean sleeping = new AtomicBoolean();
+
+    private final Thread thread;
+    /** Connections with replies queued this round, in the order they queued them (loop thread). */
+    private List<ServedConnection> batch = new ArrayList<>();
+
+    private volatile boolean stopped;
+    private boolean lastRoundBusy;
+
+    EventLoop(int index, Engine engine, ServerStats stats, long spinNs, SpinLimiter spinners) throws IOException {
+        this.engine = engine;
+        this.stats = stats;
+        this.selector = Selector.open();
+        this.spinNs = spinNs;
+        this.spinners = spinners;
+        this.thread =
+                Thread.ofPlatform().name("sharedmap-io-" + index).daemon(true).unstarted(this);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** Runs {@code task} on the loop's thread, soon (any thread). */
+    void execute(Runnable task) {
+        tasks.add(task);
+        wake();
+    }
+
+    private void wake() {
+        if (sleeping.compareAndSet(true, false)) {
+            selector.wakeup();
+        }
+    }
+
+    /** Adds a connection to this loop (any thread); false when the loop has stopped. */
+    void add(ServedConnection c, Runnable refuse) {
+        execute(() -> {
+            if (stopped) {
+                refuse.run();
+                return;
+            }
+            try {
+                c.register(selector);
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "cannot serve connection " + c.peer() + ": " + e);
+                c.close();
+            }
+        });
+    }
+
+    /** Called by a connection that queued replies this round. */
+    void batch(ServedConnection c) {
+        batch.add(c);
+    }
+
+    @Override
+    public void run() {
+        try {
+            while (!stopped) {
+                runTasks();
+                select();
+                runTasks();
+                Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
+                while (keys.hasNext()) {
+                    SelectionKey k = keys.next();
+                    keys.remove();
+                    ServedConnection c = (ServedConnection) k.attachment();
+                    if (!k.isValid()) {
+                        c.close();
+                        continue;
+                    }
+                    try {
+                        int ready = k.readyOps();
+                        if ((ready & SelectionKey.OP_WRITE) != 0) {
+                            c.onWritable();
+                        }
+                        if ((ready & SelectionKey.OP_READ) != 0) {
+                            c.onReadable();
+                        }
+                    } catch (RuntimeException | Error e) { // one connection's failure never stops the others
+                        failed(c, e);
+                    }
+                }
+                lastRoundBusy = !batch.isEmpty();
+                commit();
+            }
+        } catch (ClosedSelectorException e) {
+            // stopping
+        } catch (RuntimeException | Error e) {
+            LOG.log(System.Logger.Level.ERROR, "I/O thread " + thread.getName() + " failed unexpectedly", e);
+        } finally {
+            for (SelectionKey k : selector.keys()) {
+                if (k.attachment() instanceof ServedConnection c) {
+                    c.close();
+                }
+            }
+            try {
+                selector.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, "closing the selector: " + e);
+            }
+        }
+    }
+
+    private void runTasks() {
+        Runnable t;
+        while ((t = tasks.poll()) != null) {
+            try {
+                t.run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "task on " + thread.getName() + " failed", e);
+            }
+        }
+    }
+
+    /** Waits for ready sockets: not at all when work is queued, briefly spinning after a busy round, else blocking. */
+    private void select() {
+        try {
+            if (!batch.isEmpty() || !tasks.isEmpty()) {
+                selector.selectNow();
+                return;
+            }
+            if (lastRoundBusy && spinNs > 0 && spinners.tryAcquire()) {
+                try {
+                    long start = System.nanoTime();
+                    do {
+                        if (selector.selectNow() > 0 || !tasks.isEmpty()) {
+                            return;
+                        }
+                        Thread.yield(); // a runnable peer sharing this CPU (maybe the client) gets to run
+                    } while (System.nanoTime() - start < spinNs);
+                } finally {
+                    spinners.release();
+                }
+            }
+            sleeping.set(true);
+            if (tasks.isEmpty()) {
+                selector.select();
+            }
+            sleeping.set(false);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "select failed: " + e);
+        }
+    }
+
+    /** Makes the round's batch durable with one wait, then lets each connection send its replies. */
+    private void commit() {
+        if (batch.isEmpty()) {
+            return;
+        }
+        List<ServedConnection> done = batch;
+        batch = new ArrayList<>();
+        long needed = 0;
+        for (ServedConnection c : done) {
+            needed = Math.max(needed, c.neededVersion());
+        }
+        JournalFailedException failure = null;
+        try {
+            engine.awaitDurable(needed);
+        } catch (JournalFailedException e) {
+            failure = e;
+        }
+        long durable = engine.durableVersion();
+        stats.batches.increment();
+        for (ServedConnection c : done) {
+            try {
+                c.committed(durable, failure);
+            } catch (RuntimeException | Error e) {
+                failed(c, e);
+            }
+        }
+    }
+
+    private void failed(ServedConnection c, Throwable e) {
+        LOG.log(System.Logger.Level.ERROR, "connection " + c.peer() + " failed unexpectedly; closing it", e);
+        batch.remove(c);
+        c.close();
+    }
+
+    /** Stops the loop (any thread): it closes the connections it still serves. */
+    void stop() {
+        stopped = true;
+        selector.wakeup();
+    }
+
+    void join(long millis) throws InterruptedException {
+        thread.join(millis);
+    }
+}
