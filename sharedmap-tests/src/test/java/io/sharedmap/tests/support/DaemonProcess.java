@@ -308,6 +308,15 @@ public final class DaemonProcess {
         return ProcStatus.field(pid(), "VmHWM");
     }
 
+    /**
+     * CPU time the daemon has used so far (user and system), in milliseconds, at the kernel's 10 ms
+     * granularity (USER_HZ is 100 on Linux); -1 when unreadable.
+     */
+    public long cpuMillis() {
+        long ticks = ProcStatus.cpuTicks(pid());
+        return ticks < 0 ? -1 : ticks * 10;
+    }
+
     @Override
     public String toString() {
         return name() + "(pid " + pid() + ", " + spec.socket() + ")";

@@ -22,6 +22,20 @@ final class ProcStatus {
         }
     }
 
+    /**
+     * CPU time the process has used, user and system, in clock ticks (fields 14 and 15 of
+     * /proc/<pid>/stat); -1 when unreadable.
+     */
+    static long cpuTicks(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime: fields 14, 15 of the line
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** A "kB" field of /proc/<pid>/status, e.g. VmHWM, in KiB; -1 when unreadable. */
     static long field(long pid, String name) {
         try {
