@@ -12,6 +12,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One of the daemon's I/O threads ({@code --io-threads}): it serves many connections of both
@@ -42,6 +43,9 @@ final class EventLoop implements Runnable {
     private final ServerStats stats;
     private final Selector selector;
     private final long spinNs;
+    /** {@code always} mode: commits complete on the journal's syncer, not by waiting here. */
+    private final boolean asyncCommit;
+
     private final SpinLimiter spinners;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     /** Set while the loop may block in select; a poster that clears it wakes the selector. */
@@ -54,11 +58,13 @@ final class EventLoop implements Runnable {
     private volatile boolean stopped;
     private boolean lastRoundBusy;
 
-    EventLoop(int index, Engine engine, ServerStats stats, long spinNs, SpinLimiter spinners) throws IOException {
+    EventLoop(int index, Engine engine, Durability durability, ServerStats stats, long spinNs, SpinLimiter spinners)
+            throws IOException {
         this.engine = engine;
         this.stats = stats;
         this.selector = Selector.open();
         this.spinNs = spinNs;
+        this.asyncCommit = durability == Durability.ALWAYS;
         this.spinners = spinners;
         this.thread =
                 Thread.ofPlatform().name("sharedmap-io-" + index).daemon(true).unstarted(this);
@@ -191,7 +197,15 @@ final class EventLoop implements Runnable {
         }
     }
 
-    /** Makes the round's batch durable with one wait, then lets each connection send its replies. */
+    /**
+     * Makes the round's batch durable, then lets each connection send its replies. In {@code
+     * interval} mode the wait is short (records copied to the mapped journal and applied to the
+     * store, no disk wait), so the loop waits, leading the commit itself when no other thread does.
+     * In {@code always} mode it does not wait for the disk: the journal's syncer leads the fsync and
+     * posts the batch back to this loop ({@link Engine#whenDurable}), which meanwhile reads and
+     * executes other connections' requests, to be covered by the next fsync. A connection whose
+     * replies wait reads nothing more until they are sent ({@link ServedConnection#inBatch}).
+     */
     private void commit() {
         if (batch.isEmpty()) {
             return;
@@ -202,14 +216,32 @@ final class EventLoop implements Runnable {
         for (ServedConnection c : done) {
             needed = Math.max(needed, c.neededVersion());
         }
+        stats.batches.increment();
+        if (asyncCommit && engine.durableVersion() < needed) {
+            long version = needed;
+            engine.whenDurable(needed, () -> execute(() -> deliver(done, version, null)));
+            return;
+        }
         JournalFailedException failure = null;
         try {
             engine.awaitDurable(needed);
         } catch (JournalFailedException e) {
             failure = e;
         }
+        deliver(done, needed, failure);
+    }
+
+    /** Sends the replies of a batch whose versions up to {@code needed} are durable (or never will be). */
+    private void deliver(List<ServedConnection> done, long needed, @Nullable JournalFailedException failed) {
         long durable = engine.durableVersion();
-        stats.batches.increment();
+        JournalFailedException failure = failed;
+        if (failure == null && durable < needed) {
+            failure = engine.journalFailure();
+            if (failure == null) { // never sent early: wait again
+                engine.whenDurable(needed, () -> execute(() -> deliver(done, needed, null)));
+                return;
+            }
+        }
         for (ServedConnection c : done) {
             try {
                 c.committed(durable, failure);

@@ -53,7 +53,11 @@ final class ServedConnection {
     private boolean inputEnded;
     /** The framer waits for the payload budget: no reads until it has been woken. */
     private boolean waitingForMemory;
-    /** In the loop's batch of this round (replies queued, awaiting the commit). */
+    /**
+     * In a batch of its loop: replies queued, awaiting the commit (in {@code always} mode possibly
+     * over several rounds). Nothing more is read meanwhile, so no reply of a later request can be
+     * sent with the batch before its own change is durable.
+     */
     boolean inBatch;
 
     private boolean closed;
@@ -124,15 +128,17 @@ final class ServedConnection {
             if (!closed && waitingForMemory) {
                 waitingForMemory = false;
                 frameStartedNanos = System.nanoTime();
-                process();
-                updateInterest();
+                if (!inBatch) { // else once the batch's replies have gone (afterOutput)
+                    process();
+                    updateInterest();
+                }
             }
         });
     }
 
     /** The socket has bytes (or EOF): read once and execute what they complete. */
     void onReadable() {
-        if (closed || closing || waitingForMemory || inputEnded) {
+        if (closed || closing || waitingForMemory || inputEnded || inBatch) {
             return;
         }
         int n;
@@ -155,7 +161,7 @@ final class ServedConnection {
 
     /** Executes what the input buffer holds; queues this connection in the round's batch if it replied. */
     void process() {
-        if (closed) {
+        if (closed || inBatch) {
             return;
         }
         in.flip();
@@ -287,7 +293,7 @@ final class ServedConnection {
         int ops = 0;
         if (outputPending()) {
             ops = SelectionKey.OP_WRITE;
-        } else if (!closing && !inputEnded && !waitingForMemory) {
+        } else if (!closing && !inputEnded && !waitingForMemory && !inBatch) { // replies first, then more requests
             ops = SelectionKey.OP_READ;
         }
         try {

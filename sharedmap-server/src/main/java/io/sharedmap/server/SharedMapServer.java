@@ -138,7 +138,8 @@ public final class SharedMapServer implements AutoCloseable {
         this.spinners = new SpinLimiter(config.maxSpinners());
         this.loops = new EventLoop[config.ioThreads()];
         for (int i = 0; i < loops.length; i++) {
-            loops[i] = new EventLoop(i, engine, stats, TimeUnit.MICROSECONDS.toNanos(config.spinUs()), spinners);
+            loops[i] = new EventLoop(
+                    i, engine, config.durability(), stats, TimeUnit.MICROSECONDS.toNanos(config.spinUs()), spinners);
         }
         this.reaper = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("sharedmap-reaper").daemon(true).factory());

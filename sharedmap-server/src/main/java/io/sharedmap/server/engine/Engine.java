@@ -934,6 +934,28 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /**
+     * Calls {@code onDurable} once {@code version} is durable as the mode promises, or the journal
+     * failed or closed: at once on this thread if it already is, else on the journal's syncer thread
+     * (so it must only post work). The non-blocking form of {@link #awaitDurable}; the callback checks
+     * {@link #durableVersion()} and {@link #journalFailure()}.
+     */
+    public void whenDurable(long version, Runnable onDurable) {
+        if (version <= 0) {
+            onDurable.run();
+        } else {
+            journal.whenDurable(version, onDurable);
+        }
+    }
+
+    /**
+     * Why changes after {@link #durableVersion()} will never be acknowledged: the journal's failure,
+     * or its close; null while it works.
+     */
+    public @Nullable JournalFailedException journalFailure() {
+        return journal.failedException();
+    }
+
     /** The highest version that is durable as the mode promises (every version up to it is). */
     public long durableVersion() {
         return switch (config.durability()) {

@@ -139,6 +139,16 @@ final class Journal implements AutoCloseable {
     private final AtomicBoolean preallocatorWanted = new AtomicBoolean();
     private volatile boolean preallocatorStopped;
 
+    /** A callback waiting for a version to be durable ({@link #whenDurable}). */
+    private record DurableListener(long version, Runnable onDurable) {}
+
+    private final ConcurrentLinkedQueue<DurableListener> listeners = new ConcurrentLinkedQueue<>();
+    /** Leads commits for {@link #whenDurable}'s callers; started on first use, ends at close. */
+    private final Thread syncer;
+
+    private final AtomicBoolean syncerStarted = new AtomicBoolean();
+    private volatile boolean syncerStopped;
+
     private volatile long segmentBytes;
     /** Where the records written so far end: set by the leader after each batch and at rotation. */
     private volatile SessionsFile.Position writePosition;
@@ -193,6 +203,8 @@ final class Journal implements AutoCloseable {
                 .name("sharedmap-journal-preallocator")
                 .unstarted(this::preallocateLoop);
         this.preallocator.start();
+        this.syncer =
+                Thread.ofPlatform().daemon().name("sharedmap-journal-syncer").unstarted(this::syncLoop);
     }
 
     /** An appender for a segment, with its first extent made here, so the first records need no write. */
@@ -323,6 +335,71 @@ final class Journal implements AutoCloseable {
             case ALWAYS -> await(version, true);
             case INTERVAL -> await(version, false);
             case NEVER -> {}
+        }
+    }
+
+    /**
+     * Calls {@code onDurable} once every record up to {@code version} is durable as the mode promises,
+     * or the journal has failed or closed (the callback then finds {@link #failed()} or its version not
+     * durable): at once on this thread if that is already so, else on the syncer thread, so it must
+     * only post work. Never blocks: the daemon's I/O threads call it in {@code always} mode instead of
+     * {@link #awaitDurable}, and go on reading requests while the syncer leads the commit (its fsync
+     * then covers everything appended before it starts, whichever thread appended it).
+     */
+    void whenDurable(long version, Runnable onDurable) {
+        if (durability == Durability.NEVER || failure != null || reached(version, durability == Durability.ALWAYS)) {
+            onDurable.run();
+            return;
+        }
+        listeners.add(new DurableListener(version, onDurable));
+        if (!syncerStarted.get() && syncerStarted.compareAndSet(false, true)) {
+            syncer.start();
+        }
+        LockSupport.unpark(syncer);
+    }
+
+    /** The syncer: while callbacks wait, leads commits of everything appended so far, then runs the callbacks it satisfied. */
+    private void syncLoop() {
+        while (!syncerStopped) {
+            if (listeners.isEmpty()) {
+                LockSupport.park(this);
+                continue;
+            }
+            try {
+                awaitDurable(lastVersion());
+            } catch (JournalFailedException e) {
+                // the callbacks below find the failure themselves
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "the journal's syncer failed a commit", e);
+            }
+            runListeners(false);
+        }
+        runListeners(true);
+    }
+
+    private void runListeners(boolean all) {
+        boolean sync = durability == Durability.ALWAYS;
+        boolean failed = failure != null;
+        for (DurableListener l : listeners) {
+            if ((all || failed || reached(l.version(), sync)) && listeners.remove(l)) {
+                try {
+                    l.onDurable().run();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "a durability callback failed", e);
+                }
+            }
+        }
+    }
+
+    private void stopSyncer() {
+        syncerStopped = true;
+        LockSupport.unpark(syncer);
+        if (syncerStarted.get() && Thread.currentThread() != syncer) {
+            try {
+                syncer.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -668,6 +745,21 @@ final class Journal implements AutoCloseable {
         return failure != null;
     }
 
+    /** What a change is told once the journal has failed or closed; null while it works. */
+    @Nullable
+    JournalFailedException failedException() {
+        IOException f = failure;
+        if (f != null) {
+            return failed(f);
+        }
+        appendLock.lock();
+        try {
+            return closed ? new JournalFailedException("journal is closed", null) : null;
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
     /** The active segment's appender (for tests). */
     SegmentAppender appender() {
         return appender;
@@ -687,6 +779,7 @@ final class Journal implements AutoCloseable {
         preallocatorStopped = true;
         LockSupport.unpark(preallocator);
         appender.channel().close();
+        stopSyncer();
     }
 
     /** Writes and fsyncs everything queued, then closes the segment. Later appends fail. */
@@ -721,6 +814,7 @@ final class Journal implements AutoCloseable {
         } finally {
             releaseLeadership();
         }
+        stopSyncer(); // after the seal: its last callbacks find everything durable, or the journal closed
         if (error != null) {
             throw error;
         }
