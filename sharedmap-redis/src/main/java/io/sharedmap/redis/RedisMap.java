@@ -12,11 +12,13 @@ import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanIterator;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisKeyCommands;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.sharedmap.client.BackendSupport;
 import io.sharedmap.client.CasResult;
@@ -58,8 +60,10 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@link #compareAndSet} and conditional {@link #delete(byte[], long)}: the script compares
  *       the stored version with the expected one (0: the key must not exist) and writes only if
  *       equal, else answers the current version (0 when absent).
- *   <li>{@link #scan}: {@code SCAN} with {@code MATCH prefix*} over every primary (Lettuce's cluster
- *       scan), the keys after the cursor sorted in unsigned byte order, the first {@code limit}
+ *   <li>{@link #scan}: {@code SCAN} with {@code MATCH prefix*} over every primary that holds slots
+ *       in the client's view of the cluster (not Lettuce's cluster scan, which also tries a failed
+ *       primary whose slots a replica took over, and fails until the cluster forgets it), the keys
+ *       after the cursor sorted in unsigned byte order, the first {@code limit}
  *       kept, then each one's version and value length read. Redis keeps no ordered index, so
  *       <b>every page walks every key under the prefix</b>: fine for thousands, slow for millions.
  * </ul>
@@ -124,13 +128,21 @@ final class RedisMap implements PortableMap {
     private final RedisUrl url;
     private final RedisClusterCommands<byte[], byte[]> commands;
     private final AutoCloseable connection;
+    /** The cluster connection, for its view of the primaries; null on one server. */
+    private final @Nullable StatefulRedisClusterConnection<byte[], byte[]> cluster;
+
     private final Runnable shutdown;
 
     private RedisMap(
-            RedisUrl url, RedisClusterCommands<byte[], byte[]> commands, AutoCloseable connection, Runnable shutdown) {
+            RedisUrl url,
+            RedisClusterCommands<byte[], byte[]> commands,
+            AutoCloseable connection,
+            @Nullable StatefulRedisClusterConnection<byte[], byte[]> cluster,
+            Runnable shutdown) {
         this.url = url;
         this.commands = commands;
         this.connection = connection;
+        this.cluster = cluster;
         this.shutdown = shutdown;
     }
 
@@ -162,7 +174,7 @@ final class RedisMap implements PortableMap {
                         .build());
                 try {
                     StatefulRedisClusterConnection<byte[], byte[]> c = client.connect(ByteArrayCodec.INSTANCE);
-                    return new RedisMap(url, c.sync(), c, client::shutdown);
+                    return new RedisMap(url, c.sync(), c, c, client::shutdown);
                 } catch (RuntimeException e) {
                     client.shutdown();
                     throw e;
@@ -171,7 +183,7 @@ final class RedisMap implements PortableMap {
             RedisClient client = RedisClient.create(uris.getFirst());
             try {
                 StatefulRedisConnection<byte[], byte[]> c = client.connect(ByteArrayCodec.INSTANCE);
-                return new RedisMap(url, c.sync(), c, client::shutdown);
+                return new RedisMap(url, c.sync(), c, null, client::shutdown);
             } catch (RuntimeException e) {
                 client.shutdown();
                 throw e;
@@ -244,11 +256,13 @@ final class RedisMap implements PortableMap {
         ScanArgs args = ScanArgs.Builder.matches(glob(prefix)).limit(1000);
         List<byte[]> candidates = call("SCAN", false, () -> {
             List<byte[]> keys = new ArrayList<>();
-            ScanIterator<byte[]> it = ScanIterator.scan(commands, args);
-            while (it.hasNext()) {
-                byte[] k = it.next();
-                if (Arrays.compareUnsigned(k, cursor) > 0 && startsWith(k, prefix)) {
-                    keys.add(k);
+            for (RedisKeyCommands<byte[], byte[]> node : primaries()) {
+                ScanIterator<byte[]> it = ScanIterator.scan(node, args);
+                while (it.hasNext()) {
+                    byte[] k = it.next();
+                    if (Arrays.compareUnsigned(k, cursor) > 0 && startsWith(k, prefix)) {
+                        keys.add(k);
+                    }
                 }
             }
             return keys;
@@ -274,6 +288,25 @@ final class RedisMap implements PortableMap {
             } // else deleted since SCAN saw it
         }
         return new ScanPage(entries, more ? page.getLast() : new byte[0]);
+    }
+
+    /**
+     * The servers whose keys a scan walks: the one server, or each primary that holds slots in the
+     * client's current view of the cluster (a failed primary whose slots a replica took over holds
+     * none: its keys are the replica's).
+     */
+    private List<RedisKeyCommands<byte[], byte[]>> primaries() {
+        StatefulRedisClusterConnection<byte[], byte[]> c = cluster;
+        if (c == null) {
+            return List.of(commands);
+        }
+        List<RedisKeyCommands<byte[], byte[]>> nodes = new ArrayList<>();
+        for (RedisClusterNode node : c.getPartitions()) {
+            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.hasNoSlots()) {
+                nodes.add(c.getConnection(node.getNodeId()).sync());
+            }
+        }
+        return nodes;
     }
 
     /** {@code prefix*}, with the glob's special characters escaped. */

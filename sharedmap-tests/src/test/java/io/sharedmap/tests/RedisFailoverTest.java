@@ -11,6 +11,7 @@ import io.sharedmap.tests.support.Await;
 import io.sharedmap.tests.support.RedisServers;
 import io.sharedmap.tests.support.SystemTestEnv;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -73,6 +74,16 @@ class RedisFailoverTest {
             assertThat(redis.command(replica, "HGET", "counter-a", "v"))
                     .as("the write is on the promoted replica")
                     .isEqualTo("after");
+            // a scan walks the primaries that hold slots, not the dead one the cluster still lists
+            assertThat(map.keys("counter-".getBytes(StandardCharsets.UTF_8))
+                            .map(k -> new String(k.key(), StandardCharsets.UTF_8))
+                            .toList())
+                    .containsExactly("counter-a", "counter-c", "counter-d");
+            try (PortableMap fresh = SharedMap.connect(redis.url())) {
+                assertThat(fresh.keys(new byte[0]).count())
+                        .as("keys seen by a client that connects after the failover (the dead primary among its seeds)")
+                        .isEqualTo(3);
+            }
         }
     }
 
