@@ -248,7 +248,9 @@ public final class BenchCommand implements Subcommand {
             description = "Repeatable. sharedmap (start a daemon; GET through its socket), direct (start a daemon; GET "
                     + "read directly from its mapped store), redis (start redis-server); sharedmap:SOCKET, "
                     + "direct:SOCKET, redis:SOCKET use one already running; chronicle (Chronicle Map, one map file mapped by "
-                    + "every worker, if on the class path). Default: sharedmap.")
+                    + "every worker, if on the class path); url:URL (any backend through sharedmap's portable API, as "
+                    + "--url), bare:URL (etcd or Redis through jetcd or Lettuce doing what sharedmap's backend does). "
+                    + "Default: sharedmap ($SHAREDMAP_URL when set).")
     List<String> targets = new ArrayList<>();
 
     @Option(
