@@ -1,5 +1,6 @@
 package io.sharedmap.redis;
 
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
@@ -11,6 +12,7 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanIterator;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SslOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisKeyCommands;
 import io.lettuce.core.cluster.ClusterClientOptions;
@@ -30,7 +32,10 @@ import io.sharedmap.client.ScanPage;
 import io.sharedmap.client.SetResult;
 import io.sharedmap.client.SharedMapException;
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -150,8 +155,11 @@ final class RedisMap implements PortableMap {
     static RedisMap connect(RedisUrl url) {
         List<RedisURI> uris = new ArrayList<>();
         for (RedisUrl.Node n : url.nodes()) {
-            RedisURI.Builder b =
-                    RedisURI.builder().withHost(n.host()).withPort(n.port()).withTimeout(url.timeout());
+            RedisURI.Builder b = RedisURI.builder()
+                    .withHost(n.host())
+                    .withPort(n.port())
+                    .withTimeout(url.timeout())
+                    .withSsl(url.tls());
             String password = url.password();
             if (password != null) {
                 String user = url.user();
@@ -163,10 +171,12 @@ final class RedisMap implements PortableMap {
             }
             uris.add(b.build());
         }
+        SslOptions ssl = sslOptions(url);
         RedisMap map = call("CONNECT", url, false, () -> {
             if (url.cluster()) {
                 RedisClusterClient client = RedisClusterClient.create(uris);
                 client.setOptions(ClusterClientOptions.builder()
+                        .sslOptions(ssl)
                         .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
                                 .enableAllAdaptiveRefreshTriggers()
                                 .enablePeriodicRefresh(Duration.ofSeconds(10))
@@ -181,6 +191,7 @@ final class RedisMap implements PortableMap {
                 }
             }
             RedisClient client = RedisClient.create(uris.getFirst());
+            client.setOptions(ClientOptions.builder().sslOptions(ssl).build());
             try {
                 StatefulRedisConnection<byte[], byte[]> c = client.connect(ByteArrayCodec.INSTANCE);
                 return new RedisMap(url, c.sync(), c, null, client::shutdown);
@@ -196,6 +207,20 @@ final class RedisMap implements PortableMap {
             throw e;
         }
         return map;
+    }
+
+    /** TLS trusting the URL's {@code ca-file} (PEM), else the JDK's certificate authorities. */
+    private static SslOptions sslOptions(RedisUrl url) {
+        SslOptions.Builder ssl = SslOptions.builder().jdkSslProvider();
+        String caFile = url.caFile();
+        if (caFile != null) {
+            if (!Files.isReadable(Path.of(caFile))) {
+                throw new IllegalArgumentException(
+                        "Redis URL " + RedisUrl.redacted(url.url()) + ": ca-file " + caFile + " cannot be read");
+            }
+            ssl.trustManager(new File(caFile));
+        }
+        return ssl.build();
     }
 
     @Override
@@ -402,7 +427,9 @@ final class RedisMap implements PortableMap {
                     e);
         } catch (RedisConnectionException | RedisCommandInterruptedException e) {
             throw BackendSupport.unavailable(
-                    op + ": Redis (" + RedisUrl.redacted(url.url()) + ") " + describe(e) + outcome(change), e);
+                    op + ": Redis (" + RedisUrl.redacted(url.url()) + ") " + describe(e) + rootCause(e)
+                            + outcome(change),
+                    e);
         } catch (RedisCommandExecutionException e) {
             throw failure(op, url, e);
         } catch (RedisException e) {
@@ -422,6 +449,16 @@ final class RedisMap implements PortableMap {
 
     private static String outcome(boolean change) {
         return change ? "; the change may or may not have been applied (Redis has no exactly-once resend)" : "";
+    }
+
+    /** The innermost cause's message in parentheses (a refused TLS certificate, a refused connection), or "". */
+    private static String rootCause(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String m = root.getMessage();
+        return root == t || m == null || String.valueOf(t.getMessage()).contains(m) ? "" : " (" + m + ")";
     }
 
     private static String describe(@Nullable Throwable t) {
