@@ -28,8 +28,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * TLS to the remote engines: {@code etcds://} and {@code rediss://} with {@code ca-file=}, against
- * a real etcd member and a real redis-server serving TLS with a certificate made at test time with
- * openssl (a certificate authority of the test's, a server certificate for 127.0.0.1). The client
+ * a real etcd member, a real redis-server and a 3-primary Redis Cluster ({@code rediss-cluster://},
+ * its bus over TLS too) serving TLS with a certificate made at test time with openssl (a certificate
+ * authority of the test's, a server certificate for 127.0.0.1). The client
  * trusting that authority sets, gets and scans; one trusting another authority (or the JDK's) is
  * refused; a plain URL to the TLS port does not get through, and {@code ca-file} on a plain URL is a
  * usage error.
@@ -141,6 +142,95 @@ class TlsTest {
         assertThatThrownBy(() -> SharedMap.connect(URI.create("redis://127.0.0.1:" + port + "?ca-file=" + certs.ca())))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("has a ca-file but no TLS; write rediss://");
+    }
+
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void redisCluster_overTls_keysOnEveryPrimary_servesThroughOneClient() {
+        Certs certs = certs(env.newDir("certs"));
+        List<Integer> ports = List.of(freePort(), freePort(), freePort());
+        for (int port : ports) {
+            Path data = env.newDir("redis-" + port);
+            env.startCommand(
+                    "redis-tls-" + port,
+                    List.of(
+                            Tool.require("redis-server", "redis-server"),
+                            "--port",
+                            "0",
+                            "--tls-port",
+                            Integer.toString(port),
+                            "--bind",
+                            "127.0.0.1",
+                            "--tls-cert-file",
+                            certs.cert().toString(),
+                            "--tls-key-file",
+                            certs.key().toString(),
+                            "--tls-ca-cert-file",
+                            certs.ca().toString(),
+                            "--tls-auth-clients",
+                            "no",
+                            "--tls-cluster",
+                            "yes",
+                            "--tls-replication",
+                            "yes",
+                            "--cluster-enabled",
+                            "yes",
+                            "--cluster-config-file",
+                            "nodes.conf",
+                            "--cluster-node-timeout",
+                            "2000",
+                            "--dir",
+                            data.toString(),
+                            "--save",
+                            "",
+                            "--appendonly",
+                            "no"));
+        }
+        String cli = Tool.require("redis-cli", "redis-tools");
+        List<String> tls = List.of(cli, "--tls", "--cacert", certs.ca().toString());
+        for (int port : ports) {
+            Await.until(
+                    "redis-server on TLS port " + port + " answers PING",
+                    () -> redisCli(tls, "-p", Integer.toString(port), "PING").contains("PONG"),
+                    START);
+        }
+        List<String> create = new ArrayList<>(List.of("--cluster", "create"));
+        ports.forEach(p -> create.add("127.0.0.1:" + p));
+        create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
+        assertThat(redisCli(tls, create.toArray(String[]::new))).contains("All 16384 slots covered");
+        for (int port : ports) {
+            Await.until(
+                    "redis-server on TLS port " + port + " reports cluster_state:ok",
+                    () -> redisCli(tls, "-p", Integer.toString(port), "CLUSTER", "INFO")
+                            .contains("cluster_state:ok"),
+                    START);
+        }
+        URI url =
+                URI.create("rediss-cluster://127.0.0.1:" + ports.getFirst() + "?timeout-ms=5000&ca-file=" + certs.ca());
+
+        try (PortableMap map = awaitServing(url)) {
+            // CRC16 slots 2150, 10276 and 14465: one per primary of redis-cli's even split
+            for (String k : List.of("counter-c", "counter-a", "counter-d")) {
+                assertThat(map.set(k, "v " + k).created()).isTrue();
+            }
+            assertThat(map.keys("counter-".getBytes(StandardCharsets.UTF_8))
+                            .map(k -> new String(k.key(), StandardCharsets.UTF_8))
+                            .toList())
+                    .containsExactly("counter-a", "counter-c", "counter-d");
+        }
+        for (int port : ports) {
+            assertThat(redisCli(tls, "-p", Integer.toString(port), "DBSIZE").trim())
+                    .as("keys on the primary on port %d", port)
+                    .isEqualTo("1");
+        }
+    }
+
+    /** {@code redis-cli} with {@code args}: its output (stdout and stderr), bounded. */
+    private String redisCli(List<String> base, String... args) {
+        List<String> command = new ArrayList<>(base);
+        command.addAll(List.of(args));
+        Tool.Run r = Tool.run(command, new byte[0], env.scratch(), Duration.ofSeconds(30));
+        return r.out() + r.stderr();
     }
 
     /** Connects to {@code url} until it answers (the server is starting), bounded. */
