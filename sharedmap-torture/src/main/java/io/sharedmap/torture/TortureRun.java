@@ -1031,7 +1031,8 @@ public final class TortureRun {
             return new Verdict(
                     Check.DIRECT_READS.title(),
                     Verdict.Status.NOTE,
-                    "not judged: through " + url.getScheme() + ": every GET goes through the backend's client",
+                    "not judged through a URL (" + url.getScheme()
+                            + ":): the workers read through the portable API only",
                     List.of());
         }
         ReadTotals reads = r.reads;
