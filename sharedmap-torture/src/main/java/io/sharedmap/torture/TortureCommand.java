@@ -267,15 +267,6 @@ public final class TortureCommand implements Subcommand {
         URI target = target(System.getenv());
         if (target != null) {
             checkForUrl(target);
-            try (PortableMap map = SharedMap.connect(target)) {
-                map.ping();
-            } catch (IllegalArgumentException e) {
-                throw new ParameterException(spec.commandLine(), "--url: " + e.getMessage(), e);
-            } catch (SharedMapException e) {
-                spec.commandLine().getErr().println(spec.qualifiedName() + ": " + e.getMessage());
-                spec.commandLine().getErr().flush();
-                return LIFECYCLE;
-            }
         }
         check(duration.toMillis() >= 100, "--duration: " + duration + " is shorter than 100 ms");
         check(processes >= 1 && processes <= 256, "--processes: " + processes + " is outside 1..256");
@@ -321,6 +312,17 @@ public final class TortureCommand implements Subcommand {
         }
         if (unsafeLateApply) {
             jvm.add("-D" + UNSAFE_LATE_APPLY_PROPERTY + "=true");
+        }
+        if (target != null) { // the options are fine: does the URL's backend answer?
+            try (PortableMap map = SharedMap.connect(target)) {
+                map.ping();
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--url: " + e.getMessage(), e);
+            } catch (SharedMapException e) {
+                spec.commandLine().getErr().println(spec.qualifiedName() + ": " + e.getMessage());
+                spec.commandLine().getErr().flush();
+                return LIFECYCLE;
+            }
         }
         boolean daemonReadsDirect = target == null && (socket != null || (directReads && !durability.equals("never")));
         TortureConfig config = new TortureConfig(
