@@ -1,5 +1,6 @@
 package io.sharedmap.bench;
 
+import io.sharedmap.client.SharedMapPaths;
 import io.sharedmap.launcher.Subcommand;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -66,6 +67,16 @@ import picocli.CommandLine.Spec;
             "      io.sharedmap.cli.Main bench --target chronicle ...",
             "  T:SOCKET   sharedmap, direct or redis already running on SOCKET (not",
             "             started or stopped by the harness).",
+            "  url:URL    any backend, already running, through sharedmap's portable",
+            "             API (SharedMap.connect(URI)): etcd://host:port,...,",
+            "             redis-cluster://host:port,..., redis://host:port, or",
+            "             unix:///path/to/socket (the daemon's default client). Same as",
+            "             --url URL; $SHAREDMAP_URL is the target when neither --target",
+            "             nor --url is given. No pipeline (the preload is one SET at a",
+            "             time: keep --keys small), no server CPU time, no --syscalls.",
+            "  bare:URL   the same etcd or Redis (Cluster) through the engine's own",
+            "             client (jetcd, Lettuce) sending what sharedmap's backend sends",
+            "             for GET and SET: beside url:URL, the cost of sharedmap's layer.",
             "",
             "Examples:",
             "  sharedmap bench --workload seed",
@@ -79,6 +90,9 @@ import picocli.CommandLine.Spec;
             "      --target sharedmap --target redis",
             "  sharedmap bench --target sharedmap:/run/sharedmap/sharedmap.sock \\",
             "      --workload ping -p 1 --syscalls",
+            "  sharedmap bench --workload uniform --mix read,write -p 1,10 --ops 2000 \\",
+            "      --keys 1000 --target sharedmap --url etcd://127.0.0.1:2379 \\",
+            "      --target bare:etcd://127.0.0.1:2379",
             "  sharedmap bench --charts-from bench-results/<run>/results.csv",
             "  sharedmap bench --workload scale --keys 1000000",
             "",
@@ -234,8 +248,18 @@ public final class BenchCommand implements Subcommand {
             description = "Repeatable. sharedmap (start a daemon; GET through its socket), direct (start a daemon; GET "
                     + "read directly from its mapped store), redis (start redis-server); sharedmap:SOCKET, "
                     + "direct:SOCKET, redis:SOCKET use one already running; chronicle (Chronicle Map, one map file mapped by "
-                    + "every worker, if on the class path). Default: sharedmap.")
+                    + "every worker, if on the class path); url:URL (any backend through sharedmap's portable API, as "
+                    + "--url), bare:URL (etcd or Redis through jetcd or Lettuce doing what sharedmap's backend does). "
+                    + "Default: sharedmap ($SHAREDMAP_URL when set).")
     List<String> targets = new ArrayList<>();
+
+    @Option(
+            names = "--url",
+            paramLabel = "URL",
+            description = "Repeatable. A target named by a URL, through sharedmap's portable API (the same as --target "
+                    + "url:URL): etcd://host:port,..., redis-cluster://host:port,..., redis://host:port or "
+                    + "unix:///path/to/socket. $SHAREDMAP_URL is the target when neither --target nor --url is given.")
+    List<String> urls = new ArrayList<>();
 
     @Option(
             names = "--fsync",
@@ -388,8 +412,7 @@ public final class BenchCommand implements Subcommand {
         try {
             wl = workloads.stream().map(Workload::parse).distinct().toList();
             mx = mixes.stream().map(Mix::parse).distinct().toList();
-            ts = (targets.isEmpty() ? List.of("sharedmap") : targets)
-                    .stream().map(TargetSpec::parse).distinct().toList();
+            ts = chooseTargets(System.getenv(SharedMapPaths.URL_ENV), w);
             fs = Fsync.parse(fsync);
             for (int p : processes) {
                 check(p >= 1 && p <= 256, "--processes: " + p + " is outside 1..256");
@@ -411,6 +434,10 @@ public final class BenchCommand implements Subcommand {
                     warmupOps >= 0 && directWarmupOps >= 0 && warmupMs >= 0,
                     "--warmup-ops, --direct-warmup-ops and --warmup-ms must be >= 0");
             new ZipfGenerator(2, zipfTheta);
+            check(
+                    !syscalls || ts.stream().noneMatch(TargetSpec::remote),
+                    "--syscalls counts a server process's system calls with perf, and a url: or bare: target has no"
+                            + " server process here; drop --syscalls or those targets");
             check(!mx.isEmpty() || wl.stream().allMatch(x -> x == Workload.PING), "--mix: no mix given");
             if (ts.stream().anyMatch(t -> t.kind() == TargetSpec.Kind.CHRONICLE) && !ChronicleKv.onClassPath()) {
                 throw new IllegalArgumentException(BenchServer.chronicleMissing(
@@ -543,8 +570,9 @@ public final class BenchCommand implements Subcommand {
                 synchronized (servers) {
                     servers.add(s);
                 }
-                info.addServer(s.label(), s.version(), s.socket().toString());
-                w.println("target " + s.label() + " (" + s.version() + ", pid " + s.pid() + ") on " + s.socket());
+                info.addServer(s.label(), s.version(), s.where());
+                w.println("target " + s.label() + " (" + s.version() + (s.spec().remote() ? "" : ", pid " + s.pid())
+                        + ") on " + s.where());
                 w.flush();
                 KvClient.Reads reads =
                         s.spec().kind() == TargetSpec.Kind.CHRONICLE ? null : warmServer(s, 3 * warmupMs);
@@ -650,6 +678,25 @@ public final class BenchCommand implements Subcommand {
         return results.stream().allMatch(CellResult::ok) ? 0 : 1;
     }
 
+    /**
+     * The targets: {@code --target}s and {@code --url}s in that order, else {@code $SHAREDMAP_URL}
+     * (said on {@code w}), else {@code sharedmap}.
+     */
+    private List<TargetSpec> chooseTargets(@Nullable String envUrl, PrintWriter w) {
+        List<TargetSpec> ts = new ArrayList<>();
+        targets.stream().map(TargetSpec::parse).forEach(ts::add);
+        urls.stream().map(u -> TargetSpec.ofUrl(TargetSpec.Kind.PORTABLE, u)).forEach(ts::add);
+        if (ts.isEmpty() && envUrl != null && !envUrl.isEmpty()) {
+            TargetSpec t = TargetSpec.ofUrl(TargetSpec.Kind.PORTABLE, envUrl);
+            w.println("target from $" + SharedMapPaths.URL_ENV + ": " + t);
+            ts.add(t);
+        }
+        if (ts.isEmpty()) {
+            ts.add(TargetSpec.parse("sharedmap"));
+        }
+        return ts.stream().distinct().toList();
+    }
+
     /** How long, after a restart, the scale workload waits for a GET of a known key to answer. */
     static final long SCALE_SERVE_TIMEOUT_MS = 120_000;
 
@@ -713,7 +760,7 @@ public final class BenchCommand implements Subcommand {
         byte[] key = "bench:warmup".getBytes(StandardCharsets.US_ASCII);
         byte[] value = KeySpace.value(100, 1);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(warmupMs);
-        try (KvClient kv = KvClient.connect(s.spec().kind(), s.socket())) {
+        try (KvClient kv = s.connect()) {
             for (int i = 0; i < 200_000 && System.nanoTime() < deadline; i++) {
                 switch (i % 3) {
                     case 0 -> kv.ping();
@@ -748,7 +795,7 @@ public final class BenchCommand implements Subcommand {
     }
 
     private static void prepare(BenchServer s, Workload workload, Load load, PrintWriter w) throws IOException {
-        try (KvClient kv = KvClient.connect(s.spec().kind(), s.socket())) {
+        try (KvClient kv = s.connect()) {
             switch (workload) {
                 case SEED -> kv.set(KeySpace.seedKey(), KeySpace.seedValue());
                 case UNIFORM, ZIPF -> {

@@ -33,7 +33,9 @@ final class BenchServer implements AutoCloseable {
     private static final long STOP_TIMEOUT_MS = 30_000;
 
     private final TargetSpec spec;
-    private final Path socket;
+    /** The server's Unix socket (the chronicle map's file); null for a target named by a URL. */
+    private final @Nullable Path socket;
+
     private final @Nullable Process process;
     private final long pid;
     private final String label;
@@ -45,7 +47,7 @@ final class BenchServer implements AutoCloseable {
     static final String JFR_RECORDING = "sharedmap-bench";
 
     private BenchServer(
-            TargetSpec spec, Path socket, @Nullable Process process, long pid, String label, String version) {
+            TargetSpec spec, @Nullable Path socket, @Nullable Process process, long pid, String label, String version) {
         this.spec = spec;
         this.socket = socket;
         this.process = process;
@@ -68,6 +70,17 @@ final class BenchServer implements AutoCloseable {
             BenchCommand.Load load) {}
 
     static BenchServer start(TargetSpec spec, Launch launch) throws IOException, InterruptedException {
+        if (spec.remote()) {
+            try (KvClient kv = KvClient.connect(spec, null, -1)) {
+                kv.ping();
+            } catch (RuntimeException e) {
+                throw new IOException("target " + spec + " does not answer: " + e.getMessage(), e);
+            }
+            String version = spec.kind() == TargetSpec.Kind.BARE
+                    ? "the engine's own client (" + (spec.urlLabel().startsWith("etcd") ? "jetcd" : "Lettuce") + ")"
+                    : "sharedmap's portable API";
+            return new BenchServer(spec, null, null, -1, spec.urlLabel(), version);
+        }
         if (!spec.managed()) {
             Path given = Objects.requireNonNull(spec.socket(), "a target not managed has a socket");
             try (KvClient kv = KvClient.connect(spec.kind(), given)) {
@@ -80,6 +93,7 @@ final class BenchServer implements AutoCloseable {
             case SHAREDMAP, DIRECT -> startSharedMap(spec, launch);
             case REDIS -> startRedis(spec, launch);
             case CHRONICLE -> startChronicle(spec, launch);
+            case PORTABLE, BARE -> throw new IllegalStateException("a target named by a URL is never started");
         };
     }
 
@@ -361,7 +375,17 @@ final class BenchServer implements AutoCloseable {
     }
 
     Path socket() {
-        return socket;
+        return Objects.requireNonNull(socket, "a target named by a URL has no socket");
+    }
+
+    /** Where the target is: its socket or file, or its URL (without a password). */
+    String where() {
+        return spec.remote() ? spec.toString() : String.valueOf(socket);
+    }
+
+    /** A client of this target, as the workers connect. */
+    KvClient connect() throws IOException {
+        return KvClient.connect(spec, socket, -1);
     }
 
     /** A short name for tables and charts, with the durability setting, e.g. {@code sharedmap(interval)}. */

@@ -98,8 +98,12 @@ public final class BenchWorker {
             });
             watchdog.setName("bench-worker-watchdog");
             try (KvClient kv = spec.kind() == TargetSpec.Kind.CHRONICLE
-                    ? ChronicleKv.open(spec.socket(), spec.keys(), spec.keySize(), spec.valueSize())
-                    : KvClient.connect(spec.kind(), spec.socket(), spec.clientSpinUs())) {
+                    ? ChronicleKv.open(
+                            Objects.requireNonNull(spec.socket(), "the map file"),
+                            spec.keys(),
+                            spec.keySize(),
+                            spec.valueSize())
+                    : KvClient.connect(spec.target(), spec.socket(), spec.clientSpinUs())) {
                 String result = new BenchWorker(spec, kv).run(out);
                 out.println(result);
                 out.flush();

@@ -56,13 +56,17 @@ final class CellRunner {
             throws InterruptedException {
         List<Process> workers = new ArrayList<>();
         BlockingQueue<Line> lines = new LinkedBlockingQueue<>();
-        String cell = server.spec().kind().label() + "-" + workload.label() + "-" + mix.label() + "-p" + processes;
+        String target = server.spec().remote()
+                ? server.spec().urlLabel()
+                : server.spec().kind().label();
+        String cell = target + "-" + workload.label() + "-" + mix.label() + "-p" + processes;
         try {
             long maxRunMs = Math.max(1_000, spawn.cellTimeoutMs() - 30_000);
             for (int i = 0; i < processes; i++) {
                 WorkerSpec ws = new WorkerSpec(
                         server.spec().kind(),
-                        server.socket(),
+                        server.spec().remote() ? null : server.socket(),
+                        server.spec().url(),
                         workload,
                         mix,
                         load.ops(),
@@ -81,6 +85,10 @@ final class CellRunner {
                 cmd.addAll(spawn.workerJvmOptions());
                 if (server.spec().kind() == TargetSpec.Kind.CHRONICLE) {
                     cmd.addAll(ChronicleKv.JVM_OPTIONS);
+                }
+                if (server.spec().remote()) {
+                    // Netty, under the remote backends' clients, allocates through sun.misc.Unsafe: JDK 25 warns
+                    cmd.add("--sun-misc-unsafe-memory-access=allow");
                 }
                 cmd.add("-cp");
                 cmd.add(spawn.classPath());

@@ -1,13 +1,14 @@
 package io.sharedmap.bench;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Path;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The few operations the load needs, over one connection to one target. Implementations use
  * only the target's public client API: {@link SharedMapKv} the sharedmap client, {@link RedisKv}
- * Jedis.
+ * Jedis, {@link PortableKv} sharedmap's portable API on any backend, {@link BareKv} jetcd and Lettuce.
  */
 interface KvClient extends AutoCloseable {
 
@@ -31,7 +32,7 @@ interface KvClient extends AutoCloseable {
      */
     void setAll(byte[][] keys, byte[][] values);
 
-    /** The server's process id, as it reports it (for its CPU time). */
+    /** The server's process id, as it reports it (for its CPU time); -1 for a target named by a URL. */
     long serverPid();
 
     /**
@@ -63,6 +64,19 @@ interface KvClient extends AutoCloseable {
             case CHRONICLE ->
                 throw new IllegalArgumentException(
                         "chronicle is opened with ChronicleKv.open, in a JVM " + "started with its options");
+            case PORTABLE, BARE -> throw new IllegalArgumentException(kind.label() + " targets are named by a URL");
         };
+    }
+
+    /** The client of {@code target} on {@code socket} (its own or the harness's server), or of its URL. */
+    static KvClient connect(TargetSpec target, @Nullable Path socket, long clientSpinUs) throws IOException {
+        URI url = target.url();
+        if (url != null) {
+            return target.kind() == TargetSpec.Kind.BARE ? BareKv.connect(url) : PortableKv.connect(url);
+        }
+        if (socket == null) {
+            throw new IllegalArgumentException("target " + target + " has no socket");
+        }
+        return connect(target.kind(), socket, clientSpinUs);
     }
 }

@@ -1,16 +1,19 @@
 package io.sharedmap.bench;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What one worker process does, passed on its command line as {@code name=value} arguments.
  *
  * @param kind the store
- * @param socket its Unix socket
+ * @param socket its Unix socket (or the chronicle map's file); null for a target named by a URL
+ * @param url the target's URL ({@link TargetSpec.Kind#PORTABLE}, {@link TargetSpec.Kind#BARE}), else null
  * @param workload the workload
  * @param mix the operations
  * @param ops operations per process as given by {@code --ops} (RW does twice as many)
@@ -27,7 +30,8 @@ import java.util.Map;
  */
 record WorkerSpec(
         TargetSpec.Kind kind,
-        Path socket,
+        @Nullable Path socket,
+        @Nullable URI url,
         Workload workload,
         Mix mix,
         long ops,
@@ -45,7 +49,12 @@ record WorkerSpec(
     List<String> toArgs() {
         List<String> a = new ArrayList<>();
         a.add("kind=" + kind.name());
-        a.add("socket=" + socket);
+        if (socket != null) {
+            a.add("socket=" + socket);
+        }
+        if (url != null) {
+            a.add("url=" + url);
+        }
         a.add("workload=" + workload.name());
         a.add("mix=" + mix.name());
         a.add("ops=" + ops);
@@ -71,9 +80,12 @@ record WorkerSpec(
             }
             m.put(arg.substring(0, eq), arg.substring(eq + 1));
         }
+        String socket = m.get("socket");
+        String url = m.get("url");
         return new WorkerSpec(
                 TargetSpec.Kind.valueOf(need(m, "kind")),
-                Path.of(need(m, "socket")),
+                socket == null ? null : Path.of(socket),
+                url == null ? null : URI.create(url),
                 Workload.valueOf(need(m, "workload")),
                 Mix.valueOf(need(m, "mix")),
                 Long.parseLong(need(m, "ops")),
@@ -87,6 +99,11 @@ record WorkerSpec(
                 Long.parseLong(need(m, "goTimeoutMs")),
                 Long.parseLong(need(m, "maxRunMs")),
                 Long.parseLong(need(m, "clientSpinUs")));
+    }
+
+    /** The target this worker loads. */
+    TargetSpec target() {
+        return url != null ? new TargetSpec(kind, null, url) : new TargetSpec(kind, socket);
     }
 
     private static String need(Map<String, String> m, String name) {

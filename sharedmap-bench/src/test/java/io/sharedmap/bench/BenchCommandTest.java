@@ -459,6 +459,49 @@ class BenchCommandTest {
     }
 
     @Test
+    void targetSpec_parse_urlAndBareTargets() {
+        TargetSpec etcd = TargetSpec.parse("url:etcd://127.0.0.1:2379,127.0.0.1:2380");
+        assertThat(etcd.kind()).isEqualTo(TargetSpec.Kind.PORTABLE);
+        assertThat(etcd.url()).hasToString("etcd://127.0.0.1:2379,127.0.0.1:2380");
+        assertThat(etcd.managed()).isFalse();
+        assertThat(etcd.remote()).isTrue();
+        assertThat(etcd.urlLabel()).isEqualTo("etcd");
+        TargetSpec bare = TargetSpec.parse("bare:redis-cluster://127.0.0.1:7000");
+        assertThat(bare.kind()).isEqualTo(TargetSpec.Kind.BARE);
+        assertThat(bare.urlLabel()).isEqualTo("redis-cluster-bare");
+        assertThat(TargetSpec.parse("url:redis://u:secret@127.0.0.1:6379").toString())
+                .isEqualTo("url:redis://***@127.0.0.1:6379");
+        assertThat(TargetSpec.parse("url:unix:///run/sharedmap/sharedmap.sock").urlLabel())
+                .isEqualTo("unix");
+        assertThatThrownBy(() -> TargetSpec.parse("bare:unix:///tmp/s.sock"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no bare client for unix:");
+        assertThatThrownBy(() -> TargetSpec.parse("url:"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no URL");
+        assertThatThrownBy(() -> TargetSpec.parse("url:/run/sharedmap/sharedmap.sock"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no scheme");
+    }
+
+    @Test
+    void bench_urlTargetWithSyscalls_isAUsageError() {
+        Run run = bench(common("--url", "redis://127.0.0.1:1", "--syscalls").toArray(String[]::new));
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.out()).contains("--syscalls", "has no server process here");
+    }
+
+    @Test
+    void bench_scaleWithAUrlTarget_isAUsageError() {
+        Run run = bench(
+                common("--workload", "scale", "--url", "redis://127.0.0.1:1").toArray(String[]::new));
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.out()).contains("scale starts, restarts and kills its own servers");
+    }
+
+    @Test
     void chronicleMissing_namesTheCommandWithTheArgumentsQuoted() {
         String cli = BenchServer.chronicleMissing(List.of("bench", "--target", "chronicle", "--out", "/tmp/a b"));
         String standalone = BenchServer.chronicleMissing(List.of("--target", "chronicle"));

@@ -26,7 +26,8 @@ final class MapOption {
             description = "The map to use: unix:///path/to/socket (the local daemon, as --socket),"
                     + " etcd://host:port[,host:port...], redis-cluster://host:port[,host:port...] or"
                     + " redis://host:port (the sharedmap-etcd and sharedmap-redis modules, which bin/sharedmap"
-                    + " adds); $SHAREDMAP_URL sets it. See docs/SCALE-OUT.md.")
+                    + " adds); etcds://, rediss-cluster:// and rediss:// over TLS (?ca-file=PATH: the authorities"
+                    + " to trust); $SHAREDMAP_URL sets it. See docs/SCALE-OUT.md.")
     @Nullable
     String url;
 

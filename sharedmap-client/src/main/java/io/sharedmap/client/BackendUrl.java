@@ -10,14 +10,21 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The parts every remote backend's URL shares, parsed once for all of them:
- * {@code scheme://[user-info@]host:port[,host:port...][/][?timeout-ms=N]}. What the user info means
- * (user and password, or a password alone) is the backend's to say. Not for applications.
+ * {@code scheme://[user-info@]host:port[,host:port...][/][?timeout-ms=N][&ca-file=PATH]}. What the
+ * user info means (user and password, or a password alone) is the backend's to say, and so is
+ * whether its scheme is one with TLS, which {@code ca-file} needs. Not for applications.
  *
  * @param members host and port of each member named, in the URL's order
  * @param userInfo the part before {@code @}, not yet decoded (split it, then {@link #decode}), or null
  * @param timeout {@code timeout-ms}, or the backend's default
+ * @param caFile {@code ca-file}: a PEM file of the certificate authorities to trust for TLS instead of
+ *     the JDK's, or null
  */
-public record BackendUrl(List<HostPort> members, @Nullable String userInfo, Duration timeout) {
+public record BackendUrl(
+        List<HostPort> members,
+        @Nullable String userInfo,
+        Duration timeout,
+        @Nullable String caFile) {
     /** One member: host and port. */
     public record HostPort(String host, int port) {
         @Override
@@ -28,6 +35,11 @@ public record BackendUrl(List<HostPort> members, @Nullable String userInfo, Dura
 
     public BackendUrl {
         members = List.copyOf(members);
+    }
+
+    /** Without {@code ca-file}. */
+    public BackendUrl(List<HostPort> members, @Nullable String userInfo, Duration timeout) {
+        this(members, userInfo, timeout, null);
     }
 
     /**
@@ -70,11 +82,19 @@ public record BackendUrl(List<HostPort> members, @Nullable String userInfo, Dura
             throw bad(url, kind, "has a path ('" + path + "'); " + noPath);
         }
         Duration timeout = defaultTimeout;
+        String caFile = null;
         String query = url.getRawQuery();
         if (query != null && !query.isEmpty()) {
             for (String parameter : query.split("&", -1)) {
+                if (parameter.startsWith("ca-file=")) {
+                    caFile = decode(parameter.substring("ca-file=".length()));
+                    if (caFile.isEmpty()) {
+                        throw bad(url, kind, "has an empty ca-file");
+                    }
+                    continue;
+                }
                 if (!parameter.startsWith("timeout-ms=")) {
-                    throw bad(url, kind, "has an unknown parameter '" + parameter + "' (known: timeout-ms)");
+                    throw bad(url, kind, "has an unknown parameter '" + parameter + "' (known: timeout-ms, ca-file)");
                 }
                 long ms;
                 try {
@@ -88,7 +108,7 @@ public record BackendUrl(List<HostPort> members, @Nullable String userInfo, Dura
                 timeout = Duration.ofMillis(ms);
             }
         }
-        return new BackendUrl(members, userInfo, timeout);
+        return new BackendUrl(members, userInfo, timeout, caFile);
     }
 
     /** A percent-encoded part of the user info, decoded. */

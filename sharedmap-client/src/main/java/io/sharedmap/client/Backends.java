@@ -17,8 +17,11 @@ final class Backends {
     /** The module that serves each scheme we know of, for the message when it is missing. */
     private static final Map<String, String> KNOWN_MODULES = Map.of(
             "etcd", "sharedmap-etcd",
+            "etcds", "sharedmap-etcd",
             "redis-cluster", "sharedmap-redis",
-            "redis", "sharedmap-redis");
+            "rediss-cluster", "sharedmap-redis",
+            "redis", "sharedmap-redis",
+            "rediss", "sharedmap-redis");
 
     private Backends() {}
 

@@ -27,8 +27,12 @@ import io.sharedmap.client.PortableMap;
 import io.sharedmap.client.ScanPage;
 import io.sharedmap.client.SetResult;
 import io.sharedmap.client.SharedMapException;
+import java.io.File;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -37,6 +41,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -109,6 +114,25 @@ final class EtcdMap implements PortableMap {
                 .maxInboundMessageSize(MAX_INBOUND_BYTES)
                 .connectTimeout(url.timeout())
                 .retryMaxDuration(url.timeout());
+        if (url.tls()) {
+            String caFile = url.caFile();
+            if (caFile != null && !Files.isReadable(Path.of(caFile))) {
+                throw new IllegalArgumentException("etcd URL " + EtcdUrl.redacted(URI.create(url.url())) + ": ca-file "
+                        + caFile + " cannot be read");
+            }
+            try {
+                builder.sslContext(tls -> {
+                    if (caFile != null) {
+                        tls.trustManager(new File(caFile));
+                    }
+                });
+            } catch (SSLException | IllegalArgumentException e) {
+                throw new IllegalArgumentException(
+                        "etcd URL " + EtcdUrl.redacted(URI.create(url.url())) + ": cannot set up TLS"
+                                + (caFile != null ? " with ca-file " + caFile : "") + ": " + e.getMessage(),
+                        e);
+            }
+        }
         String user = url.user();
         String password = url.password();
         if (user != null && password != null) {

@@ -48,6 +48,23 @@ class EtcdUrlTest {
     }
 
     @Test
+    void parse_tls_httpsMembersAndTheCaFile() {
+        EtcdUrl u =
+                EtcdUrl.parse(URI.create("etcds://10.0.0.1:2379,10.0.0.2:2379?ca-file=%2Fetc%2Fca.pem&timeout-ms=9"));
+
+        assertThat(u.tls()).isTrue();
+        assertThat(u.endpoints()).containsExactly("https://10.0.0.1:2379", "https://10.0.0.2:2379");
+        assertThat(u.caFile()).isEqualTo("/etc/ca.pem");
+        assertThat(u.timeout()).isEqualTo(Duration.ofMillis(9));
+        assertThat(EtcdUrl.parse(URI.create("etcds://a:1")).caFile()).isNull();
+        assertThat(EtcdUrl.parse(URI.create("etcd://a:1")).tls()).isFalse();
+        assertThatThrownBy(() -> EtcdUrl.parse(URI.create("etcd://a:1?ca-file=/etc/ca.pem")))
+                .hasMessageContaining("has a ca-file but no TLS; write etcds://");
+        assertThatThrownBy(() -> EtcdUrl.parse(URI.create("etcds://a:1?ca-file=")))
+                .hasMessageContaining("empty ca-file");
+    }
+
+    @Test
     void prefixEnd_isTheFirstKeyAfterThePrefix() {
         assertThat(EtcdMap.prefixEnd(new byte[] {'a', 'b'})).isEqualTo(new byte[] {'a', 'c'});
         assertThat(EtcdMap.prefixEnd(new byte[] {'a', (byte) 0xFF})).isEqualTo(new byte[] {'b'});

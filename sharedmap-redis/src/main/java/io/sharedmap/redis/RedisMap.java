@@ -1,5 +1,6 @@
 package io.sharedmap.redis;
 
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
@@ -11,12 +12,15 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanIterator;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SslOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisKeyCommands;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.sharedmap.client.BackendSupport;
 import io.sharedmap.client.CasResult;
@@ -28,7 +32,10 @@ import io.sharedmap.client.ScanPage;
 import io.sharedmap.client.SetResult;
 import io.sharedmap.client.SharedMapException;
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -58,8 +65,10 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@link #compareAndSet} and conditional {@link #delete(byte[], long)}: the script compares
  *       the stored version with the expected one (0: the key must not exist) and writes only if
  *       equal, else answers the current version (0 when absent).
- *   <li>{@link #scan}: {@code SCAN} with {@code MATCH prefix*} over every primary (Lettuce's cluster
- *       scan), the keys after the cursor sorted in unsigned byte order, the first {@code limit}
+ *   <li>{@link #scan}: {@code SCAN} with {@code MATCH prefix*} over every primary that holds slots
+ *       in the client's view of the cluster (not Lettuce's cluster scan, which also tries a failed
+ *       primary whose slots a replica took over, and fails until the cluster forgets it), the keys
+ *       after the cursor sorted in unsigned byte order, the first {@code limit}
  *       kept, then each one's version and value length read. Redis keeps no ordered index, so
  *       <b>every page walks every key under the prefix</b>: fine for thousands, slow for millions.
  * </ul>
@@ -124,13 +133,21 @@ final class RedisMap implements PortableMap {
     private final RedisUrl url;
     private final RedisClusterCommands<byte[], byte[]> commands;
     private final AutoCloseable connection;
+    /** The cluster connection, for its view of the primaries; null on one server. */
+    private final @Nullable StatefulRedisClusterConnection<byte[], byte[]> cluster;
+
     private final Runnable shutdown;
 
     private RedisMap(
-            RedisUrl url, RedisClusterCommands<byte[], byte[]> commands, AutoCloseable connection, Runnable shutdown) {
+            RedisUrl url,
+            RedisClusterCommands<byte[], byte[]> commands,
+            AutoCloseable connection,
+            @Nullable StatefulRedisClusterConnection<byte[], byte[]> cluster,
+            Runnable shutdown) {
         this.url = url;
         this.commands = commands;
         this.connection = connection;
+        this.cluster = cluster;
         this.shutdown = shutdown;
     }
 
@@ -138,8 +155,11 @@ final class RedisMap implements PortableMap {
     static RedisMap connect(RedisUrl url) {
         List<RedisURI> uris = new ArrayList<>();
         for (RedisUrl.Node n : url.nodes()) {
-            RedisURI.Builder b =
-                    RedisURI.builder().withHost(n.host()).withPort(n.port()).withTimeout(url.timeout());
+            RedisURI.Builder b = RedisURI.builder()
+                    .withHost(n.host())
+                    .withPort(n.port())
+                    .withTimeout(url.timeout())
+                    .withSsl(url.tls());
             String password = url.password();
             if (password != null) {
                 String user = url.user();
@@ -151,10 +171,12 @@ final class RedisMap implements PortableMap {
             }
             uris.add(b.build());
         }
+        SslOptions ssl = sslOptions(url);
         RedisMap map = call("CONNECT", url, false, () -> {
             if (url.cluster()) {
                 RedisClusterClient client = RedisClusterClient.create(uris);
                 client.setOptions(ClusterClientOptions.builder()
+                        .sslOptions(ssl)
                         .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
                                 .enableAllAdaptiveRefreshTriggers()
                                 .enablePeriodicRefresh(Duration.ofSeconds(10))
@@ -162,16 +184,17 @@ final class RedisMap implements PortableMap {
                         .build());
                 try {
                     StatefulRedisClusterConnection<byte[], byte[]> c = client.connect(ByteArrayCodec.INSTANCE);
-                    return new RedisMap(url, c.sync(), c, client::shutdown);
+                    return new RedisMap(url, c.sync(), c, c, client::shutdown);
                 } catch (RuntimeException e) {
                     client.shutdown();
                     throw e;
                 }
             }
             RedisClient client = RedisClient.create(uris.getFirst());
+            client.setOptions(ClientOptions.builder().sslOptions(ssl).build());
             try {
                 StatefulRedisConnection<byte[], byte[]> c = client.connect(ByteArrayCodec.INSTANCE);
-                return new RedisMap(url, c.sync(), c, client::shutdown);
+                return new RedisMap(url, c.sync(), c, null, client::shutdown);
             } catch (RuntimeException e) {
                 client.shutdown();
                 throw e;
@@ -184,6 +207,20 @@ final class RedisMap implements PortableMap {
             throw e;
         }
         return map;
+    }
+
+    /** TLS trusting the URL's {@code ca-file} (PEM), else the JDK's certificate authorities. */
+    private static SslOptions sslOptions(RedisUrl url) {
+        SslOptions.Builder ssl = SslOptions.builder().jdkSslProvider();
+        String caFile = url.caFile();
+        if (caFile != null) {
+            if (!Files.isReadable(Path.of(caFile))) {
+                throw new IllegalArgumentException(
+                        "Redis URL " + RedisUrl.redacted(url.url()) + ": ca-file " + caFile + " cannot be read");
+            }
+            ssl.trustManager(new File(caFile));
+        }
+        return ssl.build();
     }
 
     @Override
@@ -244,11 +281,13 @@ final class RedisMap implements PortableMap {
         ScanArgs args = ScanArgs.Builder.matches(glob(prefix)).limit(1000);
         List<byte[]> candidates = call("SCAN", false, () -> {
             List<byte[]> keys = new ArrayList<>();
-            ScanIterator<byte[]> it = ScanIterator.scan(commands, args);
-            while (it.hasNext()) {
-                byte[] k = it.next();
-                if (Arrays.compareUnsigned(k, cursor) > 0 && startsWith(k, prefix)) {
-                    keys.add(k);
+            for (RedisKeyCommands<byte[], byte[]> node : primaries()) {
+                ScanIterator<byte[]> it = ScanIterator.scan(node, args);
+                while (it.hasNext()) {
+                    byte[] k = it.next();
+                    if (Arrays.compareUnsigned(k, cursor) > 0 && startsWith(k, prefix)) {
+                        keys.add(k);
+                    }
                 }
             }
             return keys;
@@ -274,6 +313,25 @@ final class RedisMap implements PortableMap {
             } // else deleted since SCAN saw it
         }
         return new ScanPage(entries, more ? page.getLast() : new byte[0]);
+    }
+
+    /**
+     * The servers whose keys a scan walks: the one server, or each primary that holds slots in the
+     * client's current view of the cluster (a failed primary whose slots a replica took over holds
+     * none: its keys are the replica's).
+     */
+    private List<RedisKeyCommands<byte[], byte[]>> primaries() {
+        StatefulRedisClusterConnection<byte[], byte[]> c = cluster;
+        if (c == null) {
+            return List.of(commands);
+        }
+        List<RedisKeyCommands<byte[], byte[]>> nodes = new ArrayList<>();
+        for (RedisClusterNode node : c.getPartitions()) {
+            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.hasNoSlots()) {
+                nodes.add(c.getConnection(node.getNodeId()).sync());
+            }
+        }
+        return nodes;
     }
 
     /** {@code prefix*}, with the glob's special characters escaped. */
@@ -369,7 +427,9 @@ final class RedisMap implements PortableMap {
                     e);
         } catch (RedisConnectionException | RedisCommandInterruptedException e) {
             throw BackendSupport.unavailable(
-                    op + ": Redis (" + RedisUrl.redacted(url.url()) + ") " + describe(e) + outcome(change), e);
+                    op + ": Redis (" + RedisUrl.redacted(url.url()) + ") " + describe(e) + rootCause(e)
+                            + outcome(change),
+                    e);
         } catch (RedisCommandExecutionException e) {
             throw failure(op, url, e);
         } catch (RedisException e) {
@@ -389,6 +449,16 @@ final class RedisMap implements PortableMap {
 
     private static String outcome(boolean change) {
         return change ? "; the change may or may not have been applied (Redis has no exactly-once resend)" : "";
+    }
+
+    /** The innermost cause's message in parentheses (a refused TLS certificate, a refused connection), or "". */
+    private static String rootCause(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String m = root.getMessage();
+        return root == t || m == null || String.valueOf(t.getMessage()).contains(m) ? "" : " (" + m + ")";
     }
 
     private static String describe(@Nullable Throwable t) {

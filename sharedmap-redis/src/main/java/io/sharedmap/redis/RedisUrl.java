@@ -4,12 +4,16 @@ import io.sharedmap.client.BackendUrl;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 
 /**
  * A {@code redis://} or {@code redis-cluster://} URL, parsed:
  * {@code redis-cluster://[user:password@]host:port[,host:port...][/][?timeout-ms=N]} (a cluster: any
  * of its nodes; the client learns the rest), {@code redis://[user:password@]host:port} (one server).
+ * {@code rediss://} and {@code rediss-cluster://} are the same over TLS, trusting the JDK's
+ * certificate authorities or those of {@code ca-file=PATH} (PEM), the server's certificate checked
+ * against the host named.
  *
  * @param url the URL as given
  * @param cluster whether it names a cluster
@@ -17,6 +21,8 @@ import org.jspecify.annotations.Nullable;
  * @param user ACL user, or null (with a password: the default user)
  * @param password the password, or null without authentication
  * @param timeout how long one call waits for its answer (default 30 s)
+ * @param tls whether the servers are reached over TLS ({@code rediss://}, {@code rediss-cluster://})
+ * @param caFile the certificate authorities to trust (PEM), or null for the JDK's
  */
 record RedisUrl(
         String url,
@@ -24,7 +30,9 @@ record RedisUrl(
         List<Node> nodes,
         @Nullable String user,
         @Nullable String password,
-        Duration timeout) {
+        Duration timeout,
+        boolean tls,
+        @Nullable String caFile) {
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
     /** One node: host and port. */
@@ -53,7 +61,16 @@ record RedisUrl(
         }
         List<Node> nodes =
                 u.members().stream().map(m -> new Node(m.host(), m.port())).toList();
-        return new RedisUrl(url.toString(), cluster, nodes, user, password, u.timeout());
+        String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
+        boolean tls = scheme.equals("rediss") || scheme.equals("rediss-cluster");
+        if (u.caFile() != null && !tls) {
+            throw BackendUrl.bad(
+                    url,
+                    KIND,
+                    "has a ca-file but no TLS; write " + (cluster ? "rediss-cluster" : "rediss")
+                            + "://host:port?ca-file=PATH");
+        }
+        return new RedisUrl(url.toString(), cluster, nodes, user, password, u.timeout(), tls, u.caFile());
     }
 
     private static final String KIND = "Redis URL";

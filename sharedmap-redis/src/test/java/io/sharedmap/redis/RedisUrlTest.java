@@ -45,6 +45,20 @@ class RedisUrlTest {
     }
 
     @Test
+    void parse_tls_redissSchemesAndTheCaFile() {
+        RedisUrl single = RedisUrl.parse(URI.create("rediss://127.0.0.1:6380?ca-file=/etc/ca.pem"), false);
+        RedisUrl cluster = RedisUrl.parse(URI.create("rediss-cluster://10.0.0.1:7000,10.0.0.2:7000"), true);
+
+        assertThat(single.tls()).isTrue();
+        assertThat(single.caFile()).isEqualTo("/etc/ca.pem");
+        assertThat(cluster.tls()).isTrue();
+        assertThat(cluster.caFile()).isNull();
+        assertThat(RedisUrl.parse(URI.create("redis://a:1"), false).tls()).isFalse();
+        assertThatThrownBy(() -> RedisUrl.parse(URI.create("redis-cluster://a:1?ca-file=/etc/ca.pem"), true))
+                .hasMessageContaining("has a ca-file but no TLS; write rediss-cluster://");
+    }
+
+    @Test
     void glob_escapesTheGlobCharactersOfThePrefix() {
         assertThat(new String(RedisMap.glob("a*b?[c]\\d".getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8))
                 .isEqualTo("a\\*b\\?\\[c\\]\\\\d*");

@@ -99,6 +99,6 @@ class EtcdCliTest {
         assertThat(r.err())
                 .contains("'ftp'")
                 .contains("not a scheme sharedmap knows")
-                .contains("schemes available here: unix, etcd, redis, redis-cluster");
+                .contains("schemes available here: unix, etcd, etcds, redis, redis-cluster, rediss, rediss-cluster");
     }
 }

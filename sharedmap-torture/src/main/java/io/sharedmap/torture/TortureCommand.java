@@ -1,15 +1,23 @@
 package io.sharedmap.torture;
 
+import io.sharedmap.client.PortableMap;
+import io.sharedmap.client.SharedMap;
+import io.sharedmap.client.SharedMapException;
+import io.sharedmap.client.SharedMapPaths;
 import io.sharedmap.launcher.Subcommand;
 import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
@@ -32,7 +40,12 @@ import picocli.CommandLine.TypeConversionException;
                     + " with SIGKILL"
                     + " at random moments and restarted, and each restart is verified.",
             "Starts its own daemon on a fresh directory unless --socket names a running one. Prints a summary;"
-                    + " exit 0 only when every check passed."
+                    + " exit 0 only when every check passed.",
+            "With --url (or $SHAREDMAP_URL) it tortures any backend through the portable API instead"
+                    + " (etcd://..., redis-cluster://..., redis://..., unix:///socket): checks (a) to (d) as"
+                    + " above, with plain clients (no backend behind a URL resends exactly once, so a call that"
+                    + " throws has an unknown outcome); (e) is not judged (no mapped store) and --crash is refused"
+                    + " (kill the engine's members from outside; docs/SCALE-OUT.md)."
         },
         footer = {
             "",
@@ -40,9 +53,10 @@ import picocli.CommandLine.TypeConversionException;
             "  sharedmap torture --duration 60s --crash",
             "  sharedmap torture --duration 60s --crash --cpus 1",
             "  sharedmap torture --socket /run/sharedmap/sharedmap.sock --duration 10m --processes 8",
+            "  sharedmap torture --url etcd://10.0.0.1:2379,10.0.0.2:2379,10.0.0.3:2379 --duration 60s",
             "",
             "Exit codes: 0 clean, 1 a check failed (or the linearizability search was inconclusive), 2 usage,"
-                    + " 6 the daemon could not be started."
+                    + " 6 the daemon could not be started (or the --url's backend does not answer)."
         })
 public final class TortureCommand implements Subcommand {
     /** Exit code: the daemon could not be started (as {@code sharedmap start}'s). */
@@ -124,6 +138,16 @@ public final class TortureCommand implements Subcommand {
             paramLabel = "PATH",
             description = "Torture the daemon already running on this socket instead of starting one (no --crash).")
     Path socket;
+
+    @Option(
+            names = "--url",
+            paramLabel = "URL",
+            description = "Torture the map this URL names, on any backend, through the portable API"
+                    + " (SharedMap.connect(URI)): etcd://host:port,..., redis-cluster://host:port,...,"
+                    + " redis://host:port or unix:///path/to/socket; $SHAREDMAP_URL sets it when neither --url nor"
+                    + " --socket is given. No daemon of the tool's own, no --crash, no direct readers, plain clients.")
+    @Nullable
+    String url;
 
     @Option(
             names = "--dir",
@@ -223,8 +247,27 @@ public final class TortureCommand implements Subcommand {
             description = "An extra JVM option of the tool's own daemon, e.g. -Dsharedmap.faults=delay-write-us=1000.")
     List<String> daemonJvmOptions = new ArrayList<>();
 
+    /** The options that configure, pin, crash or read from the tool's own daemon: none applies to a URL. */
+    private static final List<String> OWN_DAEMON_OPTIONS = List.of(
+            "--crash",
+            "--crash-mean",
+            "--dir",
+            "--durability",
+            "--cpus",
+            "--direct-reads",
+            "--direct-readers",
+            "--reconnect-window",
+            "--unsafe-late-apply",
+            "--unsafe-stale-reads",
+            "--restart-daemon-option",
+            "--daemon-jvm-option");
+
     @Override
     public Integer call() throws Exception {
+        URI target = target(System.getenv());
+        if (target != null) {
+            checkForUrl(target);
+        }
         check(duration.toMillis() >= 100, "--duration: " + duration + " is shorter than 100 ms");
         check(processes >= 1 && processes <= 256, "--processes: " + processes + " is outside 1..256");
         check(threads >= 1 && threads <= 256, "--threads: " + threads + " is outside 1..256");
@@ -270,7 +313,18 @@ public final class TortureCommand implements Subcommand {
         if (unsafeLateApply) {
             jvm.add("-D" + UNSAFE_LATE_APPLY_PROPERTY + "=true");
         }
-        boolean daemonReadsDirect = socket != null || (directReads && !durability.equals("never"));
+        if (target != null) { // the options are fine: does the URL's backend answer?
+            try (PortableMap map = SharedMap.connect(target)) {
+                map.ping();
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--url: " + e.getMessage(), e);
+            } catch (SharedMapException e) {
+                spec.commandLine().getErr().println(spec.qualifiedName() + ": " + e.getMessage());
+                spec.commandLine().getErr().flush();
+                return LIFECYCLE;
+            }
+        }
+        boolean daemonReadsDirect = target == null && (socket != null || (directReads && !durability.equals("never")));
         TortureConfig config = new TortureConfig(
                 duration.toMillis(),
                 processes,
@@ -283,11 +337,12 @@ public final class TortureCommand implements Subcommand {
                 crash,
                 crashMean.toMillis(),
                 socket == null ? null : socket.toAbsolutePath(),
+                target,
                 dir == null ? null : dir.toAbsolutePath(),
                 durability.toString(),
                 cpus,
                 (long) (stallSeconds * 1000),
-                client.equals("recovering"),
+                target == null && client.equals("recovering"),
                 reconnectWindow.toMillis(),
                 seed != null ? seed : new SecureRandom().nextLong(),
                 List.copyOf(jvm),
@@ -303,6 +358,53 @@ public final class TortureCommand implements Subcommand {
             spec.commandLine().getErr().flush();
             return LIFECYCLE;
         }
+    }
+
+    /**
+     * The URL to torture through the portable API: {@code --url}, else {@code $SHAREDMAP_URL} when
+     * {@code --socket} is not given either; null for a daemon.
+     */
+    @Nullable
+    URI target(Map<String, String> env) {
+        check(url == null || socket == null, "give --url or --socket, not both");
+        String chosen = url != null ? url : socket != null ? null : env.get(SharedMapPaths.URL_ENV);
+        if (chosen == null || chosen.isEmpty()) {
+            return null;
+        }
+        String from = url != null ? "--url" : "$" + SharedMapPaths.URL_ENV;
+        try {
+            URI uri = new URI(chosen);
+            check(
+                    uri.getScheme() != null,
+                    from + ": '" + chosen + "' has no scheme; use etcd://host:port,..., redis-cluster://host:port,...,"
+                            + " redis://host:port or unix:///path/to/socket");
+            return uri;
+        } catch (URISyntaxException e) {
+            throw new ParameterException(
+                    spec.commandLine(), from + ": '" + chosen + "' is not a URL (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** What a run through a URL cannot do is refused, naming the option, never done differently. */
+    private void checkForUrl(URI target) {
+        String from = url != null ? "--url" : "$" + SharedMapPaths.URL_ENV + " (" + target.getScheme() + ":)";
+        for (String option : OWN_DAEMON_OPTIONS) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
+                throw new ParameterException(
+                        spec.commandLine(),
+                        option + " applies to the tool's own daemon, and with " + from + " there is none"
+                                + (option.equals("--crash")
+                                        ? ": against a remote engine, kill its members from outside during the run"
+                                                + " (docs/SCALE-OUT.md shows how the tests do it)"
+                                        : option.startsWith("--direct")
+                                                ? ": a backend behind a URL has no mapped store to read directly"
+                                                : ""));
+            }
+        }
+        check(
+                !(spec.commandLine().getParseResult().hasMatchedOption("--client") && client.equals("recovering")),
+                "--client recovering: no backend behind a URL resends a change exactly once (docs/SCALE-OUT.md), so"
+                        + " its clients are plain: a call that throws has an unknown outcome; drop --client or say plain");
     }
 
     private void check(boolean ok, String message) {

@@ -1,5 +1,6 @@
 package io.sharedmap.torture;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -17,7 +18,9 @@ import org.jspecify.annotations.Nullable;
  * @param linMaxSteps the checker's search bound per key
  * @param crash kill -9 the daemon at random moments and restart it
  * @param crashMeanMs mean time between kills (each uniform in 0.25..1.75 times it)
- * @param socket an already running daemon to test, or null to start one
+ * @param socket an already running daemon to test, or null to start one (or to use {@code url})
+ * @param url the map to test through the portable API ({@code SharedMap.connect(URI)}, any
+ *     backend), or null for a daemon ({@code socket} or the tool's own)
  * @param dir the started daemon's data directory, or null for a fresh temporary one
  * @param durability the started daemon's durability mode
  * @param cpus CPUs for the daemon and workers (taskset and -XX:ActiveProcessorCount), 0 = all
@@ -47,6 +50,7 @@ public record TortureConfig(
         boolean crash,
         long crashMeanMs,
         @Nullable Path socket,
+        @Nullable URI url,
         @Nullable Path dir,
         String durability,
         int cpus,

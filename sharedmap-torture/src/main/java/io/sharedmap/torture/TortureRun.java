@@ -1,8 +1,10 @@
 package io.sharedmap.torture;
 
+import io.sharedmap.client.BackendUrl;
 import io.sharedmap.client.Entry;
 import io.sharedmap.client.KeyInfo;
 import io.sharedmap.client.Options;
+import io.sharedmap.client.PortableMap;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.SharedMapException;
 import io.sharedmap.launcher.DaemonLauncher;
@@ -14,6 +16,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,6 +74,14 @@ import org.jspecify.annotations.Nullable;
  *
  * Also failing: a daemon that dies by itself, a value or counter that went back after a restart,
  * client errors of recovering clients (they should hide restarts), a worker that breaks.
+ *
+ * <p>Through a URL ({@code --url}: any backend, the portable API) there is no daemon of the tool's
+ * own: checks (a) to (d) run the same, with plain clients (no backend behind a URL resends a change
+ * exactly once: a call that threw is an operation of unknown outcome in the history, and an
+ * increment of unknown outcome widens the counter's range), (e) is a note saying it was not judged,
+ * and failures of the engine (members killed, failovers) come from outside. The histories' times are
+ * {@link System#nanoTime()} of the worker processes, all on this machine, whatever machines the
+ * engine runs on.
  */
 public final class TortureRun {
     /** Exit status of a clean run. */
@@ -94,7 +105,12 @@ public final class TortureRun {
     /** The daemon this run starts, kills and restarts; null when it tortures one already running. */
     private final @Nullable TortureDaemon daemon;
 
-    private final Path socket;
+    /** The daemon's socket; null when the run goes through {@link #url}. */
+    private final @Nullable Path socket;
+
+    /** The map to torture through the portable API, or null for a daemon. */
+    private final @Nullable URI url;
+
     private final Path results;
     /** Where the run keeps its files: the daemon's data, the results; deleted after a clean run if temporary. */
     private final Path work;
@@ -136,7 +152,14 @@ public final class TortureRun {
         this.runId = id;
         Path given = c.socket();
         Path dir = c.dir();
-        if (given != null) {
+        this.url = c.url();
+        if (url != null) {
+            socket = null;
+            work = Files.createTempDirectory(Path.of("/tmp"), "sharedmap-torture-");
+            temporary = true;
+            results = work;
+            daemon = null;
+        } else if (given != null) {
             socket = given;
             work = Files.createTempDirectory(Path.of("/tmp"), "sharedmap-torture-");
             temporary = true;
@@ -181,7 +204,7 @@ public final class TortureRun {
             if (daemon != null) {
                 long ms = daemon.start();
                 out.printf("daemon: pid %d on %s, answered after %d ms%n", daemon.pid(), socket, ms);
-            } else if (!TortureDaemon.answers(socket)) {
+            } else if (socket != null && !TortureDaemon.answers(socket)) {
                 throw new IOException("no daemon answers on " + socket);
             }
             out.flush();
@@ -233,6 +256,22 @@ public final class TortureRun {
                 c.linKeys(),
                 c.linOps(),
                 c.recovering() ? "recovering" : "plain");
+        URI url = this.url;
+        if (url != null) {
+            out.printf(
+                    "map: %s through the portable API (SharedMap.connect(URI)), run %s, seed %d; no daemon of the"
+                            + " tool's own, no crashes (fail the engine from outside), plain clients (no exactly-once"
+                            + " resends), stall limit %.0f s%n",
+                    BackendUrl.redacted(url.toString()),
+                    Integer.toUnsignedString(runId, 16),
+                    c.seed(),
+                    c.stallMs() / 1e3);
+            out.printf(
+                    "reads: every GET through the %s backend's client; (e) direct reads not judged%n", url.getScheme());
+            out.printf("value lengths: %s%n", ValueLengths.SUMMARY);
+            out.flush();
+            return;
+        }
         out.printf(
                 "daemon: %s, durability %s, cpus %s, crash %s, stall limit %.0f s, run %s, seed %d%n",
                 c.socket() != null ? "existing on " + c.socket() : "own",
@@ -345,6 +384,7 @@ public final class TortureRun {
             }
             WorkerSpec spec = new WorkerSpec(
                     socket,
+                    url == null ? null : url.toString(),
                     runId,
                     p,
                     c.threads(),
@@ -362,6 +402,10 @@ public final class TortureRun {
             command.add(DaemonLauncher.javaBinary());
             if (c.cpus() > 0) {
                 command.add("-XX:ActiveProcessorCount=" + c.cpus());
+            }
+            if (url != null) {
+                // Netty, under the remote backends' clients, allocates through sun.misc.Unsafe; JDK 25 warns otherwise
+                command.add("--sun-misc-unsafe-memory-access=allow");
             }
             command.addAll(List.of(
                     "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), TortureWorker.class.getName()));
@@ -490,7 +534,7 @@ public final class TortureRun {
     private void stall(long gapNs) {
         stalled = true;
         List<String> dumps = new ArrayList<>();
-        long daemonPid = daemon != null ? daemon.pid() : pidOf(socket);
+        long daemonPid = daemon != null ? daemon.pid() : socket != null ? pidOf(socket) : -1;
         if (daemonPid > 0) {
             Path f = results.resolve("stall-daemon-threads.txt");
             TortureDaemon.threadDump(daemonPid, f);
@@ -551,7 +595,15 @@ public final class TortureRun {
 
     /** A plain client of the daemon; {@code direct}: with direct reads (else through the socket only). */
     private SharedMap client(boolean direct) {
-        return SharedMap.connect(socket, Options.defaults().recovering(false).directReads(direct));
+        return SharedMap.connect(
+                Objects.requireNonNull(socket, "a daemon's socket"),
+                Options.defaults().recovering(false).directReads(direct));
+    }
+
+    /** A client of the map under test: the URL's backend, or a plain socket-only client of the daemon. */
+    private PortableMap plainClient() {
+        URI url = this.url;
+        return url != null ? SharedMap.connect(url) : client(false);
     }
 
     private String probeKey() {
@@ -564,7 +616,9 @@ public final class TortureRun {
             return;
         }
         try {
-            SharedMap probe = SharedMap.connect(socket, Options.defaults().directReads(true));
+            SharedMap probe = SharedMap.connect(
+                    Objects.requireNonNull(socket, "a daemon's socket"),
+                    Options.defaults().directReads(true));
             restartProbe = probe;
             probe.set(probeKey(), "start");
             probe.get(probeKey()); // maps the store (it was asked for at connect) and reads from it
@@ -670,7 +724,7 @@ public final class TortureRun {
     }
 
     /** Reads and verifies every corruption-check value; returns their stamps. */
-    private Map<Long, Long> verifyValues(SharedMap map, String when) {
+    private Map<Long, Long> verifyValues(PortableMap map, String when) {
         Map<Long, Long> stamps = new HashMap<>();
         WorkerSpec s = workers.getFirst().spec;
         for (int k = 0; k < c.keys(); k++) {
@@ -772,7 +826,7 @@ public final class TortureRun {
         final List<String> storeProblems = new ArrayList<>();
 
         void read() {
-            try (SharedMap map = client(false)) {
+            try (PortableMap map = plainClient()) {
                 stamps = verifyValues(map, "at the end");
                 WorkerSpec s = workers.getFirst().spec;
                 for (int i = 0; i < c.counters(); i++) {
@@ -782,9 +836,9 @@ public final class TortureRun {
                 keysFound = map.keys(WorkerSpec.prefix(runId).getBytes(StandardCharsets.UTF_8))
                         .map(KeyInfo::key)
                         .count();
-                if (directThreads > 0) {
+                if (directThreads > 0 && map instanceof SharedMap socketOnly) {
                     try (SharedMap direct = client(true)) {
-                        agreement.compare(map, direct, storeProblems);
+                        agreement.compare(socketOnly, direct, storeProblems);
                     }
                 }
             } catch (SharedMapException | NumberFormatException e) {
@@ -853,7 +907,9 @@ public final class TortureRun {
         clientErrors(r).ifPresent(verdicts::add);
         runFailures().ifPresent(verdicts::add);
         verdicts.forEach(v -> v.print(out, 20));
-        out.printf("keys of this run in the daemon: %d (prefix %s)%n", end.keysFound, WorkerSpec.prefix(runId));
+        out.printf(
+                "keys of this run in the %s: %d (prefix %s)%n",
+                url != null ? "map" : "daemon", end.keysFound, WorkerSpec.prefix(runId));
         return verdicts.stream().allMatch(Verdict::passes);
     }
 
@@ -970,6 +1026,15 @@ public final class TortureRun {
      * daemon's store after restarts; the socket-only clients never read from it.
      */
     private Verdict directReads(Results r, FinalState end) {
+        URI url = this.url;
+        if (url != null) {
+            return new Verdict(
+                    Check.DIRECT_READS.title(),
+                    Verdict.Status.NOTE,
+                    "not judged through a URL (" + url.getScheme()
+                            + ":): the workers read through the portable API only",
+                    List.of());
+        }
         ReadTotals reads = r.reads;
         List<String> problems = new ArrayList<>(r.restartProblems);
         problems.addAll(end.storeProblems);

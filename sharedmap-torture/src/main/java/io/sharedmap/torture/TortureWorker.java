@@ -4,6 +4,7 @@ import io.sharedmap.client.CasResult;
 import io.sharedmap.client.DeleteResult;
 import io.sharedmap.client.Entry;
 import io.sharedmap.client.Options;
+import io.sharedmap.client.PortableMap;
 import io.sharedmap.client.SetResult;
 import io.sharedmap.client.SharedMap;
 import io.sharedmap.client.SharedMapException;
@@ -14,8 +15,10 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,6 +26,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
@@ -59,6 +63,11 @@ import org.jspecify.annotations.Nullable;
  * daemon answers); a direct GET begun after that which the store answered shows that the client
  * mapped the new daemon's store. The result file adds each client's {@link SharedMap#readStats()},
  * per restart the direct GETs after it, and how the written values' lengths were chosen.
+ *
+ * <p>With a URL instead of a socket ({@code sharedmap torture --url}), every thread shares one
+ * {@link PortableMap} from {@code SharedMap.connect(URI)}, on whatever backend the URL names: the
+ * same operations and histories, no direct reads and no read counts (the spec has only {@code S}
+ * threads).
  */
 public final class TortureWorker {
     /** Reports on standard output, read by {@link TortureRun} as they come: connected and waiting for GO. */
@@ -77,10 +86,10 @@ public final class TortureWorker {
     private static final int MAX_CAS_ATTEMPTS = 64;
 
     private final WorkerSpec spec;
-    /** The client of the socket-only threads (direct reads off), shared by them. */
-    private final @Nullable SharedMap socketMap; // null when every thread reads directly
+    /** The client of the socket-only threads (direct reads off), shared by them; or the URL's map. */
+    private final @Nullable PortableMap socketMap; // null when every thread reads directly
     /** Per thread: its client (its own for a direct thread, else {@link #socketMap}). */
-    private final List<SharedMap> maps;
+    private final List<PortableMap> maps;
 
     private final AtomicBoolean stop = new AtomicBoolean();
     /** Restarts of the daemon announced so far (the coordinator's {@code R <n>}). */
@@ -97,7 +106,7 @@ public final class TortureWorker {
     private final ValueLengths lengths;
     private long startNs;
 
-    private TortureWorker(WorkerSpec spec, @Nullable SharedMap socketMap, List<SharedMap> maps) {
+    private TortureWorker(WorkerSpec spec, @Nullable PortableMap socketMap, List<PortableMap> maps) {
         this.spec = spec;
         this.lengths = new ValueLengths(spec.runId());
         this.socketMap = socketMap;
@@ -111,27 +120,37 @@ public final class TortureWorker {
         Options options = Options.defaults()
                 .recovering(spec.recovering())
                 .reconnectWindow(Duration.ofMillis(spec.reconnectWindowMs()));
-        List<SharedMap> maps = new ArrayList<>();
-        SharedMap socketMap = null;
+        List<PortableMap> maps = new ArrayList<>();
+        PortableMap socketMap = null;
         try {
+            String url = spec.url();
             for (int t = 0; t < spec.threads(); t++) {
-                if (spec.direct(t)) {
-                    maps.add(SharedMap.connect(spec.socket(), options.directReads(true)));
+                if (url != null) {
+                    if (socketMap == null) {
+                        socketMap = SharedMap.connect(URI.create(url));
+                    }
+                    maps.add(socketMap);
+                } else if (spec.direct(t)) {
+                    maps.add(SharedMap.connect(socket(spec), options.directReads(true)));
                 } else {
                     if (socketMap == null) {
-                        socketMap = SharedMap.connect(spec.socket(), options.directReads(false));
+                        socketMap = SharedMap.connect(socket(spec), options.directReads(false));
                     }
                     maps.add(socketMap);
                 }
             }
             new TortureWorker(spec, socketMap, maps).run();
         } finally {
-            for (SharedMap m : new LinkedHashSet<>(maps)) {
+            for (PortableMap m : new LinkedHashSet<>(maps)) {
                 m.close();
             }
         }
         System.out.flush();
         System.exit(0);
+    }
+
+    private static Path socket(WorkerSpec spec) {
+        return Objects.requireNonNull(spec.socket(), "the daemon's socket");
     }
 
     private void run() throws Exception {
@@ -236,7 +255,7 @@ public final class TortureWorker {
     private final class ThreadState {
         final long writer;
         final SplittableRandom random;
-        final SharedMap map;
+        final PortableMap map;
         final boolean direct;
         long writes;
         long deletes;
@@ -268,11 +287,12 @@ public final class TortureWorker {
                 return map.get(key);
             }
             long[] counts = directByEpoch.computeIfAbsent(epoch, e -> new long[2]);
-            long before = map.readStats().direct();
+            SharedMap local = (SharedMap) map; // direct threads exist only with a socket
+            long before = local.readStats().direct();
             try {
-                return map.get(key);
+                return local.get(key);
             } finally {
-                lastDirect = map.readStats().direct() > before;
+                lastDirect = local.readStats().direct() > before;
                 counts[0]++;
                 counts[1] += lastDirect ? 1 : 0;
             }
@@ -526,8 +546,11 @@ public final class TortureWorker {
                     .with("failures", failures.get())
                     .with("verified", verified.get()));
             // each client's own counts: its path, GETs from the store, GETs through the socket, store mapped now
-            for (SharedMap m : new LinkedHashSet<>(maps)) {
-                SharedMap.ReadStats r = m.readStats();
+            for (PortableMap m : new LinkedHashSet<>(maps)) {
+                if (spec.url() != null || !(m instanceof SharedMap local)) {
+                    break; // through a URL: no read counts to give (a unix: URL's reads are not judged either)
+                }
+                SharedMap.ReadStats r = local.readStats();
                 out.accept(WorkerReport.of("client")
                         .with("path", m == socketMap ? "S" : "D")
                         .with("direct", r.direct())

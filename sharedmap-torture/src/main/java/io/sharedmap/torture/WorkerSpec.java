@@ -4,11 +4,14 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What one torture worker process does, passed on its command line as {@code name=value} pairs.
  *
- * @param socket the daemon's socket
+ * @param socket the daemon's socket; null when {@code url} names the map
+ * @param url the map as a URL ({@code SharedMap.connect(URI)}, any backend, through the portable
+ *     API), or null for the daemon on {@code socket}
  * @param runId this run's id: in every key (as the prefix) and every corruption value
  * @param process this worker's index, 0..P-1
  * @param threads threads in this worker
@@ -26,7 +29,8 @@ import java.util.Map;
  *     shared client with direct reads off), one letter per thread
  */
 public record WorkerSpec(
-        Path socket,
+        @Nullable Path socket,
+        @Nullable String url,
         int runId,
         int process,
         int threads,
@@ -42,6 +46,9 @@ public record WorkerSpec(
         String directThreads) {
 
     public WorkerSpec {
+        if ((socket == null) == (url == null)) {
+            throw new IllegalArgumentException("a worker needs a socket or a URL, not both");
+        }
         if (directThreads.length() != threads || !directThreads.matches("[DS]*")) {
             throw new IllegalArgumentException("directThreads '" + directThreads + "' is not one D or S per thread");
         }
@@ -74,7 +81,7 @@ public record WorkerSpec(
 
     List<String> toArgs() {
         return List.of(
-                "socket=" + socket,
+                socket != null ? "socket=" + socket : "url=" + url,
                 "run=" + runId,
                 "process=" + process,
                 "threads=" + threads,
@@ -99,8 +106,10 @@ public record WorkerSpec(
             }
             m.put(kv[0], kv[1]);
         }
+        String socket = m.get("socket");
         return new WorkerSpec(
-                Path.of(get(m, "socket")),
+                socket == null ? null : Path.of(socket),
+                socket == null ? get(m, "url") : null,
                 Integer.parseInt(get(m, "run")),
                 Integer.parseInt(get(m, "process")),
                 Integer.parseInt(get(m, "threads")),

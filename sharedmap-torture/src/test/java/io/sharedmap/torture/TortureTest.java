@@ -244,4 +244,35 @@ class TortureTest {
             assertThat(late.err()).as(lateApply).contains("--socket: an existing daemon cannot be crashed");
         }
     }
+
+    /**
+     * Through a URL the tool starts no daemon: what would need one is refused by name, before any
+     * connection, never run differently.
+     */
+    @Test
+    void torture_urlWithOptionsOfItsOwnDaemon_usageErrors() {
+        String url = "redis://127.0.0.1:1";
+        Result crash = Cli.run("torture", "--url", url, "--crash");
+        assertThat(crash.exitCode()).isEqualTo(2);
+        assertThat(crash.err()).contains("--crash applies to the tool's own daemon", "kill its members from outside");
+        Result direct = Cli.run("torture", "--url", url, "--direct-readers", "0.5");
+        assertThat(direct.exitCode()).isEqualTo(2);
+        assertThat(direct.err()).contains("--direct-readers", "no mapped store to read directly");
+        for (String[] option : new String[][] {{"--dir", "/tmp/x"}, {"--durability", "always"}, {"--cpus", "1"}}) {
+            Result r = Cli.run("torture", "--url", url, option[0], option[1]);
+            assertThat(r.exitCode()).as(option[0]).isEqualTo(2);
+            assertThat(r.err()).as(option[0]).contains(option[0] + " applies to the tool's own daemon");
+        }
+        Result recovering = Cli.run("torture", "--url", url, "--client", "recovering");
+        assertThat(recovering.exitCode()).isEqualTo(2);
+        assertThat(recovering.err()).contains("no backend behind a URL resends a change exactly once");
+        Result both = Cli.run("torture", "--url", url, "--socket", "/tmp/x.sock");
+        assertThat(both.exitCode()).isEqualTo(2);
+        assertThat(both.err()).contains("give --url or --socket, not both");
+        // this module's tests have neither remote backend on the class path: the scheme is named as missing
+        Result missing = Cli.run("torture", "--url", "etcd://127.0.0.1:1");
+        assertThat(missing.exitCode()).isEqualTo(2);
+        assertThat(missing.err()).contains("add the module sharedmap-etcd");
+        assertThat(Cli.run("torture", "--url", "no-scheme").exitCode()).isEqualTo(2);
+    }
 }

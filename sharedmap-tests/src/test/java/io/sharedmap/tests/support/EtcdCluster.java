@@ -14,6 +14,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -156,6 +158,43 @@ public final class EtcdCluster implements AutoCloseable {
         }
         throw new AssertionError("etcdctl is not installed (no etcdctl on PATH): run .ci/run, which installs the"
                 + " Debian package etcd-client (or: apt-get install etcd-client)");
+    }
+
+    /**
+     * The index of the member that is the leader now, as the members say (each one's {@code
+     * Maintenance/Status} through etcd's JSON gateway: its own id and its leader's); -1 when no
+     * member calls itself the leader.
+     */
+    public int leader() {
+        Pattern memberId = Pattern.compile("\"member_id\":\"(\\d+)\"");
+        Pattern leader = Pattern.compile("\"leader\":\"(\\d+)\"");
+        for (int i = 0; i < members.size(); i++) {
+            if (!processes.get(i).isAlive()) {
+                continue;
+            }
+            try {
+                HttpResponse<String> r = HTTP.send(
+                        HttpRequest.newBuilder(URI.create(members.get(i).clientUrl() + "/v3/maintenance/status"))
+                                .timeout(Duration.ofSeconds(2))
+                                .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+                Matcher self = memberId.matcher(r.body());
+                Matcher lead = leader.matcher(r.body());
+                if (r.statusCode() == 200
+                        && self.find()
+                        && lead.find()
+                        && self.group(1).equals(lead.group(1))) {
+                    return i;
+                }
+            } catch (IOException e) {
+                // not answering: not the leader we can use
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return -1;
+            }
+        }
+        return -1;
     }
 
     /** Kills member {@code i} with SIGKILL and waits for it to be gone. */

@@ -19,8 +19,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Collectors;
 
 /**
- * Real redis-server processes on loopback: one server, or a cluster of primaries (no replicas)
- * built with {@code redis-cli --cluster create}. Without {@code redis-server} this fails, naming
+ * Real redis-server processes on loopback: one server, or a cluster of primaries (with or without
+ * replicas) built with {@code redis-cli --cluster create}. Without {@code redis-server} this fails, naming
  * what to run ({@code .ci/run} installs it): never skipped silently. Readiness is a bounded poll
  * of {@code PING} (and {@code CLUSTER INFO}'s {@code cluster_state:ok}), never a sleep.
  */
@@ -31,24 +31,35 @@ public final class RedisServers implements AutoCloseable {
     private final List<ChildProcess> processes = new ArrayList<>();
     private final Path dir;
     private final boolean cluster;
+    private final int replicas;
 
-    private RedisServers(List<Integer> ports, Path dir, boolean cluster) {
+    private RedisServers(List<Integer> ports, Path dir, boolean cluster, int replicas) {
         this.ports = ports;
         this.dir = dir;
         this.cluster = cluster;
+        this.replicas = replicas;
     }
 
     /** One server, no persistence. */
     public static RedisServers single(Path dir) {
-        return start(1, dir, false);
+        return start(1, dir, false, 0);
     }
 
     /** A cluster of {@code primaries} primaries, slots spread evenly, no replicas. */
     public static RedisServers cluster(int primaries, Path dir) {
-        return start(primaries, dir, true);
+        return start(primaries, dir, true, 0);
     }
 
-    private static RedisServers start(int n, Path dir, boolean cluster) {
+    /**
+     * A cluster of {@code primaries} primaries with {@code replicas} replicas each (redis-cli chooses
+     * which server is which: see {@link #role}), every replica's link to its primary up. With a node
+     * timeout of 2 s a replica takes over within seconds of its primary's death.
+     */
+    public static RedisServers cluster(int primaries, int replicas, Path dir) {
+        return start(primaries * (1 + replicas), dir, true, replicas);
+    }
+
+    private static RedisServers start(int n, Path dir, boolean cluster, int replicas) {
         String server = binary("redis-server");
         List<Integer> ports = new ArrayList<>();
         while (ports.size() < n) {
@@ -57,7 +68,7 @@ public final class RedisServers implements AutoCloseable {
                 ports.add(p);
             }
         }
-        RedisServers s = new RedisServers(List.copyOf(ports), dir, cluster);
+        RedisServers s = new RedisServers(List.copyOf(ports), dir, cluster, replicas);
         try {
             for (int p : ports) {
                 s.launch(server, p);
@@ -136,7 +147,7 @@ public final class RedisServers implements AutoCloseable {
         for (int p : ports) {
             command.add("127.0.0.1:" + p);
         }
-        command.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
+        command.addAll(List.of("--cluster-replicas", Integer.toString(replicas), "--cluster-yes"));
         ChildProcess create = ChildProcess.start("redis-cluster-create", command, dir.resolve("logs"));
         create.awaitExit(START_TIMEOUT, 0);
         for (int p : ports) {
@@ -147,6 +158,88 @@ public final class RedisServers implements AutoCloseable {
                         return info != null && info.contains("cluster_state:ok");
                     },
                     START_TIMEOUT);
+        }
+        for (int i = 0; i < ports.size() && replicas > 0; i++) {
+            int p = ports.get(i);
+            Await.until(
+                    "redis-server on port " + p + " is a primary or a replica whose link to its primary is up",
+                    () -> {
+                        String info = ask(p, "INFO", "replication");
+                        return info != null && (info.contains("role:master") || info.contains("master_link_status:up"));
+                    },
+                    START_TIMEOUT);
+        }
+    }
+
+    /** Server {@code i}'s role now: {@code master}, {@code slave}, or null when it does not answer. */
+    public String role(int i) {
+        String info = ask(ports.get(i), "INFO", "replication");
+        if (info == null) {
+            return null;
+        }
+        return info.contains("role:master") ? "master" : info.contains("role:slave") ? "slave" : null;
+    }
+
+    /** The index of the primary that replica {@code i} follows, or -1. */
+    public int primaryOf(int i) {
+        String info = ask(ports.get(i), "INFO", "replication");
+        if (info == null) {
+            return -1;
+        }
+        for (String line : info.split("\r?\n")) {
+            if (line.startsWith("master_port:")) {
+                return ports.indexOf(
+                        Integer.parseInt(line.substring("master_port:".length()).trim()));
+            }
+        }
+        return -1;
+    }
+
+    /** The index of a replica of primary {@code i}, or -1. */
+    public int replicaOf(int i) {
+        for (int r = 0; r < ports.size(); r++) {
+            if (r != i && "slave".equals(role(r)) && primaryOf(r) == i) {
+                return r;
+            }
+        }
+        return -1;
+    }
+
+    /** Kills server {@code i} with SIGKILL and waits until it is gone. */
+    public void kill9(int i) {
+        processes.get(i).kill9();
+    }
+
+    /** Stops ({@code SIGSTOP}) or continues ({@code SIGCONT}) server {@code i}: a server that lags. */
+    public void signal(int i, String signal) {
+        ChildProcess kill = ChildProcess.start(
+                "kill-" + signal + "-" + ports.get(i),
+                List.of("kill", "-" + signal, Long.toString(processes.get(i).pid())),
+                dir.resolve("logs"));
+        kill.awaitExit(Duration.ofSeconds(10), 0);
+    }
+
+    /**
+     * Waits until replica {@code i} has taken over (calls itself a primary) and every live server
+     * reports {@code cluster_state:ok}.
+     */
+    public void awaitPromoted(int i, Duration timeout) {
+        Await.until(
+                "redis-server on port " + ports.get(i) + " is promoted to primary",
+                () -> "master".equals(role(i)),
+                timeout);
+        for (int s = 0; s < ports.size(); s++) {
+            if (!processes.get(s).isAlive()) {
+                continue;
+            }
+            int p = ports.get(s);
+            Await.until(
+                    "redis-server on port " + p + " reports cluster_state:ok after the failover",
+                    () -> {
+                        String info = ask(p, "CLUSTER", "INFO");
+                        return info != null && info.contains("cluster_state:ok");
+                    },
+                    timeout);
         }
     }
 
