@@ -176,9 +176,36 @@ final class ServerOptions {
             description = "The RESP socket, at most 107 bytes (default: the --socket path with .resp appended).")
     Path respSocket;
 
-    /** The Redis protocol front door's settings. */
+    @Option(
+            names = "--resp-port",
+            paramLabel = "PORT",
+            description = "Also serve RESP on 127.0.0.1:PORT (0: a port the kernel chooses; INFO's tcp_port tells"
+                    + " which). Off by default. TCP has no peer credentials: see --resp-tcp-user and"
+                    + " docs/SECURITY.md.")
+    Integer respPort;
+
+    @Option(
+            names = "--resp-tcp-user",
+            paramLabel = "USER",
+            description = "The account every RESP TCP connection acts as (whoever reaches the port gets its rights)."
+                    + " Without it a TCP connection may only PING, HELLO, AUTH, CLIENT, COMMAND and QUIT.")
+    String respTcpUser;
+
+    /**
+     * The Redis protocol front door's settings.
+     *
+     * @throws CliException exit code 2 naming the option
+     */
     RespConfig toResp() {
-        return new RespConfig(resp, respSocket == null ? null : respSocket.toAbsolutePath());
+        try {
+            return new RespConfig(
+                    resp,
+                    respSocket == null ? null : respSocket.toAbsolutePath(),
+                    respPort == null ? RespConfig.NO_TCP : respPort,
+                    respTcpUser);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(ExitCodes.USAGE, e.getMessage());
+        }
     }
 
     /** The same RESP settings as arguments of {@code sharedmap server}. */
@@ -187,6 +214,14 @@ final class ServerOptions {
         if (r.socket() != null) {
             args.add("--resp-socket");
             args.add(r.socket().toAbsolutePath().toString());
+        }
+        if (r.tcpPort() != RespConfig.NO_TCP) {
+            args.add("--resp-port");
+            args.add(Integer.toString(r.tcpPort()));
+        }
+        if (r.tcpUser() != null) {
+            args.add("--resp-tcp-user");
+            args.add(r.tcpUser());
         }
         return args;
     }

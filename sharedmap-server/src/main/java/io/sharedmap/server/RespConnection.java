@@ -92,7 +92,8 @@ final class RespConnection implements ClientConnection {
             Caller caller,
             Owner created,
             long id,
-            String peer) {
+            String peer,
+            boolean anonymous) {
         this.server = server;
         this.channel = channel;
         this.engine = engine;
@@ -103,7 +104,7 @@ final class RespConnection implements ClientConnection {
         int maxValue = server.config().maxValueBytes();
         int maxBulk = Math.max(maxValue, RespCommands.MAX_KEY_BYTES);
         this.framer = new RespFramer(MAX_ARGS, maxBulk, (long) maxBulk + (1 << 20), this::allocate);
-        this.commands = new RespCommands(server, engine, stats, cursors, caller, created, id, peer);
+        this.commands = new RespCommands(server, engine, stats, cursors, caller, created, id, peer, anonymous);
     }
 
     /**

@@ -331,7 +331,7 @@ class RespServerTest {
     }
 
     @Test
-    void multiExec_oneKey_watchAbortsOnChange_secondKeyRefused() throws Exception {
+    void multiExec_watchAbortsOnChange_severalKeys_queueErrorsDiscard() throws Exception {
         try (TestDaemon d = TestDaemon.start();
                 RespClient c = new RespClient(resp(d));
                 RespClient other = new RespClient(resp(d))) {
@@ -346,10 +346,20 @@ class RespServerTest {
             assertThat(other.call("GET", "t")).as("nothing applied before EXEC").isEqualTo("$-1\r\n");
             assertThat(c.call("EXEC")).isEqualTo("*4\r\n:1\r\n:11\r\n$2\r\n11\r\n+PONG\r\n");
 
-            // a second key cannot join: the transaction is discarded
+            // several keys: the commands see each other's changes, other clients see none before EXEC
             assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
             assertThat(c.call("SET", "a", "1")).isEqualTo("+QUEUED\r\n");
-            assertThat(c.call("SET", "b", "2")).startsWith("-ERR sharedmap's MULTI/EXEC is atomic on one key only");
+            assertThat(c.call("SET", "b", "2")).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("RENAME", "a", "c")).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("MGET", "a", "b", "c")).isEqualTo("+QUEUED\r\n");
+            assertThat(other.call("EXISTS", "a", "b", "c")).isEqualTo(":0\r\n");
+            assertThat(c.call("EXEC")).isEqualTo("*4\r\n+OK\r\n+OK\r\n+OK\r\n*3\r\n$-1\r\n$1\r\n2\r\n$1\r\n1\r\n");
+            assertThat(other.call("MGET", "a", "b", "c")).isEqualTo("*3\r\n$-1\r\n$1\r\n2\r\n$1\r\n1\r\n");
+            assertThat(c.call("DEL", "b", "c")).isEqualTo(":2\r\n");
+            // a command that cannot be queued discards the transaction
+            assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
+            assertThat(c.call("SET", "a", "1")).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("KEYS", "*")).startsWith("-ERR 'keys' cannot be part of a transaction");
             assertThat(c.call("NOSUCH")).startsWith("-ERR unknown command 'NOSUCH'");
             assertThat(c.call("EXEC")).isEqualTo("-EXECABORT Transaction discarded because of previous errors.\r\n");
             assertThat(c.call("EXISTS", "a")).isEqualTo(":0\r\n");
@@ -379,11 +389,18 @@ class RespServerTest {
             assertThat(c.call("INCR", "w")).isEqualTo("+QUEUED\r\n");
             assertThat(c.call("APPEND", "w", "!")).isEqualTo("+QUEUED\r\n");
             assertThat(c.call("EXEC")).isEqualTo("*2\r\n-ERR value is not an integer or out of range\r\n:4\r\n");
+            // a watched key the commands do not use aborts too
+            assertThat(c.call("WATCH", "x", "y")).isEqualTo("+OK\r\n");
+            assertThat(other.call("SET", "y", "theirs")).isEqualTo("+OK\r\n");
+            assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
+            assertThat(c.call("SET", "x", "1")).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("EXEC")).isEqualTo("*-1\r\n");
+            assertThat(c.call("EXISTS", "x")).isEqualTo(":0\r\n");
             assertThat(c.call("WATCH", "x", "y")).isEqualTo("+OK\r\n");
             assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
             assertThat(c.call("SET", "x", "1")).isEqualTo("+QUEUED\r\n");
-            assertThat(c.call("EXEC")).startsWith("-ERR sharedmap's EXEC is atomic on one key only");
-            assertThat(c.call("EXISTS", "x")).isEqualTo(":0\r\n");
+            assertThat(c.call("EXEC")).isEqualTo("*1\r\n+OK\r\n");
+            assertThat(c.call("EXISTS", "x")).isEqualTo(":1\r\n");
         }
     }
 
@@ -425,6 +442,146 @@ class RespServerTest {
             try (RespClient c = new RespClient(resp(d))) {
                 assertThat(c.call("GET", "tx")).isEqualTo("$4\r\n" + 2 * clients * each + "\r\n");
             }
+        }
+    }
+
+    /**
+     * Transactions on two keys from concurrent clients, with single-key writers on the same keys:
+     * the transactions never interleave (each EXEC sees a and b equal), and no increment is lost.
+     */
+    @Test
+    void multiExec_twoKeys_concurrentClients_neverInterleave() throws Exception {
+        int clients = 4;
+        int each = 100;
+        try (TestDaemon d = TestDaemon.start()) {
+            ExecutorService pool = Executors.newFixedThreadPool(clients + 1);
+            try {
+                List<Future<?>> done = new ArrayList<>();
+                for (int t = 0; t < clients; t++) {
+                    done.add(pool.submit(() -> {
+                        try (RespClient c = new RespClient(resp(d))) {
+                            for (int i = 0; i < each; i++) {
+                                c.command("MULTI")
+                                        .command("INCR", "ta")
+                                        .command("INCR", "tb")
+                                        .command("EXEC");
+                                assertThat(c.reply()).isEqualTo("+OK\r\n");
+                                assertThat(c.reply()).isEqualTo("+QUEUED\r\n");
+                                assertThat(c.reply()).isEqualTo("+QUEUED\r\n");
+                                String[] r = c.reply().split("\r\n");
+                                assertThat(r[0]).isEqualTo("*2");
+                                assertThat(r[2]).as("b moved with a").isEqualTo(r[1]);
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                // a single-key writer on a third key the transactions never touch, and INCR on tc
+                done.add(pool.submit(() -> {
+                    try (RespClient c = new RespClient(resp(d))) {
+                        for (int i = 0; i < each; i++) {
+                            assertThat(c.call("INCR", "tc")).isEqualTo(":" + (i + 1) + "\r\n");
+                        }
+                    }
+                    return null;
+                }));
+                for (Future<?> f : done) {
+                    f.get(100, TimeUnit.SECONDS);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            try (RespClient c = new RespClient(resp(d))) {
+                String n = Integer.toString(clients * each);
+                assertThat(c.call("MGET", "ta", "tb"))
+                        .isEqualTo("*2\r\n$" + n.length() + "\r\n" + n + "\r\n$" + n.length() + "\r\n" + n + "\r\n");
+            }
+        }
+    }
+
+    @Test
+    void renameCopyRandomKey() throws Exception {
+        try (TestDaemon d = TestDaemon.start();
+                RespClient c = new RespClient(resp(d))) {
+            assertThat(c.call("RENAME", "none", "x")).isEqualTo("-ERR no such key\r\n");
+            assertThat(c.call("RANDOMKEY")).isEqualTo("$-1\r\n");
+            assertThat(c.call("SET", "a", "1")).isEqualTo("+OK\r\n");
+            assertThat(c.call("RENAME", "a", "b")).isEqualTo("+OK\r\n");
+            assertThat(c.call("MGET", "a", "b")).isEqualTo("*2\r\n$-1\r\n$1\r\n1\r\n");
+            assertThat(c.call("SET", "c", "3")).isEqualTo("+OK\r\n");
+            assertThat(c.call("RENAMENX", "b", "c")).isEqualTo(":0\r\n");
+            assertThat(c.call("RENAME", "b", "c")).as("replaces").isEqualTo("+OK\r\n");
+            assertThat(c.call("MGET", "b", "c")).isEqualTo("*2\r\n$-1\r\n$1\r\n1\r\n");
+            assertThat(c.call("COPY", "c", "d")).isEqualTo(":1\r\n");
+            assertThat(c.call("SET", "c", "changed")).isEqualTo("+OK\r\n");
+            assertThat(c.call("COPY", "c", "d")).as("d exists").isEqualTo(":0\r\n");
+            assertThat(c.call("GET", "d")).isEqualTo("$1\r\n1\r\n");
+            assertThat(c.call("COPY", "c", "d", "DB", "0", "REPLACE")).isEqualTo(":1\r\n");
+            assertThat(c.call("GET", "d")).isEqualTo("$7\r\nchanged\r\n");
+            assertThat(c.call("COPY", "c", "d", "DB", "1")).startsWith("-ERR DB index is out of range");
+            assertThat(c.call("COPY", "c", "c")).isEqualTo("-ERR source and destination objects are the same\r\n");
+            assertThat(c.call("MSETNX", "e", "1", "e", "2"))
+                    .as("a key named twice")
+                    .isEqualTo(":1\r\n");
+            assertThat(c.call("GET", "e")).isEqualTo("$1\r\n2\r\n");
+            assertThat(c.call("MSETNX", "f", "1", "e", "3")).isEqualTo(":0\r\n");
+            assertThat(c.call("EXISTS", "f")).isEqualTo(":0\r\n");
+            Set<String> seen = new HashSet<>();
+            for (int i = 0; i < 200 && seen.size() < 3; i++) {
+                seen.add(c.call("RANDOMKEY"));
+            }
+            assertThat(seen).containsExactlyInAnyOrder("$1\r\nc\r\n", "$1\r\nd\r\n", "$1\r\ne\r\n");
+            assertThat(c.call("SETRANGE", "k", "9223372036854775807", "A"))
+                    .startsWith("-ERR string exceeds maximum allowed size");
+            assertThat(c.call("INCRBYFLOAT", "n", "+inf"))
+                    .isEqualTo("-ERR increment would produce NaN or Infinity\r\n");
+        }
+    }
+
+    /** --resp-port: loopback TCP; without --resp-tcp-user only the connection commands, with it the user's rights. */
+    @Test
+    void tcpListener_anonymousOnlyConnectionCommands_orTheOperatorsUser() throws Exception {
+        Path root = Files.createTempDirectory(Path.of("/tmp"), "smt");
+        try {
+            SharedMapServer s = SharedMapServer.start(
+                    ServerConfig.defaults(root.resolve("data"), root.resolve("s.sock")),
+                    SecurityConfig.DEFAULTS,
+                    StoreConfig.DEFAULTS.withDir(root.resolve("store")),
+                    new RespConfig(true, null, 0, null));
+            try (RespClient unix = new RespClient(root.resolve("s.sock.resp"))) {
+                int port = s.respTcpPort();
+                assertThat(port).isPositive();
+                assertThat(unix.call("INFO", "server")).contains("tcp_port:" + port + "\r\n");
+                assertThat(unix.call("SET", "k", "v")).isEqualTo("+OK\r\n");
+                try (RespClient tcp = new RespClient(port)) {
+                    assertThat(tcp.call("PING")).isEqualTo("+PONG\r\n");
+                    assertThat(tcp.call("HELLO", "3")).startsWith("%7\r\n");
+                    assertThat(tcp.call("CLIENT", "SETNAME", "tool")).isEqualTo("+OK\r\n");
+                    assertThat(tcp.call("GET", "k")).startsWith("-NOPERM this TCP connection has no identity");
+                    assertThat(tcp.call("SET", "k", "x")).startsWith("-NOPERM");
+                    assertThat(tcp.call("INFO")).startsWith("-NOPERM");
+                    assertThat(tcp.call("MULTI")).startsWith("-NOPERM");
+                    assertThat(tcp.call("PING")).as("still served").isEqualTo("+PONG\r\n");
+                }
+                assertThat(unix.call("GET", "k")).isEqualTo("$1\r\nv\r\n");
+            } finally {
+                s.stop();
+            }
+            String me = System.getProperty("user.name");
+            s = SharedMapServer.start(
+                    ServerConfig.defaults(root.resolve("data"), root.resolve("s.sock")),
+                    SecurityConfig.DEFAULTS,
+                    StoreConfig.DEFAULTS.withDir(root.resolve("store")),
+                    new RespConfig(true, null, 0, me));
+            try (RespClient tcp = new RespClient(s.respTcpPort())) {
+                assertThat(tcp.call("GET", "k")).isEqualTo("$1\r\nv\r\n");
+                assertThat(tcp.call("SET", "k", "w")).isEqualTo("+OK\r\n");
+                assertThat(tcp.call("CLIENT", "INFO")).contains(" user=" + me + " ");
+            } finally {
+                s.stop();
+            }
+        } finally {
+            TestDaemon.deleteTree(root);
         }
     }
 
