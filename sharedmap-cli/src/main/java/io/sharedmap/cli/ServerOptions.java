@@ -5,6 +5,7 @@ import io.sharedmap.launcher.DaemonLauncher;
 import io.sharedmap.launcher.DaemonSpec;
 import io.sharedmap.os.accounts.UnixAccounts;
 import io.sharedmap.server.Durability;
+import io.sharedmap.server.MetricsConfig;
 import io.sharedmap.server.RespConfig;
 import io.sharedmap.server.SecurityConfig;
 import io.sharedmap.server.ServerConfig;
@@ -226,6 +227,48 @@ final class ServerOptions {
         return args;
     }
 
+    @Option(
+            names = "--metrics-port",
+            paramLabel = "PORT",
+            description = "Serve the daemon's metrics in Prometheus's text format on http://127.0.0.1:PORT/metrics"
+                    + " (0: a free port, named in the log). Off by default.")
+    Integer metricsPort;
+
+    @Option(
+            names = "--metrics-textfile",
+            paramLabel = "FILE",
+            description = "Write the metrics to FILE (a name ending in .prom) every 10 s, replaced atomically, for"
+                    + " node_exporter's textfile collector. Off by default.")
+    Path metricsTextfile;
+
+    /**
+     * Where the metrics are published.
+     *
+     * @throws CliException exit code 2 naming the option
+     */
+    MetricsConfig toMetrics() {
+        try {
+            return new MetricsConfig(
+                    metricsPort == null ? -1 : metricsPort,
+                    metricsTextfile == null ? null : metricsTextfile.toAbsolutePath());
+        } catch (IllegalArgumentException e) {
+            throw new CliException(ExitCodes.USAGE, e.getMessage());
+        }
+    }
+
+    /** The same metrics settings as arguments of {@code sharedmap server}. */
+    static List<String> toArgs(MetricsConfig m) {
+        List<String> args = new ArrayList<>();
+        if (m.port() != -1) {
+            args.addAll(List.of("--metrics-port", Integer.toString(m.port())));
+        }
+        if (m.textfile() != null) {
+            args.addAll(
+                    List.of("--metrics-textfile", m.textfile().toAbsolutePath().toString()));
+        }
+        return args;
+    }
+
     /** The mapped store's settings. */
     StoreConfig toStore() {
         return new StoreConfig(directReads, storeDir);
@@ -326,6 +369,7 @@ final class ServerOptions {
         args.addAll(toArgs(toSecurity()));
         args.addAll(toArgs(toStore()));
         args.addAll(toArgs(toResp()));
+        args.addAll(toArgs(toMetrics()));
         return DaemonSpec.of(c.dataDir(), c.socket()).withServerArgs(args);
     }
 

@@ -2,6 +2,7 @@ package io.sharedmap.server;
 
 import io.sharedmap.os.accounts.UnixAccounts;
 import io.sharedmap.protocol.FrameDescriptor;
+import io.sharedmap.protocol.LimitCodec;
 import io.sharedmap.protocol.ScanCodec;
 import io.sharedmap.server.engine.Engine;
 import io.sharedmap.server.engine.Entry;
@@ -144,11 +145,13 @@ final class RespCommands {
 
     /** Executes one command (or queues it inside MULTI); every failure becomes an error reply, never a dead connection. */
     Result execute(List<byte[]> args) {
+        long started = System.nanoTime();
         visible = 0;
         close = false;
         stats.respCommands.increment();
         String cmd = ascii(args.get(0)).toLowerCase(Locale.ROOT);
         RespOutput o = queued != null && !TRANSACTION_CONTROL.contains(cmd) ? queue(cmd, args) : run(cmd, args);
+        stats.respCommandTime(cmd, System.nanoTime() - started);
         return new Result(o, visible, close);
     }
 
@@ -1242,6 +1245,30 @@ final class RespCommands {
             long keys = engine.stats().keys();
             if (keys > 0) {
                 b.append("db0:keys=").append(keys).append(",expires=0,avg_ttl=0\r\n");
+            }
+            b.append("\r\n");
+        }
+        if (all || wanted.contains("quotas")) { // the caller's own limits and usage, as `sharedmap limit show`
+            LimitCodec.Row row = engine.accounts().row(new LimitCodec.Principal(LimitCodec.Kind.USER, caller.uid()));
+            b.append("# Quotas\r\n")
+                    .append("quota_user:")
+                    .append(UnixAccounts.system().userName(caller.uid()))
+                    .append("\r\n");
+            String[] names = {"keys", "bytes", "connections"};
+            long[] used = {row.usage().keys(), row.usage().bytes(), row.usage().connections()};
+            long[] limit = {
+                row.limits().keys(), row.limits().bytes(), row.limits().connections()
+            };
+            for (int i = 0; i < names.length; i++) {
+                b.append("quota_")
+                        .append(names[i])
+                        .append("_used:")
+                        .append(used[i])
+                        .append("\r\nquota_")
+                        .append(names[i])
+                        .append("_limit:")
+                        .append(limit[i] == LimitCodec.NONE ? "unlimited" : Long.toString(limit[i]))
+                        .append("\r\n");
             }
             b.append("\r\n");
         }

@@ -561,6 +561,11 @@ public final class SharedMapServer implements AutoCloseable {
         return respMultiKeyLock;
     }
 
+    /** The daemon's counters (MetricsExporter). */
+    ServerStats stats() {
+        return stats;
+    }
+
     /** The loopback TCP port RESP is served on, or -1 (INFO's tcp_port). */
     int respTcpPort() {
         return respTcp == null ? -1 : respTcp.port();

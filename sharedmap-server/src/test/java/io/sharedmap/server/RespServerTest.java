@@ -553,6 +553,8 @@ class RespServerTest {
                 assertThat(port).isPositive();
                 assertThat(unix.call("INFO", "server")).contains("tcp_port:" + port + "\r\n");
                 assertThat(unix.call("SET", "k", "v")).isEqualTo("+OK\r\n");
+                assertThat(unix.call("INFO", "quotas"))
+                        .contains("# Quotas\r\nquota_user:", "quota_keys_used:1\r\n", "quota_keys_limit:unlimited\r\n");
                 try (RespClient tcp = new RespClient(port)) {
                     assertThat(tcp.call("PING")).isEqualTo("+PONG\r\n");
                     assertThat(tcp.call("HELLO", "3")).startsWith("%7\r\n");
