@@ -1,5 +1,6 @@
 package io.sharedmap.server;
 
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.sharedmap.os.accounts.UnixAccounts;
 import io.sharedmap.protocol.FrameDescriptor;
 import io.sharedmap.protocol.LimitCodec;
@@ -99,6 +100,9 @@ final class RespCommands {
     private byte @Nullable [] name;
     private String libName = "";
     private String libVersion = "";
+    /** Whether the last command {@link #run} was refused before it ran (not counted as a call). */
+    private boolean lastRejected;
+
     /** The highest visibleVersion of the command being executed. */
     private long visible;
 
@@ -150,46 +154,54 @@ final class RespCommands {
         close = false;
         stats.respCommands.increment();
         String cmd = ascii(args.get(0)).toLowerCase(Locale.ROOT);
-        RespOutput o = queued != null && !TRANSACTION_CONTROL.contains(cmd) ? queue(cmd, args) : run(cmd, args);
-        stats.respCommandTime(cmd, System.nanoTime() - started);
+        if (queued != null && !TRANSACTION_CONTROL.contains(cmd)) {
+            return new Result(queue(cmd, args), visible, close); // counted when EXEC runs it, as part of EXEC
+        }
+        RespOutput o = run(cmd, args);
+        if (!lastRejected) { // a command refused before it ran is a rejected call, not a call (as in Redis)
+            stats.respCommandTime(cmd, System.nanoTime() - started);
+        }
         return new Result(o, visible, close);
     }
 
     /** Runs one command now. */
     private RespOutput run(String cmd, List<byte[]> args) {
         RespOutput o = new RespOutput(protocol);
+        boolean checked = false;
+        String error;
         try {
-            o = dispatch(cmd, args, o);
+            check(cmd, args);
+            checked = true;
+            RespOutput r = dispatch(cmd, args, o);
+            lastRejected = false; // after the commands EXEC ran, which set it too
+            return r;
         } catch (RespError e) {
             stats.clientErrors.increment();
-            o = new RespOutput(o.protocol()).error(e.line());
+            error = e.line();
         } catch (PermissionDeniedException e) {
             stats.clientErrors.increment();
-            o = new RespOutput(o.protocol()).error("NOPERM " + e.getMessage());
+            error = "NOPERM " + e.getMessage();
         } catch (RefusedException e) { // over a quota
             stats.clientErrors.increment();
-            o = new RespOutput(o.protocol()).error("ERR quota exceeded: " + e.getMessage());
+            error = "ERR quota exceeded: " + e.getMessage();
         } catch (JournalFailedException e) {
             stats.serverErrors.increment();
-            o = new RespOutput(o.protocol()).error("ERR storage failure, not applied: " + e.getMessage());
+            error = "ERR storage failure, not applied: " + e.getMessage();
         } catch (Engine.SequenceException e) { // unsequenced calls cannot get one
             stats.serverErrors.increment();
-            o = new RespOutput(o.protocol()).error("ERR internal error: " + e.getMessage());
+            error = "ERR internal error: " + e.getMessage();
         } catch (RuntimeException e) {
             stats.serverErrors.increment();
             LOG.log(System.Logger.Level.ERROR, "internal error executing RESP " + cmd + " for " + peer, e);
-            o = new RespOutput(o.protocol()).error("ERR internal error (" + e + "); see the daemon log");
+            error = "ERR internal error (" + e + "); see the daemon log";
         }
-        return o;
+        stats.respCommandError(cmd, !checked);
+        lastRejected = !checked;
+        return new RespOutput(o.protocol()).error(error);
     }
 
-    private void see(long version) {
-        visible = Math.max(visible, version);
-    }
-
-    /** Writes the reply into {@code o} and returns it, or returns another (HELLO and RESET change the protocol). */
-    private RespOutput dispatch(String cmd, List<byte[]> a, RespOutput o)
-            throws RespError, RefusedException, JournalFailedException, Engine.SequenceException {
+    /** Refuses, before it runs, a command sharedmap does not have, with the wrong number of arguments, or not allowed. */
+    private void check(String cmd, List<byte[]> a) throws RespError {
         CommandSpec spec = COMMANDS.get(cmd);
         if (spec == null) {
             throw new RespError(unknownCommand(a));
@@ -201,6 +213,16 @@ final class RespCommands {
         if (spec.arity() > 0 ? n != spec.arity() : n < -spec.arity()) {
             throw wrongArgs(cmd);
         }
+    }
+
+    private void see(long version) {
+        visible = Math.max(visible, version);
+    }
+
+    /** Writes the reply into {@code o} and returns it, or returns another (HELLO and RESET change the protocol). */
+    private RespOutput dispatch(String cmd, List<byte[]> a, RespOutput o)
+            throws RespError, RefusedException, JournalFailedException, Engine.SequenceException {
+        int n = a.size();
         if (store == engineStore && MULTI_KEY_WRITES.contains(cmd)) {
             List<RespOutput> r = Objects.requireNonNull(transact(List.of(a), Map.of()), "no watches");
             return r.get(0);
@@ -1177,10 +1199,9 @@ final class RespCommands {
         for (int i = 1; i < a.size(); i++) {
             wanted.add(ascii(a.get(i)).toLowerCase(Locale.ROOT));
         }
-        boolean all = wanted.isEmpty()
-                || wanted.contains("all")
-                || wanted.contains("everything")
-                || wanted.contains("default");
+        // Redis: no section or "default" is every section but commandstats; "all" and "everything" add it
+        boolean every = wanted.contains("all") || wanted.contains("everything");
+        boolean all = wanted.isEmpty() || every || wanted.contains("default");
         Map<String, String> s = server.statsSnapshot();
         StringBuilder b = new StringBuilder();
         if (all || wanted.contains("server")) {
@@ -1216,6 +1237,21 @@ final class RespCommands {
                     .append(s.get("max_connections"))
                     .append("\r\n\r\n");
         }
+        if (all || wanted.contains("memory")) {
+            Runtime rt = Runtime.getRuntime();
+            long heap = rt.totalMemory() - rt.freeMemory();
+            b.append("# Memory\r\n")
+                    .append("used_memory:")
+                    .append(heap)
+                    .append("\r\nused_memory_human:")
+                    .append(String.format(Locale.ROOT, "%.2fM", heap / 1048576.0))
+                    .append("\r\nused_memory_rss:")
+                    .append(ProcessUsage.rssBytes())
+                    .append("\r\nmaxmemory:0\r\nmaxmemory_policy:noeviction\r\nmem_allocator:jvm\r\n")
+                    .append("store_chunk_bytes:")
+                    .append(s.get("store_chunk_bytes"))
+                    .append("\r\n\r\n");
+        }
         if (all || wanted.contains("persistence")) {
             b.append("# Persistence\r\n")
                     .append("loading:0\r\n")
@@ -1238,7 +1274,50 @@ final class RespCommands {
                     .append("\r\n\r\n");
         }
         if (all || wanted.contains("replication")) {
-            b.append("# Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n");
+            b.append("# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_repl_offset:0\r\n\r\n");
+        }
+        if (all || wanted.contains("cpu")) {
+            ProcessUsage.Cpu cpu = ProcessUsage.cpu();
+            b.append("# CPU\r\n")
+                    .append(String.format(
+                            Locale.ROOT,
+                            "used_cpu_sys:%.6f\r\nused_cpu_user:%.6f\r\nused_cpu_sys_children:%.6f\r\n"
+                                    + "used_cpu_user_children:%.6f\r\n\r\n",
+                            cpu.system(),
+                            cpu.user(),
+                            cpu.childrenSystem(),
+                            cpu.childrenUser()));
+        }
+        if (every || wanted.contains("commandstats")) {
+            b.append("# Commandstats\r\n");
+            HistogramSnapshot times = stats.respCommandSeconds.collect();
+            for (HistogramSnapshot.HistogramDataPointSnapshot d : times.getDataPoints()) {
+                String c = d.getLabels().get("command");
+                ServerStats.RespCommandStats counts = c == null ? null : stats.respCommandStats(c);
+                if (counts == null
+                        || d.getCount()
+                                        + counts.rejected().sum()
+                                        + counts.failed().sum()
+                                == 0) {
+                    continue; // never called
+                }
+                long usec = Math.round(d.getSum() * 1e6);
+                b.append("cmdstat_")
+                        .append(c)
+                        .append(":calls=")
+                        .append(d.getCount())
+                        .append(",usec=")
+                        .append(usec)
+                        .append(",usec_per_call=")
+                        .append(String.format(
+                                Locale.ROOT, "%.2f", d.getCount() == 0 ? 0.0 : (double) usec / d.getCount()))
+                        .append(",rejected_calls=")
+                        .append(counts.rejected().sum())
+                        .append(",failed_calls=")
+                        .append(counts.failed().sum())
+                        .append("\r\n");
+            }
+            b.append("\r\n");
         }
         if (all || wanted.contains("keyspace")) {
             b.append("# Keyspace\r\n");

@@ -7,11 +7,14 @@ import io.sharedmap.protocol.Opcode;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Counters the connections update and STATS reports. Lock-free; each counter is a {@link LongAdder}.
  * The histogram of RESP command times is the Prometheus client's ({@link MetricsExporter} exports it),
- * with one data point per command of {@link RespCommands#COMMANDS} and one for every other name.
+ * with one data point per command of {@link RespCommands#COMMANDS}; commands refused before they ran
+ * (the wrong number of arguments, an unknown command) are counted, not timed, as Redis's commandstats
+ * does.
  */
 final class ServerStats {
     final LongAdder[] ops = new LongAdder[Opcode.values().length];
@@ -32,29 +35,55 @@ final class ServerStats {
     final Histogram respCommandSeconds = Histogram.builder()
             .name("sharedmap_resp_command_seconds")
             .help("Time to execute one RESP command in the daemon (without the durability wait and the reply's"
-                    + " write), by command; 'other' for commands sharedmap does not have")
+                    + " write), by command; commands refused before they ran are not counted")
             .unit(Unit.SECONDS)
             .labelNames("command")
             .classicOnly()
             .classicExponentialUpperBounds(0.00001, 4, 11)
             .build();
 
-    private final Map<String, DistributionDataPoint> respCommandTimes;
-    private final DistributionDataPoint respOtherTimes = respCommandSeconds.labelValues("other");
+    /** One RESP command's counts: its times, and its error replies (INFO commandstats). */
+    record RespCommandStats(DistributionDataPoint time, LongAdder rejected, LongAdder failed) {}
+
+    private final Map<String, RespCommandStats> respCommandStats;
+    /** Commands sharedmap does not have: always rejected, never timed. */
+    final LongAdder respUnknownCommands = new LongAdder();
 
     ServerStats() {
         for (int i = 0; i < ops.length; i++) {
             ops[i] = new LongAdder();
         }
-        Map<String, DistributionDataPoint> m = new HashMap<>();
+        Map<String, RespCommandStats> m = new HashMap<>();
         for (String c : RespCommands.COMMANDS.keySet()) {
-            m.put(c, respCommandSeconds.labelValues(c));
+            m.put(c, new RespCommandStats(respCommandSeconds.labelValues(c), new LongAdder(), new LongAdder()));
         }
-        respCommandTimes = Map.copyOf(m);
+        respCommandStats = Map.copyOf(m);
     }
 
     /** Records one RESP command's execution time; {@code command} in lower case. */
     void respCommandTime(String command, long nanos) {
-        respCommandTimes.getOrDefault(command, respOtherTimes).observe(nanos / 1e9);
+        RespCommandStats c = respCommandStats.get(command);
+        if (c != null) { // always: only commands sharedmap has run
+            c.time().observe(nanos / 1e9);
+        }
+    }
+
+    /**
+     * Counts an error reply of a RESP command: {@code rejected} when refused before it ran (its
+     * arguments' count, a TCP connection without identity), failed otherwise (as Redis counts them).
+     */
+    void respCommandError(String command, boolean rejected) {
+        RespCommandStats c = respCommandStats.get(command);
+        if (c == null) {
+            respUnknownCommands.increment();
+        } else {
+            (rejected ? c.rejected() : c.failed()).increment();
+        }
+    }
+
+    /** The counts of one command sharedmap has, or null for another name. */
+    @Nullable
+    RespCommandStats respCommandStats(String command) {
+        return respCommandStats.get(command);
     }
 }

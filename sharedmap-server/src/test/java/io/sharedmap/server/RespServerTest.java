@@ -553,6 +553,15 @@ class RespServerTest {
                 assertThat(port).isPositive();
                 assertThat(unix.call("INFO", "server")).contains("tcp_port:" + port + "\r\n");
                 assertThat(unix.call("SET", "k", "v")).isEqualTo("+OK\r\n");
+                assertThat(unix.call("GET")).startsWith("-ERR wrong number of arguments");
+                assertThat(unix.call("INCR", "k")).startsWith("-ERR value is not an integer");
+                assertThat(unix.call("INFO", "commandstats"))
+                        .contains("cmdstat_set:calls=1,")
+                        .containsPattern(
+                                "cmdstat_get:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0")
+                        .containsPattern("cmdstat_incr:calls=1,.*,rejected_calls=0,failed_calls=1");
+                assertThat(unix.call("INFO")).as("commandstats only with all").doesNotContain("cmdstat_");
+                assertThat(unix.call("INFO", "cpu", "memory")).contains("used_cpu_user:", "used_memory:");
                 assertThat(unix.call("INFO", "quotas"))
                         .contains("# Quotas\r\nquota_user:", "quota_keys_used:1\r\n", "quota_keys_limit:unlimited\r\n");
                 try (RespClient tcp = new RespClient(port)) {

@@ -951,7 +951,9 @@ class MultiUserTest {
             List<String> tx = cliStdin(bob, resp, "MULTI\nSET r/bob1 mine\nSET r/doc bob\nEXEC\n")
                     .lines()
                     .toList();
-            assertThat(tx).as("redis-cli prints an error reply and a blank line").hasSize(5);
+            assertThat(tx)
+                    .as("redis-cli prints an error reply and a blank line")
+                    .hasSize(5);
             assertThat(tx.subList(0, 3)).containsExactly("OK", "QUEUED", "QUEUED");
             assertThat(tx.get(3)).startsWith("NOPERM ").contains("r/doc");
             assertThat(root.get("r/bob1")).as("undone").isEmpty();
