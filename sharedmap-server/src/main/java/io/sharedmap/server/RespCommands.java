@@ -329,6 +329,16 @@ final class RespCommands {
                 bulkOrNull(o, old == null ? null : old.value());
             }
             case "getdel" -> bulkOrNull(o, getDel(key(a.get(1))));
+            case "sm.getver" -> {
+                Entry e = read(key(a.get(1)));
+                if (e == null) {
+                    o.nullArray();
+                } else {
+                    o.array(2);
+                    o.bulk(value(e));
+                    o.integer(e.version());
+                }
+            }
             case "del", "unlink" -> {
                 List<byte[]> keys = keys(a, 1, 1);
                 long deleted = 0;
@@ -763,6 +773,9 @@ final class RespCommands {
             error = anonymousRefused(cmd).line();
         } else if (spec.arity() > 0 ? a.size() != spec.arity() : a.size() < -spec.arity()) {
             error = "ERR wrong number of arguments for '" + cmd + "' command";
+        } else if (cmd.equals("sm.getver")) {
+            error = "ERR 'sm.getver' cannot be part of a transaction: the versions of its own writes are known"
+                    + " only after EXEC";
         } else if (spec.firstKey() == 0 && !TRANSACTION_KEYLESS.contains(cmd)) {
             error = "ERR '" + cmd + "' cannot be part of a transaction: sharedmap's MULTI/EXEC takes commands on"
                     + " keys (and PING, ECHO)";
@@ -1376,30 +1389,48 @@ final class RespCommands {
         boolean nx = false;
         boolean xx = false;
         boolean get = false;
+        byte[] ifeq = null;
+        Long ifVersion = null;
         for (int i = 3; i < a.size(); i++) {
             String opt = ascii(a.get(i)).toUpperCase(Locale.ROOT);
             switch (opt) {
                 case "NX" -> nx = true;
                 case "XX" -> xx = true;
                 case "GET" -> get = true;
+                case "IFEQ" -> { // Valkey 8.1's: set only if the current value is this one
+                    if (i + 1 >= a.size() || ifeq != null) {
+                        throw new RespError("ERR syntax error");
+                    }
+                    ifeq = a.get(++i);
+                }
+                case "IFVERSION" -> { // sharedmap's: set only if the key's version is this one (0: absent)
+                    if (i + 1 >= a.size() || ifVersion != null) {
+                        throw new RespError("ERR syntax error");
+                    }
+                    ifVersion = integer(a.get(++i));
+                    if (ifVersion < 0) {
+                        throw new RespError("ERR IFVERSION must be 0 (absent) or a version SM.GETVER gave");
+                    }
+                }
                 case "KEEPTTL" -> {} // nothing expires, so every key keeps its (absent) expiry
                 case "EX", "PX", "EXAT", "PXAT" ->
                     throw new RespError("ERR SET " + opt + " is not supported: sharedmap keys do not expire");
                 default -> throw new RespError("ERR syntax error");
             }
         }
-        if (nx && xx) {
+        if (nx && xx || (nx || xx) && (ifeq != null || ifVersion != null)) {
             throw new RespError("ERR syntax error");
         }
-        if (!nx && !xx && !get) {
+        boolean conditional = ifeq != null || ifVersion != null;
+        if (!nx && !xx && !get && !conditional) {
             Results.Write w = store.set(k, v);
             see(w.visibleVersion());
             o.simple("OK");
             return;
         }
-        if (nx && !get) {
-            Results.Write w = cas(k, 0, v);
-            if (w.outcome() == Results.Outcome.CREATED) {
+        if ((nx || ifVersion != null) && !get && ifeq == null) { // one compare-and-set, no read
+            Results.Write w = cas(k, ifVersion == null ? 0 : ifVersion, v);
+            if (w.outcome() != Results.Outcome.CONFLICT) {
                 o.simple("OK");
             } else {
                 o.nullBulk();
@@ -1408,9 +1439,14 @@ final class RespCommands {
         }
         boolean onlyIfAbsent = nx;
         boolean onlyIfPresent = xx;
+        byte[] expectedValue = ifeq;
+        Long expectedVersion = ifVersion;
         boolean[] applied = {false};
         Entry old = update(k, cur -> {
-            if (onlyIfAbsent && cur != null || onlyIfPresent && cur == null) {
+            if (onlyIfAbsent && cur != null
+                    || onlyIfPresent && cur == null
+                    || expectedValue != null && (cur == null || !Arrays.equals(value(cur), expectedValue))
+                    || expectedVersion != null && (cur == null ? 0 : cur.version()) != expectedVersion) {
                 applied[0] = false;
                 return null;
             }
@@ -1904,10 +1940,20 @@ final class RespCommands {
                 "LIST (always empty) and FLUSH: sharedmap has no functions.");
         add(m, "dbsize", 1, new String[] {"readonly", "fast"}, 0, 0, 0, "keyspace", "Number of keys (all users').");
         add(m, "get", 2, r, 1, 1, 1, "string", "The value of a key.");
-        add(m, "set", -3, w, 1, 1, 1, "string", "Sets a key (NX, XX, GET; no expiry).");
+        add(m, "set", -3, w, 1, 1, 1, "string", "Sets a key (NX, XX, GET, IFEQ, IFVERSION; no expiry).");
         add(m, "setnx", 3, w, 1, 1, 1, "string", "Sets a key if it does not exist.");
         add(m, "getset", 3, w, 1, 1, 1, "string", "Sets a key, returning the old value.");
         add(m, "getdel", 2, w, 1, 1, 1, "string", "Deletes a key, returning its value.");
+        add(
+                m,
+                "sm.getver",
+                2,
+                r,
+                1,
+                1,
+                1,
+                "string",
+                "sharedmap's: the value and its version, for SET ... IFVERSION (not in transactions).");
         add(m, "del", -2, new String[] {"write"}, 1, -1, 1, "keyspace", "Deletes keys.");
         add(m, "unlink", -2, new String[] {"write", "fast"}, 1, -1, 1, "keyspace", "Deletes keys.");
         add(m, "exists", -2, r, 1, -1, 1, "keyspace", "Counts the keys that exist.");

@@ -538,6 +538,55 @@ class RespServerTest {
         }
     }
 
+    /** Compare-and-set from RESP: SET ... IFEQ (on the value, as Valkey) and IFVERSION (on the version SM.GETVER gives). */
+    @Test
+    void setIfeqIfversion_compareAndSet() throws Exception {
+        try (TestDaemon d = TestDaemon.start();
+                RespClient c = new RespClient(resp(d));
+                RespClient other = new RespClient(resp(d))) {
+            assertThat(c.call("SM.GETVER", "k")).isEqualTo("*-1\r\n");
+            assertThat(c.call("SET", "k", "a", "IFVERSION", "5"))
+                    .as("absent: version 0")
+                    .isEqualTo("$-1\r\n");
+            assertThat(c.call("SET", "k", "a", "IFVERSION", "0")).isEqualTo("+OK\r\n");
+            assertThat(c.call("SET", "k", "a", "IFVERSION", "0"))
+                    .as("exists now")
+                    .isEqualTo("$-1\r\n");
+            String[] got = c.call("SM.GETVER", "k").split("\r\n");
+            assertThat(got[0]).isEqualTo("*2");
+            assertThat(got[2]).isEqualTo("a");
+            long version = Long.parseLong(got[3].substring(1));
+            assertThat(version).isPositive();
+            // another client writes first: the stale version no longer matches
+            assertThat(other.call("SET", "k", "theirs")).isEqualTo("+OK\r\n");
+            assertThat(c.call("SET", "k", "mine", "IFVERSION", Long.toString(version)))
+                    .isEqualTo("$-1\r\n");
+            assertThat(c.call("GET", "k")).isEqualTo("$6\r\ntheirs\r\n");
+            String[] now = c.call("SM.GETVER", "k").split("\r\n");
+            assertThat(c.call("SET", "k", "mine", "IFVERSION", now[3].substring(1), "GET"))
+                    .as("GET: the old value, and applied")
+                    .isEqualTo("$6\r\ntheirs\r\n");
+            assertThat(c.call("GET", "k")).isEqualTo("$4\r\nmine\r\n");
+            // IFEQ compares the value
+            assertThat(c.call("SET", "k", "x", "IFEQ", "nope")).isEqualTo("$-1\r\n");
+            assertThat(c.call("SET", "k", "x", "IFEQ", "mine")).isEqualTo("+OK\r\n");
+            assertThat(c.call("SET", "absent", "x", "IFEQ", "")).isEqualTo("$-1\r\n");
+            assertThat(c.call("SET", "k", "y", "IFEQ", "x", "NX")).isEqualTo("-ERR syntax error\r\n");
+            assertThat(c.call("SET", "k", "y", "IFVERSION", "-1")).startsWith("-ERR IFVERSION must be 0");
+            assertThat(c.call("SET", "k", "y", "IFVERSION")).isEqualTo("-ERR syntax error\r\n");
+            // in a transaction: IFVERSION against the version read; SM.GETVER cannot be queued
+            assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
+            assertThat(c.call("SM.GETVER", "k")).startsWith("-ERR 'sm.getver' cannot be part of a transaction");
+            assertThat(c.call("DISCARD")).isEqualTo("+OK\r\n");
+            String v = c.call("SM.GETVER", "k").split("\r\n")[3].substring(1);
+            assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
+            assertThat(c.call("SET", "k", "z", "IFVERSION", v)).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("SET", "k", "w", "IFVERSION", v)).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("EXEC")).as("the second sees the first's write").isEqualTo("*2\r\n+OK\r\n$-1\r\n");
+            assertThat(c.call("GET", "k")).isEqualTo("$1\r\nz\r\n");
+        }
+    }
+
     /** --resp-port: loopback TCP; without --resp-tcp-user only the connection commands, with it the user's rights. */
     @Test
     void tcpListener_anonymousOnlyConnectionCommands_orTheOperatorsUser() throws Exception {
