@@ -337,6 +337,18 @@ class RespClientsTest {
             assertThat(after.version())
                     .as("RESP's write is a new version of the same key")
                     .isGreaterThan(version);
+
+            // one version for both: SM.GETVER shows the Java client's, SET ... IFVERSION is its CAS
+            assertThat(redisCli(d, "SM.GETVER", "shared:b").out())
+                    .isEqualTo("from-java+resp\n" + after.version() + "\n");
+            assertThat(redisCli(d, "SET", "shared:b", "stale", "IFVERSION", Long.toString(version))
+                            .out())
+                    .as("a stale version: not applied (redis-cli prints a null as an empty line)")
+                    .isEqualTo("\n");
+            assertThat(redisCli(d, "SET", "shared:b", "cas", "IFVERSION", Long.toString(after.version()))
+                            .out())
+                    .isEqualTo("OK\n");
+            assertThat(client.get("shared:b").orElseThrow().valueAsString()).isEqualTo("cas");
         }
         // and what the binary protocol sees of RESP's counters
         Matcher m = Pattern.compile("resp_commands:(\\d+)")
