@@ -584,8 +584,9 @@ final class RespCommands {
     }
 
     /**
-     * Writes what the buffer's commands changed, key by key, each with compare-and-set on the version
-     * the buffer read (a delete at it): true if every write applied. If one finds its key changed by
+     * Writes what the buffer's commands changed, key by key (the keys written first, then the keys
+     * deleted), each with compare-and-set on the version the buffer read (a delete at it): true if
+     * every write applied. If one finds its key changed by
      * another writer, or is refused (a permission, a quota), the writes already made are undone, each
      * only if its key is still as written, and the conflict (false) or the refusal is returned.
      *
@@ -603,11 +604,19 @@ final class RespCommands {
             throws RespError, RefusedException, JournalFailedException, Engine.SequenceException {
         List<Slot> done = new ArrayList<>();
         List<Long> written = new ArrayList<>();
+        List<Slot> order = new ArrayList<>(); // writes first, then deletes: a RENAME never shows neither name
+        for (Slot s : b.slots.values()) {
+            if (s.changed && s.current != null) {
+                order.add(s);
+            }
+        }
+        for (Slot s : b.slots.values()) {
+            if (s.changed && s.current == null && s.original != null) {
+                order.add(s);
+            }
+        }
         try {
-            for (Slot s : b.slots.values()) {
-                if (!s.changed || s.current == null && s.original == null) {
-                    continue;
-                }
+            for (Slot s : order) {
                 Results.Write w;
                 boolean applied;
                 if (s.current == null) {
