@@ -53,6 +53,7 @@ public final class MetricsExporter implements AutoCloseable {
             "connections_stalled_closed",
             "resp_connections_total",
             "resp_commands",
+            "resp_transaction_conflicts",
             "errors_client",
             "errors_server",
             "journal_commits",

@@ -729,6 +729,7 @@ final class RespCommands {
             if (commit(b)) {
                 return replies;
             }
+            stats.respTransactionConflicts.increment();
         }
         throw contention(keys.isEmpty() ? EMPTY : keys.get(0));
     }

@@ -27,6 +27,8 @@ final class ServerStats {
     final LongAdder respCommands = new LongAdder();
 
     final LongAdder respConnectionsTotal = new LongAdder();
+    /** RESP transactions (EXEC, RENAME, COPY, MSETNX) whose commit found a key changed and ran again or aborted. */
+    final LongAdder respTransactionConflicts = new LongAdder();
 
     /**
      * How long RESP commands take to execute in the daemon, by command: from the decoded command to

@@ -648,6 +648,7 @@ public final class SharedMapServer implements AutoCloseable {
         m.put("resp_tcp_port", Integer.toString(respTcpPort()));
         m.put("resp_connections_total", Long.toString(stats.respConnectionsTotal.sum()));
         m.put("resp_commands", Long.toString(stats.respCommands.sum()));
+        m.put("resp_transaction_conflicts", Long.toString(stats.respTransactionConflicts.sum()));
         m.put("pending_payload_budget_bytes", Long.toString(payloadBudget.availableBytes()));
         m.put("keys", Long.toString(e.keys()));
         m.put("live_bytes", Long.toString(e.liveBytes()));

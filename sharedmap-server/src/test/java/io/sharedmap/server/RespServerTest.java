@@ -499,6 +499,56 @@ class RespServerTest {
         }
     }
 
+    /**
+     * Transactions on two keys (INCR ub, then INCR ua) racing single-key INCRs of ua: a commit whose
+     * second write finds ua changed undoes its first and runs again, so no increment is lost or doubled.
+     */
+    @Test
+    void multiExec_twoKeys_againstSingleKeyWriters_undoneAndRetried_noLostUpdate() throws Exception {
+        int clients = 3;
+        int each = 150;
+        try (TestDaemon d = TestDaemon.start()) {
+            ExecutorService pool = Executors.newFixedThreadPool(clients + 1);
+            try {
+                List<Future<?>> done = new ArrayList<>();
+                for (int t = 0; t < clients; t++) {
+                    done.add(pool.submit(() -> {
+                        try (RespClient c = new RespClient(resp(d))) {
+                            for (int i = 0; i < each; i++) {
+                                c.command("MULTI")
+                                        .command("INCR", "ub")
+                                        .command("INCR", "ua")
+                                        .command("EXEC");
+                                assertThat(c.reply()).isEqualTo("+OK\r\n");
+                                assertThat(c.reply()).isEqualTo("+QUEUED\r\n");
+                                assertThat(c.reply()).isEqualTo("+QUEUED\r\n");
+                                assertThat(c.reply()).startsWith("*2\r\n:");
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                done.add(pool.submit(() -> {
+                    try (RespClient c = new RespClient(resp(d))) {
+                        for (int i = 0; i < 3 * each; i++) {
+                            assertThat(c.call("INCR", "ua")).startsWith(":");
+                        }
+                    }
+                    return null;
+                }));
+                for (Future<?> f : done) {
+                    f.get(100, TimeUnit.SECONDS);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            try (RespClient c = new RespClient(resp(d))) {
+                assertThat(c.call("GET", "ub")).isEqualTo("$3\r\n" + clients * each + "\r\n");
+                assertThat(c.call("GET", "ua")).isEqualTo("$3\r\n" + (clients * each + 3 * each) + "\r\n");
+            }
+        }
+    }
+
     @Test
     void renameCopyRandomKey() throws Exception {
         try (TestDaemon d = TestDaemon.start();
