@@ -329,6 +329,20 @@ final class RespCommands {
                 bulkOrNull(o, old == null ? null : old.value());
             }
             case "getdel" -> bulkOrNull(o, getDel(key(a.get(1))));
+            case "getex" -> {
+                byte[] k = key(a.get(1));
+                for (int i = 2; i < a.size(); i++) {
+                    String opt = ascii(a.get(i)).toUpperCase(Locale.ROOT);
+                    switch (opt) {
+                        case "PERSIST" -> {} // nothing expires: every key is already persistent
+                        case "EX", "PX", "EXAT", "PXAT" ->
+                            throw new RespError("ERR GETEX " + opt + " is not supported: sharedmap keys do not expire");
+                        default -> throw new RespError("ERR syntax error");
+                    }
+                }
+                Entry e = read(k);
+                bulkOrNull(o, e == null ? null : e.value());
+            }
             case "sm.getver" -> {
                 Entry e = read(key(a.get(1)));
                 if (e == null) {
@@ -1954,6 +1968,7 @@ final class RespCommands {
         add(m, "setnx", 3, w, 1, 1, 1, "string", "Sets a key if it does not exist.");
         add(m, "getset", 3, w, 1, 1, 1, "string", "Sets a key, returning the old value.");
         add(m, "getdel", 2, w, 1, 1, 1, "string", "Deletes a key, returning its value.");
+        add(m, "getex", -2, r, 1, 1, 1, "string", "GET; PERSIST does nothing (no key expires), EX/PX/... refused.");
         add(
                 m,
                 "sm.getver",
