@@ -23,6 +23,7 @@ import java.nio.channels.SocketChannel;
  * account's connection limit. See docs/SECURITY.md, "RESP over TCP".
  */
 final class RespTcpListener implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(RespTcpListener.class.getName());
     /** The account anonymous TCP connections are counted as (connection limits only). */
     private static final String NOBODY = "nobody";
 
@@ -66,6 +67,13 @@ final class RespTcpListener implements AutoCloseable {
                 admin |= adminGid >= 0 && g == adminGid;
             }
             caller = new Caller(uid, gid, groups, admin);
+            if (admin) {
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "--resp-tcp-user " + user + " is " + (uid == 0 ? "root" : "in the admin group")
+                                + ": every local process that reaches the RESP TCP port gets its rights"
+                                + " (docs/SECURITY.md, \"RESP over TCP\"); give the port an account of its own");
+            }
         }
         ServerSocketChannel ch = null;
         try {
