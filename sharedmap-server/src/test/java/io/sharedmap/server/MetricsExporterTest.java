@@ -95,6 +95,16 @@ class MetricsExporterTest {
                 String file = Files.readString(textfile);
                 assertThat(file).contains("# TYPE sharedmap_keys gauge", "sharedmap_resp_command_seconds_bucket");
                 assertThat(root.resolve(".sharedmap.prom.tmp")).doesNotExist();
+                // a textfile that cannot be written: the start fails naming it, nothing left serving
+                Path nowhere = root.resolve("no-such-dir").resolve("x.prom");
+                assertThatThrownBy(() -> MetricsExporter.start(s, new MetricsConfig(0, nowhere)))
+                        .isInstanceOf(ServerStartException.class)
+                        .hasMessageContaining("--metrics-textfile: cannot write " + nowhere);
+                // a port already taken: likewise
+                int taken = m.port();
+                assertThatThrownBy(() -> MetricsExporter.start(s, new MetricsConfig(taken, null)))
+                        .isInstanceOf(ServerStartException.class)
+                        .hasMessageContaining("--metrics-port: cannot listen on 127.0.0.1:" + taken);
             } finally {
                 s.stop();
             }
