@@ -39,11 +39,12 @@ import org.jspecify.annotations.Nullable;
  * and durability.
  *
  * <p>Atomicity: every single-key command is atomic per key. Read-modify-write commands (INCR*,
- * DECR*, APPEND, SETRANGE, GETSET, GETDEL, SET with NX, XX or GET, SETNX) read the key and write it
- * with {@link Engine#compareAndSet} on the version they read (0: the key must not exist), or delete
- * it at that version, and start again if another writer came first: never a blind read-then-write.
- * Multi-key commands (MSET, DEL, MGET, MSETNX) are a sequence of such single-key steps; see
- * docs/PROTOCOL.md for what holds across keys.
+ * DECR*, APPEND, SETRANGE, GETSET, GETDEL, SET with NX, XX, GET, IFEQ or IFVERSION, SETNX) read the
+ * key and write it with {@link Engine#compareAndSet} on the version they read (0: the key must not
+ * exist), or delete it at that version, and start again if another writer came first: never a
+ * blind read-then-write. MSET, DEL and MGET are a sequence of such single-key steps; MULTI/EXEC,
+ * RENAME, RENAMENX, COPY and MSETNX run as transactions ({@link #transact}): atomic on one key, and
+ * on several what {@link #commit} says (docs/PROTOCOL.md, "Transactions").
  *
  * <p>Durability: every result's {@code visibleVersion} (reads included: a value still being made
  * durable) is collected into {@link Result#visibleVersion()}, and {@link RespConnection} waits for it
