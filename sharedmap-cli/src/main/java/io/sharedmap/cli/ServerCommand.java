@@ -1,5 +1,7 @@
 package io.sharedmap.cli;
 
+import io.sharedmap.server.MetricsConfig;
+import io.sharedmap.server.MetricsExporter;
 import io.sharedmap.server.RespConfig;
 import io.sharedmap.server.SecurityConfig;
 import io.sharedmap.server.ServerConfig;
@@ -35,6 +37,7 @@ final class ServerCommand implements Callable<Integer> {
         SecurityConfig security = options.toSecurity();
         StoreConfig store = options.toStore();
         RespConfig resp = options.toResp();
+        MetricsConfig metricsConfig = options.toMetrics();
         // On SIGTERM/SIGINT the JVM runs this hook: refuse new work, drain, sync, stop, then exit 0, as
         // rmmod does after a clean unload (a JVM would otherwise exit 128+signal, 143, and systemd would
         // call a clean stop a failure). halt() ends the JVM at once, so other shutdown hooks, such as a
@@ -72,6 +75,18 @@ final class ServerCommand implements Callable<Integer> {
             throw new CliException(ExitCodes.LIFECYCLE, e.getMessage());
         }
         running.set(server);
+        MetricsExporter metrics;
+        try {
+            metrics = MetricsExporter.start(server, metricsConfig);
+        } catch (ServerStartException e) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook); // its exit code would be 0
+            } catch (IllegalStateException shuttingDown) {
+                // a signal arrived: the hook stops the server
+            }
+            server.stop();
+            throw new CliException(ExitCodes.LIFECYCLE, e.getMessage());
+        }
         PrintStream out = root.out();
         out.printf(
                 "sharedmap serving on %s, data in %s (pid %d, durability %s)%n",
@@ -79,6 +94,7 @@ final class ServerCommand implements Callable<Integer> {
         out.flush();
 
         server.awaitStopped();
+        metrics.close();
         try {
             Runtime.getRuntime().removeShutdownHook(hook); // stopped on its own: exit normally
         } catch (IllegalStateException shuttingDown) {

@@ -5,6 +5,7 @@ import io.sharedmap.launcher.DaemonLauncher;
 import io.sharedmap.launcher.DaemonSpec;
 import io.sharedmap.os.accounts.UnixAccounts;
 import io.sharedmap.server.Durability;
+import io.sharedmap.server.MetricsConfig;
 import io.sharedmap.server.RespConfig;
 import io.sharedmap.server.SecurityConfig;
 import io.sharedmap.server.ServerConfig;
@@ -184,9 +185,36 @@ final class ServerOptions {
             description = "The RESP socket, at most 107 bytes (default: the --socket path with .resp appended).")
     Path respSocket;
 
-    /** The Redis protocol front door's settings. */
+    @Option(
+            names = "--resp-port",
+            paramLabel = "PORT",
+            description = "Also serve RESP on 127.0.0.1:PORT (0: a port the kernel chooses; INFO's tcp_port tells"
+                    + " which). Off by default. TCP has no peer credentials: see --resp-tcp-user and"
+                    + " docs/SECURITY.md.")
+    Integer respPort;
+
+    @Option(
+            names = "--resp-tcp-user",
+            paramLabel = "USER",
+            description = "The account every RESP TCP connection acts as (whoever reaches the port gets its rights)."
+                    + " Without it a TCP connection may only PING, HELLO, AUTH, CLIENT, COMMAND and QUIT.")
+    String respTcpUser;
+
+    /**
+     * The Redis protocol front door's settings.
+     *
+     * @throws CliException exit code 2 naming the option
+     */
     RespConfig toResp() {
-        return new RespConfig(resp, respSocket == null ? null : respSocket.toAbsolutePath());
+        try {
+            return new RespConfig(
+                    resp,
+                    respSocket == null ? null : respSocket.toAbsolutePath(),
+                    respPort == null ? RespConfig.NO_TCP : respPort,
+                    respTcpUser);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(ExitCodes.USAGE, e.getMessage());
+        }
     }
 
     /** The same RESP settings as arguments of {@code sharedmap server}. */
@@ -195,6 +223,56 @@ final class ServerOptions {
         if (r.socket() != null) {
             args.add("--resp-socket");
             args.add(r.socket().toAbsolutePath().toString());
+        }
+        if (r.tcpPort() != RespConfig.NO_TCP) {
+            args.add("--resp-port");
+            args.add(Integer.toString(r.tcpPort()));
+        }
+        if (r.tcpUser() != null) {
+            args.add("--resp-tcp-user");
+            args.add(r.tcpUser());
+        }
+        return args;
+    }
+
+    @Option(
+            names = "--metrics-port",
+            paramLabel = "PORT",
+            description = "Serve the daemon's metrics in Prometheus's text format on http://127.0.0.1:PORT/metrics"
+                    + " (0: a free port, named in the log). Off by default.")
+    Integer metricsPort;
+
+    @Option(
+            names = "--metrics-textfile",
+            paramLabel = "FILE",
+            description = "Write the metrics to FILE (a name ending in .prom) every 10 s, replaced atomically, for"
+                    + " node_exporter's textfile collector. Off by default.")
+    Path metricsTextfile;
+
+    /**
+     * Where the metrics are published.
+     *
+     * @throws CliException exit code 2 naming the option
+     */
+    MetricsConfig toMetrics() {
+        try {
+            return new MetricsConfig(
+                    metricsPort == null ? -1 : metricsPort,
+                    metricsTextfile == null ? null : metricsTextfile.toAbsolutePath());
+        } catch (IllegalArgumentException e) {
+            throw new CliException(ExitCodes.USAGE, e.getMessage());
+        }
+    }
+
+    /** The same metrics settings as arguments of {@code sharedmap server}. */
+    static List<String> toArgs(MetricsConfig m) {
+        List<String> args = new ArrayList<>();
+        if (m.port() != -1) {
+            args.addAll(List.of("--metrics-port", Integer.toString(m.port())));
+        }
+        if (m.textfile() != null) {
+            args.addAll(
+                    List.of("--metrics-textfile", m.textfile().toAbsolutePath().toString()));
         }
         return args;
     }
@@ -300,6 +378,7 @@ final class ServerOptions {
         args.addAll(toArgs(toSecurity()));
         args.addAll(toArgs(toStore()));
         args.addAll(toArgs(toResp()));
+        args.addAll(toArgs(toMetrics()));
         return DaemonSpec.of(c.dataDir(), c.socket()).withServerArgs(args);
     }
 

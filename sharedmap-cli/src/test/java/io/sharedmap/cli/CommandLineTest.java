@@ -122,7 +122,9 @@ class CommandLineTest {
                         "--drain-timeout-ms",
                         "SHAREDMAP_DIR",
                         "--[no-]resp",
-                        "--resp-socket");
+                        "--resp-socket",
+                        "--resp-port",
+                        "--resp-tcp-user");
     }
 
     @Test

@@ -1,7 +1,9 @@
 package io.sharedmap.server;
 
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.sharedmap.os.accounts.UnixAccounts;
 import io.sharedmap.protocol.FrameDescriptor;
+import io.sharedmap.protocol.LimitCodec;
 import io.sharedmap.protocol.ScanCodec;
 import io.sharedmap.server.engine.Engine;
 import io.sharedmap.server.engine.Entry;
@@ -19,12 +21,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -34,11 +39,12 @@ import org.jspecify.annotations.Nullable;
  * and durability.
  *
  * <p>Atomicity: every single-key command is atomic per key. Read-modify-write commands (INCR*,
- * DECR*, APPEND, SETRANGE, GETSET, GETDEL, SET with NX, XX or GET, SETNX) read the key and write it
- * with {@link Engine#compareAndSet} on the version they read (0: the key must not exist), or delete
- * it at that version, and start again if another writer came first: never a blind read-then-write.
- * Multi-key commands (MSET, DEL, MGET, MSETNX) are a sequence of such single-key steps; see
- * docs/PROTOCOL.md for what holds across keys.
+ * DECR*, APPEND, SETRANGE, GETSET, GETDEL, SET with NX, XX, GET, IFEQ or IFVERSION, SETNX) read the
+ * key and write it with {@link Engine#compareAndSet} on the version they read (0: the key must not
+ * exist), or delete it at that version, and start again if another writer came first: never a
+ * blind read-then-write. MSET, DEL and MGET are a sequence of such single-key steps; MULTI/EXEC,
+ * RENAME, RENAMENX, COPY and MSETNX run as transactions ({@link #transact}): atomic on one key, and
+ * on several what {@link #commit} says (docs/PROTOCOL.md, "Transactions").
  *
  * <p>Durability: every result's {@code visibleVersion} (reads included: a value still being made
  * durable) is collected into {@link Result#visibleVersion()}, and {@link RespConnection} waits for it
@@ -86,12 +92,18 @@ final class RespCommands {
     private final Owner created;
     private final long id;
     private final String peer;
+    /** A TCP connection without {@code --resp-tcp-user}: only {@link #ANONYMOUS_ALLOWED}. */
+    private final boolean anonymous;
+
     private final long startedMs = System.currentTimeMillis();
 
     private int protocol = 2;
     private byte @Nullable [] name;
     private String libName = "";
     private String libVersion = "";
+    /** Whether the last command {@link #run} was refused before it ran (not counted as a call). */
+    private boolean lastRejected;
+
     /** The highest visibleVersion of the command being executed. */
     private long visible;
 
@@ -105,7 +117,8 @@ final class RespCommands {
             Caller caller,
             Owner created,
             long id,
-            String peer) {
+            String peer,
+            boolean anonymous) {
         this.server = server;
         this.engine = engine;
         this.stats = stats;
@@ -114,6 +127,20 @@ final class RespCommands {
         this.created = created;
         this.id = id;
         this.peer = peer;
+        this.anonymous = anonymous;
+    }
+
+    /**
+     * What a TCP connection without an identity ({@code --resp-tcp-user} not given) may do: the
+     * connection commands clients send on connect, nothing that touches a key or tells about the
+     * daemon (docs/SECURITY.md, "RESP over TCP").
+     */
+    static final Set<String> ANONYMOUS_ALLOWED =
+            Set.of("ping", "echo", "hello", "auth", "select", "client", "command", "quit", "reset");
+
+    private static RespError anonymousRefused(String cmd) {
+        return new RespError("NOPERM this TCP connection has no identity (the daemon runs without"
+                + " --resp-tcp-user), so it may not use '" + cmd + "': connect to the RESP Unix socket instead");
     }
 
     /** The protocol replies are encoded in now: 2, or 3 after {@code HELLO 3}. */
@@ -123,40 +150,70 @@ final class RespCommands {
 
     /** Executes one command (or queues it inside MULTI); every failure becomes an error reply, never a dead connection. */
     Result execute(List<byte[]> args) {
+        long started = System.nanoTime();
         visible = 0;
         close = false;
         stats.respCommands.increment();
         String cmd = ascii(args.get(0)).toLowerCase(Locale.ROOT);
-        RespOutput o = queued != null && !TRANSACTION_CONTROL.contains(cmd) ? queue(cmd, args) : run(cmd, args);
+        if (queued != null && !TRANSACTION_CONTROL.contains(cmd)) {
+            return new Result(queue(cmd, args), visible, close); // counted when EXEC runs it, as part of EXEC
+        }
+        RespOutput o = run(cmd, args);
+        if (!lastRejected) { // a command refused before it ran is a rejected call, not a call (as in Redis)
+            stats.respCommandTime(cmd, System.nanoTime() - started);
+        }
         return new Result(o, visible, close);
     }
 
     /** Runs one command now. */
     private RespOutput run(String cmd, List<byte[]> args) {
         RespOutput o = new RespOutput(protocol);
+        boolean checked = false;
+        String error;
         try {
-            o = dispatch(cmd, args, o);
+            check(cmd, args);
+            checked = true;
+            RespOutput r = dispatch(cmd, args, o);
+            lastRejected = false; // after the commands EXEC ran, which set it too
+            return r;
         } catch (RespError e) {
             stats.clientErrors.increment();
-            o = new RespOutput(o.protocol()).error(e.line());
+            error = e.line();
         } catch (PermissionDeniedException e) {
             stats.clientErrors.increment();
-            o = new RespOutput(o.protocol()).error("NOPERM " + e.getMessage());
+            error = "NOPERM " + e.getMessage();
         } catch (RefusedException e) { // over a quota
             stats.clientErrors.increment();
-            o = new RespOutput(o.protocol()).error("ERR quota exceeded: " + e.getMessage());
+            error = "ERR quota exceeded: " + e.getMessage();
         } catch (JournalFailedException e) {
             stats.serverErrors.increment();
-            o = new RespOutput(o.protocol()).error("ERR storage failure, not applied: " + e.getMessage());
+            error = "ERR storage failure, not applied: " + e.getMessage();
         } catch (Engine.SequenceException e) { // unsequenced calls cannot get one
             stats.serverErrors.increment();
-            o = new RespOutput(o.protocol()).error("ERR internal error: " + e.getMessage());
+            error = "ERR internal error: " + e.getMessage();
         } catch (RuntimeException e) {
             stats.serverErrors.increment();
             LOG.log(System.Logger.Level.ERROR, "internal error executing RESP " + cmd + " for " + peer, e);
-            o = new RespOutput(o.protocol()).error("ERR internal error (" + e + "); see the daemon log");
+            error = "ERR internal error (" + e + "); see the daemon log";
         }
-        return o;
+        stats.respCommandError(cmd, !checked);
+        lastRejected = !checked;
+        return new RespOutput(o.protocol()).error(error);
+    }
+
+    /** Refuses, before it runs, a command sharedmap does not have, with the wrong number of arguments, or not allowed. */
+    private void check(String cmd, List<byte[]> a) throws RespError {
+        CommandSpec spec = COMMANDS.get(cmd);
+        if (spec == null) {
+            throw new RespError(unknownCommand(a));
+        }
+        if (anonymous && !ANONYMOUS_ALLOWED.contains(cmd)) {
+            throw anonymousRefused(cmd);
+        }
+        int n = a.size();
+        if (spec.arity() > 0 ? n != spec.arity() : n < -spec.arity()) {
+            throw wrongArgs(cmd);
+        }
     }
 
     private void see(long version) {
@@ -166,13 +223,10 @@ final class RespCommands {
     /** Writes the reply into {@code o} and returns it, or returns another (HELLO and RESET change the protocol). */
     private RespOutput dispatch(String cmd, List<byte[]> a, RespOutput o)
             throws RespError, RefusedException, JournalFailedException, Engine.SequenceException {
-        CommandSpec spec = COMMANDS.get(cmd);
-        if (spec == null) {
-            throw new RespError(unknownCommand(a));
-        }
         int n = a.size();
-        if (spec.arity() > 0 ? n != spec.arity() : n < -spec.arity()) {
-            throw wrongArgs(cmd);
+        if (store == engineStore && MULTI_KEY_WRITES.contains(cmd)) {
+            List<RespOutput> r = Objects.requireNonNull(transact(List.of(a), Map.of()), "no watches");
+            return r.get(0);
         }
         switch (cmd) {
             case "ping" -> {
@@ -207,7 +261,6 @@ final class RespCommands {
                 }
                 queued = new ArrayList<>();
                 queueFailed = false;
-                transactionKey = null;
                 o.simple("OK");
             }
             case "discard" -> {
@@ -259,6 +312,7 @@ final class RespCommands {
             case "config" -> config(a, o);
             case "info" -> info(a, o);
             case "dbsize" -> o.integer(engine.stats().keys());
+            case "function" -> function(a, o);
             case "get" -> {
                 Entry e = read(key(a.get(1)));
                 bulkOrNull(o, e == null ? null : e.value());
@@ -276,6 +330,30 @@ final class RespCommands {
                 bulkOrNull(o, old == null ? null : old.value());
             }
             case "getdel" -> bulkOrNull(o, getDel(key(a.get(1))));
+            case "getex" -> {
+                byte[] k = key(a.get(1));
+                for (int i = 2; i < a.size(); i++) {
+                    String opt = ascii(a.get(i)).toUpperCase(Locale.ROOT);
+                    switch (opt) {
+                        case "PERSIST" -> {} // nothing expires: every key is already persistent
+                        case "EX", "PX", "EXAT", "PXAT" ->
+                            throw new RespError("ERR GETEX " + opt + " is not supported: sharedmap keys do not expire");
+                        default -> throw new RespError("ERR syntax error");
+                    }
+                }
+                Entry e = read(k);
+                bulkOrNull(o, e == null ? null : e.value());
+            }
+            case "sm.getver" -> {
+                Entry e = read(key(a.get(1)));
+                if (e == null) {
+                    o.nullArray();
+                } else {
+                    o.array(2);
+                    o.bulk(value(e));
+                    o.integer(e.version());
+                }
+            }
             case "del", "unlink" -> {
                 List<byte[]> keys = keys(a, 1, 1);
                 long deleted = 0;
@@ -358,6 +436,10 @@ final class RespCommands {
                 o.bulk(range(e == null ? EMPTY : value(e), integer(a.get(2)), integer(a.get(3))));
             }
             case "setrange" -> o.integer(setRange(key(a.get(1)), integer(a.get(2)), a.get(3)));
+            case "rename" -> rename(a, o, false);
+            case "renamenx" -> rename(a, o, true);
+            case "copy" -> copy(a, o);
+            case "randomkey" -> randomKey(o);
             case "scan" -> scan(a, o);
             case "keys" -> keysCommand(a.get(1), o);
             case "flushdb", "flushall" -> {
@@ -372,11 +454,11 @@ final class RespCommands {
         return o;
     }
 
-    // ---- transactions: MULTI/EXEC on one key -----------------------------------------------------
+    // ---- transactions: MULTI/EXEC, and the commands that write several keys -------------------
 
     /**
-     * The single-key operations the commands use: the engine for the caller, or, while EXEC runs, a
-     * transaction's buffer of its one key.
+     * The single-key operations the commands use: the engine for the caller, or, while a transaction
+     * runs, a {@link Buffer} of its keys.
      */
     private interface Store {
         Results.Lookup get(byte[] k) throws PermissionDeniedException, RespError;
@@ -420,69 +502,267 @@ final class RespCommands {
 
     private Store store = engineStore;
 
-    /**
-     * One key's state during EXEC: read from the engine once, changed only here by the queued
-     * commands, and written back by {@link #exec} with one compare-and-set on the version read.
-     * Versions of the buffer's own changes are counted down from {@link Long#MAX_VALUE}, never a
-     * real version.
-     */
-    private final class TransactionBuffer implements Store {
-        private final byte[] key;
-        private final @Nullable Entry original;
-        private @Nullable Entry current;
-        private boolean changed;
-        private long nextVersion = Long.MAX_VALUE;
+    /** One key of a {@link Buffer}: as read from the engine, and as the commands left it. */
+    private static final class Slot {
+        final byte[] key;
+        final @Nullable Entry original;
 
-        TransactionBuffer(byte[] key, @Nullable Entry original) {
+        @Nullable
+        Entry current;
+
+        boolean changed;
+
+        Slot(byte[] key, @Nullable Entry original) {
             this.key = key;
             this.original = original;
             this.current = original;
         }
 
-        private void check(byte[] k) throws RespError {
-            if (!Arrays.equals(k, key)) { // queue() let in only commands on this key
-                throw new RespError(
-                        "ERR a transaction on '" + printable(key) + "' cannot use key '" + printable(k) + "'");
+        long version() {
+            return original == null ? 0 : original.version();
+        }
+    }
+
+    /**
+     * The keys of a transaction while it runs (EXEC, or one RENAME, COPY or MSETNX): each read from
+     * the engine once, changed only here by the commands, and written back by {@link #commit} with
+     * compare-and-set on the version read (or a delete at it). Versions of the buffer's own changes
+     * are counted down from {@link Long#MAX_VALUE}, never a real version.
+     */
+    private final class Buffer implements Store {
+        private final Map<String, Slot> slots = new LinkedHashMap<>();
+        private long nextVersion = Long.MAX_VALUE;
+
+        /** Reads {@code k} into the buffer (once; a key sharedmap cannot have is left to its command's error). */
+        void load(byte[] k) throws PermissionDeniedException {
+            if (k.length == 0 || k.length > MAX_KEY_BYTES) {
+                return;
             }
+            String name = latin1(k);
+            if (!slots.containsKey(name)) {
+                Results.Lookup l = engine.get(caller, k);
+                see(l.visibleVersion());
+                slots.put(name, new Slot(k, l.entry()));
+            }
+        }
+
+        /** The version {@code name} had when read (0: absent). */
+        long versionRead(String name) {
+            Slot s = slots.get(name);
+            return s == null ? 0 : s.version();
+        }
+
+        private Slot slot(byte[] k) throws RespError {
+            Slot s = slots.get(latin1(k));
+            if (s == null) { // load() read every key the commands name
+                throw new RespError("ERR internal error: key '" + printable(k) + "' is not part of the transaction");
+            }
+            return s;
         }
 
         @Override
         public Results.Lookup get(byte[] k) throws RespError {
-            check(k);
-            return new Results.Lookup(current, 0);
+            return new Results.Lookup(slot(k).current, 0);
         }
 
         @Override
         public Results.Write set(byte[] k, byte[] v) throws RespError {
-            check(k);
-            boolean existed = current != null;
-            current = new Entry(v, nextVersion--, original != null ? original.owner() : created);
-            changed = true;
-            return new Results.Write(existed ? Results.Outcome.UPDATED : Results.Outcome.CREATED, current.version(), 0);
+            Slot s = slot(k);
+            boolean existed = s.current != null;
+            s.current = new Entry(v, nextVersion--, s.original != null ? s.original.owner() : created);
+            s.changed = true;
+            return new Results.Write(
+                    existed ? Results.Outcome.UPDATED : Results.Outcome.CREATED, s.current.version(), 0);
         }
 
         @Override
         public Results.Write cas(byte[] k, long expected, byte[] v) throws RespError {
-            check(k);
-            long now = current == null ? 0 : current.version();
+            Slot s = slot(k);
+            long now = s.current == null ? 0 : s.current.version();
             return expected != now ? new Results.Write(Results.Outcome.CONFLICT, now, 0) : set(k, v);
         }
 
         @Override
         public Results.Write delete(byte[] k, long expected) throws RespError {
-            check(k);
-            Entry e = current;
+            Slot s = slot(k);
+            Entry e = s.current;
             if (e == null) {
                 return new Results.Write(expected == 0 ? Results.Outcome.NOT_FOUND : Results.Outcome.CONFLICT, 0, 0);
             }
             if (expected != 0 && expected != e.version()) {
                 return new Results.Write(Results.Outcome.CONFLICT, e.version(), 0);
             }
-            current = null;
-            changed = true;
+            s.current = null;
+            s.changed = true;
             return new Results.Write(Results.Outcome.DELETED, e.version(), 0);
         }
     }
+
+    /**
+     * Writes what the buffer's commands changed, key by key (the keys written first, then the keys
+     * deleted), each with compare-and-set on the version the buffer read (a delete at it): true if
+     * every write applied. If one finds its key changed by
+     * another writer, or is refused (a permission, a quota), the writes already made are undone, each
+     * only if its key is still as written, and the conflict (false) or the refusal is returned.
+     *
+     * <p>With one changed key this is one conditional write: atomic. With several it is not (the
+     * engine has no multi-key commit), and what holds is (docs/PROTOCOL.md, "Transactions"): RESP
+     * transactions on several keys run one at a time ({@link SharedMapServer#respMultiKeyLock}), so
+     * they never interleave with each other; another writer (a single-key command, the binary
+     * protocol) is not held back, and its write to one of the keys between the read and the commit
+     * makes the commit undo and run again, never lost; but its reads may see the first writes of a
+     * commit before the last, and if it writes a key after the commit wrote it and before an undo,
+     * that undo is not made (both writers' changes stay, logged). A crash of the daemon between two
+     * writes keeps the first.
+     */
+    private boolean commit(Buffer b)
+            throws RespError, RefusedException, JournalFailedException, Engine.SequenceException {
+        List<Slot> done = new ArrayList<>();
+        List<Long> written = new ArrayList<>();
+        List<Slot> order = new ArrayList<>(); // writes first, then deletes: a RENAME never shows neither name
+        for (Slot s : b.slots.values()) {
+            if (s.changed && s.current != null) {
+                order.add(s);
+            }
+        }
+        for (Slot s : b.slots.values()) {
+            if (s.changed && s.current == null && s.original != null) {
+                order.add(s);
+            }
+        }
+        try {
+            for (Slot s : order) {
+                Results.Write w;
+                boolean applied;
+                if (s.current == null) {
+                    w = engine.delete(caller, s.key, s.version(), 0, 0);
+                    applied = w.outcome() == Results.Outcome.DELETED;
+                } else {
+                    w = engine.compareAndSet(caller, created, s.key, s.version(), value(s.current), 0, 0);
+                    applied = w.outcome() != Results.Outcome.CONFLICT;
+                }
+                see(w.visibleVersion());
+                if (!applied) {
+                    undo(done, written);
+                    return false;
+                }
+                done.add(s);
+                written.add(w.version());
+            }
+            return true;
+        } catch (RefusedException | JournalFailedException | Engine.SequenceException | RuntimeException e) {
+            undo(done, written);
+            throw e;
+        }
+    }
+
+    /** Puts back the keys a failed {@link #commit} wrote, last first, each only if unchanged since. */
+    private void undo(List<Slot> done, List<Long> written) {
+        for (int i = done.size() - 1; i >= 0; i--) {
+            Slot s = done.get(i);
+            long version = written.get(i);
+            Entry original = s.original;
+            try {
+                Results.Write w = original == null
+                        ? engine.delete(caller, s.key, version, 0, 0)
+                        : engine.compareAndSet(
+                                caller,
+                                original.owner(),
+                                s.key,
+                                s.current == null ? 0 : version,
+                                value(original),
+                                0,
+                                0);
+                see(w.visibleVersion());
+                if (w.outcome() == Results.Outcome.CONFLICT) {
+                    LOG.log(
+                            System.Logger.Level.INFO,
+                            "a multi-key transaction of " + peer + " could not undo its write of '" + printable(s.key)
+                                    + "': another client wrote the key since");
+                }
+            } catch (RefusedException | JournalFailedException | Engine.SequenceException | RuntimeException e) {
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "a multi-key transaction of " + peer + " could not undo its write of '" + printable(s.key)
+                                + "': " + e);
+            }
+        }
+    }
+
+    /**
+     * Runs {@code commands} on a buffer of every key they name (and the watched keys), then commits
+     * it; again from a fresh read if another writer came first. Returns the replies, or null if a
+     * watched key's version is no longer the one WATCH saw.
+     */
+    private @Nullable List<RespOutput> transact(List<List<byte[]>> commands, Map<String, Long> watches)
+            throws RespError, RefusedException, JournalFailedException, Engine.SequenceException {
+        List<byte[]> keys = new ArrayList<>();
+        for (List<byte[]> c : commands) {
+            keysOf(c, keys);
+        }
+        Set<String> distinct = new HashSet<>(watches.keySet());
+        for (byte[] k : keys) {
+            distinct.add(latin1(k));
+        }
+        for (String w : watches.keySet()) {
+            keys.add(w.getBytes(StandardCharsets.ISO_8859_1));
+        }
+        if (distinct.size() <= 1) {
+            return transactOnce(commands, watches, keys);
+        }
+        ReentrantLock lock = server.respMultiKeyLock();
+        lock.lock();
+        try {
+            return transactOnce(commands, watches, keys);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private @Nullable List<RespOutput> transactOnce(
+            List<List<byte[]>> commands, Map<String, Long> watches, List<byte[]> keys)
+            throws RespError, RefusedException, JournalFailedException, Engine.SequenceException {
+        for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+            Buffer b = new Buffer();
+            for (byte[] k : keys) {
+                b.load(k);
+            }
+            for (Map.Entry<String, Long> w : watches.entrySet()) {
+                if (b.versionRead(w.getKey()) != w.getValue()) {
+                    return null;
+                }
+            }
+            List<RespOutput> replies = new ArrayList<>(commands.size());
+            store = b;
+            try {
+                for (List<byte[]> c : commands) {
+                    replies.add(run(ascii(c.get(0)).toLowerCase(Locale.ROOT), c));
+                }
+            } finally {
+                store = engineStore;
+            }
+            if (commit(b)) {
+                return replies;
+            }
+            stats.respTransactionConflicts.increment();
+        }
+        throw contention(keys.isEmpty() ? EMPTY : keys.get(0));
+    }
+
+    /** Adds the keys command {@code c} names (by its table entry) to {@code keys}. */
+    private static void keysOf(List<byte[]> c, List<byte[]> keys) {
+        CommandSpec spec = COMMANDS.get(ascii(c.get(0)).toLowerCase(Locale.ROOT));
+        if (spec == null || spec.firstKey() == 0) {
+            return;
+        }
+        int last = spec.lastKey() < 0 ? c.size() + spec.lastKey() : spec.lastKey();
+        for (int i = spec.firstKey(); i <= last && i < c.size(); i += spec.step()) {
+            keys.add(c.get(i));
+        }
+    }
+
+    /** Commands that write several keys: outside a transaction, each runs as one (see {@link #transact}). */
+    private static final Set<String> MULTI_KEY_WRITES = Set.of("rename", "renamenx", "copy", "msetnx");
 
     /** Commands that act at once inside MULTI instead of being queued. */
     private static final Set<String> TRANSACTION_CONTROL =
@@ -495,21 +775,18 @@ final class RespCommands {
     private @Nullable List<List<byte[]>> queued;
 
     private boolean queueFailed;
-    /** The one key the queued commands use (Latin-1 of its bytes); null until one names it. */
-    private @Nullable String transactionKey;
     /** Watched keys (Latin-1 of their bytes) and the version each had when watched (0: absent). */
     private final Map<String, Long> watched = new LinkedHashMap<>();
 
     private void endTransaction() {
         queued = null;
         queueFailed = false;
-        transactionKey = null;
         watched.clear();
     }
 
     /**
      * Inside MULTI: checks the command and queues it ({@code +QUEUED}), or answers why it cannot be
-     * queued, which makes EXEC discard the transaction (as Redis does). A transaction may use one key.
+     * queued, which makes EXEC discard the transaction (as Redis does).
      */
     private RespOutput queue(String cmd, List<byte[]> a) {
         RespOutput o = new RespOutput(protocol);
@@ -517,22 +794,16 @@ final class RespCommands {
         String error = null;
         if (spec == null) {
             error = unknownCommand(a);
+        } else if (anonymous && !ANONYMOUS_ALLOWED.contains(cmd)) {
+            error = anonymousRefused(cmd).line();
         } else if (spec.arity() > 0 ? a.size() != spec.arity() : a.size() < -spec.arity()) {
             error = "ERR wrong number of arguments for '" + cmd + "' command";
+        } else if (cmd.equals("sm.getver")) {
+            error = "ERR 'sm.getver' cannot be part of a transaction: the versions of its own writes are known"
+                    + " only after EXEC";
         } else if (spec.firstKey() == 0 && !TRANSACTION_KEYLESS.contains(cmd)) {
             error = "ERR '" + cmd + "' cannot be part of a transaction: sharedmap's MULTI/EXEC takes commands on"
-                    + " one key (and PING, ECHO)";
-        } else if (spec.firstKey() > 0) {
-            int last = spec.lastKey() < 0 ? a.size() + spec.lastKey() : spec.lastKey();
-            for (int i = spec.firstKey(); i <= last && i < a.size() && error == null; i += spec.step()) {
-                String k = new String(a.get(i), StandardCharsets.ISO_8859_1);
-                if (transactionKey == null) {
-                    transactionKey = k;
-                } else if (!transactionKey.equals(k)) {
-                    error = "ERR sharedmap's MULTI/EXEC is atomic on one key only: '" + printable(a.get(i))
-                            + "' is a second key (the first was '" + truncate(transactionKey) + "')";
-                }
-            }
+                    + " keys (and PING, ECHO)";
         }
         if (error != null) {
             queueFailed = true;
@@ -544,80 +815,141 @@ final class RespCommands {
     }
 
     /**
-     * EXEC: reads the transaction's key, aborts (a null reply) if it changed since WATCH, runs the
-     * queued commands on a buffer of it, and writes the result back with one compare-and-set on the
-     * version read (or a delete at it). If another writer came first, a watched key aborts the
-     * transaction, an unwatched one runs it again from a fresh read. So the commands take effect
-     * together, at one point, or not at all, and their replies are those of that point.
+     * EXEC: reads every key the transaction names or watches, aborts (a null reply) if a watched
+     * one changed since WATCH, runs the queued commands on a buffer of them, and writes what they
+     * changed back with compare-and-set on the versions read ({@link #commit}). If another writer
+     * came first, a transaction with watched keys aborts if one of them changed, and otherwise
+     * runs again from a fresh read. On one key the commands take effect together, at one point, or
+     * not at all; on several, see {@link #commit}.
      */
     private RespOutput exec() throws RespError, RefusedException, JournalFailedException, Engine.SequenceException {
         List<List<byte[]>> commands = Objects.requireNonNull(queued, "inside MULTI");
         boolean failed = queueFailed;
-        String keyName = transactionKey;
         Map<String, Long> watches = new LinkedHashMap<>(watched);
         endTransaction();
         if (failed) {
             throw new RespError("EXECABORT Transaction discarded because of previous errors.");
         }
-        if (keyName == null && watches.size() == 1) {
-            keyName = watches.keySet().iterator().next();
-        }
-        if (watches.size() > 1 || watches.size() == 1 && !watches.containsKey(keyName)) {
-            throw new RespError("ERR sharedmap's EXEC is atomic on one key only: it may WATCH only the key its"
-                    + " commands use; the transaction was discarded");
-        }
         RespOutput o = new RespOutput(protocol);
-        if (keyName == null) { // PING and ECHO only
-            o.array(commands.size());
-            for (List<byte[]> c : commands) {
-                o.append(run(ascii(c.get(0)).toLowerCase(Locale.ROOT), c));
-            }
-            return o;
+        List<RespOutput> replies = transact(commands, watches);
+        if (replies == null) {
+            return o.nullArray();
         }
-        byte[] key = key(keyName.getBytes(StandardCharsets.ISO_8859_1));
-        Long watchedVersion = watches.get(keyName);
-        for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-            Results.Lookup l = engine.get(caller, key);
-            see(l.visibleVersion());
-            Entry original = l.entry();
-            long version = original == null ? 0 : original.version();
-            if (watchedVersion != null && watchedVersion != version) {
-                return o.nullArray();
+        o.array(replies.size());
+        for (RespOutput r : replies) {
+            o.append(r);
+        }
+        return o;
+    }
+
+    // ---- keys: RENAME, COPY, RANDOMKEY ----------------------------------------------------------
+
+    /** RENAME (OK) and RENAMENX (1, or 0 if the new name exists): the value under the new name, the old name deleted. */
+    private void rename(List<byte[]> a, RespOutput o, boolean nx)
+            throws RespError, RefusedException, JournalFailedException, Engine.SequenceException {
+        byte[] from = key(a.get(1));
+        byte[] to = key(a.get(2));
+        Entry e = read(from);
+        if (e == null) {
+            throw new RespError("ERR no such key");
+        }
+        if (Arrays.equals(from, to)) {
+            if (nx) {
+                o.integer(0);
+            } else {
+                o.simple("OK");
             }
-            TransactionBuffer buffer = new TransactionBuffer(key, original);
-            List<RespOutput> replies = new ArrayList<>(commands.size());
-            store = buffer;
-            try {
-                for (List<byte[]> c : commands) {
-                    replies.add(run(ascii(c.get(0)).toLowerCase(Locale.ROOT), c));
+            return;
+        }
+        if (nx && read(to) != null) {
+            o.integer(0);
+            return;
+        }
+        see(store.set(to, value(e)).visibleVersion());
+        see(store.delete(from, 0).visibleVersion());
+        if (nx) {
+            o.integer(1);
+        } else {
+            o.simple("OK");
+        }
+    }
+
+    /** COPY source destination [DB 0] [REPLACE]: 1 if copied, 0 if there was nothing to copy or the destination exists. */
+    private void copy(List<byte[]> a, RespOutput o)
+            throws RespError, RefusedException, JournalFailedException, Engine.SequenceException {
+        byte[] from = key(a.get(1));
+        byte[] to = key(a.get(2));
+        boolean replace = false;
+        for (int i = 3; i < a.size(); i++) {
+            if (isAny(a.get(i), "replace")) {
+                replace = true;
+            } else if (isAny(a.get(i), "db") && i + 1 < a.size()) {
+                if (integer(a.get(++i)) != 0) {
+                    throw new RespError("ERR DB index is out of range (sharedmap has one keyspace: 0)");
                 }
-            } finally {
-                store = engineStore;
-            }
-            Entry result = buffer.current;
-            boolean applied = true;
-            if (buffer.changed && result == null && original != null) {
-                Results.Write w = engine.delete(caller, key, version, 0, 0);
-                see(w.visibleVersion());
-                applied = w.outcome() == Results.Outcome.DELETED;
-            } else if (buffer.changed && result != null) {
-                Results.Write w = engine.compareAndSet(
-                        caller, created, key, version, Objects.requireNonNull(result.value(), "set"), 0, 0);
-                see(w.visibleVersion());
-                applied = w.outcome() != Results.Outcome.CONFLICT;
-            }
-            if (applied) {
-                o.array(replies.size());
-                for (RespOutput r : replies) {
-                    o.append(r);
-                }
-                return o;
-            }
-            if (watchedVersion != null) {
-                return o.nullArray();
+            } else {
+                throw new RespError("ERR syntax error");
             }
         }
-        throw contention(key);
+        if (Arrays.equals(from, to)) {
+            throw new RespError("ERR source and destination objects are the same");
+        }
+        Entry e = read(from);
+        if (e == null || !replace && read(to) != null) {
+            o.integer(0);
+            return;
+        }
+        see(store.set(to, value(e)).visibleVersion());
+        o.integer(1);
+    }
+
+    /** RANDOMKEY walks at most this many keys to choose uniformly; beyond, it starts at a random point. */
+    private static final int RANDOM_KEY_WALK = 4096;
+
+    /**
+     * RANDOMKEY: a key the caller may read. Uniform among them when the caller sees at most {@value
+     * #RANDOM_KEY_WALK} keys; otherwise the first key after a random point of the key order (from
+     * the start again past the last), which is not uniform: a key after a long gap is likelier.
+     */
+    private void randomKey(RespOutput o) {
+        List<byte[]> first = new ArrayList<>();
+        byte[] cursor = EMPTY;
+        while (first.size() <= RANDOM_KEY_WALK) {
+            Results.ScanPage page =
+                    engine.scan(caller, EMPTY, cursor, 1024, FrameDescriptor.SCAN_PAGE_BYTES, ScanCodec.ENTRY_OVERHEAD);
+            see(page.visibleVersion());
+            for (Results.ScannedKey k : page.keys()) {
+                first.add(k.key());
+            }
+            if (page.nextCursor().length == 0) {
+                if (first.isEmpty()) {
+                    o.nullBulk();
+                } else {
+                    o.bulk(first.get(ThreadLocalRandom.current().nextInt(first.size())));
+                }
+                return;
+            }
+            cursor = page.nextCursor();
+        }
+        byte[] start = new byte[1 + ThreadLocalRandom.current().nextInt(8)];
+        ThreadLocalRandom.current().nextBytes(start);
+        for (byte[] after : List.of(start, EMPTY)) {
+            cursor = after;
+            while (true) {
+                Results.ScanPage page = engine.scan(
+                        caller, EMPTY, cursor, 64, FrameDescriptor.SCAN_PAGE_BYTES, ScanCodec.ENTRY_OVERHEAD);
+                see(page.visibleVersion());
+                if (!page.keys().isEmpty()) {
+                    o.bulk(page.keys().get(0).key());
+                    return;
+                }
+                if (page.nextCursor().length == 0) {
+                    break;
+                }
+                cursor = page.nextCursor();
+            }
+        }
+        o.nullBulk();
     }
 
     // ---- connection ------------------------------------------------------------------------
@@ -660,6 +992,27 @@ final class RespCommands {
         r.bulk("role").bulk("master");
         r.bulk("modules").array(0);
         return r;
+    }
+
+    /**
+     * FUNCTION: sharedmap runs no code of its clients, so there are no libraries: LIST is empty,
+     * FLUSH has nothing to delete (OK, as Redis answers on a server without functions), and LOAD,
+     * DELETE, RESTORE... say why they cannot be.
+     */
+    private static void function(List<byte[]> a, RespOutput o) throws RespError {
+        String sub = ascii(a.get(1)).toLowerCase(Locale.ROOT);
+        switch (sub) {
+            case "flush" -> {
+                if (a.size() > 3 || a.size() == 3 && !isAny(a.get(2), "sync", "async")) {
+                    throw new RespError("ERR syntax error");
+                }
+                o.simple("OK");
+            }
+            case "list" -> o.array(0);
+            default ->
+                throw new RespError("ERR FUNCTION " + truncate(ascii(a.get(1))).toUpperCase(Locale.ROOT)
+                        + " is not supported: sharedmap runs no server-side code (it has no functions or scripts)");
+        }
     }
 
     private void client(List<byte[]> a, RespOutput o) throws RespError {
@@ -884,10 +1237,9 @@ final class RespCommands {
         for (int i = 1; i < a.size(); i++) {
             wanted.add(ascii(a.get(i)).toLowerCase(Locale.ROOT));
         }
-        boolean all = wanted.isEmpty()
-                || wanted.contains("all")
-                || wanted.contains("everything")
-                || wanted.contains("default");
+        // Redis: no section or "default" is every section but commandstats; "all" and "everything" add it
+        boolean every = wanted.contains("all") || wanted.contains("everything");
+        boolean all = wanted.isEmpty() || every || wanted.contains("default");
         Map<String, String> s = server.statsSnapshot();
         StringBuilder b = new StringBuilder();
         if (all || wanted.contains("server")) {
@@ -904,6 +1256,9 @@ final class RespCommands {
                     .append("process_id:")
                     .append(s.get("pid"))
                     .append("\r\n")
+                    .append("tcp_port:")
+                    .append(Math.max(0, server.respTcpPort()))
+                    .append("\r\n")
                     .append("unix_socket:")
                     .append(server.respSocketName())
                     .append("\r\n")
@@ -918,6 +1273,21 @@ final class RespCommands {
                     .append("\r\n")
                     .append("maxclients:")
                     .append(s.get("max_connections"))
+                    .append("\r\n\r\n");
+        }
+        if (all || wanted.contains("memory")) {
+            Runtime rt = Runtime.getRuntime();
+            long heap = rt.totalMemory() - rt.freeMemory();
+            b.append("# Memory\r\n")
+                    .append("used_memory:")
+                    .append(heap)
+                    .append("\r\nused_memory_human:")
+                    .append(String.format(Locale.ROOT, "%.2fM", heap / 1048576.0))
+                    .append("\r\nused_memory_rss:")
+                    .append(ProcessUsage.rssBytes())
+                    .append("\r\nmaxmemory:0\r\nmaxmemory_policy:noeviction\r\nmem_allocator:jvm\r\n")
+                    .append("store_chunk_bytes:")
+                    .append(s.get("store_chunk_bytes"))
                     .append("\r\n\r\n");
         }
         if (all || wanted.contains("persistence")) {
@@ -942,13 +1312,80 @@ final class RespCommands {
                     .append("\r\n\r\n");
         }
         if (all || wanted.contains("replication")) {
-            b.append("# Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n");
+            b.append("# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_repl_offset:0\r\n\r\n");
+        }
+        if (all || wanted.contains("cpu")) {
+            ProcessUsage.Cpu cpu = ProcessUsage.cpu();
+            b.append("# CPU\r\n")
+                    .append(String.format(
+                            Locale.ROOT,
+                            "used_cpu_sys:%.6f\r\nused_cpu_user:%.6f\r\nused_cpu_sys_children:%.6f\r\n"
+                                    + "used_cpu_user_children:%.6f\r\n\r\n",
+                            cpu.system(),
+                            cpu.user(),
+                            cpu.childrenSystem(),
+                            cpu.childrenUser()));
+        }
+        if (every || wanted.contains("commandstats")) {
+            b.append("# Commandstats\r\n");
+            HistogramSnapshot times = stats.respCommandSeconds.collect();
+            for (HistogramSnapshot.HistogramDataPointSnapshot d : times.getDataPoints()) {
+                String c = d.getLabels().get("command");
+                ServerStats.RespCommandStats counts = c == null ? null : stats.respCommandStats(c);
+                if (counts == null
+                        || d.getCount()
+                                        + counts.rejected().sum()
+                                        + counts.failed().sum()
+                                == 0) {
+                    continue; // never called
+                }
+                long usec = Math.round(d.getSum() * 1e6);
+                b.append("cmdstat_")
+                        .append(c)
+                        .append(":calls=")
+                        .append(d.getCount())
+                        .append(",usec=")
+                        .append(usec)
+                        .append(",usec_per_call=")
+                        .append(String.format(
+                                Locale.ROOT, "%.2f", d.getCount() == 0 ? 0.0 : (double) usec / d.getCount()))
+                        .append(",rejected_calls=")
+                        .append(counts.rejected().sum())
+                        .append(",failed_calls=")
+                        .append(counts.failed().sum())
+                        .append("\r\n");
+            }
+            b.append("\r\n");
         }
         if (all || wanted.contains("keyspace")) {
             b.append("# Keyspace\r\n");
             long keys = engine.stats().keys();
             if (keys > 0) {
                 b.append("db0:keys=").append(keys).append(",expires=0,avg_ttl=0\r\n");
+            }
+            b.append("\r\n");
+        }
+        if (all || wanted.contains("quotas")) { // the caller's own limits and usage, as `sharedmap limit show`
+            LimitCodec.Row row = engine.accounts().row(new LimitCodec.Principal(LimitCodec.Kind.USER, caller.uid()));
+            b.append("# Quotas\r\n")
+                    .append("quota_user:")
+                    .append(UnixAccounts.system().userName(caller.uid()))
+                    .append("\r\n");
+            String[] names = {"keys", "bytes", "connections"};
+            long[] used = {row.usage().keys(), row.usage().bytes(), row.usage().connections()};
+            long[] limit = {
+                row.limits().keys(), row.limits().bytes(), row.limits().connections()
+            };
+            for (int i = 0; i < names.length; i++) {
+                b.append("quota_")
+                        .append(names[i])
+                        .append("_used:")
+                        .append(used[i])
+                        .append("\r\nquota_")
+                        .append(names[i])
+                        .append("_limit:")
+                        .append(limit[i] == LimitCodec.NONE ? "unlimited" : Long.toString(limit[i]))
+                        .append("\r\n");
             }
             b.append("\r\n");
         }
@@ -977,30 +1414,48 @@ final class RespCommands {
         boolean nx = false;
         boolean xx = false;
         boolean get = false;
+        byte[] ifeq = null;
+        Long ifVersion = null;
         for (int i = 3; i < a.size(); i++) {
             String opt = ascii(a.get(i)).toUpperCase(Locale.ROOT);
             switch (opt) {
                 case "NX" -> nx = true;
                 case "XX" -> xx = true;
                 case "GET" -> get = true;
+                case "IFEQ" -> { // Valkey 8.1's: set only if the current value is this one
+                    if (i + 1 >= a.size() || ifeq != null) {
+                        throw new RespError("ERR syntax error");
+                    }
+                    ifeq = a.get(++i);
+                }
+                case "IFVERSION" -> { // sharedmap's: set only if the key's version is this one (0: absent)
+                    if (i + 1 >= a.size() || ifVersion != null) {
+                        throw new RespError("ERR syntax error");
+                    }
+                    ifVersion = integer(a.get(++i));
+                    if (ifVersion < 0) {
+                        throw new RespError("ERR IFVERSION must be 0 (absent) or a version SM.GETVER gave");
+                    }
+                }
                 case "KEEPTTL" -> {} // nothing expires, so every key keeps its (absent) expiry
                 case "EX", "PX", "EXAT", "PXAT" ->
                     throw new RespError("ERR SET " + opt + " is not supported: sharedmap keys do not expire");
                 default -> throw new RespError("ERR syntax error");
             }
         }
-        if (nx && xx) {
+        if (nx && xx || (nx || xx) && (ifeq != null || ifVersion != null)) {
             throw new RespError("ERR syntax error");
         }
-        if (!nx && !xx && !get) {
+        boolean conditional = ifeq != null || ifVersion != null;
+        if (!nx && !xx && !get && !conditional) {
             Results.Write w = store.set(k, v);
             see(w.visibleVersion());
             o.simple("OK");
             return;
         }
-        if (nx && !get) {
-            Results.Write w = cas(k, 0, v);
-            if (w.outcome() == Results.Outcome.CREATED) {
+        if ((nx || ifVersion != null) && !get && ifeq == null) { // one compare-and-set, no read
+            Results.Write w = cas(k, ifVersion == null ? 0 : ifVersion, v);
+            if (w.outcome() != Results.Outcome.CONFLICT) {
                 o.simple("OK");
             } else {
                 o.nullBulk();
@@ -1009,9 +1464,14 @@ final class RespCommands {
         }
         boolean onlyIfAbsent = nx;
         boolean onlyIfPresent = xx;
+        byte[] expectedValue = ifeq;
+        Long expectedVersion = ifVersion;
         boolean[] applied = {false};
         Entry old = update(k, cur -> {
-            if (onlyIfAbsent && cur != null || onlyIfPresent && cur == null) {
+            if (onlyIfAbsent && cur != null
+                    || onlyIfPresent && cur == null
+                    || expectedValue != null && (cur == null || !Arrays.equals(value(cur), expectedValue))
+                    || expectedVersion != null && (cur == null ? 0 : cur.version()) != expectedVersion) {
                 applied[0] = false;
                 return null;
             }
@@ -1054,6 +1514,9 @@ final class RespCommands {
     private String incrByFloat(byte[] k, byte[] byArg)
             throws RespError, RefusedException, JournalFailedException, Engine.SequenceException {
         BigDecimal by = RespNumbers.parseFloat(byArg);
+        if (by == null && RespNumbers.isInfinity(byArg)) {
+            throw new RespError("ERR increment would produce NaN or Infinity");
+        }
         if (by == null) {
             throw new RespError("ERR value is not a valid float");
         }
@@ -1082,7 +1545,7 @@ final class RespCommands {
         if (offset < 0) {
             throw new RespError("ERR offset is out of range");
         }
-        checkSize(offset + part.length);
+        checkSize(offset > Integer.MAX_VALUE ? offset : offset + part.length); // no overflow past Long.MAX_VALUE
         long[] length = {0};
         update(k, cur -> {
             byte[] old = cur == null ? EMPTY : value(cur);
@@ -1145,6 +1608,7 @@ final class RespCommands {
         o.simple("OK");
     }
 
+    /** MSETNX: every key set, or none if one exists (run on a buffer of its keys; see {@link #transact}). */
     private void msetnx(List<byte[]> a, RespOutput o)
             throws RespError, RefusedException, JournalFailedException, Engine.SequenceException {
         if (a.size() % 2 == 0) {
@@ -1160,25 +1624,10 @@ final class RespCommands {
                 return;
             }
         }
-        List<byte[]> made = new ArrayList<>();
-        List<Long> versions = new ArrayList<>();
-        boolean all = true;
-        for (int i = 1; i < a.size() && all; i += 2) {
-            Results.Write w = cas(a.get(i), 0, a.get(i + 1));
-            if (w.outcome() == Results.Outcome.CREATED) {
-                made.add(a.get(i));
-                versions.add(w.version());
-            } else {
-                all = false;
-            }
+        for (int i = 1; i < a.size(); i += 2) { // a key named twice takes its last value, as in Redis
+            see(store.set(a.get(i), a.get(i + 1)).visibleVersion());
         }
-        if (!all) { // another writer created one of the keys meanwhile: take back ours (only if unchanged since)
-            for (int j = 0; j < made.size(); j++) {
-                Results.Write w = store.delete(made.get(j), versions.get(j));
-                see(w.visibleVersion());
-            }
-        }
-        o.integer(all ? 1 : 0);
+        o.integer(1);
     }
 
     private byte @Nullable [] getDel(byte[] k)
@@ -1464,6 +1913,11 @@ final class RespCommands {
         return new String(c);
     }
 
+    /** Bytes as one char each (Latin-1): a key as a map key, one to one. */
+    private static String latin1(byte[] k) {
+        return new String(k, StandardCharsets.ISO_8859_1);
+    }
+
     private static String printable(byte[] k) {
         return truncate(ascii(k));
     }
@@ -1499,12 +1953,33 @@ final class RespCommands {
         add(m, "info", -1, c, 0, 0, 0, "server", "Server, clients, keyspace and sharedmap sections.");
         add(m, "quit", -1, c, 0, 0, 0, "connection", "Closes the connection.");
         add(m, "reset", 1, c, 0, 0, 0, "connection", "Back to RESP2, no name.");
+        add(
+                m,
+                "function",
+                -2,
+                new String[] {"noscript"},
+                0,
+                0,
+                0,
+                "scripting",
+                "LIST (always empty) and FLUSH: sharedmap has no functions.");
         add(m, "dbsize", 1, new String[] {"readonly", "fast"}, 0, 0, 0, "keyspace", "Number of keys (all users').");
         add(m, "get", 2, r, 1, 1, 1, "string", "The value of a key.");
-        add(m, "set", -3, w, 1, 1, 1, "string", "Sets a key (NX, XX, GET; no expiry).");
+        add(m, "set", -3, w, 1, 1, 1, "string", "Sets a key (NX, XX, GET, IFEQ, IFVERSION; no expiry).");
         add(m, "setnx", 3, w, 1, 1, 1, "string", "Sets a key if it does not exist.");
         add(m, "getset", 3, w, 1, 1, 1, "string", "Sets a key, returning the old value.");
         add(m, "getdel", 2, w, 1, 1, 1, "string", "Deletes a key, returning its value.");
+        add(m, "getex", -2, r, 1, 1, 1, "string", "GET; PERSIST does nothing (no key expires), EX/PX/... refused.");
+        add(
+                m,
+                "sm.getver",
+                2,
+                r,
+                1,
+                1,
+                1,
+                "string",
+                "sharedmap's: the value and its version, for SET ... IFVERSION (not in transactions).");
         add(m, "del", -2, new String[] {"write"}, 1, -1, 1, "keyspace", "Deletes keys.");
         add(m, "unlink", -2, new String[] {"write", "fast"}, 1, -1, 1, "keyspace", "Deletes keys.");
         add(m, "exists", -2, r, 1, -1, 1, "keyspace", "Counts the keys that exist.");
@@ -1525,12 +2000,25 @@ final class RespCommands {
         add(m, "getrange", 4, new String[] {"readonly"}, 1, 1, 1, "string", "A substring of a value.");
         add(m, "substr", 4, new String[] {"readonly"}, 1, 1, 1, "string", "A substring of a value.");
         add(m, "setrange", 4, w, 1, 1, 1, "string", "Overwrites part of a value (compare-and-set).");
+        add(m, "rename", 3, new String[] {"write"}, 1, 2, 1, "keyspace", "Renames a key (see MULTI for atomicity).");
+        add(
+                m,
+                "renamenx",
+                3,
+                new String[] {"write", "fast"},
+                1,
+                2,
+                1,
+                "keyspace",
+                "Renames a key if the new name is free.");
+        add(m, "copy", -3, w, 1, 2, 1, "keyspace", "Copies a value to another key (DB 0, REPLACE).");
+        add(m, "randomkey", 1, new String[] {"readonly"}, 0, 0, 0, "keyspace", "A key the caller may read.");
         add(m, "scan", -2, new String[] {"readonly"}, 0, 0, 0, "keyspace", "Iterates keys (MATCH, COUNT, TYPE).");
         add(m, "keys", 2, new String[] {"readonly"}, 0, 0, 0, "keyspace", "Keys matching a pattern.");
         add(m, "flushdb", -1, new String[] {"write"}, 0, 0, 0, "keyspace", "Deletes the keys the caller may.");
         add(m, "flushall", -1, new String[] {"write"}, 0, 0, 0, "keyspace", "Deletes the keys the caller may.");
         String[] t = {"noscript", "loading", "stale", "fast"};
-        add(m, "multi", 1, t, 0, 0, 0, "transactions", "Starts a transaction (commands on one key).");
+        add(m, "multi", 1, t, 0, 0, 0, "transactions", "Starts a transaction.");
         add(
                 m,
                 "exec",
@@ -1540,7 +2028,7 @@ final class RespCommands {
                 0,
                 0,
                 "transactions",
-                "Runs the transaction atomically on its one key.");
+                "Runs the transaction (atomic on one key; see docs/PROTOCOL.md).");
         add(m, "discard", 1, t, 0, 0, 0, "transactions", "Drops the transaction.");
         add(m, "watch", -2, t, 1, -1, 1, "transactions", "Aborts the next EXEC if the key changes.");
         add(m, "unwatch", 1, t, 0, 0, 0, "transactions", "Forgets the watched keys.");

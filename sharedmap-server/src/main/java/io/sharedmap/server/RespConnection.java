@@ -79,7 +79,8 @@ final class RespConnection implements ProtocolHandler {
             Caller caller,
             Owner created,
             long id,
-            String peer) {
+            String peer,
+            boolean anonymous) {
         this.connection = connection;
         this.stats = stats;
         this.budget = budget;
@@ -88,7 +89,7 @@ final class RespConnection implements ProtocolHandler {
         int maxValue = server.config().maxValueBytes();
         int maxBulk = Math.max(maxValue, RespCommands.MAX_KEY_BYTES);
         this.framer = new RespFramer(MAX_ARGS, maxBulk, (long) maxBulk + (1 << 20), this::allocate);
-        this.commands = new RespCommands(server, engine, stats, cursors, caller, created, id, peer);
+        this.commands = new RespCommands(server, engine, stats, cursors, caller, created, id, peer, anonymous);
     }
 
     /**

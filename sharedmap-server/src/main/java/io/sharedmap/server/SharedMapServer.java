@@ -40,6 +40,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
 import org.jspecify.annotations.Nullable;
@@ -85,7 +86,13 @@ public final class SharedMapServer implements AutoCloseable {
 
     private final @Nullable Thread respAcceptor;
     private final @Nullable Path respSocket;
+    /** RESP on loopback TCP ({@code --resp-port}) and its acceptor; null when off. */
+    private final @Nullable RespTcpListener respTcp;
+
+    private final @Nullable Thread respTcpAcceptor;
     private final RespCursors respCursors = new RespCursors();
+    /** Serializes RESP transactions on several keys (RespCommands.transact; docs/ARCHITECTURE.md, "Lock order"). */
+    private final ReentrantLock respMultiKeyLock = new ReentrantLock();
     /** Connections of both protocols: {@code --max-connections} bounds them together. */
     private final Set<ServedConnection> connections = ConcurrentHashMap.newKeySet();
 
@@ -111,7 +118,8 @@ public final class SharedMapServer implements AutoCloseable {
             FileLock lock,
             ServerSocketChannel listener,
             @Nullable ServerSocketChannel respListener,
-            @Nullable Path respSocket)
+            @Nullable Path respSocket,
+            @Nullable RespTcpListener respTcp)
             throws IOException {
         this.config = config;
         this.security = security;
@@ -125,7 +133,7 @@ public final class SharedMapServer implements AutoCloseable {
         this.acceptor = Thread.ofPlatform()
                 .name("sharedmap-acceptor")
                 .daemon(true)
-                .unstarted(() -> acceptLoop(listener, false));
+                .unstarted(() -> acceptLoop(listener, false, null));
         this.respListener = respListener;
         this.respSocket = respSocket;
         this.respAcceptor = respListener == null
@@ -133,7 +141,14 @@ public final class SharedMapServer implements AutoCloseable {
                 : Thread.ofPlatform()
                         .name("sharedmap-resp-acceptor")
                         .daemon(true)
-                        .unstarted(() -> acceptLoop(respListener, true));
+                        .unstarted(() -> acceptLoop(respListener, true, null));
+        this.respTcp = respTcp;
+        this.respTcpAcceptor = respTcp == null
+                ? null
+                : Thread.ofPlatform()
+                        .name("sharedmap-resp-tcp-acceptor")
+                        .daemon(true)
+                        .unstarted(() -> acceptLoop(respTcp.channel(), true, respTcp));
         this.payloadBudget = new PayloadBudget(config.maxPendingPayloadBytes());
         this.spinners = new SpinLimiter(config.maxSpinners());
         this.loops = new EventLoop[config.ioThreads()];
@@ -223,6 +238,7 @@ public final class SharedMapServer implements AutoCloseable {
         Engine engine = null;
         ServerSocketChannel listener = null;
         ServerSocketChannel respListener = null;
+        RespTcpListener respTcp = null;
         try {
             try {
                 FileModes.createPrivateDirectories(dir);
@@ -282,14 +298,25 @@ public final class SharedMapServer implements AutoCloseable {
             if (respSocket != null) {
                 try {
                     respListener = SocketFile.bind(respSocket, security);
+                    if (resp.tcpPort() != RespConfig.NO_TCP) {
+                        long adminGid = security.adminGroup() == null
+                                ? -1
+                                : UnixAccounts.system()
+                                        .gid(security.adminGroup())
+                                        .orElse(-1);
+                        respTcp = RespTcpListener.open(resp, UnixAccounts.system(), adminGid);
+                    }
                 } catch (IOException | ServerStartException e) {
                     Files.deleteIfExists(socket);
+                    if (respListener != null) {
+                        Files.deleteIfExists(respSocket);
+                    }
                     throw e;
                 }
             }
             ServerConfig resolved = config.withPaths(dir, socket);
             SharedMapServer server = new SharedMapServer(
-                    resolved, security, engine, lockChannel, lock, listener, respListener, respSocket);
+                    resolved, security, engine, lockChannel, lock, listener, respListener, respSocket, respTcp);
             for (EventLoop loop : server.loops) {
                 loop.start();
             }
@@ -297,13 +324,24 @@ public final class SharedMapServer implements AutoCloseable {
             if (server.respAcceptor != null) {
                 server.respAcceptor.start();
             }
+            if (server.respTcpAcceptor != null) {
+                server.respTcpAcceptor.start();
+            }
             long reapEveryMs = reaperPeriodMs(config.stallTimeoutMs());
             server.reaper.scheduleWithFixedDelay(server::reapStalled, reapEveryMs, reapEveryMs, TimeUnit.MILLISECONDS);
             RecoveryReport r = engine.recovery();
             LOG.log(
                     System.Logger.Level.INFO,
                     "sharedmap " + VERSION + " serving " + socket
-                            + (respSocket == null ? "" : " (RESP on " + respSocket + ")") + ", data " + dir
+                            + (respSocket == null ? "" : " (RESP on " + respSocket + ")")
+                            + (respTcp == null
+                                    ? ""
+                                    : " (RESP on TCP 127.0.0.1:" + respTcp.port()
+                                            + (respTcp.anonymous()
+                                                    ? ", connection commands only"
+                                                    : ", as user " + resp.tcpUser())
+                                            + ")")
+                            + ", data " + dir
                             + ", durability " + config.durability() + "; recovered "
                             + engine.stats().keys() + " keys (snapshot "
                             + r.snapshot() + " with " + r.snapshotEntries() + " entries, " + r.recordsReplayed()
@@ -312,10 +350,12 @@ public final class SharedMapServer implements AutoCloseable {
                             + r.durationMs() + " ms");
             return server;
         } catch (ServerStartException e) {
+            closeQuietly(respTcp == null ? null : respTcp.channel(), null, null, null);
             closeQuietly(respListener, null, null, null);
             closeQuietly(listener, engine, lock, lockChannel);
             throw e;
         } catch (IOException e) {
+            closeQuietly(respTcp == null ? null : respTcp.channel(), null, null, null);
             closeQuietly(respListener, null, null, null);
             closeQuietly(listener, engine, lock, lockChannel);
             throw new ServerStartException("cannot start: " + e.getMessage(), e);
@@ -398,8 +438,12 @@ public final class SharedMapServer implements AutoCloseable {
         return engine.recovery();
     }
 
-    /** Accepts on {@code l}: binary connections, or RESP ones when {@code resp}; the same checks for both. */
-    private void acceptLoop(ServerSocketChannel l, boolean resp) {
+    /**
+     * Accepts on {@code l}: binary connections, or RESP ones when {@code resp}; the same checks for
+     * both. {@code tcp} is the loopback TCP listener whose caller every connection is, or null for a
+     * Unix socket (SO_PEERCRED).
+     */
+    private void acceptLoop(ServerSocketChannel l, boolean resp, @Nullable RespTcpListener tcp) {
         while (!stopping) {
             SocketChannel c;
             try {
@@ -428,7 +472,7 @@ public final class SharedMapServer implements AutoCloseable {
                 continue;
             }
             long id = connectionIds.incrementAndGet();
-            Caller caller = caller(c);
+            Caller caller = tcp != null ? tcp.caller() : caller(c);
             if (caller == null) {
                 stats.connectionsRejected.increment();
                 refuse(
@@ -445,9 +489,20 @@ public final class SharedMapServer implements AutoCloseable {
                 refuse(resp, c, ErrorCode.QUOTA_EXCEEDED, "connection refused: " + e.getMessage());
                 continue;
             }
+            if (tcp != null) {
+                try {
+                    RespTcpListener.configure(c);
+                } catch (IOException e) {
+                    engine.accounts().disconnect(caller);
+                    stats.connectionsRejected.increment();
+                    refuse(resp, c, ErrorCode.TOO_MANY_CONNECTIONS, "the daemon cannot serve another connection: " + e);
+                    continue;
+                }
+            }
             EventLoop loop = loops[(int) Math.floorMod(id, (long) loops.length)];
             Owner created = caller.newOwner(security.keyUmask());
-            String peer = peerName(caller, id);
+            String peer = (tcp != null ? "tcp" : "") + peerName(caller, id);
+            boolean anonymous = tcp != null && tcp.anonymous();
             ServedConnection conn = new ServedConnection(
                     this,
                     loop,
@@ -455,7 +510,17 @@ public final class SharedMapServer implements AutoCloseable {
                     peer,
                     resp
                             ? sc -> new RespConnection(
-                                    this, sc, engine, stats, payloadBudget, respCursors, caller, created, id, peer)
+                                    this,
+                                    sc,
+                                    engine,
+                                    stats,
+                                    payloadBudget,
+                                    respCursors,
+                                    caller,
+                                    created,
+                                    id,
+                                    peer,
+                                    anonymous)
                             : sc -> new Connection(this, sc, engine, stats, payloadBudget, caller, created, peer));
             if (resp) {
                 stats.respConnectionsTotal.increment();
@@ -488,6 +553,21 @@ public final class SharedMapServer implements AutoCloseable {
     /** The RESP socket's path, or an empty string when RESP is off (CLIENT INFO, INFO). */
     String respSocketName() {
         return respSocket == null ? "" : respSocket.toString();
+    }
+
+    /** The lock RESP transactions on several keys hold while they read, run and commit. */
+    ReentrantLock respMultiKeyLock() {
+        return respMultiKeyLock;
+    }
+
+    /** The daemon's counters (MetricsExporter). */
+    ServerStats stats() {
+        return stats;
+    }
+
+    /** The loopback TCP port RESP is served on, or -1 (INFO's tcp_port). */
+    int respTcpPort() {
+        return respTcp == null ? -1 : respTcp.port();
     }
 
     private static String peerName(Caller caller, long id) {
@@ -564,8 +644,10 @@ public final class SharedMapServer implements AutoCloseable {
         m.put("connections_rejected", Long.toString(stats.connectionsRejected.sum()));
         m.put("connections_stalled_closed", Long.toString(stats.connectionsStalled.sum()));
         m.put("resp_socket", respSocketName());
+        m.put("resp_tcp_port", Integer.toString(respTcpPort()));
         m.put("resp_connections_total", Long.toString(stats.respConnectionsTotal.sum()));
         m.put("resp_commands", Long.toString(stats.respCommands.sum()));
+        m.put("resp_transaction_conflicts", Long.toString(stats.respTransactionConflicts.sum()));
         m.put("pending_payload_budget_bytes", Long.toString(payloadBudget.availableBytes()));
         m.put("keys", Long.toString(e.keys()));
         m.put("live_bytes", Long.toString(e.liveBytes()));
@@ -631,6 +713,9 @@ public final class SharedMapServer implements AutoCloseable {
                 if (respListener != null) {
                     respListener.close();
                 }
+                if (respTcp != null) {
+                    respTcp.close();
+                }
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.WARNING, "closing the listener: " + e);
             }
@@ -671,6 +756,9 @@ public final class SharedMapServer implements AutoCloseable {
                 acceptor.join(5_000);
                 if (respAcceptor != null) {
                     respAcceptor.join(5_000);
+                }
+                if (respTcpAcceptor != null) {
+                    respTcpAcceptor.join(5_000);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -3,6 +3,8 @@ package io.sharedmap.server;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -22,6 +24,11 @@ final class RespClient implements AutoCloseable {
     RespClient(Path socket) throws IOException {
         channel = SocketChannel.open(StandardProtocolFamily.UNIX);
         channel.connect(UnixDomainSocketAddress.of(socket));
+    }
+
+    /** A connection to 127.0.0.1:{@code port} (the RESP TCP listener). */
+    RespClient(int port) throws IOException {
+        channel = SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
     }
 
     /** Sends {@code text} (Latin-1, so any byte can be written). */

@@ -331,7 +331,7 @@ class RespServerTest {
     }
 
     @Test
-    void multiExec_oneKey_watchAbortsOnChange_secondKeyRefused() throws Exception {
+    void multiExec_watchAbortsOnChange_severalKeys_queueErrorsDiscard() throws Exception {
         try (TestDaemon d = TestDaemon.start();
                 RespClient c = new RespClient(resp(d));
                 RespClient other = new RespClient(resp(d))) {
@@ -346,10 +346,20 @@ class RespServerTest {
             assertThat(other.call("GET", "t")).as("nothing applied before EXEC").isEqualTo("$-1\r\n");
             assertThat(c.call("EXEC")).isEqualTo("*4\r\n:1\r\n:11\r\n$2\r\n11\r\n+PONG\r\n");
 
-            // a second key cannot join: the transaction is discarded
+            // several keys: the commands see each other's changes, other clients see none before EXEC
             assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
             assertThat(c.call("SET", "a", "1")).isEqualTo("+QUEUED\r\n");
-            assertThat(c.call("SET", "b", "2")).startsWith("-ERR sharedmap's MULTI/EXEC is atomic on one key only");
+            assertThat(c.call("SET", "b", "2")).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("RENAME", "a", "c")).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("MGET", "a", "b", "c")).isEqualTo("+QUEUED\r\n");
+            assertThat(other.call("EXISTS", "a", "b", "c")).isEqualTo(":0\r\n");
+            assertThat(c.call("EXEC")).isEqualTo("*4\r\n+OK\r\n+OK\r\n+OK\r\n*3\r\n$-1\r\n$1\r\n2\r\n$1\r\n1\r\n");
+            assertThat(other.call("MGET", "a", "b", "c")).isEqualTo("*3\r\n$-1\r\n$1\r\n2\r\n$1\r\n1\r\n");
+            assertThat(c.call("DEL", "b", "c")).isEqualTo(":2\r\n");
+            // a command that cannot be queued discards the transaction
+            assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
+            assertThat(c.call("SET", "a", "1")).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("KEYS", "*")).startsWith("-ERR 'keys' cannot be part of a transaction");
             assertThat(c.call("NOSUCH")).startsWith("-ERR unknown command 'NOSUCH'");
             assertThat(c.call("EXEC")).isEqualTo("-EXECABORT Transaction discarded because of previous errors.\r\n");
             assertThat(c.call("EXISTS", "a")).isEqualTo(":0\r\n");
@@ -379,11 +389,18 @@ class RespServerTest {
             assertThat(c.call("INCR", "w")).isEqualTo("+QUEUED\r\n");
             assertThat(c.call("APPEND", "w", "!")).isEqualTo("+QUEUED\r\n");
             assertThat(c.call("EXEC")).isEqualTo("*2\r\n-ERR value is not an integer or out of range\r\n:4\r\n");
+            // a watched key the commands do not use aborts too
+            assertThat(c.call("WATCH", "x", "y")).isEqualTo("+OK\r\n");
+            assertThat(other.call("SET", "y", "theirs")).isEqualTo("+OK\r\n");
+            assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
+            assertThat(c.call("SET", "x", "1")).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("EXEC")).isEqualTo("*-1\r\n");
+            assertThat(c.call("EXISTS", "x")).isEqualTo(":0\r\n");
             assertThat(c.call("WATCH", "x", "y")).isEqualTo("+OK\r\n");
             assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
             assertThat(c.call("SET", "x", "1")).isEqualTo("+QUEUED\r\n");
-            assertThat(c.call("EXEC")).startsWith("-ERR sharedmap's EXEC is atomic on one key only");
-            assertThat(c.call("EXISTS", "x")).isEqualTo(":0\r\n");
+            assertThat(c.call("EXEC")).isEqualTo("*1\r\n+OK\r\n");
+            assertThat(c.call("EXISTS", "x")).isEqualTo(":1\r\n");
         }
     }
 
@@ -425,6 +442,256 @@ class RespServerTest {
             try (RespClient c = new RespClient(resp(d))) {
                 assertThat(c.call("GET", "tx")).isEqualTo("$4\r\n" + 2 * clients * each + "\r\n");
             }
+        }
+    }
+
+    /**
+     * Transactions on two keys from concurrent clients, with single-key writers on the same keys:
+     * the transactions never interleave (each EXEC sees a and b equal), and no increment is lost.
+     */
+    @Test
+    void multiExec_twoKeys_concurrentClients_neverInterleave() throws Exception {
+        int clients = 4;
+        int each = 100;
+        try (TestDaemon d = TestDaemon.start()) {
+            ExecutorService pool = Executors.newFixedThreadPool(clients + 1);
+            try {
+                List<Future<?>> done = new ArrayList<>();
+                for (int t = 0; t < clients; t++) {
+                    done.add(pool.submit(() -> {
+                        try (RespClient c = new RespClient(resp(d))) {
+                            for (int i = 0; i < each; i++) {
+                                c.command("MULTI")
+                                        .command("INCR", "ta")
+                                        .command("INCR", "tb")
+                                        .command("EXEC");
+                                assertThat(c.reply()).isEqualTo("+OK\r\n");
+                                assertThat(c.reply()).isEqualTo("+QUEUED\r\n");
+                                assertThat(c.reply()).isEqualTo("+QUEUED\r\n");
+                                String[] r = c.reply().split("\r\n");
+                                assertThat(r[0]).isEqualTo("*2");
+                                assertThat(r[2]).as("b moved with a").isEqualTo(r[1]);
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                // a single-key writer on a third key the transactions never touch, and INCR on tc
+                done.add(pool.submit(() -> {
+                    try (RespClient c = new RespClient(resp(d))) {
+                        for (int i = 0; i < each; i++) {
+                            assertThat(c.call("INCR", "tc")).isEqualTo(":" + (i + 1) + "\r\n");
+                        }
+                    }
+                    return null;
+                }));
+                for (Future<?> f : done) {
+                    f.get(100, TimeUnit.SECONDS);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            try (RespClient c = new RespClient(resp(d))) {
+                String n = Integer.toString(clients * each);
+                assertThat(c.call("MGET", "ta", "tb"))
+                        .isEqualTo("*2\r\n$" + n.length() + "\r\n" + n + "\r\n$" + n.length() + "\r\n" + n + "\r\n");
+            }
+        }
+    }
+
+    /**
+     * Transactions on two keys (INCR ub, then INCR ua) racing single-key INCRs of ua: a commit whose
+     * second write finds ua changed undoes its first and runs again, so no increment is lost or doubled.
+     */
+    @Test
+    void multiExec_twoKeys_againstSingleKeyWriters_undoneAndRetried_noLostUpdate() throws Exception {
+        int clients = 3;
+        int each = 150;
+        try (TestDaemon d = TestDaemon.start()) {
+            ExecutorService pool = Executors.newFixedThreadPool(clients + 1);
+            try {
+                List<Future<?>> done = new ArrayList<>();
+                for (int t = 0; t < clients; t++) {
+                    done.add(pool.submit(() -> {
+                        try (RespClient c = new RespClient(resp(d))) {
+                            for (int i = 0; i < each; i++) {
+                                c.command("MULTI")
+                                        .command("INCR", "ub")
+                                        .command("INCR", "ua")
+                                        .command("EXEC");
+                                assertThat(c.reply()).isEqualTo("+OK\r\n");
+                                assertThat(c.reply()).isEqualTo("+QUEUED\r\n");
+                                assertThat(c.reply()).isEqualTo("+QUEUED\r\n");
+                                assertThat(c.reply()).startsWith("*2\r\n:");
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                done.add(pool.submit(() -> {
+                    try (RespClient c = new RespClient(resp(d))) {
+                        for (int i = 0; i < 3 * each; i++) {
+                            assertThat(c.call("INCR", "ua")).startsWith(":");
+                        }
+                    }
+                    return null;
+                }));
+                for (Future<?> f : done) {
+                    f.get(100, TimeUnit.SECONDS);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            try (RespClient c = new RespClient(resp(d))) {
+                assertThat(c.call("GET", "ub")).isEqualTo("$3\r\n" + clients * each + "\r\n");
+                assertThat(c.call("GET", "ua")).isEqualTo("$3\r\n" + (clients * each + 3 * each) + "\r\n");
+            }
+        }
+    }
+
+    @Test
+    void renameCopyRandomKey() throws Exception {
+        try (TestDaemon d = TestDaemon.start();
+                RespClient c = new RespClient(resp(d))) {
+            assertThat(c.call("RENAME", "none", "x")).isEqualTo("-ERR no such key\r\n");
+            assertThat(c.call("RANDOMKEY")).isEqualTo("$-1\r\n");
+            assertThat(c.call("SET", "a", "1")).isEqualTo("+OK\r\n");
+            assertThat(c.call("RENAME", "a", "b")).isEqualTo("+OK\r\n");
+            assertThat(c.call("MGET", "a", "b")).isEqualTo("*2\r\n$-1\r\n$1\r\n1\r\n");
+            assertThat(c.call("SET", "c", "3")).isEqualTo("+OK\r\n");
+            assertThat(c.call("RENAMENX", "b", "c")).isEqualTo(":0\r\n");
+            assertThat(c.call("RENAME", "b", "c")).as("replaces").isEqualTo("+OK\r\n");
+            assertThat(c.call("MGET", "b", "c")).isEqualTo("*2\r\n$-1\r\n$1\r\n1\r\n");
+            assertThat(c.call("COPY", "c", "d")).isEqualTo(":1\r\n");
+            assertThat(c.call("SET", "c", "changed")).isEqualTo("+OK\r\n");
+            assertThat(c.call("COPY", "c", "d")).as("d exists").isEqualTo(":0\r\n");
+            assertThat(c.call("GET", "d")).isEqualTo("$1\r\n1\r\n");
+            assertThat(c.call("COPY", "c", "d", "DB", "0", "REPLACE")).isEqualTo(":1\r\n");
+            assertThat(c.call("GET", "d")).isEqualTo("$7\r\nchanged\r\n");
+            assertThat(c.call("COPY", "c", "d", "DB", "1")).startsWith("-ERR DB index is out of range");
+            assertThat(c.call("COPY", "c", "c")).isEqualTo("-ERR source and destination objects are the same\r\n");
+            assertThat(c.call("MSETNX", "e", "1", "e", "2"))
+                    .as("a key named twice")
+                    .isEqualTo(":1\r\n");
+            assertThat(c.call("GET", "e")).isEqualTo("$1\r\n2\r\n");
+            assertThat(c.call("MSETNX", "f", "1", "e", "3")).isEqualTo(":0\r\n");
+            assertThat(c.call("EXISTS", "f")).isEqualTo(":0\r\n");
+            Set<String> seen = new HashSet<>();
+            for (int i = 0; i < 200 && seen.size() < 3; i++) {
+                seen.add(c.call("RANDOMKEY"));
+            }
+            assertThat(seen).containsExactlyInAnyOrder("$1\r\nc\r\n", "$1\r\nd\r\n", "$1\r\ne\r\n");
+            assertThat(c.call("SETRANGE", "k", "9223372036854775807", "A"))
+                    .startsWith("-ERR string exceeds maximum allowed size");
+            assertThat(c.call("INCRBYFLOAT", "n", "+inf"))
+                    .isEqualTo("-ERR increment would produce NaN or Infinity\r\n");
+        }
+    }
+
+    /** Compare-and-set from RESP: SET ... IFEQ (on the value, as Valkey) and IFVERSION (on the version SM.GETVER gives). */
+    @Test
+    void setIfeqIfversion_compareAndSet() throws Exception {
+        try (TestDaemon d = TestDaemon.start();
+                RespClient c = new RespClient(resp(d));
+                RespClient other = new RespClient(resp(d))) {
+            assertThat(c.call("SM.GETVER", "k")).isEqualTo("*-1\r\n");
+            assertThat(c.call("SET", "k", "a", "IFVERSION", "5"))
+                    .as("absent: version 0")
+                    .isEqualTo("$-1\r\n");
+            assertThat(c.call("SET", "k", "a", "IFVERSION", "0")).isEqualTo("+OK\r\n");
+            assertThat(c.call("SET", "k", "a", "IFVERSION", "0"))
+                    .as("exists now")
+                    .isEqualTo("$-1\r\n");
+            String[] got = c.call("SM.GETVER", "k").split("\r\n");
+            assertThat(got[0]).isEqualTo("*2");
+            assertThat(got[2]).isEqualTo("a");
+            long version = Long.parseLong(got[3].substring(1));
+            assertThat(version).isPositive();
+            // another client writes first: the stale version no longer matches
+            assertThat(other.call("SET", "k", "theirs")).isEqualTo("+OK\r\n");
+            assertThat(c.call("SET", "k", "mine", "IFVERSION", Long.toString(version)))
+                    .isEqualTo("$-1\r\n");
+            assertThat(c.call("GET", "k")).isEqualTo("$6\r\ntheirs\r\n");
+            String[] now = c.call("SM.GETVER", "k").split("\r\n");
+            assertThat(c.call("SET", "k", "mine", "IFVERSION", now[3].substring(1), "GET"))
+                    .as("GET: the old value, and applied")
+                    .isEqualTo("$6\r\ntheirs\r\n");
+            assertThat(c.call("GET", "k")).isEqualTo("$4\r\nmine\r\n");
+            // IFEQ compares the value
+            assertThat(c.call("SET", "k", "x", "IFEQ", "nope")).isEqualTo("$-1\r\n");
+            assertThat(c.call("SET", "k", "x", "IFEQ", "mine")).isEqualTo("+OK\r\n");
+            assertThat(c.call("SET", "absent", "x", "IFEQ", "")).isEqualTo("$-1\r\n");
+            assertThat(c.call("SET", "k", "y", "IFEQ", "x", "NX")).isEqualTo("-ERR syntax error\r\n");
+            assertThat(c.call("SET", "k", "y", "IFVERSION", "-1")).startsWith("-ERR IFVERSION must be 0");
+            assertThat(c.call("SET", "k", "y", "IFVERSION")).isEqualTo("-ERR syntax error\r\n");
+            // in a transaction: IFVERSION against the version read; SM.GETVER cannot be queued
+            assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
+            assertThat(c.call("SM.GETVER", "k")).startsWith("-ERR 'sm.getver' cannot be part of a transaction");
+            assertThat(c.call("DISCARD")).isEqualTo("+OK\r\n");
+            String v = c.call("SM.GETVER", "k").split("\r\n")[3].substring(1);
+            assertThat(c.call("MULTI")).isEqualTo("+OK\r\n");
+            assertThat(c.call("SET", "k", "z", "IFVERSION", v)).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("SET", "k", "w", "IFVERSION", v)).isEqualTo("+QUEUED\r\n");
+            assertThat(c.call("EXEC")).as("the second sees the first's write").isEqualTo("*2\r\n+OK\r\n$-1\r\n");
+            assertThat(c.call("GET", "k")).isEqualTo("$1\r\nz\r\n");
+        }
+    }
+
+    /** --resp-port: loopback TCP; without --resp-tcp-user only the connection commands, with it the user's rights. */
+    @Test
+    void tcpListener_anonymousOnlyConnectionCommands_orTheOperatorsUser() throws Exception {
+        Path root = Files.createTempDirectory(Path.of("/tmp"), "smt");
+        try {
+            SharedMapServer s = SharedMapServer.start(
+                    ServerConfig.defaults(root.resolve("data"), root.resolve("s.sock")),
+                    SecurityConfig.DEFAULTS,
+                    StoreConfig.DEFAULTS.withDir(root.resolve("store")),
+                    new RespConfig(true, null, 0, null));
+            try (RespClient unix = new RespClient(root.resolve("s.sock.resp"))) {
+                int port = s.respTcpPort();
+                assertThat(port).isPositive();
+                assertThat(unix.call("INFO", "server")).contains("tcp_port:" + port + "\r\n");
+                assertThat(unix.call("SET", "k", "v")).isEqualTo("+OK\r\n");
+                assertThat(unix.call("GET")).startsWith("-ERR wrong number of arguments");
+                assertThat(unix.call("INCR", "k")).startsWith("-ERR value is not an integer");
+                assertThat(unix.call("INFO", "commandstats"))
+                        .contains("cmdstat_set:calls=1,")
+                        .containsPattern(
+                                "cmdstat_get:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0")
+                        .containsPattern("cmdstat_incr:calls=1,.*,rejected_calls=0,failed_calls=1");
+                assertThat(unix.call("INFO")).as("commandstats only with all").doesNotContain("cmdstat_");
+                assertThat(unix.call("INFO", "cpu", "memory")).contains("used_cpu_user:", "used_memory:");
+                assertThat(unix.call("INFO", "quotas"))
+                        .contains("# Quotas\r\nquota_user:", "quota_keys_used:1\r\n", "quota_keys_limit:unlimited\r\n");
+                try (RespClient tcp = new RespClient(port)) {
+                    assertThat(tcp.call("PING")).isEqualTo("+PONG\r\n");
+                    assertThat(tcp.call("HELLO", "3")).startsWith("%7\r\n");
+                    assertThat(tcp.call("CLIENT", "SETNAME", "tool")).isEqualTo("+OK\r\n");
+                    assertThat(tcp.call("GET", "k")).startsWith("-NOPERM this TCP connection has no identity");
+                    assertThat(tcp.call("SET", "k", "x")).startsWith("-NOPERM");
+                    assertThat(tcp.call("INFO")).startsWith("-NOPERM");
+                    assertThat(tcp.call("MULTI")).startsWith("-NOPERM");
+                    assertThat(tcp.call("PING")).as("still served").isEqualTo("+PONG\r\n");
+                }
+                assertThat(unix.call("GET", "k")).isEqualTo("$1\r\nv\r\n");
+            } finally {
+                s.stop();
+            }
+            String me = System.getProperty("user.name");
+            s = SharedMapServer.start(
+                    ServerConfig.defaults(root.resolve("data"), root.resolve("s.sock")),
+                    SecurityConfig.DEFAULTS,
+                    StoreConfig.DEFAULTS.withDir(root.resolve("store")),
+                    new RespConfig(true, null, 0, me));
+            try (RespClient tcp = new RespClient(s.respTcpPort())) {
+                assertThat(tcp.call("GET", "k")).isEqualTo("$1\r\nv\r\n");
+                assertThat(tcp.call("SET", "k", "w")).isEqualTo("+OK\r\n");
+                assertThat(tcp.call("CLIENT", "INFO")).contains(" user=" + me + " ");
+            } finally {
+                s.stop();
+            }
+        } finally {
+            TestDaemon.deleteTree(root);
         }
     }
 

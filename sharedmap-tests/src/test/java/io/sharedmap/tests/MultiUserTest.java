@@ -21,6 +21,7 @@ import io.sharedmap.tests.support.UnixUsers.User;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
@@ -946,6 +947,19 @@ class MultiUserTest {
                     .startsWith("NOPERM ")
                     .contains("r/doc");
             assertThat(cli(bob, resp, "APPEND", "r/doc", "bob")).startsWith("NOPERM ");
+            // a transaction on two keys, one of which bob may not write: refused whole, his own write undone
+            List<String> tx = cliStdin(bob, resp, "MULTI\nSET r/bob1 mine\nSET r/doc bob\nEXEC\n")
+                    .lines()
+                    .toList();
+            assertThat(tx)
+                    .as("redis-cli prints an error reply and a blank line")
+                    .hasSize(5);
+            assertThat(tx.subList(0, 3)).containsExactly("OK", "QUEUED", "QUEUED");
+            assertThat(tx.get(3)).startsWith("NOPERM ").contains("r/doc");
+            assertThat(root.get("r/bob1")).as("undone").isEmpty();
+            assertThat(cli(bob, resp, "RENAME", "r/doc", "r/mine")).startsWith("NOPERM ");
+            assertThat(root.get("r/mine")).as("undone").isEmpty();
+            assertThat(root.get("r/doc").orElseThrow().valueAsString()).isEqualTo("v1");
             assertThat(cli(carol, resp, "DEL", "r/doc")).startsWith("NOPERM ");
             assertThat(cli(carol, resp, "GETDEL", "r/doc")).startsWith("NOPERM ");
 
@@ -977,6 +991,19 @@ class MultiUserTest {
 
     private String cli(User user, Path resp, String... args) {
         return cli(user, resp, List.of(), args);
+    }
+
+    /** redis-cli run as {@code user} with commands on stdin, one a line, on one connection: its output. */
+    private String cliStdin(User user, Path resp, String commands) {
+        List<String> command =
+                new ArrayList<>(List.of(Tool.require("redis-cli", "redis-tools"), "-s", resp.toString()));
+        Tool.Run run = Tool.run(
+                UnixUsers.runAs(user, command),
+                commands.getBytes(StandardCharsets.UTF_8),
+                env.scratch(),
+                Duration.ofSeconds(60));
+        assertThat(run.exit()).as(run.toString()).isZero();
+        return run.out();
     }
 
     /** redis-cli run as {@code user} (setpriv): its output. */

@@ -200,9 +200,23 @@ class RespClientsTest {
                 "    pipe.set('py:tx', n * 2)",
                 "assert r.transaction(bump, 'py:tx') == [True]  # WATCH, GET, MULTI, SET, EXEC",
                 "assert r.get('py:tx') == b'22'",
+                "t = r.pipeline()  # a transaction on several keys, and a WATCH another client breaks",
+                "t.set('py:a', 1); t.incr('py:a'); t.rename('py:a', 'py:b'); t.mget('py:a', 'py:b')",
+                "assert t.execute() == [True, 2, True, [None, b'2']], 'multi-key transaction'",
+                "other = redis.Redis(unix_socket_path=sys.argv[1])",
+                "with r.pipeline() as w:",
+                "    w.watch('py:b', 'py:c')",
+                "    other.set('py:c', 'theirs')",
+                "    w.multi(); w.set('py:b', 'mine'); w.set('py:c', 'mine')",
+                "    try:",
+                "        w.execute()",
+                "        raise SystemExit('the broken WATCH did not abort')",
+                "    except redis.WatchError:",
+                "        pass",
+                "assert r.mget('py:b', 'py:c') == [b'2', b'theirs']",
                 "r.client_setname('pytest')",
                 "assert r.client_getname() == 'pytest'",
-                "assert r.dbsize() >= 1502",
+                "assert r.dbsize() >= 1504",
                 "print('PASS', len(keys))");
         Tool.Run run = Tool.run(
                 List.of(Tool.require(PYTHON, "python3"), "-c", script, resp(d).toString()),
@@ -337,6 +351,18 @@ class RespClientsTest {
             assertThat(after.version())
                     .as("RESP's write is a new version of the same key")
                     .isGreaterThan(version);
+
+            // one version for both: SM.GETVER shows the Java client's, SET ... IFVERSION is its CAS
+            assertThat(redisCli(d, "SM.GETVER", "shared:b").out())
+                    .isEqualTo("from-java+resp\n" + after.version() + "\n");
+            assertThat(redisCli(d, "SET", "shared:b", "stale", "IFVERSION", Long.toString(version))
+                            .out())
+                    .as("a stale version: not applied (redis-cli prints a null as an empty line)")
+                    .isEqualTo("\n");
+            assertThat(redisCli(d, "SET", "shared:b", "cas", "IFVERSION", Long.toString(after.version()))
+                            .out())
+                    .isEqualTo("OK\n");
+            assertThat(client.get("shared:b").orElseThrow().valueAsString()).isEqualTo("cas");
         }
         // and what the binary protocol sees of RESP's counters
         Matcher m = Pattern.compile("resp_commands:(\\d+)")

@@ -4,6 +4,7 @@ import java.math.BigDecimal;
 import java.math.MathContext;
 import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -78,6 +79,18 @@ public final class RespNumbers {
         } catch (NumberFormatException e) {
             return null;
         }
+    }
+
+    /**
+     * Whether {@code b} spells an infinity as C's {@code strtold} reads one ({@code inf} or {@code
+     * infinity}, any case, with an optional sign): a float Redis parses, whose sum cannot be stored.
+     */
+    public static boolean isInfinity(byte[] b) {
+        String s = new String(b, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
+        if (s.startsWith("+") || s.startsWith("-")) {
+            s = s.substring(1);
+        }
+        return s.equals("inf") || s.equals("infinity");
     }
 
     /** Whether {@code v} is within a long double's range (Redis's float type), so its decimal form is bounded. */

@@ -1,0 +1,66 @@
+package io.sharedmap.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sharedmap.server.MetricsConfig;
+import io.sharedmap.server.RespConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The RESP TCP and metrics options: parsed, validated, and given back as arguments for {@code sharedmap start}. */
+class ServerOptionsTest {
+    private static ServerOptions parse(String... args) {
+        ServerCommand c = new ServerCommand();
+        new CommandLine(c).parseArgs(args);
+        return c.options;
+    }
+
+    @Test
+    void respTcpAndMetrics_parsed_andGivenBackAsTheSameArguments() {
+        ServerOptions o = parse(
+                "--resp-port",
+                "6380",
+                "--resp-tcp-user",
+                "nobody",
+                "--metrics-port",
+                "0",
+                "--metrics-textfile",
+                "/tmp/x/sharedmap.prom");
+        assertThat(o.toResp()).isEqualTo(new RespConfig(true, null, 6380, "nobody"));
+        assertThat(o.toMetrics()).isEqualTo(new MetricsConfig(0, Path.of("/tmp/x/sharedmap.prom")));
+
+        List<String> args = new ArrayList<>(ServerOptions.toArgs(o.toResp()));
+        args.addAll(ServerOptions.toArgs(o.toMetrics()));
+        ServerOptions again = parse(args.toArray(String[]::new));
+        assertThat(again.toResp()).isEqualTo(o.toResp());
+        assertThat(again.toMetrics()).isEqualTo(o.toMetrics());
+
+        ServerOptions none = parse();
+        assertThat(none.toResp()).isEqualTo(RespConfig.DEFAULTS);
+        assertThat(none.toMetrics()).isEqualTo(MetricsConfig.NONE);
+        assertThat(ServerOptions.toArgs(none.toMetrics())).isEmpty();
+    }
+
+    @Test
+    void badValues_usageErrorsNamingTheOption() {
+        assertThatThrownBy(() -> parse("--resp-tcp-user", "nobody").toResp())
+                .isInstanceOf(CliException.class)
+                .hasMessageContaining("--resp-tcp-user needs --resp-port");
+        assertThatThrownBy(() -> parse("--resp-port", "70000").toResp())
+                .isInstanceOf(CliException.class)
+                .hasMessageContaining("--resp-port 70000");
+        assertThatThrownBy(() -> parse("--no-resp", "--resp-port", "1").toResp())
+                .isInstanceOf(CliException.class)
+                .hasMessageContaining("--no-resp");
+        assertThatThrownBy(() -> parse("--metrics-textfile", "/tmp/metrics.txt").toMetrics())
+                .isInstanceOf(CliException.class)
+                .hasMessageContaining(".prom");
+        assertThatThrownBy(() -> parse("--metrics-port", "-5").toMetrics())
+                .isInstanceOf(CliException.class)
+                .hasMessageContaining("--metrics-port -5");
+    }
+}
