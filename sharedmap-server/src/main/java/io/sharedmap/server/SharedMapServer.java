@@ -602,6 +602,8 @@ public final class SharedMapServer implements AutoCloseable {
         m.put("journal_bytes_written", Long.toString(e.journalBytesWritten()));
         m.put("journal_failed", Boolean.toString(e.journalFailed()));
         m.put("sessions", Integer.toString(e.sessions()));
+        m.put("keys_expired", Long.toString(e.keysExpired()));
+        m.put("expiry_deadlines", Integer.toString(e.deadlines()));
         Engine.StoreInfo si = engine.storeInfo();
         MappedStore.Stats ss = engine.storeStats();
         m.put("store_dir", engine.storeDir().toString());
