@@ -36,6 +36,8 @@ import picocli.CommandLine.Spec;
             PingCommand.class,
             ChmodCommand.class,
             ChownCommand.class,
+            ExpireCommand.class,
+            TtlCommand.class,
             LimitCommand.class,
             SuperviseCommand.class
         }, // and bench, torture when their modules are on the class path (Main.commandLine)
