@@ -38,6 +38,7 @@ import picocli.CommandLine.Spec;
             ChownCommand.class,
             ExpireCommand.class,
             TtlCommand.class,
+            WatchCommand.class,
             LimitCommand.class,
             SuperviseCommand.class
         }, // and bench, torture when their modules are on the class path (Main.commandLine)

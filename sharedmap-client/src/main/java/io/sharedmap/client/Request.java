@@ -26,7 +26,7 @@ record Request(Opcode opcode, byte[] key, byte[] value, long arg, long sequence)
      */
     boolean readsOnly() {
         return switch (opcode) {
-            case GET, SCAN, PING, STATS, VIEW, DEADLINE -> true;
+            case GET, SCAN, PING, STATS, VIEW, DEADLINE, WATCH -> true;
             case LIMIT -> arg == LimitCodec.SHOW;
             case SET, DELETE, CAS, CHMOD, CHOWN, PUT_EXPIRING, EXPIRE -> false;
         };

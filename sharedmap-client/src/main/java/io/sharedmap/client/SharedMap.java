@@ -311,6 +311,24 @@ public final class SharedMap implements PortableMap {
         return call(setRequest(key, value), Replies::set);
     }
 
+    /**
+     * Watches {@code key} (with {@code prefix}: every key starting with it; an empty prefix is every
+     * key) for every change after version {@code fromVersion} ({@code -1}: from now on): each SET,
+     * DELETE, expiry, CHMOD/CHOWN and deadline change, once, in version order, to {@code listener} on
+     * the watch's own thread; with {@code values}, a SET carries its value. Only keys this process may
+     * read are shown. The watch survives daemon restarts within this client's reconnect window,
+     * resuming after the last version seen; if that history was compacted away, the listener is told
+     * ({@link WatchListener#onCompacted}) with the version to start again from. Close the returned
+     * {@link Watcher} to stop.
+     */
+    public Watcher watch(byte[] key, boolean prefix, long fromVersion, boolean values, WatchListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        Watcher.check(key, prefix, fromVersion);
+        Watcher w = new Watcher(pool.socket(), key, prefix, values, fromVersion, options.reconnectWindow(), listener);
+        w.start();
+        return w;
+    }
+
     /** {@link #set(byte[], byte[])} with a UTF-8 key and value. */
     @Override
     public SetResult set(String key, String value) {

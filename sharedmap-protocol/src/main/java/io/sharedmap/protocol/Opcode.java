@@ -34,6 +34,8 @@ import org.jspecify.annotations.Nullable;
  *       <td>expected version, 0 = any</td><td>UPDATED, NOT_FOUND, CONFLICT</td></tr>
  *   <tr><td>DEADLINE</td><td>0x0D</td><td>key</td><td>empty</td><td>0</td>
  *       <td>FOUND (value: deadline int64, 0 = never), NOT_FOUND</td></tr>
+ *   <tr><td>WATCH</td><td>0x0E</td><td>key, or prefix</td><td>1 byte: options</td>
+ *       <td>from version (-1: from now)</td><td>WATCHING, then EVENT ... WATCH_END</td></tr>
  * </table>
  *
  * <p>Every request may also be answered with {@link Status#ERROR}.
@@ -59,7 +61,12 @@ public enum Opcode {
     /** Gives a key a new deadline, or none (0), keeping its value and version. */
     EXPIRE(0x0C),
     /** Reads a key's deadline. */
-    DEADLINE(0x0D);
+    DEADLINE(0x0D),
+    /**
+     * Turns the connection into a stream of the changes of a key or prefix ({@link WatchCodec}); the
+     * connection then carries only the daemon's push frames.
+     */
+    WATCH(0x0E);
 
     private static final Opcode[] BY_CODE = new Opcode[256];
 
@@ -105,6 +112,7 @@ public enum Opcode {
                 || this == CHOWN
                 || this == LIMIT
                 || this == PUT_EXPIRING
-                || this == EXPIRE;
+                || this == EXPIRE
+                || this == WATCH;
     }
 }

@@ -293,6 +293,12 @@ public final class RequestFramer {
                                     ? "8 (the deadline, int64)"
                                     : "the deadline (int64), then the value"));
         }
+        if (op == Opcode.WATCH && h.valueLength() != 1) {
+            return skip(
+                    h,
+                    ErrorCode.INVALID_ARGUMENT,
+                    "WATCH: value of " + h.valueLength() + " bytes; expected 1 (the options)");
+        }
         if (op == Opcode.LIMIT && (h.arg() < LimitCodec.SET || h.arg() > LimitCodec.SHOW)) {
             // before the value's length, which depends on the operation: name the real problem
             return skip(
@@ -312,6 +318,7 @@ public final class RequestFramer {
                 && op != Opcode.CHMOD
                 && op != Opcode.CHOWN
                 && op != Opcode.LIMIT
+                && op != Opcode.WATCH
                 && h.keyLength() != 0) {
             return skip(h, ErrorCode.INVALID_ARGUMENT, op + ": takes no key but got " + h.keyLength() + " bytes");
         }
@@ -343,6 +350,7 @@ public final class RequestFramer {
         }
         String argProblem = switch (op) {
             case DELETE, CAS, EXPIRE -> h.arg() < 0 ? "expected version " + h.arg() + " is negative" : null;
+            case WATCH -> h.arg() < -1 ? "from version " + h.arg() + " is below -1 (-1: from now)" : null;
             case PUT_EXPIRING ->
                 h.arg() < FrameDescriptor.ARG_ANY_VERSION
                         ? "expected version " + h.arg() + " is below -1 (-1: any version, a SET)"

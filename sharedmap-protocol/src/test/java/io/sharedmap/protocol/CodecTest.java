@@ -150,7 +150,7 @@ class CodecTest {
         assertThat(Opcode.fromCode(0x08)).isEqualTo(Opcode.CHOWN);
         assertThat(Opcode.fromCode(0x09)).isEqualTo(Opcode.LIMIT);
         assertThat(Opcode.fromCode(0x0A)).isEqualTo(Opcode.VIEW);
-        assertThat(Opcode.fromCode(0x0E)).isNull();
+        assertThat(Opcode.fromCode(0x0F)).isNull();
         assertThat(Opcode.fromCode(-1)).isNull();
         assertThat(Opcode.fromCode(256)).isNull();
         Map<Status, Integer> status = new LinkedHashMap<>();

@@ -8,6 +8,7 @@ import io.sharedmap.protocol.FrameDescriptor;
 import io.sharedmap.protocol.FrameHeader;
 import io.sharedmap.protocol.HelloCodec;
 import io.sharedmap.protocol.LimitCodec;
+import io.sharedmap.protocol.Opcode;
 import io.sharedmap.protocol.ProtocolException;
 import io.sharedmap.protocol.RequestFramer;
 import io.sharedmap.protocol.ScanCodec;
@@ -236,6 +237,16 @@ final class Connection implements ClientConnection {
             }
             case RequestFramer.Request q -> {
                 stats.ops[q.opcode().ordinal()].increment();
+                if (q.opcode() == Opcode.WATCH) {
+                    // The connection becomes the watch's push stream: the replies owed go out first.
+                    try {
+                        flush();
+                        new WatchPump(channel, engine.watches(), caller, server::stopping, peer).run(q);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                    return false;
+                }
                 queue(execute(q));
                 return true;
             }
@@ -280,6 +291,7 @@ final class Connection implements ClientConnection {
                 case PUT_EXPIRING -> putExpiring(q);
                 case EXPIRE -> write(engine.setDeadline(caller, q.key(), q.arg(), deadlineOf(q, 0)));
                 case DEADLINE -> deadline(q);
+                case WATCH -> throw new IllegalStateException("WATCH is served by WatchPump, not execute");
                 case SCAN -> scan(q);
                 case PING -> new Reply(Status.PONG, 0, EMPTY, q.value(), 0, 0);
                 case STATS -> new Reply(Status.STATS, 0, EMPTY, StatsCodec.encode(server.statsSnapshot()), 0, 0);

@@ -635,6 +635,11 @@ public final class SharedMapServer implements AutoCloseable {
         return m;
     }
 
+    /** Whether {@link #stop} has begun (a watch ends then, telling its client where to resume). */
+    boolean stopping() {
+        return stopping;
+    }
+
     /**
      * Stops like rmmod after rcu_barrier: refuse new work, finish requests in flight, sync, release.
      * Idempotent; blocks until stopped. Safe to call from a shutdown hook.

@@ -144,6 +144,8 @@ public final class Engine implements AutoCloseable {
     private final PriorityQueue<Due> deadlines = new PriorityQueue<>((a, b) -> Long.compare(a.deadline, b.deadline));
 
     private final AtomicLong keysExpired = new AtomicLong();
+    /** Watches: every applied change is offered to them (the journal leader's hook, see {@link Applier}). */
+    private final WatchHub watches;
     /** Open once the store's deadlines are loaded (at open, in the background). */
     private final CountDownLatch deadlinesLoaded = new CountDownLatch(1);
 
@@ -181,6 +183,7 @@ public final class Engine implements AutoCloseable {
         this.recovery = r.report();
         this.sessions = r.sessions();
         this.lastDeleteVersion.set(r.lastVersion()); // every deletion so far is durable
+        this.watches = new WatchHub(config.dir(), r.lastVersion());
         this.journal = new Journal(
                 config.dir(),
                 config.durability(),
@@ -733,7 +736,13 @@ public final class Engine implements AutoCloseable {
             byte[] removedVersion =
                     ByteBuffer.allocate(8).putLong(old.version()).array();
             long v = journal.append(
-                    TYPE_DELETE, sequence == 0 ? 0 : FLAG_SEQUENCED, clientId, sequence, key, removedVersion, null);
+                    TYPE_DELETE,
+                    FLAG_OWNED | (sequence == 0 ? 0 : FLAG_SEQUENCED),
+                    clientId,
+                    sequence,
+                    key,
+                    removedVersion,
+                    old.owner());
             lastDeleteVersion.accumulateAndGet(v, Math::max);
             publish(k, old, new Pending(null, 0, null, v, 0));
             accounts.release(old.owner(), 1, key.length + old.valueLength());
@@ -758,7 +767,7 @@ public final class Engine implements AutoCloseable {
             return old;
         }
         byte[] removedVersion = ByteBuffer.allocate(8).putLong(old.version()).array();
-        long v = journal.append(TYPE_DELETE, FLAG_EXPIRED, 0, 0, k.bytes, removedVersion, null);
+        long v = journal.append(TYPE_DELETE, FLAG_EXPIRED | FLAG_OWNED, 0, 0, k.bytes, removedVersion, old.owner());
         lastDeleteVersion.accumulateAndGet(v, Math::max);
         publish(k, old, new Pending(null, 0, null, v, 0));
         accounts.release(old.owner(), 1, k.bytes.length + old.valueLength());
@@ -795,7 +804,7 @@ public final class Engine implements AutoCloseable {
             if (expectedVersion != 0 && old.version() != expectedVersion) {
                 return new Write(Outcome.CONFLICT, old.version(), old.version());
             }
-            long v = journal.append(TYPE_DEADLINE, FLAG_DEADLINE, 0, 0, key, EMPTY, null, deadline);
+            long v = journal.append(TYPE_DEADLINE, FLAG_DEADLINE | FLAG_OWNED, 0, 0, key, EMPTY, old.owner(), deadline);
             pending.put(k, new Pending(old.value(), old.version(), old.owner(), v, deadline));
             if (deadline != 0) {
                 noteDeadline(key, deadline);
@@ -1445,6 +1454,11 @@ public final class Engine implements AutoCloseable {
                 deadlinesPending());
     }
 
+    /** The watches of this engine's changes. */
+    public WatchHub watches() {
+        return watches;
+    }
+
     /** Keys with a change queued and not yet in the store (for STATS and tests: few at rest). */
     public int pendingChanges() {
         return pending.size();
@@ -1462,6 +1476,7 @@ public final class Engine implements AutoCloseable {
             } catch (IOException e) {
                 throw new StoreApplyException(storeDir(), e);
             }
+            watches.publish(batch); // durable and in the store: watchers may see it (never blocks)
             for (Journal.Pending p : batch) {
                 if (p.changeKind() != MappedStore.Change.NONE) {
                     settle(p);

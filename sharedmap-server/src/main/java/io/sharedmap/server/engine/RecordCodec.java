@@ -154,8 +154,8 @@ final class RecordCodec {
         int allowedFlags = switch (type) {
             case TYPE_PUT -> FLAG_SEQUENCED | FLAG_CREATED | FLAG_OWNED | FLAG_DEADLINE;
             case TYPE_META -> FLAG_OWNED;
-            case TYPE_DEADLINE -> FLAG_DEADLINE;
-            case TYPE_DELETE -> FLAG_SEQUENCED | FLAG_EXPIRED;
+            case TYPE_DEADLINE -> FLAG_DEADLINE | FLAG_OWNED;
+            case TYPE_DELETE -> FLAG_SEQUENCED | FLAG_EXPIRED | FLAG_OWNED;
             case TYPE_OUTCOME -> FLAG_SEQUENCED;
             default -> 0;
         };

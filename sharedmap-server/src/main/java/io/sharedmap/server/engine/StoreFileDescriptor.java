@@ -77,7 +77,9 @@ package io.sharedmap.server.engine;
  * the CRC. A PUT without it has no deadline (a SET clears one). {@link #TYPE_DEADLINE} (key, empty
  * value, the deadline field; 0 = none) gives the key a new deadline, or removes it, without changing
  * its value, owner or entry version. {@link #FLAG_EXPIRED} on a DELETE: the daemon removed the key
- * because its deadline passed (an expiry; never sequenced).
+ * because its deadline passed (an expiry; never sequenced). From format 4 on, a DELETE and a
+ * DEADLINE record also carry {@link #FLAG_OWNED}: the owner of the entry removed or changed (so that
+ * a watcher replaying the journal is shown only keys it may read).
  */
 public final class StoreFileDescriptor {
     public static final long SEGMENT_MAGIC = 0x534D_4150_4A52_4E4CL; // "SMAPJRNL"
