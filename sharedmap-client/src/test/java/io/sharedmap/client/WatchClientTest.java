@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -101,6 +102,36 @@ class WatchClientTest {
             assertThat(c.events.get(1)).isEqualTo(v3 + " SET k=3");
             assertThat(w.lastVersion()).isGreaterThanOrEqualTo(v3);
             assertThat(c.errors).isEmpty();
+        }
+    }
+
+    @Test
+    void aListenerTooSlow_isCutByTheDaemon_andTheWatchResumesWithoutLosingAChange() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        List<Long> versions = new CopyOnWriteArrayList<>();
+        WatchListener slow = e -> {
+            if (e.kind() == WatchEvent.Kind.PROGRESS) {
+                return;
+            }
+            try {
+                release.await(); // stuck until the test has written everything
+            } catch (InterruptedException x) {
+                Thread.currentThread().interrupt();
+            }
+            versions.add(e.version());
+        };
+        int n = 40_000;
+        try (Watcher w = map.watch("slow/".getBytes(StandardCharsets.UTF_8), true, -1, false, slow)) {
+            await("the watch is open", () -> w.lastVersion() >= 0);
+            Pipeline p = map.pipelined();
+            for (int i = 0; i < n; i++) {
+                p.set(("slow/" + (i % 100)).getBytes(StandardCharsets.UTF_8), new byte[] {1});
+            }
+            p.sync();
+            await("the daemon cuts the watch", () -> Long.parseLong(map.stats().get("watches_fell_behind")) >= 1);
+            release.countDown();
+            await("every change, after the resume", () -> versions.size() >= n);
+            assertThat(versions).hasSize(n).isSorted().doesNotHaveDuplicates();
         }
     }
 

@@ -604,6 +604,8 @@ public final class SharedMapServer implements AutoCloseable {
         m.put("sessions", Integer.toString(e.sessions()));
         m.put("keys_expired", Long.toString(e.keysExpired()));
         m.put("expiry_deadlines", Integer.toString(e.deadlines()));
+        m.put("watches", Integer.toString(engine.watches().watches()));
+        m.put("watches_fell_behind", Long.toString(engine.watches().fellBehind()));
         Engine.StoreInfo si = engine.storeInfo();
         MappedStore.Stats ss = engine.storeStats();
         m.put("store_dir", engine.storeDir().toString());

@@ -105,6 +105,8 @@ public final class WatchHub {
     private final AtomicLong published;
 
     private final CopyOnWriteArrayList<Subscription> subscriptions = new CopyOnWriteArrayList<>();
+    /** Watches cut because their queue overflowed. */
+    private final AtomicLong fellBehind = new AtomicLong();
 
     WatchHub(Path dir, long lastVersion) {
         this.dir = dir;
@@ -114,6 +116,11 @@ public final class WatchHub {
     /** The last version published to watchers. */
     public long publishedVersion() {
         return published.get();
+    }
+
+    /** Watches cut so far because they fell behind (for STATS). */
+    public long fellBehind() {
+        return fellBehind.get();
     }
 
     /** Watches open now (for STATS). */
@@ -351,6 +358,7 @@ public final class WatchHub {
             Event shown = shown(e);
             if (queued.get() >= QUEUE_EVENTS || queuedBytes.get() + shown.bytes() > QUEUE_BYTES) {
                 fellBehindAt = e.version() - 1;
+                hub.fellBehind.incrementAndGet();
                 return true;
             }
             queue.add(shown);
