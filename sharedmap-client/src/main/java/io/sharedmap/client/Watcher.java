@@ -151,6 +151,7 @@ public final class Watcher implements AutoCloseable {
             ByteBuffer hello = ByteBuffer.allocate(8);
             HelloCodec.writeClientHello(hello, FrameDescriptor.PROTOCOL_VERSION);
             writeAll(c, hello.flip());
+            in.clear().flip(); // a new connection: nothing buffered
             Frame h = read(c);
             if (h.status != Status.HELLO) {
                 throw failure(h);
@@ -230,27 +231,48 @@ public final class Watcher implements AutoCloseable {
 
     private record Frame(Status status, byte[] key, byte[] value, long version) {}
 
-    private static Frame read(SocketChannel c) throws IOException {
-        ByteBuffer h = ByteBuffer.allocate(FrameDescriptor.HEADER_LENGTH);
-        readFully(c, h);
-        h.flip();
-        FrameHeader fh = FrameHeader.read(h);
+    /** Frames are read through this buffer: one system call brings many small events. */
+    private final ByteBuffer in = ByteBuffer.allocate(64 << 10).flip();
+
+    private Frame read(SocketChannel c) throws IOException {
+        fill(c, FrameDescriptor.HEADER_LENGTH);
+        FrameHeader fh = FrameHeader.read(in);
         Status s = Status.fromCode(fh.type());
         if (s == null || fh.framingProblem(0) != null || fh.keyLength() > FrameDescriptor.MAX_KEY_LENGTH) {
             throw Errors.violation("bad frame on a watch (type " + fh.type() + ")");
         }
-        ByteBuffer k = ByteBuffer.allocate(fh.keyLength());
-        ByteBuffer v = ByteBuffer.allocate(fh.valueLength());
-        readFully(c, k);
-        readFully(c, v);
-        return new Frame(s, k.array(), v.array(), fh.arg());
+        byte[] k = new byte[fh.keyLength()];
+        byte[] v = new byte[fh.valueLength()];
+        take(c, k);
+        take(c, v);
+        return new Frame(s, k, v, fh.arg());
     }
 
-    private static void readFully(SocketChannel c, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            if (c.read(b) < 0) {
-                throw new EOFException("the daemon closed the watch's connection");
+    /** Makes at least {@code n} (at most the buffer's size) bytes readable in {@link #in}. */
+    private void fill(SocketChannel c, int n) throws IOException {
+        if (in.remaining() >= n) {
+            return;
+        }
+        in.compact();
+        try {
+            while (in.position() < n) {
+                if (c.read(in) < 0) {
+                    throw new EOFException("the daemon closed the watch's connection");
+                }
             }
+        } finally {
+            in.flip();
+        }
+    }
+
+    /** Copies the next {@code b.length} bytes into {@code b}, reading as needed. */
+    private void take(SocketChannel c, byte[] b) throws IOException {
+        int off = 0;
+        while (off < b.length) {
+            fill(c, 1);
+            int n = Math.min(in.remaining(), b.length - off);
+            in.get(b, off, n);
+            off += n;
         }
     }
 
