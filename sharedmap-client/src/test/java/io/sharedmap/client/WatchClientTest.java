@@ -136,6 +136,26 @@ class WatchClientTest {
     }
 
     @Test
+    void anIdleWatch_isNotTakenForAStalledConnection() throws Exception {
+        try (TestDaemon quick = TestDaemon.start(c -> c.withStallTimeoutMs(1000));
+                SharedMap m = SharedMap.connect(quick.socket)) {
+            Collector c = new Collector();
+            try (Watcher w = m.watch("k".getBytes(StandardCharsets.UTF_8), false, -1, false, c)) {
+                await("the watch is open", () -> w.lastVersion() >= 0);
+                long openedAt = System.nanoTime();
+                // several stall timeouts (and their checks) go by while the watch is idle
+                await("3 s", () -> System.nanoTime() - openedAt > TimeUnit.SECONDS.toNanos(3));
+                long v = m.set("k", "1").version();
+                await("the change", () -> c.events.size() == 1);
+                assertThat(c.events).containsExactly(v + " SET k");
+                assertThat(m.stats().get("connections_stalled_closed"))
+                        .as("the watch's connection was never closed as stalled")
+                        .isEqualTo("0");
+            }
+        }
+    }
+
+    @Test
     void aWatchFromVersionZero_andBadArguments() {
         Collector c = new Collector();
         try (Watcher w = map.watch("k".getBytes(), false, 0, false, c)) {

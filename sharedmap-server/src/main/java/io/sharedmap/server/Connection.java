@@ -241,7 +241,15 @@ final class Connection implements ClientConnection {
                     // The connection becomes the watch's push stream: the replies owed go out first.
                     try {
                         flush();
-                        new WatchPump(channel, engine.watches(), caller, server::stopping, peer).run(q);
+                        frameStartedNanos = 0; // the stall checks now see only the pump's writes
+                        new WatchPump(
+                                        channel,
+                                        engine.watches(),
+                                        caller,
+                                        server::stopping,
+                                        peer,
+                                        t -> writeStartedNanos = t)
+                                .run(q);
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }

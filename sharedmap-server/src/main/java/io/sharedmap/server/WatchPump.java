@@ -15,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongConsumer;
 
 /**
  * The connection's side of a watch: once a WATCH is accepted, its connection carries only push
@@ -23,6 +24,11 @@ import java.util.function.BooleanSupplier;
  * for a second and the daemon has moved on, and finally one WATCH_END (fell behind, history
  * compacted, daemon stopping), after which the connection closes. A client cancels by closing the
  * connection (the next write fails).
+ *
+ * <p>A client that stops reading blocks the pump's write: the daemon's stall timeout closes such a
+ * connection as it closes any other whose replies are not read (the pump reports its writes).
+ * Meanwhile the subscription, not drained, is cut as fallen behind, so the daemon's memory stays
+ * bounded either way.
  *
  * <p>Threads: today it runs on the connection's own thread, which parks between events; the hub's
  * ready callback (called by the journal's leader, which must never block) only unparks it. It holds
@@ -43,8 +49,17 @@ final class WatchPump {
     private final BooleanSupplier stopping;
     private final String peer;
     private final ByteBuffer out = ByteBuffer.allocateDirect(64 << 10);
+    /** Told when a write starts ({@code System.nanoTime()}) and ends (0): a client that stops reading is a stall. */
+    private final LongConsumer writing;
 
-    WatchPump(SpinChannel channel, WatchHub hub, Caller caller, BooleanSupplier stopping, String peer) {
+    WatchPump(
+            SpinChannel channel,
+            WatchHub hub,
+            Caller caller,
+            BooleanSupplier stopping,
+            String peer,
+            LongConsumer writing) {
+        this.writing = writing;
         this.channel = channel;
         this.hub = hub;
         this.caller = caller;
@@ -179,12 +194,22 @@ final class WatchPump {
         }
         ByteBuffer header = ByteBuffer.allocate(FrameDescriptor.HEADER_LENGTH);
         FrameHeader.write(header, status.code(), flags, key.length, value.length, version);
-        channel.write(new ByteBuffer[] {header.flip(), ByteBuffer.wrap(key), ByteBuffer.wrap(value)});
+        writing.accept(System.nanoTime());
+        try {
+            channel.write(new ByteBuffer[] {header.flip(), ByteBuffer.wrap(key), ByteBuffer.wrap(value)});
+        } finally {
+            writing.accept(0);
+        }
     }
 
     private void flush() throws IOException {
         out.flip();
-        channel.write(out);
+        writing.accept(System.nanoTime());
+        try {
+            channel.write(out);
+        } finally {
+            writing.accept(0);
+        }
         out.clear();
     }
 }
