@@ -23,6 +23,9 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.concurrent.Flow;
+import java.util.concurrent.SubmissionPublisher;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -327,6 +330,81 @@ public final class SharedMap implements PortableMap {
         Watcher w = new Watcher(pool.socket(), key, prefix, values, fromVersion, options.reconnectWindow(), listener);
         w.start();
         return w;
+    }
+
+    /**
+     * {@link #watch} as a {@link Flow.Publisher}: each subscriber gets a watch of its own, started
+     * when it subscribes and stopped when it cancels, delivered through a {@link SubmissionPublisher}
+     * (on the common pool) with its default buffer. A subscriber that does not keep up holds the
+     * watch's thread; the daemon then cuts the watch as fallen behind and it resumes where it was,
+     * so nothing is lost. Compacted history ends the stream with {@link HistoryCompactedException};
+     * a watch that cannot reach the daemon within the reconnect window, with its {@link
+     * SharedMapException}.
+     */
+    public Flow.Publisher<WatchEvent> watchPublisher(byte[] key, boolean prefix, long fromVersion, boolean values) {
+        Watcher.check(key, prefix, fromVersion);
+        byte[] k = key.clone();
+        return subscriber -> {
+            Objects.requireNonNull(subscriber, "subscriber");
+            SubmissionPublisher<WatchEvent> pub = new SubmissionPublisher<>();
+            AtomicReference<@Nullable Watcher> running = new AtomicReference<>();
+            pub.subscribe(new Flow.Subscriber<WatchEvent>() {
+                @Override
+                public void onSubscribe(Flow.Subscription s) {
+                    subscriber.onSubscribe(new Flow.Subscription() {
+                        @Override
+                        public void request(long n) {
+                            s.request(n);
+                        }
+
+                        @Override
+                        public void cancel() {
+                            s.cancel();
+                            Watcher w = running.getAndSet(null);
+                            if (w != null) {
+                                w.close();
+                            }
+                            pub.close();
+                        }
+                    });
+                }
+
+                @Override
+                public void onNext(WatchEvent item) {
+                    subscriber.onNext(item);
+                }
+
+                @Override
+                public void onError(Throwable throwable) {
+                    subscriber.onError(throwable);
+                }
+
+                @Override
+                public void onComplete() {
+                    subscriber.onComplete();
+                }
+            });
+            Watcher started = watch(k, prefix, fromVersion, values, new WatchListener() {
+                @Override
+                public void onEvent(WatchEvent event) {
+                    pub.submit(event); // blocks while this subscriber's buffer is full
+                }
+
+                @Override
+                public void onCompacted(long currentVersion) {
+                    pub.closeExceptionally(new HistoryCompactedException(currentVersion));
+                }
+
+                @Override
+                public void onError(SharedMapException error) {
+                    pub.closeExceptionally(error);
+                }
+            });
+            running.set(started);
+            if (pub.isClosed() && running.compareAndSet(started, null)) {
+                started.close(); // cancelled while it started
+            }
+        };
     }
 
     /** {@link #set(byte[], byte[])} with a UTF-8 key and value. */

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -153,6 +154,46 @@ class WatchClientTest {
                         .isEqualTo("0");
             }
         }
+    }
+
+    @Test
+    void aPublisher_deliversToItsSubscriber_andCancellingStopsTheWatch() {
+        List<String> got = new CopyOnWriteArrayList<>();
+        Flow.Subscription[] subscription = {null};
+        map.watchPublisher("p/".getBytes(StandardCharsets.UTF_8), true, -1, true)
+                .subscribe(new Flow.Subscriber<WatchEvent>() {
+                    @Override
+                    public void onSubscribe(Flow.Subscription s) {
+                        subscription[0] = s;
+                        s.request(Long.MAX_VALUE);
+                    }
+
+                    @Override
+                    public void onNext(WatchEvent e) {
+                        if (e.kind() != WatchEvent.Kind.PROGRESS) {
+                            got.add(e.keyAsString() + "=" + new String(e.value(), StandardCharsets.UTF_8));
+                        }
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        got.add("error " + t);
+                    }
+
+                    @Override
+                    public void onComplete() {
+                        got.add("complete");
+                    }
+                });
+        await("the watch is open", () -> map.stats().get("watches").equals("1"));
+        map.set("p/a", "1");
+        map.set("p/b", "2");
+        await("two events", () -> got.size() == 2);
+        assertThat(got).containsExactly("p/a=1", "p/b=2");
+        subscription[0].cancel();
+        await(
+                "the daemon's side of the watch ends",
+                () -> map.stats().get("watches").equals("0"));
     }
 
     @Test
