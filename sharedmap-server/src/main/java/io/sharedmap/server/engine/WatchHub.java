@@ -45,6 +45,7 @@ import org.jspecify.annotations.Nullable;
  * must not block (the server's pump unparks its thread). No I/O happens under the lock.
  */
 public final class WatchHub {
+    private static final System.Logger LOG = System.getLogger(WatchHub.class.getName());
     /** Events kept in memory for watches that start in the recent past. */
     static final int RING_EVENTS = 65_536;
     /** Bytes of keys and values kept in memory for them. */
@@ -128,8 +129,25 @@ public final class WatchHub {
         return subscriptions.size();
     }
 
-    /** Journal's leader, after the store took {@code batch}: offers each change to the watches. */
+    /**
+     * Journal's leader, after the store took {@code batch}: offers each change to the watches. Never
+     * throws: a fault here must not fail the journal; the watches are then cut ("fell behind") so
+     * that they resume from the history, which has every change.
+     */
     void publish(List<Journal.Pending> batch) {
+        try {
+            offerAll(batch);
+        } catch (RuntimeException | Error e) {
+            LOG.log(System.Logger.Level.ERROR, "watch publication failed; cutting every watch", e);
+            long before = batch.getFirst().version() - 1;
+            published.accumulateAndGet(batch.getLast().version(), Math::max);
+            for (Subscription s : subscriptions) {
+                s.cut(before);
+            }
+        }
+    }
+
+    private void offerAll(List<Journal.Pending> batch) {
         List<Subscription> woken = new ArrayList<>();
         lock.lock();
         try {
@@ -410,6 +428,22 @@ public final class WatchHub {
                 }
                 reached = hub.readSegments(reached, oldest - 1, this, sink);
             }
+        }
+
+        /** Ends this watch as fallen behind at {@code version} (if not already), and wakes its subscriber. */
+        void cut(long version) {
+            if (fellBehindAt < 0) {
+                fellBehindAt = Math.min(version, lastQueued());
+            }
+            ready.run();
+        }
+
+        private long lastQueued() {
+            long last = start;
+            for (Event e : queue) {
+                last = Math.max(last, e.version());
+            }
+            return last;
         }
 
         /** The next queued change, or null. */
