@@ -83,10 +83,10 @@ class ExpiryClientTest {
 
     @Test
     void keysExpire_forDirectAndSocketReads() {
-        map.set(b("short"), b("x"), Duration.ofMillis(300));
-        CasResult lock = map.compareAndSet(b("lock"), 0, b("me"), Duration.ofMillis(300));
+        map.set(b("short"), b("x"), Duration.ofSeconds(2));
+        CasResult lock = map.compareAndSet(b("lock"), 0, b("me"), Duration.ofSeconds(2));
         assertThat(lock).isInstanceOf(CasResult.Applied.class);
-        assertThat(map.compareAndSet(b("lock"), 0, b("you"), Duration.ofMillis(300)))
+        assertThat(map.compareAndSet(b("lock"), 0, b("you"), Duration.ofSeconds(2)))
                 .isInstanceOf(CasResult.Conflict.class);
         map.expireAt(b("now"), Instant.now()); // absent key: nothing
         map.set("past", "p");

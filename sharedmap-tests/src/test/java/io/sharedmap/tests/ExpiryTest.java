@@ -40,7 +40,7 @@ class ExpiryTest {
     void aKeySetWithTtl_fromTheCli_disappears() {
         DaemonProcess daemon = env.startDaemon(env.daemonSpec());
         String socket = daemon.socket().toString();
-        Cli.Result set = Cli.run("set", "--socket", socket, "--ttl", "3s", "session/1", "alive");
+        Cli.Result set = Cli.run("set", "--socket", socket, "--ttl", "5s", "session/1", "alive");
         assertThat(set.exitCode()).as(set.err()).isZero();
         assertThat(set.out()).isEqualTo("created\n");
         Cli.Result kept = Cli.run("set", "--socket", socket, "plain", "stays");
@@ -107,9 +107,9 @@ class ExpiryTest {
     void aLockWhoseHolderIsKilled_isReleasedByItsTtl() {
         DaemonProcess daemon = env.startDaemon(env.daemonSpec());
         String socket = daemon.socket().toString();
-        ChildProcess first = env.startClient("holder-a", LeaseMain.class, List.of(socket, "lock", "1500", "a"));
+        ChildProcess first = env.startClient("holder-a", LeaseMain.class, List.of(socket, "lock", "5000", "a"));
         first.awaitCount("ACQUIRED", 1, WAIT);
-        ChildProcess second = env.startClient("holder-b", LeaseMain.class, List.of(socket, "lock", "1500", "b"));
+        ChildProcess second = env.startClient("holder-b", LeaseMain.class, List.of(socket, "lock", "5000", "b"));
         // Five keep-alives: the lease lives well past its first deadline while its holder does.
         first.awaitCount("RENEWED", 5, WAIT);
         assertThat(second.count("ACQUIRED"))
