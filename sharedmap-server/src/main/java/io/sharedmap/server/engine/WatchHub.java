@@ -196,13 +196,20 @@ public final class WatchHub {
      * first; later ones arrive in its queue, and {@code ready} is called (by the journal's leader:
      * it must not block) when some do or when the watch ends.
      *
-     * @throws HistoryCompactedException if the changes after {@code from} are no longer all kept
+     * @throws HistoryCompactedException if the changes after {@code from} are no longer all kept, or
+     *     {@code from} is a version this daemon never reached
      */
     public Subscription subscribe(Caller caller, byte[] key, boolean prefix, boolean values, long from, Runnable ready)
             throws HistoryCompactedException {
         long start = from < 0 ? published.get() : from;
         if (start > published.get()) {
-            start = published.get(); // a future version: every change from now on is after it
+            // The watcher has seen versions this daemon never published (another data directory):
+            // its history is not this one's. It must read the current state again.
+            throw new HistoryCompactedException(
+                    "version " + start + " is ahead of this daemon's last version " + published.get()
+                            + " (another data directory?); read the current state and watch from version "
+                            + published.get(),
+                    published.get());
         }
         Subscription s = new Subscription(this, caller, key, prefix, values, start, ready);
         if (start < published.get()) {

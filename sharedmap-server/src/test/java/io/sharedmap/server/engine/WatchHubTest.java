@@ -148,6 +148,11 @@ class WatchHubTest {
             e.awaitDurable(live);
             assertThat(drain(s)).as("then live, without a gap").containsExactly(live + " SET k9=live");
 
+            long ahead = e.watches().publishedVersion() + 100;
+            assertThatThrownBy(() -> e.watches().subscribe(Caller.ROOT, b("k"), true, true, ahead, () -> {}))
+                    .isInstanceOf(WatchHub.HistoryCompactedException.class)
+                    .hasMessageContaining("is ahead of this daemon's last version");
+
             e.snapshot(); // prunes the segments before it
             e.awaitDurable(e.set(b("k0"), b("after")).visibleVersion());
             assertThatThrownBy(() -> e.watches().subscribe(Caller.ROOT, b("k"), true, true, from, () -> {}))
