@@ -36,6 +36,9 @@ import picocli.CommandLine.Spec;
             PingCommand.class,
             ChmodCommand.class,
             ChownCommand.class,
+            ExpireCommand.class,
+            TtlCommand.class,
+            WatchCommand.class,
             LimitCommand.class,
             SuperviseCommand.class
         }, // and bench, torture when their modules are on the class path (Main.commandLine)

@@ -15,6 +15,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -46,6 +47,29 @@ final class Replies {
             case NOT_FOUND -> new DeleteResult(DeleteResult.Outcome.NOT_FOUND, r.arg());
             case CONFLICT -> new DeleteResult(DeleteResult.Outcome.CONFLICT, r.arg());
             default -> throw unexpected(Opcode.DELETE, r);
+        };
+    }
+
+    /** EXPIRE: whether the key was there (at the expected version) and now has the deadline. */
+    static boolean expire(Reply r) {
+        return switch (status(Opcode.EXPIRE, r)) {
+            case UPDATED -> true;
+            case NOT_FOUND, CONFLICT -> false;
+            default -> throw unexpected(Opcode.EXPIRE, r);
+        };
+    }
+
+    /** DEADLINE: the key's deadline, epoch milliseconds (0: never); empty if the key is absent. */
+    static OptionalLong deadline(Reply r) {
+        return switch (status(Opcode.DEADLINE, r)) {
+            case FOUND -> {
+                if (r.value().length != 8) {
+                    throw unexpected(Opcode.DEADLINE, r);
+                }
+                yield OptionalLong.of(ByteBuffer.wrap(r.value()).getLong());
+            }
+            case NOT_FOUND -> OptionalLong.empty();
+            default -> throw unexpected(Opcode.DEADLINE, r);
         };
     }
 

@@ -17,7 +17,7 @@ record Request(Opcode opcode, byte[] key, byte[] value, long arg, long sequence)
 
     /** Whether this request changes the map (SET, CAS, DELETE): the requests a session numbers. */
     boolean isChange() {
-        return opcode == Opcode.SET || opcode == Opcode.CAS || opcode == Opcode.DELETE;
+        return opcode == Opcode.SET || opcode == Opcode.CAS || opcode == Opcode.DELETE || opcode == Opcode.PUT_EXPIRING;
     }
 
     /**
@@ -26,9 +26,9 @@ record Request(Opcode opcode, byte[] key, byte[] value, long arg, long sequence)
      */
     boolean readsOnly() {
         return switch (opcode) {
-            case GET, SCAN, PING, STATS, VIEW -> true;
+            case GET, SCAN, PING, STATS, VIEW, DEADLINE, WATCH -> true;
             case LIMIT -> arg == LimitCodec.SHOW;
-            case SET, DELETE, CAS, CHMOD, CHOWN -> false;
+            case SET, DELETE, CAS, CHMOD, CHOWN, PUT_EXPIRING, EXPIRE -> false;
         };
     }
 

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -19,8 +20,12 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.concurrent.Flow;
+import java.util.concurrent.SubmissionPublisher;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -309,10 +314,218 @@ public final class SharedMap implements PortableMap {
         return call(setRequest(key, value), Replies::set);
     }
 
+    /**
+     * Watches {@code key} (with {@code prefix}: every key starting with it; an empty prefix is every
+     * key) for every change after version {@code fromVersion} ({@code -1}: from now on): each SET,
+     * DELETE, expiry, CHMOD/CHOWN and deadline change, once, in version order, to {@code listener} on
+     * the watch's own thread; with {@code values}, a SET carries its value. Only keys this process may
+     * read are shown. The watch survives daemon restarts within this client's reconnect window,
+     * resuming after the last version seen; if that history was compacted away, the listener is told
+     * ({@link WatchListener#onCompacted}) with the version to start again from. Close the returned
+     * {@link Watcher} to stop.
+     */
+    public Watcher watch(byte[] key, boolean prefix, long fromVersion, boolean values, WatchListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        Watcher.check(key, prefix, fromVersion);
+        Watcher w = new Watcher(pool.socket(), key, prefix, values, fromVersion, options.reconnectWindow(), listener);
+        w.start();
+        return w;
+    }
+
+    /**
+     * {@link #watch} as a {@link Flow.Publisher}: each subscriber gets a watch of its own, started
+     * when it subscribes and stopped when it cancels, delivered through a {@link SubmissionPublisher}
+     * (on the common pool) with its default buffer. A subscriber that does not keep up holds the
+     * watch's thread; the daemon then cuts the watch as fallen behind and it resumes where it was,
+     * so nothing is lost. Compacted history ends the stream with {@link HistoryCompactedException};
+     * a watch that cannot reach the daemon within the reconnect window, with its {@link
+     * SharedMapException}.
+     */
+    public Flow.Publisher<WatchEvent> watchPublisher(byte[] key, boolean prefix, long fromVersion, boolean values) {
+        Watcher.check(key, prefix, fromVersion);
+        byte[] k = key.clone();
+        return subscriber -> {
+            Objects.requireNonNull(subscriber, "subscriber");
+            SubmissionPublisher<WatchEvent> pub = new SubmissionPublisher<>();
+            AtomicReference<@Nullable Watcher> running = new AtomicReference<>();
+            pub.subscribe(new Flow.Subscriber<WatchEvent>() {
+                @Override
+                public void onSubscribe(Flow.Subscription s) {
+                    subscriber.onSubscribe(new Flow.Subscription() {
+                        @Override
+                        public void request(long n) {
+                            s.request(n);
+                        }
+
+                        @Override
+                        public void cancel() {
+                            s.cancel();
+                            Watcher w = running.getAndSet(null);
+                            if (w != null) {
+                                w.close();
+                            }
+                            pub.close();
+                        }
+                    });
+                }
+
+                @Override
+                public void onNext(WatchEvent item) {
+                    subscriber.onNext(item);
+                }
+
+                @Override
+                public void onError(Throwable throwable) {
+                    subscriber.onError(throwable);
+                }
+
+                @Override
+                public void onComplete() {
+                    subscriber.onComplete();
+                }
+            });
+            Watcher started = watch(k, prefix, fromVersion, values, new WatchListener() {
+                @Override
+                public void onEvent(WatchEvent event) {
+                    pub.submit(event); // blocks while this subscriber's buffer is full
+                }
+
+                @Override
+                public void onCompacted(long currentVersion) {
+                    pub.closeExceptionally(new HistoryCompactedException(currentVersion));
+                }
+
+                @Override
+                public void onError(SharedMapException error) {
+                    pub.closeExceptionally(error);
+                }
+            });
+            running.set(started);
+            if (pub.isClosed() && running.compareAndSet(started, null)) {
+                started.close(); // cancelled while it started
+            }
+        };
+    }
+
     /** {@link #set(byte[], byte[])} with a UTF-8 key and value. */
     @Override
     public SetResult set(String key, String value) {
         return set(Bytes.utf8(key), Bytes.utf8(value));
+    }
+
+    /**
+     * Stores {@code value} under {@code key} for {@code ttl}: the key expires at this process's wall
+     * clock now plus {@code ttl} (see {@link #setUntil}). A {@link #set(byte[], byte[])} without a
+     * time to live removes a key's deadline, as Redis's SET does.
+     *
+     * @param ttl at least 1 ms
+     */
+    public SetResult set(byte[] key, byte[] value, Duration ttl) {
+        return setUntil(key, value, deadlineAfter(ttl));
+    }
+
+    /** {@link #set(byte[], byte[], Duration)} with a UTF-8 key and value. */
+    public SetResult set(String key, String value, Duration ttl) {
+        return set(Bytes.utf8(key), Bytes.utf8(value), ttl);
+    }
+
+    /**
+     * Stores {@code value} under {@code key} until {@code deadline}: from that instant of the
+     * machine's wall clock (Unix epoch milliseconds) on, every read, direct or through the daemon,
+     * finds the key absent, and the daemon soon deletes it (an expiry, a change with a version of its
+     * own). A deadline already past stores a key that is absent at once.
+     */
+    public SetResult setUntil(byte[] key, byte[] value, Instant deadline) {
+        return call(expiringRequest(key, FrameDescriptor.ARG_ANY_VERSION, value, deadline), Replies::set);
+    }
+
+    /** {@link #compareAndSet(byte[], long, byte[])} that also gives the key a time to live, as {@link #set(byte[], byte[], Duration)}. */
+    public CasResult compareAndSet(byte[] key, long expectedVersion, byte[] value, Duration ttl) {
+        if (expectedVersion < 0) {
+            throw Errors.forCode(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "CAS: expected version " + expectedVersion + " is negative; use 0 for \"the key must not exist\"");
+        }
+        return call(expiringRequest(key, expectedVersion, value, deadlineAfter(ttl)), Replies::compareAndSet);
+    }
+
+    /**
+     * Gives the key a new time to live (a lease's keep-alive: the value and version stay). Returns
+     * false if the key is absent (or already expired).
+     */
+    public boolean expire(byte[] key, Duration ttl) {
+        return expireAt(key, 0, deadlineAfter(ttl).toEpochMilli());
+    }
+
+    /**
+     * As {@link #expire(byte[], Duration)}, only while the key's version is {@code expectedVersion}
+     * (a lease holder renews only its own lease); false otherwise.
+     */
+    public boolean expire(byte[] key, long expectedVersion, Duration ttl) {
+        if (expectedVersion <= 0) {
+            throw Errors.forCode(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "EXPIRE: expected version " + expectedVersion + " is not a version (versions are > 0)");
+        }
+        return expireAt(key, expectedVersion, deadlineAfter(ttl).toEpochMilli());
+    }
+
+    /** Gives the key the deadline {@code deadline}; false if the key is absent. */
+    public boolean expireAt(byte[] key, Instant deadline) {
+        return expireAt(key, 0, epochMillis(deadline));
+    }
+
+    /** Removes the key's deadline: it no longer expires. False if the key is absent. */
+    public boolean persist(byte[] key) {
+        return expireAt(key, 0, 0);
+    }
+
+    /**
+     * The key's deadline; empty if the key is absent or never expires (see {@link #get} to tell the
+     * two apart).
+     */
+    public Optional<Instant> deadline(byte[] key) {
+        checkKey(Opcode.DEADLINE, key);
+        OptionalLong d = call(new Request(Opcode.DEADLINE, key, Bytes.EMPTY, 0), Replies::deadline);
+        return d.isPresent() && d.getAsLong() != 0
+                ? Optional.of(Instant.ofEpochMilli(d.getAsLong()))
+                : Optional.empty();
+    }
+
+    private boolean expireAt(byte[] key, long expectedVersion, long deadlineMillis) {
+        checkKey(Opcode.EXPIRE, key);
+        byte[] v = ByteBuffer.allocate(FrameDescriptor.DEADLINE_LENGTH)
+                .putLong(deadlineMillis)
+                .array();
+        return call(new Request(Opcode.EXPIRE, key, v, expectedVersion), Replies::expire);
+    }
+
+    private static Instant deadlineAfter(Duration ttl) {
+        Objects.requireNonNull(ttl, "ttl");
+        if (ttl.toMillis() < 1) {
+            throw Errors.forCode(
+                    ErrorCode.INVALID_ARGUMENT, "time to live " + ttl + " is under 1 ms, the deadlines' resolution");
+        }
+        return Instant.ofEpochMilli(Math.addExact(System.currentTimeMillis(), ttl.toMillis()));
+    }
+
+    private static long epochMillis(Instant deadline) {
+        long ms = deadline.toEpochMilli();
+        if (ms <= 0) {
+            throw Errors.forCode(ErrorCode.INVALID_ARGUMENT, "deadline " + deadline + " is not after the Unix epoch");
+        }
+        return ms;
+    }
+
+    Request expiringRequest(byte[] key, long expectedVersion, byte[] value, Instant deadline) {
+        checkKey(Opcode.PUT_EXPIRING, key);
+        checkValue(Opcode.PUT_EXPIRING, value);
+        long ms = epochMillis(deadline);
+        byte[] v = ByteBuffer.allocate(FrameDescriptor.DEADLINE_LENGTH + value.length)
+                .putLong(ms)
+                .put(value)
+                .array();
+        return new Request(Opcode.PUT_EXPIRING, key, v, expectedVersion);
     }
 
     /** Removes the entry under {@code key}, whatever its version. */

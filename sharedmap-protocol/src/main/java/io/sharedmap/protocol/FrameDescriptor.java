@@ -78,6 +78,12 @@ public final class FrameDescriptor {
     /** Length of a session hello: the hello plus the client id. */
     public static final int SESSION_HELLO_LENGTH = HELLO_LENGTH + Long.BYTES;
 
+    /** Bytes of a deadline (int64 Unix epoch milliseconds) in PUT_EXPIRING, EXPIRE and DEADLINE frames. */
+    public static final int DEADLINE_LENGTH = 8;
+
+    /** PUT_EXPIRING's arg for "whatever the key's version" (a SET); 0 and up are a CAS's expected version. */
+    public static final long ARG_ANY_VERSION = -1;
+
     /** Request flag: an 8-byte sequence number follows the header (SET, CAS, DELETE on a session). */
     public static final int FLAG_SEQUENCED = 0x01;
 

@@ -27,6 +27,15 @@ import org.jspecify.annotations.Nullable;
  *       (empty for SHOW of all)</td><td>SET: 3 x int64, UNSET: 3 x int64, SHOW: empty</td>
  *       <td>{@link LimitCodec#SET}, {@link LimitCodec#UNSET}, {@link LimitCodec#SHOW}</td><td>LIMITS</td></tr>
  *   <tr><td>VIEW</td><td>0x0A</td><td>empty</td><td>empty</td><td>0</td><td>VIEW</td></tr>
+ *   <tr><td>PUT_EXPIRING</td><td>0x0B</td><td>key</td><td>deadline int64 (epoch ms, &gt; 0), then the value</td>
+ *       <td>{@link FrameDescriptor#ARG_ANY_VERSION} (SET), or expected version, 0 = absent (CAS)</td>
+ *       <td>CREATED, UPDATED, CONFLICT</td></tr>
+ *   <tr><td>EXPIRE</td><td>0x0C</td><td>key</td><td>deadline int64 (epoch ms; 0 = never)</td>
+ *       <td>expected version, 0 = any</td><td>UPDATED, NOT_FOUND, CONFLICT</td></tr>
+ *   <tr><td>DEADLINE</td><td>0x0D</td><td>key</td><td>empty</td><td>0</td>
+ *       <td>FOUND (value: deadline int64, 0 = never), NOT_FOUND</td></tr>
+ *   <tr><td>WATCH</td><td>0x0E</td><td>key, or prefix</td><td>1 byte: options</td>
+ *       <td>from version (-1: from now)</td><td>WATCHING, then EVENT ... WATCH_END</td></tr>
  * </table>
  *
  * <p>Every request may also be answered with {@link Status#ERROR}.
@@ -46,7 +55,18 @@ public enum Opcode {
      * Where the public side of the daemon's mapped store is, for reads without a system call
      * ({@link ViewCodec}).
      */
-    VIEW(0x0A);
+    VIEW(0x0A),
+    /** SET or CAS giving the key a deadline: the value starts with the deadline (int64 epoch milliseconds). */
+    PUT_EXPIRING(0x0B),
+    /** Gives a key a new deadline, or none (0), keeping its value and version. */
+    EXPIRE(0x0C),
+    /** Reads a key's deadline. */
+    DEADLINE(0x0D),
+    /**
+     * Turns the connection into a stream of the changes of a key or prefix ({@link WatchCodec}); the
+     * connection then carries only the daemon's push frames.
+     */
+    WATCH(0x0E);
 
     private static final Opcode[] BY_CODE = new Opcode[256];
 
@@ -74,11 +94,25 @@ public enum Opcode {
 
     /** Whether the key must be 1 to {@link FrameDescriptor#MAX_KEY_LENGTH} bytes. */
     boolean requiresKey() {
-        return this == GET || this == SET || this == DELETE || this == CAS;
+        return this == GET
+                || this == SET
+                || this == DELETE
+                || this == CAS
+                || this == PUT_EXPIRING
+                || this == EXPIRE
+                || this == DEADLINE;
     }
 
     /** Whether a value may accompany the request. */
     boolean carriesValue() {
-        return this == SET || this == CAS || this == SCAN || this == PING || this == CHOWN || this == LIMIT;
+        return this == SET
+                || this == CAS
+                || this == SCAN
+                || this == PING
+                || this == CHOWN
+                || this == LIMIT
+                || this == PUT_EXPIRING
+                || this == EXPIRE
+                || this == WATCH;
     }
 }

@@ -272,8 +272,9 @@ public final class RequestFramer {
         if (sequenced && clientId == 0) {
             return skip(h, ErrorCode.INVALID_ARGUMENT, op + ": a sequenced request needs a session hello");
         }
-        if (sequenced && op != Opcode.SET && op != Opcode.CAS && op != Opcode.DELETE) {
-            return skip(h, ErrorCode.INVALID_ARGUMENT, op + ": only SET, CAS and DELETE may be sequenced");
+        if (sequenced && op != Opcode.SET && op != Opcode.CAS && op != Opcode.DELETE && op != Opcode.PUT_EXPIRING) {
+            return skip(
+                    h, ErrorCode.INVALID_ARGUMENT, op + ": only SET, CAS, DELETE and PUT_EXPIRING may be sequenced");
         }
         if (h.keyLength() > FrameDescriptor.MAX_KEY_LENGTH) {
             return skip(
@@ -302,6 +303,22 @@ public final class RequestFramer {
                     ErrorCode.INVALID_ARGUMENT,
                     "CHOWN: value of " + h.valueLength() + " bytes; expected 8 (uid u32, gid u32)");
         }
+        if ((op == Opcode.PUT_EXPIRING && h.valueLength() < FrameDescriptor.DEADLINE_LENGTH)
+                || (op == Opcode.EXPIRE && h.valueLength() != FrameDescriptor.DEADLINE_LENGTH)) {
+            return skip(
+                    h,
+                    ErrorCode.INVALID_ARGUMENT,
+                    op + ": value of " + h.valueLength() + " bytes; expected "
+                            + (op == Opcode.EXPIRE
+                                    ? "8 (the deadline, int64)"
+                                    : "the deadline (int64), then the value"));
+        }
+        if (op == Opcode.WATCH && h.valueLength() != 1) {
+            return skip(
+                    h,
+                    ErrorCode.INVALID_ARGUMENT,
+                    "WATCH: value of " + h.valueLength() + " bytes; expected 1 (the options)");
+        }
         if (op == Opcode.LIMIT && (h.arg() < LimitCodec.SET || h.arg() > LimitCodec.SHOW)) {
             // before the value's length, which depends on the operation: name the real problem
             return skip(
@@ -321,6 +338,7 @@ public final class RequestFramer {
                 && op != Opcode.CHMOD
                 && op != Opcode.CHOWN
                 && op != Opcode.LIMIT
+                && op != Opcode.WATCH
                 && h.keyLength() != 0) {
             return skip(h, ErrorCode.INVALID_ARGUMENT, op + ": takes no key but got " + h.keyLength() + " bytes");
         }
@@ -341,14 +359,22 @@ public final class RequestFramer {
                     "PING: value of " + h.valueLength() + " bytes exceeds the limit of "
                             + FrameDescriptor.MAX_PING_LENGTH + " bytes for an echo");
         }
-        if (h.valueLength() > maxValueLength) {
+        long ownValue = op == Opcode.PUT_EXPIRING || op == Opcode.EXPIRE
+                ? h.valueLength() - FrameDescriptor.DEADLINE_LENGTH
+                : h.valueLength();
+        if (ownValue > maxValueLength) {
             return skip(
                     h,
                     ErrorCode.VALUE_TOO_LARGE,
-                    op + ": value of " + h.valueLength() + " bytes exceeds the limit of " + maxValueLength + " bytes");
+                    op + ": value of " + ownValue + " bytes exceeds the limit of " + maxValueLength + " bytes");
         }
         String argProblem = switch (op) {
-            case DELETE, CAS -> h.arg() < 0 ? "expected version " + h.arg() + " is negative" : null;
+            case DELETE, CAS, EXPIRE -> h.arg() < 0 ? "expected version " + h.arg() + " is negative" : null;
+            case WATCH -> h.arg() < -1 ? "from version " + h.arg() + " is below -1 (-1: from now)" : null;
+            case PUT_EXPIRING ->
+                h.arg() < FrameDescriptor.ARG_ANY_VERSION
+                        ? "expected version " + h.arg() + " is below -1 (-1: any version, a SET)"
+                        : null;
             case SCAN -> {
                 long size = h.arg() & ~FrameDescriptor.ARG_SCAN_OWNERS;
                 yield size < 0 || size > FrameDescriptor.MAX_SCAN_LIMIT

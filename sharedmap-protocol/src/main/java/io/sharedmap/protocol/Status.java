@@ -32,6 +32,12 @@ public enum Status {
     LIMITS(0x2A),
     /** VIEW: value = {@link ViewCodec} payload: where the mapped store is (empty: no direct reads). */
     VIEW(0x2B),
+    /** WATCH accepted: version field = the version the stream starts after; then only push frames. */
+    WATCHING(0x2C),
+    /** A watch's push frame: key = the key, value = {@link WatchCodec} event, version = the change's. */
+    EVENT(0x2D),
+    /** A watch's last frame (flag CLOSING): value = {@link WatchCodec} end, version = where to resume. */
+    WATCH_END(0x2E),
     /** Answer to the client hello: value = {@link HelloCodec} payload. */
     HELLO(0x2F),
     /** The request failed: value = {@link ErrorCodec} payload. */

@@ -138,6 +138,23 @@ class CodecTest {
     }
 
     @Test
+    void watchCodec_eventsAndEnds_roundTrip_andBadBytesAreNamed() throws ProtocolException {
+        byte[] e = WatchCodec.event(WatchCodec.Kind.SET, new byte[] {7, 8});
+        assertThat(e).containsExactly(1, 7, 8);
+        assertThat(WatchCodec.kindOf(e)).isEqualTo(WatchCodec.Kind.SET);
+        assertThat(WatchCodec.valueOf(e)).containsExactly(7, 8);
+        assertThat(WatchCodec.kindOf(WatchCodec.event(WatchCodec.Kind.PROGRESS, new byte[0])))
+                .isEqualTo(WatchCodec.Kind.PROGRESS);
+        byte[] end = WatchCodec.end(WatchCodec.EndReason.FELL_BEHIND, "slow");
+        assertThat(WatchCodec.reasonOf(end)).isEqualTo(WatchCodec.EndReason.FELL_BEHIND);
+        assertThat(WatchCodec.messageOf(end)).isEqualTo("slow");
+        assertThatThrownBy(() -> WatchCodec.kindOf(new byte[] {9}))
+                .isInstanceOf(ProtocolException.class)
+                .hasMessageContaining("kind 9");
+        assertThatThrownBy(() -> WatchCodec.reasonOf(new byte[0])).isInstanceOf(ProtocolException.class);
+    }
+
+    @Test
     void opcodeAndStatus_codesAreTheSpecTable() {
         assertThat(Opcode.fromCode(0x00)).isEqualTo(Opcode.GET);
         assertThat(Opcode.fromCode(0x01)).isEqualTo(Opcode.SET);
@@ -150,7 +167,11 @@ class CodecTest {
         assertThat(Opcode.fromCode(0x08)).isEqualTo(Opcode.CHOWN);
         assertThat(Opcode.fromCode(0x09)).isEqualTo(Opcode.LIMIT);
         assertThat(Opcode.fromCode(0x0A)).isEqualTo(Opcode.VIEW);
-        assertThat(Opcode.fromCode(0x0B)).isNull();
+        assertThat(Opcode.fromCode(0x0B)).isEqualTo(Opcode.PUT_EXPIRING);
+        assertThat(Opcode.fromCode(0x0C)).isEqualTo(Opcode.EXPIRE);
+        assertThat(Opcode.fromCode(0x0D)).isEqualTo(Opcode.DEADLINE);
+        assertThat(Opcode.fromCode(0x0E)).isEqualTo(Opcode.WATCH);
+        assertThat(Opcode.fromCode(0x0F)).isNull();
         assertThat(Opcode.fromCode(-1)).isNull();
         assertThat(Opcode.fromCode(256)).isNull();
         Map<Status, Integer> status = new LinkedHashMap<>();
@@ -164,6 +185,9 @@ class CodecTest {
         status.put(Status.PONG, 0x27);
         status.put(Status.STATS, 0x28);
         status.put(Status.CHANGED, 0x29);
+        status.put(Status.WATCHING, 0x2C);
+        status.put(Status.EVENT, 0x2D);
+        status.put(Status.WATCH_END, 0x2E);
         status.put(Status.LIMITS, 0x2A);
         status.put(Status.VIEW, 0x2B);
         status.put(Status.HELLO, 0x2F);

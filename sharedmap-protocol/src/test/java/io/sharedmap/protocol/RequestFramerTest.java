@@ -476,7 +476,7 @@ class RequestFramerTest {
                         "lengths that overflow int32",
                         rawHeader(16 + 1 + Integer.MAX_VALUE, Opcode.SET.code(), 0, 1, Integer.MAX_VALUE, 0),
                         ErrorCode.MALFORMED_FRAME),
-                Arguments.argumentSet("unknown opcode 0x0B", header(0x0B, 0, 0, 0, 0), ErrorCode.UNKNOWN_OPCODE),
+                Arguments.argumentSet("unknown opcode 0x0F", header(0x0F, 0, 0, 0, 0), ErrorCode.UNKNOWN_OPCODE),
                 Arguments.argumentSet(
                         "unknown opcode 0x20 (a status)", header(0x20, 0, 1, 0, 0), ErrorCode.UNKNOWN_OPCODE),
                 Arguments.argumentSet("unknown opcode 0xFF", header(0xFF, 0, 1, 5, 0), ErrorCode.UNKNOWN_OPCODE),
@@ -526,7 +526,7 @@ class RequestFramerTest {
     void header_malformed_consumesTheRestOfTheBuffer() {
         RequestFramer framer = framer();
         feed(framer, hello());
-        ByteBuffer buf = ByteBuffer.wrap(concat(header(0x0B, 0, 0, 0, 0), request(Opcode.GET, "k", "", 0)));
+        ByteBuffer buf = ByteBuffer.wrap(concat(header(0x0F, 0, 0, 0, 0), request(Opcode.GET, "k", "", 0)));
         assertThat(framer.poll(buf)).isInstanceOf(Rejected.class);
         assertThat(framer.poll(buf)).isNull();
         assertThat(buf.hasRemaining()).isFalse();
@@ -659,7 +659,7 @@ class RequestFramerTest {
     @Test
     void request_invalidPayloadLooksLikeFrames_isSkippedNotParsed() {
         // The rejected value holds bytes that would be a fatal frame if the framer parsed them.
-        byte[] poison = concat(header(0x0B, 0x01, 0, 0, 0), header(0x0B, 0, 0, 0, 0));
+        byte[] poison = concat(header(0x0F, 0x01, 0, 0, 0), header(0x0F, 0, 0, 0, 0));
         byte[] stream = concat(hello(), request(Opcode.GET, bytes("k"), poison, 0), request(Opcode.PING, "", "", 0));
         assertThat(describeAll(feed(framer(), stream)))
                 .containsExactly("Hello(1)", "Rejected(INVALID_ARGUMENT, fatal=false)", "Request(PING, , , 0)");
@@ -700,6 +700,33 @@ class RequestFramerTest {
         assertThat(describeAll(
                         feed(zero, concat(hello(), request(Opcode.SET, "k", "", 0), request(Opcode.PING, "", "a", 0)))))
                 .containsExactly("Hello(1)", "Request(SET, 6b, , 0)", "Rejected(VALUE_TOO_LARGE, fatal=false)");
+    }
+
+    @Test
+    void expiryRequests_checkTheirDeadlineField_andTheValueLimitExcludesIt() {
+        RequestFramer small = new RequestFramer(3);
+        assertThat(describeAll(feed(
+                        small,
+                        concat(
+                                hello(),
+                                request(Opcode.PUT_EXPIRING, bytes("k"), bytes("12345678abc"), -1),
+                                request(Opcode.PUT_EXPIRING, bytes("k"), bytes("12345678abcd"), 0),
+                                request(Opcode.PUT_EXPIRING, bytes("k"), bytes("1234567"), -1),
+                                request(Opcode.PUT_EXPIRING, bytes("k"), bytes("12345678"), -2),
+                                request(Opcode.EXPIRE, bytes("k"), bytes("12345678"), 7),
+                                request(Opcode.EXPIRE, bytes("k"), bytes("123456789"), 0),
+                                request(Opcode.DEADLINE, bytes("k"), new byte[0], 0),
+                                request(Opcode.DEADLINE, bytes(""), new byte[0], 0)))))
+                .containsExactly(
+                        "Hello(1)",
+                        "Request(PUT_EXPIRING, 6b, 3132333435363738616263, -1)",
+                        "Rejected(VALUE_TOO_LARGE, fatal=false)",
+                        "Rejected(INVALID_ARGUMENT, fatal=false)",
+                        "Rejected(INVALID_ARGUMENT, fatal=false)",
+                        "Request(EXPIRE, 6b, 3132333435363738, 7)",
+                        "Rejected(INVALID_ARGUMENT, fatal=false)",
+                        "Request(DEADLINE, 6b, , 0)",
+                        "Rejected(KEY_EMPTY, fatal=false)");
     }
 
     @Test

@@ -7,6 +7,7 @@ import io.sharedmap.protocol.FrameDescriptor;
 import io.sharedmap.protocol.FrameHeader;
 import io.sharedmap.protocol.HelloCodec;
 import io.sharedmap.protocol.LimitCodec;
+import io.sharedmap.protocol.Opcode;
 import io.sharedmap.protocol.ProtocolException;
 import io.sharedmap.protocol.RequestFramer;
 import io.sharedmap.protocol.ScanCodec;
@@ -14,6 +15,7 @@ import io.sharedmap.protocol.StatsCodec;
 import io.sharedmap.protocol.Status;
 import io.sharedmap.protocol.ViewCodec;
 import io.sharedmap.server.engine.Engine;
+import io.sharedmap.server.engine.Entry;
 import io.sharedmap.server.engine.JournalFailedException;
 import io.sharedmap.server.engine.Results;
 import io.sharedmap.server.security.Accounts;
@@ -27,6 +29,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
@@ -70,6 +73,8 @@ final class Connection implements ProtocolHandler {
     private int heldKib;
     private long pendingReplyBytes;
     private long neededVersion;
+    /** The WATCH that ends this connection's requests: served by a {@link WatchPump} after the replies. */
+    private RequestFramer.@Nullable Request watch;
 
     Connection(
             SharedMapServer server,
@@ -149,6 +154,28 @@ final class Connection implements ProtocolHandler {
     }
 
     @Override
+    public @Nullable Runnable handOver() {
+        RequestFramer.Request q = watch;
+        if (q == null) {
+            return null;
+        }
+        return () -> {
+            try {
+                new WatchPump(
+                                connection.channel(),
+                                engine.watches(),
+                                caller,
+                                server::stopping,
+                                peer,
+                                connection::writing)
+                        .run(q);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, "watch of " + peer + " ended: " + e);
+            }
+        };
+    }
+
+    @Override
     public byte[] closingError(String message) {
         return refusal(ErrorCode.SHUTTING_DOWN, message).array();
     }
@@ -179,6 +206,11 @@ final class Connection implements ProtocolHandler {
             }
             case RequestFramer.Request q -> {
                 stats.ops[q.opcode().ordinal()].increment();
+                if (q.opcode() == Opcode.WATCH) {
+                    // The connection becomes the watch's push stream once the replies owed have gone.
+                    watch = q;
+                    return false;
+                }
                 queue(execute(q));
                 return true;
             }
@@ -221,6 +253,10 @@ final class Connection implements ProtocolHandler {
                 case CAS ->
                     write(engine.compareAndSet(caller, created, q.key(), q.arg(), q.value(), clientId, q.sequence()));
                 case DELETE -> write(engine.delete(caller, q.key(), q.arg(), clientId, q.sequence()));
+                case PUT_EXPIRING -> putExpiring(q);
+                case EXPIRE -> write(engine.setDeadline(caller, q.key(), q.arg(), deadlineOf(q, 0)));
+                case DEADLINE -> deadline(q);
+                case WATCH -> throw new IllegalStateException("WATCH is served by WatchPump, not execute");
                 case SCAN -> scan(q);
                 case PING -> new Reply(Status.PONG, 0, EMPTY, q.value(), 0, 0);
                 case STATS -> new Reply(Status.STATS, 0, EMPTY, StatsCodec.encode(server.statsSnapshot()), 0, 0);
@@ -277,6 +313,45 @@ final class Connection implements ProtocolHandler {
             return error(
                     ErrorCode.INTERNAL, q.opcode() + " failed: internal error (" + e + "); see the daemon log", false);
         }
+    }
+
+    /** The deadline at the start of a PUT_EXPIRING or EXPIRE value: at least {@code min}. */
+    private static long deadlineOf(RequestFramer.Request q, long min) throws ProtocolException {
+        long d = ByteBuffer.wrap(q.value()).getLong();
+        if (d < min) {
+            throw new ProtocolException(
+                    ErrorCode.INVALID_ARGUMENT,
+                    "deadline " + d + " must be " + (min == 0 ? "0 (never) or" : "") + " a time in Unix epoch"
+                            + " milliseconds (> 0)");
+        }
+        return d;
+    }
+
+    /** PUT_EXPIRING: a SET (arg -1) or CAS (arg: expected version) that gives the key a deadline. */
+    private Reply putExpiring(RequestFramer.Request q)
+            throws ProtocolException, JournalFailedException, Engine.SequenceException, RefusedException {
+        long deadline = deadlineOf(q, 1);
+        byte[] value = Arrays.copyOfRange(q.value(), FrameDescriptor.DEADLINE_LENGTH, q.value().length);
+        return write(
+                q.arg() == FrameDescriptor.ARG_ANY_VERSION
+                        ? engine.set(caller, created, q.key(), value, deadline, clientId, q.sequence())
+                        : engine.compareAndSet(
+                                caller, created, q.key(), q.arg(), value, deadline, clientId, q.sequence()));
+    }
+
+    /** DEADLINE: FOUND with the key's deadline (int64, 0: never) and its version, or NOT_FOUND. */
+    private Reply deadline(RequestFramer.Request q) throws RefusedException {
+        Results.Lookup l = engine.get(caller, q.key());
+        Entry e = l.entry();
+        return e == null
+                ? new Reply(Status.NOT_FOUND, 0, EMPTY, EMPTY, 0, l.visibleVersion())
+                : new Reply(
+                        Status.FOUND,
+                        0,
+                        EMPTY,
+                        ByteBuffer.allocate(8).putLong(e.deadline()).array(),
+                        e.version(),
+                        l.visibleVersion());
     }
 
     private static Reply write(Results.Write w) {

@@ -49,6 +49,15 @@ interface ProtocolHandler {
     /** Who is on the other end. */
     Caller caller();
 
+    /**
+     * What the connection becomes once its last request's replies are sent, instead of closing: the
+     * binary protocol's WATCH turns it into a push stream, served on a thread of its own (it leaves
+     * its loop). Null: the connection closes.
+     */
+    default @Nullable Runnable handOver() {
+        return null;
+    }
+
     /** Its protocol's error, for a connection refused or closed before a request: one frame or line. */
     byte[] closingError(String message);
 }

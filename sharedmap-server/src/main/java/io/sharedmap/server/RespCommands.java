@@ -377,11 +377,9 @@ final class RespCommands {
                 o.integer(found);
             }
             case "type" -> o.simple(read(key(a.get(1))) == null ? "none" : "string");
-            case "ttl", "pttl" -> o.integer(read(key(a.get(1))) == null ? -2 : -1); // nothing expires
-            case "persist" -> {
-                read(key(a.get(1)));
-                o.integer(0);
-            }
+            case "ttl", "pttl" -> o.integer(ttl(read(key(a.get(1))), cmd.equals("pttl")));
+            case "persist" -> o.integer(expireAt(key(a.get(1)), 0, List.of()) ? 1 : 0);
+            case "expire", "pexpire", "expireat", "pexpireat" -> o.integer(expire(cmd, a) ? 1 : 0);
             case "mget" -> {
                 List<byte[]> keys = keys(a, 1, 1);
                 List<byte @Nullable []> values = new ArrayList<>(keys.size());
@@ -490,7 +488,8 @@ final class RespCommands {
         @Override
         public Results.Write cas(byte[] k, long expected, byte[] v)
                 throws RefusedException, JournalFailedException, Engine.SequenceException {
-            return engine.compareAndSet(caller, created, k, expected, v, 0, 0);
+            // a read-modify-write (INCR, APPEND, SETRANGE, ...) keeps the key's time to live, as in Redis
+            return engine.compareAndSet(caller, created, k, expected, v, Engine.KEEP_DEADLINE, 0, 0);
         }
 
         @Override
@@ -1416,6 +1415,7 @@ final class RespCommands {
         boolean get = false;
         byte[] ifeq = null;
         Long ifVersion = null;
+        long deadline = 0;
         for (int i = 3; i < a.size(); i++) {
             String opt = ascii(a.get(i)).toUpperCase(Locale.ROOT);
             switch (opt) {
@@ -1437,9 +1437,18 @@ final class RespCommands {
                         throw new RespError("ERR IFVERSION must be 0 (absent) or a version SM.GETVER gave");
                     }
                 }
-                case "KEEPTTL" -> {} // nothing expires, so every key keeps its (absent) expiry
-                case "EX", "PX", "EXAT", "PXAT" ->
-                    throw new RespError("ERR SET " + opt + " is not supported: sharedmap keys do not expire");
+                case "KEEPTTL" -> {
+                    if (deadline != 0) {
+                        throw new RespError("ERR syntax error");
+                    }
+                    deadline = Engine.KEEP_DEADLINE;
+                }
+                case "EX", "PX", "EXAT", "PXAT" -> {
+                    if (deadline != 0 || i + 1 == a.size()) {
+                        throw new RespError("ERR syntax error");
+                    }
+                    deadline = deadline(opt.toLowerCase(Locale.ROOT), a.get(++i), "set");
+                }
                 default -> throw new RespError("ERR syntax error");
             }
         }
@@ -1447,6 +1456,16 @@ final class RespCommands {
             throw new RespError("ERR syntax error");
         }
         boolean conditional = ifeq != null || ifVersion != null;
+        if (deadline != 0 && (nx || xx || get || conditional || store != engineStore)) {
+            throw new RespError("ERR sharedmap's SET takes EX, PX, EXAT, PXAT and KEEPTTL without NX, XX, GET, IFEQ"
+                    + " or IFVERSION, and not inside MULTI");
+        }
+        if (deadline != 0) {
+            Results.Write w = engine.set(caller, created, k, v, deadline, 0, 0);
+            see(w.visibleVersion());
+            o.simple("OK");
+            return;
+        }
         if (!nx && !xx && !get && !conditional) {
             Results.Write w = store.set(k, v);
             see(w.visibleVersion());
@@ -1484,6 +1503,120 @@ final class RespCommands {
             o.simple("OK");
         } else {
             o.nullBulk();
+        }
+    }
+
+    // ---- expiry: TTL, PTTL, PERSIST, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT --------------------------
+
+    /** TTL (seconds, rounded as Redis does) or PTTL of an entry: -2 absent, -1 no deadline. */
+    private long ttl(@Nullable Entry e, boolean millis) {
+        if (e == null) {
+            return -2;
+        }
+        if (e.deadline() == 0) {
+            return -1;
+        }
+        long left = Math.max(0, e.deadline() - System.currentTimeMillis());
+        return millis ? left : (left + 500) / 1000;
+    }
+
+    /**
+     * The deadline, Unix epoch milliseconds, that option or command {@code unit} ({@code ex}, {@code
+     * px}, {@code exat}, {@code pxat}, or the EXPIRE family's names) gives with {@code arg}.
+     */
+    private static long deadline(String unit, byte[] arg, String command) throws RespError {
+        Long n = RespNumbers.parseLong(arg);
+        if (n == null) {
+            throw new RespError("ERR value is not an integer or out of range");
+        }
+        if (unit.equals("ex") || unit.equals("px") || unit.equals("exat") || unit.equals("pxat")) {
+            if (n <= 0) {
+                throw new RespError("ERR invalid expire time in '" + command + "' command");
+            }
+        }
+        try {
+            return switch (unit) {
+                case "ex", "expire" -> Math.addExact(System.currentTimeMillis(), Math.multiplyExact(n, 1000L));
+                case "px", "pexpire" -> Math.addExact(System.currentTimeMillis(), n);
+                case "exat", "expireat" -> Math.multiplyExact(n, 1000L);
+                default -> n; // pxat, pexpireat
+            };
+        } catch (ArithmeticException e) {
+            throw new RespError("ERR invalid expire time in '" + command + "' command");
+        }
+    }
+
+    /** EXPIRE key n [NX|XX|GT|LT] and its kin: 1 if the deadline was set (or the key deleted, for a past one). */
+    private boolean expire(String cmd, List<byte[]> a)
+            throws RespError, RefusedException, JournalFailedException, Engine.SequenceException {
+        byte[] k = key(a.get(1));
+        long deadline = deadline(cmd, a.get(2), cmd);
+        List<String> options = new ArrayList<>();
+        for (int i = 3; i < a.size(); i++) {
+            options.add(ascii(a.get(i)).toUpperCase(Locale.ROOT));
+        }
+        if (deadline <= 0) {
+            deadline = 1; // a time at or before the epoch: long past
+        }
+        return expireAt(k, deadline, options);
+    }
+
+    /**
+     * Gives the key {@code deadline} (0: none, PERSIST) under the EXPIRE options, on the version read
+     * (a concurrent change makes it read again); a deadline already past deletes the key, as Redis does.
+     */
+    private boolean expireAt(byte[] k, long deadline, List<String> options)
+            throws RespError, RefusedException, JournalFailedException, Engine.SequenceException {
+        if (store != engineStore) {
+            throw new RespError(
+                    "ERR sharedmap does not run EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT or PERSIST inside MULTI");
+        }
+        boolean nx = options.contains("NX");
+        boolean xx = options.contains("XX");
+        boolean gt = options.contains("GT");
+        boolean lt = options.contains("LT");
+        for (String opt : options) {
+            if (!opt.equals("NX") && !opt.equals("XX") && !opt.equals("GT") && !opt.equals("LT")) {
+                throw new RespError("ERR Unsupported option " + opt);
+            }
+        }
+        if (nx && (xx || gt || lt) || gt && lt) {
+            throw new RespError("ERR NX and XX, GT or LT options at the same time are not compatible");
+        }
+        while (true) {
+            Entry e = read(k);
+            if (e == null) {
+                return false;
+            }
+            long now = e.deadline();
+            if (deadline == 0 && now == 0) {
+                return false; // PERSIST of a key without a deadline
+            }
+            // GT and LT count "no deadline" as an infinite one, as Redis does
+            if (nx && now != 0
+                    || xx && now == 0
+                    || gt && (now == 0 || deadline <= now)
+                    || lt && now != 0 && deadline >= now) {
+                return false;
+            }
+            Results.Write w;
+            if (deadline != 0 && deadline <= System.currentTimeMillis()) {
+                w = engine.delete(caller, k, e.version(), 0, 0);
+                see(w.visibleVersion());
+                if (w.outcome() == Results.Outcome.DELETED) {
+                    return true;
+                }
+            } else {
+                w = engine.setDeadline(caller, k, e.version(), deadline);
+                see(w.visibleVersion());
+                if (w.outcome() == Results.Outcome.UPDATED) {
+                    return true;
+                }
+            }
+            if (w.outcome() == Results.Outcome.NOT_FOUND) {
+                return false;
+            }
+            // CONFLICT: changed since the read; read again
         }
     }
 
@@ -1965,7 +2098,16 @@ final class RespCommands {
                 "LIST (always empty) and FLUSH: sharedmap has no functions.");
         add(m, "dbsize", 1, new String[] {"readonly", "fast"}, 0, 0, 0, "keyspace", "Number of keys (all users').");
         add(m, "get", 2, r, 1, 1, 1, "string", "The value of a key.");
-        add(m, "set", -3, w, 1, 1, 1, "string", "Sets a key (NX, XX, GET, IFEQ, IFVERSION; no expiry).");
+        add(
+                m,
+                "set",
+                -3,
+                w,
+                1,
+                1,
+                1,
+                "string",
+                "Sets a key (NX, XX, GET, IFEQ, IFVERSION; EX, PX, EXAT, PXAT, KEEPTTL).");
         add(m, "setnx", 3, w, 1, 1, 1, "string", "Sets a key if it does not exist.");
         add(m, "getset", 3, w, 1, 1, 1, "string", "Sets a key, returning the old value.");
         add(m, "getdel", 2, w, 1, 1, 1, "string", "Deletes a key, returning its value.");
@@ -1984,9 +2126,13 @@ final class RespCommands {
         add(m, "unlink", -2, new String[] {"write", "fast"}, 1, -1, 1, "keyspace", "Deletes keys.");
         add(m, "exists", -2, r, 1, -1, 1, "keyspace", "Counts the keys that exist.");
         add(m, "type", 2, r, 1, 1, 1, "keyspace", "string, or none.");
-        add(m, "ttl", 2, r, 1, 1, 1, "keyspace", "-1 (no key expires), or -2 if absent.");
-        add(m, "pttl", 2, r, 1, 1, 1, "keyspace", "-1 (no key expires), or -2 if absent.");
-        add(m, "persist", 2, new String[] {"write", "fast"}, 1, 1, 1, "keyspace", "0: no key expires.");
+        add(m, "ttl", 2, r, 1, 1, 1, "keyspace", "Seconds left, -1 (no deadline), or -2 if absent.");
+        add(m, "pttl", 2, r, 1, 1, 1, "keyspace", "Milliseconds left, -1 (no deadline), or -2 if absent.");
+        add(m, "persist", 2, new String[] {"write", "fast"}, 1, 1, 1, "keyspace", "Removes a key's deadline.");
+        add(m, "expire", -3, new String[] {"write", "fast"}, 1, 1, 1, "keyspace", "A time to live in seconds.");
+        add(m, "pexpire", -3, new String[] {"write", "fast"}, 1, 1, 1, "keyspace", "A time to live in ms.");
+        add(m, "expireat", -3, new String[] {"write", "fast"}, 1, 1, 1, "keyspace", "A deadline, Unix seconds.");
+        add(m, "pexpireat", -3, new String[] {"write", "fast"}, 1, 1, 1, "keyspace", "A deadline, Unix ms.");
         add(m, "mget", -2, r, 1, -1, 1, "string", "The values of keys.");
         add(m, "mset", -3, w, 1, -1, 2, "string", "Sets keys, one after another.");
         add(m, "msetnx", -3, w, 1, -1, 2, "string", "Sets keys only if none exists.");

@@ -61,6 +61,8 @@ final class ServedConnection {
     boolean inBatch;
 
     private boolean closed;
+    /** Handed over to a thread of its own (a watch): the loop no longer touches it but to close it. */
+    private boolean detached;
 
     /** When the current unfinished request started arriving; 0 between requests. */
     private volatile long frameStartedNanos = System.nanoTime();
@@ -161,7 +163,7 @@ final class ServedConnection {
 
     /** Executes what the input buffer holds; queues this connection in the round's batch if it replied. */
     void process() {
-        if (closed || inBatch) {
+        if (closed || inBatch || detached) {
             return;
         }
         in.flip();
@@ -276,7 +278,10 @@ final class ServedConnection {
 
     /** Closes once the client's input has ended or the protocol asked to, and every reply is out. */
     private void finishIfDone() {
-        if (closed || outputPending() || inBatch) {
+        if (closed || detached || outputPending() || inBatch) {
+            return;
+        }
+        if (closing && !inputEnded && handOver()) {
             return;
         }
         if (closing || inputEnded && !moreToProcess()) {
@@ -284,10 +289,48 @@ final class ServedConnection {
         }
     }
 
+    /**
+     * Leaves the loop for the thread the protocol asks for (a watch's push stream), which owns the
+     * socket from then on; the connection is closed on its loop when that work ends. False if the
+     * protocol asks for none.
+     */
+    private boolean handOver() {
+        Runnable work = handler.handOver();
+        if (work == null) {
+            return false;
+        }
+        detached = true;
+        SelectionKey k = key;
+        if (k != null) {
+            k.cancel(); // the loop no longer serves it; the thread writes with a selector of its own
+        }
+        frameStartedNanos = 0; // from now on only the thread's writes can stall
+        try {
+            Thread.ofPlatform().name("sharedmap-watch-" + peer).daemon(true).start(() -> {
+                try {
+                    work.run();
+                } catch (RuntimeException | Error e) {
+                    LOG.log(System.Logger.Level.ERROR, "the push stream of " + peer + " failed unexpectedly", e);
+                } finally {
+                    loop.execute(this::close);
+                }
+            });
+        } catch (OutOfMemoryError | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot start a thread for the push stream of " + peer + ": " + e);
+            close();
+        }
+        return true;
+    }
+
+    /** The push stream's writes ({@link WatchPump}): when one started ({@code System.nanoTime()}), 0 when it ended. */
+    void writing(long startedNanos) {
+        writeStartedNanos = startedNanos;
+    }
+
     /** Reads while nothing waits to be written (backpressure), nothing waits for memory, and input may come. */
     private void updateInterest() {
         SelectionKey k = key;
-        if (closed || k == null) {
+        if (closed || detached || k == null) {
             return;
         }
         int ops = 0;

@@ -666,6 +666,10 @@ public final class SharedMapServer implements AutoCloseable {
         m.put("journal_bytes_written", Long.toString(e.journalBytesWritten()));
         m.put("journal_failed", Boolean.toString(e.journalFailed()));
         m.put("sessions", Integer.toString(e.sessions()));
+        m.put("keys_expired", Long.toString(e.keysExpired()));
+        m.put("expiry_deadlines", Integer.toString(e.deadlines()));
+        m.put("watches", Integer.toString(engine.watches().watches()));
+        m.put("watches_fell_behind", Long.toString(engine.watches().fellBehind()));
         Engine.StoreInfo si = engine.storeInfo();
         MappedStore.Stats ss = engine.storeStats();
         m.put("store_dir", engine.storeDir().toString());
@@ -695,6 +699,11 @@ public final class SharedMapServer implements AutoCloseable {
         m.put("recovery_store_rebuilt_because", r.storeRebuiltBecause() == null ? "" : r.storeRebuiltBecause());
         m.put("recovery_store_records", Long.toString(r.storeRecords()));
         return m;
+    }
+
+    /** Whether {@link #stop} has begun (a watch ends then, telling its client where to resume). */
+    boolean stopping() {
+        return stopping;
     }
 
     /**

@@ -153,8 +153,9 @@ class RespServerTest {
             assertThat(c.call("INCRBY", "m", "1.5")).isEqualTo("-ERR value is not an integer or out of range\r\n");
             assertThat(c.call("SET", "m", "9223372036854775807")).isEqualTo("+OK\r\n");
             assertThat(c.call("INCR", "m")).isEqualTo("-ERR increment or decrement would overflow\r\n");
-            assertThat(c.call("SET", "k", "v", "EX", "10"))
-                    .isEqualTo("-ERR SET EX is not supported: sharedmap keys do not expire\r\n");
+            assertThat(c.call("SET", "k", "v", "EX", "0")).isEqualTo("-ERR invalid expire time in 'set' command\r\n");
+            assertThat(c.call("SET", "k", "v", "EX", "10", "NX")).startsWith("-ERR sharedmap's SET takes EX");
+            assertThat(c.call("SET", "k", "v", "EX", "10", "PX", "5")).isEqualTo("-ERR syntax error\r\n");
             assertThat(c.call("SET", "k", "v", "NX", "XX")).isEqualTo("-ERR syntax error\r\n");
             assertThat(c.call("SELECT", "1")).startsWith("-ERR DB index is out of range");
             assertThat(c.call("SELECT", "0")).isEqualTo("+OK\r\n");
@@ -163,6 +164,46 @@ class RespServerTest {
             assertThat(c.call("PING"))
                     .as("the connection survives all of these")
                     .isEqualTo("+PONG\r\n");
+        }
+    }
+
+    @Test
+    void expiry_redisSemantics() throws Exception {
+        try (TestDaemon d = TestDaemon.start();
+                RespClient c = new RespClient(resp(d))) {
+            assertThat(c.call("SET", "k", "v")).isEqualTo("+OK\r\n");
+            assertThat(c.call("TTL", "k")).isEqualTo(":-1\r\n");
+            assertThat(c.call("TTL", "absent")).isEqualTo(":-2\r\n");
+            assertThat(c.call("EXPIRE", "k", "100")).isEqualTo(":1\r\n");
+            assertThat(c.call("TTL", "k")).isEqualTo(":100\r\n");
+            assertThat(c.call("EXPIRE", "k", "50", "GT")).as("GT: not later").isEqualTo(":0\r\n");
+            assertThat(c.call("EXPIRE", "k", "200", "NX")).as("NX: has one").isEqualTo(":0\r\n");
+            assertThat(c.call("PEXPIRE", "k", "300000", "XX")).isEqualTo(":1\r\n");
+            assertThat(Long.parseLong(c.call("PTTL", "k").trim().substring(1))).isBetween(290_000L, 300_000L);
+            assertThat(c.call("INCR", "n")).isEqualTo(":1\r\n");
+            assertThat(c.call("EXPIRE", "n", "100")).isEqualTo(":1\r\n");
+            assertThat(c.call("INCR", "n")).isEqualTo(":2\r\n");
+            assertThat(c.call("TTL", "n")).as("INCR keeps the TTL").isEqualTo(":100\r\n");
+            assertThat(c.call("SET", "n", "5", "KEEPTTL")).isEqualTo("+OK\r\n");
+            assertThat(c.call("TTL", "n")).as("KEEPTTL").isEqualTo(":100\r\n");
+            assertThat(c.call("SET", "n", "6")).isEqualTo("+OK\r\n");
+            assertThat(c.call("TTL", "n")).as("a plain SET removes it").isEqualTo(":-1\r\n");
+            assertThat(c.call("PERSIST", "k")).isEqualTo(":1\r\n");
+            assertThat(c.call("PERSIST", "k")).isEqualTo(":0\r\n");
+            assertThat(c.call("TTL", "k")).isEqualTo(":-1\r\n");
+            assertThat(c.call("SET", "s", "v", "EX", "1000")).isEqualTo("+OK\r\n");
+            assertThat(c.call("TTL", "s")).isEqualTo(":1000\r\n");
+            assertThat(c.call("SET", "p", "v", "PXAT", Long.toString(System.currentTimeMillis() + 600_000)))
+                    .isEqualTo("+OK\r\n");
+            assertThat(c.call("TTL", "p")).isEqualTo(":600\r\n");
+            assertThat(c.call("EXPIREAT", "p", "1"))
+                    .as("a time long past deletes")
+                    .isEqualTo(":1\r\n");
+            assertThat(c.call("GET", "p")).isEqualTo("$-1\r\n");
+            assertThat(c.call("EXISTS", "p")).isEqualTo(":0\r\n");
+            assertThat(c.call("EXPIRE", "absent", "10")).isEqualTo(":0\r\n");
+            assertThat(c.call("EXPIRE", "k", "x")).isEqualTo("-ERR value is not an integer or out of range\r\n");
+            assertThat(c.call("EXPIRE", "k", "10", "YY")).isEqualTo("-ERR Unsupported option YY\r\n");
         }
     }
 

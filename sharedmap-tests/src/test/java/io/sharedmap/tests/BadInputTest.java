@@ -179,8 +179,8 @@ class BadInputTest {
                                 get),
                         ErrorCode.UNSUPPORTED_VERSION),
                 Arguments.argumentSet(
-                        "unknown opcode 0x0B",
-                        concat(hello, header(0x0B, 0, 1, 0, 0), "k".getBytes(), get),
+                        "unknown opcode 0x0F",
+                        concat(hello, header(0x0F, 0, 1, 0, 0), "k".getBytes(), get),
                         ErrorCode.UNKNOWN_OPCODE),
                 Arguments.argumentSet(
                         "unknown opcode 0xFF", concat(hello, header(0xFF, 0, 0, 0, 0), get), ErrorCode.UNKNOWN_OPCODE),

@@ -12,8 +12,11 @@ import io.sharedmap.client.Options;
 import io.sharedmap.client.Principal;
 import io.sharedmap.client.Principal.Kind;
 import io.sharedmap.client.SharedMap;
+import io.sharedmap.tests.clients.WatcherMain;
 import io.sharedmap.tests.support.Await;
+import io.sharedmap.tests.support.ChildProcess;
 import io.sharedmap.tests.support.DaemonProcess;
+import io.sharedmap.tests.support.JavaCommand;
 import io.sharedmap.tests.support.SystemTestEnv;
 import io.sharedmap.tests.support.Tool;
 import io.sharedmap.tests.support.UnixUsers;
@@ -1018,6 +1021,74 @@ class MultiUserTest {
     }
 
     // ---- helpers ------------------------------------------------------------------------------
+
+    /**
+     * A watcher never sees a key it may not read, by name or by value: bob (group team) and carol
+     * (other) watch the same prefix while alice writes keys readable by her group only, opens one to
+     * everyone, and deletes another.
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void watchers_seeOnlyKeysTheyMayRead() {
+        DaemonProcess daemon = startDaemon(List.of("--key-umask", "027")); // new keys rw-r-----
+        UserActor a = actor("alice", alice, daemon);
+        ChildProcess bobWatch = watcher("bob-watch", bob, daemon);
+        ChildProcess carolWatch = watcher("carol-watch", carol, daemon);
+        awaitReady(a);
+        bobWatch.awaitCount("READY", 1, RACE_TIMEOUT);
+        carolWatch.awaitCount("READY", 1, RACE_TIMEOUT);
+        a.ok("set", "w/team", "team-secret");
+        a.ok("set", "w/open", "first");
+        a.ok("chmod", "w/open", "644");
+        a.ok("set", "w/open", "second");
+        a.ok("del", "w/team");
+        a.ok("set", "w/end", "x");
+        a.ok("chmod", "w/end", "644");
+        bobWatch.awaitLine(l -> l.endsWith(" OWNER w/end"), RACE_TIMEOUT);
+        carolWatch.awaitLine(l -> l.endsWith(" OWNER w/end"), RACE_TIMEOUT);
+        assertThat(kinds(bobWatch))
+                .containsExactly(
+                        "SET w/team team-secret",
+                        "SET w/open first",
+                        "OWNER w/open",
+                        "SET w/open second",
+                        "DELETE w/team",
+                        "SET w/end x",
+                        "OWNER w/end");
+        assertThat(kinds(carolWatch))
+                .as("carol may read w/open only once it is 644, and never w/team")
+                .containsExactly("OWNER w/open", "SET w/open second", "OWNER w/end");
+        assertThat(String.join("\n", carolWatch.lines())).doesNotContain("team-secret", "w/team", "first");
+        bobWatch.closeStdin();
+        carolWatch.closeStdin();
+        bobWatch.awaitExit(RACE_TIMEOUT, 0);
+        carolWatch.awaitExit(RACE_TIMEOUT, 0);
+    }
+
+    private ChildProcess watcher(String name, User user, DaemonProcess daemon) {
+        List<String> java = new ArrayList<>(List.of(JavaCommand.javaBinary()));
+        java.addAll(SystemTestEnv.CLIENT_JVM_ARGS);
+        java.addAll(List.of(
+                "-XX:-UsePerfData",
+                "-cp",
+                publicClassPath,
+                WatcherMain.class.getName(),
+                "--socket",
+                daemon.socket().toString(),
+                "--prefix",
+                "w/",
+                "--values",
+                "yes"));
+        return env.startCommand(name, UnixUsers.runAs(user, java));
+    }
+
+    /** A watcher's change lines without their versions. */
+    private static List<String> kinds(ChildProcess watcher) {
+        return watcher.lines().stream()
+                .filter(l -> l.startsWith("E "))
+                .map(l -> l.substring(l.indexOf(' ', 2) + 1))
+                .toList();
+    }
 
     private DaemonProcess startDaemon() {
         return startDaemon(List.of());

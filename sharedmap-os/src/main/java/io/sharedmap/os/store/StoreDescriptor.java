@@ -118,7 +118,19 @@ import org.jspecify.annotations.Nullable;
  *  +-------------------------------+                               +
  *  |                              ...                              |
  *  +---------------------------------------------------------------+
+ *  | with flag DEADLINE (bit 28 of the owner word): the deadline,  |
+ *  | int64 epoch milliseconds, right after the value bytes; the    |
+ *  | value length field then counts these 8 bytes too              |
+ *  +---------------------------------------------------------------+
  * </pre>
+ *
+ * <p>A key's deadline (expiry, chunk format 2): an entry whose owner word has {@link #FLAG_DEADLINE}
+ * ends with 8 more bytes, after its value, counted in its value length field: the absolute
+ * wall-clock time (Unix epoch milliseconds, {@code System.currentTimeMillis()}) from which the key
+ * no longer exists. A reader treats such an entry as absent once its own clock has reached the
+ * deadline (the daemon deletes it soon after, a journaled change of its own), and otherwise returns
+ * the value without those 8 bytes ({@link #valueLengthOf}). Every walk of a chunk keeps stepping by
+ * the value length field alone, so an entry's length does not depend on its flags.
  *
  * <p>The hash index is an open-addressing table with linear probing whose home slot for a key is
  * the top {@code k} bits of its {@link #hash} (so the table is ordered by hash, and a new
@@ -262,7 +274,12 @@ public final class StoreDescriptor {
 
     // ---- chunks ----
     public static final long CHUNK_MAGIC = magic("SMAPCHNK");
-    public static final int CHUNK_FORMAT_VERSION = 1;
+    /**
+     * 2: entries may carry a deadline ({@link #FLAG_DEADLINE}). A reader of format 1 cannot read such
+     * a chunk (it answers "ask the daemon"), so it never returns a value with a deadline's bytes.
+     */
+    public static final int CHUNK_FORMAT_VERSION = 2;
+
     public static final int CHUNK_HEADER_LENGTH = 64;
     public static final int CHUNK_NUMBER_OFFSET = 16;
     public static final int CHUNK_INCARNATION_OFFSET = 24;
@@ -283,8 +300,24 @@ public final class StoreDescriptor {
     public static final int ENTRY_KEY_LENGTH_OFFSET = 16;
     public static final int ENTRY_HEADER_LENGTH = 18;
     public static final int OWNER_INDEX_MASK = (1 << 28) - 1;
-    /** Entry flag: a deadline follows (reserved for expiry; never set by this version). */
+    /**
+     * Entry flag (owner word): a deadline, int64 epoch milliseconds, follows the value, counted in the
+     * value length field (see the class comment).
+     */
     public static final int FLAG_DEADLINE = 1 << 28;
+
+    /** Bytes of an entry's deadline. */
+    public static final int DEADLINE_LENGTH = 8;
+
+    /** The value's own length in an entry whose owner word is {@code ownerWord} and value length field {@code field}. */
+    public static long valueLengthOf(int ownerWord, long field) {
+        return (ownerWord & FLAG_DEADLINE) != 0 ? field - DEADLINE_LENGTH : field;
+    }
+
+    /** Whether a key whose deadline is {@code deadline} (0: none) has expired at {@code nowMillis}. */
+    public static boolean expired(long deadline, long nowMillis) {
+        return deadline != 0 && nowMillis >= deadline;
+    }
     /** The stamp of a dead entry. */
     public static final long STAMP_DEAD = -1L;
 

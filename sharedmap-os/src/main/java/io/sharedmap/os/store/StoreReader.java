@@ -70,6 +70,9 @@ public final class StoreReader implements AutoCloseable {
     }
 
     public static final Absent ABSENT = new Absent();
+    /** Inside a lookup: the key is in this side with a deadline the reader's clock has reached. */
+    private static final Absent EXPIRED = new Absent();
+
     public static final Unknown UNKNOWN = new Unknown();
 
     private record Index(MemorySegment segment, long generation, int log2Slots, Arena arena) {}
@@ -201,8 +204,17 @@ public final class StoreReader implements AutoCloseable {
         }
     }
 
-    /** The key's value and version, {@link #ABSENT}, or {@link #UNKNOWN}: see the class comment. */
+    /**
+     * The key's value and version, {@link #ABSENT}, or {@link #UNKNOWN}: see the class comment. A key
+     * whose deadline this process's wall clock ({@link System#currentTimeMillis}) has reached is
+     * {@link #ABSENT}, as the daemon answers it.
+     */
     public Result lookup(byte[] key) {
+        return lookup(key, System.currentTimeMillis());
+    }
+
+    /** {@link #lookup(byte[])} with the clock read as {@code nowMillis} (epoch milliseconds). */
+    public Result lookup(byte[] key, long nowMillis) {
         if ((++lookups & (SWEEP_EVERY - 1)) == 0) {
             releaseRetired();
         }
@@ -212,7 +224,7 @@ public final class StoreReader implements AutoCloseable {
                 Thread.onSpinWait();
             }
             try {
-                Result r = attempt(key, h);
+                Result r = attempt(key, h, nowMillis);
                 if (r != null) {
                     return r;
                 }
@@ -224,7 +236,7 @@ public final class StoreReader implements AutoCloseable {
     }
 
     /** One try: the answer, or null to try again. */
-    private @Nullable Result attempt(byte[] key, long h) {
+    private @Nullable Result attempt(byte[] key, long h, long nowMillis) {
         if (retired()) {
             return UNKNOWN;
         }
@@ -234,13 +246,16 @@ public final class StoreReader implements AutoCloseable {
         }
         long inserts = (long) WORD.getAcquire(root, (long) ROOT_PRIVATE_INSERTS_OFFSET);
         long live = (long) WORD.getAcquire(root, (long) ROOT_PRIVATE_LIVE_OFFSET);
-        Result r = probe(ix, key, h);
+        Result r = probe(ix, key, h, nowMillis);
         if (r == null) {
             return null; // something changed under the probe
         }
         VarHandle.acquireFence();
         if ((long) WORD.getAcquire(ix.segment, (long) INDEX_STATE_OFFSET) != STATE_LIVE) {
             return null; // replaced by a new generation while probing: changes since went there only
+        }
+        if (r == EXPIRED) {
+            return ABSENT; // a key is in one side only: found here, expired, so absent
         }
         if (r != ABSENT) {
             return r;
@@ -251,8 +266,8 @@ public final class StoreReader implements AutoCloseable {
         return privateEmpty ? ABSENT : UNKNOWN;
     }
 
-    /** Found, ABSENT (not in this side), or null: retry. */
-    private @Nullable Result probe(Index ix, byte[] key, long h) {
+    /** Found, ABSENT (not in this side), EXPIRED, or null: retry. */
+    private @Nullable Result probe(Index ix, byte[] key, long h, long nowMillis) {
         MemorySegment s = ix.segment;
         long mask = (1L << ix.log2Slots) - 1;
         long i = home(h, ix.log2Slots);
@@ -282,23 +297,29 @@ public final class StoreReader implements AutoCloseable {
             }
             // Bounds first: a torn read may show any lengths; nothing outside the chunk is touched.
             int keyLength = e.get(SHORT, off + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF;
-            long valueLength = e.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL;
+            long field = e.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL;
+            int ownerWord = e.get(INT, off + ENTRY_OWNER_OFFSET);
             long keyAt = off + ENTRY_HEADER_LENGTH;
             boolean same = keyLength == key.length && keyAt + keyLength <= size && keyEquals(e, keyAt, key);
             byte[] value = null;
+            long deadline = 0;
             if (same) {
-                if (valueLength > size - keyAt - keyLength || valueLength > Integer.MAX_VALUE - 16) {
+                long valueLength = valueLengthOf(ownerWord, field);
+                if (field > size - keyAt - keyLength || valueLength < 0 || valueLength > Integer.MAX_VALUE - 16) {
                     return null;
                 }
                 value = new byte[(int) valueLength];
                 MemorySegment.copy(e, ValueLayout.JAVA_BYTE, keyAt + keyLength, value, 0, value.length);
+                if ((ownerWord & FLAG_DEADLINE) != 0) {
+                    deadline = e.get(LONG, keyAt + keyLength + valueLength);
+                }
             }
             VarHandle.acquireFence(); // the reads above complete before the stamp and slot are read again
             if ((long) WORD.getOpaque(e, off + ENTRY_STAMP_OFFSET) != s1 || (long) WORD.getOpaque(s, slotAt) != w) {
                 return null;
             }
             if (value != null) { // the key matched
-                return new Found(value, versionOf(s1));
+                return expired(deadline, nowMillis) ? EXPIRED : new Found(value, versionOf(s1));
             }
             // another key whose hash shares the slot's bits: probe on
         }

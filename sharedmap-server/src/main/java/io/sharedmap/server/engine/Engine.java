@@ -2,8 +2,10 @@ package io.sharedmap.server.engine;
 
 import static io.sharedmap.server.engine.StoreFileDescriptor.*;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.sharedmap.os.accounts.UnixAccounts;
 import io.sharedmap.os.files.FileModes;
+import io.sharedmap.os.store.StoreDescriptor;
 import io.sharedmap.server.Durability;
 import io.sharedmap.server.engine.Results.Changed;
 import io.sharedmap.server.engine.Results.Lookup;
@@ -31,8 +33,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.PriorityQueue;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -131,6 +135,25 @@ public final class Engine implements AutoCloseable {
     private final AtomicLong snapshotFailures = new AtomicLong();
     private volatile long lastSnapshotMs = -1;
     private volatile boolean closed;
+    /** Runs the expiry sweeper (see {@link #expireDue}): its own thread, so a long sweep delays no fsync or snapshot. */
+    private final ScheduledExecutorService expiry;
+    /** The deadlines' hints: leaf lock (nothing is taken while holding it). */
+    private final ReentrantLock deadlinesLock = new ReentrantLock();
+
+    @GuardedBy("deadlinesLock")
+    private final PriorityQueue<Due> deadlines = new PriorityQueue<>((a, b) -> Long.compare(a.deadline, b.deadline));
+
+    private final AtomicLong keysExpired = new AtomicLong();
+    /** Watches: every applied change is offered to them (the journal leader's hook, see {@link Applier}). */
+    private final WatchHub watches;
+    /** Open once the store's deadlines are loaded (at open, in the background). */
+    private final CountDownLatch deadlinesLoaded = new CountDownLatch(1);
+
+    /**
+     * A hint that {@code key} may expire at {@code deadline}: the sweeper checks the key's current
+     * deadline when the hint is due (a renewed, persisted or deleted key's hint finds nothing to do).
+     */
+    private record Due(long deadline, byte[] key) {}
 
     /**
      * A key's state after a change that is queued but not yet in the store: its value, the value's
@@ -138,12 +161,12 @@ public final class Engine implements AutoCloseable {
      * of the journal record that made it (for a chmod, larger than {@code version}).
      */
     private record Pending(
-            byte @Nullable [] value, long version, @Nullable Owner owner, long recordVersion) {
+            byte @Nullable [] value, long version, @Nullable Owner owner, long recordVersion, long deadline) {
         @Nullable
         Entry entry() {
             return value == null
                     ? null
-                    : new Entry(value, version, Objects.requireNonNull(owner)); // deletions alone have none
+                    : new Entry(value, version, Objects.requireNonNull(owner), deadline); // deletions alone have none
         }
     }
 
@@ -160,6 +183,7 @@ public final class Engine implements AutoCloseable {
         this.recovery = r.report();
         this.sessions = r.sessions();
         this.lastDeleteVersion.set(r.lastVersion()); // every deletion so far is durable
+        this.watches = new WatchHub(config.dir(), r.lastVersion());
         this.journal = new Journal(
                 config.dir(),
                 config.durability(),
@@ -194,7 +218,21 @@ public final class Engine implements AutoCloseable {
                 this::compactQuietly, COMPACT_EVERY_MS, COMPACT_EVERY_MS, TimeUnit.MILLISECONDS);
         background.scheduleWithFixedDelay(
                 this::checkpointSessionsQuietly, SESSIONS_EVERY_MS, SESSIONS_EVERY_MS, TimeUnit.MILLISECONDS);
+        this.expiry = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread t = new Thread(runnable, "sharedmap-expiry");
+            t.setDaemon(true);
+            return t;
+        });
+        expiry.execute(this::loadDeadlinesQuietly);
+        if (hooks.sweepsOnItsOwn()) {
+            expiry.scheduleWithFixedDelay(this::sweepQuietly, SWEEP_EVERY_MS, SWEEP_EVERY_MS, TimeUnit.MILLISECONDS);
+        }
     }
+
+    /** How often the sweeper looks for due deadlines. */
+    private static final long SWEEP_EVERY_MS = 20;
+    /** Keys one sweeper batch expires before it waits for their records to be durable (and applied). */
+    static final int EXPIRE_BATCH = 1000;
 
     private static final long COMPACT_EVERY_MS = 100;
     private static final int SNAPSHOT_PAGE = 4096;
@@ -299,6 +337,10 @@ public final class Engine implements AutoCloseable {
         if (e == null) {
             return new Lookup(null, lastDeleteVersion.get());
         }
+        if (expired(e)) {
+            // Absent from its deadline on, whether or not the sweeper has removed it yet.
+            return new Lookup(null, Math.max(lastDeleteVersion.get(), p != null ? p.recordVersion() : 0));
+        }
         // A queued chmod/chown keeps the value's version: the answer (which the new owner or mode may
         // allow) waits for that record too.
         return new Lookup(e, p != null ? Math.max(e.version(), p.recordVersion()) : e.version());
@@ -316,7 +358,12 @@ public final class Engine implements AutoCloseable {
     /** The key's state in the store (what {@link #current} reads when nothing is pending). */
     private @Nullable Entry stored(Key k, boolean withValue) {
         MappedStore.Stored s = store.get(k.bytes, withValue);
-        return s == null ? null : new Entry(s.value(), s.version(), s.owner(), s.valueLength());
+        return s == null ? null : new Entry(s.value(), s.version(), s.owner(), s.valueLength(), s.deadline());
+    }
+
+    /** Whether {@code e}'s deadline has come by the engine's clock. */
+    private boolean expired(Entry e) {
+        return StoreDescriptor.expired(e.deadline(), hooks.nowMillis());
     }
 
     /**
@@ -392,13 +439,23 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    private static int putFlags(long sequence, @Nullable Entry old) {
-        return FLAG_OWNED | (sequence == 0 ? 0 : FLAG_SEQUENCED | (old == null ? FLAG_CREATED : 0));
+    private static int putFlags(long sequence, @Nullable Entry old, long deadline) {
+        return FLAG_OWNED
+                | (sequence == 0 ? 0 : FLAG_SEQUENCED | (old == null ? FLAG_CREATED : 0))
+                | (deadline != 0 ? FLAG_DEADLINE : 0);
     }
 
     /** SET as root: creates or replaces. Takes ownership of {@code key} and {@code value}. */
     public Write set(byte[] key, byte[] value) throws JournalFailedException {
-        return asRoot(() -> doPut(Caller.ROOT, ROOT_CREATED, key, ANY_VERSION, value, 0, 0));
+        return asRoot(() -> doPut(Caller.ROOT, ROOT_CREATED, key, ANY_VERSION, value, 0, 0, 0));
+    }
+
+    /**
+     * SET as root with a deadline ({@code deadline}: Unix epoch milliseconds; 0: none), from which the
+     * key no longer exists.
+     */
+    public Write set(byte[] key, byte[] value, long deadline) throws JournalFailedException {
+        return asRoot(() -> doPut(Caller.ROOT, ROOT_CREATED, key, ANY_VERSION, value, deadline, 0, 0));
     }
 
     /** SET as root, as change {@code sequence} of client {@code clientId}; see {@link #set(Caller, Owner, byte[], byte[], long, long)}. */
@@ -418,8 +475,23 @@ public final class Engine implements AutoCloseable {
      */
     public Write set(Caller caller, Owner created, byte[] key, byte[] value, long clientId, long sequence)
             throws JournalFailedException, SequenceException, RefusedException {
+        return set(caller, created, key, value, 0, clientId, sequence);
+    }
+
+    /**
+     * As {@link #set(Caller, Owner, byte[], byte[], long, long)}, giving the key {@code deadline}
+     * (Unix epoch milliseconds, wall clock; 0: none): from then on the key is absent to every read,
+     * and the sweeper soon deletes it (a journaled change of its own, an expiry). A SET without a
+     * deadline removes the key's deadline, as Redis's SET does.
+     */
+    public Write set(
+            Caller caller, Owner created, byte[] key, byte[] value, long deadline, long clientId, long sequence)
+            throws JournalFailedException, SequenceException, RefusedException {
         return once(
-                caller, clientId, sequence, () -> doPut(caller, created, key, ANY_VERSION, value, clientId, sequence));
+                caller,
+                clientId,
+                sequence,
+                () -> doPut(caller, created, key, ANY_VERSION, value, deadline, clientId, sequence));
     }
 
     /** Runs a root change, which no permission or limit refuses. */
@@ -496,7 +568,7 @@ public final class Engine implements AutoCloseable {
      * if the key is absent). Takes ownership of {@code key} and {@code value}.
      */
     public Write compareAndSet(byte[] key, long expectedVersion, byte[] value) throws JournalFailedException {
-        return asRoot(() -> doPut(Caller.ROOT, ROOT_CREATED, key, expectedVersion, value, 0, 0));
+        return asRoot(() -> doPut(Caller.ROOT, ROOT_CREATED, key, expectedVersion, value, 0, 0, 0));
     }
 
     /** CAS as root, as change {@code sequence} of client {@code clientId}, applied at most once. */
@@ -510,12 +582,29 @@ public final class Engine implements AutoCloseable {
     public Write compareAndSet(
             Caller caller, Owner created, byte[] key, long expectedVersion, byte[] value, long clientId, long sequence)
             throws JournalFailedException, SequenceException, RefusedException {
+        return compareAndSet(caller, created, key, expectedVersion, value, 0, clientId, sequence);
+    }
+
+    /** CAS for {@code caller} that gives the key {@code deadline} (0: none), as {@link #set(Caller, Owner, byte[], byte[], long, long, long)} does. */
+    public Write compareAndSet(
+            Caller caller,
+            Owner created,
+            byte[] key,
+            long expectedVersion,
+            byte[] value,
+            long deadline,
+            long clientId,
+            long sequence)
+            throws JournalFailedException, SequenceException, RefusedException {
         return once(
                 caller,
                 clientId,
                 sequence,
-                () -> doPut(caller, created, key, expectedVersion, value, clientId, sequence));
+                () -> doPut(caller, created, key, expectedVersion, value, deadline, clientId, sequence));
     }
+
+    /** A put's deadline that keeps the key's current one (none for a key it creates): Redis's INCR, KEEPTTL. */
+    public static final long KEEP_DEADLINE = -1;
 
     /** {@code expectedVersion} for a put that applies whatever the key's version: SET. */
     private static final long ANY_VERSION = -1;
@@ -527,14 +616,27 @@ public final class Engine implements AutoCloseable {
      * Usage is charged before the record is queued and given back if queuing fails.
      */
     private Write doPut(
-            Caller caller, Owner created, byte[] key, long expectedVersion, byte[] value, long clientId, long sequence)
+            Caller caller,
+            Owner created,
+            byte[] key,
+            long expectedVersion,
+            byte[] value,
+            long deadline,
+            long clientId,
+            long sequence)
             throws JournalFailedException, RefusedException {
+        if (deadline < KEEP_DEADLINE) {
+            throw new IllegalArgumentException("deadline " + deadline + " is negative");
+        }
         Key k = new Key(key);
         ReentrantLock lock = stripe(k);
         Write w;
         lock.lock();
         try {
-            Entry old = current(k, false);
+            Entry old = expireIfDue(k, current(k, false));
+            if (deadline == KEEP_DEADLINE) {
+                deadline = old != null ? old.deadline() : 0;
+            }
             if (old != null && !caller.mayWrite(old.owner())) {
                 throw denied(caller, "write", key, old.owner());
             }
@@ -566,12 +668,16 @@ public final class Engine implements AutoCloseable {
             }
             long v;
             try {
-                v = journal.append(TYPE_PUT, putFlags(sequence, old), clientId, sequence, key, value, owner);
+                v = journal.append(
+                        TYPE_PUT, putFlags(sequence, old, deadline), clientId, sequence, key, value, owner, deadline);
             } catch (JournalFailedException | RuntimeException e) {
                 accounts.release(owner, keys, bytes);
                 throw e;
             }
-            publish(k, old, new Pending(value, v, owner, v));
+            publish(k, old, new Pending(value, v, owner, v, deadline));
+            if (deadline != 0) {
+                noteDeadline(key, deadline);
+            }
             w = new Write(old == null ? Outcome.CREATED : Outcome.UPDATED, v, v);
             if (sequence != 0) {
                 sessions.complete(clientId, sequence, w);
@@ -611,7 +717,7 @@ public final class Engine implements AutoCloseable {
         Write w;
         lock.lock();
         try {
-            Entry old = current(k, false);
+            Entry old = expireIfDue(k, current(k, false));
             if (old == null) {
                 return unchanged(
                         key,
@@ -630,9 +736,15 @@ public final class Engine implements AutoCloseable {
             byte[] removedVersion =
                     ByteBuffer.allocate(8).putLong(old.version()).array();
             long v = journal.append(
-                    TYPE_DELETE, sequence == 0 ? 0 : FLAG_SEQUENCED, clientId, sequence, key, removedVersion, null);
+                    TYPE_DELETE,
+                    FLAG_OWNED | (sequence == 0 ? 0 : FLAG_SEQUENCED),
+                    clientId,
+                    sequence,
+                    key,
+                    removedVersion,
+                    old.owner());
             lastDeleteVersion.accumulateAndGet(v, Math::max);
-            publish(k, old, new Pending(null, 0, null, v));
+            publish(k, old, new Pending(null, 0, null, v, 0));
             accounts.release(old.owner(), 1, key.length + old.valueLength());
             w = new Write(Outcome.DELETED, old.version(), v);
             if (sequence != 0) {
@@ -643,6 +755,189 @@ public final class Engine implements AutoCloseable {
         }
         afterWrite();
         return w;
+    }
+
+    /**
+     * Under the key's stripe lock: {@code old}, or null after expiring it when its deadline has come
+     * (a DELETE record flagged EXPIRED, with a version of its own, queued before the caller's change).
+     */
+    private @Nullable Entry expireIfDue(Key k, @Nullable Entry old) throws JournalFailedException {
+        assert stripe(k).isHeldByCurrentThread();
+        if (old == null || !expired(old)) {
+            return old;
+        }
+        byte[] removedVersion = ByteBuffer.allocate(8).putLong(old.version()).array();
+        long v = journal.append(TYPE_DELETE, FLAG_EXPIRED | FLAG_OWNED, 0, 0, k.bytes, removedVersion, old.owner());
+        lastDeleteVersion.accumulateAndGet(v, Math::max);
+        publish(k, old, new Pending(null, 0, null, v, 0));
+        accounts.release(old.owner(), 1, k.bytes.length + old.valueLength());
+        keysExpired.incrementAndGet();
+        return null;
+    }
+
+    /**
+     * Gives the key a new deadline ({@code deadline}, Unix epoch milliseconds; 0 removes it: the key
+     * never expires), keeping its value, owner and version: a lease's keep-alive, Redis's EXPIRE and
+     * PERSIST. With {@code expectedVersion} not 0, only if the key's version is that one. The result
+     * is UPDATED with the entry's (unchanged) version, NOT_FOUND, or CONFLICT with the current version.
+     *
+     * @throws PermissionDeniedException if the key's mode does not let the caller write it
+     */
+    public Write setDeadline(Caller caller, byte[] key, long expectedVersion, long deadline)
+            throws JournalFailedException, PermissionDeniedException {
+        if (deadline < 0) {
+            throw new IllegalArgumentException("deadline " + deadline + " is negative");
+        }
+        Key k = new Key(key);
+        ReentrantLock lock = stripe(k);
+        Write w;
+        lock.lock();
+        try {
+            Entry old = expireIfDue(k, current(k, true));
+            if (old == null) {
+                return new Write(
+                        expectedVersion == 0 ? Outcome.NOT_FOUND : Outcome.CONFLICT, 0, lastDeleteVersion.get());
+            }
+            if (!caller.mayWrite(old.owner())) {
+                throw denied(caller, "change the deadline of", key, old.owner());
+            }
+            if (expectedVersion != 0 && old.version() != expectedVersion) {
+                return new Write(Outcome.CONFLICT, old.version(), old.version());
+            }
+            long v = journal.append(TYPE_DEADLINE, FLAG_DEADLINE | FLAG_OWNED, 0, 0, key, EMPTY, old.owner(), deadline);
+            pending.put(k, new Pending(old.value(), old.version(), old.owner(), v, deadline));
+            if (deadline != 0) {
+                noteDeadline(key, deadline);
+            }
+            w = new Write(Outcome.UPDATED, old.version(), v);
+        } finally {
+            lock.unlock();
+        }
+        afterWrite();
+        return w;
+    }
+
+    /** {@link #setDeadline(Caller, byte[], long, long)} as root. */
+    public Write setDeadline(byte[] key, long expectedVersion, long deadline) throws JournalFailedException {
+        try {
+            return setDeadline(Caller.ROOT, key, expectedVersion, deadline);
+        } catch (PermissionDeniedException e) {
+            throw new IllegalStateException("root was refused: " + e.getMessage(), e);
+        }
+    }
+
+    private void noteDeadline(byte[] key, long deadline) {
+        deadlinesLock.lock();
+        try {
+            deadlines.add(new Due(deadline, key));
+        } finally {
+            deadlinesLock.unlock();
+        }
+    }
+
+    /** Deadlines the sweeper holds (hints; a renewed key may have several): for STATS and tests. */
+    public int deadlinesPending() {
+        deadlinesLock.lock();
+        try {
+            return deadlines.size();
+        } finally {
+            deadlinesLock.unlock();
+        }
+    }
+
+    /**
+     * The sweeper's step: expires at most {@code max} keys whose deadline the engine's clock has
+     * reached (each under its own stripe lock, as any delete), then waits until their records are
+     * durable and applied to the store, so the batch's pending states are gone. Returns how many
+     * hints it took (fewer than {@code max}: nothing more is due now).
+     */
+    int expireDue(int max) throws JournalFailedException {
+        try {
+            deadlinesLoaded.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
+        long now = hooks.nowMillis();
+        List<Due> due = new ArrayList<>(Math.min(max, 1024));
+        deadlinesLock.lock();
+        try {
+            while (due.size() < max) {
+                Due d = deadlines.peek();
+                if (d == null || d.deadline > now) {
+                    break;
+                }
+                due.add(deadlines.poll());
+            }
+        } finally {
+            deadlinesLock.unlock();
+        }
+        for (Due d : due) {
+            Key k = new Key(d.key);
+            ReentrantLock lock = stripe(k);
+            lock.lock();
+            try {
+                expireIfDue(k, current(k, false));
+            } finally {
+                lock.unlock();
+            }
+        }
+        if (!due.isEmpty()) {
+            journal.awaitDurable(journal.lastVersion());
+            afterWrite();
+        }
+        return due.size();
+    }
+
+    /** Expires every key that is due now, batch by batch (for tests and the sweeper). */
+    public long expireAllDue() throws JournalFailedException {
+        long total = 0;
+        int n;
+        do {
+            n = expireDue(EXPIRE_BATCH);
+            total += n;
+        } while (n == EXPIRE_BATCH && !closed);
+        return total;
+    }
+
+    private void sweepQuietly() {
+        try {
+            expireAllDue();
+        } catch (JournalFailedException | RuntimeException e) {
+            if (!closed) {
+                LOG.log(System.Logger.Level.WARNING, "expiry sweep failed (reads still hide expired keys): " + e);
+            }
+        }
+    }
+
+    /** At open: a hint for every key of the store that has a deadline, a page at a time. */
+    private void loadDeadlinesQuietly() {
+        try {
+            byte[][] after = {EMPTY};
+            boolean[] first = {true};
+            boolean[] more = {true};
+            while (more[0] && !closed) {
+                int[] n = {0};
+                more[0] = !store.scan(after[0], first[0], e -> {
+                    long d = e.deadline();
+                    if (d != 0) {
+                        noteDeadline(e.key(), d);
+                    }
+                    if (++n[0] < SNAPSHOT_PAGE) {
+                        return true;
+                    }
+                    after[0] = e.key();
+                    return false;
+                });
+                first[0] = false;
+            }
+        } catch (RuntimeException e) {
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "could not load the keys' deadlines (reads still hide expired keys): " + e);
+        } finally {
+            deadlinesLoaded.countDown();
+        }
     }
 
     /** What CHMOD or CHOWN does to one key's owner, or why it may not. */
@@ -752,7 +1047,8 @@ public final class Engine implements AutoCloseable {
         long v;
         lock.lock();
         try {
-            Entry old = current(k, true); // the pending state carries the value (the record does not)
+            // the pending state carries the value (the record does not)
+            Entry old = expireIfDue(k, current(k, true));
             if (old == null) {
                 return null;
             }
@@ -779,7 +1075,7 @@ public final class Engine implements AutoCloseable {
                 }
                 throw e;
             }
-            pending.put(k, new Pending(old.value(), old.version(), now, v));
+            pending.put(k, new Pending(old.value(), old.version(), now, v, old.deadline()));
         } finally {
             lock.unlock();
         }
@@ -816,8 +1112,8 @@ public final class Engine implements AutoCloseable {
                 queued.put(k, e.getValue());
             }
         }
-        PageBuilder page =
-                new PageBuilder(caller, prefix, limit, maxBytes, bytesPerKey, lastDeleteVersion.get(), queued);
+        PageBuilder page = new PageBuilder(
+                caller, prefix, limit, maxBytes, bytesPerKey, lastDeleteVersion.get(), queued, hooks.nowMillis());
         if (store.scan(from, inclusive, page)) {
             page.rest();
         }
@@ -838,6 +1134,7 @@ public final class Engine implements AutoCloseable {
         private int bytes;
         private boolean more;
         private boolean stopped;
+        private final long now;
 
         PageBuilder(
                 Caller caller,
@@ -846,7 +1143,9 @@ public final class Engine implements AutoCloseable {
                 int maxBytes,
                 int bytesPerKey,
                 long visible,
-                TreeMap<byte[], Pending> queued) {
+                TreeMap<byte[], Pending> queued,
+                long now) {
+            this.now = now;
             this.caller = caller;
             this.prefix = prefix;
             this.limit = limit;
@@ -873,7 +1172,7 @@ public final class Engine implements AutoCloseable {
             if (nextQueued != null && Arrays.equals(nextQueued.getKey(), key)) {
                 return addQueued(); // the queued change is the newer state of this key
             }
-            return add(key, e.version(), e.valueLength(), e.owner(), e.version());
+            return add(key, e.version(), e.valueLength(), e.owner(), e.version(), e.deadline());
         }
 
         /** After the store's keys: the queued keys left. */
@@ -894,14 +1193,21 @@ public final class Engine implements AutoCloseable {
             if (value == null) {
                 return true; // deleted, not yet in the store
             }
-            return add(q.getKey(), p.version(), value.length, Objects.requireNonNull(p.owner()), p.recordVersion());
+            return add(
+                    q.getKey(),
+                    p.version(),
+                    value.length,
+                    Objects.requireNonNull(p.owner()),
+                    p.recordVersion(),
+                    p.deadline());
         }
 
-        private boolean add(byte[] key, long version, int valueLength, Owner owner, long visibleVersion) {
+        private boolean add(
+                byte[] key, long version, int valueLength, Owner owner, long visibleVersion, long deadline) {
             if (stopped) {
                 return false;
             }
-            if (!caller.mayRead(owner)) {
+            if (!caller.mayRead(owner) || StoreDescriptor.expired(deadline, now)) {
                 return true;
             }
             if (keys.size() == limit || bytes >= maxBytes) {
@@ -1051,13 +1357,22 @@ public final class Engine implements AutoCloseable {
                     byte[] k = e.key();
                     byte[] v = e.value();
                     pageKeys.add(k);
-                    page.add(new Entry(v, e.version(), e.owner()));
+                    page.add(new Entry(v, e.version(), e.owner(), e.deadline()));
                     pageBytes[0] += k.length + v.length;
                     return page.size() < SNAPSHOT_PAGE && pageBytes[0] < SNAPSHOT_PAGE_BYTES;
                 });
                 for (int i = 0; i < page.size(); i++) {
                     Entry e = page.get(i);
-                    w.write(TYPE_PUT, pageKeys.get(i), Objects.requireNonNull(e.value()), e.version(), e.owner());
+                    w.write(
+                            TYPE_PUT,
+                            FLAG_OWNED | (e.deadline() != 0 ? FLAG_DEADLINE : 0),
+                            0,
+                            0,
+                            pageKeys.get(i),
+                            Objects.requireNonNull(e.value()),
+                            e.version(),
+                            e.owner(),
+                            e.deadline());
                     count++;
                 }
                 if (page.size() < SNAPSHOT_PAGE && pageBytes[0] < SNAPSHOT_PAGE_BYTES) {
@@ -1136,7 +1451,9 @@ public final class Engine implements AutoCloseable {
             long snapshotFailures,
             long lastSnapshotMs,
             boolean journalFailed,
-            int sessions) {}
+            int sessions,
+            long keysExpired,
+            int deadlines) {}
 
     public Stats stats() {
         return new Stats(
@@ -1154,7 +1471,14 @@ public final class Engine implements AutoCloseable {
                 snapshotFailures.get(),
                 lastSnapshotMs,
                 journal.failed(),
-                sessions.size());
+                sessions.size(),
+                keysExpired.get(),
+                deadlinesPending());
+    }
+
+    /** The watches of this engine's changes. */
+    public WatchHub watches() {
+        return watches;
     }
 
     /** Keys with a change queued and not yet in the store (for STATS and tests: few at rest). */
@@ -1174,6 +1498,7 @@ public final class Engine implements AutoCloseable {
             } catch (IOException e) {
                 throw new StoreApplyException(storeDir(), e);
             }
+            watches.publish(batch); // durable and in the store: watchers may see it (never blocks)
             for (Journal.Pending p : batch) {
                 if (p.changeKind() != MappedStore.Change.NONE) {
                     settle(p);
@@ -1268,6 +1593,7 @@ public final class Engine implements AutoCloseable {
      */
     void haltForTest() throws IOException {
         closed = true;
+        expiry.shutdownNow();
         background.shutdownNow();
         try {
             background.awaitTermination(60, TimeUnit.SECONDS);
@@ -1285,6 +1611,14 @@ public final class Engine implements AutoCloseable {
     @Override
     public void close() throws IOException {
         closed = true;
+        expiry.shutdown();
+        try {
+            if (!expiry.awaitTermination(60, TimeUnit.SECONDS)) {
+                LOG.log(System.Logger.Level.WARNING, "expiry sweep did not finish within 60 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         background.shutdown();
         try {
             if (!background.awaitTermination(60, TimeUnit.SECONDS)) {

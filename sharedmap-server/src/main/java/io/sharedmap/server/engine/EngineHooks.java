@@ -52,6 +52,22 @@ public class EngineHooks {
         return current;
     }
 
+    /**
+     * The wall clock against which keys' deadlines are checked, Unix epoch milliseconds. Tests
+     * override it to move time without waiting.
+     */
+    public long nowMillis() {
+        return System.currentTimeMillis();
+    }
+
+    /**
+     * Whether the engine runs its expiry sweeper on its own (every few milliseconds); tests that move
+     * the clock by hand call {@link Engine#expireAllDue} instead.
+     */
+    public boolean sweepsOnItsOwn() {
+        return true;
+    }
+
     /** Whether the journal's leader releases writers before it applies their batch to the store. */
     boolean applyAfterRelease() {
         return false;

@@ -11,9 +11,14 @@ import org.jspecify.annotations.Nullable;
  *
  * @param value the value, or null where the engine read only the value's length
  * @param valueLength the value's length in bytes
+ * @param deadline when the key expires, Unix epoch milliseconds (wall clock); 0: never
  */
-public record Entry(byte @Nullable [] value, long version, Owner owner, int valueLength) {
+public record Entry(byte @Nullable [] value, long version, Owner owner, int valueLength, long deadline) {
     public Entry(byte[] value, long version, Owner owner) {
-        this(value, version, owner, value.length);
+        this(value, version, owner, value.length, 0);
+    }
+
+    public Entry(byte[] value, long version, Owner owner, long deadline) {
+        this(value, version, owner, value.length, deadline);
     }
 }

@@ -78,14 +78,29 @@ final class Journal implements AutoCloseable {
             byte[] key,
             byte[] value,
             long version,
-            @Nullable Owner owner)
+            @Nullable Owner owner,
+            long deadline)
             implements MappedStore.Change {
+        /** A record without a deadline. */
+        Pending(
+                int type,
+                int flags,
+                long clientId,
+                long sequence,
+                byte[] key,
+                byte[] value,
+                long version,
+                @Nullable Owner owner) {
+            this(type, flags, clientId, sequence, key, value, version, owner, 0);
+        }
+
         @Override
         public int changeKind() {
             return switch (type) {
                 case TYPE_PUT -> PUT;
                 case TYPE_DELETE -> DELETE;
                 case TYPE_META -> OWNER;
+                case TYPE_DEADLINE -> DEADLINE;
                 default -> NONE;
             };
         }
@@ -288,11 +303,25 @@ final class Journal implements AutoCloseable {
      */
     long append(int type, int flags, long clientId, long sequence, byte[] key, byte[] value, @Nullable Owner owner)
             throws JournalFailedException {
+        return append(type, flags, clientId, sequence, key, value, owner, 0);
+    }
+
+    /** As above, with a deadline field when {@code flags} has {@code FLAG_DEADLINE}. */
+    long append(
+            int type,
+            int flags,
+            long clientId,
+            long sequence,
+            byte[] key,
+            byte[] value,
+            @Nullable Owner owner,
+            long deadline)
+            throws JournalFailedException {
         appendLock.lock();
         try {
             checkUsable();
             long v = ++lastVersion;
-            pending.add(new Pending(type, flags, clientId, sequence, key, value, v, owner));
+            pending.add(new Pending(type, flags, clientId, sequence, key, value, v, owner, deadline));
             pendingRecords = pending.size();
             pendingBytes += RecordCodec.recordLength(flags, key.length, value.length);
             return v;
@@ -661,7 +690,16 @@ final class Journal implements AutoCloseable {
         long before = a.position();
         for (Pending p : batch) {
             lastRecordStart = a.position();
-            a.append(p.type(), p.flags(), p.clientId(), p.sequence(), p.key(), p.value(), p.version(), p.owner());
+            a.append(
+                    p.type(),
+                    p.flags(),
+                    p.clientId(),
+                    p.sequence(),
+                    p.key(),
+                    p.value(),
+                    p.version(),
+                    p.owner(),
+                    p.deadline());
         }
         lastRecordEnd = a.position();
         writePosition = new SessionsFile.Position(segment, lastRecordEnd);

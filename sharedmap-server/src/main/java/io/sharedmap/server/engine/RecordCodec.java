@@ -12,8 +12,8 @@ import org.jspecify.annotations.Nullable;
 /** Encodes and checks the records and file headers of {@link StoreFileDescriptor}. Not thread-safe. */
 final class RecordCodec {
     private final CRC32C crc = new CRC32C();
-    private final ByteBuffer scratch =
-            ByteBuffer.allocate(RECORD_HEADER_LENGTH + SEQUENCE_FIELDS_LENGTH + OWNER_FIELDS_LENGTH);
+    private final ByteBuffer scratch = ByteBuffer.allocate(
+            RECORD_HEADER_LENGTH + SEQUENCE_FIELDS_LENGTH + OWNER_FIELDS_LENGTH + DEADLINE_FIELD_LENGTH);
 
     static int recordLength(int keyLength, int valueLength) {
         return RECORD_HEADER_LENGTH + keyLength + valueLength;
@@ -22,12 +22,13 @@ final class RecordCodec {
     static int recordLength(int flags, int keyLength, int valueLength) {
         return recordLength(keyLength, valueLength)
                 + ((flags & FLAG_SEQUENCED) != 0 ? SEQUENCE_FIELDS_LENGTH : 0)
-                + ((flags & FLAG_OWNED) != 0 ? OWNER_FIELDS_LENGTH : 0);
+                + ((flags & FLAG_OWNED) != 0 ? OWNER_FIELDS_LENGTH : 0)
+                + ((flags & FLAG_DEADLINE) != 0 ? DEADLINE_FIELD_LENGTH : 0);
     }
 
     /** Writes the record header (with its CRC) for an unsequenced record into {@code dst}. */
     void writeRecordHeader(ByteBuffer dst, int type, byte[] key, byte[] value, long version) {
-        writeRecordHeader(dst, type, 0, 0, 0, key, value, version, null);
+        writeRecordHeader(dst, type, 0, 0, 0, key, value, version, null, 0);
     }
 
     /**
@@ -44,7 +45,8 @@ final class RecordCodec {
             byte[] key,
             byte[] value,
             long version,
-            @Nullable Owner owner) {
+            @Nullable Owner owner,
+            long deadline) {
         boolean sequenced = (flags & FLAG_SEQUENCED) != 0;
         scratch.clear();
         scratch.putInt(0);
@@ -64,6 +66,9 @@ final class RecordCodec {
             scratch.putInt(owner.gid());
             scratch.putShort((short) owner.mode());
             scratch.putShort((short) 0);
+        }
+        if ((flags & FLAG_DEADLINE) != 0) {
+            scratch.putLong(deadline);
         }
         int headerLength = scratch.position();
         crc.reset();
@@ -142,13 +147,16 @@ final class RecordCodec {
                 && type != TYPE_SESSION
                 && type != TYPE_OUTCOME
                 && type != TYPE_META
-                && type != TYPE_FORGOTTEN) {
+                && type != TYPE_FORGOTTEN
+                && type != TYPE_DEADLINE) {
             return "bad record type " + type;
         }
         int allowedFlags = switch (type) {
-            case TYPE_PUT -> FLAG_SEQUENCED | FLAG_CREATED | FLAG_OWNED;
+            case TYPE_PUT -> FLAG_SEQUENCED | FLAG_CREATED | FLAG_OWNED | FLAG_DEADLINE;
             case TYPE_META -> FLAG_OWNED;
-            case TYPE_DELETE, TYPE_OUTCOME -> FLAG_SEQUENCED;
+            case TYPE_DEADLINE -> FLAG_DEADLINE | FLAG_OWNED;
+            case TYPE_DELETE -> FLAG_SEQUENCED | FLAG_EXPIRED | FLAG_OWNED;
+            case TYPE_OUTCOME -> FLAG_SEQUENCED;
             default -> 0;
         };
         if (type == TYPE_META && (flags & FLAG_OWNED) == 0) {
@@ -156,6 +164,12 @@ final class RecordCodec {
         }
         if (type == TYPE_META && valueLength != 0) {
             return "meta record with value length " + valueLength;
+        }
+        if (type == TYPE_DEADLINE && ((flags & FLAG_DEADLINE) == 0 || valueLength != 0)) {
+            return "deadline record without its deadline, or with value length " + valueLength;
+        }
+        if (type == TYPE_DELETE && (flags & FLAG_EXPIRED) != 0 && (flags & FLAG_SEQUENCED) != 0) {
+            return "sequenced expiry";
         }
         if (type == TYPE_OUTCOME && (flags & FLAG_SEQUENCED) == 0) {
             return "outcome record without a sequence number";
@@ -184,7 +198,8 @@ final class RecordCodec {
         if (recordLength != recordLength(flags, keyLength, valueLength)) {
             return "bad length " + recordLength + " (key " + keyLength + " + value " + valueLength + " + header "
                     + RECORD_HEADER_LENGTH + ((flags & FLAG_SEQUENCED) != 0 ? " + sequence 16" : "")
-                    + ((flags & FLAG_OWNED) != 0 ? " + owner 12" : "") + ")";
+                    + ((flags & FLAG_OWNED) != 0 ? " + owner 12" : "")
+                    + ((flags & FLAG_DEADLINE) != 0 ? " + deadline 8" : "") + ")";
         }
         return null;
     }

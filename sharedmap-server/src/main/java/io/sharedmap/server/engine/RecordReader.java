@@ -32,7 +32,8 @@ final class RecordReader implements Closeable {
             long version,
             long clientId,
             long sequence,
-            @Nullable Owner owner) {}
+            @Nullable Owner owner,
+            long deadline) {}
 
     private static final byte[] EMPTY = new byte[0];
 
@@ -40,7 +41,8 @@ final class RecordReader implements Closeable {
     private final String file;
     private final long fileSize;
     private final RecordCodec codec = new RecordCodec();
-    private final byte[] header = new byte[RECORD_HEADER_LENGTH + SEQUENCE_FIELDS_LENGTH + OWNER_FIELDS_LENGTH];
+    private final byte[] header =
+            new byte[RECORD_HEADER_LENGTH + SEQUENCE_FIELDS_LENGTH + OWNER_FIELDS_LENGTH + DEADLINE_FIELD_LENGTH];
     private long offset;
     private @Nullable String problem;
 
@@ -96,6 +98,14 @@ final class RecordReader implements Closeable {
             }
             headerLength += OWNER_FIELDS_LENGTH;
         }
+        long deadline = 0;
+        if ((flags & FLAG_DEADLINE) != 0) {
+            if (in.readNBytes(header, headerLength, DEADLINE_FIELD_LENGTH) < DEADLINE_FIELD_LENGTH) {
+                return fail(start, "truncated record (file changed while reading)");
+            }
+            deadline = h.getLong(headerLength);
+            headerLength += DEADLINE_FIELD_LENGTH;
+        }
         byte[] key = keyLength == 0 ? EMPTY : new byte[keyLength];
         byte[] value = valueLength == 0 ? EMPTY : new byte[valueLength];
         try {
@@ -107,8 +117,16 @@ final class RecordReader implements Closeable {
         if (codec.recordCrc(header, headerLength, key, value) != storedCrc) {
             return fail(start, "checksum mismatch");
         }
-        if (version <= 0 && (type == TYPE_PUT || type == TYPE_DELETE || type == TYPE_OUTCOME || type == TYPE_META)) {
+        if (version <= 0
+                && (type == TYPE_PUT
+                        || type == TYPE_DELETE
+                        || type == TYPE_OUTCOME
+                        || type == TYPE_META
+                        || type == TYPE_DEADLINE)) {
             return fail(start, "bad version " + version);
+        }
+        if (deadline < 0 || type == TYPE_PUT && (flags & FLAG_DEADLINE) != 0 && deadline == 0) {
+            return fail(start, "bad deadline " + deadline);
         }
         if ((flags & FLAG_SEQUENCED) != 0 && (clientId == 0 || sequence <= 0)) {
             return fail(start, "bad client id " + clientId + " or sequence " + sequence);
@@ -122,7 +140,7 @@ final class RecordReader implements Closeable {
             owner = new Owner(h.getInt(ownerAt), h.getInt(ownerAt + 4), mode);
         }
         offset = start + length;
-        return new Record(type, flags, key, value, version, clientId, sequence, owner);
+        return new Record(type, flags, key, value, version, clientId, sequence, owner, deadline);
     }
 
     private void readFully(byte[] b) throws IOException {

@@ -30,12 +30,12 @@ final class RecordWriter {
 
     /** Queues one unsequenced record; values larger than the buffer go straight to the channel. */
     void write(int type, byte[] key, byte[] value, long version) throws IOException {
-        write(type, 0, 0, 0, key, value, version, null);
+        write(type, 0, 0, 0, key, value, version, null, 0);
     }
 
     /** Queues one unsequenced record with owner fields. */
     void write(int type, byte[] key, byte[] value, long version, Owner owner) throws IOException {
-        write(type, FLAG_OWNED, 0, 0, key, value, version, owner);
+        write(type, FLAG_OWNED, 0, 0, key, value, version, owner, 0);
     }
 
     /** Queues one record; values larger than the buffer go straight to the channel. */
@@ -47,13 +47,14 @@ final class RecordWriter {
             byte[] key,
             byte[] value,
             long version,
-            @Nullable Owner owner)
+            @Nullable Owner owner,
+            long deadline)
             throws IOException {
         int length = RecordCodec.recordLength(flags, key.length, value.length);
         if (buffer.remaining() < length) {
             flush();
         }
-        codec.writeRecordHeader(buffer, type, flags, clientId, sequence, key, value, version, owner);
+        codec.writeRecordHeader(buffer, type, flags, clientId, sequence, key, value, version, owner, deadline);
         buffer.put(key);
         // Large values go through the direct buffer in pieces: writing a heap array directly would make
         // the JDK allocate (and cache, per thread) a native buffer as large as the value.

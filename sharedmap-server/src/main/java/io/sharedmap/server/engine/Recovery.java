@@ -472,7 +472,7 @@ final class Recovery {
                         sessions.restoreForgotten(ByteBuffer.wrap(rec.key()).getLong());
                         continue;
                     }
-                    if (rec.type() != TYPE_PUT || (rec.flags() & ~FLAG_OWNED) != 0) {
+                    if (rec.type() != TYPE_PUT || (rec.flags() & ~(FLAG_OWNED | FLAG_DEADLINE)) != 0) {
                         throw corruptSnapshot(file, "record of type " + rec.type() + " in a snapshot");
                     }
                     lastVersion = Math.max(lastVersion, rec.version());
@@ -488,7 +488,8 @@ final class Recovery {
                             rec.key(),
                             rec.value(),
                             rec.version(),
-                            rec.owner() != null ? rec.owner() : Owner.LEGACY));
+                            rec.owner() != null ? rec.owner() : Owner.LEGACY,
+                            rec.deadline()));
                     if (puts.size() == BATCH) {
                         store.apply(puts, null);
                         puts.clear();
@@ -573,6 +574,7 @@ final class Recovery {
         if (rec.type() != TYPE_PUT
                 && rec.type() != TYPE_DELETE
                 && rec.type() != TYPE_META
+                && rec.type() != TYPE_DEADLINE
                 && rec.type() != TYPE_OUTCOME) {
             throw new StoreFormatException("record of type " + rec.type() + " in a journal segment");
         }
@@ -587,7 +589,8 @@ final class Recovery {
                 MappedStore.Stored current = store.get(rec.key(), false);
                 owner = current != null ? current.owner() : Owner.LEGACY;
             }
-            batch.add(new Journal.Pending(rec.type(), rec.flags(), 0, 0, rec.key(), rec.value(), rec.version(), owner));
+            batch.add(new Journal.Pending(
+                    rec.type(), rec.flags(), 0, 0, rec.key(), rec.value(), rec.version(), owner, rec.deadline()));
             batchSegment = segment;
             batchStart = start;
             batchEnd = end;
@@ -614,7 +617,8 @@ final class Recovery {
             case TYPE_PUT -> {
                 deletedDuringReplay.remove(k);
                 Owner owner = rec.owner() != null ? rec.owner() : current != null ? current.owner() : Owner.LEGACY;
-                change = new Journal.Pending(TYPE_PUT, FLAG_OWNED, 0, 0, rec.key(), rec.value(), rec.version(), owner);
+                change = new Journal.Pending(
+                        TYPE_PUT, FLAG_OWNED, 0, 0, rec.key(), rec.value(), rec.version(), owner, rec.deadline());
             }
             case TYPE_DELETE -> {
                 deletedDuringReplay.put(k, rec.version());
@@ -632,6 +636,21 @@ final class Recovery {
                 }
                 change = new Journal.Pending(
                         TYPE_META, FLAG_OWNED, 0, 0, rec.key(), rec.value(), rec.version(), rec.owner());
+            }
+            case TYPE_DEADLINE -> {
+                if (current == null) {
+                    return; // as a META: deleted since, or older than the entry (skipped above)
+                }
+                change = new Journal.Pending(
+                        TYPE_DEADLINE,
+                        FLAG_DEADLINE,
+                        0,
+                        0,
+                        rec.key(),
+                        rec.value(),
+                        rec.version(),
+                        null,
+                        rec.deadline());
             }
             default -> throw new StoreFormatException("record of type " + rec.type() + " in a journal segment");
         }

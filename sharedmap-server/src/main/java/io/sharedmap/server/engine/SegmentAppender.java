@@ -174,7 +174,8 @@ final class SegmentAppender {
             byte[] key,
             byte[] value,
             long version,
-            @Nullable Owner owner)
+            @Nullable Owner owner,
+            long deadline)
             throws IOException {
         faults.beforeWrite();
         int length = RecordCodec.recordLength(flags, key.length, value.length);
@@ -184,14 +185,14 @@ final class SegmentAppender {
         if (current != null && currentEnd - position >= length) {
             ByteBuffer b = current;
             b.position((int) (position - currentStart));
-            codec.writeRecordHeader(b, type, flags, clientId, sequence, key, value, version, owner);
+            codec.writeRecordHeader(b, type, flags, clientId, sequence, key, value, version, owner, deadline);
             b.put(key);
             b.put(value);
             position += length;
             mappedRecords++;
             return;
         }
-        writeAtPosition(type, flags, clientId, sequence, key, value, version, owner, length);
+        writeAtPosition(type, flags, clientId, sequence, key, value, version, owner, deadline, length);
     }
 
     /** Moves to the next ready extent if the current one is used up (a record never spans two). */
@@ -250,6 +251,7 @@ final class SegmentAppender {
             byte[] value,
             long version,
             @Nullable Owner owner,
+            long deadline,
             int length)
             throws IOException {
         if (fallbackBuffer == null) {
@@ -264,7 +266,7 @@ final class SegmentAppender {
             }
             buf.clear();
             long at = position;
-            codec.writeRecordHeader(buf, type, flags, clientId, sequence, key, value, version, owner);
+            codec.writeRecordHeader(buf, type, flags, clientId, sequence, key, value, version, owner, deadline);
             at = putAll(buf, key, at);
             at = putAll(buf, value, at);
             at = drain(buf, at);

@@ -19,7 +19,7 @@ package io.sharedmap.server.engine;
  *  +               "SMAPSNAP" (snapshot), 8 bytes                  +
  *  |                                                               |
  *  +---------------------------------------------------------------+
- *  |        format version (int32) = 3 (1 and 2 are still read)    |
+ *  |     format version (int32) = 4 (1, 2 and 3 are still read)    |
  *  +---------------------------------------------------------------+
  *  |            CRC32C of header bytes 16..31 (int32)              |
  *  +---------------------------------------------------------------+
@@ -70,11 +70,21 @@ package io.sharedmap.server.engine;
  * the 24-byte header, before the key (client id int64, sequence number int64), counted in the record
  * length and the CRC; {@link #FLAG_CREATED} on a sequenced PUT that created its key (so a resend is
  * answered CREATED, not UPDATED).
+ *
+ * <p>Format 4 (expiry): {@link #FLAG_DEADLINE} on a PUT or on {@link #TYPE_DEADLINE}: 8 bytes follow
+ * the other optional fields (sequence, owner), before the key: the key's deadline, int64 Unix epoch
+ * milliseconds (wall clock), from which the key no longer exists; counted in the record length and
+ * the CRC. A PUT without it has no deadline (a SET clears one). {@link #TYPE_DEADLINE} (key, empty
+ * value, the deadline field; 0 = none) gives the key a new deadline, or removes it, without changing
+ * its value, owner or entry version. {@link #FLAG_EXPIRED} on a DELETE: the daemon removed the key
+ * because its deadline passed (an expiry; never sequenced). From format 4 on, a DELETE and a
+ * DEADLINE record also carry {@link #FLAG_OWNED}: the owner of the entry removed or changed (so that
+ * a watcher replaying the journal is shown only keys it may read).
  */
 public final class StoreFileDescriptor {
     public static final long SEGMENT_MAGIC = 0x534D_4150_4A52_4E4CL; // "SMAPJRNL"
     public static final long SNAPSHOT_MAGIC = 0x534D_4150_534E_4150L; // "SMAPSNAP"
-    public static final int FORMAT_VERSION = 3;
+    public static final int FORMAT_VERSION = 4;
     /**
      * The oldest format version this sharedmap reads (format 1 has no key owners; format 2 no
      * forgotten sessions in snapshots).
@@ -111,12 +121,20 @@ public final class StoreFileDescriptor {
      * answered as new): key = int64 session key, empty value. Written from format 3 on.
      */
     public static final int TYPE_FORGOTTEN = 7;
+    /** A key's new deadline (or none), its value, owner and version unchanged: flags DEADLINE, key, empty value. Format 4. */
+    public static final int TYPE_DEADLINE = 8;
 
     public static final int FLAG_SEQUENCED = 0x01;
     public static final int FLAG_CREATED = 0x02;
     public static final int SEQUENCE_FIELDS_LENGTH = 16;
     public static final int FLAG_OWNED = 0x04;
     public static final int OWNER_FIELDS_LENGTH = 12;
+    /** A deadline field (int64 epoch milliseconds) follows the other optional fields. Format 4. */
+    public static final int FLAG_DEADLINE = 0x08;
+
+    public static final int DEADLINE_FIELD_LENGTH = 8;
+    /** On a DELETE: an expiry (the key's deadline passed). Format 4. */
+    public static final int FLAG_EXPIRED = 0x10;
 
     public static final String SEGMENT_PREFIX = "journal-";
     public static final String SEGMENT_SUFFIX = ".log";

@@ -85,6 +85,8 @@ public final class MappedStore implements AutoCloseable {
         int PUT = 1;
         int DELETE = 2;
         int OWNER = 3;
+        /** A new deadline ({@link #deadline}, 0: none) for the key's value; its value and version stay. */
+        int DEADLINE = 4;
         /** A record that changes nothing in the store (a remembered outcome). */
         int NONE = 0;
 
@@ -98,10 +100,15 @@ public final class MappedStore implements AutoCloseable {
 
         @Nullable
         Owner owner();
+
+        /** The key's deadline after a PUT or DEADLINE change, epoch milliseconds; 0: none. */
+        default long deadline() {
+            return 0;
+        }
     }
 
     /** A key's state: version, owner, value length, and the value when asked for. */
-    public record Stored(long version, Owner owner, int valueLength, byte @Nullable [] value) {}
+    public record Stored(long version, Owner owner, int valueLength, byte @Nullable [] value, long deadline) {}
 
     /** The store's position in the journal: every change up to {@code version} is applied. */
     public record Checkpoint(long version, long segment, long recordStart, long recordEnd) {}
@@ -437,7 +444,11 @@ public final class MappedStore implements AutoCloseable {
                 }
                 if (r != null) {
                     return new Stored(
-                            r.version(), owners.owner(r.ownerWord() & OWNER_INDEX_MASK), r.valueLength(), r.value());
+                            r.version(),
+                            owners.owner(r.ownerWord() & OWNER_INDEX_MASK),
+                            r.valueLength(),
+                            r.value(),
+                            r.deadline());
                 }
                 if ((m & 1) == 0 && moving.get() == m) {
                     return null;
@@ -460,6 +471,9 @@ public final class MappedStore implements AutoCloseable {
         Owner owner();
 
         int valueLength();
+
+        /** The key's deadline, epoch milliseconds; 0: none. */
+        long deadline();
     }
 
     /** Receives keys in order; returns false to stop. */
@@ -516,6 +530,11 @@ public final class MappedStore implements AutoCloseable {
         @Override
         public int valueLength() {
             return (int) side.valueLength(ref);
+        }
+
+        @Override
+        public long deadline() {
+            return side.deadline(ref);
         }
     }
 
@@ -609,7 +628,8 @@ public final class MappedStore implements AutoCloseable {
 
     private void applyOne(Change c, boolean repair) throws IOException {
         switch (c.changeKind()) {
-            case Change.PUT -> put(c.key(), c.value(), c.version(), ownerOf(c), repair);
+            case Change.PUT -> put(c.key(), c.value(), c.version(), ownerOf(c), c.deadline(), repair);
+            case Change.DEADLINE -> changeDeadline(c.key(), c.deadline(), repair);
             case Change.DELETE -> delete(c.key(), repair);
             case Change.OWNER -> changeOwner(c.key(), ownerOf(c), repair);
             case Change.NONE -> {}
@@ -640,12 +660,39 @@ public final class MappedStore implements AutoCloseable {
         addUsage(s.ownerWord(ref) & OWNER_INDEX_MASK, -1, -(s.keyLength(ref) + s.valueLength(ref)));
     }
 
-    private void put(byte[] key, byte[] value, long version, Owner owner, boolean repair) throws IOException {
+    /**
+     * Gives the key's entry a new deadline (0: none), keeping its value, version and owner: the entry
+     * is written again. Nothing if the store does not hold the key (deleted since).
+     */
+    private void changeDeadline(byte[] key, long deadline, boolean repair) throws IOException {
+        long h = hash(key);
+        for (Side s : new Side[] {pub, priv}) {
+            long slot = s.find(key, h);
+            if (slot >= 0) {
+                long ref = refOf(s.index.word(slot));
+                if (s.deadline(ref) == deadline) {
+                    return;
+                }
+                put(
+                        key,
+                        s.value(ref),
+                        versionOf(s.stamp(ref)),
+                        owners.owner(s.ownerWord(ref) & OWNER_INDEX_MASK),
+                        deadline,
+                        repair);
+                return;
+            }
+        }
+    }
+
+    private void put(byte[] key, byte[] value, long version, Owner owner, long deadline, boolean repair)
+            throws IOException {
         long h = hash(key);
         int ownerNo = owners.indexOf(owner);
         Side target = sideFor(owner);
         Side other = target == pub ? priv : pub;
-        long len = entryLength(key.length, value.length);
+        long stored = Side.storedLength(value.length, deadline);
+        long len = entryLength(key.length, stored);
         long ts = target.find(key, h);
         if (ts >= 0) {
             if (repair && other.find(key, h) >= 0) {
@@ -655,12 +702,12 @@ public final class MappedStore implements AutoCloseable {
             long cur = refOf(w);
             removeUsage(target, cur);
             if (target.length(cur) == len) {
-                target.rewrite(cur, version, ownerNo, value);
+                target.rewrite(cur, version, ownerNo, value, deadline);
                 points.reached();
             } else {
-                long now = target.allocate(key.length, value.length);
+                long now = target.allocate(key.length, stored);
                 points.reached(); // room taken, entry not yet written
-                target.write(now, version, ownerNo, key, value);
+                target.write(now, version, ownerNo, key, value, deadline);
                 points.reached();
                 tree.upsert(key, treeRef(target, now));
                 target.kill(cur);
@@ -682,9 +729,9 @@ public final class MappedStore implements AutoCloseable {
                 pub.privateKeyEntering();
                 points.reached();
             }
-            long now = target.allocate(key.length, value.length);
+            long now = target.allocate(key.length, stored);
             points.reached(); // room taken, entry not yet written
-            target.write(now, version, ownerNo, key, value);
+            target.write(now, version, ownerNo, key, value, deadline);
             points.reached();
             tree.upsert(key, treeRef(target, now));
             long free = -ts - 1;
@@ -784,7 +831,7 @@ public final class MappedStore implements AutoCloseable {
             pub.privateKeyEntering();
             points.reached();
         }
-        long to = target.allocate(other.keyLength(from), other.valueLength(from));
+        long to = target.allocate(other.keyLength(from), other.storedLength(from));
         points.reached(); // room taken, entry not yet written
         target.copy(to, other, from, ownerNo);
         points.reached();
@@ -990,7 +1037,7 @@ public final class MappedStore implements AutoCloseable {
             points.reached();
             return;
         }
-        long to = s.allocate(s.keyLength(from), s.valueLength(from));
+        long to = s.allocate(s.keyLength(from), s.storedLength(from));
         points.reached(); // room taken, entry not yet written
         s.copy(to, s, from, s.ownerWord(from));
         points.reached();

@@ -43,7 +43,7 @@ final class Side implements AutoCloseable {
     record Chunk(int number, long incarnation, MemorySegment segment, Arena arena) {}
 
     /** What a read found: version, owner number, value length, and the value if asked for. */
-    record Read(long version, int ownerWord, int valueLength, byte @Nullable [] value) {}
+    record Read(long version, int ownerWord, int valueLength, byte @Nullable [] value, long deadline) {}
 
     final boolean isPrivate;
     final Path dir;
@@ -233,8 +233,31 @@ final class Side implements AutoCloseable {
         return chunkSegment(ref).get(SHORT, offsetOf(ref) + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF;
     }
 
+    /** The value's own length (without a deadline's bytes). */
     long valueLength(long ref) {
+        return valueLengthOf(ownerWord(ref), storedLength(ref));
+    }
+
+    /** The entry's value length field: the value, and the deadline's 8 bytes if it has one. */
+    long storedLength(long ref) {
         return chunkSegment(ref).get(INT, offsetOf(ref) + ENTRY_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL;
+    }
+
+    /** The entry's deadline, epoch milliseconds, or 0 if it has none. */
+    long deadline(long ref) {
+        MemorySegment s = chunkSegment(ref);
+        long off = offsetOf(ref);
+        int ow = s.get(INT, off + ENTRY_OWNER_OFFSET);
+        if ((ow & FLAG_DEADLINE) == 0) {
+            return 0;
+        }
+        int kl = s.get(SHORT, off + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF;
+        return s.get(LONG, off + ENTRY_HEADER_LENGTH + kl + valueLength(ref));
+    }
+
+    /** The value length field of an entry holding {@code valueLength} bytes of value and {@code deadline}. */
+    static long storedLength(long valueLength, long deadline) {
+        return deadline != 0 ? valueLength + DEADLINE_LENGTH : valueLength;
     }
 
     int ownerWord(long ref) {
@@ -242,7 +265,7 @@ final class Side implements AutoCloseable {
     }
 
     long length(long ref) {
-        return entryLength(keyLength(ref), valueLength(ref));
+        return entryLength(keyLength(ref), storedLength(ref));
     }
 
     byte[] key(long ref) {
@@ -257,7 +280,7 @@ final class Side implements AutoCloseable {
         MemorySegment s = chunkSegment(ref);
         long off = offsetOf(ref);
         int kl = s.get(SHORT, off + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF;
-        byte[] v = new byte[(int) (s.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL)];
+        byte[] v = new byte[(int) valueLength(ref)];
         MemorySegment.copy(s, ValueLayout.JAVA_BYTE, off + ENTRY_HEADER_LENGTH + kl, v, 0, v.length);
         return v;
     }
@@ -293,18 +316,22 @@ final class Side implements AutoCloseable {
      * Writer: writes a new entry at {@code ref} with an odd stamp (not yet readable); the caller
      * points a slot at it and then calls {@link #publish}.
      */
-    void write(long ref, long version, int ownerWord, byte[] key, byte[] value) {
+    void write(long ref, long version, int ownerWord, byte[] key, byte[] value, long deadline) {
         MemorySegment s = chunkSegment(ref);
         long off = offsetOf(ref);
+        long stored = storedLength(value.length, deadline);
         WORD.setOpaque(s, off, stampOf(version) | 1);
         VarHandle.storeStoreFence();
-        s.set(INT, off + ENTRY_VALUE_LENGTH_OFFSET, value.length);
-        s.set(INT, off + ENTRY_OWNER_OFFSET, ownerWord);
+        s.set(INT, off + ENTRY_VALUE_LENGTH_OFFSET, (int) stored);
+        s.set(INT, off + ENTRY_OWNER_OFFSET, ownerWord | (deadline != 0 ? FLAG_DEADLINE : 0));
         s.set(SHORT, off + ENTRY_KEY_LENGTH_OFFSET, (short) key.length);
         MemorySegment.copy(key, 0, s, ValueLayout.JAVA_BYTE, off + ENTRY_HEADER_LENGTH, key.length);
         MemorySegment.copy(value, 0, s, ValueLayout.JAVA_BYTE, off + ENTRY_HEADER_LENGTH + key.length, value.length);
-        liveBytes[chunkOf(ref)] += entryLength(key.length, value.length);
-        entryBytes += entryLength(key.length, value.length);
+        if (deadline != 0) {
+            s.set(LONG, off + ENTRY_HEADER_LENGTH + key.length + value.length, deadline);
+        }
+        liveBytes[chunkOf(ref)] += entryLength(key.length, stored);
+        entryBytes += entryLength(key.length, stored);
     }
 
     /** Writer: copies the whole entry at {@code from} of {@code source} to {@code ref} here, with an odd stamp. */
@@ -318,7 +345,8 @@ final class Side implements AutoCloseable {
         WORD.setOpaque(s, off, stamp);
         VarHandle.storeStoreFence();
         MemorySegment.copy(f, fo + 8, s, off + 8, len - 8);
-        s.set(INT, off + ENTRY_OWNER_OFFSET, ownerWord);
+        int flags = f.get(INT, fo + ENTRY_OWNER_OFFSET) & ~OWNER_INDEX_MASK; // the deadline stays
+        s.set(INT, off + ENTRY_OWNER_OFFSET, (ownerWord & OWNER_INDEX_MASK) | flags);
         liveBytes[chunkOf(ref)] += len;
         entryBytes += len;
     }
@@ -332,20 +360,24 @@ final class Side implements AutoCloseable {
      * Writer: rewrites the value (same entry length) and owner of the entry at {@code ref} in place
      * under its seqlock: odd stamp, fence, bytes, new even stamp (release).
      */
-    void rewrite(long ref, long version, int ownerWord, byte[] value) {
+    void rewrite(long ref, long version, int ownerWord, byte[] value, long deadline) {
         MemorySegment s = chunkSegment(ref);
         long off = offsetOf(ref);
         long old = (long) WORD.get(s, off);
         WORD.setOpaque(s, off, old | 1);
         VarHandle.storeStoreFence();
         int kl = s.get(SHORT, off + ENTRY_KEY_LENGTH_OFFSET) & 0xFFFF;
-        long oldValueLength = s.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL;
-        s.set(INT, off + ENTRY_VALUE_LENGTH_OFFSET, value.length);
-        s.set(INT, off + ENTRY_OWNER_OFFSET, ownerWord);
+        long oldStored = s.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL;
+        long stored = storedLength(value.length, deadline);
+        s.set(INT, off + ENTRY_VALUE_LENGTH_OFFSET, (int) stored);
+        s.set(INT, off + ENTRY_OWNER_OFFSET, ownerWord | (deadline != 0 ? FLAG_DEADLINE : 0));
         long valueAt = off + ENTRY_HEADER_LENGTH + kl;
         MemorySegment.copy(value, 0, s, ValueLayout.JAVA_BYTE, valueAt, value.length);
-        if (oldValueLength > value.length) {
-            s.asSlice(valueAt + value.length, oldValueLength - value.length).fill((byte) 0);
+        if (deadline != 0) {
+            s.set(LONG, valueAt + value.length, deadline);
+        }
+        if (oldStored > stored) {
+            s.asSlice(valueAt + stored, oldStored - stored).fill((byte) 0);
         }
         WORD.setRelease(s, off, stampOf(version));
     }
@@ -353,8 +385,9 @@ final class Side implements AutoCloseable {
     /** Writer: gives the entry at {@code ref} a new owner word (the value and version stay). */
     void setOwner(long ref, int ownerWord) {
         MemorySegment s = chunkSegment(ref);
+        int flags = s.get(INT, offsetOf(ref) + ENTRY_OWNER_OFFSET) & ~OWNER_INDEX_MASK; // the deadline stays
         VarHandle.releaseFence();
-        s.set(INT, offsetOf(ref) + ENTRY_OWNER_OFFSET, ownerWord);
+        s.set(INT, offsetOf(ref) + ENTRY_OWNER_OFFSET, (ownerWord & OWNER_INDEX_MASK) | flags);
     }
 
     /** Writer: marks the entry dead (release); its slot must leave it next. */
@@ -379,8 +412,8 @@ final class Side implements AutoCloseable {
         VarHandle.storeStoreFence();
         MemorySegment s = chunkSegment(ref);
         long off = offsetOf(ref);
+        long payload = keyLength(ref) + storedLength(ref);
         s.set(INT, off + ENTRY_OWNER_OFFSET, 0);
-        long payload = keyLength(ref) + valueLength(ref);
         s.asSlice(off + ENTRY_HEADER_LENGTH, payload).fill((byte) 0);
     }
 
@@ -465,18 +498,20 @@ final class Side implements AutoCloseable {
                 boolean same = kl == key.length && keyEquals(s, off + ENTRY_HEADER_LENGTH, key);
                 Read found = null;
                 if (same) {
-                    int vl = s.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET);
+                    int field = s.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET);
                     int ow = s.get(INT, off + ENTRY_OWNER_OFFSET);
+                    int vl = (int) valueLengthOf(ow, field);
+                    if (field < 0 || vl < 0 || off + ENTRY_HEADER_LENGTH + kl + (long) field > s.byteSize()) {
+                        retry = true;
+                        break;
+                    }
                     byte[] value = null;
                     if (withValue) {
-                        if (vl < 0 || off + ENTRY_HEADER_LENGTH + kl + (long) vl > s.byteSize()) {
-                            retry = true;
-                            break;
-                        }
                         value = new byte[vl];
                         MemorySegment.copy(s, ValueLayout.JAVA_BYTE, off + ENTRY_HEADER_LENGTH + kl, value, 0, vl);
                     }
-                    found = new Read(versionOf(s1), ow, vl, value);
+                    long deadline = (ow & FLAG_DEADLINE) != 0 ? s.get(LONG, off + ENTRY_HEADER_LENGTH + kl + vl) : 0;
+                    found = new Read(versionOf(s1), ow, vl, value, deadline);
                 }
                 VarHandle.acquireFence();
                 if ((long) WORD.getOpaque(s, off) != s1 || ix.word(i) != w) {
@@ -658,11 +693,12 @@ final class Side implements AutoCloseable {
                 if ((stamp & 1) == 0) {
                     live += len;
                     if (visitor != null) {
+                        int ow = k.segment.get(INT, off + ENTRY_OWNER_OFFSET);
                         visitor.visit(
                                 ref(c, off),
-                                k.segment.get(INT, off + ENTRY_OWNER_OFFSET),
+                                ow,
                                 kl,
-                                k.segment.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL);
+                                valueLengthOf(ow, k.segment.get(INT, off + ENTRY_VALUE_LENGTH_OFFSET) & 0xFFFF_FFFFL));
                     }
                 } else {
                     // Dead, or written and never linked (a crash came first): zeroed, for a crash may have come

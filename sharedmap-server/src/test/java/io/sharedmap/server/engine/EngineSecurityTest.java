@@ -446,7 +446,7 @@ class EngineSecurityTest {
         byte[] header = codec.fileHeader(SEGMENT_MAGIC, 1, 0);
         ByteBuffer.wrap(header).putInt(8, 1); // format version 1 (not covered by the header CRC)
         ByteBuffer record = ByteBuffer.allocate(RecordCodec.recordLength(0, 3, 5));
-        codec.writeRecordHeader(record, TYPE_PUT, 0, 0, 0, b("old"), b("value"), 1, null);
+        codec.writeRecordHeader(record, TYPE_PUT, 0, 0, 0, b("old"), b("value"), 1, null, 0);
         record.put(b("old")).put(b("value")).flip();
         try (FileChannel c = FileChannel.open(
                 dir.resolve(segmentName(1)), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {

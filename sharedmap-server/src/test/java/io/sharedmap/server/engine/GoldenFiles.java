@@ -7,7 +7,7 @@ import java.nio.file.Path;
 
 /**
  * Writes the golden data directory and mapped store of the current formats (journal and snapshot
- * format {@value StoreFileDescriptor#FORMAT_VERSION}, store format 1) that {@link GoldenFilesTest}
+ * format {@value StoreFileDescriptor#FORMAT_VERSION}, store chunk format 2) that {@link GoldenFilesTest}
  * reads: the same changes as the golden directories of the older formats (see
  * src/test/resources/golden/README.md). Run it only when a format changes, into a new directory:
  *
@@ -17,6 +17,9 @@ import java.nio.file.Path;
  */
 public final class GoldenFiles {
     private GoldenFiles() {}
+
+    /** Format 4's key with a deadline: 2100-01-01, renewed to a millisecond later. */
+    static final long T1_DEADLINE = 4_102_444_800_000L;
 
     private static byte[] b(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
@@ -45,6 +48,11 @@ public final class GoldenFiles {
             e.awaitDurable(e.chmod(alice, b("a1"), false, 0600).visibleVersion());
             e.awaitDurable(e.set(b("seq"), b("s1"), 77, 1).visibleVersion());
             e.awaitDurable(e.compareAndSet(b("k3"), 999_999, b("x"), 77, 2).visibleVersion());
+            // format 4: deadlines, a renewal, and an expiry
+            e.awaitDurable(e.set(b("t1"), b("lease"), T1_DEADLINE).visibleVersion());
+            e.awaitDurable(e.setDeadline(b("t1"), 0, T1_DEADLINE + 1).visibleVersion());
+            e.awaitDurable(e.set(b("t2"), b("gone"), 1).visibleVersion());
+            e.expireAllDue();
         }
     }
 }

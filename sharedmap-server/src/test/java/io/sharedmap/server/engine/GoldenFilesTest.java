@@ -83,7 +83,11 @@ class GoldenFilesTest {
         assertThat(e.get(b("k1")).entry().version()).isEqualTo(k1);
         long seq = k1 + 2 + (format == 1 ? 0 : 1);
         assertThat(e.get(b("seq")).entry().version()).isEqualTo(seq);
-        assertThat(e.stats().keys()).isEqualTo(25 - 1 + 1 + alice);
+        assertThat(e.stats().keys()).isEqualTo(25 - 1 + 1 + alice + (format >= 4 ? 1 : 0));
+        if (format >= 4) {
+            assertThat(e.get(b("t1")).entry().deadline()).as("renewed").isEqualTo(GoldenFiles.T1_DEADLINE + 1);
+            assertThat(e.get(b("t2")).entry()).as("expired").isNull();
+        }
         // the sessions: both changes of client 77 are remembered, not applied again
         Results.Write again = e.set(b("seq"), b("twice"), 77, 1);
         assertThat(again.version()).isEqualTo(seq);
@@ -93,7 +97,7 @@ class GoldenFilesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {1, 2, 3})
+    @ValueSource(ints = {1, 2, 3, 4})
     void dataDirectory_ofEveryFormat_isReadAndUpgraded(int format) throws Exception {
         Path data = tmp.resolve("data");
         copy(GOLDEN.resolve("data-v" + format), data);
@@ -127,18 +131,21 @@ class GoldenFilesTest {
         return b.flip().getInt();
     }
 
-    /** The store's format 1, as written at a clean stop: continued, nothing replayed, readable directly. */
+    /**
+     * The store's format 1, as written at a clean stop: its chunks cannot hold deadlines, and a reader
+     * of format 1 would return a deadline's bytes as value, so it is rebuilt in format 2 (a new
+     * generation, which older readers cannot map: they ask the daemon), then read directly.
+     */
     @Test
-    void mappedStore_format1_isContinued_andReadDirectly() throws Exception {
+    void mappedStore_format1_isRebuilt_andReadDirectly() throws Exception {
         Path data = tmp.resolve("data");
         Path store = tmp.resolve("store");
         copy(GOLDEN.resolve("data-v3"), data);
         copy(GOLDEN.resolve("store-v1"), store);
         writeThisBootId(store.resolve("private/meta"));
         try (Engine e = Engine.open(config(data, store), EngineHooks.NONE)) {
-            assertThat(e.recovery().storeRebuiltBecause()).isNull();
-            assertThat(e.recovery().storeContinued()).isTrue();
-            assertThat(e.recovery().storeRecords()).isZero();
+            assertThat(e.recovery().storeRebuiltBecause()).contains("format 1 is not the supported format 2");
+            assertThat(e.recovery().storeContinued()).isFalse();
             Engine.StoreInfo info = e.storeInfo();
             StoreReader r = StoreReader.open(info.dir(), info.generation());
             assertThat(r.lookup(b("k24"))).isInstanceOfSatisfying(StoreReader.Found.class, f -> {
@@ -147,6 +154,31 @@ class GoldenFilesTest {
             });
             assertThat(r.lookup(b("a0"))).as("alice's 0640 key: private").isSameAs(StoreReader.UNKNOWN);
             checkContent(e, 3);
+        }
+    }
+
+    /** The store's chunk format 2 (deadlines), as written at a clean stop: continued, nothing replayed. */
+    @Test
+    void mappedStore_format2_isContinued_andReadDirectly() throws Exception {
+        Path data = tmp.resolve("data");
+        Path store = tmp.resolve("store");
+        copy(GOLDEN.resolve("data-v4"), data);
+        copy(GOLDEN.resolve("store-v2"), store);
+        writeThisBootId(store.resolve("private/meta"));
+        try (Engine e = Engine.open(config(data, store), EngineHooks.NONE)) {
+            assertThat(e.recovery().storeRebuiltBecause()).isNull();
+            assertThat(e.recovery().storeContinued()).isTrue();
+            assertThat(e.recovery().storeRecords()).isZero();
+            Engine.StoreInfo info = e.storeInfo();
+            StoreReader r = StoreReader.open(info.dir(), info.generation());
+            assertThat(r.lookup(b("t1"), 0))
+                    .isInstanceOfSatisfying(
+                            StoreReader.Found.class,
+                            f -> assertThat(f.value())
+                                    .as("the value without its deadline")
+                                    .isEqualTo(b("lease")));
+            assertThat(r.lookup(b("t1"), GoldenFiles.T1_DEADLINE + 1)).isSameAs(StoreReader.ABSENT);
+            checkContent(e, 4);
         }
     }
 

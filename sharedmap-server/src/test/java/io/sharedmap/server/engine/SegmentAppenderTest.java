@@ -49,7 +49,7 @@ class SegmentAppenderTest {
     }
 
     private static void append(SegmentAppender a, int i, int size) throws IOException {
-        a.append(TYPE_PUT, 0, 0, 0, ("k" + i).getBytes(UTF_8), value(i, size), i + 1, null);
+        a.append(TYPE_PUT, 0, 0, 0, ("k" + i).getBytes(UTF_8), value(i, size), i + 1, null, 0);
     }
 
     /** Reads the segment back: the versions found; asserts it ends cleanly. */
