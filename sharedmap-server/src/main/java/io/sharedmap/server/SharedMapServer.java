@@ -639,6 +639,8 @@ public final class SharedMapServer implements AutoCloseable {
         m.put("max_connections", Integer.toString(config.maxConnections()));
         m.put("spin_us", Integer.toString(config.spinUs()));
         m.put("max_spinners", Integer.toString(config.maxSpinners()));
+        m.put("io_threads", Integer.toString(config.ioThreads()));
+        m.put("io_batches", Long.toString(stats.batches.sum()));
         m.put("connections", Integer.toString(connections.size()));
         m.put("connections_total", Long.toString(stats.connectionsTotal.sum()));
         m.put("connections_rejected", Long.toString(stats.connectionsRejected.sum()));
