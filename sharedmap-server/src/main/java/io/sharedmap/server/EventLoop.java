@@ -201,9 +201,10 @@ final class EventLoop implements Runnable {
      * Makes the round's batch durable, then lets each connection send its replies. In {@code
      * interval} mode the wait is short (records copied to the mapped journal and applied to the
      * store, no disk wait), so the loop waits, leading the commit itself when no other thread does.
-     * In {@code always} mode it does not wait for the disk: the journal's syncer leads the fsync and
-     * posts the batch back to this loop ({@link Engine#whenDurable}), which meanwhile reads and
-     * executes other connections' requests, to be covered by the next fsync. A connection whose
+     * In {@code always} mode the same, when no commit is in progress (a lone writer pays no hand-off);
+     * while one is (its fsync running), the loop does not wait for it: the journal's syncer leads the
+     * next fsync and posts the batch back to this loop ({@link Engine#whenDurable}), which meanwhile
+     * reads and executes other connections' requests, to be covered by that fsync. A connection whose
      * replies wait reads nothing more until they are sent ({@link ServedConnection#inBatch}).
      */
     private void commit() {
@@ -217,7 +218,7 @@ final class EventLoop implements Runnable {
             needed = Math.max(needed, c.neededVersion());
         }
         stats.batches.increment();
-        if (asyncCommit && engine.durableVersion() < needed) {
+        if (asyncCommit && engine.durableVersion() < needed && engine.committing()) {
             long version = needed;
             engine.whenDurable(needed, () -> execute(() -> deliver(done, version, null)));
             return;

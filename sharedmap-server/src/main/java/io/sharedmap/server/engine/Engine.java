@@ -1254,6 +1254,11 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** Whether a commit (a journal write, and in {@code always} mode its fsync) is in progress now. */
+    public boolean committing() {
+        return journal.committing();
+    }
+
     /**
      * Why changes after {@link #durableVersion()} will never be acknowledged: the journal's failure,
      * or its close; null while it works.

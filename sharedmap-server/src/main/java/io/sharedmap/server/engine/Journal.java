@@ -808,6 +808,11 @@ final class Journal implements AutoCloseable {
         return failure != null;
     }
 
+    /** Whether a thread leads a commit right now (a snapshot: for choosing to wait or to hand over). */
+    boolean committing() {
+        return leader.get();
+    }
+
     /** What a change is told once the journal has failed or closed; null while it works. */
     @Nullable
     JournalFailedException failedException() {
