@@ -170,7 +170,16 @@ public final class TortureRun {
             work = dir != null ? dir : Files.createTempDirectory(Path.of("/tmp"), "sharedmap-torture-");
             socket = work.resolve("torture.sock");
             results = work.resolve("torture-" + Integer.toUnsignedString(runId, 16));
-            List<String> serverOptions = c.directReads() ? List.of() : List.of("--no-direct-reads");
+            List<String> serverOptions = new ArrayList<>();
+            if (!c.directReads()) {
+                serverOptions.add("--no-direct-reads");
+            }
+            if (c.daemonJvmOptions().contains("-D" + TortureCommand.UNSAFE_LATE_APPLY_PROPERTY + "=true")) {
+                // The broken mode acknowledges a batch before applying it only to the threads that wait
+                // for its leader; an I/O thread that leads the commit itself answers after the late apply.
+                // Two I/O threads wait for each other's commits, so the stale window reaches clients.
+                serverOptions.addAll(List.of("--io-threads", "2"));
+            }
             daemon = new TortureDaemon(
                     work.resolve("data"),
                     socket,
