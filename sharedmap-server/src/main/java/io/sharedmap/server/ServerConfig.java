@@ -84,13 +84,12 @@ public record ServerConfig(
     /** One fewer than the CPUs (0 on one CPU), so that spinners never take every CPU from the work. */
     public static final int DEFAULT_MAX_SPINNERS = SpinLimiter.defaultMax();
     /**
-     * Half the CPUs this JVM may use, at least one: a local daemon's clients run on the same machine
-     * and need the rest. On 2 CPUs, one loop and two measured within each other's noise in {@code
-     * interval} mode from 2 to 10 client processes, and one did better in {@code always} mode (1.18×
-     * Redis at 4 writers against 0.98×: a loop that leads the fsync itself batches every writer that
-     * is ready; docs/BENCHMARKS.md, "The write path").
+     * One per CPU this JVM may use. On 2 CPUs, two loops served 5 to 60% more than one in {@code
+     * interval} mode (medians of 3 runs at 2 to 10 client processes), while in {@code always} mode one
+     * loop batched fsyncs better (1.18× Redis at 4 writers against 0.98×): there, {@code
+     * --io-threads 1} (docs/BENCHMARKS.md, "The write path").
      */
-    public static final int DEFAULT_IO_THREADS = Math.clamp(Runtime.getRuntime().availableProcessors() / 2, 1, 256);
+    public static final int DEFAULT_IO_THREADS = Math.clamp(Runtime.getRuntime().availableProcessors(), 1, 256);
 
     /** Longest socket path the kernel accepts (sun_path is 108 bytes including the terminating NUL). */
     public static final int MAX_SOCKET_PATH_BYTES = 107;
