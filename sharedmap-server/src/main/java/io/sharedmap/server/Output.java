@@ -13,7 +13,6 @@ final class Output {
 
     private final ArrayDeque<Piece> pieces = new ArrayDeque<>();
     private int headOffset; // bytes of the first piece already copied
-    private long bytes;
 
     void add(byte[] b) {
         add(b, 0, b.length);
@@ -22,17 +21,11 @@ final class Output {
     void add(byte[] b, int offset, int length) {
         if (length > 0) {
             pieces.add(new Piece(b, offset, length));
-            bytes += length;
         }
     }
 
     boolean isEmpty() {
         return pieces.isEmpty();
-    }
-
-    /** Bytes not yet copied out. */
-    long bytes() {
-        return bytes;
     }
 
     /** Copies as much as fits into {@code dst} (in write mode), in order. */
@@ -42,7 +35,6 @@ final class Output {
             int n = Math.min(dst.remaining(), p.length() - headOffset);
             dst.put(p.bytes(), p.offset() + headOffset, n);
             headOffset += n;
-            bytes -= n;
             if (headOffset == p.length()) {
                 pieces.removeFirst();
                 headOffset = 0;
@@ -54,6 +46,5 @@ final class Output {
     void clear() {
         pieces.clear();
         headOffset = 0;
-        bytes = 0;
     }
 }

@@ -94,10 +94,6 @@ final class ServedConnection {
         return peer;
     }
 
-    EventLoop loop() {
-        return loop;
-    }
-
     /**
      * How long this connection has been stalled by its client, in nanoseconds at {@code now}: in the
      * middle of a request, or not taking replies; 0 when waiting between requests.
@@ -361,9 +357,5 @@ final class ServedConnection {
         }
         handler.releasePayload();
         server.closed(this);
-    }
-
-    boolean isClosed() {
-        return closed;
     }
 }
