@@ -4,9 +4,11 @@
 readonly SHAREDMAP_MIN_JAVA=25
 
 # Major version of a java executable ("25" for 25.0.1, "8" for 1.8.0_x), or empty if it does not run.
+# The version line is the first with a quoted version: JAVA_TOOL_OPTIONS makes the JVM print
+# "Picked up JAVA_TOOL_OPTIONS: ..." before it.
 java_major() {
   local line version
-  line=$("$1" -version 2>&1 | head -n 1) || return 0
+  line=$("$1" -version 2>&1 | grep -m 1 ' version "') || return 0
   version=$(sed -n 's/^[^"]*"\([^"]*\)".*$/\1/p' <<<"$line")
   [[ -n $version ]] || return 0
   if [[ $version == 1.* ]]; then
