@@ -4,11 +4,18 @@ import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import org.jspecify.annotations.Nullable;
 
 /**
- * A connected socket whose reads wait for data by spinning briefly, then blocking: the transport
- * of both the daemon and the Java client.
+ * A connected socket whose reads wait for data by spinning briefly, then blocking: the Java
+ * client's transport.
  *
  * <h2>Why spin</h2>
  *
@@ -24,23 +31,27 @@ import java.nio.channels.SocketChannel;
  * <p>A read spins only when all of these hold: at most {@link SpinLimiter#max()} threads of the
  * limiter spin already; the machine has no more runnable threads than CPUs ({@link IdleCpus}), so
  * the spin takes no CPU from a thread with work; and this channel's recent waits were short (see
- * {@link #waited}). Otherwise it blocks in {@code read} at once, exactly as a plain blocking socket
- * does, with one system call.
+ * {@link #waited}). Otherwise it waits at once, without spinning (see below).
  *
- * <h2>Modes</h2>
+ * <h2>Waiting in a selector, not in {@code read}</h2>
  *
- * <p>The socket is in blocking mode except while a read spins: the first spin switches it to
- * non-blocking, and it stays so while spins succeed; a spin that runs out switches it back before
- * blocking in {@code read}. A write in non-blocking mode that cannot complete switches back too and
- * finishes blocking. Each switch is one {@code fcntl}; a channel that always or never spins never
- * switches. No selector is used.
+ * <p>The socket is put in non-blocking mode at its first read or write and stays so; a wait is an
+ * {@code epoll_wait} on a {@link Selector} of the channel's own for just the event it needs. A
+ * thread blocked in {@code read(2)} on a Unix stream socket is woken by every wake-up of that
+ * socket's wait queue, including "room to write" (which the peer causes each time it reads a
+ * request this side wrote): a spurious wake-up that costs both sides a context switch, and on a
+ * virtual machine an interrupt between CPUs, per round trip. {@code epoll} wakes a waiter only for
+ * the events it asked for. The price is two system calls (the {@code read} that found nothing and
+ * the {@code epoll_wait}) and two more descriptors per channel (the selector's epoll instance and
+ * its wake-up event).
  *
  * <h2>Threads</h2>
  *
  * <p>One thread at a time reads and writes (the owner). {@link #close()} may be called from any
- * thread and wakes an owner blocked in {@code read} or {@code write} (an {@link
- * java.nio.channels.AsynchronousCloseException}); {@link SocketChannel#shutdownInput()} on {@link
- * #channel()} from another thread makes a blocked or spinning read return -1.
+ * thread and wakes an owner waiting to read or write (an {@link AsynchronousCloseException});
+ * {@link SocketChannel#shutdownInput()} on {@link #channel()} from another thread makes a waiting
+ * or spinning read return -1. An owner interrupted while it waits closes the channel and gets a
+ * {@link ClosedByInterruptException}, as a blocking channel would.
  *
  * <h2>Writes</h2>
  *
@@ -58,15 +69,18 @@ public final class SpinChannel implements Closeable {
     private final SocketChannel channel;
     private final long spinNs;
     private final SpinLimiter limiter;
-    /** Owner thread only: whether the socket is in non-blocking mode now. */
-    private boolean nonBlocking;
+    /** Where the owner waits; closed by {@link #close()}, which wakes it. */
+    private final Selector selector;
+    /** Owner thread only: the channel's registration with {@link #selector}, made at the first I/O. */
+    private @Nullable SelectionKey key;
     /** Owner thread only: see {@link #waited}. */
     private long recentWaitNs;
 
-    private SpinChannel(SocketChannel channel, long spinNs, SpinLimiter limiter) {
+    private SpinChannel(SocketChannel channel, long spinNs, SpinLimiter limiter, Selector selector) {
         this.channel = channel;
         this.spinNs = spinNs;
         this.limiter = limiter;
+        this.selector = selector;
     }
 
     /**
@@ -75,7 +89,7 @@ public final class SpinChannel implements Closeable {
      *
      * @param spinNs how long a read spins before blocking, in nanoseconds; 0 blocks at once
      * @param limiter how many threads may spin at once, shared by the channels it is given to
-     * @throws IOException if the channel cannot be put in blocking mode
+     * @throws IOException if the channel cannot be put in blocking mode or no selector can be opened
      * @throws IllegalArgumentException when {@code spinNs} is negative
      */
     public static SpinChannel open(SocketChannel channel, long spinNs, SpinLimiter limiter) throws IOException {
@@ -83,7 +97,7 @@ public final class SpinChannel implements Closeable {
             throw new IllegalArgumentException("spin time " + spinNs + " ns is negative");
         }
         channel.configureBlocking(true);
-        return new SpinChannel(channel, spinNs, limiter);
+        return new SpinChannel(channel, spinNs, limiter, Selector.open());
     }
 
     /** The underlying channel: for socket options and {@code shutdownInput}. */
@@ -96,11 +110,47 @@ public final class SpinChannel implements Closeable {
         return spinNs;
     }
 
-    private void blocking(boolean block) throws IOException {
-        if (nonBlocking == block) {
-            channel.configureBlocking(block);
-            nonBlocking = !block;
+    /** The channel's registration, made (and the channel made non-blocking) at the first I/O. */
+    private SelectionKey key() throws IOException {
+        SelectionKey k = key;
+        if (k == null) {
+            channel.configureBlocking(false);
+            try {
+                k = channel.register(selector, SelectionKey.OP_READ);
+            } catch (ClosedSelectorException e) {
+                throw closed(e);
+            }
+            key = k;
         }
+        return k;
+    }
+
+    /**
+     * Waits until the socket is ready for {@code op} ({@link SelectionKey#OP_READ} or {@link
+     * SelectionKey#OP_WRITE}), or the channel is closed or shut down for input, or the owner is
+     * interrupted (which closes the channel).
+     */
+    private void await(int op) throws IOException {
+        SelectionKey k = key();
+        try {
+            k.interestOps(op); // a no-op when unchanged, so reads never touch epoll_ctl
+            selector.select(ready -> {});
+        } catch (ClosedSelectorException | CancelledKeyException e) {
+            throw closed(e);
+        }
+        if (Thread.currentThread().isInterrupted()) {
+            close();
+            throw new ClosedByInterruptException();
+        }
+        if (!channel.isOpen()) {
+            throw new AsynchronousCloseException();
+        }
+    }
+
+    private static IOException closed(RuntimeException cause) {
+        IOException e = new AsynchronousCloseException();
+        e.initCause(cause);
+        return e;
     }
 
     /**
@@ -112,14 +162,14 @@ public final class SpinChannel implements Closeable {
         if (!dst.hasRemaining()) {
             return 0;
         }
+        key();
+        int n = channel.read(dst);
+        if (n != 0) {
+            return n; // no wait at all
+        }
         long start = System.nanoTime();
         if (spinNs > 0 && recentWaitNs <= 2 * spinNs && limiter.tryAcquire()) {
             try {
-                blocking(false);
-                int n = channel.read(dst);
-                if (n != 0) {
-                    return n; // no wait at all
-                }
                 do {
                     Thread.yield();
                     n = channel.read(dst);
@@ -132,8 +182,10 @@ public final class SpinChannel implements Closeable {
                 limiter.release();
             }
         }
-        blocking(true);
-        int n = channel.read(dst);
+        do {
+            await(SelectionKey.OP_READ);
+            n = channel.read(dst);
+        } while (n == 0);
         waited(start);
         return n;
     }
@@ -165,6 +217,7 @@ public final class SpinChannel implements Closeable {
 
     /** Writes all of {@code src}. On failure, {@code src}'s position tells how much left. */
     public void write(ByteBuffer src) throws IOException {
+        key();
         while (src.hasRemaining()) {
             int n;
             if (!src.isDirect() && src.remaining() > HEAP_WRITE_CHUNK) {
@@ -174,13 +227,14 @@ public final class SpinChannel implements Closeable {
                 n = channel.write(src);
             }
             if (n == 0) {
-                blocking(true); // the socket buffer is full: a slow reader; wait in the kernel
+                awaitRoom(); // the socket buffer is full: a slow reader
             }
         }
     }
 
     /** Writes all of {@code srcs}, in order. On failure, their positions tell how much left. */
     public void write(ByteBuffer[] srcs) throws IOException {
+        key();
         int first = 0;
         while (true) {
             while (first < srcs.length && !srcs[first].hasRemaining()) {
@@ -202,9 +256,15 @@ public final class SpinChannel implements Closeable {
                 n = channel.write(srcs, first, end - first);
             }
             if (n == 0) {
-                blocking(true);
+                awaitRoom();
             }
         }
+    }
+
+    /** Waits for room to write, then goes back to waiting for reads only. */
+    private void awaitRoom() throws IOException {
+        await(SelectionKey.OP_WRITE);
+        key().interestOps(SelectionKey.OP_READ);
     }
 
     private static boolean isLargeHeap(ByteBuffer b) {
@@ -216,10 +276,18 @@ public final class SpinChannel implements Closeable {
         return channel.isOpen();
     }
 
-    /** Closes the socket; wakes the owner if it is blocked. Idempotent, any thread. */
+    /**
+     * Closes the socket; wakes the owner if it waits. Idempotent, any thread. Closing the selector
+     * deregisters the channel, which is what releases its descriptor (and shows the peer the end of
+     * the stream).
+     */
     @Override
     public void close() throws IOException {
-        channel.close();
+        try {
+            channel.close();
+        } finally {
+            selector.close();
+        }
     }
 
     @Override

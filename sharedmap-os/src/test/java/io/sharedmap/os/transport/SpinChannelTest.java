@@ -136,6 +136,99 @@ class SpinChannelTest {
         }
     }
 
+    /**
+     * The point of waiting in a selector: a reader blocked in {@code read(2)} is woken (and goes back
+     * to sleep, a context switch each way) whenever its peer reads what this side wrote, since that
+     * wakes the socket's whole wait queue with "room to write". Each round the reader writes a
+     * request and waits for the reply; once it waits, the peer takes the request and then waits (at
+     * most 100 ms) for the reader's voluntary context switches to change, which a spurious wake-up
+     * makes them do, before it replies. A blocking read changed them in every round.
+     */
+    @Test
+    void waitingRead_isNotWokenWhenThePeerTakesWhatThisSideWrote() throws Exception {
+        int rounds = 20;
+        try (SpinChannel c = SpinChannel.open(near, 0, new SpinLimiter(1, false))) {
+            CompletableFuture<Void> reader = new CompletableFuture<>();
+            Thread t = Thread.ofPlatform().name("spinwake-reader").start(() -> {
+                try {
+                    for (int i = 0; i < rounds; i++) {
+                        c.write(ByteBuffer.wrap(new byte[] {(byte) i}));
+                        assertThat(readOne(c)).isEqualTo(i);
+                    }
+                    reader.complete(null);
+                } catch (IOException | RuntimeException | AssertionError e) {
+                    reader.completeExceptionally(e);
+                }
+            });
+            Path status = taskStatus("spinwake-reader");
+            int woken = 0;
+            for (int i = 0; i < rounds; i++) {
+                await(
+                        "the reader sleeps waiting for reply " + i,
+                        () -> isInSelect(t) && sleeping(status) || reader.isDone());
+                long before = voluntarySwitches(status);
+                ByteBuffer request = ByteBuffer.allocate(1);
+                while (request.hasRemaining()) {
+                    peer.read(request);
+                }
+                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+                while (voluntarySwitches(status) == before && System.nanoTime() - deadline < 0) {
+                    Thread.onSpinWait();
+                }
+                if (voluntarySwitches(status) != before) {
+                    woken++;
+                }
+                send((byte) i);
+            }
+            reader.get(20, TimeUnit.SECONDS);
+            assertThat(woken)
+                    .as("rounds in which the waiting reader was woken before its reply came")
+                    .isLessThanOrEqualTo(2);
+        }
+    }
+
+    /** The {@code /proc} status file of this process's thread named {@code name} (at most 15 characters). */
+    private static Path taskStatus(String name) throws IOException {
+        long deadline = System.nanoTime() + WAIT_NS;
+        while (System.nanoTime() - deadline < 0) {
+            try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+                for (Path task : tasks.toList()) {
+                    try {
+                        if (Files.readString(task.resolve("comm")).strip().equals(name)) {
+                            return task.resolve("status");
+                        }
+                    } catch (IOException e) {
+                        // the thread ended meanwhile
+                    }
+                }
+            }
+            Thread.onSpinWait();
+        }
+        throw new AssertionError("no thread named " + name + " in /proc/self/task");
+    }
+
+    /** Whether the thread is asleep in the kernel ({@code State: S}). */
+    private static boolean sleeping(Path status) {
+        return statusField(status, "State:").startsWith("S");
+    }
+
+    private static long voluntarySwitches(Path status) {
+        return Long.parseLong(statusField(status, "voluntary_ctxt_switches:"));
+    }
+
+    private static String statusField(Path status, String field) {
+        try {
+            for (String line : Files.readAllLines(status)) {
+                if (line.startsWith(field)) {
+                    return line.substring(field.length()).strip();
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new AssertionError("no " + field + " in " + status);
+    }
+
     @Test
     void read_peerCloses_returnsEndOfStream() throws Exception {
         try (SpinChannel c = SpinChannel.open(near, 0, new SpinLimiter(1, false))) {
@@ -269,12 +362,16 @@ class SpinChannelTest {
         assertThat(SpinLimiter.defaultMax()).isEqualTo(Runtime.getRuntime().availableProcessors() - 1);
     }
 
-    /** Whether {@code t} is blocked in the kernel in a socket read or write (a native frame of the JDK's dispatcher). */
+    /**
+     * Whether {@code t} waits in the kernel: in the channel's {@code epoll_wait} (the JDK's {@code
+     * EPoll.wait}), or in a socket read or write (a native frame of the JDK's dispatcher).
+     */
     private static boolean isInSelect(Thread t) {
         StackTraceElement[] stack = t.getStackTrace();
         return stack.length > 0
                 && stack[0].isNativeMethod()
-                && (stack[0].getMethodName().startsWith("read")
+                && (stack[0].getMethodName().equals("wait")
+                        || stack[0].getMethodName().startsWith("read")
                         || stack[0].getMethodName().startsWith("write"));
     }
 
