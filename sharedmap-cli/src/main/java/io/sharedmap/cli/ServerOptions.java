@@ -112,8 +112,8 @@ final class ServerOptions {
             paramLabel = "N",
             description = "I/O threads serving every connection between them (each an event loop that reads every"
                     + " ready connection, commits the round's writes with one journal write and answers them)."
-                    + " 1..256 (default: the CPUs, here ${DEFAULT-VALUE}; with --durability always on a small machine, 1 may"
-                    + " batch fsyncs better).")
+                    + " 1..256, or 0 (the default): 1 with --durability always (one loop puts every ready writer into"
+                    + " each fsync), else one per CPU.")
     int ioThreads = ServerConfig.DEFAULT_IO_THREADS;
 
     @Option(

@@ -63,4 +63,29 @@ class ServerOptionsTest {
                 .isInstanceOf(CliException.class)
                 .hasMessageContaining("--metrics-port -5");
     }
+
+    @Test
+    void ioThreads_oneInAlwaysMode_onePerCpuOtherwise_unlessGiven() {
+        int cpus = Math.clamp(Runtime.getRuntime().availableProcessors(), 1, 256);
+        String[] paths = {"--dir", "/tmp/sm-options-test", "--socket", "/tmp/sm-options-test.sock"};
+        assertThat(parseWith(paths, "--durability", "always").toConfig().ioThreadsToRun())
+                .isEqualTo(1);
+        assertThat(parseWith(paths, "--durability", "interval").toConfig().ioThreadsToRun())
+                .isEqualTo(cpus);
+        assertThat(parseWith(paths, "--durability", "never").toConfig().ioThreadsToRun())
+                .isEqualTo(cpus);
+        assertThat(parseWith(paths, "--durability", "always", "--io-threads", "3")
+                        .toConfig()
+                        .ioThreadsToRun())
+                .isEqualTo(3);
+        assertThatThrownBy(() -> parseWith(paths, "--io-threads", "257").toConfig())
+                .isInstanceOf(CliException.class)
+                .hasMessageContaining("--io-threads: 257 is outside the allowed range 0..256");
+    }
+
+    private static ServerOptions parseWith(String[] first, String... more) {
+        List<String> args = new ArrayList<>(List.of(first));
+        args.addAll(List.of(more));
+        return parse(args.toArray(String[]::new));
+    }
 }

@@ -28,7 +28,8 @@ import java.nio.file.Path;
  *     0..10000; 0 blocks at once. Spinning trades CPU for latency: see docs/OPERATIONS.md
  * @param maxSpinners most I/O threads spinning at once, 0..1024; the others block at once
  * @param ioThreads the I/O threads ({@code --io-threads}) that serve every connection between them,
- *     each an event loop over its own selector, 1..256
+ *     each an event loop over its own selector, 1..256; 0 for the default of the durability mode
+ *     ({@link #ioThreadsToRun()})
  */
 public record ServerConfig(
         Path dataDir,
@@ -83,13 +84,11 @@ public record ServerConfig(
     public static final int DEFAULT_SPIN_US = 50;
     /** One fewer than the CPUs (0 on one CPU), so that spinners never take every CPU from the work. */
     public static final int DEFAULT_MAX_SPINNERS = SpinLimiter.defaultMax();
-    /**
-     * One per CPU this JVM may use. On 2 CPUs, two loops served 5 to 60% more than one in {@code
-     * interval} mode (medians of 3 runs at 2 to 10 client processes), while in {@code always} mode one
-     * loop batched fsyncs better (1.18× Redis at 4 writers against 0.98×): there, {@code
-     * --io-threads 1} (docs/BENCHMARKS.md, "The write path").
-     */
-    public static final int DEFAULT_IO_THREADS = Math.clamp(Runtime.getRuntime().availableProcessors(), 1, 256);
+    /** {@code --io-threads} not given: the durability mode's default, {@link #ioThreadsToRun()}. */
+    public static final int DEFAULT_IO_THREADS = 0;
+
+    /** One per CPU this JVM may use: the default number of I/O threads but in {@code always} mode. */
+    public static final int IO_THREADS_PER_CPU = Math.clamp(Runtime.getRuntime().availableProcessors(), 1, 256);
 
     /** Longest socket path the kernel accepts (sun_path is 108 bytes including the terminating NUL). */
     public static final int MAX_SOCKET_PATH_BYTES = 107;
@@ -293,8 +292,24 @@ public record ServerConfig(
         range("--stall-timeout-ms", stallTimeoutMs, 1000, 3_600_000);
         range("--spin-us", spinUs, 0, 10_000);
         range("--max-spinners", maxSpinners, 0, 1024);
-        range("--io-threads", ioThreads, 1, 256);
+        range("--io-threads", ioThreads, 0, 256);
         return this;
+    }
+
+    /**
+     * The I/O threads to start: {@link #ioThreads} when given, else one in {@code always} mode and one
+     * per CPU otherwise. A loop makes the writes of one round durable with one fsync, so in {@code
+     * always} mode one loop puts every ready writer into each fsync, where several loops would split
+     * them and queue their fsyncs behind each other; measured on 2 CPUs (2026-12-07), one loop did
+     * 1.22-1.32× Redis at 1 to 10 writers, two 0.92-1.19×. In the other modes nothing waits for the
+     * disk and two loops on 2 CPUs served 5-60% more than one from 2 client processes up
+     * (docs/BENCHMARKS.md, "The write path").
+     */
+    public int ioThreadsToRun() {
+        if (ioThreads != 0) {
+            return ioThreads;
+        }
+        return durability == Durability.ALWAYS ? 1 : IO_THREADS_PER_CPU;
     }
 
     private static void range(String name, long value, long min, long max) {

@@ -151,7 +151,7 @@ public final class SharedMapServer implements AutoCloseable {
                         .unstarted(() -> acceptLoop(respTcp.channel(), true, respTcp));
         this.payloadBudget = new PayloadBudget(config.maxPendingPayloadBytes());
         this.spinners = new SpinLimiter(config.maxSpinners());
-        this.loops = new EventLoop[config.ioThreads()];
+        this.loops = new EventLoop[config.ioThreadsToRun()];
         for (int i = 0; i < loops.length; i++) {
             loops[i] = new EventLoop(
                     i, engine, config.durability(), stats, TimeUnit.MICROSECONDS.toNanos(config.spinUs()), spinners);
@@ -639,7 +639,7 @@ public final class SharedMapServer implements AutoCloseable {
         m.put("max_connections", Integer.toString(config.maxConnections()));
         m.put("spin_us", Integer.toString(config.spinUs()));
         m.put("max_spinners", Integer.toString(config.maxSpinners()));
-        m.put("io_threads", Integer.toString(config.ioThreads()));
+        m.put("io_threads", Integer.toString(config.ioThreadsToRun()));
         m.put("io_batches", Long.toString(stats.batches.sum()));
         m.put("connections", Integer.toString(connections.size()));
         m.put("connections_total", Long.toString(stats.connectionsTotal.sum()));
