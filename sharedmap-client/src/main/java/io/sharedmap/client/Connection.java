@@ -138,7 +138,13 @@ final class Connection implements AutoCloseable {
             closeQuietly(channel);
             throw e;
         }
-        Connection c = new Connection(socket, spinning, replyTimeoutNs);
+        Connection c;
+        try {
+            c = new Connection(socket, spinning, replyTimeoutNs);
+        } catch (RuntimeException | Error e) {
+            closeQuietly(spinning); // the socket and the selector
+            throw e;
+        }
         try {
             c.beginWait(); // a daemon that does not accept (its backlog full) blocks connect
             channel.connect(UnixDomainSocketAddress.of(socket));

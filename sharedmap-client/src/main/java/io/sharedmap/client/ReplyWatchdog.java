@@ -11,10 +11,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Gives up on connections whose daemon does not answer: the one thread per process that enforces
- * {@link Options#replyTimeout}. A blocking {@code SocketChannel} ignores {@code
- * SO_TIMEOUT}, and a selector or {@code poll} per read would add a system call to every round trip;
- * so the thread that waits does no more than mark the wait, and this watchdog closes the socket of a
- * wait that lasted too long, which makes the blocked read, write or connect throw.
+ * {@link Options#replyTimeout}. A {@code SocketChannel} ignores {@code SO_TIMEOUT}, and a timed
+ * wait would read the clock around every wait and re-arm it for every partial read; so the thread
+ * that waits does no more than mark the wait, and this watchdog closes the socket of a wait that
+ * lasted too long, which makes the waiting read or write (or the blocked connect) throw.
  *
  * <h2>Design</h2>
  *
@@ -37,8 +37,10 @@ import org.jspecify.annotations.Nullable;
  * claim fails and it leaves the connection alone.
  *
  * <p><b>Registry.</b> Connections register when opened and leave when closed. The registry holds them
- * weakly (a waiting connection is reachable from its waiting thread), so an unclosed, unreachable
- * client leaks no more than it did before. Parked with no deadline while nothing is watched.
+ * weakly (a waiting connection is reachable from its waiting thread), so the registry keeps no
+ * unclosed, unreachable connection alive (its descriptors, three with {@code SpinChannel}'s
+ * selector, are the caller's leak, as with any unclosed channel). Parked with no deadline while
+ * nothing is watched.
  */
 final class ReplyWatchdog {
     /** The process-wide watchdog. */

@@ -43,7 +43,8 @@ import org.jspecify.annotations.Nullable;
  * virtual machine an interrupt between CPUs, per round trip. {@code epoll} wakes a waiter only for
  * the events it asked for. The price is two system calls (the {@code read} that found nothing and
  * the {@code epoll_wait}) and two more descriptors per channel (the selector's epoll instance and
- * its wake-up event).
+ * its wake-up event). A virtual thread that waits here parks and frees its carrier, as in a blocking
+ * read (JDK 25's selector waits for virtual threads through the JDK's poller).
  *
  * <h2>Threads</h2>
  *
@@ -133,7 +134,7 @@ public final class SpinChannel implements Closeable {
     private void await(int op) throws IOException {
         SelectionKey k = key();
         try {
-            k.interestOps(op); // a no-op when unchanged, so reads never touch epoll_ctl
+            k.interestOps(op); // a no-op when unchanged: only a write that waited changes it, twice
             selector.select(ready -> {});
         } catch (ClosedSelectorException | CancelledKeyException e) {
             throw closed(e);
@@ -227,7 +228,7 @@ public final class SpinChannel implements Closeable {
                 n = channel.write(src);
             }
             if (n == 0) {
-                awaitRoom(); // the socket buffer is full: a slow reader
+                await(SelectionKey.OP_WRITE); // the socket buffer is full: a slow reader
             }
         }
     }
@@ -256,15 +257,9 @@ public final class SpinChannel implements Closeable {
                 n = channel.write(srcs, first, end - first);
             }
             if (n == 0) {
-                awaitRoom();
+                await(SelectionKey.OP_WRITE);
             }
         }
-    }
-
-    /** Waits for room to write, then goes back to waiting for reads only. */
-    private void awaitRoom() throws IOException {
-        await(SelectionKey.OP_WRITE);
-        key().interestOps(SelectionKey.OP_READ);
     }
 
     private static boolean isLargeHeap(ByteBuffer b) {
