@@ -31,10 +31,14 @@ import org.jspecify.annotations.Nullable;
  * order, to the subscriptions whose key or prefix it matches and whose caller may read the key
  * (by the owner the change leaves it with, or, for a delete, the owner of what it removed).
  *
- * <p>History: the most recent changes are kept in memory (a ring of at most {@link #RING_EVENTS}
- * events and {@link #RING_BYTES} bytes of keys and values); older ones are read back from the
- * journal's segments on disk ({@link Subscription#replay}, on the subscriber's thread, holding no
- * lock). Once the segments holding a version have been pruned (a snapshot covers them), a watch from
+ * <p>History: while anyone watches (or is catching up to the live stream), the most recent changes
+ * are kept in memory (a ring of at most {@link #RING_EVENTS} events and {@link #RING_BYTES} bytes of
+ * keys and values); older ones are read back from the journal's segments on disk ({@link
+ * Subscription#replay}, on the subscriber's thread, holding no lock). The ring is always the
+ * history's most recent stretch without a gap: it is emptied when the last watch ends, and fills
+ * again from the next change on once one starts. Keeping it with nobody watching would keep every
+ * write's key and value alive through several young collections (measured: 15-25 ms pauses every
+ * half second at 94,000 SETs/s, with old-generation growth from the promoted events). Once the segments holding a version have been pruned (a snapshot covers them), a watch from
  * that version is refused with {@link HistoryCompactedException}, naming the current version.
  *
  * <p>Concurrency: {@link #publish} is called by the journal's leader after it applied a durable
@@ -106,6 +110,8 @@ public final class WatchHub {
     private final AtomicLong published;
 
     private final CopyOnWriteArrayList<Subscription> subscriptions = new CopyOnWriteArrayList<>();
+    /** Subscriptions in {@link Subscription#replay}, not yet in {@link #subscriptions}: the ring must fill for them. */
+    private final AtomicInteger replaying = new AtomicInteger();
     /** Watches cut because their queue overflowed. */
     private final AtomicLong fellBehind = new AtomicLong();
 
@@ -122,6 +128,16 @@ public final class WatchHub {
     /** Watches cut so far because they fell behind (for STATS). */
     public long fellBehind() {
         return fellBehind.get();
+    }
+
+    /** Changes kept in memory now (tests). */
+    int ringEvents() {
+        lock.lock();
+        try {
+            return ring.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Watches open now (for STATS). */
@@ -151,6 +167,14 @@ public final class WatchHub {
         List<Subscription> woken = new ArrayList<>();
         lock.lock();
         try {
+            if (subscriptions.isEmpty() && replaying.get() == 0) { // nobody needs the recent history in memory
+                if (!ring.isEmpty()) {
+                    ring.clear();
+                    ringBytes = 0;
+                }
+                published.set(batch.getLast().version());
+                return;
+            }
             for (Journal.Pending p : batch) {
                 Event e = eventOf(p.type(), p.flags(), p.key(), p.value(), p.version(), p.owner());
                 if (e == null) {
@@ -400,6 +424,15 @@ public final class WatchHub {
          * @throws HistoryCompactedException if segments the history needs were pruned meanwhile
          */
         public void replay(Sink sink) throws IOException, HistoryCompactedException {
+            hub.replaying.incrementAndGet(); // before the first look at the ring: every change after it fills the ring
+            try {
+                catchUp(sink);
+            } finally {
+                hub.replaying.decrementAndGet();
+            }
+        }
+
+        private void catchUp(Sink sink) throws IOException, HistoryCompactedException {
             long reached = start;
             for (int round = 0; ; round++) {
                 List<Event> fromRing = new ArrayList<>();

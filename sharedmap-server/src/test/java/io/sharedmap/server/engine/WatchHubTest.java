@@ -126,7 +126,7 @@ class WatchHubTest {
     }
 
     @Test
-    void history_comesFromMemory_thenFromTheJournalAfterARestart_untilCompacted() throws Exception {
+    void history_comesFromTheJournal_alsoAfterARestart_untilCompacted() throws Exception {
         List<String> expected = new ArrayList<>();
         try (Engine e = open()) {
             for (int i = 0; i < 20; i++) {
@@ -137,7 +137,7 @@ class WatchHubTest {
             expected.add(d + " DELETE k1");
             e.awaitDurable(d);
             assertThat(replayed(e.watches().subscribe(Caller.ROOT, b("k"), true, true, 0, () -> {})))
-                    .as("from memory")
+                    .as("from the journal: nobody watched, so nothing was kept in memory")
                     .isEqualTo(expected);
         }
         try (Engine e = open()) {
@@ -160,6 +160,52 @@ class WatchHubTest {
                     .hasMessageContaining("compacted away")
                     .satisfies(x -> assertThat(((WatchHub.HistoryCompactedException) x).currentVersion())
                             .isEqualTo(e.watches().publishedVersion()));
+        }
+    }
+
+    /**
+     * The recent changes are kept in memory only while someone watches: with nobody watching, every
+     * write's event would live through young collections for nothing. Whichever way the history
+     * comes, a watch from the past gets every change, once, without a gap.
+     */
+    @Test
+    void memoryHistory_keptOnlyWhileWatched_historyWholeEitherWay() throws Exception {
+        try (Engine e = open()) {
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                long v = e.set(b("k" + i), b("a" + i)).version();
+                expected.add(v + " SET k" + i + "=a" + i);
+            }
+            e.awaitDurable(e.stats().lastVersion());
+            assertThat(e.watches().ringEvents()).as("nobody watches").isZero();
+
+            WatchHub.Subscription watching = e.watches().subscribe(Caller.ROOT, b("k"), true, true, -1, () -> {});
+            assertThat(replayed(watching)).isEmpty();
+            List<String> live = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                long v = e.set(b("k" + i), b("b" + i)).version();
+                live.add(v + " SET k" + i + "=b" + i);
+            }
+            e.awaitDurable(e.stats().lastVersion());
+            expected.addAll(live);
+            assertThat(e.watches().ringEvents()).as("kept while watched").isEqualTo(5);
+            assertThat(drain(watching)).isEqualTo(live);
+            WatchHub.Subscription fromPast = e.watches().subscribe(Caller.ROOT, b("k"), true, true, 0, () -> {});
+            assertThat(replayed(fromPast))
+                    .as("from the journal, then from memory, without a gap")
+                    .isEqualTo(expected);
+
+            watching.close();
+            fromPast.close();
+            assertThat(e.watches().watches()).isZero();
+            long after = e.set(b("k0"), b("c")).version();
+            e.awaitDurable(after);
+            expected.add(after + " SET k0=c");
+            assertThat(e.watches().ringEvents())
+                    .as("dropped once the last watch ended")
+                    .isZero();
+            assertThat(replayed(e.watches().subscribe(Caller.ROOT, b("k"), true, true, 0, () -> {})))
+                    .isEqualTo(expected);
         }
     }
 
