@@ -38,8 +38,9 @@ import org.jspecify.annotations.Nullable;
  * history's most recent stretch without a gap: it is emptied when the last watch ends, and fills
  * again from the next change on once one starts. Keeping it with nobody watching would keep every
  * write's key and value alive through several young collections (measured: 15-25 ms pauses every
- * half second at 94,000 SETs/s, with old-generation growth from the promoted events). Once the segments holding a version have been pruned (a snapshot covers them), a watch from
- * that version is refused with {@link HistoryCompactedException}, naming the current version.
+ * half second at 94,000 SETs/s, with old-generation growth from the promoted events). Once the
+ * segments holding a version have been pruned (a snapshot covers them), a watch from that version
+ * is refused with {@link HistoryCompactedException}, naming the current version.
  *
  * <p>Concurrency: {@link #publish} is called by the journal's leader after it applied a durable
  * batch to the store (the hook in {@code Engine.Applier}); it takes {@link #lock} (a leaf: the ring
