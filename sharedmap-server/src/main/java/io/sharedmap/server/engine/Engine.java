@@ -363,7 +363,8 @@ public final class Engine implements AutoCloseable {
 
     /** Whether {@code e}'s deadline has come by the engine's clock. */
     private boolean expired(Entry e) {
-        return StoreDescriptor.expired(e.deadline(), hooks.nowMillis());
+        return e.deadline() != 0
+                && StoreDescriptor.expired(e.deadline(), hooks.nowMillis()); // no clock read without one
     }
 
     /**
