@@ -164,11 +164,14 @@ public final class RespFramer {
                     }
                 }
                 case ARRAY_LENGTH -> {
-                    int r = readLine(src, MAX_LENGTH_LINE_BYTES);
-                    if (r == 0) {
-                        return null;
+                    long n = lineLength == 0 ? quickLength(src, src.position()) : -1;
+                    if (n < 0) {
+                        int r = readLine(src, MAX_LENGTH_LINE_BYTES);
+                        if (r == 0) {
+                            return null;
+                        }
+                        n = r < 0 ? Long.MIN_VALUE : parseLength();
                     }
-                    long n = r < 0 ? Long.MIN_VALUE : parseLength();
                     if (n == Long.MIN_VALUE) {
                         return reject("Protocol error: invalid multibulk length");
                     }
@@ -191,15 +194,18 @@ public final class RespFramer {
                         byte b = src.get(src.position());
                         return reject("Protocol error: expected '$', got '" + printable(b) + "'");
                     }
-                    int r = readLine(src, MAX_LENGTH_LINE_BYTES);
-                    if (r == 0) {
-                        return null;
-                    }
-                    long n = Long.MIN_VALUE;
-                    if (r > 0) {
-                        System.arraycopy(line, 1, line, 0, lineLength - 1); // drop the '$'
-                        lineLength--;
-                        n = parseLength();
+                    long n = lineLength == 0 && src.hasRemaining() ? quickLength(src, src.position() + 1) : -1;
+                    if (n < 0) {
+                        int r = readLine(src, MAX_LENGTH_LINE_BYTES);
+                        if (r == 0) {
+                            return null;
+                        }
+                        n = Long.MIN_VALUE;
+                        if (r > 0) {
+                            System.arraycopy(line, 1, line, 0, lineLength - 1); // drop the '$'
+                            lineLength--;
+                            n = parseLength();
+                        }
                     }
                     if (n == Long.MIN_VALUE || n < 0) {
                         return reject("Protocol error: invalid bulk length");
@@ -233,7 +239,16 @@ public final class RespFramer {
                     if (bulkFilled < bulk.length) {
                         return null;
                     }
-                    state = State.BULK_CR;
+                    int at = src.position();
+                    if (src.limit() - at < 2 || src.get(at) != '\r' || src.get(at + 1) != '\n') {
+                        state = State.BULK_CR; // checked byte by byte, as it arrives
+                        continue;
+                    }
+                    src.position(at + 2);
+                    Command done = argumentDone();
+                    if (done != null) {
+                        return done;
+                    }
                 }
                 case BULK_CR, BULK_LF -> {
                     if (!src.hasRemaining()) {
@@ -248,20 +263,57 @@ public final class RespFramer {
                         state = State.BULK_LF;
                         continue;
                     }
-                    args.add(bulk);
-                    bulk = EMPTY;
-                    lineLength = 0;
-                    if (args.size() < argsExpected) {
-                        state = State.BULK_LENGTH;
-                        continue;
+                    Command done = argumentDone();
+                    if (done != null) {
+                        return done;
                     }
-                    state = State.START;
-                    List<byte[]> done = args;
-                    args = new ArrayList<>();
-                    return new Command(done);
                 }
             }
         }
+    }
+
+    /** The bulk string just read (CRLF and all) is an argument: the command if it was the last one. */
+    private @Nullable Command argumentDone() {
+        args.add(bulk);
+        bulk = EMPTY;
+        lineLength = 0;
+        if (args.size() < argsExpected) {
+            state = State.BULK_LENGTH;
+            return null;
+        }
+        state = State.START;
+        List<byte[]> done = args;
+        args = new ArrayList<>();
+        return new Command(done);
+    }
+
+    /**
+     * The common case of a length line, read in place: if {@code src} holds, from {@code from}, a
+     * whole line of 1 to 18 decimal digits without a leading zero (or "0") ending in CRLF, consumes
+     * it (and whatever lies between the position and {@code from}) and returns its value. Otherwise
+     * returns -1 and consumes nothing: {@link #readLine} then takes the line byte by byte, and judges
+     * it, as for any other line.
+     */
+    private static long quickLength(ByteBuffer src, int from) {
+        int limit = Math.min(src.limit(), from + 20);
+        long v = 0;
+        int i = from;
+        for (; i < limit; i++) {
+            int d = src.get(i) - '0';
+            if (d < 0 || d > 9) {
+                break;
+            }
+            v = v * 10 + d;
+        }
+        int digits = i - from;
+        if (digits == 0 || digits > 18 || digits > 1 && src.get(from) == '0') {
+            return -1;
+        }
+        if (i + 1 >= src.limit() || src.get(i) != '\r' || src.get(i + 1) != '\n') {
+            return -1;
+        }
+        src.position(i + 2);
+        return v;
     }
 
     private Rejected reject(String message) {

@@ -113,6 +113,54 @@ class RespFramerPropertyTest {
         }
     }
 
+    /**
+     * Pieces of RESP, well formed or nearly: length lines with leading zeros, signs, too many digits,
+     * a bare LF, a missing CR; bulk data with and without its CRLF.
+     */
+    @Provide
+    Arbitrary<List<String>> nearlyResp() {
+        Arbitrary<String> number = Arbitraries.oneOf(
+                Arbitraries.integers().between(0, 12).map(String::valueOf),
+                Arbitraries.of("00", "01", "-1", "-0", "+3", "", "1x", "9999999999999999999", "123456789012345678"));
+        Arbitrary<String> end = Arbitraries.of("\r\n", "\r\n", "\r\n", "\n", "\r", "x\r\n");
+        Arbitrary<String> piece = Arbitraries.oneOf(
+                Arbitraries.of("*", "$").flatMap(c -> number.flatMap(n -> end.map(e -> c + n + e))),
+                Arbitraries.strings().withChars("ab\r\n").ofMaxLength(6));
+        return piece.list().ofMaxSize(24);
+    }
+
+    /**
+     * Whole-buffer parsing reads length lines in place when it can; byte-at-a-time parsing never can.
+     * Both must see the same commands and the same rejection, whatever the bytes.
+     */
+    @Property(tries = 1000)
+    void wholeOrByteByByte_sameEvents(@ForAll("nearlyResp") List<String> pieces) {
+        byte[] input = String.join("", pieces).getBytes(StandardCharsets.ISO_8859_1);
+        List<Integer> everyByte = new ArrayList<>();
+        for (int i = 1; i < input.length; i++) {
+            everyByte.add(i);
+        }
+        List<String> whole = describe(feed(new RespFramer(MAX_ARGS, 40, 400, byte[]::new), input, List.of()));
+        List<String> bytes = describe(feed(new RespFramer(MAX_ARGS, 40, 400, byte[]::new), input, everyByte));
+        assertThat(whole).isEqualTo(bytes);
+    }
+
+    private static List<String> describe(List<Event> events) {
+        List<String> d = new ArrayList<>();
+        for (Event e : events) {
+            d.add(
+                    switch (e) {
+                        case Command c ->
+                            c.args().stream()
+                                    .map(a -> new String(a, StandardCharsets.ISO_8859_1))
+                                    .toList()
+                                    .toString();
+                        case RespFramer.Rejected r -> "rejected: " + r.message();
+                    });
+        }
+        return d;
+    }
+
     /** Arbitrary bytes after a star: the multibulk path rather than inline. */
     @Property(tries = 500)
     void arbitraryBytesAfterAStar_neverThrow(@ForAll @Size(max = 200) byte[] junk) {
