@@ -9,6 +9,7 @@ import io.sharedmap.server.engine.Engine;
 import io.sharedmap.server.engine.Entry;
 import io.sharedmap.server.engine.JournalFailedException;
 import io.sharedmap.server.engine.Results;
+import io.sharedmap.server.resp.AsciiNames;
 import io.sharedmap.server.resp.RespGlob;
 import io.sharedmap.server.resp.RespNumbers;
 import io.sharedmap.server.resp.RespOutput;
@@ -96,6 +97,8 @@ final class RespCommands {
     private final boolean anonymous;
 
     private final long startedMs = System.currentTimeMillis();
+    /** When the last command finished ({@link System#nanoTime}). */
+    private long finishedNanos;
 
     private int protocol = 2;
     private byte @Nullable [] name;
@@ -148,21 +151,41 @@ final class RespCommands {
         return protocol;
     }
 
-    /** Executes one command (or queues it inside MULTI); every failure becomes an error reply, never a dead connection. */
-    Result execute(List<byte[]> args) {
-        long started = System.nanoTime();
+    /**
+     * Executes one command (or queues it inside MULTI); every failure becomes an error reply, never a
+     * dead connection. {@code startedNanos} is when it started ({@link System#nanoTime}); the caller
+     * passes the end of the command before it when they run back to back, so a pipeline reads the
+     * clock once per command ({@link #finishedNanos}).
+     */
+    Result execute(List<byte[]> args, long startedNanos) {
         visible = 0;
         close = false;
         stats.respCommands.increment();
-        String cmd = ascii(args.get(0)).toLowerCase(Locale.ROOT);
+        String cmd = commandName(args.get(0));
         if (queued != null && !TRANSACTION_CONTROL.contains(cmd)) {
+            finishedNanos = System.nanoTime();
             return new Result(queue(cmd, args), visible, close); // counted when EXEC runs it, as part of EXEC
         }
         RespOutput o = run(cmd, args);
+        finishedNanos = System.nanoTime();
         if (!lastRejected) { // a command refused before it ran is a rejected call, not a call (as in Redis)
-            stats.respCommandTime(cmd, System.nanoTime() - started);
+            stats.respCommandTime(cmd, finishedNanos - startedNanos);
         }
         return new Result(o, visible, close);
+    }
+
+    /** When the last {@link #execute} finished ({@link System#nanoTime}). */
+    long finishedNanos() {
+        return finishedNanos;
+    }
+
+    /**
+     * A command's name as the table spells it (lower case): the table's own String when it has the
+     * name, found without making one; otherwise the bytes as characters, lower-cased.
+     */
+    static String commandName(byte[] name) {
+        String known = NAMES.find(name);
+        return known != null ? known : ascii(name).toLowerCase(Locale.ROOT);
     }
 
     /** Runs one command now. */
@@ -735,7 +758,7 @@ final class RespCommands {
             store = b;
             try {
                 for (List<byte[]> c : commands) {
-                    replies.add(run(ascii(c.get(0)).toLowerCase(Locale.ROOT), c));
+                    replies.add(run(commandName(c.get(0)), c));
                 }
             } finally {
                 store = engineStore;
@@ -750,7 +773,7 @@ final class RespCommands {
 
     /** Adds the keys command {@code c} names (by its table entry) to {@code keys}. */
     private static void keysOf(List<byte[]> c, List<byte[]> keys) {
-        CommandSpec spec = COMMANDS.get(ascii(c.get(0)).toLowerCase(Locale.ROOT));
+        CommandSpec spec = COMMANDS.get(commandName(c.get(0)));
         if (spec == null || spec.firstKey() == 0) {
             return;
         }
@@ -2069,6 +2092,8 @@ final class RespCommands {
             String summary) {}
 
     static final Map<String, CommandSpec> COMMANDS = table();
+
+    private static final AsciiNames NAMES = new AsciiNames(COMMANDS.keySet());
 
     private static Map<String, CommandSpec> table() {
         Map<String, CommandSpec> m = new LinkedHashMap<>();

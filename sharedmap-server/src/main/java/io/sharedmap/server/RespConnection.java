@@ -58,6 +58,9 @@ final class RespConnection implements ProtocolHandler {
     private long commandBytes;
 
     private long pendingReplyBytes;
+    /** When the next command of this read started ({@link System#nanoTime}). */
+    private long commandStart;
+
     private long neededVersion;
 
     /** Ends the connection: the payload budget cannot be had (a second wait). */
@@ -132,6 +135,7 @@ final class RespConnection implements ProtocolHandler {
 
     @Override
     public boolean process(ByteBuffer in, long maxReplyBytes) {
+        commandStart = System.nanoTime();
         while (pendingReplyBytes < maxReplyBytes) {
             RespFramer.Event event;
             try {
@@ -188,7 +192,8 @@ final class RespConnection implements ProtocolHandler {
                 return false;
             }
             case RespFramer.Command c -> {
-                RespCommands.Result result = commands.execute(c.args());
+                RespCommands.Result result = commands.execute(c.args(), commandStart);
+                commandStart = commands.finishedNanos(); // the next command of a pipeline starts here
                 queue(result.out(), result.visibleVersion());
                 return !result.close();
             }
