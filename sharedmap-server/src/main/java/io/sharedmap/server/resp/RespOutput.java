@@ -26,10 +26,16 @@ public final class RespOutput {
     }
 
     private final int protocol;
-    private byte[] buf = new byte[128];
+    private static final byte[] NONE = new byte[0];
+    /** The first array a reply gets, unless it says how much it needs: room for "+OK", ":1", "$-1". */
+    private static final int FIRST_BYTES = 16;
+
+    // Allocated on first use, at the size the first item needs: a daemon makes one of these per
+    // command, and most replies are a few bytes.
+    private byte[] buf = NONE;
     private int length;
     /** Pieces before {@code buf}: copies of earlier small items and large bulk strings by reference. */
-    private final List<byte[]> pieces = new ArrayList<>(0);
+    private List<byte[]> pieces = List.of(); // an ArrayList once the first piece is added
 
     /** @param protocol 2 or 3 */
     public RespOutput(int protocol) {
@@ -71,17 +77,18 @@ public final class RespOutput {
 
     public RespOutput integer(long v) {
         put(':');
-        putLine(Long.toString(v));
+        putNumberLine(v);
         return this;
     }
 
     public RespOutput bulk(byte[] value) {
+        ensure(value.length > COPY_BYTES ? 16 : value.length + 16); // the header, the value and CRLF at once
         put('$');
-        putLine(Integer.toString(value.length));
+        putNumberLine(value.length);
         if (value.length > COPY_BYTES) {
-            pieces.add(Arrays.copyOf(buf, length));
+            addPiece(Arrays.copyOf(buf, length));
             length = 0;
-            pieces.add(value);
+            addPiece(value);
         } else {
             put(value);
         }
@@ -117,7 +124,7 @@ public final class RespOutput {
 
     public RespOutput array(int n) {
         put('*');
-        putLine(Integer.toString(n));
+        putNumberLine(n);
         return this;
     }
 
@@ -125,7 +132,7 @@ public final class RespOutput {
     public RespOutput map(int n) {
         if (protocol == 3) {
             put('%');
-            putLine(Integer.toString(n));
+            putNumberLine(n);
         } else {
             array(2 * n);
         }
@@ -136,7 +143,7 @@ public final class RespOutput {
     public RespOutput set(int n) {
         if (protocol == 3) {
             put('~');
-            putLine(Integer.toString(n));
+            putNumberLine(n);
         } else {
             array(n);
         }
@@ -157,9 +164,9 @@ public final class RespOutput {
     public RespOutput append(RespOutput other) {
         for (byte[] p : other.pieces) {
             if (p.length > COPY_BYTES) {
-                pieces.add(Arrays.copyOf(buf, length));
+                addPiece(Arrays.copyOf(buf, length));
                 length = 0;
-                pieces.add(p);
+                addPiece(p);
             } else {
                 put(p);
             }
@@ -191,6 +198,38 @@ public final class RespOutput {
         return all;
     }
 
+    private void addPiece(byte[] p) {
+        if (pieces.isEmpty()) {
+            pieces = new ArrayList<>(4);
+        }
+        pieces.add(p);
+    }
+
+    /** {@code v} in decimal, then CRLF, without making a String. */
+    private void putNumberLine(long v) {
+        if (v < 0) {
+            if (v == Long.MIN_VALUE) {
+                putLine(Long.toString(v));
+                return;
+            }
+            put('-');
+            putNumberLine(-v);
+            return;
+        }
+        int digits = 1;
+        for (long t = v; t >= 10; t /= 10) {
+            digits++;
+        }
+        ensure(digits + 2);
+        for (int i = length + digits - 1; i >= length; i--) {
+            buf[i] = (byte) ('0' + v % 10);
+            v /= 10;
+        }
+        length += digits;
+        buf[length++] = '\r';
+        buf[length++] = '\n';
+    }
+
     private void putLine(String s) {
         int n = s.length();
         ensure(n + 2);
@@ -219,7 +258,7 @@ public final class RespOutput {
 
     private void ensure(int more) {
         if (length + more > buf.length) {
-            buf = Arrays.copyOf(buf, Math.max(buf.length * 2, length + more));
+            buf = Arrays.copyOf(buf, Math.max(Math.max(buf.length * 2, FIRST_BYTES), length + more));
         }
     }
 }
