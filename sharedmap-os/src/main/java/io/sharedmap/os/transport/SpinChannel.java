@@ -76,6 +76,16 @@ public final class SpinChannel implements Closeable {
     private @Nullable SelectionKey key;
     /** Owner thread only: see {@link #waited}. */
     private long recentWaitNs;
+    /**
+     * Owner thread only: how many reads in a row found nothing at their first try, up to {@link
+     * #SKIP_FIRST_READ_AFTER}; see {@link #read}.
+     */
+    private int emptyFirstReads;
+
+    /** After this many reads in a row found nothing at once, reads wait before they try. */
+    static final int SKIP_FIRST_READ_AFTER = 4;
+    /** A wait that ended sooner than this found data that was (nearly) there already. */
+    static final long IMMEDIATE_NS = 5_000;
 
     private SpinChannel(SocketChannel channel, long spinNs, SpinLimiter limiter, Selector selector) {
         this.channel = channel;
@@ -157,6 +167,12 @@ public final class SpinChannel implements Closeable {
     /**
      * Reads at least one byte into {@code dst}, waiting as long as it takes.
      *
+     * <p>A read first tries without waiting, then spins or waits (see the class comment). When the
+     * last {@value #SKIP_FIRST_READ_AFTER} reads all found nothing at their first try and spinning
+     * would not pay (the peer is slow, as when many client processes share the daemon), it waits at
+     * once and saves the system call that would have found nothing; a wait that ends within {@value
+     * #IMMEDIATE_NS} ns shows the data was already there, and the next read tries first again.
+     *
      * @return the bytes read (more than 0), -1 at the end of the stream, 0 only when {@code dst} is full
      */
     public int read(ByteBuffer dst) throws IOException {
@@ -164,12 +180,19 @@ public final class SpinChannel implements Closeable {
             return 0;
         }
         key();
-        int n = channel.read(dst);
-        if (n != 0) {
-            return n; // no wait at all
+        boolean spinMayPay = spinNs > 0 && recentWaitNs <= 2 * spinNs;
+        boolean tryFirst = spinMayPay || emptyFirstReads < SKIP_FIRST_READ_AFTER;
+        int n;
+        if (tryFirst) {
+            n = channel.read(dst);
+            if (n != 0) {
+                emptyFirstReads = 0;
+                return n; // no wait at all
+            }
+            emptyFirstReads = Math.min(emptyFirstReads + 1, SKIP_FIRST_READ_AFTER);
         }
         long start = System.nanoTime();
-        if (spinNs > 0 && recentWaitNs <= 2 * spinNs && limiter.tryAcquire()) {
+        if (spinMayPay && limiter.tryAcquire()) {
             try {
                 do {
                     Thread.yield();
@@ -187,6 +210,9 @@ public final class SpinChannel implements Closeable {
             await(SelectionKey.OP_READ);
             n = channel.read(dst);
         } while (n == 0);
+        if (!tryFirst && System.nanoTime() - start < IMMEDIATE_NS) {
+            emptyFirstReads = 0; // the data was there: try first again
+        }
         waited(start);
         return n;
     }

@@ -187,6 +187,68 @@ class SpinChannelTest {
         }
     }
 
+    /**
+     * A reader whose replies never come at once stops trying to read before it waits: one read(2)
+     * per reply instead of two (one finding nothing, one after the wait). Counted with the reader
+     * thread's {@code syscr} in {@code /proc} (every read(2), whatever it returned), between two
+     * moments when the reader sleeps waiting for a reply: replies 10 to 18 take 9 reads (11 allowed
+     * for spurious wake-ups), where trying first costs 18.
+     */
+    @Test
+    void read_repliesNeverThereAtOnce_oneReadPerReply() throws Exception {
+        int rounds = 20;
+        try (SpinChannel c = SpinChannel.open(near, 0, new SpinLimiter(1, false))) {
+            CompletableFuture<Void> reader = new CompletableFuture<>();
+            Thread t = Thread.ofPlatform().name("slowpeer-reader").start(() -> {
+                try {
+                    for (int i = 0; i < rounds; i++) {
+                        c.write(ByteBuffer.wrap(new byte[] {(byte) i}));
+                        assertThat(readOne(c)).isEqualTo(i);
+                    }
+                    reader.complete(null);
+                } catch (IOException | RuntimeException | AssertionError e) {
+                    reader.completeExceptionally(e);
+                }
+            });
+            Path status = taskStatus("slowpeer-reader");
+            Path io = status.resolveSibling("io");
+            long readsAt10 = -1;
+            long readsAt19 = -1;
+            for (int i = 0; i < rounds; i++) {
+                ByteBuffer request = ByteBuffer.allocate(1);
+                while (request.hasRemaining()) {
+                    peer.read(request);
+                }
+                await(
+                        "the reader sleeps waiting for reply " + i,
+                        () -> isWaiting(t) && sleeping(status) || reader.isDone());
+                if (i == 10) {
+                    readsAt10 = readSyscalls(io);
+                } else if (i == 19) {
+                    readsAt19 = readSyscalls(io);
+                }
+                send((byte) i);
+            }
+            reader.get(20, TimeUnit.SECONDS);
+            assertThat(readsAt19 - readsAt10)
+                    .as("read(2) calls of the reader for replies 10 to 18 (a spurious wake-up costs one more)")
+                    .isBetween(9L, 11L);
+        }
+    }
+
+    /** Whether {@code t} waits in the selector ({@code epoll_wait}), not in a read or a write. */
+    private static boolean isWaiting(Thread t) {
+        StackTraceElement[] stack = t.getStackTrace();
+        return stack.length > 0
+                && stack[0].isNativeMethod()
+                && stack[0].getMethodName().equals("wait");
+    }
+
+    /** The read(2) calls a thread has made ({@code syscr} of its {@code /proc/.../io}). */
+    private static long readSyscalls(Path io) {
+        return Long.parseLong(statusField(io, "syscr:"));
+    }
+
     /** The {@code /proc} status file of this process's thread named {@code name} (at most 15 characters). */
     private static Path taskStatus(String name) throws IOException {
         long deadline = System.nanoTime() + WAIT_NS;
