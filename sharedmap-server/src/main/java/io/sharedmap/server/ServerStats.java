@@ -33,9 +33,9 @@ final class ServerStats {
     final LongAdder respTransactionConflicts = new LongAdder();
 
     /**
-     * How long RESP commands take to execute in the daemon, by command: from its decoding (or the end
-     * of the command before it in the same read) to its encoded reply, without the wait for
-     * durability or the write (10 us to 10 s, factor 4).
+     * How long RESP commands take to execute in the daemon, by command: from the start of decoding
+     * the read that completed it (or the end of the command before it in that read) to its encoded
+     * reply, without the wait for durability or the write (10 us to 10 s, factor 4).
      */
     final Histogram respCommandSeconds = Histogram.builder()
             .name("sharedmap_resp_command_seconds")

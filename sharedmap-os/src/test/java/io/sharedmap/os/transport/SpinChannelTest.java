@@ -2,6 +2,7 @@ package io.sharedmap.os.transport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -212,6 +213,7 @@ class SpinChannelTest {
             });
             Path status = taskStatus("slowpeer-reader");
             Path io = status.resolveSibling("io");
+            assumeTrue(Files.exists(io), "the kernel keeps no per-thread I/O counts (/proc/<tid>/io)");
             long readsAt10 = -1;
             long readsAt19 = -1;
             for (int i = 0; i < rounds; i++) {
@@ -234,6 +236,76 @@ class SpinChannelTest {
                     .as("read(2) calls of the reader for replies 10 to 18 (a spurious wake-up costs one more)")
                     .isBetween(9L, 11L);
         }
+    }
+
+    /**
+     * Makes {@code c}'s reads find nothing at their first try more than {@value
+     * SpinChannel#SKIP_FIRST_READ_AFTER} times in a row (each reply is sent only once the reader
+     * waits), so that its next read waits before it tries.
+     */
+    private void makeRepliesLate(SpinChannel c) throws Exception {
+        for (int i = 0; i <= SpinChannel.SKIP_FIRST_READ_AFTER; i++) {
+            AtomicReference<Thread> reader = new AtomicReference<>();
+            CompletableFuture<Integer> read = CompletableFuture.supplyAsync(
+                    () -> {
+                        reader.set(Thread.currentThread());
+                        return readOne(c);
+                    },
+                    threads);
+            await("the reader waits for reply " + i, () -> reader.get() != null && isWaiting(reader.get()));
+            send((byte) i);
+            assertThat(read.get(20, TimeUnit.SECONDS)).isEqualTo(i);
+        }
+    }
+
+    /** Reading {@code c} on another thread; the future fails as the read does. */
+    private CompletableFuture<Integer> readLater(SpinChannel c, AtomicReference<Thread> reader) {
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    reader.set(Thread.currentThread());
+                    return readOne(c);
+                },
+                threads);
+    }
+
+    @Test
+    void read_afterLateReplies_dataAlreadyThere_thenEndOfStream() throws Exception {
+        try (SpinChannel c = SpinChannel.open(near, 0, new SpinLimiter(1, false))) {
+            makeRepliesLate(c);
+            send((byte) 42);
+            AtomicReference<Thread> reader = new AtomicReference<>();
+            assertThat(readLater(c, reader).get(20, TimeUnit.SECONDS)).isEqualTo(42);
+            CompletableFuture<Integer> end = readLater(c, reader);
+            peer.close();
+            assertThat(end.get(20, TimeUnit.SECONDS)).isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void read_afterLateReplies_wokenByShutdownInput() throws Exception {
+        try (SpinChannel c = SpinChannel.open(near, 0, new SpinLimiter(1, false))) {
+            makeRepliesLate(c);
+            AtomicReference<Thread> reader = new AtomicReference<>();
+            CompletableFuture<Integer> read = readLater(c, reader);
+            await("the reader waits", () -> reader.get() != null && isWaiting(reader.get()));
+            c.channel().shutdownInput();
+            assertThat(read.get(20, TimeUnit.SECONDS)).isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void read_afterLateReplies_wokenByCloseFromAnotherThread() throws Exception {
+        SpinChannel c = SpinChannel.open(near, 0, new SpinLimiter(1, false));
+        makeRepliesLate(c);
+        AtomicReference<Thread> reader = new AtomicReference<>();
+        CompletableFuture<Integer> read = readLater(c, reader);
+        await("the reader waits", () -> reader.get() != null && isWaiting(reader.get()));
+        c.close();
+        assertThatThrownBy(() -> read.get(20, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause()
+                .cause()
+                .isInstanceOf(AsynchronousCloseException.class);
     }
 
     /** Whether {@code t} waits in the selector ({@code epoll_wait}), not in a read or a write. */

@@ -14,7 +14,7 @@ import net.jqwik.api.Provide;
 /**
  * {@link RespOutput} against a plain encoding of the same items: any integers (the edges of a long
  * too) and bulk strings of any size (both sides of the copy threshold), in any order, give the bytes
- * RESP defines, whatever sizes its buffer grew through.
+ * RESP defines, whatever sizes its buffer grew through; replies appended into one keep their bytes.
  */
 class RespOutputPropertyTest {
     @Provide
@@ -52,5 +52,26 @@ class RespOutputPropertyTest {
         }
         assertThat(o.toByteArray()).isEqualTo(want.toByteArray());
         assertThat(o.size()).isEqualTo(want.size());
+    }
+
+    /** EXEC's way: replies encoded apart, then appended into one, in RESP2 and RESP3. */
+    @Property(tries = 200)
+    void appended_bytesOfEachInOrder(@ForAll("items") List<Object> items, @ForAll boolean resp3) {
+        int protocol = resp3 ? 3 : 2;
+        RespOutput all = new RespOutput(protocol).array(items.size());
+        ByteArrayOutputStream want = new ByteArrayOutputStream();
+        want.writeBytes(("*" + items.size() + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        for (Object item : items) {
+            RespOutput one = new RespOutput(protocol);
+            if (item instanceof Long v) {
+                one.map(1).integer(v).nullBulk();
+            } else {
+                one.bulk((byte[]) item);
+            }
+            want.writeBytes(one.toByteArray());
+            all.append(one);
+        }
+        assertThat(all.toByteArray()).isEqualTo(want.toByteArray());
+        assertThat(all.size()).isEqualTo(want.size());
     }
 }
