@@ -107,12 +107,7 @@ class SpinChannelTest {
         SpinLimiter limiter = new SpinLimiter(1, false);
         try (SpinChannel c = SpinChannel.open(near, TimeUnit.MILLISECONDS.toNanos(200), limiter)) {
             AtomicReference<Thread> reader = new AtomicReference<>();
-            CompletableFuture<Integer> read = CompletableFuture.supplyAsync(
-                    () -> {
-                        reader.set(Thread.currentThread());
-                        return readOne(c);
-                    },
-                    threads);
+            CompletableFuture<Integer> read = readLater(c, reader);
             await(
                     "the reader spins",
                     () -> limiter.spinning() == 1 || reader.get() != null && isInSelect(reader.get()));
@@ -150,17 +145,7 @@ class SpinChannelTest {
         int rounds = 20;
         try (SpinChannel c = SpinChannel.open(near, 0, new SpinLimiter(1, false))) {
             CompletableFuture<Void> reader = new CompletableFuture<>();
-            Thread t = Thread.ofPlatform().name("spinwake-reader").start(() -> {
-                try {
-                    for (int i = 0; i < rounds; i++) {
-                        c.write(ByteBuffer.wrap(new byte[] {(byte) i}));
-                        assertThat(readOne(c)).isEqualTo(i);
-                    }
-                    reader.complete(null);
-                } catch (IOException | RuntimeException | AssertionError e) {
-                    reader.completeExceptionally(e);
-                }
-            });
+            Thread t = requestReplyThread(c, "spinwake-reader", rounds, reader);
             Path status = taskStatus("spinwake-reader");
             int woken = 0;
             for (int i = 0; i < rounds; i++) {
@@ -200,17 +185,7 @@ class SpinChannelTest {
         int rounds = 20;
         try (SpinChannel c = SpinChannel.open(near, 0, new SpinLimiter(1, false))) {
             CompletableFuture<Void> reader = new CompletableFuture<>();
-            Thread t = Thread.ofPlatform().name("slowpeer-reader").start(() -> {
-                try {
-                    for (int i = 0; i < rounds; i++) {
-                        c.write(ByteBuffer.wrap(new byte[] {(byte) i}));
-                        assertThat(readOne(c)).isEqualTo(i);
-                    }
-                    reader.complete(null);
-                } catch (IOException | RuntimeException | AssertionError e) {
-                    reader.completeExceptionally(e);
-                }
-            });
+            Thread t = requestReplyThread(c, "slowpeer-reader", rounds, reader);
             Path status = taskStatus("slowpeer-reader");
             Path io = status.resolveSibling("io");
             assumeTrue(Files.exists(io), "the kernel keeps no per-thread I/O counts (/proc/<tid>/io)");
@@ -246,12 +221,7 @@ class SpinChannelTest {
     private void makeRepliesLate(SpinChannel c) throws Exception {
         for (int i = 0; i <= SpinChannel.SKIP_FIRST_READ_AFTER; i++) {
             AtomicReference<Thread> reader = new AtomicReference<>();
-            CompletableFuture<Integer> read = CompletableFuture.supplyAsync(
-                    () -> {
-                        reader.set(Thread.currentThread());
-                        return readOne(c);
-                    },
-                    threads);
+            CompletableFuture<Integer> read = readLater(c, reader);
             await("the reader waits for reply " + i, () -> reader.get() != null && isWaiting(reader.get()));
             send((byte) i);
             assertThat(read.get(20, TimeUnit.SECONDS)).isEqualTo(i);
@@ -283,29 +253,12 @@ class SpinChannelTest {
 
     @Test
     void read_afterLateReplies_wokenByShutdownInput() throws Exception {
-        try (SpinChannel c = SpinChannel.open(near, 0, new SpinLimiter(1, false))) {
-            makeRepliesLate(c);
-            AtomicReference<Thread> reader = new AtomicReference<>();
-            CompletableFuture<Integer> read = readLater(c, reader);
-            await("the reader waits", () -> reader.get() != null && isWaiting(reader.get()));
-            c.channel().shutdownInput();
-            assertThat(read.get(20, TimeUnit.SECONDS)).isEqualTo(-1);
-        }
+        shutdownInput_wakesABlockedRead(true);
     }
 
     @Test
     void read_afterLateReplies_wokenByCloseFromAnotherThread() throws Exception {
-        SpinChannel c = SpinChannel.open(near, 0, new SpinLimiter(1, false));
-        makeRepliesLate(c);
-        AtomicReference<Thread> reader = new AtomicReference<>();
-        CompletableFuture<Integer> read = readLater(c, reader);
-        await("the reader waits", () -> reader.get() != null && isWaiting(reader.get()));
-        c.close();
-        assertThatThrownBy(() -> read.get(20, TimeUnit.SECONDS))
-                .isInstanceOf(ExecutionException.class)
-                .cause()
-                .cause()
-                .isInstanceOf(AsynchronousCloseException.class);
+        close_wakesABlockedRead_andThePeerSeesTheEnd(true);
     }
 
     /** Whether {@code t} waits in the selector ({@code epoll_wait}), not in a read or a write. */
@@ -319,6 +272,25 @@ class SpinChannelTest {
     /** The read(2) calls a thread has made ({@code syscr} of its {@code /proc/.../io}). */
     private static long readSyscalls(Path io) {
         return Long.parseLong(statusField(io, "syscr:"));
+    }
+
+    /**
+     * Starts a thread named {@code name} that, {@code rounds} times, writes the byte {@code i} on
+     * {@code c} and reads the reply, which must be {@code i}; {@code done} completes when it is through
+     * (exceptionally if anything failed).
+     */
+    private static Thread requestReplyThread(SpinChannel c, String name, int rounds, CompletableFuture<Void> done) {
+        return Thread.ofPlatform().name(name).start(() -> {
+            try {
+                for (int i = 0; i < rounds; i++) {
+                    c.write(ByteBuffer.wrap(new byte[] {(byte) i}));
+                    assertThat(readOne(c)).isEqualTo(i);
+                }
+                done.complete(null);
+            } catch (IOException | RuntimeException | AssertionError e) {
+                done.completeExceptionally(e);
+            }
+        });
     }
 
     /** The {@code /proc} status file of this process's thread named {@code name} (at most 15 characters). */
@@ -374,14 +346,17 @@ class SpinChannelTest {
 
     @Test
     void close_fromAnotherThread_wakesABlockedRead_andThePeerSeesTheEnd() throws Exception {
+        close_wakesABlockedRead_andThePeerSeesTheEnd(false);
+    }
+
+    /** With {@code repliesLate}, the read waits before it tries ({@link #makeRepliesLate}). */
+    private void close_wakesABlockedRead_andThePeerSeesTheEnd(boolean repliesLate) throws Exception {
         SpinChannel c = SpinChannel.open(near, 0, new SpinLimiter(1, false));
+        if (repliesLate) {
+            makeRepliesLate(c);
+        }
         AtomicReference<Thread> reader = new AtomicReference<>();
-        CompletableFuture<Integer> read = CompletableFuture.supplyAsync(
-                () -> {
-                    reader.set(Thread.currentThread());
-                    return readOne(c);
-                },
-                threads);
+        CompletableFuture<Integer> read = readLater(c, reader);
         await(
                 "the reader waits in read",
                 () -> reader.get() != null
@@ -408,14 +383,17 @@ class SpinChannelTest {
 
     @Test
     void shutdownInput_fromAnotherThread_wakesABlockedRead() throws Exception {
+        shutdownInput_wakesABlockedRead(false);
+    }
+
+    /** With {@code repliesLate}, the read waits before it tries ({@link #makeRepliesLate}). */
+    private void shutdownInput_wakesABlockedRead(boolean repliesLate) throws Exception {
         try (SpinChannel c = SpinChannel.open(near, 0, new SpinLimiter(1, false))) {
+            if (repliesLate) {
+                makeRepliesLate(c);
+            }
             AtomicReference<Thread> reader = new AtomicReference<>();
-            CompletableFuture<Integer> read = CompletableFuture.supplyAsync(
-                    () -> {
-                        reader.set(Thread.currentThread());
-                        return readOne(c);
-                    },
-                    threads);
+            CompletableFuture<Integer> read = readLater(c, reader);
             await("the reader waits in read", () -> reader.get() != null && isInSelect(reader.get()));
             c.channel().shutdownInput();
             assertThat(read.get(20, TimeUnit.SECONDS)).isEqualTo(-1);
