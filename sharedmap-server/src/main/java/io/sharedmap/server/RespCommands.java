@@ -69,8 +69,11 @@ final class RespCommands {
 
     private static final byte[] EMPTY = new byte[0];
 
-    /** What a command left for its connection: the reply, the version it shows, and whether to close. */
-    record Result(RespOutput out, long visibleVersion, boolean close) {}
+    /**
+     * What a command left for its connection: the reply, the version it shows, whether to close, and
+     * when it ended ({@link System#nanoTime}).
+     */
+    record Result(RespOutput out, long visibleVersion, boolean close, long finishedNanos) {}
 
     /** A command's error reply; {@code line} starts with the error code ({@code ERR}, {@code NOPERM}...). */
     private static final class RespError extends Exception {
@@ -97,8 +100,6 @@ final class RespCommands {
     private final boolean anonymous;
 
     private final long startedMs = System.currentTimeMillis();
-    /** When the last command finished ({@link System#nanoTime}). */
-    private long finishedNanos;
 
     private int protocol = 2;
     private byte @Nullable [] name;
@@ -155,7 +156,7 @@ final class RespCommands {
      * Executes one command (or queues it inside MULTI); every failure becomes an error reply, never a
      * dead connection. {@code startedNanos} is when it started ({@link System#nanoTime}); the caller
      * passes the end of the command before it when they run back to back, so a pipeline reads the
-     * clock once per command ({@link #finishedNanos}).
+     * clock once per command ({@link Result#finishedNanos}: when this one ended).
      */
     Result execute(List<byte[]> args, long startedNanos) {
         visible = 0;
@@ -163,20 +164,15 @@ final class RespCommands {
         stats.respCommands.increment();
         String cmd = commandName(args.get(0));
         if (queued != null && !TRANSACTION_CONTROL.contains(cmd)) {
-            finishedNanos = System.nanoTime();
-            return new Result(queue(cmd, args), visible, close); // counted when EXEC runs it, as part of EXEC
+            RespOutput queuedReply = queue(cmd, args);
+            return new Result(queuedReply, visible, close, System.nanoTime()); // counted when EXEC runs it
         }
         RespOutput o = run(cmd, args);
-        finishedNanos = System.nanoTime();
+        long finishedNanos = System.nanoTime();
         if (!lastRejected) { // a command refused before it ran is a rejected call, not a call (as in Redis)
             stats.respCommandTime(cmd, finishedNanos - startedNanos);
         }
-        return new Result(o, visible, close);
-    }
-
-    /** When the last {@link #execute} finished ({@link System#nanoTime}). */
-    long finishedNanos() {
-        return finishedNanos;
+        return new Result(o, visible, close, finishedNanos);
     }
 
     /**

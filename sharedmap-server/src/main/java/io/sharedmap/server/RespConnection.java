@@ -193,7 +193,7 @@ final class RespConnection implements ProtocolHandler {
             }
             case RespFramer.Command c -> {
                 RespCommands.Result result = commands.execute(c.args(), commandStart);
-                commandStart = commands.finishedNanos(); // the next command of a pipeline starts here
+                commandStart = result.finishedNanos(); // the next command of a pipeline starts here
                 queue(result.out(), result.visibleVersion());
                 return !result.close();
             }
