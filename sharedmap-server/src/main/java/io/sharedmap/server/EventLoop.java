@@ -8,10 +8,10 @@ import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -52,6 +52,15 @@ final class EventLoop implements Runnable {
     private final AtomicBoolean sleeping = new AtomicBoolean();
 
     private final Thread thread;
+    /**
+     * The keys the last select found ready, in its order (loop thread); emptied once served. Selects
+     * hand them to {@link #onReady} rather than to the selector's selected-key set, which would
+     * allocate a set entry per ready socket per round.
+     */
+    private final List<SelectionKey> ready = new ArrayList<>();
+
+    private final Consumer<SelectionKey> onReady = ready::add;
+
     /** Connections with replies queued this round, in the order they queued them (loop thread). */
     private List<ServedConnection> batch = new ArrayList<>();
 
@@ -114,27 +123,10 @@ final class EventLoop implements Runnable {
                 runTasks();
                 select();
                 runTasks();
-                Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
-                while (keys.hasNext()) {
-                    SelectionKey k = keys.next();
-                    keys.remove();
-                    ServedConnection c = (ServedConnection) k.attachment();
-                    if (!k.isValid()) {
-                        c.close();
-                        continue;
-                    }
-                    try {
-                        int ready = k.readyOps();
-                        if ((ready & SelectionKey.OP_WRITE) != 0) {
-                            c.onWritable();
-                        }
-                        if ((ready & SelectionKey.OP_READ) != 0) {
-                            c.onReadable();
-                        }
-                    } catch (RuntimeException | Error e) { // one connection's failure never stops the others
-                        failed(c, e);
-                    }
+                for (int i = 0; i < ready.size(); i++) {
+                    serve(ready.get(i));
                 }
+                ready.clear();
                 lastRoundBusy = !batch.isEmpty();
                 commit();
             }
@@ -156,6 +148,26 @@ final class EventLoop implements Runnable {
         }
     }
 
+    /** Serves one ready socket: writes what waits if it can take more, reads if it has bytes. */
+    private void serve(SelectionKey k) {
+        ServedConnection c = (ServedConnection) k.attachment();
+        if (!k.isValid()) {
+            c.close();
+            return;
+        }
+        try {
+            int ops = k.readyOps();
+            if ((ops & SelectionKey.OP_WRITE) != 0) {
+                c.onWritable();
+            }
+            if ((ops & SelectionKey.OP_READ) != 0) {
+                c.onReadable();
+            }
+        } catch (RuntimeException | Error e) { // one connection's failure never stops the others
+            failed(c, e);
+        }
+    }
+
     private void runTasks() {
         Runnable t;
         while ((t = tasks.poll()) != null) {
@@ -171,14 +183,14 @@ final class EventLoop implements Runnable {
     private void select() {
         try {
             if (!batch.isEmpty() || !tasks.isEmpty()) {
-                selector.selectNow();
+                selector.selectNow(onReady);
                 return;
             }
             if (lastRoundBusy && spinNs > 0 && spinners.tryAcquire()) {
                 try {
                     long start = System.nanoTime();
                     do {
-                        if (selector.selectNow() > 0 || !tasks.isEmpty()) {
+                        if (selector.selectNow(onReady) > 0 || !tasks.isEmpty()) {
                             return;
                         }
                         Thread.yield(); // a runnable peer sharing this CPU (maybe the client) gets to run
@@ -189,7 +201,7 @@ final class EventLoop implements Runnable {
             }
             sleeping.set(true);
             if (tasks.isEmpty()) {
-                selector.select();
+                selector.select(onReady);
             }
             sleeping.set(false);
         } catch (IOException e) {
