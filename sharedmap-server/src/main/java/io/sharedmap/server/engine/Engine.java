@@ -1424,7 +1424,7 @@ public final class Engine implements AutoCloseable {
         LOG.log(
                 System.Logger.Level.INFO,
                 "snapshot " + name + ": " + entries + " entries, " + (count - entries) + " client sessions in "
-                        + lastSnapshotMs + " ms");
+                        + lastSnapshotMs + " ms (writers held " + rotation.heldNanos() / 1_000 + " µs)");
     }
 
     private void prune(long below) throws IOException {

@@ -123,8 +123,12 @@ final class Journal implements AutoCloseable {
         void journalFailed(Throwable cause);
     }
 
-    /** The result of a rotation: records with versions above {@code boundaryVersion} go to {@code segment}. */
-    record Rotation(long segment, long boundaryVersion) {}
+    /**
+     * The result of a rotation: records with versions above {@code boundaryVersion} go to {@code
+     * segment}. {@code heldNanos}: how long the rotation held the leadership, so how long a writer
+     * could wait for it.
+     */
+    record Rotation(long segment, long boundaryVersion, long heldNanos) {}
 
     private final Path dir;
     private final Durability durability;
@@ -721,18 +725,32 @@ final class Journal implements AutoCloseable {
         if (syncedVersion.get() >= w || failure != null) {
             return;
         }
+        if (forceWritten()) {
+            syncedVersion.accumulateAndGet(w, Math::max);
+        }
+    }
+
+    /**
+     * Fsyncs the active segment without taking leadership; true if it did. Advances nothing: {@link
+     * #syncWritten} does that in {@code interval} mode, and a rotation calls this only so that the
+     * fsync it then makes as leader, while every writer waits, finds little left to write back. A
+     * failure fails the journal (after a failed fsync the kernel may have dropped dirty pages, so
+     * no later fsync can prove them durable).
+     */
+    private boolean forceWritten() {
         FileChannel c = appender.channel();
         try {
             faults.beforeFsync();
             c.force(false);
             fsyncs.incrementAndGet();
-            syncedVersion.accumulateAndGet(w, Math::max);
+            return true;
         } catch (ClosedChannelException e) {
             // rotated or closed: the rotation or close synced it
         } catch (IOException e) {
             fail(e);
             LOG.log(System.Logger.Level.ERROR, "journal fsync failed; refusing further changes: " + e);
         }
+        return false;
     }
 
     /**
@@ -743,7 +761,14 @@ final class Journal implements AutoCloseable {
      * which recovery reads as the clean end, so it is logged, not fatal).
      */
     Rotation rotate() throws IOException {
+        if (durability != Durability.ALWAYS) {
+            // Write back what is written so far while writers go on: the fsync below, made as leader
+            // while every writer waits, then has only the last moment's records left (up to the
+            // fsync interval's worth otherwise: tens of milliseconds under load).
+            forceWritten();
+        }
         acquireLeadership(Long.MIN_VALUE, true, false);
+        long heldFrom = System.nanoTime();
         SegmentAppender old;
         Rotation rotation;
         try {
@@ -757,7 +782,7 @@ final class Journal implements AutoCloseable {
                 segment = next;
                 segmentBytes = FILE_HEADER_LENGTH;
                 writePosition = new SessionsFile.Position(next, FILE_HEADER_LENGTH);
-                rotation = new Rotation(next, boundary);
+                rotation = new Rotation(next, boundary, System.nanoTime() - heldFrom);
             } catch (IOException | RuntimeException | Error e) {
                 fail(e instanceof IOException io ? io : new IOException(e.toString(), e));
                 LOG.log(System.Logger.Level.ERROR, "journal rotation failed; refusing further changes: " + e);

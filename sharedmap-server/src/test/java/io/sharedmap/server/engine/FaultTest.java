@@ -129,6 +129,35 @@ class FaultTest {
         }
     }
 
+    /**
+     * In interval mode a snapshot's rotation first writes the segment back without holding the
+     * writers; if that fsync fails, the journal fails there (the kernel may have dropped the dirty
+     * pages, so no later fsync could prove them durable): the snapshot fails, later changes are
+     * refused, and what was written before survives a restart.
+     */
+    @Test
+    void fsyncFailure_atTheRotationsWriteBack_intervalMode_journalFailsAndWrittenChangesSurvive() throws IOException {
+        System.setProperty(Faults.PROPERTY, "fail-fsync-after=0");
+        // No background fsync during the test (once a minute): the rotation's is the first one.
+        try (Engine e = Engine.open(new EngineConfig(dir, Durability.INTERVAL, 60_000, 1L << 30))) {
+            for (int i = 0; i < 3; i++) {
+                e.awaitDurable(e.set(b("ok" + i), b("v")).visibleVersion());
+            }
+            assertThatThrownBy(e::snapshot)
+                    .isInstanceOf(JournalFailedException.class)
+                    .hasMessageContaining("Input/output error on fsync");
+            assertThatThrownBy(() -> e.set(b("later"), b("v")))
+                    .isInstanceOf(JournalFailedException.class)
+                    .hasMessageContaining("refused");
+        }
+        try (Engine e = open(Durability.INTERVAL, null)) {
+            for (int i = 0; i < 3; i++) {
+                assertThat(e.get(b("ok" + i)).entry()).isNotNull();
+            }
+            assertThat(e.get(b("later")).entry()).isNull();
+        }
+    }
+
     @Test
     void slowDisk_stillCorrect() throws IOException {
         try (Engine e = open(Durability.ALWAYS, "delay-write-us=200,delay-fsync-us=2000")) {
