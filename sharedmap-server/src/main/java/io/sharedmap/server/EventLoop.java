@@ -25,7 +25,10 @@ import org.jspecify.annotations.Nullable;
  * write every connection's replies without blocking. So every request that was ready when the round
  * began shares one journal write (and in {@code always} mode one fsync) with no hand-off to another
  * thread, and a connection's replies still leave in its request order. Several loops share the
- * journal's group commit: while one loop leads a write, the others queue their next batches.
+ * journal's group commit: while one loop leads a write, the others queue their next batches. In
+ * {@code always} mode a round whose batch is smaller than recent ones first gathers more ready
+ * connections into it, for at most {@link CommitGather#WAIT_NS}, so that one fsync covers more
+ * writers ({@link CommitGather}).
  *
  * <p>Waiting: when the previous round found work, the loop first polls the selector without
  * blocking for up to {@code --spin-us} (at most {@code --max-spinners} threads spin at once, and only
@@ -45,6 +48,8 @@ final class EventLoop implements Runnable {
     private final long spinNs;
     /** {@code always} mode: commits complete on the journal's syncer, not by waiting here. */
     private final boolean asyncCommit;
+    /** {@code always} mode: how many connections to wait for before an fsync; null otherwise. */
+    private final @Nullable CommitGather gather;
 
     private final SpinLimiter spinners;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
@@ -74,6 +79,7 @@ final class EventLoop implements Runnable {
         this.selector = Selector.open();
         this.spinNs = spinNs;
         this.asyncCommit = durability == Durability.ALWAYS;
+        this.gather = asyncCommit ? new CommitGather() : null;
         this.spinners = spinners;
         this.thread =
                 Thread.ofPlatform().name("sharedmap-io-" + index).daemon(true).unstarted(this);
@@ -216,19 +222,26 @@ final class EventLoop implements Runnable {
      * In {@code always} mode the same, when no commit is in progress (a lone writer pays no hand-off);
      * while one is (its fsync running), the loop does not wait for it: the journal's syncer leads the
      * next fsync and posts the batch back to this loop ({@link Engine#whenDurable}), which meanwhile
-     * reads and executes other connections' requests, to be covered by that fsync. A connection whose
+     * reads and executes other connections' requests, to be covered by that fsync. Before it leads an
+     * fsync itself, the loop waits up to {@link CommitGather#WAIT_NS} for as many connections as its
+     * recent batches had, serving them as they become ready ({@link CommitGather}). A connection whose
      * replies wait reads nothing more until they are sent ({@link ServedConnection#inBatch}).
      */
     private void commit() {
         if (batch.isEmpty()) {
             return;
         }
+        long needed = neededVersion();
+        if (gather != null && engine.durableVersion() < needed && !engine.committing()) {
+            int target = gather.target();
+            if (batch.size() < target) {
+                gatherMore(target);
+                needed = neededVersion();
+            }
+            gather.record(batch.size(), batch.size() >= target);
+        }
         List<ServedConnection> done = batch;
         batch = new ArrayList<>();
-        long needed = 0;
-        for (ServedConnection c : done) {
-            needed = Math.max(needed, c.neededVersion());
-        }
         stats.batches.increment();
         if (asyncCommit && engine.durableVersion() < needed && engine.committing()) {
             long version = needed;
@@ -242,6 +255,38 @@ final class EventLoop implements Runnable {
             failure = e;
         }
         deliver(done, needed, failure);
+    }
+
+    private long neededVersion() {
+        long needed = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            needed = Math.max(needed, batch.get(i).neededVersion());
+        }
+        return needed;
+    }
+
+    /**
+     * {@code always} mode, before an fsync: serves connections that become ready until the batch has
+     * {@code target} connections or {@link CommitGather#WAIT_NS} has passed, yielding the CPU between
+     * polls (the writers it waits for may need it). Tasks wait until the round's end, as they would
+     * during the fsync.
+     */
+    private void gatherMore(int target) {
+        long start = System.nanoTime();
+        try {
+            while (batch.size() < target && System.nanoTime() - start < CommitGather.WAIT_NS && !stopped) {
+                if (selector.selectNow(onReady) == 0) {
+                    Thread.yield();
+                    continue;
+                }
+                for (int i = 0; i < ready.size(); i++) {
+                    serve(ready.get(i));
+                }
+                ready.clear();
+            }
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "select failed: " + e);
+        }
     }
 
     /** Sends the replies of a batch whose versions up to {@code needed} are durable (or never will be). */
