@@ -738,6 +738,9 @@ final class Journal implements AutoCloseable {
      * no later fsync can prove them durable).
      */
     private boolean forceWritten() {
+        if (failure != null) {
+            return false; // failed already: keep the first cause
+        }
         FileChannel c = appender.channel();
         try {
             faults.beforeFsync();
