@@ -117,6 +117,15 @@ final class ServerOptions {
     int ioThreads = ServerConfig.DEFAULT_IO_THREADS;
 
     @Option(
+            names = "--gather-us",
+            paramLabel = "US",
+            description = "With --durability always: the longest an I/O thread about to fsync waits for more writers,"
+                    + " when its batch has fewer connections than its recent ones (so that one fsync covers the writers"
+                    + " the last one answered, rather than every other one). A lone writer never waits. 0 never waits."
+                    + " 0..10000 (default: ${DEFAULT-VALUE}).")
+    int gatherUs = ServerConfig.DEFAULT_GATHER_US;
+
+    @Option(
             names = "--socket-mode",
             paramLabel = "OCTAL",
             converter = OctalConverter.class,
@@ -359,7 +368,8 @@ final class ServerOptions {
                 stallTimeoutMs,
                 spinUs,
                 maxSpinners,
-                ioThreads);
+                ioThreads,
+                gatherUs);
         try {
             return config.validate();
         } catch (IllegalArgumentException e) {
@@ -396,7 +406,8 @@ final class ServerOptions {
                 "--stall-timeout-ms", Integer.toString(c.stallTimeoutMs()),
                 "--spin-us", Integer.toString(c.spinUs()),
                 "--max-spinners", Integer.toString(c.maxSpinners()),
-                "--io-threads", Integer.toString(c.ioThreads()));
+                "--io-threads", Integer.toString(c.ioThreads()),
+                "--gather-us", Integer.toString(c.gatherUs()));
     }
 
     /** Parses {@code always}, {@code interval}, {@code never} in any case. */

@@ -83,6 +83,18 @@ class ServerOptionsTest {
                 .hasMessageContaining("--io-threads: 257 is outside the allowed range 0..256");
     }
 
+    @Test
+    void gatherUs_defaultsTo200_isForwardedToTheDaemon_andRangeChecked() {
+        String[] paths = {"--dir", "/tmp/sm-options-test", "--socket", "/tmp/sm-options-test.sock"};
+        assertThat(parseWith(paths).toConfig().gatherUs()).isEqualTo(200);
+        ServerOptions zero = parseWith(paths, "--durability", "always", "--gather-us", "0");
+        assertThat(zero.toConfig().gatherUs()).isZero();
+        assertThat(ServerOptions.toArgs(zero.toConfig())).containsSequence("--gather-us", "0");
+        assertThatThrownBy(() -> parseWith(paths, "--gather-us", "10001").toConfig())
+                .isInstanceOf(CliException.class)
+                .hasMessageContaining("--gather-us: 10001 is outside the allowed range 0..10000");
+    }
+
     private static ServerOptions parseWith(String[] first, String... more) {
         List<String> args = new ArrayList<>(List.of(first));
         args.addAll(List.of(more));

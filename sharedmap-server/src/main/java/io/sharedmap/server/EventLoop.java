@@ -27,7 +27,7 @@ import org.jspecify.annotations.Nullable;
  * thread, and a connection's replies still leave in its request order. Several loops share the
  * journal's group commit: while one loop leads a write, the others queue their next batches. In
  * {@code always} mode a round whose batch is smaller than recent ones first gathers more ready
- * connections into it, for at most {@link CommitGather#WAIT_NS}, so that one fsync covers more
+ * connections into it, for at most {@code --gather-us}, so that one fsync covers more
  * writers ({@link CommitGather}).
  *
  * <p>Waiting: when the previous round found work, the loop first polls the selector without
@@ -48,7 +48,7 @@ final class EventLoop implements Runnable {
     private final long spinNs;
     /** {@code always} mode: commits complete on the journal's syncer, not by waiting here. */
     private final boolean asyncCommit;
-    /** {@code always} mode: how many connections to wait for before an fsync; null otherwise. */
+    /** {@code always} mode: how many connections to wait for before an fsync; null otherwise, or with {@code --gather-us 0}. */
     private final @Nullable CommitGather gather;
 
     private final SpinLimiter spinners;
@@ -72,14 +72,22 @@ final class EventLoop implements Runnable {
     private volatile boolean stopped;
     private boolean lastRoundBusy;
 
-    EventLoop(int index, Engine engine, Durability durability, ServerStats stats, long spinNs, SpinLimiter spinners)
+    /** @param gatherNs {@code always} mode's longest wait for more writers before an fsync; 0 never waits */
+    EventLoop(
+            int index,
+            Engine engine,
+            Durability durability,
+            ServerStats stats,
+            long spinNs,
+            SpinLimiter spinners,
+            long gatherNs)
             throws IOException {
         this.engine = engine;
         this.stats = stats;
         this.selector = Selector.open();
         this.spinNs = spinNs;
         this.asyncCommit = durability == Durability.ALWAYS;
-        this.gather = asyncCommit ? new CommitGather() : null;
+        this.gather = asyncCommit && gatherNs > 0 ? new CommitGather(gatherNs) : null;
         this.spinners = spinners;
         this.thread =
                 Thread.ofPlatform().name("sharedmap-io-" + index).daemon(true).unstarted(this);
@@ -223,7 +231,7 @@ final class EventLoop implements Runnable {
      * while one is (its fsync running), the loop does not wait for it: the journal's syncer leads the
      * next fsync and posts the batch back to this loop ({@link Engine#whenDurable}), which meanwhile
      * reads and executes other connections' requests, to be covered by that fsync. Before it leads an
-     * fsync itself, the loop waits up to {@link CommitGather#WAIT_NS} for as many connections as its
+     * fsync itself, the loop waits up to {@code --gather-us} for as many connections as its
      * recent batches had, serving them as they become ready ({@link CommitGather}). A connection whose
      * replies wait reads nothing more until they are sent ({@link ServedConnection#inBatch}).
      */
@@ -232,13 +240,20 @@ final class EventLoop implements Runnable {
             return;
         }
         long needed = neededVersion();
-        if (gather != null && engine.durableVersion() < needed && !engine.committing()) {
-            int target = gather.target();
-            if (batch.size() < target) {
-                gatherMore(target);
-                needed = neededVersion();
+        if (gather != null && !engine.committing()) {
+            long durable = engine.durableVersion();
+            if (durable < needed) { // this loop is about to lead an fsync
+                int target = gather.target();
+                int writers = writers(durable);
+                boolean ranOut = false;
+                if (writers < target && tasks.isEmpty()) {
+                    long start = System.nanoTime();
+                    writers = gatherMore(target, writers, durable, start + gather.waitNs());
+                    ranOut = writers < target && System.nanoTime() - start >= gather.waitNs();
+                    needed = neededVersion();
+                }
+                gather.record(writers, ranOut);
             }
-            gather.record(batch.size(), batch.size() >= target);
         }
         List<ServedConnection> done = batch;
         batch = new ArrayList<>();
@@ -265,28 +280,50 @@ final class EventLoop implements Runnable {
         return needed;
     }
 
+    /** The connections of the batch with a change not yet durable ({@code durable}): the writers. */
+    private int writers(long durable) {
+        int n = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            if (batch.get(i).neededVersion() > durable) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /**
-     * {@code always} mode, before an fsync: serves connections that become ready until the batch has
-     * {@code target} connections or {@link CommitGather#WAIT_NS} has passed, yielding the CPU between
-     * polls (the writers it waits for may need it). Tasks wait until the round's end, as they would
-     * during the fsync.
+     * {@code always} mode, before this loop leads an fsync: serves connections as they become ready
+     * until the batch has {@code target} writers, or the clock reaches {@code deadline}, or a task
+     * is posted (it may be the replies that writers wait for, or a stop), or another thread starts a
+     * commit (the batch then goes to the syncer). Yields the CPU after every poll that added no writer
+     * (the writers it waits for may need the CPU; a connection whose replies wait stays readable).
+     * Returns the writers in the batch.
      */
-    private void gatherMore(int target) {
-        long start = System.nanoTime();
+    private int gatherMore(int target, int writers, long durable, long deadline) {
+        int n = writers;
         try {
-            while (batch.size() < target && System.nanoTime() - start < CommitGather.WAIT_NS && !stopped) {
-                if (selector.selectNow(onReady) == 0) {
-                    Thread.yield();
-                    continue;
+            while (n < target
+                    && System.nanoTime() - deadline < 0
+                    && !stopped
+                    && tasks.isEmpty()
+                    && !engine.committing()) {
+                if (selector.selectNow(onReady) > 0) {
+                    for (int i = 0; i < ready.size(); i++) {
+                        serve(ready.get(i));
+                    }
+                    ready.clear();
+                    int now = writers(durable);
+                    if (now > n) {
+                        n = now;
+                        continue;
+                    }
                 }
-                for (int i = 0; i < ready.size(); i++) {
-                    serve(ready.get(i));
-                }
-                ready.clear();
+                Thread.yield();
             }
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "select failed: " + e);
         }
+        return n;
     }
 
     /** Sends the replies of a batch whose versions up to {@code needed} are durable (or never will be). */

@@ -30,6 +30,9 @@ import java.nio.file.Path;
  * @param ioThreads the I/O threads ({@code --io-threads}) that serve every connection between them,
  *     each an event loop over its own selector, 1..256; 0 for the default of the durability mode
  *     ({@link #ioThreadsToRun()})
+ * @param gatherUs in {@code always} mode, the longest an I/O thread about to fsync a batch with fewer
+ *     connections than its recent batches waits for more, in microseconds, 0..10000; 0 never waits
+ *     (see {@link CommitGather})
  */
 public record ServerConfig(
         Path dataDir,
@@ -44,7 +47,8 @@ public record ServerConfig(
         int stallTimeoutMs,
         int spinUs,
         int maxSpinners,
-        int ioThreads) {
+        int ioThreads,
+        int gatherUs) {
 
     /** A configuration with the default payload budget, stall timeout and spinning. */
     public ServerConfig(
@@ -69,7 +73,8 @@ public record ServerConfig(
                 DEFAULT_STALL_TIMEOUT_MS,
                 DEFAULT_SPIN_US,
                 DEFAULT_MAX_SPINNERS,
-                DEFAULT_IO_THREADS);
+                DEFAULT_IO_THREADS,
+                DEFAULT_GATHER_US);
     }
 
     public static final Durability DEFAULT_DURABILITY = Durability.INTERVAL;
@@ -86,6 +91,11 @@ public record ServerConfig(
     public static final int DEFAULT_MAX_SPINNERS = SpinLimiter.defaultMax();
     /** {@code --io-threads} not given: the durability mode's default, {@link #ioThreadsToRun()}. */
     public static final int DEFAULT_IO_THREADS = 0;
+    /**
+     * Long enough for writers answered by one fsync to send again on a busy 2-CPU machine, short
+     * beside an fsync (docs/BENCHMARKS.md, "Where the I/O threads wait, and a gather before each fsync").
+     */
+    public static final int DEFAULT_GATHER_US = 200;
 
     /** One per CPU this JVM may use: the default number of I/O threads but in {@code always} mode. */
     public static final int IO_THREADS_PER_CPU = Math.clamp(Runtime.getRuntime().availableProcessors(), 1, 256);
@@ -120,7 +130,8 @@ public record ServerConfig(
                 stallTimeoutMs,
                 spinUs,
                 maxSpinners,
-                ioThreads);
+                ioThreads,
+                gatherUs);
     }
 
     public ServerConfig withSnapshotMinJournalBytes(long bytes) {
@@ -137,7 +148,8 @@ public record ServerConfig(
                 stallTimeoutMs,
                 spinUs,
                 maxSpinners,
-                ioThreads);
+                ioThreads,
+                gatherUs);
     }
 
     public ServerConfig withMaxValueBytes(int bytes) {
@@ -154,7 +166,8 @@ public record ServerConfig(
                 stallTimeoutMs,
                 spinUs,
                 maxSpinners,
-                ioThreads);
+                ioThreads,
+                gatherUs);
     }
 
     public ServerConfig withMaxPendingPayloadBytes(long bytes) {
@@ -171,7 +184,8 @@ public record ServerConfig(
                 stallTimeoutMs,
                 spinUs,
                 maxSpinners,
-                ioThreads);
+                ioThreads,
+                gatherUs);
     }
 
     public ServerConfig withStallTimeoutMs(int ms) {
@@ -188,7 +202,8 @@ public record ServerConfig(
                 ms,
                 spinUs,
                 maxSpinners,
-                ioThreads);
+                ioThreads,
+                gatherUs);
     }
 
     /** The same configuration with a spin time of {@code us} microseconds (0: block at once). */
@@ -206,7 +221,8 @@ public record ServerConfig(
                 stallTimeoutMs,
                 us,
                 maxSpinners,
-                ioThreads);
+                ioThreads,
+                gatherUs);
     }
 
     /** The same configuration with at most {@code n} connection threads spinning at once. */
@@ -224,7 +240,8 @@ public record ServerConfig(
                 stallTimeoutMs,
                 spinUs,
                 n,
-                ioThreads);
+                ioThreads,
+                gatherUs);
     }
 
     /** The same configuration with {@code n} I/O threads. */
@@ -242,7 +259,27 @@ public record ServerConfig(
                 stallTimeoutMs,
                 spinUs,
                 maxSpinners,
-                n);
+                n,
+                gatherUs);
+    }
+
+    /** The same configuration with {@code always} mode's gather before an fsync of at most {@code us} microseconds. */
+    public ServerConfig withGatherUs(int us) {
+        return new ServerConfig(
+                dataDir,
+                socket,
+                durability,
+                fsyncIntervalMs,
+                maxValueBytes,
+                maxConnections,
+                snapshotMinJournalBytes,
+                drainTimeoutMs,
+                maxPendingPayloadBytes,
+                stallTimeoutMs,
+                spinUs,
+                maxSpinners,
+                ioThreads,
+                us);
     }
 
     /** The same configuration with absolute paths. */
@@ -260,7 +297,8 @@ public record ServerConfig(
                 stallTimeoutMs,
                 spinUs,
                 maxSpinners,
-                ioThreads);
+                ioThreads,
+                gatherUs);
     }
 
     /**
@@ -293,6 +331,7 @@ public record ServerConfig(
         range("--spin-us", spinUs, 0, 10_000);
         range("--max-spinners", maxSpinners, 0, 1024);
         range("--io-threads", ioThreads, 0, 256);
+        range("--gather-us", gatherUs, 0, 10_000);
         return this;
     }
 

@@ -154,7 +154,13 @@ public final class SharedMapServer implements AutoCloseable {
         this.loops = new EventLoop[config.ioThreadsToRun()];
         for (int i = 0; i < loops.length; i++) {
             loops[i] = new EventLoop(
-                    i, engine, config.durability(), stats, TimeUnit.MICROSECONDS.toNanos(config.spinUs()), spinners);
+                    i,
+                    engine,
+                    config.durability(),
+                    stats,
+                    TimeUnit.MICROSECONDS.toNanos(config.spinUs()),
+                    spinners,
+                    TimeUnit.MICROSECONDS.toNanos(config.gatherUs()));
         }
         this.reaper = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("sharedmap-reaper").daemon(true).factory());
@@ -638,6 +644,7 @@ public final class SharedMapServer implements AutoCloseable {
         m.put("max_value_bytes", Integer.toString(config.maxValueBytes()));
         m.put("max_connections", Integer.toString(config.maxConnections()));
         m.put("spin_us", Integer.toString(config.spinUs()));
+        m.put("gather_us", Integer.toString(config.gatherUs()));
         m.put("max_spinners", Integer.toString(config.maxSpinners()));
         m.put("io_threads", Integer.toString(config.ioThreadsToRun()));
         m.put("io_batches", Long.toString(stats.batches.sum()));

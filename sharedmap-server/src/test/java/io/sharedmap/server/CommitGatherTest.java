@@ -13,38 +13,38 @@ import org.junit.jupiter.api.Test;
 class CommitGatherTest {
     @Test
     void noTargetBeforeTheFirstBatch_soTheFirstFsyncNeverWaits() {
-        assertThat(new CommitGather().target()).isZero();
+        assertThat(new CommitGather(200_000).target()).isZero();
     }
 
     @Test
     void aLoneWritersBatchesNeverMakeItWait() {
-        CommitGather g = new CommitGather();
+        CommitGather g = new CommitGather(200_000);
         for (int i = 0; i < 100; i++) {
-            g.record(1, true);
+            g.record(1, false);
             assertThat(g.target()).isEqualTo(1); // a batch of one connection already has one
         }
     }
 
     @Test
     void targetIsTheLargestRecentBatch_andForgetsItAfterTheRememberedCount() {
-        CommitGather g = new CommitGather();
-        g.record(10, true);
+        CommitGather g = new CommitGather(200_000);
+        g.record(10, false);
         for (int i = 1; i < CommitGather.REMEMBERED; i++) {
-            g.record(4, true);
+            g.record(4, false);
             assertThat(g.target()).as("after %d smaller batches", i).isEqualTo(10);
         }
-        g.record(4, true);
+        g.record(4, false);
         assertThat(g.target()).isEqualTo(4);
     }
 
     @Test
     void aWaitThatRanOut_lowersTheTargetToWhatItReached_atOnce() {
-        CommitGather g = new CommitGather();
-        g.record(10, true);
-        g.record(10, true);
-        g.record(3, false); // seven writers left: one wasted wait, not one per remembered batch
+        CommitGather g = new CommitGather(200_000);
+        g.record(10, false);
+        g.record(10, false);
+        g.record(3, true); // seven writers left: one wasted wait, not one per remembered batch
         assertThat(g.target()).isEqualTo(3);
-        g.record(5, true);
+        g.record(5, false);
         assertThat(g.target()).isEqualTo(5);
     }
 
@@ -56,15 +56,15 @@ class CommitGatherTest {
     @Property(tries = 300)
     void targetMatchesAModelOverTheWholeHistory(
             @ForAll @Size(max = 200) List<@IntRange(min = 1, max = 64) Integer> sizes,
-            @ForAll @Size(max = 200) List<Boolean> reached) {
-        CommitGather g = new CommitGather();
+            @ForAll @Size(max = 200) List<Boolean> ranOuts) {
+        CommitGather g = new CommitGather(200_000);
         List<Integer> since = new ArrayList<>(); // batches recorded after the last wait that ran out
         int ranOut = 0;
         for (int i = 0; i < sizes.size(); i++) {
-            boolean r = i >= reached.size() || reached.get(i);
+            boolean out = i < ranOuts.size() && ranOuts.get(i);
             int n = sizes.get(i);
-            g.record(n, r);
-            if (r) {
+            g.record(n, out);
+            if (!out) {
                 since.add(n);
             } else {
                 since.clear();
