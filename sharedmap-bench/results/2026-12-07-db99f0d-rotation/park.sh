@@ -2,7 +2,7 @@
 # Where the I/O threads wait for the journal: starts a daemon (interval) in OUT, runs a 10-process
 # SET bench against it (300,000 operations per process), records 5 s of JFR jdk.ThreadPark events
 # (threshold 0) 25 s in, and prints the I/O threads' parks in Journal.acquireLeadership by length,
-# then the bench's line and each snapshot's "writers held" from the daemon's log.
+# then the bench's line and each snapshot's "writers held" from the daemon's log (a line since db99f0d).
 # Extra arguments go to the daemon; DJ (environment) to its JVM as JAVA_TOOL_OPTIONS.
 # Run from the project's root, under bin/with-jdk (jcmd and jfr of JDK 25):
 #   bin/with-jdk sharedmap-bench/results/2026-12-07-db99f0d-rotation/park.sh OUT [daemon options...]

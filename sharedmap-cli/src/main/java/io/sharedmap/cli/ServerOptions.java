@@ -120,7 +120,7 @@ final class ServerOptions {
             names = "--gather-us",
             paramLabel = "US",
             description = "With --durability always: the longest an I/O thread about to fsync waits for more writers,"
-                    + " when its batch has fewer connections than its recent ones (so that one fsync covers the writers"
+                    + " when its batch has fewer than its recent fsyncs covered (so that one fsync covers the writers"
                     + " the last one answered, rather than every other one). A lone writer never waits. 0 never waits."
                     + " 0..10000 (default: ${DEFAULT-VALUE}).")
     int gatherUs = ServerConfig.DEFAULT_GATHER_US;

@@ -263,25 +263,6 @@ public record ServerConfig(
                 gatherUs);
     }
 
-    /** The same configuration with {@code always} mode's gather before an fsync of at most {@code us} microseconds. */
-    public ServerConfig withGatherUs(int us) {
-        return new ServerConfig(
-                dataDir,
-                socket,
-                durability,
-                fsyncIntervalMs,
-                maxValueBytes,
-                maxConnections,
-                snapshotMinJournalBytes,
-                drainTimeoutMs,
-                maxPendingPayloadBytes,
-                stallTimeoutMs,
-                spinUs,
-                maxSpinners,
-                ioThreads,
-                us);
-    }
-
     /** The same configuration with absolute paths. */
     ServerConfig withPaths(Path dir, Path sock) {
         return new ServerConfig(
