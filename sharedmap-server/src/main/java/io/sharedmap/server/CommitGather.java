@@ -33,7 +33,7 @@ final class CommitGather {
     private final int[] recent = new int[REMEMBERED];
     private int next;
 
-    /** @param waitNs the longest wait for more connections before an fsync ({@code --gather-us}), positive */
+    /** @param waitNs the longest wait for more writers before an fsync ({@code --gather-us}), positive */
     CommitGather(long waitNs) {
         if (waitNs <= 0) {
             throw new IllegalArgumentException("gather wait " + waitNs + " ns is not positive");
@@ -41,7 +41,7 @@ final class CommitGather {
         this.waitNs = waitNs;
     }
 
-    /** The longest wait for more connections before an fsync, in nanoseconds. */
+    /** The longest wait for more writers before an fsync, in nanoseconds. */
     long waitNs() {
         return waitNs;
     }

@@ -26,8 +26,8 @@ import org.jspecify.annotations.Nullable;
  * began shares one journal write (and in {@code always} mode one fsync) with no hand-off to another
  * thread, and a connection's replies still leave in its request order. Several loops share the
  * journal's group commit: while one loop leads a write, the others queue their next batches. In
- * {@code always} mode a round whose batch is smaller than recent ones first gathers more ready
- * connections into it, for at most {@code --gather-us}, so that one fsync covers more
+ * {@code always} mode a round whose batch has fewer writers than recent ones first gathers more
+ * ready connections into it, for at most {@code --gather-us}, so that one fsync covers more
  * writers ({@link CommitGather}).
  *
  * <p>Waiting: when the previous round found work, the loop first polls the selector without
@@ -48,7 +48,7 @@ final class EventLoop implements Runnable {
     private final long spinNs;
     /** {@code always} mode: commits complete on the journal's syncer, not by waiting here. */
     private final boolean asyncCommit;
-    /** {@code always} mode: how many connections to wait for before an fsync; null otherwise, or with {@code --gather-us 0}. */
+    /** {@code always} mode: how many writers to wait for before an fsync; null otherwise, or with {@code --gather-us 0}. */
     private final @Nullable CommitGather gather;
 
     private final SpinLimiter spinners;
@@ -231,8 +231,8 @@ final class EventLoop implements Runnable {
      * while one is (its fsync running), the loop does not wait for it: the journal's syncer leads the
      * next fsync and posts the batch back to this loop ({@link Engine#whenDurable}), which meanwhile
      * reads and executes other connections' requests, to be covered by that fsync. Before it leads an
-     * fsync itself, the loop waits up to {@code --gather-us} for as many connections as its
-     * recent batches had, serving them as they become ready ({@link CommitGather}). A connection whose
+     * fsync itself, the loop waits up to {@code --gather-us} for as many writers as its recent fsyncs
+     * covered, serving connections as they become ready ({@link CommitGather}). A connection whose
      * replies wait reads nothing more until they are sent ({@link ServedConnection#inBatch}).
      */
     private void commit() {

@@ -722,10 +722,10 @@ final class Journal implements AutoCloseable {
      */
     void syncWritten() {
         long w = writtenVersion;
-        if (syncedVersion.get() >= w || failure != null) {
+        if (syncedVersion.get() >= w) {
             return;
         }
-        if (forceWritten()) {
+        if (forceWritten()) { // not once the journal has failed
             syncedVersion.accumulateAndGet(w, Math::max);
         }
     }
