@@ -33,12 +33,16 @@ class FaultTest {
     }
 
     private Engine open(Durability d, String faults) throws IOException {
+        return open(d, faults, 1000);
+    }
+
+    private Engine open(Durability d, String faults, int fsyncIntervalMs) throws IOException {
         if (faults == null) {
             System.clearProperty(Faults.PROPERTY);
         } else {
             System.setProperty(Faults.PROPERTY, faults);
         }
-        return Engine.open(new EngineConfig(dir, d, 1000, 1L << 30));
+        return Engine.open(new EngineConfig(dir, d, fsyncIntervalMs, 1L << 30));
     }
 
     private static byte[] b(String s) {
@@ -137,9 +141,8 @@ class FaultTest {
      */
     @Test
     void fsyncFailure_atTheRotationsWriteBack_intervalMode_journalFailsAndWrittenChangesSurvive() throws IOException {
-        System.setProperty(Faults.PROPERTY, "fail-fsync-after=0");
         // No background fsync during the test (once a minute): the rotation's is the first one.
-        try (Engine e = Engine.open(new EngineConfig(dir, Durability.INTERVAL, 60_000, 1L << 30))) {
+        try (Engine e = open(Durability.INTERVAL, "fail-fsync-after=0", 60_000)) {
             for (int i = 0; i < 3; i++) {
                 e.awaitDurable(e.set(b("ok" + i), b("v")).visibleVersion());
             }
