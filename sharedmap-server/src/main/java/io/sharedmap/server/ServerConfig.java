@@ -31,7 +31,7 @@ import java.nio.file.Path;
  *     each an event loop over its own selector, 1..256; 0 for the default of the durability mode
  *     ({@link #ioThreadsToRun()})
  * @param gatherUs in {@code always} mode, the longest an I/O thread about to fsync a batch with fewer
- *     connections than its recent batches waits for more, in microseconds, 0..10000; 0 never waits
+ *     writers than its recent fsyncs covered waits for more, in microseconds, 0..10000; 0 never waits
  *     (see {@link CommitGather})
  */
 public record ServerConfig(
