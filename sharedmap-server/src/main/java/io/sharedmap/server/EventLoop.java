@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
@@ -69,6 +70,13 @@ final class EventLoop implements Runnable {
     /** Connections with replies queued this round, in the order they queued them (loop thread). */
     private List<ServedConnection> batch = new ArrayList<>();
 
+    /**
+     * Connections given to this loop and not yet closed: the daemon gives each new connection to the
+     * loop with the fewest ({@link SharedMapServer}), so connections that come and go between
+     * long-lived ones cannot leave the long-lived ones all on one loop. Any thread.
+     */
+    private final AtomicInteger connections = new AtomicInteger();
+
     private volatile boolean stopped;
     private boolean lastRoundBusy;
 
@@ -123,6 +131,21 @@ final class EventLoop implements Runnable {
                 c.close();
             }
         });
+    }
+
+    /** Connections given to this loop and not yet closed (any thread). */
+    int connections() {
+        return connections.get();
+    }
+
+    /** A connection was given to this loop (any thread). */
+    void assigned() {
+        connections.incrementAndGet();
+    }
+
+    /** A connection given to this loop closed or was refused (any thread; once per {@link #assigned}). */
+    void released() {
+        connections.decrementAndGet();
     }
 
     /** Called by a connection that queued replies this round. */

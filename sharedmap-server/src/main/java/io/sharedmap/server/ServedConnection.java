@@ -114,6 +114,11 @@ final class ServedConnection {
         });
     }
 
+    /** The loop that serves it. */
+    EventLoop loop() {
+        return loop;
+    }
+
     /** Registers with the loop's selector (loop thread, once). */
     void register(Selector selector) throws IOException {
         channel.configureBlocking(false);

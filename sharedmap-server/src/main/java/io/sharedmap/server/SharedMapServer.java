@@ -505,7 +505,7 @@ public final class SharedMapServer implements AutoCloseable {
                     continue;
                 }
             }
-            EventLoop loop = loops[(int) Math.floorMod(id, (long) loops.length)];
+            EventLoop loop = leastLoaded(loops, id);
             Owner created = caller.newOwner(security.keyUmask());
             String peer = (tcp != null ? "tcp" : "") + peerName(caller, id);
             boolean anonymous = tcp != null && tcp.anonymous();
@@ -532,20 +532,44 @@ public final class SharedMapServer implements AutoCloseable {
                 stats.respConnectionsTotal.increment();
             }
             connections.add(conn);
+            loop.assigned();
             if (stopping) { // stop() may have shut its connections' input before this one was added
-                if (connections.remove(conn)) {
-                    engine.accounts().disconnect(caller);
-                }
+                forget(conn);
                 refuse(resp, c, ErrorCode.SHUTTING_DOWN, "the daemon is stopping");
                 return;
             }
             loop.add(conn, () -> {
-                if (connections.remove(conn)) {
-                    engine.accounts().disconnect(caller);
-                }
+                forget(conn);
                 refuse(resp, c, ErrorCode.SHUTTING_DOWN, "the daemon is stopping");
             });
         }
+    }
+
+    /** Forgets a connection that closed or was refused: its user's count and its loop's (once, whoever calls first). */
+    private void forget(ServedConnection c) {
+        if (connections.remove(c)) {
+            engine.accounts().disconnect(c.caller());
+            c.loop().released();
+        }
+    }
+
+    /**
+     * The loop with the fewest connections; among equals, the first from {@code id} on (so a burst of
+     * connections that all see the same counts still spreads round-robin).
+     */
+    private static EventLoop leastLoaded(EventLoop[] loops, long id) {
+        int start = (int) Math.floorMod(id, (long) loops.length);
+        EventLoop best = loops[start];
+        int fewest = best.connections();
+        for (int i = 1; i < loops.length; i++) {
+            EventLoop l = loops[(start + i) % loops.length];
+            int n = l.connections();
+            if (n < fewest) {
+                best = l;
+                fewest = n;
+            }
+        }
+        return best;
     }
 
     private static void refuse(boolean resp, SocketChannel c, ErrorCode code, String message) {
@@ -621,12 +645,19 @@ public final class SharedMapServer implements AutoCloseable {
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "close: " + e);
         }
-        if (connections.remove(c)) {
-            engine.accounts().disconnect(c.caller());
-        }
+        forget(c);
         synchronized (connections) {
             connections.notifyAll();
         }
+    }
+
+    /** Each I/O thread's connections, in thread order, comma-separated (STATS {@code io_thread_connections}). */
+    private String ioThreadConnections() {
+        StringBuilder b = new StringBuilder();
+        for (EventLoop l : loops) {
+            b.append(b.isEmpty() ? "" : ",").append(l.connections());
+        }
+        return b.toString();
     }
 
     Map<String, String> statsSnapshot() {
@@ -647,6 +678,7 @@ public final class SharedMapServer implements AutoCloseable {
         m.put("gather_us", Integer.toString(config.gatherUs()));
         m.put("max_spinners", Integer.toString(config.maxSpinners()));
         m.put("io_threads", Integer.toString(config.ioThreadsToRun()));
+        m.put("io_thread_connections", ioThreadConnections());
         m.put("io_batches", Long.toString(stats.batches.sum()));
         m.put("connections", Integer.toString(connections.size()));
         m.put("connections_total", Long.toString(stats.connectionsTotal.sum()));

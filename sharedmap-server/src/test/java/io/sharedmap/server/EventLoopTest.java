@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The I/O threads' promises, with every connection on one loop ({@code --io-threads 1}) so that
  * they share it: a flooding client cannot starve the others, a request waiting for the payload
- * budget does not stop its loop, many pipelining connections get their own replies in order.
+ * budget does not stop its loop, many pipelining connections get their own replies in order. And,
+ * with two loops, how new connections are spread over them.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class EventLoopTest {
@@ -187,6 +188,36 @@ class EventLoopTest {
             }
             for (Future<?> f : done) {
                 f.get(100, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /**
+     * A new connection goes to the I/O thread with the fewest: long-lived connections opened between
+     * short-lived ones (a script polling STATS, say) spread over both threads, where plain turns by
+     * connection number would have put every long-lived one on the same thread ("0,4").
+     */
+    @Test
+    void newConnections_goToTheLoopWithTheFewest() throws Exception {
+        List<RawClient> kept = new ArrayList<>();
+        try (SharedMapServer server = start(ServerConfig.defaults(dir, socket).withIoThreads(2))) {
+            try {
+                for (int i = 0; i < 4; i++) {
+                    kept.add(new RawClient(socket, true));
+                    int open = kept.size();
+                    try (RawClient shortLived = new RawClient(socket, true)) {
+                        assertThat(shortLived.call(Opcode.PING, EMPTY, EMPTY, 0).status())
+                                .isEqualTo(Status.PONG);
+                    }
+                    awaitTrue(
+                            "the short-lived connection closed",
+                            () -> server.statsSnapshot().get("connections").equals(Integer.toString(open)));
+                }
+                assertThat(server.statsSnapshot().get("io_thread_connections")).isEqualTo("2,2");
+            } finally {
+                for (RawClient c : kept) {
+                    c.close();
+                }
             }
         }
     }
