@@ -362,6 +362,17 @@ public final class BenchCommand implements Subcommand {
     long clientSpinUs;
 
     @Option(
+            names = "--rate",
+            paramLabel = "OPS",
+            defaultValue = "0",
+            description = "Paced load: the operations per second of each cell, all its processes together, each"
+                    + " process sending its share at even intervals and timing every operation from when it was"
+                    + " due (so a server that falls behind is charged for the backlog). Compares latency at the"
+                    + " same load. 0: every process sends its next operation when the last is answered (a closed"
+                    + " loop). Default: ${DEFAULT-VALUE}.")
+    long rate;
+
+    @Option(
             names = "--worker-jvm-opt",
             paramLabel = "OPT",
             description = "Repeatable. JVM options for the worker processes, replacing the default "
@@ -430,6 +441,10 @@ public final class BenchCommand implements Subcommand {
             check(
                     clientSpinUs >= -1 && clientSpinUs <= 10_000,
                     "--client-spin-us: " + clientSpinUs + " is outside -1..10000");
+            check(rate >= 0 && rate <= 10_000_000, "--rate: " + rate + " is outside 0..10000000");
+            check(
+                    rate == 0 || !wl.contains(Workload.SCALE),
+                    "--rate paces the cells of the other workloads; the scale workload runs its own cells unpaced");
             check(
                     warmupOps >= 0 && directWarmupOps >= 0 && warmupMs >= 0,
                     "--warmup-ops, --direct-warmup-ops and --warmup-ms must be >= 0");
@@ -494,7 +509,8 @@ public final class BenchCommand implements Subcommand {
                 120_000,
                 cellTimeoutS * 1000,
                 syscalls,
-                clientSpinUs);
+                clientSpinUs,
+                rate);
         BenchServer.Launch launch = new BenchServer.Launch(
                 fs,
                 work,

@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.zip.DataFormatException;
 import org.HdrHistogram.Histogram;
 import org.jspecify.annotations.Nullable;
@@ -38,6 +39,11 @@ import org.jspecify.annotations.Nullable;
  * (its {@code readStats()}); both -1 for a store without a direct path. On failure it prints
  * {@code FAILED message} and exits 1.
  * Every wait is bounded: no GO within {@code goTimeoutMs}, and the process exits by itself.
+ *
+ * <p>Without a rate, each operation starts when the last one is answered (a closed loop), and its
+ * latency is its own round trip. With one ({@code --rate}, {@link WorkerSpec#intervalNs}), the
+ * operations are due at even intervals after GO; the worker sleeps until each is due and times it
+ * from then, so an operation that had to wait for an earlier slow one counts that wait.
  */
 public final class BenchWorker {
     /** Latencies above this are recorded as this. */
@@ -137,7 +143,16 @@ public final class BenchWorker {
         long done = 0;
         boolean truncated = false;
         long t0 = start;
+        long interval = spec.intervalNs();
+        // Paced (--rate): operation i is due at start + phase + i * interval, and is timed from then, so
+        // a server that falls behind is charged for the wait of every operation queued behind it (as
+        // wrk2 does). The phase, random per process, keeps the processes from sending in step.
+        long phase = interval > 0 ? random.nextLong(interval) : 0;
         while (done < total) {
+            if (interval > 0) {
+                t0 = start + phase + done * interval;
+                sleepUntil(t0);
+            }
             op(done);
             long t1 = System.nanoTime();
             histogram.recordValue(Math.min(t1 - t0, HIGHEST_TRACKABLE_NS));
@@ -155,6 +170,17 @@ public final class BenchWorker {
         long socket = reads0 == null || reads1 == null ? -1 : reads1.socket() - reads0.socket();
         return "RESULT " + start + " " + end + " " + done + " " + misses + " " + (truncated ? 1 : 0) + " " + cpu + " "
                 + encode(histogram) + " " + direct + " " + socket;
+    }
+
+    /**
+     * Sleeps until {@link System#nanoTime()} reaches {@code due}. Linux wakes a sleeper up to its timer
+     * slack late (50 µs by default), and a paced operation's latency includes that lateness.
+     */
+    private static void sleepUntil(long due) {
+        long wait;
+        while ((wait = due - System.nanoTime()) > 0) {
+            LockSupport.parkNanos(wait);
+        }
     }
 
     private void op(long i) {

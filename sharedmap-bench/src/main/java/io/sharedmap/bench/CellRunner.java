@@ -35,7 +35,8 @@ final class CellRunner {
             long readyTimeoutMs,
             long cellTimeoutMs,
             boolean countSyscalls,
-            long clientSpinUs) {}
+            long clientSpinUs,
+            long rate) {}
 
     private record Line(int worker, @Nullable String text) {}
 
@@ -79,7 +80,8 @@ final class CellRunner {
                         load.warmupMs(),
                         spawn.readyTimeoutMs() + 60_000,
                         maxRunMs,
-                        spawn.clientSpinUs());
+                        spawn.clientSpinUs(),
+                        spawn.rate() == 0 ? 0 : Math.max(1, processes * 1_000_000_000L / spawn.rate()));
                 List<String> cmd = new ArrayList<>();
                 cmd.add(spawn.javaCommand());
                 cmd.addAll(spawn.workerJvmOptions());

@@ -27,6 +27,8 @@ import org.jspecify.annotations.Nullable;
  * @param goTimeoutMs how long to wait for GO after READY before giving up
  * @param maxRunMs how long the timed loop may run before it stops early (and says so)
  * @param clientSpinUs the sharedmap client's spin time in microseconds, or -1 for its default
+ * @param intervalNs paced load ({@code --rate}): one operation every this many nanoseconds, each timed
+ *     from when it was due; 0: each operation starts when the last ended (a closed loop)
  */
 record WorkerSpec(
         TargetSpec.Kind kind,
@@ -44,7 +46,8 @@ record WorkerSpec(
         long warmupMs,
         long goTimeoutMs,
         long maxRunMs,
-        long clientSpinUs) {
+        long clientSpinUs,
+        long intervalNs) {
 
     List<String> toArgs() {
         List<String> a = new ArrayList<>();
@@ -68,6 +71,7 @@ record WorkerSpec(
         a.add("goTimeoutMs=" + goTimeoutMs);
         a.add("maxRunMs=" + maxRunMs);
         a.add("clientSpinUs=" + clientSpinUs);
+        a.add("intervalNs=" + intervalNs);
         return a;
     }
 
@@ -98,7 +102,8 @@ record WorkerSpec(
                 Long.parseLong(need(m, "warmupMs")),
                 Long.parseLong(need(m, "goTimeoutMs")),
                 Long.parseLong(need(m, "maxRunMs")),
-                Long.parseLong(need(m, "clientSpinUs")));
+                Long.parseLong(need(m, "clientSpinUs")),
+                Long.parseLong(need(m, "intervalNs")));
     }
 
     /** The target this worker loads. */

@@ -114,6 +114,41 @@ class BenchCommandTest {
                 .contains("## uniform/read", "## ping/ping", "| sharedmap(never) | 2 |", "report read/write");
     }
 
+    /**
+     * {@code --rate}: each of the 2 processes sends its 300 operations one per millisecond, so the
+     * last is due 299 ms or more after the first started, and the cell cannot run faster than 2,000
+     * operations a second. (A slow machine runs it slower; only the upper bound is checked.) Unpaced,
+     * the same cell runs at tens of thousands a second.
+     */
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void bench_rate_sendsNoFasterThanAsked() throws Exception {
+        Run run = bench(common(
+                        "--workload",
+                        "uniform",
+                        "--mix",
+                        "read",
+                        "--processes",
+                        "2",
+                        "--rate",
+                        "2000",
+                        "--fsync",
+                        "never")
+                .toArray(String[]::new));
+
+        assertThat(run.exitCode()).as(run.out()).isZero();
+        List<String> csv = Files.readAllLines(tmp.resolve("out").resolve("results.csv"));
+        assertThat(csv).hasSize(2);
+        List<String> header = List.of(ResultsWriter.CSV_HEADER.split(","));
+        String[] f = csv.get(1).split(",", -1);
+        assertThat(f[header.indexOf("status")]).isEqualTo("ok");
+        assertThat(Long.parseLong(f[header.indexOf("total_ops")])).isEqualTo(600);
+        assertThat(Double.parseDouble(f[header.indexOf("ops_per_s")]))
+                .as("ops/s of a cell paced at 2,000/s")
+                .isPositive()
+                .isLessThanOrEqualTo(600 / 0.299);
+    }
+
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void bench_sharedmapAndRedis_oneRunComparesBoth() throws Exception {
@@ -536,6 +571,8 @@ class BenchCommandTest {
         assertThat(bench("--target", "direct:").exitCode()).isEqualTo(2);
         assertThat(bench("--direct-warmup-ops", "-1").exitCode()).isEqualTo(2);
         assertThat(bench("--fsync", "sometimes").exitCode()).isEqualTo(2);
+        assertThat(bench("--rate", "-1").exitCode()).isEqualTo(2);
+        assertThat(bench("--rate", "1000", "--workload", "scale").exitCode()).isEqualTo(2);
     }
 
     private static boolean onPath(String program) {
