@@ -367,10 +367,19 @@ public final class BenchCommand implements Subcommand {
             defaultValue = "0",
             description = "Paced load: the operations per second of each cell, all its processes together, each"
                     + " process sending its share at even intervals and timing every operation from when it was"
-                    + " due (so a server that falls behind is charged for the backlog). Compares latency at the"
-                    + " same load. 0: every process sends its next operation when the last is answered (a closed"
-                    + " loop). Default: ${DEFAULT-VALUE}.")
+                    + " due (so a server that falls behind is charged for the backlog; see --time-from). Compares"
+                    + " latency at the same load. 0: every process sends its next operation when the last is"
+                    + " answered (a closed loop). Default: ${DEFAULT-VALUE}.")
     long rate;
+
+    @Option(
+            names = "--time-from",
+            paramLabel = "due|sent",
+            defaultValue = "due",
+            description = "With --rate: time each operation from when it was due (the backlog of a server that"
+                    + " fell behind counts, and so does a worker woken late), or from when it was sent (the round"
+                    + " trip alone; a stall then shows in one operation only). Default: ${DEFAULT-VALUE}.")
+    String timeFrom;
 
     @Option(
             names = "--worker-jvm-opt",
@@ -443,6 +452,12 @@ public final class BenchCommand implements Subcommand {
                     "--client-spin-us: " + clientSpinUs + " is outside -1..10000");
             check(rate >= 0 && rate <= 10_000_000, "--rate: " + rate + " is outside 0..10000000");
             check(
+                    timeFrom.equals("due") || timeFrom.equals("sent"),
+                    "--time-from: '" + timeFrom + "' is neither due nor sent");
+            check(
+                    rate > 0 || !spec.commandLine().getParseResult().hasMatchedOption("--time-from"),
+                    "--time-from says where a paced operation's latency starts; it needs --rate");
+            check(
                     rate == 0 || !wl.contains(Workload.SCALE),
                     "--rate paces the cells of the other workloads; the scale workload runs its own cells unpaced");
             check(
@@ -510,7 +525,8 @@ public final class BenchCommand implements Subcommand {
                 cellTimeoutS * 1000,
                 syscalls,
                 clientSpinUs,
-                rate);
+                rate,
+                timeFrom.equals("due"));
         BenchServer.Launch launch = new BenchServer.Launch(
                 fs,
                 work,

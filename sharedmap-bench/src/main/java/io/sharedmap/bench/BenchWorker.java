@@ -43,7 +43,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Without a rate, each operation starts when the last one is answered (a closed loop), and its
  * latency is its own round trip. With one ({@code --rate}, {@link WorkerSpec#intervalNs}), the
  * operations are due at even intervals after GO; the worker sleeps until each is due and times it
- * from then, so an operation that had to wait for an earlier slow one counts that wait.
+ * from then, so an operation that had to wait for an earlier slow one counts that wait (or, with
+ * {@link WorkerSpec#timeFromDue} false, from when it was sent).
  */
 public final class BenchWorker {
     /** Latencies above this are recorded as this. */
@@ -144,14 +145,16 @@ public final class BenchWorker {
         boolean truncated = false;
         long t0 = start;
         long interval = spec.intervalNs();
-        // Paced (--rate): operation i is due at start + phase + i * interval, and is timed from then, so
-        // a server that falls behind is charged for the wait of every operation queued behind it (as
-        // wrk2 does). The phase, random per process, keeps the processes from sending in step.
+        // Paced (--rate): operation i is due at start + phase + i * interval. Timed from then (the
+        // default), a server that falls behind is charged for the wait of every operation queued behind
+        // it, as wrk2 does; --time-from sent times the round trip alone. The phase, random per process,
+        // keeps the processes from sending in step.
         long phase = interval > 0 ? random.nextLong(interval) : 0;
         while (done < total) {
             if (interval > 0) {
-                t0 = start + phase + done * interval;
-                sleepUntil(t0);
+                long due = start + phase + done * interval;
+                sleepUntil(due);
+                t0 = spec.timeFromDue() ? due : System.nanoTime();
             }
             op(done);
             long t1 = System.nanoTime();

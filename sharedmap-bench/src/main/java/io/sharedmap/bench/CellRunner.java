@@ -36,7 +36,8 @@ final class CellRunner {
             long cellTimeoutMs,
             boolean countSyscalls,
             long clientSpinUs,
-            long rate) {}
+            long rate,
+            boolean timeFromDue) {}
 
     private record Line(int worker, @Nullable String text) {}
 
@@ -81,7 +82,8 @@ final class CellRunner {
                         spawn.readyTimeoutMs() + 60_000,
                         maxRunMs,
                         spawn.clientSpinUs(),
-                        spawn.rate() == 0 ? 0 : Math.max(1, processes * 1_000_000_000L / spawn.rate()));
+                        spawn.rate() == 0 ? 0 : Math.max(1, processes * 1_000_000_000L / spawn.rate()),
+                        spawn.timeFromDue());
                 List<String> cmd = new ArrayList<>();
                 cmd.add(spawn.javaCommand());
                 cmd.addAll(spawn.workerJvmOptions());

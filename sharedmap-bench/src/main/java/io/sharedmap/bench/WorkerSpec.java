@@ -27,8 +27,10 @@ import org.jspecify.annotations.Nullable;
  * @param goTimeoutMs how long to wait for GO after READY before giving up
  * @param maxRunMs how long the timed loop may run before it stops early (and says so)
  * @param clientSpinUs the sharedmap client's spin time in microseconds, or -1 for its default
- * @param intervalNs paced load ({@code --rate}): one operation every this many nanoseconds, each timed
- *     from when it was due; 0: each operation starts when the last ended (a closed loop)
+ * @param intervalNs paced load ({@code --rate}): one operation every this many nanoseconds; 0: each
+ *     operation starts when the last ended (a closed loop)
+ * @param timeFromDue paced load only: time each operation from when it was due (true) or from when it
+ *     was sent (false, {@code --time-from sent})
  */
 record WorkerSpec(
         TargetSpec.Kind kind,
@@ -47,7 +49,8 @@ record WorkerSpec(
         long goTimeoutMs,
         long maxRunMs,
         long clientSpinUs,
-        long intervalNs) {
+        long intervalNs,
+        boolean timeFromDue) {
 
     List<String> toArgs() {
         List<String> a = new ArrayList<>();
@@ -72,6 +75,7 @@ record WorkerSpec(
         a.add("maxRunMs=" + maxRunMs);
         a.add("clientSpinUs=" + clientSpinUs);
         a.add("intervalNs=" + intervalNs);
+        a.add("timeFromDue=" + timeFromDue);
         return a;
     }
 
@@ -103,7 +107,8 @@ record WorkerSpec(
                 Long.parseLong(need(m, "goTimeoutMs")),
                 Long.parseLong(need(m, "maxRunMs")),
                 Long.parseLong(need(m, "clientSpinUs")),
-                Long.parseLong(need(m, "intervalNs")));
+                Long.parseLong(need(m, "intervalNs")),
+                Boolean.parseBoolean(need(m, "timeFromDue")));
     }
 
     /** The target this worker loads. */

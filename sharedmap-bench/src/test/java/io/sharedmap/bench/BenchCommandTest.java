@@ -573,6 +573,10 @@ class BenchCommandTest {
         assertThat(bench("--fsync", "sometimes").exitCode()).isEqualTo(2);
         assertThat(bench("--rate", "-1").exitCode()).isEqualTo(2);
         assertThat(bench("--rate", "1000", "--workload", "scale").exitCode()).isEqualTo(2);
+        assertThat(bench("--time-from", "sent").exitCode())
+                .as("--time-from without --rate")
+                .isEqualTo(2);
+        assertThat(bench("--rate", "1000", "--time-from", "later").exitCode()).isEqualTo(2);
     }
 
     private static boolean onPath(String program) {
