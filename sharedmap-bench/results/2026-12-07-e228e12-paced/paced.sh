@@ -6,8 +6,8 @@
 # FROM (due or sent) is bench --time-from. Run from the project's root, with nothing else running.
 # Usage: paced.sh OUT RATE [ROUNDS [FROM]]
 set -euo pipefail
-out=${1:?usage: paced.sh OUT RATE [ROUNDS]}
-rate=${2:?usage: paced.sh OUT RATE [ROUNDS]}
+out=${1:?usage: paced.sh OUT RATE [ROUNDS [FROM]]}
+rate=${2:?usage: paced.sh OUT RATE [ROUNDS [FROM]]}
 rounds=${3:-3}
 from=${4:-due}
 rm -rf "$out"

@@ -668,6 +668,13 @@ public final class BenchCommand implements Subcommand {
                                         .withRepetition(rep);
                                 results.add(r);
                                 Report.printCell(w, r);
+                                if (rate > 0 && r.ok() && r.opsPerSecond() < 0.95 * rate) {
+                                    w.printf(
+                                            "note: this cell reached %,.0f of the %,d operations a second asked: the"
+                                                    + " server or the machine could not keep up, and latencies from"
+                                                    + " the due time include the backlog%n",
+                                            r.opsPerSecond(), rate);
+                                }
                                 w.flush();
                             }
                         }

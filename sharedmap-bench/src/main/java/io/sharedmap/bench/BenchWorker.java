@@ -149,10 +149,14 @@ public final class BenchWorker {
         // default), a server that falls behind is charged for the wait of every operation queued behind
         // it, as wrk2 does; --time-from sent times the round trip alone. The phase, random per process,
         // keeps the processes from sending in step.
-        long phase = interval > 0 ? random.nextLong(interval) : 0;
+        long phase = interval > 0 ? new SplittableRandom(spec.seed() ^ 0x9E3779B97F4A7C15L).nextLong(interval) : 0;
         while (done < total) {
             if (interval > 0) {
                 long due = start + phase + done * interval;
+                if (due - deadline > 0) { // the next operation is due after the time bound: stop now
+                    truncated = true;
+                    break;
+                }
                 sleepUntil(due);
                 t0 = spec.timeFromDue() ? due : System.nanoTime();
             }

@@ -82,7 +82,7 @@ final class CellRunner {
                         spawn.readyTimeoutMs() + 60_000,
                         maxRunMs,
                         spawn.clientSpinUs(),
-                        spawn.rate() == 0 ? 0 : Math.max(1, processes * 1_000_000_000L / spawn.rate()),
+                        spawn.rate() == 0 ? 0 : Math.ceilDiv(processes * 1_000_000_000L, spawn.rate()),
                         spawn.timeFromDue());
                 List<String> cmd = new ArrayList<>();
                 cmd.add(spawn.javaCommand());

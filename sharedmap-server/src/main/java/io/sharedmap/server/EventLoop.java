@@ -38,7 +38,8 @@ import org.jspecify.annotations.Nullable;
  * client or a task wakes it.
  *
  * <p>Threads: everything here runs on the loop's thread except {@link #execute} and {@link #wake},
- * which post to the task queue and wake the selector.
+ * which post to the task queue and wake the selector, and the connection count ({@link
+ * #connections}, {@link #assigned}, {@link #released}), an atomic counter.
  */
 final class EventLoop implements Runnable {
     private static final System.Logger LOG = System.getLogger(EventLoop.class.getName());
@@ -117,7 +118,7 @@ final class EventLoop implements Runnable {
         }
     }
 
-    /** Adds a connection to this loop (any thread); false when the loop has stopped. */
+    /** Adds a connection to this loop (any thread); {@code refuse} runs instead when the loop has stopped. */
     void add(ServedConnection c, Runnable refuse) {
         execute(() -> {
             if (stopped) {
@@ -172,6 +173,8 @@ final class EventLoop implements Runnable {
         } catch (RuntimeException | Error e) {
             LOG.log(System.Logger.Level.ERROR, "I/O thread " + thread.getName() + " failed unexpectedly", e);
         } finally {
+            // A loop that ended (stopped, or failed) must not look like the emptiest to the acceptor.
+            connections.addAndGet(Integer.MAX_VALUE / 2);
             for (SelectionKey k : selector.keys()) {
                 if (k.attachment() instanceof ServedConnection c) {
                     c.close();

@@ -65,7 +65,8 @@ public final class MetricsExporter implements AutoCloseable {
             "snapshot_failures");
 
     /** STATS values that are settings or facts of the start, not measurements (the info metric, or left out). */
-    private static final Set<String> NOT_METRICS = Set.of("server", "pid", "durability", "recovery_drop_reason");
+    private static final Set<String> NOT_METRICS =
+            Set.of("server", "pid", "durability", "recovery_drop_reason", "io_thread_connections");
 
     private final SharedMapServer server;
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();

@@ -15,7 +15,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * One client connection of either protocol, served by one {@link EventLoop}: its non-blocking
  * socket, its input and output buffers, and its {@link ProtocolHandler}. Every method but {@link
- * #stalledNanos} and {@link #abort} runs on the loop's thread.
+ * #stalledNanos}, {@link #abort} and the final fields' getters ({@link #loop}, {@link #caller})
+ * runs on the loop's thread.
  *
  * <p>A round of the loop reads whatever bytes have arrived (one read of at most {@value
  * #BUFFER_BYTES} bytes: a flooding client gets one read per round, as every other ready client

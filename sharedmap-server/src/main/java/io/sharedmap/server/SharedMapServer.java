@@ -100,7 +100,7 @@ public final class SharedMapServer implements AutoCloseable {
     private final PayloadBudget payloadBudget;
     /** Shared by every I/O thread: at most {@code --max-spinners} of them spin at once. */
     private final SpinLimiter spinners;
-    /** The I/O threads ({@code --io-threads}); a new connection goes to the next in turn. */
+    /** The I/O threads ({@code --io-threads}); a new connection goes to the one with the fewest ({@link #leastLoaded}). */
     private final EventLoop[] loops;
 
     private final ScheduledExecutorService reaper;
