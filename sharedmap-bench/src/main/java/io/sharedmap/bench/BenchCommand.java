@@ -382,6 +382,13 @@ public final class BenchCommand implements Subcommand {
     String timeFrom;
 
     @Option(
+            names = "--client-plain",
+            description = "The sharedmap client in the workers without a session (Options.recovering(false)): its"
+                    + " changes carry no sequence numbers, as a Redis client's do not, and it does not survive a"
+                    + " daemon restart. Default: a recovering client, as a program gets by default.")
+    boolean clientPlain;
+
+    @Option(
             names = "--worker-jvm-opt",
             paramLabel = "OPT",
             description = "Repeatable. JVM options for the worker processes, replacing the default "
@@ -526,7 +533,8 @@ public final class BenchCommand implements Subcommand {
                 syscalls,
                 clientSpinUs,
                 rate,
-                timeFrom.equals("due"));
+                timeFrom.equals("due"),
+                clientPlain);
         BenchServer.Launch launch = new BenchServer.Launch(
                 fs,
                 work,

@@ -110,7 +110,7 @@ public final class BenchWorker {
                             spec.keys(),
                             spec.keySize(),
                             spec.valueSize())
-                    : KvClient.connect(spec.target(), spec.socket(), spec.clientSpinUs())) {
+                    : KvClient.connect(spec.target(), spec.socket(), spec.clientSpinUs(), !spec.clientPlain())) {
                 String result = new BenchWorker(spec, kv).run(out);
                 out.println(result);
                 out.flush();

@@ -37,7 +37,8 @@ final class CellRunner {
             boolean countSyscalls,
             long clientSpinUs,
             long rate,
-            boolean timeFromDue) {}
+            boolean timeFromDue,
+            boolean clientPlain) {}
 
     private record Line(int worker, @Nullable String text) {}
 
@@ -83,7 +84,8 @@ final class CellRunner {
                         maxRunMs,
                         spawn.clientSpinUs(),
                         spawn.rate() == 0 ? 0 : Math.ceilDiv(processes * 1_000_000_000L, spawn.rate()),
-                        spawn.timeFromDue());
+                        spawn.timeFromDue(),
+                        spawn.clientPlain());
                 List<String> cmd = new ArrayList<>();
                 cmd.add(spawn.javaCommand());
                 cmd.addAll(spawn.workerJvmOptions());

@@ -57,9 +57,15 @@ interface KvClient extends AutoCloseable {
 
     /** With the sharedmap client's spin time set to {@code clientSpinUs} microseconds (-1: its default). */
     static KvClient connect(TargetSpec.Kind kind, Path socket, long clientSpinUs) throws IOException {
+        return connect(kind, socket, clientSpinUs, true);
+    }
+
+    /** As above; with {@code recovering} false, the sharedmap client has no session (no sequenced changes). */
+    static KvClient connect(TargetSpec.Kind kind, Path socket, long clientSpinUs, boolean recovering)
+            throws IOException {
         return switch (kind) {
-            case SHAREDMAP -> SharedMapKv.connect(socket, clientSpinUs, false);
-            case DIRECT -> SharedMapKv.connect(socket, clientSpinUs, true);
+            case SHAREDMAP -> SharedMapKv.connect(socket, clientSpinUs, false, recovering);
+            case DIRECT -> SharedMapKv.connect(socket, clientSpinUs, true, recovering);
             case REDIS -> RedisKv.connect(socket);
             case CHRONICLE ->
                 throw new IllegalArgumentException(
@@ -70,6 +76,12 @@ interface KvClient extends AutoCloseable {
 
     /** The client of {@code target} on {@code socket} (its own or the harness's server), or of its URL. */
     static KvClient connect(TargetSpec target, @Nullable Path socket, long clientSpinUs) throws IOException {
+        return connect(target, socket, clientSpinUs, true);
+    }
+
+    /** As above; {@code recovering} as in {@link #connect(TargetSpec.Kind, Path, long, boolean)}. */
+    static KvClient connect(TargetSpec target, @Nullable Path socket, long clientSpinUs, boolean recovering)
+            throws IOException {
         URI url = target.url();
         if (url != null) {
             return target.kind() == TargetSpec.Kind.BARE ? BareKv.connect(url) : PortableKv.connect(url);
@@ -77,6 +89,6 @@ interface KvClient extends AutoCloseable {
         if (socket == null) {
             throw new IllegalArgumentException("target " + target + " has no socket");
         }
-        return connect(target.kind(), socket, clientSpinUs);
+        return connect(target.kind(), socket, clientSpinUs, recovering);
     }
 }

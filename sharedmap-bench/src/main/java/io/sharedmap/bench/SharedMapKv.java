@@ -32,8 +32,14 @@ final class SharedMapKv implements KvClient {
     }
 
     static SharedMapKv connect(Path socket, long clientSpinUs, boolean directReads) throws IOException {
+        return connect(socket, clientSpinUs, directReads, true);
+    }
+
+    /** As above; with {@code recovering} false, a client without a session, whose changes are not sequenced. */
+    static SharedMapKv connect(Path socket, long clientSpinUs, boolean directReads, boolean recovering)
+            throws IOException {
         // Set explicitly either way: the client's default changed to direct reads in issue 6.
-        Options options = Options.defaults().directReads(directReads);
+        Options options = Options.defaults().directReads(directReads).recovering(recovering);
         if (clientSpinUs >= 0) {
             options = options.spinTime(Duration.ofNanos(clientSpinUs * 1000));
         }

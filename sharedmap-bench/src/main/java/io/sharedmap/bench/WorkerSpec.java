@@ -31,6 +31,8 @@ import org.jspecify.annotations.Nullable;
  *     operation starts when the last ended (a closed loop)
  * @param timeFromDue paced load only: time each operation from when it was due (true) or from when it
  *     was sent (false, {@code --time-from sent})
+ * @param clientPlain the sharedmap client without a session ({@code --client-plain}): its changes carry
+ *     no sequence numbers
  */
 record WorkerSpec(
         TargetSpec.Kind kind,
@@ -50,7 +52,8 @@ record WorkerSpec(
         long maxRunMs,
         long clientSpinUs,
         long intervalNs,
-        boolean timeFromDue) {
+        boolean timeFromDue,
+        boolean clientPlain) {
 
     List<String> toArgs() {
         List<String> a = new ArrayList<>();
@@ -76,6 +79,7 @@ record WorkerSpec(
         a.add("clientSpinUs=" + clientSpinUs);
         a.add("intervalNs=" + intervalNs);
         a.add("timeFromDue=" + timeFromDue);
+        a.add("clientPlain=" + clientPlain);
         return a;
     }
 
@@ -108,7 +112,8 @@ record WorkerSpec(
                 Long.parseLong(need(m, "maxRunMs")),
                 Long.parseLong(need(m, "clientSpinUs")),
                 Long.parseLong(need(m, "intervalNs")),
-                Boolean.parseBoolean(need(m, "timeFromDue")));
+                Boolean.parseBoolean(need(m, "timeFromDue")),
+                Boolean.parseBoolean(need(m, "clientPlain")));
     }
 
     /** The target this worker loads. */
