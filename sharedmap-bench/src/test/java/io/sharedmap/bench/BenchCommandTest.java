@@ -77,32 +77,29 @@ class BenchCommandTest {
         assertThat(csv.get(0)).isEqualTo(ResultsWriter.CSV_HEADER);
         // seed, uniform, zipf: 3 mixes each; ping: 1; times 2 process counts
         assertThat(csv).hasSize(1 + (3 * 3 + 1) * 2);
-        List<String> header = List.of(ResultsWriter.CSV_HEADER.split(","));
-        for (String row : csv.subList(1, csv.size())) {
-            String[] f = row.split(",", -1);
-            assertThat(f).as(row).hasSize(header.size());
-            Function<String, String> col = name -> f[header.indexOf(name)];
-            assertThat(col.apply("kind")).isEqualTo("sharedmap");
-            assertThat(col.apply("status")).as(row).isEqualTo("ok");
-            int processes = Integer.parseInt(col.apply("processes"));
-            long expectedOps = (col.apply("mix").equals("rw") ? 600L : 300L) * processes;
-            assertThat(Long.parseLong(col.apply("total_ops"))).as(row).isEqualTo(expectedOps);
-            assertThat(Double.parseDouble(col.apply("ops_per_s")))
+        for (Row r : rows(csv)) {
+            String row = r.line();
+            assertThat(r.get("kind")).isEqualTo("sharedmap");
+            assertThat(r.get("status")).as(row).isEqualTo("ok");
+            int processes = Integer.parseInt(r.get("processes"));
+            long expectedOps = (r.get("mix").equals("rw") ? 600L : 300L) * processes;
+            assertThat(Long.parseLong(r.get("total_ops"))).as(row).isEqualTo(expectedOps);
+            assertThat(Double.parseDouble(r.get("ops_per_s")))
                     .as("ops/s " + row)
                     .isPositive();
-            double p50 = Double.parseDouble(col.apply("p50_us"));
-            double p99 = Double.parseDouble(col.apply("p99_us"));
-            double max = Double.parseDouble(col.apply("max_us"));
+            double p50 = Double.parseDouble(r.get("p50_us"));
+            double p99 = Double.parseDouble(r.get("p99_us"));
+            double max = Double.parseDouble(r.get("max_us"));
             assertThat(p50).isPositive().isLessThanOrEqualTo(p99);
             assertThat(p99).isLessThanOrEqualTo(max);
-            assertThat(Double.parseDouble(col.apply("other_cpu_share"))).isBetween(0.0, 1.0);
-            assertThat(col.apply("misses")).as("reads that missed, " + row).isEqualTo("0");
-            assertThat(col.apply("direct_reads"))
+            assertThat(Double.parseDouble(r.get("other_cpu_share"))).isBetween(0.0, 1.0);
+            assertThat(r.get("misses")).as("reads that missed, " + row).isEqualTo("0");
+            assertThat(r.get("direct_reads"))
                     .as("the sharedmap target reads through the socket, " + row)
                     .isEqualTo("0");
-            assertThat(col.apply("truncated")).isEqualTo("false");
-            assertThat(col.apply("repetition")).isEqualTo("0");
-            assertThat(col.apply("median")).as("median of one run").isEqualTo("true");
+            assertThat(r.get("truncated")).isEqualTo("false");
+            assertThat(r.get("repetition")).isEqualTo("0");
+            assertThat(r.get("median")).as("median of one run").isEqualTo("true");
         }
 
         String json = Files.readString(out.resolve("results.json"));
@@ -141,13 +138,11 @@ class BenchCommandTest {
         assertThat(run.exitCode()).as(run.out()).isZero();
         List<String> csv = Files.readAllLines(tmp.resolve("out").resolve("results.csv"));
         assertThat(csv).hasSize(3);
-        List<String> header = List.of(ResultsWriter.CSV_HEADER.split(","));
-        for (String row : csv.subList(1, csv.size())) {
-            String[] f = row.split(",", -1);
-            assertThat(f[header.indexOf("status")]).as(row).isEqualTo("ok");
-            assertThat(Long.parseLong(f[header.indexOf("total_ops")])).as(row).isEqualTo(600);
-            assertThat(Double.parseDouble(f[header.indexOf("ops_per_s")]))
-                    .as("ops/s of a cell paced at 400/s: " + row)
+        for (Row r : rows(csv)) {
+            assertThat(r.get("status")).as(r.line()).isEqualTo("ok");
+            assertThat(Long.parseLong(r.get("total_ops"))).as(r.line()).isEqualTo(600);
+            assertThat(Double.parseDouble(r.get("ops_per_s")))
+                    .as("ops/s of a cell paced at 400/s: " + r.line())
                     .isPositive()
                     .isLessThanOrEqualTo(600 / 1.495);
         }
@@ -209,30 +204,26 @@ class BenchCommandTest {
         List<String> csv = Files.readAllLines(out.resolve("results.csv"));
         // 2 targets x 2 workloads x 2 mixes x 2 process counts
         assertThat(csv).hasSize(1 + 2 * 2 * 2 * 2);
-        List<String> header = List.of(ResultsWriter.CSV_HEADER.split(","));
-        for (String row : csv.subList(1, csv.size())) {
-            String[] f = row.split(",", -1);
-            Function<String, String> col = name -> f[header.indexOf(name)];
-            assertThat(col.apply("status")).as(row).isEqualTo("ok");
-            long direct = Long.parseLong(col.apply("direct_reads"));
-            long socket = Long.parseLong(col.apply("socket_reads"));
-            int processes = Integer.parseInt(col.apply("processes"));
+        for (Row r : rows(csv)) {
+            String row = r.line();
+            assertThat(r.get("status")).as(row).isEqualTo("ok");
+            long direct = Long.parseLong(r.get("direct_reads"));
+            long socket = Long.parseLong(r.get("socket_reads"));
+            int processes = Integer.parseInt(r.get("processes"));
             assertThat(direct + socket)
                     .as("every timed GET counted once, " + row)
                     .isEqualTo(300L * processes);
-            if (col.apply("kind").equals("direct")) {
-                assertThat(col.apply("target")).isEqualTo("direct(interval)");
+            if (r.get("kind").equals("direct")) {
+                assertThat(r.get("target")).isEqualTo("direct(interval)");
                 assertThat(direct).as("GETs read from the store, " + row).isPositive();
-                assertThat(Double.parseDouble(col.apply("direct_share")))
-                        .as(row)
-                        .isPositive();
+                assertThat(Double.parseDouble(r.get("direct_share"))).as(row).isPositive();
             } else {
-                assertThat(col.apply("kind")).isEqualTo("sharedmap");
+                assertThat(r.get("kind")).isEqualTo("sharedmap");
                 assertThat(direct)
                         .as("the sharedmap target reads through the socket only, " + row)
                         .isZero();
             }
-            assertThat(col.apply("misses")).as(row).isEqualTo("0");
+            assertThat(r.get("misses")).as(row).isEqualTo("0");
         }
         String json = Files.readString(out.resolve("results.json"));
         assertThat(json).contains("\"kind\": \"direct\"", "\"reads\": {\"direct\": ");
@@ -388,16 +379,14 @@ class BenchCommandTest {
 
         // the GET and SET cells: direct, socket and Redis, at P = 1
         List<String> csv = Files.readAllLines(out.resolve("results.csv"));
-        List<String> header = List.of(ResultsWriter.CSV_HEADER.split(","));
         assertThat(csv).hasSize(1 + 3 * 2);
-        for (String row : csv.subList(1, csv.size())) {
-            List<String> f = ResultsWriter.parseCsvLine(row);
-            Function<String, String> col = name -> f.get(header.indexOf(name));
-            assertThat(col.apply("workload")).isEqualTo("scale");
-            assertThat(col.apply("status")).as(row).isEqualTo("ok");
-            assertThat(col.apply("misses")).as(row).isEqualTo("0");
-            if (col.apply("kind").equals("direct") && col.apply("mix").equals("read")) {
-                assertThat(Double.parseDouble(col.apply("direct_share")))
+        for (Row r : rows(csv)) {
+            String row = r.line();
+            assertThat(r.get("workload")).isEqualTo("scale");
+            assertThat(r.get("status")).as(row).isEqualTo("ok");
+            assertThat(r.get("misses")).as(row).isEqualTo("0");
+            if (r.get("kind").equals("direct") && r.get("mix").equals("read")) {
+                assertThat(Double.parseDouble(r.get("direct_share")))
                         .as("GETs from mapped memory, " + row)
                         .isPositive();
             }
@@ -581,6 +570,26 @@ class BenchCommandTest {
                 .as("--time-from without --rate")
                 .isEqualTo(2);
         assertThat(bench("--rate", "1000", "--time-from", "later").exitCode()).isEqualTo(2);
+    }
+
+    /** A data row of a {@code results.csv}, its columns read by header name. */
+    private record Row(String line, List<String> fields) {
+        private static final List<String> HEADER = List.of(ResultsWriter.CSV_HEADER.split(","));
+
+        String get(String column) {
+            return fields.get(HEADER.indexOf(column));
+        }
+    }
+
+    /** The data rows of a {@code results.csv} (its lines, header first); each must have every column. */
+    private static List<Row> rows(List<String> csv) {
+        List<Row> rows = new ArrayList<>();
+        for (String line : csv.subList(1, csv.size())) {
+            List<String> fields = ResultsWriter.parseCsvLine(line);
+            assertThat(fields).as(line).hasSize(Row.HEADER.size());
+            rows.add(new Row(line, fields));
+        }
+        return rows;
     }
 
     private static boolean onPath(String program) {
