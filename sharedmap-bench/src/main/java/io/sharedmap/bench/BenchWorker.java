@@ -126,35 +126,73 @@ public final class BenchWorker {
 
     private String run(PrintStream out) throws Exception {
         long total = spec.mix().totalOps(spec.ops());
-        // Warm-up: the same operations, bounded by count and time.
-        long warmupDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spec.warmupMs());
-        for (long i = 0; i < spec.warmupOps() && System.nanoTime() < warmupDeadline; i++) {
-            op(i);
-        }
-        misses = 0;
         Histogram histogram = newHistogram();
-        out.println("READY");
+        // Warm-up: the timed loop itself, unpaced, so the code timed is the code the JIT compiled (a
+        // loop of its own would leave the timed one to start interpreted). Untimed, bounded by count
+        // and time, and over once this process's JIT has finished nothing for warmupQuietMs.
+        JitQuiet jit = JitQuiet.start(spec.warmupQuietMs());
+        long warmStart = System.nanoTime();
+        Loop warm = loop(
+                spec.warmupOps(),
+                warmStart,
+                warmStart + TimeUnit.MILLISECONDS.toNanos(spec.warmupMs()),
+                0,
+                0,
+                histogram,
+                jit);
+        histogram.reset();
+        misses = 0;
+        out.println("READY " + warm.done() + " " + (warm.end() - warmStart) + " " + (warm.quiet() ? 1 : 0));
         out.flush();
         awaitGo();
 
         KvClient.Reads reads0 = kv.reads();
         long cpu0 = cpuNs();
         long start = System.nanoTime();
-        long deadline = start + TimeUnit.MILLISECONDS.toNanos(spec.maxRunMs());
-        long done = 0;
-        boolean truncated = false;
-        long t0 = start;
         long interval = spec.intervalNs();
-        // Paced (--rate): operation i is due at start + phase + i * interval. Timed from then (the
-        // default), a server that falls behind is charged for the wait of every operation queued behind
-        // it, as wrk2 does; --time-from sent times the round trip alone. The phase, random per process,
-        // keeps the processes from sending in step.
+        // Paced (--rate): operation i is due at start + phase + i * interval. The phase, random per
+        // process, keeps the processes from sending in step.
         long phase = interval > 0 ? new SplittableRandom(spec.seed() ^ 0x9E3779B97F4A7C15L).nextLong(interval) : 0;
+        Loop timed = loop(
+                total, start, start + TimeUnit.MILLISECONDS.toNanos(spec.maxRunMs()), interval, phase, histogram, null);
+        long cpu = cpuNs() - cpu0;
+        KvClient.Reads reads1 = kv.reads();
+        long direct = reads0 == null || reads1 == null ? -1 : reads1.direct() - reads0.direct();
+        long socket = reads0 == null || reads1 == null ? -1 : reads1.socket() - reads0.socket();
+        boolean truncated = timed.done() < total;
+        return "RESULT " + start + " " + timed.end() + " " + timed.done() + " " + misses + " " + (truncated ? 1 : 0)
+                + " " + cpu + " " + encode(histogram) + " " + direct + " " + socket;
+    }
+
+    /**
+     * How a run of {@link #loop} ended: operations done, {@link System#nanoTime()} at the end, and
+     * whether the JIT's quiet ended it.
+     */
+    private record Loop(long done, long end, boolean quiet) {}
+
+    /**
+     * Runs up to {@code total} operations from {@code start}, each one's latency into {@code histogram},
+     * and stops early once {@code deadline} has passed or {@code jit} (when given) has been quiet long
+     * enough. Without {@code interval} each operation starts when the last one is answered and is timed
+     * from then; with it, operation i is due at {@code start + phase + i * interval}, the loop sleeps
+     * until then and times it from then (wrk2's way: a server that falls behind is charged for the wait
+     * of every operation queued behind it) or, with {@link WorkerSpec#timeFromDue} false, from when it
+     * was sent; it stops before sleeping past {@code deadline}.
+     */
+    private Loop loop(
+            long total,
+            long start,
+            long deadline,
+            long interval,
+            long phase,
+            Histogram histogram,
+            @Nullable JitQuiet jit) {
+        long done = 0;
+        long t0 = start;
         while (done < total) {
             if (interval > 0) {
                 long due = start + phase + done * interval;
                 if (due - deadline > 0) { // the next operation is due after the time bound: stop now
-                    truncated = true;
                     break;
                 }
                 sleepUntil(due);
@@ -166,17 +204,13 @@ public final class BenchWorker {
             done++;
             t0 = t1;
             if (t1 - deadline > 0) {
-                truncated = done < total;
                 break;
             }
+            if (jit != null && jit.quiet(t1)) {
+                return new Loop(done, t0, true);
+            }
         }
-        long end = t0;
-        long cpu = cpuNs() - cpu0;
-        KvClient.Reads reads1 = kv.reads();
-        long direct = reads0 == null || reads1 == null ? -1 : reads1.direct() - reads0.direct();
-        long socket = reads0 == null || reads1 == null ? -1 : reads1.socket() - reads0.socket();
-        return "RESULT " + start + " " + end + " " + done + " " + misses + " " + (truncated ? 1 : 0) + " " + cpu + " "
-                + encode(histogram) + " " + direct + " " + socket;
+        return new Loop(done, t0, false);
     }
 
     /**

@@ -33,6 +33,9 @@ import org.jspecify.annotations.Nullable;
  * @param directReads GETs of the timed loops that the sharedmap client answered from the daemon's
  *     mapped store, all processes; -1 if not known (Redis, or a failed cell)
  * @param socketReads GETs of the timed loops that went through the socket; -1 if not known
+ * @param warmupNs the longest warm-up of the cell's processes (each warms up until its JIT is quiet,
+ *     or to its bounds; see {@link JitQuiet}); 0 if not known
+ * @param warmupQuiet how many of the processes ended their warm-up because their JIT was quiet
  * @param repetition which run of this cell (0-based) when {@code --repeat} runs each cell more than once
  */
 record CellResult(
@@ -55,6 +58,8 @@ record CellResult(
         Map<String, Long> syscalls,
         long directReads,
         long socketReads,
+        long warmupNs,
+        int warmupQuiet,
         int repetition) {
 
     CellResult withRepetition(int r) {
@@ -78,6 +83,8 @@ record CellResult(
                 syscalls,
                 directReads,
                 socketReads,
+                warmupNs,
+                warmupQuiet,
                 r);
     }
 

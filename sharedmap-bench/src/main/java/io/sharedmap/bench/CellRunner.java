@@ -80,6 +80,7 @@ final class CellRunner {
                         load.seed() + 1_000_003L * (i + 1),
                         load.warmupOps(server.spec().kind()),
                         load.warmupMs(),
+                        load.warmupQuietMs(),
                         spawn.readyTimeoutMs() + 60_000,
                         maxRunMs,
                         spawn.clientSpinUs(),
@@ -111,9 +112,10 @@ final class CellRunner {
             }
 
             // Barrier: everyone READY, then GO to all.
+            String[] ready = new String[processes];
             String[] results = new String[processes];
             boolean[] gone = new boolean[processes];
-            await(lines, workers, "READY", results, gone, spawn.readyTimeoutMs(), cell);
+            await(lines, workers, "READY", ready, gone, spawn.readyTimeoutMs(), cell);
             SyscallCounter counter = spawn.countSyscalls()
                     ? SyscallCounter.start(
                             server.pid(),
@@ -145,6 +147,7 @@ final class CellRunner {
                     mix,
                     processes,
                     load.ops(),
+                    ready,
                     results,
                     cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0,
                     busy0 < 0 || busy1 < 0 ? -1 : busy1 - busy0,
@@ -178,14 +181,14 @@ final class CellRunner {
     }
 
     /**
-     * Waits until every worker has printed a line starting with {@code word}; RESULT lines go into
-     * {@code results}. {@code gone} marks workers whose output ended, across calls.
+     * Waits until every worker has printed a line starting with {@code word}; the lines go into
+     * {@code seenLines}. {@code gone} marks workers whose output ended, across calls.
      */
     private static void await(
             BlockingQueue<Line> lines,
             List<Process> workers,
             String word,
-            String[] results,
+            String[] seenLines,
             boolean[] gone,
             long timeoutMs,
             String cell)
@@ -219,9 +222,7 @@ final class CellRunner {
             if (line.text().startsWith(word) && !seen[line.worker()]) {
                 seen[line.worker()] = true;
                 remaining--;
-                if (word.equals("RESULT")) {
-                    results[line.worker()] = line.text();
-                }
+                seenLines[line.worker()] = line.text();
             }
         }
     }
@@ -232,6 +233,7 @@ final class CellRunner {
             Mix mix,
             int processes,
             long opsPerProcess,
+            String[] ready,
             String[] results,
             long daemonCpuNs,
             long busyNs,
@@ -248,7 +250,14 @@ final class CellRunner {
         long directReads = 0;
         long socketReads = 0;
         boolean truncated = false;
+        long warmupNs = 0;
+        int warmupQuiet = 0;
         for (int i = 0; i < processes; i++) {
+            String[] w = ready[i].split(" "); // READY ops ns quiet
+            if (w.length >= 4) {
+                warmupNs = Math.max(warmupNs, Long.parseLong(w[2]));
+                warmupQuiet += w[3].equals("1") ? 1 : 0;
+            }
             String[] f = results[i].split(" ");
             long start = Long.parseLong(f[1]);
             long end = Long.parseLong(f[2]);
@@ -297,6 +306,8 @@ final class CellRunner {
                 syscalls,
                 directReads,
                 socketReads,
+                warmupNs,
+                warmupQuiet,
                 0);
     }
 
@@ -322,6 +333,8 @@ final class CellRunner {
                 Map.of(),
                 -1,
                 -1,
+                0,
+                0,
                 0);
     }
 

@@ -26,7 +26,7 @@ final class ResultsWriter {
     static final String CSV_HEADER = "target,kind,workload,mix,processes,ops_per_process,total_ops,status,wall_s,"
             + "ops_per_s,mean_s_per_process,min_s_per_process,max_s_per_process,p50_us,p90_us,p99_us,p999_us,max_us,"
             + "mean_us,daemon_cpu_s,daemon_cpu_us_per_op,client_cpu_s,other_cpu_share,daemon_syscalls_per_op,misses,direct_reads,socket_reads,direct_share,"
-            + "truncated,repetition,median,error";
+            + "warmup_s,warmup_jit_quiet,truncated,repetition,median,error";
 
     private ResultsWriter() {}
 
@@ -91,6 +91,8 @@ final class ResultsWriter {
                             r.directReads() < 0 ? "" : Long.toString(r.directReads()),
                             r.socketReads() < 0 ? "" : Long.toString(r.socketReads()),
                             r.directShare() < 0 ? "" : num(r.directShare(), 6),
+                            num(r.warmupNs() / 1e9, 3),
+                            Integer.toString(r.warmupQuiet()),
                             Boolean.toString(r.truncated()),
                             Integer.toString(r.repetition()),
                             Boolean.toString(medians.contains(r)),
@@ -202,6 +204,8 @@ final class ResultsWriter {
                                     : "{\"direct\": " + r.directReads() + ", \"socket\": " + r.socketReads()
                                             + ", \"direct_share\": "
                                             + (r.directShare() < 0 ? "null" : num(r.directShare(), 6)) + "}");
+            sb.append(", \"warmup_s\": ").append(num(r.warmupNs() / 1e9, 3));
+            sb.append(", \"warmup_jit_quiet\": ").append(r.warmupQuiet());
             sb.append(", \"truncated\": ").append(r.truncated());
             sb.append('}');
         }

@@ -39,8 +39,9 @@ final class RunInfo {
         i.fields.put("seed", Long.toString(load.seed()));
         i.fields.put(
                 "warmup",
-                load.warmupOps() + " ops (direct: " + load.directWarmupOps() + ") or " + load.warmupMs()
-                        + " ms per process");
+                "per process until its JIT is quiet for " + load.warmupQuietMs() + " ms (0: off), at most "
+                        + load.warmupOps() + " ops (direct: " + load.directWarmupOps() + ") or " + load.warmupMs()
+                        + " ms");
         return i;
     }
 

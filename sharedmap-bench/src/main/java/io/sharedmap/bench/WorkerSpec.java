@@ -24,6 +24,8 @@ import org.jspecify.annotations.Nullable;
  * @param seed this process's random seed
  * @param warmupOps most warm-up operations before READY
  * @param warmupMs most warm-up time before READY
+ * @param warmupQuietMs the warm-up also ends once this process's JIT has finished no compilation for
+ *     this long ({@link JitQuiet}); 0: it runs to its bounds
  * @param goTimeoutMs how long to wait for GO after READY before giving up
  * @param maxRunMs how long the timed loop may run before it stops early (and says so)
  * @param clientSpinUs the sharedmap client's spin time in microseconds, or -1 for its default
@@ -48,6 +50,7 @@ record WorkerSpec(
         long seed,
         long warmupOps,
         long warmupMs,
+        long warmupQuietMs,
         long goTimeoutMs,
         long maxRunMs,
         long clientSpinUs,
@@ -74,6 +77,7 @@ record WorkerSpec(
         a.add("seed=" + seed);
         a.add("warmupOps=" + warmupOps);
         a.add("warmupMs=" + warmupMs);
+        a.add("warmupQuietMs=" + warmupQuietMs);
         a.add("goTimeoutMs=" + goTimeoutMs);
         a.add("maxRunMs=" + maxRunMs);
         a.add("clientSpinUs=" + clientSpinUs);
@@ -108,6 +112,7 @@ record WorkerSpec(
                 Long.parseLong(need(m, "seed")),
                 Long.parseLong(need(m, "warmupOps")),
                 Long.parseLong(need(m, "warmupMs")),
+                Long.parseLong(need(m, "warmupQuietMs")),
                 Long.parseLong(need(m, "goTimeoutMs")),
                 Long.parseLong(need(m, "maxRunMs")),
                 Long.parseLong(need(m, "clientSpinUs")),
