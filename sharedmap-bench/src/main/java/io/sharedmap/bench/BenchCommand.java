@@ -316,12 +316,13 @@ public final class BenchCommand implements Subcommand {
             names = "--warmup-quiet-ms",
             paramLabel = "MS",
             defaultValue = "3000",
-            description = "Each process warms up by running the timed loop untimed until its JIT has compiled "
-                    + "nothing for MS milliseconds, or --warmup-ops or --warmup-ms is reached, whichever comes "
-                    + "first; results.csv says how long the longest took (warmup_s) and how many ended quiet "
-                    + "(warmup_jit_quiet). With 10 processes on 2 CPUs the sharedmap client's hot path reached "
-                    + "C2 only 6-16 s after start, and until then a cell measures the JIT. 0: warm up to the "
-                    + "bounds only (as before 2026-12-07: 20,000 operations or 1,500 ms). Default: ${DEFAULT-VALUE}.")
+            description = "Each process warms up by running the timed loop untimed until its JIT has been quiet "
+                    + "for MS milliseconds (at most a thousandth of them spent compiling), or --warmup-ops or "
+                    + "--warmup-ms is reached, whichever comes first; results.csv says how long the longest took "
+                    + "(warmup_s) and how many ended quiet (warmup_jit_quiet). With 10 processes on 2 CPUs the "
+                    + "sharedmap client's hot path reached C2 only 6-16 s after start. 0 or 1000..600000; 0: to "
+                    + "the bounds only (the warm-up before 41fb744 is --warmup-quiet-ms 0 --warmup-ops 20000 "
+                    + "--warmup-ms 1500). Default: ${DEFAULT-VALUE}.")
     long warmupQuietMs;
 
     @Option(
@@ -484,6 +485,9 @@ public final class BenchCommand implements Subcommand {
                     warmupOps >= 0 && directWarmupOps >= 0 && warmupMs >= 0 && warmupQuietMs >= 0,
                     "--warmup-ops, --direct-warmup-ops, --warmup-ms and --warmup-quiet-ms must be >= 0");
             check(warmupMs <= 3_600_000, "--warmup-ms: " + warmupMs + " is outside 0..3600000");
+            check(
+                    warmupQuietMs == 0 || warmupQuietMs >= JitQuiet.MIN_QUIET_MS && warmupQuietMs <= 600_000,
+                    "--warmup-quiet-ms: " + warmupQuietMs + " is neither 0 nor within 1000..600000");
             new ZipfGenerator(2, zipfTheta);
             check(
                     !syscalls || ts.stream().noneMatch(TargetSpec::remote),

@@ -25,11 +25,12 @@ import org.jspecify.annotations.Nullable;
  * start-up is never timed), runs its operations, prints one result line and exits:
  *
  * <pre>
- * READY
+ * READY warmupOps warmupNs quiet
  * RESULT startNs endNs ops misses truncated cpuNs histogram directReads socketReads
  * </pre>
  *
- * where {@code startNs}/{@code endNs} are {@link System#nanoTime()} (CLOCK_MONOTONIC on Linux,
+ * where {@code warmupOps} and {@code warmupNs} are what the warm-up took, {@code quiet} is 1 if it
+ * ended because the JIT was quiet ({@link JitQuiet}), 0 if at a bound; {@code startNs}/{@code endNs} are {@link System#nanoTime()} (CLOCK_MONOTONIC on Linux,
  * comparable across processes), {@code misses} counts reads that found no value, {@code truncated}
  * is 1 if the time bound stopped the loop early, {@code cpuNs} is this process's CPU time during
  * the timed loop, and {@code histogram} is the per-operation latency in nanoseconds as a
@@ -127,10 +128,10 @@ public final class BenchWorker {
     private String run(PrintStream out) throws Exception {
         long total = spec.mix().totalOps(spec.ops());
         Histogram histogram = newHistogram();
-        // Warm-up: the timed loop itself, unpaced, so the code timed is the code the JIT compiled (a
-        // loop of its own would leave the timed one to start interpreted). Untimed, bounded by count
-        // and time, and over once this process's JIT has finished nothing for warmupQuietMs.
-        JitQuiet jit = JitQuiet.start(spec.warmupQuietMs());
+        // Warm-up: the timed loop itself, so the JIT compiles the code that is then timed (a loop of its
+        // own would leave the timed one to start interpreted). Untimed, unpaced, bounded by count and
+        // time, and over once this process's JIT has been quiet for warmupQuietMs (JitQuiet). A paced
+        // cell's loop takes a branch at GO that the warm-up never took and is compiled again then.
         long warmStart = System.nanoTime();
         Loop warm = loop(
                 spec.warmupOps(),
@@ -139,7 +140,7 @@ public final class BenchWorker {
                 0,
                 0,
                 histogram,
-                jit);
+                JitQuiet.start(spec.warmupQuietMs(), warmStart));
         histogram.reset();
         misses = 0;
         out.println("READY " + warm.done() + " " + (warm.end() - warmStart) + " " + (warm.quiet() ? 1 : 0));
@@ -153,8 +154,15 @@ public final class BenchWorker {
         // Paced (--rate): operation i is due at start + phase + i * interval. The phase, random per
         // process, keeps the processes from sending in step.
         long phase = interval > 0 ? new SplittableRandom(spec.seed() ^ 0x9E3779B97F4A7C15L).nextLong(interval) : 0;
+        // A watch that is never quiet, not null: the loop's compiled code keeps the warm-up's branches.
         Loop timed = loop(
-                total, start, start + TimeUnit.MILLISECONDS.toNanos(spec.maxRunMs()), interval, phase, histogram, null);
+                total,
+                start,
+                start + TimeUnit.MILLISECONDS.toNanos(spec.maxRunMs()),
+                interval,
+                phase,
+                histogram,
+                JitQuiet.never(start));
         long cpu = cpuNs() - cpu0;
         KvClient.Reads reads1 = kv.reads();
         long direct = reads0 == null || reads1 == null ? -1 : reads1.direct() - reads0.direct();
@@ -172,21 +180,14 @@ public final class BenchWorker {
 
     /**
      * Runs up to {@code total} operations from {@code start}, each one's latency into {@code histogram},
-     * and stops early once {@code deadline} has passed or {@code jit} (when given) has been quiet long
-     * enough. Without {@code interval} each operation starts when the last one is answered and is timed
+     * and stops early once {@code deadline} has passed or {@code jit} has been quiet long enough. Without {@code interval} each operation starts when the last one is answered and is timed
      * from then; with it, operation i is due at {@code start + phase + i * interval}, the loop sleeps
      * until then and times it from then (wrk2's way: a server that falls behind is charged for the wait
      * of every operation queued behind it) or, with {@link WorkerSpec#timeFromDue} false, from when it
      * was sent; it stops before sleeping past {@code deadline}.
      */
     private Loop loop(
-            long total,
-            long start,
-            long deadline,
-            long interval,
-            long phase,
-            Histogram histogram,
-            @Nullable JitQuiet jit) {
+            long total, long start, long deadline, long interval, long phase, Histogram histogram, JitQuiet jit) {
         long done = 0;
         long t0 = start;
         while (done < total) {
@@ -206,7 +207,7 @@ public final class BenchWorker {
             if (t1 - deadline > 0) {
                 break;
             }
-            if (jit != null && jit.quiet(t1)) {
+            if (jit.quiet(t1)) {
                 return new Loop(done, t0, true);
             }
         }

@@ -253,8 +253,8 @@ final class CellRunner {
         long warmupNs = 0;
         int warmupQuiet = 0;
         for (int i = 0; i < processes; i++) {
-            String[] w = ready[i].split(" "); // READY ops ns quiet
-            if (w.length >= 4) {
+            String[] w = ready[i].split(" "); // READY ops ns quiet; a bare READY says nothing of its warm-up
+            if (w.length >= 4 && w[2].chars().allMatch(Character::isDigit) && !w[2].isEmpty()) {
                 warmupNs = Math.max(warmupNs, Long.parseLong(w[2]));
                 warmupQuiet += w[3].equals("1") ? 1 : 0;
             }

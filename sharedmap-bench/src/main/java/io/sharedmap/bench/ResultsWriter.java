@@ -91,8 +91,8 @@ final class ResultsWriter {
                             r.directReads() < 0 ? "" : Long.toString(r.directReads()),
                             r.socketReads() < 0 ? "" : Long.toString(r.socketReads()),
                             r.directShare() < 0 ? "" : num(r.directShare(), 6),
-                            num(r.warmupNs() / 1e9, 3),
-                            Integer.toString(r.warmupQuiet()),
+                            r.ok() ? num(r.warmupNs() / 1e9, 3) : "",
+                            r.ok() ? Integer.toString(r.warmupQuiet()) : "",
                             Boolean.toString(r.truncated()),
                             Integer.toString(r.repetition()),
                             Boolean.toString(medians.contains(r)),
@@ -204,8 +204,8 @@ final class ResultsWriter {
                                     : "{\"direct\": " + r.directReads() + ", \"socket\": " + r.socketReads()
                                             + ", \"direct_share\": "
                                             + (r.directShare() < 0 ? "null" : num(r.directShare(), 6)) + "}");
-            sb.append(", \"warmup_s\": ").append(num(r.warmupNs() / 1e9, 3));
-            sb.append(", \"warmup_jit_quiet\": ").append(r.warmupQuiet());
+            sb.append(", \"warmup_s\": ").append(r.ok() ? num(r.warmupNs() / 1e9, 3) : "null");
+            sb.append(", \"warmup_jit_quiet\": ").append(r.ok() ? Integer.toString(r.warmupQuiet()) : "null");
             sb.append(", \"truncated\": ").append(r.truncated());
             sb.append('}');
         }

@@ -24,8 +24,8 @@ import org.jspecify.annotations.Nullable;
  * @param seed this process's random seed
  * @param warmupOps most warm-up operations before READY
  * @param warmupMs most warm-up time before READY
- * @param warmupQuietMs the warm-up also ends once this process's JIT has finished no compilation for
- *     this long ({@link JitQuiet}); 0: it runs to its bounds
+ * @param warmupQuietMs the warm-up also ends once this process's JIT has been quiet for this long
+ *     ({@link JitQuiet}); 0: it runs to its bounds
  * @param goTimeoutMs how long to wait for GO after READY before giving up
  * @param maxRunMs how long the timed loop may run before it stops early (and says so)
  * @param clientSpinUs the sharedmap client's spin time in microseconds, or -1 for its default

@@ -150,6 +150,80 @@ class BenchCommandTest {
 
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void bench_warmup_endsOnceTheJitIsQuiet_beforeItsBound() throws Exception {
+        // A bound of 90 s that a warm-up ended by the JIT's quiet (2 s of it) does not reach.
+        Run run = bench(withoutWarmup(common(
+                        "--workload",
+                        "uniform",
+                        "--mix",
+                        "write",
+                        "--processes",
+                        "2",
+                        "--fsync",
+                        "never",
+                        "--warmup-ops",
+                        "100000000",
+                        "--warmup-ms",
+                        "90000",
+                        "--warmup-quiet-ms",
+                        "2000"))
+                .toArray(String[]::new));
+
+        assertThat(run.exitCode()).as(run.out()).isZero();
+        Row r = rows(Files.readAllLines(tmp.resolve("out").resolve("results.csv")))
+                .getFirst();
+        assertThat(r.get("status")).as(r.line()).isEqualTo("ok");
+        assertThat(r.get("warmup_jit_quiet"))
+                .as("processes whose JIT went quiet: " + r.line())
+                .isEqualTo("2");
+        assertThat(Double.parseDouble(r.get("warmup_s")))
+                .as("the longest warm-up, s: " + r.line())
+                .isGreaterThanOrEqualTo(2.0)
+                .isLessThan(90.0);
+    }
+
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void bench_warmupQuietOff_warmsUpToItsBound() throws Exception {
+        Run run = bench(withoutWarmup(common(
+                        "--workload",
+                        "uniform",
+                        "--mix",
+                        "write",
+                        "--processes",
+                        "1",
+                        "--fsync",
+                        "never",
+                        "--warmup-ops",
+                        "100000000",
+                        "--warmup-ms",
+                        "700",
+                        "--warmup-quiet-ms",
+                        "0"))
+                .toArray(String[]::new));
+
+        assertThat(run.exitCode()).as(run.out()).isZero();
+        Row r = rows(Files.readAllLines(tmp.resolve("out").resolve("results.csv")))
+                .getFirst();
+        assertThat(r.get("status")).as(r.line()).isEqualTo("ok");
+        assertThat(r.get("warmup_jit_quiet")).as(r.line()).isEqualTo("0");
+        assertThat(Double.parseDouble(r.get("warmup_s")))
+                .as("the warm-up ran to --warmup-ms: " + r.line())
+                .isGreaterThanOrEqualTo(0.7);
+    }
+
+    /** {@code args} without {@link #common}'s warm-up bounds, for a test that sets its own. */
+    private static List<String> withoutWarmup(List<String> args) {
+        List<String> a = new ArrayList<>(args);
+        for (String option : List.of("--warmup-ops", "--warmup-ms")) {
+            int i = a.indexOf(option);
+            a.subList(i, i + 2).clear(); // the first: common's, before the test's own
+        }
+        return a;
+    }
+
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void bench_sharedmapAndRedis_oneRunComparesBoth() throws Exception {
         assumeTrue(
                 onPath("redis-server"),
@@ -563,6 +637,11 @@ class BenchCommandTest {
         assertThat(bench("--target", "memcached").exitCode()).isEqualTo(2);
         assertThat(bench("--target", "direct:").exitCode()).isEqualTo(2);
         assertThat(bench("--direct-warmup-ops", "-1").exitCode()).isEqualTo(2);
+        assertThat(bench("--warmup-quiet-ms", "-1").exitCode()).isEqualTo(2);
+        assertThat(bench("--warmup-quiet-ms", "500").exitCode())
+                .as("below the 1,000 ms the signal can tell")
+                .isEqualTo(2);
+        assertThat(bench("--warmup-ms", "3600001").exitCode()).isEqualTo(2);
         assertThat(bench("--fsync", "sometimes").exitCode()).isEqualTo(2);
         assertThat(bench("--rate", "-1").exitCode()).isEqualTo(2);
         assertThat(bench("--rate", "1000", "--workload", "scale").exitCode()).isEqualTo(2);
