@@ -30,10 +30,11 @@ import org.jspecify.annotations.Nullable;
  * </pre>
  *
  * where {@code warmupOps} and {@code warmupNs} are what the warm-up took, {@code quiet} is 1 if it
- * ended because the JIT was quiet ({@link JitQuiet}), 0 if at a bound; {@code startNs}/{@code endNs} are {@link System#nanoTime()} (CLOCK_MONOTONIC on Linux,
- * comparable across processes), {@code misses} counts reads that found no value, {@code truncated}
- * is 1 if the time bound stopped the loop early, {@code cpuNs} is this process's CPU time during
- * the timed loop, and {@code histogram} is the per-operation latency in nanoseconds as a
+ * ended because the JIT was quiet ({@link JitQuiet}), 0 if at a bound; {@code startNs}/{@code
+ * endNs} are {@link System#nanoTime()} (CLOCK_MONOTONIC on Linux, comparable across processes),
+ * {@code misses} counts reads that found no value, {@code truncated} is 1 if the time bound stopped
+ * the loop early, {@code cpuNs} is this process's CPU time during the timed loop, and {@code
+ * histogram} is the per-operation latency in nanoseconds as a
  * compressed, Base64-encoded HdrHistogram (recorded in nanoseconds, so sub-microsecond latencies keep
  * three significant digits). {@code directReads} and {@code socketReads} are the timed loop's GETs
  * that the sharedmap client answered from the daemon's mapped store and through the socket
@@ -180,8 +181,9 @@ public final class BenchWorker {
 
     /**
      * Runs up to {@code total} operations from {@code start}, each one's latency into {@code histogram},
-     * and stops early once {@code deadline} has passed or {@code jit} has been quiet long enough. Without {@code interval} each operation starts when the last one is answered and is timed
-     * from then; with it, operation i is due at {@code start + phase + i * interval}, the loop sleeps
+     * and stops early once {@code deadline} has passed or {@code jit} has been quiet long enough.
+     * Without {@code interval} each operation starts when the last one is answered and is timed from
+     * then; with it, operation i is due at {@code start + phase + i * interval}, the loop sleeps
      * until then and times it from then (wrk2's way: a server that falls behind is charged for the wait
      * of every operation queued behind it) or, with {@link WorkerSpec#timeFromDue} false, from when it
      * was sent; it stops before sleeping past {@code deadline}.

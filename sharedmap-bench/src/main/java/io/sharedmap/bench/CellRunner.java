@@ -254,7 +254,7 @@ final class CellRunner {
         int warmupQuiet = 0;
         for (int i = 0; i < processes; i++) {
             String[] w = ready[i].split(" "); // READY ops ns quiet; a bare READY says nothing of its warm-up
-            if (w.length >= 4 && w[2].chars().allMatch(Character::isDigit) && !w[2].isEmpty()) {
+            if (w.length >= 4 && w[2].matches("\\d{1,18}")) {
                 warmupNs = Math.max(warmupNs, Long.parseLong(w[2]));
                 warmupQuiet += w[3].equals("1") ? 1 : 0;
             }

@@ -152,27 +152,8 @@ class BenchCommandTest {
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void bench_warmup_endsOnceTheJitIsQuiet_beforeItsBound() throws Exception {
         // A bound of 90 s that a warm-up ended by the JIT's quiet (2 s of it) does not reach.
-        Run run = bench(withoutWarmup(common(
-                        "--workload",
-                        "uniform",
-                        "--mix",
-                        "write",
-                        "--processes",
-                        "2",
-                        "--fsync",
-                        "never",
-                        "--warmup-ops",
-                        "100000000",
-                        "--warmup-ms",
-                        "90000",
-                        "--warmup-quiet-ms",
-                        "2000"))
-                .toArray(String[]::new));
+        Row r = warmupCell(2, 90_000, 2_000);
 
-        assertThat(run.exitCode()).as(run.out()).isZero();
-        Row r = rows(Files.readAllLines(tmp.resolve("out").resolve("results.csv")))
-                .getFirst();
-        assertThat(r.get("status")).as(r.line()).isEqualTo("ok");
         assertThat(r.get("warmup_jit_quiet"))
                 .as("processes whose JIT went quiet: " + r.line())
                 .isEqualTo("2");
@@ -185,31 +166,41 @@ class BenchCommandTest {
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void bench_warmupQuietOff_warmsUpToItsBound() throws Exception {
+        Row r = warmupCell(1, 700, 0);
+
+        assertThat(r.get("warmup_jit_quiet")).as(r.line()).isEqualTo("0");
+        assertThat(Double.parseDouble(r.get("warmup_s")))
+                .as("the warm-up ran to --warmup-ms: " + r.line())
+                .isGreaterThanOrEqualTo(0.7);
+    }
+
+    /**
+     * Runs one SET cell of {@code processes} whose warm-up is bounded by {@code warmupMs} and {@code
+     * quietMs} only (no count to reach first), and returns its row, checked to be ok.
+     */
+    private Row warmupCell(int processes, long warmupMs, long quietMs) throws Exception {
         Run run = bench(withoutWarmup(common(
                         "--workload",
                         "uniform",
                         "--mix",
                         "write",
                         "--processes",
-                        "1",
+                        Integer.toString(processes),
                         "--fsync",
                         "never",
                         "--warmup-ops",
                         "100000000",
                         "--warmup-ms",
-                        "700",
+                        Long.toString(warmupMs),
                         "--warmup-quiet-ms",
-                        "0"))
+                        Long.toString(quietMs)))
                 .toArray(String[]::new));
 
         assertThat(run.exitCode()).as(run.out()).isZero();
         Row r = rows(Files.readAllLines(tmp.resolve("out").resolve("results.csv")))
                 .getFirst();
         assertThat(r.get("status")).as(r.line()).isEqualTo("ok");
-        assertThat(r.get("warmup_jit_quiet")).as(r.line()).isEqualTo("0");
-        assertThat(Double.parseDouble(r.get("warmup_s")))
-                .as("the warm-up ran to --warmup-ms: " + r.line())
-                .isGreaterThanOrEqualTo(0.7);
+        return r;
     }
 
     /** {@code args} without {@link #common}'s warm-up bounds, for a test that sets its own. */
