@@ -25,7 +25,7 @@ import java.util.function.LongSupplier;
  * in both.
  */
 final class JitQuiet {
-    static final long POLL_NS = TimeUnit.MILLISECONDS.toNanos(50);
+    private static final long POLL_NS = TimeUnit.MILLISECONDS.toNanos(50);
 
     /** The shortest quiet time accepted (other than 0, off): a thousandth of it is the 1 ms the signal can tell. */
     static final long MIN_QUIET_MS = 1_000;
