@@ -555,6 +555,7 @@ public final class BenchCommand implements Subcommand {
                 classPath,
                 workerJvmOptions.isEmpty() ? List.of("-XX:+UseSerialGC", "-Xms64m", "-Xmx256m") : workerJvmOptions,
                 logDir,
+                work,
                 warmupMs + 120_000, // the workers' READY: start-up, connecting, the warm-up
                 cellTimeoutS * 1000,
                 syscalls,

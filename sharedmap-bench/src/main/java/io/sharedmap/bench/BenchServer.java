@@ -409,6 +409,11 @@ final class BenchServer implements AutoCloseable {
                 .orElse(-1L);
     }
 
+    /** Whether this run started the server (so its data is in the run's work directory). */
+    boolean started() {
+        return process != null;
+    }
+
     /** Whether the server we started is still running (always true for one we did not start). */
     boolean alive() {
         return process == null || process.isAlive();

@@ -30,6 +30,8 @@ import org.jspecify.annotations.Nullable;
  * @param otherCpuNs CPU time that processes other than the server and the workers took during the
  *     cell (machine busy time minus both), -1 if unknown
  * @param syscalls system calls the server made during the cell, by name (empty unless {@code --syscalls})
+ * @param disk what the block device under the servers' data did during the cell, or {@code null} if
+ *     not known (a server the run did not start, a failed cell, a data directory on no block device)
  * @param directReads GETs of the timed loops that the sharedmap client answered from the daemon's
  *     mapped store, all processes; -1 if not known (Redis, or a failed cell)
  * @param socketReads GETs of the timed loops that went through the socket; -1 if not known
@@ -56,6 +58,7 @@ record CellResult(
         long clientCpuNs,
         long otherCpuNs,
         Map<String, Long> syscalls,
+        @Nullable DiskIo disk,
         long directReads,
         long socketReads,
         long warmupNs,
@@ -81,11 +84,27 @@ record CellResult(
                 clientCpuNs,
                 otherCpuNs,
                 syscalls,
+                disk,
                 directReads,
                 socketReads,
                 warmupNs,
                 warmupQuiet,
                 r);
+    }
+
+    /** {@link #disk} per operation of the cell: KiB written, or -1 if not known. */
+    double diskKibPerOp() {
+        return disk == null || totalOps == 0 ? -1 : disk.kib() / totalOps;
+    }
+
+    /** {@link #disk} per operation of the cell: write requests, or -1 if not known. */
+    double diskWritesPerOp() {
+        return disk == null || totalOps == 0 ? -1 : (double) disk.writes() / totalOps;
+    }
+
+    /** {@link #disk} per operation of the cell: cache flushes, or -1 if not known. */
+    double diskFlushesPerOp() {
+        return disk == null || totalOps == 0 || disk.flushes() < 0 ? -1 : (double) disk.flushes() / totalOps;
     }
 
     /** Whether the workers counted how their GETs were served (sharedmap and direct, with reads). */

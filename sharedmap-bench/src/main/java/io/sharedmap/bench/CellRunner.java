@@ -32,6 +32,7 @@ final class CellRunner {
             String classPath,
             List<String> workerJvmOptions,
             Path logDir,
+            Path workDir,
             long readyTimeoutMs,
             long cellTimeoutMs,
             boolean countSyscalls,
@@ -124,6 +125,7 @@ final class CellRunner {
                     : null;
             long cpu0 = server.cpuNs();
             long busy0 = MachineCpu.busyNs();
+            DiskIo disk0 = server.started() ? DiskIo.of(spawn.workDir()) : null;
             long window0 = System.nanoTime();
             for (Process p : workers) {
                 OutputStream in = p.getOutputStream();
@@ -133,6 +135,7 @@ final class CellRunner {
             await(lines, workers, "RESULT", results, gone, spawn.cellTimeoutMs(), cell);
             long cpu1 = server.cpuNs();
             long busy1 = MachineCpu.busyNs();
+            DiskIo disk1 = disk0 == null ? null : DiskIo.of(spawn.workDir());
             long windowNs = System.nanoTime() - window0;
             Map<String, Long> syscalls = counter == null ? Map.of() : counter.stop();
             for (Process p : workers) {
@@ -152,7 +155,8 @@ final class CellRunner {
                     cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0,
                     busy0 < 0 || busy1 < 0 ? -1 : busy1 - busy0,
                     windowNs,
-                    syscalls);
+                    syscalls,
+                    disk0 == null || disk1 == null ? null : disk1.since(disk0));
         } catch (IOException | CellFailure e) {
             return failed(server, workload, mix, processes, load.ops(), String.valueOf(e.getMessage()));
         } finally {
@@ -238,7 +242,8 @@ final class CellRunner {
             long daemonCpuNs,
             long busyNs,
             long windowNs,
-            Map<String, Long> syscalls) {
+            Map<String, Long> syscalls,
+            @Nullable DiskIo disk) {
         Histogram merged = BenchWorker.newHistogram();
         double[] seconds = new double[processes];
         long firstStart = Long.MAX_VALUE;
@@ -304,6 +309,7 @@ final class CellRunner {
                 clientCpu,
                 other,
                 syscalls,
+                disk,
                 directReads,
                 socketReads,
                 warmupNs,
@@ -331,6 +337,7 @@ final class CellRunner {
                 0,
                 -1,
                 Map.of(),
+                null,
                 -1,
                 -1,
                 0,

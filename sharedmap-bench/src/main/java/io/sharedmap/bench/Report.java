@@ -83,6 +83,14 @@ final class Report {
         if (!r.syscalls().isEmpty()) {
             w.println("      server system calls per op: " + r.syscallsPerOp());
         }
+        if (r.diskKibPerOp() > 0) {
+            w.printf(
+                    Locale.ROOT,
+                    "      device under the data, per op: %.2f KiB written in %.3f writes, %s flushes%n",
+                    r.diskKibPerOp(),
+                    r.diskWritesPerOp(),
+                    r.diskFlushesPerOp() < 0 ? "?" : String.format(Locale.ROOT, "%.3f", r.diskFlushesPerOp()));
+        }
     }
 
     static void printSummary(PrintWriter w, List<CellResult> results) {

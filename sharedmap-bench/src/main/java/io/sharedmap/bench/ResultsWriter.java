@@ -25,7 +25,7 @@ import org.jspecify.annotations.Nullable;
 final class ResultsWriter {
     static final String CSV_HEADER = "target,kind,workload,mix,processes,ops_per_process,total_ops,status,wall_s,"
             + "ops_per_s,mean_s_per_process,min_s_per_process,max_s_per_process,p50_us,p90_us,p99_us,p999_us,max_us,"
-            + "mean_us,daemon_cpu_s,daemon_cpu_us_per_op,client_cpu_s,other_cpu_share,daemon_syscalls_per_op,misses,direct_reads,socket_reads,direct_share,"
+            + "mean_us,daemon_cpu_s,daemon_cpu_us_per_op,client_cpu_s,other_cpu_share,daemon_syscalls_per_op,disk_kib_per_op,disk_writes_per_op,disk_flushes_per_op,misses,direct_reads,socket_reads,direct_share,"
             + "warmup_s,warmup_jit_quiet,truncated,repetition,median,error";
 
     private ResultsWriter() {}
@@ -87,6 +87,9 @@ final class ResultsWriter {
                             num(r.clientCpuNs() / 1e9, 3),
                             r.otherCpuShare() < 0 ? "" : num(r.otherCpuShare(), 3),
                             csv(r.syscallsPerOp()),
+                            r.diskKibPerOp() < 0 ? "" : num(r.diskKibPerOp(), 2),
+                            r.diskWritesPerOp() < 0 ? "" : num(r.diskWritesPerOp(), 3),
+                            r.diskFlushesPerOp() < 0 ? "" : num(r.diskFlushesPerOp(), 3),
                             Long.toString(r.misses()),
                             r.directReads() < 0 ? "" : Long.toString(r.directReads()),
                             r.socketReads() < 0 ? "" : Long.toString(r.socketReads()),
@@ -196,6 +199,13 @@ final class ResultsWriter {
                 firstCall = false;
             }
             sb.append('}');
+            DiskIo d = r.disk();
+            sb.append(", \"disk\": ")
+                    .append(
+                            d == null
+                                    ? "null"
+                                    : "{\"writes\": " + d.writes() + ", \"kib_written\": " + num(d.kib(), 1)
+                                            + ", \"flushes\": " + (d.flushes() < 0 ? "null" : d.flushes()) + "}");
             sb.append(", \"misses\": ").append(r.misses());
             sb.append(", \"reads\": ")
                     .append(

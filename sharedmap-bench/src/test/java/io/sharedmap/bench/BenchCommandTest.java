@@ -148,6 +148,38 @@ class BenchCommandTest {
         }
     }
 
+    /**
+     * In {@code always} mode every acknowledged SET was written to the device first, so the device
+     * under the work directory reports at least one write request and one sector (0.5 KiB) per SET;
+     * on a directory with no block device under it (tmpfs) the columns are empty instead.
+     */
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void bench_always_reportsWhatTheDeviceUnderTheDataWrote() throws Exception {
+        Run run = bench(common("--workload", "uniform", "--mix", "write", "--processes", "1", "--fsync", "always")
+                .toArray(String[]::new));
+
+        assertThat(run.exitCode()).as(run.out()).isZero();
+        Row r = rows(Files.readAllLines(tmp.resolve("out").resolve("results.csv")))
+                .getFirst();
+        assertThat(r.get("status")).as(r.line()).isEqualTo("ok");
+        if (DiskIo.of(tmp) == null) {
+            assertThat(r.get("disk_kib_per_op"))
+                    .as("no block device under " + tmp)
+                    .isEmpty();
+            return;
+        }
+        assertThat(Double.parseDouble(r.get("disk_writes_per_op")))
+                .as("device write requests per SET: " + r.line())
+                .isGreaterThanOrEqualTo(1.0);
+        assertThat(Double.parseDouble(r.get("disk_kib_per_op")))
+                .as("KiB written per SET: " + r.line())
+                .isGreaterThanOrEqualTo(0.5);
+        assertThat(r.get("disk_flushes_per_op")).as(r.line()).matches("|\\d+\\.\\d{3}");
+        assertThat(run.out()).contains("device under the data, per op:");
+        assertThat(Files.readString(tmp.resolve("out").resolve("results.json"))).contains("\"disk\": {\"writes\": ");
+    }
+
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void bench_warmup_endsOnceTheJitIsQuiet_beforeItsBound() throws Exception {
