@@ -66,7 +66,15 @@ final class SegmentAppender {
     /** After a failed preallocation (disk full), the next attempt waits this long. */
     static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    private static final int ZERO_CHUNK = 64 << 10;
+    /**
+     * Zero-fill writes never cross a boundary of this many bytes. Linux (6.x, ext4 and XFS) sizes a new
+     * page-cache folio by the write that creates it, and a store through the mapping dirties its whole
+     * folio, which the next {@code fdatasync} writes back: zero-filled 64 KiB at a time, every {@code
+     * always} commit wrote 64 KiB to the device for a few hundred bytes of records (docs/BENCHMARKS.md,
+     * "What an fsync writes").
+     */
+    static final int ZERO_FILL_WRITE_BYTES = 4 << 10;
+
     private static final int FALLBACK_BUFFER_BYTES = 256 << 10;
 
     /** A mapped, zero-filled range {@code [start, end)} of the file, mapped in {@code arena}. */
@@ -400,13 +408,15 @@ final class SegmentAppender {
         }
     }
 
+    /** Writes zeros over {@code [start, start + size)}, one page-aligned page (or part of one) per write. */
     private void zeroFill(long start, int size) throws IOException {
-        ByteBuffer zeros = ByteBuffer.allocateDirect(Math.min(size, ZERO_CHUNK));
+        ByteBuffer zeros = ByteBuffer.allocateDirect(ZERO_FILL_WRITE_BYTES);
         long at = start;
         long end = start + size;
         while (at < end) {
+            long pageEnd = Math.min(end, (at / ZERO_FILL_WRITE_BYTES + 1) * ZERO_FILL_WRITE_BYTES);
             zeros.clear();
-            zeros.limit((int) Math.min(zeros.capacity(), end - at));
+            zeros.limit((int) (pageEnd - at));
             while (zeros.hasRemaining()) {
                 at += channel.write(zeros, at);
             }

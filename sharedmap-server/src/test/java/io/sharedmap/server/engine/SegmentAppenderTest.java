@@ -6,13 +6,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sharedmap.server.Durability;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -101,6 +108,142 @@ class SegmentAppenderTest {
         a.seal(true);
         assertThat(Files.size(file)).as("cut to the logical end").isEqualTo(end);
         assertThat(readBack(100)).isEqualTo(oneTo(100));
+    }
+
+    @Test
+    void zeroFill_writesPageByPage_soAnFsyncWritesBackPagesNotLargeFolios() throws IOException {
+        FileChannel real = Journal.createSegment(dir, 1, 0);
+        long start = real.position();
+        assertThat(start % SegmentAppender.ZERO_FILL_WRITE_BYTES)
+                .as("the header leaves it mid-page")
+                .isNotZero();
+        WriteLog log = new WriteLog(real);
+        SegmentAppender a = new SegmentAppender(log, start, segmentName(1), Faults.NONE);
+        a.preallocateFirst();
+        a.publish();
+        a.preallocateAhead();
+        long end = a.allocatedEnd();
+        assertThat(end - start).isGreaterThanOrEqualTo(SegmentAppender.READY_AHEAD_BYTES);
+        long at = start;
+        for (long[] w : log.writes) {
+            assertThat(w[0]).as("writes are contiguous").isEqualTo(at);
+            long page = w[0] / SegmentAppender.ZERO_FILL_WRITE_BYTES;
+            assertThat((w[0] + w[1] - 1) / SegmentAppender.ZERO_FILL_WRITE_BYTES)
+                    .as("the write at %d of %d bytes stays in one page", w[0], w[1])
+                    .isEqualTo(page);
+            at += w[1];
+        }
+        assertThat(at).as("every byte zero-filled").isEqualTo(end);
+        for (int i = 0; i < 50; i++) {
+            append(a, i, 100);
+        }
+        a.publish();
+        a.seal(true);
+        assertThat(readBack(100)).isEqualTo(oneTo(50));
+    }
+
+    /** A segment's channel that logs every positional write (offset, bytes) and passes everything on. */
+    private static final class WriteLog extends FileChannel {
+        final FileChannel c;
+        final List<long[]> writes = Collections.synchronizedList(new ArrayList<>());
+
+        WriteLog(FileChannel c) {
+            this.c = c;
+        }
+
+        @Override
+        public int write(ByteBuffer src, long position) throws IOException {
+            int n = c.write(src, position);
+            writes.add(new long[] {position, n});
+            return n;
+        }
+
+        @Override
+        public MemorySegment map(MapMode mode, long offset, long size, Arena arena) throws IOException {
+            return c.map(mode, offset, size, arena);
+        }
+
+        @Override
+        public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
+            return c.map(mode, position, size);
+        }
+
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            return c.read(dst);
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+            return c.read(dsts, offset, length);
+        }
+
+        @Override
+        public int write(ByteBuffer src) {
+            throw new UnsupportedOperationException("the appender writes at positions only");
+        }
+
+        @Override
+        public long write(ByteBuffer[] srcs, int offset, int length) {
+            throw new UnsupportedOperationException("the appender writes at positions only");
+        }
+
+        @Override
+        public long position() throws IOException {
+            return c.position();
+        }
+
+        @Override
+        public FileChannel position(long newPosition) throws IOException {
+            c.position(newPosition);
+            return this;
+        }
+
+        @Override
+        public long size() throws IOException {
+            return c.size();
+        }
+
+        @Override
+        public FileChannel truncate(long size) throws IOException {
+            c.truncate(size);
+            return this;
+        }
+
+        @Override
+        public void force(boolean metaData) throws IOException {
+            c.force(metaData);
+        }
+
+        @Override
+        public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+            return c.transferTo(position, count, target);
+        }
+
+        @Override
+        public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
+            return c.transferFrom(src, position, count);
+        }
+
+        @Override
+        public int read(ByteBuffer dst, long position) throws IOException {
+            return c.read(dst, position);
+        }
+
+        @Override
+        public FileLock lock(long position, long size, boolean shared) throws IOException {
+            return c.lock(position, size, shared);
+        }
+
+        @Override
+        public FileLock tryLock(long position, long size, boolean shared) throws IOException {
+            return c.tryLock(position, size, shared);
+        }
+
+        @Override
+        protected void implCloseChannel() throws IOException {
+            c.close();
+        }
     }
 
     @Test
