@@ -12,8 +12,13 @@ import org.jspecify.annotations.Nullable;
  * device. The counters are the device's, every process's together, like {@link MachineCpu}'s: on a
  * quiet machine they are the server's.
  *
+ * <p>On a partition the writes and sectors are the partition's and the flushes the whole disk's:
+ * Linux counts cache flushes on the disk only. {@code writes} includes the empty write requests that
+ * carry a flush (blk-mq counts a flush as a write too), so an fsync of one page is 2 writes and 1 flush.
+ *
  * <p>Unknown ({@link #of} gives null) when the directory is not on a block device the kernel counts
- * (tmpfs, overlay file systems, another OS).
+ * by its device number: tmpfs, overlay, and also btrfs, ZFS and NFS (an anonymous device number),
+ * or another OS.
  */
 record DiskIo(long writes, long sectorsWritten, long flushes) {
     /** The counters of the device holding {@code dir}, or null if they cannot be read. */
@@ -26,14 +31,34 @@ record DiskIo(long writes, long sectorsWritten, long flushes) {
             if (major == 0) {
                 return null; // an anonymous device: tmpfs, overlay, ...
             }
-            Path stat = Path.of("/sys/dev/block", major + ":" + minor, "stat");
-            // reads merges sectors ticks, writes merges sectors ticks, in-flight, io-ticks, queue-time,
-            // discards merges sectors ticks, flushes ticks (Documentation/block/stat.rst)
-            String[] f = Files.readString(stat).trim().split("\\s+");
-            return new DiskIo(Long.parseLong(f[4]), Long.parseLong(f[6]), f.length > 15 ? Long.parseLong(f[15]) : -1);
+            return ofDevice(Path.of("/sys/dev/block", major + ":" + minor));
         } catch (IOException | RuntimeException e) {
-            return null; // not Linux, no such attribute, or not a block device
+            return null; // not Linux, or no such attribute
         }
+    }
+
+    /** The counters of the block device whose sysfs directory (or a link to it) is {@code device}. */
+    static @Nullable DiskIo ofDevice(Path device) {
+        try {
+            String[] f = fields(device.resolve("stat"));
+            // a partition's directory is inside its disk's (/sys/devices/.../block/sda/sda1)
+            Path parent = device.toRealPath().getParent();
+            String[] disk =
+                    Files.exists(device.resolve("partition")) && parent != null ? fields(parent.resolve("stat")) : f;
+            return new DiskIo(
+                    Long.parseLong(f[4]), Long.parseLong(f[6]), disk.length > 15 ? Long.parseLong(disk[15]) : -1);
+        } catch (IOException | RuntimeException e) {
+            return null; // not a block device the kernel counts
+        }
+    }
+
+    /**
+     * The fields of a block device's {@code stat}: reads, merges, sectors, ticks; writes, merges,
+     * sectors, ticks; in flight, I/O ticks, queue time; discards, merges, sectors, ticks; flushes,
+     * ticks (Documentation/block/stat.rst).
+     */
+    private static String[] fields(Path stat) throws IOException {
+        return Files.readString(stat).trim().split("\\s+");
     }
 
     /** What happened between {@code before} and this reading. */
