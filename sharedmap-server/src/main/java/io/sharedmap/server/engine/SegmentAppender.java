@@ -67,11 +67,13 @@ final class SegmentAppender {
     static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /**
-     * Zero-fill writes never cross a boundary of this many bytes. Linux (6.x, ext4 and XFS) sizes a new
-     * page-cache folio by the write that creates it, and a store through the mapping dirties its whole
-     * folio, which the next {@code fdatasync} writes back: zero-filled 64 KiB at a time, every {@code
-     * always} commit wrote 64 KiB to the device for a few hundred bytes of records (docs/BENCHMARKS.md,
-     * "What an fsync writes").
+     * Zero-fill writes never cross a boundary of this many bytes (the page size of x86-64). Where the
+     * page cache has large folios (ext4 since Linux 6.16, XFS since 5.18) a new folio is as large as
+     * the write that creates it allows, and a store through the mapping dirties its whole folio, which
+     * the next {@code fdatasync} writes back. Zero-filled 64 KiB per write (from 32 bytes past a page
+     * boundary: folios of 4 to 32 KiB), an {@code always} commit of a few hundred bytes wrote 22–24 KiB
+     * to the device; page by page, about 4 (docs/BENCHMARKS.md, "What an fsync writes"). On a kernel
+     * with larger pages every folio is a page or more anyway.
      */
     static final int ZERO_FILL_WRITE_BYTES = 4 << 10;
 
@@ -408,7 +410,7 @@ final class SegmentAppender {
         }
     }
 
-    /** Writes zeros over {@code [start, start + size)}, one page-aligned page (or part of one) per write. */
+    /** Writes zeros over {@code [start, start + size)}, each write within one {@link #ZERO_FILL_WRITE_BYTES} page. */
     private void zeroFill(long start, int size) throws IOException {
         ByteBuffer zeros = ByteBuffer.allocateDirect(ZERO_FILL_WRITE_BYTES);
         long at = start;

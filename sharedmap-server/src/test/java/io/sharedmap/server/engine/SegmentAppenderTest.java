@@ -117,7 +117,7 @@ class SegmentAppenderTest {
         assertThat(start % SegmentAppender.ZERO_FILL_WRITE_BYTES)
                 .as("the header leaves it mid-page")
                 .isNotZero();
-        WriteLog log = new WriteLog(real);
+        LoggingChannel log = new LoggingChannel(real);
         SegmentAppender a = new SegmentAppender(log, start, segmentName(1), Faults.NONE);
         a.preallocateFirst();
         a.publish();
@@ -143,11 +143,11 @@ class SegmentAppenderTest {
     }
 
     /** A segment's channel that logs every positional write (offset, bytes) and passes everything on. */
-    private static final class WriteLog extends FileChannel {
+    private static final class LoggingChannel extends FileChannel {
         final FileChannel c;
         final List<long[]> writes = Collections.synchronizedList(new ArrayList<>());
 
-        WriteLog(FileChannel c) {
+        LoggingChannel(FileChannel c) {
             this.c = c;
         }
 
