@@ -178,6 +178,9 @@ class BenchCommandTest {
         assertThat(r.get("disk_flushes_per_op")).as(r.line()).matches("|\\d+\\.\\d{3}");
         assertThat(run.out()).contains("device under the data, per op:");
         assertThat(Files.readString(tmp.resolve("out").resolve("results.json"))).contains("\"disk\": {\"writes\": ");
+        assertThat(Files.readString(tmp.resolve("out").resolve("summary.md")))
+                .contains("| server CPU µs/op | disk KiB/op | other CPU |")
+                .contains(" | " + r.get("disk_kib_per_op") + " | ");
     }
 
     @Test
