@@ -42,9 +42,9 @@ record DiskIo(long writes, long sectorsWritten, long flushes) {
         try {
             String[] f = fields(device.resolve("stat"));
             // a partition's directory is inside its disk's (/sys/devices/.../block/sda/sda1)
-            Path parent = device.toRealPath().getParent();
-            String[] disk =
-                    Files.exists(device.resolve("partition")) && parent != null ? fields(parent.resolve("stat")) : f;
+            String[] disk = Files.exists(device.resolve("partition"))
+                    ? fields(device.toRealPath().resolveSibling("stat"))
+                    : f;
             return new DiskIo(
                     Long.parseLong(f[4]), Long.parseLong(f[6]), disk.length > 15 ? Long.parseLong(disk[15]) : -1);
         } catch (IOException | RuntimeException e) {
