@@ -29,6 +29,9 @@ import org.jspecify.annotations.Nullable;
  * @param clientCpuNs the worker processes' CPU time during their timed loops
  * @param otherCpuNs CPU time that processes other than the server and the workers took during the
  *     cell (machine busy time minus both), -1 if unknown
+ * @param busyShare the share of the machine's CPU capacity that was busy during the cell, 0..1 (all
+ *     processes, the kernel's interrupts and steal included), -1 if unknown
+ * @param contextSwitches context switches of all the machine's CPUs during the cell, -1 if unknown
  * @param syscalls system calls the server made during the cell, by name (empty unless {@code --syscalls})
  * @param disk what the block device under the servers' data did during the cell, or {@code null} if
  *     not known (a server the run did not start, a failed cell, a data directory on no block device)
@@ -57,6 +60,8 @@ record CellResult(
         long daemonCpuNs,
         long clientCpuNs,
         long otherCpuNs,
+        double busyShare,
+        long contextSwitches,
         Map<String, Long> syscalls,
         @Nullable DiskIo disk,
         long directReads,
@@ -83,6 +88,8 @@ record CellResult(
                 daemonCpuNs,
                 clientCpuNs,
                 otherCpuNs,
+                busyShare,
+                contextSwitches,
                 syscalls,
                 disk,
                 directReads,
@@ -90,6 +97,11 @@ record CellResult(
                 warmupNs,
                 warmupQuiet,
                 r);
+    }
+
+    /** {@link #contextSwitches} per operation of the cell, or -1 if not known. */
+    double contextSwitchesPerOp() {
+        return contextSwitches < 0 || totalOps == 0 ? -1 : (double) contextSwitches / totalOps;
     }
 
     /** {@link #disk} per operation of the cell: KiB written, or -1 if not known. */

@@ -124,7 +124,7 @@ final class CellRunner {
                             spawn.cellTimeoutMs() / 1000 + 60)
                     : null;
             long cpu0 = server.cpuNs();
-            long busy0 = MachineCpu.busyNs();
+            MachineCpu.Sample machine0 = MachineCpu.sample();
             DiskIo disk0 = server.started() ? DiskIo.of(spawn.workDir()) : null;
             long window0 = System.nanoTime();
             for (Process p : workers) {
@@ -134,7 +134,7 @@ final class CellRunner {
             }
             await(lines, workers, "RESULT", results, gone, spawn.cellTimeoutMs(), cell);
             long cpu1 = server.cpuNs();
-            long busy1 = MachineCpu.busyNs();
+            MachineCpu.Sample machine1 = MachineCpu.sample();
             DiskIo disk1 = disk0 == null ? null : DiskIo.of(spawn.workDir());
             long windowNs = System.nanoTime() - window0;
             Map<String, Long> syscalls = counter == null ? Map.of() : counter.stop();
@@ -153,7 +153,8 @@ final class CellRunner {
                     ready,
                     results,
                     cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0,
-                    busy0 < 0 || busy1 < 0 ? -1 : busy1 - busy0,
+                    machine1.busySince(machine0),
+                    machine1.contextSwitchesSince(machine0),
                     windowNs,
                     syscalls,
                     disk0 == null || disk1 == null ? null : disk1.since(disk0));
@@ -241,6 +242,7 @@ final class CellRunner {
             String[] results,
             long daemonCpuNs,
             long busyNs,
+            long contextSwitches,
             long windowNs,
             Map<String, Long> syscalls,
             @Nullable DiskIo disk) {
@@ -285,12 +287,17 @@ final class CellRunner {
             wall = maxElapsed; // clocks not comparable across processes: fall back to the slowest process
         }
         long other = busyNs < 0 || daemonCpuNs < 0 ? -1 : Math.max(0, busyNs - daemonCpuNs - clientCpu);
-        if (other > 0 && windowNs > wall && wall > 0) {
-            // Busy time was read from GO to the last RESULT, a longer window than the timed loops (it adds
-            // start-up, the histograms' encoding, the harness itself): count other processes' time at the
-            // window's rate over the timed wall time, or short cells (direct reads) look busy when they are not.
-            other = (long) (other * ((double) wall / windowNs));
+        // Busy time and context switches were read from GO to the last RESULT, a longer window than the
+        // timed loops (it adds start-up, the histograms' encoding, the harness itself): count them at the
+        // window's rate over the timed wall time, or short cells (direct reads) look busy when they are not.
+        double timedShare = windowNs > wall && wall > 0 ? (double) wall / windowNs : 1;
+        if (other > 0) {
+            other = (long) (other * timedShare);
         }
+        long switches = contextSwitches < 0 ? -1 : Math.round(contextSwitches * timedShare);
+        double busyShare = busyNs < 0 || windowNs <= 0
+                ? -1
+                : Math.min(1, busyNs / (windowNs * (double) Runtime.getRuntime().availableProcessors()));
         return new CellResult(
                 server.label(),
                 server.spec().kind(),
@@ -308,6 +315,8 @@ final class CellRunner {
                 daemonCpuNs,
                 clientCpu,
                 other,
+                busyShare,
+                switches,
                 syscalls,
                 disk,
                 directReads,
@@ -335,6 +344,8 @@ final class CellRunner {
                 BenchWorker.newHistogram(),
                 -1,
                 0,
+                -1,
+                -1,
                 -1,
                 Map.of(),
                 null,

@@ -83,6 +83,13 @@ final class Report {
         if (!r.syscalls().isEmpty()) {
             w.println("      server system calls per op: " + r.syscallsPerOp());
         }
+        if (r.busyShare() >= 0 && r.contextSwitchesPerOp() >= 0) {
+            w.printf(
+                    Locale.ROOT,
+                    "      machine: %.0f%% of the CPUs busy, %.2f context switches per op%n",
+                    100 * r.busyShare(),
+                    r.contextSwitchesPerOp());
+        }
         if (r.diskKibPerOp() > 0) {
             w.printf(
                     Locale.ROOT,

@@ -25,7 +25,7 @@ import org.jspecify.annotations.Nullable;
 final class ResultsWriter {
     static final String CSV_HEADER = "target,kind,workload,mix,processes,ops_per_process,total_ops,status,wall_s,"
             + "ops_per_s,mean_s_per_process,min_s_per_process,max_s_per_process,p50_us,p90_us,p99_us,p999_us,max_us,"
-            + "mean_us,daemon_cpu_s,daemon_cpu_us_per_op,client_cpu_s,other_cpu_share,daemon_syscalls_per_op,disk_kib_per_op,disk_writes_per_op,disk_flushes_per_op,misses,direct_reads,socket_reads,direct_share,"
+            + "mean_us,daemon_cpu_s,daemon_cpu_us_per_op,client_cpu_s,other_cpu_share,busy_share,context_switches_per_op,daemon_syscalls_per_op,disk_kib_per_op,disk_writes_per_op,disk_flushes_per_op,misses,direct_reads,socket_reads,direct_share,"
             + "warmup_s,warmup_jit_quiet,truncated,repetition,median,error";
 
     private ResultsWriter() {}
@@ -86,6 +86,8 @@ final class ResultsWriter {
                             r.daemonCpuUsPerOp() < 0 ? "" : num(r.daemonCpuUsPerOp(), 2),
                             num(r.clientCpuNs() / 1e9, 3),
                             r.otherCpuShare() < 0 ? "" : num(r.otherCpuShare(), 3),
+                            r.busyShare() < 0 ? "" : num(r.busyShare(), 3),
+                            r.contextSwitchesPerOp() < 0 ? "" : num(r.contextSwitchesPerOp(), 2),
                             csv(r.syscallsPerOp()),
                             r.diskKibPerOp() < 0 ? "" : num(r.diskKibPerOp(), 2),
                             r.diskWritesPerOp() < 0 ? "" : num(r.diskWritesPerOp(), 3),
@@ -189,6 +191,8 @@ final class ResultsWriter {
                     .append(r.daemonCpuUsPerOp() < 0 ? "null" : num(r.daemonCpuUsPerOp(), 2));
             sb.append(", \"client_cpu_s\": ").append(num(r.clientCpuNs() / 1e9, 3));
             sb.append(", \"other_cpu_share\": ").append(r.otherCpuShare() < 0 ? "null" : num(r.otherCpuShare(), 3));
+            sb.append(", \"busy_share\": ").append(r.busyShare() < 0 ? "null" : num(r.busyShare(), 3));
+            sb.append(", \"context_switches\": ").append(r.contextSwitches() < 0 ? "null" : r.contextSwitches());
             sb.append(", \"daemon_syscalls\": {");
             boolean firstCall = true;
             for (Map.Entry<String, Long> e : r.syscalls().entrySet()) {

@@ -93,6 +93,10 @@ class BenchCommandTest {
             assertThat(p50).isPositive().isLessThanOrEqualTo(p99);
             assertThat(p99).isLessThanOrEqualTo(max);
             assertThat(Double.parseDouble(r.get("other_cpu_share"))).isBetween(0.0, 1.0);
+            assertThat(Double.parseDouble(r.get("busy_share"))).as(row).isBetween(0.0, 1.0);
+            assertThat(Double.parseDouble(r.get("context_switches_per_op")))
+                    .as(row)
+                    .isGreaterThanOrEqualTo(0.0);
             assertThat(r.get("misses")).as("reads that missed, " + row).isEqualTo("0");
             assertThat(r.get("direct_reads"))
                     .as("the sharedmap target reads through the socket, " + row)
@@ -103,10 +107,16 @@ class BenchCommandTest {
         }
 
         String json = Files.readString(out.resolve("results.json"));
-        assertThat(json).startsWith("{").contains("\"cells\": [", "\"report_seconds_per_process\"", "\"cpus\"");
+        assertThat(json)
+                .startsWith("{")
+                .contains("\"cells\": [", "\"report_seconds_per_process\"", "\"cpus\"")
+                .containsPattern("\"busy_share\": [01]\\.\\d")
+                .containsPattern("\"context_switches\": [1-9]");
         assertThat(json.split("\"status\": \"ok\"", -1)).hasSize(csv.size());
         assertThat(Files.list(out.resolve("hgrm")).count()).isEqualTo(csv.size() - 1);
-        assertThat(run.out()).contains("Table 1", "Table 2", "report rd", "0.926", "== ping/ping");
+        assertThat(run.out())
+                .contains("Table 1", "Table 2", "report rd", "0.926", "== ping/ping")
+                .containsPattern("machine: \\d+% of the CPUs busy, \\d+\\.\\d\\d context switches per op");
         assertThat(Files.readString(out.resolve("summary.md")))
                 .contains("## uniform/read", "## ping/ping", "| sharedmap(never) | 2 |", "report read/write");
     }
