@@ -31,7 +31,9 @@ import org.jspecify.annotations.Nullable;
  *     cell (machine busy time minus both), -1 if unknown
  * @param busyShare the share of the machine's CPU capacity that was busy during the cell, 0..1 (all
  *     processes, the kernel's interrupts and steal included), -1 if unknown
- * @param contextSwitches context switches of all the machine's CPUs during the cell, -1 if unknown
+ * @param contextSwitches context switches of all the machine's CPUs during the cell's timed part
+ *     (counted from GO to the last result, at that window's rate over the timed wall time), -1 if
+ *     unknown
  * @param syscalls system calls the server made during the cell, by name (empty unless {@code --syscalls})
  * @param disk what the block device under the servers' data did during the cell, or {@code null} if
  *     not known (a server the run did not start, a failed cell, a data directory on no block device)

@@ -56,7 +56,7 @@ final class MachineCpu {
         }
     }
 
-    /** The counters of {@code /proc/stat}'s lines; a counter whose line is missing is -1. */
+    /** The counters of {@code /proc/stat}'s lines; a counter whose line is missing (or a {@code ctxt} of 0) is -1. */
     static Sample parse(List<String> lines) {
         long busy = -1;
         long switches = -1;
@@ -72,7 +72,9 @@ final class MachineCpu {
                 }
                 busy = ticks * (1_000_000_000L / TICKS_PER_SECOND);
             } else if (line.startsWith("ctxt ")) {
-                switches = Long.parseLong(line.substring("ctxt ".length()).trim());
+                long n = Long.parseLong(line.substring("ctxt ".length()).trim());
+                switches =
+                        n > 0 ? n : -1; // counted since boot: 0 means not counted (some sandboxes write a constant 0)
             }
         }
         return new Sample(busy, switches);

@@ -83,12 +83,12 @@ final class Report {
         if (!r.syscalls().isEmpty()) {
             w.println("      server system calls per op: " + r.syscallsPerOp());
         }
-        if (r.busyShare() >= 0 && r.contextSwitchesPerOp() >= 0) {
+        if (r.busyShare() >= 0) {
             w.printf(
                     Locale.ROOT,
-                    "      machine: %.0f%% of the CPUs busy, %.2f context switches per op%n",
+                    "      machine: %.0f%% of the CPUs busy, %s context switches per op%n",
                     100 * r.busyShare(),
-                    r.contextSwitchesPerOp());
+                    r.contextSwitchesPerOp() < 0 ? "?" : String.format(Locale.ROOT, "%.2f", r.contextSwitchesPerOp()));
         }
         if (r.diskKibPerOp() > 0) {
             w.printf(
