@@ -68,8 +68,8 @@ final class MarkdownSummary {
         for (String g : groups) {
             md.append("\n## ").append(g).append("\n\n");
             md.append("| target | P | ops/s | % of ping | s/process | p50 µs | p90 µs | p99 µs | p99.9 µs | max µs "
-                    + "| server CPU µs/op | disk KiB/op | other CPU | direct % |\n");
-            md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                    + "| server CPU µs/op | disk KiB/op | other CPU | busy | direct % |\n");
+            md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
             Set<Integer> ps = new TreeSet<>();
             medians.stream().filter(r -> key(r).equals(g)).forEach(r -> ps.add(r.processes()));
             for (int p : ps) {
@@ -88,7 +88,7 @@ final class MarkdownSummary {
                                 .append(p)
                                 .append(" | failed: ")
                                 .append(r.error())
-                                .append(" |||||||||||\n");
+                                .append(" ||||||||||||\n");
                         continue;
                     }
                     Optional<CellResult> ping = medians.stream()
@@ -99,7 +99,7 @@ final class MarkdownSummary {
                             .findFirst();
                     md.append(String.format(
                             Locale.ROOT,
-                            "| %s | %d | %,.0f | %s | %.3f | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
+                            "| %s | %d | %,.0f | %s | %.3f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
                             t,
                             p,
                             r.opsPerSecond(),
@@ -118,6 +118,7 @@ final class MarkdownSummary {
                             r.daemonCpuUsPerOp() < 0 ? "" : String.format(Locale.ROOT, "%.1f", r.daemonCpuUsPerOp()),
                             r.diskKibPerOp() < 0 ? "" : String.format(Locale.ROOT, "%.2f", r.diskKibPerOp()),
                             r.otherCpuShare() < 0 ? "" : String.format(Locale.ROOT, "%.0f%%", 100 * r.otherCpuShare()),
+                            r.busyShare() < 0 ? "" : String.format(Locale.ROOT, "%.0f%%", 100 * r.busyShare()),
                             r.directPercent()));
                 }
             }

@@ -189,8 +189,9 @@ class BenchCommandTest {
         assertThat(run.out()).contains("device under the data, per op:");
         assertThat(Files.readString(tmp.resolve("out").resolve("results.json"))).contains("\"disk\": {\"writes\": ");
         assertThat(Files.readString(tmp.resolve("out").resolve("summary.md")))
-                .contains("| server CPU µs/op | disk KiB/op | other CPU |")
-                .contains(" | " + r.get("disk_kib_per_op") + " | ");
+                .contains("| server CPU µs/op | disk KiB/op | other CPU | busy | direct % |")
+                .contains(" | " + r.get("disk_kib_per_op") + " | ")
+                .containsPattern(" \\| \\d+% \\| \\d+% \\| [^|\n]* \\|\n"); // other CPU, busy, direct %
     }
 
     @Test
