@@ -351,7 +351,8 @@ public final class BenchCommand implements Subcommand {
     @Option(
             names = "--syscalls",
             description = "Count the server's system calls per operation in every cell with perf stat (needs perf and "
-                    + "permission to trace the server).")
+                    + "permission to trace the server). The tracepoints slow every system call on the machine "
+                    + "while they are on: compare rates only with runs made the same way.")
     boolean syscalls;
 
     @Option(
