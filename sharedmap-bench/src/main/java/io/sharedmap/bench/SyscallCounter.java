@@ -14,7 +14,7 @@ import org.jspecify.annotations.Nullable;
  * Counts the system calls a server process makes during a cell, with {@code perf stat} on the
  * kernel's {@code syscalls:sys_enter_*} tracepoints: far cheaper than strace, but while they are on
  * every system call on the machine takes the kernel's traced path, so the clients and the server
- * run slower than without (docs/BENCHMARKS.md, "How it is measured"). Optional
+ * can run slower than without (docs/BENCHMARKS.md, "How it is measured"). Optional
  * ({@code --syscalls}): needs {@code perf} and permission to trace the process (root, or
  * {@code kernel.perf_event_paranoid} low enough).
  */
