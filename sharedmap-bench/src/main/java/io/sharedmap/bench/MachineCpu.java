@@ -72,9 +72,9 @@ final class MachineCpu {
                 }
                 busy = ticks * (1_000_000_000L / TICKS_PER_SECOND);
             } else if (line.startsWith("ctxt ")) {
+                // counted since boot, so 0 means not counted (some sandboxes write a constant 0)
                 long n = Long.parseLong(line.substring("ctxt ".length()).trim());
-                switches =
-                        n > 0 ? n : -1; // counted since boot: 0 means not counted (some sandboxes write a constant 0)
+                switches = n > 0 ? n : -1;
             }
         }
         return new Sample(busy, switches);
