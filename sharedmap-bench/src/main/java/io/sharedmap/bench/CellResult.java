@@ -236,11 +236,7 @@ record CellResult(
      * or -1 if unknown.
      */
     double otherCpuShare() {
-        if (otherCpuNs < 0 || wallNs <= 0) {
-            return -1;
-        }
-        return Math.min(
-                1, (double) otherCpuNs / (wallNs * (double) Runtime.getRuntime().availableProcessors()));
+        return MachineCpu.share(otherCpuNs, wallNs);
     }
 
     /** The server's system calls per operation, e.g. {@code read=1.00 write=1.00 futex=0.12}; empty if not counted. */

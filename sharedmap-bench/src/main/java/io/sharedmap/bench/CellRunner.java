@@ -295,9 +295,7 @@ final class CellRunner {
             other = (long) (other * timedShare);
         }
         long switches = contextSwitches < 0 ? -1 : Math.round(contextSwitches * timedShare);
-        double busyShare = busyNs < 0 || windowNs <= 0
-                ? -1
-                : Math.min(1, busyNs / (windowNs * (double) Runtime.getRuntime().availableProcessors()));
+        double busyShare = MachineCpu.share(busyNs, windowNs);
         return new CellResult(
                 server.label(),
                 server.spec().kind(),

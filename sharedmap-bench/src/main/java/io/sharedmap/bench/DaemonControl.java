@@ -64,11 +64,11 @@ final class DaemonControl {
 
         /** The share of the machine's CPUs other processes took while the server started, 0..1, or -1. */
         double startOtherCpuShare() {
-            if (startBusyNs < 0 || startServerCpuNs < 0 || startNs <= 0) {
+            if (startBusyNs < 0 || startServerCpuNs < 0) {
                 return -1;
             }
             long other = Math.max(0, startBusyNs - startServerCpuNs - Math.max(0, startHarnessCpuNs));
-            return Math.min(1, other / (startNs * (double) Runtime.getRuntime().availableProcessors()));
+            return MachineCpu.share(other, startNs);
         }
     }
 

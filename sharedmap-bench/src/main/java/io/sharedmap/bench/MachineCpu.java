@@ -42,6 +42,18 @@ final class MachineCpu {
         }
     }
 
+    /**
+     * {@code cpuNs} of CPU time as a share of this machine's capacity over {@code overNs}, 0..1; -1 if
+     * either is unknown (negative, or no time passed).
+     */
+    static double share(long cpuNs, long overNs) {
+        if (cpuNs < 0 || overNs <= 0) {
+            return -1;
+        }
+        return Math.min(
+                1, (double) cpuNs / (overNs * (double) Runtime.getRuntime().availableProcessors()));
+    }
+
     /** Busy CPU time of all CPUs so far, or -1 if {@code /proc/stat} cannot be read. */
     static long busyNs() {
         return sample().busyNs();

@@ -373,12 +373,8 @@ final class ScaleRun {
         long busy = MachineCpu.busyNs() - busy0;
         long serverCpu = Footprint.cpuWithChildrenNs(server.pid()) - server0;
         long own = DaemonControl.ownCpuNs() - own0;
-        double other = busy0 < 0 || server0 < 0 || own0 < 0
-                ? -1
-                : Math.min(
-                        1,
-                        Math.max(0, busy - serverCpu - own)
-                                / (ns * (double) Runtime.getRuntime().availableProcessors()));
+        double other =
+                busy0 < 0 || server0 < 0 || own0 < 0 ? -1 : MachineCpu.share(Math.max(0, busy - serverCpu - own), ns);
         result.add(label, "load_s", ns / 1e9, "s", "first SET sent to last reply read");
         result.add(label, "load_keys_per_s", n / (ns / 1e9), "keys/s", "");
         result.add(label, "load_server_cpu_s", serverCpu / 1e9, "s", "the server's CPU time (with reaped children)");

@@ -49,6 +49,17 @@ class MachineCpuTest {
                 .isEqualTo(654);
     }
 
+    @Test
+    void share_isCpuTimeOverTheMachinesCapacity_cappedAt1_unknownWhenEitherIs() {
+        int cpus = Runtime.getRuntime().availableProcessors();
+
+        assertThat(MachineCpu.share(cpus * 500L, 1_000)).isEqualTo(0.5);
+        assertThat(MachineCpu.share(cpus * 3_000L, 1_000)).isEqualTo(1.0);
+        assertThat(MachineCpu.share(0, 1_000)).isEqualTo(0.0);
+        assertThat(MachineCpu.share(-1, 1_000)).isEqualTo(-1);
+        assertThat(MachineCpu.share(500, 0)).isEqualTo(-1);
+    }
+
     /**
      * 200 round trips between two threads over a pipe: in nearly every one, a thread that waits for
      * the other's byte is asleep in {@code read(2)} and must be switched in again. (Both could find
